@@ -1,0 +1,53 @@
+/**
+ * Every Lambda function: its entry file, the HTTP routes it serves and what it may touch. infra/
+ * builds one NodejsFunction and least-privilege grants from each entry; the local server mounts the
+ * same handlers on the same routes. A test keeps this list, the OpenAPI routes and the files in step.
+ */
+import type { RouteSpec } from '../shared/http/types';
+import { entitlementsCheckRoute } from '../shared/api/entitlements';
+import { healthRoute, openapiRoute, stripeWebhookRoute } from '../shared/api/system';
+
+export type Access =
+  | 'table:read'
+  | 'table:write'
+  | 'idempotency:write'
+  | 'secret:service-keys'
+  | 'secret:stripe-webhook'
+  | 'secret:stripe-api'
+  | 'ses:send';
+
+export interface FunctionSpec {
+  /** Short id; also the CDK construct id and part of the function name. */
+  name: string;
+  /** Path from the project root. */
+  entry: string;
+  routes: readonly RouteSpec[];
+  access: readonly Access[];
+  memoryMb?: number;
+  timeoutSeconds?: number;
+}
+
+export const httpFunctions: readonly FunctionSpec[] = [
+  { name: 'health', entry: 'functions/http/health.ts', routes: [healthRoute], access: [], memoryMb: 256 },
+  { name: 'openapi', entry: 'functions/http/openapi.ts', routes: [openapiRoute], access: [], memoryMb: 256 },
+  {
+    name: 'stripe-webhook',
+    entry: 'functions/http/stripe-webhook.ts',
+    routes: [stripeWebhookRoute],
+    access: ['table:read', 'table:write', 'idempotency:write', 'secret:stripe-webhook'],
+    timeoutSeconds: 20,
+  },
+  {
+    name: 'entitlements-check',
+    entry: 'functions/http/entitlements-check.ts',
+    routes: [entitlementsCheckRoute],
+    access: ['table:read', 'secret:service-keys'],
+    // More memory buys more CPU: this path is on every checkout, so its latency is worth paying for.
+    memoryMb: 1024,
+  },
+];
+
+/** Functions run on a schedule (EventBridge Scheduler in AWS, `npm run job -- <name>` locally). */
+export const jobFunctions: readonly FunctionSpec[] = [];
+
+export const allFunctions: readonly FunctionSpec[] = [...httpFunctions, ...jobFunctions];

@@ -1,0 +1,29 @@
+import { array, int, meta, minimum, nullable, number, optional, strictObject, string } from '../validation';
+import { currencySchema } from '../domain/money';
+import { MEMBERSHIP_STATUSES } from '../domain/membership';
+import { enumOf } from '../validation';
+
+export { memberIdSchema } from '../domain/member-id';
+export { currencySchema };
+
+export const centsSchema = int().check(minimum(0), meta({ description: 'Integer amount in minor units (cents).' }));
+export const isoTimeSchema = string().check(meta({ description: 'ISO 8601 UTC time', format: 'date-time' }));
+export const statusSchema = enumOf(MEMBERSHIP_STATUSES);
+
+export const problemSchema = strictObject({
+  type: string(),
+  title: string(),
+  status: int(),
+  detail: string(),
+  errors: optional(array(strictObject({ path: string(), message: string() }))),
+  reason: optional(string()),
+});
+
+export const problemResponses = {
+  400: { description: 'Invalid request (problem+json with `errors`)', schema: problemSchema, contentType: 'application/problem+json' },
+  401: { description: 'Missing or invalid credentials', schema: problemSchema, contentType: 'application/problem+json' },
+  403: { description: 'Credentials lack the required role', schema: problemSchema, contentType: 'application/problem+json' },
+  413: { description: 'Body over 256 KiB', schema: problemSchema, contentType: 'application/problem+json' },
+} as const;
+
+export const nullableNumber = nullable(number());

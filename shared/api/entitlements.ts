@@ -1,0 +1,57 @@
+import { array, boolean, enumOf, int, minimum, nullable, optional, strictObject, string, type Infer } from '../validation';
+import { centsSchema, currencySchema, isoTimeSchema, memberIdSchema, problemResponses, statusSchema } from './common';
+import type { RouteSpec } from '../http/types';
+
+export const orderSchema = strictObject({
+  subtotalCents: int().check(minimum(0)),
+  currency: currencySchema,
+  serviceLevel: optional(string()),
+});
+
+export const entitlementRequestSchema = strictObject({
+  memberId: memberIdSchema,
+  order: optional(orderSchema),
+});
+export type EntitlementRequest = Infer<typeof entitlementRequestSchema>;
+
+export const entitlementResponseSchema = strictObject({
+  memberId: string(),
+  entitled: boolean(),
+  status: statusSchema,
+  planId: nullable(string()),
+  currentPeriodEnd: nullable(isoTimeSchema),
+  graceEndsAt: nullable(isoTimeSchema),
+  benefits: strictObject({
+    freeShipping: strictObject({
+      eligible: boolean(),
+      serviceLevels: array(string()),
+      reason: nullable(enumOf(['not_entitled', 'service_level_not_covered', 'below_min_subtotal'])),
+    }),
+    memberDiscountBps: int(),
+    coupons: array(
+      strictObject({
+        code: string(),
+        amountOffCents: centsSchema,
+        currency: currencySchema,
+        minSubtotalCents: centsSchema,
+        expiresAt: isoTimeSchema,
+        applicable: boolean(),
+      }),
+    ),
+    shippingVouchers: array(strictObject({ code: string(), serviceLevel: string(), expiresAt: isoTimeSchema, applicable: boolean() })),
+  }),
+});
+
+export const entitlementsCheckRoute = {
+  method: 'POST',
+  path: '/v1/entitlements/check',
+  operationId: 'checkEntitlement',
+  summary: "Is this shopper an entitled member, and which benefits apply to this order? One read, evaluated against the clock.",
+  tags: ['checkout'],
+  auth: { kind: 'service', roles: ['checkout'] },
+  body: entitlementRequestSchema,
+  responses: {
+    200: { description: 'Entitlement (an unknown member is `entitled: false, status: "none"`)', schema: entitlementResponseSchema },
+    ...problemResponses,
+  },
+} as const satisfies RouteSpec;

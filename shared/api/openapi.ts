@@ -1,0 +1,80 @@
+import { toJSONSchema, type Schema } from '../validation';
+import type { RouteSpec } from '../http/types';
+
+type JsonSchema = Record<string, unknown>;
+
+const schemaOf = (schema: Schema, io: 'input' | 'output'): JsonSchema => {
+  const { $schema: _ignored, ...rest } = toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+};
+
+function parameters(schema: Schema | undefined, where: 'query' | 'path') {
+  if (!schema) return [];
+  const json = schemaOf(schema, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, s]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (json.required ?? []).includes(name),
+    schema: s,
+    ...(typeof s.description === 'string' ? { description: s.description } : {}),
+  }));
+}
+
+const SECURITY: Record<RouteSpec['auth']['kind'], Array<Record<string, string[]>>> = {
+  public: [],
+  'stripe-signature': [{ stripeSignature: [] }],
+  service: [{ serviceKey: [] }],
+  shopper: [{ shopperJwt: [] }],
+};
+
+/** Builds the OpenAPI 3.1 document from the same route specs and zod schemas the handlers validate with. */
+export function buildOpenApi(routes: readonly RouteSpec[], info: { version: string }) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const operation: Record<string, unknown> = {
+      operationId: route.operationId,
+      summary: route.summary,
+      tags: route.tags,
+      security: SECURITY[route.auth.kind],
+      ...(route.auth.kind === 'service' ? { 'x-roles': route.auth.roles } : {}),
+      parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
+      responses: Object.fromEntries(
+        Object.entries(route.responses).map(([status, response]) => [
+          status,
+          {
+            description: response.description,
+            ...(response.schema
+              ? { content: { [response.contentType ?? 'application/json']: { schema: schemaOf(response.schema, 'output') } } }
+              : response.contentType
+                ? { content: { [response.contentType]: {} } }
+                : {}),
+          },
+        ]),
+      ),
+    };
+    if (route.body) {
+      operation.requestBody = { required: true, content: { 'application/json': { schema: schemaOf(route.body, 'input') } } };
+    } else if (route.rawBody) {
+      operation.requestBody = { required: true, description: route.rawBody.description, content: { [route.rawBody.contentType]: {} } };
+    }
+    (paths[route.path] ??= {})[route.method.toLowerCase()] = operation;
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Membership backend',
+      version: info.version,
+      description:
+        'Paid-membership API: Stripe webhooks, entitlement checks, member benefits, reminders and finance. ' +
+        'Errors are application/problem+json (RFC 9457); unknown JSON fields are rejected; bodies over 256 KiB get 413.',
+    },
+    paths,
+    components: {
+      securitySchemes: {
+        serviceKey: { type: 'http', scheme: 'bearer', description: 'Service key with a role: checkout, finance or admin.' },
+        shopperJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Shopper token; `sub` is the memberId.' },
+        stripeSignature: { type: 'apiKey', in: 'header', name: 'Stripe-Signature', description: 'HMAC signature over the raw body.' },
+      },
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import {
+  array,
+  check,
+  enumOf,
+  int,
+  issuesToErrors,
+  minimum,
+  maximum,
+  minLength,
+  optional,
+  regex,
+  strictObject,
+  string,
+  literal,
+  union,
+  type Infer,
+} from '../validation';
+import { currencySchema } from './money';
+
+/** Order service levels the shop knows. Open-ended in the catalog so a new level needs no deploy. */
+const serviceLevel = string().check(minLength(1), regex(/^[a-z0-9-]+$/));
+const nonNegativeCents = int().check(minimum(0));
+
+const couponGrant = strictObject({
+  id: string().check(minLength(1)),
+  kind: literal('coupon'),
+  every: enumOf(['signup', 'period']),
+  amountOffCents: int().check(minimum(1)),
+  currency: currencySchema,
+  minSubtotalCents: optional(nonNegativeCents),
+  validDays: int().check(minimum(1)),
+});
+
+const shippingVoucherGrant = strictObject({
+  id: string().check(minLength(1)),
+  kind: literal('shipping-voucher'),
+  every: enumOf(['signup', 'period']),
+  serviceLevel,
+  count: optional(int().check(minimum(1), maximum(100))),
+  validDays: int().check(minimum(1)),
+});
+
+export const grantSchema = union([couponGrant, shippingVoucherGrant]);
+
+export const planSchema = strictObject({
+  id: string().check(minLength(1), regex(/^[a-z0-9-]+$/)),
+  name: string().check(minLength(1)),
+  stripePriceIds: array(string().check(regex(/^price_\w+$/))).check(minLength(1)),
+  /** `month` or `year`; informs MRR (annual counts 1/12) and the renewal-notice window rules. */
+  interval: optional(enumOf(['month', 'year'])),
+  trialDays: nonNegativeCents,
+  graceDays: int().check(minimum(0), maximum(60)),
+  benefits: strictObject({
+    freeShipping: strictObject({
+      serviceLevels: array(serviceLevel),
+      minSubtotalCents: nonNegativeCents,
+    }),
+    memberDiscountBps: int().check(minimum(0), maximum(10_000)),
+    grants: array(grantSchema),
+  }),
+  reminders: strictObject({
+    renewalDaysBefore: array(int().check(minimum(1), maximum(365))),
+    trialEndingDaysBefore: int().check(minimum(1), maximum(30)),
+    winBackDaysAfter: array(int().check(minimum(1), maximum(365))),
+  }),
+});
+
+export const catalogSchema = strictObject({
+  plans: array(planSchema).check(
+    minLength(1),
+    check((ctx) => {
+      const plans = ctx.value;
+      const seenPlans = new Set<string>();
+      const seenPrices = new Map<string, string>();
+      plans.forEach((plan, i) => {
+        if (seenPlans.has(plan.id)) {
+          ctx.issues.push({ code: 'custom', input: plan.id, path: [i, 'id'], message: `duplicate plan id "${plan.id}"` });
+        }
+        seenPlans.add(plan.id);
+        plan.stripePriceIds.forEach((price, j) => {
+          const owner = seenPrices.get(price);
+          if (owner !== undefined) {
+            ctx.issues.push({
+              code: 'custom',
+              input: price,
+              path: [i, 'stripePriceIds', j],
+              message: `price "${price}" is already mapped to plan "${owner}"`,
+            });
+          }
+          seenPrices.set(price, plan.id);
+        });
+        const grantIds = new Set<string>();
+        plan.benefits.grants.forEach((grant, j) => {
+          if (grantIds.has(grant.id)) {
+            ctx.issues.push({ code: 'custom', input: grant.id, path: [i, 'benefits', 'grants', j, 'id'], message: `duplicate grant id "${grant.id}"` });
+          }
+          grantIds.add(grant.id);
+        });
+      });
+    }),
+  ),
+});
+
+export type Catalog = Infer<typeof catalogSchema>;
+export type Plan = Infer<typeof planSchema>;
+export type Grant = Infer<typeof grantSchema>;
+
+export class CatalogError extends Error {
+  override name = 'CatalogError';
+}
+
+/** Validates raw catalog JSON; the error names every bad field (`plans/0/graceDays: ...`). */
+export function parseCatalog(raw: unknown, source = 'plan catalog'): PlanCatalog {
+  const result = catalogSchema.safeParse(raw);
+  if (!result.success) {
+    const details = issuesToErrors(result.error.issues)
+      .map((e) => `${e.path}: ${e.message}`)
+      .join('; ');
+    throw new CatalogError(`invalid ${source}: ${details}`);
+  }
+  return new PlanCatalog(result.data);
+}
+
+export class PlanCatalog {
+  readonly plans: readonly Plan[];
+  private readonly byId = new Map<string, Plan>();
+  private readonly byPrice = new Map<string, Plan>();
+
+  constructor(catalog: Catalog) {
+    this.plans = catalog.plans;
+    for (const plan of catalog.plans) {
+      this.byId.set(plan.id, plan);
+      for (const price of plan.stripePriceIds) this.byPrice.set(price, plan);
+    }
+  }
+
+  plan(id: string | null | undefined): Plan | undefined {
+    return id ? this.byId.get(id) : undefined;
+  }
+
+  planForPrice(priceId: string | null | undefined): Plan | undefined {
+    return priceId ? this.byPrice.get(priceId) : undefined;
+  }
+}

@@ -1,0 +1,95 @@
+import type { Plan } from './catalog';
+import type { IssuedGrant } from './grants';
+import type { MembershipView } from './membership';
+
+export interface OrderContext {
+  subtotalCents: number;
+  currency: string;
+  serviceLevel?: string | undefined;
+}
+
+export type FreeShippingReason = 'not_entitled' | 'service_level_not_covered' | 'below_min_subtotal' | null;
+
+export interface Entitlement {
+  memberId: string;
+  entitled: boolean;
+  status: MembershipView['status'];
+  planId: string | null;
+  currentPeriodEnd: string | null;
+  graceEndsAt: string | null;
+  benefits: {
+    freeShipping: { eligible: boolean; serviceLevels: string[]; reason: FreeShippingReason };
+    memberDiscountBps: number;
+    coupons: Array<{ code: string; amountOffCents: number; currency: string; minSubtotalCents: number; expiresAt: string; applicable: boolean }>;
+    shippingVouchers: Array<{ code: string; serviceLevel: string; expiresAt: string; applicable: boolean }>;
+  };
+}
+
+export type GrantRejection = 'not_entitled' | 'expired' | 'wrong_currency' | 'below_min_subtotal' | 'service_level_mismatch' | 'not_open';
+
+/**
+ * Why a grant cannot be used on this order, or null if it can. The single rule used both to list
+ * `applicable` codes at checkout and to refuse a redeem.
+ */
+export function grantRejection(grant: IssuedGrant, entitled: boolean, now: Date, order?: OrderContext): GrantRejection | null {
+  if (!entitled) return 'not_entitled';
+  if (grant.state !== 'open') return 'not_open';
+  if (now.toISOString() >= grant.expiresAt) return 'expired';
+  if (!order) return null;
+  if (grant.kind === 'coupon') {
+    if (grant.currency !== order.currency) return 'wrong_currency';
+    if (order.subtotalCents < (grant.minSubtotalCents ?? 0)) return 'below_min_subtotal';
+  } else if (order.serviceLevel !== undefined && order.serviceLevel !== grant.serviceLevel) {
+    return 'service_level_mismatch';
+  }
+  return null;
+}
+
+/** Builds the checkout's answer from the membership, its plan and the member's grants. */
+export function evaluateEntitlement(
+  view: MembershipView,
+  plan: Plan | undefined,
+  grants: readonly IssuedGrant[],
+  now: Date,
+  order?: OrderContext,
+): Entitlement {
+  const entitled = view.entitled && plan !== undefined;
+  const serviceLevels = plan ? [...plan.benefits.freeShipping.serviceLevels] : [];
+  let reason: FreeShippingReason = null;
+  if (!entitled) reason = 'not_entitled';
+  else if (order?.serviceLevel !== undefined && !serviceLevels.includes(order.serviceLevel)) reason = 'service_level_not_covered';
+  else if (order && order.subtotalCents < (plan?.benefits.freeShipping.minSubtotalCents ?? 0)) reason = 'below_min_subtotal';
+
+  // Codes that can never be used again are not listed; expired-but-open ones stay visible until TTL removes them.
+  const listed = grants.filter((g) => g.state === 'open').sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.code.localeCompare(b.code));
+  return {
+    memberId: view.memberId,
+    entitled,
+    status: view.status,
+    planId: view.planId,
+    currentPeriodEnd: view.currentPeriodEnd,
+    graceEndsAt: view.graceEndsAt,
+    benefits: {
+      freeShipping: { eligible: reason === null, serviceLevels, reason },
+      memberDiscountBps: entitled && plan ? plan.benefits.memberDiscountBps : 0,
+      coupons: listed
+        .filter((g) => g.kind === 'coupon')
+        .map((g) => ({
+          code: g.code,
+          amountOffCents: g.amountOffCents ?? 0,
+          currency: g.currency ?? '',
+          minSubtotalCents: g.minSubtotalCents ?? 0,
+          expiresAt: g.expiresAt,
+          applicable: grantRejection(g, entitled, now, order) === null,
+        })),
+      shippingVouchers: listed
+        .filter((g) => g.kind === 'shipping-voucher')
+        .map((g) => ({
+          code: g.code,
+          serviceLevel: g.serviceLevel ?? '',
+          expiresAt: g.expiresAt,
+          applicable: grantRejection(g, entitled, now, order) === null,
+        })),
+    },
+  };
+}

@@ -1,0 +1,286 @@
+/**
+ * The membership state machine. Pure: takes the stored record, an event or a clock reading, and
+ * returns data. Stripe is the source of truth for billing; this module decides what that means for
+ * benefits, and makes event application commutative so delivery order does not matter.
+ */
+import type { PlanCatalog } from './catalog';
+
+export const MEMBERSHIP_STATUSES = ['none', 'pending', 'trialing', 'active', 'canceling', 'grace', 'paused', 'lapsed'] as const;
+export type MembershipStatus = (typeof MEMBERSHIP_STATUSES)[number];
+
+const ENTITLED: ReadonlySet<MembershipStatus> = new Set(['trialing', 'active', 'canceling', 'grace']);
+export const isEntitledStatus = (status: MembershipStatus): boolean => ENTITLED.has(status);
+
+/** What we keep of a Stripe subscription snapshot. Times are ISO strings; Stripe's status is an open enum. */
+export interface SubscriptionState {
+  subscriptionId: string;
+  customerId: string;
+  stripeStatus: string;
+  priceId: string | null;
+  planId: string | null;
+  /** Recurring price of the plan, for "next charge" and MRR. */
+  amountCents: number | null;
+  currency: string | null;
+  interval: string | null;
+  currentPeriodStart: string | null;
+  currentPeriodEnd: string | null;
+  trialStart: string | null;
+  trialEnd: string | null;
+  cancelAtPeriodEnd: boolean;
+  cancelAt: string | null;
+  canceledAt: string | null;
+  endedAt: string | null;
+}
+
+/** The latest known outcome of a subscription invoice payment. */
+export interface PaymentState {
+  invoiceId: string;
+  subscriptionId: string;
+  outcome: 'paid' | 'failed';
+  billingReason: string | null;
+  /** When Stripe reported the outcome (event time). */
+  at: string;
+}
+
+export interface MembershipRecord {
+  memberId: string;
+  customerId: string | null;
+  subscriptionId: string | null;
+  checkoutSessionId: string | null;
+  checkoutCompletedAt: string | null;
+  /** The subscription that decides the membership: see `currentSubscription`. */
+  subscription: SubscriptionState | null;
+  /** Latest snapshot of every subscription the member has had, each with its `snapshotVersion`. */
+  subscriptions: Record<string, { state: SubscriptionState; version: string }>;
+  payment: PaymentState | null;
+  paymentVersion: string | null;
+  /** First time any subscription of this member was seen; drives `every: "signup"` grants. */
+  firstSubscribedAt: string | null;
+  /** Whether the member ever had a trial: a trial is offered once per member, ever. */
+  hadTrial: boolean;
+}
+
+export type MembershipEvent =
+  | {
+      kind: 'checkout-completed';
+      eventId: string;
+      created: number;
+      memberId: string;
+      customerId: string | null;
+      subscriptionId: string | null;
+      checkoutSessionId: string;
+    }
+  | {
+      kind: 'subscription-changed';
+      eventId: string;
+      created: number;
+      memberId: string;
+      subscription: SubscriptionState;
+    }
+  | {
+      kind: 'invoice-paid' | 'invoice-payment-failed';
+      eventId: string;
+      created: number;
+      memberId: string;
+      customerId: string;
+      subscriptionId: string;
+      invoiceId: string;
+      billingReason: string | null;
+    };
+
+export function emptyMembership(memberId: string): MembershipRecord {
+  return {
+    memberId,
+    customerId: null,
+    subscriptionId: null,
+    checkoutSessionId: null,
+    checkoutCompletedAt: null,
+    subscription: null,
+    subscriptions: {},
+    payment: null,
+    paymentVersion: null,
+    firstSubscribedAt: null,
+    hadTrial: false,
+  };
+}
+
+const TERMINAL = new Set(['canceled', 'incomplete_expired']);
+// Within one second Stripe can emit several snapshots of one subscription (created then updated).
+// Ties are broken by how far the lifecycle has progressed, so the outcome never depends on arrival order.
+const STATUS_RANK: Record<string, number> = {
+  incomplete: 1,
+  trialing: 2,
+  active: 3,
+  past_due: 4,
+  unpaid: 5,
+  paused: 5,
+  canceled: 8,
+  incomplete_expired: 8,
+};
+
+const pad = (n: number, width: number) => String(Math.max(0, Math.trunc(n))).padStart(width, '0');
+const epochSeconds = (iso: string | null) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
+export const isoFromEpoch = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+/**
+ * A total order over subscription snapshots: event time first, then period end, lifecycle rank and
+ * event id. Taking the maximum is commutative and idempotent, which is what makes shuffled or
+ * repeated delivery converge on one state.
+ */
+export function snapshotVersion(created: number, sub: SubscriptionState, eventId: string): string {
+  const rank = STATUS_RANK[sub.stripeStatus] ?? 6;
+  return `${pad(created, 12)}#${pad(epochSeconds(sub.currentPeriodEnd), 12)}#${rank}#${eventId}`;
+}
+
+export function paymentVersion(created: number, outcome: 'paid' | 'failed', eventId: string): string {
+  // On a tie a success wins: Stripe only reports paid after the last failed attempt.
+  return `${pad(created, 12)}#${outcome === 'paid' ? 2 : 1}#${eventId}`;
+}
+
+/**
+ * Which of a member's subscriptions decides the membership: the newest one still alive, else the
+ * newest ended one. Each subscription keeps its own latest snapshot, so the choice depends only on
+ * the set of events seen, never on their order (a late "deleted" of an old subscription cannot
+ * displace a newer one).
+ */
+export function currentSubscription(subscriptions: MembershipRecord['subscriptions']): SubscriptionState | null {
+  let best: { state: SubscriptionState; version: string; live: boolean } | null = null;
+  for (const entry of Object.values(subscriptions)) {
+    const live = !TERMINAL.has(entry.state.stripeStatus);
+    if (!best || (live && !best.live) || (live === best.live && entry.version > best.version)) best = { ...entry, live };
+  }
+  return best?.state ?? null;
+}
+
+export interface Transition {
+  record: MembershipRecord;
+  changed: boolean;
+}
+
+/** Applies one event to a record. Never rolls a newer state back; applying twice is a no-op. */
+export function applyMembershipEvent(current: MembershipRecord | null, event: MembershipEvent): Transition {
+  const base = current ?? emptyMembership(event.memberId);
+  const next: MembershipRecord = { ...base };
+  switch (event.kind) {
+    case 'checkout-completed': {
+      next.checkoutSessionId ??= event.checkoutSessionId;
+      next.checkoutCompletedAt ??= isoFromEpoch(event.created);
+      next.customerId ??= event.customerId;
+      next.subscriptionId ??= event.subscriptionId;
+      break;
+    }
+    case 'subscription-changed': {
+      const sub = event.subscription;
+      const version = snapshotVersion(event.created, sub, event.eventId);
+      const known = base.subscriptions[sub.subscriptionId];
+      if (!known || version > known.version) {
+        next.subscriptions = { ...base.subscriptions, [sub.subscriptionId]: { state: sub, version } };
+        next.subscription = currentSubscription(next.subscriptions);
+        next.subscriptionId = next.subscription?.subscriptionId ?? null;
+        next.customerId = next.subscription?.customerId ?? next.customerId;
+      }
+      next.customerId ??= sub.customerId;
+      const startedAt = sub.trialStart ?? sub.currentPeriodStart;
+      if (startedAt && (next.firstSubscribedAt === null || startedAt < next.firstSubscribedAt)) next.firstSubscribedAt = startedAt;
+      if (sub.trialStart !== null || sub.stripeStatus === 'trialing') next.hadTrial = true;
+      break;
+    }
+    case 'invoice-paid':
+    case 'invoice-payment-failed': {
+      const outcome = event.kind === 'invoice-paid' ? 'paid' : 'failed';
+      const version = paymentVersion(event.created, outcome, event.eventId);
+      if (base.paymentVersion === null || version > base.paymentVersion) {
+        next.payment = {
+          invoiceId: event.invoiceId,
+          subscriptionId: event.subscriptionId,
+          outcome,
+          billingReason: event.billingReason,
+          at: isoFromEpoch(event.created),
+        };
+        next.paymentVersion = version;
+      }
+      next.customerId ??= event.customerId;
+      next.subscriptionId ??= event.subscriptionId;
+      break;
+    }
+  }
+  return { record: next, changed: JSON.stringify(next) !== JSON.stringify(base) || current === null };
+}
+
+export interface MembershipView {
+  memberId: string;
+  status: MembershipStatus;
+  entitled: boolean;
+  planId: string | null;
+  currentPeriodEnd: string | null;
+  graceEndsAt: string | null;
+  /** When benefits end if nothing else happens (cancel date, or end of grace); null while renewing. */
+  accessEndsAt: string | null;
+}
+
+const DAY_MS = 86_400_000;
+const addDays = (iso: string, days: number) => new Date(Date.parse(iso) + days * DAY_MS).toISOString();
+
+/**
+ * The status at `now`, from stored dates only: a cancelled membership reads `lapsed` once its period
+ * ends and a failed renewal reads `grace` for the plan's `graceDays`, before any event says so.
+ */
+export function evaluateMembership(record: MembershipRecord | null, catalog: PlanCatalog, now: Date): MembershipView {
+  const memberId = record?.memberId ?? '';
+  const view = (status: MembershipStatus, extra: Partial<MembershipView> = {}): MembershipView => ({
+    memberId,
+    status,
+    entitled: isEntitledStatus(status),
+    planId: record?.subscription?.planId ?? null,
+    currentPeriodEnd: record?.subscription?.currentPeriodEnd ?? null,
+    graceEndsAt: null,
+    accessEndsAt: null,
+    ...extra,
+  });
+  if (!record) return view('none');
+  const sub = record.subscription;
+  if (!sub) return view(record.checkoutCompletedAt ? 'pending' : 'none');
+
+  const nowIso = now.toISOString();
+  const graceDays = catalog.plan(sub.planId)?.graceDays ?? 0;
+  const graceFrom = (startIso: string): MembershipView => {
+    const graceEndsAt = addDays(startIso, graceDays);
+    return nowIso < graceEndsAt ? view('grace', { graceEndsAt, accessEndsAt: graceEndsAt }) : view('lapsed');
+  };
+  const payment = record.payment;
+  const renewalFailed =
+    payment !== null &&
+    payment.outcome === 'failed' &&
+    payment.subscriptionId === sub.subscriptionId &&
+    payment.billingReason !== 'subscription_create';
+
+  switch (sub.stripeStatus) {
+    case 'incomplete':
+      return view('pending');
+    case 'incomplete_expired':
+    case 'canceled':
+      return view('lapsed');
+    case 'paused':
+      return view('paused');
+    case 'past_due':
+    case 'unpaid':
+      // The renewal was attempted at period start; the failure event, when we have it, is more precise.
+      return graceFrom(renewalFailed ? payment.at : (sub.currentPeriodStart ?? nowIso));
+    case 'trialing':
+    case 'active': {
+      if (renewalFailed) return graceFrom(payment.at);
+      const periodEnd = (sub.stripeStatus === 'trialing' ? (sub.trialEnd ?? sub.currentPeriodEnd) : sub.currentPeriodEnd) ?? nowIso;
+      const pendingCancelAt = sub.cancelAt ?? (sub.cancelAtPeriodEnd ? periodEnd : null);
+      if (pendingCancelAt !== null) {
+        return nowIso < pendingCancelAt ? view('canceling', { accessEndsAt: pendingCancelAt }) : view('lapsed');
+      }
+      if (nowIso < periodEnd) return view(sub.stripeStatus);
+      // Auto-renewing and the period is over, but no renewal news yet (Stripe collects about an hour
+      // after the period ends and may retry): the plan's grace covers the wait, then it lapses.
+      return graceFrom(periodEnd);
+    }
+    default:
+      // Stripe's enums are open: a status we do not know grants nothing rather than guessing.
+      return view('lapsed');
+  }
+}

@@ -1,0 +1,122 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { logger } from '../observability';
+import { issuesToErrors, type Infer, type Schema } from '../validation';
+import { HttpProblem, problemResponse, problems } from './problem';
+import { bearerToken, roleForKey, type ServiceRole } from './service-keys';
+import { serviceKeys } from '../runtime/service-keys';
+import type { HttpEvent, HttpResult, RouteSpec } from './types';
+
+/** Contract: request bodies over 256 KiB are refused with 413. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+export type Principal = { kind: 'service'; role: ServiceRole } | { kind: 'shopper'; memberId: string } | { kind: 'anonymous' };
+
+type Parsed<S, Fallback> = S extends Schema ? Infer<S> : Fallback;
+
+export interface Request<R extends RouteSpec> {
+  body: Parsed<R['body'], undefined>;
+  query: Parsed<R['query'], Record<string, string>>;
+  params: Parsed<R['params'], Record<string, string>>;
+  principal: Principal;
+  event: HttpEvent;
+  /** Decoded raw body, for routes that take a non-JSON payload. */
+  rawBody: string;
+  context: Context;
+  now: Date;
+}
+
+export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
+  body: JSON.stringify(body),
+});
+
+export function rawBodyOf(event: HttpEvent): string {
+  if (!event.body) return '';
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+function header(event: HttpEvent, name: string): string | undefined {
+  return event.headers?.[name] ?? event.headers?.[name.toLowerCase()];
+}
+
+function validate<S extends Schema>(schema: S, value: unknown, where: string): Infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw problems.validation(
+      issuesToErrors(result.error.issues).map((e) => ({ ...e, path: e.path === '/' ? `/${where}` : `/${where}${e.path}` })),
+    );
+  }
+  return result.data as Infer<S>;
+}
+
+async function authenticate(route: RouteSpec, event: HttpEvent): Promise<Principal> {
+  const auth = route.auth;
+  if (auth.kind === 'service') {
+    const token = bearerToken(header(event, 'authorization'));
+    if (!token) throw problems.unauthorized();
+    const role = roleForKey(token, await serviceKeys());
+    if (!role) throw problems.unauthorized();
+    if (!auth.roles.includes(role)) throw problems.forbidden();
+    return { kind: 'service', role };
+  }
+  if (auth.kind === 'shopper') {
+    // Verified before the handler: by the HTTP API JWT authorizer in AWS, by the local adapter at home.
+    const sub = event.requestContext.authorizer?.jwt?.claims?.sub;
+    if (typeof sub !== 'string' || sub.length === 0) throw problems.unauthorized();
+    return { kind: 'shopper', memberId: sub };
+  }
+  return { kind: 'anonymous' };
+}
+
+/**
+ * Wraps a route's domain call in the edge concerns every endpoint shares: size limit, auth,
+ * strict zod validation of body/query/path, and one problem+json error mapper. The handler body
+ * only maps a validated request to a domain call and its result to a response.
+ */
+export function httpHandler<R extends RouteSpec>(route: R, fn: (request: Request<R>) => Promise<HttpResult>) {
+  const core = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
+    const raw = rawBodyOf(event);
+    if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw problems.tooLarge(MAX_BODY_BYTES);
+    const principal = await authenticate(route, event);
+    let body: unknown = undefined;
+    if (route.body) {
+      const contentType = header(event, 'content-type') ?? '';
+      if (raw.length > 0 && !/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
+        throw problems.unsupportedMediaType('Send the request body as application/json.');
+      }
+      let parsed: unknown;
+      try {
+        parsed = raw.length === 0 ? undefined : JSON.parse(raw);
+      } catch {
+        throw problems.badRequest('The request body is not valid JSON.');
+      }
+      body = validate(route.body, parsed, 'body');
+    }
+    const query = route.query ? validate(route.query, event.queryStringParameters ?? {}, 'query') : (event.queryStringParameters ?? {});
+    const params = route.params ? validate(route.params, event.pathParameters ?? {}, 'path') : (event.pathParameters ?? {});
+    return fn({ body, query, params, principal, event, rawBody: raw, context, now: new Date() } as Request<R>);
+  };
+
+  return middy<HttpEvent, HttpResult, Error, Context>()
+    .use({
+      before: (request) => {
+        logger.addContext(request.context);
+        logger.appendKeys({ route: `${route.method} ${route.path}`, requestId: request.event.requestContext?.requestId });
+      },
+      onError: (request) => {
+        const error = request.error;
+        if (error instanceof HttpProblem) {
+          if (error.status >= 500) logger.error('request failed', { status: error.status, detail: error.message });
+          request.response = problemResponse(error);
+        } else {
+          // Unknown failures are logged with their stack here and answered without internals.
+          logger.error('unhandled error', error as Error);
+          request.response = problemResponse(problems.internal());
+        }
+      },
+      after: () => logger.removeKeys(['route', 'requestId']),
+    })
+    .handler(core);
+}

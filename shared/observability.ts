@@ -1,0 +1,23 @@
+import { createHash } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+
+/**
+ * Structured JSON logs. Powertools has no redaction, so keeping secrets and personal data out is by
+ * construction: we never log headers, bodies, emails or raw member ids, only `memberRef` (a hash).
+ */
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'membership' });
+
+/** A stable pseudonym for correlating a member's log lines without logging the id itself. */
+export const memberRef = (memberId: string) => createHash('sha256').update(memberId).digest('hex').slice(0, 16);
+
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/** CloudWatch EMF metrics; alarms in infra/ watch the failure counters named here. */
+export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Membership', serviceName: 'membership' });
+export const MetricNames = {
+  stripeEventProcessed: 'StripeEventProcessed',
+  stripePayloadRejected: 'StripePayloadRejected',
+  stripeEventUnattributed: 'StripeEventUnattributed',
+  stripeSignatureRejected: 'StripeSignatureRejected',
+} as const;
+export { MetricUnit };

@@ -1,0 +1,19 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createDynamoClient, documentClient, tableNamesFromEnv, type TableNames } from '../storage/dynamodb';
+import { DynamoMembershipRepository } from '../storage/membership-repository';
+
+let client: DynamoDBClient | undefined;
+let doc: DynamoDBDocumentClient | undefined;
+
+/** Per-container singletons, created on first use so module load stays cheap. */
+export function dynamo(): { client: DynamoDBClient; doc: DynamoDBDocumentClient; tables: TableNames } {
+  client ??= createDynamoClient();
+  doc ??= documentClient(client);
+  return { client, doc, tables: tableNamesFromEnv() };
+}
+
+export function membershipRepository(): DynamoMembershipRepository {
+  const { doc: db, tables } = dynamo();
+  return new DynamoMembershipRepository(db, tables.main);
+}

@@ -1,0 +1,28 @@
+import { parseHashedKeySecret, parseServiceKeyPairs, type HashedKey } from '../http/service-keys';
+
+const REFRESH_MS = 5 * 60_000;
+let cached: { keys: HashedKey[]; loadedAt: number } | undefined;
+
+/**
+ * Service keys for this container: `SERVICE_API_KEYS` locally, the hashed document in Secrets Manager
+ * (`SERVICE_API_KEYS_SECRET_ARN`) in AWS, re-read every five minutes so a rotation needs no deploy.
+ * The Secrets Manager client is imported lazily: local runs and tests never load it.
+ */
+export async function serviceKeys(env: NodeJS.ProcessEnv = process.env): Promise<HashedKey[]> {
+  if (cached && Date.now() - cached.loadedAt < REFRESH_MS) return cached.keys;
+  let keys: HashedKey[];
+  if (env.SERVICE_API_KEYS_SECRET_ARN) {
+    const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
+    const secret = await getSecret(env.SERVICE_API_KEYS_SECRET_ARN, { maxAge: REFRESH_MS / 1000 });
+    keys = parseHashedKeySecret(String(secret));
+  } else {
+    keys = parseServiceKeyPairs(env.SERVICE_API_KEYS ?? '');
+  }
+  cached = { keys, loadedAt: Date.now() };
+  return keys;
+}
+
+/** Tests change keys between cases. */
+export function resetServiceKeyCache(): void {
+  cached = undefined;
+}

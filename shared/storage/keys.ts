@@ -1,0 +1,22 @@
+/**
+ * Key layout of the single table. One item collection per member holds everything the checkout
+ * needs (`ENT#` prefix), so an entitlement check is one Query. See docs/data-model.md.
+ */
+export const keys = {
+  memberPk: (memberId: string) => `MEMBER#${memberId}`,
+  membershipSk: 'ENT#MEMBERSHIP',
+  grantSk: (code: string) => `ENT#GRANT#${code}`,
+  entitlementPrefix: 'ENT#',
+  customerLink: (customerId: string) => ({ PK: `CUSTOMER#${customerId}`, SK: 'LINK' }),
+} as const;
+
+/** Names of the table's secondary indexes (created by infra and by local setup alike). */
+export const indexes = {
+  /** Alternate-key lookups: `lookupPk` / `lookupSk` (e.g. a coupon code to its member). */
+  lookup: 'lookup',
+  /** Sparse time-ordered work queue: `dueShard` / `dueAt` (e.g. reminders due to be sent). */
+  due: 'due',
+} as const;
+
+/** TTL attribute of the main table (epoch seconds). */
+export const TTL_ATTRIBUTE = 'ttl';

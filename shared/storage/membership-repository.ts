@@ -1,0 +1,133 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { IssuedGrant } from '../domain/grants';
+import type { MembershipRecord } from '../domain/membership';
+import { keys } from './keys';
+
+type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
+/** Extra writes that must commit atomically with a membership change (grant issuance, reminders, ...). */
+export type ExtraWrite = TransactItem;
+
+export interface StoredMembership {
+  record: MembershipRecord;
+  /** Optimistic-concurrency revision; 0 means "not stored yet". */
+  rev: number;
+}
+
+export class ConcurrentModificationError extends Error {
+  override name = 'ConcurrentModificationError';
+}
+
+export interface MembershipRepository {
+  /** The member's item collection for checkout: membership and grants in one Query. */
+  getEntitlementData(memberId: string): Promise<{ record: MembershipRecord | null; grants: IssuedGrant[] }>;
+  getMembership(memberId: string): Promise<StoredMembership | null>;
+  findMemberIdByCustomer(customerId: string): Promise<string | null>;
+  /**
+   * Writes the record if it is still at `expectedRev`, together with `extra` writes, in one
+   * transaction. Throws ConcurrentModificationError when another writer got there first.
+   */
+  saveMembership(record: MembershipRecord, expectedRev: number, extra?: ExtraWrite[], now?: Date): Promise<void>;
+}
+
+const MEMBERSHIP_FIELDS = [
+  'memberId',
+  'customerId',
+  'subscriptionId',
+  'checkoutSessionId',
+  'checkoutCompletedAt',
+  'subscription',
+  'subscriptions',
+  'payment',
+  'paymentVersion',
+  'firstSubscribedAt',
+  'hadTrial',
+] as const satisfies ReadonlyArray<keyof MembershipRecord>;
+
+function toRecord(item: Record<string, unknown>): MembershipRecord {
+  const record = {} as Record<string, unknown>;
+  for (const field of MEMBERSHIP_FIELDS) record[field] = item[field] ?? (field === 'hadTrial' ? false : field === 'subscriptions' ? {} : null);
+  return record as unknown as MembershipRecord;
+}
+
+export class DynamoMembershipRepository implements MembershipRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async getEntitlementData(memberId: string) {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.memberPk(memberId), ':prefix': keys.entitlementPrefix },
+      }),
+    );
+    let record: MembershipRecord | null = null;
+    const grants: IssuedGrant[] = [];
+    for (const item of out.Items ?? []) {
+      if (item.SK === keys.membershipSk) record = toRecord(item);
+      else if (item.type === 'grant') grants.push(item.grant as IssuedGrant);
+    }
+    return { record, grants };
+  }
+
+  async getMembership(memberId: string): Promise<StoredMembership | null> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { PK: keys.memberPk(memberId), SK: keys.membershipSk }, ConsistentRead: true }),
+    );
+    return out.Item ? { record: toRecord(out.Item), rev: Number(out.Item.rev ?? 0) } : null;
+  }
+
+  async findMemberIdByCustomer(customerId: string): Promise<string | null> {
+    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: keys.customerLink(customerId), ConsistentRead: true }));
+    return typeof out.Item?.memberId === 'string' ? out.Item.memberId : null;
+  }
+
+  async saveMembership(record: MembershipRecord, expectedRev: number, extra: ExtraWrite[] = [], now = new Date()): Promise<void> {
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            PK: keys.memberPk(record.memberId),
+            SK: keys.membershipSk,
+            type: 'membership',
+            ...record,
+            rev: expectedRev + 1,
+            updatedAt: now.toISOString(),
+          },
+          ConditionExpression: expectedRev === 0 ? 'attribute_not_exists(PK)' : 'rev = :rev',
+          ...(expectedRev === 0 ? {} : { ExpressionAttributeValues: { ':rev': expectedRev } }),
+        },
+      },
+    ];
+    if (record.customerId) {
+      // The link lets events that carry only a customer id (no metadata) find their member.
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: { ...keys.customerLink(record.customerId), type: 'customer-link', memberId: record.memberId },
+          ConditionExpression: 'attribute_not_exists(PK) OR memberId = :member',
+          ExpressionAttributeValues: { ':member': record.memberId },
+        },
+      });
+    }
+    items.push(...extra);
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        const reasons = error.CancellationReasons ?? [];
+        if (reasons[0]?.Code === 'ConditionalCheckFailed' || reasons.some((r) => r.Code === 'TransactionConflict')) {
+          throw new ConcurrentModificationError(`membership of revision ${expectedRev} changed concurrently`);
+        }
+        if (record.customerId && reasons[1]?.Code === 'ConditionalCheckFailed') {
+          throw new Error(`Stripe customer ${record.customerId} is already linked to another member`);
+        }
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * Reads Stripe event payloads (API version `2026-10-28.endive`) into domain events. Works from the
+ * payload alone: no Stripe API call on the webhook path. Every object we act on is validated first;
+ * a payload that does not match this version's shape raises `StripePayloadError` instead of being
+ * misread (the webhook answers 5xx and alarms, Stripe retries after the fix).
+ */
+import { STRIPE_API_VERSION } from './api-version';
+import type { MembershipEvent, SubscriptionState } from '../domain/membership';
+import { isoFromEpoch } from '../domain/membership';
+import type { PlanCatalog } from '../domain/catalog';
+import { memberIdSchema } from '../domain/member-id';
+import {
+  array,
+  boolean,
+  int,
+  issuesToErrors,
+  literal,
+  looseObject,
+  minLength,
+  nullable,
+  optional,
+  record,
+  regex,
+  string,
+  union,
+  unknown,
+  type Infer,
+  type Schema,
+} from '../validation';
+
+export class StripePayloadError extends Error {
+  override name = 'StripePayloadError';
+  constructor(
+    message: string,
+    readonly eventId: string,
+    readonly eventType: string,
+  ) {
+    super(message);
+  }
+}
+
+const id = (prefix: string) => string().check(regex(new RegExp(`^${prefix}_[A-Za-z0-9_]+$`)));
+const epoch = int();
+const metadata = optional(nullable(record(string(), string())));
+const expandable = (prefix: string) => union([id(prefix), looseObject({ id: id(prefix) })]);
+
+/** The event envelope: anything failing this is not a Stripe event at all (400). */
+export const stripeEventSchema = looseObject({
+  id: id('evt'),
+  object: literal('event'),
+  type: string().check(minLength(1)),
+  created: epoch,
+  api_version: nullable(string()),
+  livemode: boolean(),
+  data: looseObject({ object: looseObject({ object: string() }), previous_attributes: optional(unknown()) }),
+});
+export type StripeEvent = Infer<typeof stripeEventSchema>;
+
+const subscriptionItemSchema = looseObject({
+  id: id('si'),
+  current_period_start: epoch,
+  current_period_end: epoch,
+  price: looseObject({
+    id: id('price'),
+    currency: string(),
+    unit_amount: nullable(int()),
+    recurring: nullable(looseObject({ interval: string(), interval_count: int() })),
+  }),
+  quantity: optional(int()),
+});
+
+const subscriptionSchema = looseObject({
+  id: id('sub'),
+  object: literal('subscription'),
+  customer: expandable('cus'),
+  status: string(),
+  metadata,
+  cancel_at_period_end: boolean(),
+  cancel_at: nullable(epoch),
+  canceled_at: nullable(epoch),
+  ended_at: nullable(epoch),
+  trial_start: nullable(epoch),
+  trial_end: nullable(epoch),
+  items: looseObject({ data: array(subscriptionItemSchema).check(minLength(1)) }),
+});
+
+const checkoutSessionSchema = looseObject({
+  id: id('cs'),
+  object: literal('checkout.session'),
+  mode: string(),
+  client_reference_id: nullable(string()),
+  customer: nullable(expandable('cus')),
+  subscription: nullable(expandable('sub')),
+  metadata,
+});
+
+const invoiceSchema = looseObject({
+  id: id('in'),
+  object: literal('invoice'),
+  customer: expandable('cus'),
+  billing_reason: nullable(string()),
+  parent: nullable(
+    looseObject({
+      type: string(),
+      subscription_details: optional(nullable(looseObject({ subscription: expandable('sub'), metadata }))),
+    }),
+  ),
+});
+
+const refOf = (value: string | { id: string }) => (typeof value === 'string' ? value : value.id);
+const iso = (seconds: number | null) => (seconds === null ? null : isoFromEpoch(seconds));
+
+function parseObject<T>(schema: Schema<T>, event: StripeEvent): T {
+  const result = schema.safeParse(event.data.object);
+  if (!result.success) {
+    const details = issuesToErrors(result.error.issues)
+      .slice(0, 5)
+      .map((e) => `${e.path}: ${e.message}`)
+      .join('; ');
+    throw new StripePayloadError(`${event.type} payload does not match API version ${STRIPE_API_VERSION}: ${details}`, event.id, event.type);
+  }
+  return result.data;
+}
+
+function memberIdFrom(...candidates: Array<string | null | undefined>): string | null {
+  for (const candidate of candidates) {
+    if (candidate && memberIdSchema.safeParse(candidate).success) return candidate;
+  }
+  return null;
+}
+
+/** A domain event whose member may still have to be found through the Stripe customer link. */
+export type TranslatedEvent =
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'membership'; memberId: string | null; customerId: string | null; build: (memberId: string) => MembershipEvent };
+
+export function toSubscriptionState(sub: Infer<typeof subscriptionSchema>, catalog: PlanCatalog): SubscriptionState {
+  // Memberships are single-item subscriptions; the item carrying a catalog price decides the plan.
+  const items = sub.items.data;
+  const item = items.find((i) => catalog.planForPrice(i.price.id)) ?? items[0]!;
+  const plan = catalog.planForPrice(item.price.id);
+  return {
+    subscriptionId: sub.id,
+    customerId: refOf(sub.customer),
+    stripeStatus: sub.status,
+    priceId: item.price.id,
+    planId: plan?.id ?? null,
+    amountCents: item.price.unit_amount === null ? null : item.price.unit_amount * (item.quantity ?? 1),
+    currency: item.price.currency,
+    interval: item.price.recurring?.interval ?? null,
+    currentPeriodStart: iso(item.current_period_start),
+    currentPeriodEnd: iso(item.current_period_end),
+    trialStart: iso(sub.trial_start),
+    trialEnd: iso(sub.trial_end),
+    cancelAtPeriodEnd: sub.cancel_at_period_end,
+    cancelAt: iso(sub.cancel_at),
+    canceledAt: iso(sub.canceled_at),
+    endedAt: iso(sub.ended_at),
+  };
+}
+
+const SUBSCRIPTION_EVENTS = new Set([
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
+  'customer.subscription.paused',
+  'customer.subscription.resumed',
+  'customer.subscription.pending_update_applied',
+  'customer.subscription.pending_update_expired',
+  'customer.subscription.trial_will_end',
+]);
+
+/** Maps a verified Stripe event to what the membership needs from it. */
+export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): TranslatedEvent {
+  if (event.api_version !== STRIPE_API_VERSION) {
+    throw new StripePayloadError(
+      `event rendered in API version ${event.api_version ?? 'unknown'}, expected ${STRIPE_API_VERSION}: set the webhook endpoint's api_version`,
+      event.id,
+      event.type,
+    );
+  }
+  const base = { eventId: event.id, created: event.created };
+
+  if (event.type === 'checkout.session.completed' || event.type === 'checkout.session.async_payment_succeeded') {
+    const session = parseObject(checkoutSessionSchema, event);
+    if (session.mode !== 'subscription') return { kind: 'ignored', reason: `checkout mode ${session.mode}` };
+    const memberId = memberIdFrom(session.client_reference_id, session.metadata?.memberId);
+    if (!memberId) throw new StripePayloadError('subscription checkout session carries no valid memberId (client_reference_id)', event.id, event.type);
+    const customerId = session.customer ? refOf(session.customer) : null;
+    const subscriptionId = session.subscription ? refOf(session.subscription) : null;
+    return {
+      kind: 'membership',
+      memberId,
+      customerId,
+      build: (m) => ({ kind: 'checkout-completed', ...base, memberId: m, customerId, subscriptionId, checkoutSessionId: session.id }),
+    };
+  }
+
+  if (SUBSCRIPTION_EVENTS.has(event.type)) {
+    const sub = parseObject(subscriptionSchema, event);
+    const subscription = toSubscriptionState(sub, catalog);
+    if (subscription.planId === null) {
+      throw new StripePayloadError(`subscription ${sub.id} has price ${subscription.priceId}, which no catalog plan lists`, event.id, event.type);
+    }
+    return {
+      kind: 'membership',
+      memberId: memberIdFrom(sub.metadata?.memberId),
+      customerId: subscription.customerId,
+      build: (m) => ({ kind: 'subscription-changed', ...base, memberId: m, subscription }),
+    };
+  }
+
+  if (event.type === 'invoice.paid' || event.type === 'invoice.payment_failed') {
+    const invoice = parseObject(invoiceSchema, event);
+    const details = invoice.parent?.type === 'subscription_details' ? invoice.parent.subscription_details : null;
+    if (!details) return { kind: 'ignored', reason: 'invoice without a subscription' };
+    const customerId = refOf(invoice.customer);
+    const subscriptionId = refOf(details.subscription);
+    return {
+      kind: 'membership',
+      memberId: memberIdFrom(details.metadata?.memberId),
+      customerId,
+      build: (m) => ({
+        kind: event.type === 'invoice.paid' ? 'invoice-paid' : 'invoice-payment-failed',
+        ...base,
+        memberId: m,
+        customerId,
+        subscriptionId,
+        invoiceId: invoice.id,
+        billingReason: invoice.billing_reason,
+      }),
+    };
+  }
+
+  return { kind: 'ignored', reason: `event type ${event.type} is not handled` };
+}

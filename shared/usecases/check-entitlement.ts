@@ -1,0 +1,16 @@
+import type { PlanCatalog } from '../domain/catalog';
+import { evaluateEntitlement, type Entitlement, type OrderContext } from '../domain/entitlement';
+import { evaluateMembership } from '../domain/membership';
+import type { MembershipRepository } from '../storage/membership-repository';
+
+/** One Query of the member's item collection, then pure evaluation against the clock. */
+export async function checkEntitlement(
+  deps: { catalog: PlanCatalog; memberships: Pick<MembershipRepository, 'getEntitlementData'> },
+  memberId: string,
+  now: Date,
+  order?: OrderContext,
+): Promise<Entitlement> {
+  const { record, grants } = await deps.memberships.getEntitlementData(memberId);
+  const view = { ...evaluateMembership(record, deps.catalog, now), memberId };
+  return evaluateEntitlement(view, deps.catalog.plan(view.planId), grants, now, order);
+}

@@ -1,0 +1,7 @@
+import type { MembershipReaction } from './ingest-stripe-event';
+
+/**
+ * Writes that commit in the same transaction as a membership change. Each feature that reacts to
+ * membership events (benefit issuance, reminders) registers its pure reaction here.
+ */
+export const membershipReactions: readonly MembershipReaction[] = [];

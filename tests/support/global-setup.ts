@@ -1,0 +1,25 @@
+import type { TestProject } from 'vitest/node';
+import { freePort, startEmbeddedDynamo, type EmbeddedDynamo } from '../../local/dynamodb-local';
+import { createDynamoClient } from '../../shared/storage/dynamodb';
+import { ensureTables } from '../../shared/storage/tables';
+import { TEST_TABLES } from './tables';
+
+let dynamo: EmbeddedDynamo | undefined;
+
+export default async function setup(project: TestProject) {
+  console.log(`tests run on Node ${process.version}`);
+  const endpoint = process.env.TEST_DYNAMODB_ENDPOINT ?? (dynamo = await startEmbeddedDynamo({ port: await freePort() })).endpoint;
+  const client = createDynamoClient({ DYNAMODB_ENDPOINT: endpoint });
+  await ensureTables(client, TEST_TABLES);
+  client.destroy();
+  project.provide('dynamodbEndpoint', endpoint);
+  return async () => {
+    await dynamo?.stop();
+  };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    dynamodbEndpoint: string;
+  }
+}

@@ -1,0 +1,1 @@
+export const TEST_TABLES = { main: 'membership-test', idempotency: 'membership-idempotency-test' };
