@@ -25,6 +25,19 @@ export interface FunctionSpec {
   access: readonly Access[];
   memoryMb?: number;
   timeoutSeconds?: number;
+  /**
+   * For scheduled jobs: the name used by `npm run job -- <name>` and the EventBridge Scheduler
+   * expression that runs it in AWS (e.g. `rate(15 minutes)`, `cron(0 3 1 * ? *)`).
+   * The entry exports `handler(event: JobEvent)`.
+   */
+  job?: { name: string; schedule: string };
+}
+
+/** What a scheduled job receives: EventBridge Scheduler sends `{}`; `npm run job` passes the flags. */
+export interface JobEvent {
+  asOf?: string;
+  month?: string;
+  [flag: string]: string | undefined;
 }
 
 export const httpFunctions: readonly FunctionSpec[] = [
