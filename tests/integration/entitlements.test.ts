@@ -25,7 +25,7 @@ describe('POST /v1/entitlements/check', () => {
   it('rejects unknown fields, bad member ids, floats and bad currencies with 400 and their paths', async () => {
     const res = await api.call('POST', '/v1/entitlements/check', { body: { memberId: 'bad id!', extra: true, order: { subtotalCents: 12.5, currency: 'USD' } } });
     expect(res.status).toBe(400);
-    const problem = await res.json();
+    const problem = (await res.json()) as { errors: Array<{ path: string }> };
     const paths = problem.errors.map((e: { path: string }) => e.path);
     expect(paths).toEqual(expect.arrayContaining(['/body/memberId', '/body', '/body/order/subtotalCents', '/body/order/currency']));
     expect((await api.call('POST', '/v1/entitlements/check', { body: '{not json' })).status).toBe(400);
@@ -51,7 +51,7 @@ describe('POST /v1/entitlements/check', () => {
 describe('GET /health and /openapi.json', () => {
   it('serves health and an OpenAPI 3.1 document built from the schemas', async () => {
     expect((await api.call('GET', '/health', { key: null })).status).toBe(200);
-    const doc = await (await api.call('GET', '/openapi.json', { key: null })).json();
+    const doc = (await (await api.call("GET", "/openapi.json", { key: null })).json()) as any;
     expect(doc.openapi).toBe('3.1.0');
     const op = doc.paths['/v1/entitlements/check'].post;
     expect(op.requestBody.content['application/json'].schema.additionalProperties).toBe(false);
