@@ -2,11 +2,18 @@
  * Key layout of the single table. One item collection per member holds everything the checkout
  * needs (`ENT#` prefix), so an entitlement check is one Query. See docs/data-model.md.
  */
+/**
+ * Item shapes that several features share:
+ * - membership: `{ PK: MEMBER#id, SK: ENT#MEMBERSHIP, type: 'membership', rev, ...MembershipRecord }`
+ * - grant:      `{ PK: MEMBER#id, SK: ENT#GRANT#<code>, type: 'grant', grant: IssuedGrant, ttl }`
+ * - savings:    `{ PK: MEMBER#id, SK: SAVINGS, type: 'savings', ...SavingsTotals }`
+ */
 export const keys = {
   memberPk: (memberId: string) => `MEMBER#${memberId}`,
   membershipSk: 'ENT#MEMBERSHIP',
   grantSk: (code: string) => `ENT#GRANT#${code}`,
   entitlementPrefix: 'ENT#',
+  savingsSk: 'SAVINGS',
   customerLink: (customerId: string) => ({ PK: `CUSTOMER#${customerId}`, SK: 'LINK' }),
 } as const;
 
