@@ -14,10 +14,5 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 /** CloudWatch EMF metrics; alarms in infra/ watch the failure counters named here. */
 export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Membership', serviceName: 'membership' });
-export const MetricNames = {
-  stripeEventProcessed: 'StripeEventProcessed',
-  stripePayloadRejected: 'StripePayloadRejected',
-  stripeEventUnattributed: 'StripeEventUnattributed',
-  stripeSignatureRejected: 'StripeSignatureRejected',
-} as const;
+export { MetricNames } from './metric-names';
 export { MetricUnit };

@@ -1,0 +1,296 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { fileURLToPath } from 'node:url';
+import { allFunctions, type FunctionSpec } from '../functions/manifest';
+import { tableDefinitions } from '../shared/storage/tables';
+import { MetricNames } from '../shared/metric-names';
+
+const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+
+export interface MembershipStackSettings {
+  /** Shopper tokens: issuer and audience checked by the HTTP API JWT authorizer. */
+  shopperJwtIssuer: string;
+  shopperJwtAudience: string;
+  /** Verified SES identity that reminders are sent from. */
+  sesFromAddress: string;
+  /** Where alarms are emailed; none when empty. */
+  alarmEmail: string;
+  /** Log retention for every function and the API access log. */
+  logRetention: logs.RetentionDays;
+}
+
+export function stackSettingsFromContext(scope: Construct): MembershipStackSettings {
+  const get = (key: string, fallback: string) => String(scope.node.tryGetContext(key) ?? fallback);
+  return {
+    shopperJwtIssuer: get('shopperJwtIssuer', 'https://auth.example.com/'),
+    shopperJwtAudience: get('shopperJwtAudience', 'membership-api'),
+    sesFromAddress: get('sesFromAddress', 'membership@example.com'),
+    alarmEmail: get('alarmEmail', ''),
+    logRetention: logs.RetentionDays.ONE_MONTH,
+  };
+}
+
+/**
+ * Everything in AWS: the single table and the idempotency table, one NodejsFunction per entry of
+ * functions/manifest.ts with least-privilege grants derived from its `access`, the HTTP API routes
+ * (JWT authorizer on shopper routes), EventBridge schedules for jobs, secrets, and alarms.
+ */
+export class MembershipStack extends Stack {
+  readonly functions = new Map<string, NodejsFunction>();
+
+  constructor(scope: Construct, id: string, props: MembershipStackSettings & StackProps) {
+    super(scope, id, props);
+
+    const [mainDef, idempotencyDef] = tableDefinitions({ main: 'main', idempotency: 'idempotency' });
+    const attr = (name: string) => ({ name, type: dynamodb.AttributeType.STRING });
+    const table = new dynamodb.Table(this, 'MainTable', {
+      partitionKey: attr('PK'),
+      sortKey: attr('SK'),
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: mainDef!.ttlAttribute,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const gsi of mainDef!.input.GlobalSecondaryIndexes ?? []) {
+      const [hash, range] = gsi.KeySchema!;
+      table.addGlobalSecondaryIndex({
+        indexName: gsi.IndexName!,
+        partitionKey: attr(hash!.AttributeName!),
+        ...(range ? { sortKey: attr(range.AttributeName!) } : {}),
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+    const idempotencyTable = new dynamodb.Table(this, 'IdempotencyTable', {
+      partitionKey: attr(idempotencyDef!.input.KeySchema![0]!.AttributeName!),
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: idempotencyDef!.ttlAttribute,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // Values are set by the operator after the first deploy (see docs/operations.md); never in code.
+    const secretNote = (what: string) => `${what}. Set the value with aws secretsmanager put-secret-value; see docs/operations.md.`;
+    const secrets = {
+      'secret:stripe-webhook': new secretsmanager.Secret(this, 'StripeWebhookSecret', {
+        description: secretNote('Stripe webhook signing secret(s), whsec_..., comma separated during a roll'),
+      }),
+      'secret:stripe-api': new secretsmanager.Secret(this, 'StripeApiKey', { description: secretNote('Stripe restricted API key') }),
+      'secret:service-keys': new secretsmanager.Secret(this, 'ServiceApiKeys', {
+        description: secretNote('Service keys as SHA-256 hashes: {"checkout":["<hex>"],"finance":[...],"admin":[...]}'),
+      }),
+    } as const;
+    for (const secret of Object.values(secrets)) {
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason: 'Stripe secrets are rolled in the Stripe dashboard and service keys by the operator; both accept two values during a roll, so no rotation Lambda.',
+      });
+    }
+
+    const alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'Membership backend alarms',
+      masterKey: kms.Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
+      enforceSSL: true,
+    });
+    if (props.alarmEmail) alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    const alarm = (id: string, metric: cloudwatch.IMetric, description: string, threshold = 1) => {
+      const a = new cloudwatch.Alarm(this, id, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      a.addAlarmAction(new cwActions.SnsAction(alarmTopic));
+      return a;
+    };
+
+    const baseEnvironment: Record<string, string> = {
+      TABLE_NAME: table.tableName,
+      IDEMPOTENCY_TABLE_NAME: idempotencyTable.tableName,
+      PLAN_CATALOG_FILE: '/var/task/plan-catalog.json',
+      POWERTOOLS_SERVICE_NAME: 'membership',
+      POWERTOOLS_METRICS_NAMESPACE: 'Membership',
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+
+    for (const spec of allFunctions) {
+      const fn = this.buildFunction(spec, baseEnvironment, props.logRetention);
+      this.functions.set(spec.name, fn);
+      for (const access of spec.access) {
+        switch (access) {
+          case 'table:read':
+          case 'table:write':
+            if (access === 'table:read') table.grantReadData(fn);
+            else table.grantReadWriteData(fn);
+            Validations.of(fn).acknowledge({
+              id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(table.node.defaultChild as dynamodb.CfnTable)}.Arn>/index/*]`,
+              reason: 'Queries the table’s own secondary indexes (lookup, due); the grant is scoped to this table’s indexes.',
+            });
+            break;
+          case 'idempotency:write':
+            idempotencyTable.grantReadWriteData(fn);
+            break;
+          case 'secret:stripe-webhook':
+          case 'secret:stripe-api':
+          case 'secret:service-keys': {
+            secrets[access].grantRead(fn);
+            const variable = { 'secret:stripe-webhook': 'STRIPE_WEBHOOK_SECRET_ARN', 'secret:stripe-api': 'STRIPE_SECRET_KEY_ARN', 'secret:service-keys': 'SERVICE_API_KEYS_SECRET_ARN' }[access];
+            fn.addEnvironment(variable, secrets[access].secretArn);
+            break;
+          }
+          case 'ses:send':
+            fn.addToRolePolicy(
+              new iam.PolicyStatement({
+                actions: ['ses:SendEmail'],
+                resources: [this.formatArn({ service: 'ses', resource: 'identity', resourceName: props.sesFromAddress })],
+              }),
+            );
+            fn.addEnvironment('SES_FROM_ADDRESS', props.sesFromAddress);
+            break;
+        }
+      }
+      alarm(`${construct(spec.name)}Errors`, fn.metricErrors({ period: Duration.minutes(5) }), `${spec.name}: invocation errors`);
+      alarm(`${construct(spec.name)}Throttles`, fn.metricThrottles({ period: Duration.minutes(5) }), `${spec.name}: throttled invocations`);
+      if (spec.job) {
+        new scheduler.Schedule(this, `${construct(spec.name)}Schedule`, {
+          schedule: scheduler.ScheduleExpression.expression(spec.job.schedule),
+          target: new LambdaInvoke(fn, { input: scheduler.ScheduleTargetInput.fromObject({}), retryAttempts: 2 }),
+          description: `runs the ${spec.job.name} job`,
+        });
+      }
+    }
+
+    const accessLog = new logs.LogGroup(this, 'ApiAccessLog', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const api = new apigw.HttpApi(this, 'HttpApi', {
+      description: 'Membership backend HTTP API',
+      createDefaultStage: false,
+    });
+    const stage = new apigw.HttpStage(this, 'DefaultStage', {
+      httpApi: api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: 2000, burstLimit: 1000 },
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(accessLog),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            latencyMs: '$context.responseLatency',
+            integrationError: '$context.integrationErrorMessage',
+            ip: '$context.identity.sourceIp',
+          }),
+        ),
+      },
+    });
+    const shopperAuthorizer = new HttpJwtAuthorizer('ShopperJwt', props.shopperJwtIssuer, {
+      jwtAudience: [props.shopperJwtAudience],
+      identitySource: ['$request.header.Authorization'],
+    });
+    for (const spec of allFunctions) {
+      const fn = this.functions.get(spec.name)!;
+      for (const route of spec.routes) {
+        const routes = api.addRoutes({
+          path: route.path,
+          methods: [route.method as apigw.HttpMethod],
+          integration: new HttpLambdaIntegration(`${construct(spec.name)}${route.method}Integration`, fn),
+          ...(route.auth.kind === 'shopper' ? { authorizer: shopperAuthorizer } : {}),
+        });
+        if (route.auth.kind !== 'shopper') {
+          for (const r of routes) {
+            Validations.of(r).acknowledge({
+              id: 'AwsSolutions-APIG4',
+              reason:
+                route.auth.kind === 'public'
+                  ? 'Health and the OpenAPI document are public by design.'
+                  : route.auth.kind === 'stripe-signature'
+                    ? 'Stripe authenticates with an HMAC signature over the raw body, verified in the function.'
+                    : 'Service keys with roles are verified in the function (hashed keys in Secrets Manager, constant-time compare) to answer 401/403 as problem+json.',
+            });
+          }
+        }
+      }
+    }
+    alarm('Api5xx', stage.metricServerError({ period: Duration.minutes(5) }), 'HTTP API answered 5xx', 5);
+    alarm('StripePayloadRejected', new cloudwatch.Metric({ namespace: 'Membership', metricName: MetricNames.stripePayloadRejected, dimensionsMap: { service: 'membership' }, statistic: 'Sum', period: Duration.minutes(5) }), 'A Stripe event did not match the pinned API version or schema: check the webhook endpoint api_version and the plan catalog');
+    alarm('StripeEventUnattributed', new cloudwatch.Metric({ namespace: 'Membership', metricName: MetricNames.stripeEventUnattributed, dimensionsMap: { service: 'membership' }, statistic: 'Sum', period: Duration.minutes(5) }), 'A Stripe event could not be matched to a member');
+    alarm('TableThrottles', table.metricThrottledRequestsForOperations({
+        operations: [dynamodb.Operation.GET_ITEM, dynamodb.Operation.QUERY, dynamodb.Operation.PUT_ITEM, dynamodb.Operation.UPDATE_ITEM, dynamodb.Operation.TRANSACT_WRITE_ITEMS, dynamodb.Operation.BATCH_WRITE_ITEM],
+        period: Duration.minutes(5),
+      }), 'DynamoDB throttled requests');
+
+    new CfnOutput(this, 'ApiUrl', { value: api.apiEndpoint });
+    new CfnOutput(this, 'StripeWebhookUrl', { value: `${api.apiEndpoint}/webhooks/stripe` });
+    new CfnOutput(this, 'TableName', { value: table.tableName });
+  }
+
+  private buildFunction(spec: FunctionSpec, environment: Record<string, string>, retention: logs.RetentionDays): NodejsFunction {
+    const id = construct(spec.name);
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention, removalPolicy: RemovalPolicy.DESTROY });
+    const fn = new NodejsFunction(this, id, {
+      entry: `${projectRoot}${spec.entry}`,
+      projectRoot,
+      depsLockFilePath: `${projectRoot}package-lock.json`,
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: spec.memoryMb ?? 512,
+      timeout: Duration.seconds(spec.timeoutSeconds ?? 10),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment,
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        platform: 'node',
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        mainFields: ['module', 'main'],
+        // Bundle the AWS SDK too: pinned versions and tree-shaking beat the runtime's copy.
+        externalModules: [],
+        // ESM output still has CommonJS dependencies that call require().
+        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+        metafile: false,
+        logLevel: LogLevel.WARNING,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir: string, outputDir: string) => [`cp "${inputDir}/config/plan-catalog.json" "${outputDir}/plan-catalog.json"`],
+        },
+      },
+    });
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions.',
+    });
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'The AWS managed basic execution role only allows writing this function’s CloudWatch Logs.',
+    });
+    return fn;
+  }
+}
+
+const construct = (name: string) => name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase());

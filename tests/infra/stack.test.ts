@@ -1,0 +1,114 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MembershipStack } from '../../infra/membership-stack';
+import { allFunctions } from '../../functions/manifest';
+import { tableDefinitions } from '../../shared/storage/tables';
+import * as logs from 'aws-cdk-lib/aws-logs';
+
+let template: Template;
+let stack: MembershipStack;
+let outdir: string;
+
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'cdk-test-'));
+  const app = new App({ outdir });
+  stack = new MembershipStack(app, 'TestStack', {
+    shopperJwtIssuer: 'https://issuer.test/',
+    shopperJwtAudience: 'membership-test',
+    sesFromAddress: 'noreply@shop.test',
+    alarmEmail: 'ops@shop.test',
+    logRetention: logs.RetentionDays.ONE_MONTH,
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  // Synthesis runs esbuild for every function and cdk-nag; an unacknowledged finding throws here.
+  app.synth();
+  template = Template.fromStack(stack);
+}, 120_000);
+
+const functionResources = () => template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } });
+
+describe('CDK stack', () => {
+  it('passes cdk-nag AwsSolutions with every suppression carrying a reason', () => {
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ summary: { status: string } }> };
+    for (const plugin of report.pluginReports) expect(plugin.summary.status).not.toBe('failure');
+  });
+
+  it('builds one Node 24 arm64 function per manifest entry, with logs kept and JSON logging', () => {
+    const fns = Object.values(functionResources());
+    expect(fns).toHaveLength(allFunctions.length);
+    for (const fn of fns) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, LoggingConfig: { LogFormat: 'JSON' } });
+    }
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('declares the tables exactly as local runs create them: on-demand, PITR, TTL, same keys and indexes', () => {
+    const [main, idempotency] = tableDefinitions({ main: 'x', idempotency: 'y' });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: main!.input.KeySchema,
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: main!.ttlAttribute, Enabled: true },
+      GlobalSecondaryIndexes: main!.input.GlobalSecondaryIndexes!.map((g) => Match.objectLike({ IndexName: g.IndexName, KeySchema: g.KeySchema })),
+    });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: idempotency!.input.KeySchema,
+      TimeToLiveSpecification: { AttributeName: idempotency!.ttlAttribute, Enabled: true },
+    });
+  });
+
+  it('routes every manifest route, with the JWT authorizer on shopper routes only', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties as { RouteKey: string; AuthorizationType?: string });
+    const expected = allFunctions.flatMap((f) => f.routes.map((r) => ({ key: `${r.method} ${r.path}`, shopper: r.auth.kind === 'shopper' })));
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual(expected.map((e) => e.key).sort());
+    for (const e of expected) {
+      const route = routes.find((r) => r.RouteKey === e.key)!;
+      expect(route.AuthorizationType ?? 'NONE').toBe(e.shopper ? 'JWT' : 'NONE');
+    }
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }) });
+  });
+
+  it('keeps Stripe and service-key secrets in Secrets Manager and grants each function only what it lists', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 3);
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const policyOf = (name: string) =>
+      JSON.stringify(policies.find((p) => JSON.stringify(p.Properties.Roles).includes(name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase())))?.Properties ?? {});
+    const entitlement = policyOf('entitlements-check');
+    expect(entitlement).toContain('dynamodb:Query');
+    expect(entitlement).not.toMatch(/dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)/);
+    expect(entitlement).not.toContain('StripeWebhookSecret');
+    expect(policyOf('health')).not.toContain('dynamodb:');
+  });
+
+  it('alarms on function errors and throttles, API 5xx and rejected Stripe payloads', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties as { MetricName?: string; AlarmActions?: unknown[] });
+    expect(alarms.filter((a) => a.MetricName === 'Errors')).toHaveLength(allFunctions.length);
+    expect(alarms.filter((a) => a.MetricName === 'Throttles')).toHaveLength(allFunctions.length);
+    expect(alarms.map((a) => a.MetricName)).toEqual(expect.arrayContaining(['StripePayloadRejected', 'StripeEventUnattributed', '5xx']));
+    for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
+  });
+
+  it('schedules every job on EventBridge Scheduler', () => {
+    const jobs = allFunctions.filter((f) => f.job);
+    template.resourceCountIs('AWS::Scheduler::Schedule', jobs.length);
+    for (const job of jobs) template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: job.job!.schedule });
+  });
+
+  it('bundles each function on its own: the plan catalog inside, no Stripe SDK on the entitlement path', () => {
+    const fn = stack.functions.get('entitlements-check')!;
+    const code = (fn.node.defaultChild as { code: { s3Key?: string } }).code;
+    const assetHash = String(code.s3Key).replace(/\.zip$/, '');
+    const dir = join(outdir, `asset.${assetHash}`);
+    expect(existsSync(join(dir, 'plan-catalog.json'))).toBe(true);
+    const bundle = readFileSync(join(dir, 'index.mjs'), 'utf8');
+    expect(bundle).not.toMatch(/api\.stripe\.com|stripe-node|StripeResource/);
+    const webhook = stack.functions.get('stripe-webhook')!;
+    const webhookHash = String((webhook.node.defaultChild as { code: { s3Key?: string } }).code.s3Key).replace(/\.zip$/, '');
+    expect(readFileSync(join(outdir, `asset.${webhookHash}`, 'index.mjs'), 'utf8')).toMatch(/constructEventAsync|v1=/);
+  });
+});
