@@ -100,15 +100,14 @@ describe('CDK stack', () => {
   });
 
   it('bundles each function on its own: the plan catalog inside, no Stripe SDK on the entitlement path', () => {
-    const fn = stack.functions.get('entitlements-check')!;
-    const code = (fn.node.defaultChild as { code: { s3Key?: string } }).code;
-    const assetHash = String(code.s3Key).replace(/\.zip$/, '');
-    const dir = join(outdir, `asset.${assetHash}`);
+    const assetDir = (name: string) => {
+      const cfn = stack.functions.get(name)!.node.defaultChild as unknown as { code: { s3Key?: string } };
+      return join(outdir, `asset.${String(cfn.code.s3Key).replace(/\.zip$/, '')}`);
+    };
+    const dir = assetDir('entitlements-check');
     expect(existsSync(join(dir, 'plan-catalog.json'))).toBe(true);
     const bundle = readFileSync(join(dir, 'index.mjs'), 'utf8');
     expect(bundle).not.toMatch(/api\.stripe\.com|stripe-node|StripeResource/);
-    const webhook = stack.functions.get('stripe-webhook')!;
-    const webhookHash = String((webhook.node.defaultChild as { code: { s3Key?: string } }).code.s3Key).replace(/\.zip$/, '');
-    expect(readFileSync(join(outdir, `asset.${webhookHash}`, 'index.mjs'), 'utf8')).toMatch(/constructEventAsync|v1=/);
+    expect(readFileSync(join(assetDir('stripe-webhook'), 'index.mjs'), 'utf8')).toMatch(/constructEventAsync|v1=/);
   });
 });
