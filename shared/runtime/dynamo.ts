@@ -14,6 +14,6 @@ export function dynamo(): { client: DynamoDBClient; doc: DynamoDBDocumentClient;
 }
 
 export function membershipRepository(): DynamoMembershipRepository {
-  const { doc: db, tables } = dynamo();
-  return new DynamoMembershipRepository(db, tables.main);
+  const { doc: db, client: raw, tables } = dynamo();
+  return new DynamoMembershipRepository(db, raw, tables.main);
 }

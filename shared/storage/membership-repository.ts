@@ -1,5 +1,6 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand as RawQueryCommand, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { IssuedGrant } from '../domain/grants';
 import type { MembershipRecord } from '../domain/membership';
 import { keys } from './keys';
@@ -53,20 +54,28 @@ function toRecord(item: Record<string, unknown>): MembershipRecord {
 export class DynamoMembershipRepository implements MembershipRepository {
   constructor(
     private readonly db: DynamoDBDocumentClient,
+    private readonly raw: DynamoDBClient,
     private readonly tableName: string,
   ) {}
 
+  /**
+   * The checkout hot path: one Query of the member's `ENT#` items on the plain client with a direct
+   * unmarshall (the document client's middleware costs more than the rest of the handler); this call
+   * decides the entitlement latency budget (see bench/entitlement.ts). A ProjectionExpression was
+   * measured slower on DynamoDB Local, so the whole items are read.
+   */
   async getEntitlementData(memberId: string) {
-    const out = await this.db.send(
-      new QueryCommand({
+    const out = await this.raw.send(
+      new RawQueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.memberPk(memberId), ':prefix': keys.entitlementPrefix },
+        ExpressionAttributeValues: { ':pk': { S: keys.memberPk(memberId) }, ':prefix': { S: keys.entitlementPrefix } },
       }),
     );
     let record: MembershipRecord | null = null;
     const grants: IssuedGrant[] = [];
-    for (const item of out.Items ?? []) {
+    for (const raw of out.Items ?? []) {
+      const item = unmarshall(raw);
       if (item.SK === keys.membershipSk) record = toRecord(item);
       else if (item.type === 'grant') grants.push(item.grant as IssuedGrant);
     }
