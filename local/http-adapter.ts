@@ -130,7 +130,8 @@ export async function startLocalHttpServer(options: {
   port: number;
   host?: string;
   env?: NodeJS.ProcessEnv;
-  onRequest?: (line: { method: string; path: string; status: number; ms: number }) => void;
+  /** One access-log line per request; names the route template, never the raw path (it can hold a memberId). */
+  onRequest?: (line: { route: string; status: number; ms: number }) => void;
 }): Promise<LocalHttpServer> {
   const routes = await mountFunctions(options.functions, options.projectRoot);
   let shopperVerifier: ShopperVerifier | undefined;
@@ -139,12 +140,14 @@ export async function startLocalHttpServer(options: {
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
     let status = 500;
+    let route = `${req.method} (no route)`;
     try {
       const candidates = routes.filter((r) => r.pattern.test(url.pathname));
       const match = candidates.find((r) => r.route.method === req.method);
       if (!match) {
         throw candidates.length ? new HttpProblem(405, `Use ${candidates.map((c) => c.route.method).join(', ')} for ${url.pathname}.`) : problems.notFound(`No route for ${req.method} ${url.pathname}.`);
       }
+      route = `${match.route.method} ${match.route.path}`;
       const values = match.pattern.exec(url.pathname)!.slice(1);
       const params = Object.fromEntries(match.paramNames.map((name, i) => [name, decodeURIComponent(values[i]!)]));
       const body = await readBody(req);
@@ -164,7 +167,7 @@ export async function startLocalHttpServer(options: {
       if (!res.headersSent) send(res, problemResponse(problem));
       else res.destroy();
     } finally {
-      options.onRequest?.({ method: req.method ?? '', path: url.pathname, status, ms: Math.round((performance.now() - started) * 10) / 10 });
+      options.onRequest?.({ route, status, ms: Math.round((performance.now() - started) * 10) / 10 });
     }
   });
   server.keepAliveTimeout = 5_000;

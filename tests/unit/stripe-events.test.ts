@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import Stripe from 'stripe';
+import { readFileSync } from 'node:fs';
+import { parseCatalog } from '../../shared/domain/catalog';
+import { STRIPE_API_VERSION } from '../../shared/stripe/api-version';
+import { StripePayloadError, stripeEventSchema, translateStripeEvent } from '../../shared/stripe/events';
+import { checkoutSessionObject, invoiceObject, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
+
+const catalog = parseCatalog(JSON.parse(readFileSync(new URL('../../config/plan-catalog.json', import.meta.url), 'utf8')));
+const T = 1_790_000_000;
+const translate = (event: object) => translateStripeEvent(stripeEventSchema.parse(event), catalog);
+
+describe('Stripe event translation', () => {
+  it('pins the same API version as the installed SDK', () => {
+    expect(STRIPE_API_VERSION).toBe(Stripe.API_VERSION);
+  });
+
+  it('reads the billing period from the subscription item, as this API version puts it', () => {
+    const sub = subscriptionObject({ id: 'sub_1', customer: 'cus_1', memberId: 'm-1', periodStart: T, periodEnd: T + 30 * 86_400 });
+    const translated = translate(stripeEvent('customer.subscription.updated', sub, { created: T }));
+    expect(translated.kind).toBe('membership');
+    if (translated.kind !== 'membership') return;
+    expect(translated.memberId).toBe('m-1');
+    const event = translated.build('m-1');
+    expect(event).toMatchObject({
+      kind: 'subscription-changed',
+      subscription: { subscriptionId: 'sub_1', planId: 'prime-monthly', currentPeriodStart: new Date(T * 1000).toISOString(), currentPeriodEnd: new Date((T + 30 * 86_400) * 1000).toISOString(), amountCents: 1499 },
+    });
+  });
+
+  it('reaches the subscription of an invoice through parent.subscription_details', () => {
+    const inv = invoiceObject({ customer: 'cus_1', subscription: 'sub_9', memberId: 'm-9', periodStart: T, periodEnd: T + 1 });
+    const translated = translate(stripeEvent('invoice.paid', inv, { created: T }));
+    expect(translated.kind === 'membership' && translated.build('m-9')).toMatchObject({ kind: 'invoice-paid', subscriptionId: 'sub_9', memberId: 'm-9' });
+    const oneOff = { ...inv, parent: null };
+    expect(translate(stripeEvent('invoice.paid', oneOff, { created: T }))).toMatchObject({ kind: 'ignored' });
+  });
+
+  it('takes the memberId of a checkout from client_reference_id and ignores one-off payments', () => {
+    const session = checkoutSessionObject({ memberId: 'm-2', customer: 'cus_2', subscription: 'sub_2' });
+    const translated = translate(stripeEvent('checkout.session.completed', session, { created: T }));
+    expect(translated.kind === 'membership' && translated.build('m-2')).toMatchObject({ kind: 'checkout-completed', customerId: 'cus_2', subscriptionId: 'sub_2' });
+    expect(translate(stripeEvent('checkout.session.completed', { ...session, mode: 'payment' }, { created: T }))).toMatchObject({ kind: 'ignored' });
+    expect(() => translate(stripeEvent('checkout.session.completed', { ...session, client_reference_id: null, metadata: {} }, { created: T }))).toThrow(StripePayloadError);
+  });
+
+  it('refuses events of another API version and payloads of another shape instead of misreading them', () => {
+    const sub = subscriptionObject({ periodStart: T });
+    expect(() => translate(stripeEvent('customer.subscription.updated', sub, { created: T, apiVersion: '2025-01-27.acacia' }))).toThrow(/API version/);
+    const legacy = structuredClone(sub);
+    delete legacy.items.data[0].current_period_start;
+    legacy.current_period_start = T;
+    expect(() => translate(stripeEvent('customer.subscription.updated', legacy, { created: T }))).toThrow(/items\/data\/0\/current_period_start/);
+    expect(() => translate(stripeEvent('customer.subscription.updated', subscriptionObject({ periodStart: T, priceId: 'price_not_in_catalog' }), { created: T }))).toThrow(/no catalog plan/);
+  });
+
+  it('ignores event types it does not handle', () => {
+    expect(translate(stripeEvent('customer.updated', { object: 'customer', id: 'cus_1' }, { created: T }))).toMatchObject({ kind: 'ignored' });
+  });
+});
