@@ -107,6 +107,19 @@ describe('POST /webhooks/stripe: membership state', () => {
     expect((await api.entitlement(memberId)).status).toBe('grace');
   });
 
+  it('retries an invoice that arrives before anything links its customer, and applies it once the link exists', async () => {
+    const memberId = uniqueMemberId('early');
+    const start = nowSeconds() - 40 * DAY;
+    const { events, customer, subscription } = signupEvents({ memberId, start });
+    const failed = stripeEvent('invoice.payment_failed', invoiceObject({ customer, subscription, memberId: null, periodStart: start + 30 * DAY, periodEnd: start + 60 * DAY, status: 'open' }), { created: nowSeconds() - DAY });
+    const early = await api.postEvent(failed);
+    expect(early.status).toBe(500);
+    expect(await itemCountFor(memberId)).toBe(0);
+    for (const event of events) await api.postEvent(event);
+    expect((await api.postEvent(failed)).status).toBe(200);
+    expect((await api.entitlement(memberId)).status).toBe('grace');
+  });
+
   it('processes the same event delivered twice, or 20 times at once, with one effect', async () => {
     const memberId = uniqueMemberId('dupe');
     const { events } = signupEvents({ memberId, start: nowSeconds() - DAY });
