@@ -10,9 +10,3 @@ export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_N
 /** A stable pseudonym for correlating a member's log lines without logging the id itself. */
 export const memberRef = (memberId: string) => createHash('sha256').update(memberId).digest('hex').slice(0, 16);
 
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-
-/** CloudWatch EMF metrics; alarms in infra/ watch the failure counters named here. */
-export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Membership', serviceName: 'membership' });
-export { MetricNames } from './metric-names';
-export { MetricUnit };

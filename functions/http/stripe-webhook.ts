@@ -4,7 +4,8 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { stripeWebhookRoute } from '../../shared/api/system';
 import { httpHandler, json } from '../../shared/http/handler';
 import { HttpProblem, problems } from '../../shared/http/problem';
-import { logger, memberRef, metrics, MetricNames, MetricUnit } from '../../shared/observability';
+import { logger, memberRef } from '../../shared/observability';
+import { metrics, MetricNames, MetricUnit } from '../../shared/metrics';
 import { planCatalog } from '../../shared/runtime/catalog';
 import { dynamo, membershipRepository } from '../../shared/runtime/dynamo';
 import { stripeWebhookSecrets } from '../../shared/runtime/stripe-webhook-secret';
