@@ -26,7 +26,10 @@ async function main() {
   const { allFunctions } = await import('../functions/manifest');
   const { startLocalHttpServer } = await import('./http-adapter');
 
+  const { serviceKeys } = await import('../shared/runtime/service-keys');
+  // Fail at start, not on the first request, when the catalog or the service keys are malformed.
   const catalog = planCatalog();
+  await serviceKeys();
   const client = createDynamoClient();
   const created = await ensureTables(client, tableNamesFromEnv());
   client.destroy();
