@@ -51,8 +51,8 @@ export function renewalTermsText(plan: Plan, price: PriceTerms, trialDays: numbe
   const every = intervalText(price.interval, price.intervalCount);
   const amount = formatMoney(price.amountCents, price.currency);
   const start = trialDays > 0
-    ? `Your ${trialDays}-day free trial starts today; unless you cancel before it ends, you will be charged ${amount} when it ends`
-    : `You will be charged ${amount} today`;
+    ? `your ${trialDays}-day free trial starts today; unless you cancel before it ends, you will be charged ${amount} when it ends`
+    : `you will be charged ${amount} today`;
   return (
     `${plan.name} renews automatically: ${start} and then ${amount} every ${every} until you cancel. ` +
     'Cancel anytime in your account (Membership > Cancel); benefits last until the end of the paid period.'

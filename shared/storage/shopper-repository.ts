@@ -40,37 +40,40 @@ export class DynamoShopperRepository {
    * Two concurrent checkouts race here: the loser adopts the winner's customer.
    */
   async linkStripeCustomer(memberId: string, customerId: string, now: Date): Promise<string> {
-    try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { PK: keys.memberPk(memberId), SK: shopperKeys.stripeCustomerSk, type: 'stripe-customer', customerId, createdAt: now.toISOString() },
-                ConditionExpression: 'attribute_not_exists(PK)',
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: { PK: keys.memberPk(memberId), SK: shopperKeys.stripeCustomerSk, type: 'stripe-customer', customerId, createdAt: now.toISOString() },
+                  ConditionExpression: 'attribute_not_exists(PK)',
+                },
               },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...keys.customerLink(customerId), type: 'customer-link', memberId },
-                ConditionExpression: 'attribute_not_exists(PK) OR memberId = :member',
-                ExpressionAttributeValues: { ':member': memberId },
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: { ...keys.customerLink(customerId), type: 'customer-link', memberId },
+                  ConditionExpression: 'attribute_not_exists(PK) OR memberId = :member',
+                  ExpressionAttributeValues: { ':member': memberId },
+                },
               },
-            },
-          ],
-        }),
-      );
-      return customerId;
-    } catch (error) {
-      if (error instanceof TransactionCanceledException) {
+            ],
+          }),
+        );
+        return customerId;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
         const reasons = error.CancellationReasons ?? [];
         if (reasons[1]?.Code === 'ConditionalCheckFailed') throw new CustomerLinkConflictError(`customer ${customerId} belongs to another member`);
         const stored = await this.getStripeCustomerId(memberId);
         if (stored) return stored;
+        // Cancelled by a concurrent transaction that has not committed (TransactionConflict): try again.
+        if (attempt >= 4) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
       }
-      throw error;
     }
   }
 

@@ -126,10 +126,10 @@ export class StripeDouble {
     for (const route of defaultRoutes) this.route(route);
   }
 
-  static async start(apiKey?: string): Promise<StripeDouble> {
+  static async start(apiKey?: string, port = 0): Promise<StripeDouble> {
     const double = new StripeDouble(apiKey);
     double.server = createServer((req, res) => void double.serve(req, res));
-    await new Promise<void>((resolve) => double.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => double.server.listen(port, '127.0.0.1', resolve));
     double.url = `http://127.0.0.1:${(double.server.address() as { port: number }).port}`;
     return double;
   }
