@@ -8,7 +8,7 @@ interface StripeLikeError {
   requestId?: unknown;
 }
 
-const isStripeError = (error: unknown): error is Error & StripeLikeError =>
+export const isStripeError = (error: unknown): error is Error & StripeLikeError =>
   error instanceof Error && typeof (error as StripeLikeError).type === 'string' && String((error as StripeLikeError).type).startsWith('Stripe');
 
 /**

@@ -25,7 +25,7 @@ import { HttpProblem, problems } from '../http/problem';
 import { logger, memberRef } from '../observability';
 import type { MembershipRepository } from '../storage/membership-repository';
 import type { DynamoShopperRepository } from '../storage/shopper-repository';
-import { callStripe, stripeUnavailable } from '../stripe/errors';
+import { callStripe, isStripeError, stripeFailure, stripeUnavailable } from '../stripe/errors';
 
 export interface ShopperDeps {
   catalog: PlanCatalog;
@@ -178,6 +178,24 @@ function accessEndsAt(sub: Stripe.Subscription): string | null {
   return periodOf(sub).end;
 }
 
+/**
+ * Updates the subscription; when Stripe refuses because it has ended meanwhile (our stored state
+ * waits for the webhook), the shopper gets a 409 saying so rather than a provider failure.
+ */
+async function updateSubscription(stripe: Stripe, subscriptionId: string, params: Stripe.SubscriptionUpdateParams, idempotencyKey: string) {
+  try {
+    return await stripe.subscriptions.update(subscriptionId, params, { idempotencyKey });
+  } catch (error) {
+    if (isStripeError(error) && error.type === 'StripeInvalidRequestError') {
+      const current = await callStripe('subscriptions.retrieve', () => stripe.subscriptions.retrieve(subscriptionId));
+      if (current.status === 'canceled' || current.status === 'incomplete_expired') {
+        throw problems.conflict('The membership has already ended.', { reason: 'membership_ended', membershipStatus: 'lapsed' });
+      }
+    }
+    stripeFailure(error, 'subscriptions.update');
+  }
+}
+
 export interface CancelResult {
   memberId: string;
   outcome: 'cancel_at_period_end' | 'canceled_and_refunded';
@@ -255,9 +273,7 @@ export async function cancelMembership(
 
   // Setting the flag is naturally idempotent; the key is scoped to this request so SDK retries dedupe,
   // while a later cancel after a resume is a new intent Stripe must not answer from its replay cache.
-  const updated = await callStripe('subscriptions.update', () =>
-    stripe.subscriptions.update(sub.subscriptionId, { cancel_at_period_end: true }, { idempotencyKey: `cancel-at-period-end:${memberId}:${sub.subscriptionId}:${requestId}` }),
-  );
+  const updated = await updateSubscription(stripe, sub.subscriptionId, { cancel_at_period_end: true }, `cancel-at-period-end:${memberId}:${sub.subscriptionId}:${requestId}`);
   logger.info('membership set to cancel at period end', { memberRef: memberRef(memberId), refundRefused: refundRefusal?.reason ?? null });
   return { memberId, outcome: 'cancel_at_period_end', accessEndsAt: accessEndsAt(updated), refund: null, refundRefusal };
 }
@@ -275,9 +291,7 @@ export async function resumeMembership(deps: ShopperDeps, memberId: string, now:
   const stripe = await requireStripe(deps);
   // A cancellation set as an explicit date (e.g. in the portal) is cleared by unsetting cancel_at.
   const params: Stripe.SubscriptionUpdateParams = sub.cancelAt && !sub.cancelAtPeriodEnd ? { cancel_at: '' } : { cancel_at_period_end: false };
-  const updated = await callStripe('subscriptions.update', () =>
-    stripe.subscriptions.update(sub.subscriptionId, params, { idempotencyKey: `resume:${memberId}:${sub.subscriptionId}:${requestId}` }),
-  );
+  const updated = await updateSubscription(stripe, sub.subscriptionId, params, `resume:${memberId}:${sub.subscriptionId}:${requestId}`);
   const renewsAt = updated.status === 'trialing' && updated.trial_end ? isoFromEpoch(updated.trial_end) : periodOf(updated).end;
   logger.info('membership resumed', { memberRef: memberRef(memberId) });
   return { memberId, outcome: 'renewing' as const, renewsAt };

@@ -221,6 +221,31 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
     expect(stripe().calls.length).toBe(calls);
   });
 
+  it('resume clears a cancellation set as a date (as the portal can), with cancel_at unset', async () => {
+    const memberId = uniqueMemberId('dated');
+    const { subscription, periodEnd } = await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - 3 * DAY });
+    Object.assign(stripe().objects.get(subscription)!, { cancel_at: periodEnd - 5 * DAY, cancel_at_period_end: false });
+    await deliverSubscription('customer.subscription.updated', subscription);
+    expect(await me(memberId)).toMatchObject({ status: 'canceling', accessEndsAt: iso(periodEnd - 5 * DAY) });
+    const res = await resume(memberId);
+    expect(res.status).toBe(200);
+    expect(stripe().callsTo('POST', `/v1/subscriptions/${subscription}`).at(-1)!.params).toEqual({ cancel_at: '' });
+    expect(stripe().objects.get(subscription)).toMatchObject({ cancel_at: null, cancel_at_period_end: false });
+  });
+
+  it('a subscription Stripe has already ended (webhook not yet in) is a 409, not a provider failure', async () => {
+    const memberId = uniqueMemberId('gone');
+    const { subscription } = await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - 3 * DAY });
+    Object.assign(stripe().objects.get(subscription)!, { status: 'canceled', ended_at: nowSeconds() });
+    expect((await me(memberId)).status).toBe('active');
+    for (const body of [undefined, { refundIfUnused: true }]) {
+      const res = await cancel(memberId, body);
+      expect(res.status).toBe(409);
+      expect(await res.json()).toMatchObject({ reason: 'membership_ended' });
+    }
+    expect(stripe().all('refund').filter((r) => r.metadata?.memberId === memberId)).toEqual([]);
+  });
+
   it('resume after the membership ended is a 409: buy again instead', async () => {
     const memberId = uniqueMemberId('ended');
     const start = nowSeconds() - 40 * DAY;
