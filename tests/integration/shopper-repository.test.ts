@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { uniqueMemberId } from '../support/api';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoClient, documentClient } from '../../shared/storage/dynamodb';
 import { DynamoShopperRepository } from '../../shared/storage/shopper-repository';
 import { DynamoMembershipRepository } from '../../shared/storage/membership-repository';
@@ -34,5 +35,9 @@ describe('DynamoShopperRepository', () => {
     await shoppers.linkStripeCustomer(memberId, `cus_${memberId.replace(/\W/g, '')}`, new Date());
     expect((await shoppers.listConsents(memberId)).map((c) => c.checkoutSessionId)).toEqual(['cs_1', 'cs_2']);
     expect(await memberships.getEntitlementData(memberId)).toEqual({ record: null, grants: [] });
+    // Proof of consent is kept for years: no TTL may expire it.
+    const raw = await db.send(new GetCommand({ TableName: TEST_TABLES.main, Key: { PK: `MEMBER#${memberId}`, SK: 'CONSENT#2026-01-01T00:00:00.000Z#cs_1' } }));
+    expect(raw.Item).toMatchObject({ type: 'consent', checkoutSessionId: 'cs_1' });
+    expect(raw.Item).not.toHaveProperty('ttl');
   });
 });

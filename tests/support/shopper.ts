@@ -45,7 +45,8 @@ export function useStripeDouble() {
   return () => state.double!;
 }
 
-const db = () => documentClient(createDynamoClient(process.env));
+let client: ReturnType<typeof documentClient> | undefined;
+const db = () => (client ??= documentClient(createDynamoClient(process.env)));
 
 export async function putSavings(savings: SavingsTotals): Promise<void> {
   await db().send(new PutCommand({ TableName: TEST_TABLES.main, Item: { PK: keys.memberPk(savings.memberId), SK: keys.savingsSk, type: 'savings', ...savings } }));
