@@ -205,6 +205,17 @@ describe('POST /v1/me/portal-session', () => {
     expect(call.idempotencyKey).toMatch(new RegExp(`^portal-session:${memberId}:`));
   });
 
+  it('answers 502 problem+json when Stripe stays unreachable after the SDK retries', async () => {
+    const memberId = uniqueMemberId('unreachable');
+    await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - DAY });
+    stripe().fail({ method: 'POST', path: '/v1/billing_portal/sessions' }, { kind: 'reset' }, 3);
+    const res = await api.call('POST', '/v1/me/portal-session', { key: null, headers: await bearer(memberId), body: { returnUrl: 'https://shop.example/account' } });
+    expect(res.status).toBe(502);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(await res.json()).toMatchObject({ type: '/problems/payment-provider-failed', status: 502 });
+    expect(stripe().callsTo('POST', '/v1/billing_portal/sessions').slice(-3).map((c) => c.fault)).toEqual(['reset', 'reset', 'reset']);
+  });
+
   it('answers 409 for a shopper without a billing account, and 400 for unknown fields', async () => {
     const memberId = uniqueMemberId('noportal');
     const calls = stripe().calls.length;
