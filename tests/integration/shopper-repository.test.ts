@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { uniqueMemberId } from '../support/api';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { createDynamoClient, documentClient } from '../../shared/storage/dynamodb';
-import { DynamoShopperRepository } from '../../shared/storage/shopper-repository';
-import { DynamoMembershipRepository } from '../../shared/storage/membership-repository';
+import { dynamo, membershipRepository } from '../../shared/runtime/dynamo';
+import { shopperRepository } from '../../shared/runtime/shopper';
 import { TEST_TABLES } from '../support/tables';
 
-const db = documentClient(createDynamoClient(process.env));
-const shoppers = new DynamoShopperRepository(db, TEST_TABLES.main);
-const memberships = new DynamoMembershipRepository(db, TEST_TABLES.main);
+// The same per-container wiring the handlers use (configured by tests/support/env.ts).
+const db = dynamo().doc;
+const shoppers = shopperRepository();
+const memberships = membershipRepository();
 
 describe('DynamoShopperRepository', () => {
   it('keeps the first Stripe customer linked to a member: concurrent links adopt the winner', async () => {
