@@ -6,6 +6,7 @@
 import type { RouteSpec } from '../shared/http/types';
 import { entitlementsCheckRoute } from '../shared/api/entitlements';
 import { healthRoute, openapiRoute, stripeWebhookRoute } from '../shared/api/system';
+import { adminMemberRoute, cancelMembershipRoute, checkoutSessionRoute, myMembershipRoute, portalSessionRoute, resumeMembershipRoute } from '../shared/api/shoppers';
 
 export type Access =
   | 'table:read'
@@ -58,6 +59,25 @@ export const httpFunctions: readonly FunctionSpec[] = [
     // More memory buys more CPU: this path is on every checkout, so its latency is worth paying for.
     memoryMb: 1024,
   },
+  { name: 'me-membership', entry: 'functions/http/me-membership.ts', routes: [myMembershipRoute], access: ['table:read'] },
+  {
+    name: 'me-checkout-session',
+    entry: 'functions/http/me-checkout-session.ts',
+    routes: [checkoutSessionRoute],
+    access: ['table:read', 'table:write', 'secret:stripe-api'],
+    // Up to four Stripe calls, each with the SDK's retries.
+    timeoutSeconds: 29,
+  },
+  { name: 'me-portal-session', entry: 'functions/http/me-portal-session.ts', routes: [portalSessionRoute], access: ['table:read', 'secret:stripe-api'], timeoutSeconds: 29 },
+  {
+    name: 'me-membership-cancel',
+    entry: 'functions/http/me-membership-cancel.ts',
+    routes: [cancelMembershipRoute, resumeMembershipRoute],
+    // Reads only: the stored membership follows from Stripe's webhooks.
+    access: ['table:read', 'secret:stripe-api'],
+    timeoutSeconds: 29,
+  },
+  { name: 'admin-member', entry: 'functions/http/admin-member.ts', routes: [adminMemberRoute], access: ['table:read', 'secret:service-keys'] },
 ];
 
 /** Functions run on a schedule (EventBridge Scheduler in AWS, `npm run job -- <name>` locally). */

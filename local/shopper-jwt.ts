@@ -11,6 +11,8 @@ export type ShopperVerifier = (authorization: string | undefined) => Promise<Rec
 export function createShopperVerifier(env: NodeJS.ProcessEnv): ShopperVerifier {
   const issuer = env.SHOPPER_JWT_ISSUER || undefined;
   const audience = env.SHOPPER_JWT_AUDIENCE || undefined;
+  // Like the AWS authorizer, which always has both: without them any token of the key would pass.
+  if (!issuer || !audience) throw new Error('shopper tokens need SHOPPER_JWT_ISSUER and SHOPPER_JWT_AUDIENCE');
   const jwksUrl = env.SHOPPER_JWKS_URL;
   const secret = env.SHOPPER_JWT_SECRET;
   const key = jwksUrl ? createRemoteJWKSet(new URL(jwksUrl)) : secret ? new TextEncoder().encode(secret) : undefined;

@@ -5,6 +5,7 @@ import { issuesToErrors, type Infer, type Schema } from '../validation';
 import { HttpProblem, problemResponse, problems } from './problem';
 import { bearerToken, roleForKey, type ServiceRole } from './service-keys';
 import { serviceKeys } from '../runtime/service-keys';
+import { memberIdSchema } from '../domain/member-id';
 import type { HttpEvent, HttpResult, RouteSpec } from './types';
 
 /** Contract: request bodies over 256 KiB are refused with 413. */
@@ -64,7 +65,8 @@ async function authenticate(route: RouteSpec, event: HttpEvent): Promise<Princip
   if (auth.kind === 'shopper') {
     // Verified before the handler: by the HTTP API JWT authorizer in AWS, by the local adapter at home.
     const sub = event.requestContext.authorizer?.jwt?.claims?.sub;
-    if (typeof sub !== 'string' || sub.length === 0) throw problems.unauthorized();
+    // The memberId keys the member's items: a `sub` outside the contract's alphabet never reaches them.
+    if (typeof sub !== 'string' || !memberIdSchema.safeParse(sub).success) throw problems.unauthorized();
     return { kind: 'shopper', memberId: sub };
   }
   return { kind: 'anonymous' };

@@ -1,0 +1,23 @@
+import { cancelMembershipRoute, resumeMembershipRoute } from '../../shared/api/shoppers';
+import { httpHandler, json } from '../../shared/http/handler';
+import { shopperId } from '../../shared/http/shopper';
+import { planCatalog } from '../../shared/runtime/catalog';
+import { membershipRepository } from '../../shared/runtime/dynamo';
+import { shopperRepository } from '../../shared/runtime/shopper';
+import { stripeApi } from '../../shared/runtime/stripe-api';
+import { cancelMembership, resumeMembership } from '../../shared/usecases/shopper-membership';
+import type { HttpEvent } from '../../shared/http/types';
+import type { Context } from 'aws-lambda';
+
+const deps = { catalog: planCatalog(), memberships: membershipRepository(), shoppers: shopperRepository(), stripe: () => stripeApi() };
+
+const cancel = httpHandler(cancelMembershipRoute, async ({ principal, body, now, event }) =>
+  json(200, await cancelMembership(deps, shopperId(principal), body, now, event.requestContext.requestId)),
+);
+const resume = httpHandler(resumeMembershipRoute, async ({ principal, now, event }) =>
+  json(200, await resumeMembership(deps, shopperId(principal), now, event.requestContext.requestId)),
+);
+
+/** Cancel and resume are two sides of one decision and share one function (and its Stripe grant). */
+export const handler = (event: HttpEvent, context: Context) =>
+  event.routeKey === `${resumeMembershipRoute.method} ${resumeMembershipRoute.path}` ? resume(event, context) : cancel(event, context);

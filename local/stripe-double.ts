@@ -1,0 +1,22 @@
+/**
+ * `npx tsx local/stripe-double.ts [port]`: runs the tests' Stripe API double as a server, seeded with
+ * the plan catalog's prices, so the shopper flows can be tried locally without a Stripe account:
+ * start it, then `STRIPE_SECRET_KEY=<printed> STRIPE_API_BASE=<printed> npm start`. It prints each
+ * call it receives. Test-only: it is not Stripe and never runs in AWS.
+ */
+import { planCatalog } from '../shared/runtime/catalog';
+import { StripeDouble } from '../tests/support/stripe-double';
+
+const port = Number(process.argv[2] ?? 12111);
+const double = await StripeDouble.start(undefined, port);
+for (const plan of planCatalog().plans) {
+  for (const id of plan.stripePriceIds) {
+    double.price({ id, unitAmount: plan.interval === 'year' ? 13900 : 1499, interval: plan.interval ?? 'month' });
+  }
+}
+const seen = { count: 0 };
+setInterval(() => {
+  for (const call of double.calls.slice(seen.count)) console.log(JSON.stringify({ method: call.method, path: call.path, status: call.status, idempotencyKey: call.idempotencyKey }));
+  seen.count = double.calls.length;
+}, 250);
+console.log(`Stripe double on ${double.url}\n  STRIPE_SECRET_KEY=${double.apiKey} STRIPE_API_BASE=${double.url} npm start`);

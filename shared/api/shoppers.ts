@@ -1,0 +1,179 @@
+import { array, boolean, enumOf, int, maxLength, minLength, nullable, optional, strictObject, string, url, unknown, record } from '../validation';
+import { centsSchema, currencySchema, isoTimeSchema, memberIdSchema, problemResponses, statusSchema } from './common';
+import type { RouteSpec } from '../http/types';
+
+/** Shopper routes take their memberId from the token only: no body, query or path field may name one. */
+const noQuery = strictObject({});
+const redirectUrl = string().check(maxLength(2048), url({ protocol: /^https?$/ }));
+
+const problem = (description: string) => ({ description, contentType: 'application/problem+json' as const });
+const shopperProblems = {
+  400: problemResponses[400],
+  401: problemResponses[401],
+  413: problemResponses[413],
+} as const;
+const stripeProblems = {
+  502: problem('Stripe failed after retries (5xx, network); safe to retry'),
+  503: problem('Stripe rate-limited the request, or no Stripe API key is configured (Retry-After)'),
+} as const;
+
+const couponView = strictObject({
+  code: string(),
+  amountOffCents: centsSchema,
+  currency: currencySchema,
+  minSubtotalCents: centsSchema,
+  expiresAt: isoTimeSchema,
+  applicable: boolean(),
+});
+const voucherView = strictObject({ code: string(), serviceLevel: string(), expiresAt: isoTimeSchema, applicable: boolean() });
+
+export const myMembershipSchema = strictObject({
+  memberId: memberIdSchema,
+  status: statusSchema,
+  entitled: boolean(),
+  planId: nullable(string()),
+  planName: nullable(string()),
+  currentPeriodStart: nullable(isoTimeSchema),
+  currentPeriodEnd: nullable(isoTimeSchema),
+  trialEnd: nullable(isoTimeSchema),
+  cancelAtPeriodEnd: boolean(),
+  accessEndsAt: nullable(isoTimeSchema),
+  graceEndsAt: nullable(isoTimeSchema),
+  nextCharge: nullable(strictObject({ amountCents: centsSchema, currency: currencySchema, date: isoTimeSchema })),
+  coupons: array(couponView),
+  shippingVouchers: array(voucherView),
+  savings: strictObject({ periodCents: centsSchema, lifetimeCents: centsSchema, feesPaidCents: centsSchema, currency: nullable(currencySchema) }),
+});
+
+export const myMembershipRoute = {
+  method: 'GET',
+  path: '/v1/me/membership',
+  operationId: 'getMyMembership',
+  summary: 'The signed-in shopper’s membership: status, plan, dates, next charge, open coupons and vouchers, savings vs fees paid.',
+  tags: ['shopper'],
+  auth: { kind: 'shopper' },
+  query: noQuery,
+  responses: { 200: { description: 'The membership (status `none` when there is none)', schema: myMembershipSchema }, ...shopperProblems },
+} as const satisfies RouteSpec;
+
+export const checkoutSessionRequestSchema = strictObject({
+  planId: string().check(minLength(1), maxLength(64)),
+  successUrl: redirectUrl,
+  cancelUrl: redirectUrl,
+});
+
+export const checkoutSessionRoute = {
+  method: 'POST',
+  path: '/v1/me/checkout-session',
+  operationId: 'createCheckoutSession',
+  summary:
+    'Stripe Checkout (subscription mode) for a catalog plan, on the member’s one Stripe customer; a free trial only for someone who never had a trial or membership. Stores the consent record.',
+  tags: ['shopper'],
+  auth: { kind: 'shopper' },
+  body: checkoutSessionRequestSchema,
+  query: noQuery,
+  responses: {
+    200: {
+      description: 'Redirect the shopper to `url`',
+      schema: strictObject({ url: string(), checkoutSessionId: string(), planId: string(), trialDays: int(), renewalTerms: string() }),
+    },
+    ...shopperProblems,
+    409: problem('Already a member (or a subscription is still running): `portalSessionPath` says where to manage it'),
+    ...stripeProblems,
+  },
+} as const satisfies RouteSpec;
+
+export const portalSessionRoute = {
+  method: 'POST',
+  path: '/v1/me/portal-session',
+  operationId: 'createPortalSession',
+  summary: 'Stripe customer portal: change plan (monthly ↔ annual), update the payment method, see invoices, cancel.',
+  tags: ['shopper'],
+  auth: { kind: 'shopper' },
+  body: strictObject({ returnUrl: redirectUrl }),
+  query: noQuery,
+  responses: {
+    200: { description: 'Redirect the shopper to `url` (valid a few minutes)', schema: strictObject({ url: string() }) },
+    ...shopperProblems,
+    409: problem('No billing account yet (never checked out)'),
+    ...stripeProblems,
+  },
+} as const satisfies RouteSpec;
+
+export const cancelRequestSchema = optional(strictObject({ refundIfUnused: optional(boolean()) }));
+const refusalReason = enumOf(['benefit_used', 'grant_redeemed', 'nothing_paid', 'no_current_period']);
+
+export const cancelMembershipRoute = {
+  method: 'POST',
+  path: '/v1/me/membership/cancel',
+  operationId: 'cancelMyMembership',
+  summary:
+    'Cancel at period end through Stripe (benefits last until `accessEndsAt`). With `refundIfUnused: true` and no benefit used this period: cancel now and refund the period’s fee in full.',
+  tags: ['shopper'],
+  auth: { kind: 'shopper' },
+  body: cancelRequestSchema,
+  query: noQuery,
+  responses: {
+    200: {
+      description: 'Cancellation accepted by Stripe; the stored membership follows from Stripe’s webhooks',
+      schema: strictObject({
+        memberId: memberIdSchema,
+        outcome: enumOf(['cancel_at_period_end', 'canceled_and_refunded']),
+        accessEndsAt: nullable(isoTimeSchema),
+        refund: nullable(strictObject({ amountCents: centsSchema, currency: currencySchema })),
+        refundRefusal: nullable(strictObject({ reason: refusalReason, detail: string() })),
+      }),
+    },
+    ...shopperProblems,
+    409: problem('No running membership to cancel'),
+    ...stripeProblems,
+  },
+} as const satisfies RouteSpec;
+
+export const resumeMembershipRoute = {
+  method: 'POST',
+  path: '/v1/me/membership/resume',
+  operationId: 'resumeMyMembership',
+  summary: 'Undo a pending cancellation: the membership renews again.',
+  tags: ['shopper'],
+  auth: { kind: 'shopper' },
+  body: optional(strictObject({})),
+  query: noQuery,
+  responses: {
+    200: {
+      description: 'Renewing again',
+      schema: strictObject({ memberId: memberIdSchema, outcome: enumOf(['renewing']), renewsAt: nullable(isoTimeSchema) }),
+    },
+    ...shopperProblems,
+    409: problem('Nothing to resume (no membership, or it has already ended)'),
+    ...stripeProblems,
+  },
+} as const satisfies RouteSpec;
+
+export const adminMemberRoute = {
+  method: 'GET',
+  path: '/v1/admin/members/{memberId}',
+  operationId: 'getMemberForAdmin',
+  summary: 'Everything stored about a member: membership, grants, savings, Stripe customer link and consent records.',
+  tags: ['admin'],
+  auth: { kind: 'service', roles: ['admin'] },
+  params: strictObject({ memberId: memberIdSchema }),
+  query: noQuery,
+  responses: {
+    200: {
+      description: 'Stored member data',
+      schema: strictObject({
+        memberId: memberIdSchema,
+        status: statusSchema,
+        entitled: boolean(),
+        membership: nullable(record(string(), unknown())),
+        stripeCustomerId: nullable(string()),
+        grants: array(record(string(), unknown())),
+        savings: nullable(record(string(), unknown())),
+        consents: array(record(string(), unknown())),
+      }),
+    },
+    ...problemResponses,
+    404: problem('Nothing stored for this member'),
+  },
+} as const satisfies RouteSpec;

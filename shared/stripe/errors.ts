@@ -1,0 +1,40 @@
+import { HttpProblem, problems } from '../http/problem';
+import { logger } from '../observability';
+
+interface StripeLikeError {
+  type?: unknown;
+  statusCode?: unknown;
+  code?: unknown;
+  requestId?: unknown;
+}
+
+export const isStripeError = (error: unknown): error is Error & StripeLikeError =>
+  error instanceof Error && typeof (error as StripeLikeError).type === 'string' && String((error as StripeLikeError).type).startsWith('Stripe');
+
+/**
+ * Maps a Stripe failure that survived the SDK's retries to the shopper's answer: rate limits to 503
+ * with Retry-After (try again shortly), everything else (5xx, network, a request Stripe refused) to
+ * 502. Never passes Stripe's message through: it can name internals. Non-Stripe errors are rethrown.
+ */
+export function stripeFailure(error: unknown, operation: string): never {
+  if (error instanceof HttpProblem || !isStripeError(error)) throw error;
+  const type = String(error.type);
+  logger.warn('stripe call failed', { operation, stripeErrorType: type, status: error.statusCode, code: error.code, stripeRequestId: error.requestId });
+  if (type === 'StripeRateLimitError') {
+    throw new HttpProblem(503, 'The payment provider is busy. Try again in a few seconds.', { slug: 'payment-provider-busy', headers: { 'retry-after': '5' } });
+  }
+  throw new HttpProblem(502, 'The payment provider could not complete the request. Nothing was changed that a retry would not finish; try again.', {
+    slug: 'payment-provider-failed',
+  });
+}
+
+/** Runs one Stripe call, turning its failures into problems. */
+export async function callStripe<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    stripeFailure(error, operation);
+  }
+}
+
+export const stripeUnavailable = () => problems.unavailable('Payments are not configured on this server (no Stripe API key).');

@@ -1,0 +1,40 @@
+import type { PlanCatalog } from '../domain/catalog';
+import { evaluateMembership } from '../domain/membership';
+import { problems } from '../http/problem';
+import type { MembershipRepository } from '../storage/membership-repository';
+import type { DynamoShopperRepository } from '../storage/shopper-repository';
+
+/**
+ * Everything stored about one member, for the operator: membership (as stored, with its status now),
+ * grants, savings, the Stripe customer link and every consent record.
+ */
+export async function getMemberForAdmin(
+  deps: {
+    catalog: PlanCatalog;
+    memberships: Pick<MembershipRepository, 'getEntitlementData'>;
+    shoppers: Pick<DynamoShopperRepository, 'getSavings' | 'listConsents' | 'getStripeCustomerId'>;
+  },
+  memberId: string,
+  now: Date,
+) {
+  const [{ record, grants }, savings, consents, linkedCustomerId] = await Promise.all([
+    deps.memberships.getEntitlementData(memberId),
+    deps.shoppers.getSavings(memberId),
+    deps.shoppers.listConsents(memberId),
+    deps.shoppers.getStripeCustomerId(memberId),
+  ]);
+  if (!record && grants.length === 0 && !savings && consents.length === 0 && !linkedCustomerId) {
+    throw problems.notFound('Nothing is stored for this member.');
+  }
+  const view = evaluateMembership(record, deps.catalog, now);
+  return {
+    memberId,
+    status: view.status,
+    entitled: view.entitled,
+    membership: record,
+    stripeCustomerId: record?.customerId ?? linkedCustomerId,
+    grants,
+    savings,
+    consents,
+  };
+}

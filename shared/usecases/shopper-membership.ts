@@ -1,0 +1,324 @@
+/**
+ * The shopper's own membership: buy it (Stripe Checkout), manage it (customer portal), cancel or
+ * resume it, and see it. The memberId always comes from the verified token, never from the request.
+ * Stripe stays the source of truth for billing: cancel/resume call Stripe and the stored membership
+ * follows from the resulting webhooks, never from a write here.
+ */
+import { createHash } from 'node:crypto';
+import type Stripe from 'stripe';
+import type { PlanCatalog } from '../domain/catalog';
+import { evaluateEntitlement } from '../domain/entitlement';
+import { evaluateMembership, isoFromEpoch, type MembershipRecord } from '../domain/membership';
+import { periodKey } from '../domain/savings';
+import {
+  checkoutRefusal,
+  nextCharge,
+  refundDecision,
+  renewalTermsText,
+  savingsFor,
+  trialDaysFor,
+  type ConsentRecord,
+  type PriceTerms,
+  type RefundRefusal,
+} from '../domain/shopper';
+import { HttpProblem, problems } from '../http/problem';
+import { logger, memberRef } from '../observability';
+import type { MembershipRepository } from '../storage/membership-repository';
+import type { DynamoShopperRepository } from '../storage/shopper-repository';
+import { callStripe, isStripeError, stripeFailure, stripeUnavailable } from '../stripe/errors';
+
+export interface ShopperDeps {
+  catalog: PlanCatalog;
+  memberships: Pick<MembershipRepository, 'getEntitlementData'>;
+  shoppers: Pick<DynamoShopperRepository, 'getStripeCustomerId' | 'linkStripeCustomer' | 'putConsent' | 'getSavings'>;
+  /** Null without a Stripe API key: endpoints that must call Stripe answer 503. */
+  stripe: () => Promise<Stripe | null>;
+}
+
+/** Where an existing member manages their membership (plan change, payment method, cancel). */
+export const PORTAL_SESSION_PATH = '/v1/me/portal-session';
+
+const MINUTE_MS = 60_000;
+const CHECKOUT_WINDOW_MS = 30 * MINUTE_MS;
+const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
+
+async function requireStripe(deps: ShopperDeps): Promise<Stripe> {
+  const stripe = await deps.stripe();
+  if (!stripe) throw stripeUnavailable();
+  return stripe;
+}
+
+/**
+ * The member's one Stripe customer: the one the membership already names, else the one we linked,
+ * else a new one. Creation uses an idempotency key derived from the memberId, so concurrent or
+ * retried requests get the same customer from Stripe, and the link is stored with a conditional
+ * write, so whoever loses the race adopts the winner's customer.
+ */
+async function customerFor(deps: ShopperDeps, stripe: Stripe, memberId: string, record: MembershipRecord | null, now: Date): Promise<string> {
+  if (record?.customerId) return record.customerId;
+  const linked = await deps.shoppers.getStripeCustomerId(memberId);
+  if (linked) return linked;
+  const customer = await callStripe('customers.create', () =>
+    stripe.customers.create({ metadata: { memberId } }, { idempotencyKey: `member-customer:${memberId}` }),
+  );
+  return deps.shoppers.linkStripeCustomer(memberId, customer.id, now);
+}
+
+async function priceTerms(stripe: Stripe, priceId: string): Promise<PriceTerms> {
+  const price = await callStripe('prices.retrieve', () => stripe.prices.retrieve(priceId));
+  if (price.unit_amount === null || !price.recurring) {
+    logger.error('catalog price is not a recurring fixed price', { priceId });
+    throw new HttpProblem(502, 'The plan is not purchasable right now.', { slug: 'plan-misconfigured' });
+  }
+  return {
+    priceId: price.id,
+    amountCents: price.unit_amount,
+    currency: price.currency,
+    interval: price.recurring.interval,
+    intervalCount: price.recurring.interval_count,
+  };
+}
+
+export async function createCheckoutSession(
+  deps: ShopperDeps,
+  memberId: string,
+  input: { planId: string; successUrl: string; cancelUrl: string },
+  now: Date,
+) {
+  const plan = deps.catalog.plan(input.planId);
+  if (!plan) throw problems.validation([{ path: '/body/planId', message: `unknown plan "${input.planId}"` }]);
+  const { record } = await deps.memberships.getEntitlementData(memberId);
+  const view = evaluateMembership(record, deps.catalog, now);
+  if (checkoutRefusal(view)) {
+    throw problems.conflict('You already have a membership. Manage it (change plan, payment method, cancel) in the customer portal.', {
+      reason: 'already_member',
+      membershipStatus: view.status,
+      portalSessionPath: PORTAL_SESSION_PATH,
+    });
+  }
+  const stripe = await requireStripe(deps);
+  // New checkouts sell the plan's first price; other ids stay mapped for existing subscriptions.
+  const terms = await priceTerms(stripe, plan.stripePriceIds[0]!);
+  const trialDays = trialDaysFor(record, plan);
+  const customer = await customerFor(deps, stripe, memberId, record, now);
+  const renewalTerms = renewalTermsText(plan, terms, trialDays);
+
+  // A double-click within the same half hour gets the same session back from Stripe (same key, same
+  // parameters); the session expires an hour after its window closes so a replayed one is still open.
+  const windowStart = Math.floor(now.getTime() / CHECKOUT_WINDOW_MS) * CHECKOUT_WINDOW_MS;
+  const params: Stripe.Checkout.SessionCreateParams = {
+    mode: 'subscription',
+    customer,
+    client_reference_id: memberId,
+    line_items: [{ price: terms.priceId, quantity: 1 }],
+    success_url: input.successUrl,
+    cancel_url: input.cancelUrl,
+    metadata: { memberId, planId: plan.id },
+    subscription_data: {
+      metadata: { memberId, planId: plan.id },
+      ...(trialDays > 0 ? { trial_period_days: trialDays } : {}),
+    },
+    custom_text: { submit: { message: renewalTerms } },
+    expires_at: Math.floor((windowStart + CHECKOUT_WINDOW_MS + 60 * MINUTE_MS) / 1000),
+  };
+  const session = await callStripe('checkout.sessions.create', () =>
+    stripe.checkout.sessions.create(params, { idempotencyKey: `checkout-session:${memberId}:${hash(params)}` }),
+  );
+  if (!session.url) throw new HttpProblem(502, 'The payment provider returned no checkout page.', { slug: 'payment-provider-failed' });
+
+  const consent: ConsentRecord = {
+    memberId,
+    checkoutSessionId: session.id,
+    planId: plan.id,
+    planName: plan.name,
+    priceId: terms.priceId,
+    amountCents: terms.amountCents,
+    currency: terms.currency,
+    interval: terms.interval,
+    intervalCount: terms.intervalCount,
+    trialDays,
+    renewalTerms,
+    presentedAt: isoFromEpoch(session.created),
+  };
+  await deps.shoppers.putConsent(consent);
+  logger.info('checkout session created', { memberRef: memberRef(memberId), planId: plan.id, trialDays });
+  return { url: session.url, checkoutSessionId: session.id, planId: plan.id, trialDays, renewalTerms };
+}
+
+export async function createPortalSession(deps: ShopperDeps, memberId: string, input: { returnUrl: string }, now: Date) {
+  const { record } = await deps.memberships.getEntitlementData(memberId);
+  const customer = record?.customerId ?? (await deps.shoppers.getStripeCustomerId(memberId));
+  if (!customer) {
+    throw problems.conflict('There is no billing account yet: buy a membership first.', { reason: 'no_billing_account' });
+  }
+  const stripe = await requireStripe(deps);
+  const params: Stripe.BillingPortal.SessionCreateParams = { customer, return_url: input.returnUrl };
+  // Portal links live five minutes; a repeat within the same minute reuses the fresh one.
+  const minute = Math.floor(now.getTime() / MINUTE_MS);
+  const session = await callStripe('billingPortal.sessions.create', () =>
+    stripe.billingPortal.sessions.create(params, { idempotencyKey: `portal-session:${memberId}:${minute}:${hash(params)}` }),
+  );
+  return { url: session.url };
+}
+
+const CANCELABLE = new Set(['trialing', 'active', 'canceling', 'grace', 'paused']);
+
+const periodOf = (sub: Stripe.Subscription) => {
+  const item = sub.items.data[0];
+  return {
+    start: item ? isoFromEpoch(item.current_period_start) : null,
+    end: item ? isoFromEpoch(item.current_period_end) : null,
+  };
+};
+
+/** When benefits end after a pending cancellation, from Stripe's answer. */
+function accessEndsAt(sub: Stripe.Subscription): string | null {
+  if (sub.cancel_at) return isoFromEpoch(sub.cancel_at);
+  if (sub.status === 'trialing' && sub.trial_end) return isoFromEpoch(sub.trial_end);
+  return periodOf(sub).end;
+}
+
+/**
+ * Updates the subscription; when Stripe refuses because it has ended meanwhile (our stored state
+ * waits for the webhook), the shopper gets a 409 saying so rather than a provider failure.
+ */
+async function updateSubscription(stripe: Stripe, subscriptionId: string, params: Stripe.SubscriptionUpdateParams, idempotencyKey: string) {
+  try {
+    return await stripe.subscriptions.update(subscriptionId, params, { idempotencyKey });
+  } catch (error) {
+    if (isStripeError(error) && error.type === 'StripeInvalidRequestError') {
+      const current = await callStripe('subscriptions.retrieve', () => stripe.subscriptions.retrieve(subscriptionId));
+      if (current.status === 'canceled' || current.status === 'incomplete_expired') {
+        throw problems.conflict('The membership has already ended.', { reason: 'membership_ended', membershipStatus: 'lapsed' });
+      }
+    }
+    stripeFailure(error, 'subscriptions.update');
+  }
+}
+
+export interface CancelResult {
+  memberId: string;
+  outcome: 'cancel_at_period_end' | 'canceled_and_refunded';
+  accessEndsAt: string | null;
+  refund: { amountCents: number; currency: string } | null;
+  refundRefusal: { reason: RefundRefusal; detail: string } | null;
+}
+
+export async function cancelMembership(
+  deps: ShopperDeps,
+  memberId: string,
+  input: { refundIfUnused?: boolean | undefined } | undefined,
+  now: Date,
+  requestId: string,
+): Promise<CancelResult> {
+  const { record, grants } = await deps.memberships.getEntitlementData(memberId);
+  const view = evaluateMembership(record, deps.catalog, now);
+  const sub = record?.subscription;
+  if (!sub || !CANCELABLE.has(view.status)) {
+    throw problems.conflict('There is no running membership to cancel.', { reason: 'no_membership', membershipStatus: view.status });
+  }
+  const stripe = await requireStripe(deps);
+  let refundRefusal: CancelResult['refundRefusal'] = null;
+
+  if (input?.refundIfUnused) {
+    const fresh = await callStripe('subscriptions.retrieve', () => stripe.subscriptions.retrieve(sub.subscriptionId));
+    const invoiceId = typeof fresh.latest_invoice === 'string' ? fresh.latest_invoice : (fresh.latest_invoice?.id ?? null);
+    const invoice = invoiceId
+      ? await callStripe('invoices.retrieve', () => stripe.invoices.retrieve(invoiceId, { expand: ['payments'] }))
+      : null;
+    const payments = (invoice?.payments?.data ?? []).filter((p) => p.status === 'paid' && p.payment.type === 'payment_intent' && p.payment.payment_intent);
+    const paidCents = invoice?.status === 'paid' ? payments.reduce((sum, p) => sum + (p.amount_paid ?? 0), 0) : 0;
+    const decision = refundDecision({
+      subscriptionId: fresh.id,
+      currentPeriodStart: periodOf(fresh).start,
+      stripeStatus: fresh.status,
+      savings: await deps.shoppers.getSavings(memberId),
+      grants,
+      latestInvoicePaidCents: paidCents,
+    });
+    if (decision.eligible && invoice) {
+      // Refund before cancelling: if the cancel then fails, a retry replays the refund (same key, no
+      // second payout) and finishes the cancel; the reverse order could end a membership unrefunded.
+      for (const payment of payments) {
+        const paymentIntent = typeof payment.payment.payment_intent === 'string' ? payment.payment.payment_intent : payment.payment.payment_intent!.id;
+        await callStripe('refunds.create', () =>
+          stripe.refunds.create(
+            {
+              payment_intent: paymentIntent,
+              amount: payment.amount_paid ?? undefined,
+              reason: 'requested_by_customer',
+              metadata: { memberId, invoiceId: invoice.id!, subscriptionId: fresh.id, policy: 'unused-period', periodKey: decision.periodKey },
+            },
+            { idempotencyKey: `refund-unused-period:${memberId}:${invoice.id}:${paymentIntent}` },
+          ),
+        );
+      }
+      if (fresh.status !== 'canceled') {
+        await callStripe('subscriptions.cancel', () =>
+          stripe.subscriptions.cancel(fresh.id, { prorate: false, cancellation_details: { comment: 'Cancelled by the member with a refund of an unused period.' } }),
+        );
+      }
+      logger.info('membership cancelled with refund', { memberRef: memberRef(memberId), amountCents: paidCents });
+      return {
+        memberId,
+        outcome: 'canceled_and_refunded',
+        accessEndsAt: now.toISOString(),
+        refund: { amountCents: paidCents, currency: invoice.currency },
+        refundRefusal: null,
+      };
+    }
+    if (!decision.eligible) refundRefusal = { reason: decision.reason, detail: decision.detail };
+    else refundRefusal = { reason: 'nothing_paid', detail: 'There is no paid invoice for the current period.' };
+  }
+
+  // Setting the flag is naturally idempotent; the key is scoped to this request so SDK retries dedupe,
+  // while a later cancel after a resume is a new intent Stripe must not answer from its replay cache.
+  const updated = await updateSubscription(stripe, sub.subscriptionId, { cancel_at_period_end: true }, `cancel-at-period-end:${memberId}:${sub.subscriptionId}:${requestId}`);
+  logger.info('membership set to cancel at period end', { memberRef: memberRef(memberId), refundRefused: refundRefusal?.reason ?? null });
+  return { memberId, outcome: 'cancel_at_period_end', accessEndsAt: accessEndsAt(updated), refund: null, refundRefusal };
+}
+
+export async function resumeMembership(deps: ShopperDeps, memberId: string, now: Date, requestId: string) {
+  const { record } = await deps.memberships.getEntitlementData(memberId);
+  const view = evaluateMembership(record, deps.catalog, now);
+  const sub = record?.subscription;
+  if (!sub || !['canceling', 'active', 'trialing'].includes(view.status)) {
+    throw problems.conflict('There is no membership pending cancellation to resume; buy a new one instead.', {
+      reason: 'nothing_to_resume',
+      membershipStatus: view.status,
+    });
+  }
+  const stripe = await requireStripe(deps);
+  // A cancellation set as an explicit date (e.g. in the portal) is cleared by unsetting cancel_at.
+  const params: Stripe.SubscriptionUpdateParams = sub.cancelAt && !sub.cancelAtPeriodEnd ? { cancel_at: '' } : { cancel_at_period_end: false };
+  const updated = await updateSubscription(stripe, sub.subscriptionId, params, `resume:${memberId}:${sub.subscriptionId}:${requestId}`);
+  const renewsAt = updated.status === 'trialing' && updated.trial_end ? isoFromEpoch(updated.trial_end) : periodOf(updated).end;
+  logger.info('membership resumed', { memberRef: memberRef(memberId) });
+  return { memberId, outcome: 'renewing' as const, renewsAt };
+}
+
+export async function getMyMembership(deps: Pick<ShopperDeps, 'catalog' | 'memberships' | 'shoppers'>, memberId: string, now: Date) {
+  const [{ record, grants }, savings] = await Promise.all([deps.memberships.getEntitlementData(memberId), deps.shoppers.getSavings(memberId)]);
+  const view = { ...evaluateMembership(record, deps.catalog, now), memberId };
+  const plan = deps.catalog.plan(view.planId);
+  const entitlement = evaluateEntitlement(view, plan, grants, now);
+  const sub = record?.subscription ?? null;
+  const currentKey = sub?.currentPeriodStart ? periodKey(sub.subscriptionId, sub.currentPeriodStart) : null;
+  return {
+    memberId,
+    status: view.status,
+    entitled: entitlement.entitled,
+    planId: view.planId,
+    planName: plan?.name ?? null,
+    currentPeriodStart: sub?.currentPeriodStart ?? null,
+    currentPeriodEnd: view.currentPeriodEnd,
+    trialEnd: sub?.trialEnd ?? null,
+    cancelAtPeriodEnd: view.status === 'canceling',
+    accessEndsAt: view.accessEndsAt,
+    graceEndsAt: view.graceEndsAt,
+    nextCharge: nextCharge(view, sub),
+    coupons: entitlement.benefits.coupons,
+    shippingVouchers: entitlement.benefits.shippingVouchers,
+    savings: savingsFor(savings, currentKey),
+  };
+}

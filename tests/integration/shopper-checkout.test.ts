@@ -1,0 +1,238 @@
+import { describe, expect, it } from 'vitest';
+import { KEYS, useApi, uniqueMemberId } from '../support/api';
+import { bearer, subscribedMember, useStripeDouble } from '../support/shopper';
+import { STRIPE_API_VERSION } from '../../shared/stripe/api-version';
+import { stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
+
+const api = useApi();
+const stripe = useStripeDouble();
+const DAY = 86_400;
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+const checkoutBody = { planId: 'prime-monthly', successUrl: 'https://shop.example/welcome', cancelUrl: 'https://shop.example/membership' };
+
+async function checkout(memberId: string, body: object = checkoutBody) {
+  return api.call('POST', '/v1/me/checkout-session', { key: null, headers: await bearer(memberId), body });
+}
+
+async function admin(memberId: string) {
+  return api.call('GET', `/v1/admin/members/${encodeURIComponent(memberId)}`, { key: KEYS.admin });
+}
+
+const sessionCallsFor = (memberId: string) => stripe().callsTo('POST', '/v1/checkout/sessions').filter((c) => c.params.client_reference_id === memberId);
+const customersFor = (memberId: string) => stripe().all('customer').filter((c) => c.metadata?.memberId === memberId);
+
+describe('POST /v1/me/checkout-session', () => {
+  it('creates a subscription-mode session carrying the memberId, a new customer, the trial and the renewal terms', async () => {
+    const memberId = uniqueMemberId('new');
+    const res = await checkout(memberId);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expect(body.url).toMatch(/^https:\/\/checkout\.stripe\.com\//);
+    expect(body.trialDays).toBe(30);
+
+    const [call, ...more] = sessionCallsFor(memberId);
+    expect(more).toHaveLength(0);
+    expect(call!.status).toBe(200);
+    expect(call!.headers['stripe-version']).toBe(STRIPE_API_VERSION);
+    expect(call!.idempotencyKey).toMatch(new RegExp(`^checkout-session:${memberId}:`));
+    const [customer] = customersFor(memberId);
+    expect(call!.params).toMatchObject({
+      mode: 'subscription',
+      client_reference_id: memberId,
+      customer: customer!.id,
+      line_items: [{ price: 'price_prime_monthly_usd', quantity: '1' }],
+      success_url: checkoutBody.successUrl,
+      cancel_url: checkoutBody.cancelUrl,
+      metadata: { memberId, planId: 'prime-monthly' },
+      subscription_data: { metadata: { memberId, planId: 'prime-monthly' }, trial_period_days: '30' },
+      custom_text: { submit: { message: body.renewalTerms } },
+    });
+    expect(stripe().callsTo('POST', '/v1/customers').find((c) => c.params.metadata?.memberId === memberId)!.idempotencyKey).toBe(`member-customer:${memberId}`);
+
+    // The consent record, as the operator reads it.
+    const stored = (await (await admin(memberId)).json()) as any;
+    expect(stored.stripeCustomerId).toBe(customer!.id);
+    expect(stored.membership).toBeNull();
+    expect(stored.consents).toEqual([
+      {
+        memberId,
+        checkoutSessionId: body.checkoutSessionId,
+        planId: 'prime-monthly',
+        planName: 'Prime Monthly',
+        priceId: 'price_prime_monthly_usd',
+        amountCents: 1499,
+        currency: 'usd',
+        interval: 'month',
+        intervalCount: 1,
+        trialDays: 30,
+        renewalTerms: body.renewalTerms,
+        presentedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      },
+    ]);
+    expect(body.renewalTerms).toContain('14.99 USD');
+  });
+
+  it('double-click: two concurrent requests create one Stripe customer and one session', async () => {
+    const memberId = uniqueMemberId('double');
+    const [a, b] = await Promise.all([checkout(memberId), checkout(memberId)]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    const [bodyA, bodyB] = (await Promise.all([a.json(), b.json()])) as any[];
+    expect(customersFor(memberId)).toHaveLength(1);
+    expect(bodyA.checkoutSessionId).toBe(bodyB.checkoutSessionId);
+    expect(stripe().all('checkout.session').filter((s) => s.client_reference_id === memberId)).toHaveLength(1);
+    expect(((await (await admin(memberId)).json()) as any).consents).toHaveLength(1);
+    // A later checkout reuses the stored customer without asking Stripe for one.
+    const before = stripe().callsTo('POST', '/v1/customers').length;
+    expect((await checkout(memberId, { ...checkoutBody, planId: 'prime-annual' })).status).toBe(200);
+    expect(stripe().callsTo('POST', '/v1/customers').length).toBe(before);
+    expect(sessionCallsFor(memberId).at(-1)!.params.customer).toBe(customersFor(memberId)[0]!.id);
+  });
+
+  it('gives no trial to someone who had a membership before, and reuses their Stripe customer', async () => {
+    const memberId = uniqueMemberId('returning');
+    const start = nowSeconds() - 90 * DAY;
+    const { customer, subscription } = await subscribedMember(api, stripe(), { memberId, start, trialDays: 30 });
+    const ended = subscriptionObject({ id: subscription, customer, memberId, status: 'canceled', periodStart: start, periodEnd: start + 30 * DAY, trialStart: start, trialEnd: start + 30 * DAY, canceledAt: start + 30 * DAY, endedAt: start + 30 * DAY });
+    expect((await api.postEvent(stripeEvent('customer.subscription.deleted', ended, { created: start + 30 * DAY }))).status).toBe(200);
+
+    const res = await checkout(memberId);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as any).trialDays).toBe(0);
+    const call = sessionCallsFor(memberId).at(-1)!;
+    expect(call.params.subscription_data.trial_period_days).toBeUndefined();
+    expect(call.params.customer).toBe(customer);
+    expect(customersFor(memberId)).toHaveLength(1);
+  });
+
+  it('refuses an entitled member with 409 and a pointer to the portal, calling Stripe for nothing', async () => {
+    const memberId = uniqueMemberId('member');
+    await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - DAY });
+    const calls = stripe().calls.length;
+    const res = await checkout(memberId);
+    expect(res.status).toBe(409);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(await res.json()).toMatchObject({ status: 409, reason: 'already_member', membershipStatus: 'active', portalSessionPath: '/v1/me/portal-session' });
+    expect(stripe().calls.length).toBe(calls);
+  });
+
+  it('rejects unknown plans, unknown fields (a memberId among them), bad URLs and query fields with 400, storing nothing', async () => {
+    const memberId = uniqueMemberId('bad');
+    const cases = [
+      { ...checkoutBody, planId: 'gold' },
+      { ...checkoutBody, memberId: 'someone-else' },
+      { ...checkoutBody, successUrl: 'javascript:alert(1)' },
+      { planId: 'prime-monthly' },
+    ];
+    for (const body of cases) {
+      const res = await checkout(memberId, body);
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+    }
+    const withQuery = await api.call('POST', '/v1/me/checkout-session?memberId=someone-else', { key: null, headers: await bearer(memberId), body: checkoutBody });
+    expect(withQuery.status).toBe(400);
+    expect(sessionCallsFor(memberId)).toHaveLength(0);
+    expect(customersFor(memberId)).toHaveLength(0);
+    expect((await admin(memberId)).status).toBe(404);
+  });
+
+  it('answers 503 problem+json without a Stripe key, storing nothing', async () => {
+    const memberId = uniqueMemberId('nokey');
+    const saved = process.env.STRIPE_SECRET_KEY;
+    delete process.env.STRIPE_SECRET_KEY;
+    try {
+      const res = await checkout(memberId);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(res.headers.get('retry-after')).toBeTruthy();
+    } finally {
+      process.env.STRIPE_SECRET_KEY = saved;
+    }
+    expect((await admin(memberId)).status).toBe(404);
+  });
+
+  it('retries Stripe 5xx and connection resets inside the SDK and succeeds', async () => {
+    const memberId = uniqueMemberId('flaky');
+    stripe().fail({ method: 'POST', path: '/v1/customers' }, { kind: 'status', status: 500 });
+    stripe().fail({ method: 'POST', path: '/v1/checkout/sessions' }, { kind: 'reset' });
+    const res = await checkout(memberId);
+    expect(res.status).toBe(200);
+    const attempts = stripe().callsTo('POST', '/v1/customers').filter((c) => c.idempotencyKey === `member-customer:${memberId}`);
+    expect(attempts.map((c) => c.fault)).toEqual(['500', null]);
+    expect(sessionCallsFor(memberId).map((c) => c.fault)).toEqual(['reset', null]);
+    expect(new Set(sessionCallsFor(memberId).map((c) => c.idempotencyKey)).size).toBe(1);
+    expect(stripe().all('checkout.session').filter((s) => s.client_reference_id === memberId)).toHaveLength(1);
+  });
+
+  it('a customer created whose answer was lost is not created twice: the retry replays it', async () => {
+    const memberId = uniqueMemberId('lost');
+    stripe().fail({ method: 'POST', path: '/v1/customers' }, { kind: 'reset', after: true });
+    expect((await checkout(memberId)).status).toBe(200);
+    expect(customersFor(memberId)).toHaveLength(1);
+    const attempts = stripe().callsTo('POST', '/v1/customers').filter((c) => c.idempotencyKey === `member-customer:${memberId}`);
+    expect(attempts.map((c) => [c.fault, c.replayed])).toEqual([['reset-after', false], [null, true]]);
+  });
+
+  it('answers 502 after the SDK gives up on 5xx, 503 on a rate limit; a retry then completes with one customer', async () => {
+    const memberId = uniqueMemberId('down');
+    stripe().fail({ method: 'POST', path: '/v1/checkout/sessions' }, { kind: 'status', status: 500 }, 3);
+    const failed = await checkout(memberId);
+    expect(failed.status).toBe(502);
+    expect(failed.headers.get('content-type')).toBe('application/problem+json');
+    const problem = (await failed.json()) as any;
+    expect(JSON.stringify(problem)).not.toMatch(/Injected|stripe\.com|sk_test/);
+    expect(((await (await admin(memberId)).json()) as any).consents).toEqual([]);
+
+    stripe().fail({ method: 'POST', path: '/v1/checkout/sessions' }, { kind: 'status', status: 429 });
+    const limited = await checkout(memberId);
+    expect(limited.status).toBe(503);
+    expect(limited.headers.get('retry-after')).toBeTruthy();
+
+    expect((await checkout(memberId)).status).toBe(200);
+    expect(customersFor(memberId)).toHaveLength(1);
+    expect(((await (await admin(memberId)).json()) as any).consents).toHaveLength(1);
+  });
+});
+
+describe('POST /v1/me/portal-session', () => {
+  it('opens the portal on the member’s customer', async () => {
+    const memberId = uniqueMemberId('portal');
+    const { customer } = await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - DAY });
+    const res = await api.call('POST', '/v1/me/portal-session', { key: null, headers: await bearer(memberId), body: { returnUrl: 'https://shop.example/account' } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as any).url).toMatch(/^https:\/\/billing\.stripe\.com\//);
+    const call = stripe().callsTo('POST', '/v1/billing_portal/sessions').at(-1)!;
+    expect(call.params).toEqual({ customer, return_url: 'https://shop.example/account' });
+    expect(call.idempotencyKey).toMatch(new RegExp(`^portal-session:${memberId}:`));
+  });
+
+  it('answers 502 problem+json when Stripe stays unreachable after the SDK retries', async () => {
+    const memberId = uniqueMemberId('unreachable');
+    await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - DAY });
+    stripe().fail({ method: 'POST', path: '/v1/billing_portal/sessions' }, { kind: 'reset' }, 3);
+    const res = await api.call('POST', '/v1/me/portal-session', { key: null, headers: await bearer(memberId), body: { returnUrl: 'https://shop.example/account' } });
+    expect(res.status).toBe(502);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(await res.json()).toMatchObject({ type: '/problems/payment-provider-failed', status: 502 });
+    expect(stripe().callsTo('POST', '/v1/billing_portal/sessions').slice(-3).map((c) => c.fault)).toEqual(['reset', 'reset', 'reset']);
+  });
+
+  it('answers 409 for a shopper without a billing account, and 400 for unknown fields', async () => {
+    const memberId = uniqueMemberId('noportal');
+    const calls = stripe().calls.length;
+    const res = await api.call('POST', '/v1/me/portal-session', { key: null, headers: await bearer(memberId), body: { returnUrl: 'https://shop.example/account' } });
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({ reason: 'no_billing_account' });
+    const extra = await api.call('POST', '/v1/me/portal-session', { key: null, headers: await bearer(memberId), body: { returnUrl: 'https://shop.example/account', customer: 'cus_x' } });
+    expect(extra.status).toBe(400);
+    expect(stripe().calls.length).toBe(calls);
+  });
+});
+
+describe('GET /v1/admin/members/{memberId}', () => {
+  it('needs the admin role and validates the id', async () => {
+    expect((await api.call('GET', '/v1/admin/members/x', { key: null })).status).toBe(401);
+    expect((await api.call('GET', '/v1/admin/members/x', { key: KEYS.checkout })).status).toBe(403);
+    expect((await api.call('GET', `/v1/admin/members/${encodeURIComponent('bad id!')}`, { key: KEYS.admin })).status).toBe(400);
+    expect((await api.call('GET', `/v1/admin/members/${uniqueMemberId('nobody')}`, { key: KEYS.admin })).status).toBe(404);
+  });
+});

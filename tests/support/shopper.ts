@@ -1,0 +1,79 @@
+import { afterAll, beforeAll } from 'vitest';
+import { SignJWT } from 'jose';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { LOCAL_DEFAULTS } from '../../local/defaults';
+import { createDynamoClient, documentClient } from '../../shared/storage/dynamodb';
+import { keys } from '../../shared/storage/keys';
+import type { IssuedGrant } from '../../shared/domain/grants';
+import type { SavingsTotals } from '../../shared/domain/savings';
+import { signupEvents } from '../../local/stripe-test-events';
+import { StripeDouble } from './stripe-double';
+import { TEST_TABLES } from './tables';
+
+/** A shopper token as the local identity provider would issue it (HS256, local issuer and audience). */
+export async function shopperToken(
+  memberId: string,
+  options: { secret?: string; issuer?: string; audience?: string; expiresAt?: number; alg?: string } = {},
+): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT' })
+    .setSubject(memberId)
+    .setIssuer(options.issuer ?? LOCAL_DEFAULTS.SHOPPER_JWT_ISSUER)
+    .setAudience(options.audience ?? LOCAL_DEFAULTS.SHOPPER_JWT_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(options.expiresAt ?? Math.floor(Date.now() / 1000) + 600)
+    .sign(new TextEncoder().encode(options.secret ?? LOCAL_DEFAULTS.SHOPPER_JWT_SECRET));
+}
+
+export const bearer = async (memberId: string) => ({ authorization: `Bearer ${await shopperToken(memberId)}` });
+
+/** Starts the Stripe double for one test file and points the service's Stripe client at it. */
+export function useStripeDouble() {
+  const state: { double?: StripeDouble } = {};
+  beforeAll(async () => {
+    state.double = await StripeDouble.start();
+    state.double.price({ id: 'price_prime_monthly_usd', unitAmount: 1499, interval: 'month' });
+    state.double.price({ id: 'price_prime_annual_usd', unitAmount: 13900, interval: 'year' });
+    process.env.STRIPE_SECRET_KEY = state.double.apiKey;
+    process.env.STRIPE_API_BASE = state.double.url;
+  });
+  afterAll(async () => {
+    delete process.env.STRIPE_SECRET_KEY;
+    delete process.env.STRIPE_API_BASE;
+    await state.double?.close();
+  });
+  return () => state.double!;
+}
+
+let client: ReturnType<typeof documentClient> | undefined;
+const db = () => (client ??= documentClient(createDynamoClient(process.env)));
+
+export async function putSavings(savings: SavingsTotals): Promise<void> {
+  await db().send(new PutCommand({ TableName: TEST_TABLES.main, Item: { PK: keys.memberPk(savings.memberId), SK: keys.savingsSk, type: 'savings', ...savings } }));
+}
+
+export async function putGrant(grant: IssuedGrant): Promise<void> {
+  await db().send(new PutCommand({ TableName: TEST_TABLES.main, Item: { PK: keys.memberPk(grant.memberId), SK: keys.grantSk(grant.code), type: 'grant', grant } }));
+}
+
+/**
+ * A member who signed up through Stripe: the webhooks are delivered to the service, and the same
+ * subscription, invoice and payment are stored in the Stripe double, as they would be in Stripe.
+ */
+export async function subscribedMember(
+  api: { postEvent: (event: object) => Promise<Response> },
+  double: StripeDouble,
+  options: { memberId: string; start: number; trialDays?: number; interval?: 'month' | 'year' },
+) {
+  const signup = signupEvents(options);
+  for (const event of signup.events) {
+    const res = await api.postEvent(event);
+    if (res.status !== 200) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
+  }
+  const [, created, paid] = signup.events as Array<{ data: { object: Record<string, any> } }>;
+  double.customer(signup.customer, options.memberId);
+  const invoice = structuredClone(paid!.data.object);
+  const { paymentIntent } = double.paidInvoice(invoice);
+  const subscription = double.put({ ...structuredClone(created!.data.object), latest_invoice: invoice.id });
+  return { ...signup, invoice, paymentIntent, subscriptionObject: subscription };
+}

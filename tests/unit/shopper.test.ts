@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { parseCatalog } from '../../shared/domain/catalog';
+import { emptyMembership, evaluateMembership, type MembershipRecord, type MembershipView, type SubscriptionState } from '../../shared/domain/membership';
+import { periodKey, type SavingsTotals } from '../../shared/domain/savings';
+import type { IssuedGrant } from '../../shared/domain/grants';
+import { checkoutRefusal, nextCharge, refundDecision, renewalTermsText, savingsFor, trialDaysFor, type RefundFacts } from '../../shared/domain/shopper';
+
+const catalog = parseCatalog(JSON.parse(readFileSync(new URL('../../config/plan-catalog.json', import.meta.url), 'utf8')));
+const monthly = catalog.plan('prime-monthly')!;
+
+const sub = (overrides: Partial<SubscriptionState> = {}): SubscriptionState => ({
+  subscriptionId: 'sub_1',
+  customerId: 'cus_1',
+  stripeStatus: 'active',
+  priceId: 'price_prime_monthly_usd',
+  planId: 'prime-monthly',
+  amountCents: 1499,
+  currency: 'usd',
+  interval: 'month',
+  currentPeriodStart: '2026-11-01T00:00:00.000Z',
+  currentPeriodEnd: '2026-12-01T00:00:00.000Z',
+  trialStart: null,
+  trialEnd: null,
+  cancelAtPeriodEnd: false,
+  cancelAt: null,
+  canceledAt: null,
+  endedAt: null,
+  ...overrides,
+});
+
+const withSub = (state: SubscriptionState, extra: Partial<MembershipRecord> = {}): MembershipRecord => ({
+  ...emptyMembership('m-1'),
+  customerId: state.customerId,
+  subscriptionId: state.subscriptionId,
+  subscription: state,
+  subscriptions: { [state.subscriptionId]: { state, version: 'v1' } },
+  firstSubscribedAt: state.trialStart ?? state.currentPeriodStart,
+  hadTrial: state.trialStart !== null,
+  ...extra,
+});
+
+const NOW = new Date('2026-11-15T12:00:00.000Z');
+
+describe('trialDaysFor', () => {
+  it('offers the plan trial to someone never seen, or seen only without a membership', () => {
+    expect(trialDaysFor(null, monthly)).toBe(30);
+    expect(trialDaysFor(emptyMembership('m-1'), monthly)).toBe(30);
+  });
+
+  it('refuses a trial to anyone who had a trial or any membership before', () => {
+    expect(trialDaysFor({ ...emptyMembership('m'), hadTrial: true }, monthly)).toBe(0);
+    expect(trialDaysFor({ ...emptyMembership('m'), firstSubscribedAt: '2025-01-01T00:00:00.000Z' }, monthly)).toBe(0);
+    expect(trialDaysFor({ ...emptyMembership('m'), checkoutCompletedAt: '2025-01-01T00:00:00.000Z' }, monthly)).toBe(0);
+    const lapsed = withSub(sub({ stripeStatus: 'canceled', endedAt: '2026-01-01T00:00:00.000Z' }), { firstSubscribedAt: null, hadTrial: false });
+    expect(trialDaysFor(lapsed, monthly)).toBe(0);
+  });
+
+  it('gives no trial when the plan has none', () => {
+    expect(trialDaysFor(null, { ...monthly, trialDays: 0 })).toBe(0);
+  });
+});
+
+describe('checkoutRefusal', () => {
+  const view = (status: MembershipView['status']) => ({ status }) as MembershipView;
+  it('refuses while a subscription is alive and allows after it ended or before any', () => {
+    for (const status of ['pending', 'trialing', 'active', 'canceling', 'grace', 'paused'] as const) expect(checkoutRefusal(view(status))).toBe('already_member');
+    for (const status of ['none', 'lapsed'] as const) expect(checkoutRefusal(view(status))).toBeNull();
+  });
+});
+
+describe('renewalTermsText', () => {
+  const price = { priceId: 'price_x', amountCents: 1499, currency: 'usd', interval: 'month', intervalCount: 1 };
+  it('states the amount, the frequency, the trial and how to cancel', () => {
+    const text = renewalTermsText(monthly, price, 30);
+    expect(text).toContain('14.99 USD');
+    expect(text).toContain('every month');
+    expect(text).toContain('30-day free trial');
+    expect(text).toMatch(/Cancel anytime/);
+    expect(text.length).toBeLessThanOrEqual(1200);
+  });
+  it('says the first charge is today without a trial', () => {
+    expect(renewalTermsText(monthly, { ...price, interval: 'year', amountCents: 13900 }, 0)).toMatch(/charged 139\.00 USD today.*every year/);
+  });
+});
+
+describe('nextCharge', () => {
+  it('is the plan amount at period end while active, at trial end while trialing', () => {
+    const active = sub();
+    expect(nextCharge(evaluateMembership(withSub(active), catalog, NOW), active)).toEqual({ amountCents: 1499, currency: 'usd', date: '2026-12-01T00:00:00.000Z' });
+    const trial = sub({ stripeStatus: 'trialing', trialStart: '2026-11-01T00:00:00.000Z', trialEnd: '2026-12-01T00:00:00.000Z' });
+    expect(nextCharge(evaluateMembership(withSub(trial), catalog, NOW), trial)?.date).toBe('2026-12-01T00:00:00.000Z');
+  });
+  it('is none when canceling, lapsed or in grace', () => {
+    const canceling = sub({ cancelAtPeriodEnd: true });
+    expect(evaluateMembership(withSub(canceling), catalog, NOW).status).toBe('canceling');
+    expect(nextCharge(evaluateMembership(withSub(canceling), catalog, NOW), canceling)).toBeNull();
+    const ended = sub({ stripeStatus: 'canceled' });
+    expect(nextCharge(evaluateMembership(withSub(ended), catalog, NOW), ended)).toBeNull();
+    const pastDue = sub({ stripeStatus: 'past_due' });
+    expect(nextCharge(evaluateMembership(withSub(pastDue), catalog, NOW), pastDue)).toBeNull();
+    expect(nextCharge(evaluateMembership(null, catalog, NOW), null)).toBeNull();
+  });
+});
+
+const savings = (overrides: Partial<SavingsTotals> = {}): SavingsTotals => ({
+  memberId: 'm-1',
+  periodKey: periodKey('sub_1', '2026-11-01T00:00:00.000Z'),
+  periodSavedCents: 0,
+  lifetimeSavedCents: 4200,
+  feesPaidCents: 2998,
+  currency: 'usd',
+  ...overrides,
+});
+
+describe('savingsFor', () => {
+  it('counts period savings only for the current period', () => {
+    const key = periodKey('sub_1', '2026-11-01T00:00:00.000Z');
+    expect(savingsFor(savings({ periodSavedCents: 700 }), key)).toEqual({ periodCents: 700, lifetimeCents: 4200, feesPaidCents: 2998, currency: 'usd' });
+    expect(savingsFor(savings({ periodSavedCents: 700, periodKey: 'sub_1@2026-10-01T00:00:00.000Z' }), key).periodCents).toBe(0);
+    expect(savingsFor(null, key)).toEqual({ periodCents: 0, lifetimeCents: 0, feesPaidCents: 0, currency: null });
+  });
+});
+
+const grant = (overrides: Partial<IssuedGrant> = {}): IssuedGrant => ({
+  code: 'CODE1',
+  memberId: 'm-1',
+  grantId: 'monthly-5',
+  kind: 'coupon',
+  amountOffCents: 500,
+  currency: 'usd',
+  minSubtotalCents: 2500,
+  serviceLevel: null,
+  issuedAt: '2026-11-01T00:00:00.000Z',
+  expiresAt: '2026-12-01T00:00:00.000Z',
+  periodKey: periodKey('sub_1', '2026-11-01T00:00:00.000Z'),
+  state: 'open',
+  redeemedOrderId: null,
+  redeemedAt: null,
+  ...overrides,
+});
+
+describe('refundDecision', () => {
+  const facts = (overrides: Partial<RefundFacts> = {}): RefundFacts => ({
+    subscriptionId: 'sub_1',
+    currentPeriodStart: '2026-11-01T00:00:00.000Z',
+    stripeStatus: 'active',
+    savings: savings(),
+    grants: [grant()],
+    latestInvoicePaidCents: 1499,
+    ...overrides,
+  });
+
+  it('is eligible when nothing was saved and nothing redeemed in the current period', () => {
+    expect(refundDecision(facts())).toEqual({ eligible: true, periodKey: 'sub_1@2026-11-01T00:00:00.000Z' });
+  });
+
+  it('is eligible when there is no savings item, or it belongs to an earlier period', () => {
+    expect(refundDecision(facts({ savings: null })).eligible).toBe(true);
+    expect(refundDecision(facts({ savings: savings({ periodKey: 'sub_1@2026-10-01T00:00:00.000Z', periodSavedCents: 900 }) })).eligible).toBe(true);
+    expect(refundDecision(facts({ savings: savings({ periodKey: null, periodSavedCents: 900 }) })).eligible).toBe(true);
+  });
+
+  it('refuses when the period shows a saving', () => {
+    expect(refundDecision(facts({ savings: savings({ periodSavedCents: 1 }) }))).toMatchObject({ eligible: false, reason: 'benefit_used' });
+  });
+
+  it('refuses when a grant was redeemed since the period started, not for redemptions before it', () => {
+    expect(refundDecision(facts({ grants: [grant({ state: 'redeemed', redeemedAt: '2026-11-01T00:00:00.000Z', redeemedOrderId: 'o1' })] }))).toMatchObject({
+      eligible: false,
+      reason: 'grant_redeemed',
+    });
+    expect(refundDecision(facts({ grants: [grant({ state: 'redeemed', redeemedAt: '2026-10-31T23:59:59.999Z', redeemedOrderId: 'o1' })] })).eligible).toBe(true);
+  });
+
+  it('refuses when nothing was paid: a trial or a free invoice', () => {
+    expect(refundDecision(facts({ stripeStatus: 'trialing' }))).toMatchObject({ eligible: false, reason: 'nothing_paid' });
+    expect(refundDecision(facts({ latestInvoicePaidCents: 0 }))).toMatchObject({ eligible: false, reason: 'nothing_paid' });
+  });
+
+  it('refuses without a current period', () => {
+    expect(refundDecision(facts({ currentPeriodStart: null }))).toMatchObject({ eligible: false, reason: 'no_current_period' });
+    expect(refundDecision(facts({ stripeStatus: 'canceled' }))).toMatchObject({ eligible: false, reason: 'no_current_period' });
+  });
+});
