@@ -6,6 +6,7 @@
 import type { RouteSpec } from '../shared/http/types';
 import { entitlementsCheckRoute } from '../shared/api/entitlements';
 import { healthRoute, openapiRoute, stripeWebhookRoute } from '../shared/api/system';
+import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from '../shared/api/benefits';
 
 export type Access =
   | 'table:read'
@@ -57,6 +58,13 @@ export const httpFunctions: readonly FunctionSpec[] = [
     access: ['table:read', 'secret:service-keys'],
     // More memory buys more CPU: this path is on every checkout, so its latency is worth paying for.
     memoryMb: 1024,
+  },
+  {
+    name: 'benefits',
+    entry: 'functions/http/benefits.ts',
+    routes: [redeemCouponRoute, releaseCouponRoute, benefitUsageRoute],
+    access: ['table:read', 'table:write', 'secret:service-keys'],
+    memoryMb: 512,
   },
 ];
 

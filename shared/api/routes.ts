@@ -2,5 +2,7 @@
 import type { RouteSpec } from '../http/types';
 import { entitlementsCheckRoute } from './entitlements';
 import { healthRoute, openapiRoute, stripeWebhookRoute } from './system';
+import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from './benefits';
 
-export const allRoutes: readonly RouteSpec[] = [healthRoute, openapiRoute, stripeWebhookRoute, entitlementsCheckRoute];
+export const allRoutes: readonly RouteSpec[] = [healthRoute, openapiRoute, stripeWebhookRoute, entitlementsCheckRoute,
+  redeemCouponRoute, releaseCouponRoute, benefitUsageRoute];
