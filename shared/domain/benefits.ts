@@ -21,7 +21,7 @@ export interface BenefitIssuanceState {
   /** Period keys whose `every: "period"` grants were issued. */
   periods: string[];
   /** Subscription invoices seen: their period (when it issues grants), whether paid, whether refunded. */
-  invoices: Record<string, { periodKey: string | null; paid: boolean; refunded: boolean }>;
+  invoices: Record<string, { periodKey: string | null; paid: boolean; refunded: boolean; creditNotes?: string[] }>;
 }
 
 export const emptyIssuance = (): BenefitIssuanceState => ({ signupPlanId: null, periods: [], invoices: {} });
@@ -53,18 +53,29 @@ export function trackIssuance(previous: BenefitIssuanceState | null | undefined,
         PERIOD_BILLING_REASONS.has(event.billingReason ?? '') && event.periodStart != null && (event.amountPaidCents ?? 0) > 0;
       const key = issues ? periodKey(event.subscriptionId, event.periodStart!) : null;
       const refunded = known?.refunded ?? false;
-      const invoices = { ...state.invoices, [event.invoiceId]: { periodKey: key, paid: true, refunded } };
+      const invoices = { ...state.invoices, [event.invoiceId]: { ...known, periodKey: key, paid: true, refunded } };
       const periods = key !== null && !refunded && !state.periods.includes(key) ? [...state.periods, key] : state.periods;
       return { ...state, invoices, periods };
     }
     case 'invoice-refunded': {
       const known = state.invoices[event.invoiceId];
-      if (known?.refunded) return state;
-      return { ...state, invoices: { ...state.invoices, [event.invoiceId]: { periodKey: known?.periodKey ?? null, paid: known?.paid ?? false, refunded: true } } };
+      if (known?.creditNotes?.includes(event.creditNoteId)) return state;
+      const entry = {
+        periodKey: known?.periodKey ?? null,
+        paid: known?.paid ?? false,
+        refunded: true,
+        creditNotes: [...(known?.creditNotes ?? []), event.creditNoteId],
+      };
+      return { ...state, invoices: { ...state.invoices, [event.invoiceId]: entry } };
     }
     default:
       return state;
   }
+}
+
+/** Credit notes first seen in this transition: their amount comes off fees paid once. */
+export function newCreditNote(before: BenefitIssuanceState | null | undefined, after: BenefitIssuanceState | null | undefined, invoiceId: string, creditNoteId: string): boolean {
+  return Boolean(after?.invoices[invoiceId]?.creditNotes?.includes(creditNoteId)) && !before?.invoices[invoiceId]?.creditNotes?.includes(creditNoteId);
 }
 
 /** Period keys whose invoice was refunded: their unredeemed grants are void. */

@@ -105,6 +105,9 @@ export type MembershipEvent =
       customerId: string;
       invoiceId: string;
       creditNoteId: string;
+      /** The credit note's total: taken off the member's fees paid. */
+      amountCents?: number;
+      currency?: string | null;
     };
 
 export function emptyMembership(memberId: string): MembershipRecord {

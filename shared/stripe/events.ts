@@ -130,6 +130,8 @@ const creditNoteSchema = looseObject({
   customer: expandable('cus'),
   status: string(),
   type: string(),
+  total: int(),
+  currency: string(),
 });
 
 /**
@@ -295,7 +297,7 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
       kind: 'membership',
       memberId: null,
       customerId,
-      build: (m) => ({ kind: 'invoice-refunded', ...base, memberId: m, customerId, invoiceId, creditNoteId: note.id }),
+      build: (m) => ({ kind: 'invoice-refunded', ...base, memberId: m, customerId, invoiceId, creditNoteId: note.id, amountCents: note.total, currency: note.currency }),
     };
   }
 

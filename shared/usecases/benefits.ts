@@ -7,6 +7,7 @@ import {
   effectiveGrant,
   issuanceDue,
   newlyPaidInvoices,
+  newCreditNote,
   redeemSavingCents,
   refundedPeriods,
   savingsMove,
@@ -57,6 +58,9 @@ export function benefitIssuanceReaction(tableName: () => string, code: () => str
     }
     if (event.kind === 'invoice-paid' && (event.amountPaidCents ?? 0) > 0 && newlyPaidInvoices(before?.benefits, after.benefits).includes(event.invoiceId)) {
       writes.push(feesPaidUpdate(table, memberId, event.amountPaidCents!, event.currency ?? after.subscription?.currency ?? 'usd'));
+    }
+    if (event.kind === 'invoice-refunded' && (event.amountCents ?? 0) > 0 && newCreditNote(before?.benefits, after.benefits, event.invoiceId, event.creditNoteId)) {
+      writes.push(feesPaidUpdate(table, memberId, -event.amountCents!, event.currency ?? after.subscription?.currency ?? 'usd'));
     }
     return writes;
   };
