@@ -10,14 +10,14 @@ import type { ExtraWrite } from './membership-repository';
  * - grant       `ENT#GRANT#<code>`   type 'grant', `grant: IssuedGrant`, `ttl`, `lookupPk: CODE#<code>`,
  *               `lookupSk: MEMBER#<id>`, plus `redeemedPeriodKey`, `lastReleasedOrderId` while in use
  * - marker      `ISSUED#<periodKey>#<grantId>` type 'grant-issuance' (one per member, grant, period)
- * - redemption  `REDEMPTION#<code>#<at>#<action>` type 'grant-redemption' (who, when, which order)
+ * - redemption  `REDEMPTION#<code>#<at>#<action>#<orderId>` type 'grant-redemption' (who, when, which order)
  * - usage       `USAGE#<orderId>` type 'benefit-usage' (shipping saved, once per order)
  * - savings     `SAVINGS` type 'savings' (atomic counters)
  */
 export const benefitKeys = {
   codeLookupPk: (code: string) => `CODE#${code}`,
   issuanceSk: (periodKey: string, grantId: string) => `ISSUED#${periodKey}#${grantId}`,
-  redemptionSk: (code: string, at: string, action: 'redeem' | 'release') => `REDEMPTION#${code}#${at}#${action}`,
+  redemptionSk: (code: string, at: string, action: 'redeem' | 'release', orderId: string) => `REDEMPTION#${code}#${at}#${action}#${orderId}`,
   usageSk: (orderId: string) => `USAGE#${orderId}`,
 } as const;
 
@@ -312,7 +312,7 @@ export class DynamoBenefitsRepository {
         TableName: this.tableName,
         Item: {
           PK: keys.memberPk(record.memberId),
-          SK: benefitKeys.redemptionSk(record.code, record.at, record.action),
+          SK: benefitKeys.redemptionSk(record.code, record.at, record.action, record.orderId),
           type: 'grant-redemption',
           ...record,
           ttl: epochSeconds(record.at) + RECORD_RETENTION_DAYS * DAY_S,

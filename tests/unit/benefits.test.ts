@@ -15,6 +15,7 @@ import {
 import { parseCatalog } from '../../shared/domain/catalog';
 import { applyMembershipEvent, type MembershipEvent, type MembershipRecord, type SubscriptionState } from '../../shared/domain/membership';
 import { benefitIssuanceReaction } from '../../shared/usecases/benefits';
+import { commandArb } from '../support/benefits';
 import catalogJson from '../../config/plan-catalog.json' with { type: 'json' };
 
 const catalog = parseCatalog(catalogJson);
@@ -212,25 +213,6 @@ describe('grants and redeem rules', () => {
  * through the pure decisions and savings moves. An independent tally (not the code under test)
  * checks that a code never has two orders at once and that the counters equal the recorded usages.
  */
-export type Command =
-  | { op: 'issue' }
-  | { op: 'redeem'; grant: number; order: number; subtotal: number }
-  | { op: 'release'; grant: number; order: number }
-  | { op: 'expire'; days: number }
-  | { op: 'refund' }
-  | { op: 'usage'; order: number; cents: number }
-  | { op: 'new-period' };
-
-export const commandArb: fc.Arbitrary<Command> = fc.oneof(
-  fc.constant({ op: 'issue' as const }),
-  fc.record({ op: fc.constant('redeem' as const), grant: fc.nat(7), order: fc.nat(4), subtotal: fc.constantFrom(1000, 3000, 6000) }),
-  fc.record({ op: fc.constant('release' as const), grant: fc.nat(7), order: fc.nat(4) }),
-  fc.record({ op: fc.constant('expire' as const), days: fc.integer({ min: 1, max: 20 }) }),
-  fc.constant({ op: 'refund' as const }),
-  fc.record({ op: fc.constant('usage' as const), order: fc.nat(9), cents: fc.integer({ min: 0, max: 2000 }) }),
-  fc.constant({ op: 'new-period' as const }),
-);
-
 describe('benefits model (property)', () => {
   it('never gives a code to two orders and keeps savings equal to the recorded usages', () => {
     fc.assert(
