@@ -59,7 +59,7 @@ export const redeemCouponRoute = {
     ...problemResponses,
     404: problem('No such code'),
     409: problem('Already redeemed by another order'),
-    422: problem('Not usable: `reason` is one of not_member_code, not_entitled, expired, below_min_subtotal, wrong_currency, service_level_mismatch, void'),
+    422: problem('Not usable: `reason` is one of not_member_code, not_entitled, expired, below_min_subtotal, wrong_currency, void'),
   },
 } as const satisfies RouteSpec;
 
