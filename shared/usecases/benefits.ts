@@ -90,7 +90,7 @@ const redeemResult = (grant: IssuedGrant, orderId: string): RedeemResult =>
     ? { code: grant.code, status: 'redeemed', orderId, amountOffCents: grant.amountOffCents ?? 0, currency: grant.currency ?? '' }
     : { code: grant.code, status: 'redeemed', orderId, serviceLevel: grant.serviceLevel ?? '' };
 
-const MAX_ATTEMPTS = 6;
+const MAX_ATTEMPTS = 10;
 
 async function loadMember(deps: BenefitsDeps, memberId: string, now: Date) {
   const { record, grants } = await deps.memberships.getEntitlementData(memberId);
