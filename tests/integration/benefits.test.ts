@@ -119,6 +119,9 @@ describe('grant issuance', () => {
     // Period grants left unredeemed are gone; the signup coupon is not tied to the invoice.
     expect(after.benefits.coupons.map((c: any) => c.amountOffCents)).toEqual([1000]);
     expect(after.benefits.shippingVouchers).toEqual([]);
+    const view = await getMemberBenefits({ memberships: membershipRepository(), benefits: benefitsRepository() }, m.memberId, new Date());
+    expect(view.grants.map((g) => g.state).sort()).toEqual(['open', 'redeemed', 'void', 'void']);
+    expect(view.openGrants.map((g) => g.grantId)).toEqual(['welcome-10']);
     const voucher = first.benefits.shippingVouchers[0].code;
     const refused = await redeem(voucher, { memberId: m.memberId, orderId: 'o-refund-2', ...order });
     expect(refused.status).toBe(422);
@@ -295,4 +298,9 @@ describe('POST /v1/benefit-usage', () => {
   });
 });
 
-
+describe('OpenAPI', () => {
+  it('documents the benefit routes', async () => {
+    const doc = (await (await api.call('GET', '/openapi.json', { key: null })).json()) as any;
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/coupons/{code}/redeem', '/v1/coupons/{code}/release', '/v1/benefit-usage']));
+  });
+});
