@@ -111,11 +111,13 @@ const invoiceSchema = looseObject({
     data: array(
       looseObject({
         period: looseObject({ start: epoch, end: epoch }),
-        parent: nullable(
-          looseObject({
-            type: string(),
-            subscription_item_details: optional(nullable(looseObject({ subscription: nullable(string()), proration: boolean() }))),
-          }),
+        parent: optional(
+          nullable(
+            looseObject({
+              type: string(),
+              subscription_item_details: optional(nullable(looseObject({ subscription: nullable(string()), proration: boolean() }))),
+            }),
+          ),
         ),
         pricing: optional(nullable(looseObject({ price_details: optional(nullable(looseObject({ price: expandable('price') }))) }))),
       }),

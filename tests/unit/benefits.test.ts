@@ -15,7 +15,9 @@ import {
 import { parseCatalog } from '../../shared/domain/catalog';
 import { applyMembershipEvent, type MembershipEvent, type MembershipRecord, type SubscriptionState } from '../../shared/domain/membership';
 import { benefitIssuanceReaction } from '../../shared/usecases/benefits';
-import { commandArb } from '../support/benefits';
+import { commandArb, creditNoteObject } from '../support/benefits';
+import { invoiceObject, stripeEvent } from '../../local/stripe-test-events';
+import { stripeEventSchema, translateStripeEvent } from '../../shared/stripe/events';
 import catalogJson from '../../config/plan-catalog.json' with { type: 'json' };
 
 const catalog = parseCatalog(catalogJson);
@@ -287,5 +289,25 @@ describe('benefits model (property)', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('Stripe translation for benefits', () => {
+  const parse = (e: object) => stripeEventSchema.parse(e);
+  it('carries the invoice line period, price and amount paid into invoice-paid', () => {
+    const invoice = invoiceObject({ customer: 'cus_t', subscription: 'sub_t', memberId: 'm-t', amountPaid: 1499, periodStart: 1_767_225_600, periodEnd: 1_769_817_600 });
+    const t = translateStripeEvent(parse(stripeEvent('invoice.paid', invoice, { created: 1_767_225_700 })), catalog);
+    expect(t.kind).toBe('membership');
+    const event = (t as Extract<typeof t, { kind: 'membership' }>).build('m-t');
+    expect(event).toMatchObject({ kind: 'invoice-paid', periodStart: '2026-01-01T00:00:00.000Z', periodEnd: '2026-01-31T00:00:00.000Z', amountPaidCents: 1499, currency: 'usd', priceId: 'price_prime_monthly_usd' });
+  });
+
+  it('reads a refund credit note as invoice-refunded and ignores pre-payment notes', () => {
+    const note = creditNoteObject({ invoice: 'in_t1', customer: 'cus_t', amount: 700 });
+    const t = translateStripeEvent(parse(stripeEvent('credit_note.created', note, { created: 1 })), catalog);
+    expect(t).toMatchObject({ kind: 'membership', memberId: null, customerId: 'cus_t' });
+    expect((t as Extract<typeof t, { kind: 'membership' }>).build('m-t')).toMatchObject({ kind: 'invoice-refunded', invoiceId: 'in_t1', creditNoteId: note.id, amountCents: 700 });
+    const pre = translateStripeEvent(parse(stripeEvent('credit_note.created', { ...note, type: 'pre_payment' }, { created: 1 })), catalog);
+    expect(pre.kind).toBe('ignored');
   });
 });
