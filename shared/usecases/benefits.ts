@@ -146,7 +146,11 @@ export async function redeemGrant(
     }
     const decision = decideRedeem(grant, entitled, now, { subtotalCents: input.subtotalCents, currency: input.currency }, input.orderId);
     if (decision.kind === 'already-redeemed') return redeemResult(grant, input.orderId);
-    if (decision.kind === 'conflict') throw new BenefitError('conflict', 'The code was already redeemed by another order.');
+    if (decision.kind === 'conflict') {
+      // The first look came from an eventually consistent Query: confirm on the item before answering 409.
+      if (attempt === 1) continue;
+      throw new BenefitError('conflict', 'The code was already redeemed by another order.');
+    }
     if (decision.kind === 'reject') throw rejection(decision.reason);
 
     const saved = redeemSavingCents(grant);
