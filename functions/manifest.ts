@@ -7,6 +7,7 @@ import type { RouteSpec } from '../shared/http/types';
 import { entitlementsCheckRoute } from '../shared/api/entitlements';
 import { healthRoute, openapiRoute, stripeWebhookRoute } from '../shared/api/system';
 import { adminMemberRoute, cancelMembershipRoute, checkoutSessionRoute, myMembershipRoute, portalSessionRoute, resumeMembershipRoute } from '../shared/api/shoppers';
+import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from '../shared/api/benefits';
 
 export type Access =
   | 'table:read'
@@ -78,6 +79,13 @@ export const httpFunctions: readonly FunctionSpec[] = [
     timeoutSeconds: 29,
   },
   { name: 'admin-member', entry: 'functions/http/admin-member.ts', routes: [adminMemberRoute], access: ['table:read', 'secret:service-keys'] },
+  {
+    name: 'benefits',
+    entry: 'functions/http/benefits.ts',
+    routes: [redeemCouponRoute, releaseCouponRoute, benefitUsageRoute],
+    access: ['table:read', 'table:write', 'secret:service-keys'],
+    memoryMb: 512,
+  },
 ];
 
 /** Functions run on a schedule (EventBridge Scheduler in AWS, `npm run job -- <name>` locally). */

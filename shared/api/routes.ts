@@ -3,6 +3,20 @@ import type { RouteSpec } from '../http/types';
 import { entitlementsCheckRoute } from './entitlements';
 import { healthRoute, openapiRoute, stripeWebhookRoute } from './system';
 import { adminMemberRoute, cancelMembershipRoute, checkoutSessionRoute, myMembershipRoute, portalSessionRoute, resumeMembershipRoute } from './shoppers';
+import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from './benefits';
 
-export const allRoutes: readonly RouteSpec[] = [healthRoute, openapiRoute, stripeWebhookRoute, entitlementsCheckRoute,
-  myMembershipRoute, checkoutSessionRoute, portalSessionRoute, cancelMembershipRoute, resumeMembershipRoute, adminMemberRoute];
+export const allRoutes: readonly RouteSpec[] = [
+  healthRoute,
+  openapiRoute,
+  stripeWebhookRoute,
+  entitlementsCheckRoute,
+  redeemCouponRoute,
+  releaseCouponRoute,
+  benefitUsageRoute,
+  myMembershipRoute,
+  checkoutSessionRoute,
+  portalSessionRoute,
+  cancelMembershipRoute,
+  resumeMembershipRoute,
+  adminMemberRoute,
+];

@@ -4,6 +4,7 @@
  * benefits, and makes event application commutative so delivery order does not matter.
  */
 import type { PlanCatalog } from './catalog';
+import { isEmptyIssuance, trackIssuance, type BenefitIssuanceState } from './benefits';
 
 export const MEMBERSHIP_STATUSES = ['none', 'pending', 'trialing', 'active', 'canceling', 'grace', 'paused', 'lapsed'] as const;
 export type MembershipStatus = (typeof MEMBERSHIP_STATUSES)[number];
@@ -58,6 +59,8 @@ export interface MembershipRecord {
   firstSubscribedAt: string | null;
   /** Whether the member ever had a trial: a trial is offered once per member, ever. */
   hadTrial: boolean;
+  /** Which grants were issued and which invoices were paid or refunded (docs/benefits.md). */
+  benefits?: BenefitIssuanceState | null;
 }
 
 export type MembershipEvent =
@@ -86,6 +89,25 @@ export type MembershipEvent =
       subscriptionId: string;
       invoiceId: string;
       billingReason: string | null;
+      /** Service period of the invoice's subscription line (`lines.data[].period`), ISO times. */
+      periodStart?: string | null;
+      periodEnd?: string | null;
+      amountPaidCents?: number;
+      currency?: string | null;
+      priceId?: string | null;
+    }
+  | {
+      /** A credit note against a subscription invoice: that period's unredeemed grants are void. */
+      kind: 'invoice-refunded';
+      eventId: string;
+      created: number;
+      memberId: string;
+      customerId: string;
+      invoiceId: string;
+      creditNoteId: string;
+      /** The credit note's total: taken off the member's fees paid. */
+      amountCents?: number;
+      currency?: string | null;
     };
 
 export function emptyMembership(memberId: string): MembershipRecord {
@@ -203,7 +225,13 @@ export function applyMembershipEvent(current: MembershipRecord | null, event: Me
       next.subscriptionId ??= event.subscriptionId;
       break;
     }
+    case 'invoice-refunded':
+      next.customerId ??= event.customerId;
+      break;
   }
+  const benefits = trackIssuance(base.benefits, event, next);
+  // Records that never met a benefit event keep their old shape (no empty `benefits` field).
+  if (benefits !== base.benefits && !isEmptyIssuance(benefits)) next.benefits = benefits;
   return { record: next, changed: JSON.stringify(next) !== JSON.stringify(base) || current === null };
 }
 

@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoClient, documentClient, tableNamesFromEnv, type TableNames } from '../storage/dynamodb';
 import { DynamoMembershipRepository } from '../storage/membership-repository';
+import { DynamoBenefitsRepository } from '../storage/benefits-repository';
 
 let client: DynamoDBClient | undefined;
 let doc: DynamoDBDocumentClient | undefined;
@@ -16,4 +17,9 @@ export function dynamo(): { client: DynamoDBClient; doc: DynamoDBDocumentClient;
 export function membershipRepository(): DynamoMembershipRepository {
   const { doc: db, client: raw, tables } = dynamo();
   return new DynamoMembershipRepository(db, raw, tables.main);
+}
+
+export function benefitsRepository(): DynamoBenefitsRepository {
+  const { doc: db, tables } = dynamo();
+  return new DynamoBenefitsRepository(db, tables.main);
 }

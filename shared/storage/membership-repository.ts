@@ -43,6 +43,7 @@ const MEMBERSHIP_FIELDS = [
   'paymentVersion',
   'firstSubscribedAt',
   'hadTrial',
+  'benefits',
 ] as const satisfies ReadonlyArray<keyof MembershipRecord>;
 
 function toRecord(item: Record<string, unknown>): MembershipRecord {

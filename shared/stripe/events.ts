@@ -105,7 +105,52 @@ const invoiceSchema = looseObject({
       subscription_details: optional(nullable(looseObject({ subscription: expandable('sub'), metadata }))),
     }),
   ),
+  amount_paid: int(),
+  currency: string(),
+  lines: looseObject({
+    data: array(
+      looseObject({
+        period: looseObject({ start: epoch, end: epoch }),
+        parent: optional(
+          nullable(
+            looseObject({
+              type: string(),
+              subscription_item_details: optional(nullable(looseObject({ subscription: nullable(string()), proration: boolean() }))),
+            }),
+          ),
+        ),
+        pricing: optional(nullable(looseObject({ price_details: optional(nullable(looseObject({ price: expandable('price') }))) }))),
+      }),
+    ),
+  }),
 });
+
+const creditNoteSchema = looseObject({
+  id: id('cn'),
+  object: literal('credit_note'),
+  invoice: expandable('in'),
+  customer: expandable('cus'),
+  status: string(),
+  type: string(),
+  total: int(),
+  currency: string(),
+});
+
+/**
+ * The invoice line that bills the subscription itself (not a proration): its period is the billing
+ * period the invoice pays for, which keys period grants.
+ */
+function subscriptionLine(invoice: Infer<typeof invoiceSchema>, subscriptionId: string, catalog: PlanCatalog) {
+  const lines = invoice.lines.data.filter(
+    (l) => l.parent?.subscription_item_details?.subscription === subscriptionId && !l.parent.subscription_item_details.proration,
+  );
+  const priceOf = (l: (typeof lines)[number]) => {
+    const price = l.pricing?.price_details?.price;
+    return price === undefined ? null : refOf(price);
+  };
+  const line = lines.find((l) => catalog.planForPrice(priceOf(l))) ?? lines[0];
+  return line ? { periodStart: isoFromEpoch(line.period.start), periodEnd: isoFromEpoch(line.period.end), priceId: priceOf(line) } : null;
+}
 
 const refOf = (value: string | { id: string }) => (typeof value === 'string' ? value : value.id);
 const iso = (seconds: number | null) => (seconds === null ? null : isoFromEpoch(seconds));
@@ -216,6 +261,7 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
     if (!details) return { kind: 'ignored', reason: 'invoice without a subscription' };
     const customerId = refOf(invoice.customer);
     const subscriptionId = refOf(details.subscription);
+    const line = subscriptionLine(invoice, subscriptionId, catalog);
     return {
       kind: 'membership',
       memberId: memberIdFrom(details.metadata?.memberId),
@@ -228,7 +274,32 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
         subscriptionId,
         invoiceId: invoice.id,
         billingReason: invoice.billing_reason,
+        ...(event.type === 'invoice.paid'
+          ? {
+              periodStart: line?.periodStart ?? null,
+              periodEnd: line?.periodEnd ?? null,
+              priceId: line?.priceId ?? null,
+              amountPaidCents: invoice.amount_paid,
+              currency: invoice.currency,
+            }
+          : {}),
       }),
+    };
+  }
+
+  // Refunds void the period's unredeemed grants. A Charge no longer names its invoice in this API
+  // version, while a credit note does, so `credit_note.created` is the event that finds the period.
+  if (event.type === 'credit_note.created') {
+    const note = parseObject(creditNoteSchema, event);
+    // A pre-payment credit note lowers an unpaid invoice: nothing was refunded.
+    if (note.status !== 'issued' || note.type === 'pre_payment') return { kind: 'ignored', reason: `credit note ${note.type} ${note.status}` };
+    const customerId = refOf(note.customer);
+    const invoiceId = refOf(note.invoice);
+    return {
+      kind: 'membership',
+      memberId: null,
+      customerId,
+      build: (m) => ({ kind: 'invoice-refunded', ...base, memberId: m, customerId, invoiceId, creditNoteId: note.id, amountCents: note.total, currency: note.currency }),
     };
   }
 

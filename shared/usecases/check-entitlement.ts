@@ -2,6 +2,7 @@ import type { PlanCatalog } from '../domain/catalog';
 import { evaluateEntitlement, type Entitlement, type OrderContext } from '../domain/entitlement';
 import { evaluateMembership } from '../domain/membership';
 import type { MembershipRepository } from '../storage/membership-repository';
+import { effectiveGrants } from '../domain/benefits';
 
 /** One Query of the member's item collection, then pure evaluation against the clock. */
 export async function checkEntitlement(
@@ -12,5 +13,6 @@ export async function checkEntitlement(
 ): Promise<Entitlement> {
   const { record, grants } = await deps.memberships.getEntitlementData(memberId);
   const view = { ...evaluateMembership(record, deps.catalog, now), memberId };
-  return evaluateEntitlement(view, deps.catalog.plan(view.planId), grants, now, order);
+  // A refunded period's unredeemed grants read void (decided from the record, see docs/benefits.md).
+  return evaluateEntitlement(view, deps.catalog.plan(view.planId), effectiveGrants(record, grants), now, order);
 }

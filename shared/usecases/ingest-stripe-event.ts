@@ -17,6 +17,7 @@ export type MembershipReaction = (change: {
   after: MembershipRecord;
   event: MembershipEvent;
   now: Date;
+  catalog: PlanCatalog;
 }) => ExtraWrite[];
 
 export interface IngestDeps {
@@ -54,7 +55,7 @@ export async function ingestStripeEvent(deps: IngestDeps, event: StripeEvent): P
     const before = stored?.record ?? null;
     const { record: after, changed } = applyMembershipEvent(before, domainEvent);
     const at = now();
-    const extra = (deps.reactions ?? []).flatMap((react) => react({ before, after, event: domainEvent, now: at }));
+    const extra = (deps.reactions ?? []).flatMap((react) => react({ before, after, event: domainEvent, now: at, catalog: deps.catalog }));
     if (!changed && extra.length === 0) return { outcome: 'unchanged', memberId };
     try {
       await deps.memberships.saveMembership(after, stored?.rev ?? 0, extra, at);

@@ -155,7 +155,15 @@ describe('POST /webhooks/stripe: membership state', () => {
     for (const e of build(reversed).reverse()) await api.postEvent(e);
     const s = build(shuffled);
     for (const e of [s[2], s[0], s[3], s[1]]) await api.postEvent(e!);
-    const strip = (ent: Record<string, unknown>) => ({ ...ent, memberId: undefined });
+    // Grant codes are random per member, and a signup grant's validity starts when it was issued
+    // (on the first started snapshot to arrive): compare which grants are held, not their codes or dates.
+    const withoutCodes = (list: Array<Record<string, unknown>>) =>
+      list.map((g) => JSON.stringify({ ...g, code: undefined, expiresAt: undefined, applicable: undefined })).sort();
+    const strip = (ent: Record<string, any>) => ({
+      ...ent,
+      memberId: undefined,
+      benefits: { ...ent.benefits, coupons: withoutCodes(ent.benefits.coupons), shippingVouchers: withoutCodes(ent.benefits.shippingVouchers) },
+    });
     const expected = await api.entitlement(inOrder);
     expect(expected.status).toBe('canceling');
     expect(strip(await api.entitlement(reversed))).toEqual(strip(expected));

@@ -1,0 +1,98 @@
+import { enumOf, int, maxLength, maximum, minLength, minimum, optional, regex, strictObject, string, type Infer } from '../validation';
+import { currencySchema, memberIdSchema, problemResponses, problemSchema } from './common';
+import type { RouteSpec } from '../http/types';
+
+/** The shop's order id: same character set as member ids. */
+export const orderIdSchema = string().check(regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ . : -'));
+const cents = int().check(minimum(0), maximum(100_000_000));
+
+/** Any code-looking path segment; a code that cannot exist is answered 404 like an unknown one. */
+export const codeParamsSchema = strictObject({ code: string().check(minLength(1), maxLength(64)) });
+
+export const redeemRequestSchema = strictObject({
+  memberId: memberIdSchema,
+  orderId: orderIdSchema,
+  subtotalCents: cents,
+  currency: currencySchema,
+});
+export type RedeemRequest = Infer<typeof redeemRequestSchema>;
+
+export const redeemResponseSchema = strictObject({
+  code: string(),
+  status: enumOf(['redeemed']),
+  orderId: string(),
+  amountOffCents: optional(cents),
+  currency: optional(currencySchema),
+  serviceLevel: optional(string()),
+});
+
+export const releaseRequestSchema = strictObject({ orderId: orderIdSchema });
+export const releaseResponseSchema = strictObject({ code: string(), status: enumOf(['open', 'expired', 'void']), orderId: string() });
+
+export const benefitUsageRequestSchema = strictObject({
+  memberId: memberIdSchema,
+  orderId: orderIdSchema,
+  shippingSavedCents: cents,
+  currency: currencySchema,
+});
+export const benefitUsageResponseSchema = strictObject({
+  memberId: string(),
+  orderId: string(),
+  shippingSavedCents: cents,
+  currency: currencySchema,
+  recordedAt: string(),
+});
+
+const problem = (description: string) => ({ description, schema: problemSchema, contentType: 'application/problem+json' });
+
+export const redeemCouponRoute = {
+  method: 'POST',
+  path: '/v1/coupons/{code}/redeem',
+  operationId: 'redeemCoupon',
+  summary: 'Redeem a coupon or shipping voucher for an order: atomic, one order per code; the same orderId again gets the same answer.',
+  tags: ['checkout'],
+  auth: { kind: 'service', roles: ['checkout'] },
+  params: codeParamsSchema,
+  body: redeemRequestSchema,
+  responses: {
+    200: { description: 'Redeemed (also for a repeat by the winning order)', schema: redeemResponseSchema },
+    ...problemResponses,
+    404: problem('No such code'),
+    409: problem('Already redeemed by another order'),
+    422: problem('Not usable: `reason` is one of not_member_code, not_entitled, expired, below_min_subtotal, wrong_currency, void'),
+  },
+} as const satisfies RouteSpec;
+
+export const releaseCouponRoute = {
+  method: 'POST',
+  path: '/v1/coupons/{code}/release',
+  operationId: 'releaseCoupon',
+  summary: 'Give a redeemed code back (the order was cancelled); usable again unless expired. Idempotent per orderId.',
+  tags: ['checkout'],
+  auth: { kind: 'service', roles: ['checkout'] },
+  params: codeParamsSchema,
+  body: releaseRequestSchema,
+  responses: {
+    200: { description: 'Released; `status` says whether the code is usable again', schema: releaseResponseSchema },
+    ...problemResponses,
+    404: problem('No such code'),
+    409: problem('The code is not redeemed by this order'),
+  },
+} as const satisfies RouteSpec;
+
+export const benefitUsageRoute = {
+  method: 'POST',
+  path: '/v1/benefit-usage',
+  operationId: 'recordBenefitUsage',
+  summary: "Report the shipping a member saved on an order; counted once per orderId into the member's savings.",
+  tags: ['checkout'],
+  auth: { kind: 'service', roles: ['checkout'] },
+  body: benefitUsageRequestSchema,
+  responses: {
+    200: { description: 'Recorded (a repeat of the same report answers the original)', schema: benefitUsageResponseSchema },
+    ...problemResponses,
+    404: problem('Unknown member'),
+    409: problem('This order already reported a different usage'),
+    422: problem("`reason: wrong_currency`: the member's savings are kept in another currency"),
+  },
+} as const satisfies RouteSpec;

@@ -1,0 +1,253 @@
+/**
+ * Member benefits, pure: which grants a membership change issues, when a code may be redeemed or
+ * released, and how savings counters move. The use cases in shared/usecases/benefits.ts turn these
+ * decisions into conditional DynamoDB writes; the property test drives the same functions.
+ */
+import type { Grant, Plan } from './catalog';
+import { grantRejection, type GrantRejection, type OrderContext } from './entitlement';
+import type { IssuedGrant } from './grants';
+import type { MembershipEvent, MembershipRecord } from './membership';
+import { periodKey, type SavingsTotals } from './savings';
+
+/**
+ * What the membership record remembers about issuance. Kept on the record (not only in marker
+ * items) because the record is written with an optimistic revision check: a duplicate or concurrent
+ * `invoice.paid` re-reads it, sees the period already taken, and emits no writes at all — so the
+ * transaction never fails on an existing marker.
+ */
+export interface BenefitIssuanceState {
+  /** Plan whose `every: "signup"` grants were issued; set once per member, ever. */
+  signupPlanId: string | null;
+  /** Period keys whose `every: "period"` grants were issued. */
+  periods: string[];
+  /** Subscription invoices seen: their period (when it issues grants), whether paid, whether refunded. */
+  invoices: Record<string, { periodKey: string | null; paid: boolean; refunded: boolean; creditNotes?: string[] }>;
+}
+
+export const emptyIssuance = (): BenefitIssuanceState => ({ signupPlanId: null, periods: [], invoices: {} });
+export const isEmptyIssuance = (s: BenefitIssuanceState) => s.signupPlanId === null && s.periods.length === 0 && Object.keys(s.invoices).length === 0;
+
+/** Only the invoice that opens a billing period issues that period's grants (not prorations). */
+const PERIOD_BILLING_REASONS = new Set(['subscription_create', 'subscription_cycle']);
+const SIGNUP_STATUSES = new Set(['trialing', 'active']);
+
+/**
+ * Records on the membership what this event means for issuance. Applying an event twice, or events
+ * in any order, gives the same state (set unions and flags that only move one way).
+ */
+export function trackIssuance(previous: BenefitIssuanceState | null | undefined, event: MembershipEvent, _next?: MembershipRecord): BenefitIssuanceState {
+  const state = previous ?? emptyIssuance();
+  switch (event.kind) {
+    case 'subscription-changed': {
+      const sub = event.subscription;
+      if (state.signupPlanId === null && sub.planId !== null && SIGNUP_STATUSES.has(sub.stripeStatus)) {
+        return { ...state, signupPlanId: sub.planId };
+      }
+      return state;
+    }
+    case 'invoice-paid': {
+      const known = state.invoices[event.invoiceId];
+      if (known?.paid) return state;
+      // A $0 invoice (a trial) is not a paid billing period: it issues no period grants.
+      const issues =
+        PERIOD_BILLING_REASONS.has(event.billingReason ?? '') && event.periodStart != null && (event.amountPaidCents ?? 0) > 0;
+      const key = issues ? periodKey(event.subscriptionId, event.periodStart!) : null;
+      const refunded = known?.refunded ?? false;
+      const invoices = { ...state.invoices, [event.invoiceId]: { ...known, periodKey: key, paid: true, refunded } };
+      const periods = key !== null && !refunded && !state.periods.includes(key) ? [...state.periods, key] : state.periods;
+      return { ...state, invoices, periods };
+    }
+    case 'invoice-refunded': {
+      const known = state.invoices[event.invoiceId];
+      if (known?.creditNotes?.includes(event.creditNoteId)) return state;
+      const entry = {
+        periodKey: known?.periodKey ?? null,
+        paid: known?.paid ?? false,
+        refunded: true,
+        creditNotes: [...(known?.creditNotes ?? []), event.creditNoteId],
+      };
+      return { ...state, invoices: { ...state.invoices, [event.invoiceId]: entry } };
+    }
+    default:
+      return state;
+  }
+}
+
+/** Credit notes first seen in this transition: their amount comes off fees paid once. */
+export function newCreditNote(before: BenefitIssuanceState | null | undefined, after: BenefitIssuanceState | null | undefined, invoiceId: string, creditNoteId: string): boolean {
+  return Boolean(after?.invoices[invoiceId]?.creditNotes?.includes(creditNoteId)) && !before?.invoices[invoiceId]?.creditNotes?.includes(creditNoteId);
+}
+
+/** Period keys whose invoice was refunded: their unredeemed grants are void. */
+export function refundedPeriods(record: MembershipRecord | null): Set<string> {
+  const out = new Set<string>();
+  for (const invoice of Object.values(record?.benefits?.invoices ?? {})) {
+    if (invoice.refunded && invoice.periodKey !== null) out.add(invoice.periodKey);
+  }
+  return out;
+}
+
+/**
+ * The grant as it stands: an open grant of a refunded period reads `void`. Derived at read time from
+ * the membership record (like the membership status), so a refund voids exactly once, in any event
+ * order, without rewriting grant items.
+ */
+export function effectiveGrant(grant: IssuedGrant, refunded: ReadonlySet<string>): IssuedGrant {
+  return grant.state === 'open' && refunded.has(grant.periodKey) ? { ...grant, state: 'void' } : grant;
+}
+
+/** Every grant of the member as it stands, refunded periods voided: what any reader of grants must use. */
+export function effectiveGrants(record: MembershipRecord | null, grants: readonly IssuedGrant[]): IssuedGrant[] {
+  const refunded = refundedPeriods(record);
+  return refunded.size === 0 ? [...grants] : grants.map((g) => effectiveGrant(g, refunded));
+}
+
+const DAY_MS = 86_400_000;
+
+/** The grants one catalog grant definition issues: one code per coupon, `count` codes per voucher. */
+export function buildGrants(
+  definition: Grant,
+  options: { memberId: string; periodKey: string; issuedAt: string; code: () => string },
+): IssuedGrant[] {
+  const expiresAt = new Date(Date.parse(options.issuedAt) + definition.validDays * DAY_MS).toISOString();
+  const count = definition.kind === 'shipping-voucher' ? (definition.count ?? 1) : 1;
+  return Array.from({ length: count }, () => ({
+    code: options.code(),
+    memberId: options.memberId,
+    grantId: definition.id,
+    kind: definition.kind,
+    amountOffCents: definition.kind === 'coupon' ? definition.amountOffCents : null,
+    currency: definition.kind === 'coupon' ? definition.currency : null,
+    minSubtotalCents: definition.kind === 'coupon' ? (definition.minSubtotalCents ?? 0) : null,
+    serviceLevel: definition.kind === 'shipping-voucher' ? definition.serviceLevel : null,
+    issuedAt: options.issuedAt,
+    expiresAt,
+    periodKey: options.periodKey,
+    state: 'open' as const,
+    redeemedOrderId: null,
+    redeemedAt: null,
+  }));
+}
+
+export interface IssuancePlan {
+  /** `signup` or a period key. */
+  periodKey: string;
+  plan: Plan;
+  every: 'signup' | 'period';
+}
+
+/** What a transition issues: compares the issuance state before and after the event. */
+export function issuanceDue(
+  before: BenefitIssuanceState | null | undefined,
+  after: BenefitIssuanceState | null | undefined,
+  planFor: (planId: string | null) => Plan | undefined,
+  periodPlanId: string | null,
+): IssuancePlan[] {
+  const b = before ?? emptyIssuance();
+  const a = after ?? emptyIssuance();
+  const due: IssuancePlan[] = [];
+  if (b.signupPlanId === null && a.signupPlanId !== null) {
+    const plan = planFor(a.signupPlanId);
+    if (plan) due.push({ periodKey: 'signup', plan, every: 'signup' });
+  }
+  for (const key of a.periods) {
+    if (b.periods.includes(key)) continue;
+    const plan = planFor(periodPlanId);
+    if (plan) due.push({ periodKey: key, plan, every: 'period' });
+  }
+  return due;
+}
+
+/** Invoices that became paid with this transition: their amount is added to fees paid once. */
+export function newlyPaidInvoices(before: BenefitIssuanceState | null | undefined, after: BenefitIssuanceState | null | undefined): string[] {
+  const b = before?.invoices ?? {};
+  return Object.entries(after?.invoices ?? {})
+    .filter(([id, inv]) => inv.paid && !b[id]?.paid)
+    .map(([id]) => id);
+}
+
+// ---- redeem and release ----------------------------------------------------------------------
+
+export type RedeemRejection = GrantRejection | 'not_member_code' | 'void';
+
+export type RedeemDecision =
+  | { kind: 'redeem' }
+  | { kind: 'already-redeemed' }
+  | { kind: 'conflict'; orderId: string | null }
+  | { kind: 'reject'; reason: Exclude<RedeemRejection, 'not_open' | 'not_member_code'> };
+
+/** The one rule for a redeem, shared with the checkout's `applicable` through `grantRejection`. */
+export function decideRedeem(grant: IssuedGrant, entitled: boolean, now: Date, order: OrderContext, orderId: string): RedeemDecision {
+  if (grant.state === 'redeemed') return grant.redeemedOrderId === orderId ? { kind: 'already-redeemed' } : { kind: 'conflict', orderId: grant.redeemedOrderId };
+  if (grant.state === 'void') return { kind: 'reject', reason: 'void' };
+  const rejection = grantRejection(grant, entitled, now, order);
+  if (rejection === null) return { kind: 'redeem' };
+  if (rejection === 'not_open') return { kind: 'reject', reason: 'void' };
+  return { kind: 'reject', reason: rejection };
+}
+
+export type ReleaseDecision = { kind: 'release' } | { kind: 'already-released' } | { kind: 'conflict' };
+
+export function decideRelease(grant: IssuedGrant, lastReleasedOrderId: string | null, orderId: string): ReleaseDecision {
+  if (grant.state === 'redeemed') return grant.redeemedOrderId === orderId ? { kind: 'release' } : { kind: 'conflict' };
+  return lastReleasedOrderId === orderId ? { kind: 'already-released' } : { kind: 'conflict' };
+}
+
+/** What a redeem saves: a coupon's amount; a voucher's shipping saving arrives through benefit usage. */
+export const redeemSavingCents = (grant: IssuedGrant): number => (grant.kind === 'coupon' ? (grant.amountOffCents ?? 0) : 0);
+
+// ---- savings ---------------------------------------------------------------------------------
+
+/** The billing period a saving counts towards: the member's current subscription period. */
+export interface SavingsPeriod {
+  key: string;
+  start: string;
+}
+
+export function currentSavingsPeriod(record: MembershipRecord | null): SavingsPeriod | null {
+  const sub = record?.subscription;
+  if (!sub?.currentPeriodStart) return null;
+  return { key: periodKey(sub.subscriptionId, sub.currentPeriodStart), start: sub.currentPeriodStart };
+}
+
+/** Stored savings item fields (`periodStart` orders periods so a late write never resets a newer one). */
+export interface StoredSavings extends SavingsTotals {
+  periodStart: string | null;
+}
+
+export type SavingsMove = 'same-period' | 'new-period' | 'older-period' | 'lifetime-only';
+
+/**
+ * Which of the mutually exclusive conditional updates applies. Storage re-checks the same condition
+ * atomically, so a concurrent period change makes the write fail and retry, never double-count.
+ */
+export function savingsMove(stored: Pick<StoredSavings, 'periodKey' | 'periodStart'> | null, period: SavingsPeriod | null): SavingsMove {
+  if (period === null) return 'lifetime-only';
+  if (!stored || stored.periodStart === null || stored.periodStart === undefined) return 'new-period';
+  if (stored.periodKey === period.key) return 'same-period';
+  return stored.periodStart < period.start ? 'new-period' : 'older-period';
+}
+
+/** Pure mirror of the storage update, for the model-based test. */
+export function applySavings(stored: StoredSavings, deltaCents: number, period: SavingsPeriod | null): StoredSavings {
+  const move = savingsMove(stored, period);
+  const next = { ...stored, lifetimeSavedCents: stored.lifetimeSavedCents + deltaCents };
+  if (move === 'same-period') next.periodSavedCents += deltaCents;
+  if (move === 'new-period') Object.assign(next, { periodKey: period!.key, periodStart: period!.start, periodSavedCents: deltaCents });
+  return next;
+}
+
+/** Totals as of `now`: the period counter only counts while its period is the member's current one. */
+export function savingsView(stored: StoredSavings | null, memberId: string, period: SavingsPeriod | null, currency: string | null): SavingsTotals {
+  const inPeriod = stored !== null && period !== null && stored.periodKey === period.key;
+  return {
+    memberId,
+    periodKey: period?.key ?? null,
+    periodSavedCents: inPeriod ? stored.periodSavedCents : 0,
+    lifetimeSavedCents: stored?.lifetimeSavedCents ?? 0,
+    feesPaidCents: stored?.feesPaidCents ?? 0,
+    currency: stored?.currency ?? currency ?? 'usd',
+  };
+}
+
+export { grantRejection };

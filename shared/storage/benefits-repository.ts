@@ -1,0 +1,335 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { IssuedGrant } from '../domain/grants';
+import type { SavingsMove, SavingsPeriod, StoredSavings } from '../domain/benefits';
+import { indexes, keys } from './keys';
+import type { ExtraWrite } from './membership-repository';
+
+/**
+ * Items of the benefits feature (all in the member's item collection, PK = MEMBER#id):
+ * - grant       `ENT#GRANT#<code>`   type 'grant', `grant: IssuedGrant`, `ttl`, `lookupPk: CODE#<code>`,
+ *               `lookupSk: MEMBER#<id>`, plus `redeemedPeriodKey`, `lastReleasedOrderId` while in use
+ * - marker      `ISSUED#<periodKey>#<grantId>` type 'grant-issuance' (one per member, grant, period)
+ * - redemption  `REDEMPTION#<code>#<at>#<action>#<orderId>` type 'grant-redemption' (who, when, which order)
+ * - usage       `USAGE#<orderId>` type 'benefit-usage' (shipping saved, once per order)
+ * - savings     `SAVINGS` type 'savings' (atomic counters)
+ */
+export const benefitKeys = {
+  codeLookupPk: (code: string) => `CODE#${code}`,
+  issuanceSk: (periodKey: string, grantId: string) => `ISSUED#${periodKey}#${grantId}`,
+  redemptionSk: (code: string, at: string, action: 'redeem' | 'release', orderId: string) => `REDEMPTION#${code}#${at}#${action}#${orderId}`,
+  usageSk: (orderId: string) => `USAGE#${orderId}`,
+} as const;
+
+/** Expired codes stay visible (not applicable) for a while, then DynamoDB's TTL removes them. */
+const GRANT_RETENTION_AFTER_EXPIRY_DAYS = 30;
+/** Redemption and usage records are support and finance evidence: kept three years. */
+const RECORD_RETENTION_DAYS = 3 * 366;
+const DAY_S = 86_400;
+const epochSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+export function grantPut(tableName: string, grant: IssuedGrant): ExtraWrite {
+  return {
+    Put: {
+      TableName: tableName,
+      Item: {
+        PK: keys.memberPk(grant.memberId),
+        SK: keys.grantSk(grant.code),
+        type: 'grant',
+        grant,
+        lookupPk: benefitKeys.codeLookupPk(grant.code),
+        lookupSk: keys.memberPk(grant.memberId),
+        ttl: epochSeconds(grant.expiresAt) + GRANT_RETENTION_AFTER_EXPIRY_DAYS * DAY_S,
+      },
+      // A code collision (≈2^-83) must fail loudly rather than hand one member another's code.
+      ConditionExpression: 'attribute_not_exists(PK)',
+    },
+  };
+}
+
+export function issuanceMarkerPut(tableName: string, memberId: string, periodKey: string, grantId: string, codes: string[], at: string): ExtraWrite {
+  return {
+    Put: {
+      TableName: tableName,
+      Item: { PK: keys.memberPk(memberId), SK: benefitKeys.issuanceSk(periodKey, grantId), type: 'grant-issuance', periodKey, grantId, codes, at },
+      ConditionExpression: 'attribute_not_exists(PK)',
+    },
+  };
+}
+
+export function feesPaidUpdate(tableName: string, memberId: string, amountCents: number, currency: string): ExtraWrite {
+  return {
+    Update: {
+      TableName: tableName,
+      Key: { PK: keys.memberPk(memberId), SK: keys.savingsSk },
+      UpdateExpression:
+        'SET #type = :type, memberId = :m, currency = if_not_exists(currency, :c), periodSavedCents = if_not_exists(periodSavedCents, :zero), lifetimeSavedCents = if_not_exists(lifetimeSavedCents, :zero) ADD feesPaidCents :amount',
+      ExpressionAttributeNames: { '#type': 'type' },
+      ExpressionAttributeValues: { ':type': 'savings', ':m': memberId, ':c': currency, ':amount': amountCents, ':zero': 0 },
+    },
+  };
+}
+
+/**
+ * The savings counter update for one move. Each move carries the condition under which it is the
+ * right one, so a concurrent period change fails the transaction (and the caller retries) instead of
+ * adding to the wrong period: no read-modify-write race.
+ */
+export function savingsUpdate(tableName: string, memberId: string, currency: string, deltaCents: number, move: SavingsMove, period: SavingsPeriod | null): ExtraWrite {
+  const names: Record<string, string> = { '#type': 'type' };
+  const values: Record<string, unknown> = { ':type': 'savings', ':m': memberId, ':c': currency, ':d': deltaCents, ':zero': 0 };
+  const base = 'SET #type = :type, memberId = :m, currency = if_not_exists(currency, :c), feesPaidCents = if_not_exists(feesPaidCents, :zero)';
+  let update: string;
+  let condition: string;
+  const currencyOk = '(attribute_not_exists(currency) OR currency = :c)';
+  switch (move) {
+    case 'same-period':
+      values[':pk'] = period!.key;
+      update = `${base} ADD periodSavedCents :d, lifetimeSavedCents :d`;
+      condition = `periodKey = :pk AND ${currencyOk}`;
+      break;
+    case 'new-period':
+      values[':pk'] = period!.key;
+      values[':ps'] = period!.start;
+      update = `${base}, periodKey = :pk, periodStart = :ps, periodSavedCents = :d ADD lifetimeSavedCents :d`;
+      condition = `(attribute_not_exists(periodStart) OR periodStart < :ps) AND ${currencyOk}`;
+      break;
+    case 'older-period':
+      values[':pk'] = period!.key;
+      values[':ps'] = period!.start;
+      update = `${base}, periodSavedCents = if_not_exists(periodSavedCents, :zero) ADD lifetimeSavedCents :d`;
+      condition = `periodKey <> :pk AND periodStart >= :ps AND ${currencyOk}`;
+      break;
+    case 'lifetime-only':
+      update = `${base}, periodSavedCents = if_not_exists(periodSavedCents, :zero) ADD lifetimeSavedCents :d`;
+      if (period) {
+        values[':pk'] = period.key;
+        condition = `(attribute_not_exists(periodKey) OR periodKey <> :pk) AND ${currencyOk}`;
+      } else {
+        condition = currencyOk;
+      }
+      break;
+  }
+  return {
+    Update: {
+      TableName: tableName,
+      Key: { PK: keys.memberPk(memberId), SK: keys.savingsSk },
+      UpdateExpression: update,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
+export interface StoredGrant {
+  grant: IssuedGrant;
+  redeemedPeriodKey: string | null;
+  lastReleasedOrderId: string | null;
+}
+
+export interface RedemptionRecord {
+  code: string;
+  memberId: string;
+  action: 'redeem' | 'release';
+  orderId: string;
+  at: string;
+  savedCents: number;
+}
+
+export interface UsageRecord {
+  memberId: string;
+  orderId: string;
+  shippingSavedCents: number;
+  currency: string;
+  at: string;
+}
+
+/** Which transact item failed its condition, by index; null when the failure was something else. */
+export function failedConditions(error: unknown): number[] | null {
+  if (!(error instanceof TransactionCanceledException)) return null;
+  const reasons = error.CancellationReasons ?? [];
+  if (reasons.some((r) => r.Code === 'TransactionConflict')) return [];
+  const failed = reasons.flatMap((r, i) => (r.Code === 'ConditionalCheckFailed' ? [i] : []));
+  return failed.length > 0 ? failed : null;
+}
+
+export class DynamoBenefitsRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    readonly tableName: string,
+  ) {}
+
+  async getGrant(memberId: string, code: string): Promise<StoredGrant | null> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { PK: keys.memberPk(memberId), SK: keys.grantSk(code) }, ConsistentRead: true }),
+    );
+    return out.Item ? toStoredGrant(out.Item) : null;
+  }
+
+  /** The code's owner through the `lookup` index (eventually consistent; grant keys never change). */
+  async findGrantOwner(code: string): Promise<string | null> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: indexes.lookup,
+        KeyConditionExpression: 'lookupPk = :pk',
+        ExpressionAttributeValues: { ':pk': benefitKeys.codeLookupPk(code) },
+        Limit: 1,
+      }),
+    );
+    const item = out.Items?.[0];
+    return typeof item?.grant?.memberId === 'string' ? item.grant.memberId : null;
+  }
+
+  async getSavings(memberId: string): Promise<StoredSavings | null> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { PK: keys.memberPk(memberId), SK: keys.savingsSk }, ConsistentRead: true }),
+    );
+    const item = out.Item;
+    if (!item) return null;
+    return {
+      memberId,
+      periodKey: item.periodKey ?? null,
+      periodStart: item.periodStart ?? null,
+      periodSavedCents: Number(item.periodSavedCents ?? 0),
+      lifetimeSavedCents: Number(item.lifetimeSavedCents ?? 0),
+      feesPaidCents: Number(item.feesPaidCents ?? 0),
+      currency: item.currency ?? 'usd',
+    };
+  }
+
+  async getUsage(memberId: string, orderId: string): Promise<UsageRecord | null> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { PK: keys.memberPk(memberId), SK: benefitKeys.usageSk(orderId) }, ConsistentRead: true }),
+    );
+    return out.Item ? (out.Item as unknown as UsageRecord) : null;
+  }
+
+  /** Redemption/release records of a member (support and finance), oldest first. */
+  async listRedemptions(memberId: string): Promise<RedemptionRecord[]> {
+    const items: RedemptionRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+          ExpressionAttributeValues: { ':pk': keys.memberPk(memberId), ':p': 'REDEMPTION#' },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) items.push(pickRedemption(item));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items.sort((a, b) => a.at.localeCompare(b.at));
+  }
+
+  async listUsages(memberId: string): Promise<UsageRecord[]> {
+    const items: UsageRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+          ExpressionAttributeValues: { ':pk': keys.memberPk(memberId), ':p': 'USAGE#' },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) items.push(item as unknown as UsageRecord);
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /** Redeem: the grant's conditional update, the redemption record and the savings counters at once. */
+  async redeem(input: { grant: IssuedGrant; orderId: string; at: string; savedCents: number; savings: ExtraWrite | null; periodKey: string | null }): Promise<void> {
+    const { grant, orderId, at } = input;
+    const items: ExtraWrite[] = [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: { PK: keys.memberPk(grant.memberId), SK: keys.grantSk(grant.code) },
+          UpdateExpression: 'SET #g.#state = :redeemed, #g.redeemedOrderId = :o, #g.redeemedAt = :at, redeemedPeriodKey = :pk',
+          ConditionExpression: '#g.#state = :open AND #g.memberId = :m AND #g.expiresAt > :at',
+          ExpressionAttributeNames: { '#g': 'grant', '#state': 'state' },
+          ExpressionAttributeValues: { ':redeemed': 'redeemed', ':open': 'open', ':o': orderId, ':at': at, ':m': grant.memberId, ':pk': input.periodKey },
+        },
+      },
+      this.redemptionPut({ code: grant.code, memberId: grant.memberId, action: 'redeem', orderId, at, savedCents: input.savedCents }),
+    ];
+    if (input.savings) items.push(input.savings);
+    await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+  }
+
+  async release(input: { grant: IssuedGrant; orderId: string; at: string; savedCents: number; savings: ExtraWrite | null }): Promise<void> {
+    const { grant, orderId, at } = input;
+    const items: ExtraWrite[] = [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: { PK: keys.memberPk(grant.memberId), SK: keys.grantSk(grant.code) },
+          UpdateExpression: 'SET #g.#state = :open, #g.redeemedOrderId = :null, #g.redeemedAt = :null, lastReleasedOrderId = :o REMOVE redeemedPeriodKey',
+          ConditionExpression: '#g.#state = :redeemed AND #g.redeemedOrderId = :o',
+          ExpressionAttributeNames: { '#g': 'grant', '#state': 'state' },
+          ExpressionAttributeValues: { ':redeemed': 'redeemed', ':open': 'open', ':o': orderId, ':null': null },
+        },
+      },
+      this.redemptionPut({ code: grant.code, memberId: grant.memberId, action: 'release', orderId, at, savedCents: -input.savedCents }),
+    ];
+    if (input.savings) items.push(input.savings);
+    await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+  }
+
+  /** Benefit usage: the once-per-order marker and the savings counters in one transaction. */
+  async recordUsage(usage: UsageRecord, savings: ExtraWrite): Promise<void> {
+    await this.db.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: {
+                PK: keys.memberPk(usage.memberId),
+                SK: benefitKeys.usageSk(usage.orderId),
+                type: 'benefit-usage',
+                ...usage,
+                ttl: epochSeconds(usage.at) + RECORD_RETENTION_DAYS * DAY_S,
+              },
+              ConditionExpression: 'attribute_not_exists(PK)',
+            },
+          },
+          savings,
+        ],
+      }),
+    );
+  }
+
+  private redemptionPut(record: RedemptionRecord): ExtraWrite {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          PK: keys.memberPk(record.memberId),
+          SK: benefitKeys.redemptionSk(record.code, record.at, record.action, record.orderId),
+          type: 'grant-redemption',
+          ...record,
+          ttl: epochSeconds(record.at) + RECORD_RETENTION_DAYS * DAY_S,
+        },
+      },
+    };
+  }
+}
+
+function toStoredGrant(item: Record<string, any>): StoredGrant {
+  return {
+    grant: item.grant as IssuedGrant,
+    redeemedPeriodKey: item.redeemedPeriodKey ?? null,
+    lastReleasedOrderId: item.lastReleasedOrderId ?? null,
+  };
+}
+
+function pickRedemption(item: Record<string, any>): RedemptionRecord {
+  return { code: item.code, memberId: item.memberId, action: item.action, orderId: item.orderId, at: item.at, savedCents: Number(item.savedCents ?? 0) };
+}

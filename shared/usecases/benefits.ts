@@ -1,0 +1,277 @@
+import type { PlanCatalog } from '../domain/catalog';
+import {
+  buildGrants,
+  currentSavingsPeriod,
+  decideRedeem,
+  decideRelease,
+  effectiveGrant,
+  issuanceDue,
+  newlyPaidInvoices,
+  newCreditNote,
+  redeemSavingCents,
+  refundedPeriods,
+  savingsMove,
+  savingsView,
+  type RedeemRejection,
+  type SavingsPeriod,
+} from '../domain/benefits';
+import { generateGrantCode } from '../domain/grant-codes';
+import type { IssuedGrant } from '../domain/grants';
+import { evaluateMembership, isoFromEpoch, type MembershipRecord } from '../domain/membership';
+import type { SavingsTotals } from '../domain/savings';
+import {
+  failedConditions,
+  feesPaidUpdate,
+  grantPut,
+  issuanceMarkerPut,
+  savingsUpdate,
+  type DynamoBenefitsRepository,
+  type RedemptionRecord,
+} from '../storage/benefits-repository';
+import type { ExtraWrite, MembershipRepository } from '../storage/membership-repository';
+import type { MembershipReaction } from './ingest-stripe-event';
+
+/**
+ * Issues grants and counts fees in the membership change's own transaction. The decision comes from
+ * the record (`benefits` issuance state, see trackIssuance): a duplicate or reordered `invoice.paid`
+ * finds its period already taken on the re-read record and emits nothing. The marker items guard the
+ * same invariant in storage: should the record and markers ever disagree, the write fails instead of
+ * issuing twice.
+ */
+export function benefitIssuanceReaction(tableName: () => string, code: () => string = generateGrantCode): MembershipReaction {
+  return ({ before, after, event, catalog }) => {
+    const writes: ExtraWrite[] = [];
+    const table = tableName();
+    const memberId = after.memberId;
+    const issuedAt = isoFromEpoch(event.created);
+    const periodPlanId =
+      event.kind === 'invoice-paid'
+        ? (catalog.planForPrice(event.priceId)?.id ?? after.subscriptions[event.subscriptionId]?.state.planId ?? after.subscription?.planId ?? null)
+        : null;
+    for (const due of issuanceDue(before?.benefits, after.benefits, (id) => catalog.plan(id), periodPlanId)) {
+      for (const definition of due.plan.benefits.grants) {
+        if (definition.every !== due.every) continue;
+        const grants = buildGrants(definition, { memberId, periodKey: due.periodKey, issuedAt, code });
+        writes.push(...grants.map((g) => grantPut(table, g)));
+        writes.push(issuanceMarkerPut(table, memberId, due.periodKey, definition.id, grants.map((g) => g.code), issuedAt));
+      }
+    }
+    if (event.kind === 'invoice-paid' && (event.amountPaidCents ?? 0) > 0 && newlyPaidInvoices(before?.benefits, after.benefits).includes(event.invoiceId)) {
+      writes.push(feesPaidUpdate(table, memberId, event.amountPaidCents!, event.currency ?? after.subscription?.currency ?? 'usd'));
+    }
+    if (event.kind === 'invoice-refunded' && (event.amountCents ?? 0) > 0 && newCreditNote(before?.benefits, after.benefits, event.invoiceId, event.creditNoteId)) {
+      writes.push(feesPaidUpdate(table, memberId, -event.amountCents!, event.currency ?? after.subscription?.currency ?? 'usd'));
+    }
+    return writes;
+  };
+}
+
+export interface BenefitsDeps {
+  catalog: PlanCatalog;
+  memberships: Pick<MembershipRepository, 'getEntitlementData'>;
+  benefits: DynamoBenefitsRepository;
+}
+
+export class BenefitError extends Error {
+  override name = 'BenefitError';
+  constructor(
+    readonly kind: 'not_found' | 'conflict' | 'rejected',
+    message: string,
+    readonly reason?: RedeemRejection | 'not_member_code' | 'wrong_currency' | 'unknown_member',
+  ) {
+    super(message);
+  }
+}
+
+export type RedeemResult = { code: string; status: 'redeemed'; orderId: string } & ({ amountOffCents: number; currency: string } | { serviceLevel: string });
+
+const redeemResult = (grant: IssuedGrant, orderId: string): RedeemResult =>
+  grant.kind === 'coupon'
+    ? { code: grant.code, status: 'redeemed', orderId, amountOffCents: grant.amountOffCents ?? 0, currency: grant.currency ?? '' }
+    : { code: grant.code, status: 'redeemed', orderId, serviceLevel: grant.serviceLevel ?? '' };
+
+const MAX_ATTEMPTS = 10;
+
+async function loadMember(deps: BenefitsDeps, memberId: string, now: Date) {
+  const { record, grants } = await deps.memberships.getEntitlementData(memberId);
+  const refunded = refundedPeriods(record);
+  const view = evaluateMembership(record, deps.catalog, now);
+  const entitled = view.entitled && deps.catalog.plan(view.planId) !== undefined;
+  return { record, grants: grants.map((g) => effectiveGrant(g, refunded)), entitled };
+}
+
+function rejection(reason: RedeemRejection): BenefitError {
+  const messages: Record<string, string> = {
+    not_entitled: 'The member is not entitled to member benefits.',
+    expired: 'The code has expired.',
+    wrong_currency: "The order's currency does not match the code's.",
+    below_min_subtotal: "The order's subtotal is below the code's minimum.",
+    service_level_mismatch: "The order's service level does not match the voucher's.",
+    void: 'The code was voided (its billing period was refunded).',
+    not_member_code: 'The code belongs to another member.',
+  };
+  return new BenefitError('rejected', messages[reason] ?? `The code cannot be used (${reason}).`, reason);
+}
+
+async function unknownOrForeign(deps: BenefitsDeps, code: string): Promise<BenefitError> {
+  // Only on this error path: the index tells "no such code" from "someone else's code".
+  const owner = await deps.benefits.findGrantOwner(code);
+  return owner === null ? new BenefitError('not_found', 'No such code.') : rejection('not_member_code');
+}
+
+/** The savings write for a delta in a period, chosen from the stored counters, guarded by its condition. */
+async function savingsWrite(deps: BenefitsDeps, memberId: string, currency: string, deltaCents: number, period: SavingsPeriod | null, reversal = false) {
+  if (deltaCents === 0) return null;
+  const stored = await deps.benefits.getSavings(memberId);
+  let move = savingsMove(stored, period);
+  // Reversing a saving never opens a period: it leaves the period counter alone unless it is that period.
+  if (reversal && move !== 'same-period') move = 'lifetime-only';
+  return savingsUpdate(deps.benefits.tableName, memberId, currency, deltaCents, move, period);
+}
+
+export async function redeemGrant(
+  deps: BenefitsDeps,
+  input: { code: string; memberId: string; orderId: string; subtotalCents: number; currency: string },
+  now: Date,
+): Promise<RedeemResult> {
+  for (let attempt = 1; ; attempt++) {
+    const { record, grants, entitled } = await loadMember(deps, input.memberId, now);
+    let grant = grants.find((g) => g.code === input.code);
+    if (!grant) throw await unknownOrForeign(deps, input.code);
+    if (attempt > 1) {
+      // After a lost race, decide on the strongly consistent item, not the Query's view.
+      const fresh = await deps.benefits.getGrant(input.memberId, input.code);
+      if (!fresh) throw await unknownOrForeign(deps, input.code);
+      grant = effectiveGrant(fresh.grant, refundedPeriods(record));
+    }
+    const decision = decideRedeem(grant, entitled, now, { subtotalCents: input.subtotalCents, currency: input.currency }, input.orderId);
+    if (decision.kind === 'already-redeemed') return redeemResult(grant, input.orderId);
+    if (decision.kind === 'conflict') {
+      // The first look came from an eventually consistent Query: confirm on the item before answering 409.
+      if (attempt === 1) continue;
+      throw new BenefitError('conflict', 'The code was already redeemed by another order.');
+    }
+    if (decision.kind === 'reject') throw rejection(decision.reason);
+
+    const saved = redeemSavingCents(grant);
+    const period = currentSavingsPeriod(record);
+    const savings = await savingsWrite(deps, input.memberId, grant.currency ?? input.currency, saved, period);
+    try {
+      await deps.benefits.redeem({ grant, orderId: input.orderId, at: now.toISOString(), savedCents: saved, savings, periodKey: saved > 0 ? (period?.key ?? null) : null });
+      return redeemResult(grant, input.orderId);
+    } catch (error) {
+      const failed = failedConditions(error);
+      if (failed === null || attempt >= MAX_ATTEMPTS) throw error;
+      // Lost to a concurrent redeem (grant condition) or a savings period move: re-read and decide again.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+    }
+  }
+}
+
+export type ReleaseResult = { code: string; status: 'open' | 'expired' | 'void'; orderId: string };
+
+export async function releaseGrant(deps: BenefitsDeps, input: { code: string; orderId: string }, now: Date): Promise<ReleaseResult> {
+  const memberId = await deps.benefits.findGrantOwner(input.code);
+  if (memberId === null) throw new BenefitError('not_found', 'No such code.');
+  for (let attempt = 1; ; attempt++) {
+    const stored = await deps.benefits.getGrant(memberId, input.code);
+    if (!stored) throw new BenefitError('not_found', 'No such code.');
+    const { record } = await deps.memberships.getEntitlementData(memberId);
+    const refunded = refundedPeriods(record);
+    const status = (g: IssuedGrant): ReleaseResult['status'] =>
+      refunded.has(g.periodKey) ? 'void' : now.toISOString() >= g.expiresAt ? 'expired' : 'open';
+    const decision = decideRelease(stored.grant, stored.lastReleasedOrderId, input.orderId);
+    if (decision.kind === 'already-released') return { code: input.code, status: status(stored.grant), orderId: input.orderId };
+    if (decision.kind === 'conflict') throw new BenefitError('conflict', 'The code is not redeemed by this order.');
+
+    const saved = redeemSavingCents(stored.grant);
+    const period = stored.redeemedPeriodKey ? { key: stored.redeemedPeriodKey, start: '' } : null;
+    const savings = await savingsWrite(deps, memberId, stored.grant.currency ?? 'usd', -saved, period, true);
+    try {
+      await deps.benefits.release({ grant: stored.grant, orderId: input.orderId, at: now.toISOString(), savedCents: saved, savings });
+      return { code: input.code, status: status(stored.grant), orderId: input.orderId };
+    } catch (error) {
+      const failed = failedConditions(error);
+      if (failed === null || attempt >= MAX_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+    }
+  }
+}
+
+export interface UsageResult {
+  memberId: string;
+  orderId: string;
+  shippingSavedCents: number;
+  currency: string;
+  recordedAt: string;
+}
+
+export async function recordBenefitUsage(
+  deps: BenefitsDeps,
+  input: { memberId: string; orderId: string; shippingSavedCents: number; currency: string },
+  now: Date,
+): Promise<UsageResult> {
+  for (let attempt = 1; ; attempt++) {
+    const existing = await deps.benefits.getUsage(input.memberId, input.orderId);
+    if (existing) {
+      if (existing.shippingSavedCents !== input.shippingSavedCents || existing.currency !== input.currency) {
+        throw new BenefitError('conflict', 'This order already reported a different benefit usage.');
+      }
+      return { ...pickUsage(existing), recordedAt: existing.at };
+    }
+    const { record } = await deps.memberships.getEntitlementData(input.memberId);
+    if (!record) throw new BenefitError('not_found', 'No such member.', 'unknown_member');
+    const stored = await deps.benefits.getSavings(input.memberId);
+    const currency = stored?.currency ?? record.subscription?.currency ?? null;
+    if (currency !== null && currency !== input.currency) throw rejection('wrong_currency');
+    const period = currentSavingsPeriod(record);
+    const savings = savingsUpdate(deps.benefits.tableName, input.memberId, input.currency, input.shippingSavedCents, savingsMove(stored, period), period);
+    const at = now.toISOString();
+    try {
+      await deps.benefits.recordUsage({ memberId: input.memberId, orderId: input.orderId, shippingSavedCents: input.shippingSavedCents, currency: input.currency, at }, savings);
+      return { memberId: input.memberId, orderId: input.orderId, shippingSavedCents: input.shippingSavedCents, currency: input.currency, recordedAt: at };
+    } catch (error) {
+      const failed = failedConditions(error);
+      if (failed === null || attempt >= MAX_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+    }
+  }
+}
+
+const pickUsage = (u: { memberId: string; orderId: string; shippingSavedCents: number; currency: string }) => ({
+  memberId: u.memberId,
+  orderId: u.orderId,
+  shippingSavedCents: Number(u.shippingSavedCents),
+  currency: u.currency,
+});
+
+export interface MemberBenefits {
+  /** Every stored grant as it stands now (refunded periods read `void`), soonest expiry first. */
+  grants: IssuedGrant[];
+  /** Open grants not yet expired: what the member can still use. */
+  openGrants: IssuedGrant[];
+  savings: SavingsTotals;
+}
+
+/** Grants and savings for GET /v1/me/membership and GET /v1/admin/members/{id}. */
+export async function getMemberBenefits(
+  deps: Pick<BenefitsDeps, 'memberships' | 'benefits'>,
+  memberId: string,
+  now: Date,
+  loaded?: { record: MembershipRecord | null; grants: IssuedGrant[] },
+): Promise<MemberBenefits> {
+  const [{ record, grants }, stored] = await Promise.all([
+    loaded ? Promise.resolve(loaded) : deps.memberships.getEntitlementData(memberId),
+    deps.benefits.getSavings(memberId),
+  ]);
+  const refunded = refundedPeriods(record);
+  const all = grants.map((g) => effectiveGrant(g, refunded)).sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.code.localeCompare(b.code));
+  const nowIso = now.toISOString();
+  return {
+    grants: all,
+    openGrants: all.filter((g) => g.state === 'open' && nowIso < g.expiresAt),
+    savings: savingsView(stored, memberId, currentSavingsPeriod(record), record?.subscription?.currency ?? null),
+  };
+}
+
+export type { RedemptionRecord };

@@ -1,0 +1,306 @@
+import { describe, expect, it } from 'vitest';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { useApi, uniqueMemberId, KEYS } from '../support/api';
+import { creditNoteObject } from '../support/benefits';
+import { invoiceObject, signupEvents, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
+import { dynamo, benefitsRepository, membershipRepository } from '../../shared/runtime/dynamo';
+import { keys } from '../../shared/storage/keys';
+import { getMemberBenefits } from '../../shared/usecases/benefits';
+
+const api = useApi();
+const DAY = 86_400;
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+const order = { subtotalCents: 4000, currency: 'usd' };
+
+async function memberItems(memberId: string) {
+  const { doc, tables } = dynamo();
+  const out = await doc.send(
+    new QueryCommand({ TableName: tables.main, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': keys.memberPk(memberId) }, ConsistentRead: true }),
+  );
+  return out.Items ?? [];
+}
+const grantItems = async (memberId: string) => (await memberItems(memberId)).filter((i) => i.type === 'grant');
+const savings = (memberId: string) => getMemberBenefits({ memberships: membershipRepository(), benefits: benefitsRepository() }, memberId, new Date()).then((b) => b.savings);
+
+/** A paying (no trial) member who started `daysAgo` days ago: signup and first period grants issued. */
+async function payingMember(label: string, daysAgo = 1) {
+  const memberId = uniqueMemberId(label);
+  const start = nowSeconds() - daysAgo * DAY;
+  const signup = signupEvents({ memberId, start });
+  for (const e of signup.events) expect((await api.postEvent(e)).status).toBe(200);
+  return { memberId, start, ...signup };
+}
+
+function renewal(m: { memberId: string; customer: string; subscription: string }, periodStart: number, options: { id?: string; amountPaid?: number } = {}) {
+  const invoice = invoiceObject({
+    id: options.id,
+    customer: m.customer,
+    subscription: m.subscription,
+    memberId: m.memberId,
+    billingReason: 'subscription_cycle',
+    amountPaid: options.amountPaid,
+    periodStart,
+    periodEnd: periodStart + 30 * DAY,
+  });
+  return { invoice, event: (created = periodStart + 60) => stripeEvent('invoice.paid', invoice, { created }) };
+}
+
+const couponCode = async (memberId: string, amount: number) => {
+  const ent = await api.entitlement(memberId);
+  const coupon = ent.benefits.coupons.find((c: any) => c.amountOffCents === amount);
+  if (!coupon) throw new Error(`no ${amount} coupon for ${memberId}: ${JSON.stringify(ent.benefits)}`);
+  return coupon.code as string;
+};
+
+const redeem = (code: string, body: Record<string, unknown>) => api.call('POST', `/v1/coupons/${code}/redeem`, { body });
+const release = (code: string, body: Record<string, unknown>) => api.call('POST', `/v1/coupons/${code}/release`, { body });
+
+describe('grant issuance', () => {
+  it('issues signup and period grants from the catalog with unguessable codes bound to the member', async () => {
+    const m = await payingMember('issue');
+    const ent = await api.entitlement(m.memberId, order);
+    expect(ent.benefits.coupons.map((c: any) => c.amountOffCents).sort()).toEqual([1000, 500]);
+    expect(ent.benefits.shippingVouchers).toHaveLength(2);
+    expect(ent.benefits.shippingVouchers.every((v: any) => v.serviceLevel === 'next-day' && v.applicable)).toBe(true);
+    const codes = [...ent.benefits.coupons, ...ent.benefits.shippingVouchers].map((g: any) => g.code);
+    expect(new Set(codes).size).toBe(4);
+    for (const code of codes) expect(code).toMatch(/^[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{5}$/);
+    const items = await memberItems(m.memberId);
+    const grants = items.filter((i) => i.type === 'grant');
+    expect(grants.every((g) => g.lookupPk === `CODE#${g.grant.code}` && g.grant.memberId === m.memberId && typeof g.ttl === 'number')).toBe(true);
+    expect(items.filter((i) => i.type === 'grant-issuance').map((i) => i.grantId).sort()).toEqual(['express-2', 'monthly-5', 'welcome-10']);
+    expect((await savings(m.memberId)).feesPaidCents).toBe(1499);
+  });
+
+  it('issues exactly once per period under duplicate, concurrent and reordered invoice.paid', async () => {
+    const m = await payingMember('dupes');
+    const next = renewal(m, m.start + 30 * DAY);
+    const later = renewal(m, m.start + 60 * DAY);
+    // Different event ids for one invoice (invoice.paid and a redelivery as a new event), concurrently.
+    const deliveries = await Promise.all(Array.from({ length: 8 }, (_, i) => api.postEvent(next.event(m.start + 30 * DAY + 60 + i))));
+    expect(deliveries.map((r) => r.status).filter((s) => s !== 200 && s !== 409)).toEqual([]);
+    // The later period arrives before a repeat of the earlier one.
+    expect((await api.postEvent(later.event())).status).toBe(200);
+    expect((await api.postEvent(next.event(m.start + 40 * DAY))).status).toBe(200);
+    for (const e of m.events) expect((await api.postEvent(e)).status).toBe(200);
+    const grants = await grantItems(m.memberId);
+    const byPeriod = new Map<string, number>();
+    for (const g of grants) byPeriod.set(`${g.grant.periodKey}|${g.grant.grantId}`, (byPeriod.get(`${g.grant.periodKey}|${g.grant.grantId}`) ?? 0) + 1);
+    expect(grants).toHaveLength(1 + 3 * 3);
+    expect([...byPeriod.values()].sort()).toEqual([1, 1, 1, 1, 2, 2, 2]);
+    expect((await savings(m.memberId)).feesPaidCents).toBe(3 * 1499);
+  });
+
+  it('gives a trial the signup grants only, and a re-subscribing member no second signup grant', async () => {
+    const memberId = uniqueMemberId('trial');
+    const start = nowSeconds() - DAY;
+    const trial = signupEvents({ memberId, start, trialDays: 30 });
+    for (const e of trial.events) expect((await api.postEvent(e)).status).toBe(200);
+    let grants = await grantItems(memberId);
+    expect(grants.map((g) => g.grant.grantId)).toEqual(['welcome-10']);
+    expect((await savings(memberId)).feesPaidCents).toBe(0);
+
+    const again = signupEvents({ memberId, start: start + 3600, customer: trial.customer });
+    for (const e of again.events) expect((await api.postEvent(e)).status).toBe(200);
+    grants = await grantItems(memberId);
+    expect(grants.filter((g) => g.grant.grantId === 'welcome-10')).toHaveLength(1);
+    expect(grants.filter((g) => g.grant.periodKey.startsWith(again.subscription))).toHaveLength(3);
+  });
+
+  it('voids the unredeemed grants of a refunded period, also when the refund arrives first', async () => {
+    const m = await payingMember('refund');
+    const first = await api.entitlement(m.memberId, order);
+    const monthly = first.benefits.coupons.find((c: any) => c.amountOffCents === 500).code;
+    expect((await redeem(monthly, { memberId: m.memberId, orderId: 'o-refund-1', ...order })).status).toBe(200);
+    const firstInvoice = m.events[2]!.data.object;
+    const note = creditNoteObject({ invoice: firstInvoice.id, customer: m.customer });
+    expect((await api.postEvent(stripeEvent('credit_note.created', note, { created: m.start + 100 }))).status).toBe(200);
+    const after = await api.entitlement(m.memberId, order);
+    // Period grants left unredeemed are gone; the signup coupon is not tied to the invoice.
+    expect(after.benefits.coupons.map((c: any) => c.amountOffCents)).toEqual([1000]);
+    expect(after.benefits.shippingVouchers).toEqual([]);
+    const view = await getMemberBenefits({ memberships: membershipRepository(), benefits: benefitsRepository() }, m.memberId, new Date());
+    expect(view.grants.map((g) => g.state).sort()).toEqual(['open', 'redeemed', 'void', 'void']);
+    expect(view.openGrants.map((g) => g.grantId)).toEqual(['welcome-10']);
+    const voucher = first.benefits.shippingVouchers[0].code;
+    const refused = await redeem(voucher, { memberId: m.memberId, orderId: 'o-refund-2', ...order });
+    expect(refused.status).toBe(422);
+    expect(((await refused.json()) as any).reason).toBe('void');
+
+    // Refund before the renewal's invoice.paid: that period never issues.
+    const next = renewal(m, m.start + 30 * DAY);
+    const early = creditNoteObject({ invoice: next.invoice.id, customer: m.customer });
+    expect((await api.postEvent(stripeEvent('credit_note.created', early, { created: m.start + 200 }))).status).toBe(200);
+    expect((await api.postEvent(next.event())).status).toBe(200);
+    expect(await grantItems(m.memberId)).toHaveLength(4);
+    // Fees paid are net of refunds: two invoices paid, both refunded, each credit note counted once.
+    expect((await api.postEvent(stripeEvent('credit_note.created', note, { created: m.start + 100 }))).status).toBe(200);
+    expect((await savings(m.memberId)).feesPaidCents).toBe(0);
+  });
+});
+
+describe('POST /v1/coupons/{code}/redeem and /release', () => {
+  it('redeems once: same order gets the same 200, another order 409, savings counted once', async () => {
+    const m = await payingMember('redeem');
+    const code = await couponCode(m.memberId, 500);
+    const body = { memberId: m.memberId, orderId: 'order-a', ...order };
+    const first = await redeem(code, body);
+    expect(first.status).toBe(200);
+    const answer = (await first.json()) as any;
+    expect(answer).toEqual({ code, status: 'redeemed', orderId: 'order-a', amountOffCents: 500, currency: 'usd' });
+    const repeat = await redeem(code.toLowerCase(), body);
+    expect(repeat.status).toBe(200);
+    expect((await repeat.json()) as any).toEqual(answer);
+    const other = await redeem(code, { ...body, orderId: 'order-b' });
+    expect(other.status).toBe(409);
+    expect(other.headers.get('content-type')).toBe('application/problem+json');
+    expect(await savings(m.memberId)).toMatchObject({ periodSavedCents: 500, lifetimeSavedCents: 500, feesPaidCents: 1499 });
+    const ent = await api.entitlement(m.memberId, order);
+    expect(ent.benefits.coupons.map((c: any) => c.code)).not.toContain(code);
+  });
+
+  it('lets exactly one of 50 concurrent orders win a code', async () => {
+    const m = await payingMember('race');
+    const code = await couponCode(m.memberId, 1000);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => redeem(code, { memberId: m.memberId, orderId: `race-${i}`, ...order }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }))),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(49);
+    const winner = results.find((r) => r.status === 200)!.body.orderId;
+    const records = (await memberItems(m.memberId)).filter((i) => i.type === 'grant-redemption');
+    expect(records.map((r) => [r.code, r.action, r.orderId])).toEqual([[code, 'redeem', winner]]);
+    expect((await savings(m.memberId)).lifetimeSavedCents).toBe(1000);
+  });
+
+  it('releases a code for the order that holds it, records it, and lets another order use it', async () => {
+    const m = await payingMember('release');
+    const code = await couponCode(m.memberId, 500);
+    expect((await redeem(code, { memberId: m.memberId, orderId: 'rel-1', ...order })).status).toBe(200);
+    expect((await release(code, { orderId: 'rel-2' })).status).toBe(409);
+    const released = await release(code, { orderId: 'rel-1' });
+    expect(released.status).toBe(200);
+    expect((await released.json()) as any).toEqual({ code, status: 'open', orderId: 'rel-1' });
+    expect((await release(code, { orderId: 'rel-1' })).status).toBe(200);
+    expect(await savings(m.memberId)).toMatchObject({ periodSavedCents: 0, lifetimeSavedCents: 0 });
+    expect((await redeem(code, { memberId: m.memberId, orderId: 'rel-3', ...order })).status).toBe(200);
+    const records = (await memberItems(m.memberId)).filter((i) => i.type === 'grant-redemption').sort((a, b) => a.at.localeCompare(b.at));
+    expect(records.map((r) => `${r.action}:${r.orderId}`)).toEqual(['redeem:rel-1', 'release:rel-1', 'redeem:rel-3']);
+    expect((await savings(m.memberId)).lifetimeSavedCents).toBe(500);
+    expect((await release('ZZZZ-ZZZZ-ZZZZ-ZZZZZ', { orderId: 'rel-1' })).status).toBe(404);
+  });
+
+  it('answers bad input with problem+json and changes nothing', async () => {
+    const m = await payingMember('bad');
+    const other = await payingMember('other');
+    const old = await payingMember('old', 40); // signup coupon issued 40 days ago, valid 30
+    const renewed = subscriptionObject({ id: old.subscription, customer: old.customer, memberId: old.memberId, periodStart: old.start + 30 * DAY });
+    expect((await api.postEvent(stripeEvent('customer.subscription.updated', renewed, { created: old.start + 30 * DAY }))).status).toBe(200);
+    const code = await couponCode(m.memberId, 500);
+    const welcome = await couponCode(m.memberId, 1000);
+    const otherCode = await couponCode(other.memberId, 500);
+    const expired = (await grantItems(old.memberId)).find((g) => g.grant.grantId === 'welcome-10')!.grant.code;
+    const before = JSON.stringify([await memberItems(m.memberId), await memberItems(other.memberId), await memberItems(old.memberId)]);
+    const ok = { memberId: m.memberId, orderId: 'bad-1', ...order };
+    const cases: Array<[string, string, unknown, number, string?]> = [
+      ['unknown code', 'ZZZZ-ZZZZ-ZZZZ-ZZZZZ', ok, 404],
+      ['not a code', 'hello', ok, 404],
+      ["another member's code", otherCode, ok, 422, 'not_member_code'],
+      ['expired', expired, { ...ok, memberId: old.memberId }, 422, 'expired'],
+      ['below minimum', welcome, { ...ok, subtotalCents: 2999 }, 422, 'below_min_subtotal'],
+      ['wrong currency', code, { ...ok, currency: 'eur' }, 422, 'wrong_currency'],
+      ['negative cents', code, { ...ok, subtotalCents: -1 }, 400],
+      ['fractional cents', code, { ...ok, subtotalCents: 10.5 }, 400],
+      ['unknown field', code, { ...ok, coupon: 'x' }, 400],
+      ['missing orderId', code, { memberId: m.memberId, subtotalCents: 4000, currency: 'usd' }, 400],
+      ['malformed JSON', code, '{"memberId":', 400],
+    ];
+    for (const [label, c, body, status, reason] of cases) {
+      const res = await redeem(c, body as Record<string, unknown>);
+      expect(res.status, label).toBe(status);
+      expect(res.headers.get('content-type'), label).toBe('application/problem+json');
+      const problem = (await res.json()) as any;
+      expect(problem.status, label).toBe(status);
+      if (reason) expect(problem.reason, label).toBe(reason);
+    }
+    const noKey = await api.call('POST', `/v1/coupons/${code}/redeem`, { key: null, body: ok });
+    expect(noKey.status).toBe(401);
+    const wrongRole = await api.call('POST', `/v1/coupons/${code}/redeem`, { key: KEYS.finance, body: ok });
+    expect(wrongRole.status).toBe(403);
+    expect((await release(code, { orderId: 'bad-1', extra: 1 })).status).toBe(400);
+    expect(JSON.stringify([await memberItems(m.memberId), await memberItems(other.memberId), await memberItems(old.memberId)])).toBe(before);
+  });
+
+  it('refuses a lapsed member with not_entitled but keeps the codes visible', async () => {
+    const m = await payingMember('lapsed');
+    const code = await couponCode(m.memberId, 500);
+    const ended = subscriptionObject({ id: m.subscription, customer: m.customer, memberId: m.memberId, status: 'canceled', periodStart: m.start, endedAt: nowSeconds() - 60, canceledAt: nowSeconds() - 60 });
+    expect((await api.postEvent(stripeEvent('customer.subscription.deleted', ended, { created: nowSeconds() - 60 }))).status).toBe(200);
+    const ent = await api.entitlement(m.memberId, order);
+    expect(ent.status).toBe('lapsed');
+    expect(ent.benefits.coupons.find((c: any) => c.code === code)).toMatchObject({ applicable: false });
+    const res = await redeem(code, { memberId: m.memberId, orderId: 'lapsed-1', ...order });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as any).reason).toBe('not_entitled');
+  });
+});
+
+describe('POST /v1/benefit-usage', () => {
+  it('adds shipping savings once per orderId, next to fees paid', async () => {
+    const m = await payingMember('usage');
+    const body = { memberId: m.memberId, orderId: 'ship-1', shippingSavedCents: 899, currency: 'usd' };
+    const first = await api.call('POST', '/v1/benefit-usage', { body });
+    expect(first.status).toBe(200);
+    const answer = (await first.json()) as any;
+    expect(answer).toMatchObject({ memberId: m.memberId, orderId: 'ship-1', shippingSavedCents: 899, currency: 'usd' });
+    const again = await Promise.all(Array.from({ length: 5 }, () => api.call('POST', '/v1/benefit-usage', { body })));
+    for (const r of again) {
+      expect(r.status).toBe(200);
+      expect((await r.json()) as any).toEqual(answer);
+    }
+    expect((await api.call('POST', '/v1/benefit-usage', { body: { ...body, orderId: 'ship-2', shippingSavedCents: 101 } })).status).toBe(200);
+    expect(await savings(m.memberId)).toMatchObject({ periodSavedCents: 1000, lifetimeSavedCents: 1000, feesPaidCents: 1499, currency: 'usd' });
+  });
+
+  it('rejects bad usage reports and changes nothing', async () => {
+    const m = await payingMember('usage-bad');
+    const ok = { memberId: m.memberId, orderId: 'u-1', shippingSavedCents: 500, currency: 'usd' };
+    expect((await api.call('POST', '/v1/benefit-usage', { body: ok })).status).toBe(200);
+    const before = JSON.stringify(await memberItems(m.memberId));
+    const cases: Array<[unknown, number, string?]> = [
+      [{ ...ok, orderId: 'u-2', shippingSavedCents: -5 }, 400],
+      [{ ...ok, orderId: 'u-2', shippingSavedCents: 1.5 }, 400],
+      [{ ...ok, orderId: 'u-2', shippingSavedCents: '5' }, 400],
+      [{ ...ok, orderId: 'u-2', currency: 'USD' }, 400],
+      [{ ...ok, orderId: 'u-2', currency: 'eur' }, 422, 'wrong_currency'],
+      [{ ...ok, orderId: 'u-2', tip: 1 }, 400],
+      [{ ...ok, shippingSavedCents: 600 }, 409],
+      [{ ...ok, memberId: uniqueMemberId('nobody'), orderId: 'u-3' }, 404],
+    ];
+    for (const [body, status, reason] of cases) {
+      const res = await api.call('POST', '/v1/benefit-usage', { body });
+      expect(res.status, JSON.stringify(body)).toBe(status);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      if (reason) expect(((await res.json()) as any).reason).toBe(reason);
+    }
+    expect(JSON.stringify(await memberItems(m.memberId))).toBe(before);
+  });
+
+  it('resets the period counter when a new billing period starts, keeping the lifetime total', async () => {
+    const m = await payingMember('period', 31);
+    expect((await api.call('POST', '/v1/benefit-usage', { body: { memberId: m.memberId, orderId: 'p-1', shippingSavedCents: 300, currency: 'usd' } })).status).toBe(200);
+    const renewed = subscriptionObject({ id: m.subscription, customer: m.customer, memberId: m.memberId, periodStart: m.start + 30 * DAY });
+    expect((await api.postEvent(stripeEvent('customer.subscription.updated', renewed, { created: m.start + 30 * DAY }))).status).toBe(200);
+    expect(await savings(m.memberId)).toMatchObject({ periodSavedCents: 0, lifetimeSavedCents: 300 });
+    expect((await api.call('POST', '/v1/benefit-usage', { body: { memberId: m.memberId, orderId: 'p-2', shippingSavedCents: 200, currency: 'usd' } })).status).toBe(200);
+    expect(await savings(m.memberId)).toMatchObject({ periodSavedCents: 200, lifetimeSavedCents: 500 });
+  });
+});
+
+describe('OpenAPI', () => {
+  it('documents the benefit routes', async () => {
+    const doc = (await (await api.call('GET', '/openapi.json', { key: null })).json()) as any;
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/coupons/{code}/redeem', '/v1/coupons/{code}/release', '/v1/benefit-usage']));
+  });
+});

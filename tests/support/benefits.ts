@@ -1,0 +1,38 @@
+import fc from 'fast-check';
+import creditNoteFixture from '../fixtures/stripe/credit_note.json' with { type: 'json' };
+import { stripeId } from '../../local/stripe-test-events';
+
+/** A refund credit note (post-payment, issued) against an invoice, from Stripe's fixture object. */
+export function creditNoteObject(spec: { invoice: string; customer: string; amount?: number }): Record<string, any> {
+  const note: Record<string, any> = structuredClone(creditNoteFixture);
+  return Object.assign(note, {
+    id: stripeId('cn'),
+    invoice: spec.invoice,
+    customer: spec.customer,
+    status: 'issued',
+    type: 'post_payment',
+    amount: spec.amount ?? 1499,
+    total: spec.amount ?? 1499,
+    voided_at: null,
+  });
+}
+
+export type Command =
+  | { op: 'issue' }
+  | { op: 'redeem'; grant: number; order: number; subtotal: number }
+  | { op: 'release'; grant: number; order: number }
+  | { op: 'expire'; days: number }
+  | { op: 'refund' }
+  | { op: 'usage'; order: number; cents: number }
+  | { op: 'new-period' };
+
+export const commandArb: fc.Arbitrary<Command> = fc.oneof(
+  fc.constant({ op: 'issue' as const }),
+  fc.record({ op: fc.constant('redeem' as const), grant: fc.nat(7), order: fc.nat(4), subtotal: fc.constantFrom(1000, 3000, 6000) }),
+  fc.record({ op: fc.constant('release' as const), grant: fc.nat(7), order: fc.nat(4) }),
+  fc.record({ op: fc.constant('expire' as const), days: fc.integer({ min: 1, max: 20 }) }),
+  fc.constant({ op: 'refund' as const }),
+  fc.record({ op: fc.constant('usage' as const), order: fc.nat(9), cents: fc.integer({ min: 0, max: 2000 }) }),
+  fc.constant({ op: 'new-period' as const }),
+);
+

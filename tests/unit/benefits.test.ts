@@ -1,0 +1,313 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { CODE_ALPHABET, GRANT_CODE_BITS, GRANT_CODE_PATTERN, generateGrantCode } from '../../shared/domain/grant-codes';
+import {
+  applySavings,
+  buildGrants,
+  decideRedeem,
+  decideRelease,
+  effectiveGrant,
+  refundedPeriods,
+  savingsMove,
+  trackIssuance,
+  type BenefitIssuanceState,
+} from '../../shared/domain/benefits';
+import { parseCatalog } from '../../shared/domain/catalog';
+import { applyMembershipEvent, type MembershipEvent, type MembershipRecord, type SubscriptionState } from '../../shared/domain/membership';
+import { benefitIssuanceReaction } from '../../shared/usecases/benefits';
+import { commandArb, creditNoteObject } from '../support/benefits';
+import { invoiceObject, stripeEvent } from '../../local/stripe-test-events';
+import { stripeEventSchema, translateStripeEvent } from '../../shared/stripe/events';
+import catalogJson from '../../config/plan-catalog.json' with { type: 'json' };
+
+const catalog = parseCatalog(catalogJson);
+const plan = catalog.plan('prime-monthly')!;
+
+describe('grant codes', () => {
+  it('carry at least 80 bits from an alphabet without look-alike characters', () => {
+    expect(GRANT_CODE_BITS).toBeGreaterThanOrEqual(80);
+    expect(new Set(CODE_ALPHABET).size).toBe(CODE_ALPHABET.length);
+    for (const ambiguous of ['0', 'O', '1', 'I', 'L', 'U']) expect(CODE_ALPHABET).not.toContain(ambiguous);
+  });
+
+  it('are well-formed, unique and use every symbol about equally often', () => {
+    const counts = new Map<string, number>();
+    const codes = new Set<string>();
+    for (let i = 0; i < 10_000; i++) {
+      const code = generateGrantCode();
+      expect(code).toMatch(GRANT_CODE_PATTERN);
+      codes.add(code);
+      for (const ch of code.replaceAll('-', '')) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+    }
+    expect(codes.size).toBe(10_000);
+    expect([...counts.keys()].sort().join('')).toBe([...CODE_ALPHABET].sort().join(''));
+    // 170,000 symbols over 30: each ≈ 5,667; a biased generator (e.g. modulo of a byte) shows up far outside ±10 %.
+    const expected = (10_000 * 17) / CODE_ALPHABET.length;
+    for (const n of counts.values()) expect(Math.abs(n - expected) / expected).toBeLessThan(0.1);
+  });
+});
+
+const sub = (over: Partial<SubscriptionState> = {}): SubscriptionState => ({
+  subscriptionId: 'sub_1',
+  customerId: 'cus_1',
+  stripeStatus: 'active',
+  priceId: 'price_prime_monthly_usd',
+  planId: 'prime-monthly',
+  amountCents: 1499,
+  currency: 'usd',
+  interval: 'month',
+  currentPeriodStart: '2026-01-01T00:00:00.000Z',
+  currentPeriodEnd: '2026-01-31T00:00:00.000Z',
+  trialStart: null,
+  trialEnd: null,
+  cancelAtPeriodEnd: false,
+  cancelAt: null,
+  canceledAt: null,
+  endedAt: null,
+  ...over,
+});
+const base = { memberId: 'm1', created: 1_767_225_600 };
+const subEvent = (id: string, over: Partial<SubscriptionState> = {}): MembershipEvent => ({ kind: 'subscription-changed', eventId: id, ...base, subscription: sub(over) });
+const paid = (id: string, invoiceId: string, periodStart: string, over: { billingReason?: string; amountPaidCents?: number } = {}): MembershipEvent => ({
+  kind: 'invoice-paid',
+  eventId: id,
+  ...base,
+  customerId: 'cus_1',
+  subscriptionId: 'sub_1',
+  invoiceId,
+  billingReason: 'subscription_cycle',
+  periodStart,
+  periodEnd: null,
+  amountPaidCents: 1499,
+  currency: 'usd',
+  priceId: 'price_prime_monthly_usd',
+  ...over,
+});
+const refund = (id: string, invoiceId: string, creditNoteId = `cn_${id}`): MembershipEvent => ({
+  kind: 'invoice-refunded',
+  eventId: id,
+  ...base,
+  customerId: 'cus_1',
+  invoiceId,
+  creditNoteId,
+  amountCents: 1499,
+  currency: 'usd',
+});
+
+function replay(events: MembershipEvent[]): MembershipRecord | null {
+  let record: MembershipRecord | null = null;
+  for (const e of events) record = applyMembershipEvent(record, e).record;
+  return record;
+}
+/** What decides outcomes: a period issued and then refunded is as unusable as one never issued. */
+const canonical = (record: MembershipRecord | null) => {
+  const s: BenefitIssuanceState | null | undefined = record?.benefits;
+  const refunded = refundedPeriods(record);
+  return s && {
+    signupPlanId: s.signupPlanId,
+    usablePeriods: s.periods.filter((p) => !refunded.has(p)).sort(),
+    invoices: Object.fromEntries(Object.entries(s.invoices).sort().map(([k, v]) => [k, { ...v, creditNotes: [...(v.creditNotes ?? [])].sort() }])),
+  };
+};
+
+describe('issuance tracking on the membership record', () => {
+  const events = [
+    subEvent('e1'),
+    paid('e2', 'in_1', '2026-01-01T00:00:00.000Z', { billingReason: 'subscription_create' }),
+    paid('e3', 'in_2', '2026-01-31T00:00:00.000Z'),
+    paid('e4', 'in_3', '2026-01-15T00:00:00.000Z', { billingReason: 'subscription_update' }),
+    refund('e5', 'in_2'),
+    paid('e6', 'in_4', '2026-03-02T00:00:00.000Z'),
+  ];
+
+  it('records signup once, one period per opening invoice, no period for prorations or refunded invoices', () => {
+    const record = replay(events)!;
+    const s = record.benefits!;
+    expect(s.signupPlanId).toBe('prime-monthly');
+    expect(s.periods.sort()).toEqual(['sub_1@2026-01-01T00:00:00.000Z', 'sub_1@2026-01-31T00:00:00.000Z', 'sub_1@2026-03-02T00:00:00.000Z']);
+    expect([...refundedPeriods(record)]).toEqual(['sub_1@2026-01-31T00:00:00.000Z']);
+    // The refund arriving first: that period is never issued at all.
+    const early = replay([refund('x1', 'in_2'), ...events])!.benefits!;
+    expect(early.periods.sort()).toEqual(['sub_1@2026-01-01T00:00:00.000Z', 'sub_1@2026-03-02T00:00:00.000Z']);
+  });
+
+  it('ends in the same state for every order and any duplicates of the events', () => {
+    const expected = canonical(replay(events));
+    fc.assert(
+      fc.property(fc.shuffledSubarray(events, { minLength: events.length }), fc.array(fc.nat(events.length - 1), { maxLength: 6 }), (order, dupes) => {
+        const delivered = [...order, ...dupes.map((i) => events[i]!)];
+        expect(canonical(replay(delivered))).toEqual(expected);
+      }),
+    );
+  });
+
+  it('gives a $0 trial invoice no period grants and keeps records without benefit events unchanged', () => {
+    const trial = replay([subEvent('t1', { stripeStatus: 'trialing' }), paid('t2', 'in_t', '2026-01-01T00:00:00.000Z', { amountPaidCents: 0, billingReason: 'subscription_create' })]);
+    expect(trial!.benefits).toMatchObject({ signupPlanId: 'prime-monthly', periods: [] });
+    expect(replay([subEvent('p1', { stripeStatus: 'incomplete' })])!.benefits).toBeUndefined();
+  });
+});
+
+describe('issuance reaction', () => {
+  let n = 0;
+  const react = benefitIssuanceReaction(() => 'tbl', () => `CODE-${++n}`);
+  const run = (before: MembershipRecord | null, event: MembershipEvent) => {
+    const after = applyMembershipEvent(before, event).record;
+    return { after, writes: react({ before, after, event, now: new Date(), catalog }) };
+  };
+
+  it('issues the plan grants with their markers in the same writes, and nothing for a repeat', () => {
+    const first = run(null, subEvent('r1'));
+    expect(first.writes.map((w) => w.Put?.Item?.SK)).toEqual(['ENT#GRANT#CODE-1', 'ISSUED#signup#welcome-10']);
+    const second = run(first.after, paid('r2', 'in_1', '2026-01-01T00:00:00.000Z'));
+    const puts = second.writes.filter((w) => w.Put).map((w) => w.Put!.Item!);
+    expect(puts.filter((i) => i.type === 'grant').map((i) => i.grant.grantId)).toEqual(['monthly-5', 'express-2', 'express-2']);
+    expect(puts.filter((i) => i.type === 'grant-issuance').map((i) => i.SK)).toEqual([
+      'ISSUED#sub_1@2026-01-01T00:00:00.000Z#monthly-5',
+      'ISSUED#sub_1@2026-01-01T00:00:00.000Z#express-2',
+    ]);
+    expect(second.writes.filter((w) => w.Update).map((w) => w.Update!.ExpressionAttributeValues![':amount'])).toEqual([1499]);
+    expect(second.writes.every((w) => !w.Put || w.Put.ConditionExpression === 'attribute_not_exists(PK)')).toBe(true);
+    expect(run(second.after, paid('r3', 'in_1', '2026-01-01T00:00:00.000Z')).writes).toEqual([]);
+    expect(run(second.after, subEvent('r4')).writes).toEqual([]);
+  });
+});
+
+describe('grants and redeem rules', () => {
+  const now = new Date('2026-01-10T00:00:00.000Z');
+  const [coupon] = buildGrants(plan.benefits.grants[1]!, { memberId: 'm1', periodKey: 'p1', issuedAt: '2026-01-01T00:00:00.000Z', code: () => 'C1' });
+  const vouchers = buildGrants(plan.benefits.grants[2]!, { memberId: 'm1', periodKey: 'p1', issuedAt: '2026-01-01T00:00:00.000Z', code: generateGrantCode });
+  const order = { subtotalCents: 3000, currency: 'usd' };
+
+  it('issues count vouchers and expires validDays after issue', () => {
+    expect(vouchers).toHaveLength(2);
+    expect(coupon!.expiresAt).toBe('2026-01-31T00:00:00.000Z');
+  });
+
+  it('decides redeem with the same rule as the checkout listing', () => {
+    expect(decideRedeem(coupon!, true, now, order, 'o1')).toEqual({ kind: 'redeem' });
+    expect(decideRedeem(coupon!, false, now, order, 'o1')).toEqual({ kind: 'reject', reason: 'not_entitled' });
+    expect(decideRedeem(coupon!, true, new Date('2026-01-31T00:00:00.000Z'), order, 'o1')).toEqual({ kind: 'reject', reason: 'expired' });
+    expect(decideRedeem(coupon!, true, now, { ...order, currency: 'eur' }, 'o1')).toEqual({ kind: 'reject', reason: 'wrong_currency' });
+    expect(decideRedeem(coupon!, true, now, { ...order, subtotalCents: 2499 }, 'o1')).toEqual({ kind: 'reject', reason: 'below_min_subtotal' });
+    const redeemed = { ...coupon!, state: 'redeemed' as const, redeemedOrderId: 'o1' };
+    expect(decideRedeem(redeemed, true, now, order, 'o1')).toEqual({ kind: 'already-redeemed' });
+    expect(decideRedeem(redeemed, true, now, order, 'o2')).toEqual({ kind: 'conflict', orderId: 'o1' });
+    expect(decideRedeem(effectiveGrant(coupon!, new Set(['p1'])), true, now, order, 'o1')).toEqual({ kind: 'reject', reason: 'void' });
+    expect(decideRelease(redeemed, null, 'o1')).toEqual({ kind: 'release' });
+    expect(decideRelease(redeemed, null, 'o2')).toEqual({ kind: 'conflict' });
+    expect(decideRelease(coupon!, 'o1', 'o1')).toEqual({ kind: 'already-released' });
+  });
+
+  it('moves savings between periods without ever rolling back to an older one', () => {
+    const p1 = { key: 's@1', start: '2026-01-01' };
+    const p2 = { key: 's@2', start: '2026-02-01' };
+    expect(savingsMove(null, p1)).toBe('new-period');
+    expect(savingsMove({ periodKey: 's@1', periodStart: '2026-01-01' }, p1)).toBe('same-period');
+    expect(savingsMove({ periodKey: 's@1', periodStart: '2026-01-01' }, p2)).toBe('new-period');
+    expect(savingsMove({ periodKey: 's@2', periodStart: '2026-02-01' }, p1)).toBe('older-period');
+    expect(savingsMove({ periodKey: 's@2', periodStart: '2026-02-01' }, null)).toBe('lifetime-only');
+  });
+});
+
+/**
+ * Model-based property: random issue/redeem/release/expire/refund/usage/new-period sequences run
+ * through the pure decisions and savings moves. An independent tally (not the code under test)
+ * checks that a code never has two orders at once and that the counters equal the recorded usages.
+ */
+describe('benefits model (property)', () => {
+  it('never gives a code to two orders and keeps savings equal to the recorded usages', () => {
+    fc.assert(
+      fc.property(fc.array(commandArb, { maxLength: 60 }), (commands) => {
+        let clock = Date.parse('2026-01-01T00:00:00.000Z');
+        let periodIndex = 0;
+        const period = () => ({ key: `sub@${periodIndex}`, start: new Date(Date.parse('2026-01-01') + periodIndex * 30 * 86_400_000).toISOString() });
+        const refunded = new Set<string>();
+        const grants: Array<{ grant: ReturnType<typeof buildGrants>[number]; lastReleased: string | null; redeemedPeriod: { key: string; start: string } | null }> = [];
+        let savings = { memberId: 'm', periodKey: null as string | null, periodStart: null as string | null, periodSavedCents: 0, lifetimeSavedCents: 0, feesPaidCents: 0, currency: 'usd' };
+        const log: Array<{ cents: number; period: string }> = [];
+        const holder = new Map<string, string>();
+        const usages = new Set<number>();
+
+        for (const c of commands) {
+          const now = new Date(clock);
+          switch (c.op) {
+            case 'issue':
+              grants.push(...buildGrants(plan.benefits.grants[1]!, { memberId: 'm', periodKey: period().key, issuedAt: now.toISOString(), code: generateGrantCode }).map((grant) => ({ grant, lastReleased: null, redeemedPeriod: null })));
+              break;
+            case 'redeem': {
+              const g = grants[c.grant];
+              if (!g) break;
+              const decision = decideRedeem(effectiveGrant(g.grant, refunded), true, now, { subtotalCents: c.subtotal, currency: 'usd' }, `o${c.order}`);
+              if (decision.kind !== 'redeem') {
+                if (decision.kind === 'already-redeemed') expect(holder.get(g.grant.code)).toBe(`o${c.order}`);
+                break;
+              }
+              expect(holder.has(g.grant.code)).toBe(false);
+              holder.set(g.grant.code, `o${c.order}`);
+              g.grant = { ...g.grant, state: 'redeemed', redeemedOrderId: `o${c.order}`, redeemedAt: now.toISOString() };
+              g.redeemedPeriod = period();
+              savings = applySavings(savings, g.grant.amountOffCents!, period());
+              log.push({ cents: g.grant.amountOffCents!, period: period().key });
+              break;
+            }
+            case 'release': {
+              const g = grants[c.grant];
+              if (!g || decideRelease(g.grant, g.lastReleased, `o${c.order}`).kind !== 'release') break;
+              expect(holder.get(g.grant.code)).toBe(`o${c.order}`);
+              holder.delete(g.grant.code);
+              const p = g.redeemedPeriod!;
+              // Mirrors the use case: a reversal only touches the period counter of its own period.
+              savings = savingsMove(savings, p) === 'same-period' ? applySavings(savings, -g.grant.amountOffCents!, p) : { ...savings, lifetimeSavedCents: savings.lifetimeSavedCents - g.grant.amountOffCents! };
+              log.push({ cents: -g.grant.amountOffCents!, period: p.key });
+              g.grant = { ...g.grant, state: 'open', redeemedOrderId: null, redeemedAt: null };
+              g.lastReleased = `o${c.order}`;
+              break;
+            }
+            case 'expire':
+              clock += c.days * 86_400_000;
+              break;
+            case 'refund':
+              refunded.add(period().key);
+              break;
+            case 'usage':
+              if (usages.has(c.order)) break;
+              usages.add(c.order);
+              savings = applySavings(savings, c.cents, period());
+              log.push({ cents: c.cents, period: period().key });
+              break;
+            case 'new-period':
+              periodIndex++;
+              clock = Math.max(clock, Date.parse(period().start));
+              break;
+          }
+          expect(savings.lifetimeSavedCents).toBe(log.reduce((sum, e) => sum + e.cents, 0));
+          if (savings.periodKey !== null) {
+            expect(savings.periodSavedCents).toBe(log.filter((e) => e.period === savings.periodKey).reduce((sum, e) => sum + e.cents, 0));
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('Stripe translation for benefits', () => {
+  const parse = (e: object) => stripeEventSchema.parse(e);
+  it('carries the invoice line period, price and amount paid into invoice-paid', () => {
+    const invoice = invoiceObject({ customer: 'cus_t', subscription: 'sub_t', memberId: 'm-t', amountPaid: 1499, periodStart: 1_767_225_600, periodEnd: 1_769_817_600 });
+    const t = translateStripeEvent(parse(stripeEvent('invoice.paid', invoice, { created: 1_767_225_700 })), catalog);
+    expect(t.kind).toBe('membership');
+    const event = (t as Extract<typeof t, { kind: 'membership' }>).build('m-t');
+    expect(event).toMatchObject({ kind: 'invoice-paid', periodStart: '2026-01-01T00:00:00.000Z', periodEnd: '2026-01-31T00:00:00.000Z', amountPaidCents: 1499, currency: 'usd', priceId: 'price_prime_monthly_usd' });
+  });
+
+  it('reads a refund credit note as invoice-refunded and ignores pre-payment notes', () => {
+    const note = creditNoteObject({ invoice: 'in_t1', customer: 'cus_t', amount: 700 });
+    const t = translateStripeEvent(parse(stripeEvent('credit_note.created', note, { created: 1 })), catalog);
+    expect(t).toMatchObject({ kind: 'membership', memberId: null, customerId: 'cus_t' });
+    expect((t as Extract<typeof t, { kind: 'membership' }>).build('m-t')).toMatchObject({ kind: 'invoice-refunded', invoiceId: 'in_t1', creditNoteId: note.id, amountCents: 700 });
+    const pre = translateStripeEvent(parse(stripeEvent('credit_note.created', { ...note, type: 'pre_payment' }, { created: 1 })), catalog);
+    expect(pre.kind).toBe('ignored');
+  });
+});
