@@ -6,6 +6,7 @@
 import type { RouteSpec } from '../shared/http/types';
 import { entitlementsCheckRoute } from '../shared/api/entitlements';
 import { healthRoute, openapiRoute, stripeWebhookRoute } from '../shared/api/system';
+import { ledgerRoute, reconciliationRoute, reportRoute, revenueRoute } from '../shared/api/finance';
 
 export type Access =
   | 'table:read'
@@ -58,9 +59,31 @@ export const httpFunctions: readonly FunctionSpec[] = [
     // More memory buys more CPU: this path is on every checkout, so its latency is worth paying for.
     memoryMb: 1024,
   },
+  { name: 'finance-ledger', entry: 'functions/http/finance-ledger.ts', routes: [ledgerRoute], access: ['table:read', 'secret:service-keys'], memoryMb: 512, timeoutSeconds: 29 },
+  { name: 'finance-revenue', entry: 'functions/http/finance-revenue.ts', routes: [revenueRoute], access: ['table:read', 'secret:service-keys'], memoryMb: 512, timeoutSeconds: 29 },
+  {
+    name: 'finance-reconciliations',
+    entry: 'functions/http/finance-reconciliations.ts',
+    routes: [reconciliationRoute],
+    access: ['table:read', 'table:write', 'secret:service-keys'],
+    memoryMb: 512,
+    timeoutSeconds: 29,
+  },
+  { name: 'finance-report', entry: 'functions/http/finance-report.ts', routes: [reportRoute], access: ['table:read', 'secret:service-keys'], memoryMb: 512, timeoutSeconds: 29 },
 ];
 
 /** Functions run on a schedule (EventBridge Scheduler in AWS, `npm run job -- <name>` locally). */
-export const jobFunctions: readonly FunctionSpec[] = [];
+export const jobFunctions: readonly FunctionSpec[] = [
+  {
+    name: 'reconcile',
+    entry: 'functions/jobs/reconcile.ts',
+    routes: [],
+    access: ['table:read', 'table:write', 'secret:stripe-api'],
+    memoryMb: 256,
+    timeoutSeconds: 900,
+    // 06:00 UTC on the 2nd: the previous month, once Stripe's balance transactions have settled.
+    job: { name: 'reconcile', schedule: 'cron(0 6 2 * ? *)' },
+  },
+];
 
 export const allFunctions: readonly FunctionSpec[] = [...httpFunctions, ...jobFunctions];

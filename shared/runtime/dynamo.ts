@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoClient, documentClient, tableNamesFromEnv, type TableNames } from '../storage/dynamodb';
 import { DynamoMembershipRepository } from '../storage/membership-repository';
+import { LedgerRepository } from '../storage/ledger-repository';
 
 let client: DynamoDBClient | undefined;
 let doc: DynamoDBDocumentClient | undefined;
@@ -16,4 +17,9 @@ export function dynamo(): { client: DynamoDBClient; doc: DynamoDBDocumentClient;
 export function membershipRepository(): DynamoMembershipRepository {
   const { doc: db, tables } = dynamo();
   return new DynamoMembershipRepository(db, tables.main);
+}
+
+export function ledgerRepository(): LedgerRepository {
+  const { doc: db, tables } = dynamo();
+  return new LedgerRepository(db, tables.main);
 }

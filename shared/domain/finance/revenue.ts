@@ -97,13 +97,14 @@ function monthlyAmount(slice: RecognitionSlice): { monthly: number; annual: numb
   return { monthly: days > 0 ? Math.round((slice.netCents * 30) / days) : slice.netCents, annual: 0 };
 }
 
-export function computeMonthRevenue(input: {
+/** Async so a month's entries can stream from the ledger Query without sitting in memory. */
+export async function computeMonthRevenue(input: {
   month: string;
-  entries: Iterable<LedgerEntry>;
+  entries: Iterable<LedgerEntry> | AsyncIterable<LedgerEntry>;
   slices: readonly RecognitionSlice[];
   previousSlices: readonly RecognitionSlice[];
   currency?: string;
-}): MonthRevenue {
+}): Promise<MonthRevenue> {
   const byCurrency = new Map<string, CurrencyRevenue>();
   const want = (currency: string) => input.currency === undefined || input.currency === currency;
   const cur = (currency: string): CurrencyRevenue => {
@@ -126,7 +127,7 @@ export function computeMonthRevenue(input: {
     return p;
   };
 
-  for (const e of input.entries) {
+  for await (const e of input.entries) {
     if (!want(e.currency)) continue;
     const c = cur(e.currency);
     switch (e.kind) {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { computeMonthRevenue, slicesForInvoice } from '../../../shared/domain/finance/revenue';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { computeMonthRevenue, slicesForInvoice, type MonthRevenue } from '../../../shared/domain/finance/revenue';
 import { emptyEntry, type LedgerEntry } from '../../../shared/domain/finance/ledger';
 
 const invoice = (id: string, o: Partial<LedgerEntry> & { paidAt: string; start: string; end: string; total: number }): LedgerEntry =>
@@ -29,7 +29,10 @@ describe('monthly revenue', () => {
   const slices = [jan, annual, feb, eur].flatMap(slicesForInvoice);
   const of = (m: string) => slices.filter((s) => s.month === m);
 
-  const febRevenue = computeMonthRevenue({ month: '2026-02', entries: [feb, eur, refund, dispute], slices: of('2026-02'), previousSlices: of('2026-01') });
+  let febRevenue: MonthRevenue;
+  beforeAll(async () => {
+    febRevenue = await computeMonthRevenue({ month: '2026-02', entries: [feb, eur, refund, dispute], slices: of('2026-02'), previousSlices: of('2026-01') });
+  });
 
   it('keeps currencies apart', () => {
     expect(febRevenue.currencies.map((c) => c.currency)).toEqual(['eur', 'usd']);
@@ -53,7 +56,7 @@ describe('monthly revenue', () => {
     expect(usd.deferredCents).toBe(1499 - febShare + (13900 - of('2026-01').find((s) => s.invoiceId === 'in_b')!.recognizedCents - of('2026-02').find((s) => s.invoiceId === 'in_b')!.recognizedCents));
   });
 
-  it('counts members and MRR with annual plans at 1/12', () => {
+  it('counts members and MRR with annual plans at 1/12', async () => {
     const usd = febRevenue.currencies[1]!;
     expect(usd.members).toEqual({ active: 2, new: 0, churned: 0 });
     expect(usd.mrrCents).toBe(1499 + Math.round(13900 / 12));
@@ -61,13 +64,13 @@ describe('monthly revenue', () => {
       ['prime-annual', 1, Math.round(13900 / 12)],
       ['prime-monthly', 1, 1499],
     ]);
-    const april = computeMonthRevenue({ month: '2026-04', entries: [], slices: of('2026-04'), previousSlices: of('2026-03') });
+    const april = await computeMonthRevenue({ month: '2026-04', entries: [], slices: of('2026-04'), previousSlices: of('2026-03') });
     expect(april.currencies.find((c) => c.currency === 'usd')!.members).toEqual({ active: 1, new: 0, churned: 1 });
     expect(april.currencies.find((c) => c.currency === 'eur')!.members).toEqual({ active: 0, new: 0, churned: 1 });
   });
 
-  it('filters to one currency and answers zeros for a currency without activity', () => {
-    const only = computeMonthRevenue({ month: '2026-02', entries: [feb, eur], slices: of('2026-02'), previousSlices: of('2026-01'), currency: 'gbp' });
+  it('filters to one currency and answers zeros for a currency without activity', async () => {
+    const only = await computeMonthRevenue({ month: '2026-02', entries: [feb, eur], slices: of('2026-02'), previousSlices: of('2026-01'), currency: 'gbp' });
     expect(only.currencies).toHaveLength(1);
     expect(only.currencies[0]).toMatchObject({ currency: 'gbp', billedCents: 0, mrrCents: 0 });
   });
