@@ -50,7 +50,9 @@ function toStream(input: string | Readable | AsyncIterable<string | Buffer>): Re
 
 export async function* parseBalanceReport(input: string | Readable | AsyncIterable<string | Buffer>): AsyncGenerator<ReportRow> {
   const parser = toStream(input).pipe(
-    parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: false, trim: false }),
+    // relax_quotes: a stray quote inside an unquoted field (a JSON file, say) reads as text, so the
+    // error names the missing columns instead of a quoting detail.
+    parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: false, relax_quotes: true, trim: false }),
   );
   let index: Record<Column, number> | undefined;
   let header: string[] = [];
