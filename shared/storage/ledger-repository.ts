@@ -69,7 +69,8 @@ export class LedgerRepository {
   }
 
   /** One month, page by page, in time order. */
-  async *pages(month: string, options: { cursor?: string; pageSize?: number } = {}): AsyncGenerator<LedgerPage> {
+  async *pages(month: string, options: { cursor?: string; pageSize?: number; fields?: readonly string[] } = {}): AsyncGenerator<LedgerPage> {
+    const projection = options.fields ? { ProjectionExpression: options.fields.map((_, i) => `#f${i}`).join(', '), ExpressionAttributeNames: Object.fromEntries(options.fields.map((f, i) => [`#f${i}`, f])) } : {};
     let startKey: Record<string, unknown> | undefined;
     if (options.cursor) {
       try {
@@ -87,6 +88,7 @@ export class LedgerRepository {
           ExpressionAttributeValues: { ':pk': ledgerKeys.monthPk(month) },
           ExclusiveStartKey: startKey,
           Limit: options.pageSize ?? 1000,
+          ...projection,
         }),
       );
       startKey = out.LastEvaluatedKey;
@@ -97,8 +99,9 @@ export class LedgerRepository {
     } while (startKey);
   }
 
-  async *entries(month: string): AsyncGenerator<LedgerEntry> {
-    for await (const page of this.pages(month)) yield* page.entries;
+  /** With `fields`, only those attributes are read (reconciliation needs ids and amounts only). */
+  async *entries(month: string, fields?: readonly string[]): AsyncGenerator<LedgerEntry> {
+    for await (const page of this.pages(month, fields ? { fields } : {})) yield* page.entries;
   }
 
   async slices(month: string): Promise<RecognitionSlice[]> {

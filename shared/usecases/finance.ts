@@ -1,7 +1,7 @@
 import type { LedgerRepository } from '../storage/ledger-repository';
 import { computeMonthRevenue, type MonthRevenue } from '../domain/finance/revenue';
 import { addMonths, monthsBetween } from '../domain/finance/months';
-import { Reconciler, type ReconciliationResult } from '../domain/finance/reconciliation';
+import { Reconciler, RECONCILIATION_FIELDS, type ReconciliationResult } from '../domain/finance/reconciliation';
 import type { ReportRow } from '../domain/finance/balance-report';
 
 /** Two Queries of recognition slices (this month, last month) and one streamed Query of entries. */
@@ -34,7 +34,7 @@ export async function reconcileMonth(
 ): Promise<ReconciliationResult> {
   const reconciler = new Reconciler(month);
   let count = 0;
-  for await (const entry of ledger.entries(month)) {
+  for await (const entry of ledger.entries(month, RECONCILIATION_FIELDS)) {
     reconciler.addLedgerEntry(entry);
     count++;
   }

@@ -16,14 +16,33 @@ function rng(seed: number) {
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
 }
 
-export function generateMonth(options: { month: string; invoices: number; refundEvery?: number; currencies?: string[]; seed?: number }): GeneratedMonth {
+export interface MonthOptions {
+  month: string;
+  invoices: number;
+  refundEvery?: number;
+  currencies?: string[];
+  seed?: number;
+}
+
+export function generateMonth(options: MonthOptions): GeneratedMonth {
+  const entries: LedgerEntry[] = [];
+  const rows: ReportRow[] = [];
+  for (const item of generateMonthLazily(options)) {
+    entries.push(...item.entries);
+    rows.push(...item.rows);
+  }
+  return { entries, rows };
+}
+
+/** The same month, one invoice (and its refund) at a time, for callers that must not hold it all. */
+export function* generateMonthLazily(options: MonthOptions): Generator<GeneratedMonth> {
   const random = rng(options.seed ?? 42);
   const currencies = options.currencies ?? ['usd'];
   const start = Date.parse(`${options.month}-01T00:00:00Z`);
-  const entries: LedgerEntry[] = [];
-  const rows: ReportRow[] = [];
   const pad = (n: number) => String(n).padStart(8, '0');
   for (let i = 0; i < options.invoices; i++) {
+    const entries: LedgerEntry[] = [];
+    const rows: ReportRow[] = [];
     const currency = currencies[i % currencies.length]!;
     const amount = currency === 'jpy' ? 1500 : 1499 + Math.floor(random() * 20) * 100;
     const occurredAt = new Date(start + Math.floor(random() * 27 * 86_400_000)).toISOString();
@@ -77,8 +96,8 @@ export function generateMonth(options: { month: string; invoices: number; refund
         invoiceId,
       });
     }
+    yield { entries, rows };
   }
-  return { entries, rows };
 }
 
 /** Columns in a different order from Stripe's, with extra ones, as a real export may have. */

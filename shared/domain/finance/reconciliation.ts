@@ -17,6 +17,9 @@
 import { balanceEffect, reportingCategory, type LedgerEntry } from './ledger';
 import type { ReportRow } from './balance-report';
 
+/** The entry fields reconciliation reads: a ledger Query can project just these. */
+export const RECONCILIATION_FIELDS = ['entryId', 'kind', 'occurredAt', 'currency', 'amountCents', 'invoiceId', 'chargeId', 'paymentIntentId', 'balanceTransactionId', 'disputeId'] as const;
+
 export const RECONCILED_CATEGORIES = new Set(['charge', 'refund', 'dispute', 'dispute_reversal']);
 
 interface Expected {
