@@ -17,7 +17,7 @@ describe('money events of API version 2026-10-28.endive', () => {
   });
 
   it('records an invoice without a subscription as a point-in-time sale with no plan', () => {
-    const inv = { ...invoiceObject({ id: 'in_2', customer: 'cus_1', subscription: 'sub_1', periodStart: 1_900_000_000, periodEnd: 1_900_000_000 }), parent: null };
+    const inv: Record<string, any> = { ...invoiceObject({ id: 'in_2', customer: 'cus_1', subscription: 'sub_1', periodStart: 1_900_000_000, periodEnd: 1_900_000_000 }), parent: null };
     inv.lines.data[0].parent = { type: 'invoice_item_details', invoice_item_details: { invoice_item: 'ii_1' } };
     inv.lines.data[0].pricing = null;
     const [entry] = translateMoneyEvent(ev('invoice.paid', inv), catalog);
