@@ -176,6 +176,10 @@ export class MembershipStack extends Stack {
           target: new LambdaInvoke(fn, { input: scheduler.ScheduleTargetInput.fromObject({}), retryAttempts: 2 }),
           description: `runs the ${spec.job.name} job`,
         });
+        Validations.of(this).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+          reason: 'EventBridge Scheduler’s target role may invoke this job function’s versions and aliases (the :* suffix), nothing else.',
+        });
       }
     }
 
@@ -259,7 +263,7 @@ export class MembershipStack extends Stack {
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      environment,
+      environment: { ...environment, ...spec.environment },
       bundling: {
         format: OutputFormat.ESM,
         target: 'node24',

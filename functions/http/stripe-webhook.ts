@@ -7,7 +7,7 @@ import { HttpProblem, problems } from '../../shared/http/problem';
 import { logger, memberRef } from '../../shared/observability';
 import { metrics, MetricNames, MetricUnit } from '../../shared/metrics';
 import { planCatalog } from '../../shared/runtime/catalog';
-import { dynamo, membershipRepository } from '../../shared/runtime/dynamo';
+import { dynamo, ledgerRepository, membershipRepository } from '../../shared/runtime/dynamo';
 import { stripeWebhookSecrets } from '../../shared/runtime/stripe-webhook-secret';
 import { issuesToErrors } from '../../shared/validation';
 import { StripePayloadError, stripeEventSchema, type StripeEvent } from '../../shared/stripe/events';
@@ -17,11 +17,12 @@ import { membershipReactions } from '../../shared/usecases/reactions';
 const catalog = planCatalog();
 const { client, tables } = dynamo();
 const memberships = membershipRepository();
+const ledger = ledgerRepository();
 
 // Stripe retries for up to three days; keep the record of a processed event for a week.
 const idempotencyConfig = new IdempotencyConfig({ eventKeyJmesPath: 'id', expiresAfterSeconds: 7 * 24 * 3600, throwOnNoIdempotencyKey: true });
 const ingestOnce = makeIdempotent(
-  (event: StripeEvent) => ingestStripeEvent({ catalog, memberships, reactions: membershipReactions }, event),
+  (event: StripeEvent) => ingestStripeEvent({ catalog, memberships, reactions: membershipReactions, ledger }, event),
   { persistenceStore: new DynamoDBPersistenceLayer({ tableName: tables.idempotency, awsSdkV3Client: client }), config: idempotencyConfig },
 );
 

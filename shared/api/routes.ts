@@ -4,6 +4,7 @@ import { entitlementsCheckRoute } from './entitlements';
 import { healthRoute, openapiRoute, stripeWebhookRoute } from './system';
 import { adminMemberRoute, cancelMembershipRoute, checkoutSessionRoute, myMembershipRoute, portalSessionRoute, resumeMembershipRoute } from './shoppers';
 import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from './benefits';
+import { ledgerRoute, reconciliationRoute, reportRoute, revenueRoute } from './finance';
 
 export const allRoutes: readonly RouteSpec[] = [
   healthRoute,
@@ -19,4 +20,8 @@ export const allRoutes: readonly RouteSpec[] = [
   cancelMembershipRoute,
   resumeMembershipRoute,
   adminMemberRoute,
+  ledgerRoute,
+  revenueRoute,
+  reconciliationRoute,
+  reportRoute,
 ];

@@ -3,6 +3,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoClient, documentClient, tableNamesFromEnv, type TableNames } from '../storage/dynamodb';
 import { DynamoMembershipRepository } from '../storage/membership-repository';
 import { DynamoBenefitsRepository } from '../storage/benefits-repository';
+import { LedgerRepository } from '../storage/ledger-repository';
 
 let client: DynamoDBClient | undefined;
 let doc: DynamoDBDocumentClient | undefined;
@@ -22,4 +23,9 @@ export function membershipRepository(): DynamoMembershipRepository {
 export function benefitsRepository(): DynamoBenefitsRepository {
   const { doc: db, tables } = dynamo();
   return new DynamoBenefitsRepository(db, tables.main);
+}
+
+export function ledgerRepository(): LedgerRepository {
+  const { doc: db, tables } = dynamo();
+  return new LedgerRepository(db, tables.main);
 }

@@ -177,7 +177,14 @@ function memberIdFrom(...candidates: Array<string | null | undefined>): string |
 /** A domain event whose member may still have to be found through the Stripe customer link. */
 export type TranslatedEvent =
   | { kind: 'ignored'; reason: string }
-  | { kind: 'membership'; memberId: string | null; customerId: string | null; build: (memberId: string) => MembershipEvent };
+  | {
+      kind: 'membership';
+      memberId: string | null;
+      customerId: string | null;
+      /** Set when the event matters only if its customer is a member (e.g. a credit note of any invoice). */
+      onlyIfMember?: true;
+      build: (memberId: string) => MembershipEvent;
+    };
 
 export function toSubscriptionState(sub: Infer<typeof subscriptionSchema>, catalog: PlanCatalog): SubscriptionState {
   // Memberships are single-item subscriptions; the item carrying a catalog price decides the plan.
@@ -299,6 +306,7 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
       kind: 'membership',
       memberId: null,
       customerId,
+      onlyIfMember: true,
       build: (m) => ({ kind: 'invoice-refunded', ...base, memberId: m, customerId, invoiceId, creditNoteId: note.id, amountCents: note.total, currency: note.currency }),
     };
   }

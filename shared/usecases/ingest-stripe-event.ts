@@ -2,6 +2,7 @@ import type { PlanCatalog } from '../domain/catalog';
 import { applyMembershipEvent, type MembershipEvent, type MembershipRecord } from '../domain/membership';
 import { translateStripeEvent, type StripeEvent } from '../stripe/events';
 import { ConcurrentModificationError, type ExtraWrite, type MembershipRepository } from '../storage/membership-repository';
+import { recordMoneyEvent, type LedgerWriter } from './record-money-event';
 
 /** A member-affecting event arrived before anything tells us whose it is; Stripe's retry will find it. */
 export class UnattributedEventError extends Error {
@@ -25,11 +26,14 @@ export interface IngestDeps {
   memberships: MembershipRepository;
   reactions?: readonly MembershipReaction[];
   now?: () => Date;
+  /** The money ledger (finance); money events are recorded there before any membership change. */
+  ledger?: LedgerWriter;
 }
 
 export type IngestOutcome =
   | { outcome: 'ignored'; reason: string }
-  | { outcome: 'applied' | 'unchanged'; memberId: string };
+  | { outcome: 'applied' | 'unchanged'; memberId: string }
+  | { outcome: 'recorded'; ledgerEntries: number };
 
 const MAX_ATTEMPTS = 8;
 
@@ -39,11 +43,21 @@ const MAX_ATTEMPTS = 8;
  * with every reaction in one transaction, so a crash leaves either all or nothing.
  */
 export async function ingestStripeEvent(deps: IngestDeps, event: StripeEvent): Promise<IngestOutcome> {
+  // Money first: invoice.paid is both a ledger and a membership event. Both writes are idempotent, so
+  // if either fails the event answers 5xx and Stripe's retry completes whichever is missing.
+  const money = deps.ledger ? await recordMoneyEvent({ catalog: deps.catalog, ledger: deps.ledger }, event) : { entries: 0, recorded: 0 };
   const translated = translateStripeEvent(event, deps.catalog);
-  if (translated.kind === 'ignored') return { outcome: 'ignored', reason: translated.reason };
+  if (translated.kind === 'ignored') {
+    return money.entries > 0 ? { outcome: 'recorded', ledgerEntries: money.entries } : { outcome: 'ignored', reason: translated.reason };
+  }
 
   const memberId =
     translated.memberId ?? (translated.customerId ? await deps.memberships.findMemberIdByCustomer(translated.customerId) : null);
+  if (!memberId && translated.onlyIfMember) {
+    // A credit note names no member; one for a customer we never linked is not about a membership.
+    // Its money side was recorded in the ledger above.
+    return money.entries > 0 ? { outcome: 'recorded', ledgerEntries: money.entries } : { outcome: 'ignored', reason: `${event.type} of a customer without membership` };
+  }
   if (!memberId) {
     throw new UnattributedEventError(`${event.type} ${event.id}: no memberId in metadata and customer is not linked yet`);
   }

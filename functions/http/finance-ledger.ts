@@ -1,0 +1,53 @@
+import { ledgerRoute } from '../../shared/api/finance';
+import { httpHandler, json } from '../../shared/http/handler';
+import { problems } from '../../shared/http/problem';
+import { ledgerRepository } from '../../shared/runtime/dynamo';
+import { InvalidCursorError } from '../../shared/storage/ledger-repository';
+import { ledgerCsvHeader, ledgerCsvRow } from '../../shared/domain/finance/ledger-csv';
+
+const ledger = ledgerRepository();
+
+/**
+ * API Gateway HTTP API + Lambda cannot stream a response and caps it at 6 MB, so a month is served in
+ * pages: JSON by `limit`, CSV until ~5 MiB of text, each with the cursor of the next page. Only one
+ * Query page (≤ 1000 entries) is in memory at a time besides the text already produced.
+ */
+const CSV_BUDGET_BYTES = 5 * 1024 * 1024;
+/** Tests lower the budget to exercise CSV paging without writing megabytes. */
+const csvBudget = () => Number(process.env.FINANCE_CSV_PAGE_BYTES) || CSV_BUDGET_BYTES;
+
+export const handler = httpHandler(ledgerRoute, async ({ query, event }) => {
+  const wantsCsv = /\btext\/csv\b/i.test(event.headers?.accept ?? '');
+  try {
+    if (!wantsCsv) {
+      const pages = ledger.pages(query.month, { ...(query.cursor ? { cursor: query.cursor } : {}), pageSize: Number(query.limit ?? 1000) });
+      const first = await pages.next();
+      await pages.return(undefined);
+      const page = first.done ? { entries: [], cursor: null } : first.value;
+      return json(200, { month: query.month, entries: page.entries, nextCursor: page.cursor });
+    }
+    const chunks: string[] = query.cursor ? [] : [ledgerCsvHeader()];
+    let bytes = 0;
+    let nextCursor: string | null = null;
+    for await (const page of ledger.pages(query.month, { ...(query.cursor ? { cursor: query.cursor } : {}), pageSize: 1000 })) {
+      const text = page.entries.map(ledgerCsvRow).join('');
+      chunks.push(text);
+      bytes += Buffer.byteLength(text);
+      nextCursor = page.cursor;
+      if (bytes >= csvBudget()) break;
+    }
+    const headers: Record<string, string> = {
+      'content-type': 'text/csv; charset=utf-8; header=present',
+      'content-disposition': `attachment; filename="ledger-${query.month}.csv"`,
+      'cache-control': 'no-store',
+    };
+    if (nextCursor) {
+      headers['x-next-cursor'] = nextCursor;
+      headers.link = `</v1/finance/ledger?month=${query.month}&cursor=${nextCursor}>; rel="next"`;
+    }
+    return { statusCode: 200, headers, body: chunks.join('') };
+  } catch (error) {
+    if (error instanceof InvalidCursorError) throw problems.validation([{ path: '/query/cursor', message: error.message }]);
+    throw error;
+  }
+});

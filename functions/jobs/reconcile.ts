@@ -1,0 +1,74 @@
+/**
+ * Monthly reconciliation against the Stripe API (EventBridge Scheduler on the 2nd at 06:00 UTC for the
+ * previous month; locally `npm run job -- reconcile --month YYYY-MM`). Pulls the month's balance
+ * transactions with the SDK's auto-pagination, streams them through the same Reconciler as the CSV
+ * endpoint and stores the result.
+ */
+import type Stripe from 'stripe';
+import type { JobEvent } from '../manifest';
+import { createStripeClient } from '../../shared/stripe/client';
+import { ledgerRepository } from '../../shared/runtime/dynamo';
+import { progressBar } from '../../shared/runtime/progress';
+import { reconcileMonth } from '../../shared/usecases/finance';
+import { addMonths, MONTH_PATTERN, monthEnd, monthOf, monthStart } from '../../shared/domain/finance/months';
+import type { ReportRow } from '../../shared/domain/finance/balance-report';
+
+async function stripeClient(): Promise<Stripe | null> {
+  const env = { ...process.env };
+  if (!env.STRIPE_SECRET_KEY && env.STRIPE_SECRET_KEY_ARN) {
+    const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
+    env.STRIPE_SECRET_KEY = String(await getSecret(env.STRIPE_SECRET_KEY_ARN));
+  }
+  return createStripeClient(env);
+}
+
+const refOf = (v: unknown): string | null => (typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String((v as { id: unknown }).id) : null);
+
+/** A balance transaction as the itemized report would list it (the API has no invoice column). */
+export function rowFromBalanceTransaction(txn: Stripe.BalanceTransaction): ReportRow {
+  const source = txn.source as unknown;
+  const sourceObject = source && typeof source === 'object' ? (source as { object?: string; charge?: unknown; payment_intent?: unknown }) : null;
+  const isCharge = sourceObject?.object === 'charge' || (typeof source === 'string' && source.startsWith('ch_'));
+  return {
+    line: 0,
+    balanceTransactionId: txn.id,
+    createdUtc: new Date(txn.created * 1000).toISOString(),
+    currency: txn.currency,
+    grossCents: txn.amount,
+    feeCents: txn.fee,
+    reportingCategory: txn.reporting_category,
+    sourceId: refOf(source),
+    chargeId: isCharge ? refOf(source) : refOf(sourceObject?.charge),
+    paymentIntentId: refOf(sourceObject?.payment_intent),
+    invoiceId: null,
+  };
+}
+
+export async function handler(event: JobEvent = {}) {
+  const now = event.asOf ? new Date(event.asOf) : new Date();
+  const month = event.month ?? addMonths(monthOf(now), -1);
+  if (!MONTH_PATTERN.test(month)) throw new Error(`--month must be YYYY-MM, got "${month}"`);
+  const stripe = await stripeClient();
+  if (!stripe) throw new Error('STRIPE_SECRET_KEY is not set: the reconcile job needs the Stripe API');
+
+  const progress = progressBar(`reconcile ${month}`);
+  const created = { gte: monthStart(month).getTime() / 1000, lt: monthEnd(month).getTime() / 1000 };
+  async function* rows(): AsyncGenerator<ReportRow> {
+    // expand data.source: a charge's payment intent links it to its invoice (through invoice_payment entries).
+    for await (const txn of stripe!.balanceTransactions.list({ created, limit: 100, expand: ['data.source'] })) {
+      progress.tick();
+      yield rowFromBalanceTransaction(txn);
+    }
+  }
+  const result = await reconcileMonth(ledgerRepository(), month, rows(), { source: 'stripe-api', now, onLedgerLoaded: (n) => progress.setTotal(n) });
+  progress.done();
+  return {
+    month,
+    matched: result.matched,
+    missingInLedger: result.missingInLedger.length,
+    missingInStripe: result.missingInStripe.length,
+    amountMismatches: result.amountMismatches.length,
+    ignored: result.ignored,
+    totals: result.totals,
+  };
+}

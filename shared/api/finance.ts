@@ -1,0 +1,112 @@
+import { array, int, nullable, number, optional, record, regex, strictObject, string, looseObject, meta } from '../validation';
+import { currencySchema, problemResponses, problemSchema } from './common';
+import type { RouteSpec } from '../http/types';
+
+const month = string().check(regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM'), meta({ description: 'Calendar month in UTC, YYYY-MM' }));
+const finance = { kind: 'service', roles: ['finance'] } as const;
+const problem = (description: string) => ({ description, schema: problemSchema, contentType: 'application/problem+json' });
+
+export const ledgerQuerySchema = strictObject({
+  month,
+  cursor: optional(string().check(meta({ description: 'nextCursor of the previous page' }))),
+  limit: optional(string().check(regex(/^([1-9]\d{0,3}|5000)$/, 'must be an integer from 1 to 5000'), meta({ description: 'JSON page size (default 1000, at most 5000)' }))),
+});
+
+const ledgerEntrySchema = looseObject({ entryId: string(), kind: string(), occurredAt: string(), currency: string(), amountCents: int() });
+
+export const ledgerRoute = {
+  method: 'GET',
+  path: '/v1/finance/ledger',
+  operationId: 'getLedger',
+  summary:
+    "A month's ledger entries in time order, one page per call (follow `nextCursor`). `Accept: text/csv` gives RFC 4180 CSV (header row on the first page only, so pages concatenate into one file; the next page's cursor is in the `x-next-cursor` header and a `Link: rel=\"next\"`).",
+  tags: ['finance'],
+  auth: finance,
+  query: ledgerQuerySchema,
+  responses: {
+    200: { description: 'Entries and the cursor of the next page (null on the last)', schema: strictObject({ month: string(), entries: array(ledgerEntrySchema), nextCursor: nullable(string()) }) },
+    ...problemResponses,
+  },
+} as const satisfies RouteSpec;
+
+export const revenueQuerySchema = strictObject({ month, currency: optional(currencySchema) });
+
+const planRevenueSchema = strictObject({
+  planId: string(),
+  invoices: int(),
+  billedCents: int(),
+  taxCents: int(),
+  recognizedCents: int(),
+  deferredCents: int(),
+  mrrCents: int(),
+  activeMembers: int(),
+});
+export const currencyRevenueSchema = strictObject({
+  currency: string(),
+  invoices: int(),
+  billedCents: int(),
+  taxCents: int(),
+  discountCents: int(),
+  refunds: int(),
+  refundedCents: int(),
+  disputedCents: int(),
+  netCents: int(),
+  recognizedCents: int(),
+  deferredCents: int(),
+  mrrCents: int(),
+  members: strictObject({ active: int(), new: int(), churned: int() }),
+  byPlan: array(planRevenueSchema),
+});
+
+export const revenueRoute = {
+  method: 'GET',
+  path: '/v1/finance/revenue',
+  operationId: 'getRevenue',
+  summary:
+    'Billed, refunded, disputed, net, recognized revenue and deferred balance at month end, per currency (never summed across currencies) and per plan; active/new/churned members; MRR (annual plans at 1/12). Definitions in docs/finance.md.',
+  tags: ['finance'],
+  auth: finance,
+  query: revenueQuerySchema,
+  responses: { 200: { description: 'Revenue of the month', schema: strictObject({ month: string(), currencies: array(currencyRevenueSchema) }) }, ...problemResponses },
+} as const satisfies RouteSpec;
+
+export const reconciliationQuerySchema = strictObject({ month });
+
+export const reconciliationResultSchema = strictObject({
+  month: string(),
+  matched: int(),
+  missingInLedger: array(looseObject({ balanceTransactionId: string(), reportingCategory: string(), currency: string(), amountCents: int() })),
+  missingInStripe: array(looseObject({ entryId: string(), kind: string(), currency: string(), amountCents: int() })),
+  amountMismatches: array(looseObject({ balanceTransactionId: string(), entryId: string() })),
+  ignored: record(string(), number()),
+  totals: array(looseObject({ currency: string(), differenceCents: int() })),
+});
+
+export const reconciliationRoute = {
+  method: 'POST',
+  path: '/v1/finance/reconciliations',
+  operationId: 'reconcileMonth',
+  summary:
+    "Reconciles the month's ledger against Stripe's \"Balance change from activity — itemized\" CSV (as downloaded: any column order, extra columns, BOM, CRLF). Bodies over 256 KiB get 413: reconcile larger months with `npm run job -- reconcile`.",
+  tags: ['finance'],
+  auth: finance,
+  query: reconciliationQuerySchema,
+  rawBody: { contentType: 'text/csv', description: 'The itemized balance change report, as downloaded from the Stripe Dashboard.' },
+  responses: {
+    200: { description: 'What matched, what is missing on either side, amount mismatches, totals per currency', schema: reconciliationResultSchema },
+    ...problemResponses,
+    400: problem('Not a usable report: the problem names the line and column (`line`, `column`, `errors[].path` = `/body/line/<n>/<column>`)'),
+    415: problem('Send the report as text/csv'),
+  },
+} as const satisfies RouteSpec;
+
+export const reportRoute = {
+  method: 'GET',
+  path: '/v1/finance/report.html',
+  operationId: 'getFinanceReport',
+  summary: 'The monthly report: a self-contained HTML page (inline SVG charts, no external resources) with the 12 months up to `month`.',
+  tags: ['finance'],
+  auth: finance,
+  query: strictObject({ month }),
+  responses: { 200: { description: 'HTML page', contentType: 'text/html' }, ...problemResponses },
+} as const satisfies RouteSpec;

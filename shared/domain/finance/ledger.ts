@@ -1,0 +1,117 @@
+/**
+ * The money ledger: one immutable entry per money event from Stripe. An entry is built only from
+ * the Stripe object's immutable facts (ids, amounts, creation/payment times), never from the event's
+ * delivery, so the same object delivered twice, or by two different events (refund.created and
+ * refund.updated), yields the identical entry under the identical key. Order never matters: an entry
+ * does not refer to, or wait for, any other entry (a refund that arrives before its invoice.paid
+ * lands in its own month under its own id; the two meet only when read).
+ */
+export const LEDGER_ENTRY_KINDS = [
+  'invoice_paid',
+  'invoice_payment',
+  'refund',
+  'credit_note',
+  'dispute_opened',
+  'dispute_won',
+  'dispute_lost',
+  'dispute_funds_withdrawn',
+  'dispute_funds_reinstated',
+] as const;
+export type LedgerEntryKind = (typeof LEDGER_ENTRY_KINDS)[number];
+
+export interface ServicePeriod {
+  start: string;
+  end: string;
+}
+
+export interface LedgerEntry {
+  /** Stripe object id; a dispute has several entries, so its id is suffixed with the kind. */
+  entryId: string;
+  kind: LedgerEntryKind;
+  /** When the money moved, from the Stripe object (invoice paid_at, refund created, ...). ISO UTC. */
+  occurredAt: string;
+  currency: string;
+  /**
+   * The object's amount in minor units, always ≥ 0. Its direction on the Stripe balance follows
+   * from `kind` (see `balanceEffect`). invoice_paid: amount_paid.
+   */
+  amountCents: number;
+  /** invoice_paid / credit_note: total including tax, tax, discounts. Null elsewhere. */
+  totalCents: number | null;
+  taxCents: number | null;
+  discountCents: number | null;
+  invoiceId: string | null;
+  chargeId: string | null;
+  paymentIntentId: string | null;
+  balanceTransactionId: string | null;
+  refundIds: string[];
+  disputeId: string | null;
+  subscriptionId: string | null;
+  customerId: string | null;
+  memberId: string | null;
+  planId: string | null;
+  priceId: string | null;
+  interval: string | null;
+  billingReason: string | null;
+  servicePeriod: ServicePeriod | null;
+  /** Dispute reason, refund reason: free text from Stripe's enum. */
+  reason: string | null;
+}
+
+export const emptyEntry = (e: Pick<LedgerEntry, 'entryId' | 'kind' | 'occurredAt' | 'currency' | 'amountCents'> & Partial<LedgerEntry>): LedgerEntry => ({
+  totalCents: null,
+  taxCents: null,
+  discountCents: null,
+  invoiceId: null,
+  chargeId: null,
+  paymentIntentId: null,
+  balanceTransactionId: null,
+  refundIds: [],
+  disputeId: null,
+  subscriptionId: null,
+  customerId: null,
+  memberId: null,
+  planId: null,
+  priceId: null,
+  interval: null,
+  billingReason: null,
+  servicePeriod: null,
+  reason: null,
+  ...e,
+});
+
+/**
+ * Sign of the entry on the Stripe balance, which is what the itemized balance report lists:
+ * a paid invoice's charge adds, a refund and withdrawn dispute funds subtract, reinstated funds add.
+ * 0 means the entry moves no money by itself (a credit note's money moves through its refunds; a
+ * dispute opening or closing moves money through its funds_* entries; an invoice payment only links
+ * an invoice to its payment intent).
+ */
+export function balanceEffect(kind: LedgerEntryKind): 1 | -1 | 0 {
+  switch (kind) {
+    case 'invoice_paid':
+    case 'dispute_funds_reinstated':
+      return 1;
+    case 'refund':
+    case 'dispute_funds_withdrawn':
+      return -1;
+    default:
+      return 0;
+  }
+}
+
+/** The Stripe report category a balance-moving entry appears under. */
+export function reportingCategory(kind: LedgerEntryKind): 'charge' | 'refund' | 'dispute' | 'dispute_reversal' | null {
+  switch (kind) {
+    case 'invoice_paid':
+      return 'charge';
+    case 'refund':
+      return 'refund';
+    case 'dispute_funds_withdrawn':
+      return 'dispute';
+    case 'dispute_funds_reinstated':
+      return 'dispute_reversal';
+    default:
+      return null;
+  }
+}

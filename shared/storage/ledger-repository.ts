@@ -1,0 +1,150 @@
+/**
+ * The money ledger in the single table. Item shapes:
+ * - entry:          `{ PK: LEDGER#YYYY-MM, SK: <occurredAt ISO>#<entryId>, type: 'ledger-entry', ...LedgerEntry }`
+ * - recognition:    `{ PK: RECOG#YYYY-MM,  SK: <invoiceId>, type: 'recognition', ...RecognitionSlice }`
+ * - reconciliation: `{ PK: RECON#YYYY-MM,  SK: <ranAt ISO>#<source>, type: 'reconciliation', ... }`
+ * A month of entries is one (paginated) Query in time order, never a Scan. Entries are written with
+ * a condition that the key does not exist: the key derives from the Stripe object alone, so a
+ * redelivery (or a second event about the same object) finds it and writes nothing. An invoice's
+ * entry and its recognition slices commit in one transaction, so they exist together or not at all.
+ */
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { LedgerEntry } from '../domain/finance/ledger';
+import { monthOf } from '../domain/finance/months';
+import { slicesForInvoice, type RecognitionSlice } from '../domain/finance/revenue';
+import type { ReconciliationResult } from '../domain/finance/reconciliation';
+
+export const ledgerKeys = {
+  entry: (e: Pick<LedgerEntry, 'occurredAt' | 'entryId'>) => ({ PK: `LEDGER#${monthOf(e.occurredAt)}`, SK: `${e.occurredAt}#${e.entryId}` }),
+  monthPk: (month: string) => `LEDGER#${month}`,
+  recognitionPk: (month: string) => `RECOG#${month}`,
+  reconciliationPk: (month: string) => `RECON#${month}`,
+} as const;
+
+export interface LedgerPage {
+  entries: LedgerEntry[];
+  /** Opaque cursor of the next page; null on the last page. */
+  cursor: string | null;
+}
+
+export class InvalidCursorError extends Error {
+  override name = 'InvalidCursorError';
+}
+
+/** Keeps at most this many items of each list in a stored reconciliation (DynamoDB items are ≤ 400 KB). */
+const STORED_LIST_LIMIT = 200;
+
+const strip = <T>(item: Record<string, unknown>): T => {
+  const { PK: _pk, SK: _sk, type: _type, ...rest } = item;
+  return rest as T;
+};
+
+export class LedgerRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Writes an entry (and, for a paid invoice, its recognition slices) once. */
+  async record(entry: LedgerEntry): Promise<'recorded' | 'duplicate'> {
+    const items = [
+      { ...ledgerKeys.entry(entry), type: 'ledger-entry', ...entry },
+      ...slicesForInvoice(entry).map((s) => ({ PK: ledgerKeys.recognitionPk(s.month), SK: s.invoiceId, type: 'recognition', ...s })),
+    ];
+    if (items.length > 100) throw new Error(`invoice ${entry.entryId} spans more than 99 months of service`);
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: items.map((Item) => ({ Put: { TableName: this.tableName, Item, ConditionExpression: 'attribute_not_exists(PK)' } })),
+        }),
+      );
+      return 'recorded';
+    } catch (error) {
+      if (error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed')) {
+        return 'duplicate';
+      }
+      throw error;
+    }
+  }
+
+  /** One month, page by page, in time order. */
+  async *pages(month: string, options: { cursor?: string; pageSize?: number; fields?: readonly string[] } = {}): AsyncGenerator<LedgerPage> {
+    const projection = options.fields ? { ProjectionExpression: options.fields.map((_, i) => `#f${i}`).join(', '), ExpressionAttributeNames: Object.fromEntries(options.fields.map((f, i) => [`#f${i}`, f])) } : {};
+    let startKey: Record<string, unknown> | undefined;
+    if (options.cursor) {
+      try {
+        startKey = JSON.parse(Buffer.from(options.cursor, 'base64url').toString('utf8'));
+      } catch {
+        throw new InvalidCursorError('cursor is not one this API returned');
+      }
+      if (startKey?.PK !== ledgerKeys.monthPk(month) || typeof startKey?.SK !== 'string') throw new InvalidCursorError('cursor belongs to another month');
+    }
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk',
+          ExpressionAttributeValues: { ':pk': ledgerKeys.monthPk(month) },
+          ExclusiveStartKey: startKey,
+          Limit: options.pageSize ?? 1000,
+          ...projection,
+        }),
+      );
+      startKey = out.LastEvaluatedKey;
+      yield {
+        entries: (out.Items ?? []).map((i) => strip<LedgerEntry>(i)),
+        cursor: startKey ? Buffer.from(JSON.stringify({ PK: startKey.PK, SK: startKey.SK })).toString('base64url') : null,
+      };
+    } while (startKey);
+  }
+
+  /** With `fields`, only those attributes are read (reconciliation needs ids and amounts only). */
+  async *entries(month: string, fields?: readonly string[]): AsyncGenerator<LedgerEntry> {
+    for await (const page of this.pages(month, fields ? { fields } : {})) yield* page.entries;
+  }
+
+  async slices(month: string): Promise<RecognitionSlice[]> {
+    const out: RecognitionSlice[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': ledgerKeys.recognitionPk(month) }, ExclusiveStartKey: startKey }),
+      );
+      for (const item of page.Items ?? []) out.push(strip<RecognitionSlice>(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return out;
+  }
+
+  async saveReconciliation(result: ReconciliationResult, source: 'report-csv' | 'stripe-api', ranAt: Date): Promise<void> {
+    const cap = <T>(list: T[]) => list.slice(0, STORED_LIST_LIMIT);
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          PK: ledgerKeys.reconciliationPk(result.month),
+          SK: `${ranAt.toISOString()}#${source}`,
+          type: 'reconciliation',
+          source,
+          ranAt: ranAt.toISOString(),
+          month: result.month,
+          matched: result.matched,
+          counts: { missingInLedger: result.missingInLedger.length, missingInStripe: result.missingInStripe.length, amountMismatches: result.amountMismatches.length },
+          missingInLedger: cap(result.missingInLedger),
+          missingInStripe: cap(result.missingInStripe),
+          amountMismatches: cap(result.amountMismatches),
+          ignored: result.ignored,
+          totals: result.totals,
+        },
+      }),
+    );
+  }
+
+  async latestReconciliation(month: string): Promise<Record<string, unknown> | null> {
+    const out = await this.db.send(
+      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': ledgerKeys.reconciliationPk(month) }, ScanIndexForward: false, Limit: 1 }),
+    );
+    return out.Items?.[0] ? strip(out.Items[0]) : null;
+  }
+}

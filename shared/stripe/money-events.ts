@@ -1,0 +1,274 @@
+/**
+ * Reads the money events of API version `2026-10-28.endive` into ledger entries: invoice.paid,
+ * invoice_payment.paid, refund.created|updated, charge.refunded, credit_note.created and
+ * charge.dispute.created|closed|funds_withdrawn|funds_reinstated. Like events.ts it works from the
+ * payload alone and validates every object first (zod); a payload of another shape raises
+ * `StripePayloadError` (5xx, alarm, Stripe retries) instead of being misread.
+ *
+ * What the payload cannot tell: in this API version neither a Charge nor a Refund names its invoice
+ * (an invoice reaches its payment through InvoicePayment, which needs an API call or the
+ * `invoice_payment.paid` event). So a refund entry keeps what its payload gives (charge, payment
+ * intent) and is matched to its invoice later, at reconciliation, through those ids or through the
+ * invoice_payment link entries. Each entry stands on its own: order of arrival never matters.
+ */
+import { STRIPE_API_VERSION } from './api-version';
+import { StripePayloadError, type StripeEvent } from './events';
+import type { PlanCatalog } from '../domain/catalog';
+import { memberIdSchema } from '../domain/member-id';
+import { emptyEntry, type LedgerEntry } from '../domain/finance/ledger';
+import { array, int, issuesToErrors, looseObject, nullable, optional, record, regex, string, union, type Schema } from '../validation';
+
+const id = (prefix: string) => string().check(regex(new RegExp(`^${prefix}_[A-Za-z0-9_]+$`)));
+const expandable = (prefix: string) => union([id(prefix), looseObject({ id: id(prefix) })]);
+const refOf = (value: string | { id: string } | null | undefined) => (value == null ? null : typeof value === 'string' ? value : value.id);
+const amounts = optional(nullable(array(looseObject({ amount: int() }))));
+const currency = string().check(regex(/^[a-z]{3}$/));
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+const invoiceSchema = looseObject({
+  id: id('in'),
+  customer: nullable(expandable('cus')),
+  currency,
+  total: int(),
+  amount_paid: int(),
+  total_taxes: amounts,
+  total_discount_amounts: amounts,
+  billing_reason: nullable(string()),
+  status_transitions: looseObject({ paid_at: nullable(int()) }),
+  parent: nullable(
+    looseObject({
+      type: string(),
+      subscription_details: optional(nullable(looseObject({ subscription: expandable('sub'), metadata: optional(nullable(record(string(), string()))) }))),
+    }),
+  ),
+  lines: looseObject({
+    data: array(
+      looseObject({
+        period: looseObject({ start: int(), end: int() }),
+        parent: optional(nullable(looseObject({ type: string() }))),
+        pricing: optional(nullable(looseObject({ price_details: optional(nullable(looseObject({ price: expandable('price') }))) }))),
+      }),
+    ),
+  }),
+});
+
+const invoicePaymentSchema = looseObject({
+  id: id('inpay'),
+  invoice: expandable('in'),
+  amount_paid: nullable(int()),
+  currency,
+  status: string(),
+  created: int(),
+  payment: looseObject({ type: string(), payment_intent: optional(nullable(expandable('pi'))), charge: optional(nullable(expandable('ch'))) }),
+  status_transitions: optional(nullable(looseObject({ paid_at: nullable(int()) }))),
+});
+
+const refundSchema = looseObject({
+  id: id('re'),
+  amount: int(),
+  currency,
+  status: nullable(string()),
+  created: int(),
+  charge: optional(nullable(expandable('ch'))),
+  payment_intent: optional(nullable(expandable('pi'))),
+  balance_transaction: optional(nullable(expandable('txn'))),
+  reason: optional(nullable(string())),
+});
+
+const chargeSchema = looseObject({
+  id: id('ch'),
+  refunds: optional(nullable(looseObject({ data: array(refundSchema) }))),
+});
+
+const creditNoteSchema = looseObject({
+  id: id('cn'),
+  invoice: expandable('in'),
+  currency,
+  total: int(),
+  total_taxes: amounts,
+  created: int(),
+  status: string(),
+  reason: optional(nullable(string())),
+  // Credit-note refunds may reference a Refund (`re_`) or a refund of another payment method record.
+  refunds: optional(nullable(array(looseObject({ refund: optional(nullable(union([string(), looseObject({ id: string() })]))) })))),
+});
+
+const balanceTransaction = looseObject({ id: id('txn'), amount: int(), currency, created: int() });
+const disputeSchema = looseObject({
+  id: id('dp'),
+  amount: int(),
+  currency,
+  created: int(),
+  status: string(),
+  reason: optional(nullable(string())),
+  charge: expandable('ch'),
+  payment_intent: optional(nullable(expandable('pi'))),
+  balance_transactions: optional(nullable(array(union([balanceTransaction, id('txn')])))),
+});
+
+function parse<T>(schema: Schema<T>, event: StripeEvent): T {
+  const result = schema.safeParse(event.data.object);
+  if (!result.success) {
+    const details = issuesToErrors(result.error.issues)
+      .slice(0, 5)
+      .map((e) => `${e.path}: ${e.message}`)
+      .join('; ');
+    throw new StripePayloadError(`${event.type} payload does not match API version ${STRIPE_API_VERSION}: ${details}`, event.id, event.type);
+  }
+  return result.data;
+}
+
+const sum = (list: Array<{ amount: number }> | null | undefined) => (list ?? []).reduce((a, x) => a + x.amount, 0);
+
+/** Refund statuses that took money off the balance (a failed or canceled refund did not). */
+const BOOKED_REFUND = new Set(['pending', 'succeeded', 'requires_action']);
+
+function refundEntry(refund: { id: string; amount: number; currency: string; status: string | null; created: number; charge?: unknown; payment_intent?: unknown; balance_transaction?: unknown; reason?: string | null }): LedgerEntry | null {
+  if (!BOOKED_REFUND.has(refund.status ?? '')) return null;
+  return emptyEntry({
+    entryId: refund.id,
+    kind: 'refund',
+    occurredAt: iso(refund.created),
+    currency: refund.currency,
+    amountCents: refund.amount,
+    chargeId: refOf(refund.charge as string | null),
+    paymentIntentId: refOf(refund.payment_intent as string | null),
+    balanceTransactionId: refOf(refund.balance_transaction as string | null),
+    refundIds: [refund.id],
+    reason: refund.reason ?? null,
+  });
+}
+
+export const MONEY_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'invoice.paid',
+  'invoice_payment.paid',
+  'refund.created',
+  'refund.updated',
+  'charge.refunded',
+  'credit_note.created',
+  'charge.dispute.created',
+  'charge.dispute.closed',
+  'charge.dispute.funds_withdrawn',
+  'charge.dispute.funds_reinstated',
+]);
+
+/**
+ * The ledger entries a Stripe event carries: none for events that move no money (or that another
+ * event reports, e.g. a failed refund), several for a charge.refunded listing several refunds.
+ */
+export function translateMoneyEvent(event: StripeEvent, catalog: PlanCatalog): LedgerEntry[] {
+  if (!MONEY_EVENT_TYPES.has(event.type)) return [];
+  if (event.api_version !== STRIPE_API_VERSION) {
+    throw new StripePayloadError(`event rendered in API version ${event.api_version ?? 'unknown'}, expected ${STRIPE_API_VERSION}`, event.id, event.type);
+  }
+  switch (event.type) {
+    case 'invoice.paid': {
+      const inv = parse(invoiceSchema, event);
+      const details = inv.parent?.type === 'subscription_details' ? (inv.parent.subscription_details ?? null) : null;
+      const subscriptionLines = inv.lines.data.filter((l) => l.parent?.type === 'subscription_item_details');
+      // The service period is the span of the subscription lines (prorations included); a one-off
+      // invoice has none and is recognized when paid.
+      const servicePeriod = subscriptionLines.length
+        ? { start: iso(Math.min(...subscriptionLines.map((l) => l.period.start))), end: iso(Math.max(...subscriptionLines.map((l) => l.period.end))) }
+        : null;
+      const priceId = refOf((subscriptionLines[0] ?? inv.lines.data[0])?.pricing?.price_details?.price ?? null);
+      const plan = catalog.planForPrice(priceId);
+      const memberId = details?.metadata?.memberId;
+      const tax = sum(inv.total_taxes);
+      return [
+        emptyEntry({
+          entryId: inv.id,
+          kind: 'invoice_paid',
+          // paid_at is fixed once paid, so every delivery of this payment yields the same key.
+          occurredAt: iso(inv.status_transitions.paid_at ?? event.created),
+          currency: inv.currency,
+          amountCents: inv.amount_paid,
+          totalCents: inv.total,
+          taxCents: tax,
+          discountCents: sum(inv.total_discount_amounts),
+          invoiceId: inv.id,
+          subscriptionId: details ? refOf(details.subscription) : null,
+          customerId: refOf(inv.customer),
+          memberId: memberId && memberIdSchema.safeParse(memberId).success ? memberId : null,
+          planId: plan?.id ?? null,
+          priceId,
+          interval: plan?.interval ?? null,
+          billingReason: inv.billing_reason,
+          servicePeriod,
+        }),
+      ];
+    }
+    case 'invoice_payment.paid': {
+      const p = parse(invoicePaymentSchema, event);
+      if (p.status !== 'paid') return [];
+      return [
+        emptyEntry({
+          entryId: p.id,
+          kind: 'invoice_payment',
+          occurredAt: iso(p.status_transitions?.paid_at ?? p.created),
+          currency: p.currency,
+          amountCents: p.amount_paid ?? 0,
+          invoiceId: refOf(p.invoice),
+          paymentIntentId: refOf(p.payment.payment_intent ?? null),
+          chargeId: refOf(p.payment.charge ?? null),
+        }),
+      ];
+    }
+    case 'refund.created':
+    case 'refund.updated': {
+      const entry = refundEntry(parse(refundSchema, event));
+      return entry ? [entry] : [];
+    }
+    case 'charge.refunded': {
+      // Charges carry their refunds only when Stripe includes the list; refund.created reports each anyway.
+      const charge = parse(chargeSchema, event);
+      return (charge.refunds?.data ?? []).map((r) => refundEntry({ ...r, charge: r.charge ?? charge.id })).filter((e): e is LedgerEntry => e !== null);
+    }
+    case 'credit_note.created': {
+      const cn = parse(creditNoteSchema, event);
+      return [
+        emptyEntry({
+          entryId: cn.id,
+          kind: 'credit_note',
+          occurredAt: iso(cn.created),
+          currency: cn.currency,
+          amountCents: cn.total,
+          totalCents: cn.total,
+          taxCents: sum(cn.total_taxes),
+          invoiceId: refOf(cn.invoice),
+          refundIds: (cn.refunds ?? []).map((r) => refOf(r.refund ?? null)).filter((r): r is string => r !== null),
+          reason: cn.reason ?? null,
+        }),
+      ];
+    }
+    default: {
+      const dispute = parse(disputeSchema, event);
+      const base = { currency: dispute.currency, amountCents: dispute.amount, disputeId: dispute.id, chargeId: refOf(dispute.charge), paymentIntentId: refOf(dispute.payment_intent ?? null), reason: dispute.reason ?? null };
+      if (event.type === 'charge.dispute.created') {
+        return [emptyEntry({ ...base, entryId: `${dispute.id}#dispute_opened`, kind: 'dispute_opened', occurredAt: iso(dispute.created) })];
+      }
+      if (event.type === 'charge.dispute.closed') {
+        const kind = dispute.status === 'won' ? 'dispute_won' : dispute.status === 'lost' ? 'dispute_lost' : null;
+        return kind ? [emptyEntry({ ...base, entryId: `${dispute.id}#${kind}`, kind, occurredAt: iso(event.created) })] : [];
+      }
+      const withdrawn = event.type === 'charge.dispute.funds_withdrawn';
+      const kind = withdrawn ? 'dispute_funds_withdrawn' : 'dispute_funds_reinstated';
+      const txn = (dispute.balance_transactions ?? [])
+        .filter((t): t is { id: string; amount: number; currency: string; created: number } => typeof t !== 'string')
+        .filter((t) => (withdrawn ? t.amount < 0 : t.amount > 0))
+        .sort((a, b) => a.created - b.created)[0];
+      return [
+        emptyEntry({
+          ...base,
+          entryId: `${dispute.id}#${kind}`,
+          kind,
+          // The balance transaction is what Stripe's report lists: its currency, amount and time.
+          occurredAt: iso(txn?.created ?? event.created),
+          currency: txn?.currency ?? dispute.currency,
+          amountCents: txn ? Math.abs(txn.amount) : dispute.amount,
+          balanceTransactionId: txn?.id ?? null,
+        }),
+      ];
+    }
+  }
+}

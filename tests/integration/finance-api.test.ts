@@ -1,0 +1,139 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'csv-parse/sync';
+import { useApi, KEYS } from '../support/api';
+import { dynamo, ledgerRepository } from '../../shared/runtime/dynamo';
+import { balanceReportCsv, generateMonth } from '../support/finance-month';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+
+const api = useApi();
+const MONTH = '2034-03';
+const month = generateMonth({ month: MONTH, invoices: 1200, refundEvery: 10, currencies: ['usd', 'eur', 'jpy'], seed: 7 });
+
+beforeAll(async () => {
+  const ledger = ledgerRepository();
+  for (let i = 0; i < month.entries.length; i += 50) await Promise.all(month.entries.slice(i, i + 50).map((e) => ledger.record(e)));
+}, 120_000);
+
+async function reconciliations(m: string) {
+  const { doc, tables } = dynamo();
+  const out = await doc.send(new QueryCommand({ TableName: tables.main, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `RECON#${m}` }, ConsistentRead: true }));
+  return out.Items ?? [];
+}
+
+describe('finance endpoints: auth and validation', () => {
+  it('needs the finance role', async () => {
+    expect((await api.call('GET', `/v1/finance/ledger?month=${MONTH}`, { key: null })).status).toBe(401);
+    expect((await api.call('GET', `/v1/finance/ledger?month=${MONTH}`, { key: KEYS.checkout })).status).toBe(403);
+    expect((await api.call('GET', `/v1/finance/revenue?month=${MONTH}`, { key: KEYS.admin })).status).toBe(403);
+    expect((await api.call('POST', `/v1/finance/reconciliations?month=${MONTH}`, { key: KEYS.checkout, body: 'x', headers: { 'content-type': 'text/csv' } })).status).toBe(403);
+  });
+
+  it('refuses a bad month, currency, cursor or limit with problem+json', async () => {
+    for (const path of ['/v1/finance/ledger?month=2034-13', '/v1/finance/ledger', '/v1/finance/revenue?month=2034-03&currency=USD', `/v1/finance/ledger?month=${MONTH}&cursor=nonsense`, `/v1/finance/ledger?month=${MONTH}&limit=0`, `/v1/finance/ledger?month=${MONTH}&extra=1`]) {
+      const res = await api.call('GET', path, { key: KEYS.finance });
+      expect(res.status, path).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+    }
+  });
+});
+
+describe('GET /v1/finance/ledger', () => {
+  it('pages through a month as JSON in time order, every entry exactly once', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await api.call('GET', `/v1/finance/ledger?month=${MONTH}&limit=500${cursor ? `&cursor=${cursor}` : ''}`, { key: KEYS.finance });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { entries: Array<{ entryId: string; occurredAt: string }>; nextCursor: string | null };
+      seen.push(...body.entries.map((e) => `${e.occurredAt}#${e.entryId}`));
+      cursor = body.nextCursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBeGreaterThanOrEqual(3);
+    expect(seen).toHaveLength(month.entries.length);
+    expect(new Set(seen).size).toBe(month.entries.length);
+    expect([...seen].sort()).toEqual(seen);
+  });
+
+  it('gives RFC 4180 CSV with integer cents and a decimal column, paged by cursor, pages concatenating into one file', async () => {
+    process.env.FINANCE_CSV_PAGE_BYTES = String(100 * 1024);
+    try {
+      let text = '';
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const res = await api.call('GET', `/v1/finance/ledger?month=${MONTH}${cursor ? `&cursor=${cursor}` : ''}`, { key: KEYS.finance, headers: { accept: 'text/csv' } });
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+        text += await res.text();
+        cursor = res.headers.get('x-next-cursor');
+        if (cursor) expect(res.headers.get('link')).toContain('rel="next"');
+        pages++;
+      } while (cursor);
+      expect(pages).toBeGreaterThan(1);
+      expect(text.endsWith('\r\n')).toBe(true);
+      const records = parse(text, { columns: true }) as Array<Record<string, string>>;
+      expect(records).toHaveLength(month.entries.length);
+      const jpy = records.find((r) => r.currency === 'jpy' && r.kind === 'invoice_paid')!;
+      expect(jpy.amount).toBe(jpy.amount_cents);
+      const usd = records.find((r) => r.currency === 'usd' && r.kind === 'invoice_paid')!;
+      expect(Number(usd.amount) * 100).toBeCloseTo(Number(usd.amount_cents));
+      expect(usd.amount).toMatch(/^\d+\.\d\d$/);
+    } finally {
+      delete process.env.FINANCE_CSV_PAGE_BYTES;
+    }
+  });
+});
+
+describe('POST /v1/finance/reconciliations', () => {
+  it("reconciles Stripe's itemized report: every injected fault found, nothing else", async () => {
+    const rows = month.rows.map((r) => ({ ...r }));
+    const droppedInLedger = rows.find((r) => r.invoiceId === 'in_gen00000003')!; // ledger has it; remove from Stripe
+    rows.splice(rows.indexOf(droppedInLedger), 1);
+    rows.find((r) => r.invoiceId === 'in_gen00000004' && r.reportingCategory === 'charge')!.grossCents -= 100;
+    rows.push({ ...rows[0]!, balanceTransactionId: 'txn_lost_webhook', invoiceId: 'in_unknown', sourceId: 'ch_unknown', chargeId: 'ch_unknown' });
+    rows.push({ ...rows[0]!, balanceTransactionId: 'txn_fee', reportingCategory: 'fee', grossCents: -25 });
+    // Keep the body under 256 KiB: the first 600 rows, plus the faults.
+    const firstIds = new Set(rows.slice(0, 600).map((r) => r.balanceTransactionId));
+    const sent = rows.filter((r) => firstIds.has(r.balanceTransactionId) || r.balanceTransactionId.startsWith('txn_lost') || r.balanceTransactionId === 'txn_fee' || r.invoiceId === 'in_gen00000004');
+    const csv = [...balanceReportCsv(sent, { bom: true })].join('');
+    expect(Buffer.byteLength(csv)).toBeLessThan(256 * 1024);
+    const res = await api.call('POST', `/v1/finance/reconciliations?month=${MONTH}`, { key: KEYS.finance, body: csv, headers: { 'content-type': 'text/csv' } });
+    expect(res.status).toBe(200);
+    const result = (await res.json()) as Record<string, any>;
+    expect(result.missingInLedger.map((m: any) => m.balanceTransactionId)).toEqual(['txn_lost_webhook']);
+    expect(result.amountMismatches.map((m: any) => m.entryId)).toEqual(['in_gen00000004']);
+    const sentIds = new Set(sent.map((r) => r.reportingCategory === 'refund' ? r.sourceId : r.invoiceId));
+    const expectedMissing = month.entries.filter((e) => !sentIds.has(e.entryId)).map((e) => e.entryId).sort();
+    expect(result.missingInStripe.map((m: any) => m.entryId).sort()).toEqual(expectedMissing);
+    expect(expectedMissing).toContain('in_gen00000003');
+    expect(result.matched).toBe(sent.length - 1 /* fee */ - 1 /* lost */ - 1 /* mismatch */);
+    expect(result.ignored).toEqual({ fee: 1 });
+    expect(result.totals.map((t: any) => t.currency)).toEqual(['eur', 'jpy', 'usd']);
+    const stored = await reconciliations(MONTH);
+    expect(stored.at(-1)).toMatchObject({ source: 'report-csv', matched: result.matched, counts: { missingInLedger: 1, amountMismatches: 1 } });
+  });
+
+  it('answers 400 problem+json naming line and column for a bad report, and stores nothing', async () => {
+    const m = '2034-05';
+    const cases: Array<[string, number, string]> = [
+      ['{"id": "evt_1", "object": "event"}', 1, 'balance_transaction_id'],
+      ['balance_transaction_id,created_utc,gross\r\ntxn_1,2034-05-01,1.00\r\n', 1, 'currency'],
+      ['\uFEFFcurrency,gross,reporting_category,balance_transaction_id\r\nusd,1.00,charge,txn_1\r\nusd,1.0O,charge,txn_2\r\n', 3, 'gross'],
+      ['currency,gross,reporting_category,balance_transaction_id\nusd,1.00,charge,txn_1\nusd,"2.00,charge,txn_2\n', 3, 'record'],
+    ];
+    for (const [csv, line, column] of cases) {
+      const res = await api.call('POST', `/v1/finance/reconciliations?month=${m}`, { key: KEYS.finance, body: csv, headers: { 'content-type': 'text/csv' } });
+      expect(res.status, csv).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      const body = (await res.json()) as Record<string, any>;
+      expect(body).toMatchObject({ status: 400, line, column });
+      expect(body.detail).toContain(`line ${line}`);
+      expect(body.errors[0].path).toBe(`/body/line/${line}/${column}`);
+    }
+    const wrongType = await api.call('POST', `/v1/finance/reconciliations?month=${m}`, { key: KEYS.finance, body: { a: 1 } });
+    expect(wrongType.status).toBe(415);
+    expect(await reconciliations(m)).toEqual([]);
+  });
+});

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { useApi, uniqueMemberId, KEYS } from '../support/api';
+import { invoiceObject, stripeEvent } from '../../local/stripe-test-events';
+import { creditNoteObject, disputeObject, invoicePaymentObject, refundObject } from '../support/money-events';
+import { dynamo } from '../../shared/runtime/dynamo';
+
+const api = useApi();
+const t = (iso: string) => Date.parse(iso) / 1000;
+
+/** One member's money story in January–February 2031, with ids made unique by `ns`. */
+function story(ns: string) {
+  const memberId = uniqueMemberId(`fin${ns}`);
+  const ids = { customer: `cus_${ns}`, subscription: `sub_${ns}`, invoice: `in_${ns}`, charge: `ch_${ns}`, pi: `pi_${ns}`, refund: `re_${ns}`, dispute: `dp_${ns}`, cn: `cn_${ns}` };
+  const paidAt = t('2031-01-15T10:00:00Z');
+  const invoice = invoiceObject({ id: ids.invoice, customer: ids.customer, subscription: ids.subscription, memberId, billingReason: 'subscription_cycle', amountPaid: 1599, tax: 100, periodStart: t('2031-01-15T00:00:00Z'), periodEnd: t('2031-02-15T00:00:00Z'), created: paidAt });
+  const refund = refundObject({ id: ids.refund, charge: ids.charge, paymentIntent: ids.pi, amount: 500, created: t('2031-01-20T08:00:00Z') });
+  const disputeTxn = { id: `txn_dp${ns}`, amount: -1099, created: t('2031-02-03T00:00:00Z') };
+  const events = [
+    stripeEvent('invoice.paid', invoice, { created: paidAt, id: `evt_paid${ns}` }),
+    stripeEvent('invoice_payment.paid', invoicePaymentObject({ id: `inpay_${ns}`, invoice: ids.invoice, paymentIntent: ids.pi, amount: 1599, paidAt }), { created: paidAt, id: `evt_inpay${ns}` }),
+    stripeEvent('refund.created', { ...refund, status: 'pending' }, { created: t('2031-01-20T08:00:00Z'), id: `evt_refc${ns}` }),
+    stripeEvent('refund.updated', refund, { created: t('2031-01-20T08:05:00Z'), id: `evt_refu${ns}` }),
+    stripeEvent('charge.refunded', { ...(refund as object), object: 'charge', id: ids.charge, refunds: { object: 'list', data: [refund], has_more: false } }, { created: t('2031-01-20T08:00:01Z'), id: `evt_chref${ns}` }),
+    stripeEvent('credit_note.created', creditNoteObject({ id: ids.cn, invoice: ids.invoice, total: 500, created: t('2031-01-20T08:00:00Z'), refund: ids.refund }), { created: t('2031-01-20T08:00:00Z'), id: `evt_cn${ns}` }),
+    stripeEvent('charge.dispute.created', disputeObject({ id: ids.dispute, charge: ids.charge, amount: 1099, created: t('2031-02-02T00:00:00Z'), status: 'needs_response' }), { created: t('2031-02-02T00:00:00Z'), id: `evt_dpc${ns}` }),
+    stripeEvent('charge.dispute.funds_withdrawn', disputeObject({ id: ids.dispute, charge: ids.charge, amount: 1099, created: t('2031-02-02T00:00:00Z'), status: 'needs_response', transactions: [disputeTxn] }), { created: t('2031-02-03T00:00:00Z'), id: `evt_dpw${ns}` }),
+    stripeEvent('charge.dispute.closed', disputeObject({ id: ids.dispute, charge: ids.charge, amount: 1099, created: t('2031-02-02T00:00:00Z'), status: 'lost', transactions: [disputeTxn] }), { created: t('2031-02-20T00:00:00Z'), id: `evt_dpx${ns}` }),
+  ];
+  return { memberId, ids, events };
+}
+
+async function ledgerItems(month: string, ns: string) {
+  const { doc, tables } = dynamo();
+  const items: Record<string, unknown>[] = [];
+  for (const pk of [`LEDGER#${month}`, `RECOG#${month}`]) {
+    const out = await doc.send(new QueryCommand({ TableName: tables.main, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true }));
+    items.push(...(out.Items ?? []));
+  }
+  // Compare stories by shape: replace this story's namespace and member id with placeholders.
+  return items
+    .filter((i) => JSON.stringify(i).includes(ns))
+    .map((i) => JSON.parse(JSON.stringify(i).replaceAll(ns, 'NS').replace(/finNS-[a-z0-9]+/g, 'MEMBER')))
+    .sort((a, b) => `${a.PK}${a.SK}`.localeCompare(`${b.PK}${b.SK}`));
+}
+
+describe('money events → ledger', () => {
+  it('records each money event once, whatever the order and however often it is delivered', async () => {
+    const inOrder = story('ordr');
+    for (const event of inOrder.events) expect((await api.postEvent(event)).status).toBe(200);
+
+    // Same story, reversed (the refund arrives long before its invoice.paid), every event twice, some concurrently.
+    const shuffled = story('shfl');
+    const reversed = [...shuffled.events].reverse();
+    for (const event of reversed) expect((await api.postEvent(event)).status).toBe(200);
+    const again = await Promise.all(reversed.map((e) => api.postEvent(e)));
+    expect(again.map((r) => r.status)).toEqual(reversed.map(() => 200));
+
+    for (const month of ['2031-01', '2031-02', '2031-03']) {
+      expect(await ledgerItems(month, 'shfl')).toEqual(await ledgerItems(month, 'ordr'));
+    }
+    const jan = await ledgerItems('2031-01', 'ordr');
+    expect(jan.filter((i) => i.type === 'ledger-entry').map((i) => [i.kind, i.entryId])).toEqual([
+      ['invoice_paid', 'in_NS'],
+      ['invoice_payment', 'inpay_NS'],
+      ['credit_note', 'cn_NS'],
+      ['refund', 're_NS'],
+    ]);
+    const refund = jan.find((i) => i.kind === 'refund')!;
+    expect(refund).toMatchObject({ SK: '2031-01-20T08:00:00.000Z#re_NS', amountCents: 500, chargeId: 'ch_NS', paymentIntentId: 'pi_NS', currency: 'usd' });
+    const invoice = jan.find((i) => i.kind === 'invoice_paid')!;
+    expect(invoice).toMatchObject({ amountCents: 1599, totalCents: 1599, taxCents: 100, planId: 'prime-monthly', interval: 'month', subscriptionId: 'sub_NS', memberId: 'MEMBER', servicePeriod: { start: '2031-01-15T00:00:00.000Z', end: '2031-02-15T00:00:00.000Z' } });
+    const feb = await ledgerItems('2031-02', 'ordr');
+    expect(feb.filter((i) => i.type === 'ledger-entry').map((i) => i.kind).sort()).toEqual(['dispute_funds_withdrawn', 'dispute_lost', 'dispute_opened']);
+    expect(feb.find((i) => i.kind === 'dispute_funds_withdrawn')).toMatchObject({ amountCents: 1099, balanceTransactionId: 'txn_dpNS', disputeId: 'dp_NS' });
+    // Recognition slices: 17 of 31 days in January, 14 in February; 1499 net of tax.
+    expect(jan.find((i) => i.type === 'recognition')).toMatchObject({ recognizedCents: 822, deferredAtEndCents: 677 });
+    expect(feb.find((i) => i.type === 'recognition')).toMatchObject({ recognizedCents: 677, deferredAtEndCents: 0 });
+
+    const res = await api.call('GET', '/v1/finance/revenue?month=2031-01&currency=usd', { key: KEYS.finance });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { currencies: Array<Record<string, any>> };
+    expect(body.currencies).toHaveLength(1);
+    expect(body.currencies[0]).toMatchObject({ currency: 'usd', invoices: 2, billedCents: 3198, taxCents: 200, refundedCents: 1000, recognizedCents: 1644, deferredCents: 1354, mrrCents: 2998, members: { active: 2, new: 2, churned: 0 } });
+    const feb2 = (await (await api.call('GET', '/v1/finance/revenue?month=2031-02', { key: KEYS.finance })).json()) as { currencies: Array<Record<string, any>> };
+    expect(feb2.currencies[0]).toMatchObject({ billedCents: 0, disputedCents: 2198, netCents: -2198, recognizedCents: 1354, deferredCents: 0, members: { active: 2, new: 0, churned: 0 } });
+    const mar = (await (await api.call('GET', '/v1/finance/revenue?month=2031-03', { key: KEYS.finance })).json()) as { currencies: Array<Record<string, any>> };
+    expect(mar.currencies[0]).toMatchObject({ members: { active: 0, new: 0, churned: 2 }, mrrCents: 0 });
+  });
+
+  it('ignores refunds that failed and invoices of other API versions are refused', async () => {
+    const failed = refundObject({ id: 're_failedone', charge: 'ch_x', amount: 100, created: t('2031-04-01T00:00:00Z'), status: 'failed' });
+    expect((await api.postEvent(stripeEvent('refund.updated', failed, { created: t('2031-04-01T00:00:00Z') }))).status).toBe(200);
+    expect(await ledgerItems('2031-04', 're_failedone')).toEqual([]);
+    const old = stripeEvent('refund.created', { ...failed, id: 're_oldversion', status: 'succeeded' }, { created: t('2031-04-01T00:00:00Z'), apiVersion: '2024-06-20' });
+    expect((await api.postEvent(old)).status).toBe(500);
+    expect(await ledgerItems('2031-04', 're_oldversion')).toEqual([]);
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * A generated month of money: ledger entries and the balance transactions Stripe would report for
+ * them, for reconciliation tests and the benchmark. Deterministic for a given seed.
+ */
+import { emptyEntry, type LedgerEntry } from '../../shared/domain/finance/ledger';
+import type { ReportRow } from '../../shared/domain/finance/balance-report';
+import { formatMinorUnits } from '../../shared/domain/finance/money';
+
+export interface GeneratedMonth {
+  entries: LedgerEntry[];
+  rows: ReportRow[];
+}
+
+function rng(seed: number) {
+  let s = seed >>> 0 || 1;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+export interface MonthOptions {
+  month: string;
+  invoices: number;
+  refundEvery?: number;
+  currencies?: string[];
+  seed?: number;
+}
+
+export function generateMonth(options: MonthOptions): GeneratedMonth {
+  const entries: LedgerEntry[] = [];
+  const rows: ReportRow[] = [];
+  for (const item of generateMonthLazily(options)) {
+    entries.push(...item.entries);
+    rows.push(...item.rows);
+  }
+  return { entries, rows };
+}
+
+/** The same month, one invoice (and its refund) at a time, for callers that must not hold it all. */
+export function* generateMonthLazily(options: MonthOptions): Generator<GeneratedMonth> {
+  const random = rng(options.seed ?? 42);
+  const currencies = options.currencies ?? ['usd'];
+  const start = Date.parse(`${options.month}-01T00:00:00Z`);
+  const pad = (n: number) => String(n).padStart(8, '0');
+  for (let i = 0; i < options.invoices; i++) {
+    const entries: LedgerEntry[] = [];
+    const rows: ReportRow[] = [];
+    const currency = currencies[i % currencies.length]!;
+    const amount = currency === 'jpy' ? 1500 : 1499 + Math.floor(random() * 20) * 100;
+    const occurredAt = new Date(start + Math.floor(random() * 27 * 86_400_000)).toISOString();
+    const invoiceId = `in_gen${pad(i)}`;
+    entries.push(
+      emptyEntry({
+        entryId: invoiceId,
+        kind: 'invoice_paid',
+        occurredAt,
+        currency,
+        amountCents: amount,
+        totalCents: amount,
+        taxCents: 0,
+        discountCents: 0,
+        invoiceId,
+        subscriptionId: `sub_gen${pad(i)}`,
+        memberId: `member-${i}`,
+        planId: 'prime-monthly',
+        interval: 'month',
+        servicePeriod: { start: occurredAt, end: new Date(Date.parse(occurredAt) + 30 * 86_400_000).toISOString() },
+      }),
+    );
+    rows.push({
+      line: 0,
+      balanceTransactionId: `txn_ch${pad(i)}`,
+      createdUtc: occurredAt,
+      currency,
+      grossCents: amount,
+      feeCents: Math.round(amount * 0.029) + 30,
+      reportingCategory: 'charge',
+      sourceId: `ch_gen${pad(i)}`,
+      chargeId: `ch_gen${pad(i)}`,
+      paymentIntentId: `pi_gen${pad(i)}`,
+      invoiceId,
+    });
+    if (options.refundEvery && i % options.refundEvery === 0) {
+      const refundId = `re_gen${pad(i)}`;
+      const refunded = Math.min(amount, 500);
+      entries.push(emptyEntry({ entryId: refundId, kind: 'refund', occurredAt, currency, amountCents: refunded, chargeId: `ch_gen${pad(i)}`, refundIds: [refundId] }));
+      rows.push({
+        line: 0,
+        balanceTransactionId: `txn_re${pad(i)}`,
+        createdUtc: occurredAt,
+        currency,
+        grossCents: -refunded,
+        feeCents: 0,
+        reportingCategory: 'refund',
+        sourceId: refundId,
+        chargeId: `ch_gen${pad(i)}`,
+        paymentIntentId: null,
+        invoiceId,
+      });
+    }
+    yield { entries, rows };
+  }
+}
+
+/** Columns in a different order from Stripe's, with extra ones, as a real export may have. */
+const COLUMNS = ['created_utc', 'reporting_category', 'balance_transaction_id', 'description', 'gross', 'fee', 'net', 'currency', 'source_id', 'charge_id', 'payment_intent_id', 'invoice_id', 'customer_email'] as const;
+
+const quote = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
+
+export function* balanceReportCsv(rows: Iterable<ReportRow>, options: { bom?: boolean; eol?: string } = {}): Generator<string> {
+  const eol = options.eol ?? '\r\n';
+  yield (options.bom ? '\uFEFF' : '') + COLUMNS.join(',') + eol;
+  for (const r of rows) {
+    const fee = r.feeCents ?? 0;
+    const cells: Record<(typeof COLUMNS)[number], string> = {
+      created_utc: r.createdUtc?.replace('T', ' ').slice(0, 19) ?? '',
+      reporting_category: r.reportingCategory,
+      balance_transaction_id: r.balanceTransactionId,
+      description: `Subscription, "${r.sourceId}", thanks`,
+      gross: formatMinorUnits(r.grossCents, r.currency),
+      fee: formatMinorUnits(fee, r.currency),
+      net: formatMinorUnits(r.grossCents - fee, r.currency),
+      currency: r.currency,
+      source_id: r.sourceId ?? '',
+      charge_id: r.chargeId ?? '',
+      payment_intent_id: r.paymentIntentId ?? '',
+      invoice_id: r.invoiceId ?? '',
+      customer_email: 'someone@example.com',
+    };
+    yield COLUMNS.map((c) => quote(cells[c])).join(',') + eol;
+  }
+}

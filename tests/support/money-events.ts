@@ -1,0 +1,73 @@
+/** Builders of endive-shaped money events (refunds, disputes, credit notes, invoice payments) from Stripe's fixtures. */
+import refundFixture from '../fixtures/stripe/refund.json' with { type: 'json' };
+import disputeFixture from '../fixtures/stripe/dispute.json' with { type: 'json' };
+import creditNoteFixture from '../fixtures/stripe/credit_note.json' with { type: 'json' };
+import invoicePaymentFixture from '../fixtures/stripe/invoice_payment.json' with { type: 'json' };
+import balanceTransactionFixture from '../fixtures/stripe/balance_transaction.json' with { type: 'json' };
+
+type Json = Record<string, any>;
+const clone = <T>(v: T): T => structuredClone(v);
+
+export function refundObject(spec: { id: string; charge: string; paymentIntent?: string | null; amount: number; created: number; status?: string; currency?: string }): Json {
+  return Object.assign(clone(refundFixture) as Json, {
+    id: spec.id,
+    charge: spec.charge,
+    payment_intent: spec.paymentIntent ?? null,
+    amount: spec.amount,
+    currency: spec.currency ?? 'usd',
+    created: spec.created,
+    status: spec.status ?? 'succeeded',
+    balance_transaction: null,
+  });
+}
+
+export function disputeObject(spec: { id: string; charge: string; amount: number; created: number; status: string; transactions?: Array<{ id: string; amount: number; created: number }>; currency?: string }): Json {
+  return Object.assign(clone(disputeFixture) as Json, {
+    id: spec.id,
+    charge: spec.charge,
+    amount: spec.amount,
+    currency: spec.currency ?? 'usd',
+    created: spec.created,
+    status: spec.status,
+    balance_transactions: (spec.transactions ?? []).map((t) => ({
+      ...clone(balanceTransactionFixture),
+      id: t.id,
+      amount: t.amount,
+      net: t.amount,
+      fee: 0,
+      created: t.created,
+      currency: spec.currency ?? 'usd',
+      reporting_category: t.amount < 0 ? 'dispute' : 'dispute_reversal',
+      type: t.amount < 0 ? 'adjustment' : 'adjustment',
+      source: spec.id,
+    })),
+  });
+}
+
+export function creditNoteObject(spec: { id: string; invoice: string; total: number; tax?: number; created: number; refund?: string }): Json {
+  return Object.assign(clone(creditNoteFixture) as Json, {
+    id: spec.id,
+    invoice: spec.invoice,
+    total: spec.total,
+    subtotal: spec.total - (spec.tax ?? 0),
+    total_taxes: spec.tax ? [{ amount: spec.tax, tax_behavior: 'exclusive', taxable_amount: spec.total - spec.tax, taxability_reason: 'standard_rated', type: 'tax_rate_details', tax_rate_details: null }] : [],
+    created: spec.created,
+    status: 'issued',
+    type: 'post_payment',
+    refunds: spec.refund ? [{ refund: spec.refund, amount_refunded: spec.total, type: 'refund', payment_record_refund: null }] : [],
+  });
+}
+
+export function invoicePaymentObject(spec: { id: string; invoice: string; paymentIntent: string; amount: number; paidAt: number }): Json {
+  return Object.assign(clone(invoicePaymentFixture) as Json, {
+    id: spec.id,
+    invoice: spec.invoice,
+    amount_paid: spec.amount,
+    amount_requested: spec.amount,
+    currency: 'usd',
+    status: 'paid',
+    created: spec.paidAt,
+    payment: { type: 'payment_intent', payment_intent: spec.paymentIntent },
+    status_transitions: { paid_at: spec.paidAt, canceled_at: null },
+  });
+}

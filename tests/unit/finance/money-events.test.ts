@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { translateMoneyEvent } from '../../../shared/stripe/money-events';
+import { StripePayloadError, stripeEventSchema } from '../../../shared/stripe/events';
+import { parseCatalog } from '../../../shared/domain/catalog';
+import { invoiceObject, stripeEvent } from '../../../local/stripe-test-events';
+import { disputeObject, refundObject } from '../../support/money-events';
+import catalogJson from '../../../config/plan-catalog.json' with { type: 'json' };
+
+const catalog = parseCatalog(catalogJson);
+const ev = (type: string, object: object, created = 1_900_000_000) => stripeEventSchema.parse(stripeEvent(type, object as Record<string, unknown>, { created }));
+
+describe('money events of API version 2026-10-28.endive', () => {
+  it('reads a paid subscription invoice: amounts, tax, plan, service period from the lines', () => {
+    const inv = invoiceObject({ id: 'in_1', customer: 'cus_1', subscription: 'sub_1', memberId: 'm-1', amountPaid: 15_900, tax: 2000, priceId: 'price_prime_annual_usd', periodStart: 1_900_000_000, periodEnd: 1_931_536_000, created: 1_900_000_100 });
+    const [entry] = translateMoneyEvent(ev('invoice.paid', inv), catalog);
+    expect(entry).toMatchObject({ entryId: 'in_1', kind: 'invoice_paid', amountCents: 15_900, totalCents: 15_900, taxCents: 2000, planId: 'prime-annual', interval: 'year', subscriptionId: 'sub_1', memberId: 'm-1', occurredAt: new Date(1_900_000_100_000).toISOString(), servicePeriod: { start: new Date(1_900_000_000_000).toISOString(), end: new Date(1_931_536_000_000).toISOString() } });
+  });
+
+  it('records an invoice without a subscription as a point-in-time sale with no plan', () => {
+    const inv: Record<string, any> = { ...invoiceObject({ id: 'in_2', customer: 'cus_1', subscription: 'sub_1', periodStart: 1_900_000_000, periodEnd: 1_900_000_000 }), parent: null };
+    inv.lines.data[0].parent = { type: 'invoice_item_details', invoice_item_details: { invoice_item: 'ii_1' } };
+    inv.lines.data[0].pricing = null;
+    const [entry] = translateMoneyEvent(ev('invoice.paid', inv), catalog);
+    expect(entry).toMatchObject({ planId: null, subscriptionId: null, memberId: null, servicePeriod: null });
+  });
+
+  it('books pending and succeeded refunds, not failed ones; charge.refunded without a refund list adds nothing', () => {
+    expect(translateMoneyEvent(ev('refund.created', refundObject({ id: 're_1', charge: 'ch_1', amount: 100, created: 1_900_000_000, status: 'pending' })), catalog)).toHaveLength(1);
+    expect(translateMoneyEvent(ev('refund.updated', refundObject({ id: 're_1', charge: 'ch_1', amount: 100, created: 1_900_000_000, status: 'failed' })), catalog)).toEqual([]);
+    expect(translateMoneyEvent(ev('charge.refunded', { id: 'ch_1', object: 'charge', refunds: null }), catalog)).toEqual([]);
+  });
+
+  it('takes dispute funds from the balance transaction: its id, currency, amount and time', () => {
+    const dispute = disputeObject({ id: 'dp_1', charge: 'ch_1', amount: 1499, created: 1_900_000_000, status: 'won', transactions: [{ id: 'txn_w', amount: -1499, created: 1_900_000_050 }, { id: 'txn_r', amount: 1499, created: 1_900_500_000 }] });
+    expect(translateMoneyEvent(ev('charge.dispute.funds_withdrawn', dispute), catalog)[0]).toMatchObject({ entryId: 'dp_1#dispute_funds_withdrawn', amountCents: 1499, balanceTransactionId: 'txn_w', occurredAt: new Date(1_900_000_050_000).toISOString() });
+    expect(translateMoneyEvent(ev('charge.dispute.funds_reinstated', dispute), catalog)[0]).toMatchObject({ entryId: 'dp_1#dispute_funds_reinstated', balanceTransactionId: 'txn_r' });
+    expect(translateMoneyEvent(ev('charge.dispute.closed', dispute), catalog)[0]).toMatchObject({ kind: 'dispute_won' });
+  });
+
+  it('refuses a payload of another shape or version instead of misreading it, and ignores other events', () => {
+    expect(() => translateMoneyEvent(ev('refund.created', { id: 're_1', object: 'refund', amount: '1.00', currency: 'usd', created: 1, status: 'succeeded' }), catalog)).toThrow(StripePayloadError);
+    const old = stripeEventSchema.parse(stripeEvent('refund.created', refundObject({ id: 're_1', charge: 'ch_1', amount: 100, created: 1 }), { created: 1, apiVersion: '2025-03-31.basil' }));
+    expect(() => translateMoneyEvent(old, catalog)).toThrow(/API version/);
+    expect(translateMoneyEvent(ev('customer.created', { id: 'cus_1', object: 'customer' }), catalog)).toEqual([]);
+  });
+});

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { Readable } from 'node:stream';
+import { reconcile } from '../../../shared/domain/finance/reconciliation';
+import { CsvFormatError, parseBalanceReport, type ReportRow } from '../../../shared/domain/finance/balance-report';
+import { emptyEntry } from '../../../shared/domain/finance/ledger';
+import { balanceReportCsv, generateMonth } from '../../support/finance-month';
+
+const collect = async (gen: AsyncIterable<ReportRow>) => {
+  const out: ReportRow[] = [];
+  for await (const r of gen) out.push(r);
+  return out;
+};
+
+describe('balance report CSV', () => {
+  it('reads rows by header name, with BOM, CRLF, any column order and extra columns', async () => {
+    const { rows } = generateMonth({ month: '2026-03', invoices: 5, refundEvery: 2, currencies: ['usd', 'jpy'] });
+    const csv = [...balanceReportCsv(rows, { bom: true, eol: '\r\n' })].join('');
+    const parsed = await collect(parseBalanceReport(csv));
+    expect(parsed.map(({ line: _l, createdUtc: _c, ...r }) => r)).toEqual(rows.map(({ line: _l, createdUtc: _c, ...r }) => r));
+    expect(parsed[0]!.line).toBe(2);
+    const lf = await collect(parseBalanceReport(Readable.from([...balanceReportCsv(rows, { eol: '\n' })])));
+    expect(lf.map((r) => r.grossCents)).toEqual(rows.map((r) => r.grossCents));
+  });
+
+  it('names line and column for a wrong file, a missing column, or a non-numeric amount', async () => {
+    const fail = async (csv: string) => {
+      try {
+        await collect(parseBalanceReport(csv));
+      } catch (error) {
+        expect(error).toBeInstanceOf(CsvFormatError);
+        return error as CsvFormatError;
+      }
+      throw new Error('expected a CsvFormatError');
+    };
+    expect(await fail('{"not":"a csv"}\n')).toMatchObject({ line: 1 });
+    expect(await fail('automatic_payout_id,payout_expected_arrival_date,gross\npo_1,2026-03-01,1.00\n')).toMatchObject({ line: 1, column: 'balance_transaction_id' });
+    expect(await fail('balance_transaction_id,gross,reporting_category\ntxn_1,1.00,charge\n')).toMatchObject({ line: 1, column: 'currency' });
+    const bad = await fail('balance_transaction_id,currency,gross,reporting_category\r\ntxn_1,usd,1.00,charge\r\ntxn_2,usd,twelve,charge\r\n');
+    expect(bad).toMatchObject({ line: 3, column: 'gross' });
+    expect(bad.message).toMatch(/line 3, column "gross"/);
+    expect(await fail('balance_transaction_id,currency,gross,reporting_category\ntxn_1,usd,1.00,charge\ntxn_2,usd,1.00\n')).toMatchObject({ line: 3 });
+    expect(await fail('balance_transaction_id,currency,gross,reporting_category\ntxn_1,dollars,1.00,charge\n')).toMatchObject({ line: 2, column: 'currency' });
+    expect(await fail('balance_transaction_id,currency,gross,reporting_category\ntxn_1,usd,1.005,charge\n')).toMatchObject({ line: 2, column: 'gross' });
+    expect(await fail('')).toMatchObject({ line: 1 });
+  });
+});
+
+describe('reconciliation', () => {
+  it('matches a clean month completely', async () => {
+    const { entries, rows } = generateMonth({ month: '2026-03', invoices: 200, refundEvery: 7, currencies: ['usd', 'eur', 'jpy'] });
+    const rowsWithFees = [...rows, { ...rows[0]!, balanceTransactionId: 'txn_payout', reportingCategory: 'payout', grossCents: -100000 }];
+    const result = await reconcile('2026-03', entries, rowsWithFees);
+    expect(result.matched).toBe(rows.length);
+    expect(result.missingInLedger).toEqual([]);
+    expect(result.missingInStripe).toEqual([]);
+    expect(result.amountMismatches).toEqual([]);
+    expect(result.ignored).toEqual({ payout: 1 });
+    for (const t of result.totals) {
+      expect(t.differenceCents).toBe(0);
+      expect(t.stripe.amountCents).toBe(t.ledger.amountCents);
+    }
+    expect(result.totals.map((t) => t.currency)).toEqual(['eur', 'jpy', 'usd']);
+  });
+
+  it('finds every injected fault with zero false positives', async () => {
+    const { entries, rows } = generateMonth({ month: '2026-03', invoices: 300, refundEvery: 5, currencies: ['usd', 'eur', 'jpy'] });
+    // 1. A dropped invoice: the webhook was lost, Stripe has the charge.
+    const dropped = entries.findIndex((e) => e.entryId === 'in_gen00000011');
+    const [droppedEntry] = entries.splice(dropped, 1);
+    // 2. A changed amount on the Stripe side.
+    const changed = rows.find((r) => r.invoiceId === 'in_gen00000020' && r.reportingCategory === 'charge')!;
+    changed.grossCents += 1;
+    // 3. An extra refund in Stripe that the ledger never heard of.
+    rows.push({ ...rows[0]!, balanceTransactionId: 'txn_extra_refund', reportingCategory: 'refund', sourceId: 're_extra', grossCents: -300, invoiceId: null });
+    // 4. A currency mix: same amount, other currency.
+    const mixed = rows.find((r) => r.invoiceId === 'in_gen00000031' && r.reportingCategory === 'charge')!;
+    mixed.currency = mixed.currency === 'usd' ? 'eur' : 'usd';
+    // 5. An entry the ledger has and Stripe does not.
+    entries.push(emptyEntry({ entryId: 're_ghost', kind: 'refund', occurredAt: '2026-03-04T00:00:00Z', currency: 'usd', amountCents: 700 }));
+
+    const result = await reconcile('2026-03', entries, rows);
+    expect(result.missingInLedger.map((m) => m.balanceTransactionId).sort()).toEqual(['txn_ch00000011', 'txn_extra_refund']);
+    expect(result.missingInLedger.find((m) => m.balanceTransactionId === 'txn_ch00000011')).toMatchObject({ invoiceId: droppedEntry!.invoiceId, reason: 'no_ledger_entry' });
+    expect(result.missingInStripe.map((m) => m.entryId)).toEqual(['re_ghost']);
+    expect(result.amountMismatches.map((m) => m.entryId).sort()).toEqual(['in_gen00000020', 'in_gen00000031']);
+    expect(result.amountMismatches.find((m) => m.entryId === 'in_gen00000020')).toMatchObject({ stripe: { amountCents: changed.grossCents }, ledger: { amountCents: changed.grossCents - 1 } });
+    const comparedRows = rows.length;
+    expect(result.matched).toBe(comparedRows - 2 /* missing in ledger */ - 2 /* mismatches */);
+  });
+
+  it('matches a charge without invoice id through an invoice payment link, and never matches one row twice', async () => {
+    const invoice = emptyEntry({ entryId: 'in_1', kind: 'invoice_paid', occurredAt: '2026-03-02T00:00:00Z', currency: 'usd', amountCents: 1499, totalCents: 1499, invoiceId: 'in_1' });
+    const link = emptyEntry({ entryId: 'inpay_1', kind: 'invoice_payment', occurredAt: '2026-03-02T00:00:00Z', currency: 'usd', amountCents: 1499, invoiceId: 'in_1', paymentIntentId: 'pi_1' });
+    const row: ReportRow = { line: 0, balanceTransactionId: 'txn_1', createdUtc: null, currency: 'usd', grossCents: 1499, feeCents: null, reportingCategory: 'charge', sourceId: 'ch_1', chargeId: 'ch_1', paymentIntentId: 'pi_1', invoiceId: null };
+    const result = await reconcile('2026-03', [invoice, link], [row, { ...row, balanceTransactionId: 'txn_2' }]);
+    expect(result.matched).toBe(1);
+    expect(result.missingInLedger).toMatchObject([{ balanceTransactionId: 'txn_2', reason: 'already_matched' }]);
+  });
+
+  it('matches disputes by dispute id and balance transaction id', async () => {
+    const withdrawn = emptyEntry({ entryId: 'dp_1#dispute_funds_withdrawn', kind: 'dispute_funds_withdrawn', occurredAt: '2026-03-02T00:00:00Z', currency: 'usd', amountCents: 1499, disputeId: 'dp_1', balanceTransactionId: 'txn_d1' });
+    const reinstated = emptyEntry({ entryId: 'dp_1#dispute_funds_reinstated', kind: 'dispute_funds_reinstated', occurredAt: '2026-03-09T00:00:00Z', currency: 'usd', amountCents: 1499, disputeId: 'dp_1' });
+    const base = { line: 0, createdUtc: null, currency: 'usd', feeCents: null, chargeId: null, paymentIntentId: null, invoiceId: null };
+    const result = await reconcile('2026-03', [withdrawn, reinstated], [
+      { ...base, balanceTransactionId: 'txn_d1', grossCents: -1499, reportingCategory: 'dispute', sourceId: 'dp_other' },
+      { ...base, balanceTransactionId: 'txn_d2', grossCents: 1499, reportingCategory: 'dispute_reversal', sourceId: 'dp_1' },
+    ]);
+    expect(result).toMatchObject({ matched: 2, missingInLedger: [], missingInStripe: [], amountMismatches: [] });
+  });
+});
