@@ -6,6 +6,7 @@
 import type { RouteSpec } from '../shared/http/types';
 import { entitlementsCheckRoute } from '../shared/api/entitlements';
 import { healthRoute, openapiRoute, stripeWebhookRoute } from '../shared/api/system';
+import { memberNotificationsRoute, memberPreferencesRoute } from '../shared/api/admin-notifications';
 
 export type Access =
   | 'table:read'
@@ -58,9 +59,30 @@ export const httpFunctions: readonly FunctionSpec[] = [
     // More memory buys more CPU: this path is on every checkout, so its latency is worth paying for.
     memoryMb: 1024,
   },
+  {
+    name: 'admin-notifications',
+    entry: 'functions/http/admin-notifications.ts',
+    routes: [memberNotificationsRoute],
+    access: ['table:read', 'secret:service-keys'],
+  },
+  {
+    name: 'admin-preferences',
+    entry: 'functions/http/admin-preferences.ts',
+    routes: [memberPreferencesRoute],
+    access: ['table:read', 'table:write', 'secret:service-keys'],
+  },
 ];
 
 /** Functions run on a schedule (EventBridge Scheduler in AWS, `npm run job -- <name>` locally). */
-export const jobFunctions: readonly FunctionSpec[] = [];
+export const jobFunctions: readonly FunctionSpec[] = [
+  {
+    name: 'reminders',
+    entry: 'functions/jobs/reminders.ts',
+    routes: [],
+    access: ['table:read', 'table:write', 'ses:send'],
+    timeoutSeconds: 300,
+    job: { name: 'reminders', schedule: 'rate(15 minutes)' },
+  },
+];
 
 export const allFunctions: readonly FunctionSpec[] = [...httpFunctions, ...jobFunctions];

@@ -2,5 +2,6 @@
 import type { RouteSpec } from '../http/types';
 import { entitlementsCheckRoute } from './entitlements';
 import { healthRoute, openapiRoute, stripeWebhookRoute } from './system';
+import { memberNotificationsRoute, memberPreferencesRoute } from './admin-notifications';
 
-export const allRoutes: readonly RouteSpec[] = [healthRoute, openapiRoute, stripeWebhookRoute, entitlementsCheckRoute];
+export const allRoutes: readonly RouteSpec[] = [healthRoute, openapiRoute, stripeWebhookRoute, entitlementsCheckRoute, memberNotificationsRoute, memberPreferencesRoute];

@@ -58,6 +58,8 @@ export interface MembershipRecord {
   firstSubscribedAt: string | null;
   /** Whether the member ever had a trial: a trial is offered once per member, ever. */
   hadTrial: boolean;
+  /** Where notices go: the Checkout Session's `customer_details.email`; removed by erasure. */
+  email?: string | null;
 }
 
 export type MembershipEvent =
@@ -69,6 +71,7 @@ export type MembershipEvent =
       customerId: string | null;
       subscriptionId: string | null;
       checkoutSessionId: string;
+      email?: string | null;
     }
   | {
       kind: 'subscription-changed';
@@ -76,6 +79,8 @@ export type MembershipEvent =
       created: number;
       memberId: string;
       subscription: SubscriptionState;
+      /** From `customer.subscription.trial_will_end`: Stripe's own "the trial ends soon" signal. */
+      trialWillEnd?: boolean;
     }
   | {
       kind: 'invoice-paid' | 'invoice-payment-failed';
@@ -167,6 +172,7 @@ export function applyMembershipEvent(current: MembershipRecord | null, event: Me
       next.checkoutCompletedAt ??= isoFromEpoch(event.created);
       next.customerId ??= event.customerId;
       next.subscriptionId ??= event.subscriptionId;
+      if (event.email) next.email ??= event.email;
       break;
     }
     case 'subscription-changed': {

@@ -42,6 +42,7 @@ const MEMBERSHIP_FIELDS = [
   'paymentVersion',
   'firstSubscribedAt',
   'hadTrial',
+  'email',
 ] as const satisfies ReadonlyArray<keyof MembershipRecord>;
 
 function toRecord(item: Record<string, unknown>): MembershipRecord {
