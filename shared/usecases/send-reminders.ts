@@ -33,6 +33,8 @@ export interface ReminderJobDeps {
   leaseMs?: number;
   /** Reminders handled at once per shard. */
   concurrency?: number;
+  /** The real clock, for leases (`asOf` only decides what is due); tests move it. */
+  clock?: () => Date;
 }
 
 export interface ReminderJobResult {
@@ -84,7 +86,7 @@ async function handleOne(deps: ReminderJobDeps, item: ReminderItem, asOf: Date, 
   const log = { kind: item.kind, memberRef: memberRef(item.memberId) };
   try {
     // The lease runs on the real clock: `asOf` only decides what counts as due.
-    const claim = await deps.store.claim(item, new Date(), deps.leaseMs ?? DEFAULT_LEASE_MS);
+    const claim = await deps.store.claim(item, (deps.clock ?? (() => new Date()))(), deps.leaseMs ?? DEFAULT_LEASE_MS);
     if (claim.outcome !== 'claimed') {
       result.skipped++;
       return;
