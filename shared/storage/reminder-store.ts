@@ -299,6 +299,29 @@ export class ReminderStore {
     );
   }
 
+  /**
+   * For member erasure: removes the address (and the outbox copy of the text) from every notice of the
+   * member, keeping the proof of notice itself (kind, time, channel, digest). Returns how many changed.
+   */
+  async erasePersonalData(memberId: string): Promise<number> {
+    let changed = 0;
+    for (const item of await this.listForMember(memberId)) {
+      if (item.type !== 'notification' && item.type !== 'outbox') continue;
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { PK: item.PK, SK: item.SK },
+          UpdateExpression: item.type === 'outbox' ? 'SET erasedAt = :now REMOVE #to, #text' : 'SET erasedAt = :now REMOVE #to',
+          ExpressionAttributeNames: item.type === 'outbox' ? { '#to': 'to', '#text': 'text' } : { '#to': 'to' },
+          ExpressionAttributeValues: { ':now': new Date().toISOString() },
+          ConditionExpression: 'attribute_exists(PK)',
+        }),
+      );
+      changed++;
+    }
+    return changed;
+  }
+
   /** Everything notice-related of one member (reminders, proofs, outbox), for the operator. */
   async listForMember(memberId: string): Promise<Array<Record<string, unknown>>> {
     const items: Array<Record<string, unknown>> = [];

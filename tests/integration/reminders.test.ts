@@ -146,9 +146,21 @@ describe('reminders: whole lifecycles with a fake clock', () => {
     const proofs = items.filter((i) => i.type === 'notification');
     expect(proofs.map((p) => p.kind).sort()).toEqual(['grace_ending', 'membership_lapsed', 'payment_failed', 'renewal_upcoming', 'trial_ending', 'win_back', 'win_back']);
     expect(proofs.find((p) => p.kind === 'renewal_upcoming')!.digest).toBe(digestOf(renewal.subject, renewal.text));
+    expect(proofs.every((p) => p.to === `${m.memberId}@example.com`)).toBe(true);
     // Nothing of this member is left in the due index; the yearly notice of the lapsed membership was dropped.
     expect(items.filter((i) => i.dueShard !== undefined)).toEqual([]);
     expect(items.find((i) => i.kind === 'annual_notice')).toMatchObject({ status: 'dropped', dropReason: 'not_renewing' });
+
+    // Erasure removes the address and the outbox text, and keeps the proof of notice.
+    expect(await job.store.erasePersonalData(m.memberId)).toBe(14);
+    const erased = await memberItems(m.memberId);
+    const erasedProofs = erased.filter((i) => i.type === 'notification');
+    expect(erasedProofs).toHaveLength(7);
+    for (const p of erasedProofs) {
+      expect(p.to).toBeUndefined();
+      expect(p).toMatchObject({ kind: expect.any(String), sentAt: expect.any(String), channel: 'outbox', digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    }
+    expect(erased.filter((i) => i.type === 'outbox').every((o) => o.to === undefined && o.text === undefined)).toBe(true);
   });
 
   it('cancel drops the renewal notice with a reason; resume brings it back; re-subscribe silences the win-back', async () => {
