@@ -73,6 +73,11 @@ describe('catalog: California automatic-renewal rules', () => {
     }
   });
 
+  it('reports a plan without reminders as a catalog error, not a crash of the law check', () => {
+    const { reminders: _omitted, ...withoutReminders } = annual;
+    expect(() => parseCatalog({ plans: [withoutReminders] })).toThrow(/plans\/0\/reminders: /);
+  });
+
   it('monthly plans may notice 7 days ahead', () => {
     expect(autoRenewalViolations({ interval: 'month', trialDays: 30, reminders: { renewalDaysBefore: [7], trialEndingDaysBefore: 3, winBackDaysAfter: [] } })).toEqual([]);
   });
