@@ -76,13 +76,13 @@ export interface ProofItem {
 }
 
 /**
- * The write that (re)queues a reminder; commits with the membership change. A plain Put: re-queuing a
- * reminder that was sent is harmless because sending needs the proof item to be absent.
+ * The write that (re)queues a reminder; commits with the membership change, so it carries no
+ * condition. Re-queuing a reminder that was sent is harmless: sending needs the proof item to be
+ * absent. It leaves `leaseUntil` alone, so re-queuing one that a job is sending right now does not let
+ * a second job claim it before that lease runs out (by then the proof exists).
  */
 export function reminderPut(tableName: string, reminder: PlannedReminder, now: Date): ExtraWrite {
-  const item: ReminderItem = {
-    PK: keys.memberPk(reminder.memberId),
-    SK: reminderKeys.reminderSk(reminder.id),
+  const fields: Omit<ReminderItem, 'PK' | 'SK'> = {
     type: 'reminder',
     reminderId: reminder.id,
     kind: reminder.kind,
@@ -96,7 +96,22 @@ export function reminderPut(tableName: string, reminder: PlannedReminder, now: D
     dueShard: reminderKeys.dueShard(reminder.id),
     dueAt: reminderKeys.dueAt(reminder.dueAt, reminder.id),
   };
-  return { Put: { TableName: tableName, Item: item } };
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets = Object.entries(fields).map(([name, value], i) => {
+    names[`#f${i}`] = name;
+    values[`:v${i}`] = value;
+    return `#f${i} = :v${i}`;
+  });
+  return {
+    Update: {
+      TableName: tableName,
+      Key: { PK: keys.memberPk(reminder.memberId), SK: reminderKeys.reminderSk(reminder.id) },
+      UpdateExpression: `SET ${sets.join(', ')} REMOVE droppedAt, dropReason`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+  };
 }
 
 export type ClaimOutcome = 'claimed' | 'already_sent' | 'taken';
@@ -153,7 +168,9 @@ export class ReminderStore {
                 TableName: this.tableName,
                 Key: key,
                 UpdateExpression: 'SET #status = :sending, leaseUntil = :lease, claimedAt = :now ADD attempts :one',
-                ConditionExpression: 'attribute_exists(PK) AND (#status = :due OR (#status = :sending AND leaseUntil < :now))',
+                // A due reminder may still carry the lease of a send in progress (re-queued meanwhile).
+                ConditionExpression:
+                  'attribute_exists(PK) AND ((#status = :due AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)) OR (#status = :sending AND leaseUntil < :now))',
                 ExpressionAttributeNames: { '#status': 'status' },
                 ExpressionAttributeValues: { ':sending': 'sending', ':due': 'due', ':lease': leaseUntil, ':now': now.toISOString(), ':one': 1 },
               },

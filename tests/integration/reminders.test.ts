@@ -269,6 +269,31 @@ describe('reminders: exactly once', () => {
     expect(stored.Item!.dueShard).toBeUndefined();
   });
 
+  it('re-queued while a job is sending it: no second job sends it, during the lease or after', async () => {
+    const m = member('inflight');
+    const trialEnd = BASE + 20 * DAY;
+    const trialing = { status: 'trialing', periodStart: BASE, periodEnd: trialEnd, trialStart: BASE, trialEnd };
+    await post(m.subEvent('customer.subscription.created', BASE, trialing));
+    const asOf = trialEnd - 3 * DAY;
+    const reminder = (await memberItems(m.memberId)).find((i) => i.type === 'reminder' && i.kind === 'trial_ending') as ReminderItem;
+    // Job A claims it and is about to send ...
+    const a = jobDeps();
+    const claim = await a.store.claim(reminder, new Date(), 5 * 60_000);
+    expect(claim.outcome).toBe('claimed');
+    // ... when Stripe's trial_will_end re-queues the same reminder.
+    await post(m.subEvent('customer.subscription.trial_will_end', asOf, trialing));
+    const requeued = (await memberItems(m.memberId)).find((i) => i.SK === reminder.SK)!;
+    expect(requeued).toMatchObject({ status: 'due', leaseUntil: claim.leaseUntil });
+    const b = jobDeps();
+    expect(await runAt(b, asOf + 60, m.memberId)).toEqual([]);
+    // A finishes its send; B, even after A's lease, finds the proof and sends nothing.
+    await a.store.recordProof(reminder, { reminderId: reminder.reminderId, kind: 'trial_ending', sentAt: new Date().toISOString(), channel: 'outbox', digest: 'x'.repeat(64), to: null, providerMessageId: null });
+    await a.store.finish(reminder, { status: 'sent' }, null);
+    const bLater = jobDeps({ clock: () => new Date(Date.now() + 10 * 60_000) });
+    expect(await runAt(bLater, asOf + 120, m.memberId)).toEqual([]);
+    expect((await memberItems(m.memberId)).find((i) => i.SK === reminder.SK)).toMatchObject({ status: 'sent' });
+  });
+
   it('a re-queued reminder that was already sent is taken out of the queue without sending', async () => {
     const m = member('requeue');
     const start = BASE + 14 * DAY;

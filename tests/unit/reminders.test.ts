@@ -189,7 +189,11 @@ describe('newReminders: what a change schedules', () => {
       'table',
     );
     expect(writes).toHaveLength(1);
-    expect(writes[0]!.Put!.Item).toMatchObject({ reminderId: scheduled.id, scheduledFor: iso(trialEnd - 5 * DAY), status: 'due', dueShard: expect.stringMatching(/^DUE#[0-7]$/) });
+    const update = writes[0]!.Update!;
+    expect(update.Key).toEqual({ PK: 'MEMBER#m1', SK: `NOTE#R#${scheduled.id}` });
+    const set = Object.fromEntries(Object.entries(update.ExpressionAttributeNames!).map(([ref, name]) => [name, update.ExpressionAttributeValues![ref.replace('#f', ':v')]]));
+    expect(set).toMatchObject({ reminderId: scheduled.id, scheduledFor: iso(trialEnd - 5 * DAY), status: 'due', dueShard: expect.stringMatching(/^DUE#[0-7]$/) });
+    expect(set).not.toHaveProperty('leaseUntil');
   });
 });
 
