@@ -45,7 +45,7 @@ export class OutboxSender implements NotificationSender {
       queuedAt,
     });
     // The log line stays free of personal data: no address, no member id, no text.
-    logger.info('notification written to outbox', { kind: message.kind, reminderId: message.reminderId.split('#')[0], memberRef: memberRef(message.memberId) });
+    logger.info('notification written to outbox', { kind: message.kind, memberRef: memberRef(message.memberId) });
     return { providerMessageId: null };
   }
 }
