@@ -21,13 +21,14 @@ import {
 import type { PlannedReminder, ReminderKind } from '../domain/reminders';
 import type { SavingsTotals } from '../domain/savings';
 import type { IssuedGrant } from '../domain/grants';
-import { indexes, keys } from './keys';
+import { indexes, keys, TTL_ATTRIBUTE } from './keys';
 import type { ExtraWrite } from './membership-repository';
 
 /** Writes spread over this many `due` partitions; the job reads each. */
 export const DUE_SHARDS = 8;
 /** Proof of notice is kept at least three years (California ARL record keeping); TTL removes it later. */
 export const PROOF_RETENTION_DAYS = 3 * 366 + 31;
+export const DROPPED_RETENTION_DAYS = 400;
 
 export const reminderKeys = {
   reminderSk: (id: string) => `NOTE#R#${id}`,
@@ -96,7 +97,7 @@ export function reminderPut(tableName: string, reminder: PlannedReminder, now: D
     dueShard: reminderKeys.dueShard(reminder.id),
     dueAt: reminderKeys.dueAt(reminder.dueAt, reminder.id),
   };
-  const names: Record<string, string> = {};
+  const names: Record<string, string> = { '#ttl': TTL_ATTRIBUTE };
   const values: Record<string, unknown> = {};
   const sets = Object.entries(fields).map(([name, value], i) => {
     names[`#f${i}`] = name;
@@ -107,7 +108,7 @@ export function reminderPut(tableName: string, reminder: PlannedReminder, now: D
     Update: {
       TableName: tableName,
       Key: { PK: keys.memberPk(reminder.memberId), SK: reminderKeys.reminderSk(reminder.id) },
-      UpdateExpression: `SET ${sets.join(', ')} REMOVE droppedAt, dropReason`,
+      UpdateExpression: `SET ${sets.join(', ')} REMOVE droppedAt, dropReason, #ttl`,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     },
@@ -252,8 +253,10 @@ export class ReminderStore {
    * succeeds for the holder of that lease; returns false when someone else holds the reminder now.
    */
   async finish(item: ReminderItem, outcome: { status: 'sent' } | { status: 'dropped'; reason: string }, lease: string | null, now = new Date()): Promise<boolean> {
-    const values: Record<string, unknown> = { ':status': outcome.status, ':now': now.toISOString() };
-    let set = '#status = :status';
+    // Settled reminders expire with their proof (sent) or after a year (dropped: kept for support).
+    const keepDays = outcome.status === 'sent' ? PROOF_RETENTION_DAYS : DROPPED_RETENTION_DAYS;
+    const values: Record<string, unknown> = { ':status': outcome.status, ':now': now.toISOString(), ':ttl': Math.floor(now.getTime() / 1000) + keepDays * 86_400 };
+    let set = '#status = :status, #ttl = :ttl';
     if (outcome.status === 'sent') set += ', sentAt = if_not_exists(sentAt, :now)';
     else {
       set += ', droppedAt = :now, dropReason = :reason';
@@ -272,7 +275,7 @@ export class ReminderStore {
           Key: { PK: item.PK, SK: item.SK },
           UpdateExpression: `SET ${set} REMOVE dueShard, dueAt, leaseUntil`,
           ConditionExpression: condition,
-          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE },
           ExpressionAttributeValues: values,
         }),
       );

@@ -265,7 +265,8 @@ describe('reminders: exactly once', () => {
     expect(await runAt(later, asOf.getTime() / 1000, m.memberId)).toEqual([]);
     const { doc, tables } = dynamo();
     const stored = await doc.send(new GetCommand({ TableName: tables.main, Key: { PK: keys.memberPk(m.memberId), SK: reminderKeys.reminderSk(reminder.reminderId) } }));
-    expect(stored.Item).toMatchObject({ status: 'sent', attempts: 2 });
+    expect(stored.Item).toMatchObject({ status: 'sent', attempts: 2, ttl: expect.any(Number) });
+    expect(stored.Item!.ttl).toBeGreaterThan(Date.now() / 1000 + 3 * 365 * 86_400);
     expect(stored.Item!.dueShard).toBeUndefined();
   });
 
