@@ -319,6 +319,28 @@ describe('reminders: exactly once', () => {
   });
 });
 
+describe('the reminders job entry point', () => {
+  it('is registered as a 15-minute job and sends what is due at --as-of', async () => {
+    const { jobFunctions } = await import('../../functions/manifest');
+    expect(jobFunctions.find((f) => f.job?.name === 'reminders')).toMatchObject({
+      entry: 'functions/jobs/reminders.ts',
+      access: ['table:read', 'table:write', 'ses:send'],
+      job: { schedule: 'rate(15 minutes)' },
+    });
+    const m = member('entry');
+    const start = BASE + 200 * DAY;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 30 * DAY }));
+    const { handler } = await import('../../functions/jobs/reminders');
+    const result = await handler({ asOf: at(start + 23 * DAY).toISOString() });
+    expect(result.failed).toBe(0);
+    expect(result.sent).toBeGreaterThanOrEqual(1);
+    const items = await memberItems(m.memberId);
+    expect(items.find((i) => i.type === 'outbox')).toMatchObject({ kind: 'renewal_upcoming', to: `${m.memberId}@example.com`, subject: expect.stringContaining('renews') });
+    await expect(handler({ asOf: 'not-a-time' })).rejects.toThrow(/ISO time/);
+  });
+});
+
 describe('admin notification endpoints', () => {
   it('need the admin role and validate input, changing nothing on bad input', async () => {
     const memberId = uniqueMemberId('adm');
