@@ -9,6 +9,7 @@ import { healthRoute, openapiRoute, stripeWebhookRoute } from '../shared/api/sys
 import { adminMemberRoute, cancelMembershipRoute, checkoutSessionRoute, myMembershipRoute, portalSessionRoute, resumeMembershipRoute } from '../shared/api/shoppers';
 import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from '../shared/api/benefits';
 import { ledgerRoute, reconciliationRoute, reportRoute, revenueRoute } from '../shared/api/finance';
+import { memberNotificationsRoute, memberPreferencesRoute } from '../shared/api/admin-notifications';
 
 export type Access =
   | 'table:read'
@@ -100,6 +101,18 @@ export const httpFunctions: readonly FunctionSpec[] = [
     timeoutSeconds: 29,
   },
   { name: 'finance-report', entry: 'functions/http/finance-report.ts', routes: [reportRoute], access: ['table:read', 'secret:service-keys'], memoryMb: 512, timeoutSeconds: 29 },
+  {
+    name: 'admin-notifications',
+    entry: 'functions/http/admin-notifications.ts',
+    routes: [memberNotificationsRoute],
+    access: ['table:read', 'secret:service-keys'],
+  },
+  {
+    name: 'admin-preferences',
+    entry: 'functions/http/admin-preferences.ts',
+    routes: [memberPreferencesRoute],
+    access: ['table:read', 'table:write', 'secret:service-keys'],
+  },
 ];
 
 /** Functions run on a schedule (EventBridge Scheduler in AWS, `npm run job -- <name>` locally). */
@@ -115,6 +128,14 @@ export const jobFunctions: readonly FunctionSpec[] = [
     environment: { NODE_OPTIONS: '--enable-source-maps --max-old-space-size=160 --max-semi-space-size=8' },
     // 06:00 UTC on the 2nd: the previous month, once Stripe's balance transactions have settled.
     job: { name: 'reconcile', schedule: 'cron(0 6 2 * ? *)' },
+  },
+  {
+    name: 'reminders',
+    entry: 'functions/jobs/reminders.ts',
+    routes: [],
+    access: ['table:read', 'table:write', 'ses:send'],
+    timeoutSeconds: 300,
+    job: { name: 'reminders', schedule: 'rate(15 minutes)' },
   },
 ];
 

@@ -5,6 +5,7 @@ import { healthRoute, openapiRoute, stripeWebhookRoute } from './system';
 import { adminMemberRoute, cancelMembershipRoute, checkoutSessionRoute, myMembershipRoute, portalSessionRoute, resumeMembershipRoute } from './shoppers';
 import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from './benefits';
 import { ledgerRoute, reconciliationRoute, reportRoute, revenueRoute } from './finance';
+import { memberNotificationsRoute, memberPreferencesRoute } from './admin-notifications';
 
 export const allRoutes: readonly RouteSpec[] = [
   healthRoute,
@@ -20,6 +21,8 @@ export const allRoutes: readonly RouteSpec[] = [
   cancelMembershipRoute,
   resumeMembershipRoute,
   adminMemberRoute,
+  memberNotificationsRoute,
+  memberPreferencesRoute,
   ledgerRoute,
   revenueRoute,
   reconciliationRoute,

@@ -16,6 +16,7 @@ import {
   type Infer,
 } from '../validation';
 import { currencySchema } from './money';
+import { autoRenewalViolations } from './reminders';
 
 /** Order service levels the shop knows. Open-ended in the catalog so a new level needs no deploy. */
 const serviceLevel = string().check(minLength(1), regex(/^[a-z0-9-]+$/));
@@ -63,7 +64,11 @@ export const planSchema = strictObject({
     trialEndingDaysBefore: int().check(minimum(1), maximum(30)),
     winBackDaysAfter: array(int().check(minimum(1), maximum(365))),
   }),
-});
+}).check(
+  check((ctx) => {
+    for (const v of autoRenewalViolations(ctx.value)) ctx.issues.push({ code: 'custom', input: ctx.value, path: v.path, message: v.message });
+  }),
+);
 
 export const catalogSchema = strictObject({
   plans: array(planSchema).check(

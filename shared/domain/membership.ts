@@ -61,6 +61,8 @@ export interface MembershipRecord {
   hadTrial: boolean;
   /** Which grants were issued and which invoices were paid or refunded (docs/benefits.md). */
   benefits?: BenefitIssuanceState | null;
+  /** Where notices go: the Checkout Session's `customer_details.email`; removed by erasure. */
+  email?: string | null;
 }
 
 export type MembershipEvent =
@@ -72,6 +74,7 @@ export type MembershipEvent =
       customerId: string | null;
       subscriptionId: string | null;
       checkoutSessionId: string;
+      email?: string | null;
     }
   | {
       kind: 'subscription-changed';
@@ -79,6 +82,8 @@ export type MembershipEvent =
       created: number;
       memberId: string;
       subscription: SubscriptionState;
+      /** From `customer.subscription.trial_will_end`: Stripe's own "the trial ends soon" signal. */
+      trialWillEnd?: boolean;
     }
   | {
       kind: 'invoice-paid' | 'invoice-payment-failed';
@@ -189,6 +194,7 @@ export function applyMembershipEvent(current: MembershipRecord | null, event: Me
       next.checkoutCompletedAt ??= isoFromEpoch(event.created);
       next.customerId ??= event.customerId;
       next.subscriptionId ??= event.subscriptionId;
+      if (event.email) next.email ??= event.email;
       break;
     }
     case 'subscription-changed': {

@@ -7,6 +7,8 @@
  * - membership: `{ PK: MEMBER#id, SK: ENT#MEMBERSHIP, type: 'membership', rev, ...MembershipRecord }`
  * - grant:      `{ PK: MEMBER#id, SK: ENT#GRANT#<code>, type: 'grant', grant: IssuedGrant, ttl }`
  * - savings:    `{ PK: MEMBER#id, SK: SAVINGS, type: 'savings', ...SavingsTotals }`
+ * - reminders:  `{ PK: MEMBER#id, SK: NOTE#R#<reminderId>, type: 'reminder', dueShard?, dueAt? }`, proof
+ *               `NOTE#S#<reminderId>`, outbox `NOTE#OUTBOX#<reminderId>`, prefs `PREFS` (storage/reminder-store.ts)
  */
 export const keys = {
   memberPk: (memberId: string) => `MEMBER#${memberId}`,

@@ -44,6 +44,7 @@ const MEMBERSHIP_FIELDS = [
   'firstSubscribedAt',
   'hadTrial',
   'benefits',
+  'email',
 ] as const satisfies ReadonlyArray<keyof MembershipRecord>;
 
 function toRecord(item: Record<string, unknown>): MembershipRecord {

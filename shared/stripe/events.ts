@@ -92,6 +92,7 @@ const checkoutSessionSchema = looseObject({
   customer: nullable(expandable('cus')),
   subscription: nullable(expandable('sub')),
   metadata,
+  customer_details: optional(nullable(looseObject({ email: optional(nullable(string())) }))),
 });
 
 const invoiceSchema = looseObject({
@@ -240,11 +241,12 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
     if (!memberId) throw new StripePayloadError('subscription checkout session carries no valid memberId (client_reference_id)', event.id, event.type);
     const customerId = session.customer ? refOf(session.customer) : null;
     const subscriptionId = session.subscription ? refOf(session.subscription) : null;
+    const email = session.customer_details?.email ?? null;
     return {
       kind: 'membership',
       memberId,
       customerId,
-      build: (m) => ({ kind: 'checkout-completed', ...base, memberId: m, customerId, subscriptionId, checkoutSessionId: session.id }),
+      build: (m) => ({ kind: 'checkout-completed', ...base, memberId: m, customerId, subscriptionId, checkoutSessionId: session.id, email }),
     };
   }
 
@@ -258,7 +260,13 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
       kind: 'membership',
       memberId: memberIdFrom(sub.metadata?.memberId),
       customerId: subscription.customerId,
-      build: (m) => ({ kind: 'subscription-changed', ...base, memberId: m, subscription }),
+      build: (m) => ({
+        kind: 'subscription-changed',
+        ...base,
+        memberId: m,
+        subscription,
+        ...(event.type === 'customer.subscription.trial_will_end' ? { trialWillEnd: true } : {}),
+      }),
     };
   }
 

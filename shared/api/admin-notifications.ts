@@ -1,0 +1,53 @@
+import { array, boolean, enumOf, int, nullable, optional, strictObject, string } from '../validation';
+import { REMINDER_KINDS } from '../domain/reminders';
+import { isoTimeSchema, memberIdSchema, problemResponses } from './common';
+import type { RouteSpec } from '../http/types';
+
+export const memberPathSchema = strictObject({ memberId: memberIdSchema });
+
+const notificationSchema = strictObject({
+  reminderId: string(),
+  kind: enumOf(REMINDER_KINDS),
+  status: enumOf(['queued', 'sending', 'sent', 'dropped']),
+  dueAt: isoTimeSchema,
+  scheduledAt: isoTimeSchema,
+  sentAt: nullable(isoTimeSchema),
+  channel: nullable(string()),
+  digest: nullable(string()),
+  droppedAt: nullable(isoTimeSchema),
+  dropReason: nullable(string()),
+  attempts: int(),
+  message: nullable(strictObject({ subject: string(), text: string() })),
+});
+
+export const notificationsResponseSchema = strictObject({
+  memberId: string(),
+  marketingOptOut: boolean(),
+  notifications: array(notificationSchema),
+});
+
+export const memberNotificationsRoute = {
+  method: 'GET',
+  path: '/v1/admin/members/{memberId}/notifications',
+  operationId: 'listMemberNotifications',
+  summary: 'Reminders queued, sent (with proof: time, channel, content digest) and dropped (with the reason) for one member.',
+  tags: ['admin'],
+  auth: { kind: 'service', roles: ['admin'] },
+  params: memberPathSchema,
+  responses: { 200: { description: 'The member’s notifications, by due time', schema: notificationsResponseSchema }, ...problemResponses },
+} as const satisfies RouteSpec;
+
+export const preferencesBodySchema = strictObject({ marketingOptOut: boolean() });
+export const preferencesResponseSchema = strictObject({ memberId: string(), marketingOptOut: boolean(), updatedAt: optional(isoTimeSchema) });
+
+export const memberPreferencesRoute = {
+  method: 'PUT',
+  path: '/v1/admin/members/{memberId}/preferences',
+  operationId: 'setMemberPreferences',
+  summary: 'Sets the member’s marketing opt-out (win-back respects it; transactional notices do not). Addition to the contract.',
+  tags: ['admin'],
+  auth: { kind: 'service', roles: ['admin'] },
+  params: memberPathSchema,
+  body: preferencesBodySchema,
+  responses: { 200: { description: 'The stored preferences', schema: preferencesResponseSchema }, ...problemResponses },
+} as const satisfies RouteSpec;

@@ -1,0 +1,321 @@
+/**
+ * Which reminders a membership calls for, when they are due, whether one is still worth sending,
+ * and what it says. Pure: record, plan catalog and clock in, data out.
+ *
+ * Scheduling is a function of the stored record only (never of the clock), so the reminders planned
+ * for a record are the same however often it is evaluated; a change schedules exactly the reminders
+ * that its new record plans and the old one did not (see `newReminders`). Whether a reminder still
+ * matters is decided again at send time (`reminderRelevance`), so a plan that went stale (cancelled,
+ * paid, came back) costs nothing but a dropped item.
+ */
+import type { Plan, PlanCatalog } from './catalog';
+import { evaluateMembership, type MembershipRecord } from './membership';
+
+export const REMINDER_KINDS = [
+  'renewal_upcoming',
+  'annual_notice',
+  'trial_ending',
+  'payment_failed',
+  'grace_ending',
+  'membership_lapsed',
+  'win_back',
+] as const;
+export type ReminderKind = (typeof REMINDER_KINDS)[number];
+
+/** Marketing messages respect the member's opt-out; the rest are notices the law or the contract requires. */
+export const MARKETING_KINDS: ReadonlySet<ReminderKind> = new Set(['win_back']);
+
+/** Days before the end of grace to warn that benefits are about to end (the catalog has no field for it). */
+export const GRACE_ENDING_DAYS_BEFORE = 2;
+
+export interface PlannedReminder {
+  /** `<kind>#<subscriptionId>#<anchor>#<offsetDays>`: the same reason always yields the same id. */
+  id: string;
+  kind: ReminderKind;
+  memberId: string;
+  subscriptionId: string;
+  /** What the reminder is about: a renewal, trial end, grace end or lapse time (ISO), or an invoice id. */
+  anchor: string;
+  /** Days before the anchor (negative: after). */
+  offsetDays: number;
+  dueAt: string;
+}
+
+const DAY_MS = 86_400_000;
+const shift = (iso: string, days: number) => new Date(Date.parse(iso) - days * DAY_MS).toISOString();
+
+/** The deterministic reminder id. `#` never occurs in Stripe ids or ISO times, so it splits cleanly. */
+export const reminderId = (kind: ReminderKind, subscriptionId: string, anchor: string, offsetDays: number) =>
+  `${kind}#${subscriptionId}#${anchor}#${offsetDays}`;
+
+function planned(record: MembershipRecord, kind: ReminderKind, subscriptionId: string, anchor: string, offsetDays: number, dueAt: string): PlannedReminder {
+  return { id: reminderId(kind, subscriptionId, anchor, offsetDays), kind, memberId: record.memberId, subscriptionId, anchor, offsetDays, dueAt };
+}
+
+/**
+ * When benefits of the deciding subscription end if nothing else happens, or null while it renews.
+ * Uses the same dates `evaluateMembership` reads, so the lapse notice and the status agree.
+ */
+export function plannedLapseAt(record: MembershipRecord, plan: Plan | undefined): string | null {
+  const sub = record.subscription;
+  if (!sub) return null;
+  const graceDays = plan?.graceDays ?? 0;
+  const payment = record.payment;
+  const renewalFailed =
+    payment !== null && payment.outcome === 'failed' && payment.subscriptionId === sub.subscriptionId && payment.billingReason !== 'subscription_create';
+  switch (sub.stripeStatus) {
+    case 'canceled':
+      // A subscription that never gave access (never past `incomplete`) has nothing to lapse from.
+      return sub.endedAt ?? sub.canceledAt;
+    case 'past_due':
+    case 'unpaid':
+      return renewalFailed ? shift(payment.at, -graceDays) : sub.currentPeriodStart ? shift(sub.currentPeriodStart, -graceDays) : null;
+    case 'trialing':
+    case 'active': {
+      if (renewalFailed) return shift(payment.at, -graceDays);
+      const periodEnd = sub.stripeStatus === 'trialing' ? (sub.trialEnd ?? sub.currentPeriodEnd) : sub.currentPeriodEnd;
+      return sub.cancelAt ?? (sub.cancelAtPeriodEnd ? periodEnd : null);
+    }
+    default:
+      return null;
+  }
+}
+
+const autoRenewing = (record: MembershipRecord) => {
+  const sub = record.subscription;
+  return sub !== null && (sub.stripeStatus === 'active' || sub.stripeStatus === 'trialing') && !sub.cancelAtPeriodEnd && sub.cancelAt === null;
+};
+
+/** The first anniversary of `startIso` strictly after `afterIso` (calendar years, UTC). */
+export function nextAnniversary(startIso: string, afterIso: string): string {
+  const start = new Date(startIso);
+  for (let years = 1; ; years++) {
+    const candidate = new Date(start);
+    candidate.setUTCFullYear(start.getUTCFullYear() + years);
+    if (candidate.toISOString() > afterIso) return candidate.toISOString();
+  }
+}
+
+/** Every reminder the record calls for, from its dates alone. */
+export function planReminders(record: MembershipRecord | null, catalog: PlanCatalog): PlannedReminder[] {
+  const sub = record?.subscription;
+  if (!record || !sub) return [];
+  const plan = catalog.plan(sub.planId);
+  if (!plan) return [];
+  const out: PlannedReminder[] = [];
+  const subId = sub.subscriptionId;
+
+  if (autoRenewing(record)) {
+    if (sub.stripeStatus === 'trialing' && sub.trialEnd) {
+      const days = plan.reminders.trialEndingDaysBefore;
+      out.push(planned(record, 'trial_ending', subId, sub.trialEnd, days, shift(sub.trialEnd, days)));
+    }
+    if (sub.stripeStatus === 'active' && sub.currentPeriodEnd) {
+      for (const days of new Set(plan.reminders.renewalDaysBefore)) {
+        out.push(planned(record, 'renewal_upcoming', subId, sub.currentPeriodEnd, days, shift(sub.currentPeriodEnd, days)));
+      }
+    }
+    // Annual plans: the renewal notice 15–45 days ahead (required by the catalog check) already tells
+    // plan, amount, frequency and how to cancel once a year, so a second yearly notice would repeat it.
+    if (planInterval(plan, record) !== 'year' && record.firstSubscribedAt && sub.currentPeriodStart) {
+      const anniversary = nextAnniversary(record.firstSubscribedAt, sub.currentPeriodStart);
+      out.push(planned(record, 'annual_notice', subId, anniversary, 0, anniversary));
+    }
+  }
+
+  const payment = record.payment;
+  if (
+    payment &&
+    payment.outcome === 'failed' &&
+    payment.subscriptionId === subId &&
+    payment.billingReason !== 'subscription_create' &&
+    sub.stripeStatus !== 'canceled'
+  ) {
+    out.push(planned(record, 'payment_failed', subId, payment.invoiceId, 0, payment.at));
+    const graceEndsAt = shift(payment.at, -plan.graceDays);
+    const days = Math.min(GRACE_ENDING_DAYS_BEFORE, plan.graceDays);
+    if (plan.graceDays > 0) out.push(planned(record, 'grace_ending', subId, graceEndsAt, days, shift(graceEndsAt, days)));
+  }
+
+  const lapseAt = plannedLapseAt(record, plan);
+  if (lapseAt) {
+    // One lapse (and one win-back series) per subscription: its id carries no time, so a better-known
+    // end (grace end, then Stripe's `ended_at`) moves the due time instead of adding a second notice.
+    out.push(planned(record, 'membership_lapsed', subId, 'end', 0, lapseAt));
+    for (const days of new Set(plan.reminders.winBackDaysAfter)) out.push(planned(record, 'win_back', subId, 'end', -days, shift(lapseAt, -days)));
+  }
+  return out;
+}
+
+/**
+ * The reminders a change must (re)write: planned after it and not planned, with the same due time,
+ * before it. Redelivering an event changes nothing and so writes nothing.
+ */
+export function newReminders(before: MembershipRecord | null, after: MembershipRecord, catalog: PlanCatalog): PlannedReminder[] {
+  const known = new Set(planReminders(before, catalog).map((r) => `${r.id}@${r.dueAt}`));
+  return planReminders(after, catalog).filter((r) => !known.has(`${r.id}@${r.dueAt}`));
+}
+
+/** `customer.subscription.trial_will_end`: the trial notice goes out now if the schedule has not sent it yet. */
+export function trialEndingNow(record: MembershipRecord, catalog: PlanCatalog, now: Date): PlannedReminder | null {
+  const reminder = planReminders(record, catalog).find((r) => r.kind === 'trial_ending');
+  if (!reminder) return null;
+  const nowIso = now.toISOString();
+  return reminder.dueAt <= nowIso ? reminder : { ...reminder, dueAt: nowIso };
+}
+
+const planInterval = (plan: Plan, record: MembershipRecord) => plan.interval ?? record.subscription?.interval ?? null;
+
+export type Relevance = { send: true } | { send: false; reason: string };
+
+/**
+ * Whether a reminder still has a reason at send time, from the member's current record. A reminder
+ * whose reason went away (cancelled, paid, came back, the date moved) is dropped with that reason.
+ */
+export function reminderRelevance(
+  reminder: Pick<PlannedReminder, 'id' | 'kind' | 'subscriptionId' | 'anchor'>,
+  record: MembershipRecord | null,
+  catalog: PlanCatalog,
+  now: Date,
+  preferences: { marketingOptOut: boolean },
+): Relevance {
+  const drop = (reason: string): Relevance => ({ send: false, reason });
+  if (!record?.subscription) return drop('no_membership');
+  const view = evaluateMembership(record, catalog, now);
+  const sub = record.subscription;
+  const nowIso = now.toISOString();
+  if (MARKETING_KINDS.has(reminder.kind) && preferences.marketingOptOut) return drop('marketing_opt_out');
+  if (reminder.kind === 'membership_lapsed' || reminder.kind === 'win_back') {
+    if (view.status !== 'lapsed') return drop('member_came_back');
+    if (sub.subscriptionId !== reminder.subscriptionId) return drop('superseded_by_newer_subscription');
+    return { send: true };
+  }
+  if (sub.subscriptionId !== reminder.subscriptionId) return drop('superseded_by_newer_subscription');
+  // Only what the current record still plans is sent: this catches cancel, resume, a moved renewal
+  // date or trial end, and a failed payment that was paid since.
+  const stillPlanned = planReminders(record, catalog).some((r) => r.id === reminder.id);
+  switch (reminder.kind) {
+    case 'renewal_upcoming':
+    case 'trial_ending':
+      if (!stillPlanned) return drop(autoRenewing(record) ? 'date_changed' : 'not_renewing');
+      if (reminder.anchor <= nowIso) return drop('too_late');
+      return view.status === 'active' || view.status === 'trialing' ? { send: true } : drop(`status_${view.status}`);
+    case 'annual_notice':
+      if (!stillPlanned) return drop(autoRenewing(record) ? 'date_changed' : 'not_renewing');
+      return view.entitled ? { send: true } : drop(`status_${view.status}`);
+    case 'payment_failed':
+    case 'grace_ending':
+      if (record.payment?.outcome === 'paid') return drop('paid');
+      if (view.status !== 'grace') return drop(view.status === 'lapsed' ? 'grace_over' : `status_${view.status}`);
+      return stillPlanned ? { send: true } : drop('superseded');
+  }
+}
+
+/** What a notice needs to be useful; gathered by the sender's caller, rendered here. */
+export interface ReminderContext {
+  planName: string;
+  interval: string | null;
+  amountCents: number | null;
+  currency: string | null;
+  /** The next charge (renewal or trial conversion), when one is coming. */
+  nextChargeAt: string | null;
+  graceEndsAt: string | null;
+  accessEndsAt: string | null;
+  portalUrl: string;
+  /** Savings in the current period ("you saved $84 this year"); 0 when nothing is recorded. */
+  periodSavedCents: number;
+  lifetimeSavedCents: number;
+  /** The recall coupon issued with a win-back. */
+  coupon: { code: string; amountOffCents: number; currency: string; expiresAt: string } | null;
+}
+
+export interface RenderedMessage {
+  subject: string;
+  text: string;
+}
+
+export function formatMoney(cents: number, currency: string | null): string {
+  const code = (currency ?? 'usd').toUpperCase();
+  try {
+    return new Intl.NumberFormat('en-US', { style: 'currency', currency: code }).format(cents / 100);
+  } catch {
+    return `${(cents / 100).toFixed(2)} ${code}`;
+  }
+}
+
+const day = (iso: string | null) => (iso ? new Date(iso).toLocaleDateString('en-US', { timeZone: 'UTC', year: 'numeric', month: 'long', day: 'numeric' }) : 'soon');
+const frequency = (interval: string | null) => (interval === 'year' ? 'every year' : interval === 'month' ? 'every month' : `every ${interval ?? 'period'}`);
+const periodWord = (interval: string | null) => (interval === 'year' ? 'this year' : interval === 'month' ? 'this month' : 'this period');
+
+/** Plain-text notice. Renewal notices carry plan, amount, date, frequency and the way to cancel. */
+export function renderReminder(kind: ReminderKind, ctx: ReminderContext): RenderedMessage {
+  const price = ctx.amountCents === null ? 'the plan price' : formatMoney(ctx.amountCents, ctx.currency);
+  const charge = `${ctx.planName}: ${price}, charged ${frequency(ctx.interval)}. Next charge: ${price} on ${day(ctx.nextChargeAt)}.`;
+  const cancel = `To cancel, or change your plan, visit ${ctx.portalUrl} before ${day(ctx.nextChargeAt)}. Cancelling takes one click.`;
+  const savings = `You saved ${formatMoney(ctx.periodSavedCents, ctx.currency)} ${periodWord(ctx.interval)} with ${ctx.planName}.`;
+  switch (kind) {
+    case 'renewal_upcoming':
+      return { subject: `Your ${ctx.planName} membership renews on ${day(ctx.nextChargeAt)}`, text: [charge, savings, cancel].join('\n\n') };
+    case 'annual_notice':
+      return {
+        subject: `Your yearly ${ctx.planName} membership summary`,
+        text: [`Your membership renews automatically. ${charge}`, savings, cancel].join('\n\n'),
+      };
+    case 'trial_ending':
+      return {
+        subject: `Your ${ctx.planName} trial ends on ${day(ctx.nextChargeAt)}`,
+        text: [`Your free trial ends on ${day(ctx.nextChargeAt)} and your paid membership starts then. ${charge}`, cancel].join('\n\n'),
+      };
+    case 'payment_failed':
+      return {
+        subject: `We could not collect your ${ctx.planName} payment`,
+        text: [
+          `Your renewal payment of ${price} did not go through. Your benefits continue until ${day(ctx.graceEndsAt)} while we retry.`,
+          `Update your payment method at ${ctx.portalUrl}.`,
+        ].join('\n\n'),
+      };
+    case 'grace_ending':
+      return {
+        subject: `Your ${ctx.planName} benefits end on ${day(ctx.graceEndsAt)}`,
+        text: [`Your renewal payment of ${price} is still unpaid. Benefits end on ${day(ctx.graceEndsAt)}.`, `Update your payment method at ${ctx.portalUrl}.`].join('\n\n'),
+      };
+    case 'membership_lapsed':
+      return {
+        subject: `Your ${ctx.planName} membership has ended`,
+        text: [`Your membership ended on ${day(ctx.accessEndsAt)}. You will not be charged again.`, `Rejoin any time at ${ctx.portalUrl}.`].join('\n\n'),
+      };
+    case 'win_back': {
+      const coupon = ctx.coupon
+        ? `Come back and take ${formatMoney(ctx.coupon.amountOffCents, ctx.coupon.currency)} off with code ${ctx.coupon.code} (valid until ${day(ctx.coupon.expiresAt)}).`
+        : 'Come back any time.';
+      return {
+        subject: `We miss you at ${ctx.planName}`,
+        text: [`As a member you saved ${formatMoney(ctx.lifetimeSavedCents, ctx.currency)} in all.`, coupon, `Rejoin at ${ctx.portalUrl}.`].join('\n\n'),
+      };
+    }
+  }
+}
+
+/**
+ * California's automatic-renewal law (Bus. & Prof. Code §17602, as amended from July 2025):
+ * an annual (or longer) plan must send a renewal notice 15–45 days before it renews, and a free trial
+ * of 31 days or more must be followed by a notice 3–21 days before it converts to paid.
+ * Returns one message per violation, with the field it concerns.
+ */
+export function autoRenewalViolations(plan: Pick<Plan, 'interval' | 'trialDays' | 'reminders'>): Array<{ path: string[]; message: string }> {
+  const out: Array<{ path: string[]; message: string }> = [];
+  if (plan.interval === 'year' && !plan.reminders.renewalDaysBefore.some((d) => d >= 15 && d <= 45)) {
+    out.push({
+      path: ['reminders', 'renewalDaysBefore'],
+      message: 'an annual plan needs a renewal notice between 15 and 45 days before renewal (California automatic-renewal law)',
+    });
+  }
+  const trialDays = plan.reminders.trialEndingDaysBefore;
+  if (plan.trialDays >= 31 && (trialDays < 3 || trialDays > 21)) {
+    out.push({
+      path: ['reminders', 'trialEndingDaysBefore'],
+      message: 'a trial of 31 days or more needs its ending notice between 3 and 21 days before it ends (California automatic-renewal law)',
+    });
+  }
+  return out;
+}

@@ -1,0 +1,94 @@
+/**
+ * Delivery of rendered notices. The job only knows `NotificationSender`; AWS uses SES v2, a local
+ * run (no `SES_FROM_ADDRESS`, or `NOTIFICATIONS_CHANNEL=outbox`) writes into the member's outbox in
+ * the table and logs one structured line.
+ */
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { ReminderKind } from '../domain/reminders';
+import { logger, memberRef } from '../observability';
+import type { ReminderStore } from '../storage/reminder-store';
+
+export interface OutgoingMessage {
+  reminderId: string;
+  memberId: string;
+  kind: ReminderKind;
+  to: string | null;
+  subject: string;
+  text: string;
+  /** Marketing (win-back) or transactional: SES list management only applies to marketing. */
+  marketing: boolean;
+}
+
+export class UndeliverableError extends Error {
+  override name = 'UndeliverableError';
+}
+
+export interface NotificationSender {
+  readonly channel: 'email' | 'outbox';
+  /** Needs an address to deliver at all (the outbox does not). */
+  readonly needsAddress: boolean;
+  send(message: OutgoingMessage): Promise<{ providerMessageId: string | null }>;
+}
+
+export class OutboxSender implements NotificationSender {
+  readonly channel = 'outbox' as const;
+  readonly needsAddress = false;
+  constructor(private readonly store: ReminderStore) {}
+
+  async send(message: OutgoingMessage) {
+    const queuedAt = new Date().toISOString();
+    await this.store.writeOutbox(message.memberId, message.reminderId, {
+      kind: message.kind,
+      to: message.to,
+      subject: message.subject,
+      text: message.text,
+      queuedAt,
+    });
+    // The log line stays free of personal data: no address, no member id, no text.
+    logger.info('notification written to outbox', { kind: message.kind, memberRef: memberRef(message.memberId) });
+    return { providerMessageId: null };
+  }
+}
+
+/**
+ * SES v2 `SendEmail`. Bounces and complaints: with the account-level suppression list (or a
+ * configuration set's suppression options) enabled, SES itself refuses suppressed addresses. A
+ * template (`SES_TEMPLATE_NAME`, variables `subject` and `text`) is used when configured, else
+ * simple content.
+ */
+export class SesSender implements NotificationSender {
+  readonly channel = 'email' as const;
+  readonly needsAddress = true;
+  constructor(
+    private readonly client: SESv2Client,
+    private readonly from: string,
+    private readonly options: { configurationSet?: string; templateName?: string } = {},
+  ) {}
+
+  async send(message: OutgoingMessage) {
+    if (!message.to) throw new UndeliverableError('no address');
+    const { SendEmailCommand } = await import('@aws-sdk/client-sesv2');
+    const content = this.options.templateName
+      ? { Template: { TemplateName: this.options.templateName, TemplateData: JSON.stringify({ subject: message.subject, text: message.text }) } }
+      : { Simple: { Subject: { Data: message.subject, Charset: 'UTF-8' }, Body: { Text: { Data: message.text, Charset: 'UTF-8' } } } };
+    const out = await this.client.send(
+      new SendEmailCommand({
+        FromEmailAddress: this.from,
+        Destination: { ToAddresses: [message.to] },
+        Content: content,
+        ...(this.options.configurationSet ? { ConfigurationSetName: this.options.configurationSet } : {}),
+        EmailTags: [{ Name: 'kind', Value: message.kind }],
+      }),
+    );
+    return { providerMessageId: out.MessageId ?? null };
+  }
+}
+
+export async function notificationSenderFromEnv(store: ReminderStore, env: NodeJS.ProcessEnv = process.env): Promise<NotificationSender> {
+  if (env.NOTIFICATIONS_CHANNEL === 'outbox' || !env.SES_FROM_ADDRESS) return new OutboxSender(store);
+  const { SESv2Client } = await import('@aws-sdk/client-sesv2');
+  return new SesSender(new SESv2Client({}), env.SES_FROM_ADDRESS, {
+    ...(env.SES_CONFIGURATION_SET ? { configurationSet: env.SES_CONFIGURATION_SET } : {}),
+    ...(env.SES_TEMPLATE_NAME ? { templateName: env.SES_TEMPLATE_NAME } : {}),
+  });
+}

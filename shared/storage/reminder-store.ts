@@ -1,0 +1,363 @@
+/**
+ * Reminder items in the single table, under the member (see docs/reminders.md):
+ * - reminder: `{ PK: MEMBER#id, SK: NOTE#R#<reminderId>, type: 'reminder', status, dueShard?, dueAt?, ... }`
+ *   `dueShard`/`dueAt` exist only while the reminder waits to be sent: the `due` index is sparse and
+ *   holds exactly the queue.
+ * - proof of notice: `{ PK: MEMBER#id, SK: NOTE#S#<reminderId>, type: 'notification', kind, sentAt,
+ *   channel, digest, to }` written once (conditional), kept three years; erasure removes `to` only.
+ * - outbox message (local channel): `{ PK: MEMBER#id, SK: NOTE#OUTBOX#<reminderId>, subject, text }`.
+ * - preferences: `{ PK: MEMBER#id, SK: PREFS, marketingOptOut }`.
+ */
+import { createHash } from 'node:crypto';
+import { TransactionCanceledException, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { PlannedReminder, ReminderKind } from '../domain/reminders';
+import type { SavingsTotals } from '../domain/savings';
+import type { IssuedGrant } from '../domain/grants';
+import { indexes, keys, TTL_ATTRIBUTE } from './keys';
+import type { ExtraWrite } from './membership-repository';
+
+/** Writes spread over this many `due` partitions; the job reads each. */
+export const DUE_SHARDS = 8;
+/** Proof of notice is kept at least three years (California ARL record keeping); TTL removes it later. */
+export const PROOF_RETENTION_DAYS = 3 * 366 + 31;
+export const DROPPED_RETENTION_DAYS = 400;
+
+export const reminderKeys = {
+  reminderSk: (id: string) => `NOTE#R#${id}`,
+  proofSk: (id: string) => `NOTE#S#${id}`,
+  outboxSk: (id: string) => `NOTE#OUTBOX#${id}`,
+  notePrefix: 'NOTE#',
+  preferencesSk: 'PREFS',
+  dueShard: (id: string) => `DUE#${createHash('sha256').update(id).digest().readUInt32BE(0) % DUE_SHARDS}`,
+  dueAt: (dueIso: string, id: string) => `${dueIso}#${id}`,
+};
+
+export type ReminderStatus = 'due' | 'sending' | 'sent' | 'dropped';
+
+export interface ReminderItem {
+  PK: string;
+  SK: string;
+  type: 'reminder';
+  reminderId: string;
+  kind: ReminderKind;
+  memberId: string;
+  subscriptionId: string;
+  anchor: string;
+  offsetDays: number;
+  scheduledFor: string;
+  scheduledAt: string;
+  status: ReminderStatus;
+  dueShard?: string;
+  dueAt?: string;
+  leaseUntil?: string;
+  attempts?: number;
+  couponCode?: string;
+  sentAt?: string;
+  droppedAt?: string;
+  dropReason?: string;
+}
+
+export interface ProofItem {
+  reminderId: string;
+  kind: ReminderKind;
+  sentAt: string;
+  channel: string;
+  /** sha256 of the exact subject and text sent. */
+  digest: string;
+  to: string | null;
+  providerMessageId: string | null;
+}
+
+/**
+ * The write that (re)queues a reminder; commits with the membership change, so it carries no
+ * condition. Re-queuing a reminder that was sent is harmless: sending needs the proof item to be
+ * absent. It leaves `leaseUntil` alone, so re-queuing one that a job is sending right now does not let
+ * a second job claim it before that lease runs out (by then the proof exists).
+ */
+export function reminderPut(tableName: string, reminder: PlannedReminder, now: Date): ExtraWrite {
+  const fields: Omit<ReminderItem, 'PK' | 'SK'> = {
+    type: 'reminder',
+    reminderId: reminder.id,
+    kind: reminder.kind,
+    memberId: reminder.memberId,
+    subscriptionId: reminder.subscriptionId,
+    anchor: reminder.anchor,
+    offsetDays: reminder.offsetDays,
+    scheduledFor: reminder.dueAt,
+    scheduledAt: now.toISOString(),
+    status: 'due',
+    dueShard: reminderKeys.dueShard(reminder.id),
+    dueAt: reminderKeys.dueAt(reminder.dueAt, reminder.id),
+  };
+  const names: Record<string, string> = { '#ttl': TTL_ATTRIBUTE };
+  const values: Record<string, unknown> = {};
+  const sets = Object.entries(fields).map(([name, value], i) => {
+    names[`#f${i}`] = name;
+    values[`:v${i}`] = value;
+    return `#f${i} = :v${i}`;
+  });
+  return {
+    Update: {
+      TableName: tableName,
+      Key: { PK: keys.memberPk(reminder.memberId), SK: reminderKeys.reminderSk(reminder.id) },
+      UpdateExpression: `SET ${sets.join(', ')} REMOVE droppedAt, dropReason, #ttl`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
+export type ClaimOutcome = 'claimed' | 'already_sent' | 'taken';
+
+export interface ReadCounter {
+  items: number;
+  capacity: number;
+}
+
+export class ReminderStore {
+  /** Items and read capacity this store has read, for the job's report and the bench. */
+  readonly reads: ReadCounter = { items: 0, capacity: 0 };
+
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    readonly tableName: string,
+  ) {}
+
+  private count(items: number, consumed: { CapacityUnits?: number } | undefined) {
+    this.reads.items += items;
+    this.reads.capacity += consumed?.CapacityUnits ?? 0;
+  }
+
+  /** One page of what is due in one shard, oldest first, straight from the sparse index. */
+  async dueInShard(shard: number, asOf: Date, limit: number, startKey?: Record<string, unknown>) {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: indexes.due,
+        KeyConditionExpression: 'dueShard = :shard AND dueAt <= :upper',
+        ExpressionAttributeValues: { ':shard': `DUE#${shard}`, ':upper': `${asOf.toISOString()}#\uffff` },
+        Limit: limit,
+        ExclusiveStartKey: startKey,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    this.count(out.Items?.length ?? 0, out.ConsumedCapacity);
+    return { items: (out.Items ?? []) as ReminderItem[], next: out.LastEvaluatedKey };
+  }
+
+  /**
+   * Takes a reminder for sending: due → sending with a lease, or a sending whose lease ran out (its
+   * job crashed). Fails when the proof of notice already exists, so a reminder is never sent twice.
+   */
+  async claim(item: ReminderItem, now: Date, leaseMs: number): Promise<{ outcome: ClaimOutcome; leaseUntil: string }> {
+    const leaseUntil = new Date(now.getTime() + leaseMs).toISOString();
+    const key = { PK: item.PK, SK: item.SK };
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: key,
+                UpdateExpression: 'SET #status = :sending, leaseUntil = :lease, claimedAt = :now ADD attempts :one',
+                // A due reminder may still carry the lease of a send in progress (re-queued meanwhile).
+                ConditionExpression:
+                  'attribute_exists(PK) AND ((#status = :due AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)) OR (#status = :sending AND leaseUntil < :now))',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':sending': 'sending', ':due': 'due', ':lease': leaseUntil, ':now': now.toISOString(), ':one': 1 },
+              },
+            },
+            {
+              ConditionCheck: {
+                TableName: this.tableName,
+                Key: { PK: item.PK, SK: reminderKeys.proofSk(item.reminderId) },
+                ConditionExpression: 'attribute_not_exists(PK)',
+              },
+            },
+          ],
+        }),
+      );
+      return { outcome: 'claimed', leaseUntil };
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        const [reminder, proof] = error.CancellationReasons ?? [];
+        if (proof?.Code === 'ConditionalCheckFailed') {
+          // Re-queued after it was sent (a plan flipped back): take it out of the queue again.
+          await this.finish(item, { status: 'sent' }, null);
+          return { outcome: 'already_sent', leaseUntil };
+        }
+        if (reminder?.Code === 'ConditionalCheckFailed' || reminder?.Code === 'TransactionConflict' || proof?.Code === 'TransactionConflict') {
+          return { outcome: 'taken', leaseUntil };
+        }
+      }
+      throw error;
+    }
+  }
+
+  /** The recall coupon code of a win-back: chosen once per reminder, so a retried send reuses it. */
+  async couponCodeFor(item: ReminderItem, candidate: string): Promise<string> {
+    const out = await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { PK: item.PK, SK: item.SK },
+        UpdateExpression: 'SET couponCode = if_not_exists(couponCode, :code)',
+        ExpressionAttributeValues: { ':code': candidate },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return String(out.Attributes?.couponCode ?? candidate);
+  }
+
+  /** Issues a grant once: the item key is the code, so a repeat finds it there and does nothing. */
+  async issueGrant(grant: IssuedGrant, ttlSeconds: number): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { PK: keys.memberPk(grant.memberId), SK: keys.grantSk(grant.code), type: 'grant', grant, ttl: ttlSeconds },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /** Proof of notice: written once; a second writer (after a lease expiry) keeps the first proof. */
+  async recordProof(item: ReminderItem, proof: ProofItem): Promise<void> {
+    const ttl = Math.floor(Date.parse(proof.sentAt) / 1000) + PROOF_RETENTION_DAYS * 86_400;
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { PK: item.PK, SK: reminderKeys.proofSk(item.reminderId), type: 'notification', memberId: item.memberId, ...proof, ttl },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /**
+   * Ends a reminder (sent or dropped) and takes it out of the `due` index. With a lease it only
+   * succeeds for the holder of that lease; returns false when someone else holds the reminder now.
+   */
+  async finish(item: ReminderItem, outcome: { status: 'sent' } | { status: 'dropped'; reason: string }, lease: string | null, now = new Date()): Promise<boolean> {
+    // Settled reminders expire with their proof (sent) or after a year (dropped: kept for support).
+    const keepDays = outcome.status === 'sent' ? PROOF_RETENTION_DAYS : DROPPED_RETENTION_DAYS;
+    const values: Record<string, unknown> = { ':status': outcome.status, ':now': now.toISOString(), ':ttl': Math.floor(now.getTime() / 1000) + keepDays * 86_400 };
+    let set = '#status = :status, #ttl = :ttl';
+    if (outcome.status === 'sent') set += ', sentAt = if_not_exists(sentAt, :now)';
+    else {
+      set += ', droppedAt = :now, dropReason = :reason';
+      values[':reason'] = outcome.reason;
+    }
+    let condition = 'attribute_exists(PK)';
+    if (lease !== null) {
+      condition += ' AND #status = :sending AND leaseUntil = :lease';
+      values[':sending'] = 'sending';
+      values[':lease'] = lease;
+    }
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { PK: item.PK, SK: item.SK },
+          UpdateExpression: `SET ${set} REMOVE dueShard, dueAt, leaseUntil`,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async preferences(memberId: string): Promise<{ marketingOptOut: boolean }> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { PK: keys.memberPk(memberId), SK: reminderKeys.preferencesSk }, ReturnConsumedCapacity: 'TOTAL' }),
+    );
+    this.count(out.Item ? 1 : 0, out.ConsumedCapacity);
+    return { marketingOptOut: out.Item?.marketingOptOut === true };
+  }
+
+  async setPreferences(memberId: string, prefs: { marketingOptOut: boolean }, now: Date): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { PK: keys.memberPk(memberId), SK: reminderKeys.preferencesSk, type: 'preferences', memberId, ...prefs, updatedAt: now.toISOString() },
+      }),
+    );
+  }
+
+  /** Missing savings read as zero. */
+  async savings(memberId: string): Promise<Pick<SavingsTotals, 'periodSavedCents' | 'lifetimeSavedCents'>> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { PK: keys.memberPk(memberId), SK: keys.savingsSk }, ReturnConsumedCapacity: 'TOTAL' }),
+    );
+    this.count(out.Item ? 1 : 0, out.ConsumedCapacity);
+    const cents = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+    return { periodSavedCents: cents(out.Item?.periodSavedCents), lifetimeSavedCents: cents(out.Item?.lifetimeSavedCents) };
+  }
+
+  async writeOutbox(memberId: string, reminderId: string, message: Record<string, unknown>): Promise<void> {
+    await this.db.send(
+      new PutCommand({ TableName: this.tableName, Item: { PK: keys.memberPk(memberId), SK: reminderKeys.outboxSk(reminderId), type: 'outbox', memberId, reminderId, ...message } }),
+    );
+  }
+
+  /**
+   * For member erasure: removes the address (and the outbox copy of the text) from every notice of the
+   * member, keeping the proof of notice itself (kind, time, channel, digest). Returns how many changed.
+   */
+  async erasePersonalData(memberId: string): Promise<number> {
+    let changed = 0;
+    for (const item of await this.listForMember(memberId)) {
+      if (item.type !== 'notification' && item.type !== 'outbox') continue;
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { PK: item.PK, SK: item.SK },
+          UpdateExpression: item.type === 'outbox' ? 'SET erasedAt = :now REMOVE #to, #text' : 'SET erasedAt = :now REMOVE #to',
+          ExpressionAttributeNames: item.type === 'outbox' ? { '#to': 'to', '#text': 'text' } : { '#to': 'to' },
+          ExpressionAttributeValues: { ':now': new Date().toISOString() },
+          ConditionExpression: 'attribute_exists(PK)',
+        }),
+      );
+      changed++;
+    }
+    return changed;
+  }
+
+  /** Everything notice-related of one member (reminders, proofs, outbox), for the operator. */
+  async listForMember(memberId: string): Promise<Array<Record<string, unknown>>> {
+    const items: Array<Record<string, unknown>> = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+          ExpressionAttributeValues: { ':pk': keys.memberPk(memberId), ':prefix': reminderKeys.notePrefix },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+}

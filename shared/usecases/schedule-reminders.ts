@@ -1,0 +1,24 @@
+import type { PlanCatalog } from '../domain/catalog';
+import { newReminders, trialEndingNow, type PlannedReminder } from '../domain/reminders';
+import { tableNamesFromEnv } from '../storage/dynamodb';
+import type { ExtraWrite } from '../storage/membership-repository';
+import { reminderPut } from '../storage/reminder-store';
+import type { MembershipReaction } from './ingest-stripe-event';
+
+/**
+ * The reminder writes of one membership change: every reminder its new record plans that the old
+ * one did not (same id and due time), and on `trial_will_end` the trial notice due now. The trial
+ * notice keeps one id per trial end, so Stripe's signal and the schedule can never both send it.
+ */
+export function reminderWrites(change: Parameters<MembershipReaction>[0], catalog: PlanCatalog, tableName: string): ExtraWrite[] {
+  const byId = new Map<string, PlannedReminder>();
+  for (const r of newReminders(change.before, change.after, catalog)) byId.set(r.id, r);
+  if (change.event.kind === 'subscription-changed' && change.event.trialWillEnd) {
+    const now = trialEndingNow(change.after, catalog, change.now);
+    if (now) byId.set(now.id, now);
+  }
+  return [...byId.values()].map((r) => reminderPut(tableName, r, change.now));
+}
+
+/** Registered in reactions.ts; writes to the container's table when it runs. */
+export const scheduleReminders: MembershipReaction = (change) => reminderWrites(change, change.catalog, tableNamesFromEnv().main);

@@ -1,0 +1,182 @@
+import { createHash } from 'node:crypto';
+import type { PlanCatalog } from '../domain/catalog';
+import { generateGrantCode } from '../domain/grant-codes';
+import type { IssuedGrant } from '../domain/grants';
+import { evaluateMembership, type MembershipRecord } from '../domain/membership';
+import {
+  MARKETING_KINDS,
+  plannedLapseAt,
+  reminderRelevance,
+  renderReminder,
+  type ReminderContext,
+  type ReminderKind,
+} from '../domain/reminders';
+import { logger, memberRef } from '../observability';
+import type { MembershipRepository } from '../storage/membership-repository';
+import { DUE_SHARDS, type ReminderItem, type ReminderStore } from '../storage/reminder-store';
+import type { NotificationSender } from '../notifications/senders';
+
+/** The recall coupon of a win-back (configuration: WIN_BACK_COUPON_CENTS, WIN_BACK_COUPON_DAYS). */
+export interface RecallCoupon {
+  amountOffCents: number;
+  validDays: number;
+}
+
+export interface ReminderJobDeps {
+  catalog: PlanCatalog;
+  memberships: Pick<MembershipRepository, 'getMembership'>;
+  store: ReminderStore;
+  sender: NotificationSender;
+  portalUrl: string;
+  recallCoupon: RecallCoupon;
+  /** How long a claim protects a reminder; a crashed job's reminders are retried after it. */
+  leaseMs?: number;
+  /** Reminders handled at once per shard. */
+  concurrency?: number;
+  /** The real clock, for leases (`asOf` only decides what is due); tests move it. */
+  clock?: () => Date;
+}
+
+export interface ReminderJobResult {
+  asOf: string;
+  read: number;
+  sent: number;
+  dropped: Record<string, number>;
+  /** Claimed by another running job, or already sent. */
+  skipped: number;
+  failed: number;
+  itemsRead: number;
+  readCapacity: number;
+}
+
+const SAVINGS_KINDS: ReadonlySet<ReminderKind> = new Set(['renewal_upcoming', 'annual_notice', 'win_back']);
+export const DEFAULT_LEASE_MS = 5 * 60_000;
+const PAGE = 100;
+
+export const digestOf = (subject: string, text: string) => createHash('sha256').update(`${subject}\n\n${text}`).digest('hex');
+
+/**
+ * Sends every reminder due at `asOf`: reads only the sparse `due` index, shard by shard; claims each
+ * reminder with a conditional write and a lease; re-checks the member's current state; sends; keeps
+ * the proof and takes the reminder out of the index. Safe to run concurrently with itself.
+ */
+export async function sendDueReminders(deps: ReminderJobDeps, asOf: Date): Promise<ReminderJobResult> {
+  const result: ReminderJobResult = { asOf: asOf.toISOString(), read: 0, sent: 0, dropped: {}, skipped: 0, failed: 0, itemsRead: 0, readCapacity: 0 };
+  const readsBefore = { ...deps.store.reads };
+  const concurrency = deps.concurrency ?? 16;
+  await Promise.all(
+    Array.from({ length: DUE_SHARDS }, async (_, shard) => {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await deps.store.dueInShard(shard, asOf, PAGE, startKey);
+        startKey = page.next;
+        result.read += page.items.length;
+        for (let i = 0; i < page.items.length; i += concurrency) {
+          await Promise.all(page.items.slice(i, i + concurrency).map((item) => handleOne(deps, item, asOf, result)));
+        }
+      } while (startKey);
+    }),
+  );
+  result.itemsRead = deps.store.reads.items - readsBefore.items;
+  result.readCapacity = deps.store.reads.capacity - readsBefore.capacity;
+  return result;
+}
+
+async function handleOne(deps: ReminderJobDeps, item: ReminderItem, asOf: Date, result: ReminderJobResult): Promise<void> {
+  const log = { kind: item.kind, memberRef: memberRef(item.memberId) };
+  try {
+    // The lease runs on the real clock: `asOf` only decides what counts as due.
+    const claim = await deps.store.claim(item, (deps.clock ?? (() => new Date()))(), deps.leaseMs ?? DEFAULT_LEASE_MS);
+    if (claim.outcome !== 'claimed') {
+      result.skipped++;
+      return;
+    }
+    const stored = await deps.memberships.getMembership(item.memberId);
+    deps.store.reads.items += stored ? 1 : 0;
+    const record = stored?.record ?? null;
+    const preferences = MARKETING_KINDS.has(item.kind) ? await deps.store.preferences(item.memberId) : { marketingOptOut: false };
+    let relevance = reminderRelevance({ ...item, id: item.reminderId }, record, deps.catalog, asOf, preferences);
+    if (relevance.send && deps.sender.needsAddress && !record?.email) relevance = { send: false, reason: 'no_address' };
+    if (!relevance.send) {
+      if (await deps.store.finish(item, { status: 'dropped', reason: relevance.reason }, claim.leaseUntil)) {
+        result.dropped[relevance.reason] = (result.dropped[relevance.reason] ?? 0) + 1;
+        logger.info('reminder dropped', { ...log, reason: relevance.reason });
+      } else result.skipped++;
+      return;
+    }
+    const ctx = await contextFor(deps, item, record!, asOf);
+    const message = renderReminder(item.kind, ctx);
+    const { providerMessageId } = await deps.sender.send({
+      reminderId: item.reminderId,
+      memberId: item.memberId,
+      kind: item.kind,
+      to: record?.email ?? null,
+      subject: message.subject,
+      text: message.text,
+      marketing: MARKETING_KINDS.has(item.kind),
+    });
+    const sentAt = new Date().toISOString();
+    await deps.store.recordProof(item, {
+      reminderId: item.reminderId,
+      kind: item.kind,
+      sentAt,
+      channel: deps.sender.channel,
+      digest: digestOf(message.subject, message.text),
+      to: record?.email ?? null,
+      providerMessageId,
+    });
+    await deps.store.finish(item, { status: 'sent' }, null);
+    result.sent++;
+    logger.info('reminder sent', { ...log, channel: deps.sender.channel });
+  } catch (error) {
+    // Left claimed: the lease runs out and the next run retries it.
+    result.failed++;
+    logger.error('reminder failed; will be retried after its lease', { ...log, error: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+async function contextFor(deps: ReminderJobDeps, item: ReminderItem, record: MembershipRecord, asOf: Date): Promise<ReminderContext> {
+  const sub = record.subscription!;
+  const plan = deps.catalog.plan(sub.planId);
+  const view = evaluateMembership(record, deps.catalog, asOf);
+  const savings = SAVINGS_KINDS.has(item.kind) ? await deps.store.savings(item.memberId) : { periodSavedCents: 0, lifetimeSavedCents: 0 };
+  const nextChargeAt = sub.stripeStatus === 'trialing' ? (sub.trialEnd ?? sub.currentPeriodEnd) : sub.currentPeriodEnd;
+  let coupon: ReminderContext['coupon'] = null;
+  if (item.kind === 'win_back') {
+    const code = await deps.store.couponCodeFor(item, generateGrantCode());
+    const issuedAt = asOf.toISOString();
+    const expiresAt = new Date(asOf.getTime() + deps.recallCoupon.validDays * 86_400_000).toISOString();
+    const currency = sub.currency ?? 'usd';
+    const grant: IssuedGrant = {
+      code,
+      memberId: item.memberId,
+      grantId: 'win-back',
+      kind: 'coupon',
+      amountOffCents: deps.recallCoupon.amountOffCents,
+      currency,
+      minSubtotalCents: 0,
+      serviceLevel: null,
+      issuedAt,
+      expiresAt,
+      periodKey: `win-back@${item.reminderId}`,
+      state: 'open',
+      redeemedOrderId: null,
+      redeemedAt: null,
+    };
+    await deps.store.issueGrant(grant, Math.floor(Date.parse(expiresAt) / 1000) + 30 * 86_400);
+    coupon = { code, amountOffCents: grant.amountOffCents!, currency, expiresAt };
+  }
+  return {
+    planName: plan?.name ?? sub.planId ?? 'membership',
+    interval: plan?.interval ?? sub.interval,
+    amountCents: sub.amountCents,
+    currency: sub.currency,
+    nextChargeAt,
+    graceEndsAt: view.graceEndsAt,
+    accessEndsAt: plannedLapseAt(record, plan) ?? item.scheduledFor,
+    portalUrl: deps.portalUrl,
+    periodSavedCents: savings.periodSavedCents,
+    lifetimeSavedCents: savings.lifetimeSavedCents,
+    coupon,
+  };
+}

@@ -1,0 +1,362 @@
+import { describe, expect, it } from 'vitest';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { useApi, uniqueMemberId, KEYS } from '../support/api';
+import { checkoutSessionObject, invoiceObject, stripeEvent, stripeId, subscriptionObject } from '../../local/stripe-test-events';
+import { dynamo, membershipRepository } from '../../shared/runtime/dynamo';
+import { planCatalog } from '../../shared/runtime/catalog';
+import { keys } from '../../shared/storage/keys';
+import { ReminderStore, reminderKeys, type ReminderItem } from '../../shared/storage/reminder-store';
+import { OutboxSender, type NotificationSender, type OutgoingMessage } from '../../shared/notifications/senders';
+import { digestOf, sendDueReminders, type ReminderJobDeps } from '../../shared/usecases/send-reminders';
+import { GRANT_CODE_PATTERN } from '../../shared/domain/grant-codes';
+
+const api = useApi();
+const DAY = 86_400;
+const HOUR = 3600;
+// Far from the wall clock, so nothing else in the shared test table is due at these times.
+// Finance tests own 2031–2034 of the shared test table; reminders live their lifecycles in 2037.
+const BASE = Date.parse('2037-03-01T00:00:00Z') / 1000;
+const at = (seconds: number) => new Date(seconds * 1000);
+
+/** Records what each run sends, then delivers into the outbox like a local run. */
+class RecordingSender implements NotificationSender {
+  readonly channel = 'outbox' as const;
+  readonly needsAddress = false;
+  readonly sent: Array<OutgoingMessage & { asOf: string }> = [];
+  asOf = '';
+  constructor(private readonly inner: NotificationSender) {}
+  async send(message: OutgoingMessage) {
+    this.sent.push({ ...message, asOf: this.asOf });
+    return this.inner.send(message);
+  }
+}
+
+function jobDeps(overrides: Partial<ReminderJobDeps> = {}) {
+  const { doc, tables } = dynamo();
+  const store = new ReminderStore(doc, tables.main);
+  const sender = new RecordingSender(new OutboxSender(store));
+  const deps: ReminderJobDeps = {
+    catalog: planCatalog(),
+    memberships: membershipRepository(),
+    store,
+    sender,
+    portalUrl: 'https://shop.example/account',
+    recallCoupon: { amountOffCents: 1500, validDays: 30 },
+    ...overrides,
+  };
+  return { deps, sender: deps.sender as RecordingSender, store };
+}
+
+/** Runs the job at `seconds` and returns the kinds sent to `memberId` in that run. */
+async function runAt(job: ReturnType<typeof jobDeps>, seconds: number, memberId: string): Promise<string[]> {
+  job.sender.asOf = at(seconds).toISOString();
+  const before = job.sender.sent.length;
+  const result = await sendDueReminders(job.deps, at(seconds));
+  expect(result.failed).toBe(0);
+  return job.sender.sent.slice(before).filter((m) => m.memberId === memberId).map((m) => m.kind);
+}
+
+async function post(event: object) {
+  const res = await api.postEvent(event);
+  expect(res.status, await res.clone().text()).toBe(200);
+}
+
+async function memberItems(memberId: string) {
+  const { doc, tables } = dynamo();
+  const out = await doc.send(new QueryCommand({ TableName: tables.main, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': keys.memberPk(memberId) } }));
+  return out.Items ?? [];
+}
+
+function member(label: string, interval: 'month' | 'year' = 'month') {
+  const memberId = uniqueMemberId(label);
+  const customer = stripeId('cus');
+  const subscription = stripeId('sub');
+  const sub = (spec: Partial<Parameters<typeof subscriptionObject>[0]> & { periodStart: number }) =>
+    subscriptionObject({ id: subscription, customer, memberId, interval, ...spec });
+  return {
+    memberId,
+    customer,
+    subscription,
+    checkout: (created: number) =>
+      stripeEvent(
+        'checkout.session.completed',
+        { ...checkoutSessionObject({ memberId, customer, subscription }), customer_details: { email: `${memberId}@example.com` } },
+        { created },
+      ),
+    subEvent: (type: string, created: number, spec: Partial<Parameters<typeof subscriptionObject>[0]> & { periodStart: number }) => stripeEvent(type, sub(spec), { created }),
+    invoiceEvent: (type: 'invoice.paid' | 'invoice.payment_failed', created: number, periodStart: number, periodEnd: number, billingReason = 'subscription_cycle') =>
+      stripeEvent(type, invoiceObject({ customer, subscription, memberId, billingReason, periodStart, periodEnd, status: type === 'invoice.paid' ? 'paid' : 'open' }), { created }),
+  };
+}
+
+describe('reminders: whole lifecycles with a fake clock', () => {
+  it('trial → paid → renewal → failed payment → grace → lapse → win-back: each notice once, on time', async () => {
+    const m = member('life');
+    const trialEnd = BASE + 30 * DAY;
+    await post(m.checkout(BASE));
+    await post(m.subEvent('customer.subscription.created', BASE, { status: 'trialing', periodStart: BASE, periodEnd: trialEnd, trialStart: BASE, trialEnd }));
+    const job = jobDeps();
+
+    expect(await runAt(job, trialEnd - 3 * DAY - HOUR, m.memberId)).toEqual([]);
+    expect(await runAt(job, trialEnd - 3 * DAY, m.memberId)).toEqual(['trial_ending']);
+    expect(await runAt(job, trialEnd - 3 * DAY + HOUR, m.memberId)).toEqual([]);
+
+    // Trial converts: first paid period, renewal notice 7 days before its end.
+    const p1End = trialEnd + 30 * DAY;
+    await post(m.subEvent('customer.subscription.updated', trialEnd, { status: 'active', periodStart: trialEnd, periodEnd: p1End, trialStart: BASE, trialEnd }));
+    await post(m.invoiceEvent('invoice.paid', trialEnd + 60, trialEnd, p1End));
+    expect(await runAt(job, p1End - 8 * DAY, m.memberId)).toEqual([]);
+    expect(await runAt(job, p1End - 7 * DAY, m.memberId)).toEqual(['renewal_upcoming']);
+
+    // The renewal payment fails: a notice now, a warning two days before grace (7 days) runs out.
+    const p2End = p1End + 30 * DAY;
+    const failedAt = p1End + HOUR;
+    await post(m.invoiceEvent('invoice.payment_failed', failedAt, p1End, p2End));
+    await post(m.subEvent('customer.subscription.updated', failedAt, { status: 'past_due', periodStart: p1End, periodEnd: p2End, trialStart: BASE, trialEnd }));
+    expect(await runAt(job, failedAt + 60, m.memberId)).toEqual(['payment_failed']);
+    expect(await runAt(job, failedAt + 4 * DAY, m.memberId)).toEqual([]);
+    expect(await runAt(job, failedAt + 5 * DAY, m.memberId)).toEqual(['grace_ending']);
+    // Grace ends: benefits end, the member hears it once.
+    expect(await runAt(job, failedAt + 7 * DAY + 60, m.memberId)).toEqual(['membership_lapsed']);
+    // Stripe gives up later and deletes the subscription: the lapse notice is not sent again.
+    await post(m.subEvent('customer.subscription.deleted', failedAt + 9 * DAY, { status: 'canceled', periodStart: p1End, periodEnd: p2End, trialStart: BASE, trialEnd, endedAt: failedAt + 9 * DAY, canceledAt: failedAt + 9 * DAY }));
+    expect(await runAt(job, failedAt + 10 * DAY, m.memberId)).toEqual([]);
+    // Win-backs follow the (now known) end: 7 and 30 days after it, with a recall coupon.
+    const ended = failedAt + 9 * DAY;
+    expect(await runAt(job, ended + 7 * DAY - 60, m.memberId)).toEqual([]);
+    expect(await runAt(job, ended + 7 * DAY, m.memberId)).toEqual(['win_back']);
+    expect(await runAt(job, ended + 30 * DAY, m.memberId)).toEqual(['win_back']);
+    expect(await runAt(job, ended + 400 * DAY, m.memberId)).toEqual([]);
+
+    const winBacks = job.sender.sent.filter((s) => s.memberId === m.memberId && s.kind === 'win_back');
+    const codes = winBacks.map((s) => /code ([A-Z0-9-]+)/.exec(s.text)![1]!);
+    expect(codes.every((c) => GRANT_CODE_PATTERN.test(c))).toBe(true);
+    const items = await memberItems(m.memberId);
+    // Only the recall coupon: signup and period grants of the plan are issued alongside.
+    const grants = items.filter((i) => i.type === 'grant' && i.grant.grantId === 'win-back');
+    expect(grants.map((g) => g.grant.code).sort()).toEqual([...codes].sort());
+    expect(grants[0]!.grant).toMatchObject({ kind: 'coupon', amountOffCents: 1500, currency: 'usd', memberId: m.memberId, state: 'open' });
+
+    // Content: the renewal notice says what, how much, when and how to cancel.
+    const renewal = job.sender.sent.find((s) => s.memberId === m.memberId && s.kind === 'renewal_upcoming')!;
+    expect(renewal.text).toContain('Prime Monthly');
+    expect(renewal.text).toContain('$14.99');
+    expect(renewal.text).toContain('https://shop.example/account');
+    expect(renewal.to).toBe(`${m.memberId}@example.com`);
+
+    // Proof: one per sent notice, with the digest of what was sent.
+    const proofs = items.filter((i) => i.type === 'notification');
+    expect(proofs.map((p) => p.kind).sort()).toEqual(['grace_ending', 'membership_lapsed', 'payment_failed', 'renewal_upcoming', 'trial_ending', 'win_back', 'win_back']);
+    expect(proofs.find((p) => p.kind === 'renewal_upcoming')!.digest).toBe(digestOf(renewal.subject, renewal.text));
+    expect(proofs.every((p) => p.to === `${m.memberId}@example.com`)).toBe(true);
+    // Nothing of this member is left in the due index; the yearly notice of the lapsed membership was dropped.
+    expect(items.filter((i) => i.dueShard !== undefined)).toEqual([]);
+    expect(items.find((i) => i.kind === 'annual_notice')).toMatchObject({ status: 'dropped', dropReason: 'not_renewing' });
+
+    // Erasure removes the address and the outbox text, and keeps the proof of notice.
+    expect(await job.store.erasePersonalData(m.memberId)).toBe(14);
+    const erased = await memberItems(m.memberId);
+    const erasedProofs = erased.filter((i) => i.type === 'notification');
+    expect(erasedProofs).toHaveLength(7);
+    for (const p of erasedProofs) {
+      expect(p.to).toBeUndefined();
+      expect(p).toMatchObject({ kind: expect.any(String), sentAt: expect.any(String), channel: 'outbox', digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    }
+    expect(erased.filter((i) => i.type === 'outbox').every((o) => o.to === undefined && o.text === undefined)).toBe(true);
+  });
+
+  it('cancel drops the renewal notice with a reason; resume brings it back; re-subscribe silences the win-back', async () => {
+    const m = member('cancel');
+    const start = BASE + 3 * DAY;
+    const end = start + 30 * DAY;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: end }));
+    await post(m.invoiceEvent('invoice.paid', start + 1, start, end, 'subscription_create'));
+    await post(m.subEvent('customer.subscription.updated', start + DAY, { periodStart: start, periodEnd: end, cancelAtPeriodEnd: true, canceledAt: start + DAY }));
+    const job = jobDeps();
+    expect(await runAt(job, end - 7 * DAY, m.memberId)).toEqual([]);
+    const afterCancel = await api.call('GET', `/v1/admin/members/${m.memberId}/notifications`, { key: KEYS.admin });
+    expect(afterCancel.status).toBe(200);
+    const body = (await afterCancel.json()) as any;
+    expect(body.notifications.find((n: any) => n.kind === 'renewal_upcoming')).toMatchObject({ status: 'dropped', dropReason: 'not_renewing', sentAt: null });
+
+    // Resume before the end: the renewal notice is queued again and goes out (late, still before renewal).
+    await post(m.subEvent('customer.subscription.updated', end - 6 * DAY, { periodStart: start, periodEnd: end }));
+    expect(await runAt(job, end - 6 * DAY + HOUR, m.memberId)).toEqual(['renewal_upcoming']);
+    expect(await runAt(job, end + 60, m.memberId)).toEqual([]);
+
+    // Cancel again and let it lapse; lapse notice at the end, then re-subscribe before the win-back.
+    await post(m.subEvent('customer.subscription.updated', end - 5 * DAY, { periodStart: start, periodEnd: end, cancelAtPeriodEnd: true, canceledAt: end - 5 * DAY }));
+    expect(await runAt(job, end, m.memberId)).toEqual(['membership_lapsed']);
+    const again = member('unused');
+    await post(stripeEvent('customer.subscription.created', subscriptionObject({ id: again.subscription, customer: m.customer, memberId: m.memberId, periodStart: end + 3 * DAY }), { created: end + 3 * DAY }));
+    expect(await runAt(job, end + 7 * DAY, m.memberId)).toEqual([]);
+    const list = (await (await api.call('GET', `/v1/admin/members/${m.memberId}/notifications`, { key: KEYS.admin })).json()) as any;
+    expect(list.notifications.find((n: any) => n.kind === 'win_back' && n.status === 'dropped')).toMatchObject({ dropReason: 'member_came_back' });
+    expect(list.notifications.find((n: any) => n.kind === 'renewal_upcoming' && n.status === 'sent')).toMatchObject({ channel: 'outbox', digest: expect.stringMatching(/^[0-9a-f]{64}$/), message: { subject: expect.any(String) } });
+  });
+
+  it('trial_will_end sends the trial notice at once, and the schedule does not send it again', async () => {
+    const m = member('trialwill');
+    const trialEnd = BASE + 45 * DAY;
+    const trialing = { status: 'trialing', periodStart: BASE, periodEnd: trialEnd, trialStart: BASE, trialEnd };
+    await post(m.checkout(BASE));
+    await post(m.subEvent('customer.subscription.created', BASE, trialing));
+    await post(m.subEvent('customer.subscription.trial_will_end', trialEnd - 5 * DAY, trialing));
+    const job = jobDeps();
+    expect(await runAt(job, trialEnd - 5 * DAY + 60, m.memberId)).toEqual(['trial_ending']);
+    expect(await runAt(job, trialEnd - 3 * DAY, m.memberId)).toEqual([]);
+    // A late duplicate signal re-queues it; the proof keeps it from going out twice.
+    await post(m.subEvent('customer.subscription.trial_will_end', trialEnd - 2 * DAY, trialing));
+    expect(await runAt(job, trialEnd - 2 * DAY + 60, m.memberId)).toEqual([]);
+  });
+
+  it('win-back respects marketing opt-out; transactional notices ignore it', async () => {
+    const m = member('optout');
+    const start = BASE + 5 * DAY;
+    const end = start + 30 * DAY;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: end }));
+    const res = await api.call('PUT', `/v1/admin/members/${m.memberId}/preferences`, { key: KEYS.admin, body: { marketingOptOut: true } });
+    expect(res.status).toBe(200);
+    const job = jobDeps();
+    expect(await runAt(job, end - 7 * DAY, m.memberId)).toEqual(['renewal_upcoming']);
+    await post(m.subEvent('customer.subscription.updated', end - 2 * DAY, { periodStart: start, periodEnd: end, cancelAtPeriodEnd: true }));
+    expect(await runAt(job, end, m.memberId)).toEqual(['membership_lapsed']);
+    expect(await runAt(job, end + 31 * DAY, m.memberId)).toEqual([]);
+    const items = await memberItems(m.memberId);
+    expect(items.filter((i) => i.kind === 'win_back').map((i) => i.dropReason)).toEqual(['marketing_opt_out', 'marketing_opt_out']);
+    expect(items.some((i) => i.type === 'grant' && i.grant.grantId === 'win-back')).toBe(false);
+  });
+});
+
+describe('reminders: exactly once', () => {
+  it('two jobs at once send each due reminder once', async () => {
+    const members = Array.from({ length: 12 }, (_, i) => member(`race${i}`));
+    const start = BASE + 10 * DAY;
+    for (const m of members) await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 30 * DAY }));
+    const a = jobDeps();
+    const b = jobDeps();
+    const asOf = start + 23 * DAY;
+    a.sender.asOf = b.sender.asOf = at(asOf).toISOString();
+    await Promise.all([sendDueReminders(a.deps, at(asOf)), sendDueReminders(b.deps, at(asOf)), sendDueReminders(a.deps, at(asOf))]);
+    const ids = new Set(members.map((m) => m.memberId));
+    const sent = [...a.sender.sent, ...b.sender.sent].filter((s) => ids.has(s.memberId));
+    expect(sent).toHaveLength(members.length);
+    expect(new Set(sent.map((s) => s.reminderId)).size).toBe(members.length);
+  });
+
+  it('a crash after claiming is retried after the lease runs out, and sent once', async () => {
+    const m = member('lease');
+    const start = BASE + 12 * DAY;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 30 * DAY }));
+    const asOf = at(start + 23 * DAY);
+    const crashing: NotificationSender = { channel: 'outbox', needsAddress: false, send: async () => { throw new Error('process died'); } };
+    const crashed = jobDeps({ sender: crashing, leaseMs: 5 * 60_000 });
+    const first = await sendDueReminders(crashed.deps, asOf);
+    expect(first.failed).toBeGreaterThanOrEqual(1);
+    const reminder = (await memberItems(m.memberId)).find((i) => i.type === 'reminder' && i.kind === 'renewal_upcoming') as ReminderItem;
+    expect(reminder).toMatchObject({ status: 'sending', dueShard: expect.any(String) });
+
+    // While the lease holds, another run leaves it alone.
+    const job = jobDeps();
+    expect(await runAt(job, asOf.getTime() / 1000, m.memberId)).toEqual([]);
+    const later = jobDeps({ clock: () => new Date(Date.now() + 6 * 60_000) });
+    expect(await runAt(later, asOf.getTime() / 1000, m.memberId)).toEqual(['renewal_upcoming']);
+    expect(await runAt(later, asOf.getTime() / 1000, m.memberId)).toEqual([]);
+    const { doc, tables } = dynamo();
+    const stored = await doc.send(new GetCommand({ TableName: tables.main, Key: { PK: keys.memberPk(m.memberId), SK: reminderKeys.reminderSk(reminder.reminderId) } }));
+    expect(stored.Item).toMatchObject({ status: 'sent', attempts: 2, ttl: expect.any(Number) });
+    expect(stored.Item!.ttl).toBeGreaterThan(Date.now() / 1000 + 3 * 365 * 86_400);
+    expect(stored.Item!.dueShard).toBeUndefined();
+  });
+
+  it('re-queued while a job is sending it: no second job sends it, during the lease or after', async () => {
+    const m = member('inflight');
+    const trialEnd = BASE + 20 * DAY;
+    const trialing = { status: 'trialing', periodStart: BASE, periodEnd: trialEnd, trialStart: BASE, trialEnd };
+    await post(m.subEvent('customer.subscription.created', BASE, trialing));
+    const asOf = trialEnd - 3 * DAY;
+    const reminder = (await memberItems(m.memberId)).find((i) => i.type === 'reminder' && i.kind === 'trial_ending') as ReminderItem;
+    // Job A claims it and is about to send ...
+    const a = jobDeps();
+    const claim = await a.store.claim(reminder, new Date(), 5 * 60_000);
+    expect(claim.outcome).toBe('claimed');
+    // ... when Stripe's trial_will_end re-queues the same reminder.
+    await post(m.subEvent('customer.subscription.trial_will_end', asOf, trialing));
+    const requeued = (await memberItems(m.memberId)).find((i) => i.SK === reminder.SK)!;
+    expect(requeued).toMatchObject({ status: 'due', leaseUntil: claim.leaseUntil });
+    const b = jobDeps();
+    expect(await runAt(b, asOf + 60, m.memberId)).toEqual([]);
+    // A finishes its send; B, even after A's lease, finds the proof and sends nothing.
+    await a.store.recordProof(reminder, { reminderId: reminder.reminderId, kind: 'trial_ending', sentAt: new Date().toISOString(), channel: 'outbox', digest: 'x'.repeat(64), to: null, providerMessageId: null });
+    await a.store.finish(reminder, { status: 'sent' }, null);
+    const bLater = jobDeps({ clock: () => new Date(Date.now() + 10 * 60_000) });
+    expect(await runAt(bLater, asOf + 120, m.memberId)).toEqual([]);
+    expect((await memberItems(m.memberId)).find((i) => i.SK === reminder.SK)).toMatchObject({ status: 'sent' });
+  });
+
+  it('a re-queued reminder that was already sent is taken out of the queue without sending', async () => {
+    const m = member('requeue');
+    const start = BASE + 14 * DAY;
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 30 * DAY }));
+    const job = jobDeps();
+    expect(await runAt(job, start + 23 * DAY, m.memberId)).toEqual(['renewal_upcoming']);
+    const reminder = (await memberItems(m.memberId)).find((i) => i.type === 'reminder' && i.kind === 'renewal_upcoming')!;
+    const { doc, tables } = dynamo();
+    await doc.send(
+      new UpdateCommand({
+        TableName: tables.main,
+        Key: { PK: reminder.PK, SK: reminder.SK },
+        UpdateExpression: 'SET #s = :due, dueShard = :shard, dueAt = :at',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':due': 'due', ':shard': reminderKeys.dueShard(reminder.reminderId), ':at': `${reminder.scheduledFor}#${reminder.reminderId}` },
+      }),
+    );
+    expect(await runAt(job, start + 23 * DAY, m.memberId)).toEqual([]);
+    const after = (await memberItems(m.memberId)).find((i) => i.type === 'reminder' && i.kind === 'renewal_upcoming')!;
+    expect(after.status).toBe('sent');
+    expect(after.dueShard).toBeUndefined();
+  });
+});
+
+describe('the reminders job entry point', () => {
+  it('is registered as a 15-minute job and sends what is due at --as-of', async () => {
+    const { jobFunctions } = await import('../../functions/manifest');
+    expect(jobFunctions.find((f) => f.job?.name === 'reminders')).toMatchObject({
+      entry: 'functions/jobs/reminders.ts',
+      access: ['table:read', 'table:write', 'ses:send'],
+      job: { schedule: 'rate(15 minutes)' },
+    });
+    const m = member('entry');
+    const start = BASE + 200 * DAY;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 30 * DAY }));
+    const { handler } = await import('../../functions/jobs/reminders');
+    const result = await handler({ asOf: at(start + 23 * DAY).toISOString() });
+    expect(result.failed).toBe(0);
+    expect(result.sent).toBeGreaterThanOrEqual(1);
+    const items = await memberItems(m.memberId);
+    expect(items.find((i) => i.type === 'outbox')).toMatchObject({ kind: 'renewal_upcoming', to: `${m.memberId}@example.com`, subject: expect.stringContaining('renews') });
+    await expect(handler({ asOf: 'not-a-time' })).rejects.toThrow(/ISO time/);
+  });
+});
+
+describe('admin notification endpoints', () => {
+  it('need the admin role and validate input, changing nothing on bad input', async () => {
+    const memberId = uniqueMemberId('adm');
+    expect((await api.call('GET', `/v1/admin/members/${memberId}/notifications`, { key: null })).status).toBe(401);
+    expect((await api.call('GET', `/v1/admin/members/${memberId}/notifications`, { key: KEYS.checkout })).status).toBe(403);
+    const empty = await api.call('GET', `/v1/admin/members/${memberId}/notifications`, { key: KEYS.admin });
+    expect(await empty.json()).toEqual({ memberId, marketingOptOut: false, notifications: [] });
+    for (const body of [{ marketingOptOut: 'yes' }, { marketingOptOut: true, extra: 1 }, {}]) {
+      const res = await api.call('PUT', `/v1/admin/members/${memberId}/preferences`, { key: KEYS.admin, body });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+    }
+    expect((await api.call('PUT', `/v1/admin/members/${memberId}/preferences`, { key: KEYS.checkout, body: { marketingOptOut: true } })).status).toBe(403);
+    expect(await memberItems(memberId)).toEqual([]);
+    expect((await api.call('GET', `/v1/admin/members/bad%20id/notifications`, { key: KEYS.admin })).status).toBe(400);
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import { notificationSenderFromEnv, OutboxSender, SesSender, UndeliverableError, type OutgoingMessage } from '../../shared/notifications/senders';
+import type { ReminderStore } from '../../shared/storage/reminder-store';
+
+const message: OutgoingMessage = {
+  reminderId: 'renewal_upcoming#sub_1#2027-01-10T00:00:00.000Z#7',
+  memberId: 'm1',
+  kind: 'renewal_upcoming',
+  to: 'member@example.com',
+  subject: 'Your membership renews',
+  text: 'Prime Monthly: $14.99 ...',
+  marketing: false,
+};
+
+function fakeSes() {
+  const inputs: any[] = [];
+  const client = { send: async (command: { input: unknown }) => (inputs.push(command.input), { MessageId: 'ses-message-1' }) } as unknown as SESv2Client;
+  return { client, inputs };
+}
+
+describe('SesSender', () => {
+  it('sends simple content to the member from the configured address, with the configuration set', async () => {
+    const { client, inputs } = fakeSes();
+    const out = await new SesSender(client, 'notices@shop.example', { configurationSet: 'membership' }).send(message);
+    expect(out).toEqual({ providerMessageId: 'ses-message-1' });
+    expect(inputs[0]).toMatchObject({
+      FromEmailAddress: 'notices@shop.example',
+      Destination: { ToAddresses: ['member@example.com'] },
+      Content: { Simple: { Subject: { Data: message.subject }, Body: { Text: { Data: message.text } } } },
+      ConfigurationSetName: 'membership',
+      EmailTags: [{ Name: 'kind', Value: 'renewal_upcoming' }],
+    });
+  });
+
+  it('uses the SES template when one is configured', async () => {
+    const { client, inputs } = fakeSes();
+    await new SesSender(client, 'notices@shop.example', { templateName: 'membership-notice' }).send(message);
+    expect(inputs[0].Content.Template).toEqual({ TemplateName: 'membership-notice', TemplateData: JSON.stringify({ subject: message.subject, text: message.text }) });
+  });
+
+  it('refuses a message without an address', async () => {
+    const { client, inputs } = fakeSes();
+    await expect(new SesSender(client, 'notices@shop.example').send({ ...message, to: null })).rejects.toBeInstanceOf(UndeliverableError);
+    expect(inputs).toEqual([]);
+  });
+});
+
+describe('notificationSenderFromEnv', () => {
+  const store = {} as ReminderStore;
+  it('is the outbox without SES_FROM_ADDRESS or with NOTIFICATIONS_CHANNEL=outbox, else SES', async () => {
+    expect(await notificationSenderFromEnv(store, {})).toBeInstanceOf(OutboxSender);
+    expect(await notificationSenderFromEnv(store, { SES_FROM_ADDRESS: 'a@b.example', NOTIFICATIONS_CHANNEL: 'outbox' })).toBeInstanceOf(OutboxSender);
+    const ses = await notificationSenderFromEnv(store, { SES_FROM_ADDRESS: 'a@b.example', AWS_REGION: 'eu-west-1' });
+    expect(ses).toBeInstanceOf(SesSender);
+    expect(ses.channel).toBe('email');
+  });
+});

@@ -1,0 +1,263 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { CatalogError, parseCatalog } from '../../shared/domain/catalog';
+import { applyMembershipEvent, type MembershipEvent, type MembershipRecord, type SubscriptionState } from '../../shared/domain/membership';
+import {
+  autoRenewalViolations,
+  newReminders,
+  nextAnniversary,
+  planReminders,
+  reminderRelevance,
+  renderReminder,
+  trialEndingNow,
+  type ReminderContext,
+} from '../../shared/domain/reminders';
+import { reminderWrites } from '../../shared/usecases/schedule-reminders';
+
+const rawCatalog = JSON.parse(readFileSync(new URL('../../config/plan-catalog.json', import.meta.url), 'utf8'));
+const catalog = parseCatalog(rawCatalog);
+const DAY = 86_400;
+const T0 = Date.parse('2026-01-10T00:00:00Z') / 1000;
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+const at = (seconds: number) => new Date(seconds * 1000);
+const optIn = { marketingOptOut: false };
+
+function sub(overrides: Partial<SubscriptionState> = {}): SubscriptionState {
+  return {
+    subscriptionId: 'sub_1',
+    customerId: 'cus_1',
+    stripeStatus: 'active',
+    priceId: 'price_prime_monthly_usd',
+    planId: 'prime-monthly',
+    amountCents: 1499,
+    currency: 'usd',
+    interval: 'month',
+    currentPeriodStart: iso(T0),
+    currentPeriodEnd: iso(T0 + 31 * DAY),
+    trialStart: null,
+    trialEnd: null,
+    cancelAtPeriodEnd: false,
+    cancelAt: null,
+    canceledAt: null,
+    endedAt: null,
+    ...overrides,
+  };
+}
+
+let seq = 0;
+function apply(record: MembershipRecord | null, created: number, event: Partial<MembershipEvent> & Pick<MembershipEvent, 'kind'>): MembershipRecord {
+  return applyMembershipEvent(record, { eventId: `evt_${++seq}`, created, memberId: 'm1', ...event } as MembershipEvent).record;
+}
+const subChanged = (record: MembershipRecord | null, created: number, overrides: Partial<SubscriptionState> = {}) =>
+  apply(record, created, { kind: 'subscription-changed', subscription: sub(overrides) } as never);
+const invoice = (record: MembershipRecord, created: number, kind: 'invoice-paid' | 'invoice-payment-failed', invoiceId = 'in_2') =>
+  apply(record, created, { kind, customerId: 'cus_1', subscriptionId: 'sub_1', invoiceId, billingReason: 'subscription_cycle' } as never);
+
+const kindsAndDue = (record: MembershipRecord | null) => planReminders(record, catalog).map((r) => `${r.kind}@${r.dueAt}`).sort();
+
+describe('catalog: California automatic-renewal rules', () => {
+  const annual = rawCatalog.plans[1];
+  it('accepts the default catalog (annual plan notices 30 and 7 days ahead)', () => {
+    expect(() => parseCatalog(rawCatalog)).not.toThrow();
+    expect(autoRenewalViolations(annual)).toEqual([]);
+  });
+
+  it('rejects an annual plan without a notice 15–45 days before renewal, naming the field', () => {
+    for (const days of [[7], [14, 46], [60]]) {
+      const bad = { plans: [{ ...annual, reminders: { ...annual.reminders, renewalDaysBefore: days } }] };
+      expect(() => parseCatalog(bad)).toThrow(CatalogError);
+      expect(() => parseCatalog(bad)).toThrow(/plans\/0\/reminders\/renewalDaysBefore: an annual plan needs a renewal notice between 15 and 45/);
+    }
+    for (const days of [[15], [45], [7, 30]]) {
+      expect(() => parseCatalog({ plans: [{ ...annual, reminders: { ...annual.reminders, renewalDaysBefore: days } }] })).not.toThrow();
+    }
+  });
+
+  it('reports a plan without reminders as a catalog error, not a crash of the law check', () => {
+    const { reminders: _omitted, ...withoutReminders } = annual;
+    expect(() => parseCatalog({ plans: [withoutReminders] })).toThrow(/plans\/0\/reminders: /);
+  });
+
+  it('monthly plans may notice 7 days ahead', () => {
+    expect(autoRenewalViolations({ interval: 'month', trialDays: 30, reminders: { renewalDaysBefore: [7], trialEndingDaysBefore: 3, winBackDaysAfter: [] } })).toEqual([]);
+  });
+
+  it('trials of 31 days or more need the ending notice 3–21 days ahead', () => {
+    const plan = (trialDays: number, trialEndingDaysBefore: number) => ({
+      interval: 'month' as const,
+      trialDays,
+      reminders: { renewalDaysBefore: [7], trialEndingDaysBefore, winBackDaysAfter: [] },
+    });
+    expect(autoRenewalViolations(plan(31, 2)).map((v) => v.path.join('/'))).toEqual(['reminders/trialEndingDaysBefore']);
+    expect(autoRenewalViolations(plan(60, 22))).toHaveLength(1);
+    expect(autoRenewalViolations(plan(31, 3))).toEqual([]);
+    expect(autoRenewalViolations(plan(31, 21))).toEqual([]);
+    expect(autoRenewalViolations(plan(30, 1))).toEqual([]);
+    expect(() => parseCatalog({ plans: [{ ...rawCatalog.plans[0], trialDays: 45, reminders: { ...rawCatalog.plans[0].reminders, trialEndingDaysBefore: 1 } }] })).toThrow(
+      /trialEndingDaysBefore/,
+    );
+  });
+});
+
+describe('planReminders', () => {
+  it('plans nothing without a subscription', () => {
+    expect(planReminders(null, catalog)).toEqual([]);
+  });
+
+  it('a trial plans its ending notice trialEndingDaysBefore ahead, and no renewal notice yet', () => {
+    const trialEnd = T0 + 30 * DAY;
+    const record = subChanged(null, T0, { stripeStatus: 'trialing', trialStart: iso(T0), trialEnd: iso(trialEnd), currentPeriodEnd: iso(trialEnd) });
+    const planned = planReminders(record, catalog);
+    const trial = planned.find((r) => r.kind === 'trial_ending')!;
+    expect(trial).toMatchObject({ id: `trial_ending#sub_1#${iso(trialEnd)}#3`, dueAt: iso(trialEnd - 3 * DAY) });
+    expect(planned.some((r) => r.kind === 'renewal_upcoming')).toBe(false);
+  });
+
+  it('an active monthly membership plans the renewal notice and the yearly notice on the anniversary', () => {
+    const record = subChanged(null, T0);
+    expect(kindsAndDue(record)).toEqual([`annual_notice@${iso(T0 + 365 * DAY)}`, `renewal_upcoming@${iso(T0 + 24 * DAY)}`]);
+  });
+
+  it('an annual plan gets notices 30 and 7 days before renewal and no separate yearly notice', () => {
+    const end = T0 + 365 * DAY;
+    const record = subChanged(null, T0, { priceId: 'price_prime_annual_usd', planId: 'prime-annual', interval: 'year', amountCents: 13900, currentPeriodEnd: iso(end) });
+    expect(kindsAndDue(record)).toEqual([`renewal_upcoming@${iso(end - 30 * DAY)}`, `renewal_upcoming@${iso(end - 7 * DAY)}`]);
+  });
+
+  it('cancel at period end plans the lapse at period end and the win-backs after it', () => {
+    const end = T0 + 31 * DAY;
+    const record = subChanged(null, T0, { cancelAtPeriodEnd: true, canceledAt: iso(T0 + DAY) });
+    expect(kindsAndDue(record)).toEqual([`membership_lapsed@${iso(end)}`, `win_back@${iso(end + 7 * DAY)}`, `win_back@${iso(end + 30 * DAY)}`]);
+  });
+
+  it('a failed renewal plans payment_failed now and grace_ending two days before grace ends', () => {
+    const failedAt = T0 + 31 * DAY + 3600;
+    const record = invoice(subChanged(null, T0), failedAt, 'invoice-payment-failed');
+    const planned = planReminders(record, catalog);
+    expect(planned.find((r) => r.kind === 'payment_failed')).toMatchObject({ id: 'payment_failed#sub_1#in_2#0', dueAt: iso(failedAt) });
+    expect(planned.find((r) => r.kind === 'grace_ending')).toMatchObject({ dueAt: iso(failedAt + 5 * DAY) });
+    expect(planned.find((r) => r.kind === 'membership_lapsed')).toMatchObject({ dueAt: iso(failedAt + 7 * DAY) });
+  });
+
+  it('next anniversary is strictly after the given time', () => {
+    expect(nextAnniversary('2026-01-10T00:00:00.000Z', '2026-06-01T00:00:00.000Z')).toBe('2027-01-10T00:00:00.000Z');
+    expect(nextAnniversary('2026-01-10T00:00:00.000Z', '2027-01-10T00:00:00.000Z')).toBe('2028-01-10T00:00:00.000Z');
+  });
+});
+
+describe('newReminders: what a change schedules', () => {
+  it('schedules nothing again for a repeated or unchanged record', () => {
+    const record = subChanged(null, T0);
+    expect(newReminders(null, record, catalog)).toHaveLength(2);
+    expect(newReminders(record, record, catalog)).toEqual([]);
+    expect(newReminders(record, structuredClone(record), catalog)).toEqual([]);
+  });
+
+  it('a renewal schedules the next period’s notice, a cancel the lapse, a resume the renewal again', () => {
+    const first = subChanged(null, T0);
+    const renewed = subChanged(first, T0 + 31 * DAY, { currentPeriodStart: iso(T0 + 31 * DAY), currentPeriodEnd: iso(T0 + 59 * DAY) });
+    expect(newReminders(first, renewed, catalog).map((r) => r.kind)).toEqual(['renewal_upcoming']);
+    const cancelled = subChanged(renewed, T0 + 40 * DAY, { currentPeriodStart: iso(T0 + 31 * DAY), currentPeriodEnd: iso(T0 + 59 * DAY), cancelAtPeriodEnd: true });
+    expect(newReminders(renewed, cancelled, catalog).map((r) => r.kind).sort()).toEqual(['membership_lapsed', 'win_back', 'win_back']);
+    const resumed = subChanged(cancelled, T0 + 41 * DAY, { currentPeriodStart: iso(T0 + 31 * DAY), currentPeriodEnd: iso(T0 + 59 * DAY) });
+    const again = newReminders(cancelled, resumed, catalog);
+    expect(again.map((r) => r.kind).sort()).toEqual(['annual_notice', 'renewal_upcoming']);
+    // Same ids as before the cancel: the sent-proof check keeps an already sent one from going out twice.
+    expect(again.find((r) => r.kind === 'renewal_upcoming')!.id).toBe(planReminders(renewed, catalog).find((r) => r.kind === 'renewal_upcoming')!.id);
+  });
+
+  it('the lapse notice keeps one id per subscription when its date becomes better known', () => {
+    const failed = invoice(subChanged(null, T0), T0 + 31 * DAY, 'invoice-payment-failed');
+    const deleted = subChanged(failed, T0 + 45 * DAY, { stripeStatus: 'canceled', endedAt: iso(T0 + 45 * DAY), canceledAt: iso(T0 + 45 * DAY) });
+    const moved = newReminders(failed, deleted, catalog).filter((r) => r.kind === 'membership_lapsed');
+    expect(moved).toHaveLength(1);
+    expect(moved[0]!.id).toBe(planReminders(failed, catalog).find((r) => r.kind === 'membership_lapsed')!.id);
+    expect(moved[0]!.dueAt).toBe(iso(T0 + 45 * DAY));
+  });
+
+  it('trial_will_end moves the trial notice to now, with the same id as the scheduled one', () => {
+    const trialEnd = T0 + 30 * DAY;
+    const trialing = { stripeStatus: 'trialing', trialStart: iso(T0), trialEnd: iso(trialEnd), currentPeriodEnd: iso(trialEnd) };
+    const record = subChanged(null, T0, trialing);
+    const scheduled = planReminders(record, catalog).find((r) => r.kind === 'trial_ending')!;
+    const early = trialEndingNow(record, catalog, at(trialEnd - 5 * DAY))!;
+    expect(early).toMatchObject({ id: scheduled.id, dueAt: iso(trialEnd - 5 * DAY) });
+    expect(trialEndingNow(record, catalog, at(trialEnd - 2 * DAY))!.dueAt).toBe(scheduled.dueAt);
+    const writes = reminderWrites(
+      { before: record, after: record, event: { kind: 'subscription-changed', eventId: 'evt_x', created: trialEnd - 5 * DAY, memberId: 'm1', subscription: sub(trialing), trialWillEnd: true }, now: at(trialEnd - 5 * DAY), catalog },
+      catalog,
+      'table',
+    );
+    expect(writes).toHaveLength(1);
+    const update = writes[0]!.Update!;
+    expect(update.Key).toEqual({ PK: 'MEMBER#m1', SK: `NOTE#R#${scheduled.id}` });
+    const set = Object.fromEntries(Object.entries(update.ExpressionAttributeNames!).map(([ref, name]) => [name, update.ExpressionAttributeValues![ref.replace('#f', ':v')]]));
+    expect(set).toMatchObject({ reminderId: scheduled.id, scheduledFor: iso(trialEnd - 5 * DAY), status: 'due', dueShard: expect.stringMatching(/^DUE#[0-7]$/) });
+    expect(set).not.toHaveProperty('leaseUntil');
+  });
+});
+
+describe('reminderRelevance at send time', () => {
+  const active = subChanged(null, T0);
+  const renewal = planReminders(active, catalog).find((r) => r.kind === 'renewal_upcoming')!;
+
+  it('sends a renewal notice to a renewing member and drops it after a cancel', () => {
+    expect(reminderRelevance(renewal, active, catalog, at(T0 + 24 * DAY), optIn)).toEqual({ send: true });
+    const cancelled = subChanged(active, T0 + 2 * DAY, { cancelAtPeriodEnd: true });
+    expect(reminderRelevance(renewal, cancelled, catalog, at(T0 + 24 * DAY), optIn)).toEqual({ send: false, reason: 'not_renewing' });
+    expect(reminderRelevance(renewal, active, catalog, at(T0 + 32 * DAY), optIn)).toMatchObject({ send: false });
+  });
+
+  it('drops payment notices once paid', () => {
+    const failed = invoice(active, T0 + 31 * DAY, 'invoice-payment-failed');
+    const notice = planReminders(failed, catalog).find((r) => r.kind === 'payment_failed')!;
+    expect(reminderRelevance(notice, failed, catalog, at(T0 + 31 * DAY), optIn)).toEqual({ send: true });
+    const paid = invoice(failed, T0 + 32 * DAY, 'invoice-paid');
+    expect(reminderRelevance(notice, paid, catalog, at(T0 + 32 * DAY), optIn)).toEqual({ send: false, reason: 'paid' });
+  });
+
+  it('win-back: sent to a lapsed member, dropped after opt-out or a return', () => {
+    const cancelled = subChanged(active, T0 + 2 * DAY, { cancelAtPeriodEnd: true });
+    const winBack = planReminders(cancelled, catalog).find((r) => r.kind === 'win_back')!;
+    const later = at(T0 + 40 * DAY);
+    expect(reminderRelevance(winBack, cancelled, catalog, later, optIn)).toEqual({ send: true });
+    expect(reminderRelevance(winBack, cancelled, catalog, later, { marketingOptOut: true })).toEqual({ send: false, reason: 'marketing_opt_out' });
+    const back = subChanged(cancelled, T0 + 35 * DAY, { subscriptionId: 'sub_2', currentPeriodStart: iso(T0 + 35 * DAY), currentPeriodEnd: iso(T0 + 66 * DAY) });
+    expect(reminderRelevance(winBack, back, catalog, later, optIn)).toEqual({ send: false, reason: 'member_came_back' });
+  });
+
+  it('opt-out does not stop transactional notices', () => {
+    expect(reminderRelevance(renewal, active, catalog, at(T0 + 24 * DAY), { marketingOptOut: true })).toEqual({ send: true });
+  });
+});
+
+describe('renderReminder', () => {
+  const ctx: ReminderContext = {
+    planName: 'Prime Annual',
+    interval: 'year',
+    amountCents: 13900,
+    currency: 'usd',
+    nextChargeAt: '2027-01-10T00:00:00.000Z',
+    graceEndsAt: null,
+    accessEndsAt: null,
+    portalUrl: 'https://shop.example/account',
+    periodSavedCents: 8400,
+    lifetimeSavedCents: 12000,
+    coupon: null,
+  };
+
+  it('a renewal notice carries plan, amount, date, frequency, savings and how to cancel', () => {
+    const { subject, text } = renderReminder('renewal_upcoming', ctx);
+    expect(subject).toContain('January 10, 2027');
+    for (const part of ['Prime Annual', '$139.00', 'every year', 'January 10, 2027', 'https://shop.example/account', 'You saved $84.00 this year', 'cancel']) {
+      expect(text).toContain(part);
+    }
+  });
+
+  it('a win-back names the recall coupon and lifetime savings', () => {
+    const { text } = renderReminder('win_back', { ...ctx, coupon: { code: 'ABCD-EFGH-JKMN-PQRST', amountOffCents: 1000, currency: 'usd', expiresAt: '2027-02-01T00:00:00Z' } });
+    expect(text).toContain('ABCD-EFGH-JKMN-PQRST');
+    expect(text).toContain('$10.00 off');
+    expect(text).toContain('$120.00');
+  });
+});
