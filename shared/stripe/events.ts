@@ -156,7 +156,8 @@ function subscriptionLine(invoice: Infer<typeof invoiceSchema>, subscriptionId: 
 const refOf = (value: string | { id: string }) => (typeof value === 'string' ? value : value.id);
 const iso = (seconds: number | null) => (seconds === null ? null : isoFromEpoch(seconds));
 
-function parseObject<T>(schema: Schema<T>, event: StripeEvent): T {
+/** Validates the object an event carries; a mismatch is a StripePayloadError (retried, alarmed). */
+export function parseObject<T>(schema: Schema<T>, event: StripeEvent): T {
   const result = schema.safeParse(event.data.object);
   if (!result.success) {
     const details = issuesToErrors(result.error.issues)

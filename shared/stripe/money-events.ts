@@ -12,11 +12,11 @@
  * invoice_payment link entries. Each entry stands on its own: order of arrival never matters.
  */
 import { STRIPE_API_VERSION } from './api-version';
-import { StripePayloadError, type StripeEvent } from './events';
+import { parseObject, StripePayloadError, type StripeEvent } from './events';
 import type { PlanCatalog } from '../domain/catalog';
 import { memberIdSchema } from '../domain/member-id';
 import { emptyEntry, type LedgerEntry } from '../domain/finance/ledger';
-import { array, int, issuesToErrors, looseObject, nullable, optional, record, regex, string, union, type Schema } from '../validation';
+import { array, int, looseObject, nullable, optional, record, regex, string, union } from '../validation';
 
 const id = (prefix: string) => string().check(regex(new RegExp(`^${prefix}_[A-Za-z0-9_]+$`)));
 const expandable = (prefix: string) => union([id(prefix), looseObject({ id: id(prefix) })]);
@@ -106,18 +106,6 @@ const disputeSchema = looseObject({
   balance_transactions: optional(nullable(array(union([balanceTransaction, id('txn')])))),
 });
 
-function parse<T>(schema: Schema<T>, event: StripeEvent): T {
-  const result = schema.safeParse(event.data.object);
-  if (!result.success) {
-    const details = issuesToErrors(result.error.issues)
-      .slice(0, 5)
-      .map((e) => `${e.path}: ${e.message}`)
-      .join('; ');
-    throw new StripePayloadError(`${event.type} payload does not match API version ${STRIPE_API_VERSION}: ${details}`, event.id, event.type);
-  }
-  return result.data;
-}
-
 const sum = (list: Array<{ amount: number }> | null | undefined) => (list ?? []).reduce((a, x) => a + x.amount, 0);
 
 /** Refund statuses that took money off the balance (a failed or canceled refund did not). */
@@ -163,7 +151,7 @@ export function translateMoneyEvent(event: StripeEvent, catalog: PlanCatalog): L
   }
   switch (event.type) {
     case 'invoice.paid': {
-      const inv = parse(invoiceSchema, event);
+      const inv = parseObject(invoiceSchema, event);
       const details = inv.parent?.type === 'subscription_details' ? (inv.parent.subscription_details ?? null) : null;
       const subscriptionLines = inv.lines.data.filter((l) => l.parent?.type === 'subscription_item_details');
       // The service period is the span of the subscription lines (prorations included); a one-off
@@ -199,7 +187,7 @@ export function translateMoneyEvent(event: StripeEvent, catalog: PlanCatalog): L
       ];
     }
     case 'invoice_payment.paid': {
-      const p = parse(invoicePaymentSchema, event);
+      const p = parseObject(invoicePaymentSchema, event);
       if (p.status !== 'paid') return [];
       return [
         emptyEntry({
@@ -216,16 +204,16 @@ export function translateMoneyEvent(event: StripeEvent, catalog: PlanCatalog): L
     }
     case 'refund.created':
     case 'refund.updated': {
-      const entry = refundEntry(parse(refundSchema, event));
+      const entry = refundEntry(parseObject(refundSchema, event));
       return entry ? [entry] : [];
     }
     case 'charge.refunded': {
       // Charges carry their refunds only when Stripe includes the list; refund.created reports each anyway.
-      const charge = parse(chargeSchema, event);
+      const charge = parseObject(chargeSchema, event);
       return (charge.refunds?.data ?? []).map((r) => refundEntry({ ...r, charge: r.charge ?? charge.id })).filter((e): e is LedgerEntry => e !== null);
     }
     case 'credit_note.created': {
-      const cn = parse(creditNoteSchema, event);
+      const cn = parseObject(creditNoteSchema, event);
       return [
         emptyEntry({
           entryId: cn.id,
@@ -242,7 +230,7 @@ export function translateMoneyEvent(event: StripeEvent, catalog: PlanCatalog): L
       ];
     }
     default: {
-      const dispute = parse(disputeSchema, event);
+      const dispute = parseObject(disputeSchema, event);
       const base = { currency: dispute.currency, amountCents: dispute.amount, disputeId: dispute.id, chargeId: refOf(dispute.charge), paymentIntentId: refOf(dispute.payment_intent ?? null), reason: dispute.reason ?? null };
       if (event.type === 'charge.dispute.created') {
         return [emptyEntry({ ...base, entryId: `${dispute.id}#dispute_opened`, kind: 'dispute_opened', occurredAt: iso(dispute.created) })];
