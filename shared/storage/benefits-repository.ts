@@ -1,4 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { queryMemberItems } from './query-prefix';
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { IssuedGrant } from '../domain/grants';
 import type { SavingsMove, SavingsPeriod, StoredSavings } from '../domain/benefits';
@@ -208,40 +209,15 @@ export class DynamoBenefitsRepository {
 
   /** Redemption/release records of a member (support and finance), oldest first. */
   async listRedemptions(memberId: string): Promise<RedemptionRecord[]> {
-    const items: RedemptionRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
-          ExpressionAttributeValues: { ':pk': keys.memberPk(memberId), ':p': 'REDEMPTION#' },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) items.push(pickRedemption(item));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const items = (await queryMemberItems(this.db, this.tableName, memberId, 'REDEMPTION#')).map(pickRedemption);
     return items.sort((a, b) => a.at.localeCompare(b.at));
   }
 
+
   async listUsages(memberId: string): Promise<UsageRecord[]> {
-    const items: UsageRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
-          ExpressionAttributeValues: { ':pk': keys.memberPk(memberId), ':p': 'USAGE#' },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) items.push(item as unknown as UsageRecord);
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
+    return (await queryMemberItems(this.db, this.tableName, memberId, 'USAGE#')) as unknown as UsageRecord[];
   }
+
 
   /** Redeem: the grant's conditional update, the redemption record and the savings counters at once. */
   async redeem(input: { grant: IssuedGrant; orderId: string; at: string; savedCents: number; savings: ExtraWrite | null; periodKey: string | null }): Promise<void> {
