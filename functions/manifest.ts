@@ -10,6 +10,7 @@ import { adminMemberRoute, cancelMembershipRoute, checkoutSessionRoute, myMember
 import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from '../shared/api/benefits';
 import { ledgerRoute, reconciliationRoute, reportRoute, revenueRoute } from '../shared/api/finance';
 import { memberNotificationsRoute, memberPreferencesRoute } from '../shared/api/admin-notifications';
+import { eraseMemberRoute } from '../shared/api/erasure';
 
 export type Access =
   | 'table:read'
@@ -111,6 +112,12 @@ export const httpFunctions: readonly FunctionSpec[] = [
     name: 'admin-preferences',
     entry: 'functions/http/admin-preferences.ts',
     routes: [memberPreferencesRoute],
+    access: ['table:read', 'table:write', 'secret:service-keys'],
+  },
+  {
+    name: 'admin-member-erase',
+    entry: 'functions/http/admin-member-erase.ts',
+    routes: [eraseMemberRoute],
     access: ['table:read', 'table:write', 'secret:service-keys'],
   },
 ];

@@ -6,6 +6,7 @@ import { adminMemberRoute, cancelMembershipRoute, checkoutSessionRoute, myMember
 import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from './benefits';
 import { ledgerRoute, reconciliationRoute, reportRoute, revenueRoute } from './finance';
 import { memberNotificationsRoute, memberPreferencesRoute } from './admin-notifications';
+import { eraseMemberRoute } from './erasure';
 
 export const allRoutes: readonly RouteSpec[] = [
   healthRoute,
@@ -27,4 +28,5 @@ export const allRoutes: readonly RouteSpec[] = [
   revenueRoute,
   reconciliationRoute,
   reportRoute,
+  eraseMemberRoute,
 ];

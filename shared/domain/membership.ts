@@ -63,6 +63,8 @@ export interface MembershipRecord {
   benefits?: BenefitIssuanceState | null;
   /** Where notices go: the Checkout Session's `customer_details.email`; removed by erasure. */
   email?: string | null;
+  /** Set once by erasure (docs/erasure.md): from then on no event may store an email again. */
+  erasedAt?: string | null;
 }
 
 export type MembershipEvent =
@@ -194,7 +196,7 @@ export function applyMembershipEvent(current: MembershipRecord | null, event: Me
       next.checkoutCompletedAt ??= isoFromEpoch(event.created);
       next.customerId ??= event.customerId;
       next.subscriptionId ??= event.subscriptionId;
-      if (event.email) next.email ??= event.email;
+      if (event.email && !base.erasedAt) next.email ??= event.email;
       break;
     }
     case 'subscription-changed': {
@@ -239,6 +241,15 @@ export function applyMembershipEvent(current: MembershipRecord | null, event: Me
   // Records that never met a benefit event keep their old shape (no empty `benefits` field).
   if (benefits !== base.benefits && !isEmptyIssuance(benefits)) next.benefits = benefits;
   return { record: next, changed: JSON.stringify(next) !== JSON.stringify(base) || current === null };
+}
+
+/**
+ * Erasure of the member's personal data (the email): the first erasure time is kept, so erasing
+ * again changes nothing. Pure; the caller saves it with the optimistic revision.
+ */
+export function eraseMembership(record: MembershipRecord, now: Date): Transition {
+  const next: MembershipRecord = { ...record, email: null, erasedAt: record.erasedAt ?? now.toISOString() };
+  return { record: next, changed: next.email !== (record.email ?? null) || next.erasedAt !== record.erasedAt };
 }
 
 export interface MembershipView {

@@ -96,6 +96,10 @@ export function nextAnniversary(startIso: string, afterIso: string): string {
   }
 }
 
+/** Halfway between a period's start and end, to the second. */
+export const midTermOf = (startIso: string, endIso: string) =>
+  new Date(Math.floor((Date.parse(startIso) + Date.parse(endIso)) / 2000) * 1000).toISOString();
+
 /** Every reminder the record calls for, from its dates alone. */
 export function planReminders(record: MembershipRecord | null, catalog: PlanCatalog): PlannedReminder[] {
   const sub = record?.subscription;
@@ -115,9 +119,14 @@ export function planReminders(record: MembershipRecord | null, catalog: PlanCata
         out.push(planned(record, 'renewal_upcoming', subId, sub.currentPeriodEnd, days, shift(sub.currentPeriodEnd, days)));
       }
     }
-    // Annual plans: the renewal notice 15–45 days ahead (required by the catalog check) already tells
-    // plan, amount, frequency and how to cancel once a year, so a second yearly notice would repeat it.
-    if (planInterval(plan, record) !== 'year' && record.firstSubscribedAt && sub.currentPeriodStart) {
+    if (planInterval(plan, record) === 'year') {
+      // Annual plans: once a year at mid-term (halfway through each paid year), far from the renewal
+      // notices 15–45 days before renewal, so the yearly summary never arrives with them.
+      if (sub.stripeStatus === 'active' && sub.currentPeriodStart && sub.currentPeriodEnd) {
+        const midTerm = midTermOf(sub.currentPeriodStart, sub.currentPeriodEnd);
+        out.push(planned(record, 'annual_notice', subId, midTerm, 0, midTerm));
+      }
+    } else if (record.firstSubscribedAt && sub.currentPeriodStart) {
       const anniversary = nextAnniversary(record.firstSubscribedAt, sub.currentPeriodStart);
       out.push(planned(record, 'annual_notice', subId, anniversary, 0, anniversary));
     }

@@ -45,6 +45,7 @@ const MEMBERSHIP_FIELDS = [
   'hadTrial',
   'benefits',
   'email',
+  'erasedAt',
 ] as const satisfies ReadonlyArray<keyof MembershipRecord>;
 
 function toRecord(item: Record<string, unknown>): MembershipRecord {

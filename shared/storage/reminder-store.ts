@@ -331,7 +331,9 @@ export class ReminderStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { PK: item.PK, SK: item.SK },
-          UpdateExpression: item.type === 'outbox' ? 'SET erasedAt = :now REMOVE #to, #text' : 'SET erasedAt = :now REMOVE #to',
+          // The first erasure time stays, so erasing again leaves the items as they are.
+          UpdateExpression:
+            item.type === 'outbox' ? 'SET erasedAt = if_not_exists(erasedAt, :now) REMOVE #to, #text' : 'SET erasedAt = if_not_exists(erasedAt, :now) REMOVE #to',
           ExpressionAttributeNames: item.type === 'outbox' ? { '#to': 'to', '#text': 'text' } : { '#to': 'to' },
           ExpressionAttributeValues: { ':now': new Date().toISOString() },
           ConditionExpression: 'attribute_exists(PK)',

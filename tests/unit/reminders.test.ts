@@ -118,10 +118,23 @@ describe('planReminders', () => {
     expect(kindsAndDue(record)).toEqual([`annual_notice@${iso(T0 + 365 * DAY)}`, `renewal_upcoming@${iso(T0 + 24 * DAY)}`]);
   });
 
-  it('an annual plan gets notices 30 and 7 days before renewal and no separate yearly notice', () => {
+  it('an annual plan gets notices 30 and 7 days before renewal and the yearly notice at mid-term', () => {
     const end = T0 + 365 * DAY;
     const record = subChanged(null, T0, { priceId: 'price_prime_annual_usd', planId: 'prime-annual', interval: 'year', amountCents: 13900, currentPeriodEnd: iso(end) });
-    expect(kindsAndDue(record)).toEqual([`renewal_upcoming@${iso(end - 30 * DAY)}`, `renewal_upcoming@${iso(end - 7 * DAY)}`]);
+    const midTerm = T0 + 182.5 * DAY;
+    expect(kindsAndDue(record)).toEqual([`annual_notice@${iso(midTerm)}`, `renewal_upcoming@${iso(end - 30 * DAY)}`, `renewal_upcoming@${iso(end - 7 * DAY)}`]);
+    expect(planReminders(record, catalog).find((r) => r.kind === 'annual_notice')!.id).toBe(`annual_notice#sub_1#${iso(midTerm)}#0`);
+  });
+
+  it('an annual plan plans one yearly notice per paid year, none while trialing or cancelled', () => {
+    const annual = { priceId: 'price_prime_annual_usd', planId: 'prime-annual', interval: 'year', amountCents: 13900 };
+    const trialing = subChanged(null, T0, { ...annual, stripeStatus: 'trialing', trialStart: iso(T0), trialEnd: iso(T0 + 14 * DAY), currentPeriodEnd: iso(T0 + 14 * DAY) });
+    expect(planReminders(trialing, catalog).some((r) => r.kind === 'annual_notice')).toBe(false);
+    const start2 = T0 + 365 * DAY;
+    const year2 = subChanged(null, start2, { ...annual, currentPeriodStart: iso(start2), currentPeriodEnd: iso(start2 + 366 * DAY) });
+    expect(planReminders(year2, catalog).filter((r) => r.kind === 'annual_notice').map((r) => r.dueAt)).toEqual([iso(start2 + 183 * DAY)]);
+    const cancelled = subChanged(null, T0, { ...annual, currentPeriodEnd: iso(T0 + 365 * DAY), cancelAtPeriodEnd: true });
+    expect(planReminders(cancelled, catalog).some((r) => r.kind === 'annual_notice')).toBe(false);
   });
 
   it('cancel at period end plans the lapse at period end and the win-backs after it', () => {

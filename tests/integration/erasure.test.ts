@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { useApi, uniqueMemberId, KEYS } from '../support/api';
+import { checkoutSessionObject, invoiceObject, stripeEvent, stripeId, subscriptionObject } from '../../local/stripe-test-events';
+import { dynamo, membershipRepository } from '../../shared/runtime/dynamo';
+import { planCatalog } from '../../shared/runtime/catalog';
+import { shopperRepository } from '../../shared/runtime/shopper';
+import { keys } from '../../shared/storage/keys';
+import { ReminderStore } from '../../shared/storage/reminder-store';
+import { OutboxSender } from '../../shared/notifications/senders';
+import { sendDueReminders } from '../../shared/usecases/send-reminders';
+
+const api = useApi();
+const DAY = 86_400;
+// Its own year of the shared test table: nothing else is due or booked in 2039.
+const BASE = Date.parse('2039-04-01T00:00:00Z') / 1000;
+
+async function memberItems(memberId: string) {
+  const { doc, tables } = dynamo();
+  const out = await doc.send(new QueryCommand({ TableName: tables.main, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': keys.memberPk(memberId) }, ConsistentRead: true }));
+  return out.Items ?? [];
+}
+
+async function ledgerItems(month: string, memberId: string) {
+  const { doc, tables } = dynamo();
+  const out = await doc.send(new QueryCommand({ TableName: tables.main, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `LEDGER#${month}` }, ConsistentRead: true }));
+  return (out.Items ?? []).filter((i) => i.memberId === memberId);
+}
+
+async function post(event: object) {
+  const res = await api.postEvent(event);
+  expect(res.status, await res.clone().text()).toBe(200);
+}
+
+describe('DELETE /v1/admin/members/{memberId}', () => {
+  it('erases the email everywhere, keeps proof, consent and money records, and stays erased', async () => {
+    const memberId = uniqueMemberId('erase');
+    const email = `${memberId}@example.com`;
+    const customer = stripeId('cus');
+    const subscription = stripeId('sub');
+    const periodEnd = BASE + 30 * DAY;
+    const checkout = stripeEvent('checkout.session.completed', { ...checkoutSessionObject({ memberId, customer, subscription }), customer_details: { email } }, { created: BASE });
+    await post(checkout);
+    await post(stripeEvent('customer.subscription.created', subscriptionObject({ id: subscription, customer, memberId, interval: 'month', status: 'active', periodStart: BASE, periodEnd }), { created: BASE }));
+    await post(stripeEvent('invoice.paid', invoiceObject({ customer, subscription, memberId, billingReason: 'subscription_create', periodStart: BASE, periodEnd, status: 'paid', created: BASE }), { created: BASE + 60 }));
+    await shopperRepository().putConsent({
+      memberId, checkoutSessionId: String((checkout as any).data.object.id), planId: 'prime-monthly', planName: 'Prime', priceId: 'price_x', amountCents: 1599,
+      currency: 'usd', interval: 'month', intervalCount: 1, trialDays: 0, renewalTerms: 'renews monthly', presentedAt: new Date(BASE * 1000).toISOString(),
+    });
+    const { doc, tables } = dynamo();
+    const store = new ReminderStore(doc, tables.main);
+    const job = { catalog: planCatalog(), memberships: membershipRepository(), store, sender: new OutboxSender(store), portalUrl: 'https://shop.example/account', recallCoupon: { amountOffCents: 1000, validDays: 30 } };
+    const run = await sendDueReminders(job, new Date((periodEnd - 7 * DAY) * 1000));
+    expect(run.failed).toBe(0);
+    expect(JSON.stringify(await memberItems(memberId))).toContain(email);
+    const ledgerBefore = await ledgerItems('2039-04', memberId);
+    expect(ledgerBefore.length).toBeGreaterThan(0);
+
+    expect((await api.call('DELETE', `/v1/admin/members/${memberId}`, { key: KEYS.checkout })).status).toBe(403);
+    expect(JSON.stringify(await memberItems(memberId))).toContain(email);
+
+    const first = await api.call('DELETE', `/v1/admin/members/${memberId}`, { key: KEYS.admin });
+    expect(first.status).toBe(200);
+    const body = (await first.json()) as any;
+    expect(body).toMatchObject({ memberId, erased: ['membership.email', 'notifications.to', 'outbox.text'], kept: { consentRecords: 1 } });
+    expect(body.noticeItems).toBeGreaterThan(0);
+    const second = await api.call('DELETE', `/v1/admin/members/${memberId}`, { key: KEYS.admin });
+    expect(second.status).toBe(200);
+    expect(await second.json()).toEqual(body);
+
+    // Redelivered checkout (same event, and the same session under a new event id): still no email.
+    await post(checkout);
+    await post({ ...checkout, id: stripeId('evt') });
+
+    expect(JSON.stringify(await memberItems(memberId))).not.toContain(email);
+    const admin = (await (await api.call('GET', `/v1/admin/members/${memberId}`, { key: KEYS.admin })).json()) as any;
+    expect(admin.membership.email).toBeNull();
+    expect(admin.membership.erasedAt).toBe(body.erasedAt);
+    expect(admin.consents).toHaveLength(1);
+    expect(admin.status).toBe('active');
+    const notes = (await (await api.call('GET', `/v1/admin/members/${memberId}/notifications`, { key: KEYS.admin })).json()) as any;
+    const sent = notes.notifications.filter((n: any) => n.status === 'sent');
+    expect(sent.map((n: any) => n.kind)).toEqual(['renewal_upcoming']);
+    for (const n of sent) expect(n.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(notes)).not.toContain(email);
+    expect(await ledgerItems('2039-04', memberId)).toEqual(ledgerBefore);
+  });
+
+  it('answers 404 problem+json for a member with nothing stored', async () => {
+    const res = await api.call('DELETE', `/v1/admin/members/${uniqueMemberId('nobody')}`, { key: KEYS.admin });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+  });
+});
