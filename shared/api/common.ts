@@ -1,4 +1,4 @@
-import { array, int, meta, minimum, nullable, number, optional, strictObject, string } from '../validation';
+import { array, boolean, int, meta, minimum, nullable, number, optional, strictObject, string } from '../validation';
 import { currencySchema } from '../domain/money';
 import { MEMBERSHIP_STATUSES } from '../domain/membership';
 import { enumOf } from '../validation';
@@ -27,3 +27,16 @@ export const problemResponses = {
 } as const;
 
 export const nullableNumber = nullable(number());
+
+/** A coupon as the checkout and the shopper see it, `applicable` to the order at hand. */
+export const couponViewSchema = strictObject({
+  code: string(),
+  amountOffCents: centsSchema,
+  currency: currencySchema,
+  minSubtotalCents: centsSchema,
+  expiresAt: isoTimeSchema,
+  applicable: boolean(),
+});
+
+/** A shipping voucher as the checkout and the shopper see it. */
+export const voucherViewSchema = strictObject({ code: string(), serviceLevel: string(), expiresAt: isoTimeSchema, applicable: boolean() });

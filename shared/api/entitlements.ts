@@ -1,5 +1,5 @@
 import { array, boolean, enumOf, int, minimum, nullable, optional, strictObject, string, type Infer } from '../validation';
-import { centsSchema, currencySchema, isoTimeSchema, memberIdSchema, problemResponses, statusSchema } from './common';
+import { couponViewSchema, currencySchema, isoTimeSchema, memberIdSchema, problemResponses, statusSchema, voucherViewSchema } from './common';
 import type { RouteSpec } from '../http/types';
 
 export const orderSchema = strictObject({
@@ -28,17 +28,8 @@ export const entitlementResponseSchema = strictObject({
       reason: nullable(enumOf(['not_entitled', 'service_level_not_covered', 'below_min_subtotal'])),
     }),
     memberDiscountBps: int(),
-    coupons: array(
-      strictObject({
-        code: string(),
-        amountOffCents: centsSchema,
-        currency: currencySchema,
-        minSubtotalCents: centsSchema,
-        expiresAt: isoTimeSchema,
-        applicable: boolean(),
-      }),
-    ),
-    shippingVouchers: array(strictObject({ code: string(), serviceLevel: string(), expiresAt: isoTimeSchema, applicable: boolean() })),
+    coupons: array(couponViewSchema),
+    shippingVouchers: array(voucherViewSchema),
   }),
 });
 

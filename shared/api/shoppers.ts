@@ -1,5 +1,5 @@
 import { array, boolean, enumOf, int, maxLength, minLength, nullable, optional, strictObject, string, url, unknown, record } from '../validation';
-import { centsSchema, currencySchema, isoTimeSchema, memberIdSchema, problemResponses, statusSchema } from './common';
+import { centsSchema, couponViewSchema, currencySchema, isoTimeSchema, memberIdSchema, problemResponses, statusSchema, voucherViewSchema } from './common';
 import type { RouteSpec } from '../http/types';
 
 /** Shopper routes take their memberId from the token only: no body, query or path field may name one. */
@@ -17,16 +17,6 @@ const stripeProblems = {
   503: problem('Stripe rate-limited the request, or no Stripe API key is configured (Retry-After)'),
 } as const;
 
-const couponView = strictObject({
-  code: string(),
-  amountOffCents: centsSchema,
-  currency: currencySchema,
-  minSubtotalCents: centsSchema,
-  expiresAt: isoTimeSchema,
-  applicable: boolean(),
-});
-const voucherView = strictObject({ code: string(), serviceLevel: string(), expiresAt: isoTimeSchema, applicable: boolean() });
-
 export const myMembershipSchema = strictObject({
   memberId: memberIdSchema,
   status: statusSchema,
@@ -40,8 +30,8 @@ export const myMembershipSchema = strictObject({
   accessEndsAt: nullable(isoTimeSchema),
   graceEndsAt: nullable(isoTimeSchema),
   nextCharge: nullable(strictObject({ amountCents: centsSchema, currency: currencySchema, date: isoTimeSchema })),
-  coupons: array(couponView),
-  shippingVouchers: array(voucherView),
+  coupons: array(couponViewSchema),
+  shippingVouchers: array(voucherViewSchema),
   savings: strictObject({ periodCents: centsSchema, lifetimeCents: centsSchema, feesPaidCents: centsSchema, currency: nullable(currencySchema) }),
 });
 
