@@ -19,6 +19,7 @@ import { commandArb, creditNoteObject } from '../support/benefits';
 import { invoiceObject, stripeEvent } from '../../local/stripe-test-events';
 import { stripeEventSchema, translateStripeEvent } from '../../shared/stripe/events';
 import catalogJson from '../../config/plan-catalog.json' with { type: 'json' };
+import { monthlySubscription } from '../support/domain';
 
 const catalog = parseCatalog(catalogJson);
 const plan = catalog.plan('prime-monthly')!;
@@ -47,25 +48,7 @@ describe('grant codes', () => {
   });
 });
 
-const sub = (over: Partial<SubscriptionState> = {}): SubscriptionState => ({
-  subscriptionId: 'sub_1',
-  customerId: 'cus_1',
-  stripeStatus: 'active',
-  priceId: 'price_prime_monthly_usd',
-  planId: 'prime-monthly',
-  amountCents: 1499,
-  currency: 'usd',
-  interval: 'month',
-  currentPeriodStart: '2026-01-01T00:00:00.000Z',
-  currentPeriodEnd: '2026-01-31T00:00:00.000Z',
-  trialStart: null,
-  trialEnd: null,
-  cancelAtPeriodEnd: false,
-  cancelAt: null,
-  canceledAt: null,
-  endedAt: null,
-  ...over,
-});
+const sub = (over: Partial<SubscriptionState> = {}) => monthlySubscription('2026-01-01T00:00:00.000Z', '2026-01-31T00:00:00.000Z', over);
 const base = { memberId: 'm1', created: 1_767_225_600 };
 const subEvent = (id: string, over: Partial<SubscriptionState> = {}): MembershipEvent => ({ kind: 'subscription-changed', eventId: id, ...base, subscription: sub(over) });
 const paid = (id: string, invoiceId: string, periodStart: string, over: { billingReason?: string; amountPaidCents?: number } = {}): MembershipEvent => ({

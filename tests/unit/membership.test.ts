@@ -1,36 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { readFileSync } from 'node:fs';
-import { parseCatalog } from '../../shared/domain/catalog';
 import { applyMembershipEvent, evaluateMembership, type MembershipEvent, type MembershipRecord, type SubscriptionState } from '../../shared/domain/membership';
+import { monthlySubscription, projectCatalog } from '../support/domain';
 
-const catalog = parseCatalog(JSON.parse(readFileSync(new URL('../../config/plan-catalog.json', import.meta.url), 'utf8')));
+const catalog = projectCatalog();
 const DAY = 86_400;
 const T0 = Date.parse('2026-11-01T00:00:00Z') / 1000;
 const at = (seconds: number) => new Date(seconds * 1000);
 const iso = (seconds: number) => at(seconds).toISOString();
 
-function sub(overrides: Partial<SubscriptionState> = {}): SubscriptionState {
-  return {
-    subscriptionId: 'sub_1',
-    customerId: 'cus_1',
-    stripeStatus: 'active',
-    priceId: 'price_prime_monthly_usd',
-    planId: 'prime-monthly',
-    amountCents: 1499,
-    currency: 'usd',
-    interval: 'month',
-    currentPeriodStart: iso(T0),
-    currentPeriodEnd: iso(T0 + 30 * DAY),
-    trialStart: null,
-    trialEnd: null,
-    cancelAtPeriodEnd: false,
-    cancelAt: null,
-    canceledAt: null,
-    endedAt: null,
-    ...overrides,
-  };
-}
+const sub = (overrides: Partial<SubscriptionState> = {}) => monthlySubscription(iso(T0), iso(T0 + 30 * DAY), overrides);
 
 let seq = 0;
 const subEvent = (created: number, overrides: Partial<SubscriptionState> = {}): MembershipEvent => ({

@@ -13,6 +13,7 @@ import {
   type ReminderContext,
 } from '../../shared/domain/reminders';
 import { reminderWrites } from '../../shared/usecases/schedule-reminders';
+import { monthlySubscription } from '../support/domain';
 
 const rawCatalog = JSON.parse(readFileSync(new URL('../../config/plan-catalog.json', import.meta.url), 'utf8'));
 const catalog = parseCatalog(rawCatalog);
@@ -22,27 +23,7 @@ const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 const at = (seconds: number) => new Date(seconds * 1000);
 const optIn = { marketingOptOut: false };
 
-function sub(overrides: Partial<SubscriptionState> = {}): SubscriptionState {
-  return {
-    subscriptionId: 'sub_1',
-    customerId: 'cus_1',
-    stripeStatus: 'active',
-    priceId: 'price_prime_monthly_usd',
-    planId: 'prime-monthly',
-    amountCents: 1499,
-    currency: 'usd',
-    interval: 'month',
-    currentPeriodStart: iso(T0),
-    currentPeriodEnd: iso(T0 + 31 * DAY),
-    trialStart: null,
-    trialEnd: null,
-    cancelAtPeriodEnd: false,
-    cancelAt: null,
-    canceledAt: null,
-    endedAt: null,
-    ...overrides,
-  };
-}
+const sub = (overrides: Partial<SubscriptionState> = {}) => monthlySubscription(iso(T0), iso(T0 + 31 * DAY), overrides);
 
 let seq = 0;
 function apply(record: MembershipRecord | null, created: number, event: Partial<MembershipEvent> & Pick<MembershipEvent, 'kind'>): MembershipRecord {

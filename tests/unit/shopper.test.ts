@@ -1,33 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { parseCatalog } from '../../shared/domain/catalog';
 import { emptyMembership, evaluateMembership, type MembershipRecord, type MembershipView, type SubscriptionState } from '../../shared/domain/membership';
 import { periodKey, type SavingsTotals } from '../../shared/domain/savings';
 import type { IssuedGrant } from '../../shared/domain/grants';
 import { checkoutRefusal, nextCharge, refundDecision, renewalTermsText, savingsFor, trialDaysFor, type RefundFacts } from '../../shared/domain/shopper';
+import { monthlySubscription, projectCatalog } from '../support/domain';
 
-const catalog = parseCatalog(JSON.parse(readFileSync(new URL('../../config/plan-catalog.json', import.meta.url), 'utf8')));
+const catalog = projectCatalog();
 const monthly = catalog.plan('prime-monthly')!;
 
-const sub = (overrides: Partial<SubscriptionState> = {}): SubscriptionState => ({
-  subscriptionId: 'sub_1',
-  customerId: 'cus_1',
-  stripeStatus: 'active',
-  priceId: 'price_prime_monthly_usd',
-  planId: 'prime-monthly',
-  amountCents: 1499,
-  currency: 'usd',
-  interval: 'month',
-  currentPeriodStart: '2026-11-01T00:00:00.000Z',
-  currentPeriodEnd: '2026-12-01T00:00:00.000Z',
-  trialStart: null,
-  trialEnd: null,
-  cancelAtPeriodEnd: false,
-  cancelAt: null,
-  canceledAt: null,
-  endedAt: null,
-  ...overrides,
-});
+const sub = (overrides: Partial<SubscriptionState> = {}) => monthlySubscription('2026-11-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z', overrides);
 
 const withSub = (state: SubscriptionState, extra: Partial<MembershipRecord> = {}): MembershipRecord => ({
   ...emptyMembership('m-1'),
