@@ -17,6 +17,7 @@ import { DynamoMembershipRepository } from '../shared/storage/membership-reposit
 import { ensureTables } from '../shared/storage/tables';
 import { BenefitError, redeemGrant } from '../shared/usecases/benefits';
 import { checkEntitlement } from '../shared/usecases/check-entitlement';
+import { monthlySubscription } from '../tests/support/domain';
 import catalogJson from '../config/plan-catalog.json' with { type: 'json' };
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -31,24 +32,11 @@ export async function run(ctx: { dynamodbEndpoint: string; log: (line: string) =
   const memberships = new DynamoMembershipRepository(doc, client, tables.main);
   const benefits = new DynamoBenefitsRepository(doc, tables.main);
   const now = new Date();
-  const sub = (memberId: string): SubscriptionState => ({
-    subscriptionId: `sub_${memberId}`,
-    customerId: `cus_${memberId}`,
-    stripeStatus: 'active',
-    priceId: 'price_prime_monthly_usd',
-    planId: 'prime-monthly',
-    amountCents: 1499,
-    currency: 'usd',
-    interval: 'month',
-    currentPeriodStart: new Date(now.getTime() - 86_400_000).toISOString(),
-    currentPeriodEnd: new Date(now.getTime() + 29 * 86_400_000).toISOString(),
-    trialStart: null,
-    trialEnd: null,
-    cancelAtPeriodEnd: false,
-    cancelAt: null,
-    canceledAt: null,
-    endedAt: null,
-  });
+  const sub = (memberId: string): SubscriptionState =>
+    monthlySubscription(new Date(now.getTime() - 86_400_000).toISOString(), new Date(now.getTime() + 29 * 86_400_000).toISOString(), {
+      subscriptionId: `sub_${memberId}`,
+      customerId: `cus_${memberId}`,
+    });
   const seedMember = async (memberId: string, grantCount: number) => {
     const { record } = applyMembershipEvent(null, { kind: 'subscription-changed', eventId: `evt_${memberId}`, created: Math.floor(now.getTime() / 1000) - 60, memberId, subscription: sub(memberId) });
     await memberships.saveMembership(record, 0);

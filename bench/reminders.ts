@@ -15,6 +15,7 @@ import { ReminderStore, reminderKeys, type ReminderItem } from '../shared/storag
 import { planReminders } from '../shared/domain/reminders';
 import { emptyMembership, type MembershipRecord } from '../shared/domain/membership';
 import type { NotificationSender } from '../shared/notifications/senders';
+import { monthlySubscription } from '../tests/support/domain';
 import { sendDueReminders } from '../shared/usecases/send-reminders';
 
 const DAY_MS = 86_400_000;
@@ -36,24 +37,10 @@ export async function run(ctx: { dynamodbEndpoint: string; log: (line: string) =
   const base = Date.parse('2030-01-01T00:00:00Z');
   const record = (i: number, periodEndMs: number): MembershipRecord => {
     const subscriptionId = `sub_bench${i}`;
-    const sub = {
+    const sub = monthlySubscription(new Date(periodEndMs - 30 * DAY_MS).toISOString(), new Date(periodEndMs).toISOString(), {
       subscriptionId,
       customerId: `cus_bench${i}`,
-      stripeStatus: 'active',
-      priceId: 'price_prime_monthly_usd',
-      planId: 'prime-monthly',
-      amountCents: 1499,
-      currency: 'usd',
-      interval: 'month',
-      currentPeriodStart: new Date(periodEndMs - 30 * DAY_MS).toISOString(),
-      currentPeriodEnd: new Date(periodEndMs).toISOString(),
-      trialStart: null,
-      trialEnd: null,
-      cancelAtPeriodEnd: false,
-      cancelAt: null,
-      canceledAt: null,
-      endedAt: null,
-    };
+    });
     return { ...emptyMembership(`bench-${i}`), customerId: sub.customerId, subscriptionId, subscription: sub, subscriptions: { [subscriptionId]: { state: sub, version: '0' } }, firstSubscribedAt: sub.currentPeriodStart };
   };
   const itemsFor = (i: number, periodEndMs: number, withSavings = false) => {

@@ -15,6 +15,7 @@ import { BenefitError, getMemberBenefits, recordBenefitUsage, redeemGrant, relea
 import { ingestStripeEvent, type MembershipReaction } from '../../shared/usecases/ingest-stripe-event';
 import { membershipReactions } from '../../shared/usecases/reactions';
 import { uniqueMemberId } from '../support/api';
+import { monthlySubscription } from '../support/domain';
 import { commandArb, type Command } from '../support/benefits';
 
 const DAY = 86_400;
@@ -83,24 +84,11 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
         let clock = start + 3_600_000;
         let periodIndex = 0;
         const periodStart = () => new Date(start + periodIndex * 30 * DAY * 1000).toISOString();
-        const subState = (): SubscriptionState => ({
-          subscriptionId: 'sub_prop',
-          customerId: `cus_${memberId.replace(/\W/g, '')}`,
-          stripeStatus: 'active',
-          priceId: 'price_prime_monthly_usd',
-          planId: 'prime-monthly',
-          amountCents: 1499,
-          currency: 'usd',
-          interval: 'month',
-          currentPeriodStart: periodStart(),
-          currentPeriodEnd: new Date(Date.parse(periodStart()) + 30 * DAY * 1000).toISOString(),
-          trialStart: null,
-          trialEnd: null,
-          cancelAtPeriodEnd: false,
-          cancelAt: null,
-          canceledAt: null,
-          endedAt: null,
-        });
+        const subState = (): SubscriptionState =>
+          monthlySubscription(periodStart(), new Date(Date.parse(periodStart()) + 30 * DAY * 1000).toISOString(), {
+            subscriptionId: 'sub_prop',
+            customerId: `cus_${memberId.replace(/\W/g, '')}`,
+          });
         let eventNo = 0;
         const apply = async (event: MembershipEvent) => {
           const stored = await memberships.getMembership(memberId);
