@@ -50,6 +50,10 @@ export async function startEmbeddedDynamo(options: { port: number; dataDir?: str
   let exited: number | null = null;
   child.once('exit', (code) => (exited = code ?? -1));
   child.once('error', (error) => (stderr += `\n${error.message}`));
+  // A parent that exits on an error (process.exit, an uncaught exception) must not leave the JVM
+  // holding the port: 'exit' listeners run on every way out, and kill is synchronous.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
 
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   while (!(await isDynamoReachable(endpoint))) {
@@ -63,6 +67,7 @@ export async function startEmbeddedDynamo(options: { port: number; dataDir?: str
     endpoint,
     stop: () =>
       new Promise<void>((resolve) => {
+        process.off('exit', killOnExit);
         if (exited !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');

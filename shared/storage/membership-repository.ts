@@ -1,4 +1,4 @@
-import { QueryCommand as RawQueryCommand, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { QueryCommand as RawQueryCommand, TransactionCanceledException, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { IssuedGrant } from '../domain/grants';
@@ -21,7 +21,11 @@ export class ConcurrentModificationError extends Error {
 
 export interface MembershipRepository {
   /** The member's item collection for checkout: membership and grants in one Query. */
-  getEntitlementData(memberId: string): Promise<{ record: MembershipRecord | null; grants: IssuedGrant[] }>;
+  /**
+   * The membership and its grants: the member's `ENT#` item collection. `consistent` for callers
+   * that decide a write from what they read (redeem, refund); the checkout reads eventually.
+   */
+  getEntitlementData(memberId: string, options?: { consistent?: boolean }): Promise<{ record: MembershipRecord | null; grants: IssuedGrant[] }>;
   getMembership(memberId: string): Promise<StoredMembership | null>;
   findMemberIdByCustomer(customerId: string): Promise<string | null>;
   /**
@@ -67,21 +71,29 @@ export class DynamoMembershipRepository implements MembershipRepository {
    * decides the entitlement latency budget (see bench/entitlement.ts). A ProjectionExpression was
    * measured slower on DynamoDB Local, so the whole items are read.
    */
-  async getEntitlementData(memberId: string) {
-    const out = await this.raw.send(
-      new RawQueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-        ExpressionAttributeValues: { ':pk': { S: keys.memberPk(memberId) }, ':prefix': { S: keys.entitlementPrefix } },
-      }),
-    );
+  async getEntitlementData(memberId: string, options: { consistent?: boolean } = {}) {
     let record: MembershipRecord | null = null;
     const grants: IssuedGrant[] = [];
-    for (const raw of out.Items ?? []) {
-      const item = unmarshall(raw);
-      if (item.SK === keys.membershipSk) record = toRecord(item);
-      else if (item.type === 'grant') grants.push(item.grant as IssuedGrant);
-    }
+    // One page in practice (a member holds a handful of grants); following pages matters because
+    // grant keys sort before the membership item, which must never fall off a full first page.
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await this.raw.send(
+        new RawQueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+          ExpressionAttributeValues: { ':pk': { S: keys.memberPk(memberId) }, ':prefix': { S: keys.entitlementPrefix } },
+          ...(options.consistent ? { ConsistentRead: true } : {}),
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const raw of out.Items ?? []) {
+        const item = unmarshall(raw);
+        if (item.SK === keys.membershipSk) record = toRecord(item);
+        else if (item.type === 'grant') grants.push(item.grant as IssuedGrant);
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
     return { record, grants };
   }
 
