@@ -41,14 +41,18 @@ export interface PaymentState {
   billingReason: string | null;
   /** When Stripe reported the outcome (event time). */
   at: string;
+  /** For a paid invoice: the end of the service period it paid for (absent on older records). */
+  periodEnd?: string | null;
 }
 
 export interface MembershipRecord {
   memberId: string;
   customerId: string | null;
   subscriptionId: string | null;
+  /** The latest completed Checkout Session (by `checkoutVersion`), and the first completion time. */
   checkoutSessionId: string | null;
   checkoutCompletedAt: string | null;
+  checkoutVersion?: string | null;
   /** The subscription that decides the membership: see `currentSubscription`. */
   subscription: SubscriptionState | null;
   /** Latest snapshot of every subscription the member has had, each with its `snapshotVersion`. */
@@ -61,8 +65,10 @@ export interface MembershipRecord {
   hadTrial: boolean;
   /** Which grants were issued and which invoices were paid or refunded (docs/benefits.md). */
   benefits?: BenefitIssuanceState | null;
-  /** Where notices go: the Checkout Session's `customer_details.email`; removed by erasure. */
+  /** Where notices go: the latest Checkout Session's `customer_details.email`; removed by erasure. */
   email?: string | null;
+  /** `checkoutVersion` of the session the email came from: a later checkout's address wins. */
+  emailVersion?: string | null;
   /** Set once by erasure (docs/erasure.md): from then on no event may store an email again. */
   erasedAt?: string | null;
 }
@@ -161,6 +167,11 @@ export function snapshotVersion(created: number, sub: SubscriptionState, eventId
   return `${pad(created, 12)}#${pad(epochSeconds(sub.currentPeriodEnd), 12)}#${rank}#${eventId}`;
 }
 
+/** Orders completed checkouts: the later one (then the greater session id) decides session and email. */
+export function checkoutVersion(created: number, checkoutSessionId: string): string {
+  return `${pad(created, 12)}#${checkoutSessionId}`;
+}
+
 export function paymentVersion(created: number, outcome: 'paid' | 'failed', eventId: string): string {
   // On a tie a success wins: Stripe only reports paid after the last failed attempt.
   return `${pad(created, 12)}#${outcome === 'paid' ? 2 : 1}#${eventId}`;
@@ -192,11 +203,24 @@ export function applyMembershipEvent(current: MembershipRecord | null, event: Me
   const next: MembershipRecord = { ...base };
   switch (event.kind) {
     case 'checkout-completed': {
-      next.checkoutSessionId ??= event.checkoutSessionId;
-      next.checkoutCompletedAt ??= isoFromEpoch(event.created);
-      next.customerId ??= event.customerId;
-      next.subscriptionId ??= event.subscriptionId;
-      if (event.email && !base.erasedAt) next.email ??= event.email;
+      // Every field is a maximum or minimum over the checkouts seen, so a member who checked out
+      // twice ends with the same record in any delivery order.
+      const version = checkoutVersion(event.created, event.checkoutSessionId);
+      if (!base.checkoutVersion || version > base.checkoutVersion) {
+        next.checkoutSessionId = event.checkoutSessionId;
+        next.checkoutVersion = version;
+        // The subscription's own snapshots decide these once they arrive.
+        if (!base.subscription) {
+          next.customerId = event.customerId ?? base.customerId;
+          next.subscriptionId = event.subscriptionId ?? base.subscriptionId;
+        }
+      }
+      const completedAt = isoFromEpoch(event.created);
+      if (base.checkoutCompletedAt === null || completedAt < base.checkoutCompletedAt) next.checkoutCompletedAt = completedAt;
+      if (event.email && !base.erasedAt && (!base.emailVersion || version > base.emailVersion)) {
+        next.email = event.email;
+        next.emailVersion = version;
+      }
       break;
     }
     case 'subscription-changed': {
@@ -226,6 +250,7 @@ export function applyMembershipEvent(current: MembershipRecord | null, event: Me
           outcome,
           billingReason: event.billingReason,
           at: isoFromEpoch(event.created),
+          ...(event.kind === 'invoice-paid' && event.periodEnd ? { periodEnd: event.periodEnd } : {}),
         };
         next.paymentVersion = version;
       }
@@ -248,7 +273,7 @@ export function applyMembershipEvent(current: MembershipRecord | null, event: Me
  * again changes nothing. Pure; the caller saves it with the optimistic revision.
  */
 export function eraseMembership(record: MembershipRecord, now: Date): Transition {
-  const next: MembershipRecord = { ...record, email: null, erasedAt: record.erasedAt ?? now.toISOString() };
+  const next: MembershipRecord = { ...record, email: null, emailVersion: null, erasedAt: record.erasedAt ?? now.toISOString() };
   return { record: next, changed: next.email !== (record.email ?? null) || next.erasedAt !== record.erasedAt };
 }
 
@@ -265,6 +290,12 @@ export interface MembershipView {
 
 const DAY_MS = 86_400_000;
 const addDays = (iso: string, days: number) => new Date(Date.parse(iso) + days * DAY_MS).toISOString();
+
+/** When the snapshot that decides the subscription was taken (its event time), from its version. */
+function snapshotTime(record: MembershipRecord, subscriptionId: string): string {
+  const version = record.subscriptions[subscriptionId]?.version;
+  return version ? isoFromEpoch(Number(version.slice(0, 12))) : '';
+}
 
 /**
  * The status at `now`, from stored dates only: a cancelled membership reads `lapsed` once its period
@@ -298,6 +329,11 @@ export function evaluateMembership(record: MembershipRecord | null, catalog: Pla
     payment.outcome === 'failed' &&
     payment.subscriptionId === sub.subscriptionId &&
     payment.billingReason !== 'subscription_create';
+  // `invoice.paid` is Stripe's signal to extend access: a paid invoice's service period counts even
+  // while the subscription snapshot that moves the period (or clears past_due) is still on its way.
+  const paidThrough =
+    payment !== null && payment.outcome === 'paid' && payment.subscriptionId === sub.subscriptionId ? (payment.periodEnd ?? null) : null;
+  const paidAfterSnapshot = paidThrough !== null && payment!.at >= snapshotTime(record, sub.subscriptionId);
 
   switch (sub.stripeStatus) {
     case 'incomplete':
@@ -309,20 +345,23 @@ export function evaluateMembership(record: MembershipRecord | null, catalog: Pla
       return view('paused');
     case 'past_due':
     case 'unpaid':
+      if (paidAfterSnapshot && nowIso < paidThrough!) return view('active', { currentPeriodEnd: paidThrough });
       // The renewal was attempted at period start; the failure event, when we have it, is more precise.
       return graceFrom(renewalFailed ? payment.at : (sub.currentPeriodStart ?? nowIso));
     case 'trialing':
     case 'active': {
       if (renewalFailed) return graceFrom(payment.at);
-      const periodEnd = (sub.stripeStatus === 'trialing' ? (sub.trialEnd ?? sub.currentPeriodEnd) : sub.currentPeriodEnd) ?? nowIso;
-      const pendingCancelAt = sub.cancelAt ?? (sub.cancelAtPeriodEnd ? periodEnd : null);
+      const subscriptionPeriodEnd = (sub.stripeStatus === 'trialing' ? (sub.trialEnd ?? sub.currentPeriodEnd) : sub.currentPeriodEnd) ?? nowIso;
+      const pendingCancelAt = sub.cancelAt ?? (sub.cancelAtPeriodEnd ? subscriptionPeriodEnd : null);
       if (pendingCancelAt !== null) {
         return nowIso < pendingCancelAt ? view('canceling', { accessEndsAt: pendingCancelAt }) : view('lapsed');
       }
-      if (nowIso < periodEnd) return view(sub.stripeStatus);
+      if (nowIso < subscriptionPeriodEnd) return view(sub.stripeStatus);
+      // The renewal was paid but the snapshot with the new period has not arrived yet.
+      if (paidThrough !== null && nowIso < paidThrough) return view('active', { currentPeriodEnd: paidThrough });
       // Auto-renewing and the period is over, but no renewal news yet (Stripe collects about an hour
       // after the period ends and may retry): the plan's grace covers the wait, then it lapses.
-      return graceFrom(periodEnd);
+      return graceFrom(subscriptionPeriodEnd);
     }
     default:
       // Stripe's enums are open: a status we do not know grants nothing rather than guessing.

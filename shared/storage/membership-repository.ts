@@ -41,6 +41,7 @@ const MEMBERSHIP_FIELDS = [
   'subscriptionId',
   'checkoutSessionId',
   'checkoutCompletedAt',
+  'checkoutVersion',
   'subscription',
   'subscriptions',
   'payment',
@@ -49,6 +50,7 @@ const MEMBERSHIP_FIELDS = [
   'hadTrial',
   'benefits',
   'email',
+  'emailVersion',
   'erasedAt',
 ] as const satisfies ReadonlyArray<keyof MembershipRecord>;
 

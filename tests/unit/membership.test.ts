@@ -19,7 +19,7 @@ const subEvent = (created: number, overrides: Partial<SubscriptionState> = {}): 
   memberId: 'm1',
   subscription: sub(overrides),
 });
-const invoiceEvent = (kind: 'invoice-paid' | 'invoice-payment-failed', created: number, billingReason = 'subscription_cycle'): MembershipEvent => ({
+const invoiceEvent = (kind: 'invoice-paid' | 'invoice-payment-failed', created: number, billingReason = 'subscription_cycle', periodEnd?: number): MembershipEvent => ({
   kind,
   eventId: `evt_${++seq}`,
   created,
@@ -28,6 +28,7 @@ const invoiceEvent = (kind: 'invoice-paid' | 'invoice-payment-failed', created: 
   subscriptionId: 'sub_1',
   invoiceId: `in_${created}`,
   billingReason,
+  ...(periodEnd === undefined ? {} : { periodEnd: iso(periodEnd) }),
 });
 
 const applyAll = (events: MembershipEvent[]) => events.reduce<MembershipRecord | null>((record, event) => applyMembershipEvent(record, event).record, null);
@@ -87,6 +88,23 @@ describe('membership status', () => {
     expect(statusAt(events, T0 + 38 * DAY).status).toBe('lapsed');
   });
 
+  it('counts the service period of a paid invoice as access while the subscription snapshot that moves it is late', () => {
+    // Renewal failed, Stripe marked the subscription past_due, then a retry was paid; the
+    // customer.subscription.updated that clears past_due (and moves the period) has not arrived.
+    const pastDue = subEvent(T0 + 30 * DAY + 3600, { stripeStatus: 'past_due' });
+    const failed = invoiceEvent('invoice-payment-failed', T0 + 30 * DAY + 3600);
+    const paid = invoiceEvent('invoice-paid', T0 + 38 * DAY, 'subscription_cycle', T0 + 60 * DAY);
+    expect(statusAt([subEvent(T0), failed, pastDue], T0 + 39 * DAY).status).toBe('lapsed');
+    expect(statusAt([subEvent(T0), failed, pastDue, paid], T0 + 39 * DAY)).toMatchObject({ status: 'active', currentPeriodEnd: iso(T0 + 60 * DAY) });
+    expect(statusAt([subEvent(T0), failed, pastDue, paid], T0 + 61 * DAY).status).not.toBe('active');
+    // A payment older than the past_due snapshot does not override it.
+    const olderPaid = invoiceEvent('invoice-paid', T0 + 30 * DAY, 'subscription_cycle', T0 + 60 * DAY);
+    expect(statusAt([subEvent(T0), olderPaid, subEvent(T0 + 31 * DAY, { stripeStatus: 'past_due' })], T0 + 39 * DAY).status).toBe('lapsed');
+    // An active subscription whose period ran out: the paid renewal keeps it active, not in grace.
+    const renewed = invoiceEvent('invoice-paid', T0 + 30 * DAY + 3600, 'subscription_cycle', T0 + 60 * DAY);
+    expect(statusAt([subEvent(T0), renewed], T0 + 40 * DAY)).toMatchObject({ status: 'active', currentPeriodEnd: iso(T0 + 60 * DAY) });
+  });
+
   it('maps paused, canceled, expired and unknown Stripe statuses to no benefits', () => {
     expect(statusAt([subEvent(T0, { stripeStatus: 'paused' })], T0 + DAY)).toMatchObject({ status: 'paused', entitled: false });
     expect(statusAt([subEvent(T0, { stripeStatus: 'canceled' })], T0 + DAY)).toMatchObject({ status: 'lapsed', entitled: false });
@@ -125,7 +143,10 @@ describe('event application', () => {
 
   it('converges to one state whatever the delivery order, with duplicates (property)', () => {
     const lifecycle: MembershipEvent[] = [
-      { kind: 'checkout-completed', eventId: 'evt_cs', created: T0, memberId: 'm1', customerId: 'cus_1', subscriptionId: 'sub_1', checkoutSessionId: 'cs_1' },
+      { kind: 'checkout-completed', eventId: 'evt_cs', created: T0, memberId: 'm1', customerId: 'cus_1', subscriptionId: 'sub_1', checkoutSessionId: 'cs_1', email: 'first@example.com' },
+      // A second checkout (a double purchase, later refunded): its session and email are the latest.
+      { kind: 'checkout-completed', eventId: 'evt_cs2', created: T0 + 60, memberId: 'm1', customerId: 'cus_1', subscriptionId: 'sub_2', checkoutSessionId: 'cs_2', email: 'second@example.com' },
+      { kind: 'checkout-completed', eventId: 'evt_cs3', created: T0 + 120, memberId: 'm1', customerId: 'cus_1', subscriptionId: 'sub_3', checkoutSessionId: 'cs_3', email: null },
       subEvent(T0, { stripeStatus: 'trialing', trialStart: iso(T0), trialEnd: iso(T0 + 30 * DAY), currentPeriodEnd: iso(T0 + 30 * DAY) }),
       // Same second as the creation: the tie is broken by lifecycle, not arrival.
       subEvent(T0, { stripeStatus: 'incomplete' }),
@@ -141,6 +162,7 @@ describe('event application', () => {
         const delivered = [...order, ...dupes.map((i) => lifecycle[i]!)];
         const result = applyAll(delivered);
         expect(result).toEqual(expected);
+        expect(result).toMatchObject({ checkoutSessionId: 'cs_3', email: 'second@example.com', checkoutCompletedAt: iso(T0) });
         expect(evaluateMembership(result, catalog, at(T0 + 45 * DAY)).status).toBe('canceling');
       }),
       { numRuns: 300 },
