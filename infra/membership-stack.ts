@@ -202,7 +202,6 @@ export class MembershipStack extends Stack {
             status: '$context.status',
             latencyMs: '$context.responseLatency',
             integrationError: '$context.integrationErrorMessage',
-            ip: '$context.identity.sourceIp',
           }),
         ),
       },
@@ -237,7 +236,9 @@ export class MembershipStack extends Stack {
     }
     alarm('Api5xx', stage.metricServerError({ period: Duration.minutes(5) }), 'HTTP API answered 5xx', 5);
     alarm('StripePayloadRejected', new cloudwatch.Metric({ namespace: 'Membership', metricName: MetricNames.stripePayloadRejected, dimensionsMap: { service: 'membership' }, statistic: 'Sum', period: Duration.minutes(5) }), 'A Stripe event did not match the pinned API version or schema: check the webhook endpoint api_version and the plan catalog');
-    alarm('StripeEventUnattributed', new cloudwatch.Metric({ namespace: 'Membership', metricName: MetricNames.stripeEventUnattributed, dimensionsMap: { service: 'membership' }, statistic: 'Sum', period: Duration.minutes(5) }), 'A Stripe event could not be matched to a member');
+    // Deliveries Stripe keeps making with a signature we refuse: usually a webhook secret rotated in
+    // Stripe but not in Secrets Manager, which silently stops every membership update.
+    alarm('StripeSignatureRejected', new cloudwatch.Metric({ namespace: 'Membership', metricName: MetricNames.stripeSignatureRejected, dimensionsMap: { service: 'membership' }, statistic: 'Sum', period: Duration.minutes(5) }), 'Stripe webhook deliveries fail signature verification: check the webhook secret in Secrets Manager', 10);
     alarm('TableThrottles', table.metricThrottledRequestsForOperations({
         operations: [dynamodb.Operation.GET_ITEM, dynamodb.Operation.QUERY, dynamodb.Operation.PUT_ITEM, dynamodb.Operation.UPDATE_ITEM, dynamodb.Operation.TRANSACT_WRITE_ITEMS, dynamodb.Operation.BATCH_WRITE_ITEM],
         period: Duration.minutes(5),

@@ -11,7 +11,7 @@ import { dynamo, ledgerRepository, membershipRepository } from '../../shared/run
 import { stripeWebhookSecrets } from '../../shared/runtime/stripe-webhook-secret';
 import { issuesToErrors } from '../../shared/validation';
 import { StripePayloadError, stripeEventSchema, type StripeEvent } from '../../shared/stripe/events';
-import { ingestStripeEvent, UnattributedEventError } from '../../shared/usecases/ingest-stripe-event';
+import { ingestStripeEvent, type IngestOutcome } from '../../shared/usecases/ingest-stripe-event';
 import { membershipReactions } from '../../shared/usecases/reactions';
 
 const catalog = planCatalog();
@@ -34,6 +34,9 @@ async function verify(rawBody: string, signature: string | undefined): Promise<u
       // Verifies the HMAC over the exact raw bytes and rejects timestamps older than 5 minutes.
       return await Stripe.webhooks.constructEventAsync(rawBody, signature, secret);
     } catch (error) {
+      // A valid signature over a body that is not JSON: the sender is Stripe (or holds our secret),
+      // the payload is what is wrong. The parser's message quotes the body, so it is not echoed.
+      if (!(error instanceof Stripe.errors.StripeSignatureVerificationError)) throw problems.badRequest('The payload is not valid JSON.');
       lastError = error;
     }
   }
@@ -42,30 +45,54 @@ async function verify(rawBody: string, signature: string | undefined): Promise<u
   throw new HttpProblem(400, `Stripe signature verification failed: ${reason}`, { slug: 'invalid-signature', title: 'Invalid signature' });
 }
 
+// A delivery that races another delivery of the same event waits for its outcome (a few hundred
+// milliseconds normally) and answers like a duplicate; past this it asks Stripe to come back later.
+const IN_PROGRESS_WAIT_MS = 5_000;
+const IN_PROGRESS_POLL_MS = 100;
+
+async function ingestWaitingForInFlight(event: StripeEvent): Promise<IngestOutcome> {
+  const deadline = Date.now() + IN_PROGRESS_WAIT_MS;
+  for (;;) {
+    try {
+      return await ingestOnce(event);
+    } catch (error) {
+      if (!(error instanceof IdempotencyAlreadyInProgressError) || Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, IN_PROGRESS_POLL_MS));
+    }
+  }
+}
+
 export const handler = httpHandler(stripeWebhookRoute, async ({ event, rawBody, context }) => {
-  const verified = await verify(rawBody, event.headers['stripe-signature']);
-  const parsed = stripeEventSchema.safeParse(verified);
-  if (!parsed.success) throw problems.validation(issuesToErrors(parsed.error.issues), 'The payload is not a Stripe event.');
-  const stripeEvent = parsed.data;
-  const fields = { eventId: stripeEvent.id, eventType: stripeEvent.type };
   try {
-    idempotencyConfig.registerLambdaContext(context);
-    const result = await ingestOnce(stripeEvent);
-    metrics.addMetric(MetricNames.stripeEventProcessed, MetricUnit.Count, 1);
-    logger.info('stripe event processed', { ...fields, outcome: result.outcome, ...('memberId' in result ? { memberRef: memberRef(result.memberId) } : {}) });
-    return json(200, { received: true });
-  } catch (error) {
-    if (error instanceof IdempotencyAlreadyInProgressError) {
-      throw new HttpProblem(409, 'This event is being processed by another delivery; retry later.', { slug: 'event-in-progress' });
+    const verified = await verify(rawBody, event.headers['stripe-signature']);
+    const parsed = stripeEventSchema.safeParse(verified);
+    if (!parsed.success) throw problems.validation(issuesToErrors(parsed.error.issues), 'The payload is not a Stripe event.');
+    const stripeEvent = parsed.data;
+    const fields = { eventId: stripeEvent.id, eventType: stripeEvent.type };
+    try {
+      idempotencyConfig.registerLambdaContext(context);
+      const result = await ingestWaitingForInFlight(stripeEvent);
+      metrics.addMetric(result.outcome === 'unattributed' ? MetricNames.stripeEventUnattributed : MetricNames.stripeEventProcessed, MetricUnit.Count, 1);
+      logger.info('stripe event processed', {
+        ...fields,
+        outcome: result.outcome,
+        ...('reason' in result ? { reason: result.reason } : {}),
+        ...('memberId' in result ? { memberRef: memberRef(result.memberId) } : {}),
+      });
+      return json(200, { received: true });
+    } catch (error) {
+      if (error instanceof IdempotencyAlreadyInProgressError) {
+        throw new HttpProblem(503, 'This event is being processed by another delivery; retry later.', { slug: 'event-in-progress', headers: { 'retry-after': '5' } });
+      }
+      if (error instanceof StripePayloadError) {
+        metrics.addMetric(MetricNames.stripePayloadRejected, MetricUnit.Count, 1);
+        logger.error('stripe event rejected; Stripe will retry', { ...fields, reason: error.message });
+        throw new HttpProblem(500, 'The event could not be applied; it is safe to retry.', { slug: 'event-not-applied' });
+      }
+      throw error;
     }
-    if (error instanceof StripePayloadError || error instanceof UnattributedEventError) {
-      const metric = error instanceof StripePayloadError ? MetricNames.stripePayloadRejected : MetricNames.stripeEventUnattributed;
-      metrics.addMetric(metric, MetricUnit.Count, 1);
-      logger.error('stripe event rejected; Stripe will retry', { ...fields, reason: error.message });
-      throw new HttpProblem(500, 'The event could not be applied yet; it is safe to retry.', { slug: 'event-not-applied' });
-    }
-    throw error;
   } finally {
+    // Every way out, the 400s included: the signature alarm counts rejected requests.
     metrics.publishStoredMetrics();
   }
 });

@@ -145,12 +145,14 @@ function subscriptionLine(invoice: Infer<typeof invoiceSchema>, subscriptionId: 
   const lines = invoice.lines.data.filter(
     (l) => l.parent?.subscription_item_details?.subscription === subscriptionId && !l.parent.subscription_item_details.proration,
   );
-  const priceOf = (l: (typeof lines)[number]) => {
-    const price = l.pricing?.price_details?.price;
-    return price === undefined ? null : refOf(price);
-  };
-  const line = lines.find((l) => catalog.planForPrice(priceOf(l))) ?? lines[0];
-  return line ? { periodStart: isoFromEpoch(line.period.start), periodEnd: isoFromEpoch(line.period.end), priceId: priceOf(line) } : null;
+  const line = lines.find((l) => catalog.planForPrice(linePriceId(l))) ?? lines[0];
+  return line ? { periodStart: isoFromEpoch(line.period.start), periodEnd: isoFromEpoch(line.period.end), priceId: linePriceId(line) } : null;
+}
+
+type InvoiceLine = Infer<typeof invoiceSchema>['lines']['data'][number];
+function linePriceId(line: InvoiceLine): string | null {
+  const price = line.pricing?.price_details?.price;
+  return price === undefined ? null : refOf(price);
 }
 
 const refOf = (value: string | { id: string }) => (typeof value === 'string' ? value : value.id);
@@ -176,15 +178,17 @@ function memberIdFrom(...candidates: Array<string | null | undefined>): string |
   return null;
 }
 
-/** A domain event whose member may still have to be found through the Stripe customer link. */
+/**
+ * A domain event about a membership. `memberId` is set when the object carries ours (checkout's
+ * `client_reference_id`, subscription metadata); otherwise the member is whoever the Stripe customer
+ * is linked to, and an event of a customer linked to nobody is not about a membership at all.
+ */
 export type TranslatedEvent =
   | { kind: 'ignored'; reason: string }
   | {
       kind: 'membership';
       memberId: string | null;
       customerId: string | null;
-      /** Set when the event matters only if its customer is a member (e.g. a credit note of any invoice). */
-      onlyIfMember?: true;
       build: (memberId: string) => MembershipEvent;
     };
 
@@ -239,7 +243,9 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
     const session = parseObject(checkoutSessionSchema, event);
     if (session.mode !== 'subscription') return { kind: 'ignored', reason: `checkout mode ${session.mode}` };
     const memberId = memberIdFrom(session.client_reference_id, session.metadata?.memberId);
-    if (!memberId) throw new StripePayloadError('subscription checkout session carries no valid memberId (client_reference_id)', event.id, event.type);
+    // Every session this service creates carries the memberId; one without it was made elsewhere on
+    // the Stripe account (another product, a Payment Link) and is not a membership.
+    if (!memberId) return { kind: 'ignored', reason: 'subscription checkout session without a memberId: not created by this service' };
     const customerId = session.customer ? refOf(session.customer) : null;
     const subscriptionId = session.subscription ? refOf(session.subscription) : null;
     const email = session.customer_details?.email ?? null;
@@ -254,12 +260,19 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
   if (SUBSCRIPTION_EVENTS.has(event.type)) {
     const sub = parseObject(subscriptionSchema, event);
     const subscription = toSubscriptionState(sub, catalog);
+    const memberId = memberIdFrom(sub.metadata?.memberId);
     if (subscription.planId === null) {
-      throw new StripePayloadError(`subscription ${sub.id} has price ${subscription.priceId}, which no catalog plan lists`, event.id, event.type);
+      // A subscription this service sold always has a catalog price: one that lost it (a price
+      // dropped from the catalog) is a configuration error worth an alarm and Stripe's retries.
+      // Without our memberId it is another product sold on the same account, even to a member.
+      if (memberId) {
+        throw new StripePayloadError(`subscription ${sub.id} of member metadata has price ${subscription.priceId}, which no catalog plan lists: keep retired prices in the catalog`, event.id, event.type);
+      }
+      return { kind: 'ignored', reason: `subscription price ${subscription.priceId} is not a membership plan` };
     }
     return {
       kind: 'membership',
-      memberId: memberIdFrom(sub.metadata?.memberId),
+      memberId,
       customerId: subscription.customerId,
       build: (m) => ({
         kind: 'subscription-changed',
@@ -277,10 +290,16 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
     if (!details) return { kind: 'ignored', reason: 'invoice without a subscription' };
     const customerId = refOf(invoice.customer);
     const subscriptionId = refOf(details.subscription);
+    const memberId = memberIdFrom(details.metadata?.memberId);
+    // An invoice of a member's other (non-membership) subscription must not touch the membership:
+    // its payment outcome would overwrite the one that decides grace, its period would issue grants.
+    if (!memberId && !invoice.lines.data.some((l) => catalog.planForPrice(linePriceId(l)))) {
+      return { kind: 'ignored', reason: 'invoice of a subscription without a membership plan' };
+    }
     const line = subscriptionLine(invoice, subscriptionId, catalog);
     return {
       kind: 'membership',
-      memberId: memberIdFrom(details.metadata?.memberId),
+      memberId,
       customerId,
       build: (m) => ({
         kind: event.type === 'invoice.paid' ? 'invoice-paid' : 'invoice-payment-failed',
@@ -315,7 +334,6 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
       kind: 'membership',
       memberId: null,
       customerId,
-      onlyIfMember: true,
       build: (m) => ({ kind: 'invoice-refunded', ...base, memberId: m, customerId, invoiceId, creditNoteId: note.id, amountCents: note.total, currency: note.currency }),
     };
   }

@@ -4,11 +4,6 @@ import { translateStripeEvent, type StripeEvent } from '../stripe/events';
 import { ConcurrentModificationError, type ExtraWrite, type MembershipRepository } from '../storage/membership-repository';
 import { recordMoneyEvent, type LedgerWriter } from './record-money-event';
 
-/** A member-affecting event arrived before anything tells us whose it is; Stripe's retry will find it. */
-export class UnattributedEventError extends Error {
-  override name = 'UnattributedEventError';
-}
-
 /**
  * Something else that must happen atomically with a membership change, e.g. issuing the period's
  * grants or scheduling reminders. Reactions are pure: they look at the change and return writes.
@@ -32,6 +27,8 @@ export interface IngestDeps {
 
 export type IngestOutcome =
   | { outcome: 'ignored'; reason: string }
+  /** About a Stripe customer that no member is linked to: not a membership (counted, not retried). */
+  | { outcome: 'unattributed'; reason: string }
   | { outcome: 'applied' | 'unchanged'; memberId: string }
   | { outcome: 'recorded'; ledgerEntries: number };
 
@@ -51,15 +48,14 @@ export async function ingestStripeEvent(deps: IngestDeps, event: StripeEvent): P
     return money.entries > 0 ? { outcome: 'recorded', ledgerEntries: money.entries } : { outcome: 'ignored', reason: translated.reason };
   }
 
+  // Objects this service creates carry the memberId; the rest belong to whoever the customer is
+  // linked to (the link is written when the shopper's Stripe customer is created, before any
+  // payment). A customer linked to nobody bought something else on this Stripe account.
   const memberId =
     translated.memberId ?? (translated.customerId ? await deps.memberships.findMemberIdByCustomer(translated.customerId) : null);
-  if (!memberId && translated.onlyIfMember) {
-    // A credit note names no member; one for a customer we never linked is not about a membership.
-    // Its money side was recorded in the ledger above.
-    return money.entries > 0 ? { outcome: 'recorded', ledgerEntries: money.entries } : { outcome: 'ignored', reason: `${event.type} of a customer without membership` };
-  }
   if (!memberId) {
-    throw new UnattributedEventError(`${event.type} ${event.id}: no memberId in metadata and customer is not linked yet`);
+    const reason = `${event.type} names no member and its customer is linked to none`;
+    return money.entries > 0 ? { outcome: 'recorded', ledgerEntries: money.entries } : { outcome: 'unattributed', reason };
   }
   const domainEvent = translated.build(memberId);
   const now = deps.now ?? (() => new Date());

@@ -71,6 +71,9 @@ describe('CDK stack', () => {
       expect(route.AuthorizationType ?? 'NONE').toBe(e.shopper ? 'JWT' : 'NONE');
     }
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }) });
+    // Shoppers call the API directly: their IP addresses are personal data and stay out of the logs.
+    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0]!;
+    expect(JSON.stringify(stage.Properties.AccessLogSettings.Format)).not.toMatch(/sourceIp/);
   });
 
   it('keeps Stripe and service-key secrets in Secrets Manager and grants each function only what it lists', () => {
@@ -85,11 +88,11 @@ describe('CDK stack', () => {
     expect(policyOf('health')).not.toContain('dynamodb:');
   });
 
-  it('alarms on function errors and throttles, API 5xx and rejected Stripe payloads', () => {
+  it('alarms on function errors and throttles, API 5xx, rejected Stripe payloads and signatures', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties as { MetricName?: string; AlarmActions?: unknown[] });
     expect(alarms.filter((a) => a.MetricName === 'Errors')).toHaveLength(allFunctions.length);
     expect(alarms.filter((a) => a.MetricName === 'Throttles')).toHaveLength(allFunctions.length);
-    expect(alarms.map((a) => a.MetricName)).toEqual(expect.arrayContaining(['StripePayloadRejected', 'StripeEventUnattributed', '5xx']));
+    expect(alarms.map((a) => a.MetricName)).toEqual(expect.arrayContaining(['StripePayloadRejected', 'StripeSignatureRejected', '5xx']));
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
   });
 

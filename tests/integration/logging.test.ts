@@ -30,7 +30,8 @@ describe('logs', () => {
     for (const event of events) expect((await api.postEvent(event)).status).toBe(200);
     await api.call('POST', '/v1/entitlements/check', { body: { memberId } });
     await api.call('POST', '/v1/entitlements/check', { key: 'ck_wrong_but_long_key', body: { memberId } });
-    await api.postEvent({ ...events[1]!, api_version: '2020-01-01' });
+    // A fresh id: a processed one would be answered from the idempotency record, not the error path.
+    expect((await api.postEvent({ ...events[1]!, id: `${events[1]!.id}_v`, api_version: '2020-01-01' })).status).toBe(500);
 
     expect(lines.length).toBeGreaterThan(3);
     const all = lines.join('\n');

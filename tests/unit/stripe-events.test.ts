@@ -41,7 +41,21 @@ describe('Stripe event translation', () => {
     const translated = translate(stripeEvent('checkout.session.completed', session, { created: T }));
     expect(translated.kind === 'membership' && translated.build('m-2')).toMatchObject({ kind: 'checkout-completed', customerId: 'cus_2', subscriptionId: 'sub_2' });
     expect(translate(stripeEvent('checkout.session.completed', { ...session, mode: 'payment' }, { created: T }))).toMatchObject({ kind: 'ignored' });
-    expect(() => translate(stripeEvent('checkout.session.completed', { ...session, client_reference_id: null, metadata: {} }, { created: T }))).toThrow(StripePayloadError);
+    // A subscription checkout this service did not create (no memberId) is someone else's product.
+    expect(translate(stripeEvent('checkout.session.completed', { ...session, client_reference_id: null, metadata: {} }, { created: T }))).toMatchObject({ kind: 'ignored' });
+  });
+
+  it('tells a membership subscription from another product: catalog price or our memberId', () => {
+    const foreign = subscriptionObject({ periodStart: T, memberId: null, priceId: 'price_wine_club_usd' });
+    expect(translate(stripeEvent('customer.subscription.updated', foreign, { created: T }))).toMatchObject({ kind: 'ignored' });
+    // Ours (memberId metadata) with a price the catalog lost: a configuration error, retried and alarmed.
+    const orphaned = subscriptionObject({ periodStart: T, memberId: 'm-3', priceId: 'price_retired_usd' });
+    expect(() => translate(stripeEvent('customer.subscription.updated', orphaned, { created: T }))).toThrow(StripePayloadError);
+    // A catalog price without metadata is a membership whose member is found through the customer link.
+    const linked = translate(stripeEvent('customer.subscription.updated', subscriptionObject({ periodStart: T, memberId: null }), { created: T }));
+    expect(linked).toMatchObject({ kind: 'membership', memberId: null });
+    const otherInvoice = invoiceObject({ customer: 'cus_4', subscription: 'sub_4', memberId: null, priceId: 'price_wine_club_usd', periodStart: T, periodEnd: T + 30 * 86_400 });
+    expect(translate(stripeEvent('invoice.paid', otherInvoice, { created: T }))).toMatchObject({ kind: 'ignored' });
   });
 
   it('refuses events of another API version and payloads of another shape instead of misreading them', () => {
