@@ -21,7 +21,21 @@ export interface BenefitIssuanceState {
   /** Period keys whose `every: "period"` grants were issued. */
   periods: string[];
   /** Subscription invoices seen: their period (when it issues grants), whether paid, whether refunded. */
-  invoices: Record<string, { periodKey: string | null; paid: boolean; refunded: boolean; creditNotes?: string[] }>;
+  invoices: Record<string, InvoiceIssuance>;
+}
+
+export interface InvoiceIssuance {
+  periodKey: string | null;
+  paid: boolean;
+  refunded: boolean;
+  /** What the invoice's payment counted towards fees paid. */
+  paidCents?: number;
+  /**
+   * Money given back on this invoice, by source: a credit note (`cn_`, the part it did not return
+   * through a Refund) or a charge (`ch_`, everything refunded on it so far). Sources never overlap,
+   * so their sum is what came back.
+   */
+  refunds?: Record<string, number>;
 }
 
 export const emptyIssuance = (): BenefitIssuanceState => ({ signupPlanId: null, periods: [], invoices: {} });
@@ -53,18 +67,25 @@ export function trackIssuance(previous: BenefitIssuanceState | null | undefined,
         PERIOD_BILLING_REASONS.has(event.billingReason ?? '') && event.periodStart != null && (event.amountPaidCents ?? 0) > 0;
       const key = issues ? periodKey(event.subscriptionId, event.periodStart!) : null;
       const refunded = known?.refunded ?? false;
-      const invoices = { ...state.invoices, [event.invoiceId]: { ...known, periodKey: key, paid: true, refunded } };
+      const paidCents = event.amountPaidCents ?? 0;
+      const invoices = { ...state.invoices, [event.invoiceId]: { ...known, periodKey: key, paid: true, refunded, paidCents } };
       const periods = key !== null && !refunded && !state.periods.includes(key) ? [...state.periods, key] : state.periods;
       return { ...state, invoices, periods };
     }
-    case 'invoice-refunded': {
+    case 'invoice-refunded':
+    case 'charge-refunded': {
+      const source = event.kind === 'invoice-refunded' ? event.creditNoteId : event.chargeId;
+      const cents = event.kind === 'invoice-refunded' ? (event.amountCents ?? 0) : event.refundedCents;
       const known = state.invoices[event.invoiceId];
-      if (known?.creditNotes?.includes(event.creditNoteId)) return state;
-      const entry = {
+      const seen = known?.refunds?.[source];
+      // A charge's refunded amount only grows: keeping the maximum makes redelivery and order moot.
+      if (known?.refunded && seen !== undefined && seen >= cents) return state;
+      const entry: InvoiceIssuance = {
+        ...known,
         periodKey: known?.periodKey ?? null,
         paid: known?.paid ?? false,
         refunded: true,
-        creditNotes: [...(known?.creditNotes ?? []), event.creditNoteId],
+        refunds: { ...known?.refunds, [source]: Math.max(seen ?? 0, cents) },
       };
       return { ...state, invoices: { ...state.invoices, [event.invoiceId]: entry } };
     }
@@ -73,9 +94,20 @@ export function trackIssuance(previous: BenefitIssuanceState | null | undefined,
   }
 }
 
-/** Credit notes first seen in this transition: their amount comes off fees paid once. */
-export function newCreditNote(before: BenefitIssuanceState | null | undefined, after: BenefitIssuanceState | null | undefined, invoiceId: string, creditNoteId: string): boolean {
-  return Boolean(after?.invoices[invoiceId]?.creditNotes?.includes(creditNoteId)) && !before?.invoices[invoiceId]?.creditNotes?.includes(creditNoteId);
+/**
+ * The member's fees paid, as the issuance state stands: each paid membership invoice less what came
+ * back on it. A function of the state, so the stored counter moves by the difference a transition
+ * makes and ends the same in any event order (a refund of an invoice that is not a paid membership
+ * invoice counts for nothing).
+ */
+export function feesPaidCents(state: BenefitIssuanceState | null | undefined): number {
+  let total = 0;
+  for (const invoice of Object.values(state?.invoices ?? {})) {
+    if (!invoice.paid) continue;
+    const back = Object.values(invoice.refunds ?? {}).reduce((sum, cents) => sum + cents, 0);
+    total += Math.max(0, (invoice.paidCents ?? 0) - back);
+  }
+  return total;
 }
 
 /** Period keys whose invoice was refunded: their unredeemed grants are void. */
@@ -156,14 +188,6 @@ export function issuanceDue(
     if (plan) due.push({ periodKey: key, plan, every: 'period' });
   }
   return due;
-}
-
-/** Invoices that became paid with this transition: their amount is added to fees paid once. */
-export function newlyPaidInvoices(before: BenefitIssuanceState | null | undefined, after: BenefitIssuanceState | null | undefined): string[] {
-  const b = before?.invoices ?? {};
-  return Object.entries(after?.invoices ?? {})
-    .filter(([id, inv]) => inv.paid && !b[id]?.paid)
-    .map(([id]) => id);
 }
 
 // ---- redeem and release ----------------------------------------------------------------------

@@ -121,6 +121,19 @@ export type MembershipEvent =
       /** The credit note's total: taken off the member's fees paid. */
       amountCents?: number;
       currency?: string | null;
+    }
+  | {
+      /** Money returned on a charge that paid a subscription invoice (see `charge.refunded`). */
+      kind: 'charge-refunded';
+      eventId: string;
+      created: number;
+      memberId: string;
+      customerId: string;
+      invoiceId: string;
+      chargeId: string;
+      /** Everything refunded on the charge so far (Stripe's `amount_refunded`): a maximum, not a delta. */
+      refundedCents: number;
+      currency: string;
     };
 
 export function emptyMembership(memberId: string): MembershipRecord {
@@ -259,6 +272,7 @@ export function applyMembershipEvent(current: MembershipRecord | null, event: Me
       break;
     }
     case 'invoice-refunded':
+    case 'charge-refunded':
       next.customerId ??= event.customerId;
       break;
   }

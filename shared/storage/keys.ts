@@ -17,6 +17,12 @@ export const keys = {
   entitlementPrefix: 'ENT#',
   savingsSk: 'SAVINGS',
   customerLink: (customerId: string) => ({ PK: `CUSTOMER#${customerId}`, SK: 'LINK' }),
+  /** A payment (PaymentIntent `pi_`, or a bare charge `ch_`) and the invoice it paid. */
+  paymentInvoice: (paymentRef: string) => ({ PK: `PAYMENT#${paymentRef}`, SK: 'INVOICE' }),
+  /** A refund of that payment that arrived before the payment's invoice was known. */
+  paymentPk: (paymentRef: string) => `PAYMENT#${paymentRef}`,
+  parkedRefundSk: (chargeId: string) => `REFUND#${chargeId}`,
+  parkedRefundPrefix: 'REFUND#',
 } as const;
 
 /** Names of the table's secondary indexes (created by infra and by local setup alike). */

@@ -1,6 +1,13 @@
-import { QueryCommand as RawQueryCommand, TransactionCanceledException, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  QueryCommand as RawQueryCommand,
+  TransactionCanceledException,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ChargeRefund } from '../stripe/events';
 import type { IssuedGrant } from '../domain/grants';
 import type { MembershipRecord } from '../domain/membership';
 import { keys } from './keys';
@@ -33,7 +40,28 @@ export interface MembershipRepository {
    * transaction. Throws ConcurrentModificationError when another writer got there first.
    */
   saveMembership(record: MembershipRecord, expectedRev: number, extra?: ExtraWrite[], now?: Date): Promise<void>;
+  /** Remembers which invoice a payment paid (from `invoice_payment.paid`), for its later refunds. */
+  linkPaymentToInvoice(paymentRef: string, invoiceId: string, now: Date): Promise<void>;
+  invoiceForPayment(paymentRef: string): Promise<string | null>;
+  /**
+   * Keeps a refund whose payment has no known invoice yet, under that payment; the link's arrival
+   * applies it. A later snapshot of the same charge (more refunded) replaces an earlier one.
+   */
+  parkRefund(paymentRef: string, refund: ParkedRefund, now: Date): Promise<void>;
+  parkedRefunds(paymentRef: string): Promise<ParkedRefund[]>;
 }
+
+export interface ParkedRefund extends ChargeRefund {
+  memberId: string;
+  customerId: string;
+}
+
+const DAY_S = 86_400;
+// Card refunds are possible for months after the payment; keep the link well past that.
+const PAYMENT_LINK_RETENTION_DAYS = 730;
+// A refund whose payment never pays a membership invoice was not about a membership.
+const PARKED_REFUND_RETENTION_DAYS = 90;
+const expiresIn = (now: Date, days: number) => Math.floor(now.getTime() / 1000) + days * DAY_S;
 
 const MEMBERSHIP_FIELDS = [
   'memberId',
@@ -109,6 +137,48 @@ export class DynamoMembershipRepository implements MembershipRepository {
   async findMemberIdByCustomer(customerId: string): Promise<string | null> {
     const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: keys.customerLink(customerId), ConsistentRead: true }));
     return typeof out.Item?.memberId === 'string' ? out.Item.memberId : null;
+  }
+
+  async linkPaymentToInvoice(paymentRef: string, invoiceId: string, now: Date): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.paymentInvoice(paymentRef), type: 'payment-invoice', invoiceId, ttl: expiresIn(now, PAYMENT_LINK_RETENTION_DAYS) },
+      }),
+    );
+  }
+
+  async invoiceForPayment(paymentRef: string): Promise<string | null> {
+    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: keys.paymentInvoice(paymentRef), ConsistentRead: true }));
+    return typeof out.Item?.invoiceId === 'string' ? out.Item.invoiceId : null;
+  }
+
+  async parkRefund(paymentRef: string, refund: ParkedRefund, now: Date): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { PK: keys.paymentPk(paymentRef), SK: keys.parkedRefundSk(refund.chargeId), type: 'parked-refund', refund, refundedCents: refund.refundedCents, ttl: expiresIn(now, PARKED_REFUND_RETENTION_DAYS) },
+          ConditionExpression: 'attribute_not_exists(PK) OR refundedCents < :cents',
+          ExpressionAttributeValues: { ':cents': refund.refundedCents },
+        }),
+      );
+    } catch (error) {
+      // An equal or larger snapshot of this charge's refunds is parked already.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async parkedRefunds(paymentRef: string): Promise<ParkedRefund[]> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.paymentPk(paymentRef), ':prefix': keys.parkedRefundPrefix },
+        ConsistentRead: true,
+      }),
+    );
+    return (out.Items ?? []).map((item) => item.refund as ParkedRefund);
   }
 
   async saveMembership(record: MembershipRecord, expectedRev: number, extra: ExtraWrite[] = [], now = new Date()): Promise<void> {

@@ -135,6 +135,24 @@ const creditNoteSchema = looseObject({
   type: string(),
   total: int(),
   currency: string(),
+  refunds: optional(nullable(array(looseObject({ amount_refunded: int() })))),
+});
+
+const invoicePaymentSchema = looseObject({
+  id: string().check(minLength(1)),
+  object: literal('invoice_payment'),
+  invoice: expandable('in'),
+  status: string(),
+  payment: looseObject({ type: string(), payment_intent: optional(nullable(expandable('pi'))), charge: optional(nullable(expandable('ch'))) }),
+});
+
+const chargeSchema = looseObject({
+  id: id('ch'),
+  object: literal('charge'),
+  customer: nullable(expandable('cus')),
+  payment_intent: nullable(expandable('pi')),
+  amount_refunded: int(),
+  currency: string(),
 });
 
 /**
@@ -185,12 +203,31 @@ function memberIdFrom(...candidates: Array<string | null | undefined>): string |
  */
 export type TranslatedEvent =
   | { kind: 'ignored'; reason: string }
+  /**
+   * A payment of an invoice (`invoice_payment.paid`): in this API version the only place that ties
+   * a PaymentIntent (or Charge) to its invoice, which a later refund of that payment needs.
+   */
+  | { kind: 'payment-link'; paymentRef: string; invoiceId: string }
+  /**
+   * Money returned on a charge (Refunds API, Dashboard, a credit note's refund): the charge names its
+   * customer and payment, not its invoice, which the payment link supplies.
+   */
+  | { kind: 'charge-refunded'; customerId: string | null; paymentRef: string; refund: ChargeRefund }
   | {
       kind: 'membership';
       memberId: string | null;
       customerId: string | null;
       build: (memberId: string) => MembershipEvent;
     };
+
+/** What a charge's refunds amount to, as of one event (`amount_refunded` only grows). */
+export interface ChargeRefund {
+  eventId: string;
+  created: number;
+  chargeId: string;
+  refundedCents: number;
+  currency: string;
+}
 
 export function toSubscriptionState(sub: Infer<typeof subscriptionSchema>, catalog: PlanCatalog): SubscriptionState {
   // Memberships are single-item subscriptions; the item carrying a catalog price decides the plan.
@@ -322,6 +359,24 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
     };
   }
 
+  if (event.type === 'invoice_payment.paid') {
+    const payment = parseObject(invoicePaymentSchema, event);
+    const ref = payment.payment.payment_intent ?? payment.payment.charge;
+    if (payment.status !== 'paid' || !ref) return { kind: 'ignored', reason: `invoice payment ${payment.status} by ${payment.payment.type}` };
+    return { kind: 'payment-link', paymentRef: refOf(ref), invoiceId: refOf(payment.invoice) };
+  }
+
+  if (event.type === 'charge.refunded') {
+    const charge = parseObject(chargeSchema, event);
+    return {
+      kind: 'charge-refunded',
+      customerId: charge.customer ? refOf(charge.customer) : null,
+      // The key invoice payments use: the PaymentIntent, or the charge itself for a bare charge.
+      paymentRef: charge.payment_intent ? refOf(charge.payment_intent) : charge.id,
+      refund: { eventId: event.id, created: event.created, chargeId: charge.id, refundedCents: charge.amount_refunded, currency: charge.currency },
+    };
+  }
+
   // Refunds void the period's unredeemed grants. A Charge no longer names its invoice in this API
   // version, while a credit note does, so `credit_note.created` is the event that finds the period.
   if (event.type === 'credit_note.created') {
@@ -334,7 +389,18 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
       kind: 'membership',
       memberId: null,
       customerId,
-      build: (m) => ({ kind: 'invoice-refunded', ...base, memberId: m, customerId, invoiceId, creditNoteId: note.id, amountCents: note.total, currency: note.currency }),
+      // The part refunded through Refund objects reaches us as charge.refunded; counting it here too
+      // would take it off fees paid twice. What is left was credited to the balance or paid out of band.
+      build: (m) => ({
+        kind: 'invoice-refunded',
+        ...base,
+        memberId: m,
+        customerId,
+        invoiceId,
+        creditNoteId: note.id,
+        amountCents: Math.max(0, note.total - (note.refunds ?? []).reduce((sum, r) => sum + r.amount_refunded, 0)),
+        currency: note.currency,
+      }),
     };
   }
 

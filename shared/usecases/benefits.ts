@@ -6,8 +6,7 @@ import {
   decideRelease,
   effectiveGrant,
   issuanceDue,
-  newlyPaidInvoices,
-  newCreditNote,
+  feesPaidCents,
   redeemSavingCents,
   refundedPeriods,
   savingsMove,
@@ -56,11 +55,10 @@ export function benefitIssuanceReaction(tableName: () => string, code: () => str
         writes.push(issuanceMarkerPut(table, memberId, due.periodKey, definition.id, grants.map((g) => g.code), issuedAt));
       }
     }
-    if (event.kind === 'invoice-paid' && (event.amountPaidCents ?? 0) > 0 && newlyPaidInvoices(before?.benefits, after.benefits).includes(event.invoiceId)) {
-      writes.push(feesPaidUpdate(table, memberId, event.amountPaidCents!, event.currency ?? after.subscription?.currency ?? 'usd'));
-    }
-    if (event.kind === 'invoice-refunded' && (event.amountCents ?? 0) > 0 && newCreditNote(before?.benefits, after.benefits, event.invoiceId, event.creditNoteId)) {
-      writes.push(feesPaidUpdate(table, memberId, -event.amountCents!, event.currency ?? after.subscription?.currency ?? 'usd'));
+    const feesDelta = feesPaidCents(after.benefits) - feesPaidCents(before?.benefits);
+    if (feesDelta !== 0) {
+      const currency = 'currency' in event ? event.currency : null;
+      writes.push(feesPaidUpdate(table, memberId, feesDelta, currency ?? after.subscription?.currency ?? 'usd'));
     }
     return writes;
   };

@@ -1,7 +1,7 @@
 import type { PlanCatalog } from '../domain/catalog';
 import { applyMembershipEvent, type MembershipEvent, type MembershipRecord } from '../domain/membership';
 import { translateStripeEvent, type StripeEvent } from '../stripe/events';
-import { ConcurrentModificationError, type ExtraWrite, type MembershipRepository } from '../storage/membership-repository';
+import { ConcurrentModificationError, type ExtraWrite, type MembershipRepository, type ParkedRefund } from '../storage/membership-repository';
 import { recordMoneyEvent, type LedgerWriter } from './record-money-event';
 
 /**
@@ -43,23 +43,57 @@ export async function ingestStripeEvent(deps: IngestDeps, event: StripeEvent): P
   // Money first: invoice.paid is both a ledger and a membership event. Both writes are idempotent, so
   // if either fails the event answers 5xx and Stripe's retry completes whichever is missing.
   const money = deps.ledger ? await recordMoneyEvent({ catalog: deps.catalog, ledger: deps.ledger }, event) : { entries: 0, recorded: 0 };
+  const orRecorded = (outcome: IngestOutcome): IngestOutcome => (money.entries > 0 ? { outcome: 'recorded', ledgerEntries: money.entries } : outcome);
   const translated = translateStripeEvent(event, deps.catalog);
-  if (translated.kind === 'ignored') {
-    return money.entries > 0 ? { outcome: 'recorded', ledgerEntries: money.entries } : { outcome: 'ignored', reason: translated.reason };
-  }
-
-  // Objects this service creates carry the memberId; the rest belong to whoever the customer is
-  // linked to (the link is written when the shopper's Stripe customer is created, before any
-  // payment). A customer linked to nobody bought something else on this Stripe account.
-  const memberId =
-    translated.memberId ?? (translated.customerId ? await deps.memberships.findMemberIdByCustomer(translated.customerId) : null);
-  if (!memberId) {
-    const reason = `${event.type} names no member and its customer is linked to none`;
-    return money.entries > 0 ? { outcome: 'recorded', ledgerEntries: money.entries } : { outcome: 'unattributed', reason };
-  }
-  const domainEvent = translated.build(memberId);
   const now = deps.now ?? (() => new Date());
 
+  switch (translated.kind) {
+    case 'ignored':
+      return orRecorded({ outcome: 'ignored', reason: translated.reason });
+
+    case 'payment-link': {
+      // Link first, then apply what waited for it: a refund parked after this read is applied by its
+      // own delivery, which re-reads the link after parking (see below). Either way it lands once.
+      await deps.memberships.linkPaymentToInvoice(translated.paymentRef, translated.invoiceId, now());
+      for (const parked of await deps.memberships.parkedRefunds(translated.paymentRef)) {
+        await applyToMember(deps, parked.memberId, chargeRefunded(parked, translated.invoiceId), now);
+      }
+      return orRecorded({ outcome: 'ignored', reason: 'invoice payment linked' });
+    }
+
+    case 'charge-refunded': {
+      const memberId = translated.customerId ? await deps.memberships.findMemberIdByCustomer(translated.customerId) : null;
+      if (!memberId || !translated.customerId) return orRecorded(unattributed(event));
+      const parked = { ...translated.refund, memberId, customerId: translated.customerId };
+      let invoiceId = await deps.memberships.invoiceForPayment(translated.paymentRef);
+      if (!invoiceId) {
+        await deps.memberships.parkRefund(translated.paymentRef, parked, now());
+        // The link may have been written (and the parked list read) between our read and the park.
+        invoiceId = await deps.memberships.invoiceForPayment(translated.paymentRef);
+        if (!invoiceId) return orRecorded({ outcome: 'ignored', reason: 'refund parked until its payment names an invoice' });
+      }
+      return applyToMember(deps, memberId, chargeRefunded(parked, invoiceId), now);
+    }
+
+    case 'membership': {
+      // Objects this service creates carry the memberId; the rest belong to whoever the customer is
+      // linked to (the link is written when the shopper's Stripe customer is created, before any
+      // payment). A customer linked to nobody bought something else on this Stripe account.
+      const memberId =
+        translated.memberId ?? (translated.customerId ? await deps.memberships.findMemberIdByCustomer(translated.customerId) : null);
+      if (!memberId) return orRecorded(unattributed(event));
+      return applyToMember(deps, memberId, translated.build(memberId), now);
+    }
+  }
+}
+
+const unattributed = (event: StripeEvent): IngestOutcome => ({ outcome: 'unattributed', reason: `${event.type} names no member and its customer is linked to none` });
+
+function chargeRefunded(parked: ParkedRefund, invoiceId: string): MembershipEvent {
+  return { kind: 'charge-refunded', ...parked, invoiceId };
+}
+
+async function applyToMember(deps: IngestDeps, memberId: string, domainEvent: MembershipEvent, now: () => Date): Promise<IngestOutcome> {
   for (let attempt = 1; ; attempt++) {
     const stored = await deps.memberships.getMembership(memberId);
     const before = stored?.record ?? null;

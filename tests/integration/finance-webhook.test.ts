@@ -4,6 +4,7 @@ import { useApi, uniqueMemberId, KEYS } from '../support/api';
 import { invoiceObject, stripeEvent } from '../../local/stripe-test-events';
 import { creditNoteObject, disputeObject, invoicePaymentObject, refundObject } from '../support/money-events';
 import { dynamo } from '../../shared/runtime/dynamo';
+import chargeFixture from '../fixtures/stripe/charge.json' with { type: 'json' };
 
 const api = useApi();
 const t = (iso: string) => Date.parse(iso) / 1000;
@@ -21,7 +22,7 @@ function story(ns: string) {
     stripeEvent('invoice_payment.paid', invoicePaymentObject({ id: `inpay_${ns}`, invoice: ids.invoice, paymentIntent: ids.pi, amount: 1599, paidAt }), { created: paidAt, id: `evt_inpay${ns}` }),
     stripeEvent('refund.created', { ...refund, status: 'pending' }, { created: t('2031-01-20T08:00:00Z'), id: `evt_refc${ns}` }),
     stripeEvent('refund.updated', refund, { created: t('2031-01-20T08:05:00Z'), id: `evt_refu${ns}` }),
-    stripeEvent('charge.refunded', { ...(refund as object), object: 'charge', id: ids.charge, refunds: { object: 'list', data: [refund], has_more: false } }, { created: t('2031-01-20T08:00:01Z'), id: `evt_chref${ns}` }),
+    stripeEvent('charge.refunded', { ...chargeFixture, id: ids.charge, customer: ids.customer, payment_intent: ids.pi, amount: 1599, amount_refunded: 500, refunded: false, currency: 'usd', refunds: { object: 'list', data: [refund], has_more: false } }, { created: t('2031-01-20T08:00:01Z'), id: `evt_chref${ns}` }),
     stripeEvent('credit_note.created', creditNoteObject({ id: ids.cn, invoice: ids.invoice, total: 500, created: t('2031-01-20T08:00:00Z'), refund: ids.refund }), { created: t('2031-01-20T08:00:00Z'), id: `evt_cn${ns}` }),
     stripeEvent('charge.dispute.created', disputeObject({ id: ids.dispute, charge: ids.charge, amount: 1099, created: t('2031-02-02T00:00:00Z'), status: 'needs_response' }), { created: t('2031-02-02T00:00:00Z'), id: `evt_dpc${ns}` }),
     stripeEvent('charge.dispute.funds_withdrawn', disputeObject({ id: ids.dispute, charge: ids.charge, amount: 1099, created: t('2031-02-02T00:00:00Z'), status: 'needs_response', transactions: [disputeTxn] }), { created: t('2031-02-03T00:00:00Z'), id: `evt_dpw${ns}` }),

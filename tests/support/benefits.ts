@@ -1,9 +1,15 @@
 import fc from 'fast-check';
+import chargeFixture from '../fixtures/stripe/charge.json' with { type: 'json' };
 import creditNoteFixture from '../fixtures/stripe/credit_note.json' with { type: 'json' };
+import invoicePaymentFixture from '../fixtures/stripe/invoice_payment.json' with { type: 'json' };
 import { stripeId } from '../../local/stripe-test-events';
 
-/** A refund credit note (post-payment, issued) against an invoice, from Stripe's fixture object. */
-export function creditNoteObject(spec: { invoice: string; customer: string; amount?: number }): Record<string, any> {
+/**
+ * A refund credit note (post-payment, issued) against an invoice, from Stripe's fixture object. By
+ * default it credits the customer's balance; `refundedThroughCharge` is the part it returned as a
+ * Refund of the charge (which Stripe also reports as charge.refunded).
+ */
+export function creditNoteObject(spec: { invoice: string; customer: string; amount?: number; refundedThroughCharge?: number }): Record<string, any> {
   const note: Record<string, any> = structuredClone(creditNoteFixture);
   return Object.assign(note, {
     id: stripeId('cn'),
@@ -14,6 +20,38 @@ export function creditNoteObject(spec: { invoice: string; customer: string; amou
     amount: spec.amount ?? 1499,
     total: spec.amount ?? 1499,
     voided_at: null,
+    refunds: spec.refundedThroughCharge ? [{ refund: stripeId('re'), amount_refunded: spec.refundedThroughCharge, type: 'refund', payment_record_refund: null }] : [],
+  });
+}
+
+/** A charge that paid a membership invoice through a PaymentIntent, after `refundedCents` came back. */
+export function refundedChargeObject(spec: { customer: string; paymentIntent: string; amount?: number; refundedCents: number }): Record<string, any> {
+  const charge: Record<string, any> = structuredClone(chargeFixture);
+  return Object.assign(charge, {
+    id: stripeId('ch'),
+    customer: spec.customer,
+    payment_intent: spec.paymentIntent,
+    amount: spec.amount ?? 1499,
+    amount_refunded: spec.refundedCents,
+    refunded: spec.refundedCents >= (spec.amount ?? 1499),
+    currency: 'usd',
+    refunds: { object: 'list', data: [], has_more: false, url: '/v1/charges/ch/refunds' },
+  });
+}
+
+/** Stripe's InvoicePayment: which PaymentIntent paid which invoice. */
+export function invoicePaymentObject(spec: { invoice: string; paymentIntent: string; amount?: number; paidAt: number }): Record<string, any> {
+  const payment: Record<string, any> = structuredClone(invoicePaymentFixture);
+  return Object.assign(payment, {
+    id: stripeId('inpay'),
+    invoice: spec.invoice,
+    amount_paid: spec.amount ?? 1499,
+    amount_requested: spec.amount ?? 1499,
+    currency: 'usd',
+    status: 'paid',
+    created: spec.paidAt,
+    payment: { type: 'payment_intent', payment_intent: spec.paymentIntent },
+    status_transitions: { paid_at: spec.paidAt, canceled_at: null },
   });
 }
 

@@ -89,7 +89,7 @@ const canonical = (record: MembershipRecord | null) => {
   return s && {
     signupPlanId: s.signupPlanId,
     usablePeriods: s.periods.filter((p) => !refunded.has(p)).sort(),
-    invoices: Object.fromEntries(Object.entries(s.invoices).sort().map(([k, v]) => [k, { ...v, creditNotes: [...(v.creditNotes ?? [])].sort() }])),
+    invoices: Object.fromEntries(Object.entries(s.invoices).sort().map(([k, v]) => [k, { ...v, refunds: Object.fromEntries(Object.entries(v.refunds ?? {}).sort()) }])),
   };
 };
 
