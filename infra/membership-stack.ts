@@ -139,8 +139,10 @@ export class MembershipStack extends Stack {
         switch (access) {
           case 'table:read':
           case 'table:write':
-            if (access === 'table:read') table.grantReadData(fn);
-            else table.grantReadWriteData(fn);
+            table.grantReadData(fn);
+            // Writers put, update and condition-check (also inside transactions); nothing deletes
+            // from this table (records expire by TTL), so DeleteItem and batch writes are not granted.
+            if (access === 'table:write') table.grant(fn, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem');
             Validations.of(fn).acknowledge({
               id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(table.node.defaultChild as dynamodb.CfnTable)}.Arn>/index/*]`,
               reason: 'Queries the table’s own secondary indexes (lookup, due); the grant is scoped to this table’s indexes.',

@@ -1,26 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KEYS, useApi, uniqueMemberId } from '../support/api';
 import { signupEvents } from '../../local/stripe-test-events';
-import { logger, memberRef } from '../../shared/observability';
+import { memberRef } from '../../shared/observability';
+import { captureOutput } from '../support/output';
 
 const api = useApi();
 
 describe('logs', () => {
-  let lines: string[] = [];
-  beforeEach(() => {
-    lines = [];
-    logger.setLogLevel('DEBUG');
-    const capture = (chunk: unknown) => {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      return true;
-    };
-    vi.spyOn(process.stdout, 'write').mockImplementation(capture as never);
-    vi.spyOn(process.stderr, 'write').mockImplementation(capture as never);
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-    logger.setLogLevel('SILENT');
-  });
+  const lines = captureOutput('DEBUG');
 
   it('are structured JSON without secrets, keys, signatures or member ids in clear', async () => {
     const memberId = uniqueMemberId('private-person');

@@ -1,10 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { useApi, uniqueMemberId } from '../support/api';
 import { signupEvents } from '../../local/stripe-test-events';
 import { dynamo } from '../../shared/runtime/dynamo';
-import { logger } from '../../shared/observability';
+import { captureOutput } from '../support/output';
 
 // This file checks what operators rely on: EMF metrics are on here (the handlers load in beforeAll,
 // after this line), unlike the rest of the suite.
@@ -14,21 +14,7 @@ const api = useApi();
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 describe('webhook observability', () => {
-  let lines: string[] = [];
-  beforeEach(() => {
-    lines = [];
-    logger.setLogLevel('INFO');
-    const capture = (chunk: unknown) => {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      return true;
-    };
-    vi.spyOn(process.stdout, 'write').mockImplementation(capture as never);
-    vi.spyOn(process.stderr, 'write').mockImplementation(capture as never);
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-    logger.setLogLevel('SILENT');
-  });
+  const lines = captureOutput('INFO');
   const records = () => lines.map((l) => JSON.parse(l) as Record<string, any>);
   const metricValue = (name: string) =>
     records()
