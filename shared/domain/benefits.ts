@@ -158,6 +158,19 @@ export function issuanceDue(
   return due;
 }
 
+/**
+ * When a due issuance counts as issued, taken from data every delivery of it carries, so the dates do
+ * not depend on which event arrives first. Signup grants date from the subscription's `start_date`,
+ * which is the same on every snapshot (`created`, any `updated`, in any order). Period grants date
+ * from their `invoice.paid`: only that event adds a period, and Stripe sends it once per invoice (a
+ * redelivery repeats the same event, same `created`).
+ */
+export function issuedAtFor(due: IssuancePlan, event: MembershipEvent): string {
+  if (due.every === 'signup' && event.kind === 'subscription-changed' && event.subscription.startDate) return event.subscription.startDate;
+  // Hand-built events (tests, bench) and snapshots read before `start_date` was: the event time.
+  return new Date(event.created * 1000).toISOString();
+}
+
 /** Invoices that became paid with this transition: their amount is added to fees paid once. */
 export function newlyPaidInvoices(before: BenefitIssuanceState | null | undefined, after: BenefitIssuanceState | null | undefined): string[] {
   const b = before?.invoices ?? {};

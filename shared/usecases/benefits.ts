@@ -6,6 +6,7 @@ import {
   decideRelease,
   effectiveGrant,
   issuanceDue,
+  issuedAtFor,
   newlyPaidInvoices,
   newCreditNote,
   redeemSavingCents,
@@ -17,7 +18,7 @@ import {
 } from '../domain/benefits';
 import { generateGrantCode } from '../domain/grant-codes';
 import type { IssuedGrant } from '../domain/grants';
-import { evaluateMembership, isoFromEpoch, type MembershipRecord } from '../domain/membership';
+import { evaluateMembership, type MembershipRecord } from '../domain/membership';
 import type { SavingsTotals } from '../domain/savings';
 import {
   failedConditions,
@@ -43,12 +44,12 @@ export function benefitIssuanceReaction(tableName: () => string, code: () => str
     const writes: ExtraWrite[] = [];
     const table = tableName();
     const memberId = after.memberId;
-    const issuedAt = isoFromEpoch(event.created);
     const periodPlanId =
       event.kind === 'invoice-paid'
         ? (catalog.planForPrice(event.priceId)?.id ?? after.subscriptions[event.subscriptionId]?.state.planId ?? after.subscription?.planId ?? null)
         : null;
     for (const due of issuanceDue(before?.benefits, after.benefits, (id) => catalog.plan(id), periodPlanId)) {
+      const issuedAt = issuedAtFor(due, event);
       for (const definition of due.plan.benefits.grants) {
         if (definition.every !== due.every) continue;
         const grants = buildGrants(definition, { memberId, periodKey: due.periodKey, issuedAt, code });

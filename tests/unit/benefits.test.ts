@@ -16,7 +16,7 @@ import { parseCatalog } from '../../shared/domain/catalog';
 import { applyMembershipEvent, type MembershipEvent, type MembershipRecord, type SubscriptionState } from '../../shared/domain/membership';
 import { benefitIssuanceReaction } from '../../shared/usecases/benefits';
 import { commandArb, creditNoteObject } from '../support/benefits';
-import { invoiceObject, stripeEvent } from '../../local/stripe-test-events';
+import { invoiceObject, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
 import { stripeEventSchema, translateStripeEvent } from '../../shared/stripe/events';
 import catalogJson from '../../config/plan-catalog.json' with { type: 'json' };
 import { monthlySubscription } from '../support/domain';
@@ -154,6 +154,18 @@ describe('issuance reaction', () => {
     expect(run(second.after, paid('r3', 'in_1', '2026-01-01T00:00:00.000Z')).writes).toEqual([]);
     expect(run(second.after, subEvent('r4')).writes).toEqual([]);
   });
+
+  it('dates signup grants from the subscription start, whichever snapshot arrives first', () => {
+    const startDate = '2026-01-01T00:00:00.000Z';
+    const grantDates = (writes: ReturnType<typeof run>['writes']) =>
+      writes.filter((w) => w.Put?.Item?.type === 'grant').map((w) => [w.Put!.Item!.grant.issuedAt, w.Put!.Item!.grant.expiresAt]);
+    const fromCreated = run(null, subEvent('d1', { startDate }));
+    // A renewal snapshot, sent a month later, delivered before the `created` one.
+    const renewed = subEvent('d2', { startDate, currentPeriodStart: '2026-01-31T00:00:00.000Z', currentPeriodEnd: '2026-03-02T00:00:00.000Z' });
+    const fromLater = run(null, { ...renewed, created: base.created + 30 * 86_400 });
+    expect(grantDates(fromCreated.writes)).toEqual([[startDate, '2026-01-31T00:00:00.000Z']]);
+    expect(grantDates(fromLater.writes)).toEqual(grantDates(fromCreated.writes));
+  });
 });
 
 describe('grants and redeem rules', () => {
@@ -283,6 +295,13 @@ describe('Stripe translation for benefits', () => {
     expect(t.kind).toBe('membership');
     const event = (t as Extract<typeof t, { kind: 'membership' }>).build('m-t');
     expect(event).toMatchObject({ kind: 'invoice-paid', periodStart: '2026-01-01T00:00:00.000Z', periodEnd: '2026-01-31T00:00:00.000Z', amountPaidCents: 1499, currency: 'usd', priceId: 'price_prime_monthly_usd' });
+  });
+
+  it("keeps the subscription's start_date, the same on every snapshot", () => {
+    const sub = subscriptionObject({ id: 'sub_t', customer: 'cus_t', memberId: 'm-t', periodStart: 1_769_817_600, startDate: 1_767_225_600 });
+    const t = translateStripeEvent(parse(stripeEvent('customer.subscription.updated', sub, { created: 1_769_817_700 })), catalog);
+    const event = (t as Extract<typeof t, { kind: 'membership' }>).build('m-t');
+    expect(event).toMatchObject({ kind: 'subscription-changed', subscription: { startDate: '2026-01-01T00:00:00.000Z', currentPeriodStart: '2026-01-31T00:00:00.000Z' } });
   });
 
   it('reads a refund credit note as invoice-refunded and ignores pre-payment notes', () => {
