@@ -27,6 +27,16 @@ export interface BenefitIssuanceState {
 export const emptyIssuance = (): BenefitIssuanceState => ({ signupPlanId: null, periods: [], invoices: {} });
 export const isEmptyIssuance = (s: BenefitIssuanceState) => s.signupPlanId === null && s.periods.length === 0 && Object.keys(s.invoices).length === 0;
 
+/**
+ * What a paid invoice billed for the membership: its `total` (after discounts and tax, before the
+ * customer's credit balance is applied). A renewal settled from the balance has `amount_paid` 0 and
+ * still billed its period; a $0 trial or fully discounted invoice billed nothing.
+ */
+export function invoiceBilledCents(event: { totalCents?: number; amountPaidCents?: number }): number {
+  // Events built by hand (tests, bench) may carry only the amount paid.
+  return event.totalCents ?? event.amountPaidCents ?? 0;
+}
+
 /** Only the invoice that opens a billing period issues that period's grants (not prorations). */
 const PERIOD_BILLING_REASONS = new Set(['subscription_create', 'subscription_cycle']);
 const SIGNUP_STATUSES = new Set(['trialing', 'active']);
@@ -48,9 +58,8 @@ export function trackIssuance(previous: BenefitIssuanceState | null | undefined,
     case 'invoice-paid': {
       const known = state.invoices[event.invoiceId];
       if (known?.paid) return state;
-      // A $0 invoice (a trial) is not a paid billing period: it issues no period grants.
-      const issues =
-        PERIOD_BILLING_REASONS.has(event.billingReason ?? '') && event.periodStart != null && (event.amountPaidCents ?? 0) > 0;
+      // An invoice that billed nothing (a trial) is not a paid billing period: it issues no period grants.
+      const issues = PERIOD_BILLING_REASONS.has(event.billingReason ?? '') && event.periodStart != null && invoiceBilledCents(event) > 0;
       const key = issues ? periodKey(event.subscriptionId, event.periodStart!) : null;
       const refunded = known?.refunded ?? false;
       const invoices = { ...state.invoices, [event.invoiceId]: { ...known, periodKey: key, paid: true, refunded } };

@@ -102,6 +102,8 @@ export type MembershipEvent =
       periodStart?: string | null;
       periodEnd?: string | null;
       amountPaidCents?: number;
+      /** The invoice's `total`: what it billed, however it was settled (card or customer balance). */
+      totalCents?: number;
       currency?: string | null;
       priceId?: string | null;
     }

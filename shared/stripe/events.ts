@@ -108,6 +108,7 @@ const invoiceSchema = looseObject({
     }),
   ),
   amount_paid: int(),
+  total: int(),
   currency: string(),
   lines: looseObject({
     data: array(
@@ -298,6 +299,7 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
               periodEnd: line?.periodEnd ?? null,
               priceId: line?.priceId ?? null,
               amountPaidCents: invoice.amount_paid,
+              totalCents: invoice.total,
               currency: invoice.currency,
             }
           : {}),

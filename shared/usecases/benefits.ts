@@ -7,6 +7,7 @@ import {
   effectiveGrant,
   issuanceDue,
   issuedAtFor,
+  invoiceBilledCents,
   newlyPaidInvoices,
   newCreditNote,
   redeemSavingCents,
@@ -57,8 +58,8 @@ export function benefitIssuanceReaction(tableName: () => string, code: () => str
         writes.push(issuanceMarkerPut(table, memberId, due.periodKey, definition.id, grants.map((g) => g.code), issuedAt));
       }
     }
-    if (event.kind === 'invoice-paid' && (event.amountPaidCents ?? 0) > 0 && newlyPaidInvoices(before?.benefits, after.benefits).includes(event.invoiceId)) {
-      writes.push(feesPaidUpdate(table, memberId, event.amountPaidCents!, event.currency ?? after.subscription?.currency ?? 'usd'));
+    if (event.kind === 'invoice-paid' && invoiceBilledCents(event) !== 0 && newlyPaidInvoices(before?.benefits, after.benefits).includes(event.invoiceId)) {
+      writes.push(feesPaidUpdate(table, memberId, invoiceBilledCents(event), event.currency ?? after.subscription?.currency ?? 'usd'));
     }
     if (event.kind === 'invoice-refunded' && (event.amountCents ?? 0) > 0 && newCreditNote(before?.benefits, after.benefits, event.invoiceId, event.creditNoteId)) {
       writes.push(feesPaidUpdate(table, memberId, -event.amountCents!, event.currency ?? after.subscription?.currency ?? 'usd'));

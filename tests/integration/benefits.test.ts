@@ -91,6 +91,17 @@ describe('grant issuance', () => {
     expect((await savings(m.memberId)).feesPaidCents).toBe(3 * 1499);
   });
 
+  it('issues the grants of a renewal paid from the credit balance (amount_paid 0) and counts it as fees paid', async () => {
+    const m = await payingMember('balance', 31);
+    const next = renewal(m, m.start + 30 * DAY);
+    Object.assign(next.invoice, { amount_paid: 0, amount_remaining: 0, starting_balance: -1499, ending_balance: 0 });
+    expect((await api.postEvent(next.event())).status).toBe(200);
+    const period = `${m.subscription}@${new Date((m.start + 30 * DAY) * 1000).toISOString()}`;
+    const grants = (await grantItems(m.memberId)).filter((g) => g.grant.periodKey === period);
+    expect(grants.map((g) => g.grant.grantId).sort()).toEqual(['express-2', 'express-2', 'monthly-5']);
+    expect((await savings(m.memberId)).feesPaidCents).toBe(2 * 1499);
+  });
+
   it('gives a trial the signup grants only, and a re-subscribing member no second signup grant', async () => {
     const memberId = uniqueMemberId('trial');
     const start = nowSeconds() - DAY;

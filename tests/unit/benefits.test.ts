@@ -51,7 +51,7 @@ describe('grant codes', () => {
 const sub = (over: Partial<SubscriptionState> = {}) => monthlySubscription('2026-01-01T00:00:00.000Z', '2026-01-31T00:00:00.000Z', over);
 const base = { memberId: 'm1', created: 1_767_225_600 };
 const subEvent = (id: string, over: Partial<SubscriptionState> = {}): MembershipEvent => ({ kind: 'subscription-changed', eventId: id, ...base, subscription: sub(over) });
-const paid = (id: string, invoiceId: string, periodStart: string, over: { billingReason?: string; amountPaidCents?: number } = {}): MembershipEvent => ({
+const paid = (id: string, invoiceId: string, periodStart: string, over: { billingReason?: string; amountPaidCents?: number; totalCents?: number } = {}): MembershipEvent => ({
   kind: 'invoice-paid',
   eventId: id,
   ...base,
@@ -129,6 +129,13 @@ describe('issuance tracking on the membership record', () => {
     expect(trial!.benefits).toMatchObject({ signupPlanId: 'prime-monthly', periods: [] });
     expect(replay([subEvent('p1', { stripeStatus: 'incomplete' })])!.benefits).toBeUndefined();
   });
+
+  it('issues a period that billed its total, even when the credit balance paid it (amount_paid 0)', () => {
+    const fromBalance = replay([subEvent('b1'), paid('b2', 'in_b', '2026-01-31T00:00:00.000Z', { amountPaidCents: 0, totalCents: 1499 })]);
+    expect(fromBalance!.benefits!.periods).toEqual(['sub_1@2026-01-31T00:00:00.000Z']);
+    const trial = replay([subEvent('b3', { stripeStatus: 'trialing' }), paid('b4', 'in_t', '2026-01-01T00:00:00.000Z', { billingReason: 'subscription_create', amountPaidCents: 0, totalCents: 0 })]);
+    expect(trial!.benefits!.periods).toEqual([]);
+  });
 });
 
 describe('issuance reaction', () => {
@@ -153,6 +160,15 @@ describe('issuance reaction', () => {
     expect(second.writes.every((w) => !w.Put || w.Put.ConditionExpression === 'attribute_not_exists(PK)')).toBe(true);
     expect(run(second.after, paid('r3', 'in_1', '2026-01-01T00:00:00.000Z')).writes).toEqual([]);
     expect(run(second.after, subEvent('r4')).writes).toEqual([]);
+  });
+
+  it('counts what an invoice billed as fees paid, also when the credit balance settled it', () => {
+    const fromBalance = run(run(null, subEvent('f1')).after, paid('f2', 'in_f', '2026-01-31T00:00:00.000Z', { amountPaidCents: 0, totalCents: 1499 }));
+    expect(fromBalance.writes.filter((w) => w.Update).map((w) => w.Update!.ExpressionAttributeValues![':amount'])).toEqual([1499]);
+    expect(fromBalance.writes.filter((w) => w.Put?.Item?.type === 'grant').map((w) => w.Put!.Item!.grant.grantId)).toEqual(['monthly-5', 'express-2', 'express-2']);
+    // A downgrade's credit invoice (negative total, put on the balance) gives that money back.
+    const credit = run(fromBalance.after, paid('f3', 'in_c', '2026-02-10T00:00:00.000Z', { billingReason: 'subscription_update', amountPaidCents: 0, totalCents: -600 }));
+    expect(credit.writes.map((w) => w.Update?.ExpressionAttributeValues?.[':amount'])).toEqual([-600]);
   });
 
   it('dates signup grants from the subscription start, whichever snapshot arrives first', () => {
@@ -294,7 +310,7 @@ describe('Stripe translation for benefits', () => {
     const t = translateStripeEvent(parse(stripeEvent('invoice.paid', invoice, { created: 1_767_225_700 })), catalog);
     expect(t.kind).toBe('membership');
     const event = (t as Extract<typeof t, { kind: 'membership' }>).build('m-t');
-    expect(event).toMatchObject({ kind: 'invoice-paid', periodStart: '2026-01-01T00:00:00.000Z', periodEnd: '2026-01-31T00:00:00.000Z', amountPaidCents: 1499, currency: 'usd', priceId: 'price_prime_monthly_usd' });
+    expect(event).toMatchObject({ kind: 'invoice-paid', periodStart: '2026-01-01T00:00:00.000Z', periodEnd: '2026-01-31T00:00:00.000Z', amountPaidCents: 1499, totalCents: 1499, currency: 'usd', priceId: 'price_prime_monthly_usd' });
   });
 
   it("keeps the subscription's start_date, the same on every snapshot", () => {
