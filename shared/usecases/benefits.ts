@@ -94,8 +94,12 @@ const redeemResult = (grant: IssuedGrant, orderId: string): RedeemResult =>
 
 const MAX_ATTEMPTS = 10;
 
+/**
+ * The member as the redeem decision needs it. A consistent read: an answer such as "already redeemed
+ * by this order" must not come from a replica that has not seen the release since.
+ */
 async function loadMember(deps: BenefitsDeps, memberId: string, now: Date) {
-  const { record, grants } = await deps.memberships.getEntitlementData(memberId);
+  const { record, grants } = await deps.memberships.getEntitlementData(memberId, { consistent: true });
   const refunded = refundedPeriods(record);
   const view = evaluateMembership(record, deps.catalog, now);
   const entitled = view.entitled && deps.catalog.plan(view.planId) !== undefined;
@@ -138,21 +142,11 @@ export async function redeemGrant(
 ): Promise<RedeemResult> {
   for (let attempt = 1; ; attempt++) {
     const { record, grants, entitled } = await loadMember(deps, input.memberId, now);
-    let grant = grants.find((g) => g.code === input.code);
+    const grant = grants.find((g) => g.code === input.code);
     if (!grant) throw await unknownOrForeign(deps, input.code);
-    if (attempt > 1) {
-      // After a lost race, decide on the strongly consistent item, not the Query's view.
-      const fresh = await deps.benefits.getGrant(input.memberId, input.code);
-      if (!fresh) throw await unknownOrForeign(deps, input.code);
-      grant = effectiveGrant(fresh.grant, refundedPeriods(record));
-    }
     const decision = decideRedeem(grant, entitled, now, { subtotalCents: input.subtotalCents, currency: input.currency }, input.orderId);
     if (decision.kind === 'already-redeemed') return redeemResult(grant, input.orderId);
-    if (decision.kind === 'conflict') {
-      // The first look came from an eventually consistent Query: confirm on the item before answering 409.
-      if (attempt === 1) continue;
-      throw new BenefitError('conflict', 'The code was already redeemed by another order.');
-    }
+    if (decision.kind === 'conflict') throw new BenefitError('conflict', 'The code was already redeemed by another order.');
     if (decision.kind === 'reject') throw rejection(decision.reason);
 
     const saved = redeemSavingCents(grant);
@@ -178,7 +172,7 @@ export async function releaseGrant(deps: BenefitsDeps, input: { code: string; or
   for (let attempt = 1; ; attempt++) {
     const stored = await deps.benefits.getGrant(memberId, input.code);
     if (!stored) throw new BenefitError('not_found', 'No such code.');
-    const { record } = await deps.memberships.getEntitlementData(memberId);
+    const { record } = await deps.memberships.getEntitlementData(memberId, { consistent: true });
     const refunded = refundedPeriods(record);
     const status = (g: IssuedGrant): ReleaseResult['status'] =>
       refunded.has(g.periodKey) ? 'void' : now.toISOString() >= g.expiresAt ? 'expired' : 'open';
@@ -221,7 +215,8 @@ export async function recordBenefitUsage(
       }
       return { ...pickUsage(existing), recordedAt: existing.at };
     }
-    const { record } = await deps.memberships.getEntitlementData(input.memberId);
+    // Consistent: the savings period comes from this record, and a replica behind a renewal would count the saving in the old period.
+    const { record } = await deps.memberships.getEntitlementData(input.memberId, { consistent: true });
     if (!record) throw new BenefitError('not_found', 'No such member.', 'unknown_member');
     const stored = await deps.benefits.getSavings(input.memberId);
     const currency = stored?.currency ?? record.subscription?.currency ?? null;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { signupEvents } from '../../local/stripe-test-events';
+import { signupEvents, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
 import { buildGrants } from '../../shared/domain/benefits';
 import { generateGrantCode } from '../../shared/domain/grant-codes';
 import { applyMembershipEvent, type MembershipEvent, type SubscriptionState } from '../../shared/domain/membership';
@@ -16,7 +16,8 @@ import { ingestStripeEvent, type MembershipReaction } from '../../shared/usecase
 import { membershipReactions } from '../../shared/usecases/reactions';
 import { uniqueMemberId } from '../support/api';
 import { monthlySubscription } from '../support/domain';
-import { commandArb, type Command } from '../support/benefits';
+import { commandArb, creditNoteObject, type Command } from '../support/benefits';
+import { checkEntitlement } from '../../shared/usecases/check-entitlement';
 
 const DAY = 86_400;
 const catalog = planCatalog();
@@ -67,6 +68,83 @@ describe('issuance under a crash between writes', () => {
     expect(all.filter((i) => i.type === 'grant')).toHaveLength(4);
     expect(all.filter((i) => i.type === 'grant-issuance')).toHaveLength(3);
     expect(all.find((i) => i.type === 'savings')?.feesPaidCents).toBe(1499);
+  });
+});
+
+/**
+ * A read replica that lags: eventually consistent reads of the member see the table as it was at
+ * `freeze()`, consistent reads see it as it is. DynamoDB Local is always consistent, so this is how a
+ * decision taken from a stale read shows up in a test.
+ */
+function laggingReplica() {
+  const frozen = new Map<string, Awaited<ReturnType<MembershipRepository['getEntitlementData']>>>();
+  const reads: Array<{ memberId: string; consistent: boolean }> = [];
+  const lagging: Pick<MembershipRepository, 'getEntitlementData'> = {
+    async getEntitlementData(memberId, options) {
+      reads.push({ memberId, consistent: options?.consistent === true });
+      const stale = frozen.get(memberId);
+      return options?.consistent || !stale ? memberships.getEntitlementData(memberId, options) : structuredClone(stale);
+    },
+  };
+  return {
+    deps: { catalog, memberships: lagging, benefits },
+    reads,
+    freeze: async (memberId: string) => void frozen.set(memberId, await memberships.getEntitlementData(memberId, { consistent: true })),
+  };
+}
+
+describe('redeem, release and usage decide on consistent reads', () => {
+  const parse = (e: object) => stripeEventSchema.parse(e);
+  const ingest = (e: object) => ingestStripeEvent({ catalog, memberships, reactions: membershipReactions }, parse(e));
+  const start = Math.floor(Date.now() / 1000) - DAY;
+
+  async function member(label: string) {
+    const memberId = uniqueMemberId(label);
+    const signup = signupEvents({ memberId, start });
+    for (const e of signup.events) await ingest(e);
+    const { grants } = await memberships.getEntitlementData(memberId, { consistent: true });
+    const monthly = grants.find((g) => g.grantId === 'monthly-5')!.code;
+    return { memberId, monthly, ...signup };
+  }
+  const order = { subtotalCents: 4000, currency: 'usd' };
+
+  it('a repeat redeem by an order whose earlier redeem was released redeems again, not "already redeemed" from a stale read', async () => {
+    const m = await member('stale-redeem');
+    const replica = laggingReplica();
+    await redeemGrant(replica.deps, { code: m.monthly, memberId: m.memberId, orderId: 'o-a', ...order }, new Date());
+    await replica.freeze(m.memberId);
+    await releaseGrant(replica.deps, { code: m.monthly, orderId: 'o-a' }, new Date());
+    await redeemGrant(replica.deps, { code: m.monthly, memberId: m.memberId, orderId: 'o-a', ...order }, new Date());
+    expect((await benefits.getGrant(m.memberId, m.monthly))?.grant).toMatchObject({ state: 'redeemed', redeemedOrderId: 'o-a' });
+    expect(replica.reads.every((r) => r.consistent)).toBe(true);
+  });
+
+  it('a release after a refund answers void, not the status a stale read remembers', async () => {
+    const m = await member('stale-release');
+    const replica = laggingReplica();
+    await redeemGrant(replica.deps, { code: m.monthly, memberId: m.memberId, orderId: 'o-r', ...order }, new Date());
+    await replica.freeze(m.memberId);
+    const invoice = (m.events[2] as { data: { object: { id: string } } }).data.object.id;
+    await ingest(stripeEvent('credit_note.created', creditNoteObject({ invoice, customer: m.customer }), { created: start + 100 }));
+    expect(await releaseGrant(replica.deps, { code: m.monthly, orderId: 'o-r' }, new Date())).toMatchObject({ status: 'void' });
+  });
+
+  it('a usage after a renewal counts in the new period, not the period a stale read remembers', async () => {
+    const m = await member('stale-usage');
+    const replica = laggingReplica();
+    await recordBenefitUsage(replica.deps, { memberId: m.memberId, orderId: 'u-1', shippingSavedCents: 300, currency: 'usd' }, new Date());
+    await replica.freeze(m.memberId);
+    const renewed = subscriptionObject({ id: m.subscription, customer: m.customer, memberId: m.memberId, periodStart: start + 30 * DAY, startDate: start });
+    await ingest(stripeEvent('customer.subscription.updated', renewed, { created: start + 30 * DAY }));
+    await recordBenefitUsage(replica.deps, { memberId: m.memberId, orderId: 'u-2', shippingSavedCents: 200, currency: 'usd' }, new Date());
+    expect((await getMemberBenefits({ memberships, benefits }, m.memberId, new Date())).savings).toMatchObject({ periodSavedCents: 200, lifetimeSavedCents: 500 });
+  });
+
+  it('leaves the checkout on the cheaper eventually consistent read', async () => {
+    const m = await member('checkout-read');
+    const replica = laggingReplica();
+    await checkEntitlement(replica.deps, m.memberId, new Date());
+    expect(replica.reads).toEqual([{ memberId: m.memberId, consistent: false }]);
   });
 });
 
