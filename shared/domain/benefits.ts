@@ -259,6 +259,34 @@ export function applySavings(stored: StoredSavings, deltaCents: number, period: 
   return next;
 }
 
+/** A saving taken back (a released coupon, a cancelled order's shipping) and the period it was counted in. */
+export interface SavingReversal {
+  cents: number;
+  /** The period whose counter the saving went to; null when it counted towards the lifetime total only. */
+  periodKey: string | null;
+}
+
+/**
+ * How taking savings back moves the counters: the lifetime total always; the period counter only for
+ * savings of the period the counters hold now (an older period's counter has been reset already).
+ * Storage applies it on the condition that the stored period is still `storedPeriodKey`.
+ */
+export function reversalDeltas(storedPeriodKey: string | null, reversals: readonly SavingReversal[]): { periodCents: number; lifetimeCents: number } {
+  let periodCents = 0;
+  let lifetimeCents = 0;
+  for (const r of reversals) {
+    lifetimeCents -= r.cents;
+    if (r.periodKey !== null && r.periodKey === storedPeriodKey) periodCents -= r.cents;
+  }
+  return { periodCents, lifetimeCents };
+}
+
+/** Pure mirror of the storage reversal, for the model-based test. */
+export function applyReversal(stored: StoredSavings, reversals: readonly SavingReversal[]): StoredSavings {
+  const { periodCents, lifetimeCents } = reversalDeltas(stored.periodKey, reversals);
+  return { ...stored, periodSavedCents: stored.periodSavedCents + periodCents, lifetimeSavedCents: stored.lifetimeSavedCents + lifetimeCents };
+}
+
 /** Totals as of `now`: the period counter only counts while its period is the member's current one. */
 export function savingsView(stored: StoredSavings | null, memberId: string, period: SavingsPeriod | null, currency: string | null): SavingsTotals {
   const inPeriod = stored !== null && period !== null && stored.periodKey === period.key;

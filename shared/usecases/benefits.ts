@@ -12,9 +12,11 @@ import {
   newCreditNote,
   redeemSavingCents,
   refundedPeriods,
+  reversalDeltas,
   savingsMove,
   savingsView,
   type RedeemRejection,
+  type SavingReversal,
   type SavingsPeriod,
 } from '../domain/benefits';
 import { generateGrantCode } from '../domain/grant-codes';
@@ -26,9 +28,11 @@ import {
   feesPaidUpdate,
   grantPut,
   issuanceMarkerPut,
+  savingsReversalUpdate,
   savingsUpdate,
   type DynamoBenefitsRepository,
   type RedemptionRecord,
+  type UsageOnRelease,
 } from '../storage/benefits-repository';
 import type { ExtraWrite, MembershipRepository } from '../storage/membership-repository';
 import type { MembershipReaction } from './ingest-stripe-event';
@@ -126,13 +130,10 @@ async function unknownOrForeign(deps: BenefitsDeps, code: string): Promise<Benef
 }
 
 /** The savings write for a delta in a period, chosen from the stored counters, guarded by its condition. */
-async function savingsWrite(deps: BenefitsDeps, memberId: string, currency: string, deltaCents: number, period: SavingsPeriod | null, reversal = false) {
+async function savingsWrite(deps: BenefitsDeps, memberId: string, currency: string, deltaCents: number, period: SavingsPeriod | null) {
   if (deltaCents === 0) return null;
   const stored = await deps.benefits.getSavings(memberId);
-  let move = savingsMove(stored, period);
-  // Reversing a saving never opens a period: it leaves the period counter alone unless it is that period.
-  if (reversal && move !== 'same-period') move = 'lifetime-only';
-  return savingsUpdate(deps.benefits.tableName, memberId, currency, deltaCents, move, period);
+  return savingsUpdate(deps.benefits.tableName, memberId, currency, deltaCents, savingsMove(stored, period), period);
 }
 
 export async function redeemGrant(
@@ -180,11 +181,28 @@ export async function releaseGrant(deps: BenefitsDeps, input: { code: string; or
     if (decision.kind === 'already-released') return { code: input.code, status: status(stored.grant), orderId: input.orderId };
     if (decision.kind === 'conflict') throw new BenefitError('conflict', 'The code is not redeemed by this order.');
 
+    // Release means the order was cancelled: its coupon saving and the shipping saving it reported
+    // through benefit usage are both taken back, in the release's own transaction, each once.
     const saved = redeemSavingCents(stored.grant);
-    const period = stored.redeemedPeriodKey ? { key: stored.redeemedPeriodKey, start: '' } : null;
-    const savings = await savingsWrite(deps, memberId, stored.grant.currency ?? 'usd', -saved, period, true);
+    const usage = await deps.benefits.getUsage(memberId, input.orderId);
+    const usageOnRelease: UsageOnRelease =
+      usage === null ? { kind: 'none', orderId: input.orderId } : usage.reversedAt === null ? { kind: 'reverse', orderId: input.orderId } : { kind: 'already-reversed' };
+    const reversals: SavingReversal[] = [{ cents: saved, periodKey: stored.redeemedPeriodKey }];
+    if (usageOnRelease.kind === 'reverse') reversals.push({ cents: usage!.shippingSavedCents, periodKey: usage!.periodKey });
+    const counters = await deps.benefits.getSavings(memberId);
+    const deltas = reversalDeltas(counters?.periodKey ?? null, reversals);
+    const currency = usage?.currency ?? stored.grant.currency ?? counters?.currency ?? 'usd';
+    const savings = deltas.lifetimeCents === 0 ? null : savingsReversalUpdate(deps.benefits.tableName, memberId, currency, deltas, counters?.periodKey ?? null);
     try {
-      await deps.benefits.release({ grant: stored.grant, orderId: input.orderId, at: now.toISOString(), savedCents: saved, savings });
+      await deps.benefits.release({
+        grant: stored.grant,
+        orderId: input.orderId,
+        at: now.toISOString(),
+        savedCents: saved,
+        periodKey: stored.redeemedPeriodKey,
+        usage: usageOnRelease,
+        savings,
+      });
       return { code: input.code, status: status(stored.grant), orderId: input.orderId };
     } catch (error) {
       const failed = failedConditions(error);
@@ -225,7 +243,10 @@ export async function recordBenefitUsage(
     const savings = savingsUpdate(deps.benefits.tableName, input.memberId, input.currency, input.shippingSavedCents, savingsMove(stored, period), period);
     const at = now.toISOString();
     try {
-      await deps.benefits.recordUsage({ memberId: input.memberId, orderId: input.orderId, shippingSavedCents: input.shippingSavedCents, currency: input.currency, at }, savings);
+      await deps.benefits.recordUsage(
+        { memberId: input.memberId, orderId: input.orderId, shippingSavedCents: input.shippingSavedCents, currency: input.currency, at, periodKey: period?.key ?? null },
+        savings,
+      );
       return { memberId: input.memberId, orderId: input.orderId, shippingSavedCents: input.shippingSavedCents, currency: input.currency, recordedAt: at };
     } catch (error) {
       const failed = failedConditions(error);

@@ -140,6 +140,22 @@ describe('redeem, release and usage decide on consistent reads', () => {
     expect((await getMemberBenefits({ memberships, benefits }, m.memberId, new Date())).savings).toMatchObject({ periodSavedCents: 200, lifetimeSavedCents: 500 });
   });
 
+  it('a usage recorded between the release read and its write is still taken back (the release requires none appeared)', async () => {
+    const m = await member('usage-race');
+    const deps = { catalog, memberships, benefits };
+    await redeemGrant(deps, { code: m.monthly, memberId: m.memberId, orderId: 'o-race', ...order }, new Date());
+    await recordBenefitUsage(deps, { memberId: m.memberId, orderId: 'o-race', shippingSavedCents: 700, currency: 'usd' }, new Date());
+    // The release's first look at the usage misses it, as if the usage were written just after that read.
+    let lookups = 0;
+    const racing = Object.assign(Object.create(benefits) as typeof benefits, {
+      getUsage: async (memberId: string, orderId: string) => (++lookups === 1 ? null : benefits.getUsage(memberId, orderId)),
+    });
+    await releaseGrant({ ...deps, benefits: racing }, { code: m.monthly, orderId: 'o-race' }, new Date());
+    expect(lookups).toBe(2);
+    expect(await benefits.getSavings(m.memberId)).toMatchObject({ periodSavedCents: 0, lifetimeSavedCents: 0 });
+    expect(await benefits.getUsage(m.memberId, 'o-race')).toMatchObject({ reversedByCode: m.monthly });
+  });
+
   it('leaves the checkout on the cheaper eventually consistent read', async () => {
     const m = await member('checkout-read');
     const replica = laggingReplica();

@@ -274,6 +274,39 @@ describe('POST /v1/benefit-usage', () => {
     expect(await savings(m.memberId)).toMatchObject({ periodSavedCents: 1000, lifetimeSavedCents: 1000, feesPaidCents: 1499, currency: 'usd' });
   });
 
+  it("takes a cancelled order's shipping saving back with the release of its code, once", async () => {
+    const m = await payingMember('usage-release');
+    const ent = await api.entitlement(m.memberId, order);
+    const [voucher, otherVoucher] = ent.benefits.shippingVouchers.map((v: any) => v.code as string);
+    const coupon = await couponCode(m.memberId, 500);
+    const usage = (orderId: string, shippingSavedCents: number) =>
+      api.call('POST', '/v1/benefit-usage', { body: { memberId: m.memberId, orderId, shippingSavedCents, currency: 'usd' } });
+
+    expect((await redeem(voucher, { memberId: m.memberId, orderId: 'cx-1', ...order })).status).toBe(200);
+    expect((await usage('cx-1', 899)).status).toBe(200);
+    expect((await usage('kept-1', 300)).status).toBe(200);
+    expect(await savings(m.memberId)).toMatchObject({ periodSavedCents: 1199, lifetimeSavedCents: 1199 });
+
+    expect((await release(voucher, { orderId: 'cx-1' })).status).toBe(200);
+    expect(await savings(m.memberId)).toMatchObject({ periodSavedCents: 300, lifetimeSavedCents: 300 });
+    // Repeating the release or the usage report changes nothing: the saving was taken back once.
+    expect((await release(voucher, { orderId: 'cx-1' })).status).toBe(200);
+    expect((await usage('cx-1', 899)).status).toBe(200);
+    expect(await savings(m.memberId)).toMatchObject({ periodSavedCents: 300, lifetimeSavedCents: 300 });
+    const record = (await memberItems(m.memberId)).find((i) => i.type === 'benefit-usage' && i.orderId === 'cx-1')!;
+    expect(record).toMatchObject({ shippingSavedCents: 899, reversedByCode: voucher, reversedAt: expect.any(String) });
+
+    // One order with a coupon and a voucher: the first release takes the shipping back, the second only its coupon.
+    expect((await redeem(coupon, { memberId: m.memberId, orderId: 'cx-2', ...order })).status).toBe(200);
+    expect((await redeem(otherVoucher, { memberId: m.memberId, orderId: 'cx-2', ...order })).status).toBe(200);
+    expect((await usage('cx-2', 600)).status).toBe(200);
+    expect(await savings(m.memberId)).toMatchObject({ periodSavedCents: 1400, lifetimeSavedCents: 1400 });
+    expect((await release(coupon, { orderId: 'cx-2' })).status).toBe(200);
+    expect(await savings(m.memberId)).toMatchObject({ periodSavedCents: 300, lifetimeSavedCents: 300 });
+    expect((await release(otherVoucher, { orderId: 'cx-2' })).status).toBe(200);
+    expect(await savings(m.memberId)).toMatchObject({ periodSavedCents: 300, lifetimeSavedCents: 300 });
+  });
+
   it('rejects bad usage reports and changes nothing', async () => {
     const m = await payingMember('usage-bad');
     const ok = { memberId: m.memberId, orderId: 'u-1', shippingSavedCents: 500, currency: 'usd' };
