@@ -5,6 +5,7 @@ import {
   decideRedeem,
   decideRelease,
   effectiveGrant,
+  effectiveGrants,
   issuanceDue,
   issuedAtFor,
   invoiceBilledCents,
@@ -266,14 +267,13 @@ const pickUsage = (u: { memberId: string; orderId: string; shippingSavedCents: n
 export interface MemberBenefits {
   /** Every stored grant as it stands now (refunded periods read `void`), soonest expiry first. */
   grants: IssuedGrant[];
-  /** Open grants not yet expired: what the member can still use. */
-  openGrants: IssuedGrant[];
+  /** The counters as of `now`: the period counter reads 0 once the member's period has moved on. */
   savings: SavingsTotals;
 }
 
-/** Grants and savings for GET /v1/me/membership and GET /v1/admin/members/{id}. */
+/** Grants and savings as they stand now, for GET /v1/admin/members/{id}. */
 export async function getMemberBenefits(
-  deps: Pick<BenefitsDeps, 'memberships' | 'benefits'>,
+  deps: { memberships: Pick<MembershipRepository, 'getEntitlementData'>; benefits: Pick<DynamoBenefitsRepository, 'getSavings'> },
   memberId: string,
   now: Date,
   loaded?: { record: MembershipRecord | null; grants: IssuedGrant[] },
@@ -282,12 +282,8 @@ export async function getMemberBenefits(
     loaded ? Promise.resolve(loaded) : deps.memberships.getEntitlementData(memberId),
     deps.benefits.getSavings(memberId),
   ]);
-  const refunded = refundedPeriods(record);
-  const all = grants.map((g) => effectiveGrant(g, refunded)).sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.code.localeCompare(b.code));
-  const nowIso = now.toISOString();
   return {
-    grants: all,
-    openGrants: all.filter((g) => g.state === 'open' && nowIso < g.expiresAt),
+    grants: effectiveGrants(record, grants).sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.code.localeCompare(b.code)),
     savings: savingsView(stored, memberId, currentSavingsPeriod(record), record?.subscription?.currency ?? null),
   };
 }

@@ -3,9 +3,8 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { useApi, uniqueMemberId, KEYS } from '../support/api';
 import { creditNoteObject } from '../support/benefits';
 import { invoiceObject, signupEvents, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
-import { dynamo, benefitsRepository, membershipRepository } from '../../shared/runtime/dynamo';
+import { dynamo } from '../../shared/runtime/dynamo';
 import { keys } from '../../shared/storage/keys';
-import { getMemberBenefits } from '../../shared/usecases/benefits';
 
 const api = useApi();
 const DAY = 86_400;
@@ -20,7 +19,13 @@ async function memberItems(memberId: string) {
   return out.Items ?? [];
 }
 const grantItems = async (memberId: string) => (await memberItems(memberId)).filter((i) => i.type === 'grant');
-const savings = (memberId: string) => getMemberBenefits({ memberships: membershipRepository(), benefits: benefitsRepository() }, memberId, new Date()).then((b) => b.savings);
+/** The operator's view of the member (GET /v1/admin/members/{id}): grants and savings as they stand now. */
+async function adminView(memberId: string) {
+  const res = await api.call('GET', `/v1/admin/members/${memberId}`, { key: KEYS.admin });
+  if (res.status !== 200) throw new Error(`admin view answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as Record<string, any>;
+}
+const savings = async (memberId: string) => (await adminView(memberId)).savings;
 
 /** A paying (no trial) member who started `daysAgo` days ago: signup and first period grants issued. */
 async function payingMember(label: string, daysAgo = 1) {
@@ -130,9 +135,8 @@ describe('grant issuance', () => {
     // Period grants left unredeemed are gone; the signup coupon is not tied to the invoice.
     expect(after.benefits.coupons.map((c: any) => c.amountOffCents)).toEqual([1000]);
     expect(after.benefits.shippingVouchers).toEqual([]);
-    const view = await getMemberBenefits({ memberships: membershipRepository(), benefits: benefitsRepository() }, m.memberId, new Date());
-    expect(view.grants.map((g) => g.state).sort()).toEqual(['open', 'redeemed', 'void', 'void']);
-    expect(view.openGrants.map((g) => g.grantId)).toEqual(['welcome-10']);
+    const view = await adminView(m.memberId);
+    expect(view.grants.map((g: any) => `${g.grantId}:${g.state}`).sort()).toEqual(['express-2:void', 'express-2:void', 'monthly-5:redeemed', 'welcome-10:open']);
     const voucher = first.benefits.shippingVouchers[0].code;
     const refused = await redeem(voucher, { memberId: m.memberId, orderId: 'o-refund-2', ...order });
     expect(refused.status).toBe(422);
@@ -339,6 +343,37 @@ describe('POST /v1/benefit-usage', () => {
     expect(await savings(m.memberId)).toMatchObject({ periodSavedCents: 0, lifetimeSavedCents: 300 });
     expect((await api.call('POST', '/v1/benefit-usage', { body: { memberId: m.memberId, orderId: 'p-2', shippingSavedCents: 200, currency: 'usd' } })).status).toBe(200);
     expect(await savings(m.memberId)).toMatchObject({ periodSavedCents: 200, lifetimeSavedCents: 500 });
+  });
+});
+
+describe('GET /v1/admin/members/{id}: benefits as they stand, with their records', () => {
+  it('shows refunded-period grants void, the period counter rolled over, and who redeemed, released and saved what', async () => {
+    const m = await payingMember('admin', 2);
+    const welcome = await couponCode(m.memberId, 1000);
+    const monthly = await couponCode(m.memberId, 500);
+    expect((await redeem(welcome, { memberId: m.memberId, orderId: 'adm-1', ...order })).status).toBe(200);
+    expect((await api.call('POST', '/v1/benefit-usage', { body: { memberId: m.memberId, orderId: 'adm-1', shippingSavedCents: 300, currency: 'usd' } })).status).toBe(200);
+    expect((await redeem(monthly, { memberId: m.memberId, orderId: 'adm-2', ...order })).status).toBe(200);
+    expect((await release(monthly, { orderId: 'adm-2' })).status).toBe(200);
+    // The first period's invoice is refunded, then the billing cycle restarts (a new period begins).
+    const note = creditNoteObject({ invoice: m.events[2]!.data.object.id, customer: m.customer });
+    expect((await api.postEvent(stripeEvent('credit_note.created', note, { created: m.start + 100 }))).status).toBe(200);
+    const restarted = subscriptionObject({ id: m.subscription, customer: m.customer, memberId: m.memberId, periodStart: m.start + DAY, startDate: m.start });
+    expect((await api.postEvent(stripeEvent('customer.subscription.updated', restarted, { created: m.start + DAY }))).status).toBe(200);
+
+    const view = await adminView(m.memberId);
+    expect(view.grants.map((g: any) => `${g.grantId}:${g.state}`).sort()).toEqual(['express-2:void', 'express-2:void', 'monthly-5:void', 'welcome-10:redeemed']);
+    expect(view.savings).toMatchObject({ periodKey: `${m.subscription}@${new Date((m.start + DAY) * 1000).toISOString()}`, periodSavedCents: 0, lifetimeSavedCents: 1300, feesPaidCents: 0 });
+    const firstPeriod = `${m.subscription}@${new Date(m.start * 1000).toISOString()}`;
+    expect(view.redemptions.map((r: any) => [r.code, r.action, r.orderId, r.savedCents, r.periodKey])).toEqual([
+      [welcome, 'redeem', 'adm-1', 1000, firstPeriod],
+      [monthly, 'redeem', 'adm-2', 500, firstPeriod],
+      [monthly, 'release', 'adm-2', -500, firstPeriod],
+    ]);
+    expect(view.redemptions.every((r: any) => !Number.isNaN(Date.parse(r.at)))).toBe(true);
+    expect(view.benefitUsages).toEqual([
+      { orderId: 'adm-1', shippingSavedCents: 300, currency: 'usd', at: expect.any(String), periodKey: firstPeriod, reversedAt: null, reversedByCode: null },
+    ]);
   });
 });
 
