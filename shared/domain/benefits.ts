@@ -111,6 +111,15 @@ export function effectiveGrants(record: MembershipRecord | null, grants: readonl
   return refunded.size === 0 ? [...grants] : grants.map((g) => effectiveGrant(g, refunded));
 }
 
+/**
+ * The grants a member can still use: open (neither redeemed nor voided by a refund) and not expired
+ * at `now`. Whether the membership entitles them to use these now is a separate question.
+ */
+export function usableGrants(record: MembershipRecord | null, grants: readonly IssuedGrant[], now: Date): IssuedGrant[] {
+  const nowIso = now.toISOString();
+  return effectiveGrants(record, grants).filter((g) => g.state === 'open' && nowIso < g.expiresAt);
+}
+
 const DAY_MS = 86_400_000;
 
 /** The grants one catalog grant definition issues: one code per coupon, `count` codes per voucher. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { useApi, uniqueMemberId, KEYS } from '../support/api';
 import { creditNoteObject } from '../support/benefits';
+import { bearer } from '../support/shopper';
 import { invoiceObject, signupEvents, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
 import { dynamo } from '../../shared/runtime/dynamo';
 import { keys } from '../../shared/storage/keys';
@@ -374,6 +375,60 @@ describe('GET /v1/admin/members/{id}: benefits as they stand, with their records
     expect(view.benefitUsages).toEqual([
       { orderId: 'adm-1', shippingSavedCents: 300, currency: 'usd', at: expect.any(String), periodKey: firstPeriod, reversedAt: null, reversedByCode: null },
     ]);
+  });
+});
+
+describe('GET /v1/me/membership: codes and savings', () => {
+  const me = async (memberId: string) => {
+    const res = await api.call('GET', '/v1/me/membership', { key: null, headers: await bearer(memberId) });
+    expect(res.status).toBe(200);
+    return (await res.json()) as Record<string, any>;
+  };
+
+  it('lists only usable codes: not expired, not void through a refund, not redeemed', async () => {
+    const m = await payingMember('me-codes', 40); // signup and first-period codes have expired
+    const second = renewal(m, m.start + 30 * DAY);
+    expect((await api.postEvent(second.event())).status).toBe(200);
+    const refund = creditNoteObject({ invoice: second.invoice.id, customer: m.customer });
+    expect((await api.postEvent(stripeEvent('credit_note.created', refund, { created: m.start + 31 * DAY }))).status).toBe(200);
+    // The billing cycle restarts yesterday: that period's codes are the usable ones.
+    const thirdStart = nowSeconds() - DAY;
+    const current = subscriptionObject({ id: m.subscription, customer: m.customer, memberId: m.memberId, periodStart: thirdStart, startDate: m.start });
+    expect((await api.postEvent(stripeEvent('customer.subscription.updated', current, { created: thirdStart }))).status).toBe(200);
+    expect((await api.postEvent(renewal(m, thirdStart).event())).status).toBe(200);
+    const thirdPeriod = `${m.subscription}@${new Date(thirdStart * 1000).toISOString()}`;
+    const usable = (await grantItems(m.memberId)).filter((g) => g.grant.periodKey === thirdPeriod).map((g) => g.grant);
+    const [used, ...rest] = usable.filter((g) => g.kind === 'shipping-voucher');
+    expect((await redeem(used.code, { memberId: m.memberId, orderId: 'me-codes-1', ...order })).status).toBe(200);
+
+    const view = await me(m.memberId);
+    expect(view.status).toBe('active');
+    expect(view.coupons.map((c: any) => c.code)).toEqual(usable.filter((g) => g.kind === 'coupon').map((g) => g.code));
+    expect(view.shippingVouchers.map((v: any) => v.code)).toEqual(rest.map((g) => g.code));
+    expect([...view.coupons, ...view.shippingVouchers].every((c: any) => c.applicable)).toBe(true);
+    // The checkout still lists the expired ones, as not applicable; the void ones nowhere.
+    const ent = await api.entitlement(m.memberId);
+    expect(ent.benefits.coupons.filter((c: any) => !c.applicable)).toHaveLength(2);
+    expect(ent.benefits.shippingVouchers.filter((v: any) => !v.applicable)).toHaveLength(2);
+  });
+
+  it('shows savings made through real redeems, releases and usage reports, the period counter rolling over', async () => {
+    const m = await payingMember('me-savings', 2);
+    const welcome = await couponCode(m.memberId, 1000);
+    const monthly = await couponCode(m.memberId, 500);
+    const usage = (orderId: string, shippingSavedCents: number) =>
+      api.call('POST', '/v1/benefit-usage', { body: { memberId: m.memberId, orderId, shippingSavedCents, currency: 'usd' } });
+    expect((await redeem(welcome, { memberId: m.memberId, orderId: 'ms-1', ...order })).status).toBe(200);
+    expect((await usage('ms-2', 899)).status).toBe(200);
+    expect((await redeem(monthly, { memberId: m.memberId, orderId: 'ms-3', ...order })).status).toBe(200);
+    expect((await release(monthly, { orderId: 'ms-3' })).status).toBe(200);
+    expect((await me(m.memberId)).savings).toEqual({ periodCents: 1899, lifetimeCents: 1899, feesPaidCents: 1499, currency: 'usd' });
+
+    const restarted = subscriptionObject({ id: m.subscription, customer: m.customer, memberId: m.memberId, periodStart: m.start + DAY, startDate: m.start });
+    expect((await api.postEvent(stripeEvent('customer.subscription.updated', restarted, { created: m.start + DAY }))).status).toBe(200);
+    expect((await me(m.memberId)).savings).toEqual({ periodCents: 0, lifetimeCents: 1899, feesPaidCents: 1499, currency: 'usd' });
+    expect((await usage('ms-4', 250)).status).toBe(200);
+    expect((await me(m.memberId)).savings).toEqual({ periodCents: 250, lifetimeCents: 2149, feesPaidCents: 1499, currency: 'usd' });
   });
 });
 
