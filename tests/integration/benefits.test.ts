@@ -73,7 +73,9 @@ describe('grant issuance', () => {
     for (const code of codes) expect(code).toMatch(/^[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{5}$/);
     const items = await memberItems(m.memberId);
     const grants = items.filter((i) => i.type === 'grant');
-    expect(grants.every((g) => g.lookupPk === `CODE#${g.grant.code}` && g.grant.memberId === m.memberId && typeof g.ttl === 'number')).toBe(true);
+    expect(grants.every((g) => g.lookupPk === `CODE#${g.grant.code}` && g.grant.memberId === m.memberId)).toBe(true);
+    // Expired codes stay visible (not applicable) for 30 days, then DynamoDB's TTL removes them.
+    for (const g of grants) expect(g.ttl, g.grant.grantId).toBe(Date.parse(g.grant.expiresAt) / 1000 + 30 * DAY);
     expect(items.filter((i) => i.type === 'grant-issuance').map((i) => i.grantId).sort()).toEqual(['express-2', 'monthly-5', 'welcome-10']);
     expect((await savings(m.memberId)).feesPaidCents).toBe(1499);
   });
@@ -83,8 +85,9 @@ describe('grant issuance', () => {
     const next = renewal(m, m.start + 30 * DAY);
     const later = renewal(m, m.start + 60 * DAY);
     // Different event ids for one invoice (invoice.paid and a redelivery as a new event), concurrently.
+    // Distinct events never wait on each other's idempotency record: each must be applied (200), not deferred.
     const deliveries = await Promise.all(Array.from({ length: 8 }, (_, i) => api.postEvent(next.event(m.start + 30 * DAY + 60 + i))));
-    expect(deliveries.map((r) => r.status).filter((s) => s !== 200 && s !== 409)).toEqual([]);
+    expect(deliveries.map((r) => r.status)).toEqual(Array(8).fill(200));
     // The later period arrives before a repeat of the earlier one.
     expect((await api.postEvent(later.event())).status).toBe(200);
     expect((await api.postEvent(next.event(m.start + 40 * DAY))).status).toBe(200);
@@ -155,6 +158,47 @@ describe('grant issuance', () => {
   });
 });
 
+describe('POST /v1/entitlements/check: applicable per order', () => {
+  /** `applicable` of each listed code, by grant id (vouchers as `express-2`, the list in order). */
+  const applicability = async (memberId: string, order: Record<string, unknown>) => {
+    const ent = await api.entitlement(memberId, order);
+    const byAmount: Record<number, string> = { 1000: 'welcome-10', 500: 'monthly-5' };
+    return {
+      coupons: Object.fromEntries(ent.benefits.coupons.map((c: any) => [byAmount[c.amountOffCents], c.applicable])),
+      vouchers: ent.benefits.shippingVouchers.map((v: any) => v.applicable),
+    };
+  };
+
+  it('weighs minimum subtotal, currency and service level against the order', async () => {
+    const m = await payingMember('applicable');
+    expect(await applicability(m.memberId, { subtotalCents: 4000, currency: 'usd' })).toEqual({ coupons: { 'welcome-10': true, 'monthly-5': true }, vouchers: [true, true] });
+    // Below a coupon's minimum subtotal (welcome 30.00, monthly 25.00).
+    expect((await applicability(m.memberId, { subtotalCents: 2999, currency: 'usd' })).coupons).toEqual({ 'welcome-10': false, 'monthly-5': true });
+    expect((await applicability(m.memberId, { subtotalCents: 2499, currency: 'usd' })).coupons).toEqual({ 'welcome-10': false, 'monthly-5': false });
+    // Another currency: no coupon applies; vouchers carry no currency.
+    expect(await applicability(m.memberId, { subtotalCents: 4000, currency: 'eur' })).toEqual({ coupons: { 'welcome-10': false, 'monthly-5': false }, vouchers: [true, true] });
+    // A next-day voucher does not apply to a two-day order, and does to a next-day one.
+    expect(await applicability(m.memberId, { subtotalCents: 4000, currency: 'usd', serviceLevel: 'two-day' })).toEqual({ coupons: { 'welcome-10': true, 'monthly-5': true }, vouchers: [false, false] });
+    expect((await applicability(m.memberId, { subtotalCents: 4000, currency: 'usd', serviceLevel: 'next-day' })).vouchers).toEqual([true, true]);
+  });
+
+  it('lists expired codes as not applicable to any order, next to the valid ones', async () => {
+    const m = await payingMember('applicable-old', 40);
+    const renewed = subscriptionObject({ id: m.subscription, customer: m.customer, memberId: m.memberId, periodStart: m.start + 30 * DAY, startDate: m.start });
+    expect((await api.postEvent(stripeEvent('customer.subscription.updated', renewed, { created: m.start + 30 * DAY }))).status).toBe(200);
+    expect((await api.postEvent(renewal(m, m.start + 30 * DAY).event())).status).toBe(200);
+    const ent = await api.entitlement(m.memberId, { subtotalCents: 10000, currency: 'usd', serviceLevel: 'next-day' });
+    expect(ent.entitled).toBe(true);
+    const listed = [...ent.benefits.coupons, ...ent.benefits.shippingVouchers];
+    const now = new Date().toISOString();
+    const expired = listed.filter((c: any) => c.expiresAt <= now);
+    const valid = listed.filter((c: any) => c.expiresAt > now);
+    expect([expired.length, valid.length]).toEqual([4, 3]);
+    expect(expired.every((c: any) => c.applicable === false)).toBe(true);
+    expect(valid.every((c: any) => c.applicable === true)).toBe(true);
+  });
+});
+
 describe('POST /v1/coupons/{code}/redeem and /release', () => {
   it('redeems once: same order gets the same 200, another order 409, savings counted once', async () => {
     const m = await payingMember('redeem');
@@ -175,19 +219,28 @@ describe('POST /v1/coupons/{code}/redeem and /release', () => {
     expect(ent.benefits.coupons.map((c: any) => c.code)).not.toContain(code);
   });
 
-  it('lets exactly one of 50 concurrent orders win a code', async () => {
+  it('lets exactly one of 50 concurrent orders win a code, decided by the grant condition alone', async () => {
     const m = await payingMember('race');
-    const code = await couponCode(m.memberId, 1000);
-    const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => redeem(code, { memberId: m.memberId, orderId: `race-${i}`, ...order }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }))),
-    );
-    const statuses = results.map((r) => r.status);
-    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
-    expect(statuses.filter((s) => s === 409)).toHaveLength(49);
-    const winner = results.find((r) => r.status === 200)!.body.orderId;
-    const records = (await memberItems(m.memberId)).filter((i) => i.type === 'grant-redemption');
-    expect(records.map((r) => [r.code, r.action, r.orderId])).toEqual([[code, 'redeem', winner]]);
-    expect((await savings(m.memberId)).lifetimeSavedCents).toBe(1000);
+    // Counters already in the current period: each racer's savings write is a plain same-period ADD
+    // with nothing to conflict on, and a voucher's redeem writes no savings at all. Only the grant's
+    // `state = open` condition stands between the racers.
+    expect((await api.call('POST', '/v1/benefit-usage', { body: { memberId: m.memberId, orderId: 'race-seed', shippingSavedCents: 100, currency: 'usd' } })).status).toBe(200);
+    expect((await savings(m.memberId)).periodSavedCents).toBe(100);
+    const coupon = await couponCode(m.memberId, 1000);
+    const voucher = (await api.entitlement(m.memberId)).benefits.shippingVouchers[0].code as string;
+    for (const code of [coupon, voucher]) {
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => redeem(code, { memberId: m.memberId, orderId: `race-${i}`, ...order }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }))),
+      );
+      const statuses = results.map((r) => r.status);
+      expect(statuses.filter((s) => s === 200), code).toHaveLength(1);
+      expect(statuses.filter((s) => s === 409), code).toHaveLength(49);
+      const winner = results.find((r) => r.status === 200)!.body.orderId;
+      const records = (await memberItems(m.memberId)).filter((i) => i.type === 'grant-redemption' && i.code === code);
+      expect(records.map((r) => [r.action, r.orderId])).toEqual([['redeem', winner]]);
+      expect((await grantItems(m.memberId)).find((g) => g.grant.code === code)!.grant.redeemedOrderId).toBe(winner);
+    }
+    expect(await savings(m.memberId)).toMatchObject({ periodSavedCents: 1100, lifetimeSavedCents: 1100 });
   });
 
   it('releases a code for the order that holds it, records it, and lets another order use it', async () => {
