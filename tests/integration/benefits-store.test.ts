@@ -165,21 +165,34 @@ describe('redeem, release and usage decide on consistent reads', () => {
 });
 
 describe('benefits on DynamoDB (property, fewer runs)', () => {
-  it('never gives a code to two orders and keeps the counters equal to the stored usage records', { timeout: 120_000 }, async () => {
+  it('never gives a code to two orders, never lets an expired or refunded code through, and keeps both counters equal to the stored records', { timeout: 120_000 }, async () => {
     let run = 0;
-    const outcomes = { redeemed: 0, released: 0, usages: 0 };
+    const outcomes = { redeemed: 0, released: 0, usages: 0, reversedUsages: 0, expiredRefused: 0, voided: 0 };
+    const definition = catalog.plan('prime-monthly')!.benefits.grants[1]!;
     await fc.assert(
-      // Every run starts by using a code and reporting a usage, so the random tail always has state to race on.
+      // Every run starts by using a code and reporting a usage for the same order, with a second code left
+      // unused, so the random tail always has state to race on; it ends 40 days later, when codes have expired.
       fc.asyncProperty(fc.array(commandArb, { minLength: 5, maxLength: 25 }), async (tail) => {
-        const commands: Command[] = [{ op: 'issue' }, { op: 'redeem', grant: 0, order: 0, subtotal: 6000 }, { op: 'usage', order: 0, cents: 250 }, ...tail];
+        const commands: Command[] = [
+          { op: 'issue' },
+          { op: 'issue' },
+          { op: 'redeem', grant: 0, order: 0, subtotal: 6000 },
+          { op: 'usage', order: 0, cents: 250 },
+          ...tail,
+          { op: 'expire', days: 20 },
+          { op: 'expire', days: 20 },
+        ];
         const memberId = uniqueMemberId(`prop${run++}`);
         const deps = { catalog, memberships, benefits };
         const start = Date.parse('2026-01-01T00:00:00.000Z');
         let clock = start + 3_600_000;
         let periodIndex = 0;
         const periodStart = () => new Date(start + periodIndex * 30 * DAY * 1000).toISOString();
+        const currentPeriodKey = () => `sub_prop@${periodStart()}`;
+        // Billing periods are 30 days (new-period), but the subscription is paid far ahead so the member stays
+        // entitled whatever the clock does: a refused redeem must be refused for the code's sake, not the membership's.
         const subState = (): SubscriptionState =>
-          monthlySubscription(periodStart(), new Date(Date.parse(periodStart()) + 30 * DAY * 1000).toISOString(), {
+          monthlySubscription(periodStart(), new Date(Date.parse(periodStart()) + 3650 * DAY * 1000).toISOString(), {
             subscriptionId: 'sub_prop',
             customerId: `cus_${memberId.replace(/\W/g, '')}`,
           });
@@ -196,21 +209,25 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
         };
         await openPeriod();
 
-        const codes: string[] = [];
+        // Plain facts, kept by the test: when each code was issued and for which period, who holds it, which periods were refunded.
+        const codes: Array<{ code: string; issuedAt: number; periodKey: string }> = [];
         const holder = new Map<string, string>();
+        const refunded = new Set<string>();
         const orderOf = (n: number) => `ord-${n}`;
+        const expired = (c: (typeof codes)[number]) => clock >= c.issuedAt + definition.validDays * DAY * 1000;
+        let probe = 0;
         for (const c of commands) {
           clock += 1; // one command per millisecond keeps the redemption log's order unambiguous
           const now = new Date(clock);
           switch (c.op) {
             case 'issue': {
-              const grants = buildGrants(catalog.plan('prime-monthly')!.benefits.grants[1]!, { memberId, periodKey: `sub_prop@${periodStart()}`, issuedAt: now.toISOString(), code: generateGrantCode });
+              const grants = buildGrants(definition, { memberId, periodKey: currentPeriodKey(), issuedAt: now.toISOString(), code: generateGrantCode });
               await dynamo().doc.send(new TransactWriteCommand({ TransactItems: grants.map((g) => grantPut(benefits.tableName, g)) }));
-              codes.push(...grants.map((g) => g.code));
+              codes.push(...grants.map((g) => ({ code: g.code, issuedAt: clock, periodKey: g.periodKey })));
               break;
             }
             case 'redeem': {
-              const code = codes[c.grant];
+              const code = codes[c.grant]?.code;
               if (!code) break;
               try {
                 const res = await redeemGrant(deps, { code, memberId, orderId: orderOf(c.order), subtotalCents: c.subtotal, currency: 'usd' }, now);
@@ -224,7 +241,7 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
               break;
             }
             case 'release': {
-              const code = codes[c.grant];
+              const code = codes[c.grant]?.code;
               if (!code) break;
               try {
                 await releaseGrant(deps, { code, orderId: orderOf(c.order) }, now);
@@ -237,15 +254,42 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
               }
               break;
             }
-            case 'expire':
+            case 'expire': {
               clock += c.days * DAY * 1000;
+              const at = new Date(clock);
+              const ent = await checkEntitlement(deps, memberId, at, { subtotalCents: 6000, currency: 'usd' });
+              expect(ent.entitled).toBe(true);
+              const listed = new Map(ent.benefits.coupons.map((x) => [x.code, x.applicable]));
+              for (const x of codes) {
+                if (holder.has(x.code) || refunded.has(x.periodKey)) continue;
+                // Listed until TTL removes it, applicable only while unexpired; an expired one is refused.
+                expect(listed.get(x.code), x.code).toBe(!expired(x));
+                if (!expired(x)) continue;
+                const refused = await redeemGrant(deps, { code: x.code, memberId, orderId: `late-${probe++}`, subtotalCents: 6000, currency: 'usd' }, at).then(
+                  () => null,
+                  (error: unknown) => error,
+                );
+                expect(refused).toBeInstanceOf(BenefitError);
+                expect((refused as BenefitError).reason).toBe('expired');
+                outcomes.expiredRefused++;
+              }
               break;
-            case 'refund':
+            }
+            case 'refund': {
               await apply({ kind: 'invoice-refunded', eventId: `evt_${++eventNo}`, created: created(), memberId, customerId: subState().customerId, invoiceId: paidInvoice(), creditNoteId: `cn_${eventNo}` });
+              refunded.add(currentPeriodKey());
+              // The period's unredeemed codes read void; held ones stay redeemed; other periods' codes are untouched.
+              const states = new Map((await getMemberBenefits(deps, memberId, now)).grants.map((g) => [g.code, g.state]));
+              for (const x of codes) {
+                const expected = holder.has(x.code) ? 'redeemed' : refunded.has(x.periodKey) ? 'void' : 'open';
+                expect(states.get(x.code), x.code).toBe(expected);
+                if (expected === 'void') outcomes.voided++;
+              }
               break;
+            }
             case 'usage':
               try {
-                await recordBenefitUsage(deps, { memberId, orderId: `ship-${c.order}`, shippingSavedCents: c.cents, currency: 'usd' }, now);
+                await recordBenefitUsage(deps, { memberId, orderId: orderOf(c.order), shippingSavedCents: c.cents, currency: 'usd' }, now);
                 outcomes.usages++;
               } catch (error) {
                 if (!(error instanceof BenefitError)) throw error;
@@ -263,9 +307,15 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
         const all = await items(memberId);
         const redemptions = all.filter((i) => i.type === 'grant-redemption');
         const usages = all.filter((i) => i.type === 'benefit-usage');
-        const recorded = redemptions.reduce((s, r) => s + r.savedCents, 0) + usages.reduce((s, u) => s + u.shippingSavedCents, 0);
-        const stored = await benefits.getSavings(memberId);
-        expect(stored?.lifetimeSavedCents ?? 0).toBe(recorded);
+        const counted = usages.filter((u) => !u.reversedAt);
+        outcomes.reversedUsages += usages.length - counted.length;
+        const savedIn = (key: string | null) =>
+          redemptions.filter((r) => key === null || r.periodKey === key).reduce((s, r) => s + r.savedCents, 0) +
+          counted.filter((u) => key === null || u.periodKey === key).reduce((s, u) => s + u.shippingSavedCents, 0);
+        // A reversed usage was taken back by the release of a code held by the same order.
+        for (const u of usages.filter((x) => x.reversedAt)) {
+          expect(redemptions.some((r) => r.action === 'release' && r.orderId === u.orderId && r.code === u.reversedByCode && r.at === u.reversedAt)).toBe(true);
+        }
         for (const g of all.filter((i) => i.type === 'grant')) {
           const events = redemptions.filter((r) => r.code === g.grant.code).sort((a, b) => a.at.localeCompare(b.at) || a.action.localeCompare(b.action));
           let held: string | null = null;
@@ -281,12 +331,16 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
           expect(g.grant.redeemedOrderId ?? null).toBe(held);
         }
         const view = await getMemberBenefits(deps, memberId, new Date(clock));
-        expect(view.savings.lifetimeSavedCents).toBe(recorded);
+        expect(view.savings.lifetimeSavedCents).toBe(savedIn(null));
+        expect(view.savings.periodKey).toBe(currentPeriodKey());
+        expect(view.savings.periodSavedCents).toBe(savedIn(currentPeriodKey()));
       }),
       { numRuns: 12 },
     );
     // The runs exercised the paths they claim to (not only rejections).
     expect(outcomes.redeemed).toBeGreaterThan(0);
     expect(outcomes.usages).toBeGreaterThan(0);
+    expect(outcomes.expiredRefused).toBeGreaterThan(0);
+    expect(outcomes.voided).toBeGreaterThan(0);
   });
 });
