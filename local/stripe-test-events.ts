@@ -29,6 +29,8 @@ export interface SubscriptionSpec {
   periodEnd?: number;
   trialStart?: number | null;
   trialEnd?: number | null;
+  /** When the subscription was created; Stripe repeats it on every later snapshot. Default: the trial or period start. */
+  startDate?: number;
   cancelAtPeriodEnd?: boolean;
   cancelAt?: number | null;
   canceledAt?: number | null;
@@ -64,7 +66,7 @@ export function subscriptionObject(spec: SubscriptionSpec): Json {
     ended_at: spec.endedAt ?? null,
     trial_start: spec.trialStart ?? null,
     trial_end: spec.trialEnd ?? null,
-    start_date: spec.trialStart ?? spec.periodStart,
+    start_date: spec.startDate ?? spec.trialStart ?? spec.periodStart,
     items: { ...sub.items, data: [item], url: `/v1/subscription_items?subscription=${id}` },
     status_details: null,
     latest_invoice: null,

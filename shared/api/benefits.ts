@@ -1,4 +1,4 @@
-import { enumOf, int, maxLength, maximum, minLength, minimum, optional, regex, strictObject, string, type Infer } from '../validation';
+import { enumOf, int, maxLength, maximum, minLength, minimum, nullable, optional, regex, strictObject, string, type Infer } from '../validation';
 import { currencySchema, memberIdSchema, problemResponses, problemSchema } from './common';
 import type { RouteSpec } from '../http/types';
 
@@ -41,6 +41,54 @@ export const benefitUsageResponseSchema = strictObject({
   shippingSavedCents: cents,
   currency: currencySchema,
   recordedAt: string(),
+});
+
+/** The operator's view of a member's benefits (GET /v1/admin/members/{memberId}). */
+export const adminSavingsSchema = strictObject({
+  memberId: string(),
+  periodKey: nullable(string()),
+  periodSavedCents: int(),
+  lifetimeSavedCents: int(),
+  feesPaidCents: int(),
+  currency: currencySchema,
+});
+
+export const adminGrantSchema = strictObject({
+  code: string(),
+  memberId: string(),
+  grantId: string(),
+  kind: enumOf(['coupon', 'shipping-voucher']),
+  amountOffCents: nullable(cents),
+  currency: nullable(currencySchema),
+  minSubtotalCents: nullable(cents),
+  serviceLevel: nullable(string()),
+  issuedAt: string(),
+  expiresAt: string(),
+  periodKey: string(),
+  state: enumOf(['open', 'redeemed', 'void']),
+  redeemedOrderId: nullable(string()),
+  redeemedAt: nullable(string()),
+});
+
+/** Who redeemed or released which code, when, for which order (support and finance). */
+export const adminRedemptionSchema = strictObject({
+  code: string(),
+  action: enumOf(['redeem', 'release']),
+  orderId: string(),
+  at: string(),
+  savedCents: int(),
+  periodKey: nullable(string()),
+});
+
+/** Shipping saved per order; `reversedAt` once the order's code was released (order cancelled). */
+export const adminBenefitUsageSchema = strictObject({
+  orderId: string(),
+  shippingSavedCents: cents,
+  currency: currencySchema,
+  at: string(),
+  periodKey: nullable(string()),
+  reversedAt: nullable(string()),
+  reversedByCode: nullable(string()),
 });
 
 const problem = (description: string) => ({ description, schema: problemSchema, contentType: 'application/problem+json' });

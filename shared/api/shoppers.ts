@@ -1,6 +1,7 @@
 import { array, boolean, enumOf, int, maxLength, minLength, nullable, optional, strictObject, string, url, unknown, record } from '../validation';
 import { centsSchema, couponViewSchema, currencySchema, isoTimeSchema, memberIdSchema, problemResponses, statusSchema, voucherViewSchema } from './common';
 import type { RouteSpec } from '../http/types';
+import { adminBenefitUsageSchema, adminGrantSchema, adminRedemptionSchema, adminSavingsSchema } from './benefits';
 
 /** Shopper routes take their memberId from the token only: no body, query or path field may name one. */
 const noQuery = strictObject({});
@@ -144,7 +145,8 @@ export const adminMemberRoute = {
   method: 'GET',
   path: '/v1/admin/members/{memberId}',
   operationId: 'getMemberForAdmin',
-  summary: 'Everything stored about a member: membership, grants, savings, Stripe customer link and consent records.',
+  summary:
+    'Everything stored about a member: membership, grants and savings as they stand now, the redeem/release and benefit-usage records, Stripe customer link and consent records.',
   tags: ['admin'],
   auth: { kind: 'service', roles: ['admin'] },
   params: strictObject({ memberId: memberIdSchema }),
@@ -158,8 +160,10 @@ export const adminMemberRoute = {
         entitled: boolean(),
         membership: nullable(record(string(), unknown())),
         stripeCustomerId: nullable(string()),
-        grants: array(record(string(), unknown())),
-        savings: nullable(record(string(), unknown())),
+        grants: array(adminGrantSchema),
+        savings: adminSavingsSchema,
+        redemptions: array(adminRedemptionSchema),
+        benefitUsages: array(adminBenefitUsageSchema),
         consents: array(record(string(), unknown())),
       }),
     },

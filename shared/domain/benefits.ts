@@ -41,6 +41,16 @@ export interface InvoiceIssuance {
 export const emptyIssuance = (): BenefitIssuanceState => ({ signupPlanId: null, periods: [], invoices: {} });
 export const isEmptyIssuance = (s: BenefitIssuanceState) => s.signupPlanId === null && s.periods.length === 0 && Object.keys(s.invoices).length === 0;
 
+/**
+ * What a paid invoice billed for the membership: its `total` (after discounts and tax, before the
+ * customer's credit balance is applied). A renewal settled from the balance has `amount_paid` 0 and
+ * still billed its period; a $0 trial or fully discounted invoice billed nothing.
+ */
+export function invoiceBilledCents(event: { totalCents?: number; amountPaidCents?: number }): number {
+  // Events built by hand (tests, bench) may carry only the amount paid.
+  return event.totalCents ?? event.amountPaidCents ?? 0;
+}
+
 /** Only the invoice that opens a billing period issues that period's grants (not prorations). */
 const PERIOD_BILLING_REASONS = new Set(['subscription_create', 'subscription_cycle']);
 const SIGNUP_STATUSES = new Set(['trialing', 'active']);
@@ -62,12 +72,11 @@ export function trackIssuance(previous: BenefitIssuanceState | null | undefined,
     case 'invoice-paid': {
       const known = state.invoices[event.invoiceId];
       if (known?.paid) return state;
-      // A $0 invoice (a trial) is not a paid billing period: it issues no period grants.
-      const issues =
-        PERIOD_BILLING_REASONS.has(event.billingReason ?? '') && event.periodStart != null && (event.amountPaidCents ?? 0) > 0;
+      // An invoice that billed nothing (a trial) is not a paid billing period: it issues no period grants.
+      const issues = PERIOD_BILLING_REASONS.has(event.billingReason ?? '') && event.periodStart != null && invoiceBilledCents(event) > 0;
       const key = issues ? periodKey(event.subscriptionId, event.periodStart!) : null;
       const refunded = known?.refunded ?? false;
-      const paidCents = event.amountPaidCents ?? 0;
+      const paidCents = invoiceBilledCents(event);
       const invoices = { ...state.invoices, [event.invoiceId]: { ...known, periodKey: key, paid: true, refunded, paidCents } };
       const periods = key !== null && !refunded && !state.periods.includes(key) ? [...state.periods, key] : state.periods;
       return { ...state, invoices, periods };
@@ -104,8 +113,11 @@ export function feesPaidCents(state: BenefitIssuanceState | null | undefined): n
   let total = 0;
   for (const invoice of Object.values(state?.invoices ?? {})) {
     if (!invoice.paid) continue;
+    const billed = invoice.paidCents ?? 0;
     const back = Object.values(invoice.refunds ?? {}).reduce((sum, cents) => sum + cents, 0);
-    total += Math.max(0, (invoice.paidCents ?? 0) - back);
+    // A negative invoice (a downgrade's proration credit) lowers fees by its credit; what comes back
+    // on a positive one can at most cancel it.
+    total += billed < 0 ? billed : Math.max(0, billed - back);
   }
   return total;
 }
@@ -132,6 +144,15 @@ export function effectiveGrant(grant: IssuedGrant, refunded: ReadonlySet<string>
 export function effectiveGrants(record: MembershipRecord | null, grants: readonly IssuedGrant[]): IssuedGrant[] {
   const refunded = refundedPeriods(record);
   return refunded.size === 0 ? [...grants] : grants.map((g) => effectiveGrant(g, refunded));
+}
+
+/**
+ * The grants a member can still use: open (neither redeemed nor voided by a refund) and not expired
+ * at `now`. Whether the membership entitles them to use these now is a separate question.
+ */
+export function usableGrants(record: MembershipRecord | null, grants: readonly IssuedGrant[], now: Date): IssuedGrant[] {
+  const nowIso = now.toISOString();
+  return effectiveGrants(record, grants).filter((g) => g.state === 'open' && nowIso < g.expiresAt);
 }
 
 const DAY_MS = 86_400_000;
@@ -188,6 +209,19 @@ export function issuanceDue(
     if (plan) due.push({ periodKey: key, plan, every: 'period' });
   }
   return due;
+}
+
+/**
+ * When a due issuance counts as issued, taken from data every delivery of it carries, so the dates do
+ * not depend on which event arrives first. Signup grants date from the subscription's `start_date`,
+ * which is the same on every snapshot (`created`, any `updated`, in any order). Period grants date
+ * from their `invoice.paid`: only that event adds a period, and Stripe sends it once per invoice (a
+ * redelivery repeats the same event, same `created`).
+ */
+export function issuedAtFor(due: IssuancePlan, event: MembershipEvent): string {
+  if (due.every === 'signup' && event.kind === 'subscription-changed' && event.subscription.startDate) return event.subscription.startDate;
+  // Hand-built events (tests, bench) and snapshots read before `start_date` was: the event time.
+  return new Date(event.created * 1000).toISOString();
 }
 
 // ---- redeem and release ----------------------------------------------------------------------
@@ -259,6 +293,34 @@ export function applySavings(stored: StoredSavings, deltaCents: number, period: 
   if (move === 'same-period') next.periodSavedCents += deltaCents;
   if (move === 'new-period') Object.assign(next, { periodKey: period!.key, periodStart: period!.start, periodSavedCents: deltaCents });
   return next;
+}
+
+/** A saving taken back (a released coupon, a cancelled order's shipping) and the period it was counted in. */
+export interface SavingReversal {
+  cents: number;
+  /** The period whose counter the saving went to; null when it counted towards the lifetime total only. */
+  periodKey: string | null;
+}
+
+/**
+ * How taking savings back moves the counters: the lifetime total always; the period counter only for
+ * savings of the period the counters hold now (an older period's counter has been reset already).
+ * Storage applies it on the condition that the stored period is still `storedPeriodKey`.
+ */
+export function reversalDeltas(storedPeriodKey: string | null, reversals: readonly SavingReversal[]): { periodCents: number; lifetimeCents: number } {
+  let periodCents = 0;
+  let lifetimeCents = 0;
+  for (const r of reversals) {
+    lifetimeCents -= r.cents;
+    if (r.periodKey !== null && r.periodKey === storedPeriodKey) periodCents -= r.cents;
+  }
+  return { periodCents, lifetimeCents };
+}
+
+/** Pure mirror of the storage reversal, for the model-based test. */
+export function applyReversal(stored: StoredSavings, reversals: readonly SavingReversal[]): StoredSavings {
+  const { periodCents, lifetimeCents } = reversalDeltas(stored.periodKey, reversals);
+  return { ...stored, periodSavedCents: stored.periodSavedCents + periodCents, lifetimeSavedCents: stored.lifetimeSavedCents + lifetimeCents };
 }
 
 /** Totals as of `now`: the period counter only counts while its period is the member's current one. */

@@ -27,6 +27,8 @@ export interface SubscriptionState {
   currentPeriodEnd: string | null;
   trialStart: string | null;
   trialEnd: string | null;
+  /** Stripe's `start_date`: the same on every snapshot of the subscription (absent on older stored snapshots). */
+  startDate?: string | null;
   cancelAtPeriodEnd: boolean;
   cancelAt: string | null;
   canceledAt: string | null;
@@ -106,6 +108,8 @@ export type MembershipEvent =
       periodStart?: string | null;
       periodEnd?: string | null;
       amountPaidCents?: number;
+      /** The invoice's `total`: what it billed, however it was settled (card or customer balance). */
+      totalCents?: number;
       currency?: string | null;
       priceId?: string | null;
     }

@@ -12,7 +12,8 @@ import type { ExtraWrite } from './membership-repository';
  *               `lookupSk: MEMBER#<id>`, plus `redeemedPeriodKey`, `lastReleasedOrderId` while in use
  * - marker      `ISSUED#<periodKey>#<grantId>` type 'grant-issuance' (one per member, grant, period)
  * - redemption  `REDEMPTION#<code>#<at>#<action>#<orderId>` type 'grant-redemption' (who, when, which order)
- * - usage       `USAGE#<orderId>` type 'benefit-usage' (shipping saved, once per order)
+ * - usage       `USAGE#<orderId>` type 'benefit-usage' (shipping saved, once per order; `reversedAt` once
+ *               the order's code is released)
  * - savings     `SAVINGS` type 'savings' (atomic counters)
  */
 export const benefitKeys = {
@@ -123,6 +124,33 @@ export function savingsUpdate(tableName: string, memberId: string, currency: str
   };
 }
 
+/**
+ * Takes savings back (a release): the counters move by deltas computed from the stored period
+ * (`reversalDeltas`), on the condition that the stored period is still that one. A concurrent period
+ * move fails the transaction and the caller recomputes, so a reversal never lands on the wrong period.
+ */
+export function savingsReversalUpdate(
+  tableName: string,
+  memberId: string,
+  currency: string,
+  deltas: { periodCents: number; lifetimeCents: number },
+  storedPeriodKey: string | null,
+): ExtraWrite {
+  const values: Record<string, unknown> = { ':type': 'savings', ':m': memberId, ':c': currency, ':zero': 0, ':dp': deltas.periodCents, ':dl': deltas.lifetimeCents };
+  if (storedPeriodKey !== null) values[':spk'] = storedPeriodKey;
+  return {
+    Update: {
+      TableName: tableName,
+      Key: { PK: keys.memberPk(memberId), SK: keys.savingsSk },
+      UpdateExpression:
+        'SET #type = :type, memberId = :m, currency = if_not_exists(currency, :c), feesPaidCents = if_not_exists(feesPaidCents, :zero) ADD periodSavedCents :dp, lifetimeSavedCents :dl',
+      ConditionExpression: `${storedPeriodKey === null ? 'attribute_not_exists(periodKey)' : 'periodKey = :spk'} AND (attribute_not_exists(currency) OR currency = :c)`,
+      ExpressionAttributeNames: { '#type': 'type' },
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
 export interface StoredGrant {
   grant: IssuedGrant;
   redeemedPeriodKey: string | null;
@@ -135,7 +163,10 @@ export interface RedemptionRecord {
   action: 'redeem' | 'release';
   orderId: string;
   at: string;
+  /** The coupon's saving: positive on redeem, negative on release; 0 for a voucher. */
   savedCents: number;
+  /** The billing period the saving counted in (null: lifetime only, or nothing saved). */
+  periodKey: string | null;
 }
 
 export interface UsageRecord {
@@ -144,7 +175,19 @@ export interface UsageRecord {
   shippingSavedCents: number;
   currency: string;
   at: string;
+  /** The billing period the saving counted in (null: lifetime only). */
+  periodKey: string | null;
+  /** Set once when the order's code was released (order cancelled): the saving was taken back. */
+  reversedAt: string | null;
+  reversedByCode: string | null;
 }
+
+/** What a release does with the benefit usage of the same order. */
+export type UsageOnRelease =
+  | { kind: 'reverse'; orderId: string }
+  /** None recorded: the release requires that none appears meanwhile (it would otherwise be missed). */
+  | { kind: 'none'; orderId: string }
+  | { kind: 'already-reversed' };
 
 /** Which transact item failed its condition, by index; null when the failure was something else. */
 export function failedConditions(error: unknown): number[] | null {
@@ -204,7 +247,7 @@ export class DynamoBenefitsRepository {
     const out = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: { PK: keys.memberPk(memberId), SK: benefitKeys.usageSk(orderId) }, ConsistentRead: true }),
     );
-    return out.Item ? (out.Item as unknown as UsageRecord) : null;
+    return out.Item ? pickUsage(out.Item) : null;
   }
 
   /** Redemption/release records of a member (support and finance), oldest first. */
@@ -214,8 +257,10 @@ export class DynamoBenefitsRepository {
   }
 
 
+  /** Benefit usage records of a member (support and finance), oldest first. */
   async listUsages(memberId: string): Promise<UsageRecord[]> {
-    return (await queryMemberItems(this.db, this.tableName, memberId, 'USAGE#')) as unknown as UsageRecord[];
+    const items = (await queryMemberItems(this.db, this.tableName, memberId, 'USAGE#')).map(pickUsage);
+    return items.sort((a, b) => a.at.localeCompare(b.at));
   }
 
 
@@ -233,13 +278,25 @@ export class DynamoBenefitsRepository {
           ExpressionAttributeValues: { ':redeemed': 'redeemed', ':open': 'open', ':o': orderId, ':at': at, ':m': grant.memberId, ':pk': input.periodKey },
         },
       },
-      this.redemptionPut({ code: grant.code, memberId: grant.memberId, action: 'redeem', orderId, at, savedCents: input.savedCents }),
+      this.redemptionPut({ code: grant.code, memberId: grant.memberId, action: 'redeem', orderId, at, savedCents: input.savedCents, periodKey: input.periodKey }),
     ];
     if (input.savings) items.push(input.savings);
     await this.db.send(new TransactWriteCommand({ TransactItems: items }));
   }
 
-  async release(input: { grant: IssuedGrant; orderId: string; at: string; savedCents: number; savings: ExtraWrite | null }): Promise<void> {
+  /**
+   * Release (the order was cancelled): the grant back to open, the release record, the order's benefit
+   * usage marked reversed (or proven absent), and the savings counters, all at once.
+   */
+  async release(input: {
+    grant: IssuedGrant;
+    orderId: string;
+    at: string;
+    savedCents: number;
+    periodKey: string | null;
+    usage: UsageOnRelease;
+    savings: ExtraWrite | null;
+  }): Promise<void> {
     const { grant, orderId, at } = input;
     const items: ExtraWrite[] = [
       {
@@ -252,14 +309,28 @@ export class DynamoBenefitsRepository {
           ExpressionAttributeValues: { ':redeemed': 'redeemed', ':open': 'open', ':o': orderId, ':null': null },
         },
       },
-      this.redemptionPut({ code: grant.code, memberId: grant.memberId, action: 'release', orderId, at, savedCents: -input.savedCents }),
+      this.redemptionPut({ code: grant.code, memberId: grant.memberId, action: 'release', orderId, at, savedCents: -input.savedCents, periodKey: input.periodKey }),
     ];
+    const usageKey = (id: string) => ({ PK: keys.memberPk(grant.memberId), SK: benefitKeys.usageSk(id) });
+    if (input.usage.kind === 'reverse') {
+      items.push({
+        Update: {
+          TableName: this.tableName,
+          Key: usageKey(input.usage.orderId),
+          UpdateExpression: 'SET reversedAt = :at, reversedByCode = :code',
+          ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(reversedAt)',
+          ExpressionAttributeValues: { ':at': at, ':code': grant.code },
+        },
+      });
+    } else if (input.usage.kind === 'none') {
+      items.push({ ConditionCheck: { TableName: this.tableName, Key: usageKey(input.usage.orderId), ConditionExpression: 'attribute_not_exists(PK)' } });
+    }
     if (input.savings) items.push(input.savings);
     await this.db.send(new TransactWriteCommand({ TransactItems: items }));
   }
 
   /** Benefit usage: the once-per-order marker and the savings counters in one transaction. */
-  async recordUsage(usage: UsageRecord, savings: ExtraWrite): Promise<void> {
+  async recordUsage(usage: Omit<UsageRecord, 'reversedAt' | 'reversedByCode'>, savings: ExtraWrite): Promise<void> {
     await this.db.send(
       new TransactWriteCommand({
         TransactItems: [
@@ -307,5 +378,26 @@ function toStoredGrant(item: Record<string, any>): StoredGrant {
 }
 
 function pickRedemption(item: Record<string, any>): RedemptionRecord {
-  return { code: item.code, memberId: item.memberId, action: item.action, orderId: item.orderId, at: item.at, savedCents: Number(item.savedCents ?? 0) };
+  return {
+    code: item.code,
+    memberId: item.memberId,
+    action: item.action,
+    orderId: item.orderId,
+    at: item.at,
+    savedCents: Number(item.savedCents ?? 0),
+    periodKey: item.periodKey ?? null,
+  };
+}
+
+function pickUsage(item: Record<string, any>): UsageRecord {
+  return {
+    memberId: item.memberId,
+    orderId: item.orderId,
+    shippingSavedCents: Number(item.shippingSavedCents ?? 0),
+    currency: item.currency,
+    at: item.at,
+    periodKey: item.periodKey ?? null,
+    reversedAt: item.reversedAt ?? null,
+    reversedByCode: item.reversedByCode ?? null,
+  };
 }

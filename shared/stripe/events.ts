@@ -81,6 +81,7 @@ const subscriptionSchema = looseObject({
   ended_at: nullable(epoch),
   trial_start: nullable(epoch),
   trial_end: nullable(epoch),
+  start_date: epoch,
   items: looseObject({ data: array(subscriptionItemSchema).check(minLength(1)) }),
 });
 
@@ -107,6 +108,7 @@ const invoiceSchema = looseObject({
     }),
   ),
   amount_paid: int(),
+  total: int(),
   currency: string(),
   lines: looseObject({
     data: array(
@@ -247,6 +249,7 @@ export function toSubscriptionState(sub: Infer<typeof subscriptionSchema>, catal
     currentPeriodEnd: iso(item.current_period_end),
     trialStart: iso(sub.trial_start),
     trialEnd: iso(sub.trial_end),
+    startDate: isoFromEpoch(sub.start_date),
     cancelAtPeriodEnd: sub.cancel_at_period_end,
     cancelAt: iso(sub.cancel_at),
     canceledAt: iso(sub.canceled_at),
@@ -352,6 +355,7 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
               periodEnd: line?.periodEnd ?? null,
               priceId: line?.priceId ?? null,
               amountPaidCents: invoice.amount_paid,
+              totalCents: invoice.total,
               currency: invoice.currency,
             }
           : {}),

@@ -1,29 +1,39 @@
 import type { PlanCatalog } from '../domain/catalog';
 import { evaluateMembership } from '../domain/membership';
 import { problems } from '../http/problem';
+import type { DynamoBenefitsRepository } from '../storage/benefits-repository';
 import type { MembershipRepository } from '../storage/membership-repository';
 import type { DynamoShopperRepository } from '../storage/shopper-repository';
+import { getMemberBenefits } from './benefits';
 
 /**
  * Everything stored about one member, for the operator: membership (as stored, with its status now),
- * grants, savings, the Stripe customer link and every consent record.
+ * grants and savings as they stand now (the same effective views as the checkout and /v1/me: a
+ * refunded period's open grants read `void`, the period counter reads 0 once its period is over),
+ * who redeemed and released which code for which order, each order's reported shipping saving, the
+ * Stripe customer link and every consent record.
  */
 export async function getMemberForAdmin(
   deps: {
     catalog: PlanCatalog;
     memberships: Pick<MembershipRepository, 'getEntitlementData'>;
-    shoppers: Pick<DynamoShopperRepository, 'getSavings' | 'listConsents' | 'getStripeCustomerId'>;
+    benefits: Pick<DynamoBenefitsRepository, 'getSavings' | 'listRedemptions' | 'listUsages'>;
+    shoppers: Pick<DynamoShopperRepository, 'listConsents' | 'getStripeCustomerId'>;
   },
   memberId: string,
   now: Date,
 ) {
-  const [{ record, grants }, savings, consents, linkedCustomerId] = await Promise.all([
-    deps.memberships.getEntitlementData(memberId),
-    deps.shoppers.getSavings(memberId),
+  const loaded = await deps.memberships.getEntitlementData(memberId);
+  const [benefits, redemptions, usages, consents, linkedCustomerId] = await Promise.all([
+    getMemberBenefits(deps, memberId, now, loaded),
+    deps.benefits.listRedemptions(memberId),
+    deps.benefits.listUsages(memberId),
     deps.shoppers.listConsents(memberId),
     deps.shoppers.getStripeCustomerId(memberId),
   ]);
-  if (!record && grants.length === 0 && !savings && consents.length === 0 && !linkedCustomerId) {
+  const { record, grants } = loaded;
+  // Savings are never written alone (always with a membership change, a redemption or a usage record).
+  if (!record && grants.length === 0 && redemptions.length === 0 && usages.length === 0 && consents.length === 0 && !linkedCustomerId) {
     throw problems.notFound('Nothing is stored for this member.');
   }
   const view = evaluateMembership(record, deps.catalog, now);
@@ -33,8 +43,10 @@ export async function getMemberForAdmin(
     entitled: view.entitled,
     membership: record,
     stripeCustomerId: record?.customerId ?? linkedCustomerId,
-    grants,
-    savings,
+    grants: benefits.grants,
+    savings: benefits.savings,
+    redemptions: redemptions.map(({ memberId: _m, ...r }) => r),
+    benefitUsages: usages.map(({ memberId: _m, ...u }) => u),
     consents,
   };
 }

@@ -5,27 +5,33 @@ import {
   decideRedeem,
   decideRelease,
   effectiveGrant,
+  effectiveGrants,
   issuanceDue,
   feesPaidCents,
+  issuedAtFor,
   redeemSavingCents,
   refundedPeriods,
+  reversalDeltas,
   savingsMove,
   savingsView,
   type RedeemRejection,
+  type SavingReversal,
   type SavingsPeriod,
 } from '../domain/benefits';
 import { generateGrantCode } from '../domain/grant-codes';
 import type { IssuedGrant } from '../domain/grants';
-import { evaluateMembership, isoFromEpoch, type MembershipRecord } from '../domain/membership';
+import { evaluateMembership, type MembershipRecord } from '../domain/membership';
 import type { SavingsTotals } from '../domain/savings';
 import {
   failedConditions,
   feesPaidUpdate,
   grantPut,
   issuanceMarkerPut,
+  savingsReversalUpdate,
   savingsUpdate,
   type DynamoBenefitsRepository,
   type RedemptionRecord,
+  type UsageOnRelease,
 } from '../storage/benefits-repository';
 import type { ExtraWrite, MembershipRepository } from '../storage/membership-repository';
 import type { MembershipReaction } from './ingest-stripe-event';
@@ -42,12 +48,12 @@ export function benefitIssuanceReaction(tableName: () => string, code: () => str
     const writes: ExtraWrite[] = [];
     const table = tableName();
     const memberId = after.memberId;
-    const issuedAt = isoFromEpoch(event.created);
     const periodPlanId =
       event.kind === 'invoice-paid'
         ? (catalog.planForPrice(event.priceId)?.id ?? after.subscriptions[event.subscriptionId]?.state.planId ?? after.subscription?.planId ?? null)
         : null;
     for (const due of issuanceDue(before?.benefits, after.benefits, (id) => catalog.plan(id), periodPlanId)) {
+      const issuedAt = issuedAtFor(due, event);
       for (const definition of due.plan.benefits.grants) {
         if (definition.every !== due.every) continue;
         const grants = buildGrants(definition, { memberId, periodKey: due.periodKey, issuedAt, code });
@@ -90,8 +96,12 @@ const redeemResult = (grant: IssuedGrant, orderId: string): RedeemResult =>
 
 const MAX_ATTEMPTS = 10;
 
+/**
+ * The member as the redeem decision needs it. A consistent read: an answer such as "already redeemed
+ * by this order" must not come from a replica that has not seen the release since.
+ */
 async function loadMember(deps: BenefitsDeps, memberId: string, now: Date) {
-  const { record, grants } = await deps.memberships.getEntitlementData(memberId);
+  const { record, grants } = await deps.memberships.getEntitlementData(memberId, { consistent: true });
   const refunded = refundedPeriods(record);
   const view = evaluateMembership(record, deps.catalog, now);
   const entitled = view.entitled && deps.catalog.plan(view.planId) !== undefined;
@@ -118,13 +128,10 @@ async function unknownOrForeign(deps: BenefitsDeps, code: string): Promise<Benef
 }
 
 /** The savings write for a delta in a period, chosen from the stored counters, guarded by its condition. */
-async function savingsWrite(deps: BenefitsDeps, memberId: string, currency: string, deltaCents: number, period: SavingsPeriod | null, reversal = false) {
+async function savingsWrite(deps: BenefitsDeps, memberId: string, currency: string, deltaCents: number, period: SavingsPeriod | null) {
   if (deltaCents === 0) return null;
   const stored = await deps.benefits.getSavings(memberId);
-  let move = savingsMove(stored, period);
-  // Reversing a saving never opens a period: it leaves the period counter alone unless it is that period.
-  if (reversal && move !== 'same-period') move = 'lifetime-only';
-  return savingsUpdate(deps.benefits.tableName, memberId, currency, deltaCents, move, period);
+  return savingsUpdate(deps.benefits.tableName, memberId, currency, deltaCents, savingsMove(stored, period), period);
 }
 
 export async function redeemGrant(
@@ -134,21 +141,11 @@ export async function redeemGrant(
 ): Promise<RedeemResult> {
   for (let attempt = 1; ; attempt++) {
     const { record, grants, entitled } = await loadMember(deps, input.memberId, now);
-    let grant = grants.find((g) => g.code === input.code);
+    const grant = grants.find((g) => g.code === input.code);
     if (!grant) throw await unknownOrForeign(deps, input.code);
-    if (attempt > 1) {
-      // After a lost race, decide on the strongly consistent item, not the Query's view.
-      const fresh = await deps.benefits.getGrant(input.memberId, input.code);
-      if (!fresh) throw await unknownOrForeign(deps, input.code);
-      grant = effectiveGrant(fresh.grant, refundedPeriods(record));
-    }
     const decision = decideRedeem(grant, entitled, now, { subtotalCents: input.subtotalCents, currency: input.currency }, input.orderId);
     if (decision.kind === 'already-redeemed') return redeemResult(grant, input.orderId);
-    if (decision.kind === 'conflict') {
-      // The first look came from an eventually consistent Query: confirm on the item before answering 409.
-      if (attempt === 1) continue;
-      throw new BenefitError('conflict', 'The code was already redeemed by another order.');
-    }
+    if (decision.kind === 'conflict') throw new BenefitError('conflict', 'The code was already redeemed by another order.');
     if (decision.kind === 'reject') throw rejection(decision.reason);
 
     const saved = redeemSavingCents(grant);
@@ -174,7 +171,7 @@ export async function releaseGrant(deps: BenefitsDeps, input: { code: string; or
   for (let attempt = 1; ; attempt++) {
     const stored = await deps.benefits.getGrant(memberId, input.code);
     if (!stored) throw new BenefitError('not_found', 'No such code.');
-    const { record } = await deps.memberships.getEntitlementData(memberId);
+    const { record } = await deps.memberships.getEntitlementData(memberId, { consistent: true });
     const refunded = refundedPeriods(record);
     const status = (g: IssuedGrant): ReleaseResult['status'] =>
       refunded.has(g.periodKey) ? 'void' : now.toISOString() >= g.expiresAt ? 'expired' : 'open';
@@ -182,11 +179,28 @@ export async function releaseGrant(deps: BenefitsDeps, input: { code: string; or
     if (decision.kind === 'already-released') return { code: input.code, status: status(stored.grant), orderId: input.orderId };
     if (decision.kind === 'conflict') throw new BenefitError('conflict', 'The code is not redeemed by this order.');
 
+    // Release means the order was cancelled: its coupon saving and the shipping saving it reported
+    // through benefit usage are both taken back, in the release's own transaction, each once.
     const saved = redeemSavingCents(stored.grant);
-    const period = stored.redeemedPeriodKey ? { key: stored.redeemedPeriodKey, start: '' } : null;
-    const savings = await savingsWrite(deps, memberId, stored.grant.currency ?? 'usd', -saved, period, true);
+    const usage = await deps.benefits.getUsage(memberId, input.orderId);
+    const usageOnRelease: UsageOnRelease =
+      usage === null ? { kind: 'none', orderId: input.orderId } : usage.reversedAt === null ? { kind: 'reverse', orderId: input.orderId } : { kind: 'already-reversed' };
+    const reversals: SavingReversal[] = [{ cents: saved, periodKey: stored.redeemedPeriodKey }];
+    if (usageOnRelease.kind === 'reverse') reversals.push({ cents: usage!.shippingSavedCents, periodKey: usage!.periodKey });
+    const counters = await deps.benefits.getSavings(memberId);
+    const deltas = reversalDeltas(counters?.periodKey ?? null, reversals);
+    const currency = usage?.currency ?? stored.grant.currency ?? counters?.currency ?? 'usd';
+    const savings = deltas.lifetimeCents === 0 ? null : savingsReversalUpdate(deps.benefits.tableName, memberId, currency, deltas, counters?.periodKey ?? null);
     try {
-      await deps.benefits.release({ grant: stored.grant, orderId: input.orderId, at: now.toISOString(), savedCents: saved, savings });
+      await deps.benefits.release({
+        grant: stored.grant,
+        orderId: input.orderId,
+        at: now.toISOString(),
+        savedCents: saved,
+        periodKey: stored.redeemedPeriodKey,
+        usage: usageOnRelease,
+        savings,
+      });
       return { code: input.code, status: status(stored.grant), orderId: input.orderId };
     } catch (error) {
       const failed = failedConditions(error);
@@ -217,7 +231,8 @@ export async function recordBenefitUsage(
       }
       return { ...pickUsage(existing), recordedAt: existing.at };
     }
-    const { record } = await deps.memberships.getEntitlementData(input.memberId);
+    // Consistent: the savings period comes from this record, and a replica behind a renewal would count the saving in the old period.
+    const { record } = await deps.memberships.getEntitlementData(input.memberId, { consistent: true });
     if (!record) throw new BenefitError('not_found', 'No such member.', 'unknown_member');
     const stored = await deps.benefits.getSavings(input.memberId);
     const currency = stored?.currency ?? record.subscription?.currency ?? null;
@@ -226,7 +241,10 @@ export async function recordBenefitUsage(
     const savings = savingsUpdate(deps.benefits.tableName, input.memberId, input.currency, input.shippingSavedCents, savingsMove(stored, period), period);
     const at = now.toISOString();
     try {
-      await deps.benefits.recordUsage({ memberId: input.memberId, orderId: input.orderId, shippingSavedCents: input.shippingSavedCents, currency: input.currency, at }, savings);
+      await deps.benefits.recordUsage(
+        { memberId: input.memberId, orderId: input.orderId, shippingSavedCents: input.shippingSavedCents, currency: input.currency, at, periodKey: period?.key ?? null },
+        savings,
+      );
       return { memberId: input.memberId, orderId: input.orderId, shippingSavedCents: input.shippingSavedCents, currency: input.currency, recordedAt: at };
     } catch (error) {
       const failed = failedConditions(error);
@@ -246,14 +264,13 @@ const pickUsage = (u: { memberId: string; orderId: string; shippingSavedCents: n
 export interface MemberBenefits {
   /** Every stored grant as it stands now (refunded periods read `void`), soonest expiry first. */
   grants: IssuedGrant[];
-  /** Open grants not yet expired: what the member can still use. */
-  openGrants: IssuedGrant[];
+  /** The counters as of `now`: the period counter reads 0 once the member's period has moved on. */
   savings: SavingsTotals;
 }
 
-/** Grants and savings for GET /v1/me/membership and GET /v1/admin/members/{id}. */
+/** Grants and savings as they stand now, for GET /v1/admin/members/{id}. */
 export async function getMemberBenefits(
-  deps: Pick<BenefitsDeps, 'memberships' | 'benefits'>,
+  deps: { memberships: Pick<MembershipRepository, 'getEntitlementData'>; benefits: Pick<DynamoBenefitsRepository, 'getSavings'> },
   memberId: string,
   now: Date,
   loaded?: { record: MembershipRecord | null; grants: IssuedGrant[] },
@@ -262,12 +279,8 @@ export async function getMemberBenefits(
     loaded ? Promise.resolve(loaded) : deps.memberships.getEntitlementData(memberId),
     deps.benefits.getSavings(memberId),
   ]);
-  const refunded = refundedPeriods(record);
-  const all = grants.map((g) => effectiveGrant(g, refunded)).sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.code.localeCompare(b.code));
-  const nowIso = now.toISOString();
   return {
-    grants: all,
-    openGrants: all.filter((g) => g.state === 'open' && nowIso < g.expiresAt),
+    grants: effectiveGrants(record, grants).sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.code.localeCompare(b.code)),
     savings: savingsView(stored, memberId, currentSavingsPeriod(record), record?.subscription?.currency ?? null),
   };
 }

@@ -10,7 +10,7 @@ import type { PlanCatalog } from '../domain/catalog';
 import { evaluateEntitlement } from '../domain/entitlement';
 import { evaluateMembership, isoFromEpoch, type MembershipRecord } from '../domain/membership';
 import { periodKey } from '../domain/savings';
-import { effectiveGrants } from '../domain/benefits';
+import { usableGrants } from '../domain/benefits';
 import {
   checkoutRefusal,
   nextCharge,
@@ -302,7 +302,8 @@ export async function getMyMembership(deps: Pick<ShopperDeps, 'catalog' | 'membe
   const [{ record, grants }, savings] = await Promise.all([deps.memberships.getEntitlementData(memberId), deps.shoppers.getSavings(memberId)]);
   const view = { ...evaluateMembership(record, deps.catalog, now), memberId };
   const plan = deps.catalog.plan(view.planId);
-  const entitlement = evaluateEntitlement(view, plan, effectiveGrants(record, grants), now);
+  // The shopper sees only codes still usable: not expired, redeemed or voided (the checkout lists expired ones as not applicable).
+  const entitlement = evaluateEntitlement(view, plan, usableGrants(record, grants, now), now);
   const sub = record?.subscription ?? null;
   const currentKey = sub?.currentPeriodStart ? periodKey(sub.subscriptionId, sub.currentPeriodStart) : null;
   return {

@@ -64,13 +64,18 @@ export type Command =
   | { op: 'usage'; order: number; cents: number }
   | { op: 'new-period' };
 
+/**
+ * Few codes and orders, so sequences often hit the interesting cases: a code redeemed and released by
+ * the same order, a usage reported by an order that later releases its code, a release in a later
+ * period. Usage orders share the redeem orders' numbers (`order` 0–3) and go a little beyond.
+ */
 export const commandArb: fc.Arbitrary<Command> = fc.oneof(
   fc.constant({ op: 'issue' as const }),
-  fc.record({ op: fc.constant('redeem' as const), grant: fc.nat(7), order: fc.nat(4), subtotal: fc.constantFrom(1000, 3000, 6000) }),
-  fc.record({ op: fc.constant('release' as const), grant: fc.nat(7), order: fc.nat(4) }),
+  fc.record({ op: fc.constant('redeem' as const), grant: fc.nat(3), order: fc.nat(3), subtotal: fc.constantFrom(1000, 3000, 6000) }),
+  fc.record({ op: fc.constant('release' as const), grant: fc.nat(3), order: fc.nat(3) }),
   fc.record({ op: fc.constant('expire' as const), days: fc.integer({ min: 1, max: 20 }) }),
   fc.constant({ op: 'refund' as const }),
-  fc.record({ op: fc.constant('usage' as const), order: fc.nat(9), cents: fc.integer({ min: 0, max: 2000 }) }),
+  fc.record({ op: fc.constant('usage' as const), order: fc.nat(5), cents: fc.integer({ min: 0, max: 2000 }) }),
   fc.constant({ op: 'new-period' as const }),
 );
 

@@ -2,21 +2,29 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { CODE_ALPHABET, GRANT_CODE_BITS, GRANT_CODE_PATTERN, generateGrantCode } from '../../shared/domain/grant-codes';
 import {
+  applyReversal,
   applySavings,
   buildGrants,
+  currentSavingsPeriod,
   decideRedeem,
   decideRelease,
   effectiveGrant,
+  effectiveGrants,
   refundedPeriods,
   savingsMove,
-  trackIssuance,
+  savingsView,
   type BenefitIssuanceState,
+  type SavingReversal,
+  type StoredSavings,
 } from '../../shared/domain/benefits';
+import { evaluateEntitlement } from '../../shared/domain/entitlement';
+import type { IssuedGrant } from '../../shared/domain/grants';
+import { periodKey } from '../../shared/domain/savings';
 import { parseCatalog } from '../../shared/domain/catalog';
-import { applyMembershipEvent, type MembershipEvent, type MembershipRecord, type SubscriptionState } from '../../shared/domain/membership';
+import { applyMembershipEvent, type MembershipEvent, type MembershipRecord, type MembershipView, type SubscriptionState } from '../../shared/domain/membership';
 import { benefitIssuanceReaction } from '../../shared/usecases/benefits';
 import { commandArb, creditNoteObject } from '../support/benefits';
-import { invoiceObject, stripeEvent } from '../../local/stripe-test-events';
+import { invoiceObject, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
 import { stripeEventSchema, translateStripeEvent } from '../../shared/stripe/events';
 import catalogJson from '../../config/plan-catalog.json' with { type: 'json' };
 import { monthlySubscription } from '../support/domain';
@@ -51,7 +59,7 @@ describe('grant codes', () => {
 const sub = (over: Partial<SubscriptionState> = {}) => monthlySubscription('2026-01-01T00:00:00.000Z', '2026-01-31T00:00:00.000Z', over);
 const base = { memberId: 'm1', created: 1_767_225_600 };
 const subEvent = (id: string, over: Partial<SubscriptionState> = {}): MembershipEvent => ({ kind: 'subscription-changed', eventId: id, ...base, subscription: sub(over) });
-const paid = (id: string, invoiceId: string, periodStart: string, over: { billingReason?: string; amountPaidCents?: number } = {}): MembershipEvent => ({
+const paid = (id: string, invoiceId: string, periodStart: string, over: { billingReason?: string; amountPaidCents?: number; totalCents?: number } = {}): MembershipEvent => ({
   kind: 'invoice-paid',
   eventId: id,
   ...base,
@@ -129,6 +137,13 @@ describe('issuance tracking on the membership record', () => {
     expect(trial!.benefits).toMatchObject({ signupPlanId: 'prime-monthly', periods: [] });
     expect(replay([subEvent('p1', { stripeStatus: 'incomplete' })])!.benefits).toBeUndefined();
   });
+
+  it('issues a period that billed its total, even when the credit balance paid it (amount_paid 0)', () => {
+    const fromBalance = replay([subEvent('b1'), paid('b2', 'in_b', '2026-01-31T00:00:00.000Z', { amountPaidCents: 0, totalCents: 1499 })]);
+    expect(fromBalance!.benefits!.periods).toEqual(['sub_1@2026-01-31T00:00:00.000Z']);
+    const trial = replay([subEvent('b3', { stripeStatus: 'trialing' }), paid('b4', 'in_t', '2026-01-01T00:00:00.000Z', { billingReason: 'subscription_create', amountPaidCents: 0, totalCents: 0 })]);
+    expect(trial!.benefits!.periods).toEqual([]);
+  });
 });
 
 describe('issuance reaction', () => {
@@ -153,6 +168,27 @@ describe('issuance reaction', () => {
     expect(second.writes.every((w) => !w.Put || w.Put.ConditionExpression === 'attribute_not_exists(PK)')).toBe(true);
     expect(run(second.after, paid('r3', 'in_1', '2026-01-01T00:00:00.000Z')).writes).toEqual([]);
     expect(run(second.after, subEvent('r4')).writes).toEqual([]);
+  });
+
+  it('counts what an invoice billed as fees paid, also when the credit balance settled it', () => {
+    const fromBalance = run(run(null, subEvent('f1')).after, paid('f2', 'in_f', '2026-01-31T00:00:00.000Z', { amountPaidCents: 0, totalCents: 1499 }));
+    expect(fromBalance.writes.filter((w) => w.Update).map((w) => w.Update!.ExpressionAttributeValues![':amount'])).toEqual([1499]);
+    expect(fromBalance.writes.filter((w) => w.Put?.Item?.type === 'grant').map((w) => w.Put!.Item!.grant.grantId)).toEqual(['monthly-5', 'express-2', 'express-2']);
+    // A downgrade's credit invoice (negative total, put on the balance) gives that money back.
+    const credit = run(fromBalance.after, paid('f3', 'in_c', '2026-02-10T00:00:00.000Z', { billingReason: 'subscription_update', amountPaidCents: 0, totalCents: -600 }));
+    expect(credit.writes.map((w) => w.Update?.ExpressionAttributeValues?.[':amount'])).toEqual([-600]);
+  });
+
+  it('dates signup grants from the subscription start, whichever snapshot arrives first', () => {
+    const startDate = '2026-01-01T00:00:00.000Z';
+    const grantDates = (writes: ReturnType<typeof run>['writes']) =>
+      writes.filter((w) => w.Put?.Item?.type === 'grant').map((w) => [w.Put!.Item!.grant.issuedAt, w.Put!.Item!.grant.expiresAt]);
+    const fromCreated = run(null, subEvent('d1', { startDate }));
+    // A renewal snapshot, sent a month later, delivered before the `created` one.
+    const renewed = subEvent('d2', { startDate, currentPeriodStart: '2026-01-31T00:00:00.000Z', currentPeriodEnd: '2026-03-02T00:00:00.000Z' });
+    const fromLater = run(null, { ...renewed, created: base.created + 30 * 86_400 });
+    expect(grantDates(fromCreated.writes)).toEqual([[startDate, '2026-01-31T00:00:00.000Z']]);
+    expect(grantDates(fromLater.writes)).toEqual(grantDates(fromCreated.writes));
   });
 });
 
@@ -194,80 +230,145 @@ describe('grants and redeem rules', () => {
 });
 
 /**
- * Model-based property: random issue/redeem/release/expire/refund/usage/new-period sequences run
- * through the pure decisions and savings moves. An independent tally (not the code under test)
- * checks that a code never has two orders at once and that the counters equal the recorded usages.
+ * Model-based property: random issue/redeem/release/expire/refund/usage/new-period sequences. The
+ * membership record moves through the real `applyMembershipEvent` (so refunds go through issuance
+ * tracking), decisions through `decideRedeem`/`decideRelease`/`evaluateEntitlement`, counters through
+ * the storage mirrors `applySavings`/`applyReversal`. The model only keeps plain facts (who holds a
+ * code, when it was issued, which periods were refunded, what was saved in which period) and checks
+ * every production answer against them.
  */
 describe('benefits model (property)', () => {
-  it('never gives a code to two orders and keeps savings equal to the recorded usages', () => {
+  const definition = plan.benefits.grants[1]!; // monthly-5: a coupon with a minimum subtotal
+  if (definition.kind !== 'coupon') throw new Error('expected the monthly coupon');
+  const DAY_MS = 86_400_000;
+  const entitledView: MembershipView = { memberId: 'm', status: 'active', entitled: true, planId: plan.id, currentPeriodEnd: null, graceEndsAt: null, accessEndsAt: null };
+
+  it('never gives a code to two orders, never uses an expired or refunded code, and keeps both counters equal to the savings recorded', () => {
     fc.assert(
-      fc.property(fc.array(commandArb, { maxLength: 60 }), (commands) => {
+      fc.property(fc.array(commandArb, { maxLength: 60, size: 'max' }), (commands) => {
         let clock = Date.parse('2026-01-01T00:00:00.000Z');
         let periodIndex = 0;
-        const period = () => ({ key: `sub@${periodIndex}`, start: new Date(Date.parse('2026-01-01') + periodIndex * 30 * 86_400_000).toISOString() });
-        const refunded = new Set<string>();
-        const grants: Array<{ grant: ReturnType<typeof buildGrants>[number]; lastReleased: string | null; redeemedPeriod: { key: string; start: string } | null }> = [];
-        let savings = { memberId: 'm', periodKey: null as string | null, periodStart: null as string | null, periodSavedCents: 0, lifetimeSavedCents: 0, feesPaidCents: 0, currency: 'usd' };
-        const log: Array<{ cents: number; period: string }> = [];
-        const holder = new Map<string, string>();
-        const usages = new Set<number>();
+        const periodStart = (i = periodIndex) => new Date(Date.parse('2026-01-01T00:00:00.000Z') + i * 30 * DAY_MS).toISOString();
+        const period = () => ({ key: periodKey('sub_1', periodStart()), start: periodStart() });
+        let record: MembershipRecord | null = null;
+        let eventNo = 0;
+        const apply = (event: Omit<MembershipEvent, 'eventId' | 'created' | 'memberId'>) => {
+          record = applyMembershipEvent(record, { ...event, eventId: `e${++eventNo}`, created: Math.floor(clock / 1000), memberId: 'm' } as MembershipEvent).record;
+        };
+        const openPeriod = () => {
+          apply({ kind: 'subscription-changed', subscription: monthlySubscription(periodStart(), periodStart(periodIndex + 1)) } as never);
+          apply({ kind: 'invoice-paid', customerId: 'cus_1', subscriptionId: 'sub_1', invoiceId: `in_${periodIndex}`, billingReason: 'subscription_cycle', periodStart: periodStart(), amountPaidCents: 1499, totalCents: 1499, currency: 'usd' } as never);
+        };
+        openPeriod();
 
-        for (const c of commands) {
+        // Plain facts about each code, kept apart from the grant as production stores it.
+        const codes: Array<{ stored: IssuedGrant; issuedAt: number; periodIndex: number; redeemedPeriodKey: string | null; lastReleased: string | null }> = [];
+        const holder = new Map<string, string>();
+        const refunded = new Set<number>();
+        const usages = new Map<string, { cents: number; periodKey: string; reversed: boolean }>();
+        const log: Array<{ cents: number; period: string }> = [];
+        let savings: StoredSavings = { memberId: 'm', periodKey: null, periodStart: null, periodSavedCents: 0, lifetimeSavedCents: 0, feesPaidCents: 0, currency: 'usd' };
+        const asItStands = (c: (typeof codes)[number]) => effectiveGrants(record, [c.stored])[0]!;
+        const expired = (c: (typeof codes)[number]) => clock >= c.issuedAt + definition.validDays * DAY_MS;
+        const order = (n: number) => `o${n}`;
+
+        for (const cmd of commands) {
           const now = new Date(clock);
-          switch (c.op) {
+          switch (cmd.op) {
             case 'issue':
-              grants.push(...buildGrants(plan.benefits.grants[1]!, { memberId: 'm', periodKey: period().key, issuedAt: now.toISOString(), code: generateGrantCode }).map((grant) => ({ grant, lastReleased: null, redeemedPeriod: null })));
+              for (const stored of buildGrants(definition, { memberId: 'm', periodKey: period().key, issuedAt: now.toISOString(), code: generateGrantCode })) {
+                codes.push({ stored, issuedAt: clock, periodIndex, redeemedPeriodKey: null, lastReleased: null });
+              }
               break;
             case 'redeem': {
-              const g = grants[c.grant];
-              if (!g) break;
-              const decision = decideRedeem(effectiveGrant(g.grant, refunded), true, now, { subtotalCents: c.subtotal, currency: 'usd' }, `o${c.order}`);
-              if (decision.kind !== 'redeem') {
-                if (decision.kind === 'already-redeemed') expect(holder.get(g.grant.code)).toBe(`o${c.order}`);
-                break;
-              }
-              expect(holder.has(g.grant.code)).toBe(false);
-              holder.set(g.grant.code, `o${c.order}`);
-              g.grant = { ...g.grant, state: 'redeemed', redeemedOrderId: `o${c.order}`, redeemedAt: now.toISOString() };
-              g.redeemedPeriod = period();
-              savings = applySavings(savings, g.grant.amountOffCents!, period());
-              log.push({ cents: g.grant.amountOffCents!, period: period().key });
+              const c = codes[cmd.grant];
+              if (!c) break;
+              const decision = decideRedeem(asItStands(c), true, now, { subtotalCents: cmd.subtotal, currency: 'usd' }, order(cmd.order));
+              const held = holder.get(c.stored.code);
+              const expected =
+                held !== undefined
+                  ? held === order(cmd.order) ? { kind: 'already-redeemed' } : { kind: 'conflict', orderId: held }
+                  : refunded.has(c.periodIndex) ? { kind: 'reject', reason: 'void' }
+                  : expired(c) ? { kind: 'reject', reason: 'expired' }
+                  : cmd.subtotal < definition.minSubtotalCents! ? { kind: 'reject', reason: 'below_min_subtotal' }
+                  : { kind: 'redeem' };
+              expect(decision).toEqual(expected);
+              if (decision.kind !== 'redeem') break;
+              holder.set(c.stored.code, order(cmd.order));
+              c.stored = { ...c.stored, state: 'redeemed', redeemedOrderId: order(cmd.order), redeemedAt: now.toISOString() };
+              c.redeemedPeriodKey = period().key;
+              savings = applySavings(savings, definition.amountOffCents, period());
+              log.push({ cents: definition.amountOffCents, period: period().key });
               break;
             }
             case 'release': {
-              const g = grants[c.grant];
-              if (!g || decideRelease(g.grant, g.lastReleased, `o${c.order}`).kind !== 'release') break;
-              expect(holder.get(g.grant.code)).toBe(`o${c.order}`);
-              holder.delete(g.grant.code);
-              const p = g.redeemedPeriod!;
-              // Mirrors the use case: a reversal only touches the period counter of its own period.
-              savings = savingsMove(savings, p) === 'same-period' ? applySavings(savings, -g.grant.amountOffCents!, p) : { ...savings, lifetimeSavedCents: savings.lifetimeSavedCents - g.grant.amountOffCents! };
-              log.push({ cents: -g.grant.amountOffCents!, period: p.key });
-              g.grant = { ...g.grant, state: 'open', redeemedOrderId: null, redeemedAt: null };
-              g.lastReleased = `o${c.order}`;
+              const c = codes[cmd.grant];
+              if (!c) break;
+              const decision = decideRelease(c.stored, c.lastReleased, order(cmd.order));
+              const held = holder.get(c.stored.code);
+              const expected = held === order(cmd.order) ? 'release' : held === undefined && c.lastReleased === order(cmd.order) ? 'already-released' : 'conflict';
+              expect(decision.kind).toBe(expected);
+              if (decision.kind !== 'release') break;
+              holder.delete(c.stored.code);
+              // The order is cancelled: its coupon saving and its reported shipping saving (once) come back off.
+              const reversals: SavingReversal[] = [{ cents: definition.amountOffCents, periodKey: c.redeemedPeriodKey }];
+              log.push({ cents: -definition.amountOffCents, period: c.redeemedPeriodKey! });
+              const usage = usages.get(order(cmd.order));
+              if (usage && !usage.reversed) {
+                usage.reversed = true;
+                reversals.push({ cents: usage.cents, periodKey: usage.periodKey });
+                log.push({ cents: -usage.cents, period: usage.periodKey });
+              }
+              savings = applyReversal(savings, reversals);
+              c.stored = { ...c.stored, state: 'open', redeemedOrderId: null, redeemedAt: null };
+              c.lastReleased = order(cmd.order);
+              c.redeemedPeriodKey = null;
               break;
             }
-            case 'expire':
-              clock += c.days * 86_400_000;
+            case 'expire': {
+              clock += cmd.days * DAY_MS;
+              const at = new Date(clock);
+              const listed = new Map(
+                evaluateEntitlement(entitledView, plan, effectiveGrants(record, codes.map((c) => c.stored)), at, { subtotalCents: 6000, currency: 'usd' }).benefits.coupons.map((c) => [c.code, c.applicable]),
+              );
+              for (const c of codes) {
+                if (holder.has(c.stored.code) || refunded.has(c.periodIndex)) {
+                  expect(listed.has(c.stored.code)).toBe(false);
+                  continue;
+                }
+                // An expired code is listed until TTL removes it, never applicable, never redeemable.
+                expect(listed.get(c.stored.code)).toBe(!expired(c));
+                if (expired(c)) expect(decideRedeem(asItStands(c), true, at, { subtotalCents: 6000, currency: 'usd' }, 'o-late')).toEqual({ kind: 'reject', reason: 'expired' });
+              }
               break;
+            }
             case 'refund':
-              refunded.add(period().key);
+              apply({ kind: 'invoice-refunded', customerId: 'cus_1', invoiceId: `in_${periodIndex}`, creditNoteId: `cn_${eventNo}`, amountCents: 1499, currency: 'usd' } as never);
+              refunded.add(periodIndex);
+              // The period's unredeemed codes read void from now on; redeemed ones stay redeemed, other periods untouched.
+              for (const c of codes) {
+                const expectedState = holder.has(c.stored.code) ? 'redeemed' : refunded.has(c.periodIndex) ? 'void' : 'open';
+                expect(asItStands(c).state).toBe(expectedState);
+              }
               break;
             case 'usage':
-              if (usages.has(c.order)) break;
-              usages.add(c.order);
-              savings = applySavings(savings, c.cents, period());
-              log.push({ cents: c.cents, period: period().key });
+              if (usages.has(order(cmd.order))) break;
+              usages.set(order(cmd.order), { cents: cmd.cents, periodKey: period().key, reversed: false });
+              savings = applySavings(savings, cmd.cents, period());
+              log.push({ cents: cmd.cents, period: period().key });
               break;
             case 'new-period':
               periodIndex++;
-              clock = Math.max(clock, Date.parse(period().start));
+              clock = Math.max(clock, Date.parse(periodStart()));
+              openPeriod();
               break;
           }
+          const savedIn = (key: string) => log.filter((e) => e.period === key).reduce((sum, e) => sum + e.cents, 0);
           expect(savings.lifetimeSavedCents).toBe(log.reduce((sum, e) => sum + e.cents, 0));
-          if (savings.periodKey !== null) {
-            expect(savings.periodSavedCents).toBe(log.filter((e) => e.period === savings.periodKey).reduce((sum, e) => sum + e.cents, 0));
-          }
+          if (savings.periodKey !== null) expect(savings.periodSavedCents).toBe(savedIn(savings.periodKey));
+          // What the member is shown: the current period's savings only, never a finished period's.
+          const shown = savingsView(savings, 'm', currentSavingsPeriod(record), 'usd');
+          expect(shown).toMatchObject({ periodKey: period().key, periodSavedCents: savedIn(period().key), lifetimeSavedCents: savings.lifetimeSavedCents });
         }
       }),
       { numRuns: 300 },
@@ -282,7 +383,14 @@ describe('Stripe translation for benefits', () => {
     const t = translateStripeEvent(parse(stripeEvent('invoice.paid', invoice, { created: 1_767_225_700 })), catalog);
     expect(t.kind).toBe('membership');
     const event = (t as Extract<typeof t, { kind: 'membership' }>).build('m-t');
-    expect(event).toMatchObject({ kind: 'invoice-paid', periodStart: '2026-01-01T00:00:00.000Z', periodEnd: '2026-01-31T00:00:00.000Z', amountPaidCents: 1499, currency: 'usd', priceId: 'price_prime_monthly_usd' });
+    expect(event).toMatchObject({ kind: 'invoice-paid', periodStart: '2026-01-01T00:00:00.000Z', periodEnd: '2026-01-31T00:00:00.000Z', amountPaidCents: 1499, totalCents: 1499, currency: 'usd', priceId: 'price_prime_monthly_usd' });
+  });
+
+  it("keeps the subscription's start_date, the same on every snapshot", () => {
+    const sub = subscriptionObject({ id: 'sub_t', customer: 'cus_t', memberId: 'm-t', periodStart: 1_769_817_600, startDate: 1_767_225_600 });
+    const t = translateStripeEvent(parse(stripeEvent('customer.subscription.updated', sub, { created: 1_769_817_700 })), catalog);
+    const event = (t as Extract<typeof t, { kind: 'membership' }>).build('m-t');
+    expect(event).toMatchObject({ kind: 'subscription-changed', subscription: { startDate: '2026-01-01T00:00:00.000Z', currentPeriodStart: '2026-01-31T00:00:00.000Z' } });
   });
 
   it('reads a refund credit note as invoice-refunded and ignores pre-payment notes', () => {
