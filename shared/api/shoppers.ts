@@ -68,7 +68,9 @@ export const checkoutSessionRoute = {
       schema: strictObject({ url: string(), checkoutSessionId: string(), planId: string(), trialDays: int(), renewalTerms: string() }),
     },
     ...shopperProblems,
-    409: problem('Already a member (or a subscription is still running): `portalSessionPath` says where to manage it'),
+    409: problem(
+      'Already a member, in our records or in Stripe (`reason: already_member`, `portalSessionPath` says where to manage it), or a concurrent checkout made a newer session (`reason: checkout_superseded`: try again)',
+    ),
     ...stripeProblems,
   },
 } as const satisfies RouteSpec;

@@ -5,29 +5,102 @@
  */
 import type { Plan } from './catalog';
 import type { IssuedGrant } from './grants';
-import type { MembershipRecord, MembershipView, SubscriptionState } from './membership';
+import type { MembershipRecord, MembershipStatus, MembershipView, SubscriptionState } from './membership';
 import { periodKey, type SavingsTotals } from './savings';
 
 /** Statuses with a subscription that is still running: a second checkout would mean a second subscription. */
-const HAS_LIVE_SUBSCRIPTION = new Set(['pending', 'trialing', 'active', 'canceling', 'grace', 'paused']);
-
-export type CheckoutRefusal = 'already_member' | null;
-
-/** A new checkout is refused while any subscription of the member is still alive: the portal is the way. */
-export function checkoutRefusal(view: MembershipView): CheckoutRefusal {
-  return HAS_LIVE_SUBSCRIPTION.has(view.status) ? 'already_member' : null;
-}
+const HAS_LIVE_SUBSCRIPTION: ReadonlySet<MembershipStatus> = new Set(['pending', 'trialing', 'active', 'canceling', 'grace', 'paused']);
 
 /**
- * Trial days for a new checkout: the plan's trial only for someone who never had a trial nor any
- * membership (re-subscribing to get another free month is the classic abuse).
+ * One of the member's subscriptions as Stripe lists it right now (`subscriptions.list({ customer,
+ * status: 'all' })`), which may be ahead of what the webhooks have told us.
  */
-export function trialDaysFor(record: MembershipRecord | null, plan: Plan): number {
-  if (plan.trialDays <= 0) return 0;
-  if (!record) return plan.trialDays;
+export interface BillingSubscription {
+  id: string;
+  /** Stripe's status (an open enum). */
+  status: string;
+  /** `cancel_at_period_end || cancel_at !== null`. */
+  pendingCancellation: boolean;
+}
+
+/** Stripe statuses of a subscription that has not ended: it can still bill or give access. */
+const STRIPE_NOT_ENDED: ReadonlySet<string> = new Set(['incomplete', 'trialing', 'active', 'past_due', 'unpaid', 'paused']);
+
+/** How a subscription Stripe has and our record does not yet know reads as a membership status. */
+function statusOfBilling(sub: BillingSubscription): MembershipStatus {
+  switch (sub.status) {
+    case 'incomplete':
+      return 'pending';
+    case 'past_due':
+    case 'unpaid':
+      return 'grace';
+    case 'paused':
+      return 'paused';
+    default:
+      return sub.pendingCancellation ? 'canceling' : (sub.status as 'trialing' | 'active');
+  }
+}
+
+export type CheckoutOffer =
+  | { allowed: true; trialDays: number }
+  | { allowed: false; reason: 'already_member'; membershipStatus: MembershipStatus };
+
+/**
+ * Whether a new checkout may start, and with which trial, from both sources: the webhook-derived
+ * record and Stripe's own list of the member's subscriptions. Webhooks can be minutes late, so a
+ * checkout just completed (or a membership Stripe has and we never heard of) counts as much as one
+ * we stored.
+ *
+ * - Refused while any subscription is alive in either source: the portal is the way (plan changes,
+ *   payment method, cancel), a second checkout would be a second subscription.
+ * - The plan's trial only for someone who never had a trial nor any membership, under any plan
+ *   (re-subscribing to get another free month is the classic abuse): any stored trace of one, or any
+ *   subscription Stripe lists for the customer, whatever its status, means no trial.
+ *
+ * Monotonic: more facts only ever refuse more or give less trial, so deciding on the stored record
+ * alone first (before asking Stripe) can only refuse what the full decision refuses too.
+ */
+export function checkoutOffer(facts: {
+  view: MembershipView;
+  record: MembershipRecord | null;
+  plan: Plan;
+  stripeSubscriptions: readonly BillingSubscription[];
+}): CheckoutOffer {
+  const { view, record, plan, stripeSubscriptions } = facts;
+  if (HAS_LIVE_SUBSCRIPTION.has(view.status)) return { allowed: false, reason: 'already_member', membershipStatus: view.status };
+  const live = stripeSubscriptions.find((s) => STRIPE_NOT_ENDED.has(s.status));
+  if (live) return { allowed: false, reason: 'already_member', membershipStatus: statusOfBilling(live) };
   const everMember =
-    record.hadTrial || record.firstSubscribedAt !== null || record.checkoutCompletedAt !== null || Object.keys(record.subscriptions ?? {}).length > 0;
-  return everMember ? 0 : plan.trialDays;
+    record !== null &&
+    (record.hadTrial || record.firstSubscribedAt !== null || record.checkoutCompletedAt !== null || Object.keys(record.subscriptions ?? {}).length > 0);
+  const trialDays = plan.trialDays > 0 && !everMember && stripeSubscriptions.length === 0 ? plan.trialDays : 0;
+  return { allowed: true, trialDays };
+}
+
+/** A Checkout Session of the member that is still open (`checkout.sessions.list({ customer, status: 'open' })`). */
+export interface OpenCheckoutSession {
+  id: string;
+  /** Creation time, epoch seconds. */
+  created: number;
+}
+
+export type SessionSweep = { keep: true; expire: string[] } | { keep: false };
+
+/**
+ * What to do with the member's open sessions once ours exists. Two open sessions could both be paid,
+ * which makes two subscriptions, so only ours may stay open:
+ * - sessions that were open before ours was created (`seenBefore`) are older: expired;
+ * - sessions that appeared while ours was being made (a concurrent checkout of the same member) are
+ *   ordered by (creation time, id): ours expires the ones before it and gives way to one after it.
+ * Never two stay open: whichever of two racing checkouts lists last sees the other's session. In the
+ * rare interleaving where each sees the other only as "already open before", both expire each other's
+ * and both pages are dead: the shopper retries, which is safe.
+ */
+export function sweepOpenSessions(ours: OpenCheckoutSession, open: readonly OpenCheckoutSession[], seenBefore: readonly string[]): SessionSweep {
+  const after = (a: OpenCheckoutSession, b: OpenCheckoutSession) => a.created > b.created || (a.created === b.created && a.id > b.id);
+  const others = open.filter((s) => s.id !== ours.id);
+  if (others.some((s) => !seenBefore.includes(s.id) && after(s, ours))) return { keep: false };
+  return { keep: true, expire: others.map((s) => s.id) };
 }
 
 export interface PriceTerms {

@@ -8,16 +8,17 @@ import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { PlanCatalog } from '../domain/catalog';
 import { evaluateEntitlement } from '../domain/entitlement';
-import { evaluateMembership, isoFromEpoch, type MembershipRecord } from '../domain/membership';
+import { evaluateMembership, isoFromEpoch, type MembershipStatus } from '../domain/membership';
 import { periodKey } from '../domain/savings';
 import { effectiveGrants } from '../domain/benefits';
 import {
-  checkoutRefusal,
+  checkoutOffer,
   nextCharge,
   refundDecision,
   renewalTermsText,
   savingsFor,
-  trialDaysFor,
+  sweepOpenSessions,
+  type BillingSubscription,
   type ConsentRecord,
   type PriceTerms,
   type RefundRefusal,
@@ -50,15 +51,11 @@ async function requireStripe(deps: ShopperDeps): Promise<Stripe> {
 }
 
 /**
- * The member's one Stripe customer: the one the membership already names, else the one we linked,
- * else a new one. Creation uses an idempotency key derived from the memberId, so concurrent or
- * retried requests get the same customer from Stripe, and the link is stored with a conditional
- * write, so whoever loses the race adopts the winner's customer.
+ * A new Stripe customer for a member who has none, linked once. Creation uses an idempotency key
+ * derived from the memberId, so concurrent or retried requests get the same customer from Stripe,
+ * and the link is stored with a conditional write, so whoever loses the race adopts the winner's.
  */
-async function customerFor(deps: ShopperDeps, stripe: Stripe, memberId: string, record: MembershipRecord | null, now: Date): Promise<string> {
-  if (record?.customerId) return record.customerId;
-  const linked = await deps.shoppers.getStripeCustomerId(memberId);
-  if (linked) return linked;
+async function newCustomer(deps: ShopperDeps, stripe: Stripe, memberId: string, now: Date): Promise<string> {
   const customer = await callStripe('customers.create', () =>
     stripe.customers.create({ metadata: { memberId } }, { idempotencyKey: `member-customer:${memberId}` }),
   );
@@ -80,6 +77,46 @@ async function priceTerms(stripe: Stripe, priceId: string): Promise<PriceTerms> 
   };
 }
 
+/** Every subscription Stripe holds for the customer, ended ones included: they decide the trial. */
+async function billingSubscriptions(stripe: Stripe, customer: string): Promise<BillingSubscription[]> {
+  return callStripe('subscriptions.list', async () => {
+    const all: BillingSubscription[] = [];
+    for await (const sub of stripe.subscriptions.list({ customer, status: 'all', limit: 100 })) {
+      all.push({ id: sub.id, status: sub.status, pendingCancellation: sub.cancel_at_period_end || sub.cancel_at !== null });
+    }
+    return all;
+  });
+}
+
+/** The customer's open Checkout Sessions, newest first. */
+async function openSessions(stripe: Stripe, customer: string): Promise<Stripe.Checkout.Session[]> {
+  return callStripe('checkout.sessions.list', async () => {
+    const all: Stripe.Checkout.Session[] = [];
+    for await (const session of stripe.checkout.sessions.list({ customer, status: 'open', limit: 100 })) all.push(session);
+    return all;
+  });
+}
+
+/**
+ * Expires an open session. Stripe refuses one that is no longer open (paid or expired meanwhile):
+ * nothing to do then; a paid one shows up in the subscription check that follows.
+ */
+async function expireSession(stripe: Stripe, sessionId: string): Promise<void> {
+  try {
+    await stripe.checkout.sessions.expire(sessionId, {}, { idempotencyKey: `checkout-session-expire:${sessionId}` });
+  } catch (error) {
+    if (isStripeError(error) && error.type === 'StripeInvalidRequestError') return;
+    stripeFailure(error, 'checkout.sessions.expire');
+  }
+}
+
+const alreadyMember = (membershipStatus: MembershipStatus) =>
+  problems.conflict('You already have a membership. Manage it (change plan, payment method, cancel) in the customer portal.', {
+    reason: 'already_member',
+    membershipStatus,
+    portalSessionPath: PORTAL_SESSION_PATH,
+  });
+
 export async function createCheckoutSession(
   deps: ShopperDeps,
   memberId: string,
@@ -90,24 +127,29 @@ export async function createCheckoutSession(
   if (!plan) throw problems.validation([{ path: '/body/planId', message: `unknown plan "${input.planId}"` }]);
   const { record } = await deps.memberships.getEntitlementData(memberId);
   const view = evaluateMembership(record, deps.catalog, now);
-  if (checkoutRefusal(view)) {
-    throw problems.conflict('You already have a membership. Manage it (change plan, payment method, cancel) in the customer portal.', {
-      reason: 'already_member',
-      membershipStatus: view.status,
-      portalSessionPath: PORTAL_SESSION_PATH,
-    });
-  }
+  // The stored record alone may already refuse (checkoutOffer is monotonic): no Stripe call then.
+  const stored = checkoutOffer({ view, record, plan, stripeSubscriptions: [] });
+  if (!stored.allowed) throw alreadyMember(stored.membershipStatus);
   const stripe = await requireStripe(deps);
-  // New checkouts sell the plan's first price; other ids stay mapped for existing subscriptions.
-  const terms = await priceTerms(stripe, plan.stripePriceIds[0]!);
-  const trialDays = trialDaysFor(record, plan);
-  const customer = await customerFor(deps, stripe, memberId, record, now);
+
+  // Webhooks can be late: what Stripe holds for the member's customer decides too (trial, 409).
+  const knownCustomer = record?.customerId ?? (await deps.shoppers.getStripeCustomerId(memberId));
+  const [terms, billing, openBefore] = await Promise.all([
+    // New checkouts sell the plan's first price; other ids stay mapped for existing subscriptions.
+    priceTerms(stripe, plan.stripePriceIds[0]!),
+    knownCustomer ? billingSubscriptions(stripe, knownCustomer) : [],
+    knownCustomer ? openSessions(stripe, knownCustomer) : [],
+  ]);
+  const offer = checkoutOffer({ view, record, plan, stripeSubscriptions: billing });
+  if (!offer.allowed) throw alreadyMember(offer.membershipStatus);
+  const { trialDays } = offer;
+  const customer = knownCustomer ?? (await newCustomer(deps, stripe, memberId, now));
   const renewalTerms = renewalTermsText(plan, terms, trialDays);
 
-  // A double-click within the same half hour gets the same session back from Stripe (same key, same
-  // parameters); the session expires an hour after its window closes so a replayed one is still open.
+  // The session expires an hour after its 30-minute window closes; the window is part of the offer,
+  // so the same click in the same window is the same offer.
   const windowStart = Math.floor(now.getTime() / CHECKOUT_WINDOW_MS) * CHECKOUT_WINDOW_MS;
-  const params: Stripe.Checkout.SessionCreateParams = {
+  const offerParams: Stripe.Checkout.SessionCreateParams = {
     mode: 'subscription',
     customer,
     client_reference_id: memberId,
@@ -122,10 +164,42 @@ export async function createCheckoutSession(
     custom_text: { submit: { message: renewalTerms } },
     expires_at: Math.floor((windowStart + CHECKOUT_WINDOW_MS + 60 * MINUTE_MS) / 1000),
   };
-  const session = await callStripe('checkout.sessions.create', () =>
-    stripe.checkout.sessions.create(params, { idempotencyKey: `checkout-session:${memberId}:${hash(params)}` }),
-  );
+  const offerId = hash(offerParams);
+  const params = { ...offerParams, metadata: { ...offerParams.metadata, offer: offerId } };
+
+  // A double click, or a retry, finds its offer as the newest open session and reuses it. Otherwise a
+  // new session, keyed by the offer and the newest open session: concurrent identical requests see the
+  // same and get one session from Stripe, while a key never points back to a session that a later
+  // checkout has expired (that would hand out a dead page).
+  const newest = openBefore[0];
+  const session =
+    newest && newest.metadata?.offer === offerId && newest.url
+      ? newest
+      : await callStripe('checkout.sessions.create', () =>
+          stripe.checkout.sessions.create(params, { idempotencyKey: `checkout-session:${memberId}:${hash({ offerId, after: newest?.id ?? null })}` }),
+        );
   if (!session.url) throw new HttpProblem(502, 'The payment provider returned no checkout page.', { slug: 'payment-provider-failed' });
+
+  // Two open sessions could both be paid: two subscriptions. Listed once ours exists, the others are
+  // expired, unless a concurrent checkout made a newer one: then ours gives way (sweepOpenSessions).
+  const sweep = sweepOpenSessions(
+    { id: session.id, created: session.created },
+    await openSessions(stripe, customer),
+    openBefore.map((s) => s.id),
+  );
+  if (!sweep.keep) {
+    await expireSession(stripe, session.id);
+    throw problems.conflict('Another checkout for this account was started at the same time; only the newest one can be paid. Try again.', {
+      reason: 'checkout_superseded',
+    });
+  }
+  for (const id of sweep.expire) await expireSession(stripe, id);
+  // An older session paid just before it could be expired: its subscription is there by now.
+  const final = checkoutOffer({ view, record, plan, stripeSubscriptions: await billingSubscriptions(stripe, customer) });
+  if (!final.allowed) {
+    await expireSession(stripe, session.id);
+    throw alreadyMember(final.membershipStatus);
+  }
 
   const consent: ConsentRecord = {
     memberId,
@@ -142,7 +216,7 @@ export async function createCheckoutSession(
     presentedAt: isoFromEpoch(session.created),
   };
   await deps.shoppers.putConsent(consent);
-  logger.info('checkout session created', { memberRef: memberRef(memberId), planId: plan.id, trialDays });
+  logger.info('checkout session created', { memberRef: memberRef(memberId), planId: plan.id, trialDays, reused: session === newest });
   return { url: session.url, checkoutSessionId: session.id, planId: plan.id, trialDays, renewalTerms };
 }
 

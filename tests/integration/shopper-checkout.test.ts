@@ -94,6 +94,7 @@ describe('POST /v1/me/checkout-session', () => {
     const { customer, subscription } = await subscribedMember(api, stripe(), { memberId, start, trialDays: 30 });
     const ended = subscriptionObject({ id: subscription, customer, memberId, status: 'canceled', periodStart: start, periodEnd: start + 30 * DAY, trialStart: start, trialEnd: start + 30 * DAY, canceledAt: start + 30 * DAY, endedAt: start + 30 * DAY });
     expect((await api.postEvent(stripeEvent('customer.subscription.deleted', ended, { created: start + 30 * DAY }))).status).toBe(200);
+    stripe().put({ ...ended, latest_invoice: null });
 
     const res = await checkout(memberId);
     expect(res.status).toBe(200);
@@ -102,6 +103,79 @@ describe('POST /v1/me/checkout-session', () => {
     expect(call.params.subscription_data.trial_period_days).toBeUndefined();
     expect(call.params.customer).toBe(customer);
     expect(customersFor(memberId)).toHaveLength(1);
+  });
+
+  it('late webhooks: a checkout completed in Stripe but not yet reported refuses a second one, with no second trial', async () => {
+    const memberId = uniqueMemberId('late');
+    const first = (await (await checkout(memberId)).json()) as any;
+    expect(first.trialDays).toBe(30);
+    stripe().completeCheckoutSession(first.checkoutSessionId);
+    const sessionsBefore = sessionCallsFor(memberId).length;
+
+    const second = await checkout(memberId, { ...checkoutBody, planId: 'prime-annual' });
+    expect(second.status).toBe(409);
+    expect(await second.json()).toMatchObject({ reason: 'already_member', membershipStatus: 'trialing', portalSessionPath: '/v1/me/portal-session' });
+    expect(sessionCallsFor(memberId)).toHaveLength(sessionsBefore);
+    const [customer] = customersFor(memberId);
+    expect(stripe().callsTo('GET', '/v1/subscriptions').at(-1)!.params).toMatchObject({ customer: customer!.id, status: 'all' });
+  });
+
+  it('gives no trial to a member Stripe shows had a membership under another plan, though no webhook told us', async () => {
+    const memberId = uniqueMemberId('otherplan');
+    const first = (await (await checkout(memberId)).json()) as any;
+    const { subscription } = stripe().completeCheckoutSession(first.checkoutSessionId);
+    Object.assign(stripe().objects.get(subscription.id)!, { status: 'canceled', ended_at: nowSeconds(), canceled_at: nowSeconds() });
+
+    const res = await checkout(memberId, { ...checkoutBody, planId: 'prime-annual' });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expect(body.trialDays).toBe(0);
+    expect(body.renewalTerms).toContain('charged 139.00 USD today');
+    expect(sessionCallsFor(memberId).at(-1)!.params.subscription_data.trial_period_days).toBeUndefined();
+  });
+
+  it('leaves one open session per member: another plan expires the earlier one; going back makes a fresh one, never the expired page', async () => {
+    const memberId = uniqueMemberId('flip');
+    const openOf = () => stripe().all('checkout.session').filter((s) => s.client_reference_id === memberId && s.status === 'open').map((s) => s.id);
+    const monthly = (await (await checkout(memberId)).json()) as any;
+    const annual = (await (await checkout(memberId, { ...checkoutBody, planId: 'prime-annual' })).json()) as any;
+    expect(openOf()).toEqual([annual.checkoutSessionId]);
+    expect(stripe().objects.get(monthly.checkoutSessionId)!.status).toBe('expired');
+    expect(stripe().callsTo('POST', `/v1/checkout/sessions/${monthly.checkoutSessionId}/expire`)[0]!.idempotencyKey).toBe(`checkout-session-expire:${monthly.checkoutSessionId}`);
+
+    const again = await checkout(memberId);
+    expect(again.status).toBe(200);
+    const monthlyAgain = (await again.json()) as any;
+    expect(monthlyAgain.checkoutSessionId).not.toBe(monthly.checkoutSessionId);
+    expect(openOf()).toEqual([monthlyAgain.checkoutSessionId]);
+    // A repeat of the same click reuses the open session without creating one.
+    const calls = sessionCallsFor(memberId).length;
+    expect(((await (await checkout(memberId)).json()) as any).checkoutSessionId).toBe(monthlyAgain.checkoutSessionId);
+    expect(sessionCallsFor(memberId)).toHaveLength(calls);
+    expect(((await (await admin(memberId)).json()) as any).consents).toHaveLength(3);
+  });
+
+  it('two concurrent checkouts for different plans never leave two open sessions', async () => {
+    const memberId = uniqueMemberId('race');
+    expect((await checkout(memberId)).status).toBe(200);
+    const answers = await Promise.all([checkout(memberId, { ...checkoutBody, planId: 'prime-annual' }), checkout(memberId, { ...checkoutBody, successUrl: 'https://shop.example/other' })]);
+    for (const res of answers) expect([200, 409]).toContain(res.status);
+    expect(stripe().all('checkout.session').filter((s) => s.client_reference_id === memberId && s.status === 'open').length).toBeLessThanOrEqual(1);
+  });
+
+  it('an earlier session paid while a new one is being created: the new one is expired and the answer is 409', async () => {
+    const memberId = uniqueMemberId('paidmeanwhile');
+    const first = (await (await checkout(memberId)).json()) as any;
+    stripe().before({ method: 'POST', path: '/v1/checkout/sessions' }, (d) => d.completeCheckoutSession(first.checkoutSessionId));
+    const res = await checkout(memberId, { ...checkoutBody, planId: 'prime-annual' });
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({ reason: 'already_member', membershipStatus: 'trialing' });
+    const created = sessionCallsFor(memberId).at(-1)!;
+    const second = stripe().all('checkout.session').find((s) => s.client_reference_id === memberId && s.id !== first.checkoutSessionId)!;
+    expect(created.params.metadata.planId).toBe('prime-annual');
+    expect(second.status).toBe('expired');
+    // Only the presented terms of the first session are on record: the second was never shown.
+    expect(((await (await admin(memberId)).json()) as any).consents.map((c: any) => c.checkoutSessionId)).toEqual([first.checkoutSessionId]);
   });
 
   it('refuses an entitled member with 409 and a pointer to the portal, calling Stripe for nothing', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { emptyMembership, evaluateMembership, type MembershipRecord, type MembershipView, type SubscriptionState } from '../../shared/domain/membership';
 import { periodKey, type SavingsTotals } from '../../shared/domain/savings';
 import type { IssuedGrant } from '../../shared/domain/grants';
-import { checkoutRefusal, nextCharge, refundDecision, renewalTermsText, savingsFor, trialDaysFor, type RefundFacts } from '../../shared/domain/shopper';
+import { checkoutOffer, nextCharge, refundDecision, renewalTermsText, savingsFor, sweepOpenSessions, type BillingSubscription, type RefundFacts } from '../../shared/domain/shopper';
 import { monthlySubscription, projectCatalog } from '../support/domain';
 
 const catalog = projectCatalog();
@@ -23,30 +23,58 @@ const withSub = (state: SubscriptionState, extra: Partial<MembershipRecord> = {}
 
 const NOW = new Date('2026-11-15T12:00:00.000Z');
 
-describe('trialDaysFor', () => {
-  it('offers the plan trial to someone never seen, or seen only without a membership', () => {
-    expect(trialDaysFor(null, monthly)).toBe(30);
-    expect(trialDaysFor(emptyMembership('m-1'), monthly)).toBe(30);
+describe('checkoutOffer', () => {
+  const none = evaluateMembership(null, catalog, NOW);
+  const offer = (record: MembershipRecord | null, stripeSubscriptions: BillingSubscription[] = [], plan = monthly) =>
+    checkoutOffer({ view: evaluateMembership(record, catalog, NOW), record, plan, stripeSubscriptions });
+  const billing = (status: string, pendingCancellation = false): BillingSubscription => ({ id: `sub_${status}`, status, pendingCancellation });
+
+  it('offers the plan trial to someone never seen, or seen only without a membership, in neither source', () => {
+    expect(offer(null)).toEqual({ allowed: true, trialDays: 30 });
+    expect(offer(emptyMembership('m-1'))).toEqual({ allowed: true, trialDays: 30 });
+    expect(checkoutOffer({ view: none, record: null, plan: { ...monthly, trialDays: 0 }, stripeSubscriptions: [] })).toEqual({ allowed: true, trialDays: 0 });
   });
 
-  it('refuses a trial to anyone who had a trial or any membership before', () => {
-    expect(trialDaysFor({ ...emptyMembership('m'), hadTrial: true }, monthly)).toBe(0);
-    expect(trialDaysFor({ ...emptyMembership('m'), firstSubscribedAt: '2025-01-01T00:00:00.000Z' }, monthly)).toBe(0);
-    expect(trialDaysFor({ ...emptyMembership('m'), checkoutCompletedAt: '2025-01-01T00:00:00.000Z' }, monthly)).toBe(0);
+  it('refuses a trial to anyone the record shows had a trial or any membership before', () => {
+    expect(offer({ ...emptyMembership('m'), hadTrial: true })).toEqual({ allowed: true, trialDays: 0 });
+    expect(offer({ ...emptyMembership('m'), firstSubscribedAt: '2025-01-01T00:00:00.000Z' })).toEqual({ allowed: true, trialDays: 0 });
     const lapsed = withSub(sub({ stripeStatus: 'canceled', endedAt: '2026-01-01T00:00:00.000Z' }), { firstSubscribedAt: null, hadTrial: false });
-    expect(trialDaysFor(lapsed, monthly)).toBe(0);
+    expect(offer(lapsed)).toEqual({ allowed: true, trialDays: 0 });
   });
 
-  it('gives no trial when the plan has none', () => {
-    expect(trialDaysFor(null, { ...monthly, trialDays: 0 })).toBe(0);
+  it('refuses a trial when Stripe lists any subscription of the customer, ended ones and other plans included', () => {
+    for (const status of ['canceled', 'incomplete_expired']) expect(offer(null, [billing(status)], catalog.plan('prime-annual')!)).toEqual({ allowed: true, trialDays: 0 });
+  });
+
+  it('refuses while a subscription is alive in the record, before any Stripe look', () => {
+    const view = (status: MembershipView['status']) => ({ status }) as MembershipView;
+    for (const status of ['pending', 'trialing', 'active', 'canceling', 'grace', 'paused'] as const) {
+      expect(checkoutOffer({ view: view(status), record: null, plan: monthly, stripeSubscriptions: [] })).toEqual({ allowed: false, reason: 'already_member', membershipStatus: status });
+    }
+  });
+
+  it('refuses while Stripe has a subscription that has not ended, though the webhooks have not said so', () => {
+    expect(offer(null, [billing('canceled'), billing('trialing')])).toEqual({ allowed: false, reason: 'already_member', membershipStatus: 'trialing' });
+    expect(offer(emptyMembership('m'), [billing('active', true)])).toMatchObject({ allowed: false, membershipStatus: 'canceling' });
+    expect(offer(null, [billing('past_due')])).toMatchObject({ allowed: false, membershipStatus: 'grace' });
+    expect(offer(null, [billing('incomplete')])).toMatchObject({ allowed: false, membershipStatus: 'pending' });
+    const lapsed = withSub(sub({ stripeStatus: 'canceled' }));
+    expect(offer(lapsed, [billing('unpaid')])).toMatchObject({ allowed: false, membershipStatus: 'grace' });
   });
 });
 
-describe('checkoutRefusal', () => {
-  const view = (status: MembershipView['status']) => ({ status }) as MembershipView;
-  it('refuses while a subscription is alive and allows after it ended or before any', () => {
-    for (const status of ['pending', 'trialing', 'active', 'canceling', 'grace', 'paused'] as const) expect(checkoutRefusal(view(status))).toBe('already_member');
-    for (const status of ['none', 'lapsed'] as const) expect(checkoutRefusal(view(status))).toBeNull();
+describe('sweepOpenSessions', () => {
+  const s = (id: string, created: number) => ({ id, created });
+  it('expires every session that was open before ours was made, whatever its time or id', () => {
+    expect(sweepOpenSessions(s('cs_a', 10), [s('cs_a', 10), s('cs_z', 10), s('cs_c', 5)], ['cs_z', 'cs_c'])).toEqual({ keep: true, expire: ['cs_z', 'cs_c'] });
+    expect(sweepOpenSessions(s('cs_b', 10), [], [])).toEqual({ keep: true, expire: [] });
+  });
+  it('orders sessions made concurrently by (time, id): ours gives way to a later one and expires an earlier one', () => {
+    expect(sweepOpenSessions(s('cs_a', 9), [s('cs_b', 10), s('cs_a', 9)], [])).toEqual({ keep: false });
+    expect(sweepOpenSessions(s('cs_b', 10), [s('cs_b', 10), s('cs_a', 9)], [])).toEqual({ keep: true, expire: ['cs_a'] });
+    // Two racing checkouts in the same second that each see the other: exactly one keeps its session.
+    const [x, y] = [s('cs_x', 10), s('cs_y', 10)];
+    expect([sweepOpenSessions(x, [x, y], []), sweepOpenSessions(y, [x, y], [])]).toEqual([{ keep: false }, { keep: true, expire: ['cs_x'] }]);
   });
 });
 
