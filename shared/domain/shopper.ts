@@ -4,7 +4,6 @@
  * cancellation earns a refund of the current period. Pure: the clock is passed in.
  */
 import type { Plan } from './catalog';
-import type { IssuedGrant } from './grants';
 import type { MembershipRecord, MembershipStatus, MembershipView, SubscriptionState } from './membership';
 import { periodKey, type SavingsTotals } from './savings';
 
@@ -179,21 +178,55 @@ export type RefundDecision =
 
 export type RefundRefusal = 'benefit_used' | 'grant_redeemed' | 'nothing_paid' | 'no_current_period';
 
+/** A coupon or voucher redeemed by an order, or given back when the order was cancelled (benefits feature). */
+export interface BenefitRedemption {
+  code: string;
+  orderId: string;
+  action: 'redeem' | 'release';
+  at: string;
+}
+
+/** A benefit used by an order, e.g. free shipping (benefits feature). */
+export interface BenefitUsage {
+  orderId: string;
+  shippingSavedCents: number;
+  at: string;
+}
+
 export interface RefundFacts {
   subscriptionId: string;
-  /** Start of the current billing period, as Stripe reports it now. */
+  /** Start of the current billing period, as Stripe reports it now (it may be ahead of our record). */
   currentPeriodStart: string | null;
   stripeStatus: string;
-  savings: SavingsTotals | null;
-  grants: readonly IssuedGrant[];
+  /** Every redemption and release record of the member, read consistently. */
+  redemptions: readonly BenefitRedemption[];
+  /** Every benefit usage record of the member, read consistently. */
+  usages: readonly BenefitUsage[];
   /** What the latest invoice collected; 0 for a trial's free invoice. */
   latestInvoicePaidCents: number;
 }
 
+const atOrAfter = (at: string, start: string) => Date.parse(at) >= Date.parse(start);
+
+/**
+ * Which benefit, if any, was used since `start`, from the records' own timestamps: a shipping
+ * saving recorded at or after it, or a redemption at or after it that was not given back (a release
+ * of the same code for the same order, later than the redemption, undoes it). Timestamps rather than
+ * period keys: the period we store follows the webhooks, and a renewal Stripe has made but not yet
+ * reported would put this period's usage under the previous period's key.
+ */
+export function benefitUsedSince(start: string, redemptions: readonly BenefitRedemption[], usages: readonly BenefitUsage[]): 'benefit_used' | 'grant_redeemed' | null {
+  if (usages.some((u) => u.shippingSavedCents > 0 && atOrAfter(u.at, start))) return 'benefit_used';
+  const released = (r: BenefitRedemption) =>
+    redemptions.some((x) => x.action === 'release' && x.code === r.code && x.orderId === r.orderId && Date.parse(x.at) >= Date.parse(r.at));
+  if (redemptions.some((r) => r.action === 'redeem' && atOrAfter(r.at, start) && !released(r))) return 'grant_redeemed';
+  return null;
+}
+
 /**
  * Prime's policy: cancelling with `refundIfUnused` refunds the current period's fee in full when no
- * benefit was used in that period — no shipping saving recorded for it and no grant redeemed since
- * it started. Otherwise the membership simply ends at period end.
+ * benefit was used in that period — no shipping saving and no coupon or voucher redeemed (and kept)
+ * since it started. Otherwise the membership simply ends at period end.
  */
 export function refundDecision(facts: RefundFacts): RefundDecision {
   if (facts.currentPeriodStart === null || (facts.stripeStatus !== 'active' && facts.stripeStatus !== 'past_due')) {
@@ -205,14 +238,11 @@ export function refundDecision(facts: RefundFacts): RefundDecision {
   if (facts.latestInvoicePaidCents <= 0) {
     return { eligible: false, reason: 'nothing_paid', detail: 'Nothing was charged for the current period.' };
   }
-  const key = periodKey(facts.subscriptionId, facts.currentPeriodStart);
-  // The savings item only speaks for the period it names; a stale key means nothing was recorded yet.
-  if (facts.savings && facts.savings.periodKey === key && facts.savings.periodSavedCents > 0) {
-    return { eligible: false, reason: 'benefit_used', detail: 'Member benefits were already used in the current period.' };
+  switch (benefitUsedSince(facts.currentPeriodStart, facts.redemptions, facts.usages)) {
+    case 'benefit_used':
+      return { eligible: false, reason: 'benefit_used', detail: 'Member benefits were already used in the current period.' };
+    case 'grant_redeemed':
+      return { eligible: false, reason: 'grant_redeemed', detail: 'A member coupon or voucher was redeemed in the current period.' };
   }
-  const redeemed = facts.grants.some((g) => g.redeemedAt !== null && g.redeemedAt >= facts.currentPeriodStart!);
-  if (redeemed) {
-    return { eligible: false, reason: 'grant_redeemed', detail: 'A member coupon or voucher was redeemed in the current period.' };
-  }
-  return { eligible: true, periodKey: key };
+  return { eligible: true, periodKey: periodKey(facts.subscriptionId, facts.currentPeriodStart) };
 }

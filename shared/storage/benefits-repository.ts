@@ -208,14 +208,14 @@ export class DynamoBenefitsRepository {
   }
 
   /** Redemption/release records of a member (support and finance), oldest first. */
-  async listRedemptions(memberId: string): Promise<RedemptionRecord[]> {
-    const items = (await queryMemberItems(this.db, this.tableName, memberId, 'REDEMPTION#')).map(pickRedemption);
+  async listRedemptions(memberId: string, options: { consistent?: boolean } = {}): Promise<RedemptionRecord[]> {
+    const items = (await queryMemberItems(this.db, this.tableName, memberId, 'REDEMPTION#', options)).map(pickRedemption);
     return items.sort((a, b) => a.at.localeCompare(b.at));
   }
 
 
-  async listUsages(memberId: string): Promise<UsageRecord[]> {
-    return (await queryMemberItems(this.db, this.tableName, memberId, 'USAGE#')) as unknown as UsageRecord[];
+  async listUsages(memberId: string, options: { consistent?: boolean } = {}): Promise<UsageRecord[]> {
+    return (await queryMemberItems(this.db, this.tableName, memberId, 'USAGE#', options)) as unknown as UsageRecord[];
   }
 
 

@@ -26,6 +26,7 @@ import {
 import { HttpProblem, problems } from '../http/problem';
 import { logger, memberRef } from '../observability';
 import type { MembershipRepository } from '../storage/membership-repository';
+import type { DynamoBenefitsRepository } from '../storage/benefits-repository';
 import type { DynamoShopperRepository } from '../storage/shopper-repository';
 import { callStripe, isStripeError, stripeFailure, stripeUnavailable } from '../stripe/errors';
 
@@ -279,14 +280,20 @@ export interface CancelResult {
   refundRefusal: { reason: RefundRefusal; detail: string } | null;
 }
 
+/** Cancel also reads the benefits feature's usage records, for the refund policy. */
+export interface CancelDeps extends ShopperDeps {
+  benefits: Pick<DynamoBenefitsRepository, 'listRedemptions' | 'listUsages'>;
+}
+
 export async function cancelMembership(
-  deps: ShopperDeps,
+  deps: CancelDeps,
   memberId: string,
   input: { refundIfUnused?: boolean | undefined } | undefined,
   now: Date,
   requestId: string,
 ): Promise<CancelResult> {
-  const { record, grants } = await deps.memberships.getEntitlementData(memberId);
+  // Consistent: a refund is paid out on what is read here.
+  const { record } = await deps.memberships.getEntitlementData(memberId, { consistent: true });
   const view = evaluateMembership(record, deps.catalog, now);
   const sub = record?.subscription;
   if (!sub || !CANCELABLE.has(view.status)) {
@@ -303,12 +310,17 @@ export async function cancelMembership(
       : null;
     const payments = (invoice?.payments?.data ?? []).filter((p) => p.status === 'paid' && p.payment.type === 'payment_intent' && p.payment.payment_intent);
     const paidCents = invoice?.status === 'paid' ? payments.reduce((sum, p) => sum + (p.amount_paid ?? 0), 0) : 0;
+    // Read after Stripe's period: usage recorded from here on is the documented limit (docs/shoppers.md).
+    const [redemptions, usages] = await Promise.all([
+      deps.benefits.listRedemptions(memberId, { consistent: true }),
+      deps.benefits.listUsages(memberId, { consistent: true }),
+    ]);
     const decision = refundDecision({
       subscriptionId: fresh.id,
       currentPeriodStart: periodOf(fresh).start,
       stripeStatus: fresh.status,
-      savings: await deps.shoppers.getSavings(memberId),
-      grants,
+      redemptions,
+      usages,
       latestInvoicePaidCents: paidCents,
     });
     if (decision.eligible && invoice) {

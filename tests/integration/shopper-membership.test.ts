@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useApi, uniqueMemberId } from '../support/api';
 import { bearer, putGrant, putSavings, subscribedMember, useStripeDouble } from '../support/shopper';
-import { stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
+import { invoiceObject, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
 import { periodKey } from '../../shared/domain/savings';
 import type { IssuedGrant } from '../../shared/domain/grants';
 
@@ -21,6 +21,30 @@ async function cancel(memberId: string, body?: object) {
 }
 async function resume(memberId: string) {
   return api.call('POST', '/v1/me/membership/resume', { key: null, headers: await bearer(memberId) });
+}
+
+/** The shop's checkout redeems one of the member's open coupons for an order (the benefits API). */
+async function redeemCoupon(memberId: string, orderId: string): Promise<string> {
+  const code = (await me(memberId)).coupons[0].code as string;
+  const res = await api.call('POST', `/v1/coupons/${code}/redeem`, { body: { memberId, orderId, subtotalCents: 6000, currency: 'usd' } });
+  expect(res.status).toBe(200);
+  return code;
+}
+async function recordShippingSaving(memberId: string, orderId: string) {
+  const res = await api.call('POST', '/v1/benefit-usage', { body: { memberId, orderId, shippingSavedCents: 699, currency: 'usd' } });
+  expect(res.status).toBe(200);
+}
+
+/** Stripe renews the subscription (new period, paid invoice) and its webhooks have not arrived yet. */
+function renewInStripe(subscriptionId: string, periodStart: number) {
+  const sub = stripe().objects.get(subscriptionId)!;
+  const item = sub.items.data[0];
+  Object.assign(item, { current_period_start: periodStart, current_period_end: periodStart + 30 * DAY });
+  const { invoice, paymentIntent } = stripe().paidInvoice(
+    invoiceObject({ customer: sub.customer, subscription: sub.id, memberId: sub.metadata.memberId, periodStart, periodEnd: periodStart + 30 * DAY, created: periodStart }),
+  );
+  sub.latest_invoice = invoice.id;
+  return { invoice, paymentIntent };
 }
 
 /**
@@ -142,9 +166,9 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
     const memberId = uniqueMemberId('refund');
     const start = nowSeconds() - 5 * DAY;
     const { subscription, invoice, paymentIntent } = await subscribedMember(api, stripe(), { memberId, start });
-    // Savings from an earlier period and a grant redeemed before this period do not count.
-    await putSavings({ memberId, periodKey: periodKey(subscription, iso(start - 30 * DAY)), periodSavedCents: 500, lifetimeSavedCents: 500, feesPaidCents: 1499, currency: 'usd' });
-    await putGrant(grant(memberId, { state: 'redeemed', redeemedAt: iso(start - DAY), redeemedOrderId: 'o-old' }));
+    // A coupon redeemed for an order that was then cancelled (released) is not a benefit used.
+    const code = await redeemCoupon(memberId, 'o-cancelled');
+    expect((await api.call('POST', `/v1/coupons/${code}/release`, { body: { orderId: 'o-cancelled' } })).status).toBe(200);
 
     const res = await cancel(memberId, { refundIfUnused: true });
     expect(res.status).toBe(200);
@@ -168,7 +192,7 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
     const memberId = uniqueMemberId('used');
     const start = nowSeconds() - 5 * DAY;
     const { subscription, periodEnd } = await subscribedMember(api, stripe(), { memberId, start });
-    await putSavings({ memberId, periodKey: periodKey(subscription, iso(start)), periodSavedCents: 699, lifetimeSavedCents: 699, feesPaidCents: 1499, currency: 'usd' });
+    await recordShippingSaving(memberId, 'o-shipped');
     const refunds = stripe().all('refund').length;
 
     const res = await cancel(memberId, { refundIfUnused: true });
@@ -181,11 +205,39 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
   it('with refundIfUnused after a coupon redeemed this period: no refund', async () => {
     const memberId = uniqueMemberId('redeemed');
     const { subscription } = await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - 5 * DAY });
-    await putGrant(grant(memberId, { state: 'redeemed', redeemedAt: new Date().toISOString(), redeemedOrderId: 'o-1' }));
+    await redeemCoupon(memberId, 'o-1');
     const res = await cancel(memberId, { refundIfUnused: true });
     expect(await res.json()).toMatchObject({ outcome: 'cancel_at_period_end', refundRefusal: { reason: 'grant_redeemed' } });
     expect(stripe().objects.get(subscription)!.status).toBe('active');
     expect(stripe().callsTo('DELETE', `/v1/subscriptions/${subscription}`)).toHaveLength(0);
+  });
+
+  it('a renewal Stripe has made but not yet reported: a saving recorded since counts, though our record still names the old period', async () => {
+    const memberId = uniqueMemberId('renewedlate');
+    const start = nowSeconds() - 30 * DAY - 120;
+    const { subscription, periodEnd } = await subscribedMember(api, stripe(), { memberId, start });
+    const renewal = renewInStripe(subscription, periodEnd);
+    // Our record still shows the old period (now over, in grace until the renewal webhook).
+    expect(await me(memberId)).toMatchObject({ status: 'grace', currentPeriodStart: iso(start) });
+    await recordShippingSaving(memberId, 'o-after-renewal');
+
+    const res = await cancel(memberId, { refundIfUnused: true });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ outcome: 'cancel_at_period_end', refund: null, refundRefusal: { reason: 'benefit_used' } });
+    expect(stripe().all('refund').filter((r) => r.payment_intent === renewal.paymentIntent.id)).toEqual([]);
+    expect(stripe().objects.get(subscription)!.status).toBe('active');
+  });
+
+  it('a renewal not yet reported: a coupon redeemed in the previous period does not block the refund of the new one', async () => {
+    const memberId = uniqueMemberId('oldredeem');
+    // The period (and its coupons) end in five minutes; a coupon is redeemed before the renewal.
+    const start = nowSeconds() - 30 * DAY + 300;
+    const { subscription } = await subscribedMember(api, stripe(), { memberId, start });
+    await redeemCoupon(memberId, 'o-last-period');
+    // Stripe renews after the redemption (from the next whole second on).
+    renewInStripe(subscription, nowSeconds() + 1);
+    const res = await cancel(memberId, { refundIfUnused: true });
+    expect(await res.json()).toMatchObject({ outcome: 'canceled_and_refunded', refund: { amountCents: 1499 } });
   });
 
   it('in a trial, refundIfUnused has nothing to refund: the trial runs out and nothing is charged', async () => {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyMembership, evaluateMembership, type MembershipRecord, type MembershipView, type SubscriptionState } from '../../shared/domain/membership';
 import { periodKey, type SavingsTotals } from '../../shared/domain/savings';
-import type { IssuedGrant } from '../../shared/domain/grants';
-import { checkoutOffer, nextCharge, refundDecision, renewalTermsText, savingsFor, sweepOpenSessions, type BillingSubscription, type RefundFacts } from '../../shared/domain/shopper';
+import { checkoutOffer, nextCharge, refundDecision, renewalTermsText, savingsFor, sweepOpenSessions, type BenefitRedemption, type BenefitUsage, type BillingSubscription, type RefundFacts } from '../../shared/domain/shopper';
 import { monthlySubscription, projectCatalog } from '../support/domain';
 
 const catalog = projectCatalog();
@@ -131,55 +130,42 @@ describe('savingsFor', () => {
   });
 });
 
-const grant = (overrides: Partial<IssuedGrant> = {}): IssuedGrant => ({
-  code: 'CODE1',
-  memberId: 'm-1',
-  grantId: 'monthly-5',
-  kind: 'coupon',
-  amountOffCents: 500,
-  currency: 'usd',
-  minSubtotalCents: 2500,
-  serviceLevel: null,
-  issuedAt: '2026-11-01T00:00:00.000Z',
-  expiresAt: '2026-12-01T00:00:00.000Z',
-  periodKey: periodKey('sub_1', '2026-11-01T00:00:00.000Z'),
-  state: 'open',
-  redeemedOrderId: null,
-  redeemedAt: null,
-  ...overrides,
-});
+const redemption = (overrides: Partial<BenefitRedemption> = {}): BenefitRedemption => ({ code: 'CODE1', orderId: 'o1', action: 'redeem', at: '2026-11-03T10:00:00.000Z', ...overrides });
+const usage = (overrides: Partial<BenefitUsage> = {}): BenefitUsage => ({ orderId: 'o2', shippingSavedCents: 699, at: '2026-11-04T10:00:00.000Z', ...overrides });
 
 describe('refundDecision', () => {
   const facts = (overrides: Partial<RefundFacts> = {}): RefundFacts => ({
     subscriptionId: 'sub_1',
     currentPeriodStart: '2026-11-01T00:00:00.000Z',
     stripeStatus: 'active',
-    savings: savings(),
-    grants: [grant()],
+    redemptions: [],
+    usages: [],
     latestInvoicePaidCents: 1499,
     ...overrides,
   });
 
-  it('is eligible when nothing was saved and nothing redeemed in the current period', () => {
+  it('is eligible when nothing was used since the period Stripe reports started', () => {
     expect(refundDecision(facts())).toEqual({ eligible: true, periodKey: 'sub_1@2026-11-01T00:00:00.000Z' });
+    const before = '2026-10-31T23:59:59.999Z';
+    expect(refundDecision(facts({ redemptions: [redemption({ at: before })], usages: [usage({ at: before })] })).eligible).toBe(true);
   });
 
-  it('is eligible when there is no savings item, or it belongs to an earlier period', () => {
-    expect(refundDecision(facts({ savings: null })).eligible).toBe(true);
-    expect(refundDecision(facts({ savings: savings({ periodKey: 'sub_1@2026-10-01T00:00:00.000Z', periodSavedCents: 900 }) })).eligible).toBe(true);
-    expect(refundDecision(facts({ savings: savings({ periodKey: null, periodSavedCents: 900 }) })).eligible).toBe(true);
+  it('refuses when a shipping saving was recorded since the period started, by its time, whatever period our record names', () => {
+    expect(refundDecision(facts({ usages: [usage({ at: '2026-11-01T00:00:00.000Z' })] }))).toMatchObject({ eligible: false, reason: 'benefit_used' });
+    // A renewal Stripe made and has not reported yet: the period starts now, the usage is newer.
+    expect(refundDecision(facts({ currentPeriodStart: '2026-12-01T00:00:00.000Z', usages: [usage({ at: '2026-12-01T08:00:00.000Z' })] }))).toMatchObject({ reason: 'benefit_used' });
+    expect(refundDecision(facts({ usages: [usage({ shippingSavedCents: 0 })] })).eligible).toBe(true);
   });
 
-  it('refuses when the period shows a saving', () => {
-    expect(refundDecision(facts({ savings: savings({ periodSavedCents: 1 }) }))).toMatchObject({ eligible: false, reason: 'benefit_used' });
-  });
-
-  it('refuses when a grant was redeemed since the period started, not for redemptions before it', () => {
-    expect(refundDecision(facts({ grants: [grant({ state: 'redeemed', redeemedAt: '2026-11-01T00:00:00.000Z', redeemedOrderId: 'o1' })] }))).toMatchObject({
-      eligible: false,
-      reason: 'grant_redeemed',
-    });
-    expect(refundDecision(facts({ grants: [grant({ state: 'redeemed', redeemedAt: '2026-10-31T23:59:59.999Z', redeemedOrderId: 'o1' })] })).eligible).toBe(true);
+  it('refuses when a coupon or voucher redeemed since the period started was kept; a release for that order undoes it', () => {
+    expect(refundDecision(facts({ redemptions: [redemption()] }))).toMatchObject({ eligible: false, reason: 'grant_redeemed' });
+    const released = [redemption(), redemption({ action: 'release', at: '2026-11-03T11:00:00.000Z' })];
+    expect(refundDecision(facts({ redemptions: released })).eligible).toBe(true);
+    // Released, then redeemed again by the same order: used.
+    expect(refundDecision(facts({ redemptions: [...released, redemption({ at: '2026-11-03T12:00:00.000Z' })] }))).toMatchObject({ reason: 'grant_redeemed' });
+    // A release for another order or code does not undo this one.
+    expect(refundDecision(facts({ redemptions: [redemption(), redemption({ action: 'release', orderId: 'o9', at: '2026-11-04T00:00:00.000Z' })] }))).toMatchObject({ reason: 'grant_redeemed' });
+    expect(refundDecision(facts({ redemptions: [redemption(), redemption({ action: 'release', code: 'OTHER', at: '2026-11-04T00:00:00.000Z' })] }))).toMatchObject({ reason: 'grant_redeemed' });
   });
 
   it('refuses when nothing was paid: a trial or a free invoice', () => {
