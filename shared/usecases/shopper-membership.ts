@@ -239,6 +239,8 @@ export async function createPortalSession(deps: ShopperDeps, memberId: string, i
 
 const CANCELABLE = new Set(['trialing', 'active', 'canceling', 'grace', 'paused']);
 
+const membershipEnded = () => problems.conflict('The membership has already ended.', { reason: 'membership_ended', membershipStatus: 'lapsed' });
+
 const periodOf = (sub: Stripe.Subscription) => {
   const item = sub.items.data[0];
   return {
@@ -264,9 +266,7 @@ async function updateSubscription(stripe: Stripe, subscriptionId: string, params
   } catch (error) {
     if (isStripeError(error) && error.type === 'StripeInvalidRequestError') {
       const current = await callStripe('subscriptions.retrieve', () => stripe.subscriptions.retrieve(subscriptionId));
-      if (current.status === 'canceled' || current.status === 'incomplete_expired') {
-        throw problems.conflict('The membership has already ended.', { reason: 'membership_ended', membershipStatus: 'lapsed' });
-      }
+      if (current.status === 'canceled' || current.status === 'incomplete_expired') throw membershipEnded();
     }
     stripeFailure(error, 'subscriptions.update');
   }
@@ -285,6 +285,78 @@ export interface CancelDeps extends ShopperDeps {
   benefits: Pick<DynamoBenefitsRepository, 'listRedemptions' | 'listUsages'>;
 }
 
+/** Metadata `policy` of the refunds this flow makes: how a later request recognises them. */
+const UNUSED_PERIOD_POLICY = 'unused-period';
+
+/** The subscription's latest invoice and what it collected through payment intents. */
+async function latestPaidInvoice(stripe: Stripe, sub: Stripe.Subscription) {
+  const invoiceId = typeof sub.latest_invoice === 'string' ? sub.latest_invoice : (sub.latest_invoice?.id ?? null);
+  const invoice = invoiceId ? await callStripe('invoices.retrieve', () => stripe.invoices.retrieve(invoiceId, { expand: ['payments'] })) : null;
+  const payments = (invoice?.payments?.data ?? [])
+    .filter((p) => p.status === 'paid' && p.payment.type === 'payment_intent' && p.payment.payment_intent)
+    .map((p) => ({
+      paymentIntent: typeof p.payment.payment_intent === 'string' ? p.payment.payment_intent : p.payment.payment_intent!.id,
+      amountCents: p.amount_paid ?? 0,
+    }));
+  const paidCents = invoice?.status === 'paid' ? payments.reduce((sum, p) => sum + p.amountCents, 0) : 0;
+  return { invoice, payments, paidCents };
+}
+
+/**
+ * The answer of a cancel-with-refund that already went through, or null. When the deletion's answer
+ * is lost the shopper sees an error and retries; by then Stripe has ended the subscription and the
+ * refunds (ours by `policy` metadata, for the latest invoice, of every paid payment) exist. The retry
+ * answers the same success rather than "membership ended".
+ */
+async function earlierRefundedCancel(stripe: Stripe, memberId: string, sub: Stripe.Subscription, now: Date): Promise<CancelResult | null> {
+  if (sub.status !== 'canceled') return null;
+  const { invoice, payments } = await latestPaidInvoice(stripe, sub);
+  if (!invoice || payments.length === 0) return null;
+  let refundedCents = 0;
+  for (const payment of payments) {
+    const refunds = await callStripe('refunds.list', () => stripe.refunds.list({ payment_intent: payment.paymentIntent, limit: 100 }));
+    const ours = refunds.data.filter(
+      (r) =>
+        r.metadata?.policy === UNUSED_PERIOD_POLICY &&
+        r.metadata?.memberId === memberId &&
+        r.metadata?.invoiceId === invoice.id &&
+        r.status !== 'failed' &&
+        r.status !== 'canceled',
+    );
+    if (ours.length === 0) return null;
+    refundedCents += ours.reduce((sum, r) => sum + r.amount, 0);
+  }
+  return refundedResult(memberId, sub, { amountCents: refundedCents, currency: invoice.currency }, now);
+}
+
+/** Benefits ended when Stripe ended the subscription: the same date for the first answer and a retry's. */
+const refundedResult = (memberId: string, ended: Stripe.Subscription, refund: { amountCents: number; currency: string }, now: Date): CancelResult => ({
+  memberId,
+  outcome: 'canceled_and_refunded',
+  accessEndsAt: ended.ended_at ? isoFromEpoch(ended.ended_at) : now.toISOString(),
+  refund,
+  refundRefusal: null,
+});
+
+/**
+ * Cancels now. The SDK retries a DELETE whose answer was lost, and Stripe refuses to cancel what is
+ * already canceled: that refusal, for a subscription Stripe shows canceled, is the success it hides.
+ */
+async function cancelNow(stripe: Stripe, subscriptionId: string): Promise<Stripe.Subscription> {
+  try {
+    return await stripe.subscriptions.cancel(subscriptionId, {
+      prorate: false,
+      cancellation_details: { comment: 'Cancelled by the member with a refund of an unused period.' },
+    });
+  } catch (error) {
+    if (isStripeError(error) && error.type === 'StripeInvalidRequestError') {
+      const current = await callStripe('subscriptions.retrieve', () => stripe.subscriptions.retrieve(subscriptionId));
+      if (current.status === 'canceled') return current;
+    }
+    stripeFailure(error, 'subscriptions.cancel');
+  }
+}
+
 export async function cancelMembership(
   deps: CancelDeps,
   memberId: string,
@@ -297,6 +369,13 @@ export async function cancelMembership(
   const view = evaluateMembership(record, deps.catalog, now);
   const sub = record?.subscription;
   if (!sub || !CANCELABLE.has(view.status)) {
+    // The retry of a cancel-with-refund whose answer was lost, after the deletion webhook came in.
+    const stripe = input?.refundIfUnused && sub && view.status === 'lapsed' ? await deps.stripe() : null;
+    if (stripe && sub) {
+      const ended = await callStripe('subscriptions.retrieve', () => stripe.subscriptions.retrieve(sub.subscriptionId));
+      const earlier = await earlierRefundedCancel(stripe, memberId, ended, now);
+      if (earlier) return earlier;
+    }
     throw problems.conflict('There is no running membership to cancel.', { reason: 'no_membership', membershipStatus: view.status });
   }
   const stripe = await requireStripe(deps);
@@ -304,12 +383,13 @@ export async function cancelMembership(
 
   if (input?.refundIfUnused) {
     const fresh = await callStripe('subscriptions.retrieve', () => stripe.subscriptions.retrieve(sub.subscriptionId));
-    const invoiceId = typeof fresh.latest_invoice === 'string' ? fresh.latest_invoice : (fresh.latest_invoice?.id ?? null);
-    const invoice = invoiceId
-      ? await callStripe('invoices.retrieve', () => stripe.invoices.retrieve(invoiceId, { expand: ['payments'] }))
-      : null;
-    const payments = (invoice?.payments?.data ?? []).filter((p) => p.status === 'paid' && p.payment.type === 'payment_intent' && p.payment.payment_intent);
-    const paidCents = invoice?.status === 'paid' ? payments.reduce((sum, p) => sum + (p.amount_paid ?? 0), 0) : 0;
+    if (fresh.status === 'canceled' || fresh.status === 'incomplete_expired') {
+      // Ended in Stripe while our record waits for the webhook: by this very flow (a retry), or not.
+      const earlier = await earlierRefundedCancel(stripe, memberId, fresh, now);
+      if (earlier) return earlier;
+      throw membershipEnded();
+    }
+    const { invoice, payments, paidCents } = await latestPaidInvoice(stripe, fresh);
     // Read after Stripe's period: usage recorded from here on is the documented limit (docs/shoppers.md).
     const [redemptions, usages] = await Promise.all([
       deps.benefits.listRedemptions(memberId, { consistent: true }),
@@ -327,32 +407,21 @@ export async function cancelMembership(
       // Refund before cancelling: if the cancel then fails, a retry replays the refund (same key, no
       // second payout) and finishes the cancel; the reverse order could end a membership unrefunded.
       for (const payment of payments) {
-        const paymentIntent = typeof payment.payment.payment_intent === 'string' ? payment.payment.payment_intent : payment.payment.payment_intent!.id;
         await callStripe('refunds.create', () =>
           stripe.refunds.create(
             {
-              payment_intent: paymentIntent,
-              amount: payment.amount_paid ?? undefined,
+              payment_intent: payment.paymentIntent,
+              amount: payment.amountCents,
               reason: 'requested_by_customer',
-              metadata: { memberId, invoiceId: invoice.id!, subscriptionId: fresh.id, policy: 'unused-period', periodKey: decision.periodKey },
+              metadata: { memberId, invoiceId: invoice.id!, subscriptionId: fresh.id, policy: UNUSED_PERIOD_POLICY, periodKey: decision.periodKey },
             },
-            { idempotencyKey: `refund-unused-period:${memberId}:${invoice.id}:${paymentIntent}` },
+            { idempotencyKey: `refund-unused-period:${memberId}:${invoice.id}:${payment.paymentIntent}` },
           ),
         );
       }
-      if (fresh.status !== 'canceled') {
-        await callStripe('subscriptions.cancel', () =>
-          stripe.subscriptions.cancel(fresh.id, { prorate: false, cancellation_details: { comment: 'Cancelled by the member with a refund of an unused period.' } }),
-        );
-      }
+      const ended = await cancelNow(stripe, fresh.id);
       logger.info('membership cancelled with refund', { memberRef: memberRef(memberId), amountCents: paidCents });
-      return {
-        memberId,
-        outcome: 'canceled_and_refunded',
-        accessEndsAt: now.toISOString(),
-        refund: { amountCents: paidCents, currency: invoice.currency },
-        refundRefusal: null,
-      };
+      return refundedResult(memberId, ended, { amountCents: paidCents, currency: invoice.currency }, now);
     }
     if (!decision.eligible) refundRefusal = { reason: decision.reason, detail: decision.detail };
     else refundRefusal = { reason: 'nothing_paid', detail: 'There is no paid invoice for the current period.' };

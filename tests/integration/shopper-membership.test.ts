@@ -266,6 +266,40 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
     expect(stripe().objects.get(subscription)!.status).toBe('canceled');
   });
 
+  it('the deletion done but its answer lost: the SDK retry is refused by Stripe, and the request still answers the refund', async () => {
+    const memberId = uniqueMemberId('lostdelete');
+    const { subscription, paymentIntent } = await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - 2 * DAY });
+    stripe().fail({ method: 'DELETE', path: `/v1/subscriptions/${subscription}` }, { kind: 'reset', after: true });
+    const res = await cancel(memberId, { refundIfUnused: true });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ outcome: 'canceled_and_refunded', refund: { amountCents: 1499, currency: 'usd' }, accessEndsAt: iso(stripe().objects.get(subscription)!.ended_at) });
+    expect(stripe().callsTo('DELETE', `/v1/subscriptions/${subscription}`).map((c) => [c.fault, c.status])).toEqual([['reset-after', 0], [null, 400]]);
+    expect(stripe().all('refund').filter((r) => r.payment_intent === paymentIntent.id)).toHaveLength(1);
+  });
+
+  it('a retry after a cancel-with-refund that went through unseen answers the same success, before and after the deletion webhook', async () => {
+    const memberId = uniqueMemberId('unseen');
+    const { subscription, paymentIntent } = await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - 2 * DAY });
+    // Stripe cancels, the answer is lost, and the SDK's retries hit server errors: the shopper sees 502.
+    stripe().fail({ method: 'DELETE', path: `/v1/subscriptions/${subscription}` }, { kind: 'reset', after: true });
+    stripe().fail({ method: 'DELETE', path: `/v1/subscriptions/${subscription}` }, { kind: 'status', status: 500 }, 2);
+    expect((await cancel(memberId, { refundIfUnused: true })).status).toBe(502);
+    expect(stripe().objects.get(subscription)!.status).toBe('canceled');
+
+    const expected = { memberId, outcome: 'canceled_and_refunded', accessEndsAt: iso(stripe().objects.get(subscription)!.ended_at), refund: { amountCents: 1499, currency: 'usd' }, refundRefusal: null };
+    const retried = await cancel(memberId, { refundIfUnused: true });
+    expect(retried.status).toBe(200);
+    expect(await retried.json()).toEqual(expected);
+    await deliverSubscription('customer.subscription.deleted', subscription);
+    expect((await me(memberId)).status).toBe('lapsed');
+    const afterWebhook = await cancel(memberId, { refundIfUnused: true });
+    expect(afterWebhook.status).toBe(200);
+    expect(await afterWebhook.json()).toEqual(expected);
+    expect(stripe().all('refund').filter((r) => r.payment_intent === paymentIntent.id)).toHaveLength(1);
+    // Without the refund request, a lapsed membership has nothing to cancel.
+    expect(await (await cancel(memberId)).json()).toMatchObject({ reason: 'no_membership' });
+  });
+
   it('answers 409 when there is nothing to cancel or resume, 400 for unknown fields, without calling Stripe', async () => {
     const memberId = uniqueMemberId('nothing');
     const calls = stripe().calls.length;
