@@ -126,7 +126,7 @@ export const resumeMembershipRoute = {
   method: 'POST',
   path: '/v1/me/membership/resume',
   operationId: 'resumeMyMembership',
-  summary: 'Undo a pending cancellation: the membership renews again.',
+  summary: 'Undo the cancellation Stripe has pending (set here, in the portal, or while in grace): the membership renews again.',
   tags: ['shopper'],
   auth: { kind: 'shopper' },
   body: optional(strictObject({})),

@@ -172,6 +172,32 @@ export function savingsFor(savings: SavingsTotals | null, currentPeriodKey: stri
   };
 }
 
+/** What resuming takes, from the subscription as Stripe has it now. */
+export type ResumeAction = 'ended' | 'nothing_pending' | 'clear_cancel_at' | 'clear_cancel_at_period_end';
+
+/**
+ * Resume undoes whatever cancellation Stripe has pending, whatever our record says (the portal may
+ * have set one we have not heard of, and a membership in grace can have one too). A cancellation
+ * set as an explicit date (the portal can) is cleared by unsetting `cancel_at`; a period-end one by
+ * `cancel_at_period_end: false` (Stripe then clears the `cancel_at` it mirrored).
+ */
+export function resumeAction(live: { status: string; cancelAtPeriodEnd: boolean; cancelAt: number | null }): ResumeAction {
+  if (live.status === 'canceled' || live.status === 'incomplete_expired') return 'ended';
+  if (live.cancelAtPeriodEnd) return 'clear_cancel_at_period_end';
+  if (live.cancelAt !== null) return 'clear_cancel_at';
+  return 'nothing_pending';
+}
+
+/**
+ * Until when benefits last once a cancellation is set. Stripe's date is the end of the paid period
+ * (or of the trial); in grace a renewal is unpaid and benefits stop at `graceEndsAt` unless the
+ * member pays, so the sooner of the two is the answer.
+ */
+export function accessEndsAfterCancel(view: MembershipView, stripeEndsAt: string | null): string | null {
+  if (view.status === 'grace' && view.graceEndsAt !== null && (stripeEndsAt === null || view.graceEndsAt < stripeEndsAt)) return view.graceEndsAt;
+  return stripeEndsAt;
+}
+
 export type RefundDecision =
   | { eligible: true; periodKey: string }
   | { eligible: false; reason: RefundRefusal; detail: string };

@@ -12,10 +12,12 @@ import { evaluateMembership, isoFromEpoch, type MembershipStatus } from '../doma
 import { periodKey } from '../domain/savings';
 import { effectiveGrants } from '../domain/benefits';
 import {
+  accessEndsAfterCancel,
   checkoutOffer,
   nextCharge,
   refundDecision,
   renewalTermsText,
+  resumeAction,
   savingsFor,
   sweepOpenSessions,
   type BillingSubscription,
@@ -249,8 +251,8 @@ const periodOf = (sub: Stripe.Subscription) => {
   };
 };
 
-/** When benefits end after a pending cancellation, from Stripe's answer. */
-function accessEndsAt(sub: Stripe.Subscription): string | null {
+/** When Stripe ends a subscription with a pending cancellation, from its answer. */
+function stripeCancelDate(sub: Stripe.Subscription): string | null {
   if (sub.cancel_at) return isoFromEpoch(sub.cancel_at);
   if (sub.status === 'trialing' && sub.trial_end) return isoFromEpoch(sub.trial_end);
   return periodOf(sub).end;
@@ -431,25 +433,30 @@ export async function cancelMembership(
   // while a later cancel after a resume is a new intent Stripe must not answer from its replay cache.
   const updated = await updateSubscription(stripe, sub.subscriptionId, { cancel_at_period_end: true }, `cancel-at-period-end:${memberId}:${sub.subscriptionId}:${requestId}`);
   logger.info('membership set to cancel at period end', { memberRef: memberRef(memberId), refundRefused: refundRefusal?.reason ?? null });
-  return { memberId, outcome: 'cancel_at_period_end', accessEndsAt: accessEndsAt(updated), refund: null, refundRefusal };
+  return { memberId, outcome: 'cancel_at_period_end', accessEndsAt: accessEndsAfterCancel(view, stripeCancelDate(updated)), refund: null, refundRefusal };
 }
 
 export async function resumeMembership(deps: ShopperDeps, memberId: string, now: Date, requestId: string) {
-  const { record } = await deps.memberships.getEntitlementData(memberId);
+  const { record } = await deps.memberships.getEntitlementData(memberId, { consistent: true });
   const view = evaluateMembership(record, deps.catalog, now);
   const sub = record?.subscription;
-  if (!sub || !['canceling', 'active', 'trialing'].includes(view.status)) {
+  // Whether a cancellation is pending is Stripe's to say; only a subscription we know has ended (or
+  // none at all) is refused without asking.
+  if (!sub || sub.stripeStatus === 'canceled' || sub.stripeStatus === 'incomplete_expired') {
     throw problems.conflict('There is no membership pending cancellation to resume; buy a new one instead.', {
       reason: 'nothing_to_resume',
       membershipStatus: view.status,
     });
   }
   const stripe = await requireStripe(deps);
-  // A cancellation set as an explicit date (e.g. in the portal) is cleared by unsetting cancel_at.
-  const params: Stripe.SubscriptionUpdateParams = sub.cancelAt && !sub.cancelAtPeriodEnd ? { cancel_at: '' } : { cancel_at_period_end: false };
-  const updated = await updateSubscription(stripe, sub.subscriptionId, params, `resume:${memberId}:${sub.subscriptionId}:${requestId}`);
-  const renewsAt = updated.status === 'trialing' && updated.trial_end ? isoFromEpoch(updated.trial_end) : periodOf(updated).end;
-  logger.info('membership resumed', { memberRef: memberRef(memberId) });
+  const live = await callStripe('subscriptions.retrieve', () => stripe.subscriptions.retrieve(sub.subscriptionId));
+  const action = resumeAction({ status: live.status, cancelAtPeriodEnd: live.cancel_at_period_end, cancelAt: live.cancel_at });
+  if (action === 'ended') throw membershipEnded();
+  const params: Stripe.SubscriptionUpdateParams | null =
+    action === 'clear_cancel_at' ? { cancel_at: '' } : action === 'clear_cancel_at_period_end' ? { cancel_at_period_end: false } : null;
+  const renewing = params ? await updateSubscription(stripe, sub.subscriptionId, params, `resume:${memberId}:${sub.subscriptionId}:${requestId}`) : live;
+  const renewsAt = renewing.status === 'trialing' && renewing.trial_end ? isoFromEpoch(renewing.trial_end) : periodOf(renewing).end;
+  logger.info('membership resumed', { memberRef: memberRef(memberId), action });
   return { memberId, outcome: 'renewing' as const, renewsAt };
 }
 

@@ -324,6 +324,42 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
     expect(stripe().objects.get(subscription)).toMatchObject({ cancel_at: null, cancel_at_period_end: false });
   });
 
+  it('in grace (a renewal unpaid): cancel answers the end of grace, and resume undoes the pending cancellation Stripe holds', async () => {
+    const memberId = uniqueMemberId('grace');
+    const start = nowSeconds() - 3 * DAY;
+    const { subscription, periodEnd } = await subscribedMember(api, stripe(), { memberId, start });
+    Object.assign(stripe().objects.get(subscription)!, { status: 'past_due' });
+    await deliverSubscription('customer.subscription.updated', subscription);
+    const graceEndsAt = iso(start + 7 * DAY);
+    expect(await me(memberId)).toMatchObject({ status: 'grace', graceEndsAt });
+
+    const res = await cancel(memberId);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ outcome: 'cancel_at_period_end', accessEndsAt: graceEndsAt });
+    expect(stripe().objects.get(subscription)).toMatchObject({ cancel_at_period_end: true, cancel_at: periodEnd });
+    await deliverSubscription('customer.subscription.updated', subscription);
+    expect((await me(memberId)).status).toBe('grace');
+
+    const resumed = await resume(memberId);
+    expect(resumed.status).toBe(200);
+    expect(await resumed.json()).toEqual({ memberId, outcome: 'renewing', renewsAt: iso(periodEnd) });
+    expect(stripe().objects.get(subscription)).toMatchObject({ cancel_at_period_end: false, cancel_at: null });
+  });
+
+  it('resume undoes a cancellation Stripe has and our record has not heard of yet; with none pending it changes nothing', async () => {
+    const memberId = uniqueMemberId('unheard');
+    const { subscription, periodEnd } = await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - 3 * DAY });
+    const updates = () => stripe().callsTo('POST', `/v1/subscriptions/${subscription}`).length;
+    expect((await resume(memberId)).status).toBe(200);
+    expect(updates()).toBe(0);
+    // Set in the portal as a date; the webhook is late.
+    Object.assign(stripe().objects.get(subscription)!, { cancel_at: periodEnd - 2 * DAY });
+    expect((await me(memberId)).status).toBe('active');
+    expect((await resume(memberId)).status).toBe(200);
+    expect(stripe().callsTo('POST', `/v1/subscriptions/${subscription}`).at(-1)!.params).toEqual({ cancel_at: '' });
+    expect(stripe().objects.get(subscription)!.cancel_at).toBeNull();
+  });
+
   it('a subscription Stripe has already ended (webhook not yet in) is a 409, not a provider failure', async () => {
     const memberId = uniqueMemberId('gone');
     const { subscription } = await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - 3 * DAY });

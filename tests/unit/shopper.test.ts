@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyMembership, evaluateMembership, type MembershipRecord, type MembershipView, type SubscriptionState } from '../../shared/domain/membership';
 import { periodKey, type SavingsTotals } from '../../shared/domain/savings';
-import { checkoutOffer, nextCharge, refundDecision, renewalTermsText, savingsFor, sweepOpenSessions, type BenefitRedemption, type BenefitUsage, type BillingSubscription, type RefundFacts } from '../../shared/domain/shopper';
+import { accessEndsAfterCancel, checkoutOffer, nextCharge, resumeAction, refundDecision, renewalTermsText, savingsFor, sweepOpenSessions, type BenefitRedemption, type BenefitUsage, type BillingSubscription, type RefundFacts } from '../../shared/domain/shopper';
 import { monthlySubscription, projectCatalog } from '../support/domain';
 
 const catalog = projectCatalog();
@@ -127,6 +127,24 @@ describe('savingsFor', () => {
     expect(savingsFor(savings({ periodSavedCents: 700 }), key)).toEqual({ periodCents: 700, lifetimeCents: 4200, feesPaidCents: 2998, currency: 'usd' });
     expect(savingsFor(savings({ periodSavedCents: 700, periodKey: 'sub_1@2026-10-01T00:00:00.000Z' }), key).periodCents).toBe(0);
     expect(savingsFor(null, key)).toEqual({ periodCents: 0, lifetimeCents: 0, feesPaidCents: 0, currency: null });
+  });
+});
+
+describe('resumeAction', () => {
+  it('undoes whatever cancellation Stripe has pending, and nothing for an ended subscription', () => {
+    expect(resumeAction({ status: 'active', cancelAtPeriodEnd: true, cancelAt: 1_800_000_000 })).toBe('clear_cancel_at_period_end');
+    expect(resumeAction({ status: 'past_due', cancelAtPeriodEnd: false, cancelAt: 1_800_000_000 })).toBe('clear_cancel_at');
+    expect(resumeAction({ status: 'trialing', cancelAtPeriodEnd: false, cancelAt: null })).toBe('nothing_pending');
+    for (const status of ['canceled', 'incomplete_expired']) expect(resumeAction({ status, cancelAtPeriodEnd: true, cancelAt: 1 })).toBe('ended');
+  });
+});
+
+describe('accessEndsAfterCancel', () => {
+  it('is Stripe’s date, or the end of grace when a renewal is unpaid and grace ends sooner', () => {
+    const view = (status: MembershipView['status'], graceEndsAt: string | null = null) => ({ status, graceEndsAt }) as MembershipView;
+    expect(accessEndsAfterCancel(view('active'), '2026-12-01T00:00:00.000Z')).toBe('2026-12-01T00:00:00.000Z');
+    expect(accessEndsAfterCancel(view('grace', '2026-11-08T00:00:00.000Z'), '2026-12-01T00:00:00.000Z')).toBe('2026-11-08T00:00:00.000Z');
+    expect(accessEndsAfterCancel(view('grace', '2026-12-08T00:00:00.000Z'), '2026-12-01T00:00:00.000Z')).toBe('2026-12-01T00:00:00.000Z');
   });
 });
 
