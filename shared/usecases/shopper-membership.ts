@@ -30,14 +30,15 @@ import { logger, memberRef } from '../observability';
 import type { MembershipRepository } from '../storage/membership-repository';
 import type { DynamoBenefitsRepository } from '../storage/benefits-repository';
 import type { DynamoShopperRepository } from '../storage/shopper-repository';
+import type { StripeAccount } from '../stripe/client';
 import { callStripe, isStripeError, stripeFailure, stripeUnavailable } from '../stripe/errors';
 
 export interface ShopperDeps {
   catalog: PlanCatalog;
   memberships: Pick<MembershipRepository, 'getEntitlementData'>;
   shoppers: Pick<DynamoShopperRepository, 'getStripeCustomerId' | 'linkStripeCustomer' | 'putConsent' | 'getSavings'>;
-  /** Null without a Stripe API key: endpoints that must call Stripe answer 503. */
-  stripe: () => Promise<Stripe | null>;
+  /** Null without a usable Stripe API key: endpoints that must call Stripe answer 503. */
+  stripe: () => Promise<StripeAccount | null>;
 }
 
 /** Where an existing member manages their membership (plan change, payment method, cancel). */
@@ -48,9 +49,9 @@ const CHECKOUT_WINDOW_MS = 30 * MINUTE_MS;
 const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
 
 async function requireStripe(deps: ShopperDeps): Promise<Stripe> {
-  const stripe = await deps.stripe();
-  if (!stripe) throw stripeUnavailable();
-  return stripe;
+  const account = await deps.stripe();
+  if (!account) throw stripeUnavailable();
+  return account.api;
 }
 
 /**
@@ -372,7 +373,7 @@ export async function cancelMembership(
   const sub = record?.subscription;
   if (!sub || !CANCELABLE.has(view.status)) {
     // The retry of a cancel-with-refund whose answer was lost, after the deletion webhook came in.
-    const stripe = input?.refundIfUnused && sub && view.status === 'lapsed' ? await deps.stripe() : null;
+    const stripe = input?.refundIfUnused && sub && view.status === 'lapsed' ? ((await deps.stripe())?.api ?? null) : null;
     if (stripe && sub) {
       const ended = await callStripe('subscriptions.retrieve', () => stripe.subscriptions.retrieve(sub.subscriptionId));
       const earlier = await earlierRefundedCancel(stripe, memberId, ended, now);

@@ -9,6 +9,7 @@ import { MembershipStack } from '../../infra/membership-stack';
 import { allFunctions } from '../../functions/manifest';
 import { tableDefinitions } from '../../shared/storage/tables';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { parseStripeSettings, STRIPE_API_SECRET_TEMPLATE } from '../../shared/stripe/settings';
 
 let template: Template;
 let stack: MembershipStack;
@@ -83,6 +84,13 @@ describe('CDK stack', () => {
     expect(entitlement).not.toMatch(/dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)/);
     expect(entitlement).not.toContain('StripeWebhookSecret');
     expect(policyOf('health')).not.toContain('dynamodb:');
+  });
+
+  it('creates the Stripe API secret as a template the functions read as "not set" (503), never a generated value', () => {
+    const [, secret] = Object.entries(template.findResources('AWS::SecretsManager::Secret')).find(([id]) => id.startsWith('StripeApiKey'))!;
+    expect(secret.Properties.GenerateSecretString).toBeUndefined();
+    expect(JSON.parse(secret.Properties.SecretString)).toEqual(STRIPE_API_SECRET_TEMPLATE);
+    expect(parseStripeSettings(secret.Properties.SecretString)).toMatchObject({ configured: false, problem: 'unset' });
   });
 
   it('alarms on function errors and throttles, API 5xx and rejected Stripe payloads', () => {

@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { KEYS, useApi, uniqueMemberId } from '../support/api';
 import { bearer, subscribedMember, useStripeDouble } from '../support/shopper';
 import { STRIPE_API_VERSION } from '../../shared/stripe/api-version';
+import { STRIPE_API_SECRET_TEMPLATE } from '../../shared/stripe/settings';
+import { logger } from '../../shared/observability';
 import { stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
 
 const api = useApi();
@@ -222,6 +224,48 @@ describe('POST /v1/me/checkout-session', () => {
       process.env.STRIPE_SECRET_KEY = saved;
     }
     expect((await admin(memberId)).status).toBe(404);
+  });
+
+  it('answers 503 problem+json, calling Stripe for nothing, when the key is the unset template or not a Stripe key (what CDK would generate)', async () => {
+    const memberId = uniqueMemberId('badkey');
+    const saved = process.env.STRIPE_SECRET_KEY;
+    const calls = stripe().calls.length;
+    try {
+      for (const value of [JSON.stringify(STRIPE_API_SECRET_TEMPLATE), 'x;R8#pQ2v!kLm^9sT0wZ&aB3cD4eF5gH']) {
+        process.env.STRIPE_SECRET_KEY = value;
+        const res = await checkout(memberId);
+        expect(res.status).toBe(503);
+        expect(res.headers.get('content-type')).toBe('application/problem+json');
+      }
+    } finally {
+      process.env.STRIPE_SECRET_KEY = saved;
+    }
+    expect(stripe().calls.length).toBe(calls);
+    expect((await admin(memberId)).status).toBe(404);
+  });
+
+  it('a key Stripe refuses (401) is a 503 for the shopper, without Stripe’s words, and an error log line for the operator', async () => {
+    const memberId = uniqueMemberId('revoked');
+    const saved = process.env.STRIPE_SECRET_KEY;
+    const lines: string[] = [];
+    logger.setLogLevel('WARN');
+    const capture = (chunk: unknown) => (lines.push(...String(chunk).split('\n').filter(Boolean)), true);
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture as never);
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture as never);
+    try {
+      process.env.STRIPE_SECRET_KEY = 'sk_test_revoked_0000000000000000';
+      const res = await checkout(memberId);
+      expect(res.status).toBe(503);
+      const body = JSON.stringify(await res.json());
+      expect(body).not.toMatch(/Invalid API Key|sk_test|401/);
+    } finally {
+      process.env.STRIPE_SECRET_KEY = saved;
+      vi.restoreAllMocks();
+      logger.setLogLevel('SILENT');
+    }
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => String(l.message).startsWith('Stripe refused our API key'));
+    expect(logged).toMatchObject({ level: 'ERROR', status: 401, stripeErrorType: 'StripeAuthenticationError' });
+    expect(lines.join('\n')).not.toContain('sk_test_revoked');
   });
 
   it('retries Stripe 5xx and connection resets inside the SDK and succeeds', async () => {
