@@ -230,8 +230,15 @@ export async function createPortalSession(deps: ShopperDeps, memberId: string, i
   if (!customer) {
     throw problems.conflict('There is no billing account yet: buy a membership first.', { reason: 'no_billing_account' });
   }
-  const stripe = await requireStripe(deps);
-  const params: Stripe.BillingPortal.SessionCreateParams = { customer, return_url: input.returnUrl };
+  const account = await deps.stripe();
+  if (!account) throw stripeUnavailable();
+  const stripe = account.api;
+  // The configuration with plan switching (npm run job -- stripe-portal-setup); else the account default.
+  const params: Stripe.BillingPortal.SessionCreateParams = {
+    customer,
+    return_url: input.returnUrl,
+    ...(account.portalConfigurationId ? { configuration: account.portalConfigurationId } : {}),
+  };
   // Portal links live five minutes; a repeat within the same minute reuses the fresh one.
   const minute = Math.floor(now.getTime() / MINUTE_MS);
   const session = await callStripe('billingPortal.sessions.create', () =>

@@ -3,6 +3,7 @@ import { KEYS, useApi, uniqueMemberId } from '../support/api';
 import { bearer, subscribedMember, useStripeDouble } from '../support/shopper';
 import { STRIPE_API_VERSION } from '../../shared/stripe/api-version';
 import { STRIPE_API_SECRET_TEMPLATE } from '../../shared/stripe/settings';
+import { createStripeClient } from '../../shared/stripe/client';
 import { logger } from '../../shared/observability';
 import { stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
 
@@ -321,6 +322,23 @@ describe('POST /v1/me/portal-session', () => {
     const call = stripe().callsTo('POST', '/v1/billing_portal/sessions').at(-1)!;
     expect(call.params).toEqual({ customer, return_url: 'https://shop.example/account' });
     expect(call.idempotencyKey).toMatch(new RegExp(`^portal-session:${memberId}:`));
+  });
+
+  it('opens the portal with the configured portal configuration (plan switching), when the settings name one', async () => {
+    const memberId = uniqueMemberId('portalcfg');
+    await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - DAY });
+    const stripeApi = createStripeClient({ STRIPE_SECRET_KEY: stripe().apiKey, STRIPE_API_BASE: stripe().url })!;
+    const configuration = await stripeApi.billingPortal.configurations.create({ features: { invoice_history: { enabled: true } } }, { idempotencyKey: `cfg-${memberId}` });
+    process.env.STRIPE_PORTAL_CONFIGURATION_ID = configuration.id;
+    try {
+      const res = await api.call('POST', '/v1/me/portal-session', { key: null, headers: await bearer(memberId), body: { returnUrl: 'https://shop.example/account' } });
+      expect(res.status).toBe(200);
+    } finally {
+      delete process.env.STRIPE_PORTAL_CONFIGURATION_ID;
+    }
+    const call = stripe().callsTo('POST', '/v1/billing_portal/sessions').at(-1)!;
+    expect(call.params).toMatchObject({ configuration: configuration.id });
+    expect(stripe().all('billing_portal.session').find((s) => s.customer === call.params.customer && s.configuration === configuration.id)).toBeDefined();
   });
 
   it('answers 502 problem+json when Stripe stays unreachable after the SDK retries', async () => {
