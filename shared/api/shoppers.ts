@@ -146,7 +146,8 @@ export const adminMemberRoute = {
   method: 'GET',
   path: '/v1/admin/members/{memberId}',
   operationId: 'getMemberForAdmin',
-  summary: 'Everything stored about a member: membership, grants, savings, Stripe customer link and consent records.',
+  summary:
+    'Everything stored about a member: membership, grants, savings, Stripe customer link and consent records (each `accepted` with `acceptedAt`, or only `presented`).',
   tags: ['admin'],
   auth: { kind: 'service', roles: ['admin'] },
   params: strictObject({ memberId: memberIdSchema }),
@@ -163,6 +164,7 @@ export const adminMemberRoute = {
         grants: array(record(string(), unknown())),
         savings: nullable(record(string(), unknown())),
         consents: array(record(string(), unknown())),
+        completedWithoutConsent: array(record(string(), unknown())),
       }),
     },
     ...problemResponses,

@@ -148,6 +148,37 @@ export interface ConsentRecord {
   presentedAt: string;
 }
 
+/**
+ * That the shopper accepted the terms of a Checkout Session: they completed it, as Stripe's
+ * `checkout.session.completed` says. Stored atomically with the membership change it causes.
+ */
+export interface ConsentAcceptance {
+  memberId: string;
+  checkoutSessionId: string;
+  /** When Stripe recorded the completion (the event's time; the first completion event if several). */
+  acceptedAt: string;
+  /** The Stripe event that said so. */
+  eventId: string;
+}
+
+/** A presented consent with whether (and when) the shopper accepted it. */
+export type ConsentEntry = ConsentRecord & { status: 'accepted' | 'presented'; acceptedAt: string | null };
+
+/**
+ * The operator's view of consent: every presentation, marked accepted when its session was completed
+ * or else only presented; and completions of sessions we have no presentation of (made elsewhere,
+ * e.g. in the Dashboard), which are proof gaps to know about.
+ */
+export function consentHistory(presented: readonly ConsentRecord[], accepted: readonly ConsentAcceptance[]) {
+  const bySession = new Map(accepted.map((a) => [a.checkoutSessionId, a]));
+  const consents: ConsentEntry[] = presented.map((c) => {
+    const acceptance = bySession.get(c.checkoutSessionId);
+    return { ...c, status: acceptance ? 'accepted' : 'presented', acceptedAt: acceptance?.acceptedAt ?? null };
+  });
+  const known = new Set(presented.map((c) => c.checkoutSessionId));
+  return { consents, completedWithoutConsent: accepted.filter((a) => !known.has(a.checkoutSessionId)) };
+}
+
 export interface NextCharge {
   amountCents: number;
   currency: string;

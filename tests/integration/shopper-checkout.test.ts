@@ -5,7 +5,7 @@ import { STRIPE_API_VERSION } from '../../shared/stripe/api-version';
 import { STRIPE_API_SECRET_TEMPLATE } from '../../shared/stripe/settings';
 import { createStripeClient } from '../../shared/stripe/client';
 import { logger } from '../../shared/observability';
-import { stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
+import { checkoutSessionObject, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
 
 const api = useApi();
 const stripe = useStripeDouble();
@@ -70,8 +70,11 @@ describe('POST /v1/me/checkout-session', () => {
         trialDays: 30,
         renewalTerms: body.renewalTerms,
         presentedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        status: 'presented',
+        acceptedAt: null,
       },
     ]);
+    expect(stored.completedWithoutConsent).toEqual([]);
     expect(body.renewalTerms).toContain('14.99 USD');
   });
 
@@ -179,6 +182,32 @@ describe('POST /v1/me/checkout-session', () => {
     expect(second.status).toBe('expired');
     // Only the presented terms of the first session are on record: the second was never shown.
     expect(((await (await admin(memberId)).json()) as any).consents.map((c: any) => c.checkoutSessionId)).toEqual([first.checkoutSessionId]);
+  });
+
+  it('consent: completing the session marks its record accepted, in the same change as the membership', async () => {
+    const memberId = uniqueMemberId('accepted');
+    const body = (await (await checkout(memberId)).json()) as any;
+    const { session, subscription } = stripe().completeCheckoutSession(body.checkoutSessionId);
+    const completedAt = nowSeconds();
+    const completed = stripeEvent('checkout.session.completed', { ...checkoutSessionObject({ memberId, customer: session.customer, subscription: subscription.id, id: session.id }) }, { created: completedAt });
+    expect((await api.postEvent(completed)).status).toBe(200);
+
+    const stored = (await (await admin(memberId)).json()) as any;
+    expect(stored.membership).toMatchObject({ checkoutSessionId: session.id });
+    expect(stored.consents).toEqual([expect.objectContaining({ checkoutSessionId: session.id, status: 'accepted', acceptedAt: new Date(completedAt * 1000).toISOString(), trialDays: 30 })]);
+    // A redelivery, or the async-payment event later, keeps the first acceptance.
+    expect((await api.postEvent({ ...completed, id: `${completed.id}_again`, type: 'checkout.session.async_payment_succeeded', created: completedAt + 60 })).status).toBe(200);
+    expect(((await (await admin(memberId)).json()) as any).consents[0].acceptedAt).toBe(new Date(completedAt * 1000).toISOString());
+  });
+
+  it('consent: a session completed that we never presented (made elsewhere) is applied, and listed as completed without consent', async () => {
+    const memberId = uniqueMemberId('elsewhere');
+    const event = stripeEvent('checkout.session.completed', checkoutSessionObject({ memberId, customer: `cus_${memberId.replace(/\W/g, '')}`, subscription: 'sub_elsewhere1' }), { created: nowSeconds() });
+    expect((await api.postEvent(event)).status).toBe(200);
+    const stored = (await (await admin(memberId)).json()) as any;
+    expect(stored.status).toBe('pending');
+    expect(stored.consents).toEqual([]);
+    expect(stored.completedWithoutConsent).toEqual([{ memberId, checkoutSessionId: event.data.object.id, acceptedAt: new Date(event.created * 1000).toISOString(), eventId: event.id }]);
   });
 
   it('refuses an entitled member with 409 and a pointer to the portal, calling Stripe for nothing', async () => {
