@@ -5,7 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MembershipStack } from '../../infra/membership-stack';
+import { MembershipStack, stackSettingsFromContext } from '../../infra/membership-stack';
 import { allFunctions } from '../../functions/manifest';
 import { tableDefinitions } from '../../shared/storage/tables';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -72,6 +72,28 @@ describe('CDK stack', () => {
       expect(route.AuthorizationType ?? 'NONE').toBe(e.shopper ? 'JWT' : 'NONE');
     }
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }) });
+  });
+
+  it('verifies shopper tokens with the configured issuer and audience, read from the CDK context, on every shopper route', () => {
+    const jwtAuthorizer = (t: Template) => {
+      const authorizers = Object.entries(t.findResources('AWS::ApiGatewayV2::Authorizer'));
+      expect(authorizers).toHaveLength(1);
+      const [id, authorizer] = authorizers[0]!;
+      const routes = Object.values(t.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties as { RouteKey: string; AuthorizerId?: unknown });
+      const shopperRoutes = allFunctions.flatMap((f) => f.routes.filter((r) => r.auth.kind === 'shopper').map((r) => `${r.method} ${r.path}`));
+      expect(shopperRoutes.length).toBeGreaterThan(0);
+      for (const key of shopperRoutes) expect(routes.find((r) => r.RouteKey === key)!.AuthorizerId, key).toEqual({ Ref: id });
+      return authorizer.Properties;
+    };
+    expect(jwtAuthorizer(template)).toMatchObject({
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Issuer: 'https://issuer.test/', Audience: ['membership-test'] },
+    });
+    // As `cdk deploy -c shopperJwtIssuer=... -c shopperJwtAudience=...` builds it (bundling skipped: only the template matters).
+    const app = new App({ context: { shopperJwtIssuer: 'https://idp.context.test/', shopperJwtAudience: 'audience-from-context', 'aws:cdk:bundling-stacks': [] } });
+    const fromContext = Template.fromStack(new MembershipStack(app, 'ContextStack', stackSettingsFromContext(app)));
+    expect(jwtAuthorizer(fromContext)).toMatchObject({ JwtConfiguration: { Issuer: 'https://idp.context.test/', Audience: ['audience-from-context'] } });
   });
 
   it('keeps Stripe and service-key secrets in Secrets Manager and grants each function only what it lists', () => {
