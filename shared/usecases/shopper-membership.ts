@@ -48,11 +48,13 @@ const MINUTE_MS = 60_000;
 const CHECKOUT_WINDOW_MS = 30 * MINUTE_MS;
 const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
 
-async function requireStripe(deps: ShopperDeps): Promise<Stripe> {
+async function requireStripeAccount(deps: ShopperDeps): Promise<StripeAccount> {
   const account = await deps.stripe();
   if (!account) throw stripeUnavailable();
-  return account.api;
+  return account;
 }
+
+const requireStripe = async (deps: ShopperDeps): Promise<Stripe> => (await requireStripeAccount(deps)).api;
 
 /**
  * A new Stripe customer for a member who has none, linked once. Creation uses an idempotency key
@@ -230,8 +232,7 @@ export async function createPortalSession(deps: ShopperDeps, memberId: string, i
   if (!customer) {
     throw problems.conflict('There is no billing account yet: buy a membership first.', { reason: 'no_billing_account' });
   }
-  const account = await deps.stripe();
-  if (!account) throw stripeUnavailable();
+  const account = await requireStripeAccount(deps);
   const stripe = account.api;
   // The configuration with plan switching (npm run job -- stripe-portal-setup); else the account default.
   const params: Stripe.BillingPortal.SessionCreateParams = {
