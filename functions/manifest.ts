@@ -147,3 +147,22 @@ export const jobFunctions: readonly FunctionSpec[] = [
 ];
 
 export const allFunctions: readonly FunctionSpec[] = [...httpFunctions, ...jobFunctions];
+
+/**
+ * Operator commands: run by hand with `npm run job -- <name>` against the account whose credentials
+ * are in the environment. Neither deployed nor scheduled (infra builds `allFunctions` only).
+ * The entry exports `handler(flags)`.
+ */
+export interface CommandSpec {
+  name: string;
+  entry: string;
+  description: string;
+}
+
+export const operatorCommands: readonly CommandSpec[] = [
+  {
+    name: 'stripe-portal-setup',
+    entry: 'functions/commands/stripe-portal-setup.ts',
+    description: 'create or update the Stripe customer portal configuration (plan switch, payment method, invoices, cancel) from the plan catalog',
+  },
+];

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { allFunctions, type FunctionSpec } from '../functions/manifest';
 import { tableDefinitions } from '../shared/storage/tables';
 import { MetricNames } from '../shared/metric-names';
+import { STRIPE_API_SECRET_TEMPLATE } from '../shared/stripe/settings';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -92,7 +93,12 @@ export class MembershipStack extends Stack {
       'secret:stripe-webhook': new secretsmanager.Secret(this, 'StripeWebhookSecret', {
         description: secretNote('Stripe webhook signing secret(s), whsec_..., comma separated during a roll'),
       }),
-      'secret:stripe-api': new secretsmanager.Secret(this, 'StripeApiKey', { description: secretNote('Stripe restricted API key') }),
+      // Created as a JSON template with an empty key, which the functions read as "not set" (503):
+      // a generated value would reach Stripe as a key and come back as 401 (shared/stripe/settings.ts).
+      'secret:stripe-api': new secretsmanager.Secret(this, 'StripeApiKey', {
+        description: secretNote('Stripe account: {"apiKey":"rk_live_...","portalConfigurationId":"bpc_..."}; an empty apiKey means payments are off'),
+        secretObjectValue: Object.fromEntries(Object.entries(STRIPE_API_SECRET_TEMPLATE).map(([k, v]) => [k, SecretValue.unsafePlainText(v)])),
+      }),
       'secret:service-keys': new secretsmanager.Secret(this, 'ServiceApiKeys', {
         description: secretNote('Service keys as SHA-256 hashes: {"checkout":["<hex>"],"finance":[...],"admin":[...]}'),
       }),

@@ -2,7 +2,8 @@
  * `npm run job -- <name> [--as-of <ISO time>] [--month YYYY-MM] [--flag value ...]`
  * Runs a scheduled job's Lambda handler locally against DYNAMODB_ENDPOINT, else the embedded DynamoDB
  * of a running `npm start` (127.0.0.1:$DYNAMODB_PORT). Creates missing tables, prints what it did,
- * exits non-zero on failure.
+ * exits non-zero on failure. Operator commands (functions/manifest.ts `operatorCommands`) run the same
+ * way, without DynamoDB.
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
@@ -27,10 +28,14 @@ function parseArgs(argv: string[]) {
 
 async function main() {
   const { name, flags } = parseArgs(process.argv.slice(2));
-  const { jobFunctions } = await import('../functions/manifest');
+  const { jobFunctions, operatorCommands } = await import('../functions/manifest');
   const job = jobFunctions.find((f) => f.job?.name === name);
+  const command = operatorCommands.find((c) => c.name === name);
+  if (!job && command) return run(command.entry, name!, flags);
   if (!job) {
-    throw new Error(`unknown job "${name ?? ''}"; jobs: ${jobFunctions.map((f) => f.job!.name).join(', ') || '(none)'}`);
+    throw new Error(
+      `unknown job "${name ?? ''}"; jobs: ${jobFunctions.map((f) => f.job!.name).join(', ') || '(none)'}; commands: ${operatorCommands.map((c) => c.name).join(', ') || '(none)'}`,
+    );
   }
   if (flags.asOf !== undefined && Number.isNaN(Date.parse(flags.asOf))) throw new Error(`--as-of must be an ISO time, got "${flags.asOf}"`);
 
@@ -46,7 +51,11 @@ async function main() {
   client.destroy();
   if (created.length) console.log(`created tables: ${created.join(', ')}`);
 
-  const mod = (await import(pathToFileURL(resolve(projectRoot, job.entry)).href)) as { handler: (event: Record<string, string>) => Promise<unknown> };
+  await run(job.entry, name!, flags);
+}
+
+async function run(entry: string, name: string, flags: Record<string, string>) {
+  const mod = (await import(pathToFileURL(resolve(projectRoot, entry)).href)) as { handler: (event: Record<string, string>) => Promise<unknown> };
   const started = Date.now();
   const result = await mod.handler(flags);
   console.log(JSON.stringify({ job: name, ms: Date.now() - started, result }, null, 2));

@@ -2,14 +2,14 @@ import { cancelMembershipRoute, resumeMembershipRoute } from '../../shared/api/s
 import { httpHandler, json } from '../../shared/http/handler';
 import { shopperId } from '../../shared/http/shopper';
 import { planCatalog } from '../../shared/runtime/catalog';
-import { membershipRepository } from '../../shared/runtime/dynamo';
+import { benefitsRepository, membershipRepository } from '../../shared/runtime/dynamo';
 import { shopperRepository } from '../../shared/runtime/shopper';
-import { stripeApi } from '../../shared/runtime/stripe-api';
+import { stripeAccount } from '../../shared/runtime/stripe-api';
 import { cancelMembership, resumeMembership } from '../../shared/usecases/shopper-membership';
 import type { HttpEvent } from '../../shared/http/types';
 import type { Context } from 'aws-lambda';
 
-const deps = { catalog: planCatalog(), memberships: membershipRepository(), shoppers: shopperRepository(), stripe: () => stripeApi() };
+const deps = { catalog: planCatalog(), memberships: membershipRepository(), shoppers: shopperRepository(), benefits: benefitsRepository(), stripe: () => stripeAccount() };
 
 const cancel = httpHandler(cancelMembershipRoute, async ({ principal, body, now, event }) =>
   json(200, await cancelMembership(deps, shopperId(principal), body, now, event.requestContext.requestId)),

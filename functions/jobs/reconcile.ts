@@ -6,21 +6,12 @@
  */
 import type Stripe from 'stripe';
 import type { JobEvent } from '../manifest';
-import { createStripeClient } from '../../shared/stripe/client';
+import { stripeApi } from '../../shared/runtime/stripe-api';
 import { ledgerRepository } from '../../shared/runtime/dynamo';
 import { progressBar } from '../../shared/runtime/progress';
 import { reconcileMonth } from '../../shared/usecases/finance';
 import { addMonths, MONTH_PATTERN, monthEnd, monthOf, monthStart } from '../../shared/domain/finance/months';
 import type { ReportRow } from '../../shared/domain/finance/balance-report';
-
-async function stripeClient(): Promise<Stripe | null> {
-  const env = { ...process.env };
-  if (!env.STRIPE_SECRET_KEY && env.STRIPE_SECRET_KEY_ARN) {
-    const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
-    env.STRIPE_SECRET_KEY = String(await getSecret(env.STRIPE_SECRET_KEY_ARN));
-  }
-  return createStripeClient(env);
-}
 
 const refOf = (v: unknown): string | null => (typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String((v as { id: unknown }).id) : null);
 
@@ -48,7 +39,8 @@ export async function handler(event: JobEvent = {}) {
   const now = event.asOf ? new Date(event.asOf) : new Date();
   const month = event.month ?? addMonths(monthOf(now), -1);
   if (!MONTH_PATTERN.test(month)) throw new Error(`--month must be YYYY-MM, got "${month}"`);
-  const stripe = await stripeClient();
+  // The same secret and rules as the shopper routes (a JSON secret; an empty or non-Stripe key is unset).
+  const stripe = await stripeApi();
   if (!stripe) throw new Error('STRIPE_SECRET_KEY is not set: the reconcile job needs the Stripe API');
 
   const progress = progressBar(`reconcile ${month}`);

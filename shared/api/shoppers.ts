@@ -69,7 +69,9 @@ export const checkoutSessionRoute = {
       schema: strictObject({ url: string(), checkoutSessionId: string(), planId: string(), trialDays: int(), renewalTerms: string() }),
     },
     ...shopperProblems,
-    409: problem('Already a member (or a subscription is still running): `portalSessionPath` says where to manage it'),
+    409: problem(
+      'Already a member, in our records or in Stripe (`reason: already_member`, `portalSessionPath` says where to manage it), or a concurrent checkout made a newer session (`reason: checkout_superseded`: try again)',
+    ),
     ...stripeProblems,
   },
 } as const satisfies RouteSpec;
@@ -125,7 +127,7 @@ export const resumeMembershipRoute = {
   method: 'POST',
   path: '/v1/me/membership/resume',
   operationId: 'resumeMyMembership',
-  summary: 'Undo a pending cancellation: the membership renews again.',
+  summary: 'Undo the cancellation Stripe has pending (set here, in the portal, or while in grace): the membership renews again.',
   tags: ['shopper'],
   auth: { kind: 'shopper' },
   body: optional(strictObject({})),
@@ -146,7 +148,7 @@ export const adminMemberRoute = {
   path: '/v1/admin/members/{memberId}',
   operationId: 'getMemberForAdmin',
   summary:
-    'Everything stored about a member: membership, grants and savings as they stand now, the redeem/release and benefit-usage records, Stripe customer link and consent records.',
+    'Everything stored about a member: membership, grants and savings as they stand now, the redeem/release and benefit-usage records, Stripe customer link and consent records (each `accepted` with `acceptedAt`, or only `presented`).',
   tags: ['admin'],
   auth: { kind: 'service', roles: ['admin'] },
   params: strictObject({ memberId: memberIdSchema }),
@@ -165,6 +167,7 @@ export const adminMemberRoute = {
         redemptions: array(adminRedemptionSchema),
         benefitUsages: array(adminBenefitUsageSchema),
         consents: array(record(string(), unknown())),
+        completedWithoutConsent: array(record(string(), unknown())),
       }),
     },
     ...problemResponses,

@@ -1,20 +1,34 @@
 import type Stripe from 'stripe';
-import { createStripeClient } from '../stripe/client';
+import { createStripeClient, type StripeAccount } from '../stripe/client';
+import { parseStripeSettings } from '../stripe/settings';
+import { logger } from '../observability';
 
 let cached: { key: string; client: Stripe } | undefined;
 
 /**
- * The Stripe API client of this container. Locally `STRIPE_SECRET_KEY`; in AWS the key is read from
- * Secrets Manager (`STRIPE_SECRET_KEY_ARN`, refreshed every five minutes). Null when no key is
- * configured: callers answer 503 problem+json.
+ * The Stripe account of this container: the API client and the portal configuration. Locally from
+ * `STRIPE_SECRET_KEY` and `STRIPE_PORTAL_CONFIGURATION_ID`; in AWS from the Secrets Manager secret
+ * (`STRIPE_SECRET_KEY_ARN`, refreshed every five minutes), see shared/stripe/settings.ts. Null when
+ * the key is unset or not a Stripe key: callers answer 503 problem+json, and the log says why.
  */
-export async function stripeApi(env: NodeJS.ProcessEnv = process.env): Promise<Stripe | null> {
-  let key = env.STRIPE_SECRET_KEY;
-  if (!key && env.STRIPE_SECRET_KEY_ARN) {
+export async function stripeAccount(env: NodeJS.ProcessEnv = process.env): Promise<StripeAccount | null> {
+  let raw = env.STRIPE_SECRET_KEY;
+  if (!raw && env.STRIPE_SECRET_KEY_ARN) {
     const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
-    key = String(await getSecret(env.STRIPE_SECRET_KEY_ARN, { maxAge: 300 }) ?? '').trim();
+    raw = String((await getSecret(env.STRIPE_SECRET_KEY_ARN, { maxAge: 300 })) ?? '');
   }
-  if (!key) return null;
-  if (cached?.key !== key) cached = { key, client: createStripeClient({ ...env, STRIPE_SECRET_KEY: key })! };
-  return cached.client;
+  const settings = parseStripeSettings(raw, env.STRIPE_PORTAL_CONFIGURATION_ID);
+  if (!settings.configured) {
+    // For the operator: which setting to fix (never its value). Shoppers see a plain 503.
+    const log = settings.problem === 'unset' ? logger.warn.bind(logger) : logger.error.bind(logger);
+    log('Stripe is not configured: payment routes answer 503', { problem: settings.problem, detail: settings.detail, setting: env.STRIPE_SECRET_KEY ? 'STRIPE_SECRET_KEY' : 'secret:stripe-api' });
+    return null;
+  }
+  if (cached?.key !== settings.apiKey) cached = { key: settings.apiKey, client: createStripeClient({ ...env, STRIPE_SECRET_KEY: settings.apiKey })! };
+  return { api: cached.client, portalConfigurationId: settings.portalConfigurationId };
+}
+
+/** The API client alone, for callers that need no account settings (the reconcile job). */
+export async function stripeApi(env: NodeJS.ProcessEnv = process.env): Promise<Stripe | null> {
+  return (await stripeAccount(env))?.api ?? null;
 }

@@ -251,15 +251,14 @@ export class DynamoBenefitsRepository {
   }
 
   /** Redemption/release records of a member (support and finance), oldest first. */
-  async listRedemptions(memberId: string): Promise<RedemptionRecord[]> {
-    const items = (await queryMemberItems(this.db, this.tableName, memberId, 'REDEMPTION#')).map(pickRedemption);
+  async listRedemptions(memberId: string, options: { consistent?: boolean } = {}): Promise<RedemptionRecord[]> {
+    const items = (await queryMemberItems(this.db, this.tableName, memberId, 'REDEMPTION#', options)).map(pickRedemption);
     return items.sort((a, b) => a.at.localeCompare(b.at));
   }
 
-
   /** Benefit usage records of a member (support and finance), oldest first. */
-  async listUsages(memberId: string): Promise<UsageRecord[]> {
-    const items = (await queryMemberItems(this.db, this.tableName, memberId, 'USAGE#')).map(pickUsage);
+  async listUsages(memberId: string, options: { consistent?: boolean } = {}): Promise<UsageRecord[]> {
+    const items = (await queryMemberItems(this.db, this.tableName, memberId, 'USAGE#', options)).map(pickUsage);
     return items.sort((a, b) => a.at.localeCompare(b.at));
   }
 

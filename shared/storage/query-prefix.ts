@@ -1,8 +1,17 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { keys } from './keys';
 
-/** Every item of a member's collection whose sort key starts with `prefix`, across pages. */
-export async function queryMemberItems(db: DynamoDBDocumentClient, tableName: string, memberId: string, prefix: string): Promise<Array<Record<string, unknown>>> {
+/**
+ * Every item of a member's collection whose sort key starts with `prefix`, across pages. `consistent`
+ * for callers that decide a write (or a payout) from what they read.
+ */
+export async function queryMemberItems(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  memberId: string,
+  prefix: string,
+  options: { consistent?: boolean } = {},
+): Promise<Array<Record<string, unknown>>> {
   const items: Array<Record<string, unknown>> = [];
   let start: Record<string, unknown> | undefined;
   do {
@@ -11,6 +20,7 @@ export async function queryMemberItems(db: DynamoDBDocumentClient, tableName: st
         TableName: tableName,
         KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
         ExpressionAttributeValues: { ':pk': keys.memberPk(memberId), ':p': prefix },
+        ...(options.consistent ? { ConsistentRead: true } : {}),
         ExclusiveStartKey: start,
       }),
     );

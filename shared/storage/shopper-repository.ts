@@ -1,8 +1,10 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ConsentRecord } from '../domain/shopper';
+import type { ConsentAcceptance, ConsentRecord } from '../domain/shopper';
+import type { ExtraWrite } from './membership-repository';
 import type { SavingsTotals } from '../domain/savings';
 import { keys } from './keys';
+import { queryMemberItems } from './query-prefix';
 
 /**
  * Shopper-side items of a member's collection, all outside the `ENT#` prefix so the checkout's one
@@ -11,12 +13,34 @@ import { keys } from './keys';
  *   written once (conditional), with the `CUSTOMER#<id>/LINK` reverse link in the same transaction.
  * - consent: `{ PK: MEMBER#id, SK: CONSENT#<presentedAt>#<checkoutSessionId>, type: 'consent', ...ConsentRecord }`,
  *   no TTL: proof of consent is kept at least three years (see docs/shoppers.md).
+ * - acceptance: `{ PK: MEMBER#id, SK: CONSENT_ACCEPTED#<checkoutSessionId>, type: 'consent-acceptance', ...ConsentAcceptance }`,
+ *   written with the membership change of `checkout.session.completed`, no TTL either.
  */
 export const shopperKeys = {
   stripeCustomerSk: 'STRIPE_CUSTOMER',
   consentPrefix: 'CONSENT#',
   consentSk: (presentedAt: string, checkoutSessionId: string) => `CONSENT#${presentedAt}#${checkoutSessionId}`,
+  consentAcceptedPrefix: 'CONSENT_ACCEPTED#',
+  consentAcceptedSk: (checkoutSessionId: string) => `CONSENT_ACCEPTED#${checkoutSessionId}`,
 } as const;
+
+/**
+ * The acceptance write for a membership transaction. Its own item, keyed by the session alone: the
+ * webhook knows the session id but not the presentation's key (its time), and the write must never
+ * fail the membership change — there is no condition, whether or not we presented the session (one
+ * made elsewhere has no consent record). Repeating it keeps the first acceptance time.
+ */
+export function consentAcceptanceWrite(tableName: string, acceptance: ConsentAcceptance): ExtraWrite {
+  return {
+    Update: {
+      TableName: tableName,
+      Key: { PK: keys.memberPk(acceptance.memberId), SK: shopperKeys.consentAcceptedSk(acceptance.checkoutSessionId) },
+      UpdateExpression: 'SET #type = :type, memberId = :m, checkoutSessionId = :s, acceptedAt = if_not_exists(acceptedAt, :at), eventId = if_not_exists(eventId, :e)',
+      ExpressionAttributeNames: { '#type': 'type' },
+      ExpressionAttributeValues: { ':type': 'consent-acceptance', ':m': acceptance.memberId, ':s': acceptance.checkoutSessionId, ':at': acceptance.acceptedAt, ':e': acceptance.eventId },
+    },
+  };
+}
 
 export class CustomerLinkConflictError extends Error {
   override name = 'CustomerLinkConflictError';
@@ -106,6 +130,16 @@ export class DynamoShopperRepository {
       start = out.LastEvaluatedKey;
     } while (start);
     return consents;
+  }
+
+  async listConsentAcceptances(memberId: string): Promise<ConsentAcceptance[]> {
+    const items = await queryMemberItems(this.db, this.tableName, memberId, shopperKeys.consentAcceptedPrefix, { consistent: true });
+    return items.map((item) => ({
+      memberId: String(item.memberId),
+      checkoutSessionId: String(item.checkoutSessionId),
+      acceptedAt: String(item.acceptedAt),
+      eventId: String(item.eventId),
+    }));
   }
 
   /** The savings item the benefits feature maintains (`SK = SAVINGS`); read as stored. */

@@ -1,6 +1,13 @@
 import Stripe from 'stripe';
 import { STRIPE_API_VERSION } from './api-version';
 
+/** The Stripe account a function works with: its API client and the portal configuration to use. */
+export interface StripeAccount {
+  api: Stripe;
+  /** `billing_portal.configuration` for portal sessions; null uses the account's default one. */
+  portalConfigurationId: string | null;
+}
+
 /**
  * The Stripe API client, pinned to our API version. `STRIPE_API_BASE` sends calls elsewhere (the test
  * double in tests). Returns null without `STRIPE_SECRET_KEY`: callers answer 503 problem+json.

@@ -13,13 +13,20 @@ export const isStripeError = (error: unknown): error is Error & StripeLikeError 
 
 /**
  * Maps a Stripe failure that survived the SDK's retries to the shopper's answer: rate limits to 503
- * with Retry-After (try again shortly), everything else (5xx, network, a request Stripe refused) to
- * 502. Never passes Stripe's message through: it can name internals. Non-Stripe errors are rethrown.
+ * with Retry-After (try again shortly); a key Stripe refuses (401 invalid, 403 a restricted key
+ * without the permission) to 503, as our configuration is at fault, with an error log line telling
+ * the operator what to fix; everything else (5xx, network, a request Stripe refused) to 502. Never
+ * passes Stripe's message through: it can name internals. Non-Stripe errors are rethrown.
  */
 export function stripeFailure(error: unknown, operation: string): never {
   if (error instanceof HttpProblem || !isStripeError(error)) throw error;
   const type = String(error.type);
-  logger.warn('stripe call failed', { operation, stripeErrorType: type, status: error.statusCode, code: error.code, stripeRequestId: error.requestId });
+  const details = { operation, stripeErrorType: type, status: error.statusCode, code: error.code, stripeRequestId: error.requestId };
+  if (type === 'StripeAuthenticationError' || type === 'StripePermissionError') {
+    logger.error('Stripe refused our API key: set a valid key with the needed permissions in secret:stripe-api (docs/operations.md)', details);
+    throw problems.unavailable('Payments are temporarily unavailable. Try again later.');
+  }
+  logger.warn('stripe call failed', details);
   if (type === 'StripeRateLimitError') {
     throw new HttpProblem(503, 'The payment provider is busy. Try again in a few seconds.', { slug: 'payment-provider-busy', headers: { 'retry-after': '5' } });
   }

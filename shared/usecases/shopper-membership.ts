@@ -8,16 +8,19 @@ import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { PlanCatalog } from '../domain/catalog';
 import { evaluateEntitlement } from '../domain/entitlement';
-import { evaluateMembership, isoFromEpoch, type MembershipRecord } from '../domain/membership';
+import { evaluateMembership, isoFromEpoch, type MembershipStatus } from '../domain/membership';
 import { periodKey } from '../domain/savings';
 import { usableGrants } from '../domain/benefits';
 import {
-  checkoutRefusal,
+  accessEndsAfterCancel,
+  checkoutOffer,
   nextCharge,
   refundDecision,
   renewalTermsText,
+  resumeAction,
   savingsFor,
-  trialDaysFor,
+  sweepOpenSessions,
+  type BillingSubscription,
   type ConsentRecord,
   type PriceTerms,
   type RefundRefusal,
@@ -25,15 +28,17 @@ import {
 import { HttpProblem, problems } from '../http/problem';
 import { logger, memberRef } from '../observability';
 import type { MembershipRepository } from '../storage/membership-repository';
+import type { DynamoBenefitsRepository } from '../storage/benefits-repository';
 import type { DynamoShopperRepository } from '../storage/shopper-repository';
+import type { StripeAccount } from '../stripe/client';
 import { callStripe, isStripeError, stripeFailure, stripeUnavailable } from '../stripe/errors';
 
 export interface ShopperDeps {
   catalog: PlanCatalog;
   memberships: Pick<MembershipRepository, 'getEntitlementData'>;
   shoppers: Pick<DynamoShopperRepository, 'getStripeCustomerId' | 'linkStripeCustomer' | 'putConsent' | 'getSavings'>;
-  /** Null without a Stripe API key: endpoints that must call Stripe answer 503. */
-  stripe: () => Promise<Stripe | null>;
+  /** Null without a usable Stripe API key: endpoints that must call Stripe answer 503. */
+  stripe: () => Promise<StripeAccount | null>;
 }
 
 /** Where an existing member manages their membership (plan change, payment method, cancel). */
@@ -43,22 +48,20 @@ const MINUTE_MS = 60_000;
 const CHECKOUT_WINDOW_MS = 30 * MINUTE_MS;
 const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
 
-async function requireStripe(deps: ShopperDeps): Promise<Stripe> {
-  const stripe = await deps.stripe();
-  if (!stripe) throw stripeUnavailable();
-  return stripe;
+async function requireStripeAccount(deps: ShopperDeps): Promise<StripeAccount> {
+  const account = await deps.stripe();
+  if (!account) throw stripeUnavailable();
+  return account;
 }
 
+const requireStripe = async (deps: ShopperDeps): Promise<Stripe> => (await requireStripeAccount(deps)).api;
+
 /**
- * The member's one Stripe customer: the one the membership already names, else the one we linked,
- * else a new one. Creation uses an idempotency key derived from the memberId, so concurrent or
- * retried requests get the same customer from Stripe, and the link is stored with a conditional
- * write, so whoever loses the race adopts the winner's customer.
+ * A new Stripe customer for a member who has none, linked once. Creation uses an idempotency key
+ * derived from the memberId, so concurrent or retried requests get the same customer from Stripe,
+ * and the link is stored with a conditional write, so whoever loses the race adopts the winner's.
  */
-async function customerFor(deps: ShopperDeps, stripe: Stripe, memberId: string, record: MembershipRecord | null, now: Date): Promise<string> {
-  if (record?.customerId) return record.customerId;
-  const linked = await deps.shoppers.getStripeCustomerId(memberId);
-  if (linked) return linked;
+async function newCustomer(deps: ShopperDeps, stripe: Stripe, memberId: string, now: Date): Promise<string> {
   const customer = await callStripe('customers.create', () =>
     stripe.customers.create({ metadata: { memberId } }, { idempotencyKey: `member-customer:${memberId}` }),
   );
@@ -80,6 +83,46 @@ async function priceTerms(stripe: Stripe, priceId: string): Promise<PriceTerms> 
   };
 }
 
+/** Every subscription Stripe holds for the customer, ended ones included: they decide the trial. */
+async function billingSubscriptions(stripe: Stripe, customer: string): Promise<BillingSubscription[]> {
+  return callStripe('subscriptions.list', async () => {
+    const all: BillingSubscription[] = [];
+    for await (const sub of stripe.subscriptions.list({ customer, status: 'all', limit: 100 })) {
+      all.push({ id: sub.id, status: sub.status, pendingCancellation: sub.cancel_at_period_end || sub.cancel_at !== null });
+    }
+    return all;
+  });
+}
+
+/** The customer's open Checkout Sessions, newest first. */
+async function openSessions(stripe: Stripe, customer: string): Promise<Stripe.Checkout.Session[]> {
+  return callStripe('checkout.sessions.list', async () => {
+    const all: Stripe.Checkout.Session[] = [];
+    for await (const session of stripe.checkout.sessions.list({ customer, status: 'open', limit: 100 })) all.push(session);
+    return all;
+  });
+}
+
+/**
+ * Expires an open session. Stripe refuses one that is no longer open (paid or expired meanwhile):
+ * nothing to do then; a paid one shows up in the subscription check that follows.
+ */
+async function expireSession(stripe: Stripe, sessionId: string): Promise<void> {
+  try {
+    await stripe.checkout.sessions.expire(sessionId, {}, { idempotencyKey: `checkout-session-expire:${sessionId}` });
+  } catch (error) {
+    if (isStripeError(error) && error.type === 'StripeInvalidRequestError') return;
+    stripeFailure(error, 'checkout.sessions.expire');
+  }
+}
+
+const alreadyMember = (membershipStatus: MembershipStatus) =>
+  problems.conflict('You already have a membership. Manage it (change plan, payment method, cancel) in the customer portal.', {
+    reason: 'already_member',
+    membershipStatus,
+    portalSessionPath: PORTAL_SESSION_PATH,
+  });
+
 export async function createCheckoutSession(
   deps: ShopperDeps,
   memberId: string,
@@ -90,24 +133,29 @@ export async function createCheckoutSession(
   if (!plan) throw problems.validation([{ path: '/body/planId', message: `unknown plan "${input.planId}"` }]);
   const { record } = await deps.memberships.getEntitlementData(memberId);
   const view = evaluateMembership(record, deps.catalog, now);
-  if (checkoutRefusal(view)) {
-    throw problems.conflict('You already have a membership. Manage it (change plan, payment method, cancel) in the customer portal.', {
-      reason: 'already_member',
-      membershipStatus: view.status,
-      portalSessionPath: PORTAL_SESSION_PATH,
-    });
-  }
+  // The stored record alone may already refuse (checkoutOffer is monotonic): no Stripe call then.
+  const stored = checkoutOffer({ view, record, plan, stripeSubscriptions: [] });
+  if (!stored.allowed) throw alreadyMember(stored.membershipStatus);
   const stripe = await requireStripe(deps);
-  // New checkouts sell the plan's first price; other ids stay mapped for existing subscriptions.
-  const terms = await priceTerms(stripe, plan.stripePriceIds[0]!);
-  const trialDays = trialDaysFor(record, plan);
-  const customer = await customerFor(deps, stripe, memberId, record, now);
+
+  // Webhooks can be late: what Stripe holds for the member's customer decides too (trial, 409).
+  const knownCustomer = record?.customerId ?? (await deps.shoppers.getStripeCustomerId(memberId));
+  const [terms, billing, openBefore] = await Promise.all([
+    // New checkouts sell the plan's first price; other ids stay mapped for existing subscriptions.
+    priceTerms(stripe, plan.stripePriceIds[0]!),
+    knownCustomer ? billingSubscriptions(stripe, knownCustomer) : [],
+    knownCustomer ? openSessions(stripe, knownCustomer) : [],
+  ]);
+  const offer = checkoutOffer({ view, record, plan, stripeSubscriptions: billing });
+  if (!offer.allowed) throw alreadyMember(offer.membershipStatus);
+  const { trialDays } = offer;
+  const customer = knownCustomer ?? (await newCustomer(deps, stripe, memberId, now));
   const renewalTerms = renewalTermsText(plan, terms, trialDays);
 
-  // A double-click within the same half hour gets the same session back from Stripe (same key, same
-  // parameters); the session expires an hour after its window closes so a replayed one is still open.
+  // The session expires an hour after its 30-minute window closes; the window is part of the offer,
+  // so the same click in the same window is the same offer.
   const windowStart = Math.floor(now.getTime() / CHECKOUT_WINDOW_MS) * CHECKOUT_WINDOW_MS;
-  const params: Stripe.Checkout.SessionCreateParams = {
+  const offerParams: Stripe.Checkout.SessionCreateParams = {
     mode: 'subscription',
     customer,
     client_reference_id: memberId,
@@ -122,10 +170,42 @@ export async function createCheckoutSession(
     custom_text: { submit: { message: renewalTerms } },
     expires_at: Math.floor((windowStart + CHECKOUT_WINDOW_MS + 60 * MINUTE_MS) / 1000),
   };
-  const session = await callStripe('checkout.sessions.create', () =>
-    stripe.checkout.sessions.create(params, { idempotencyKey: `checkout-session:${memberId}:${hash(params)}` }),
-  );
+  const offerId = hash(offerParams);
+  const params = { ...offerParams, metadata: { ...offerParams.metadata, offer: offerId } };
+
+  // A double click, or a retry, finds its offer as the newest open session and reuses it. Otherwise a
+  // new session, keyed by the offer and the newest open session: concurrent identical requests see the
+  // same and get one session from Stripe, while a key never points back to a session that a later
+  // checkout has expired (that would hand out a dead page).
+  const newest = openBefore[0];
+  const session =
+    newest && newest.metadata?.offer === offerId && newest.url
+      ? newest
+      : await callStripe('checkout.sessions.create', () =>
+          stripe.checkout.sessions.create(params, { idempotencyKey: `checkout-session:${memberId}:${hash({ offerId, after: newest?.id ?? null })}` }),
+        );
   if (!session.url) throw new HttpProblem(502, 'The payment provider returned no checkout page.', { slug: 'payment-provider-failed' });
+
+  // Two open sessions could both be paid: two subscriptions. Listed once ours exists, the others are
+  // expired, unless a concurrent checkout made a newer one: then ours gives way (sweepOpenSessions).
+  const sweep = sweepOpenSessions(
+    { id: session.id, created: session.created },
+    await openSessions(stripe, customer),
+    openBefore.map((s) => s.id),
+  );
+  if (!sweep.keep) {
+    await expireSession(stripe, session.id);
+    throw problems.conflict('Another checkout for this account was started at the same time; only the newest one can be paid. Try again.', {
+      reason: 'checkout_superseded',
+    });
+  }
+  for (const id of sweep.expire) await expireSession(stripe, id);
+  // An older session paid just before it could be expired: its subscription is there by now.
+  const final = checkoutOffer({ view, record, plan, stripeSubscriptions: await billingSubscriptions(stripe, customer) });
+  if (!final.allowed) {
+    await expireSession(stripe, session.id);
+    throw alreadyMember(final.membershipStatus);
+  }
 
   const consent: ConsentRecord = {
     memberId,
@@ -142,7 +222,7 @@ export async function createCheckoutSession(
     presentedAt: isoFromEpoch(session.created),
   };
   await deps.shoppers.putConsent(consent);
-  logger.info('checkout session created', { memberRef: memberRef(memberId), planId: plan.id, trialDays });
+  logger.info('checkout session created', { memberRef: memberRef(memberId), planId: plan.id, trialDays, reused: session === newest });
   return { url: session.url, checkoutSessionId: session.id, planId: plan.id, trialDays, renewalTerms };
 }
 
@@ -152,8 +232,14 @@ export async function createPortalSession(deps: ShopperDeps, memberId: string, i
   if (!customer) {
     throw problems.conflict('There is no billing account yet: buy a membership first.', { reason: 'no_billing_account' });
   }
-  const stripe = await requireStripe(deps);
-  const params: Stripe.BillingPortal.SessionCreateParams = { customer, return_url: input.returnUrl };
+  const account = await requireStripeAccount(deps);
+  const stripe = account.api;
+  // The configuration with plan switching (npm run job -- stripe-portal-setup); else the account default.
+  const params: Stripe.BillingPortal.SessionCreateParams = {
+    customer,
+    return_url: input.returnUrl,
+    ...(account.portalConfigurationId ? { configuration: account.portalConfigurationId } : {}),
+  };
   // Portal links live five minutes; a repeat within the same minute reuses the fresh one.
   const minute = Math.floor(now.getTime() / MINUTE_MS);
   const session = await callStripe('billingPortal.sessions.create', () =>
@@ -164,6 +250,8 @@ export async function createPortalSession(deps: ShopperDeps, memberId: string, i
 
 const CANCELABLE = new Set(['trialing', 'active', 'canceling', 'grace', 'paused']);
 
+const membershipEnded = () => problems.conflict('The membership has already ended.', { reason: 'membership_ended', membershipStatus: 'lapsed' });
+
 const periodOf = (sub: Stripe.Subscription) => {
   const item = sub.items.data[0];
   return {
@@ -172,8 +260,8 @@ const periodOf = (sub: Stripe.Subscription) => {
   };
 };
 
-/** When benefits end after a pending cancellation, from Stripe's answer. */
-function accessEndsAt(sub: Stripe.Subscription): string | null {
+/** When Stripe ends a subscription with a pending cancellation, from its answer. */
+function stripeCancelDate(sub: Stripe.Subscription): string | null {
   if (sub.cancel_at) return isoFromEpoch(sub.cancel_at);
   if (sub.status === 'trialing' && sub.trial_end) return isoFromEpoch(sub.trial_end);
   return periodOf(sub).end;
@@ -189,9 +277,7 @@ async function updateSubscription(stripe: Stripe, subscriptionId: string, params
   } catch (error) {
     if (isStripeError(error) && error.type === 'StripeInvalidRequestError') {
       const current = await callStripe('subscriptions.retrieve', () => stripe.subscriptions.retrieve(subscriptionId));
-      if (current.status === 'canceled' || current.status === 'incomplete_expired') {
-        throw problems.conflict('The membership has already ended.', { reason: 'membership_ended', membershipStatus: 'lapsed' });
-      }
+      if (current.status === 'canceled' || current.status === 'incomplete_expired') throw membershipEnded();
     }
     stripeFailure(error, 'subscriptions.update');
   }
@@ -205,17 +291,102 @@ export interface CancelResult {
   refundRefusal: { reason: RefundRefusal; detail: string } | null;
 }
 
+/** Cancel also reads the benefits feature's usage records, for the refund policy. */
+export interface CancelDeps extends ShopperDeps {
+  benefits: Pick<DynamoBenefitsRepository, 'listRedemptions' | 'listUsages'>;
+}
+
+/** Metadata `policy` of the refunds this flow makes: how a later request recognises them. */
+const UNUSED_PERIOD_POLICY = 'unused-period';
+
+/** The subscription's latest invoice and what it collected through payment intents. */
+async function latestPaidInvoice(stripe: Stripe, sub: Stripe.Subscription) {
+  const invoiceId = typeof sub.latest_invoice === 'string' ? sub.latest_invoice : (sub.latest_invoice?.id ?? null);
+  const invoice = invoiceId ? await callStripe('invoices.retrieve', () => stripe.invoices.retrieve(invoiceId, { expand: ['payments'] })) : null;
+  const payments = (invoice?.payments?.data ?? [])
+    .filter((p) => p.status === 'paid' && p.payment.type === 'payment_intent' && p.payment.payment_intent)
+    .map((p) => ({
+      paymentIntent: typeof p.payment.payment_intent === 'string' ? p.payment.payment_intent : p.payment.payment_intent!.id,
+      amountCents: p.amount_paid ?? 0,
+    }));
+  const paidCents = invoice?.status === 'paid' ? payments.reduce((sum, p) => sum + p.amountCents, 0) : 0;
+  return { invoice, payments, paidCents };
+}
+
+/**
+ * The answer of a cancel-with-refund that already went through, or null. When the deletion's answer
+ * is lost the shopper sees an error and retries; by then Stripe has ended the subscription and the
+ * refunds (ours by `policy` metadata, for the latest invoice, of every paid payment) exist. The retry
+ * answers the same success rather than "membership ended".
+ */
+async function earlierRefundedCancel(stripe: Stripe, memberId: string, sub: Stripe.Subscription, now: Date): Promise<CancelResult | null> {
+  if (sub.status !== 'canceled') return null;
+  const { invoice, payments } = await latestPaidInvoice(stripe, sub);
+  if (!invoice || payments.length === 0) return null;
+  let refundedCents = 0;
+  for (const payment of payments) {
+    const refunds = await callStripe('refunds.list', () => stripe.refunds.list({ payment_intent: payment.paymentIntent, limit: 100 }));
+    const ours = refunds.data.filter(
+      (r) =>
+        r.metadata?.policy === UNUSED_PERIOD_POLICY &&
+        r.metadata?.memberId === memberId &&
+        r.metadata?.invoiceId === invoice.id &&
+        r.status !== 'failed' &&
+        r.status !== 'canceled',
+    );
+    if (ours.length === 0) return null;
+    refundedCents += ours.reduce((sum, r) => sum + r.amount, 0);
+  }
+  return refundedResult(memberId, sub, { amountCents: refundedCents, currency: invoice.currency }, now);
+}
+
+/** Benefits ended when Stripe ended the subscription: the same date for the first answer and a retry's. */
+const refundedResult = (memberId: string, ended: Stripe.Subscription, refund: { amountCents: number; currency: string }, now: Date): CancelResult => ({
+  memberId,
+  outcome: 'canceled_and_refunded',
+  accessEndsAt: ended.ended_at ? isoFromEpoch(ended.ended_at) : now.toISOString(),
+  refund,
+  refundRefusal: null,
+});
+
+/**
+ * Cancels now. The SDK retries a DELETE whose answer was lost, and Stripe refuses to cancel what is
+ * already canceled: that refusal, for a subscription Stripe shows canceled, is the success it hides.
+ */
+async function cancelNow(stripe: Stripe, subscriptionId: string): Promise<Stripe.Subscription> {
+  try {
+    return await stripe.subscriptions.cancel(subscriptionId, {
+      prorate: false,
+      cancellation_details: { comment: 'Cancelled by the member with a refund of an unused period.' },
+    });
+  } catch (error) {
+    if (isStripeError(error) && error.type === 'StripeInvalidRequestError') {
+      const current = await callStripe('subscriptions.retrieve', () => stripe.subscriptions.retrieve(subscriptionId));
+      if (current.status === 'canceled') return current;
+    }
+    stripeFailure(error, 'subscriptions.cancel');
+  }
+}
+
 export async function cancelMembership(
-  deps: ShopperDeps,
+  deps: CancelDeps,
   memberId: string,
   input: { refundIfUnused?: boolean | undefined } | undefined,
   now: Date,
   requestId: string,
 ): Promise<CancelResult> {
-  const { record, grants } = await deps.memberships.getEntitlementData(memberId);
+  // Consistent: a refund is paid out on what is read here.
+  const { record } = await deps.memberships.getEntitlementData(memberId, { consistent: true });
   const view = evaluateMembership(record, deps.catalog, now);
   const sub = record?.subscription;
   if (!sub || !CANCELABLE.has(view.status)) {
+    // The retry of a cancel-with-refund whose answer was lost, after the deletion webhook came in.
+    const stripe = input?.refundIfUnused && sub && view.status === 'lapsed' ? ((await deps.stripe())?.api ?? null) : null;
+    if (stripe && sub) {
+      const ended = await callStripe('subscriptions.retrieve', () => stripe.subscriptions.retrieve(sub.subscriptionId));
+      const earlier = await earlierRefundedCancel(stripe, memberId, ended, now);
+      if (earlier) return earlier;
+    }
     throw problems.conflict('There is no running membership to cancel.', { reason: 'no_membership', membershipStatus: view.status });
   }
   const stripe = await requireStripe(deps);
@@ -223,50 +394,45 @@ export async function cancelMembership(
 
   if (input?.refundIfUnused) {
     const fresh = await callStripe('subscriptions.retrieve', () => stripe.subscriptions.retrieve(sub.subscriptionId));
-    const invoiceId = typeof fresh.latest_invoice === 'string' ? fresh.latest_invoice : (fresh.latest_invoice?.id ?? null);
-    const invoice = invoiceId
-      ? await callStripe('invoices.retrieve', () => stripe.invoices.retrieve(invoiceId, { expand: ['payments'] }))
-      : null;
-    const payments = (invoice?.payments?.data ?? []).filter((p) => p.status === 'paid' && p.payment.type === 'payment_intent' && p.payment.payment_intent);
-    const paidCents = invoice?.status === 'paid' ? payments.reduce((sum, p) => sum + (p.amount_paid ?? 0), 0) : 0;
+    if (fresh.status === 'canceled' || fresh.status === 'incomplete_expired') {
+      // Ended in Stripe while our record waits for the webhook: by this very flow (a retry), or not.
+      const earlier = await earlierRefundedCancel(stripe, memberId, fresh, now);
+      if (earlier) return earlier;
+      throw membershipEnded();
+    }
+    const { invoice, payments, paidCents } = await latestPaidInvoice(stripe, fresh);
+    // Read after Stripe's period: usage recorded from here on is the documented limit (docs/shoppers.md).
+    const [redemptions, usages] = await Promise.all([
+      deps.benefits.listRedemptions(memberId, { consistent: true }),
+      deps.benefits.listUsages(memberId, { consistent: true }),
+    ]);
     const decision = refundDecision({
       subscriptionId: fresh.id,
       currentPeriodStart: periodOf(fresh).start,
       stripeStatus: fresh.status,
-      savings: await deps.shoppers.getSavings(memberId),
-      grants,
+      redemptions,
+      usages,
       latestInvoicePaidCents: paidCents,
     });
     if (decision.eligible && invoice) {
       // Refund before cancelling: if the cancel then fails, a retry replays the refund (same key, no
       // second payout) and finishes the cancel; the reverse order could end a membership unrefunded.
       for (const payment of payments) {
-        const paymentIntent = typeof payment.payment.payment_intent === 'string' ? payment.payment.payment_intent : payment.payment.payment_intent!.id;
         await callStripe('refunds.create', () =>
           stripe.refunds.create(
             {
-              payment_intent: paymentIntent,
-              amount: payment.amount_paid ?? undefined,
+              payment_intent: payment.paymentIntent,
+              amount: payment.amountCents,
               reason: 'requested_by_customer',
-              metadata: { memberId, invoiceId: invoice.id!, subscriptionId: fresh.id, policy: 'unused-period', periodKey: decision.periodKey },
+              metadata: { memberId, invoiceId: invoice.id!, subscriptionId: fresh.id, policy: UNUSED_PERIOD_POLICY, periodKey: decision.periodKey },
             },
-            { idempotencyKey: `refund-unused-period:${memberId}:${invoice.id}:${paymentIntent}` },
+            { idempotencyKey: `refund-unused-period:${memberId}:${invoice.id}:${payment.paymentIntent}` },
           ),
         );
       }
-      if (fresh.status !== 'canceled') {
-        await callStripe('subscriptions.cancel', () =>
-          stripe.subscriptions.cancel(fresh.id, { prorate: false, cancellation_details: { comment: 'Cancelled by the member with a refund of an unused period.' } }),
-        );
-      }
+      const ended = await cancelNow(stripe, fresh.id);
       logger.info('membership cancelled with refund', { memberRef: memberRef(memberId), amountCents: paidCents });
-      return {
-        memberId,
-        outcome: 'canceled_and_refunded',
-        accessEndsAt: now.toISOString(),
-        refund: { amountCents: paidCents, currency: invoice.currency },
-        refundRefusal: null,
-      };
+      return refundedResult(memberId, ended, { amountCents: paidCents, currency: invoice.currency }, now);
     }
     if (!decision.eligible) refundRefusal = { reason: decision.reason, detail: decision.detail };
     else refundRefusal = { reason: 'nothing_paid', detail: 'There is no paid invoice for the current period.' };
@@ -276,25 +442,30 @@ export async function cancelMembership(
   // while a later cancel after a resume is a new intent Stripe must not answer from its replay cache.
   const updated = await updateSubscription(stripe, sub.subscriptionId, { cancel_at_period_end: true }, `cancel-at-period-end:${memberId}:${sub.subscriptionId}:${requestId}`);
   logger.info('membership set to cancel at period end', { memberRef: memberRef(memberId), refundRefused: refundRefusal?.reason ?? null });
-  return { memberId, outcome: 'cancel_at_period_end', accessEndsAt: accessEndsAt(updated), refund: null, refundRefusal };
+  return { memberId, outcome: 'cancel_at_period_end', accessEndsAt: accessEndsAfterCancel(view, stripeCancelDate(updated)), refund: null, refundRefusal };
 }
 
 export async function resumeMembership(deps: ShopperDeps, memberId: string, now: Date, requestId: string) {
-  const { record } = await deps.memberships.getEntitlementData(memberId);
+  const { record } = await deps.memberships.getEntitlementData(memberId, { consistent: true });
   const view = evaluateMembership(record, deps.catalog, now);
   const sub = record?.subscription;
-  if (!sub || !['canceling', 'active', 'trialing'].includes(view.status)) {
+  // Whether a cancellation is pending is Stripe's to say; only a subscription we know has ended (or
+  // none at all) is refused without asking.
+  if (!sub || sub.stripeStatus === 'canceled' || sub.stripeStatus === 'incomplete_expired') {
     throw problems.conflict('There is no membership pending cancellation to resume; buy a new one instead.', {
       reason: 'nothing_to_resume',
       membershipStatus: view.status,
     });
   }
   const stripe = await requireStripe(deps);
-  // A cancellation set as an explicit date (e.g. in the portal) is cleared by unsetting cancel_at.
-  const params: Stripe.SubscriptionUpdateParams = sub.cancelAt && !sub.cancelAtPeriodEnd ? { cancel_at: '' } : { cancel_at_period_end: false };
-  const updated = await updateSubscription(stripe, sub.subscriptionId, params, `resume:${memberId}:${sub.subscriptionId}:${requestId}`);
-  const renewsAt = updated.status === 'trialing' && updated.trial_end ? isoFromEpoch(updated.trial_end) : periodOf(updated).end;
-  logger.info('membership resumed', { memberRef: memberRef(memberId) });
+  const live = await callStripe('subscriptions.retrieve', () => stripe.subscriptions.retrieve(sub.subscriptionId));
+  const action = resumeAction({ status: live.status, cancelAtPeriodEnd: live.cancel_at_period_end, cancelAt: live.cancel_at });
+  if (action === 'ended') throw membershipEnded();
+  const params: Stripe.SubscriptionUpdateParams | null =
+    action === 'clear_cancel_at' ? { cancel_at: '' } : action === 'clear_cancel_at_period_end' ? { cancel_at_period_end: false } : null;
+  const renewing = params ? await updateSubscription(stripe, sub.subscriptionId, params, `resume:${memberId}:${sub.subscriptionId}:${requestId}`) : live;
+  const renewsAt = renewing.status === 'trialing' && renewing.trial_end ? isoFromEpoch(renewing.trial_end) : periodOf(renewing).end;
+  logger.info('membership resumed', { memberRef: memberRef(memberId), action });
   return { memberId, outcome: 'renewing' as const, renewsAt };
 }
 

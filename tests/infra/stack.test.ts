@@ -5,10 +5,11 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MembershipStack } from '../../infra/membership-stack';
+import { MembershipStack, stackSettingsFromContext } from '../../infra/membership-stack';
 import { allFunctions } from '../../functions/manifest';
 import { tableDefinitions } from '../../shared/storage/tables';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { parseStripeSettings, STRIPE_API_SECRET_TEMPLATE } from '../../shared/stripe/settings';
 
 let template: Template;
 let stack: MembershipStack;
@@ -77,6 +78,28 @@ describe('CDK stack', () => {
     expect(JSON.stringify(stage.Properties.AccessLogSettings.Format)).not.toMatch(/sourceIp/);
   });
 
+  it('verifies shopper tokens with the configured issuer and audience, read from the CDK context, on every shopper route', () => {
+    const jwtAuthorizer = (t: Template) => {
+      const authorizers = Object.entries(t.findResources('AWS::ApiGatewayV2::Authorizer'));
+      expect(authorizers).toHaveLength(1);
+      const [id, authorizer] = authorizers[0]!;
+      const routes = Object.values(t.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties as { RouteKey: string; AuthorizerId?: unknown });
+      const shopperRoutes = allFunctions.flatMap((f) => f.routes.filter((r) => r.auth.kind === 'shopper').map((r) => `${r.method} ${r.path}`));
+      expect(shopperRoutes.length).toBeGreaterThan(0);
+      for (const key of shopperRoutes) expect(routes.find((r) => r.RouteKey === key)!.AuthorizerId, key).toEqual({ Ref: id });
+      return authorizer.Properties;
+    };
+    expect(jwtAuthorizer(template)).toMatchObject({
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Issuer: 'https://issuer.test/', Audience: ['membership-test'] },
+    });
+    // As `cdk deploy -c shopperJwtIssuer=... -c shopperJwtAudience=...` builds it (bundling skipped: only the template matters).
+    const app = new App({ context: { shopperJwtIssuer: 'https://idp.context.test/', shopperJwtAudience: 'audience-from-context', 'aws:cdk:bundling-stacks': [] } });
+    const fromContext = Template.fromStack(new MembershipStack(app, 'ContextStack', stackSettingsFromContext(app)));
+    expect(jwtAuthorizer(fromContext)).toMatchObject({ JwtConfiguration: { Issuer: 'https://idp.context.test/', Audience: ['audience-from-context'] } });
+  });
+
   it('keeps Stripe and service-key secrets in Secrets Manager and grants each function only what it lists', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 3);
     const policies = Object.values(template.findResources('AWS::IAM::Policy'));
@@ -94,6 +117,13 @@ describe('CDK stack', () => {
     for (const spec of allFunctions.filter((f) => !f.access.includes('idempotency:write'))) {
       expect(policyOf(spec.name)).not.toMatch(/dynamodb:(DeleteItem|BatchWriteItem)/);
     }
+  });
+
+  it('creates the Stripe API secret as a template the functions read as "not set" (503), never a generated value', () => {
+    const [, secret] = Object.entries(template.findResources('AWS::SecretsManager::Secret')).find(([id]) => id.startsWith('StripeApiKey'))!;
+    expect(secret.Properties.GenerateSecretString).toBeUndefined();
+    expect(JSON.parse(secret.Properties.SecretString)).toEqual(STRIPE_API_SECRET_TEMPLATE);
+    expect(parseStripeSettings(secret.Properties.SecretString)).toMatchObject({ configured: false, problem: 'unset' });
   });
 
   it('alarms on function errors and throttles, API 5xx, rejected Stripe payloads and signatures', () => {

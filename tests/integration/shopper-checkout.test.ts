@@ -1,8 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { KEYS, useApi, uniqueMemberId } from '../support/api';
 import { bearer, subscribedMember, useStripeDouble } from '../support/shopper';
 import { STRIPE_API_VERSION } from '../../shared/stripe/api-version';
-import { stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
+import { STRIPE_API_SECRET_TEMPLATE } from '../../shared/stripe/settings';
+import { createStripeClient } from '../../shared/stripe/client';
+import { logger } from '../../shared/observability';
+import { checkoutSessionObject, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
 
 const api = useApi();
 const stripe = useStripeDouble();
@@ -67,8 +70,11 @@ describe('POST /v1/me/checkout-session', () => {
         trialDays: 30,
         renewalTerms: body.renewalTerms,
         presentedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        status: 'presented',
+        acceptedAt: null,
       },
     ]);
+    expect(stored.completedWithoutConsent).toEqual([]);
     expect(body.renewalTerms).toContain('14.99 USD');
   });
 
@@ -94,6 +100,7 @@ describe('POST /v1/me/checkout-session', () => {
     const { customer, subscription } = await subscribedMember(api, stripe(), { memberId, start, trialDays: 30 });
     const ended = subscriptionObject({ id: subscription, customer, memberId, status: 'canceled', periodStart: start, periodEnd: start + 30 * DAY, trialStart: start, trialEnd: start + 30 * DAY, canceledAt: start + 30 * DAY, endedAt: start + 30 * DAY });
     expect((await api.postEvent(stripeEvent('customer.subscription.deleted', ended, { created: start + 30 * DAY }))).status).toBe(200);
+    stripe().put({ ...ended, latest_invoice: null });
 
     const res = await checkout(memberId);
     expect(res.status).toBe(200);
@@ -102,6 +109,105 @@ describe('POST /v1/me/checkout-session', () => {
     expect(call.params.subscription_data.trial_period_days).toBeUndefined();
     expect(call.params.customer).toBe(customer);
     expect(customersFor(memberId)).toHaveLength(1);
+  });
+
+  it('late webhooks: a checkout completed in Stripe but not yet reported refuses a second one, with no second trial', async () => {
+    const memberId = uniqueMemberId('late');
+    const first = (await (await checkout(memberId)).json()) as any;
+    expect(first.trialDays).toBe(30);
+    stripe().completeCheckoutSession(first.checkoutSessionId);
+    const sessionsBefore = sessionCallsFor(memberId).length;
+
+    const second = await checkout(memberId, { ...checkoutBody, planId: 'prime-annual' });
+    expect(second.status).toBe(409);
+    expect(await second.json()).toMatchObject({ reason: 'already_member', membershipStatus: 'trialing', portalSessionPath: '/v1/me/portal-session' });
+    expect(sessionCallsFor(memberId)).toHaveLength(sessionsBefore);
+    const [customer] = customersFor(memberId);
+    expect(stripe().callsTo('GET', '/v1/subscriptions').at(-1)!.params).toMatchObject({ customer: customer!.id, status: 'all' });
+  });
+
+  it('gives no trial to a member Stripe shows had a membership under another plan, though no webhook told us', async () => {
+    const memberId = uniqueMemberId('otherplan');
+    const first = (await (await checkout(memberId)).json()) as any;
+    const { subscription } = stripe().completeCheckoutSession(first.checkoutSessionId);
+    Object.assign(stripe().objects.get(subscription.id)!, { status: 'canceled', ended_at: nowSeconds(), canceled_at: nowSeconds() });
+
+    const res = await checkout(memberId, { ...checkoutBody, planId: 'prime-annual' });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expect(body.trialDays).toBe(0);
+    expect(body.renewalTerms).toContain('charged 139.00 USD today');
+    expect(sessionCallsFor(memberId).at(-1)!.params.subscription_data.trial_period_days).toBeUndefined();
+  });
+
+  it('leaves one open session per member: another plan expires the earlier one; going back makes a fresh one, never the expired page', async () => {
+    const memberId = uniqueMemberId('flip');
+    const openOf = () => stripe().all('checkout.session').filter((s) => s.client_reference_id === memberId && s.status === 'open').map((s) => s.id);
+    const monthly = (await (await checkout(memberId)).json()) as any;
+    const annual = (await (await checkout(memberId, { ...checkoutBody, planId: 'prime-annual' })).json()) as any;
+    expect(openOf()).toEqual([annual.checkoutSessionId]);
+    expect(stripe().objects.get(monthly.checkoutSessionId)!.status).toBe('expired');
+    expect(stripe().callsTo('POST', `/v1/checkout/sessions/${monthly.checkoutSessionId}/expire`)[0]!.idempotencyKey).toBe(`checkout-session-expire:${monthly.checkoutSessionId}`);
+
+    const again = await checkout(memberId);
+    expect(again.status).toBe(200);
+    const monthlyAgain = (await again.json()) as any;
+    expect(monthlyAgain.checkoutSessionId).not.toBe(monthly.checkoutSessionId);
+    expect(openOf()).toEqual([monthlyAgain.checkoutSessionId]);
+    // A repeat of the same click reuses the open session without creating one.
+    const calls = sessionCallsFor(memberId).length;
+    expect(((await (await checkout(memberId)).json()) as any).checkoutSessionId).toBe(monthlyAgain.checkoutSessionId);
+    expect(sessionCallsFor(memberId)).toHaveLength(calls);
+    expect(((await (await admin(memberId)).json()) as any).consents).toHaveLength(3);
+  });
+
+  it('two concurrent checkouts for different plans never leave two open sessions', async () => {
+    const memberId = uniqueMemberId('race');
+    expect((await checkout(memberId)).status).toBe(200);
+    const answers = await Promise.all([checkout(memberId, { ...checkoutBody, planId: 'prime-annual' }), checkout(memberId, { ...checkoutBody, successUrl: 'https://shop.example/other' })]);
+    for (const res of answers) expect([200, 409]).toContain(res.status);
+    expect(stripe().all('checkout.session').filter((s) => s.client_reference_id === memberId && s.status === 'open').length).toBeLessThanOrEqual(1);
+  });
+
+  it('an earlier session paid while a new one is being created: the new one is expired and the answer is 409', async () => {
+    const memberId = uniqueMemberId('paidmeanwhile');
+    const first = (await (await checkout(memberId)).json()) as any;
+    stripe().before({ method: 'POST', path: '/v1/checkout/sessions' }, (d) => d.completeCheckoutSession(first.checkoutSessionId));
+    const res = await checkout(memberId, { ...checkoutBody, planId: 'prime-annual' });
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({ reason: 'already_member', membershipStatus: 'trialing' });
+    const created = sessionCallsFor(memberId).at(-1)!;
+    const second = stripe().all('checkout.session').find((s) => s.client_reference_id === memberId && s.id !== first.checkoutSessionId)!;
+    expect(created.params.metadata.planId).toBe('prime-annual');
+    expect(second.status).toBe('expired');
+    // Only the presented terms of the first session are on record: the second was never shown.
+    expect(((await (await admin(memberId)).json()) as any).consents.map((c: any) => c.checkoutSessionId)).toEqual([first.checkoutSessionId]);
+  });
+
+  it('consent: completing the session marks its record accepted, in the same change as the membership', async () => {
+    const memberId = uniqueMemberId('accepted');
+    const body = (await (await checkout(memberId)).json()) as any;
+    const { session, subscription } = stripe().completeCheckoutSession(body.checkoutSessionId);
+    const completedAt = nowSeconds();
+    const completed = stripeEvent('checkout.session.completed', { ...checkoutSessionObject({ memberId, customer: session.customer, subscription: subscription.id, id: session.id }) }, { created: completedAt });
+    expect((await api.postEvent(completed)).status).toBe(200);
+
+    const stored = (await (await admin(memberId)).json()) as any;
+    expect(stored.membership).toMatchObject({ checkoutSessionId: session.id });
+    expect(stored.consents).toEqual([expect.objectContaining({ checkoutSessionId: session.id, status: 'accepted', acceptedAt: new Date(completedAt * 1000).toISOString(), trialDays: 30 })]);
+    // A redelivery, or the async-payment event later, keeps the first acceptance.
+    expect((await api.postEvent({ ...completed, id: `${completed.id}_again`, type: 'checkout.session.async_payment_succeeded', created: completedAt + 60 })).status).toBe(200);
+    expect(((await (await admin(memberId)).json()) as any).consents[0].acceptedAt).toBe(new Date(completedAt * 1000).toISOString());
+  });
+
+  it('consent: a session completed that we never presented (made elsewhere) is applied, and listed as completed without consent', async () => {
+    const memberId = uniqueMemberId('elsewhere');
+    const event = stripeEvent('checkout.session.completed', checkoutSessionObject({ memberId, customer: `cus_${memberId.replace(/\W/g, '')}`, subscription: 'sub_elsewhere1' }), { created: nowSeconds() });
+    expect((await api.postEvent(event)).status).toBe(200);
+    const stored = (await (await admin(memberId)).json()) as any;
+    expect(stored.status).toBe('pending');
+    expect(stored.consents).toEqual([]);
+    expect(stored.completedWithoutConsent).toEqual([{ memberId, checkoutSessionId: event.data.object.id, acceptedAt: new Date(event.created * 1000).toISOString(), eventId: event.id }]);
   });
 
   it('refuses an entitled member with 409 and a pointer to the portal, calling Stripe for nothing', async () => {
@@ -148,6 +254,48 @@ describe('POST /v1/me/checkout-session', () => {
       process.env.STRIPE_SECRET_KEY = saved;
     }
     expect((await admin(memberId)).status).toBe(404);
+  });
+
+  it('answers 503 problem+json, calling Stripe for nothing, when the key is the unset template or not a Stripe key (what CDK would generate)', async () => {
+    const memberId = uniqueMemberId('badkey');
+    const saved = process.env.STRIPE_SECRET_KEY;
+    const calls = stripe().calls.length;
+    try {
+      for (const value of [JSON.stringify(STRIPE_API_SECRET_TEMPLATE), 'x;R8#pQ2v!kLm^9sT0wZ&aB3cD4eF5gH']) {
+        process.env.STRIPE_SECRET_KEY = value;
+        const res = await checkout(memberId);
+        expect(res.status).toBe(503);
+        expect(res.headers.get('content-type')).toBe('application/problem+json');
+      }
+    } finally {
+      process.env.STRIPE_SECRET_KEY = saved;
+    }
+    expect(stripe().calls.length).toBe(calls);
+    expect((await admin(memberId)).status).toBe(404);
+  });
+
+  it('a key Stripe refuses (401) is a 503 for the shopper, without Stripe’s words, and an error log line for the operator', async () => {
+    const memberId = uniqueMemberId('revoked');
+    const saved = process.env.STRIPE_SECRET_KEY;
+    const lines: string[] = [];
+    logger.setLogLevel('WARN');
+    const capture = (chunk: unknown) => (lines.push(...String(chunk).split('\n').filter(Boolean)), true);
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture as never);
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture as never);
+    try {
+      process.env.STRIPE_SECRET_KEY = 'sk_test_revoked_0000000000000000';
+      const res = await checkout(memberId);
+      expect(res.status).toBe(503);
+      const body = JSON.stringify(await res.json());
+      expect(body).not.toMatch(/Invalid API Key|sk_test|401/);
+    } finally {
+      process.env.STRIPE_SECRET_KEY = saved;
+      vi.restoreAllMocks();
+      logger.setLogLevel('SILENT');
+    }
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => String(l.message).startsWith('Stripe refused our API key'));
+    expect(logged).toMatchObject({ level: 'ERROR', status: 401, stripeErrorType: 'StripeAuthenticationError' });
+    expect(lines.join('\n')).not.toContain('sk_test_revoked');
   });
 
   it('retries Stripe 5xx and connection resets inside the SDK and succeeds', async () => {
@@ -203,6 +351,23 @@ describe('POST /v1/me/portal-session', () => {
     const call = stripe().callsTo('POST', '/v1/billing_portal/sessions').at(-1)!;
     expect(call.params).toEqual({ customer, return_url: 'https://shop.example/account' });
     expect(call.idempotencyKey).toMatch(new RegExp(`^portal-session:${memberId}:`));
+  });
+
+  it('opens the portal with the configured portal configuration (plan switching), when the settings name one', async () => {
+    const memberId = uniqueMemberId('portalcfg');
+    await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - DAY });
+    const stripeApi = createStripeClient({ STRIPE_SECRET_KEY: stripe().apiKey, STRIPE_API_BASE: stripe().url })!;
+    const configuration = await stripeApi.billingPortal.configurations.create({ features: { invoice_history: { enabled: true } } }, { idempotencyKey: `cfg-${memberId}` });
+    process.env.STRIPE_PORTAL_CONFIGURATION_ID = configuration.id;
+    try {
+      const res = await api.call('POST', '/v1/me/portal-session', { key: null, headers: await bearer(memberId), body: { returnUrl: 'https://shop.example/account' } });
+      expect(res.status).toBe(200);
+    } finally {
+      delete process.env.STRIPE_PORTAL_CONFIGURATION_ID;
+    }
+    const call = stripe().callsTo('POST', '/v1/billing_portal/sessions').at(-1)!;
+    expect(call.params).toMatchObject({ configuration: configuration.id });
+    expect(stripe().all('billing_portal.session').find((s) => s.customer === call.params.customer && s.configuration === configuration.id)).toBeDefined();
   });
 
   it('answers 502 problem+json when Stripe stays unreachable after the SDK retries', async () => {

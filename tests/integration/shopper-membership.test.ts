@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useApi, uniqueMemberId } from '../support/api';
 import { bearer, putGrant, putSavings, subscribedMember, useStripeDouble } from '../support/shopper';
-import { stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
+import { invoiceObject, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
 import { periodKey } from '../../shared/domain/savings';
 import type { IssuedGrant } from '../../shared/domain/grants';
 
@@ -21,6 +21,30 @@ async function cancel(memberId: string, body?: object) {
 }
 async function resume(memberId: string) {
   return api.call('POST', '/v1/me/membership/resume', { key: null, headers: await bearer(memberId) });
+}
+
+/** The shop's checkout redeems one of the member's open coupons for an order (the benefits API). */
+async function redeemCoupon(memberId: string, orderId: string): Promise<string> {
+  const code = (await me(memberId)).coupons[0].code as string;
+  const res = await api.call('POST', `/v1/coupons/${code}/redeem`, { body: { memberId, orderId, subtotalCents: 6000, currency: 'usd' } });
+  expect(res.status).toBe(200);
+  return code;
+}
+async function recordShippingSaving(memberId: string, orderId: string) {
+  const res = await api.call('POST', '/v1/benefit-usage', { body: { memberId, orderId, shippingSavedCents: 699, currency: 'usd' } });
+  expect(res.status).toBe(200);
+}
+
+/** Stripe renews the subscription (new period, paid invoice) and its webhooks have not arrived yet. */
+function renewInStripe(subscriptionId: string, periodStart: number) {
+  const sub = stripe().objects.get(subscriptionId)!;
+  const item = sub.items.data[0];
+  Object.assign(item, { current_period_start: periodStart, current_period_end: periodStart + 30 * DAY });
+  const { invoice, paymentIntent } = stripe().paidInvoice(
+    invoiceObject({ customer: sub.customer, subscription: sub.id, memberId: sub.metadata.memberId, periodStart, periodEnd: periodStart + 30 * DAY, created: periodStart }),
+  );
+  sub.latest_invoice = invoice.id;
+  return { invoice, paymentIntent };
 }
 
 /**
@@ -142,9 +166,9 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
     const memberId = uniqueMemberId('refund');
     const start = nowSeconds() - 5 * DAY;
     const { subscription, invoice, paymentIntent } = await subscribedMember(api, stripe(), { memberId, start });
-    // Savings from an earlier period and a grant redeemed before this period do not count.
-    await putSavings({ memberId, periodKey: periodKey(subscription, iso(start - 30 * DAY)), periodSavedCents: 500, lifetimeSavedCents: 500, feesPaidCents: 1499, currency: 'usd' });
-    await putGrant(grant(memberId, { state: 'redeemed', redeemedAt: iso(start - DAY), redeemedOrderId: 'o-old' }));
+    // A coupon redeemed for an order that was then cancelled (released) is not a benefit used.
+    const code = await redeemCoupon(memberId, 'o-cancelled');
+    expect((await api.call('POST', `/v1/coupons/${code}/release`, { body: { orderId: 'o-cancelled' } })).status).toBe(200);
 
     const res = await cancel(memberId, { refundIfUnused: true });
     expect(res.status).toBe(200);
@@ -168,7 +192,7 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
     const memberId = uniqueMemberId('used');
     const start = nowSeconds() - 5 * DAY;
     const { subscription, periodEnd } = await subscribedMember(api, stripe(), { memberId, start });
-    await putSavings({ memberId, periodKey: periodKey(subscription, iso(start)), periodSavedCents: 699, lifetimeSavedCents: 699, feesPaidCents: 1499, currency: 'usd' });
+    await recordShippingSaving(memberId, 'o-shipped');
     const refunds = stripe().all('refund').length;
 
     const res = await cancel(memberId, { refundIfUnused: true });
@@ -181,11 +205,39 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
   it('with refundIfUnused after a coupon redeemed this period: no refund', async () => {
     const memberId = uniqueMemberId('redeemed');
     const { subscription } = await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - 5 * DAY });
-    await putGrant(grant(memberId, { state: 'redeemed', redeemedAt: new Date().toISOString(), redeemedOrderId: 'o-1' }));
+    await redeemCoupon(memberId, 'o-1');
     const res = await cancel(memberId, { refundIfUnused: true });
     expect(await res.json()).toMatchObject({ outcome: 'cancel_at_period_end', refundRefusal: { reason: 'grant_redeemed' } });
     expect(stripe().objects.get(subscription)!.status).toBe('active');
     expect(stripe().callsTo('DELETE', `/v1/subscriptions/${subscription}`)).toHaveLength(0);
+  });
+
+  it('a renewal Stripe has made but not yet reported: a saving recorded since counts, though our record still names the old period', async () => {
+    const memberId = uniqueMemberId('renewedlate');
+    const start = nowSeconds() - 30 * DAY - 120;
+    const { subscription, periodEnd } = await subscribedMember(api, stripe(), { memberId, start });
+    const renewal = renewInStripe(subscription, periodEnd);
+    // Our record still shows the old period (now over, in grace until the renewal webhook).
+    expect(await me(memberId)).toMatchObject({ status: 'grace', currentPeriodStart: iso(start) });
+    await recordShippingSaving(memberId, 'o-after-renewal');
+
+    const res = await cancel(memberId, { refundIfUnused: true });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ outcome: 'cancel_at_period_end', refund: null, refundRefusal: { reason: 'benefit_used' } });
+    expect(stripe().all('refund').filter((r) => r.payment_intent === renewal.paymentIntent.id)).toEqual([]);
+    expect(stripe().objects.get(subscription)!.status).toBe('active');
+  });
+
+  it('a renewal not yet reported: a coupon redeemed in the previous period does not block the refund of the new one', async () => {
+    const memberId = uniqueMemberId('oldredeem');
+    // The period (and its coupons) end in five minutes; a coupon is redeemed before the renewal.
+    const start = nowSeconds() - 30 * DAY + 300;
+    const { subscription } = await subscribedMember(api, stripe(), { memberId, start });
+    await redeemCoupon(memberId, 'o-last-period');
+    // Stripe renews after the redemption (from the next whole second on).
+    renewInStripe(subscription, nowSeconds() + 1);
+    const res = await cancel(memberId, { refundIfUnused: true });
+    expect(await res.json()).toMatchObject({ outcome: 'canceled_and_refunded', refund: { amountCents: 1499 } });
   });
 
   it('in a trial, refundIfUnused has nothing to refund: the trial runs out and nothing is charged', async () => {
@@ -214,6 +266,40 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
     expect(stripe().objects.get(subscription)!.status).toBe('canceled');
   });
 
+  it('the deletion done but its answer lost: the SDK retry is refused by Stripe, and the request still answers the refund', async () => {
+    const memberId = uniqueMemberId('lostdelete');
+    const { subscription, paymentIntent } = await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - 2 * DAY });
+    stripe().fail({ method: 'DELETE', path: `/v1/subscriptions/${subscription}` }, { kind: 'reset', after: true });
+    const res = await cancel(memberId, { refundIfUnused: true });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ outcome: 'canceled_and_refunded', refund: { amountCents: 1499, currency: 'usd' }, accessEndsAt: iso(stripe().objects.get(subscription)!.ended_at) });
+    expect(stripe().callsTo('DELETE', `/v1/subscriptions/${subscription}`).map((c) => [c.fault, c.status])).toEqual([['reset-after', 0], [null, 400]]);
+    expect(stripe().all('refund').filter((r) => r.payment_intent === paymentIntent.id)).toHaveLength(1);
+  });
+
+  it('a retry after a cancel-with-refund that went through unseen answers the same success, before and after the deletion webhook', async () => {
+    const memberId = uniqueMemberId('unseen');
+    const { subscription, paymentIntent } = await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - 2 * DAY });
+    // Stripe cancels, the answer is lost, and the SDK's retries hit server errors: the shopper sees 502.
+    stripe().fail({ method: 'DELETE', path: `/v1/subscriptions/${subscription}` }, { kind: 'reset', after: true });
+    stripe().fail({ method: 'DELETE', path: `/v1/subscriptions/${subscription}` }, { kind: 'status', status: 500 }, 2);
+    expect((await cancel(memberId, { refundIfUnused: true })).status).toBe(502);
+    expect(stripe().objects.get(subscription)!.status).toBe('canceled');
+
+    const expected = { memberId, outcome: 'canceled_and_refunded', accessEndsAt: iso(stripe().objects.get(subscription)!.ended_at), refund: { amountCents: 1499, currency: 'usd' }, refundRefusal: null };
+    const retried = await cancel(memberId, { refundIfUnused: true });
+    expect(retried.status).toBe(200);
+    expect(await retried.json()).toEqual(expected);
+    await deliverSubscription('customer.subscription.deleted', subscription);
+    expect((await me(memberId)).status).toBe('lapsed');
+    const afterWebhook = await cancel(memberId, { refundIfUnused: true });
+    expect(afterWebhook.status).toBe(200);
+    expect(await afterWebhook.json()).toEqual(expected);
+    expect(stripe().all('refund').filter((r) => r.payment_intent === paymentIntent.id)).toHaveLength(1);
+    // Without the refund request, a lapsed membership has nothing to cancel.
+    expect(await (await cancel(memberId)).json()).toMatchObject({ reason: 'no_membership' });
+  });
+
   it('answers 409 when there is nothing to cancel or resume, 400 for unknown fields, without calling Stripe', async () => {
     const memberId = uniqueMemberId('nothing');
     const calls = stripe().calls.length;
@@ -236,6 +322,42 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
     expect(res.status).toBe(200);
     expect(stripe().callsTo('POST', `/v1/subscriptions/${subscription}`).at(-1)!.params).toEqual({ cancel_at: '' });
     expect(stripe().objects.get(subscription)).toMatchObject({ cancel_at: null, cancel_at_period_end: false });
+  });
+
+  it('in grace (a renewal unpaid): cancel answers the end of grace, and resume undoes the pending cancellation Stripe holds', async () => {
+    const memberId = uniqueMemberId('grace');
+    const start = nowSeconds() - 3 * DAY;
+    const { subscription, periodEnd } = await subscribedMember(api, stripe(), { memberId, start });
+    Object.assign(stripe().objects.get(subscription)!, { status: 'past_due' });
+    await deliverSubscription('customer.subscription.updated', subscription);
+    const graceEndsAt = iso(start + 7 * DAY);
+    expect(await me(memberId)).toMatchObject({ status: 'grace', graceEndsAt });
+
+    const res = await cancel(memberId);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ outcome: 'cancel_at_period_end', accessEndsAt: graceEndsAt });
+    expect(stripe().objects.get(subscription)).toMatchObject({ cancel_at_period_end: true, cancel_at: periodEnd });
+    await deliverSubscription('customer.subscription.updated', subscription);
+    expect((await me(memberId)).status).toBe('grace');
+
+    const resumed = await resume(memberId);
+    expect(resumed.status).toBe(200);
+    expect(await resumed.json()).toEqual({ memberId, outcome: 'renewing', renewsAt: iso(periodEnd) });
+    expect(stripe().objects.get(subscription)).toMatchObject({ cancel_at_period_end: false, cancel_at: null });
+  });
+
+  it('resume undoes a cancellation Stripe has and our record has not heard of yet; with none pending it changes nothing', async () => {
+    const memberId = uniqueMemberId('unheard');
+    const { subscription, periodEnd } = await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - 3 * DAY });
+    const updates = () => stripe().callsTo('POST', `/v1/subscriptions/${subscription}`).length;
+    expect((await resume(memberId)).status).toBe(200);
+    expect(updates()).toBe(0);
+    // Set in the portal as a date; the webhook is late.
+    Object.assign(stripe().objects.get(subscription)!, { cancel_at: periodEnd - 2 * DAY });
+    expect((await me(memberId)).status).toBe('active');
+    expect((await resume(memberId)).status).toBe(200);
+    expect(stripe().callsTo('POST', `/v1/subscriptions/${subscription}`).at(-1)!.params).toEqual({ cancel_at: '' });
+    expect(stripe().objects.get(subscription)!.cancel_at).toBeNull();
   });
 
   it('a subscription Stripe has already ended (webhook not yet in) is a 409, not a provider failure', async () => {

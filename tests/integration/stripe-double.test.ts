@@ -64,4 +64,54 @@ describe('Stripe test double', () => {
     expect(await errorOf(stripe.prices.retrieve('price_prime_monthly_usd'))).toMatchObject({ type: 'StripeConnectionError' });
     expect(double.callsTo('GET', '/v1/prices/price_prime_monthly_usd').map((c) => c.fault)).toEqual(['429', 'reset', 'reset', 'reset']);
   });
+
+  it('lists like Stripe: newest first, limit and starting_after, subscriptions without canceled unless status=all', async () => {
+    const customer = double.customer().id;
+    const now = Math.floor(Date.now() / 1000);
+    const [older, newer, ended] = [0, 1, 2].map((i) => double.put<Record<string, any>>({ ...subscriptionObject({ customer, memberId: 'm-list', periodStart: now }), created: now - 10 + i }));
+    ended!.status = 'canceled';
+    expect((await stripe.subscriptions.list({ customer })).data.map((s) => s.id)).toEqual([newer!.id, older!.id]);
+    const all = await stripe.subscriptions.list({ customer, status: 'all', limit: 2 });
+    expect([all.data.map((s) => s.id), all.has_more]).toEqual([[ended!.id, newer!.id], true]);
+    expect((await stripe.subscriptions.list({ customer, status: 'all', limit: 2, starting_after: newer!.id })).data.map((s) => s.id)).toEqual([older!.id]);
+    const paged: string[] = [];
+    for await (const s of stripe.subscriptions.list({ customer, status: 'all', limit: 1 })) paged.push(s.id);
+    expect(paged).toEqual([ended!.id, newer!.id, older!.id]);
+    expect(await errorOf(stripe.subscriptions.list({ customer, limit: 101 }))).toMatchObject({ statusCode: 400, param: 'limit' });
+    expect(await errorOf(stripe.subscriptions.list({ customer, status: 'gone' as 'all' }))).toMatchObject({ statusCode: 400, param: 'status' });
+  });
+
+  it('expires only open checkout sessions; a completed one created its subscription', async () => {
+    const customer = await stripe.customers.create({}, { idempotencyKey: 'e-1' });
+    const params = { mode: 'subscription' as const, customer: customer.id, success_url: 'https://x.example/', line_items: [{ price: 'price_prime_monthly_usd', quantity: 1 }] };
+    const a = await stripe.checkout.sessions.create(params, { idempotencyKey: 'e-2' });
+    const b = await stripe.checkout.sessions.create({ ...params, subscription_data: { trial_period_days: 30 } }, { idempotencyKey: 'e-3' });
+    expect((await stripe.checkout.sessions.list({ customer: customer.id, status: 'open' })).data.map((s) => s.id).sort()).toEqual([a.id, b.id].sort());
+    expect((await stripe.checkout.sessions.expire(a.id, {}, { idempotencyKey: 'e-4' })).status).toBe('expired');
+    expect(await errorOf(stripe.checkout.sessions.expire(a.id, {}, { idempotencyKey: 'e-5' }))).toMatchObject({ statusCode: 400 });
+    const { subscription } = double.completeCheckoutSession(b.id);
+    expect(subscription).toMatchObject({ customer: customer.id, status: 'trialing' });
+    expect(await stripe.checkout.sessions.retrieve(b.id)).toMatchObject({ status: 'complete', subscription: subscription.id, url: null });
+    expect(await errorOf(stripe.checkout.sessions.expire(b.id, {}, { idempotencyKey: 'e-6' }))).toMatchObject({ statusCode: 400 });
+    expect((await stripe.checkout.sessions.list({ customer: customer.id, status: 'open' })).data).toEqual([]);
+  });
+
+  it('checks portal configurations: required features and enabled flags, enums, prices of the named product', async () => {
+    double.price({ id: 'price_other_product', unitAmount: 500, interval: 'month', product: 'prod_other' });
+    const product = double.objects.get('price_prime_monthly_usd')!.product as string;
+    const features = { subscription_update: { enabled: true, default_allowed_updates: ['price' as const], products: [{ product, prices: ['price_prime_monthly_usd'] }] } };
+    expect(await errorOf(stripe.billingPortal.configurations.create({} as Stripe.BillingPortal.ConfigurationCreateParams, { idempotencyKey: 'c-1' }))).toMatchObject({ param: 'features' });
+    expect(await errorOf(stripe.billingPortal.configurations.create({ features: { invoice_history: { enabled: true }, customer_update: { allowed_updates: ['email'] } as unknown as { enabled: boolean } } }, { idempotencyKey: 'c-2' }))).toMatchObject({ param: 'features[customer_update][enabled]' });
+    expect(await errorOf(stripe.billingPortal.configurations.create({ features: { subscription_update: { ...features.subscription_update, products: [{ product, prices: ['price_other_product'] }] } } }, { idempotencyKey: 'c-3' }))).toMatchObject({ statusCode: 400, param: 'features[subscription_update][products][0][prices][0]' });
+    expect(await errorOf(stripe.billingPortal.configurations.create({ features: { subscription_cancel: { enabled: true, mode: 'at_period_end', proration_behavior: 'create_prorations' } } }, { idempotencyKey: 'c-4' }))).toMatchObject({ statusCode: 400 });
+    const created = await stripe.billingPortal.configurations.create({ features, metadata: { managedBy: 'test' } }, { idempotencyKey: 'c-5' });
+    expect(created.features.subscription_update).toMatchObject({ enabled: true, default_allowed_updates: ['price'], products: [{ product, prices: ['price_prime_monthly_usd'] }] });
+    const updated = await stripe.billingPortal.configurations.update(created.id, { features: { subscription_update: { products: [{ product, prices: ['price_prime_monthly_usd', 'price_prime_monthly_usd'] }] } } }, { idempotencyKey: 'c-6' });
+    expect(updated.features.subscription_update.enabled).toBe(true);
+    expect((await stripe.billingPortal.configurations.list({ active: true })).data.map((c) => c.id)).toContain(created.id);
+    await stripe.billingPortal.configurations.update(created.id, { active: false }, { idempotencyKey: 'c-7' });
+    const customer = await stripe.customers.create({}, { idempotencyKey: 'c-8' });
+    expect(await errorOf(stripe.billingPortal.sessions.create({ customer: customer.id, configuration: created.id }, { idempotencyKey: 'c-9' }))).toMatchObject({ statusCode: 400, param: 'configuration' });
+    expect(await errorOf(stripe.billingPortal.sessions.create({ customer: customer.id, configuration: 'bpc_missing' }, { idempotencyKey: 'c-10' }))).toMatchObject({ statusCode: 404 });
+  });
 });

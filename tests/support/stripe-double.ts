@@ -7,7 +7,9 @@
  *
  * Extend it with `double.route({ method, path, required, allowed, handle })`; `path` takes `:id`
  * placeholders. Faults (429, 5xx, connection reset, before or after processing) are queued with
- * `double.fail(...)`. Every request is recorded in `double.calls`.
+ * `double.fail(...)`; `double.before(...)` changes the world just before a request is handled (a
+ * shopper paying in another tab). Every request is recorded in `double.calls`. List endpoints page
+ * like Stripe's (newest first, `limit` 1–100, `starting_after`).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -18,12 +20,15 @@ import priceFixture from '../fixtures/stripe/price.json' with { type: 'json' };
 import refundFixture from '../fixtures/stripe/refund.json' with { type: 'json' };
 import invoicePaymentFixture from '../fixtures/stripe/invoice_payment.json' with { type: 'json' };
 import paymentIntentFixture from '../fixtures/stripe/payment_intent.json' with { type: 'json' };
+import portalConfigurationFixture from '../fixtures/stripe/billing_portal_configuration.json' with { type: 'json' };
 import { STRIPE_API_VERSION } from '../../shared/stripe/api-version';
+import { subscriptionObject } from '../../local/stripe-test-events';
 
 type Json = Record<string, any>;
 const clone = <T>(v: T): T => structuredClone(v);
 export const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+const DAY = 86_400;
 
 export class StripeApiError extends Error {
   constructor(
@@ -118,6 +123,7 @@ export class StripeDouble {
   readonly objects = new Map<string, Json>();
   private readonly routes: Compiled[] = [];
   private readonly faults: Array<{ method?: string; path?: RegExp; fault: Fault }> = [];
+  private readonly hooks: Array<{ method?: string; path?: RegExp; run: (double: StripeDouble) => void }> = [];
   private readonly idempotency = new Map<string, { fingerprint: string; status: number; body: Json }>();
   private server!: Server;
   url = '';
@@ -157,6 +163,13 @@ export class StripeDouble {
 
   clearFaults(): void {
     this.faults.length = 0;
+    this.hooks.length = 0;
+  }
+
+  /** Runs `run` once, just before the next matching request is handled: a race made deterministic. */
+  before(match: { method?: string; path?: RegExp | string }, run: (double: StripeDouble) => void): void {
+    const path = typeof match.path === 'string' ? new RegExp(`^${match.path.replace(/:(\w+)/g, '[^/]+')}$`) : match.path;
+    this.hooks.push({ ...(match.method ? { method: match.method } : {}), ...(path ? { path } : {}), run });
   }
 
   callsTo(method: string, path: RegExp | string): StripeCall[] {
@@ -179,11 +192,29 @@ export class StripeDouble {
     return found;
   }
 
+  /**
+   * Stripe's list envelope over `objects`: newest first (creation time, then the later-stored first),
+   * `limit` 1–100 (default 10), cursor `starting_after`.
+   */
+  list(objects: Json[], params: Json, url: string): Json {
+    const limit = params.limit === undefined ? 10 : integer(params.limit, 'limit');
+    if (limit < 1 || limit > 100) throw invalid('Invalid limit: must be between 1 and 100.', 'limit');
+    const order = [...this.objects.keys()];
+    let ordered = [...objects].sort((a, b) => b.created - a.created || order.indexOf(b.id) - order.indexOf(a.id));
+    if (params.starting_after !== undefined) {
+      const at = ordered.findIndex((o) => o.id === params.starting_after);
+      if (at < 0) throw missing(objects[0]?.object ?? 'object', String(params.starting_after), 'starting_after');
+      ordered = ordered.slice(at + 1);
+    }
+    return { object: 'list', data: ordered.slice(0, limit).map((o) => this.render(o)), has_more: ordered.length > limit, url };
+  }
+
   // --- seeding helpers for tests -------------------------------------------------------------
 
-  price(spec: { id: string; unitAmount: number; interval: 'month' | 'year'; currency?: string }): Json {
+  price(spec: { id: string; unitAmount: number; interval: 'month' | 'year'; currency?: string; product?: string }): Json {
     const price = clone(priceFixture) as Json;
     return this.put(Object.assign(price, {
+      ...(spec.product ? { product: spec.product } : {}),
       id: spec.id,
       unit_amount: spec.unitAmount,
       unit_amount_decimal: String(spec.unitAmount),
@@ -231,6 +262,34 @@ export class StripeDouble {
     return { invoice, paymentIntent };
   }
 
+  /**
+   * The shopper pays on the Checkout page: the session completes and Stripe creates the subscription
+   * it describes (trialing with a trial, else active), as it does before any webhook is sent.
+   */
+  completeCheckoutSession(id: string): { session: Json; subscription: Json } {
+    const session = this.get('checkout.session', id);
+    if (session.status !== 'open') throw new Error(`checkout session ${id} is ${session.status}, not open`);
+    const params = session._params as Json;
+    const price = this.get('price', params.line_items[0].price);
+    const now = nowSeconds();
+    const trialDays = params.subscription_data?.trial_period_days ? Number(params.subscription_data.trial_period_days) : 0;
+    const trialEnd = now + trialDays * DAY;
+    const subscription = subscriptionObject({
+      customer: session.customer,
+      memberId: null,
+      status: trialDays > 0 ? 'trialing' : 'active',
+      priceId: price.id,
+      unitAmount: price.unit_amount,
+      interval: price.recurring.interval,
+      periodStart: now,
+      ...(trialDays > 0 ? { periodEnd: trialEnd, trialStart: now, trialEnd } : {}),
+    });
+    Object.assign(subscription, { created: now, metadata: { ...(params.subscription_data?.metadata ?? {}) } });
+    this.put(subscription);
+    Object.assign(session, { status: 'complete', payment_status: trialDays > 0 ? 'no_payment_required' : 'paid', subscription: subscription.id, url: null });
+    return { session: this.render(session), subscription: this.render(subscription) };
+  }
+
   /** What the API shows of a stored object: internal `_` fields stripped. */
   render(object: Json): Json {
     return Object.fromEntries(Object.entries(object).filter(([k]) => !k.startsWith('_')));
@@ -272,6 +331,9 @@ export class StripeDouble {
       const code = fault.code ?? (fault.status === 429 ? 'rate_limit' : undefined);
       return reply(fault.status, { error: { type, message: `Injected fault ${fault.status}`, ...(code ? { code } : {}) } }, fault.headers ?? {});
     }
+
+    const hookIndex = this.hooks.findIndex((h) => (!h.method || h.method === method) && (!h.path || h.path.test(url.pathname)));
+    if (hookIndex >= 0) this.hooks.splice(hookIndex, 1)[0]!.run(this);
 
     try {
       this.authenticate(request);
@@ -399,6 +461,101 @@ function updateSubscription(sub: Json, params: Json): Json {
   return sub;
 }
 
+/** The account's default portal configuration (the Dashboard's settings), used when a session names none. */
+const DEFAULT_PORTAL_CONFIGURATION = portalConfigurationFixture.id;
+
+const oneOf = (v: unknown, allowed: readonly string[], param: string): string => {
+  if (typeof v !== 'string' || !allowed.includes(v)) throw invalid(`Invalid ${param}: must be one of ${allowed.join(', ')}`, param);
+  return v;
+};
+const listOfStrings = (v: unknown, param: string): string[] => {
+  if (v === '') return [];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw invalid(`Invalid array`, param);
+  return v as string[];
+};
+
+/**
+ * `features` of a portal configuration, checked as Stripe documents them (create: each feature given
+ * needs `enabled`; enums; `subscription_update.products` up to 10, each with its recurring prices) and
+ * merged over `current`.
+ */
+function portalFeatures(d: StripeDouble, given: unknown, current: Json, creating: boolean): Json {
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw invalid('Invalid object', 'features');
+  const features = clone(current);
+  const known = ['customer_update', 'invoice_history', 'payment_method_update', 'subscription_cancel', 'subscription_pause', 'subscription_update'];
+  for (const [name, raw] of Object.entries(given as Json)) {
+    const param = `features[${name}]`;
+    if (!known.includes(name)) throw invalid(`Received unknown parameter: ${param}`, param);
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid('Invalid object', param);
+    const f = raw as Json;
+    if (creating && name !== 'subscription_pause' && f.enabled === undefined) throw invalid(`Missing required param: ${param}[enabled].`, `${param}[enabled]`);
+    const next: Json = { ...features[name] };
+    if (f.enabled !== undefined) next.enabled = bool(f.enabled, `${param}[enabled]`);
+    switch (name) {
+      case 'customer_update':
+        if (f.allowed_updates !== undefined) {
+          next.allowed_updates = listOfStrings(f.allowed_updates, `${param}[allowed_updates]`);
+          next.allowed_updates.forEach((u: string, i: number) => oneOf(u, ['address', 'email', 'name', 'phone', 'shipping', 'tax_id'], `${param}[allowed_updates][${i}]`));
+        }
+        break;
+      case 'subscription_cancel':
+        if (f.mode !== undefined) next.mode = oneOf(f.mode, ['at_period_end', 'immediately'], `${param}[mode]`);
+        if (f.proration_behavior !== undefined) {
+          next.proration_behavior = oneOf(f.proration_behavior, ['create_prorations', 'none'], `${param}[proration_behavior]`);
+          if (next.proration_behavior === 'create_prorations' && next.mode !== 'immediately') {
+            throw invalid('create_prorations is only compatible with mode=immediately.', `${param}[proration_behavior]`);
+          }
+        }
+        break;
+      case 'subscription_update': {
+        if (f.default_allowed_updates !== undefined) {
+          next.default_allowed_updates = listOfStrings(f.default_allowed_updates, `${param}[default_allowed_updates]`);
+          next.default_allowed_updates.forEach((u: string, i: number) => oneOf(u, ['price', 'promotion_code', 'quantity'], `${param}[default_allowed_updates][${i}]`));
+        }
+        if (f.proration_behavior !== undefined) next.proration_behavior = oneOf(f.proration_behavior, ['always_invoice', 'create_prorations', 'none'], `${param}[proration_behavior]`);
+        if (f.trial_update_behavior !== undefined) next.trial_update_behavior = oneOf(f.trial_update_behavior, ['continue_trial', 'end_trial'], `${param}[trial_update_behavior]`);
+        if (f.schedule_at_period_end !== undefined) {
+          const conditions = (f.schedule_at_period_end.conditions ?? []) as Json[];
+          conditions.forEach((c, i) => oneOf(c?.type, ['decreasing_item_amount', 'shortening_interval'], `${param}[schedule_at_period_end][conditions][${i}][type]`));
+          next.schedule_at_period_end = { conditions: conditions.map((c) => ({ type: c.type })) };
+        }
+        if (f.products !== undefined) {
+          const products = f.products === '' ? [] : (f.products as Json[]);
+          if (!Array.isArray(products) || products.length > 10) throw invalid('products must be a list of up to 10 products.', `${param}[products]`);
+          next.products = products.map((p, i) => {
+            const at = `${param}[products][${i}]`;
+            if (!p?.product) throw invalid(`Missing required param: ${at}[product].`, `${at}[product]`);
+            const prices = listOfStrings(p.prices, `${at}[prices]`);
+            if (prices.length === 0) throw invalid(`Missing required param: ${at}[prices].`, `${at}[prices]`);
+            prices.forEach((id, j) => {
+              const price = d.get('price', id, `${at}[prices][${j}]`);
+              if (!price.recurring) throw invalid(`The price ${id} is not recurring.`, `${at}[prices][${j}]`);
+              if (price.product !== p.product) throw invalid(`The price ${id} does not belong to product ${p.product}.`, `${at}[prices][${j}]`);
+            });
+            return { product: p.product, prices, adjustable_quantity: { enabled: false, maximum: null, minimum: 1 } };
+          });
+        }
+        break;
+      }
+    }
+    features[name] = next;
+  }
+  return features;
+}
+
+/** The fields of a portal configuration that create and update both take. */
+function applyPortalConfiguration(d: StripeDouble, config: Json, p: Json, creating: boolean): Json {
+  if (p.features !== undefined) config.features = portalFeatures(d, p.features, config.features, creating);
+  if (p.metadata !== undefined) config.metadata = p.metadata === '' ? {} : { ...(config.metadata ?? {}), ...metadataOf(p) };
+  if (p.name !== undefined) config.name = p.name === '' ? null : String(p.name);
+  if (p.default_return_url !== undefined) config.default_return_url = p.default_return_url === '' ? null : String(p.default_return_url);
+  if (p.active !== undefined) config.active = bool(p.active, 'active');
+  config.updated = nowSeconds();
+  return config;
+}
+
+const SUBSCRIPTION_LIST_STATUSES = ['active', 'all', 'canceled', 'ended', 'incomplete', 'incomplete_expired', 'past_due', 'paused', 'trialing', 'unpaid'];
+
 /** The endpoints the shopper flows use, as Stripe documents them. */
 export const defaultRoutes: RouteDef[] = [
   {
@@ -484,10 +641,16 @@ export const defaultRoutes: RouteDef[] = [
     allowed: ['customer', 'return_url', 'configuration', 'flow_data', 'locale', 'on_behalf_of'],
     handle: (req, d) => {
       d.get('customer', req.params.customer, 'customer');
+      if (req.params.configuration !== undefined) {
+        const configuration = d.get('billing_portal.configuration', req.params.configuration, 'configuration');
+        if (!configuration.active) throw invalid(`The configuration ${configuration.id} is not active.`, 'configuration');
+      }
       const id = newId('bps');
       return d.render(d.put(Object.assign(clone(portalSessionFixture) as Json, {
         id,
         customer: req.params.customer,
+        // Without one, Stripe uses the account's default configuration (the Dashboard's settings).
+        configuration: req.params.configuration ?? DEFAULT_PORTAL_CONFIGURATION,
         return_url: req.params.return_url ?? null,
         created: nowSeconds(),
         flow: null,
@@ -572,5 +735,107 @@ export const defaultRoutes: RouteDef[] = [
       });
       return d.render(d.put(refund));
     },
+  },
+  {
+    method: 'GET',
+    path: '/v1/refunds',
+    allowed: ['payment_intent', 'charge', 'limit', 'starting_after'],
+    handle: (req, d) => {
+      const p = req.params;
+      const refunds = d.all('refund').filter((r) => (!p.payment_intent || r.payment_intent === p.payment_intent) && (!p.charge || r.charge === p.charge));
+      return d.list(refunds, p, '/v1/refunds');
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/subscriptions',
+    allowed: ['customer', 'status', 'price', 'limit', 'starting_after'],
+    handle: (req, d) => {
+      const p = req.params;
+      const status = p.status === undefined ? undefined : oneOf(p.status, SUBSCRIPTION_LIST_STATUSES, 'status');
+      const subscriptions = d.all('subscription').filter((s) => {
+        if (p.customer && s.customer !== p.customer) return false;
+        if (p.price && !s.items.data.some((i: Json) => i.price?.id === p.price)) return false;
+        // Without a status Stripe lists the subscriptions that have not been canceled.
+        if (status === undefined) return s.status !== 'canceled';
+        if (status === 'all') return true;
+        if (status === 'ended') return s.status === 'canceled' || s.status === 'incomplete_expired';
+        return s.status === status;
+      });
+      return d.list(subscriptions, p, '/v1/subscriptions');
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/checkout/sessions',
+    allowed: ['customer', 'status', 'subscription', 'payment_intent', 'limit', 'starting_after'],
+    handle: (req, d) => {
+      const p = req.params;
+      const status = p.status === undefined ? undefined : oneOf(p.status, ['open', 'complete', 'expired'], 'status');
+      const sessions = d.all('checkout.session').filter(
+        (s) => (!p.customer || s.customer === p.customer) && (!status || s.status === status) && (!p.subscription || s.subscription === p.subscription),
+      );
+      return d.list(sessions, p, '/v1/checkout/sessions');
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/checkout/sessions/:id',
+    handle: (req, d) => d.render(d.get('checkout.session', req.pathParams.id!)),
+  },
+  {
+    method: 'POST',
+    path: '/v1/checkout/sessions/:id/expire',
+    allowed: [],
+    handle: (req, d) => {
+      const session = d.get('checkout.session', req.pathParams.id!);
+      if (session.status !== 'open') {
+        throw invalid(`This Checkout Session is ${session.status}: only a Checkout Session with status open can be expired.`, undefined, 'checkout_session_not_open');
+      }
+      // An expired session's page says so; its URL is gone.
+      Object.assign(session, { status: 'expired', url: null });
+      return d.render(session);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/billing_portal/configurations',
+    allowed: ['active', 'is_default', 'limit', 'starting_after'],
+    handle: (req, d) => {
+      const p = req.params;
+      const active = p.active === undefined ? undefined : bool(p.active, 'active');
+      const isDefault = p.is_default === undefined ? undefined : bool(p.is_default, 'is_default');
+      const configurations = d.all('billing_portal.configuration').filter((c) => (active === undefined || c.active === active) && (isDefault === undefined || c.is_default === isDefault));
+      return d.list(configurations, p, '/v1/billing_portal/configurations');
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/billing_portal/configurations/:id',
+    handle: (req, d) => d.render(d.get('billing_portal.configuration', req.pathParams.id!)),
+  },
+  {
+    method: 'POST',
+    path: '/v1/billing_portal/configurations',
+    required: ['features'],
+    allowed: ['features', 'business_profile', 'default_return_url', 'login_page', 'metadata', 'name'],
+    handle: (req, d) => {
+      const base = clone(portalConfigurationFixture) as Json;
+      const config = Object.assign(base, {
+        id: newId('bpc'),
+        created: nowSeconds(),
+        is_default: false,
+        livemode: false,
+        metadata: {},
+        features: { ...base.features, subscription_update: { ...base.features.subscription_update, products: [] } },
+      });
+      return d.render(d.put(applyPortalConfiguration(d, config, req.params, true)));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/billing_portal/configurations/:id',
+    allowed: ['active', 'business_profile', 'default_return_url', 'features', 'login_page', 'metadata', 'name'],
+    handle: (req, d) => d.render(applyPortalConfiguration(d, d.get('billing_portal.configuration', req.pathParams.id!), req.params, false)),
   },
 ];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { allFunctions } from '../../functions/manifest';
+import { allFunctions, operatorCommands } from '../../functions/manifest';
 import { allRoutes } from '../../shared/api/routes';
 import { buildOpenApi } from '../../shared/api/openapi';
 
@@ -19,6 +19,16 @@ describe('function manifest', () => {
     const jobs = allFunctions.filter((f) => f.job);
     expect(new Set(jobs.map((j) => j.job!.name)).size).toBe(jobs.length);
     for (const job of jobs) expect(job.job!.schedule).toMatch(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/);
+  });
+
+  it('keeps operator commands local: existing entries, names apart from the jobs, never deployed', () => {
+    const jobs = new Set(allFunctions.flatMap((f) => (f.job ? [f.job.name] : [])));
+    expect(new Set(operatorCommands.map((c) => c.name)).size).toBe(operatorCommands.length);
+    for (const command of operatorCommands) {
+      expect(existsSync(`${root}${command.entry}`), command.entry).toBe(true);
+      expect(jobs.has(command.name)).toBe(false);
+      expect(allFunctions.some((f) => f.entry === command.entry)).toBe(false);
+    }
   });
 
   it('documents every route in OpenAPI with its security and problem responses', () => {
