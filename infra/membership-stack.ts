@@ -99,8 +99,11 @@ export class MembershipStack extends Stack {
         description: secretNote('Stripe account: {"apiKey":"rk_live_...","portalConfigurationId":"bpc_..."}; an empty apiKey means payments are off'),
         secretObjectValue: Object.fromEntries(Object.entries(STRIPE_API_SECRET_TEMPLATE).map(([k, v]) => [k, SecretValue.unsafePlainText(v)])),
       }),
+      // Created with no keys: every service call is refused (401) until the operator adds hashes,
+      // instead of a generated value that parses as nothing and fails every call with 500.
       'secret:service-keys': new secretsmanager.Secret(this, 'ServiceApiKeys', {
         description: secretNote('Service keys as SHA-256 hashes: {"checkout":["<hex>"],"finance":[...],"admin":[...]}'),
+        secretStringValue: SecretValue.unsafePlainText(JSON.stringify({ checkout: [], finance: [], admin: [] })),
       }),
     } as const;
     for (const secret of Object.values(secrets)) {

@@ -10,6 +10,7 @@ import { allFunctions } from '../../functions/manifest';
 import { tableDefinitions } from '../../shared/storage/tables';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { parseStripeSettings, STRIPE_API_SECRET_TEMPLATE } from '../../shared/stripe/settings';
+import { parseHashedKeySecret } from '../../shared/http/service-keys';
 
 let template: Template;
 let stack: MembershipStack;
@@ -117,6 +118,12 @@ describe('CDK stack', () => {
     for (const spec of allFunctions.filter((f) => !f.access.includes('idempotency:write'))) {
       expect(policyOf(spec.name)).not.toMatch(/dynamodb:(DeleteItem|BatchWriteItem)/);
     }
+  });
+
+  it('creates the service-key secret with no keys: calls are refused (401) until hashes are added, not failed', () => {
+    const [, secret] = Object.entries(template.findResources('AWS::SecretsManager::Secret')).find(([id]) => id.startsWith('ServiceApiKeys'))!;
+    expect(secret.Properties.GenerateSecretString).toBeUndefined();
+    expect(parseHashedKeySecret(secret.Properties.SecretString)).toEqual([]);
   });
 
   it('creates the Stripe API secret as a template the functions read as "not set" (503), never a generated value', () => {
