@@ -86,13 +86,19 @@ const autoRenewing = (record: MembershipRecord) => {
   return sub !== null && (sub.stripeStatus === 'active' || sub.stripeStatus === 'trialing') && !sub.cancelAtPeriodEnd && sub.cancelAt === null;
 };
 
-/** The first anniversary of `startIso` strictly after `afterIso` (calendar years, UTC). */
-export function nextAnniversary(startIso: string, afterIso: string): string {
+/**
+ * The anniversary of `startIso` (one or more calendar years later, UTC) that falls in the half-open
+ * range [fromIso, toIso), or null. Billing periods are contiguous half-open ranges, so each
+ * anniversary lies in exactly one of them, even when it is a few seconds off the renewal time.
+ */
+export function anniversaryWithin(startIso: string, fromIso: string, toIso: string): string | null {
   const start = new Date(startIso);
   for (let years = 1; ; years++) {
     const candidate = new Date(start);
     candidate.setUTCFullYear(start.getUTCFullYear() + years);
-    if (candidate.toISOString() > afterIso) return candidate.toISOString();
+    const iso = candidate.toISOString();
+    if (iso >= toIso) return null;
+    if (iso >= fromIso) return iso;
   }
 }
 
@@ -126,9 +132,14 @@ export function planReminders(record: MembershipRecord | null, catalog: PlanCata
         const midTerm = midTermOf(sub.currentPeriodStart, sub.currentPeriodEnd);
         out.push(planned(record, 'annual_notice', subId, midTerm, 0, midTerm));
       }
-    } else if (record.firstSubscribedAt && sub.currentPeriodStart) {
-      const anniversary = nextAnniversary(record.firstSubscribedAt, sub.currentPeriodStart);
-      out.push(planned(record, 'annual_notice', subId, anniversary, 0, anniversary));
+    } else if (sub.stripeStatus === 'active' && record.firstSubscribedAt && sub.currentPeriodStart && sub.currentPeriodEnd) {
+      // Shorter plans: the billing period that contains the anniversary of the first subscription
+      // carries that year's notice, due in the middle of the period. Without a trial the anniversary
+      // is a renewal day, and a notice due then would be re-planned by the renewal itself before the
+      // job saw it; mid-period no renewal can overtake it. The id names the anniversary, so a moved
+      // period (plan switch) moves the due time and the proof check still sends it once.
+      const anniversary = anniversaryWithin(record.firstSubscribedAt, sub.currentPeriodStart, sub.currentPeriodEnd);
+      if (anniversary) out.push(planned(record, 'annual_notice', subId, anniversary, 0, midTermOf(sub.currentPeriodStart, sub.currentPeriodEnd)));
     }
   }
 

@@ -149,9 +149,9 @@ describe('reminders: whole lifecycles with a fake clock', () => {
     expect(proofs.map((p) => p.kind).sort()).toEqual(['grace_ending', 'membership_lapsed', 'payment_failed', 'renewal_upcoming', 'trial_ending', 'win_back', 'win_back']);
     expect(proofs.find((p) => p.kind === 'renewal_upcoming')!.digest).toBe(digestOf(renewal.subject, renewal.text));
     expect(proofs.every((p) => p.to === `${m.memberId}@example.com`)).toBe(true);
-    // Nothing of this member is left in the due index; the yearly notice of the lapsed membership was dropped.
+    // Nothing of this member is left in the due index; no period of this short membership held an anniversary.
     expect(items.filter((i) => i.dueShard !== undefined)).toEqual([]);
-    expect(items.find((i) => i.kind === 'annual_notice')).toMatchObject({ status: 'dropped', dropReason: 'not_renewing' });
+    expect(items.some((i) => i.kind === 'annual_notice')).toBe(false);
 
     // Erasure removes the address and the outbox text, and keeps the proof of notice.
     expect(await job.store.erasePersonalData(m.memberId)).toBe(14);
@@ -227,6 +227,64 @@ describe('reminders: whole lifecycles with a fake clock', () => {
     const items = await memberItems(m.memberId);
     expect(items.filter((i) => i.kind === 'win_back').map((i) => i.dropReason)).toEqual(['marketing_opt_out', 'marketing_opt_out']);
     expect(items.some((i) => i.type === 'grant' && i.grant.grantId === 'win-back')).toBe(false);
+  });
+});
+
+describe('annual_notice: once a year, actually sent', () => {
+  it('monthly plan without a trial: the renewal on the anniversary does not drop that year’s notice; one per year', async () => {
+    // Signup on a day whose anniversary is a renewal day (no trial: the billing anchor is the signup).
+    const m = member('annual-monthly');
+    const start = Date.parse('2038-01-10T00:00:00Z') / 1000;
+    const anniversary = Date.parse('2039-01-10T00:00:00Z') / 1000;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 31 * DAY }));
+    const job = jobDeps();
+    // The renewal that opens the second year arrives before the job runs on the anniversary.
+    await post(m.subEvent('customer.subscription.updated', anniversary - 31 * DAY, { periodStart: anniversary - 31 * DAY, periodEnd: anniversary }));
+    const p2End = anniversary + 31 * DAY;
+    await post(m.subEvent('customer.subscription.updated', anniversary, { periodStart: anniversary, periodEnd: p2End }));
+    await post(m.invoiceEvent('invoice.paid', anniversary + 60, anniversary, p2End));
+    expect(await runAt(job, anniversary + 9 * HOUR + 15 * 60, m.memberId)).toEqual([]);
+    const mid = anniversary + 15.5 * DAY;
+    expect(await runAt(job, mid - 60, m.memberId)).toEqual([]);
+    expect(await runAt(job, mid, m.memberId)).toEqual(['annual_notice']);
+    // The next renewals plan no second notice for the same year.
+    await post(m.subEvent('customer.subscription.updated', p2End, { periodStart: p2End, periodEnd: p2End + 28 * DAY }));
+    expect(await runAt(job, p2End + 21 * DAY, m.memberId)).toEqual(['renewal_upcoming']);
+    const notice = job.sender.sent.find((s) => s.memberId === m.memberId && s.kind === 'annual_notice')!;
+    expect(notice.text).toContain('renews automatically');
+    expect(notice.text).toContain('$14.99, charged every month');
+    expect(notice.text).toContain('https://shop.example/account');
+    // The following year: the renewal on the second anniversary plans (and the job sends) the next one.
+    const second = Date.parse('2040-01-10T00:00:00Z') / 1000;
+    await post(m.subEvent('customer.subscription.updated', second, { periodStart: second, periodEnd: second + 31 * DAY }));
+    expect(await runAt(job, second + 15.5 * DAY, m.memberId)).toEqual(['annual_notice']);
+    const items = await memberItems(m.memberId);
+    expect(items.filter((i) => i.type === 'notification' && i.kind === 'annual_notice').map((p) => p.reminderId).sort()).toEqual([
+      `annual_notice#${m.subscription}#2039-01-10T00:00:00.000Z#0`,
+      `annual_notice#${m.subscription}#2040-01-10T00:00:00.000Z#0`,
+    ]);
+    expect(items.filter((i) => i.kind === 'annual_notice' && i.status === 'dropped')).toEqual([]);
+  });
+
+  it('annual plan (interval year): the notice goes out at mid-term, apart from the 30- and 7-day renewal notices', async () => {
+    const m = member('annual-year', 'year');
+    const start = BASE + 40 * DAY;
+    const end = start + 365 * DAY;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: end }));
+    await post(m.invoiceEvent('invoice.paid', start + 60, start, end, 'subscription_create'));
+    const job = jobDeps();
+    const midTerm = start + 182.5 * DAY;
+    expect(await runAt(job, midTerm - 60, m.memberId)).toEqual([]);
+    expect(await runAt(job, midTerm, m.memberId)).toEqual(['annual_notice']);
+    expect(await runAt(job, end - 30 * DAY, m.memberId)).toEqual(['renewal_upcoming']);
+    expect(await runAt(job, end - 7 * DAY, m.memberId)).toEqual(['renewal_upcoming']);
+    const notice = job.sender.sent.find((s) => s.memberId === m.memberId && s.kind === 'annual_notice')!;
+    expect(notice.text).toContain('$139.00, charged every year');
+    // Renewal: the next paid year plans its own mid-term notice.
+    await post(m.subEvent('customer.subscription.updated', end, { periodStart: end, periodEnd: end + 365 * DAY }));
+    expect(await runAt(job, end + 182.5 * DAY, m.memberId)).toEqual(['annual_notice']);
   });
 });
 

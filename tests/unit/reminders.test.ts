@@ -5,7 +5,7 @@ import { applyMembershipEvent, type MembershipEvent, type MembershipRecord, type
 import {
   autoRenewalViolations,
   newReminders,
-  nextAnniversary,
+  anniversaryWithin,
   planReminders,
   reminderRelevance,
   renderReminder,
@@ -94,9 +94,31 @@ describe('planReminders', () => {
     expect(planned.some((r) => r.kind === 'renewal_upcoming')).toBe(false);
   });
 
-  it('an active monthly membership plans the renewal notice and the yearly notice on the anniversary', () => {
+  it('an active monthly membership plans the renewal notice; no yearly notice before the period holding the anniversary', () => {
     const record = subChanged(null, T0);
-    expect(kindsAndDue(record)).toEqual([`annual_notice@${iso(T0 + 365 * DAY)}`, `renewal_upcoming@${iso(T0 + 24 * DAY)}`]);
+    expect(kindsAndDue(record)).toEqual([`renewal_upcoming@${iso(T0 + 24 * DAY)}`]);
+  });
+
+  it('a monthly membership without a trial: the renewal on the anniversary plans that year’s notice mid-period, once', () => {
+    // 2026-01-10 → 2027-01-10: the anniversary is a renewal day.
+    const anniversary = T0 + 365 * DAY;
+    const before = subChanged(subChanged(null, T0), anniversary - 31 * DAY, { currentPeriodStart: iso(anniversary - 31 * DAY), currentPeriodEnd: iso(anniversary) });
+    expect(planReminders(before, catalog).some((r) => r.kind === 'annual_notice')).toBe(false);
+    const renewed = subChanged(before, anniversary, { currentPeriodStart: iso(anniversary), currentPeriodEnd: iso(anniversary + 31 * DAY) });
+    const notice = planReminders(renewed, catalog).find((r) => r.kind === 'annual_notice')!;
+    expect(notice).toMatchObject({ id: `annual_notice#sub_1#${iso(anniversary)}#0`, dueAt: iso(anniversary + 15.5 * DAY) });
+    // Still planned when the job runs at its due time: it is not re-planned away before it is sent.
+    expect(reminderRelevance(notice, renewed, catalog, at(anniversary + 15.5 * DAY), optIn)).toEqual({ send: true });
+    const next = subChanged(renewed, anniversary + 31 * DAY, { currentPeriodStart: iso(anniversary + 31 * DAY), currentPeriodEnd: iso(anniversary + 59 * DAY) });
+    expect(planReminders(next, catalog).some((r) => r.kind === 'annual_notice')).toBe(false);
+  });
+
+  it('a monthly membership after a trial: the notice falls in the period holding the anniversary, not on its renewal day', () => {
+    const trialEnd = T0 + 30 * DAY;
+    const trialing = subChanged(null, T0, { stripeStatus: 'trialing', trialStart: iso(T0), trialEnd: iso(trialEnd), currentPeriodEnd: iso(trialEnd) });
+    const start = T0 + 350 * DAY;
+    const record = subChanged(trialing, start, { trialStart: iso(T0), trialEnd: iso(trialEnd), currentPeriodStart: iso(start), currentPeriodEnd: iso(start + 30 * DAY) });
+    expect(planReminders(record, catalog).find((r) => r.kind === 'annual_notice')).toMatchObject({ anchor: iso(T0 + 365 * DAY), dueAt: iso(start + 15 * DAY) });
   });
 
   it('an annual plan gets notices 30 and 7 days before renewal and the yearly notice at mid-term', () => {
@@ -133,16 +155,19 @@ describe('planReminders', () => {
     expect(planned.find((r) => r.kind === 'membership_lapsed')).toMatchObject({ dueAt: iso(failedAt + 7 * DAY) });
   });
 
-  it('next anniversary is strictly after the given time', () => {
-    expect(nextAnniversary('2026-01-10T00:00:00.000Z', '2026-06-01T00:00:00.000Z')).toBe('2027-01-10T00:00:00.000Z');
-    expect(nextAnniversary('2026-01-10T00:00:00.000Z', '2027-01-10T00:00:00.000Z')).toBe('2028-01-10T00:00:00.000Z');
+  it('finds the anniversary inside a half-open period, so each year falls in exactly one period', () => {
+    const start = '2026-01-10T00:00:00.000Z';
+    expect(anniversaryWithin(start, '2026-12-10T00:00:00.000Z', '2027-01-10T00:00:00.000Z')).toBeNull();
+    expect(anniversaryWithin(start, '2027-01-10T00:00:00.000Z', '2027-02-10T00:00:00.000Z')).toBe('2027-01-10T00:00:00.000Z');
+    expect(anniversaryWithin(start, '2028-01-01T00:00:00.000Z', '2028-02-01T00:00:00.000Z')).toBe('2028-01-10T00:00:00.000Z');
+    expect(anniversaryWithin(start, '2026-01-10T00:00:00.000Z', '2026-02-10T00:00:00.000Z')).toBeNull();
   });
 });
 
 describe('newReminders: what a change schedules', () => {
   it('schedules nothing again for a repeated or unchanged record', () => {
     const record = subChanged(null, T0);
-    expect(newReminders(null, record, catalog)).toHaveLength(2);
+    expect(newReminders(null, record, catalog)).toHaveLength(1);
     expect(newReminders(record, record, catalog)).toEqual([]);
     expect(newReminders(record, structuredClone(record), catalog)).toEqual([]);
   });
@@ -155,7 +180,7 @@ describe('newReminders: what a change schedules', () => {
     expect(newReminders(renewed, cancelled, catalog).map((r) => r.kind).sort()).toEqual(['membership_lapsed', 'win_back', 'win_back']);
     const resumed = subChanged(cancelled, T0 + 41 * DAY, { currentPeriodStart: iso(T0 + 31 * DAY), currentPeriodEnd: iso(T0 + 59 * DAY) });
     const again = newReminders(cancelled, resumed, catalog);
-    expect(again.map((r) => r.kind).sort()).toEqual(['annual_notice', 'renewal_upcoming']);
+    expect(again.map((r) => r.kind).sort()).toEqual(['renewal_upcoming']);
     // Same ids as before the cancel: the sent-proof check keeps an already sent one from going out twice.
     expect(again.find((r) => r.kind === 'renewal_upcoming')!.id).toBe(planReminders(renewed, catalog).find((r) => r.kind === 'renewal_upcoming')!.id);
   });
