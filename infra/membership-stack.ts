@@ -7,7 +7,6 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -21,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { allFunctions, type FunctionSpec } from '../functions/manifest';
 import { tableDefinitions } from '../shared/storage/tables';
 import { MetricNames } from '../shared/metric-names';
+import { ReminderDelivery, reminderDeliverySettingsFromContext, type ReminderDeliverySettings } from './reminder-delivery';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -28,8 +28,8 @@ export interface MembershipStackSettings {
   /** Shopper tokens: issuer and audience checked by the HTTP API JWT authorizer. */
   shopperJwtIssuer: string;
   shopperJwtAudience: string;
-  /** Verified SES identity that reminders are sent from. */
-  sesFromAddress: string;
+  /** Reminders: sender, links in notices, recall coupon (infra/reminder-delivery.ts; validated at synth). */
+  reminders: ReminderDeliverySettings;
   /** Where alarms are emailed; none when empty. */
   alarmEmail: string;
   /** Log retention for every function and the API access log. */
@@ -41,7 +41,7 @@ export function stackSettingsFromContext(scope: Construct): MembershipStackSetti
   return {
     shopperJwtIssuer: get('shopperJwtIssuer', 'https://auth.example.com/'),
     shopperJwtAudience: get('shopperJwtAudience', 'membership-api'),
-    sesFromAddress: get('sesFromAddress', 'membership@example.com'),
+    reminders: reminderDeliverySettingsFromContext(scope),
     alarmEmail: get('alarmEmail', ''),
     logRetention: logs.RetentionDays.ONE_MONTH,
   };
@@ -57,6 +57,8 @@ export class MembershipStack extends Stack {
 
   constructor(scope: Construct, id: string, props: MembershipStackSettings & StackProps) {
     super(scope, id, props);
+    // Reminders first: bad reminder settings fail synth before any function is bundled.
+    const reminderDelivery = new ReminderDelivery(this, 'ReminderDelivery', props.reminders);
 
     const [mainDef, idempotencyDef] = tableDefinitions({ main: 'main', idempotency: 'idempotency' });
     const attr = (name: string) => ({ name, type: dynamodb.AttributeType.STRING });
@@ -158,13 +160,7 @@ export class MembershipStack extends Stack {
             break;
           }
           case 'ses:send':
-            fn.addToRolePolicy(
-              new iam.PolicyStatement({
-                actions: ['ses:SendEmail'],
-                resources: [this.formatArn({ service: 'ses', resource: 'identity', resourceName: props.sesFromAddress })],
-              }),
-            );
-            fn.addEnvironment('SES_FROM_ADDRESS', props.sesFromAddress);
+            reminderDelivery.bind(fn);
             break;
         }
       }

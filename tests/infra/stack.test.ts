@@ -5,10 +5,17 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MembershipStack } from '../../infra/membership-stack';
+import { MembershipStack, stackSettingsFromContext } from '../../infra/membership-stack';
 import { allFunctions } from '../../functions/manifest';
 import { tableDefinitions } from '../../shared/storage/tables';
 import * as logs from 'aws-cdk-lib/aws-logs';
+
+const REMINDERS = {
+  sesFromAddress: 'noreply@shop.test',
+  portalUrl: 'https://shop.test/account/membership',
+  winBackCouponCents: 1500,
+  winBackCouponDays: 21,
+};
 
 let template: Template;
 let stack: MembershipStack;
@@ -20,7 +27,7 @@ beforeAll(() => {
   stack = new MembershipStack(app, 'TestStack', {
     shopperJwtIssuer: 'https://issuer.test/',
     shopperJwtAudience: 'membership-test',
-    sesFromAddress: 'noreply@shop.test',
+    reminders: REMINDERS,
     alarmEmail: 'ops@shop.test',
     logRetention: logs.RetentionDays.ONE_MONTH,
   });
@@ -109,5 +116,42 @@ describe('CDK stack', () => {
     const bundle = readFileSync(join(dir, 'index.mjs'), 'utf8');
     expect(bundle).not.toMatch(/api\.stripe\.com|stripe-node|StripeResource/);
     expect(readFileSync(join(assetDir('stripe-webhook'), 'index.mjs'), 'utf8')).toMatch(/constructEventAsync|v1=/);
+  });
+
+  it('gives the reminders job its links and recall coupon from context, and only it may send email', () => {
+    const jobs = Object.values(functionResources()).filter((f) => JSON.stringify(f.Properties.Environment ?? {}).includes('SES_FROM_ADDRESS'));
+    expect(jobs).toHaveLength(allFunctions.filter((f) => f.access.includes('ses:send')).length);
+    expect(jobs[0]!.Properties.Environment.Variables).toMatchObject({
+      SES_FROM_ADDRESS: REMINDERS.sesFromAddress,
+      PORTAL_URL: REMINDERS.portalUrl,
+      WIN_BACK_COUPON_CENTS: '1500',
+      WIN_BACK_COUPON_DAYS: '21',
+    });
+  });
+});
+
+describe('reminder settings fail synth rather than deploy links members cannot open', () => {
+  const build = (reminders: Partial<typeof REMINDERS>) => () =>
+    new MembershipStack(new App({ outdir: mkdtempSync(join(tmpdir(), 'cdk-bad-')) }), 'Bad', {
+      shopperJwtIssuer: 'https://issuer.test/',
+      shopperJwtAudience: 'membership-test',
+      alarmEmail: '',
+      logRetention: logs.RetentionDays.ONE_MONTH,
+      reminders: { ...REMINDERS, ...reminders },
+    });
+
+  it('rejects a localhost, plain-http or missing portal URL, naming the context key', () => {
+    expect(build({ portalUrl: 'http://127.0.0.1:3000/account/membership' })).toThrow(/portalUrl: .*https/);
+    expect(build({ portalUrl: 'https://localhost/account' })).toThrow(/portalUrl: .*local or private host/);
+    expect(build({ portalUrl: 'https://10.0.0.7/account' })).toThrow(/portalUrl: .*local or private host/);
+    expect(build({ portalUrl: '' })).toThrow(/portalUrl: is required/);
+    expect(build({ sesFromAddress: 'not-an-address' })).toThrow(/sesFromAddress/);
+    expect(build({ winBackCouponDays: 0 })).toThrow(/winBackCouponDays/);
+  });
+
+  it('reads the settings from context, strings from -c included', () => {
+    const app = new App({ context: { sesFromAddress: 'a@shop.test', portalUrl: 'https://shop.test/a', winBackCouponCents: '700' } });
+    expect(stackSettingsFromContext(app).reminders).toEqual({ sesFromAddress: 'a@shop.test', portalUrl: 'https://shop.test/a', winBackCouponCents: 700, winBackCouponDays: 30 });
+    expect(() => stackSettingsFromContext(new App({ context: { winBackCouponCents: 'ten' } }))).toThrow(/winBackCouponCents must be a positive integer/);
   });
 });

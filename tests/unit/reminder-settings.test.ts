@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { LOCAL_PORTAL_URL, publicLinkProblem } from '../../shared/runtime/reminder-settings';
+import { portalUrl, recallCoupon } from '../../shared/runtime/reminders';
+
+describe('reminders job settings', () => {
+  it('links: public https only', () => {
+    expect(publicLinkProblem('https://shop.example.com/account')).toBeNull();
+    for (const bad of ['http://shop.example.com/a', 'https://127.0.0.1:3000/a', 'https://localhost/a', 'https://192.168.1.2/a', 'https://[::1]/a', 'https://intranet/a', 'account']) {
+      expect(publicLinkProblem(bad), bad).not.toBeNull();
+    }
+  });
+
+  it('locally the portal link defaults to the local server; inside Lambda it must be set and public', () => {
+    expect(portalUrl({})).toBe(LOCAL_PORTAL_URL);
+    const lambda = { AWS_LAMBDA_FUNCTION_NAME: 'reminders' };
+    expect(() => portalUrl(lambda)).toThrow(/PORTAL_URL must be set in AWS/);
+    expect(() => portalUrl({ ...lambda, PORTAL_URL: LOCAL_PORTAL_URL })).toThrow(/PORTAL_URL: .*https/);
+    expect(portalUrl({ ...lambda, PORTAL_URL: 'https://shop.example.com/account' })).toBe('https://shop.example.com/account');
+  });
+
+  it('recall coupon: positive integers, defaults 1000 cents for 30 days', () => {
+    expect(recallCoupon({})).toEqual({ amountOffCents: 1000, validDays: 30 });
+    expect(recallCoupon({ WIN_BACK_COUPON_CENTS: '1500', WIN_BACK_COUPON_DAYS: '14' })).toEqual({ amountOffCents: 1500, validDays: 14 });
+    expect(() => recallCoupon({ WIN_BACK_COUPON_DAYS: '0' })).toThrow(/WIN_BACK_COUPON_DAYS/);
+  });
+});
