@@ -19,7 +19,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { PlannedReminder, ReminderKind } from '../domain/reminders';
-import type { SavingsTotals } from '../domain/savings';
+import type { StoredSavings } from '../domain/benefits';
 import type { IssuedGrant } from '../domain/grants';
 import { indexes, keys, TTL_ATTRIBUTE } from './keys';
 import type { ExtraWrite } from './membership-repository';
@@ -303,14 +303,27 @@ export class ReminderStore {
     );
   }
 
-  /** Missing savings read as zero. */
-  async savings(memberId: string): Promise<Pick<SavingsTotals, 'periodSavedCents' | 'lifetimeSavedCents'>> {
+  /**
+   * The member's savings counters as stored (null when none), with the period they belong to: the
+   * caller applies `savingsView`, which counts the period figure only while it is the current period.
+   */
+  async savings(memberId: string): Promise<StoredSavings | null> {
     const out = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: { PK: keys.memberPk(memberId), SK: keys.savingsSk }, ReturnConsumedCapacity: 'TOTAL' }),
     );
     this.count(out.Item ? 1 : 0, out.ConsumedCapacity);
+    const item = out.Item;
+    if (!item) return null;
     const cents = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-    return { periodSavedCents: cents(out.Item?.periodSavedCents), lifetimeSavedCents: cents(out.Item?.lifetimeSavedCents) };
+    return {
+      memberId,
+      periodKey: typeof item.periodKey === 'string' ? item.periodKey : null,
+      periodStart: typeof item.periodStart === 'string' ? item.periodStart : null,
+      periodSavedCents: cents(item.periodSavedCents),
+      lifetimeSavedCents: cents(item.lifetimeSavedCents),
+      feesPaidCents: cents(item.feesPaidCents),
+      currency: typeof item.currency === 'string' ? item.currency : 'usd',
+    };
   }
 
   async writeOutbox(memberId: string, reminderId: string, message: Record<string, unknown>): Promise<void> {

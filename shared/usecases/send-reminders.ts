@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PlanCatalog } from '../domain/catalog';
+import { currentSavingsPeriod, savingsView } from '../domain/benefits';
 import { generateGrantCode } from '../domain/grant-codes';
 import type { IssuedGrant } from '../domain/grants';
 import { evaluateMembership, type MembershipRecord } from '../domain/membership';
@@ -139,7 +140,10 @@ async function contextFor(deps: ReminderJobDeps, item: ReminderItem, record: Mem
   const sub = record.subscription!;
   const plan = deps.catalog.plan(sub.planId);
   const view = evaluateMembership(record, deps.catalog, asOf);
-  const savings = SAVINGS_KINDS.has(item.kind) ? await deps.store.savings(item.memberId) : { periodSavedCents: 0, lifetimeSavedCents: 0 };
+  // The same period view as the shopper's and the operator's: a period counter left over from an
+  // earlier period (it only resets on the next saving) reads 0, not last period's figure.
+  const stored = SAVINGS_KINDS.has(item.kind) ? await deps.store.savings(item.memberId) : null;
+  const savings = savingsView(stored, item.memberId, currentSavingsPeriod(record), sub.currency);
   const nextChargeAt = sub.stripeStatus === 'trialing' ? (sub.trialEnd ?? sub.currentPeriodEnd) : sub.currentPeriodEnd;
   let coupon: ReminderContext['coupon'] = null;
   if (item.kind === 'win_back') {

@@ -9,6 +9,8 @@ import { ReminderStore, reminderKeys, type ReminderItem } from '../../shared/sto
 import { OutboxSender, type NotificationSender, type OutgoingMessage } from '../../shared/notifications/senders';
 import { digestOf, sendDueReminders, type ReminderJobDeps } from '../../shared/usecases/send-reminders';
 import { GRANT_CODE_PATTERN } from '../../shared/domain/grant-codes';
+import { periodKey } from '../../shared/domain/savings';
+import { putSavings } from '../support/shopper';
 
 const api = useApi();
 const DAY = 86_400;
@@ -285,6 +287,26 @@ describe('annual_notice: once a year, actually sent', () => {
     // Renewal: the next paid year plans its own mid-term notice.
     await post(m.subEvent('customer.subscription.updated', end, { periodStart: end, periodEnd: end + 365 * DAY }));
     expect(await runAt(job, end + 182.5 * DAY, m.memberId)).toEqual(['annual_notice']);
+  });
+});
+
+describe('savings in the notices the job sends', () => {
+  it('count the current period only: a renewal notice after a period without savings says $0, not last period’s figure', async () => {
+    const m = member('savings');
+    const start = BASE + 60 * DAY;
+    const p1End = start + 30 * DAY;
+    const p2End = p1End + 30 * DAY;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: p1End }));
+    // $8.40 saved in the first period; nothing in the second (the counter resets only on the next saving).
+    await putSavings({ memberId: m.memberId, periodKey: periodKey(m.subscription, at(start).toISOString()), periodSavedCents: 840, lifetimeSavedCents: 840, feesPaidCents: 1499, currency: 'usd' });
+    const job = jobDeps();
+    expect(await runAt(job, p1End - 7 * DAY, m.memberId)).toEqual(['renewal_upcoming']);
+    await post(m.subEvent('customer.subscription.updated', p1End, { periodStart: p1End, periodEnd: p2End }));
+    expect(await runAt(job, p2End - 7 * DAY, m.memberId)).toEqual(['renewal_upcoming']);
+    const [first, second] = job.sender.sent.filter((s) => s.memberId === m.memberId);
+    expect(first!.text).toContain('You saved $8.40 this month');
+    expect(second!.text).toContain('You saved $0.00 this month');
   });
 });
 
