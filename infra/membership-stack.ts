@@ -239,6 +239,10 @@ export class MembershipStack extends Stack {
         period: Duration.minutes(5),
       }), 'DynamoDB throttled requests');
 
+    // ---- reminders: per-reminder failures do not fail the job run (its Errors alarm means "nothing could
+    // be sent"); a reminder given up after its last attempt is a notice that never went out.
+    alarm('RemindersGaveUp', new cloudwatch.Metric({ namespace: 'Membership', metricName: MetricNames.remindersGaveUp, dimensionsMap: { service: 'membership' }, statistic: 'Sum', period: Duration.minutes(15) }), 'A reminder was dropped after its last failed attempt: see lastError in GET /v1/admin/members/{id}/notifications');
+
     new CfnOutput(this, 'ApiUrl', { value: api.apiEndpoint });
     new CfnOutput(this, 'StripeWebhookUrl', { value: `${api.apiEndpoint}/webhooks/stripe` });
     new CfnOutput(this, 'TableName', { value: table.tableName });

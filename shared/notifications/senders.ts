@@ -19,8 +19,40 @@ export interface OutgoingMessage {
   marketing: boolean;
 }
 
+/**
+ * This message can never be delivered as it is (no address, rejected by SES, malformed address):
+ * retrying changes nothing. `reason` is an error code, never the address or the text.
+ */
 export class UndeliverableError extends Error {
   override name = 'UndeliverableError';
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+/**
+ * No message can be sent right now, whatever its content (sending paused, account suspended, daily
+ * quota used up, configuration set or template missing): the run stops claiming and puts back what
+ * it holds, and the failure is the run's, not the reminder's.
+ */
+export class SenderUnavailableError extends Error {
+  override name = 'SenderUnavailableError';
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+/** SES v2 `SendEmail` errors by what they say about the next attempt (AWS SDK error `name`s). */
+const SES_UNDELIVERABLE = new Set(['MessageRejected', 'BadRequestException']);
+const SES_UNAVAILABLE = new Set(['AccountSuspendedException', 'SendingPausedException', 'MailFromDomainNotVerifiedException', 'NotFoundException', 'LimitExceededException']);
+
+/** Maps an SES error to the job's categories; anything else (throttling after the SDK's retries, network) is transient. */
+export function classifySesError(error: unknown): unknown {
+  const name = error instanceof Error ? error.name : '';
+  // The SES message can name the recipient ("... failed the check: a@b.c"): keep only the code.
+  if (SES_UNDELIVERABLE.has(name)) return new UndeliverableError(name);
+  if (SES_UNAVAILABLE.has(name)) return new SenderUnavailableError(name);
+  return error;
 }
 
 export interface NotificationSender {
@@ -66,21 +98,25 @@ export class SesSender implements NotificationSender {
   ) {}
 
   async send(message: OutgoingMessage) {
-    if (!message.to) throw new UndeliverableError('no address');
+    if (!message.to) throw new UndeliverableError('no_address');
     const { SendEmailCommand } = await import('@aws-sdk/client-sesv2');
     const content = this.options.templateName
       ? { Template: { TemplateName: this.options.templateName, TemplateData: JSON.stringify({ subject: message.subject, text: message.text }) } }
       : { Simple: { Subject: { Data: message.subject, Charset: 'UTF-8' }, Body: { Text: { Data: message.text, Charset: 'UTF-8' } } } };
-    const out = await this.client.send(
-      new SendEmailCommand({
-        FromEmailAddress: this.from,
-        Destination: { ToAddresses: [message.to] },
-        Content: content,
-        ...(this.options.configurationSet ? { ConfigurationSetName: this.options.configurationSet } : {}),
-        EmailTags: [{ Name: 'kind', Value: message.kind }],
-      }),
-    );
-    return { providerMessageId: out.MessageId ?? null };
+    try {
+      const out = await this.client.send(
+        new SendEmailCommand({
+          FromEmailAddress: this.from,
+          Destination: { ToAddresses: [message.to] },
+          Content: content,
+          ...(this.options.configurationSet ? { ConfigurationSetName: this.options.configurationSet } : {}),
+          EmailTags: [{ Name: 'kind', Value: message.kind }],
+        }),
+      );
+      return { providerMessageId: out.MessageId ?? null };
+    } catch (error) {
+      throw classifySesError(error);
+    }
   }
 }
 

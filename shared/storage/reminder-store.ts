@@ -63,6 +63,8 @@ export interface ReminderItem {
   sentAt?: string;
   droppedAt?: string;
   dropReason?: string;
+  /** Code of the last failure (an SES error name, a DynamoDB error): why it was retried or given up. */
+  lastError?: string;
 }
 
 export interface ProofItem {
@@ -252,7 +254,12 @@ export class ReminderStore {
    * Ends a reminder (sent or dropped) and takes it out of the `due` index. With a lease it only
    * succeeds for the holder of that lease; returns false when someone else holds the reminder now.
    */
-  async finish(item: ReminderItem, outcome: { status: 'sent' } | { status: 'dropped'; reason: string }, lease: string | null, now = new Date()): Promise<boolean> {
+  async finish(
+    item: ReminderItem,
+    outcome: { status: 'sent' } | { status: 'dropped'; reason: string; error?: string },
+    lease: string | null,
+    now = new Date(),
+  ): Promise<boolean> {
     // Settled reminders expire with their proof (sent) or after a year (dropped: kept for support).
     const keepDays = outcome.status === 'sent' ? PROOF_RETENTION_DAYS : DROPPED_RETENTION_DAYS;
     const values: Record<string, unknown> = { ':status': outcome.status, ':now': now.toISOString(), ':ttl': Math.floor(now.getTime() / 1000) + keepDays * 86_400 };
@@ -261,6 +268,10 @@ export class ReminderStore {
     else {
       set += ', droppedAt = :now, dropReason = :reason';
       values[':reason'] = outcome.reason;
+      if (outcome.error) {
+        set += ', lastError = :error';
+        values[':error'] = outcome.error;
+      }
     }
     let condition = 'attribute_exists(PK)';
     if (lease !== null) {
@@ -283,6 +294,47 @@ export class ReminderStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
+    }
+  }
+
+  /** Records why an attempt failed; the reminder stays claimed and is retried after its lease. */
+  async noteFailure(item: ReminderItem, lease: string, error: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { PK: item.PK, SK: item.SK },
+          UpdateExpression: 'SET lastError = :error',
+          ConditionExpression: '#status = :sending AND leaseUntil = :lease',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':error': error, ':sending': 'sending', ':lease': lease },
+        }),
+      );
+    } catch (failure) {
+      if (!(failure instanceof ConditionalCheckFailedException)) throw failure;
+    }
+  }
+
+  /**
+   * Gives a claimed reminder back untried (the sender could not send anything): due again at once,
+   * and the attempt it was claimed with does not count against its limit.
+   */
+  async release(item: ReminderItem, lease: string, error: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { PK: item.PK, SK: item.SK },
+          UpdateExpression: 'SET #status = :due, lastError = :error REMOVE leaseUntil ADD attempts :minusOne',
+          ConditionExpression: '#status = :sending AND leaseUntil = :lease',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':due': 'due', ':error': error, ':minusOne': -1, ':sending': 'sending', ':lease': lease },
+        }),
+      );
+      return true;
+    } catch (failure) {
+      if (failure instanceof ConditionalCheckFailedException) return false;
+      throw failure;
     }
   }
 

@@ -15,7 +15,7 @@ import {
 import { logger, memberRef } from '../observability';
 import type { MembershipRepository } from '../storage/membership-repository';
 import { DUE_SHARDS, type ReminderItem, type ReminderStore } from '../storage/reminder-store';
-import type { NotificationSender } from '../notifications/senders';
+import { SenderUnavailableError, UndeliverableError, type NotificationSender } from '../notifications/senders';
 
 /** The recall coupon of a win-back (configuration: WIN_BACK_COUPON_CENTS, WIN_BACK_COUPON_DAYS). */
 export interface RecallCoupon {
@@ -36,6 +36,8 @@ export interface ReminderJobDeps {
   concurrency?: number;
   /** The real clock, for leases (`asOf` only decides what is due); tests move it. */
   clock?: () => Date;
+  /** Claims of one reminder before it is dropped as `attempts_exhausted` (default 5). */
+  maxAttempts?: number;
 }
 
 export interface ReminderJobResult {
@@ -45,13 +47,19 @@ export interface ReminderJobResult {
   dropped: Record<string, number>;
   /** Claimed by another running job, or already sent. */
   skipped: number;
+  /** Attempts that failed and are retried after their lease (those that gave up are in `dropped.attempts_exhausted`). */
   failed: number;
+  /** Set when the sender could not send anything (SES paused, suspended, quota, missing configuration): the run stopped. */
+  senderUnavailable: string | null;
+  /** Read but put back untried because the run stopped (sender unavailable). */
+  deferred: number;
   itemsRead: number;
   readCapacity: number;
 }
 
 const SAVINGS_KINDS: ReadonlySet<ReminderKind> = new Set(['renewal_upcoming', 'annual_notice', 'win_back']);
 export const DEFAULT_LEASE_MS = 5 * 60_000;
+export const DEFAULT_MAX_ATTEMPTS = 5;
 const PAGE = 100;
 
 export const digestOf = (subject: string, text: string) => createHash('sha256').update(`${subject}\n\n${text}`).digest('hex');
@@ -62,7 +70,18 @@ export const digestOf = (subject: string, text: string) => createHash('sha256').
  * the proof and takes the reminder out of the index. Safe to run concurrently with itself.
  */
 export async function sendDueReminders(deps: ReminderJobDeps, asOf: Date): Promise<ReminderJobResult> {
-  const result: ReminderJobResult = { asOf: asOf.toISOString(), read: 0, sent: 0, dropped: {}, skipped: 0, failed: 0, itemsRead: 0, readCapacity: 0 };
+  const result: ReminderJobResult = {
+    asOf: asOf.toISOString(),
+    read: 0,
+    sent: 0,
+    dropped: {},
+    skipped: 0,
+    failed: 0,
+    senderUnavailable: null,
+    deferred: 0,
+    itemsRead: 0,
+    readCapacity: 0,
+  };
   const readsBefore = { ...deps.store.reads };
   const concurrency = deps.concurrency ?? 16;
   await Promise.all(
@@ -72,6 +91,10 @@ export async function sendDueReminders(deps: ReminderJobDeps, asOf: Date): Promi
         const page = await deps.store.dueInShard(shard, asOf, PAGE, startKey);
         startKey = page.next;
         result.read += page.items.length;
+        if (result.senderUnavailable) {
+          result.deferred += page.items.length;
+          break;
+        }
         for (let i = 0; i < page.items.length; i += concurrency) {
           await Promise.all(page.items.slice(i, i + concurrency).map((item) => handleOne(deps, item, asOf, result)));
         }
@@ -83,39 +106,72 @@ export async function sendDueReminders(deps: ReminderJobDeps, asOf: Date): Promi
   return result;
 }
 
+class SendFailedError extends Error {
+  override name = 'SendFailed';
+}
+
+const errorCode = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 300);
+
 async function handleOne(deps: ReminderJobDeps, item: ReminderItem, asOf: Date, result: ReminderJobResult): Promise<void> {
   const log = { kind: item.kind, memberRef: memberRef(item.memberId) };
+  if (result.senderUnavailable) {
+    result.deferred++;
+    return;
+  }
+  const maxAttempts = deps.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const drop = async (lease: string, reason: string, error?: string) => {
+    if (await deps.store.finish(item, { status: 'dropped', reason, ...(error ? { error } : {}) }, lease)) {
+      result.dropped[reason] = (result.dropped[reason] ?? 0) + 1;
+      logger.info('reminder dropped', { ...log, reason, ...(error ? { error } : {}) });
+    } else result.skipped++;
+  };
+  let claim: { leaseUntil: string } | undefined;
+  // Attempts counted by earlier claims (the index copy); this claim is one more.
+  const attempt = (item.attempts ?? 0) + 1;
   try {
     // The lease runs on the real clock: `asOf` only decides what counts as due.
-    const claim = await deps.store.claim(item, (deps.clock ?? (() => new Date()))(), deps.leaseMs ?? DEFAULT_LEASE_MS);
-    if (claim.outcome !== 'claimed') {
+    const outcome = await deps.store.claim(item, (deps.clock ?? (() => new Date()))(), deps.leaseMs ?? DEFAULT_LEASE_MS);
+    if (outcome.outcome !== 'claimed') {
       result.skipped++;
       return;
     }
+    claim = outcome;
+    // Earlier attempts ended without a verdict (the run crashed or timed out mid-send): give up now.
+    if (attempt > maxAttempts) return await drop(claim.leaseUntil, 'attempts_exhausted', item.lastError);
     const stored = await deps.memberships.getMembership(item.memberId);
     deps.store.reads.items += stored ? 1 : 0;
     const record = stored?.record ?? null;
     const preferences = MARKETING_KINDS.has(item.kind) ? await deps.store.preferences(item.memberId) : { marketingOptOut: false };
     let relevance = reminderRelevance({ ...item, id: item.reminderId }, record, deps.catalog, asOf, preferences);
     if (relevance.send && deps.sender.needsAddress && !record?.email) relevance = { send: false, reason: 'no_address' };
-    if (!relevance.send) {
-      if (await deps.store.finish(item, { status: 'dropped', reason: relevance.reason }, claim.leaseUntil)) {
-        result.dropped[relevance.reason] = (result.dropped[relevance.reason] ?? 0) + 1;
-        logger.info('reminder dropped', { ...log, reason: relevance.reason });
-      } else result.skipped++;
-      return;
-    }
+    if (!relevance.send) return await drop(claim.leaseUntil, relevance.reason);
     const ctx = await contextFor(deps, item, record!, asOf);
     const message = renderReminder(item.kind, ctx);
-    const { providerMessageId } = await deps.sender.send({
-      reminderId: item.reminderId,
-      memberId: item.memberId,
-      kind: item.kind,
-      to: record?.email ?? null,
-      subject: message.subject,
-      text: message.text,
-      marketing: MARKETING_KINDS.has(item.kind),
-    });
+    let providerMessageId: string | null;
+    try {
+      ({ providerMessageId } = await deps.sender.send({
+        reminderId: item.reminderId,
+        memberId: item.memberId,
+        kind: item.kind,
+        to: record?.email ?? null,
+        subject: message.subject,
+        text: message.text,
+        marketing: MARKETING_KINDS.has(item.kind),
+      }));
+    } catch (error) {
+      // Never delivered, so no proof of notice: dropped with the code of the refusal.
+      if (error instanceof UndeliverableError) return await drop(claim.leaseUntil, 'undeliverable', error.reason);
+      if (error instanceof SenderUnavailableError) {
+        result.senderUnavailable ??= error.reason;
+        result.deferred++;
+        await deps.store.release(item, claim.leaseUntil, error.reason);
+        logger.error('sender unavailable; reminder put back, run stops claiming', { ...log, error: error.reason });
+        return;
+      }
+      // Other sender errors (throttling after the SDK's retries, network) are worth a retry; only
+      // the error's name is kept, since provider messages may quote the address.
+      throw new SendFailedError(error instanceof Error ? error.name : 'unknown');
+    }
     const sentAt = new Date().toISOString();
     await deps.store.recordProof(item, {
       reminderId: item.reminderId,
@@ -130,9 +186,19 @@ async function handleOne(deps: ReminderJobDeps, item: ReminderItem, asOf: Date, 
     result.sent++;
     logger.info('reminder sent', { ...log, channel: deps.sender.channel });
   } catch (error) {
-    // Left claimed: the lease runs out and the next run retries it.
+    const code = errorCode(error);
+    try {
+      if (claim && attempt >= maxAttempts) {
+        // The last attempt failed too: stop retrying, keep the reason.
+        return await drop(claim.leaseUntil, 'attempts_exhausted', code);
+      }
+      if (claim) await deps.store.noteFailure(item, claim.leaseUntil, code);
+    } catch {
+      // Recording the failure failed as well: the lease still brings the reminder back.
+    }
+    // Left claimed: the lease runs out and a later run retries it.
     result.failed++;
-    logger.error('reminder failed; will be retried after its lease', { ...log, error: error instanceof Error ? error.message : String(error) });
+    logger.error('reminder failed; will be retried after its lease', { ...log, attempt, error: code });
   }
 }
 

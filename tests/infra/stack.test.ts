@@ -96,7 +96,7 @@ describe('CDK stack', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties as { MetricName?: string; AlarmActions?: unknown[] });
     expect(alarms.filter((a) => a.MetricName === 'Errors')).toHaveLength(allFunctions.length);
     expect(alarms.filter((a) => a.MetricName === 'Throttles')).toHaveLength(allFunctions.length);
-    expect(alarms.map((a) => a.MetricName)).toEqual(expect.arrayContaining(['StripePayloadRejected', 'StripeEventUnattributed', '5xx']));
+    expect(alarms.map((a) => a.MetricName)).toEqual(expect.arrayContaining(['StripePayloadRejected', 'StripeEventUnattributed', '5xx', 'RemindersGaveUp']));
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
   });
 

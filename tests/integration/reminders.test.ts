@@ -6,7 +6,8 @@ import { dynamo, membershipRepository } from '../../shared/runtime/dynamo';
 import { planCatalog } from '../../shared/runtime/catalog';
 import { keys } from '../../shared/storage/keys';
 import { ReminderStore, reminderKeys, type ReminderItem } from '../../shared/storage/reminder-store';
-import { OutboxSender, type NotificationSender, type OutgoingMessage } from '../../shared/notifications/senders';
+import { MessageRejected, SendingPausedException, type SESv2Client } from '@aws-sdk/client-sesv2';
+import { OutboxSender, SesSender, type NotificationSender, type OutgoingMessage } from '../../shared/notifications/senders';
 import { digestOf, sendDueReminders, type ReminderJobDeps } from '../../shared/usecases/send-reminders';
 import { GRANT_CODE_PATTERN } from '../../shared/domain/grant-codes';
 import { periodKey } from '../../shared/domain/savings';
@@ -398,6 +399,101 @@ describe('reminders: exactly once', () => {
     const after = (await memberItems(m.memberId)).find((i) => i.type === 'reminder' && i.kind === 'renewal_upcoming')!;
     expect(after.status).toBe('sent');
     expect(after.dueShard).toBeUndefined();
+  });
+});
+
+describe('failures: bounded retries, SES refusals, an unavailable sender', () => {
+  async function renewingMember(label: string, offsetDays: number) {
+    const m = member(label);
+    const start = BASE + offsetDays * DAY;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 30 * DAY }));
+    return { m, due: start + 23 * DAY };
+  }
+  const reminderOf = async (memberId: string) => (await memberItems(memberId)).find((i) => i.type === 'reminder' && i.kind === 'renewal_upcoming')!;
+  const sesClient = (fail: (to: string) => Error | null) =>
+    ({
+      send: async (command: { input: { Destination: { ToAddresses: string[] } } }) => {
+        const error = fail(command.input.Destination.ToAddresses[0]!);
+        if (error) throw error;
+        return { MessageId: 'ses-1' };
+      },
+    }) as unknown as SESv2Client;
+
+  it('a reminder that keeps failing is dropped after maxAttempts with the last error; the others are sent and the run does not fail', async () => {
+    const bad = await renewingMember('retry-bad', 100);
+    const good = await renewingMember('retry-good', 100);
+    const failing: NotificationSender = {
+      channel: 'outbox',
+      needsAddress: false,
+      send: async (message) => {
+        if (message.memberId === bad.m.memberId) throw Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException' });
+        return { providerMessageId: null };
+      },
+    };
+    let now = Date.now();
+    const job = jobDeps({ sender: failing, maxAttempts: 3, clock: () => new Date(now) });
+    const first = await sendDueReminders(job.deps, at(bad.due));
+    expect(first).toMatchObject({ failed: 1, senderUnavailable: null });
+    expect(first.sent).toBeGreaterThanOrEqual(1);
+    expect(await reminderOf(good.m.memberId)).toMatchObject({ status: 'sent' });
+    expect(await reminderOf(bad.m.memberId)).toMatchObject({ status: 'sending', attempts: 1, lastError: 'SendFailed: TooManyRequestsException' });
+    now += 6 * 60_000;
+    expect(await sendDueReminders(job.deps, at(bad.due))).toMatchObject({ failed: 1 });
+    now += 6 * 60_000;
+    const third = await sendDueReminders(job.deps, at(bad.due));
+    expect(third.failed).toBe(0);
+    expect(third.dropped.attempts_exhausted).toBe(1);
+    expect(await reminderOf(bad.m.memberId)).toMatchObject({ status: 'dropped', dropReason: 'attempts_exhausted', attempts: 3, lastError: 'SendFailed: TooManyRequestsException' });
+    expect((await reminderOf(bad.m.memberId)).dueShard).toBeUndefined();
+    now += 6 * 60_000;
+    expect((await sendDueReminders(job.deps, at(bad.due))).dropped.attempts_exhausted ?? 0).toBe(0);
+    const list = (await (await api.call('GET', `/v1/admin/members/${bad.m.memberId}/notifications`, { key: KEYS.admin })).json()) as any;
+    expect(list.notifications.find((n: any) => n.kind === 'renewal_upcoming')).toMatchObject({ status: 'dropped', dropReason: 'attempts_exhausted', attempts: 3, lastError: 'SendFailed: TooManyRequestsException' });
+  });
+
+  it('attempts cut short by a crash count too: the claim after the last one drops it', async () => {
+    const { m, due } = await renewingMember('retry-crash', 102);
+    let now = Date.now();
+    const crashed = jobDeps({ clock: () => new Date(now), maxAttempts: 2 });
+    const reminder = (await reminderOf(m.memberId)) as ReminderItem;
+    // Two runs claimed it and died before any verdict (no catch ran: a timeout or a kill).
+    for (let i = 0; i < 2; i++) {
+      expect((await crashed.store.claim({ ...reminder, attempts: i } as ReminderItem, new Date(now), 60_000)).outcome).toBe('claimed');
+      now += 2 * 60_000;
+    }
+    expect(await runAt(crashed, due, m.memberId)).toEqual([]);
+    expect(await reminderOf(m.memberId)).toMatchObject({ status: 'dropped', dropReason: 'attempts_exhausted', attempts: 3 });
+  });
+
+  it('an address SES refuses is dropped as undeliverable at once, with the SES error code and no proof of notice', async () => {
+    const { m, due } = await renewingMember('ses-rejected', 104);
+    const rejected = new MessageRejected({ message: `Email address is not verified. The following identities failed the check: ${m.memberId}@example.com`, $metadata: {} });
+    const sender = new SesSender(sesClient((to) => (to.startsWith(m.memberId) ? rejected : null)), 'notices@shop.example');
+    const job = jobDeps({ sender });
+    const result = await sendDueReminders(job.deps, at(due));
+    expect(result.dropped.undeliverable).toBe(1);
+    expect(result.failed).toBe(0);
+    const items = await memberItems(m.memberId);
+    expect(items.find((i) => i.type === 'reminder' && i.kind === 'renewal_upcoming')).toMatchObject({ status: 'dropped', dropReason: 'undeliverable', lastError: 'MessageRejected', attempts: 1 });
+    expect(items.some((i) => i.type === 'notification')).toBe(false);
+    // The address is not kept in the reason.
+    expect(JSON.stringify(items.filter((i) => i.type === 'reminder'))).not.toContain('@example.com');
+  });
+
+  it('an unavailable sender (sending paused) stops the run and puts the reminder back untried; the next run sends it', async () => {
+    const { m, due } = await renewingMember('ses-paused', 106);
+    const paused = new SendingPausedException({ message: 'Sending is paused for this account.', $metadata: {} });
+    const job = jobDeps({ sender: new SesSender(sesClient(() => paused), 'notices@shop.example') });
+    const result = await sendDueReminders(job.deps, at(due));
+    expect(result.senderUnavailable).toBe('SendingPausedException');
+    expect(result.deferred).toBeGreaterThanOrEqual(1);
+    expect(result.failed).toBe(0);
+    const reminder = await reminderOf(m.memberId);
+    expect(reminder).toMatchObject({ status: 'due', attempts: 0, lastError: 'SendingPausedException', dueShard: expect.any(String) });
+    expect(reminder.leaseUntil).toBeUndefined();
+    const resumed = jobDeps();
+    expect(await runAt(resumed, due, m.memberId)).toEqual(['renewal_upcoming']);
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import { notificationSenderFromEnv, OutboxSender, SesSender, UndeliverableError, type OutgoingMessage } from '../../shared/notifications/senders';
+import { BadRequestException, MessageRejected, NotFoundException, SendingPausedException, TooManyRequestsException } from '@aws-sdk/client-sesv2';
+import { notificationSenderFromEnv, OutboxSender, SenderUnavailableError, SesSender, UndeliverableError, type OutgoingMessage } from '../../shared/notifications/senders';
 import type { ReminderStore } from '../../shared/storage/reminder-store';
 
 const message: OutgoingMessage = {
@@ -43,6 +44,31 @@ describe('SesSender', () => {
     const { client, inputs } = fakeSes();
     await expect(new SesSender(client, 'notices@shop.example').send({ ...message, to: null })).rejects.toBeInstanceOf(UndeliverableError);
     expect(inputs).toEqual([]);
+  });
+});
+
+describe('SesSender errors', () => {
+  const failingWith = (error: Error) => ({ send: async () => Promise.reject(error) }) as unknown as SESv2Client;
+  const meta = { $metadata: {} };
+
+  it('a refusal of this message is undeliverable, keeping the SES code and never the address', async () => {
+    for (const error of [
+      new MessageRejected({ message: 'Email address is not verified. The following identities failed the check: member@example.com', ...meta }),
+      new BadRequestException({ message: 'Missing final @domain: member@', ...meta }),
+    ]) {
+      const failure = await new SesSender(failingWith(error), 'notices@shop.example').send(message).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(UndeliverableError);
+      expect((failure as UndeliverableError).reason).toBe(error.name);
+      expect(String((failure as Error).message)).not.toContain('member@');
+    }
+  });
+
+  it('sending paused or missing configuration makes the sender unavailable; throttling stays a retryable error', async () => {
+    for (const error of [new SendingPausedException({ message: 'paused', ...meta }), new NotFoundException({ message: 'Template x does not exist', ...meta })]) {
+      await expect(new SesSender(failingWith(error), 'notices@shop.example').send(message)).rejects.toBeInstanceOf(SenderUnavailableError);
+    }
+    const throttled = new TooManyRequestsException({ message: 'Maximum sending rate exceeded.', ...meta });
+    await expect(new SesSender(failingWith(throttled), 'notices@shop.example').send(message)).rejects.toBe(throttled);
   });
 });
 
