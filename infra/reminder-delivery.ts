@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Stack } from 'aws-cdk-lib';
-import { positiveInt, publicLinkProblem } from '../shared/runtime/reminder-settings';
+import { positiveInt, positiveNumber, publicLinkProblem } from '../shared/runtime/reminder-settings';
 
 export interface ReminderDeliverySettings {
   /** Sender address of every notice (context `sesFromAddress`). */
@@ -18,6 +18,8 @@ export interface ReminderDeliverySettings {
   /** Win-back recall coupon (context `winBackCouponCents`, `winBackCouponDays`). */
   winBackCouponCents: number;
   winBackCouponDays: number;
+  /** The SES account's maximum send rate per second (context `sesMaxSendRate`; 1 in the sandbox). */
+  sesMaxSendRate: number;
 }
 
 const CONTEXT_HINT = 'set it in cdk.json "context" or with `npx cdk deploy -c <key>=<value>` (docs/operations.md)';
@@ -34,11 +36,20 @@ export function reminderDeliverySettingsFromContext(scope: Construct): ReminderD
       return fallback;
     }
   };
+  const num = (key: string, fallback: number) => {
+    try {
+      return positiveNumber(raw(key), fallback, key);
+    } catch (error) {
+      problems.push((error as Error).message);
+      return fallback;
+    }
+  };
   const settings: ReminderDeliverySettings = {
     sesFromAddress: String(raw('sesFromAddress') ?? ''),
     portalUrl: String(raw('portalUrl') ?? ''),
     winBackCouponCents: int('winBackCouponCents', 1000),
     winBackCouponDays: int('winBackCouponDays', 30),
+    sesMaxSendRate: num('sesMaxSendRate', 10),
   };
   if (problems.length) throw new Error(`invalid CDK context for reminders: ${problems.join('; ')}; ${CONTEXT_HINT}`);
   return settings;
@@ -53,6 +64,7 @@ export function assertReminderDeliverySettings(settings: ReminderDeliverySetting
   for (const key of ['winBackCouponCents', 'winBackCouponDays'] as const) {
     if (!Number.isInteger(settings[key]) || settings[key] < 1) problems.push(`${key}: must be a positive integer, got ${settings[key]}`);
   }
+  if (!(settings.sesMaxSendRate > 0)) problems.push(`sesMaxSendRate: must be a positive number, got ${settings.sesMaxSendRate}`);
   if (problems.length) throw new Error(`invalid CDK context for reminders: ${problems.join('; ')}; ${CONTEXT_HINT}`);
 }
 
@@ -79,5 +91,6 @@ export class ReminderDelivery extends Construct {
     fn.addEnvironment('PORTAL_URL', s.portalUrl);
     fn.addEnvironment('WIN_BACK_COUPON_CENTS', String(s.winBackCouponCents));
     fn.addEnvironment('WIN_BACK_COUPON_DAYS', String(s.winBackCouponDays));
+    fn.addEnvironment('SES_MAX_SEND_RATE', String(s.sesMaxSendRate));
   }
 }

@@ -1,16 +1,18 @@
+import type { Context } from 'aws-lambda';
 import type { JobEvent } from '../manifest';
 import { logger } from '../../shared/observability';
 import { metrics, MetricNames, MetricUnit } from '../../shared/metrics';
 import { planCatalog } from '../../shared/runtime/catalog';
 import { membershipRepository } from '../../shared/runtime/dynamo';
-import { maxAttempts, portalUrl, recallCoupon, reminderStore } from '../../shared/runtime/reminders';
+import { maxAttempts, maxSendRate, portalUrl, recallCoupon, reminderStore, stopClaimingMs } from '../../shared/runtime/reminders';
 import { notificationSenderFromEnv } from '../../shared/notifications/senders';
 import { sendDueReminders, type ReminderJobResult } from '../../shared/usecases/send-reminders';
 
 const catalog = planCatalog();
 const memberships = membershipRepository();
 const store = reminderStore();
-const settings = { portalUrl: portalUrl(), recallCoupon: recallCoupon(), maxAttempts: maxAttempts() };
+const settings = { portalUrl: portalUrl(), recallCoupon: recallCoupon(), maxAttempts: maxAttempts(), stopClaimingMs: stopClaimingMs() };
+const sesRate = maxSendRate();
 
 function publish(result: ReminderJobResult) {
   metrics.addMetric(MetricNames.remindersSent, MetricUnit.Count, result.sent);
@@ -20,12 +22,28 @@ function publish(result: ReminderJobResult) {
   metrics.publishStoredMetrics();
 }
 
-/** EventBridge Scheduler every 15 minutes; `npm run job -- reminders [--as-of ISO]` locally. */
-export async function handler(event: JobEvent = {}) {
+/**
+ * EventBridge Scheduler every 15 minutes; `npm run job -- reminders [--as-of ISO]` locally (no
+ * context there, so no deadline). In Lambda the run stops claiming while there is still time to finish
+ * what it claimed; what is left stays queued for the next run.
+ */
+export async function handler(event: JobEvent = {}, context?: Pick<Context, 'getRemainingTimeInMillis'>) {
   const asOf = event.asOf ? new Date(event.asOf) : new Date();
   if (Number.isNaN(asOf.getTime())) throw new Error(`asOf must be an ISO time, got "${event.asOf}"`);
   const sender = await notificationSenderFromEnv(store);
-  const result = await sendDueReminders({ catalog, memberships, store, sender, ...settings }, asOf);
+  const result = await sendDueReminders(
+    {
+      catalog,
+      memberships,
+      store,
+      sender,
+      ...settings,
+      ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
+      // The outbox is a table write: only SES has a send rate to respect.
+      ...(sender.channel === 'email' ? { maxSendRate: sesRate } : {}),
+    },
+    asOf,
+  );
   logger.info('reminders job done', { ...result });
   publish(result);
   // One reminder's failure is not the run's: it is retried after its lease and dropped after

@@ -1,7 +1,7 @@
 import { dynamo } from './dynamo';
 import { ReminderStore } from '../storage/reminder-store';
-import { DEFAULT_MAX_ATTEMPTS, type RecallCoupon } from '../usecases/send-reminders';
-import { LOCAL_PORTAL_URL, linkSetting, positiveInt } from './reminder-settings';
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_STOP_CLAIMING_MS, type RecallCoupon } from '../usecases/send-reminders';
+import { LOCAL_PORTAL_URL, linkSetting, positiveInt, positiveNumber } from './reminder-settings';
 
 export function reminderStore(): ReminderStore {
   const { doc, tables } = dynamo();
@@ -13,6 +13,16 @@ export const portalUrl = (env: NodeJS.ProcessEnv = process.env) => linkSetting(e
 
 /** Claims of one reminder before it is dropped as `attempts_exhausted`: REMINDER_MAX_ATTEMPTS (default 5). */
 export const maxAttempts = (env: NodeJS.ProcessEnv = process.env) => positiveInt(env.REMINDER_MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, 'REMINDER_MAX_ATTEMPTS');
+
+/**
+ * Sends per second through SES: SES_MAX_SEND_RATE (default 10, below the 14/s an account gets when it
+ * leaves the sandbox; set it to the account's own quota, 1 in the sandbox).
+ */
+export const DEFAULT_SES_MAX_SEND_RATE = 10;
+export const maxSendRate = (env: NodeJS.ProcessEnv = process.env) => positiveNumber(env.SES_MAX_SEND_RATE, DEFAULT_SES_MAX_SEND_RATE, 'SES_MAX_SEND_RATE');
+
+/** The run stops claiming with fewer milliseconds left than REMINDER_STOP_CLAIMING_MS (default 60 s). */
+export const stopClaimingMs = (env: NodeJS.ProcessEnv = process.env) => positiveInt(env.REMINDER_STOP_CLAIMING_MS, DEFAULT_STOP_CLAIMING_MS, 'REMINDER_STOP_CLAIMING_MS');
 
 /** The win-back recall coupon: WIN_BACK_COUPON_CENTS (default 1000) off, valid WIN_BACK_COUPON_DAYS (default 30). */
 export function recallCoupon(env: NodeJS.ProcessEnv = process.env): RecallCoupon {

@@ -16,6 +16,7 @@ import { logger, memberRef } from '../observability';
 import type { MembershipRepository } from '../storage/membership-repository';
 import { DUE_SHARDS, type ReminderItem, type ReminderStore } from '../storage/reminder-store';
 import { SenderUnavailableError, UndeliverableError, type NotificationSender } from '../notifications/senders';
+import { sendPacer } from '../notifications/pacer';
 
 /** The recall coupon of a win-back (configuration: WIN_BACK_COUPON_CENTS, WIN_BACK_COUPON_DAYS). */
 export interface RecallCoupon {
@@ -32,8 +33,14 @@ export interface ReminderJobDeps {
   recallCoupon: RecallCoupon;
   /** How long a claim protects a reminder; a crashed job's reminders are retried after it. */
   leaseMs?: number;
-  /** Reminders handled at once per shard. */
+  /** Reminders handled at once, over all shards (default 16). */
   concurrency?: number;
+  /** Milliseconds left before the invocation is stopped (Lambda's `getRemainingTimeInMillis`); none locally. */
+  remainingMs?: () => number;
+  /** No new claim once fewer milliseconds than this are left, so claimed sends can finish (default 60 s). */
+  stopClaimingMs?: number;
+  /** Sends per second at most (the SES account's maximum send rate); unpaced when absent. */
+  maxSendRate?: number;
   /** The real clock, for leases (`asOf` only decides what is due); tests move it. */
   clock?: () => Date;
   /** Claims of one reminder before it is dropped as `attempts_exhausted` (default 5). */
@@ -51,8 +58,10 @@ export interface ReminderJobResult {
   failed: number;
   /** Set when the sender could not send anything (SES paused, suspended, quota, missing configuration): the run stopped. */
   senderUnavailable: string | null;
-  /** Read but put back untried because the run stopped (sender unavailable). */
+  /** Read but left for the next run untried: the run stopped (out of time, or sender unavailable). */
   deferred: number;
+  /** The run stopped claiming because its remaining time fell below `stopClaimingMs`. */
+  outOfTime: boolean;
   itemsRead: number;
   readCapacity: number;
 }
@@ -60,6 +69,8 @@ export interface ReminderJobResult {
 const SAVINGS_KINDS: ReadonlySet<ReminderKind> = new Set(['renewal_upcoming', 'annual_notice', 'win_back']);
 export const DEFAULT_LEASE_MS = 5 * 60_000;
 export const DEFAULT_MAX_ATTEMPTS = 5;
+export const DEFAULT_STOP_CLAIMING_MS = 60_000;
+export const DEFAULT_CONCURRENCY = 16;
 const PAGE = 100;
 
 export const digestOf = (subject: string, text: string) => createHash('sha256').update(`${subject}\n\n${text}`).digest('hex');
@@ -79,25 +90,33 @@ export async function sendDueReminders(deps: ReminderJobDeps, asOf: Date): Promi
     failed: 0,
     senderUnavailable: null,
     deferred: 0,
+    outOfTime: false,
     itemsRead: 0,
     readCapacity: 0,
   };
   const readsBefore = { ...deps.store.reads };
-  const concurrency = deps.concurrency ?? 16;
+  const run: Run = {
+    deps,
+    asOf,
+    result,
+    limit: limiter(deps.concurrency ?? DEFAULT_CONCURRENCY),
+    pace: deps.maxSendRate ? sendPacer(deps.maxSendRate) : async () => undefined,
+    mayClaim: () => {
+      if (result.senderUnavailable || result.outOfTime) return false;
+      if (deps.remainingMs && deps.remainingMs() < (deps.stopClaimingMs ?? DEFAULT_STOP_CLAIMING_MS)) result.outOfTime = true;
+      return !result.outOfTime;
+    },
+  };
   await Promise.all(
     Array.from({ length: DUE_SHARDS }, async (_, shard) => {
       let startKey: Record<string, unknown> | undefined;
       do {
+        // Stopped: what is still in the index waits for the next run, unread.
+        if (result.senderUnavailable || result.outOfTime) break;
         const page = await deps.store.dueInShard(shard, asOf, PAGE, startKey);
         startKey = page.next;
         result.read += page.items.length;
-        if (result.senderUnavailable) {
-          result.deferred += page.items.length;
-          break;
-        }
-        for (let i = 0; i < page.items.length; i += concurrency) {
-          await Promise.all(page.items.slice(i, i + concurrency).map((item) => handleOne(deps, item, asOf, result)));
-        }
+        await Promise.all(page.items.map((item) => run.limit(() => handleOne(run, item))));
       } while (startKey);
     }),
   );
@@ -106,15 +125,44 @@ export async function sendDueReminders(deps: ReminderJobDeps, asOf: Date): Promi
   return result;
 }
 
+interface Run {
+  deps: ReminderJobDeps;
+  asOf: Date;
+  result: ReminderJobResult;
+  limit: <T>(task: () => Promise<T>) => Promise<T>;
+  pace: () => Promise<void>;
+  /** False once the run must stop claiming (out of time, sender unavailable); checked before every claim. */
+  mayClaim: () => boolean;
+}
+
+/** At most `n` tasks at once, over every shard: the run's concurrency is a total, not per shard. */
+function limiter(n: number) {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    // A finishing task hands its slot straight to the next waiter, so `active` never overshoots.
+    if (active < n) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
 class SendFailedError extends Error {
   override name = 'SendFailed';
 }
 
 const errorCode = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 300);
 
-async function handleOne(deps: ReminderJobDeps, item: ReminderItem, asOf: Date, result: ReminderJobResult): Promise<void> {
+async function handleOne(run: Run, item: ReminderItem): Promise<void> {
+  const { deps, asOf, result } = run;
   const log = { kind: item.kind, memberRef: memberRef(item.memberId) };
-  if (result.senderUnavailable) {
+  if (!run.mayClaim()) {
     result.deferred++;
     return;
   }
@@ -148,6 +196,7 @@ async function handleOne(deps: ReminderJobDeps, item: ReminderItem, asOf: Date, 
     const ctx = await contextFor(deps, item, record!, asOf);
     const message = renderReminder(item.kind, ctx);
     let providerMessageId: string | null;
+    await run.pace();
     try {
       ({ providerMessageId } = await deps.sender.send({
         reminderId: item.reminderId,

@@ -15,6 +15,7 @@ const REMINDERS = {
   portalUrl: 'https://shop.test/account/membership',
   winBackCouponCents: 1500,
   winBackCouponDays: 21,
+  sesMaxSendRate: 14,
 };
 
 let template: Template;
@@ -126,6 +127,7 @@ describe('CDK stack', () => {
       PORTAL_URL: REMINDERS.portalUrl,
       WIN_BACK_COUPON_CENTS: '1500',
       WIN_BACK_COUPON_DAYS: '21',
+      SES_MAX_SEND_RATE: '14',
     });
   });
 });
@@ -147,11 +149,12 @@ describe('reminder settings fail synth rather than deploy links members cannot o
     expect(build({ portalUrl: '' })).toThrow(/portalUrl: is required/);
     expect(build({ sesFromAddress: 'not-an-address' })).toThrow(/sesFromAddress/);
     expect(build({ winBackCouponDays: 0 })).toThrow(/winBackCouponDays/);
+    expect(build({ sesMaxSendRate: 0 })).toThrow(/sesMaxSendRate/);
   });
 
   it('reads the settings from context, strings from -c included', () => {
     const app = new App({ context: { sesFromAddress: 'a@shop.test', portalUrl: 'https://shop.test/a', winBackCouponCents: '700' } });
-    expect(stackSettingsFromContext(app).reminders).toEqual({ sesFromAddress: 'a@shop.test', portalUrl: 'https://shop.test/a', winBackCouponCents: 700, winBackCouponDays: 30 });
+    expect(stackSettingsFromContext(app).reminders).toEqual({ sesFromAddress: 'a@shop.test', portalUrl: 'https://shop.test/a', winBackCouponCents: 700, winBackCouponDays: 30, sesMaxSendRate: 10 });
     expect(() => stackSettingsFromContext(new App({ context: { winBackCouponCents: 'ten' } }))).toThrow(/winBackCouponCents must be a positive integer/);
   });
 });

@@ -519,6 +519,72 @@ describe('the reminders job entry point', () => {
   });
 });
 
+describe('the job’s deadline, pacing and concurrency', () => {
+  async function dueMembers(label: string, count: number, offsetDays: number) {
+    const start = BASE + offsetDays * DAY;
+    const members = Array.from({ length: count }, (_, i) => member(`${label}${i}`));
+    for (const m of members) {
+      await post(m.checkout(start));
+      await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 30 * DAY }));
+    }
+    return { members, asOf: at(start + 23 * DAY).toISOString() };
+  }
+  const renewalOf = async (memberId: string) => (await memberItems(memberId)).find((i) => i.type === 'reminder' && i.kind === 'renewal_upcoming')!;
+
+  it('stops claiming when the Lambda context says time is short; what is left stays queued, untouched, for the next run', async () => {
+    const { members, asOf } = await dueMembers('deadline', 6, 300);
+    const { handler } = await import('../../functions/jobs/reminders');
+    // Under the 60 s reserve from the start: nothing is claimed.
+    const short = await handler({ asOf }, { getRemainingTimeInMillis: () => 59_000 });
+    expect(short).toMatchObject({ outOfTime: true, sent: 0 });
+    expect(short.deferred).toBeGreaterThanOrEqual(members.length);
+    for (const m of members) {
+      const r = await renewalOf(m.memberId);
+      expect(r).toMatchObject({ status: 'due', dueShard: expect.any(String) });
+      expect(r.attempts).toBeUndefined();
+      expect(r.leaseUntil).toBeUndefined();
+    }
+    // Time runs short after three claims: those finish, the rest wait; nothing is left half-done.
+    let checks = 0;
+    const mid = await handler({ asOf }, { getRemainingTimeInMillis: () => (++checks <= 3 ? 120_000 : 1_000) });
+    expect(mid.outOfTime).toBe(true);
+    expect(mid.sent + Object.values(mid.dropped).reduce((a, b) => a + b, 0) + mid.skipped).toBeLessThanOrEqual(3);
+    expect(mid.deferred).toBeGreaterThanOrEqual(members.length - 3);
+    const statuses = await Promise.all(members.map(async (m) => (await renewalOf(m.memberId)).status));
+    expect(statuses.every((st) => st === 'due' || st === 'sent')).toBe(true);
+    // Enough time: the rest goes out.
+    const rest = await handler({ asOf }, { getRemainingTimeInMillis: () => 600_000 });
+    expect(rest.outOfTime).toBe(false);
+    for (const m of members) expect(await renewalOf(m.memberId)).toMatchObject({ status: 'sent' });
+  });
+
+  it('paces sends to maxSendRate and keeps at most `concurrency` reminders in hand over all shards', async () => {
+    const { members, asOf } = await dueMembers('pace', 10, 310);
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const starts: number[] = [];
+    const slow: NotificationSender = {
+      channel: 'outbox',
+      needsAddress: false,
+      send: async () => {
+        starts.push(performance.now());
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setTimeout(r, 30));
+        inFlight--;
+        return { providerMessageId: null };
+      },
+    };
+    const job = jobDeps({ sender: slow, maxSendRate: 40, concurrency: 3 });
+    const result = await sendDueReminders(job.deps, new Date(asOf));
+    expect(result.sent).toBeGreaterThanOrEqual(members.length);
+    expect(maxInFlight).toBeLessThanOrEqual(3);
+    const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
+    // 40 per second: a send starts at least 25 ms after the one before (timer rounding aside).
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(23);
+  });
+});
+
 describe('admin notification endpoints', () => {
   it('need the admin role and validate input, changing nothing on bad input', async () => {
     const memberId = uniqueMemberId('adm');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LOCAL_PORTAL_URL, publicLinkProblem } from '../../shared/runtime/reminder-settings';
-import { portalUrl, recallCoupon } from '../../shared/runtime/reminders';
+import { maxAttempts, maxSendRate, portalUrl, recallCoupon, stopClaimingMs } from '../../shared/runtime/reminders';
 
 describe('reminders job settings', () => {
   it('links: public https only', () => {
@@ -22,5 +22,12 @@ describe('reminders job settings', () => {
     expect(recallCoupon({})).toEqual({ amountOffCents: 1000, validDays: 30 });
     expect(recallCoupon({ WIN_BACK_COUPON_CENTS: '1500', WIN_BACK_COUPON_DAYS: '14' })).toEqual({ amountOffCents: 1500, validDays: 14 });
     expect(() => recallCoupon({ WIN_BACK_COUPON_DAYS: '0' })).toThrow(/WIN_BACK_COUPON_DAYS/);
+  });
+
+  it('pacing, deadline and attempts: safe defaults, positive values only', () => {
+    expect([maxSendRate({}), stopClaimingMs({}), maxAttempts({})]).toEqual([10, 60_000, 5]);
+    expect(maxSendRate({ SES_MAX_SEND_RATE: '0.5' })).toBe(0.5);
+    expect(() => maxSendRate({ SES_MAX_SEND_RATE: '0' })).toThrow(/SES_MAX_SEND_RATE/);
+    expect(() => maxAttempts({ REMINDER_MAX_ATTEMPTS: '-1' })).toThrow(/REMINDER_MAX_ATTEMPTS/);
   });
 });
