@@ -1,18 +1,25 @@
 /**
  * Everything the reminders job needs in AWS besides the table: its settings from CDK context
- * (validated at synth, so a stack never deploys with links members cannot open) and the environment
- * it runs with. Kept apart from membership-stack.ts, which only calls `bind` for functions with
- * `ses:send` access.
+ * (validated at synth, so a stack never deploys with links members cannot open), the SES email
+ * identity, a configuration set with bounce/complaint suppression and per-kind event metrics, the
+ * notice template the sender uses, and the least-privilege send grant. Kept apart from
+ * membership-stack.ts, which only calls `bind` for functions with `ses:send` access.
  */
 import { Construct } from 'constructs';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Stack } from 'aws-cdk-lib';
+import * as ses from 'aws-cdk-lib/aws-ses';
+import { CfnOutput, Stack } from 'aws-cdk-lib';
 import { positiveInt, positiveNumber, publicLinkProblem } from '../shared/runtime/reminder-settings';
 
 export interface ReminderDeliverySettings {
   /** Sender address of every notice (context `sesFromAddress`). */
   sesFromAddress: string;
+  /**
+   * Verify this whole domain (Easy DKIM; context `sesIdentityDomain`) instead of the single address;
+   * empty: the address itself is the identity (SES mails it a verification link).
+   */
+  sesIdentityDomain: string;
   /** Customer portal / account page printed in notices as the way to cancel (context `portalUrl`). */
   portalUrl: string;
   /** Win-back recall coupon (context `winBackCouponCents`, `winBackCouponDays`). */
@@ -46,6 +53,7 @@ export function reminderDeliverySettingsFromContext(scope: Construct): ReminderD
   };
   const settings: ReminderDeliverySettings = {
     sesFromAddress: String(raw('sesFromAddress') ?? ''),
+    sesIdentityDomain: String(raw('sesIdentityDomain') ?? ''),
     portalUrl: String(raw('portalUrl') ?? ''),
     winBackCouponCents: int('winBackCouponCents', 1000),
     winBackCouponDays: int('winBackCouponDays', 30),
@@ -59,6 +67,9 @@ export function reminderDeliverySettingsFromContext(scope: Construct): ReminderD
 export function assertReminderDeliverySettings(settings: ReminderDeliverySettings): void {
   const problems: string[] = [];
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(settings.sesFromAddress)) problems.push(`sesFromAddress: "${settings.sesFromAddress}" is not an email address`);
+  if (settings.sesIdentityDomain && !settings.sesFromAddress.toLowerCase().endsWith(`@${settings.sesIdentityDomain.toLowerCase()}`)) {
+    problems.push(`sesIdentityDomain: "${settings.sesIdentityDomain}" is not the domain of sesFromAddress "${settings.sesFromAddress}"`);
+  }
   const link = settings.portalUrl ? publicLinkProblem(settings.portalUrl) : 'is required (the cancel link of every renewal notice)';
   if (link) problems.push(`portalUrl: ${link}`);
   for (const key of ['winBackCouponCents', 'winBackCouponDays'] as const) {
@@ -68,8 +79,13 @@ export function assertReminderDeliverySettings(settings: ReminderDeliverySetting
   if (problems.length) throw new Error(`invalid CDK context for reminders: ${problems.join('; ')}; ${CONTEXT_HINT}`);
 }
 
-/** Grants and environment of the function that sends reminders. */
+/** The SES side of reminders, and the grants and environment of the function that sends them. */
 export class ReminderDelivery extends Construct {
+  readonly identity: ses.EmailIdentity;
+  readonly configurationSet: ses.ConfigurationSet;
+  /** Name of the one notice template: the job renders subject and text (the proof's digest is of exactly that). */
+  readonly templateName: string;
+
   constructor(
     scope: Construct,
     id: string,
@@ -77,17 +93,71 @@ export class ReminderDelivery extends Construct {
   ) {
     super(scope, id);
     assertReminderDeliverySettings(settings);
+    const stack = Stack.of(this);
+
+    // Suppression here, not only account-wide: SES accepts a message to an address that bounced or
+    // complained before and does not deliver it, whatever the account-level setting is.
+    this.configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
+      suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+      tlsPolicy: ses.ConfigurationSetTlsPolicy.REQUIRE,
+      reputationMetrics: true,
+      sendingEnabled: true,
+    });
+    // Per-kind counts of sends, rejects, bounces, complaints and rendering failures (the job tags each
+    // message with its kind), in CloudWatch namespace AWS/SES.
+    this.configurationSet.addEventDestination('Metrics', {
+      destination: ses.EventDestination.cloudWatchDimensions([{ name: 'kind', source: ses.CloudWatchDimensionSource.MESSAGE_TAG, defaultValue: 'none' }]),
+      events: [
+        ses.EmailSendingEvent.SEND,
+        ses.EmailSendingEvent.REJECT,
+        ses.EmailSendingEvent.BOUNCE,
+        ses.EmailSendingEvent.COMPLAINT,
+        ses.EmailSendingEvent.DELIVERY,
+        ses.EmailSendingEvent.DELIVERY_DELAY,
+        ses.EmailSendingEvent.RENDERING_FAILURE,
+      ],
+    });
+
+    this.identity = new ses.EmailIdentity(this, 'Identity', {
+      identity: settings.sesIdentityDomain ? ses.Identity.domain(settings.sesIdentityDomain) : ses.Identity.email(settings.sesFromAddress),
+      configurationSet: this.configurationSet,
+    });
+    if (settings.sesIdentityDomain) {
+      // Easy DKIM: the operator adds these three CNAME records to the domain's DNS.
+      for (const n of [1, 2, 3] as const) {
+        new CfnOutput(this, `DkimRecord${n}`, {
+          description: `DKIM CNAME ${n} for ${settings.sesIdentityDomain}`,
+          value: `${this.identity[`dkimDnsTokenName${n}`]} CNAME ${this.identity[`dkimDnsTokenValue${n}`]}`,
+        });
+      }
+    }
+
+    // SES does not escape template variables in text parts; the job's rendered text goes in as is.
+    this.templateName = `${stack.stackName}-reminder-notice`;
+    new ses.CfnTemplate(this, 'NoticeTemplate', {
+      template: { templateName: this.templateName, subjectPart: '{{subject}}', textPart: '{{text}}' },
+    });
   }
 
   bind(fn: NodejsFunction): void {
     const s = this.settings;
+    const stack = Stack.of(this);
+    // SendEmail is authorised against the identity, the configuration set and the template it
+    // names; the condition pins the sender address even when the identity is a whole domain.
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['ses:SendEmail'],
-        resources: [Stack.of(this).formatArn({ service: 'ses', resource: 'identity', resourceName: s.sesFromAddress })],
+        resources: [
+          this.identity.emailIdentityArn,
+          stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: this.configurationSet.configurationSetName }),
+          stack.formatArn({ service: 'ses', resource: 'template', resourceName: this.templateName }),
+        ],
+        conditions: { StringEquals: { 'ses:FromAddress': s.sesFromAddress } },
       }),
     );
     fn.addEnvironment('SES_FROM_ADDRESS', s.sesFromAddress);
+    fn.addEnvironment('SES_CONFIGURATION_SET', this.configurationSet.configurationSetName);
+    fn.addEnvironment('SES_TEMPLATE_NAME', this.templateName);
     fn.addEnvironment('PORTAL_URL', s.portalUrl);
     fn.addEnvironment('WIN_BACK_COUPON_CENTS', String(s.winBackCouponCents));
     fn.addEnvironment('WIN_BACK_COUPON_DAYS', String(s.winBackCouponDays));

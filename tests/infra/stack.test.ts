@@ -1,17 +1,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MembershipStack, stackSettingsFromContext } from '../../infra/membership-stack';
+import { ReminderDelivery } from '../../infra/reminder-delivery';
 import { allFunctions } from '../../functions/manifest';
 import { tableDefinitions } from '../../shared/storage/tables';
 import * as logs from 'aws-cdk-lib/aws-logs';
 
 const REMINDERS = {
   sesFromAddress: 'noreply@shop.test',
+  sesIdentityDomain: '',
   portalUrl: 'https://shop.test/account/membership',
   winBackCouponCents: 1500,
   winBackCouponDays: 21,
@@ -132,6 +134,66 @@ describe('CDK stack', () => {
   });
 });
 
+describe('SES for reminders', () => {
+  const remindersFn = () => {
+    const [id, fn] = Object.entries(functionResources()).find(([, f]) => JSON.stringify(f.Properties.Environment ?? {}).includes('SES_FROM_ADDRESS'))!;
+    return { id, env: fn.Properties.Environment.Variables as Record<string, unknown>, role: fn.Properties.Role as { 'Fn::GetAtt': [string, string] } };
+  };
+
+  it('creates the sender identity, a configuration set suppressing bounces and complaints, and the notice template', () => {
+    const [configSetId] = Object.keys(template.findResources('AWS::SES::ConfigurationSet'));
+    template.resourceCountIs('AWS::SES::ConfigurationSet', 1);
+    template.hasResourceProperties('AWS::SES::ConfigurationSet', {
+      SuppressionOptions: { SuppressedReasons: Match.arrayWith(['BOUNCE', 'COMPLAINT']) },
+      DeliveryOptions: { TlsPolicy: 'REQUIRE' },
+    });
+    template.hasResourceProperties('AWS::SES::EmailIdentity', {
+      EmailIdentity: REMINDERS.sesFromAddress,
+      ConfigurationSetAttributes: { ConfigurationSetName: { Ref: configSetId } },
+    });
+    const [destination] = Object.values(template.findResources('AWS::SES::ConfigurationSetEventDestination'));
+    expect(destination!.Properties.EventDestination.MatchingEventTypes).toEqual(expect.arrayContaining(['bounce', 'complaint', 'reject', 'renderingFailure']));
+    const { env } = remindersFn();
+    expect(env.SES_CONFIGURATION_SET).toEqual({ Ref: configSetId });
+    template.hasResourceProperties('AWS::SES::Template', { Template: { TemplateName: env.SES_TEMPLATE_NAME, SubjectPart: '{{subject}}', TextPart: '{{text}}' } });
+  });
+
+  it('the template uses exactly the variables the SES sender fills', async () => {
+    const { SesSender } = await import('../../shared/notifications/senders');
+    const inputs: any[] = [];
+    const client = { send: async (command: { input: unknown }) => (inputs.push(command.input), { MessageId: 'm' }) };
+    await new SesSender(client as never, 'a@shop.test', { templateName: 't' }).send({ reminderId: 'r', memberId: 'm', kind: 'renewal_upcoming', to: 'b@shop.test', subject: 's', text: 't', marketing: false });
+    const [tpl] = Object.values(template.findResources('AWS::SES::Template'));
+    const used = [...JSON.stringify(tpl!.Properties.Template).matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]).sort();
+    expect(used).toEqual(Object.keys(JSON.parse(inputs[0].Content.Template.TemplateData)).sort());
+  });
+
+  it('lets only the reminders function send, only from its address, through its identity, configuration set and template', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const statements = policies.flatMap((p) => (p.Properties.PolicyDocument.Statement as any[]).map((st) => ({ st, roles: p.Properties.Roles })));
+    const ses = statements.filter(({ st }) => JSON.stringify(st.Action).includes('ses:'));
+    expect(ses).toHaveLength(1);
+    const [{ st, roles }] = ses as [{ st: any; roles: unknown }];
+    expect(roles).toEqual([{ Ref: remindersFn().role['Fn::GetAtt'][0] }]);
+    expect(st.Action).toBe('ses:SendEmail');
+    expect(st.Condition).toEqual({ StringEquals: { 'ses:FromAddress': REMINDERS.sesFromAddress } });
+    const resources = JSON.stringify(st.Resource);
+    expect(st.Resource).toHaveLength(3);
+    for (const part of [':identity/', ':configuration-set/', ':template/']) expect(resources).toContain(part);
+    expect(resources).not.toContain('"*"');
+  });
+
+  it('verifies a whole domain with Easy DKIM when sesIdentityDomain is set, and prints the DNS records', () => {
+    const app = new App();
+    const bare = new Stack(app, 'DomainOnly');
+    new ReminderDelivery(bare, 'ReminderDelivery', { ...REMINDERS, sesIdentityDomain: 'shop.test' });
+    const domain = Template.fromStack(bare);
+    domain.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'shop.test' });
+    expect(Object.keys(domain.findOutputs('*')).filter((o) => o.includes('DkimRecord'))).toHaveLength(3);
+    expect(() => new ReminderDelivery(new Stack(app, 'Mismatch'), 'R', { ...REMINDERS, sesIdentityDomain: 'other.test' })).toThrow(/sesIdentityDomain/);
+  });
+});
+
 describe('reminder settings fail synth rather than deploy links members cannot open', () => {
   const build = (reminders: Partial<typeof REMINDERS>) => () =>
     new MembershipStack(new App({ outdir: mkdtempSync(join(tmpdir(), 'cdk-bad-')) }), 'Bad', {
@@ -154,7 +216,7 @@ describe('reminder settings fail synth rather than deploy links members cannot o
 
   it('reads the settings from context, strings from -c included', () => {
     const app = new App({ context: { sesFromAddress: 'a@shop.test', portalUrl: 'https://shop.test/a', winBackCouponCents: '700' } });
-    expect(stackSettingsFromContext(app).reminders).toEqual({ sesFromAddress: 'a@shop.test', portalUrl: 'https://shop.test/a', winBackCouponCents: 700, winBackCouponDays: 30, sesMaxSendRate: 10 });
+    expect(stackSettingsFromContext(app).reminders).toEqual({ sesFromAddress: 'a@shop.test', portalUrl: 'https://shop.test/a', sesIdentityDomain: '', winBackCouponCents: 700, winBackCouponDays: 30, sesMaxSendRate: 10 });
     expect(() => stackSettingsFromContext(new App({ context: { winBackCouponCents: 'ten' } }))).toThrow(/winBackCouponCents must be a positive integer/);
   });
 });
