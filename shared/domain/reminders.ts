@@ -9,7 +9,7 @@
  * paid, came back) costs nothing but a dropped item.
  */
 import type { Plan, PlanCatalog } from './catalog';
-import { evaluateMembership, type MembershipRecord } from './membership';
+import { evaluateMembership, type MembershipRecord, type SubscriptionState } from './membership';
 
 export const REMINDER_KINDS = [
   'renewal_upcoming',
@@ -27,6 +27,11 @@ export const MARKETING_KINDS: ReadonlySet<ReminderKind> = new Set(['win_back']);
 
 /** Days before the end of grace to warn that benefits are about to end (the catalog has no field for it). */
 export const GRACE_ENDING_DAYS_BEFORE = 2;
+
+/** California's window for the renewal notice of an annual plan, in days before renewal. */
+export const ANNUAL_RENEWAL_NOTICE_WINDOW = { min: 15, max: 45 } as const;
+/** The notice planned when an annual subscription's catalog plan has none in that window. */
+export const ANNUAL_RENEWAL_NOTICE_FALLBACK_DAYS = 30;
 
 export interface PlannedReminder {
   /** `<kind>#<subscriptionId>#<anchor>#<offsetDays>`: the same reason always yields the same id. */
@@ -121,11 +126,11 @@ export function planReminders(record: MembershipRecord | null, catalog: PlanCata
       out.push(planned(record, 'trial_ending', subId, sub.trialEnd, days, shift(sub.trialEnd, days)));
     }
     if (sub.stripeStatus === 'active' && sub.currentPeriodEnd) {
-      for (const days of new Set(plan.reminders.renewalDaysBefore)) {
+      for (const days of renewalNoticeDays(plan, sub)) {
         out.push(planned(record, 'renewal_upcoming', subId, sub.currentPeriodEnd, days, shift(sub.currentPeriodEnd, days)));
       }
     }
-    if (planInterval(plan, record) === 'year') {
+    if (isAnnual(plan, sub)) {
       // Annual plans: once a year at mid-term (halfway through each paid year), far from the renewal
       // notices 15–45 days before renewal, so the yearly summary never arrives with them.
       if (sub.stripeStatus === 'active' && sub.currentPeriodStart && sub.currentPeriodEnd) {
@@ -184,7 +189,31 @@ export function trialEndingNow(record: MembershipRecord, catalog: PlanCatalog, n
   return reminder.dueAt <= nowIso ? reminder : { ...reminder, dueAt: nowIso };
 }
 
-const planInterval = (plan: Plan, record: MembershipRecord) => plan.interval ?? record.subscription?.interval ?? null;
+/**
+ * Annual if Stripe bills the subscription yearly or the catalog says so: the catalog's `interval` is
+ * optional (the contract's example has none), and the law follows what the member is charged.
+ */
+export const isAnnual = (plan: Pick<Plan, 'interval'> | undefined, sub: Pick<SubscriptionState, 'interval'>) => sub.interval === 'year' || plan?.interval === 'year';
+
+/** How often the member is charged, for the notice text: Stripe's own interval first, then the catalog's. */
+export const billingInterval = (plan: Pick<Plan, 'interval'> | undefined, sub: Pick<SubscriptionState, 'interval'>) => sub.interval ?? plan?.interval ?? null;
+
+/**
+ * True when an annual subscription's plan has no renewal notice in California's 15–45-day window. The
+ * catalog check catches this for plans that declare `interval: "year"`; a plan that does not, sold
+ * through a yearly Stripe price, gets here. Planning then adds one (see `renewalNoticeDays`).
+ */
+export function annualRenewalNoticeMissing(plan: Pick<Plan, 'interval' | 'reminders'>, sub: Pick<SubscriptionState, 'interval'>): boolean {
+  const { min, max } = ANNUAL_RENEWAL_NOTICE_WINDOW;
+  return isAnnual(plan, sub) && !plan.reminders.renewalDaysBefore.some((d) => d >= min && d <= max);
+}
+
+/** The catalog's renewal notice days, plus the fallback inside the legal window when an annual subscription needs it. */
+export function renewalNoticeDays(plan: Pick<Plan, 'interval' | 'reminders'>, sub: Pick<SubscriptionState, 'interval'>): Set<number> {
+  const days = new Set(plan.reminders.renewalDaysBefore);
+  if (annualRenewalNoticeMissing(plan, sub)) days.add(ANNUAL_RENEWAL_NOTICE_FALLBACK_DAYS);
+  return days;
+}
 
 export type Relevance = { send: true } | { send: false; reason: string };
 
@@ -324,7 +353,8 @@ export function renderReminder(kind: ReminderKind, ctx: ReminderContext): Render
  */
 export function autoRenewalViolations(plan: Pick<Plan, 'interval' | 'trialDays' | 'reminders'>): Array<{ path: string[]; message: string }> {
   const out: Array<{ path: string[]; message: string }> = [];
-  if (plan.interval === 'year' && !plan.reminders.renewalDaysBefore.some((d) => d >= 15 && d <= 45)) {
+  const { min, max } = ANNUAL_RENEWAL_NOTICE_WINDOW;
+  if (plan.interval === 'year' && !plan.reminders.renewalDaysBefore.some((d) => d >= min && d <= max)) {
     out.push({
       path: ['reminders', 'renewalDaysBefore'],
       message: 'an annual plan needs a renewal notice between 15 and 45 days before renewal (California automatic-renewal law)',

@@ -5,6 +5,7 @@ import { generateGrantCode } from '../domain/grant-codes';
 import type { IssuedGrant } from '../domain/grants';
 import { evaluateMembership, type MembershipRecord } from '../domain/membership';
 import {
+  billingInterval,
   MARKETING_KINDS,
   plannedLapseAt,
   reminderRelevance,
@@ -287,7 +288,7 @@ async function contextFor(deps: ReminderJobDeps, item: ReminderItem, record: Mem
   }
   return {
     planName: plan?.name ?? sub.planId ?? 'membership',
-    interval: plan?.interval ?? sub.interval,
+    interval: billingInterval(plan, sub),
     amountCents: sub.amountCents,
     currency: sub.currency,
     nextChargeAt,

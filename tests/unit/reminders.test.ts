@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { CatalogError, parseCatalog } from '../../shared/domain/catalog';
 import { applyMembershipEvent, type MembershipEvent, type MembershipRecord, type SubscriptionState } from '../../shared/domain/membership';
@@ -14,6 +14,7 @@ import {
 } from '../../shared/domain/reminders';
 import { reminderWrites } from '../../shared/usecases/schedule-reminders';
 import { monthlySubscription } from '../support/domain';
+import { logger } from '../../shared/observability';
 
 const rawCatalog = JSON.parse(readFileSync(new URL('../../config/plan-catalog.json', import.meta.url), 'utf8'));
 const catalog = parseCatalog(rawCatalog);
@@ -77,6 +78,50 @@ describe('catalog: California automatic-renewal rules', () => {
     expect(() => parseCatalog({ plans: [{ ...rawCatalog.plans[0], trialDays: 45, reminders: { ...rawCatalog.plans[0].reminders, trialEndingDaysBefore: 1 } }] })).toThrow(
       /trialEndingDaysBefore/,
     );
+  });
+});
+
+describe('California renewal window when the catalog does not declare the interval', () => {
+  // The contract's catalog example has no `interval`: the plan below is sold through a yearly price.
+  const { interval: _none, ...undeclared } = rawCatalog.plans[1];
+  const loose = parseCatalog({ plans: [{ ...undeclared, reminders: { ...undeclared.reminders, renewalDaysBefore: [7] } }] });
+  const yearly = { priceId: 'price_prime_annual_usd', planId: 'prime-annual', interval: 'year', amountCents: 13900, currentPeriodEnd: iso(T0 + 365 * DAY) };
+
+  it('the catalog still accepts a plan without interval, and still rejects a declared annual plan without the window', () => {
+    expect(loose.plan('prime-annual')!.interval).toBeUndefined();
+    expect(() => parseCatalog({ plans: [{ ...rawCatalog.plans[1], reminders: { ...rawCatalog.plans[1].reminders, renewalDaysBefore: [7] } }] })).toThrow(/renewalDaysBefore/);
+  });
+
+  it('an annual subscription (Stripe interval year) always gets a renewal notice 15–45 days ahead, sent at send time', () => {
+    const record = subChanged(null, T0, yearly);
+    const renewals = planReminders(record, loose).filter((r) => r.kind === 'renewal_upcoming');
+    expect(renewals.map((r) => r.dueAt).sort()).toEqual([iso(T0 + 335 * DAY), iso(T0 + 358 * DAY)]);
+    const fallback = renewals.find((r) => r.offsetDays === 30)!;
+    expect(reminderRelevance(fallback, record, loose, at(T0 + 335 * DAY), optIn)).toEqual({ send: true });
+    // The yearly summary follows the annual rule too (mid-term), not the monthly one.
+    expect(planReminders(record, loose).find((r) => r.kind === 'annual_notice')!.dueAt).toBe(iso(T0 + 182.5 * DAY));
+  });
+
+  it('a monthly subscription on the same plan gets only the catalog’s notice; a catalog with the window gets no extra one', () => {
+    const monthly = subChanged(null, T0, { ...yearly, interval: 'month', currentPeriodEnd: iso(T0 + 31 * DAY) });
+    expect(planReminders(monthly, loose).filter((r) => r.kind === 'renewal_upcoming').map((r) => r.offsetDays)).toEqual([7]);
+    const record = subChanged(null, T0, yearly);
+    expect(planReminders(record, catalog).filter((r) => r.kind === 'renewal_upcoming').map((r) => r.offsetDays).sort()).toEqual([30, 7]);
+  });
+
+  it('scheduling warns once the fallback is written, so the catalog gets fixed', () => {
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    try {
+      const record = subChanged(null, T0, yearly);
+      const writes = reminderWrites({ before: null, after: record, event: { kind: 'subscription-changed' } as never, now: at(T0), catalog: loose }, loose, 'table');
+      expect(writes.some((w) => String(w.Update!.Key!.SK).includes('renewal_upcoming#sub_1#') && String(w.Update!.Key!.SK).endsWith('#30'))).toBe(true);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0]![1]).toMatchObject({ planId: 'prime-annual', fallbackDaysBefore: 30 });
+      reminderWrites({ before: record, after: record, event: { kind: 'subscription-changed' } as never, now: at(T0), catalog: loose }, loose, 'table');
+      expect(warn).toHaveBeenCalledTimes(1);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
 
