@@ -59,6 +59,14 @@ async function runAt(job: ReturnType<typeof jobDeps>, seconds: number, memberId:
   return job.sender.sent.slice(before).filter((m) => m.memberId === memberId).map((m) => m.kind);
 }
 
+/** Like runAt, for a run that is expected to fail part-way (a simulated crash). */
+async function runAtAllowingFailures(job: ReturnType<typeof jobDeps>, asOf: Date, memberId: string): Promise<string[]> {
+  job.sender.asOf = asOf.toISOString();
+  const before = job.sender.sent.length;
+  await sendDueReminders(job.deps, asOf);
+  return job.sender.sent.slice(before).filter((m) => m.memberId === memberId).map((m) => m.kind);
+}
+
 async function post(event: object) {
   const res = await api.postEvent(event);
   expect(res.status, await res.clone().text()).toBe(200);
@@ -351,6 +359,56 @@ describe('reminders: exactly once', () => {
     expect(stored.Item).toMatchObject({ status: 'sent', attempts: 2, ttl: expect.any(Number) });
     expect(stored.Item!.ttl).toBeGreaterThan(Date.now() / 1000 + 3 * 365 * 86_400);
     expect(stored.Item!.dueShard).toBeUndefined();
+  });
+
+  it('a crash after the send succeeded but before the proof is written: the email goes out again after the lease (at-least-once); proof and records once', async () => {
+    const m = member('crash-after-send');
+    const start = BASE + 16 * DAY;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 30 * DAY }));
+    const asOf = at(start + 23 * DAY);
+    const { doc, tables } = dynamo();
+    class DiesBeforeProof extends ReminderStore {
+      override async recordProof(): Promise<void> {
+        throw new Error('process died');
+      }
+    }
+    const crashing = new DiesBeforeProof(doc, tables.main);
+    const first = jobDeps({ store: crashing, sender: new RecordingSender(new OutboxSender(crashing)) });
+    expect(await runAtAllowingFailures(first, asOf, m.memberId)).toEqual(['renewal_upcoming']);
+    expect((await memberItems(m.memberId)).find((i) => i.kind === 'renewal_upcoming' && i.type === 'reminder')).toMatchObject({ status: 'sending' });
+    const later = jobDeps({ clock: () => new Date(Date.now() + 6 * 60_000) });
+    // The member receives the same notice a second time ...
+    expect(await runAt(later, asOf.getTime() / 1000, m.memberId)).toEqual(['renewal_upcoming']);
+    const [a, b] = [...first.sender.sent, ...later.sender.sent].filter((x) => x.memberId === m.memberId);
+    expect(digestOf(a!.subject, a!.text)).toBe(digestOf(b!.subject, b!.text));
+    // ... but the proof of notice and the reminder's record exist once.
+    const items = await memberItems(m.memberId);
+    expect(items.filter((i) => i.type === 'notification')).toHaveLength(1);
+    expect(items.find((i) => i.kind === 'renewal_upcoming' && i.type === 'reminder')).toMatchObject({ status: 'sent', attempts: 2 });
+  });
+
+  it('a crash after the proof is written but before marking sent: nothing is sent again', async () => {
+    const m = member('crash-after-proof');
+    const start = BASE + 18 * DAY;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 30 * DAY }));
+    const asOf = at(start + 23 * DAY);
+    const { doc, tables } = dynamo();
+    class DiesBeforeMarkingSent extends ReminderStore {
+      override async finish(...args: Parameters<ReminderStore['finish']>): Promise<boolean> {
+        if (args[1].status === 'sent') throw new Error('process died');
+        return super.finish(...args);
+      }
+    }
+    const crashing = new DiesBeforeMarkingSent(doc, tables.main);
+    const first = jobDeps({ store: crashing, sender: new RecordingSender(new OutboxSender(crashing)) });
+    expect(await runAtAllowingFailures(first, asOf, m.memberId)).toEqual(['renewal_upcoming']);
+    const later = jobDeps({ clock: () => new Date(Date.now() + 6 * 60_000) });
+    expect(await runAt(later, asOf.getTime() / 1000, m.memberId)).toEqual([]);
+    const items = await memberItems(m.memberId);
+    expect(items.filter((i) => i.type === 'notification')).toHaveLength(1);
+    expect(items.find((i) => i.kind === 'renewal_upcoming' && i.type === 'reminder')).toMatchObject({ status: 'sent' });
   });
 
   it('re-queued while a job is sending it: no second job sends it, during the lease or after', async () => {
