@@ -1,7 +1,8 @@
 /**
  * Delivery of rendered notices. The job only knows `NotificationSender`; AWS uses SES v2, a local
  * run (no `SES_FROM_ADDRESS`, or `NOTIFICATIONS_CHANNEL=outbox`) writes into the member's outbox in
- * the table and logs one structured line.
+ * the table and logs one structured line, with the rendered subject and text outside Lambda. The SES
+ * sender logs nothing of a message.
  */
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { ReminderKind } from '../domain/reminders';
@@ -65,7 +66,14 @@ export interface NotificationSender {
 export class OutboxSender implements NotificationSender {
   readonly channel = 'outbox' as const;
   readonly needsAddress = false;
-  constructor(private readonly store: ReminderStore) {}
+  /**
+   * @param options.printMessages log the rendered subject and text too: on a developer machine the log
+   *   is where one reads the notices. Never inside Lambda (see `notificationSenderFromEnv`).
+   */
+  constructor(
+    private readonly store: ReminderStore,
+    private readonly options: { printMessages?: boolean } = {},
+  ) {}
 
   async send(message: OutgoingMessage) {
     const queuedAt = new Date().toISOString();
@@ -76,8 +84,12 @@ export class OutboxSender implements NotificationSender {
       text: message.text,
       queuedAt,
     });
-    // The log line stays free of personal data: no address, no member id, no text.
-    logger.info('notification written to outbox', { kind: message.kind, memberRef: memberRef(message.memberId) });
+    // No address and no member id, ever; the text only in a local run.
+    logger.info('notification written to outbox', {
+      kind: message.kind,
+      memberRef: memberRef(message.memberId),
+      ...(this.options.printMessages ? { subject: message.subject, text: message.text } : {}),
+    });
     return { providerMessageId: null };
   }
 }
@@ -121,7 +133,7 @@ export class SesSender implements NotificationSender {
 }
 
 export async function notificationSenderFromEnv(store: ReminderStore, env: NodeJS.ProcessEnv = process.env): Promise<NotificationSender> {
-  if (env.NOTIFICATIONS_CHANNEL === 'outbox' || !env.SES_FROM_ADDRESS) return new OutboxSender(store);
+  if (env.NOTIFICATIONS_CHANNEL === 'outbox' || !env.SES_FROM_ADDRESS) return new OutboxSender(store, { printMessages: !env.AWS_LAMBDA_FUNCTION_NAME });
   const { SESv2Client } = await import('@aws-sdk/client-sesv2');
   return new SesSender(new SESv2Client({}), env.SES_FROM_ADDRESS, {
     ...(env.SES_CONFIGURATION_SET ? { configurationSet: env.SES_CONFIGURATION_SET } : {}),

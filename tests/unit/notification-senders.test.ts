@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { logger } from '../../shared/observability';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { BadRequestException, MessageRejected, NotFoundException, SendingPausedException, TooManyRequestsException } from '@aws-sdk/client-sesv2';
 import { notificationSenderFromEnv, OutboxSender, SenderUnavailableError, SesSender, UndeliverableError, type OutgoingMessage } from '../../shared/notifications/senders';
@@ -80,5 +81,38 @@ describe('notificationSenderFromEnv', () => {
     const ses = await notificationSenderFromEnv(store, { SES_FROM_ADDRESS: 'a@b.example', AWS_REGION: 'eu-west-1' });
     expect(ses).toBeInstanceOf(SesSender);
     expect(ses.channel).toBe('email');
+  });
+});
+
+describe('what the senders log', () => {
+  const store = { writeOutbox: async () => undefined } as unknown as ReminderStore;
+  const logged = async (send: () => Promise<unknown>) => {
+    const spies = (['debug', 'info', 'warn', 'error'] as const).map((level) => vi.spyOn(logger, level).mockImplementation(() => undefined));
+    try {
+      await send();
+      return JSON.stringify(spies.flatMap((spy) => spy.mock.calls));
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+  };
+
+  it('a local run prints the rendered subject and text of each outbox notice (never the address or member id)', async () => {
+    const sender = await notificationSenderFromEnv(store, {});
+    const out = await logged(() => sender.send(message));
+    expect(out).toContain(message.subject);
+    expect(out).toContain(message.text);
+    expect(out).not.toContain(message.to!);
+    expect(out).not.toContain('"m1"');
+  });
+
+  it('inside Lambda the outbox logs kind and member hash only, and SES logs nothing of the message', async () => {
+    const lambdaOutbox = await notificationSenderFromEnv(store, { AWS_LAMBDA_FUNCTION_NAME: 'reminders', NOTIFICATIONS_CHANNEL: 'outbox' });
+    const out = await logged(() => lambdaOutbox.send(message));
+    expect(out).toContain('renewal_upcoming');
+    expect(out).not.toContain(message.subject);
+    expect(out).not.toContain(message.text);
+    const { client } = fakeSes();
+    const ses = await logged(() => new SesSender(client, 'notices@shop.example').send(message));
+    for (const part of [message.subject, message.text, message.to!]) expect(ses).not.toContain(part);
   });
 });
