@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { useApi, uniqueMemberId, KEYS } from '../support/api';
 import { checkoutSessionObject, invoiceObject, stripeEvent, stripeId, subscriptionObject } from '../../local/stripe-test-events';
@@ -14,6 +16,7 @@ import { periodKey } from '../../shared/domain/savings';
 import { putSavings } from '../support/shopper';
 
 const api = useApi();
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const DAY = 86_400;
 const HOUR = 3600;
 // Far from the wall clock, so nothing else in the shared test table is due at these times.
@@ -174,6 +177,34 @@ describe('reminders: whole lifecycles with a fake clock', () => {
       expect(p).toMatchObject({ kind: expect.any(String), sentAt: expect.any(String), channel: 'outbox', digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
     }
     expect(erased.filter((i) => i.type === 'outbox').every((o) => o.to === undefined && o.text === undefined)).toBe(true);
+  });
+
+  it('paid after a failed renewal: payment_failed goes out, grace_ending and the lapse do not', async () => {
+    const m = member('paid-late');
+    const start = BASE + 20 * DAY;
+    const p1End = start + 30 * DAY;
+    const p2End = p1End + 30 * DAY;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: p1End }));
+    await post(m.invoiceEvent('invoice.paid', start + 60, start, p1End, 'subscription_create'));
+    const job = jobDeps();
+    expect(await runAt(job, p1End - 7 * DAY, m.memberId)).toEqual(['renewal_upcoming']);
+    const failedAt = p1End + HOUR;
+    await post(m.invoiceEvent('invoice.payment_failed', failedAt, p1End, p2End));
+    await post(m.subEvent('customer.subscription.updated', failedAt, { status: 'past_due', periodStart: p1End, periodEnd: p2End }));
+    expect(await runAt(job, failedAt + 60, m.memberId)).toEqual(['payment_failed']);
+    // Stripe's retry succeeds on day 3 of the 7-day grace.
+    const paidAt = failedAt + 3 * DAY;
+    await post(m.invoiceEvent('invoice.paid', paidAt, p1End, p2End));
+    await post(m.subEvent('customer.subscription.updated', paidAt, { periodStart: p1End, periodEnd: p2End }));
+    expect(await runAt(job, failedAt + 5 * DAY, m.memberId)).toEqual([]);
+    expect(await runAt(job, failedAt + 8 * DAY, m.memberId)).toEqual([]);
+    // Membership goes on: the next renewal notice is the next thing the member hears.
+    expect(await runAt(job, p2End - 7 * DAY, m.memberId)).toEqual(['renewal_upcoming']);
+    const items = await memberItems(m.memberId);
+    expect(items.find((i) => i.type === 'reminder' && i.kind === 'grace_ending')).toMatchObject({ status: 'dropped', dropReason: 'paid' });
+    expect(items.some((i) => i.type === 'reminder' && i.kind === 'membership_lapsed' && i.status !== 'dropped')).toBe(false);
+    expect(items.filter((i) => i.type === 'notification').map((p) => p.kind).sort()).toEqual(['payment_failed', 'renewal_upcoming', 'renewal_upcoming']);
   });
 
   it('cancel drops the renewal notice with a reason; resume brings it back; re-subscribe silences the win-back', async () => {
@@ -641,6 +672,39 @@ describe('the job’s deadline, pacing and concurrency', () => {
     // 40 per second: a send starts at least 25 ms after the one before (timer rounding aside).
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(23);
   });
+});
+
+describe('npm run job -- reminders', () => {
+  it('runs the job as a script against DYNAMODB_ENDPOINT: sends what is due at --as-of, prints the result and the notice, exits 0; a bad --as-of exits 1', async () => {
+    const m = member('npm-job');
+    const start = BASE + 320 * DAY;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 30 * DAY }));
+    const asOf = at(start + 23 * DAY).toISOString();
+    // The test environment's DYNAMODB_ENDPOINT and TABLE_NAME point the script at this run's DynamoDB Local.
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.POWERTOOLS_LOG_LEVEL;
+    const npm = (args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn('npm', ['run', '--silent', 'job', '--', 'reminders', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (out += d));
+        child.on('exit', (code) => resolve({ code, out }));
+      });
+    const run = await npm(['--as-of', asOf]);
+    expect(run.code, run.out).toBe(0);
+    const printed = JSON.parse(run.out.slice(run.out.indexOf('{\n  "job"'))) as { job: string; result: { asOf: string; sent: number; failed: number } };
+    expect(printed).toMatchObject({ job: 'reminders', result: { asOf, failed: 0 } });
+    expect(printed.result.sent).toBeGreaterThanOrEqual(1);
+    // The local log shows the rendered notice.
+    expect(run.out).toContain('Your Prime Monthly membership renews on');
+    expect(run.out).not.toContain(`${m.memberId}@example.com`);
+    expect((await memberItems(m.memberId)).find((i) => i.type === 'notification')).toMatchObject({ kind: 'renewal_upcoming', channel: 'outbox' });
+    const bad = await npm(['--as-of', 'yesterday']);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain('--as-of must be an ISO time');
+  }, 60_000);
 });
 
 describe('admin notification endpoints', () => {
