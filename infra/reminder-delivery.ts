@@ -22,6 +22,8 @@ export interface ReminderDeliverySettings {
   sesIdentityDomain: string;
   /** Customer portal / account page printed in notices as the way to cancel (context `portalUrl`). */
   portalUrl: string;
+  /** Marketing opt-out page linked from every win-back email (context `marketingPreferencesUrl`). */
+  marketingPreferencesUrl: string;
   /** Win-back recall coupon (context `winBackCouponCents`, `winBackCouponDays`). */
   winBackCouponCents: number;
   winBackCouponDays: number;
@@ -55,6 +57,7 @@ export function reminderDeliverySettingsFromContext(scope: Construct): ReminderD
     sesFromAddress: String(raw('sesFromAddress') ?? ''),
     sesIdentityDomain: String(raw('sesIdentityDomain') ?? ''),
     portalUrl: String(raw('portalUrl') ?? ''),
+    marketingPreferencesUrl: String(raw('marketingPreferencesUrl') ?? ''),
     winBackCouponCents: int('winBackCouponCents', 1000),
     winBackCouponDays: int('winBackCouponDays', 30),
     sesMaxSendRate: num('sesMaxSendRate', 10),
@@ -70,8 +73,11 @@ export function assertReminderDeliverySettings(settings: ReminderDeliverySetting
   if (settings.sesIdentityDomain && !settings.sesFromAddress.toLowerCase().endsWith(`@${settings.sesIdentityDomain.toLowerCase()}`)) {
     problems.push(`sesIdentityDomain: "${settings.sesIdentityDomain}" is not the domain of sesFromAddress "${settings.sesFromAddress}"`);
   }
-  const link = settings.portalUrl ? publicLinkProblem(settings.portalUrl) : 'is required (the cancel link of every renewal notice)';
-  if (link) problems.push(`portalUrl: ${link}`);
+  const links = { portalUrl: 'the cancel link of every renewal notice', marketingPreferencesUrl: 'the opt-out link of every marketing email' } as const;
+  for (const [key, what] of Object.entries(links) as Array<[keyof typeof links, string]>) {
+    const problem = settings[key] ? publicLinkProblem(settings[key]) : `is required (${what})`;
+    if (problem) problems.push(`${key}: ${problem}`);
+  }
   for (const key of ['winBackCouponCents', 'winBackCouponDays'] as const) {
     if (!Number.isInteger(settings[key]) || settings[key] < 1) problems.push(`${key}: must be a positive integer, got ${settings[key]}`);
   }
@@ -159,6 +165,7 @@ export class ReminderDelivery extends Construct {
     fn.addEnvironment('SES_CONFIGURATION_SET', this.configurationSet.configurationSetName);
     fn.addEnvironment('SES_TEMPLATE_NAME', this.templateName);
     fn.addEnvironment('PORTAL_URL', s.portalUrl);
+    fn.addEnvironment('MARKETING_PREFERENCES_URL', s.marketingPreferencesUrl);
     fn.addEnvironment('WIN_BACK_COUPON_CENTS', String(s.winBackCouponCents));
     fn.addEnvironment('WIN_BACK_COUPON_DAYS', String(s.winBackCouponDays));
     fn.addEnvironment('SES_MAX_SEND_RATE', String(s.sesMaxSendRate));

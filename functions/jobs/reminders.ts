@@ -4,14 +4,14 @@ import { logger } from '../../shared/observability';
 import { metrics, MetricNames, MetricUnit } from '../../shared/metrics';
 import { planCatalog } from '../../shared/runtime/catalog';
 import { membershipRepository } from '../../shared/runtime/dynamo';
-import { maxAttempts, maxSendRate, portalUrl, recallCoupon, reminderStore, stopClaimingMs } from '../../shared/runtime/reminders';
+import { maxAttempts, maxSendRate, portalUrl, preferencesUrl, recallCoupon, reminderStore, stopClaimingMs } from '../../shared/runtime/reminders';
 import { notificationSenderFromEnv } from '../../shared/notifications/senders';
 import { sendDueReminders, type ReminderJobResult } from '../../shared/usecases/send-reminders';
 
 const catalog = planCatalog();
 const memberships = membershipRepository();
 const store = reminderStore();
-const settings = { portalUrl: portalUrl(), recallCoupon: recallCoupon(), maxAttempts: maxAttempts(), stopClaimingMs: stopClaimingMs() };
+const settings = { portalUrl: portalUrl(), preferencesUrl: preferencesUrl(), recallCoupon: recallCoupon(), maxAttempts: maxAttempts(), stopClaimingMs: stopClaimingMs() };
 const sesRate = maxSendRate();
 
 function publish(result: ReminderJobResult) {

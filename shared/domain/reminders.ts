@@ -271,6 +271,8 @@ export interface ReminderContext {
   graceEndsAt: string | null;
   accessEndsAt: string | null;
   portalUrl: string;
+  /** Where a member turns marketing email off; printed in every marketing notice. */
+  preferencesUrl: string;
   /** Savings in the current period ("you saved $84 this year"); 0 when nothing is recorded. */
   periodSavedCents: number;
   lifetimeSavedCents: number;
@@ -339,7 +341,12 @@ export function renderReminder(kind: ReminderKind, ctx: ReminderContext): Render
         : 'Come back any time.';
       return {
         subject: `We miss you at ${ctx.planName}`,
-        text: [`As a member you saved ${formatMoney(ctx.lifetimeSavedCents, ctx.currency)} in all.`, coupon, `Rejoin at ${ctx.portalUrl}.`].join('\n\n'),
+        text: [
+          `As a member you saved ${formatMoney(ctx.lifetimeSavedCents, ctx.currency)} in all.`,
+          coupon,
+          `Rejoin at ${ctx.portalUrl}.`,
+          `You receive this because you were a ${ctx.planName} member. To stop these emails, change your email preferences at ${ctx.preferencesUrl}.`,
+        ].join('\n\n'),
       };
     }
   }

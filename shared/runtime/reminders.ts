@@ -1,7 +1,7 @@
 import { dynamo } from './dynamo';
 import { ReminderStore } from '../storage/reminder-store';
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_STOP_CLAIMING_MS, type RecallCoupon } from '../usecases/send-reminders';
-import { LOCAL_PORTAL_URL, linkSetting, positiveInt, positiveNumber } from './reminder-settings';
+import { LOCAL_PORTAL_URL, LOCAL_PREFERENCES_URL, linkSetting, positiveInt, positiveNumber } from './reminder-settings';
 
 export function reminderStore(): ReminderStore {
   const { doc, tables } = dynamo();
@@ -10,6 +10,9 @@ export function reminderStore(): ReminderStore {
 
 /** The customer portal link printed in notices (how to cancel): set by infra in AWS, local server otherwise. */
 export const portalUrl = (env: NodeJS.ProcessEnv = process.env) => linkSetting(env, 'PORTAL_URL', LOCAL_PORTAL_URL);
+
+/** The marketing opt-out page linked from every marketing notice (win-back): MARKETING_PREFERENCES_URL. */
+export const preferencesUrl = (env: NodeJS.ProcessEnv = process.env) => linkSetting(env, 'MARKETING_PREFERENCES_URL', LOCAL_PREFERENCES_URL);
 
 /** Claims of one reminder before it is dropped as `attempts_exhausted`: REMINDER_MAX_ATTEMPTS (default 5). */
 export const maxAttempts = (env: NodeJS.ProcessEnv = process.env) => positiveInt(env.REMINDER_MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, 'REMINDER_MAX_ATTEMPTS');

@@ -31,6 +31,8 @@ export interface ReminderJobDeps {
   store: ReminderStore;
   sender: NotificationSender;
   portalUrl: string;
+  /** Marketing opt-out page, linked from every marketing notice. */
+  preferencesUrl: string;
   recallCoupon: RecallCoupon;
   /** How long a claim protects a reminder; a crashed job's reminders are retried after it. */
   leaseMs?: number;
@@ -295,6 +297,7 @@ async function contextFor(deps: ReminderJobDeps, item: ReminderItem, record: Mem
     graceEndsAt: view.graceEndsAt,
     accessEndsAt: plannedLapseAt(record, plan) ?? item.scheduledFor,
     portalUrl: deps.portalUrl,
+    preferencesUrl: deps.preferencesUrl,
     periodSavedCents: savings.periodSavedCents,
     lifetimeSavedCents: savings.lifetimeSavedCents,
     coupon,

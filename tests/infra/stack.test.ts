@@ -15,6 +15,7 @@ const REMINDERS = {
   sesFromAddress: 'noreply@shop.test',
   sesIdentityDomain: '',
   portalUrl: 'https://shop.test/account/membership',
+  marketingPreferencesUrl: 'https://shop.test/account/email',
   winBackCouponCents: 1500,
   winBackCouponDays: 21,
   sesMaxSendRate: 14,
@@ -127,6 +128,7 @@ describe('CDK stack', () => {
     expect(jobs[0]!.Properties.Environment.Variables).toMatchObject({
       SES_FROM_ADDRESS: REMINDERS.sesFromAddress,
       PORTAL_URL: REMINDERS.portalUrl,
+      MARKETING_PREFERENCES_URL: REMINDERS.marketingPreferencesUrl,
       WIN_BACK_COUPON_CENTS: '1500',
       WIN_BACK_COUPON_DAYS: '21',
       SES_MAX_SEND_RATE: '14',
@@ -209,14 +211,15 @@ describe('reminder settings fail synth rather than deploy links members cannot o
     expect(build({ portalUrl: 'https://localhost/account' })).toThrow(/portalUrl: .*local or private host/);
     expect(build({ portalUrl: 'https://10.0.0.7/account' })).toThrow(/portalUrl: .*local or private host/);
     expect(build({ portalUrl: '' })).toThrow(/portalUrl: is required/);
+    expect(build({ marketingPreferencesUrl: 'http://127.0.0.1:3000/account/email-preferences' })).toThrow(/marketingPreferencesUrl: .*https/);
     expect(build({ sesFromAddress: 'not-an-address' })).toThrow(/sesFromAddress/);
     expect(build({ winBackCouponDays: 0 })).toThrow(/winBackCouponDays/);
     expect(build({ sesMaxSendRate: 0 })).toThrow(/sesMaxSendRate/);
   });
 
   it('reads the settings from context, strings from -c included', () => {
-    const app = new App({ context: { sesFromAddress: 'a@shop.test', portalUrl: 'https://shop.test/a', winBackCouponCents: '700' } });
-    expect(stackSettingsFromContext(app).reminders).toEqual({ sesFromAddress: 'a@shop.test', portalUrl: 'https://shop.test/a', sesIdentityDomain: '', winBackCouponCents: 700, winBackCouponDays: 30, sesMaxSendRate: 10 });
+    const app = new App({ context: { sesFromAddress: 'a@shop.test', portalUrl: 'https://shop.test/a', marketingPreferencesUrl: 'https://shop.test/p', winBackCouponCents: '700' } });
+    expect(stackSettingsFromContext(app).reminders).toEqual({ sesFromAddress: 'a@shop.test', portalUrl: 'https://shop.test/a', marketingPreferencesUrl: 'https://shop.test/p', sesIdentityDomain: '', winBackCouponCents: 700, winBackCouponDays: 30, sesMaxSendRate: 10 });
     expect(() => stackSettingsFromContext(new App({ context: { winBackCouponCents: 'ten' } }))).toThrow(/winBackCouponCents must be a positive integer/);
   });
 });

@@ -13,7 +13,7 @@ import { OutboxSender, SesSender, type NotificationSender, type OutgoingMessage 
 import { digestOf, sendDueReminders, type ReminderJobDeps } from '../../shared/usecases/send-reminders';
 import { GRANT_CODE_PATTERN } from '../../shared/domain/grant-codes';
 import { periodKey } from '../../shared/domain/savings';
-import { putSavings } from '../support/shopper';
+import { bearer, putSavings } from '../support/shopper';
 
 const api = useApi();
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -47,6 +47,7 @@ function jobDeps(overrides: Partial<ReminderJobDeps> = {}) {
     store,
     sender,
     portalUrl: 'https://shop.example/account',
+    preferencesUrl: 'https://shop.example/account/email',
     recallCoupon: { amountOffCents: 1500, validDays: 30 },
     ...overrides,
   };
@@ -705,6 +706,49 @@ describe('npm run job -- reminders', () => {
     expect(bad.code).toBe(1);
     expect(bad.out).toContain('--as-of must be an ISO time');
   }, 60_000);
+});
+
+describe('the shopper’s marketing opt-out', () => {
+  it('PUT /v1/me/preferences (shopper token) stops win-back emails, which link to it; opting in again restores them', async () => {
+    const m = member('me-prefs');
+    const start = BASE + 330 * DAY;
+    const end = start + 30 * DAY;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: end, cancelAtPeriodEnd: true, canceledAt: start + DAY }));
+    const headers = await bearer(m.memberId);
+    const job = jobDeps();
+    expect(await runAt(job, end, m.memberId)).toEqual(['membership_lapsed']);
+    expect(await runAt(job, end + 7 * DAY, m.memberId)).toEqual(['win_back']);
+    const winBack = job.sender.sent.find((x) => x.memberId === m.memberId && x.kind === 'win_back')!;
+    expect(winBack.text).toContain('To stop these emails, change your email preferences at https://shop.example/account/email');
+
+    const optOut = await api.call('PUT', '/v1/me/preferences', { key: null, headers, body: { marketingOptOut: true } });
+    expect(optOut.status, await optOut.clone().text()).toBe(200);
+    expect(await optOut.json()).toMatchObject({ memberId: m.memberId, marketingOptOut: true, updatedAt: expect.any(String) });
+    expect(await runAt(job, end + 30 * DAY, m.memberId)).toEqual([]);
+    expect((await memberItems(m.memberId)).find((i) => i.type === 'reminder' && i.kind === 'win_back' && i.offsetDays === -30)).toMatchObject({ dropReason: 'marketing_opt_out' });
+    // The operator sees the shopper's choice.
+    const seen = (await (await api.call('GET', `/v1/admin/members/${m.memberId}/notifications`, { key: KEYS.admin })).json()) as any;
+    expect(seen.marketingOptOut).toBe(true);
+    const optIn = await api.call('PUT', '/v1/me/preferences', { key: null, headers, body: { marketingOptOut: false } });
+    expect(await optIn.json()).toMatchObject({ marketingOptOut: false });
+  });
+
+  it('needs a shopper token, names no member but the token’s, and validates the body', async () => {
+    const memberId = uniqueMemberId('me-prefs-auth');
+    expect((await api.call('PUT', '/v1/me/preferences', { key: null, body: { marketingOptOut: true } })).status).toBe(401);
+    expect((await api.call('PUT', '/v1/me/preferences', { key: KEYS.admin, body: { marketingOptOut: true } })).status).toBe(401);
+    const headers = await bearer(memberId);
+    for (const body of [{ marketingOptOut: 'yes' }, { marketingOptOut: true, memberId: 'someone-else' }, {}]) {
+      const res = await api.call('PUT', '/v1/me/preferences', { key: null, headers, body });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+    }
+    expect(await memberItems(memberId)).toEqual([]);
+    expect(await memberItems('someone-else')).toEqual([]);
+    const openapi = (await (await api.call('GET', '/openapi.json', { key: null })).json()) as any;
+    expect(openapi.paths['/v1/me/preferences'].put).toMatchObject({ operationId: 'setMyPreferences', security: [expect.any(Object)] });
+  });
 });
 
 describe('admin notification endpoints', () => {

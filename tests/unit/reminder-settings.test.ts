@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LOCAL_PORTAL_URL, publicLinkProblem } from '../../shared/runtime/reminder-settings';
-import { maxAttempts, maxSendRate, portalUrl, recallCoupon, stopClaimingMs } from '../../shared/runtime/reminders';
+import { LOCAL_PORTAL_URL, LOCAL_PREFERENCES_URL, publicLinkProblem } from '../../shared/runtime/reminder-settings';
+import { maxAttempts, maxSendRate, portalUrl, preferencesUrl, recallCoupon, stopClaimingMs } from '../../shared/runtime/reminders';
 
 describe('reminders job settings', () => {
   it('links: public https only', () => {
@@ -16,6 +16,8 @@ describe('reminders job settings', () => {
     expect(() => portalUrl(lambda)).toThrow(/PORTAL_URL must be set in AWS/);
     expect(() => portalUrl({ ...lambda, PORTAL_URL: LOCAL_PORTAL_URL })).toThrow(/PORTAL_URL: .*https/);
     expect(portalUrl({ ...lambda, PORTAL_URL: 'https://shop.example.com/account' })).toBe('https://shop.example.com/account');
+    expect(preferencesUrl({})).toBe(LOCAL_PREFERENCES_URL);
+    expect(() => preferencesUrl(lambda)).toThrow(/MARKETING_PREFERENCES_URL must be set in AWS/);
   });
 
   it('recall coupon: positive integers, defaults 1000 cents for 30 days', () => {

@@ -305,6 +305,7 @@ describe('renderReminder', () => {
     graceEndsAt: null,
     accessEndsAt: null,
     portalUrl: 'https://shop.example/account',
+    preferencesUrl: 'https://shop.example/account/email',
     periodSavedCents: 8400,
     lifetimeSavedCents: 12000,
     coupon: null,
@@ -323,5 +324,12 @@ describe('renderReminder', () => {
     expect(text).toContain('ABCD-EFGH-JKMN-PQRST');
     expect(text).toContain('$10.00 off');
     expect(text).toContain('$120.00');
+  });
+
+  it('only marketing notices carry the email preferences link', () => {
+    expect(renderReminder('win_back', ctx).text).toContain('To stop these emails, change your email preferences at https://shop.example/account/email');
+    for (const kind of ['renewal_upcoming', 'annual_notice', 'trial_ending', 'payment_failed', 'grace_ending', 'membership_lapsed'] as const) {
+      expect(renderReminder(kind, ctx).text).not.toContain('https://shop.example/account/email');
+    }
   });
 });
