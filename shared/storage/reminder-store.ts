@@ -119,22 +119,29 @@ export function reminderPut(tableName: string, reminder: PlannedReminder, now: D
 
 export type ClaimOutcome = 'claimed' | 'already_sent' | 'taken';
 
+/** What the reminders job reads, by item: the queue entry, the membership re-check, preferences, savings. */
+export type ReadSource = 'due' | 'membership' | 'preferences' | 'savings';
+
 export interface ReadCounter {
   items: number;
   capacity: number;
+  /** Items read per source, so a figure like "items read per reminder sent" can say what each one is. */
+  bySource: Record<ReadSource, number>;
 }
 
 export class ReminderStore {
   /** Items and read capacity this store has read, for the job's report and the bench. */
-  readonly reads: ReadCounter = { items: 0, capacity: 0 };
+  readonly reads: ReadCounter = { items: 0, capacity: 0, bySource: { due: 0, membership: 0, preferences: 0, savings: 0 } };
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
     readonly tableName: string,
   ) {}
 
-  private count(items: number, consumed: { CapacityUnits?: number } | undefined) {
+  /** Counts a read of the job (the membership re-check goes through the membership repository and is counted by the job). */
+  count(source: ReadSource, items: number, consumed?: { CapacityUnits?: number }) {
     this.reads.items += items;
+    this.reads.bySource[source] += items;
     this.reads.capacity += consumed?.CapacityUnits ?? 0;
   }
 
@@ -151,7 +158,7 @@ export class ReminderStore {
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
-    this.count(out.Items?.length ?? 0, out.ConsumedCapacity);
+    this.count('due', out.Items?.length ?? 0, out.ConsumedCapacity);
     return { items: (out.Items ?? []) as ReminderItem[], next: out.LastEvaluatedKey };
   }
 
@@ -342,7 +349,7 @@ export class ReminderStore {
     const out = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: { PK: keys.memberPk(memberId), SK: reminderKeys.preferencesSk }, ReturnConsumedCapacity: 'TOTAL' }),
     );
-    this.count(out.Item ? 1 : 0, out.ConsumedCapacity);
+    this.count('preferences', out.Item ? 1 : 0, out.ConsumedCapacity);
     return { marketingOptOut: out.Item?.marketingOptOut === true };
   }
 
@@ -363,7 +370,7 @@ export class ReminderStore {
     const out = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: { PK: keys.memberPk(memberId), SK: keys.savingsSk }, ReturnConsumedCapacity: 'TOTAL' }),
     );
-    this.count(out.Item ? 1 : 0, out.ConsumedCapacity);
+    this.count('savings', out.Item ? 1 : 0, out.ConsumedCapacity);
     const item = out.Item;
     if (!item) return null;
     const cents = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);

@@ -81,7 +81,9 @@ export const digestOf = (subject: string, text: string) => createHash('sha256').
 /**
  * Sends every reminder due at `asOf`: reads only the sparse `due` index, shard by shard; claims each
  * reminder with a conditional write and a lease; re-checks the member's current state; sends; keeps
- * the proof and takes the reminder out of the index. Safe to run concurrently with itself.
+ * the proof and takes the reminder out of the index. Safe to run concurrently with itself. Stops
+ * claiming when the invocation runs short of time or the sender is unavailable, leaving the rest
+ * queued; paces sends to `maxSendRate`.
  */
 export async function sendDueReminders(deps: ReminderJobDeps, asOf: Date): Promise<ReminderJobResult> {
   const result: ReminderJobResult = {
@@ -190,7 +192,7 @@ async function handleOne(run: Run, item: ReminderItem): Promise<void> {
     // Earlier attempts ended without a verdict (the run crashed or timed out mid-send): give up now.
     if (attempt > maxAttempts) return await drop(claim.leaseUntil, 'attempts_exhausted', item.lastError);
     const stored = await deps.memberships.getMembership(item.memberId);
-    deps.store.reads.items += stored ? 1 : 0;
+    deps.store.count('membership', stored ? 1 : 0);
     const record = stored?.record ?? null;
     const preferences = MARKETING_KINDS.has(item.kind) ? await deps.store.preferences(item.memberId) : { marketingOptOut: false };
     let relevance = reminderRelevance({ ...item, id: item.reminderId }, record, deps.catalog, asOf, preferences);
