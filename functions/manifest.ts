@@ -11,6 +11,7 @@ import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from '../sha
 import { ledgerRoute, reconciliationRoute, reportRoute, revenueRoute } from '../shared/api/finance';
 import { memberNotificationsRoute, memberPreferencesRoute } from '../shared/api/admin-notifications';
 import { eraseMemberRoute } from '../shared/api/erasure';
+import { myPreferencesRoute } from '../shared/api/me-preferences';
 
 export type Access =
   | 'table:read'
@@ -114,6 +115,8 @@ export const httpFunctions: readonly FunctionSpec[] = [
     routes: [memberPreferencesRoute],
     access: ['table:read', 'table:write', 'secret:service-keys'],
   },
+  // The shopper's marketing opt-out (the preferences link in win-back emails): one PutItem.
+  { name: 'me-preferences', entry: 'functions/http/me-preferences.ts', routes: [myPreferencesRoute], access: ['table:write'] },
   {
     name: 'admin-member-erase',
     entry: 'functions/http/admin-member-erase.ts',

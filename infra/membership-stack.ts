@@ -7,7 +7,6 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -22,6 +21,7 @@ import { allFunctions, type FunctionSpec } from '../functions/manifest';
 import { tableDefinitions } from '../shared/storage/tables';
 import { MetricNames } from '../shared/metric-names';
 import { STRIPE_API_SECRET_TEMPLATE } from '../shared/stripe/settings';
+import { ReminderDelivery, reminderDeliverySettingsFromContext, type ReminderDeliverySettings } from './reminder-delivery';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -29,8 +29,8 @@ export interface MembershipStackSettings {
   /** Shopper tokens: issuer and audience checked by the HTTP API JWT authorizer. */
   shopperJwtIssuer: string;
   shopperJwtAudience: string;
-  /** Verified SES identity that reminders are sent from. */
-  sesFromAddress: string;
+  /** Reminders: sender, links in notices, recall coupon (infra/reminder-delivery.ts; validated at synth). */
+  reminders: ReminderDeliverySettings;
   /** Where alarms are emailed; none when empty. */
   alarmEmail: string;
   /** Log retention for every function and the API access log. */
@@ -42,7 +42,7 @@ export function stackSettingsFromContext(scope: Construct): MembershipStackSetti
   return {
     shopperJwtIssuer: get('shopperJwtIssuer', 'https://auth.example.com/'),
     shopperJwtAudience: get('shopperJwtAudience', 'membership-api'),
-    sesFromAddress: get('sesFromAddress', 'membership@example.com'),
+    reminders: reminderDeliverySettingsFromContext(scope),
     alarmEmail: get('alarmEmail', ''),
     logRetention: logs.RetentionDays.ONE_MONTH,
   };
@@ -58,6 +58,8 @@ export class MembershipStack extends Stack {
 
   constructor(scope: Construct, id: string, props: MembershipStackSettings & StackProps) {
     super(scope, id, props);
+    // Reminders first: bad reminder settings fail synth before any function is bundled.
+    const reminderDelivery = new ReminderDelivery(this, 'ReminderDelivery', props.reminders);
 
     const [mainDef, idempotencyDef] = tableDefinitions({ main: 'main', idempotency: 'idempotency' });
     const attr = (name: string) => ({ name, type: dynamodb.AttributeType.STRING });
@@ -169,13 +171,7 @@ export class MembershipStack extends Stack {
             break;
           }
           case 'ses:send':
-            fn.addToRolePolicy(
-              new iam.PolicyStatement({
-                actions: ['ses:SendEmail'],
-                resources: [this.formatArn({ service: 'ses', resource: 'identity', resourceName: props.sesFromAddress })],
-              }),
-            );
-            fn.addEnvironment('SES_FROM_ADDRESS', props.sesFromAddress);
+            reminderDelivery.bind(fn);
             break;
         }
       }
@@ -254,6 +250,10 @@ export class MembershipStack extends Stack {
         operations: [dynamodb.Operation.GET_ITEM, dynamodb.Operation.QUERY, dynamodb.Operation.PUT_ITEM, dynamodb.Operation.UPDATE_ITEM, dynamodb.Operation.TRANSACT_WRITE_ITEMS, dynamodb.Operation.BATCH_WRITE_ITEM],
         period: Duration.minutes(5),
       }), 'DynamoDB throttled requests');
+
+    // ---- reminders: per-reminder failures do not fail the job run (its Errors alarm means "nothing could
+    // be sent"); a reminder given up after its last attempt is a notice that never went out.
+    alarm('RemindersGaveUp', new cloudwatch.Metric({ namespace: 'Membership', metricName: MetricNames.remindersGaveUp, dimensionsMap: { service: 'membership' }, statistic: 'Sum', period: Duration.minutes(15) }), 'A reminder was dropped after its last failed attempt: see lastError in GET /v1/admin/members/{id}/notifications');
 
     new CfnOutput(this, 'ApiUrl', { value: api.apiEndpoint });
     new CfnOutput(this, 'StripeWebhookUrl', { value: `${api.apiEndpoint}/webhooks/stripe` });

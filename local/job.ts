@@ -40,6 +40,8 @@ async function main() {
   if (flags.asOf !== undefined && Number.isNaN(Date.parse(flags.asOf))) throw new Error(`--as-of must be an ISO time, got "${flags.asOf}"`);
 
   for (const key of ['TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME', 'SERVICE_API_KEYS', 'STRIPE_WEBHOOK_SECRET'] as const) process.env[key] ||= LOCAL_DEFAULTS[key];
+  // No CloudWatch here: keep the jobs' EMF metric lines out of what the run prints.
+  process.env.POWERTOOLS_METRICS_DISABLED ||= 'true';
   process.env.DYNAMODB_ENDPOINT ||= `http://127.0.0.1:${process.env.DYNAMODB_PORT || LOCAL_DEFAULTS.DYNAMODB_PORT}`;
   if (!(await isDynamoReachable(process.env.DYNAMODB_ENDPOINT))) {
     throw new Error(`no DynamoDB at ${process.env.DYNAMODB_ENDPOINT}: run \`npm start\` in another terminal, or set DYNAMODB_ENDPOINT`);

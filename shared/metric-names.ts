@@ -4,4 +4,9 @@ export const MetricNames = {
   stripePayloadRejected: 'StripePayloadRejected',
   stripeEventUnattributed: 'StripeEventUnattributed',
   stripeSignatureRejected: 'StripeSignatureRejected',
+  /** Reminders job, per run: sent, failed and retried later, dropped after too many attempts, refused by SES. */
+  remindersSent: 'RemindersSent',
+  remindersFailed: 'RemindersFailed',
+  remindersGaveUp: 'RemindersGaveUp',
+  remindersUndeliverable: 'RemindersUndeliverable',
 } as const;

@@ -1,23 +1,54 @@
+import type { Context } from 'aws-lambda';
 import type { JobEvent } from '../manifest';
 import { logger } from '../../shared/observability';
+import { metrics, MetricNames, MetricUnit } from '../../shared/metrics';
 import { planCatalog } from '../../shared/runtime/catalog';
 import { membershipRepository } from '../../shared/runtime/dynamo';
-import { portalUrl, recallCoupon, reminderStore } from '../../shared/runtime/reminders';
+import { maxAttempts, maxSendRate, portalUrl, preferencesUrl, recallCoupon, reminderStore, stopClaimingMs } from '../../shared/runtime/reminders';
 import { notificationSenderFromEnv } from '../../shared/notifications/senders';
-import { sendDueReminders } from '../../shared/usecases/send-reminders';
+import { sendDueReminders, type ReminderJobResult } from '../../shared/usecases/send-reminders';
 
 const catalog = planCatalog();
 const memberships = membershipRepository();
 const store = reminderStore();
+const settings = { portalUrl: portalUrl(), preferencesUrl: preferencesUrl(), recallCoupon: recallCoupon(), maxAttempts: maxAttempts(), stopClaimingMs: stopClaimingMs() };
+const sesRate = maxSendRate();
 
-/** EventBridge Scheduler every 15 minutes; `npm run job -- reminders [--as-of ISO]` locally. */
-export async function handler(event: JobEvent = {}) {
+function publish(result: ReminderJobResult) {
+  metrics.addMetric(MetricNames.remindersSent, MetricUnit.Count, result.sent);
+  metrics.addMetric(MetricNames.remindersFailed, MetricUnit.Count, result.failed);
+  metrics.addMetric(MetricNames.remindersGaveUp, MetricUnit.Count, result.dropped.attempts_exhausted ?? 0);
+  metrics.addMetric(MetricNames.remindersUndeliverable, MetricUnit.Count, result.dropped.undeliverable ?? 0);
+  metrics.publishStoredMetrics();
+}
+
+/**
+ * EventBridge Scheduler every 15 minutes; `npm run job -- reminders [--as-of ISO]` locally (no
+ * context there, so no deadline). In Lambda the run stops claiming while there is still time to finish
+ * what it claimed; what is left stays queued for the next run.
+ */
+export async function handler(event: JobEvent = {}, context?: Pick<Context, 'getRemainingTimeInMillis'>) {
   const asOf = event.asOf ? new Date(event.asOf) : new Date();
   if (Number.isNaN(asOf.getTime())) throw new Error(`asOf must be an ISO time, got "${event.asOf}"`);
   const sender = await notificationSenderFromEnv(store);
-  const result = await sendDueReminders({ catalog, memberships, store, sender, portalUrl: portalUrl(), recallCoupon: recallCoupon() }, asOf);
+  const result = await sendDueReminders(
+    {
+      catalog,
+      memberships,
+      store,
+      sender,
+      ...settings,
+      ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
+      // The outbox is a table write: only SES has a send rate to respect.
+      ...(sender.channel === 'email' ? { maxSendRate: sesRate } : {}),
+    },
+    asOf,
+  );
   logger.info('reminders job done', { ...result });
-  // Failures stay queued and are retried after their lease; the run itself fails so it alarms.
-  if (result.failed > 0) throw new Error(`${result.failed} reminder(s) failed; they are retried after their lease`);
+  publish(result);
+  // One reminder's failure is not the run's: it is retried after its lease and dropped after
+  // `maxAttempts` (metrics RemindersFailed / RemindersGaveUp). The run fails, and the function's
+  // error alarm fires, only when nothing could be sent at all.
+  if (result.senderUnavailable) throw new Error(`the sender is unavailable (${result.senderUnavailable}); ${result.deferred} reminder(s) put back for the next run`);
   return result;
 }

@@ -17,6 +17,8 @@ const notificationSchema = strictObject({
   droppedAt: nullable(isoTimeSchema),
   dropReason: nullable(string()),
   attempts: int(),
+  /** Code of the last failed attempt (e.g. an SES error name), or of the refusal of an `undeliverable` one. */
+  lastError: nullable(string()),
   message: nullable(strictObject({ subject: string(), text: string() })),
 });
 

@@ -7,6 +7,7 @@ import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from './bene
 import { ledgerRoute, reconciliationRoute, reportRoute, revenueRoute } from './finance';
 import { memberNotificationsRoute, memberPreferencesRoute } from './admin-notifications';
 import { eraseMemberRoute } from './erasure';
+import { myPreferencesRoute } from './me-preferences';
 
 export const allRoutes: readonly RouteSpec[] = [
   healthRoute,
@@ -21,6 +22,7 @@ export const allRoutes: readonly RouteSpec[] = [
   portalSessionRoute,
   cancelMembershipRoute,
   resumeMembershipRoute,
+  myPreferencesRoute,
   adminMemberRoute,
   memberNotificationsRoute,
   memberPreferencesRoute,

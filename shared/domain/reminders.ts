@@ -9,7 +9,7 @@
  * paid, came back) costs nothing but a dropped item.
  */
 import type { Plan, PlanCatalog } from './catalog';
-import { evaluateMembership, type MembershipRecord } from './membership';
+import { evaluateMembership, type MembershipRecord, type SubscriptionState } from './membership';
 
 export const REMINDER_KINDS = [
   'renewal_upcoming',
@@ -27,6 +27,11 @@ export const MARKETING_KINDS: ReadonlySet<ReminderKind> = new Set(['win_back']);
 
 /** Days before the end of grace to warn that benefits are about to end (the catalog has no field for it). */
 export const GRACE_ENDING_DAYS_BEFORE = 2;
+
+/** California's window for the renewal notice of an annual plan, in days before renewal. */
+export const ANNUAL_RENEWAL_NOTICE_WINDOW = { min: 15, max: 45 } as const;
+/** The notice planned when an annual subscription's catalog plan has none in that window. */
+export const ANNUAL_RENEWAL_NOTICE_FALLBACK_DAYS = 30;
 
 export interface PlannedReminder {
   /** `<kind>#<subscriptionId>#<anchor>#<offsetDays>`: the same reason always yields the same id. */
@@ -86,13 +91,19 @@ const autoRenewing = (record: MembershipRecord) => {
   return sub !== null && (sub.stripeStatus === 'active' || sub.stripeStatus === 'trialing') && !sub.cancelAtPeriodEnd && sub.cancelAt === null;
 };
 
-/** The first anniversary of `startIso` strictly after `afterIso` (calendar years, UTC). */
-export function nextAnniversary(startIso: string, afterIso: string): string {
+/**
+ * The anniversary of `startIso` (one or more calendar years later, UTC) that falls in the half-open
+ * range [fromIso, toIso), or null. Billing periods are contiguous half-open ranges, so each
+ * anniversary lies in exactly one of them, even when it is a few seconds off the renewal time.
+ */
+export function anniversaryWithin(startIso: string, fromIso: string, toIso: string): string | null {
   const start = new Date(startIso);
   for (let years = 1; ; years++) {
     const candidate = new Date(start);
     candidate.setUTCFullYear(start.getUTCFullYear() + years);
-    if (candidate.toISOString() > afterIso) return candidate.toISOString();
+    const iso = candidate.toISOString();
+    if (iso >= toIso) return null;
+    if (iso >= fromIso) return iso;
   }
 }
 
@@ -115,20 +126,25 @@ export function planReminders(record: MembershipRecord | null, catalog: PlanCata
       out.push(planned(record, 'trial_ending', subId, sub.trialEnd, days, shift(sub.trialEnd, days)));
     }
     if (sub.stripeStatus === 'active' && sub.currentPeriodEnd) {
-      for (const days of new Set(plan.reminders.renewalDaysBefore)) {
+      for (const days of renewalNoticeDays(plan, sub)) {
         out.push(planned(record, 'renewal_upcoming', subId, sub.currentPeriodEnd, days, shift(sub.currentPeriodEnd, days)));
       }
     }
-    if (planInterval(plan, record) === 'year') {
+    if (isAnnual(plan, sub)) {
       // Annual plans: once a year at mid-term (halfway through each paid year), far from the renewal
       // notices 15–45 days before renewal, so the yearly summary never arrives with them.
       if (sub.stripeStatus === 'active' && sub.currentPeriodStart && sub.currentPeriodEnd) {
         const midTerm = midTermOf(sub.currentPeriodStart, sub.currentPeriodEnd);
         out.push(planned(record, 'annual_notice', subId, midTerm, 0, midTerm));
       }
-    } else if (record.firstSubscribedAt && sub.currentPeriodStart) {
-      const anniversary = nextAnniversary(record.firstSubscribedAt, sub.currentPeriodStart);
-      out.push(planned(record, 'annual_notice', subId, anniversary, 0, anniversary));
+    } else if (sub.stripeStatus === 'active' && record.firstSubscribedAt && sub.currentPeriodStart && sub.currentPeriodEnd) {
+      // Shorter plans: the billing period that contains the anniversary of the first subscription
+      // carries that year's notice, due in the middle of the period. Without a trial the anniversary
+      // is a renewal day, and a notice due then would be re-planned by the renewal itself before the
+      // job saw it; mid-period no renewal can overtake it. The id names the anniversary, so a moved
+      // period (plan switch) moves the due time and the proof check still sends it once.
+      const anniversary = anniversaryWithin(record.firstSubscribedAt, sub.currentPeriodStart, sub.currentPeriodEnd);
+      if (anniversary) out.push(planned(record, 'annual_notice', subId, anniversary, 0, midTermOf(sub.currentPeriodStart, sub.currentPeriodEnd)));
     }
   }
 
@@ -173,7 +189,31 @@ export function trialEndingNow(record: MembershipRecord, catalog: PlanCatalog, n
   return reminder.dueAt <= nowIso ? reminder : { ...reminder, dueAt: nowIso };
 }
 
-const planInterval = (plan: Plan, record: MembershipRecord) => plan.interval ?? record.subscription?.interval ?? null;
+/**
+ * Annual if Stripe bills the subscription yearly or the catalog says so: the catalog's `interval` is
+ * optional (the contract's example has none), and the law follows what the member is charged.
+ */
+export const isAnnual = (plan: Pick<Plan, 'interval'> | undefined, sub: Pick<SubscriptionState, 'interval'>) => sub.interval === 'year' || plan?.interval === 'year';
+
+/** How often the member is charged, for the notice text: Stripe's own interval first, then the catalog's. */
+export const billingInterval = (plan: Pick<Plan, 'interval'> | undefined, sub: Pick<SubscriptionState, 'interval'>) => sub.interval ?? plan?.interval ?? null;
+
+/**
+ * True when an annual subscription's plan has no renewal notice in California's 15–45-day window. The
+ * catalog check catches this for plans that declare `interval: "year"`; a plan that does not, sold
+ * through a yearly Stripe price, gets here. Planning then adds one (see `renewalNoticeDays`).
+ */
+export function annualRenewalNoticeMissing(plan: Pick<Plan, 'interval' | 'reminders'>, sub: Pick<SubscriptionState, 'interval'>): boolean {
+  const { min, max } = ANNUAL_RENEWAL_NOTICE_WINDOW;
+  return isAnnual(plan, sub) && !plan.reminders.renewalDaysBefore.some((d) => d >= min && d <= max);
+}
+
+/** The catalog's renewal notice days, plus the fallback inside the legal window when an annual subscription needs it. */
+export function renewalNoticeDays(plan: Pick<Plan, 'interval' | 'reminders'>, sub: Pick<SubscriptionState, 'interval'>): Set<number> {
+  const days = new Set(plan.reminders.renewalDaysBefore);
+  if (annualRenewalNoticeMissing(plan, sub)) days.add(ANNUAL_RENEWAL_NOTICE_FALLBACK_DAYS);
+  return days;
+}
 
 export type Relevance = { send: true } | { send: false; reason: string };
 
@@ -231,6 +271,8 @@ export interface ReminderContext {
   graceEndsAt: string | null;
   accessEndsAt: string | null;
   portalUrl: string;
+  /** Where a member turns marketing email off; printed in every marketing notice. */
+  preferencesUrl: string;
   /** Savings in the current period ("you saved $84 this year"); 0 when nothing is recorded. */
   periodSavedCents: number;
   lifetimeSavedCents: number;
@@ -299,7 +341,12 @@ export function renderReminder(kind: ReminderKind, ctx: ReminderContext): Render
         : 'Come back any time.';
       return {
         subject: `We miss you at ${ctx.planName}`,
-        text: [`As a member you saved ${formatMoney(ctx.lifetimeSavedCents, ctx.currency)} in all.`, coupon, `Rejoin at ${ctx.portalUrl}.`].join('\n\n'),
+        text: [
+          `As a member you saved ${formatMoney(ctx.lifetimeSavedCents, ctx.currency)} in all.`,
+          coupon,
+          `Rejoin at ${ctx.portalUrl}.`,
+          `You receive this because you were a ${ctx.planName} member. To stop these emails, change your email preferences at ${ctx.preferencesUrl}.`,
+        ].join('\n\n'),
       };
     }
   }
@@ -313,7 +360,8 @@ export function renderReminder(kind: ReminderKind, ctx: ReminderContext): Render
  */
 export function autoRenewalViolations(plan: Pick<Plan, 'interval' | 'trialDays' | 'reminders'>): Array<{ path: string[]; message: string }> {
   const out: Array<{ path: string[]; message: string }> = [];
-  if (plan.interval === 'year' && !plan.reminders.renewalDaysBefore.some((d) => d >= 15 && d <= 45)) {
+  const { min, max } = ANNUAL_RENEWAL_NOTICE_WINDOW;
+  if (plan.interval === 'year' && !plan.reminders.renewalDaysBefore.some((d) => d >= min && d <= max)) {
     out.push({
       path: ['reminders', 'renewalDaysBefore'],
       message: 'an annual plan needs a renewal notice between 15 and 45 days before renewal (California automatic-renewal law)',

@@ -19,7 +19,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { PlannedReminder, ReminderKind } from '../domain/reminders';
-import type { SavingsTotals } from '../domain/savings';
+import type { StoredSavings } from '../domain/benefits';
 import type { IssuedGrant } from '../domain/grants';
 import { indexes, keys, TTL_ATTRIBUTE } from './keys';
 import type { ExtraWrite } from './membership-repository';
@@ -63,6 +63,8 @@ export interface ReminderItem {
   sentAt?: string;
   droppedAt?: string;
   dropReason?: string;
+  /** Code of the last failure (an SES error name, a DynamoDB error): why it was retried or given up. */
+  lastError?: string;
 }
 
 export interface ProofItem {
@@ -117,22 +119,29 @@ export function reminderPut(tableName: string, reminder: PlannedReminder, now: D
 
 export type ClaimOutcome = 'claimed' | 'already_sent' | 'taken';
 
+/** What the reminders job reads, by item: the queue entry, the membership re-check, preferences, savings. */
+export type ReadSource = 'due' | 'membership' | 'preferences' | 'savings';
+
 export interface ReadCounter {
   items: number;
   capacity: number;
+  /** Items read per source, so a figure like "items read per reminder sent" can say what each one is. */
+  bySource: Record<ReadSource, number>;
 }
 
 export class ReminderStore {
   /** Items and read capacity this store has read, for the job's report and the bench. */
-  readonly reads: ReadCounter = { items: 0, capacity: 0 };
+  readonly reads: ReadCounter = { items: 0, capacity: 0, bySource: { due: 0, membership: 0, preferences: 0, savings: 0 } };
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
     readonly tableName: string,
   ) {}
 
-  private count(items: number, consumed: { CapacityUnits?: number } | undefined) {
+  /** Counts a read of the job (the membership re-check goes through the membership repository and is counted by the job). */
+  count(source: ReadSource, items: number, consumed?: { CapacityUnits?: number }) {
     this.reads.items += items;
+    this.reads.bySource[source] += items;
     this.reads.capacity += consumed?.CapacityUnits ?? 0;
   }
 
@@ -149,7 +158,7 @@ export class ReminderStore {
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
-    this.count(out.Items?.length ?? 0, out.ConsumedCapacity);
+    this.count('due', out.Items?.length ?? 0, out.ConsumedCapacity);
     return { items: (out.Items ?? []) as ReminderItem[], next: out.LastEvaluatedKey };
   }
 
@@ -252,7 +261,12 @@ export class ReminderStore {
    * Ends a reminder (sent or dropped) and takes it out of the `due` index. With a lease it only
    * succeeds for the holder of that lease; returns false when someone else holds the reminder now.
    */
-  async finish(item: ReminderItem, outcome: { status: 'sent' } | { status: 'dropped'; reason: string }, lease: string | null, now = new Date()): Promise<boolean> {
+  async finish(
+    item: ReminderItem,
+    outcome: { status: 'sent' } | { status: 'dropped'; reason: string; error?: string },
+    lease: string | null,
+    now = new Date(),
+  ): Promise<boolean> {
     // Settled reminders expire with their proof (sent) or after a year (dropped: kept for support).
     const keepDays = outcome.status === 'sent' ? PROOF_RETENTION_DAYS : DROPPED_RETENTION_DAYS;
     const values: Record<string, unknown> = { ':status': outcome.status, ':now': now.toISOString(), ':ttl': Math.floor(now.getTime() / 1000) + keepDays * 86_400 };
@@ -261,6 +275,10 @@ export class ReminderStore {
     else {
       set += ', droppedAt = :now, dropReason = :reason';
       values[':reason'] = outcome.reason;
+      if (outcome.error) {
+        set += ', lastError = :error';
+        values[':error'] = outcome.error;
+      }
     }
     let condition = 'attribute_exists(PK)';
     if (lease !== null) {
@@ -286,11 +304,52 @@ export class ReminderStore {
     }
   }
 
+  /** Records why an attempt failed; the reminder stays claimed and is retried after its lease. */
+  async noteFailure(item: ReminderItem, lease: string, error: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { PK: item.PK, SK: item.SK },
+          UpdateExpression: 'SET lastError = :error',
+          ConditionExpression: '#status = :sending AND leaseUntil = :lease',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':error': error, ':sending': 'sending', ':lease': lease },
+        }),
+      );
+    } catch (failure) {
+      if (!(failure instanceof ConditionalCheckFailedException)) throw failure;
+    }
+  }
+
+  /**
+   * Gives a claimed reminder back untried (the sender could not send anything): due again at once,
+   * and the attempt it was claimed with does not count against its limit.
+   */
+  async release(item: ReminderItem, lease: string, error: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { PK: item.PK, SK: item.SK },
+          UpdateExpression: 'SET #status = :due, lastError = :error REMOVE leaseUntil ADD attempts :minusOne',
+          ConditionExpression: '#status = :sending AND leaseUntil = :lease',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':due': 'due', ':error': error, ':minusOne': -1, ':sending': 'sending', ':lease': lease },
+        }),
+      );
+      return true;
+    } catch (failure) {
+      if (failure instanceof ConditionalCheckFailedException) return false;
+      throw failure;
+    }
+  }
+
   async preferences(memberId: string): Promise<{ marketingOptOut: boolean }> {
     const out = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: { PK: keys.memberPk(memberId), SK: reminderKeys.preferencesSk }, ReturnConsumedCapacity: 'TOTAL' }),
     );
-    this.count(out.Item ? 1 : 0, out.ConsumedCapacity);
+    this.count('preferences', out.Item ? 1 : 0, out.ConsumedCapacity);
     return { marketingOptOut: out.Item?.marketingOptOut === true };
   }
 
@@ -303,14 +362,27 @@ export class ReminderStore {
     );
   }
 
-  /** Missing savings read as zero. */
-  async savings(memberId: string): Promise<Pick<SavingsTotals, 'periodSavedCents' | 'lifetimeSavedCents'>> {
+  /**
+   * The member's savings counters as stored (null when none), with the period they belong to: the
+   * caller applies `savingsView`, which counts the period figure only while it is the current period.
+   */
+  async savings(memberId: string): Promise<StoredSavings | null> {
     const out = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: { PK: keys.memberPk(memberId), SK: keys.savingsSk }, ReturnConsumedCapacity: 'TOTAL' }),
     );
-    this.count(out.Item ? 1 : 0, out.ConsumedCapacity);
+    this.count('savings', out.Item ? 1 : 0, out.ConsumedCapacity);
+    const item = out.Item;
+    if (!item) return null;
     const cents = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-    return { periodSavedCents: cents(out.Item?.periodSavedCents), lifetimeSavedCents: cents(out.Item?.lifetimeSavedCents) };
+    return {
+      memberId,
+      periodKey: typeof item.periodKey === 'string' ? item.periodKey : null,
+      periodStart: typeof item.periodStart === 'string' ? item.periodStart : null,
+      periodSavedCents: cents(item.periodSavedCents),
+      lifetimeSavedCents: cents(item.lifetimeSavedCents),
+      feesPaidCents: cents(item.feesPaidCents),
+      currency: typeof item.currency === 'string' ? item.currency : 'usd',
+    };
   }
 
   async writeOutbox(memberId: string, reminderId: string, message: Record<string, unknown>): Promise<void> {

@@ -28,6 +28,7 @@ export async function memberNotifications(store: ReminderStore, memberId: string
         droppedAt: proof ? null : str(r.droppedAt),
         dropReason: proof ? null : str(r.dropReason),
         attempts: typeof r.attempts === 'number' ? r.attempts : 0,
+        lastError: str(r.lastError),
         // Erasure removes the outbox text: the proof (digest) stays, the copy does not.
         message: proof && outbox && typeof outbox.subject === 'string' && typeof outbox.text === 'string' ? { subject: outbox.subject, text: String(outbox.text) } : null,
       };

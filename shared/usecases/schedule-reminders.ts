@@ -1,5 +1,6 @@
 import type { PlanCatalog } from '../domain/catalog';
-import { newReminders, trialEndingNow, type PlannedReminder } from '../domain/reminders';
+import { ANNUAL_RENEWAL_NOTICE_FALLBACK_DAYS, annualRenewalNoticeMissing, newReminders, trialEndingNow, type PlannedReminder } from '../domain/reminders';
+import { logger, memberRef } from '../observability';
 import { tableNamesFromEnv } from '../storage/dynamodb';
 import type { ExtraWrite } from '../storage/membership-repository';
 import { reminderPut } from '../storage/reminder-store';
@@ -16,6 +17,16 @@ export function reminderWrites(change: Parameters<MembershipReaction>[0], catalo
   if (change.event.kind === 'subscription-changed' && change.event.trialWillEnd) {
     const now = trialEndingNow(change.after, catalog, change.now);
     if (now) byId.set(now.id, now);
+  }
+  const sub = change.after.subscription;
+  const plan = catalog.plan(sub?.planId);
+  if (sub && plan && annualRenewalNoticeMissing(plan, sub) && [...byId.values()].some((r) => r.kind === 'renewal_upcoming')) {
+    // Planning covers the gap (a notice 30 days ahead); the catalog should still be fixed.
+    logger.warn('annual subscription on a plan with no renewal notice 15-45 days ahead; planned one', {
+      planId: plan.id,
+      fallbackDaysBefore: ANNUAL_RENEWAL_NOTICE_FALLBACK_DAYS,
+      memberRef: memberRef(change.after.memberId),
+    });
   }
   return [...byId.values()].map((r) => reminderPut(tableName, r, change.now));
 }

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { PlanCatalog } from '../domain/catalog';
+import { currentSavingsPeriod, savingsView } from '../domain/benefits';
 import { generateGrantCode } from '../domain/grant-codes';
 import type { IssuedGrant } from '../domain/grants';
 import { evaluateMembership, type MembershipRecord } from '../domain/membership';
 import {
+  billingInterval,
   MARKETING_KINDS,
   plannedLapseAt,
   reminderRelevance,
@@ -14,7 +16,8 @@ import {
 import { logger, memberRef } from '../observability';
 import type { MembershipRepository } from '../storage/membership-repository';
 import { DUE_SHARDS, type ReminderItem, type ReminderStore } from '../storage/reminder-store';
-import type { NotificationSender } from '../notifications/senders';
+import { SenderUnavailableError, UndeliverableError, type NotificationSender } from '../notifications/senders';
+import { sendPacer } from '../notifications/pacer';
 
 /** The recall coupon of a win-back (configuration: WIN_BACK_COUPON_CENTS, WIN_BACK_COUPON_DAYS). */
 export interface RecallCoupon {
@@ -28,13 +31,23 @@ export interface ReminderJobDeps {
   store: ReminderStore;
   sender: NotificationSender;
   portalUrl: string;
+  /** Marketing opt-out page, linked from every marketing notice. */
+  preferencesUrl: string;
   recallCoupon: RecallCoupon;
   /** How long a claim protects a reminder; a crashed job's reminders are retried after it. */
   leaseMs?: number;
-  /** Reminders handled at once per shard. */
+  /** Reminders handled at once, over all shards (default 16). */
   concurrency?: number;
+  /** Milliseconds left before the invocation is stopped (Lambda's `getRemainingTimeInMillis`); none locally. */
+  remainingMs?: () => number;
+  /** No new claim once fewer milliseconds than this are left, so claimed sends can finish (default 60 s). */
+  stopClaimingMs?: number;
+  /** Sends per second at most (the SES account's maximum send rate); unpaced when absent. */
+  maxSendRate?: number;
   /** The real clock, for leases (`asOf` only decides what is due); tests move it. */
   clock?: () => Date;
+  /** Claims of one reminder before it is dropped as `attempts_exhausted` (default 5). */
+  maxAttempts?: number;
 }
 
 export interface ReminderJobResult {
@@ -44,13 +57,23 @@ export interface ReminderJobResult {
   dropped: Record<string, number>;
   /** Claimed by another running job, or already sent. */
   skipped: number;
+  /** Attempts that failed and are retried after their lease (those that gave up are in `dropped.attempts_exhausted`). */
   failed: number;
+  /** Set when the sender could not send anything (SES paused, suspended, quota, missing configuration): the run stopped. */
+  senderUnavailable: string | null;
+  /** Read but left for the next run untried: the run stopped (out of time, or sender unavailable). */
+  deferred: number;
+  /** The run stopped claiming because its remaining time fell below `stopClaimingMs`. */
+  outOfTime: boolean;
   itemsRead: number;
   readCapacity: number;
 }
 
 const SAVINGS_KINDS: ReadonlySet<ReminderKind> = new Set(['renewal_upcoming', 'annual_notice', 'win_back']);
 export const DEFAULT_LEASE_MS = 5 * 60_000;
+export const DEFAULT_MAX_ATTEMPTS = 5;
+export const DEFAULT_STOP_CLAIMING_MS = 60_000;
+export const DEFAULT_CONCURRENCY = 16;
 const PAGE = 100;
 
 export const digestOf = (subject: string, text: string) => createHash('sha256').update(`${subject}\n\n${text}`).digest('hex');
@@ -58,22 +81,47 @@ export const digestOf = (subject: string, text: string) => createHash('sha256').
 /**
  * Sends every reminder due at `asOf`: reads only the sparse `due` index, shard by shard; claims each
  * reminder with a conditional write and a lease; re-checks the member's current state; sends; keeps
- * the proof and takes the reminder out of the index. Safe to run concurrently with itself.
+ * the proof and takes the reminder out of the index. Safe to run concurrently with itself. Stops
+ * claiming when the invocation runs short of time or the sender is unavailable, leaving the rest
+ * queued; paces sends to `maxSendRate`.
  */
 export async function sendDueReminders(deps: ReminderJobDeps, asOf: Date): Promise<ReminderJobResult> {
-  const result: ReminderJobResult = { asOf: asOf.toISOString(), read: 0, sent: 0, dropped: {}, skipped: 0, failed: 0, itemsRead: 0, readCapacity: 0 };
+  const result: ReminderJobResult = {
+    asOf: asOf.toISOString(),
+    read: 0,
+    sent: 0,
+    dropped: {},
+    skipped: 0,
+    failed: 0,
+    senderUnavailable: null,
+    deferred: 0,
+    outOfTime: false,
+    itemsRead: 0,
+    readCapacity: 0,
+  };
   const readsBefore = { ...deps.store.reads };
-  const concurrency = deps.concurrency ?? 16;
+  const run: Run = {
+    deps,
+    asOf,
+    result,
+    limit: limiter(deps.concurrency ?? DEFAULT_CONCURRENCY),
+    pace: deps.maxSendRate ? sendPacer(deps.maxSendRate) : async () => undefined,
+    mayClaim: () => {
+      if (result.senderUnavailable || result.outOfTime) return false;
+      if (deps.remainingMs && deps.remainingMs() < (deps.stopClaimingMs ?? DEFAULT_STOP_CLAIMING_MS)) result.outOfTime = true;
+      return !result.outOfTime;
+    },
+  };
   await Promise.all(
     Array.from({ length: DUE_SHARDS }, async (_, shard) => {
       let startKey: Record<string, unknown> | undefined;
       do {
+        // Stopped: what is still in the index waits for the next run, unread.
+        if (result.senderUnavailable || result.outOfTime) break;
         const page = await deps.store.dueInShard(shard, asOf, PAGE, startKey);
         startKey = page.next;
         result.read += page.items.length;
-        for (let i = 0; i < page.items.length; i += concurrency) {
-          await Promise.all(page.items.slice(i, i + concurrency).map((item) => handleOne(deps, item, asOf, result)));
-        }
+        await Promise.all(page.items.map((item) => run.limit(() => handleOne(run, item))));
       } while (startKey);
     }),
   );
@@ -82,39 +130,102 @@ export async function sendDueReminders(deps: ReminderJobDeps, asOf: Date): Promi
   return result;
 }
 
-async function handleOne(deps: ReminderJobDeps, item: ReminderItem, asOf: Date, result: ReminderJobResult): Promise<void> {
+interface Run {
+  deps: ReminderJobDeps;
+  asOf: Date;
+  result: ReminderJobResult;
+  limit: <T>(task: () => Promise<T>) => Promise<T>;
+  pace: () => Promise<void>;
+  /** False once the run must stop claiming (out of time, sender unavailable); checked before every claim. */
+  mayClaim: () => boolean;
+}
+
+/** At most `n` tasks at once, over every shard: the run's concurrency is a total, not per shard. */
+function limiter(n: number) {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    // A finishing task hands its slot straight to the next waiter, so `active` never overshoots.
+    if (active < n) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
+class SendFailedError extends Error {
+  override name = 'SendFailed';
+}
+
+const errorCode = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 300);
+
+async function handleOne(run: Run, item: ReminderItem): Promise<void> {
+  const { deps, asOf, result } = run;
   const log = { kind: item.kind, memberRef: memberRef(item.memberId) };
+  if (!run.mayClaim()) {
+    result.deferred++;
+    return;
+  }
+  const maxAttempts = deps.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const drop = async (lease: string, reason: string, error?: string) => {
+    if (await deps.store.finish(item, { status: 'dropped', reason, ...(error ? { error } : {}) }, lease)) {
+      result.dropped[reason] = (result.dropped[reason] ?? 0) + 1;
+      logger.info('reminder dropped', { ...log, reason, ...(error ? { error } : {}) });
+    } else result.skipped++;
+  };
+  let claim: { leaseUntil: string } | undefined;
+  // Attempts counted by earlier claims (the index copy); this claim is one more.
+  const attempt = (item.attempts ?? 0) + 1;
   try {
     // The lease runs on the real clock: `asOf` only decides what counts as due.
-    const claim = await deps.store.claim(item, (deps.clock ?? (() => new Date()))(), deps.leaseMs ?? DEFAULT_LEASE_MS);
-    if (claim.outcome !== 'claimed') {
+    const outcome = await deps.store.claim(item, (deps.clock ?? (() => new Date()))(), deps.leaseMs ?? DEFAULT_LEASE_MS);
+    if (outcome.outcome !== 'claimed') {
       result.skipped++;
       return;
     }
+    claim = outcome;
+    // Earlier attempts ended without a verdict (the run crashed or timed out mid-send): give up now.
+    if (attempt > maxAttempts) return await drop(claim.leaseUntil, 'attempts_exhausted', item.lastError);
     const stored = await deps.memberships.getMembership(item.memberId);
-    deps.store.reads.items += stored ? 1 : 0;
+    deps.store.count('membership', stored ? 1 : 0);
     const record = stored?.record ?? null;
     const preferences = MARKETING_KINDS.has(item.kind) ? await deps.store.preferences(item.memberId) : { marketingOptOut: false };
     let relevance = reminderRelevance({ ...item, id: item.reminderId }, record, deps.catalog, asOf, preferences);
     if (relevance.send && deps.sender.needsAddress && !record?.email) relevance = { send: false, reason: 'no_address' };
-    if (!relevance.send) {
-      if (await deps.store.finish(item, { status: 'dropped', reason: relevance.reason }, claim.leaseUntil)) {
-        result.dropped[relevance.reason] = (result.dropped[relevance.reason] ?? 0) + 1;
-        logger.info('reminder dropped', { ...log, reason: relevance.reason });
-      } else result.skipped++;
-      return;
-    }
+    if (!relevance.send) return await drop(claim.leaseUntil, relevance.reason);
     const ctx = await contextFor(deps, item, record!, asOf);
     const message = renderReminder(item.kind, ctx);
-    const { providerMessageId } = await deps.sender.send({
-      reminderId: item.reminderId,
-      memberId: item.memberId,
-      kind: item.kind,
-      to: record?.email ?? null,
-      subject: message.subject,
-      text: message.text,
-      marketing: MARKETING_KINDS.has(item.kind),
-    });
+    let providerMessageId: string | null;
+    await run.pace();
+    try {
+      ({ providerMessageId } = await deps.sender.send({
+        reminderId: item.reminderId,
+        memberId: item.memberId,
+        kind: item.kind,
+        to: record?.email ?? null,
+        subject: message.subject,
+        text: message.text,
+        marketing: MARKETING_KINDS.has(item.kind),
+      }));
+    } catch (error) {
+      // Never delivered, so no proof of notice: dropped with the code of the refusal.
+      if (error instanceof UndeliverableError) return await drop(claim.leaseUntil, 'undeliverable', error.reason);
+      if (error instanceof SenderUnavailableError) {
+        result.senderUnavailable ??= error.reason;
+        result.deferred++;
+        await deps.store.release(item, claim.leaseUntil, error.reason);
+        logger.error('sender unavailable; reminder put back, run stops claiming', { ...log, error: error.reason });
+        return;
+      }
+      // Other sender errors (throttling after the SDK's retries, network) are worth a retry; only
+      // the error's name is kept, since provider messages may quote the address.
+      throw new SendFailedError(error instanceof Error ? error.name : 'unknown');
+    }
     const sentAt = new Date().toISOString();
     await deps.store.recordProof(item, {
       reminderId: item.reminderId,
@@ -129,9 +240,19 @@ async function handleOne(deps: ReminderJobDeps, item: ReminderItem, asOf: Date, 
     result.sent++;
     logger.info('reminder sent', { ...log, channel: deps.sender.channel });
   } catch (error) {
-    // Left claimed: the lease runs out and the next run retries it.
+    const code = errorCode(error);
+    try {
+      if (claim && attempt >= maxAttempts) {
+        // The last attempt failed too: stop retrying, keep the reason.
+        return await drop(claim.leaseUntil, 'attempts_exhausted', code);
+      }
+      if (claim) await deps.store.noteFailure(item, claim.leaseUntil, code);
+    } catch {
+      // Recording the failure failed as well: the lease still brings the reminder back.
+    }
+    // Left claimed: the lease runs out and a later run retries it.
     result.failed++;
-    logger.error('reminder failed; will be retried after its lease', { ...log, error: error instanceof Error ? error.message : String(error) });
+    logger.error('reminder failed; will be retried after its lease', { ...log, attempt, error: code });
   }
 }
 
@@ -139,7 +260,10 @@ async function contextFor(deps: ReminderJobDeps, item: ReminderItem, record: Mem
   const sub = record.subscription!;
   const plan = deps.catalog.plan(sub.planId);
   const view = evaluateMembership(record, deps.catalog, asOf);
-  const savings = SAVINGS_KINDS.has(item.kind) ? await deps.store.savings(item.memberId) : { periodSavedCents: 0, lifetimeSavedCents: 0 };
+  // The same period view as the shopper's and the operator's: a period counter left over from an
+  // earlier period (it only resets on the next saving) reads 0, not last period's figure.
+  const stored = SAVINGS_KINDS.has(item.kind) ? await deps.store.savings(item.memberId) : null;
+  const savings = savingsView(stored, item.memberId, currentSavingsPeriod(record), sub.currency);
   const nextChargeAt = sub.stripeStatus === 'trialing' ? (sub.trialEnd ?? sub.currentPeriodEnd) : sub.currentPeriodEnd;
   let coupon: ReminderContext['coupon'] = null;
   if (item.kind === 'win_back') {
@@ -168,13 +292,14 @@ async function contextFor(deps: ReminderJobDeps, item: ReminderItem, record: Mem
   }
   return {
     planName: plan?.name ?? sub.planId ?? 'membership',
-    interval: plan?.interval ?? sub.interval,
+    interval: billingInterval(plan, sub),
     amountCents: sub.amountCents,
     currency: sub.currency,
     nextChargeAt,
     graceEndsAt: view.graceEndsAt,
     accessEndsAt: plannedLapseAt(record, plan) ?? item.scheduledFor,
     portalUrl: deps.portalUrl,
+    preferencesUrl: deps.preferencesUrl,
     periodSavedCents: savings.periodSavedCents,
     lifetimeSavedCents: savings.lifetimeSavedCents,
     coupon,

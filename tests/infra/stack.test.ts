@@ -1,16 +1,27 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MembershipStack, stackSettingsFromContext } from '../../infra/membership-stack';
+import { ReminderDelivery } from '../../infra/reminder-delivery';
 import { allFunctions } from '../../functions/manifest';
 import { tableDefinitions } from '../../shared/storage/tables';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { parseStripeSettings, STRIPE_API_SECRET_TEMPLATE } from '../../shared/stripe/settings';
 import { parseHashedKeySecret } from '../../shared/http/service-keys';
+
+const REMINDERS = {
+  sesFromAddress: 'noreply@shop.test',
+  sesIdentityDomain: '',
+  portalUrl: 'https://shop.test/account/membership',
+  marketingPreferencesUrl: 'https://shop.test/account/email',
+  winBackCouponCents: 1500,
+  winBackCouponDays: 21,
+  sesMaxSendRate: 14,
+};
 
 let template: Template;
 let stack: MembershipStack;
@@ -22,7 +33,7 @@ beforeAll(() => {
   stack = new MembershipStack(app, 'TestStack', {
     shopperJwtIssuer: 'https://issuer.test/',
     shopperJwtAudience: 'membership-test',
-    sesFromAddress: 'noreply@shop.test',
+    reminders: REMINDERS,
     alarmEmail: 'ops@shop.test',
     logRetention: logs.RetentionDays.ONE_MONTH,
   });
@@ -96,7 +107,16 @@ describe('CDK stack', () => {
       JwtConfiguration: { Issuer: 'https://issuer.test/', Audience: ['membership-test'] },
     });
     // As `cdk deploy -c shopperJwtIssuer=... -c shopperJwtAudience=...` builds it (bundling skipped: only the template matters).
-    const app = new App({ context: { shopperJwtIssuer: 'https://idp.context.test/', shopperJwtAudience: 'audience-from-context', 'aws:cdk:bundling-stacks': [] } });
+    const app = new App({
+      context: {
+        shopperJwtIssuer: 'https://idp.context.test/',
+        shopperJwtAudience: 'audience-from-context',
+        sesFromAddress: 'membership@shop.test',
+        portalUrl: 'https://shop.test/account/membership',
+        marketingPreferencesUrl: 'https://shop.test/account/email',
+        'aws:cdk:bundling-stacks': [],
+      },
+    });
     const fromContext = Template.fromStack(new MembershipStack(app, 'ContextStack', stackSettingsFromContext(app)));
     expect(jwtAuthorizer(fromContext)).toMatchObject({ JwtConfiguration: { Issuer: 'https://idp.context.test/', Audience: ['audience-from-context'] } });
   });
@@ -137,7 +157,7 @@ describe('CDK stack', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties as { MetricName?: string; AlarmActions?: unknown[] });
     expect(alarms.filter((a) => a.MetricName === 'Errors')).toHaveLength(allFunctions.length);
     expect(alarms.filter((a) => a.MetricName === 'Throttles')).toHaveLength(allFunctions.length);
-    expect(alarms.map((a) => a.MetricName)).toEqual(expect.arrayContaining(['StripePayloadRejected', 'StripeSignatureRejected', '5xx']));
+    expect(alarms.map((a) => a.MetricName)).toEqual(expect.arrayContaining(['StripePayloadRejected', 'StripeSignatureRejected', '5xx', 'RemindersGaveUp']));
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
   });
 
@@ -157,5 +177,106 @@ describe('CDK stack', () => {
     const bundle = readFileSync(join(dir, 'index.mjs'), 'utf8');
     expect(bundle).not.toMatch(/api\.stripe\.com|stripe-node|StripeResource/);
     expect(readFileSync(join(assetDir('stripe-webhook'), 'index.mjs'), 'utf8')).toMatch(/constructEventAsync|v1=/);
+  });
+
+  it('gives the reminders job its links and recall coupon from context, and only it may send email', () => {
+    const jobs = Object.values(functionResources()).filter((f) => JSON.stringify(f.Properties.Environment ?? {}).includes('SES_FROM_ADDRESS'));
+    expect(jobs).toHaveLength(allFunctions.filter((f) => f.access.includes('ses:send')).length);
+    expect(jobs[0]!.Properties.Environment.Variables).toMatchObject({
+      SES_FROM_ADDRESS: REMINDERS.sesFromAddress,
+      PORTAL_URL: REMINDERS.portalUrl,
+      MARKETING_PREFERENCES_URL: REMINDERS.marketingPreferencesUrl,
+      WIN_BACK_COUPON_CENTS: '1500',
+      WIN_BACK_COUPON_DAYS: '21',
+      SES_MAX_SEND_RATE: '14',
+    });
+  });
+});
+
+describe('SES for reminders', () => {
+  const remindersFn = () => {
+    const [id, fn] = Object.entries(functionResources()).find(([, f]) => JSON.stringify(f.Properties.Environment ?? {}).includes('SES_FROM_ADDRESS'))!;
+    return { id, env: fn.Properties.Environment.Variables as Record<string, unknown>, role: fn.Properties.Role as { 'Fn::GetAtt': [string, string] } };
+  };
+
+  it('creates the sender identity, a configuration set suppressing bounces and complaints, and the notice template', () => {
+    const [configSetId] = Object.keys(template.findResources('AWS::SES::ConfigurationSet'));
+    template.resourceCountIs('AWS::SES::ConfigurationSet', 1);
+    template.hasResourceProperties('AWS::SES::ConfigurationSet', {
+      SuppressionOptions: { SuppressedReasons: Match.arrayWith(['BOUNCE', 'COMPLAINT']) },
+      DeliveryOptions: { TlsPolicy: 'REQUIRE' },
+    });
+    template.hasResourceProperties('AWS::SES::EmailIdentity', {
+      EmailIdentity: REMINDERS.sesFromAddress,
+      ConfigurationSetAttributes: { ConfigurationSetName: { Ref: configSetId } },
+    });
+    const [destination] = Object.values(template.findResources('AWS::SES::ConfigurationSetEventDestination'));
+    expect(destination!.Properties.EventDestination.MatchingEventTypes).toEqual(expect.arrayContaining(['bounce', 'complaint', 'reject', 'renderingFailure']));
+    const { env } = remindersFn();
+    expect(env.SES_CONFIGURATION_SET).toEqual({ Ref: configSetId });
+    template.hasResourceProperties('AWS::SES::Template', { Template: { TemplateName: env.SES_TEMPLATE_NAME, SubjectPart: '{{subject}}', TextPart: '{{text}}' } });
+  });
+
+  it('the template uses exactly the variables the SES sender fills', async () => {
+    const { SesSender } = await import('../../shared/notifications/senders');
+    const inputs: any[] = [];
+    const client = { send: async (command: { input: unknown }) => (inputs.push(command.input), { MessageId: 'm' }) };
+    await new SesSender(client as never, 'a@shop.test', { templateName: 't' }).send({ reminderId: 'r', memberId: 'm', kind: 'renewal_upcoming', to: 'b@shop.test', subject: 's', text: 't', marketing: false });
+    const [tpl] = Object.values(template.findResources('AWS::SES::Template'));
+    const used = [...JSON.stringify(tpl!.Properties.Template).matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]).sort();
+    expect(used).toEqual(Object.keys(JSON.parse(inputs[0].Content.Template.TemplateData)).sort());
+  });
+
+  it('lets only the reminders function send, only from its address, through its identity, configuration set and template', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const statements = policies.flatMap((p) => (p.Properties.PolicyDocument.Statement as any[]).map((st) => ({ st, roles: p.Properties.Roles })));
+    const ses = statements.filter(({ st }) => JSON.stringify(st.Action).includes('ses:'));
+    expect(ses).toHaveLength(1);
+    const [{ st, roles }] = ses as [{ st: any; roles: unknown }];
+    expect(roles).toEqual([{ Ref: remindersFn().role['Fn::GetAtt'][0] }]);
+    expect(st.Action).toBe('ses:SendEmail');
+    expect(st.Condition).toEqual({ StringEquals: { 'ses:FromAddress': REMINDERS.sesFromAddress } });
+    const resources = JSON.stringify(st.Resource);
+    expect(st.Resource).toHaveLength(3);
+    for (const part of [':identity/', ':configuration-set/', ':template/']) expect(resources).toContain(part);
+    expect(resources).not.toContain('"*"');
+  });
+
+  it('verifies a whole domain with Easy DKIM when sesIdentityDomain is set, and prints the DNS records', () => {
+    const app = new App();
+    const bare = new Stack(app, 'DomainOnly');
+    new ReminderDelivery(bare, 'ReminderDelivery', { ...REMINDERS, sesIdentityDomain: 'shop.test' });
+    const domain = Template.fromStack(bare);
+    domain.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'shop.test' });
+    expect(Object.keys(domain.findOutputs('*')).filter((o) => o.includes('DkimRecord'))).toHaveLength(3);
+    expect(() => new ReminderDelivery(new Stack(app, 'Mismatch'), 'R', { ...REMINDERS, sesIdentityDomain: 'other.test' })).toThrow(/sesIdentityDomain/);
+  });
+});
+
+describe('reminder settings fail synth rather than deploy links members cannot open', () => {
+  const build = (reminders: Partial<typeof REMINDERS>) => () =>
+    new MembershipStack(new App({ outdir: mkdtempSync(join(tmpdir(), 'cdk-bad-')) }), 'Bad', {
+      shopperJwtIssuer: 'https://issuer.test/',
+      shopperJwtAudience: 'membership-test',
+      alarmEmail: '',
+      logRetention: logs.RetentionDays.ONE_MONTH,
+      reminders: { ...REMINDERS, ...reminders },
+    });
+
+  it('rejects a localhost, plain-http or missing portal URL, naming the context key', () => {
+    expect(build({ portalUrl: 'http://127.0.0.1:3000/account/membership' })).toThrow(/portalUrl: .*https/);
+    expect(build({ portalUrl: 'https://localhost/account' })).toThrow(/portalUrl: .*local or private host/);
+    expect(build({ portalUrl: 'https://10.0.0.7/account' })).toThrow(/portalUrl: .*local or private host/);
+    expect(build({ portalUrl: '' })).toThrow(/portalUrl: is required/);
+    expect(build({ marketingPreferencesUrl: 'http://127.0.0.1:3000/account/email-preferences' })).toThrow(/marketingPreferencesUrl: .*https/);
+    expect(build({ sesFromAddress: 'not-an-address' })).toThrow(/sesFromAddress/);
+    expect(build({ winBackCouponDays: 0 })).toThrow(/winBackCouponDays/);
+    expect(build({ sesMaxSendRate: 0 })).toThrow(/sesMaxSendRate/);
+  });
+
+  it('reads the settings from context, strings from -c included', () => {
+    const app = new App({ context: { sesFromAddress: 'a@shop.test', portalUrl: 'https://shop.test/a', marketingPreferencesUrl: 'https://shop.test/p', winBackCouponCents: '700' } });
+    expect(stackSettingsFromContext(app).reminders).toEqual({ sesFromAddress: 'a@shop.test', portalUrl: 'https://shop.test/a', marketingPreferencesUrl: 'https://shop.test/p', sesIdentityDomain: '', winBackCouponCents: 700, winBackCouponDays: 30, sesMaxSendRate: 10 });
+    expect(() => stackSettingsFromContext(new App({ context: { winBackCouponCents: 'ten' } }))).toThrow(/winBackCouponCents must be a positive integer/);
   });
 });

@@ -49,7 +49,7 @@ describe('DELETE /v1/admin/members/{memberId}', () => {
     });
     const { doc, tables } = dynamo();
     const store = new ReminderStore(doc, tables.main);
-    const job = { catalog: planCatalog(), memberships: membershipRepository(), store, sender: new OutboxSender(store), portalUrl: 'https://shop.example/account', recallCoupon: { amountOffCents: 1000, validDays: 30 } };
+    const job = { catalog: planCatalog(), memberships: membershipRepository(), store, sender: new OutboxSender(store), portalUrl: 'https://shop.example/account', preferencesUrl: 'https://shop.example/account/email', recallCoupon: { amountOffCents: 1000, validDays: 30 } };
     const run = await sendDueReminders(job, new Date((periodEnd - 7 * DAY) * 1000));
     expect(run.failed).toBe(0);
     expect(JSON.stringify(await memberItems(memberId))).toContain(email);

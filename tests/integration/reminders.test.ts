@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { useApi, uniqueMemberId, KEYS } from '../support/api';
 import { checkoutSessionObject, invoiceObject, stripeEvent, stripeId, subscriptionObject } from '../../local/stripe-test-events';
@@ -6,11 +8,15 @@ import { dynamo, membershipRepository } from '../../shared/runtime/dynamo';
 import { planCatalog } from '../../shared/runtime/catalog';
 import { keys } from '../../shared/storage/keys';
 import { ReminderStore, reminderKeys, type ReminderItem } from '../../shared/storage/reminder-store';
-import { OutboxSender, type NotificationSender, type OutgoingMessage } from '../../shared/notifications/senders';
+import { MessageRejected, SendingPausedException, type SESv2Client } from '@aws-sdk/client-sesv2';
+import { OutboxSender, SesSender, type NotificationSender, type OutgoingMessage } from '../../shared/notifications/senders';
 import { digestOf, sendDueReminders, type ReminderJobDeps } from '../../shared/usecases/send-reminders';
 import { GRANT_CODE_PATTERN } from '../../shared/domain/grant-codes';
+import { periodKey } from '../../shared/domain/savings';
+import { bearer, putSavings } from '../support/shopper';
 
 const api = useApi();
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const DAY = 86_400;
 const HOUR = 3600;
 // Far from the wall clock, so nothing else in the shared test table is due at these times.
@@ -41,6 +47,7 @@ function jobDeps(overrides: Partial<ReminderJobDeps> = {}) {
     store,
     sender,
     portalUrl: 'https://shop.example/account',
+    preferencesUrl: 'https://shop.example/account/email',
     recallCoupon: { amountOffCents: 1500, validDays: 30 },
     ...overrides,
   };
@@ -53,6 +60,14 @@ async function runAt(job: ReturnType<typeof jobDeps>, seconds: number, memberId:
   const before = job.sender.sent.length;
   const result = await sendDueReminders(job.deps, at(seconds));
   expect(result.failed).toBe(0);
+  return job.sender.sent.slice(before).filter((m) => m.memberId === memberId).map((m) => m.kind);
+}
+
+/** Like runAt, for a run that is expected to fail part-way (a simulated crash). */
+async function runAtAllowingFailures(job: ReturnType<typeof jobDeps>, asOf: Date, memberId: string): Promise<string[]> {
+  job.sender.asOf = asOf.toISOString();
+  const before = job.sender.sent.length;
+  await sendDueReminders(job.deps, asOf);
   return job.sender.sent.slice(before).filter((m) => m.memberId === memberId).map((m) => m.kind);
 }
 
@@ -149,9 +164,9 @@ describe('reminders: whole lifecycles with a fake clock', () => {
     expect(proofs.map((p) => p.kind).sort()).toEqual(['grace_ending', 'membership_lapsed', 'payment_failed', 'renewal_upcoming', 'trial_ending', 'win_back', 'win_back']);
     expect(proofs.find((p) => p.kind === 'renewal_upcoming')!.digest).toBe(digestOf(renewal.subject, renewal.text));
     expect(proofs.every((p) => p.to === `${m.memberId}@example.com`)).toBe(true);
-    // Nothing of this member is left in the due index; the yearly notice of the lapsed membership was dropped.
+    // Nothing of this member is left in the due index; no period of this short membership held an anniversary.
     expect(items.filter((i) => i.dueShard !== undefined)).toEqual([]);
-    expect(items.find((i) => i.kind === 'annual_notice')).toMatchObject({ status: 'dropped', dropReason: 'not_renewing' });
+    expect(items.some((i) => i.kind === 'annual_notice')).toBe(false);
 
     // Erasure removes the address and the outbox text, and keeps the proof of notice.
     expect(await job.store.erasePersonalData(m.memberId)).toBe(14);
@@ -163,6 +178,34 @@ describe('reminders: whole lifecycles with a fake clock', () => {
       expect(p).toMatchObject({ kind: expect.any(String), sentAt: expect.any(String), channel: 'outbox', digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
     }
     expect(erased.filter((i) => i.type === 'outbox').every((o) => o.to === undefined && o.text === undefined)).toBe(true);
+  });
+
+  it('paid after a failed renewal: payment_failed goes out, grace_ending and the lapse do not', async () => {
+    const m = member('paid-late');
+    const start = BASE + 20 * DAY;
+    const p1End = start + 30 * DAY;
+    const p2End = p1End + 30 * DAY;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: p1End }));
+    await post(m.invoiceEvent('invoice.paid', start + 60, start, p1End, 'subscription_create'));
+    const job = jobDeps();
+    expect(await runAt(job, p1End - 7 * DAY, m.memberId)).toEqual(['renewal_upcoming']);
+    const failedAt = p1End + HOUR;
+    await post(m.invoiceEvent('invoice.payment_failed', failedAt, p1End, p2End));
+    await post(m.subEvent('customer.subscription.updated', failedAt, { status: 'past_due', periodStart: p1End, periodEnd: p2End }));
+    expect(await runAt(job, failedAt + 60, m.memberId)).toEqual(['payment_failed']);
+    // Stripe's retry succeeds on day 3 of the 7-day grace.
+    const paidAt = failedAt + 3 * DAY;
+    await post(m.invoiceEvent('invoice.paid', paidAt, p1End, p2End));
+    await post(m.subEvent('customer.subscription.updated', paidAt, { periodStart: p1End, periodEnd: p2End }));
+    expect(await runAt(job, failedAt + 5 * DAY, m.memberId)).toEqual([]);
+    expect(await runAt(job, failedAt + 8 * DAY, m.memberId)).toEqual([]);
+    // Membership goes on: the next renewal notice is the next thing the member hears.
+    expect(await runAt(job, p2End - 7 * DAY, m.memberId)).toEqual(['renewal_upcoming']);
+    const items = await memberItems(m.memberId);
+    expect(items.find((i) => i.type === 'reminder' && i.kind === 'grace_ending')).toMatchObject({ status: 'dropped', dropReason: 'paid' });
+    expect(items.some((i) => i.type === 'reminder' && i.kind === 'membership_lapsed' && i.status !== 'dropped')).toBe(false);
+    expect(items.filter((i) => i.type === 'notification').map((p) => p.kind).sort()).toEqual(['payment_failed', 'renewal_upcoming', 'renewal_upcoming']);
   });
 
   it('cancel drops the renewal notice with a reason; resume brings it back; re-subscribe silences the win-back', async () => {
@@ -230,6 +273,84 @@ describe('reminders: whole lifecycles with a fake clock', () => {
   });
 });
 
+describe('annual_notice: once a year, actually sent', () => {
+  it('monthly plan without a trial: the renewal on the anniversary does not drop that year’s notice; one per year', async () => {
+    // Signup on a day whose anniversary is a renewal day (no trial: the billing anchor is the signup).
+    const m = member('annual-monthly');
+    const start = Date.parse('2038-01-10T00:00:00Z') / 1000;
+    const anniversary = Date.parse('2039-01-10T00:00:00Z') / 1000;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 31 * DAY }));
+    const job = jobDeps();
+    // The renewal that opens the second year arrives before the job runs on the anniversary.
+    await post(m.subEvent('customer.subscription.updated', anniversary - 31 * DAY, { periodStart: anniversary - 31 * DAY, periodEnd: anniversary }));
+    const p2End = anniversary + 31 * DAY;
+    await post(m.subEvent('customer.subscription.updated', anniversary, { periodStart: anniversary, periodEnd: p2End }));
+    await post(m.invoiceEvent('invoice.paid', anniversary + 60, anniversary, p2End));
+    expect(await runAt(job, anniversary + 9 * HOUR + 15 * 60, m.memberId)).toEqual([]);
+    const mid = anniversary + 15.5 * DAY;
+    expect(await runAt(job, mid - 60, m.memberId)).toEqual([]);
+    expect(await runAt(job, mid, m.memberId)).toEqual(['annual_notice']);
+    // The next renewals plan no second notice for the same year.
+    await post(m.subEvent('customer.subscription.updated', p2End, { periodStart: p2End, periodEnd: p2End + 28 * DAY }));
+    expect(await runAt(job, p2End + 21 * DAY, m.memberId)).toEqual(['renewal_upcoming']);
+    const notice = job.sender.sent.find((s) => s.memberId === m.memberId && s.kind === 'annual_notice')!;
+    expect(notice.text).toContain('renews automatically');
+    expect(notice.text).toContain('$14.99, charged every month');
+    expect(notice.text).toContain('https://shop.example/account');
+    // The following year: the renewal on the second anniversary plans (and the job sends) the next one.
+    const second = Date.parse('2040-01-10T00:00:00Z') / 1000;
+    await post(m.subEvent('customer.subscription.updated', second, { periodStart: second, periodEnd: second + 31 * DAY }));
+    expect(await runAt(job, second + 15.5 * DAY, m.memberId)).toEqual(['annual_notice']);
+    const items = await memberItems(m.memberId);
+    expect(items.filter((i) => i.type === 'notification' && i.kind === 'annual_notice').map((p) => p.reminderId).sort()).toEqual([
+      `annual_notice#${m.subscription}#2039-01-10T00:00:00.000Z#0`,
+      `annual_notice#${m.subscription}#2040-01-10T00:00:00.000Z#0`,
+    ]);
+    expect(items.filter((i) => i.kind === 'annual_notice' && i.status === 'dropped')).toEqual([]);
+  });
+
+  it('annual plan (interval year): the notice goes out at mid-term, apart from the 30- and 7-day renewal notices', async () => {
+    const m = member('annual-year', 'year');
+    const start = BASE + 40 * DAY;
+    const end = start + 365 * DAY;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: end }));
+    await post(m.invoiceEvent('invoice.paid', start + 60, start, end, 'subscription_create'));
+    const job = jobDeps();
+    const midTerm = start + 182.5 * DAY;
+    expect(await runAt(job, midTerm - 60, m.memberId)).toEqual([]);
+    expect(await runAt(job, midTerm, m.memberId)).toEqual(['annual_notice']);
+    expect(await runAt(job, end - 30 * DAY, m.memberId)).toEqual(['renewal_upcoming']);
+    expect(await runAt(job, end - 7 * DAY, m.memberId)).toEqual(['renewal_upcoming']);
+    const notice = job.sender.sent.find((s) => s.memberId === m.memberId && s.kind === 'annual_notice')!;
+    expect(notice.text).toContain('$139.00, charged every year');
+    // Renewal: the next paid year plans its own mid-term notice.
+    await post(m.subEvent('customer.subscription.updated', end, { periodStart: end, periodEnd: end + 365 * DAY }));
+    expect(await runAt(job, end + 182.5 * DAY, m.memberId)).toEqual(['annual_notice']);
+  });
+});
+
+describe('savings in the notices the job sends', () => {
+  it('count the current period only: a renewal notice after a period without savings says $0, not last period’s figure', async () => {
+    const m = member('savings');
+    const start = BASE + 60 * DAY;
+    const p1End = start + 30 * DAY;
+    const p2End = p1End + 30 * DAY;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: p1End }));
+    // $8.40 saved in the first period; nothing in the second (the counter resets only on the next saving).
+    await putSavings({ memberId: m.memberId, periodKey: periodKey(m.subscription, at(start).toISOString()), periodSavedCents: 840, lifetimeSavedCents: 840, feesPaidCents: 1499, currency: 'usd' });
+    const job = jobDeps();
+    expect(await runAt(job, p1End - 7 * DAY, m.memberId)).toEqual(['renewal_upcoming']);
+    await post(m.subEvent('customer.subscription.updated', p1End, { periodStart: p1End, periodEnd: p2End }));
+    expect(await runAt(job, p2End - 7 * DAY, m.memberId)).toEqual(['renewal_upcoming']);
+    const [first, second] = job.sender.sent.filter((s) => s.memberId === m.memberId);
+    expect(first!.text).toContain('You saved $8.40 this month');
+    expect(second!.text).toContain('You saved $0.00 this month');
+  });
+});
+
 describe('reminders: exactly once', () => {
   it('two jobs at once send each due reminder once', async () => {
     const members = Array.from({ length: 12 }, (_, i) => member(`race${i}`));
@@ -270,6 +391,56 @@ describe('reminders: exactly once', () => {
     expect(stored.Item).toMatchObject({ status: 'sent', attempts: 2, ttl: expect.any(Number) });
     expect(stored.Item!.ttl).toBeGreaterThan(Date.now() / 1000 + 3 * 365 * 86_400);
     expect(stored.Item!.dueShard).toBeUndefined();
+  });
+
+  it('a crash after the send succeeded but before the proof is written: the email goes out again after the lease (at-least-once); proof and records once', async () => {
+    const m = member('crash-after-send');
+    const start = BASE + 16 * DAY;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 30 * DAY }));
+    const asOf = at(start + 23 * DAY);
+    const { doc, tables } = dynamo();
+    class DiesBeforeProof extends ReminderStore {
+      override async recordProof(): Promise<void> {
+        throw new Error('process died');
+      }
+    }
+    const crashing = new DiesBeforeProof(doc, tables.main);
+    const first = jobDeps({ store: crashing, sender: new RecordingSender(new OutboxSender(crashing)) });
+    expect(await runAtAllowingFailures(first, asOf, m.memberId)).toEqual(['renewal_upcoming']);
+    expect((await memberItems(m.memberId)).find((i) => i.kind === 'renewal_upcoming' && i.type === 'reminder')).toMatchObject({ status: 'sending' });
+    const later = jobDeps({ clock: () => new Date(Date.now() + 6 * 60_000) });
+    // The member receives the same notice a second time ...
+    expect(await runAt(later, asOf.getTime() / 1000, m.memberId)).toEqual(['renewal_upcoming']);
+    const [a, b] = [...first.sender.sent, ...later.sender.sent].filter((x) => x.memberId === m.memberId);
+    expect(digestOf(a!.subject, a!.text)).toBe(digestOf(b!.subject, b!.text));
+    // ... but the proof of notice and the reminder's record exist once.
+    const items = await memberItems(m.memberId);
+    expect(items.filter((i) => i.type === 'notification')).toHaveLength(1);
+    expect(items.find((i) => i.kind === 'renewal_upcoming' && i.type === 'reminder')).toMatchObject({ status: 'sent', attempts: 2 });
+  });
+
+  it('a crash after the proof is written but before marking sent: nothing is sent again', async () => {
+    const m = member('crash-after-proof');
+    const start = BASE + 18 * DAY;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 30 * DAY }));
+    const asOf = at(start + 23 * DAY);
+    const { doc, tables } = dynamo();
+    class DiesBeforeMarkingSent extends ReminderStore {
+      override async finish(...args: Parameters<ReminderStore['finish']>): Promise<boolean> {
+        if (args[1].status === 'sent') throw new Error('process died');
+        return super.finish(...args);
+      }
+    }
+    const crashing = new DiesBeforeMarkingSent(doc, tables.main);
+    const first = jobDeps({ store: crashing, sender: new RecordingSender(new OutboxSender(crashing)) });
+    expect(await runAtAllowingFailures(first, asOf, m.memberId)).toEqual(['renewal_upcoming']);
+    const later = jobDeps({ clock: () => new Date(Date.now() + 6 * 60_000) });
+    expect(await runAt(later, asOf.getTime() / 1000, m.memberId)).toEqual([]);
+    const items = await memberItems(m.memberId);
+    expect(items.filter((i) => i.type === 'notification')).toHaveLength(1);
+    expect(items.find((i) => i.kind === 'renewal_upcoming' && i.type === 'reminder')).toMatchObject({ status: 'sent' });
   });
 
   it('re-queued while a job is sending it: no second job sends it, during the lease or after', async () => {
@@ -321,6 +492,101 @@ describe('reminders: exactly once', () => {
   });
 });
 
+describe('failures: bounded retries, SES refusals, an unavailable sender', () => {
+  async function renewingMember(label: string, offsetDays: number) {
+    const m = member(label);
+    const start = BASE + offsetDays * DAY;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 30 * DAY }));
+    return { m, due: start + 23 * DAY };
+  }
+  const reminderOf = async (memberId: string) => (await memberItems(memberId)).find((i) => i.type === 'reminder' && i.kind === 'renewal_upcoming')!;
+  const sesClient = (fail: (to: string) => Error | null) =>
+    ({
+      send: async (command: { input: { Destination: { ToAddresses: string[] } } }) => {
+        const error = fail(command.input.Destination.ToAddresses[0]!);
+        if (error) throw error;
+        return { MessageId: 'ses-1' };
+      },
+    }) as unknown as SESv2Client;
+
+  it('a reminder that keeps failing is dropped after maxAttempts with the last error; the others are sent and the run does not fail', async () => {
+    const bad = await renewingMember('retry-bad', 100);
+    const good = await renewingMember('retry-good', 100);
+    const failing: NotificationSender = {
+      channel: 'outbox',
+      needsAddress: false,
+      send: async (message) => {
+        if (message.memberId === bad.m.memberId) throw Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException' });
+        return { providerMessageId: null };
+      },
+    };
+    let now = Date.now();
+    const job = jobDeps({ sender: failing, maxAttempts: 3, clock: () => new Date(now) });
+    const first = await sendDueReminders(job.deps, at(bad.due));
+    expect(first).toMatchObject({ failed: 1, senderUnavailable: null });
+    expect(first.sent).toBeGreaterThanOrEqual(1);
+    expect(await reminderOf(good.m.memberId)).toMatchObject({ status: 'sent' });
+    expect(await reminderOf(bad.m.memberId)).toMatchObject({ status: 'sending', attempts: 1, lastError: 'SendFailed: TooManyRequestsException' });
+    now += 6 * 60_000;
+    expect(await sendDueReminders(job.deps, at(bad.due))).toMatchObject({ failed: 1 });
+    now += 6 * 60_000;
+    const third = await sendDueReminders(job.deps, at(bad.due));
+    expect(third.failed).toBe(0);
+    expect(third.dropped.attempts_exhausted).toBe(1);
+    expect(await reminderOf(bad.m.memberId)).toMatchObject({ status: 'dropped', dropReason: 'attempts_exhausted', attempts: 3, lastError: 'SendFailed: TooManyRequestsException' });
+    expect((await reminderOf(bad.m.memberId)).dueShard).toBeUndefined();
+    now += 6 * 60_000;
+    expect((await sendDueReminders(job.deps, at(bad.due))).dropped.attempts_exhausted ?? 0).toBe(0);
+    const list = (await (await api.call('GET', `/v1/admin/members/${bad.m.memberId}/notifications`, { key: KEYS.admin })).json()) as any;
+    expect(list.notifications.find((n: any) => n.kind === 'renewal_upcoming')).toMatchObject({ status: 'dropped', dropReason: 'attempts_exhausted', attempts: 3, lastError: 'SendFailed: TooManyRequestsException' });
+  });
+
+  it('attempts cut short by a crash count too: the claim after the last one drops it', async () => {
+    const { m, due } = await renewingMember('retry-crash', 102);
+    let now = Date.now();
+    const crashed = jobDeps({ clock: () => new Date(now), maxAttempts: 2 });
+    const reminder = (await reminderOf(m.memberId)) as ReminderItem;
+    // Two runs claimed it and died before any verdict (no catch ran: a timeout or a kill).
+    for (let i = 0; i < 2; i++) {
+      expect((await crashed.store.claim({ ...reminder, attempts: i } as ReminderItem, new Date(now), 60_000)).outcome).toBe('claimed');
+      now += 2 * 60_000;
+    }
+    expect(await runAt(crashed, due, m.memberId)).toEqual([]);
+    expect(await reminderOf(m.memberId)).toMatchObject({ status: 'dropped', dropReason: 'attempts_exhausted', attempts: 3 });
+  });
+
+  it('an address SES refuses is dropped as undeliverable at once, with the SES error code and no proof of notice', async () => {
+    const { m, due } = await renewingMember('ses-rejected', 104);
+    const rejected = new MessageRejected({ message: `Email address is not verified. The following identities failed the check: ${m.memberId}@example.com`, $metadata: {} });
+    const sender = new SesSender(sesClient((to) => (to.startsWith(m.memberId) ? rejected : null)), 'notices@shop.example');
+    const job = jobDeps({ sender });
+    const result = await sendDueReminders(job.deps, at(due));
+    expect(result.dropped.undeliverable).toBe(1);
+    expect(result.failed).toBe(0);
+    const items = await memberItems(m.memberId);
+    expect(items.find((i) => i.type === 'reminder' && i.kind === 'renewal_upcoming')).toMatchObject({ status: 'dropped', dropReason: 'undeliverable', lastError: 'MessageRejected', attempts: 1 });
+    expect(items.some((i) => i.type === 'notification')).toBe(false);
+    // The address is not kept in the reason.
+    expect(JSON.stringify(items.filter((i) => i.type === 'reminder'))).not.toContain('@example.com');
+  });
+
+  it('an unavailable sender (sending paused) stops the run and puts the reminder back untried; the next run sends it', async () => {
+    const { m, due } = await renewingMember('ses-paused', 106);
+    const paused = new SendingPausedException({ message: 'Sending is paused for this account.', $metadata: {} });
+    const job = jobDeps({ sender: new SesSender(sesClient(() => paused), 'notices@shop.example') });
+    const result = await sendDueReminders(job.deps, at(due));
+    expect(result.senderUnavailable).toBe('SendingPausedException');
+    expect(result.deferred).toBeGreaterThanOrEqual(1);
+    expect(result.failed).toBe(0);
+    const reminder = await reminderOf(m.memberId);
+    expect(reminder).toMatchObject({ status: 'due', attempts: 0, lastError: 'SendingPausedException', dueShard: expect.any(String) });
+    expect(reminder.leaseUntil).toBeUndefined();
+    const resumed = jobDeps();
+    expect(await runAt(resumed, due, m.memberId)).toEqual(['renewal_upcoming']);
+  });
+});
+
 describe('the reminders job entry point', () => {
   it('is registered as a 15-minute job and sends what is due at --as-of', async () => {
     const { jobFunctions } = await import('../../functions/manifest');
@@ -340,6 +606,148 @@ describe('the reminders job entry point', () => {
     const items = await memberItems(m.memberId);
     expect(items.find((i) => i.type === 'outbox')).toMatchObject({ kind: 'renewal_upcoming', to: `${m.memberId}@example.com`, subject: expect.stringContaining('renews') });
     await expect(handler({ asOf: 'not-a-time' })).rejects.toThrow(/ISO time/);
+  });
+});
+
+describe('the job’s deadline, pacing and concurrency', () => {
+  async function dueMembers(label: string, count: number, offsetDays: number) {
+    const start = BASE + offsetDays * DAY;
+    const members = Array.from({ length: count }, (_, i) => member(`${label}${i}`));
+    for (const m of members) {
+      await post(m.checkout(start));
+      await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 30 * DAY }));
+    }
+    return { members, asOf: at(start + 23 * DAY).toISOString() };
+  }
+  const renewalOf = async (memberId: string) => (await memberItems(memberId)).find((i) => i.type === 'reminder' && i.kind === 'renewal_upcoming')!;
+
+  it('stops claiming when the Lambda context says time is short; what is left stays queued, untouched, for the next run', async () => {
+    const { members, asOf } = await dueMembers('deadline', 6, 300);
+    const { handler } = await import('../../functions/jobs/reminders');
+    // Under the 60 s reserve from the start: nothing is claimed.
+    const short = await handler({ asOf }, { getRemainingTimeInMillis: () => 59_000 });
+    expect(short).toMatchObject({ outOfTime: true, sent: 0 });
+    expect(short.deferred).toBeGreaterThanOrEqual(members.length);
+    for (const m of members) {
+      const r = await renewalOf(m.memberId);
+      expect(r).toMatchObject({ status: 'due', dueShard: expect.any(String) });
+      expect(r.attempts).toBeUndefined();
+      expect(r.leaseUntil).toBeUndefined();
+    }
+    // Time runs short after three claims: those finish, the rest wait; nothing is left half-done.
+    let checks = 0;
+    const mid = await handler({ asOf }, { getRemainingTimeInMillis: () => (++checks <= 3 ? 120_000 : 1_000) });
+    expect(mid.outOfTime).toBe(true);
+    expect(mid.sent + Object.values(mid.dropped).reduce((a, b) => a + b, 0) + mid.skipped).toBeLessThanOrEqual(3);
+    expect(mid.deferred).toBeGreaterThanOrEqual(members.length - 3);
+    const statuses = await Promise.all(members.map(async (m) => (await renewalOf(m.memberId)).status));
+    expect(statuses.every((st) => st === 'due' || st === 'sent')).toBe(true);
+    // Enough time: the rest goes out.
+    const rest = await handler({ asOf }, { getRemainingTimeInMillis: () => 600_000 });
+    expect(rest.outOfTime).toBe(false);
+    for (const m of members) expect(await renewalOf(m.memberId)).toMatchObject({ status: 'sent' });
+  });
+
+  it('paces sends to maxSendRate and keeps at most `concurrency` reminders in hand over all shards', async () => {
+    const { members, asOf } = await dueMembers('pace', 10, 310);
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const starts: number[] = [];
+    const slow: NotificationSender = {
+      channel: 'outbox',
+      needsAddress: false,
+      send: async () => {
+        starts.push(performance.now());
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setTimeout(r, 30));
+        inFlight--;
+        return { providerMessageId: null };
+      },
+    };
+    const job = jobDeps({ sender: slow, maxSendRate: 40, concurrency: 3 });
+    const result = await sendDueReminders(job.deps, new Date(asOf));
+    expect(result.sent).toBeGreaterThanOrEqual(members.length);
+    expect(maxInFlight).toBeLessThanOrEqual(3);
+    const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
+    // 40 per second: a send starts at least 25 ms after the one before (timer rounding aside).
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(23);
+  });
+});
+
+describe('npm run job -- reminders', () => {
+  it('runs the job as a script against DYNAMODB_ENDPOINT: sends what is due at --as-of, prints the result and the notice, exits 0; a bad --as-of exits 1', async () => {
+    const m = member('npm-job');
+    const start = BASE + 320 * DAY;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 30 * DAY }));
+    const asOf = at(start + 23 * DAY).toISOString();
+    // The test environment's DYNAMODB_ENDPOINT and TABLE_NAME point the script at this run's DynamoDB Local.
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.POWERTOOLS_LOG_LEVEL;
+    const npm = (args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn('npm', ['run', '--silent', 'job', '--', 'reminders', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (out += d));
+        child.on('exit', (code) => resolve({ code, out }));
+      });
+    const run = await npm(['--as-of', asOf]);
+    expect(run.code, run.out).toBe(0);
+    const printed = JSON.parse(run.out.slice(run.out.indexOf('{\n  "job"'))) as { job: string; result: { asOf: string; sent: number; failed: number } };
+    expect(printed).toMatchObject({ job: 'reminders', result: { asOf, failed: 0 } });
+    expect(printed.result.sent).toBeGreaterThanOrEqual(1);
+    // The local log shows the rendered notice.
+    expect(run.out).toContain('Your Prime Monthly membership renews on');
+    expect(run.out).not.toContain(`${m.memberId}@example.com`);
+    expect((await memberItems(m.memberId)).find((i) => i.type === 'notification')).toMatchObject({ kind: 'renewal_upcoming', channel: 'outbox' });
+    const bad = await npm(['--as-of', 'yesterday']);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain('--as-of must be an ISO time');
+  }, 60_000);
+});
+
+describe('the shopper’s marketing opt-out', () => {
+  it('PUT /v1/me/preferences (shopper token) stops win-back emails, which link to it; opting in again restores them', async () => {
+    const m = member('me-prefs');
+    const start = BASE + 330 * DAY;
+    const end = start + 30 * DAY;
+    await post(m.checkout(start));
+    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: end, cancelAtPeriodEnd: true, canceledAt: start + DAY }));
+    const headers = await bearer(m.memberId);
+    const job = jobDeps();
+    expect(await runAt(job, end, m.memberId)).toEqual(['membership_lapsed']);
+    expect(await runAt(job, end + 7 * DAY, m.memberId)).toEqual(['win_back']);
+    const winBack = job.sender.sent.find((x) => x.memberId === m.memberId && x.kind === 'win_back')!;
+    expect(winBack.text).toContain('To stop these emails, change your email preferences at https://shop.example/account/email');
+
+    const optOut = await api.call('PUT', '/v1/me/preferences', { key: null, headers, body: { marketingOptOut: true } });
+    expect(optOut.status, await optOut.clone().text()).toBe(200);
+    expect(await optOut.json()).toMatchObject({ memberId: m.memberId, marketingOptOut: true, updatedAt: expect.any(String) });
+    expect(await runAt(job, end + 30 * DAY, m.memberId)).toEqual([]);
+    expect((await memberItems(m.memberId)).find((i) => i.type === 'reminder' && i.kind === 'win_back' && i.offsetDays === -30)).toMatchObject({ dropReason: 'marketing_opt_out' });
+    // The operator sees the shopper's choice.
+    const seen = (await (await api.call('GET', `/v1/admin/members/${m.memberId}/notifications`, { key: KEYS.admin })).json()) as any;
+    expect(seen.marketingOptOut).toBe(true);
+    const optIn = await api.call('PUT', '/v1/me/preferences', { key: null, headers, body: { marketingOptOut: false } });
+    expect(await optIn.json()).toMatchObject({ marketingOptOut: false });
+  });
+
+  it('needs a shopper token, names no member but the token’s, and validates the body', async () => {
+    const memberId = uniqueMemberId('me-prefs-auth');
+    expect((await api.call('PUT', '/v1/me/preferences', { key: null, body: { marketingOptOut: true } })).status).toBe(401);
+    expect((await api.call('PUT', '/v1/me/preferences', { key: KEYS.admin, body: { marketingOptOut: true } })).status).toBe(401);
+    const headers = await bearer(memberId);
+    for (const body of [{ marketingOptOut: 'yes' }, { marketingOptOut: true, memberId: 'someone-else' }, {}]) {
+      const res = await api.call('PUT', '/v1/me/preferences', { key: null, headers, body });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+    }
+    expect(await memberItems(memberId)).toEqual([]);
+    expect(await memberItems('someone-else')).toEqual([]);
+    const openapi = (await (await api.call('GET', '/openapi.json', { key: null })).json()) as any;
+    expect(openapi.paths['/v1/me/preferences'].put).toMatchObject({ operationId: 'setMyPreferences', security: [expect.any(Object)] });
   });
 });
 

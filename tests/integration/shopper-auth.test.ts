@@ -3,6 +3,11 @@ import { SignJWT } from 'jose';
 import { KEYS, useApi, uniqueMemberId } from '../support/api';
 import { bearer, putSavings, shopperToken, subscribedMember, useStripeDouble } from '../support/shopper';
 import { LOCAL_DEFAULTS } from '../../local/defaults';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { httpFunctions } from '../../functions/manifest';
+import { dynamo } from '../../shared/runtime/dynamo';
+import { keys } from '../../shared/storage/keys';
+import { reminderKeys } from '../../shared/storage/reminder-store';
 
 const api = useApi();
 const stripe = useStripeDouble();
@@ -16,7 +21,13 @@ const ME_ROUTES: Array<{ method: string; path: string; body?: object }> = [
   { method: 'POST', path: '/v1/me/portal-session', body: { returnUrl: 'https://shop.example/account' } },
   { method: 'POST', path: '/v1/me/membership/cancel', body: {} },
   { method: 'POST', path: '/v1/me/membership/resume' },
+  { method: 'PUT', path: '/v1/me/preferences', body: { marketingOptOut: true } },
 ];
+
+it('covers every shopper route of the manifest', () => {
+  const shopperRoutes = httpFunctions.flatMap((f) => f.routes).filter((r) => r.auth.kind === 'shopper').map((r) => `${r.method} ${r.path}`);
+  expect(ME_ROUTES.map((r) => `${r.method} ${r.path}`).sort()).toEqual(shopperRoutes.sort());
+});
 
 async function badTokens(memberId: string): Promise<Array<[string, string | null]>> {
   const now = nowSeconds();
@@ -77,7 +88,7 @@ describe('a shopper only ever sees and acts on their own membership', () => {
     for (const route of ME_ROUTES) {
       const withQuery = await api.call(route.method, `${route.path}?memberId=${victim}`, { key: null, headers, ...(route.body ? { body: route.body } : {}) });
       expect(withQuery.status, `${route.path}?memberId`).toBe(400);
-      if (route.method === 'POST') {
+      if (route.method !== 'GET') {
         for (const field of [{ memberId: victim }, { customer: signup.customer }, { subscriptionId: signup.subscription }]) {
           const res = await api.call(route.method, route.path, { key: null, headers, body: { ...(route.body ?? {}), ...field } });
           expect(res.status, `${route.path} with ${Object.keys(field)[0]}`).toBe(400);
@@ -104,5 +115,11 @@ describe('a shopper only ever sees and acts on their own membership', () => {
     expect(stripe().objects.get(signup.subscription)).toEqual(subscriptionBefore);
     expect(await (await api.call('GET', '/v1/me/membership', { key: null, headers: await bearer(victim) })).json()).toEqual(victimBefore);
     expect(await (await api.call('GET', `/v1/admin/members/${victim}`, { key: KEYS.admin })).json()).toEqual(adminBefore);
+    // The attacker's opt-out is the attacker's own.
+    expect((await api.call('PUT', '/v1/me/preferences', { key: null, headers, body: { marketingOptOut: true } })).status).toBe(200);
+    const prefs = async (memberId: string) =>
+      (await dynamo().doc.send(new GetCommand({ TableName: dynamo().tables.main, Key: { PK: keys.memberPk(memberId), SK: reminderKeys.preferencesSk }, ConsistentRead: true }))).Item;
+    expect(await prefs(victim)).toBeUndefined();
+    expect(await prefs(attacker)).toMatchObject({ marketingOptOut: true });
   });
 });

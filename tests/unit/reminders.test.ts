@@ -1,11 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { CatalogError, parseCatalog } from '../../shared/domain/catalog';
 import { applyMembershipEvent, type MembershipEvent, type MembershipRecord, type SubscriptionState } from '../../shared/domain/membership';
 import {
   autoRenewalViolations,
   newReminders,
-  nextAnniversary,
+  anniversaryWithin,
   planReminders,
   reminderRelevance,
   renderReminder,
@@ -14,6 +14,7 @@ import {
 } from '../../shared/domain/reminders';
 import { reminderWrites } from '../../shared/usecases/schedule-reminders';
 import { monthlySubscription } from '../support/domain';
+import { logger } from '../../shared/observability';
 
 const rawCatalog = JSON.parse(readFileSync(new URL('../../config/plan-catalog.json', import.meta.url), 'utf8'));
 const catalog = parseCatalog(rawCatalog);
@@ -80,6 +81,50 @@ describe('catalog: California automatic-renewal rules', () => {
   });
 });
 
+describe('California renewal window when the catalog does not declare the interval', () => {
+  // The contract's catalog example has no `interval`: the plan below is sold through a yearly price.
+  const { interval: _none, ...undeclared } = rawCatalog.plans[1];
+  const loose = parseCatalog({ plans: [{ ...undeclared, reminders: { ...undeclared.reminders, renewalDaysBefore: [7] } }] });
+  const yearly = { priceId: 'price_prime_annual_usd', planId: 'prime-annual', interval: 'year', amountCents: 13900, currentPeriodEnd: iso(T0 + 365 * DAY) };
+
+  it('the catalog still accepts a plan without interval, and still rejects a declared annual plan without the window', () => {
+    expect(loose.plan('prime-annual')!.interval).toBeUndefined();
+    expect(() => parseCatalog({ plans: [{ ...rawCatalog.plans[1], reminders: { ...rawCatalog.plans[1].reminders, renewalDaysBefore: [7] } }] })).toThrow(/renewalDaysBefore/);
+  });
+
+  it('an annual subscription (Stripe interval year) always gets a renewal notice 15–45 days ahead, sent at send time', () => {
+    const record = subChanged(null, T0, yearly);
+    const renewals = planReminders(record, loose).filter((r) => r.kind === 'renewal_upcoming');
+    expect(renewals.map((r) => r.dueAt).sort()).toEqual([iso(T0 + 335 * DAY), iso(T0 + 358 * DAY)]);
+    const fallback = renewals.find((r) => r.offsetDays === 30)!;
+    expect(reminderRelevance(fallback, record, loose, at(T0 + 335 * DAY), optIn)).toEqual({ send: true });
+    // The yearly summary follows the annual rule too (mid-term), not the monthly one.
+    expect(planReminders(record, loose).find((r) => r.kind === 'annual_notice')!.dueAt).toBe(iso(T0 + 182.5 * DAY));
+  });
+
+  it('a monthly subscription on the same plan gets only the catalog’s notice; a catalog with the window gets no extra one', () => {
+    const monthly = subChanged(null, T0, { ...yearly, interval: 'month', currentPeriodEnd: iso(T0 + 31 * DAY) });
+    expect(planReminders(monthly, loose).filter((r) => r.kind === 'renewal_upcoming').map((r) => r.offsetDays)).toEqual([7]);
+    const record = subChanged(null, T0, yearly);
+    expect(planReminders(record, catalog).filter((r) => r.kind === 'renewal_upcoming').map((r) => r.offsetDays).sort()).toEqual([30, 7]);
+  });
+
+  it('scheduling warns once the fallback is written, so the catalog gets fixed', () => {
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    try {
+      const record = subChanged(null, T0, yearly);
+      const writes = reminderWrites({ before: null, after: record, event: { kind: 'subscription-changed' } as never, now: at(T0), catalog: loose }, loose, 'table');
+      expect(writes.some((w) => String(w.Update!.Key!.SK).includes('renewal_upcoming#sub_1#') && String(w.Update!.Key!.SK).endsWith('#30'))).toBe(true);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0]![1]).toMatchObject({ planId: 'prime-annual', fallbackDaysBefore: 30 });
+      reminderWrites({ before: record, after: record, event: { kind: 'subscription-changed' } as never, now: at(T0), catalog: loose }, loose, 'table');
+      expect(warn).toHaveBeenCalledTimes(1);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
+
 describe('planReminders', () => {
   it('plans nothing without a subscription', () => {
     expect(planReminders(null, catalog)).toEqual([]);
@@ -94,9 +139,31 @@ describe('planReminders', () => {
     expect(planned.some((r) => r.kind === 'renewal_upcoming')).toBe(false);
   });
 
-  it('an active monthly membership plans the renewal notice and the yearly notice on the anniversary', () => {
+  it('an active monthly membership plans the renewal notice; no yearly notice before the period holding the anniversary', () => {
     const record = subChanged(null, T0);
-    expect(kindsAndDue(record)).toEqual([`annual_notice@${iso(T0 + 365 * DAY)}`, `renewal_upcoming@${iso(T0 + 24 * DAY)}`]);
+    expect(kindsAndDue(record)).toEqual([`renewal_upcoming@${iso(T0 + 24 * DAY)}`]);
+  });
+
+  it('a monthly membership without a trial: the renewal on the anniversary plans that year’s notice mid-period, once', () => {
+    // 2026-01-10 → 2027-01-10: the anniversary is a renewal day.
+    const anniversary = T0 + 365 * DAY;
+    const before = subChanged(subChanged(null, T0), anniversary - 31 * DAY, { currentPeriodStart: iso(anniversary - 31 * DAY), currentPeriodEnd: iso(anniversary) });
+    expect(planReminders(before, catalog).some((r) => r.kind === 'annual_notice')).toBe(false);
+    const renewed = subChanged(before, anniversary, { currentPeriodStart: iso(anniversary), currentPeriodEnd: iso(anniversary + 31 * DAY) });
+    const notice = planReminders(renewed, catalog).find((r) => r.kind === 'annual_notice')!;
+    expect(notice).toMatchObject({ id: `annual_notice#sub_1#${iso(anniversary)}#0`, dueAt: iso(anniversary + 15.5 * DAY) });
+    // Still planned when the job runs at its due time: it is not re-planned away before it is sent.
+    expect(reminderRelevance(notice, renewed, catalog, at(anniversary + 15.5 * DAY), optIn)).toEqual({ send: true });
+    const next = subChanged(renewed, anniversary + 31 * DAY, { currentPeriodStart: iso(anniversary + 31 * DAY), currentPeriodEnd: iso(anniversary + 59 * DAY) });
+    expect(planReminders(next, catalog).some((r) => r.kind === 'annual_notice')).toBe(false);
+  });
+
+  it('a monthly membership after a trial: the notice falls in the period holding the anniversary, not on its renewal day', () => {
+    const trialEnd = T0 + 30 * DAY;
+    const trialing = subChanged(null, T0, { stripeStatus: 'trialing', trialStart: iso(T0), trialEnd: iso(trialEnd), currentPeriodEnd: iso(trialEnd) });
+    const start = T0 + 350 * DAY;
+    const record = subChanged(trialing, start, { trialStart: iso(T0), trialEnd: iso(trialEnd), currentPeriodStart: iso(start), currentPeriodEnd: iso(start + 30 * DAY) });
+    expect(planReminders(record, catalog).find((r) => r.kind === 'annual_notice')).toMatchObject({ anchor: iso(T0 + 365 * DAY), dueAt: iso(start + 15 * DAY) });
   });
 
   it('an annual plan gets notices 30 and 7 days before renewal and the yearly notice at mid-term', () => {
@@ -133,16 +200,19 @@ describe('planReminders', () => {
     expect(planned.find((r) => r.kind === 'membership_lapsed')).toMatchObject({ dueAt: iso(failedAt + 7 * DAY) });
   });
 
-  it('next anniversary is strictly after the given time', () => {
-    expect(nextAnniversary('2026-01-10T00:00:00.000Z', '2026-06-01T00:00:00.000Z')).toBe('2027-01-10T00:00:00.000Z');
-    expect(nextAnniversary('2026-01-10T00:00:00.000Z', '2027-01-10T00:00:00.000Z')).toBe('2028-01-10T00:00:00.000Z');
+  it('finds the anniversary inside a half-open period, so each year falls in exactly one period', () => {
+    const start = '2026-01-10T00:00:00.000Z';
+    expect(anniversaryWithin(start, '2026-12-10T00:00:00.000Z', '2027-01-10T00:00:00.000Z')).toBeNull();
+    expect(anniversaryWithin(start, '2027-01-10T00:00:00.000Z', '2027-02-10T00:00:00.000Z')).toBe('2027-01-10T00:00:00.000Z');
+    expect(anniversaryWithin(start, '2028-01-01T00:00:00.000Z', '2028-02-01T00:00:00.000Z')).toBe('2028-01-10T00:00:00.000Z');
+    expect(anniversaryWithin(start, '2026-01-10T00:00:00.000Z', '2026-02-10T00:00:00.000Z')).toBeNull();
   });
 });
 
 describe('newReminders: what a change schedules', () => {
   it('schedules nothing again for a repeated or unchanged record', () => {
     const record = subChanged(null, T0);
-    expect(newReminders(null, record, catalog)).toHaveLength(2);
+    expect(newReminders(null, record, catalog)).toHaveLength(1);
     expect(newReminders(record, record, catalog)).toEqual([]);
     expect(newReminders(record, structuredClone(record), catalog)).toEqual([]);
   });
@@ -155,7 +225,7 @@ describe('newReminders: what a change schedules', () => {
     expect(newReminders(renewed, cancelled, catalog).map((r) => r.kind).sort()).toEqual(['membership_lapsed', 'win_back', 'win_back']);
     const resumed = subChanged(cancelled, T0 + 41 * DAY, { currentPeriodStart: iso(T0 + 31 * DAY), currentPeriodEnd: iso(T0 + 59 * DAY) });
     const again = newReminders(cancelled, resumed, catalog);
-    expect(again.map((r) => r.kind).sort()).toEqual(['annual_notice', 'renewal_upcoming']);
+    expect(again.map((r) => r.kind).sort()).toEqual(['renewal_upcoming']);
     // Same ids as before the cancel: the sent-proof check keeps an already sent one from going out twice.
     expect(again.find((r) => r.kind === 'renewal_upcoming')!.id).toBe(planReminders(renewed, catalog).find((r) => r.kind === 'renewal_upcoming')!.id);
   });
@@ -235,6 +305,7 @@ describe('renderReminder', () => {
     graceEndsAt: null,
     accessEndsAt: null,
     portalUrl: 'https://shop.example/account',
+    preferencesUrl: 'https://shop.example/account/email',
     periodSavedCents: 8400,
     lifetimeSavedCents: 12000,
     coupon: null,
@@ -253,5 +324,12 @@ describe('renderReminder', () => {
     expect(text).toContain('ABCD-EFGH-JKMN-PQRST');
     expect(text).toContain('$10.00 off');
     expect(text).toContain('$120.00');
+  });
+
+  it('only marketing notices carry the email preferences link', () => {
+    expect(renderReminder('win_back', ctx).text).toContain('To stop these emails, change your email preferences at https://shop.example/account/email');
+    for (const kind of ['renewal_upcoming', 'annual_notice', 'trial_ending', 'payment_failed', 'grace_ending', 'membership_lapsed'] as const) {
+      expect(renderReminder(kind, ctx).text).not.toContain('https://shop.example/account/email');
+    }
   });
 });
