@@ -35,7 +35,6 @@ export function rowFromBalanceTransaction(txn: Stripe.BalanceTransaction): Repor
     createdUtc: new Date(txn.created * 1000).toISOString(),
     currency: txn.currency,
     grossCents: txn.amount,
-    feeCents: txn.fee,
     reportingCategory: txn.reporting_category,
     sourceId: refOf(source),
     chargeId: isCharge ? refOf(source) : refOf(sourceObject?.charge),

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo, ledgerRepository } from '../../shared/runtime/dynamo';
 import { emptyEntry } from '../../shared/domain/finance/ledger';
-import { generateMonth } from '../support/finance-month';
+import { feeFor, generateMonth } from '../support/finance-month';
 import { startBalanceDouble, type BalanceTransactionFixture } from '../support/stripe-balance-double';
 
 const MONTH = '2032-09';
@@ -21,7 +21,7 @@ beforeAll(async () => {
   const txns: BalanceTransactionFixture[] = generated.rows.map((r) => ({
     id: r.balanceTransactionId,
     amount: r.grossCents,
-    fee: r.feeCents ?? 0,
+    fee: feeFor(r),
     currency: r.currency,
     created: Math.floor(Date.parse(r.createdUtc!) / 1000),
     reporting_category: r.reportingCategory,

@@ -17,7 +17,6 @@ export interface ReportRow {
   currency: string;
   /** `gross` in minor units, signed as Stripe reports it (refunds and disputes negative). */
   grossCents: number;
-  feeCents: number | null;
   reportingCategory: string;
   sourceId: string | null;
   chargeId: string | null;
@@ -37,7 +36,9 @@ export class CsvFormatError extends Error {
 }
 
 export const REQUIRED_COLUMNS = ['balance_transaction_id', 'currency', 'gross', 'reporting_category'] as const;
-const OPTIONAL_COLUMNS = ['created_utc', 'fee', 'source_id', 'charge_id', 'payment_intent_id', 'invoice_id'] as const;
+// `fee` is not read: matching needs gross amounts only, so a fee cell finance cannot vouch for (a
+// blank, a note) must not reject an otherwise good file.
+const OPTIONAL_COLUMNS = ['created_utc', 'source_id', 'charge_id', 'payment_intent_id', 'invoice_id'] as const;
 type Column = (typeof REQUIRED_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number];
 
 const CURRENCY = /^[a-z]{3}$/;
@@ -80,7 +81,7 @@ export async function* parseBalanceReport(input: string | Readable | AsyncIterab
       if (!CURRENCY.test(currency)) throw new CsvFormatError(line, 'currency', `"${cell('currency')}" is not a currency code`);
       const category = cell('reporting_category');
       if (!category) throw new CsvFormatError(line, 'reporting_category', 'empty');
-      const amount = (c: 'gross' | 'fee') => {
+      const amount = (c: 'gross') => {
         try {
           return toMinorUnits(cell(c), currency);
         } catch (error) {
@@ -93,7 +94,6 @@ export async function* parseBalanceReport(input: string | Readable | AsyncIterab
         createdUtc: orNull('created_utc'),
         currency,
         grossCents: amount('gross'),
-        feeCents: index.fee >= 0 && cell('fee') !== '' ? amount('fee') : null,
         reportingCategory: category,
         sourceId: orNull('source_id'),
         chargeId: orNull('charge_id'),

@@ -43,6 +43,11 @@ describe('balance report CSV', () => {
     expect(await fail('balance_transaction_id,currency,gross,reporting_category\ntxn_1,usd,1.005,charge\n')).toMatchObject({ line: 2, column: 'gross' });
     expect(await fail('')).toMatchObject({ line: 1 });
   });
+
+  it('does not reject a good file over the fee column, which matching does not use', async () => {
+    const csv = 'balance_transaction_id,currency,gross,fee,reporting_category\r\ntxn_1,usd,14.99,n/a,charge\r\ntxn_2,usd,-5.00,,refund\r\n';
+    expect((await collect(parseBalanceReport(csv))).map((r) => r.grossCents)).toEqual([1499, -500]);
+  });
 });
 
 describe('reconciliation', () => {
@@ -91,7 +96,7 @@ describe('reconciliation', () => {
   it('matches a charge without invoice id through an invoice payment link, and never matches one row twice', async () => {
     const invoice = emptyEntry({ entryId: 'in_1', kind: 'invoice_paid', occurredAt: '2026-03-02T00:00:00Z', currency: 'usd', amountCents: 1499, totalCents: 1499, invoiceId: 'in_1' });
     const link = emptyEntry({ entryId: 'inpay_1', kind: 'invoice_payment', occurredAt: '2026-03-02T00:00:00Z', currency: 'usd', amountCents: 1499, invoiceId: 'in_1', paymentIntentId: 'pi_1' });
-    const row: ReportRow = { line: 0, balanceTransactionId: 'txn_1', createdUtc: null, currency: 'usd', grossCents: 1499, feeCents: null, reportingCategory: 'charge', sourceId: 'ch_1', chargeId: 'ch_1', paymentIntentId: 'pi_1', invoiceId: null };
+    const row: ReportRow = { line: 0, balanceTransactionId: 'txn_1', createdUtc: null, currency: 'usd', grossCents: 1499, reportingCategory: 'charge', sourceId: 'ch_1', chargeId: 'ch_1', paymentIntentId: 'pi_1', invoiceId: null };
     const result = await reconcile('2026-03', [invoice, link], [row, { ...row, balanceTransactionId: 'txn_2' }]);
     expect(result.matched).toBe(1);
     expect(result.missingInLedger).toMatchObject([{ balanceTransactionId: 'txn_2', reason: 'already_matched' }]);
@@ -100,7 +105,7 @@ describe('reconciliation', () => {
   it('matches disputes by dispute id and balance transaction id', async () => {
     const withdrawn = emptyEntry({ entryId: 'dp_1#dispute_funds_withdrawn', kind: 'dispute_funds_withdrawn', occurredAt: '2026-03-02T00:00:00Z', currency: 'usd', amountCents: 1499, disputeId: 'dp_1', balanceTransactionId: 'txn_d1' });
     const reinstated = emptyEntry({ entryId: 'dp_1#dispute_funds_reinstated', kind: 'dispute_funds_reinstated', occurredAt: '2026-03-09T00:00:00Z', currency: 'usd', amountCents: 1499, disputeId: 'dp_1' });
-    const base = { line: 0, createdUtc: null, currency: 'usd', feeCents: null, chargeId: null, paymentIntentId: null, invoiceId: null };
+    const base = { line: 0, createdUtc: null, currency: 'usd', chargeId: null, paymentIntentId: null, invoiceId: null };
     const result = await reconcile('2026-03', [withdrawn, reinstated], [
       { ...base, balanceTransactionId: 'txn_d1', grossCents: -1499, reportingCategory: 'dispute', sourceId: 'dp_other' },
       { ...base, balanceTransactionId: 'txn_d2', grossCents: 1499, reportingCategory: 'dispute_reversal', sourceId: 'dp_1' },
