@@ -24,17 +24,32 @@ async function stripeClient(): Promise<Stripe | null> {
 
 const refOf = (v: unknown): string | null => (typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String((v as { id: unknown }).id) : null);
 
-/** A balance transaction as the itemized report would list it (the API has no invoice column). */
+/** Sources whose own amount and currency are what the customer paid or got back (the ledger's view). */
+const CUSTOMER_FACING_SOURCES = new Set(['charge', 'refund', 'dispute']);
+
+/**
+ * A balance transaction as the itemized report would list it (the API has no invoice column). The
+ * transaction's `amount`/`currency` are in the settlement currency; the customer-facing amount and
+ * currency the ledger books come from its source object (charge, refund or dispute), which the job
+ * lists expanded (`expand[]=data.source`), the way the report's `customer_facing_*` columns do.
+ */
 export function rowFromBalanceTransaction(txn: Stripe.BalanceTransaction): ReportRow {
   const source = txn.source as unknown;
-  const sourceObject = source && typeof source === 'object' ? (source as { object?: string; charge?: unknown; payment_intent?: unknown }) : null;
+  const sourceObject = source && typeof source === 'object' ? (source as { object?: string; amount?: unknown; currency?: unknown; charge?: unknown; payment_intent?: unknown }) : null;
   const isCharge = sourceObject?.object === 'charge' || (typeof source === 'string' && source.startsWith('ch_'));
+  const facing =
+    sourceObject && CUSTOMER_FACING_SOURCES.has(sourceObject.object ?? '') && Number.isSafeInteger(sourceObject.amount) && typeof sourceObject.currency === 'string'
+      ? { cents: Math.abs(sourceObject.amount as number), currency: sourceObject.currency.toLowerCase() }
+      : null;
   return {
     line: 0,
     balanceTransactionId: txn.id,
     createdUtc: new Date(txn.created * 1000).toISOString(),
     currency: txn.currency,
     grossCents: txn.amount,
+    // Signed like the balance transaction, as the report's column is.
+    customerFacingCents: facing ? (txn.amount < 0 ? -facing.cents : facing.cents) : null,
+    customerFacingCurrency: facing?.currency ?? null,
     reportingCategory: txn.reporting_category,
     sourceId: refOf(source),
     chargeId: isCharge ? refOf(source) : refOf(sourceObject?.charge),
@@ -69,5 +84,6 @@ export async function handler(event: JobEvent = {}) {
     amountMismatches: result.amountMismatches.length,
     ignored: result.ignored,
     totals: result.totals,
+    settlement: result.settlement,
   };
 }

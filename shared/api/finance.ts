@@ -77,9 +77,20 @@ export const reconciliationResultSchema = strictObject({
   matched: int(),
   missingInLedger: array(looseObject({ balanceTransactionId: string(), reportingCategory: string(), currency: string(), amountCents: int() })),
   missingInStripe: array(looseObject({ entryId: string(), kind: string(), currency: string(), amountCents: int() })),
-  amountMismatches: array(looseObject({ balanceTransactionId: string(), entryId: string() })),
+  amountMismatches: array(
+    looseObject({ balanceTransactionId: string(), entryId: string(), comparedOn: string().check(meta({ description: '`customer_facing` (the report\'s customer-facing amount against the entry) or `settlement` (gross, when the row has no customer-facing amount, against what the entry\'s balance transaction moved)' })) }),
+  ),
   ignored: record(string(), number()),
-  totals: array(looseObject({ currency: string(), differenceCents: int() })),
+  totals: array(
+    looseObject({ currency: string(), differenceCents: int() }).check(
+      meta({ description: 'Per customer-facing currency (what the ledger books): Stripe rows and sum, ledger entries and sum, matched sum, difference' }),
+    ),
+  ),
+  settlement: array(
+    strictObject({ currency: string(), rows: int(), grossCents: int() }).check(
+      meta({ description: 'Per settlement currency: what the reconciled rows moved on the Stripe balance (the report\'s gross), for the books' }),
+    ),
+  ),
 });
 
 export const reconciliationRoute = {

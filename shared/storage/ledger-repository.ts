@@ -136,6 +136,7 @@ export class LedgerRepository {
           amountMismatches: cap(result.amountMismatches),
           ignored: result.ignored,
           totals: result.totals,
+          settlement: result.settlement,
         },
       }),
     );

@@ -250,11 +250,14 @@ export function translateMoneyEvent(event: StripeEvent, catalog: PlanCatalog): L
           ...base,
           entryId: `${dispute.id}#${kind}`,
           kind,
-          // The balance transaction is what Stripe's report lists: its currency, amount and time.
+          // Booked like invoices and refunds, in the dispute's own (customer-facing) amount and
+          // currency. The balance transaction adds what Stripe's report lists for it: its id, its
+          // time and what it moved in the settlement currency (a EUR dispute on a USD account
+          // withdraws USD).
           occurredAt: iso(txn?.created ?? event.created),
-          currency: txn?.currency ?? dispute.currency,
-          amountCents: txn ? Math.abs(txn.amount) : dispute.amount,
           balanceTransactionId: txn?.id ?? null,
+          settlementCurrency: txn?.currency ?? null,
+          settlementAmountCents: txn ? Math.abs(txn.amount) : null,
         }),
       ];
     }

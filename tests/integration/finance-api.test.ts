@@ -7,7 +7,8 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 
 const api = useApi();
 const MONTH = '2034-03';
-const month = generateMonth({ month: MONTH, invoices: 1200, refundEvery: 10, currencies: ['usd', 'eur', 'jpy'], seed: 7 });
+// A USD account selling in three currencies: EUR and JPY rows settle in USD.
+const month = generateMonth({ month: MONTH, invoices: 1200, refundEvery: 10, currencies: ['usd', 'eur', 'jpy'], settlement: { eur: { currency: 'usd', rate: 1.0834 }, jpy: { currency: 'usd', rate: 0.0067 } }, seed: 7 });
 
 beforeAll(async () => {
   const ledger = ledgerRepository();
@@ -91,7 +92,11 @@ describe('POST /v1/finance/reconciliations', () => {
     const rows = month.rows.map((r) => ({ ...r }));
     const droppedInLedger = rows.find((r) => r.invoiceId === 'in_gen00000003')!; // ledger has it; remove from Stripe
     rows.splice(rows.indexOf(droppedInLedger), 1);
-    rows.find((r) => r.invoiceId === 'in_gen00000004' && r.reportingCategory === 'charge')!.grossCents -= 100;
+    // The customer paid 1.00 less than the ledger says (a EUR charge: its USD gross moves too).
+    const changed = rows.find((r) => r.invoiceId === 'in_gen00000004' && r.reportingCategory === 'charge')!;
+    expect(changed).toMatchObject({ currency: 'usd', customerFacingCurrency: 'eur' });
+    changed.customerFacingCents! -= 100;
+    changed.grossCents -= 108;
     rows.push({ ...rows[0]!, balanceTransactionId: 'txn_lost_webhook', invoiceId: 'in_unknown', sourceId: 'ch_unknown', chargeId: 'ch_unknown' });
     rows.push({ ...rows[0]!, balanceTransactionId: 'txn_fee', reportingCategory: 'fee', grossCents: -25 });
     // Keep the body under 256 KiB: the first 600 rows, plus the faults.
@@ -110,7 +115,9 @@ describe('POST /v1/finance/reconciliations', () => {
     expect(expectedMissing).toContain('in_gen00000003');
     expect(result.matched).toBe(sent.length - 1 /* fee */ - 1 /* lost */ - 1 /* mismatch */);
     expect(result.ignored).toEqual({ fee: 1 });
+    // Compared per customer-facing currency; what moved on the balance is all USD.
     expect(result.totals.map((t: any) => t.currency)).toEqual(['eur', 'jpy', 'usd']);
+    expect(result.settlement.map((t: any) => t.currency)).toEqual(['usd']);
     const stored = await reconciliations(MONTH);
     expect(stored.at(-1)).toMatchObject({ source: 'report-csv', matched: result.matched, counts: { missingInLedger: 1, amountMismatches: 1 } });
   });

@@ -6,7 +6,8 @@ import { feeFor, generateMonth } from '../support/finance-month';
 import { startBalanceDouble, type BalanceTransactionFixture } from '../support/stripe-balance-double';
 
 const MONTH = '2032-09';
-const generated = generateMonth({ month: MONTH, invoices: 230, refundEvery: 9, currencies: ['usd', 'eur'], seed: 11 });
+// A USD account: EUR charges, refunds and disputes settle in USD (balance transactions in USD).
+const generated = generateMonth({ month: MONTH, invoices: 230, refundEvery: 9, disputeEvery: 17, currencies: ['usd', 'eur'], settlement: { eur: { currency: 'usd', rate: 1.0834 } }, seed: 11 });
 let double: Awaited<ReturnType<typeof startBalanceDouble>>;
 
 beforeAll(async () => {
@@ -14,7 +15,7 @@ beforeAll(async () => {
   // The webhook path learns charge → invoice from invoice_payment.paid; record those links too.
   const links = generated.rows
     .filter((r) => r.reportingCategory === 'charge')
-    .map((r) => emptyEntry({ entryId: `inpay_${r.invoiceId!.slice(3)}`, kind: 'invoice_payment', occurredAt: r.createdUtc!, currency: r.currency, amountCents: r.grossCents, invoiceId: r.invoiceId, paymentIntentId: r.paymentIntentId }));
+    .map((r) => emptyEntry({ entryId: `inpay_${r.invoiceId!.slice(3)}`, kind: 'invoice_payment', occurredAt: r.createdUtc!, currency: r.customerFacingCurrency!, amountCents: r.customerFacingCents!, invoiceId: r.invoiceId, paymentIntentId: r.paymentIntentId }));
   const all = [...generated.entries, ...links];
   for (let i = 0; i < all.length; i += 50) await Promise.all(all.slice(i, i + 50).map((e) => ledger.record(e)));
 
@@ -25,10 +26,20 @@ beforeAll(async () => {
     currency: r.currency,
     created: Math.floor(Date.parse(r.createdUtc!) / 1000),
     reporting_category: r.reportingCategory,
-    source: r.reportingCategory === 'charge' ? { id: r.chargeId, object: 'charge', payment_intent: r.paymentIntentId } : { id: r.sourceId, object: 'refund', charge: r.chargeId },
+    // Sources as Stripe expands them: a charge or refund in the customer's currency; a dispute in its own.
+    source:
+      r.reportingCategory === 'charge'
+        ? { id: r.chargeId, object: 'charge', amount: r.customerFacingCents, currency: r.customerFacingCurrency, payment_intent: r.paymentIntentId }
+        : r.reportingCategory === 'refund'
+          ? { id: r.sourceId, object: 'refund', amount: -r.customerFacingCents!, currency: r.customerFacingCurrency, charge: r.chargeId }
+          : { id: r.sourceId, object: 'dispute', amount: generated.entries.find((e) => e.disputeId === r.sourceId)!.amountCents, currency: generated.entries.find((e) => e.disputeId === r.sourceId)!.currency, charge: r.chargeId },
   }));
-  txns.find((x) => x.id === 'txn_ch00000005')!.amount += 7; // changed amount
-  txns.push({ id: 'txn_lost', amount: 1499, fee: 73, currency: 'usd', created: Date.parse('2032-09-10T00:00:00Z') / 1000, reporting_category: 'charge', source: { id: 'ch_lost', object: 'charge', payment_intent: 'pi_lost' } });
+  expect(txns.some((x) => x.currency === 'usd' && (x.source as { currency: string }).currency === 'eur' && x.reporting_category === 'dispute')).toBe(true);
+  // A changed amount: the customer paid 7 cents more than the ledger says (a EUR charge settled in USD).
+  const changed = txns.find((x) => x.id === 'txn_ch00000005')!;
+  expect(changed.currency === 'usd' && (changed.source as { currency: string }).currency === 'eur').toBe(true);
+  (changed.source as { amount: number }).amount += 7;
+  txns.push({ id: 'txn_lost', amount: 1499, fee: 73, currency: 'usd', created: Date.parse('2032-09-10T00:00:00Z') / 1000, reporting_category: 'charge', source: { id: 'ch_lost', object: 'charge', amount: 1499, currency: 'usd', payment_intent: 'pi_lost' } });
   txns.push({ id: 'txn_payout', amount: -50000, fee: 0, currency: 'usd', created: Date.parse('2032-09-11T00:00:00Z') / 1000, reporting_category: 'payout', source: 'po_1' });
   txns.push({ id: 'txn_next_month', amount: 1499, fee: 0, currency: 'usd', created: Date.parse('2032-10-01T00:00:00Z') / 1000, reporting_category: 'charge', source: 'ch_next' });
   double = await startBalanceDouble(txns);
@@ -48,6 +59,9 @@ describe('npm run job -- reconcile', () => {
     const result = await handler({ month: MONTH, asOf: '2032-10-02T06:00:00Z' });
     expect(result).toMatchObject({ month: MONTH, missingInLedger: 1, missingInStripe: 0, amountMismatches: 1, ignored: { payout: 1 } });
     expect(result.matched).toBe(generated.rows.length - 1);
+    // Totals per customer-facing currency balance except for the changed charge; the settlement view is all USD.
+    expect(result.totals.map((t) => [t.currency, t.differenceCents])).toEqual([['eur', 7], ['usd', 1499]]);
+    expect(result.settlement).toEqual([{ currency: 'usd', rows: generated.rows.length + 1, grossCents: generated.rows.reduce((a, r) => a + r.grossCents, 0) + 1499 }]);
 
     const listCalls = double.requests.filter((r) => r.path === '/v1/balance_transactions');
     expect(listCalls.length).toBe(Math.ceil((generated.rows.length + 2) / 100));

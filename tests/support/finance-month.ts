@@ -4,7 +4,7 @@
  */
 import { emptyEntry, type LedgerEntry } from '../../shared/domain/finance/ledger';
 import type { ReportRow } from '../../shared/domain/finance/balance-report';
-import { formatMinorUnits } from '../../shared/domain/finance/money';
+import { currencyExponent, formatMinorUnits } from '../../shared/domain/finance/money';
 
 export interface GeneratedMonth {
   entries: LedgerEntry[];
@@ -20,8 +20,23 @@ export interface MonthOptions {
   month: string;
   invoices: number;
   refundEvery?: number;
+  /** Every n-th invoice (offset by 3 from the refunds) is disputed and its funds withdrawn. */
+  disputeEvery?: number;
   currencies?: string[];
+  /**
+   * How the account settles a charge currency, e.g. `{ eur: { currency: 'usd', rate: 1.0834 } }`:
+   * the report rows (and balance transactions) of EUR charges are then in USD, converted at the rate,
+   * while their customer-facing amount stays the EUR one the ledger books. Unlisted currencies settle
+   * as themselves.
+   */
+  settlement?: Record<string, { currency: string; rate: number }>;
   seed?: number;
+}
+
+/** `cents` of `from` converted at `rate` into minor units of `to`, rounded as Stripe does (half away from zero). */
+export function convert(cents: number, from: string, to: string, rate: number): number {
+  const major = (cents / 10 ** currencyExponent(from)) * rate;
+  return Math.sign(major) * Math.round(Math.abs(major) * 10 ** currencyExponent(to));
 }
 
 export function generateMonth(options: MonthOptions): GeneratedMonth {
@@ -44,6 +59,9 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
     const entries: LedgerEntry[] = [];
     const rows: ReportRow[] = [];
     const currency = currencies[i % currencies.length]!;
+    const fx = options.settlement?.[currency];
+    /** The row side of a customer-facing amount: the settlement currency and the converted amount. */
+    const settle = (cents: number) => (fx ? { currency: fx.currency, grossCents: convert(cents, currency, fx.currency, fx.rate) } : { currency, grossCents: cents });
     const amount = currency === 'jpy' ? 1500 : 1499 + Math.floor(random() * 20) * 100;
     const occurredAt = new Date(start + Math.floor(random() * 27 * 86_400_000)).toISOString();
     const invoiceId = `in_gen${pad(i)}`;
@@ -69,8 +87,9 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
       line: 0,
       balanceTransactionId: `txn_ch${pad(i)}`,
       createdUtc: occurredAt,
-      currency,
-      grossCents: amount,
+      ...settle(amount),
+      customerFacingCents: amount,
+      customerFacingCurrency: currency,
       reportingCategory: 'charge',
       sourceId: `ch_gen${pad(i)}`,
       chargeId: `ch_gen${pad(i)}`,
@@ -85,12 +104,46 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
         line: 0,
         balanceTransactionId: `txn_re${pad(i)}`,
         createdUtc: occurredAt,
-        currency,
-        grossCents: -refunded,
+        ...settle(-refunded),
+        customerFacingCents: -refunded,
+        customerFacingCurrency: currency,
         reportingCategory: 'refund',
         sourceId: refundId,
         chargeId: `ch_gen${pad(i)}`,
         paymentIntentId: null,
+        invoiceId,
+      });
+    }
+    if (options.disputeEvery && (i + 3) % options.disputeEvery === 0) {
+      // Stripe books the dispute in its own currency and withdraws the settlement equivalent; the
+      // report leaves the customer-facing columns of dispute rows empty.
+      const disputeId = `dp_gen${pad(i)}`;
+      const withdrawn = settle(-amount);
+      entries.push(
+        emptyEntry({
+          entryId: `${disputeId}#dispute_funds_withdrawn`,
+          kind: 'dispute_funds_withdrawn',
+          occurredAt,
+          currency,
+          amountCents: amount,
+          disputeId,
+          chargeId: `ch_gen${pad(i)}`,
+          balanceTransactionId: `txn_dp${pad(i)}`,
+          settlementCurrency: withdrawn.currency,
+          settlementAmountCents: -withdrawn.grossCents,
+        }),
+      );
+      rows.push({
+        line: 0,
+        balanceTransactionId: `txn_dp${pad(i)}`,
+        createdUtc: occurredAt,
+        ...withdrawn,
+        customerFacingCents: null,
+        customerFacingCurrency: null,
+        reportingCategory: 'dispute',
+        sourceId: disputeId,
+        chargeId: `ch_gen${pad(i)}`,
+        paymentIntentId: `pi_gen${pad(i)}`,
         invoiceId,
       });
     }
@@ -102,7 +155,23 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
 export const feeFor = (r: Pick<ReportRow, 'grossCents' | 'reportingCategory'>) => (r.reportingCategory === 'charge' ? Math.round(r.grossCents * 0.029) + 30 : 0);
 
 /** Columns in a different order from Stripe's, with extra ones, as a real export may have. */
-const COLUMNS = ['created_utc', 'reporting_category', 'balance_transaction_id', 'description', 'gross', 'fee', 'net', 'currency', 'source_id', 'charge_id', 'payment_intent_id', 'invoice_id', 'customer_email'] as const;
+const COLUMNS = [
+  'created_utc',
+  'reporting_category',
+  'balance_transaction_id',
+  'description',
+  'gross',
+  'fee',
+  'net',
+  'currency',
+  'customer_facing_amount',
+  'customer_facing_currency',
+  'source_id',
+  'charge_id',
+  'payment_intent_id',
+  'invoice_id',
+  'customer_email',
+] as const;
 
 const quote = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
 
@@ -120,6 +189,8 @@ export function* balanceReportCsv(rows: Iterable<ReportRow>, options: { bom?: bo
       fee: formatMinorUnits(fee, r.currency),
       net: formatMinorUnits(r.grossCents - fee, r.currency),
       currency: r.currency,
+      customer_facing_amount: r.customerFacingCents === null ? '' : formatMinorUnits(r.customerFacingCents, r.customerFacingCurrency!),
+      customer_facing_currency: r.customerFacingCurrency ?? '',
       source_id: r.sourceId ?? '',
       charge_id: r.chargeId ?? '',
       payment_intent_id: r.paymentIntentId ?? '',

@@ -21,7 +21,8 @@ export function refundObject(spec: { id: string; charge: string; paymentIntent?:
   });
 }
 
-export function disputeObject(spec: { id: string; charge: string; amount: number; created: number; status: string; transactions?: Array<{ id: string; amount: number; created: number }>; currency?: string }): Json {
+/** A dispute; its balance transactions are in the dispute's currency unless one names its own (a settlement in another currency). */
+export function disputeObject(spec: { id: string; charge: string; amount: number; created: number; status: string; transactions?: Array<{ id: string; amount: number; created: number; currency?: string }>; currency?: string }): Json {
   return Object.assign(clone(disputeFixture) as Json, {
     id: spec.id,
     charge: spec.charge,
@@ -36,7 +37,7 @@ export function disputeObject(spec: { id: string; charge: string; amount: number
       net: t.amount,
       fee: 0,
       created: t.created,
-      currency: spec.currency ?? 'usd',
+      currency: t.currency ?? spec.currency ?? 'usd',
       reporting_category: t.amount < 0 ? 'dispute' : 'dispute_reversal',
       type: t.amount < 0 ? 'adjustment' : 'adjustment',
       source: spec.id,

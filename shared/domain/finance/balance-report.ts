@@ -14,9 +14,18 @@ export interface ReportRow {
   line: number;
   balanceTransactionId: string;
   createdUtc: string | null;
+  /** The settlement currency: what the balance moved in (`currency`, `gross`). */
   currency: string;
   /** `gross` in minor units, signed as Stripe reports it (refunds and disputes negative). */
   grossCents: number;
+  /**
+   * What the customer was charged or refunded (`customer_facing_amount` / `_currency`), in minor
+   * units of its own currency and signed like `gross`. This is what the ledger books, so matching
+   * compares it, not `gross`, which is converted when the account settles in another currency.
+   * Null when the report leaves it empty (Stripe fills it for charges and refunds).
+   */
+  customerFacingCents: number | null;
+  customerFacingCurrency: string | null;
   reportingCategory: string;
   sourceId: string | null;
   chargeId: string | null;
@@ -38,7 +47,7 @@ export class CsvFormatError extends Error {
 export const REQUIRED_COLUMNS = ['balance_transaction_id', 'currency', 'gross', 'reporting_category'] as const;
 // `fee` is not read: matching needs gross amounts only, so a fee cell finance cannot vouch for (a
 // blank, a note) must not reject an otherwise good file.
-const OPTIONAL_COLUMNS = ['created_utc', 'source_id', 'charge_id', 'payment_intent_id', 'invoice_id'] as const;
+const OPTIONAL_COLUMNS = ['created_utc', 'source_id', 'charge_id', 'payment_intent_id', 'invoice_id', 'customer_facing_amount', 'customer_facing_currency'] as const;
 type Column = (typeof REQUIRED_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number];
 
 const CURRENCY = /^[a-z]{3}$/;
@@ -81,19 +90,23 @@ export async function* parseBalanceReport(input: string | Readable | AsyncIterab
       if (!CURRENCY.test(currency)) throw new CsvFormatError(line, 'currency', `"${cell('currency')}" is not a currency code`);
       const category = cell('reporting_category');
       if (!category) throw new CsvFormatError(line, 'reporting_category', 'empty');
-      const amount = (c: 'gross') => {
+      const amount = (c: 'gross' | 'customer_facing_amount', inCurrency: string) => {
         try {
-          return toMinorUnits(cell(c), currency);
+          return toMinorUnits(cell(c), inCurrency);
         } catch (error) {
           throw new CsvFormatError(line, c, error instanceof AmountFormatError ? error.message : 'not a number');
         }
       };
+      const grossCents = amount('gross', currency);
+      const facing = customerFacing(line, cell('customer_facing_amount'), cell('customer_facing_currency'), grossCents, amount);
       yield {
         line,
         balanceTransactionId: id,
         createdUtc: orNull('created_utc'),
         currency,
-        grossCents: amount('gross'),
+        grossCents,
+        customerFacingCents: facing?.cents ?? null,
+        customerFacingCurrency: facing?.currency ?? null,
         reportingCategory: category,
         sourceId: orNull('source_id'),
         chargeId: orNull('charge_id'),
@@ -110,4 +123,26 @@ export async function* parseBalanceReport(input: string | Readable | AsyncIterab
     throw error;
   }
   if (!index) throw new CsvFormatError(1, 'header', 'the file is empty');
+}
+
+/**
+ * The customer-facing amount of a row, or null when the report leaves it empty. Its direction is
+ * taken from `gross` (the balance's view: a refund is negative), so the comparison does not depend
+ * on how an export signs this column; its size and currency are the report's.
+ */
+function customerFacing(
+  line: number,
+  amountText: string,
+  currencyText: string,
+  grossCents: number,
+  parse: (c: 'customer_facing_amount', currency: string) => number,
+): { cents: number; currency: string } | null {
+  if (amountText === '' && currencyText === '') return null;
+  const currency = currencyText.toLowerCase();
+  if (!CURRENCY.test(currency)) {
+    throw new CsvFormatError(line, 'customer_facing_currency', currencyText ? `"${currencyText}" is not a currency code` : 'empty while customer_facing_amount is set');
+  }
+  if (amountText === '') throw new CsvFormatError(line, 'customer_facing_amount', 'empty while customer_facing_currency is set');
+  const cents = Math.abs(parse('customer_facing_amount', currency));
+  return { cents: grossCents < 0 ? -cents : cents, currency };
 }

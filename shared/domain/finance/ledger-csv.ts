@@ -26,6 +26,8 @@ export const LEDGER_CSV_COLUMNS = [
   'service_period_start',
   'service_period_end',
   'reason',
+  'settlement_currency',
+  'settlement_amount_cents',
 ] as const;
 
 /**
@@ -66,6 +68,8 @@ export function ledgerCsvRow(e: LedgerEntry): string {
     [e.servicePeriod?.start ?? null],
     [e.servicePeriod?.end ?? null],
     [e.reason],
+    [e.settlementCurrency ?? null],
+    [e.settlementAmountCents ?? null, true],
   ];
   return cells.map(([v, n]) => csvCell(v, n)).join(',') + '\r\n';
 }

@@ -30,12 +30,22 @@ export interface LedgerEntry {
   kind: LedgerEntryKind;
   /** When the money moved, from the Stripe object (invoice paid_at, refund created, ...). ISO UTC. */
   occurredAt: string;
+  /**
+   * The customer-facing (charge) currency: the invoice's, refund's or dispute's own. Never the
+   * account's settlement currency, which differs for a charge in EUR settled in USD.
+   */
   currency: string;
   /**
-   * The object's amount in minor units, always ≥ 0. Its direction on the Stripe balance follows
-   * from `kind` (see `balanceEffect`). invoice_paid: amount_paid.
+   * The object's amount in minor units of `currency`, always ≥ 0. Its direction on the Stripe
+   * balance follows from `kind` (see `balanceEffect`). invoice_paid: amount_paid.
    */
   amountCents: number;
+  /**
+   * What the balance transaction moved in the settlement currency, when the payload carries it
+   * (dispute funds: the dispute lists its balance transactions). Always ≥ 0, like `amountCents`.
+   */
+  settlementCurrency: string | null;
+  settlementAmountCents: number | null;
   /** invoice_paid / credit_note: total including tax, tax, discounts. Null elsewhere. */
   totalCents: number | null;
   taxCents: number | null;
@@ -59,6 +69,8 @@ export interface LedgerEntry {
 }
 
 export const emptyEntry = (e: Pick<LedgerEntry, 'entryId' | 'kind' | 'occurredAt' | 'currency' | 'amountCents'> & Partial<LedgerEntry>): LedgerEntry => ({
+  settlementCurrency: null,
+  settlementAmountCents: null,
   totalCents: null,
   taxCents: null,
   discountCents: null,

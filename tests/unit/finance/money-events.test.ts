@@ -30,10 +30,11 @@ describe('money events of API version 2026-10-28.endive', () => {
     expect(translateMoneyEvent(ev('charge.refunded', { id: 'ch_1', object: 'charge', refunds: null }), catalog)).toEqual([]);
   });
 
-  it('takes dispute funds from the balance transaction: its id, currency, amount and time', () => {
-    const dispute = disputeObject({ id: 'dp_1', charge: 'ch_1', amount: 1499, created: 1_900_000_000, status: 'won', transactions: [{ id: 'txn_w', amount: -1499, created: 1_900_000_050 }, { id: 'txn_r', amount: 1499, created: 1_900_500_000 }] });
-    expect(translateMoneyEvent(ev('charge.dispute.funds_withdrawn', dispute), catalog)[0]).toMatchObject({ entryId: 'dp_1#dispute_funds_withdrawn', amountCents: 1499, balanceTransactionId: 'txn_w', occurredAt: new Date(1_900_000_050_000).toISOString() });
-    expect(translateMoneyEvent(ev('charge.dispute.funds_reinstated', dispute), catalog)[0]).toMatchObject({ entryId: 'dp_1#dispute_funds_reinstated', balanceTransactionId: 'txn_r' });
+  it("books dispute funds in the dispute's own amount and currency, with the balance transaction's id, time and settlement amount", () => {
+    // A EUR dispute on a USD account: the balance transactions withdraw and reinstate USD.
+    const dispute = disputeObject({ id: 'dp_1', charge: 'ch_1', amount: 1299, currency: 'eur', created: 1_900_000_000, status: 'won', transactions: [{ id: 'txn_w', amount: -1407, currency: 'usd', created: 1_900_000_050 }, { id: 'txn_r', amount: 1411, currency: 'usd', created: 1_900_500_000 }] });
+    expect(translateMoneyEvent(ev('charge.dispute.funds_withdrawn', dispute), catalog)[0]).toMatchObject({ entryId: 'dp_1#dispute_funds_withdrawn', currency: 'eur', amountCents: 1299, balanceTransactionId: 'txn_w', settlementCurrency: 'usd', settlementAmountCents: 1407, occurredAt: new Date(1_900_000_050_000).toISOString() });
+    expect(translateMoneyEvent(ev('charge.dispute.funds_reinstated', dispute), catalog)[0]).toMatchObject({ entryId: 'dp_1#dispute_funds_reinstated', currency: 'eur', amountCents: 1299, balanceTransactionId: 'txn_r', settlementAmountCents: 1411 });
     expect(translateMoneyEvent(ev('charge.dispute.closed', dispute), catalog)[0]).toMatchObject({ kind: 'dispute_won' });
   });
 

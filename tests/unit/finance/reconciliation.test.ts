@@ -75,11 +75,12 @@ describe('reconciliation', () => {
     // 2. A changed amount on the Stripe side.
     const changed = rows.find((r) => r.invoiceId === 'in_gen00000020' && r.reportingCategory === 'charge')!;
     changed.grossCents += 1;
+    changed.customerFacingCents! += 1;
     // 3. An extra refund in Stripe that the ledger never heard of.
-    rows.push({ ...rows[0]!, balanceTransactionId: 'txn_extra_refund', reportingCategory: 'refund', sourceId: 're_extra', grossCents: -300, invoiceId: null });
-    // 4. A currency mix: same amount, other currency.
+    rows.push({ ...rows[0]!, balanceTransactionId: 'txn_extra_refund', reportingCategory: 'refund', sourceId: 're_extra', grossCents: -300, customerFacingCents: -300, invoiceId: null });
+    // 4. A currency mix: the customer paid the same amount in another currency than the ledger booked.
     const mixed = rows.find((r) => r.invoiceId === 'in_gen00000031' && r.reportingCategory === 'charge')!;
-    mixed.currency = mixed.currency === 'usd' ? 'eur' : 'usd';
+    mixed.customerFacingCurrency = mixed.customerFacingCurrency === 'usd' ? 'eur' : 'usd';
     // 5. An entry the ledger has and Stripe does not.
     entries.push(emptyEntry({ entryId: 're_ghost', kind: 'refund', occurredAt: '2026-03-04T00:00:00Z', currency: 'usd', amountCents: 700 }));
 
@@ -88,15 +89,46 @@ describe('reconciliation', () => {
     expect(result.missingInLedger.find((m) => m.balanceTransactionId === 'txn_ch00000011')).toMatchObject({ invoiceId: droppedEntry!.invoiceId, reason: 'no_ledger_entry' });
     expect(result.missingInStripe.map((m) => m.entryId)).toEqual(['re_ghost']);
     expect(result.amountMismatches.map((m) => m.entryId).sort()).toEqual(['in_gen00000020', 'in_gen00000031']);
-    expect(result.amountMismatches.find((m) => m.entryId === 'in_gen00000020')).toMatchObject({ stripe: { amountCents: changed.grossCents }, ledger: { amountCents: changed.grossCents - 1 } });
+    expect(result.amountMismatches.find((m) => m.entryId === 'in_gen00000020')).toMatchObject({ comparedOn: 'customer_facing', stripe: { amountCents: changed.customerFacingCents }, ledger: { amountCents: changed.customerFacingCents! - 1 } });
     const comparedRows = rows.length;
     expect(result.matched).toBe(comparedRows - 2 /* missing in ledger */ - 2 /* mismatches */);
+  });
+
+  it('matches charges, refunds and disputes in EUR settled in USD on their customer-facing side, with zero false positives', async () => {
+    const settlement = { eur: { currency: 'usd', rate: 1.0834 }, jpy: { currency: 'usd', rate: 0.0067 } };
+    const { entries, rows } = generateMonth({ month: '2026-03', invoices: 300, refundEvery: 7, disputeEvery: 11, currencies: ['usd', 'eur', 'jpy'], settlement });
+    // Every row settles in USD; the ledger has USD, EUR and JPY entries.
+    expect(new Set(rows.map((r) => r.currency))).toEqual(new Set(['usd']));
+    const fx = rows.filter((r) => r.customerFacingCurrency === 'eur' && r.reportingCategory === 'charge');
+    expect(fx.length).toBeGreaterThan(50);
+    expect(fx.every((r) => r.grossCents !== r.customerFacingCents)).toBe(true);
+    expect(rows.some((r) => r.reportingCategory === 'dispute' && r.customerFacingCents === null)).toBe(true);
+    // Through the CSV too: the customer-facing columns are read and signed like gross.
+    const parsed = await collect(parseBalanceReport([...balanceReportCsv(rows)].join('')));
+    const result = await reconcile('2026-03', entries, parsed);
+    expect(result).toMatchObject({ matched: rows.length, missingInLedger: [], missingInStripe: [], amountMismatches: [] });
+    for (const t of result.totals) expect(t).toMatchObject({ differenceCents: 0, matchedCents: t.ledger.amountCents });
+    expect(result.totals.map((t) => t.currency)).toEqual(['eur', 'jpy', 'usd']);
+    // What moved on the balance, in the settlement currency, for the books.
+    expect(result.settlement).toEqual([{ currency: 'usd', rows: rows.length, grossCents: rows.reduce((a, r) => a + r.grossCents, 0) }]);
+
+    // A converted amount that differs is not a fault; a customer-facing one that differs is.
+    const refund = parsed.find((r) => r.reportingCategory === 'refund' && r.customerFacingCurrency === 'eur')!;
+    refund.customerFacingCents! -= 1;
+    const dispute = parsed.find((r) => r.reportingCategory === 'dispute' && r.customerFacingCents === null)!;
+    dispute.grossCents += 1;
+    const again = await reconcile('2026-03', entries, parsed);
+    expect(again.amountMismatches.map((m) => [m.entryId, m.comparedOn]).sort()).toEqual([
+      [`${dispute.sourceId}#dispute_funds_withdrawn`, 'settlement'],
+      [refund.sourceId, 'customer_facing'],
+    ]);
+    expect(again.matched).toBe(rows.length - 2);
   });
 
   it('matches a charge without invoice id through an invoice payment link, and never matches one row twice', async () => {
     const invoice = emptyEntry({ entryId: 'in_1', kind: 'invoice_paid', occurredAt: '2026-03-02T00:00:00Z', currency: 'usd', amountCents: 1499, totalCents: 1499, invoiceId: 'in_1' });
     const link = emptyEntry({ entryId: 'inpay_1', kind: 'invoice_payment', occurredAt: '2026-03-02T00:00:00Z', currency: 'usd', amountCents: 1499, invoiceId: 'in_1', paymentIntentId: 'pi_1' });
-    const row: ReportRow = { line: 0, balanceTransactionId: 'txn_1', createdUtc: null, currency: 'usd', grossCents: 1499, reportingCategory: 'charge', sourceId: 'ch_1', chargeId: 'ch_1', paymentIntentId: 'pi_1', invoiceId: null };
+    const row: ReportRow = { line: 0, balanceTransactionId: 'txn_1', createdUtc: null, currency: 'usd', grossCents: 1499, customerFacingCents: 1499, customerFacingCurrency: 'usd', reportingCategory: 'charge', sourceId: 'ch_1', chargeId: 'ch_1', paymentIntentId: 'pi_1', invoiceId: null };
     const result = await reconcile('2026-03', [invoice, link], [row, { ...row, balanceTransactionId: 'txn_2' }]);
     expect(result.matched).toBe(1);
     expect(result.missingInLedger).toMatchObject([{ balanceTransactionId: 'txn_2', reason: 'already_matched' }]);
@@ -105,7 +137,7 @@ describe('reconciliation', () => {
   it('matches disputes by dispute id and balance transaction id', async () => {
     const withdrawn = emptyEntry({ entryId: 'dp_1#dispute_funds_withdrawn', kind: 'dispute_funds_withdrawn', occurredAt: '2026-03-02T00:00:00Z', currency: 'usd', amountCents: 1499, disputeId: 'dp_1', balanceTransactionId: 'txn_d1' });
     const reinstated = emptyEntry({ entryId: 'dp_1#dispute_funds_reinstated', kind: 'dispute_funds_reinstated', occurredAt: '2026-03-09T00:00:00Z', currency: 'usd', amountCents: 1499, disputeId: 'dp_1' });
-    const base = { line: 0, createdUtc: null, currency: 'usd', chargeId: null, paymentIntentId: null, invoiceId: null };
+    const base = { line: 0, createdUtc: null, currency: 'usd', customerFacingCents: null, customerFacingCurrency: null, chargeId: null, paymentIntentId: null, invoiceId: null };
     const result = await reconcile('2026-03', [withdrawn, reinstated], [
       { ...base, balanceTransactionId: 'txn_d1', grossCents: -1499, reportingCategory: 'dispute', sourceId: 'dp_other' },
       { ...base, balanceTransactionId: 'txn_d2', grossCents: 1499, reportingCategory: 'dispute_reversal', sourceId: 'dp_1' },
