@@ -83,6 +83,7 @@ export async function handler(event: JobEvent = {}) {
     missingInStripe: result.missingInStripe.length,
     amountMismatches: result.amountMismatches.length,
     ignored: result.ignored,
+    outsideMonth: result.outsideMonth,
     totals: result.totals,
     settlement: result.settlement,
   };

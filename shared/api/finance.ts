@@ -81,6 +81,7 @@ export const reconciliationResultSchema = strictObject({
     looseObject({ balanceTransactionId: string(), entryId: string(), comparedOn: string().check(meta({ description: '`customer_facing` (the report\'s customer-facing amount against the entry) or `settlement` (gross, when the row has no customer-facing amount, against what the entry\'s balance transaction moved)' })) }),
   ),
   ignored: record(string(), number()),
+  outsideMonth: int().check(meta({ description: 'Rows whose created_utc is outside the requested UTC month: skipped, counted here' })),
   totals: array(
     looseObject({ currency: string(), differenceCents: int() }).check(
       meta({ description: 'Per customer-facing currency (what the ledger books): Stripe rows and sum, ledger entries and sum, matched sum, difference' }),

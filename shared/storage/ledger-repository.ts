@@ -135,6 +135,7 @@ export class LedgerRepository {
           missingInStripe: cap(result.missingInStripe),
           amountMismatches: cap(result.amountMismatches),
           ignored: result.ignored,
+          outsideMonth: result.outsideMonth,
           totals: result.totals,
           settlement: result.settlement,
         },

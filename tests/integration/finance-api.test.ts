@@ -99,9 +99,11 @@ describe('POST /v1/finance/reconciliations', () => {
     changed.grossCents -= 108;
     rows.push({ ...rows[0]!, balanceTransactionId: 'txn_lost_webhook', invoiceId: 'in_unknown', sourceId: 'ch_unknown', chargeId: 'ch_unknown' });
     rows.push({ ...rows[0]!, balanceTransactionId: 'txn_fee', reportingCategory: 'fee', grossCents: -25 });
+    // A report run over a wider range: a row of the next UTC month is not this month's.
+    rows.push({ ...rows[1]!, balanceTransactionId: 'txn_next_month', createdUtc: '2034-04-01T00:00:00.000Z', invoiceId: 'in_next', sourceId: 'ch_next', chargeId: 'ch_next' });
     // Keep the body under 256 KiB: the first 600 rows, plus the faults.
     const firstIds = new Set(rows.slice(0, 600).map((r) => r.balanceTransactionId));
-    const sent = rows.filter((r) => firstIds.has(r.balanceTransactionId) || r.balanceTransactionId.startsWith('txn_lost') || r.balanceTransactionId === 'txn_fee' || r.invoiceId === 'in_gen00000004');
+    const sent = rows.filter((r) => firstIds.has(r.balanceTransactionId) || r.balanceTransactionId.startsWith('txn_lost') || r.balanceTransactionId === 'txn_fee' || r.balanceTransactionId === 'txn_next_month' || r.invoiceId === 'in_gen00000004');
     const csv = [...balanceReportCsv(sent, { bom: true })].join('');
     expect(Buffer.byteLength(csv)).toBeLessThan(256 * 1024);
     const res = await api.call('POST', `/v1/finance/reconciliations?month=${MONTH}`, { key: KEYS.finance, body: csv, headers: { 'content-type': 'text/csv' } });
@@ -109,11 +111,12 @@ describe('POST /v1/finance/reconciliations', () => {
     const result = (await res.json()) as Record<string, any>;
     expect(result.missingInLedger.map((m: any) => m.balanceTransactionId)).toEqual(['txn_lost_webhook']);
     expect(result.amountMismatches.map((m: any) => m.entryId)).toEqual(['in_gen00000004']);
+    expect(result.outsideMonth).toBe(1);
     const sentIds = new Set(sent.map((r) => r.reportingCategory === 'refund' ? r.sourceId : r.invoiceId));
     const expectedMissing = month.entries.filter((e) => !sentIds.has(e.entryId)).map((e) => e.entryId).sort();
     expect(result.missingInStripe.map((m: any) => m.entryId).sort()).toEqual(expectedMissing);
     expect(expectedMissing).toContain('in_gen00000003');
-    expect(result.matched).toBe(sent.length - 1 /* fee */ - 1 /* lost */ - 1 /* mismatch */);
+    expect(result.matched).toBe(sent.length - 1 /* fee */ - 1 /* lost */ - 1 /* mismatch */ - 1 /* next month */);
     expect(result.ignored).toEqual({ fee: 1 });
     // Compared per customer-facing currency; what moved on the balance is all USD.
     expect(result.totals.map((t: any) => t.currency)).toEqual(['eur', 'jpy', 'usd']);
@@ -127,8 +130,10 @@ describe('POST /v1/finance/reconciliations', () => {
     const cases: Array<[string, number, string]> = [
       ['{"id": "evt_1", "object": "event"}', 1, 'balance_transaction_id'],
       ['balance_transaction_id,created_utc,gross\r\ntxn_1,2034-05-01,1.00\r\n', 1, 'currency'],
-      ['\uFEFFcurrency,gross,reporting_category,balance_transaction_id\r\nusd,1.00,charge,txn_1\r\nusd,1.0O,charge,txn_2\r\n', 3, 'gross'],
-      ['currency,gross,reporting_category,balance_transaction_id\nusd,1.00,charge,txn_1\nusd,"2.00,charge,txn_2\n', 3, 'record'],
+      ['\uFEFFcurrency,gross,reporting_category,balance_transaction_id,created_utc\r\nusd,1.00,charge,txn_1,2034-05-01 10:00:00\r\nusd,1.0O,charge,txn_2,2034-05-01 10:00:00\r\n', 3, 'gross'],
+      ['currency,gross,reporting_category,balance_transaction_id,created_utc\nusd,1.00,charge,txn_1,2034-05-01 10:00:00\nusd,"2.00,charge,txn_2,2034-05-01 10:00:00\n', 3, 'record'],
+      // A Dashboard export in local time only: the month cannot be cut in UTC.
+      ['balance_transaction_id,created,currency,gross,reporting_category\r\ntxn_1,2034-05-01 00:30:00,usd,1.00,charge\r\n', 1, 'created_utc'],
     ];
     for (const [csv, line, column] of cases) {
       const res = await api.call('POST', `/v1/finance/reconciliations?month=${m}`, { key: KEYS.finance, body: csv, headers: { 'content-type': 'text/csv' } });
@@ -138,6 +143,7 @@ describe('POST /v1/finance/reconciliations', () => {
       expect(body).toMatchObject({ status: 400, line, column });
       expect(body.detail).toContain(`line ${line}`);
       expect(body.errors[0].path).toBe(`/body/line/${line}/${column}`);
+      if (column === 'created_utc') expect(body.detail).toMatch(/only "created".*Download the report again with the "created_utc" column selected/s);
     }
     const wrongType = await api.call('POST', `/v1/finance/reconciliations?month=${m}`, { key: KEYS.finance, body: { a: 1 } });
     expect(wrongType.status).toBe(415);

@@ -63,7 +63,8 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
     /** The row side of a customer-facing amount: the settlement currency and the converted amount. */
     const settle = (cents: number) => (fx ? { currency: fx.currency, grossCents: convert(cents, currency, fx.currency, fx.rate) } : { currency, grossCents: cents });
     const amount = currency === 'jpy' ? 1500 : 1499 + Math.floor(random() * 20) * 100;
-    const occurredAt = new Date(start + Math.floor(random() * 27 * 86_400_000)).toISOString();
+    // Whole seconds, as Stripe's timestamps are.
+    const occurredAt = new Date(start + Math.floor(random() * 27 * 86_400) * 1000).toISOString();
     const invoiceId = `in_gen${pad(i)}`;
     entries.push(
       emptyEntry({

@@ -25,6 +25,7 @@
  */
 import { balanceEffect, reportingCategory, type LedgerEntry } from './ledger';
 import type { ReportRow } from './balance-report';
+import { monthEnd, monthStart } from './months';
 
 /** The entry fields reconciliation reads: a ledger Query can project just these. */
 export const RECONCILIATION_FIELDS = [
@@ -108,6 +109,11 @@ export interface ReconciliationResult {
   missingInStripe: MissingInStripe[];
   amountMismatches: AmountMismatch[];
   ignored: Record<string, number>;
+  /**
+   * Rows created outside the requested UTC month (a report over a wider range, or a month cut in
+   * another time zone): skipped, and counted here so nothing disappears silently.
+   */
+  outsideMonth: number;
   totals: CurrencyTotals[];
   settlement: SettlementTotals[];
 }
@@ -124,8 +130,14 @@ export class Reconciler {
   private readonly missingInLedger: MissingInLedger[] = [];
   private readonly amountMismatches: AmountMismatch[] = [];
   private readonly ignored: Record<string, number> = {};
+  private outsideMonth = 0;
+  private readonly from: number;
+  private readonly to: number;
 
-  constructor(readonly month: string) {}
+  constructor(readonly month: string) {
+    this.from = monthStart(month).getTime();
+    this.to = monthEnd(month).getTime();
+  }
 
   private total(currency: string): CurrencyTotals {
     let t = this.totals.get(currency);
@@ -197,6 +209,11 @@ export class Reconciler {
   }
 
   addStripeRow(row: ReportRow): void {
+    const created = Date.parse(row.createdUtc);
+    if (!(created >= this.from && created < this.to)) {
+      this.outsideMonth++;
+      return;
+    }
     if (!RECONCILED_CATEGORIES.has(row.reportingCategory)) {
       this.ignored[row.reportingCategory] = (this.ignored[row.reportingCategory] ?? 0) + 1;
       return;
@@ -261,6 +278,7 @@ export class Reconciler {
       missingInStripe,
       amountMismatches: this.amountMismatches,
       ignored: this.ignored,
+      outsideMonth: this.outsideMonth,
       totals,
       settlement,
     };

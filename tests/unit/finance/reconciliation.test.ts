@@ -16,7 +16,7 @@ describe('balance report CSV', () => {
     const { rows } = generateMonth({ month: '2026-03', invoices: 5, refundEvery: 2, currencies: ['usd', 'jpy'] });
     const csv = [...balanceReportCsv(rows, { bom: true, eol: '\r\n' })].join('');
     const parsed = await collect(parseBalanceReport(csv));
-    expect(parsed.map(({ line: _l, createdUtc: _c, ...r }) => r)).toEqual(rows.map(({ line: _l, createdUtc: _c, ...r }) => r));
+    expect(parsed.map(({ line: _l, ...r }) => r)).toEqual(rows.map(({ line: _l, ...r }) => r));
     expect(parsed[0]!.line).toBe(2);
     const lf = await collect(parseBalanceReport(Readable.from([...balanceReportCsv(rows, { eol: '\n' })])));
     expect(lf.map((r) => r.grossCents)).toEqual(rows.map((r) => r.grossCents));
@@ -35,17 +35,32 @@ describe('balance report CSV', () => {
     expect(await fail('{"not":"a csv"}\n')).toMatchObject({ line: 1 });
     expect(await fail('automatic_payout_id,payout_expected_arrival_date,gross\npo_1,2026-03-01,1.00\n')).toMatchObject({ line: 1, column: 'balance_transaction_id' });
     expect(await fail('balance_transaction_id,gross,reporting_category\ntxn_1,1.00,charge\n')).toMatchObject({ line: 1, column: 'currency' });
-    const bad = await fail('balance_transaction_id,currency,gross,reporting_category\r\ntxn_1,usd,1.00,charge\r\ntxn_2,usd,twelve,charge\r\n');
+    const head = 'balance_transaction_id,created_utc,currency,gross,reporting_category';
+    const bad = await fail(`${head}\r\ntxn_1,2026-03-01 10:00:00,usd,1.00,charge\r\ntxn_2,2026-03-01 10:00:00,usd,twelve,charge\r\n`);
     expect(bad).toMatchObject({ line: 3, column: 'gross' });
     expect(bad.message).toMatch(/line 3, column "gross"/);
-    expect(await fail('balance_transaction_id,currency,gross,reporting_category\ntxn_1,usd,1.00,charge\ntxn_2,usd,1.00\n')).toMatchObject({ line: 3 });
-    expect(await fail('balance_transaction_id,currency,gross,reporting_category\ntxn_1,dollars,1.00,charge\n')).toMatchObject({ line: 2, column: 'currency' });
-    expect(await fail('balance_transaction_id,currency,gross,reporting_category\ntxn_1,usd,1.005,charge\n')).toMatchObject({ line: 2, column: 'gross' });
+    expect(await fail(`${head}\ntxn_1,2026-03-01 10:00:00,usd,1.00,charge\ntxn_2,2026-03-01 10:00:00,usd,1.00\n`)).toMatchObject({ line: 3 });
+    expect(await fail(`${head}\ntxn_1,2026-03-01 10:00:00,dollars,1.00,charge\n`)).toMatchObject({ line: 2, column: 'currency' });
+    expect(await fail(`${head}\ntxn_1,2026-03-01 10:00:00,usd,1.005,charge\n`)).toMatchObject({ line: 2, column: 'gross' });
+    expect(await fail(`${head}\ntxn_1,01/03/2026 10:00,usd,1.00,charge\n`)).toMatchObject({ line: 2, column: 'created_utc' });
+    expect(await fail(`${head}\ntxn_1,2026-02-30 10:00:00,usd,1.00,charge\n`)).toMatchObject({ line: 2, column: 'created_utc' });
+    expect(await fail(`${head}\ntxn_1,2026-03-01 10:00:00+01:00,usd,1.00,charge\n`)).toMatchObject({ line: 2, column: 'created_utc' });
     expect(await fail('')).toMatchObject({ line: 1 });
   });
 
+  it('requires created_utc, and says how to export it when the file has only the local-time created column', async () => {
+    const error = await collect(parseBalanceReport('balance_transaction_id,created,currency,gross,reporting_category\r\ntxn_1,2026-03-01 00:30:00,usd,14.99,charge\r\n')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CsvFormatError);
+    expect(error).toMatchObject({ line: 1, column: 'created_utc' });
+    expect((error as Error).message).toMatch(/"created_utc".*time zone.*Download the report again with the "created_utc" column/s);
+    const missing = await collect(parseBalanceReport('balance_transaction_id,currency,gross,reporting_category\r\ntxn_1,usd,14.99,charge\r\n')).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ line: 1, column: 'created_utc' });
+    const [row] = await collect(parseBalanceReport('balance_transaction_id,created_utc,currency,gross,reporting_category\r\ntxn_1,2026-03-01 00:30:00,usd,14.99,charge\r\n'));
+    expect(row!.createdUtc).toBe('2026-03-01T00:30:00.000Z');
+  });
+
   it('does not reject a good file over the fee column, which matching does not use', async () => {
-    const csv = 'balance_transaction_id,currency,gross,fee,reporting_category\r\ntxn_1,usd,14.99,n/a,charge\r\ntxn_2,usd,-5.00,,refund\r\n';
+    const csv = 'balance_transaction_id,created_utc,currency,gross,fee,reporting_category\r\ntxn_1,2026-03-01 10:00:00,usd,14.99,n/a,charge\r\ntxn_2,2026-03-01 11:00:00,usd,-5.00,,refund\r\n';
     expect((await collect(parseBalanceReport(csv))).map((r) => r.grossCents)).toEqual([1499, -500]);
   });
 });
@@ -125,10 +140,30 @@ describe('reconciliation', () => {
     expect(again.matched).toBe(rows.length - 2);
   });
 
+  it('reconciles the UTC month only: rows at the edges of the month are placed by created_utc, the others counted as outside', async () => {
+    const at = (id: string, createdUtc: string) => ({ line: 0, balanceTransactionId: `txn_${id}`, createdUtc, currency: 'usd', grossCents: 1499, customerFacingCents: 1499, customerFacingCurrency: 'usd', reportingCategory: 'charge', sourceId: `ch_${id}`, chargeId: `ch_${id}`, paymentIntentId: null, invoiceId: `in_${id}` });
+    const invoice = (id: string, occurredAt: string) => emptyEntry({ entryId: `in_${id}`, kind: 'invoice_paid', occurredAt, currency: 'usd', amountCents: 1499, invoiceId: `in_${id}` });
+    // The ledger's March: paid from 1 March 00:00:00 UTC up to, not including, 1 April.
+    const ledger = [invoice('first', '2026-03-01T00:00:00.000Z'), invoice('last', '2026-03-31T23:59:59.000Z')];
+    const csv = [
+      'balance_transaction_id,created_utc,created,currency,gross,reporting_category,invoice_id,customer_facing_amount,customer_facing_currency',
+      // 28 Feb 23:59:59 UTC is 1 March in Berlin: the local column would put it in March.
+      'txn_before,2026-02-28 23:59:59,2026-03-01 00:59:59,usd,14.99,charge,in_before,14.99,usd',
+      'txn_first,2026-03-01 00:00:00,2026-03-01 01:00:00,usd,14.99,charge,in_first,14.99,usd',
+      'txn_last,2026-03-31 23:59:59,2026-04-01 01:59:59,usd,14.99,charge,in_last,14.99,usd',
+      'txn_after,2026-04-01 00:00:00,2026-04-01 02:00:00,usd,14.99,charge,in_after,14.99,usd',
+    ].join('\r\n');
+    const result = await reconcile('2026-03', ledger, parseBalanceReport(csv));
+    expect(result).toMatchObject({ matched: 2, outsideMonth: 2, missingInLedger: [], missingInStripe: [], amountMismatches: [] });
+    // The API job's rows pass through the same filter.
+    const api = await reconcile('2026-03', ledger, [at('first', '2026-03-01T00:00:00.000Z'), at('late', '2026-04-01T00:00:00.000Z')]);
+    expect(api).toMatchObject({ matched: 1, outsideMonth: 1, missingInStripe: [{ entryId: 'in_last' }] });
+  });
+
   it('matches a charge without invoice id through an invoice payment link, and never matches one row twice', async () => {
     const invoice = emptyEntry({ entryId: 'in_1', kind: 'invoice_paid', occurredAt: '2026-03-02T00:00:00Z', currency: 'usd', amountCents: 1499, totalCents: 1499, invoiceId: 'in_1' });
     const link = emptyEntry({ entryId: 'inpay_1', kind: 'invoice_payment', occurredAt: '2026-03-02T00:00:00Z', currency: 'usd', amountCents: 1499, invoiceId: 'in_1', paymentIntentId: 'pi_1' });
-    const row: ReportRow = { line: 0, balanceTransactionId: 'txn_1', createdUtc: null, currency: 'usd', grossCents: 1499, customerFacingCents: 1499, customerFacingCurrency: 'usd', reportingCategory: 'charge', sourceId: 'ch_1', chargeId: 'ch_1', paymentIntentId: 'pi_1', invoiceId: null };
+    const row: ReportRow = { line: 0, balanceTransactionId: 'txn_1', createdUtc: '2026-03-02T00:00:00.000Z', currency: 'usd', grossCents: 1499, customerFacingCents: 1499, customerFacingCurrency: 'usd', reportingCategory: 'charge', sourceId: 'ch_1', chargeId: 'ch_1', paymentIntentId: 'pi_1', invoiceId: null };
     const result = await reconcile('2026-03', [invoice, link], [row, { ...row, balanceTransactionId: 'txn_2' }]);
     expect(result.matched).toBe(1);
     expect(result.missingInLedger).toMatchObject([{ balanceTransactionId: 'txn_2', reason: 'already_matched' }]);
@@ -137,7 +172,7 @@ describe('reconciliation', () => {
   it('matches disputes by dispute id and balance transaction id', async () => {
     const withdrawn = emptyEntry({ entryId: 'dp_1#dispute_funds_withdrawn', kind: 'dispute_funds_withdrawn', occurredAt: '2026-03-02T00:00:00Z', currency: 'usd', amountCents: 1499, disputeId: 'dp_1', balanceTransactionId: 'txn_d1' });
     const reinstated = emptyEntry({ entryId: 'dp_1#dispute_funds_reinstated', kind: 'dispute_funds_reinstated', occurredAt: '2026-03-09T00:00:00Z', currency: 'usd', amountCents: 1499, disputeId: 'dp_1' });
-    const base = { line: 0, createdUtc: null, currency: 'usd', customerFacingCents: null, customerFacingCurrency: null, chargeId: null, paymentIntentId: null, invoiceId: null };
+    const base = { line: 0, createdUtc: '2026-03-09T00:00:00.000Z', currency: 'usd', customerFacingCents: null, customerFacingCurrency: null, chargeId: null, paymentIntentId: null, invoiceId: null };
     const result = await reconcile('2026-03', [withdrawn, reinstated], [
       { ...base, balanceTransactionId: 'txn_d1', grossCents: -1499, reportingCategory: 'dispute', sourceId: 'dp_other' },
       { ...base, balanceTransactionId: 'txn_d2', grossCents: 1499, reportingCategory: 'dispute_reversal', sourceId: 'dp_1' },
