@@ -3,6 +3,7 @@
  * - entry:          `{ PK: LEDGER#YYYY-MM, SK: <occurredAt ISO>#<entryId>, type: 'ledger-entry', ...LedgerEntry }`
  * - recognition:    `{ PK: RECOG#YYYY-MM,  SK: <invoiceId>, type: 'recognition', ...RecognitionSlice }`
  * - reconciliation: `{ PK: RECON#YYYY-MM,  SK: <ranAt ISO>#<source>, type: 'reconciliation', ... }`
+ * - once-guard:     `{ PK: LEDGER-ONCE#<entryId>, SK: ONCE, type: 'ledger-once' }` for entries keyed by delivery
  * A month of entries is one (paginated) Query in time order, never a Scan. Entries are written with
  * a condition that the key does not exist: the key derives from the Stripe object alone, so a
  * redelivery (or a second event about the same object) finds it and writes nothing. An invoice's
@@ -10,7 +11,7 @@
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { LedgerEntry } from '../domain/finance/ledger';
+import { keyedByDelivery, type LedgerEntry } from '../domain/finance/ledger';
 import { monthOf } from '../domain/finance/months';
 import { slicesForInvoice, type RecognitionSlice } from '../domain/finance/revenue';
 import type { ReconciliationResult } from '../domain/finance/reconciliation';
@@ -20,6 +21,7 @@ export const ledgerKeys = {
   monthPk: (month: string) => `LEDGER#${month}`,
   recognitionPk: (month: string) => `RECOG#${month}`,
   reconciliationPk: (month: string) => `RECON#${month}`,
+  once: (entryId: string) => ({ PK: `LEDGER-ONCE#${entryId}`, SK: 'ONCE' }),
 } as const;
 
 export interface LedgerPage {
@@ -40,6 +42,20 @@ const strip = <T>(item: Record<string, unknown>): T => {
   return rest as T;
 };
 
+/**
+ * Every item recording one entry writes, each put only if its key is new: the entry, a paid
+ * invoice's recognition slices and, for an entry keyed by its delivery (`keyedByDelivery`), a guard
+ * keyed by the entry id alone, so a second event reporting the same fact at another time finds the
+ * guard and writes nothing.
+ */
+export function ledgerItems(entry: LedgerEntry): Array<Record<string, unknown>> {
+  return [
+    { ...ledgerKeys.entry(entry), type: 'ledger-entry', ...entry },
+    ...slicesForInvoice(entry).map((s) => ({ PK: ledgerKeys.recognitionPk(s.month), SK: s.invoiceId, type: 'recognition', ...s })),
+    ...(keyedByDelivery(entry) ? [{ ...ledgerKeys.once(entry.entryId), type: 'ledger-once', at: entry.occurredAt }] : []),
+  ];
+}
+
 export class LedgerRepository {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -48,10 +64,7 @@ export class LedgerRepository {
 
   /** Writes an entry (and, for a paid invoice, its recognition slices) once. */
   async record(entry: LedgerEntry): Promise<'recorded' | 'duplicate'> {
-    const items = [
-      { ...ledgerKeys.entry(entry), type: 'ledger-entry', ...entry },
-      ...slicesForInvoice(entry).map((s) => ({ PK: ledgerKeys.recognitionPk(s.month), SK: s.invoiceId, type: 'recognition', ...s })),
-    ];
+    const items = ledgerItems(entry);
     if (items.length > 100) throw new Error(`invoice ${entry.entryId} spans more than 99 months of service`);
     try {
       await this.db.send(

@@ -1,6 +1,6 @@
 /**
  * Reads the money events of API version `2026-10-28.endive` into ledger entries: invoice.paid,
- * invoice_payment.paid, refund.created|updated, charge.refunded, credit_note.created and
+ * invoice_payment.paid, refund.created|updated|failed, charge.refunded, credit_note.created and
  * charge.dispute.created|closed|funds_withdrawn|funds_reinstated. Like events.ts it works from the
  * payload alone and validates every object first (zod); a payload of another shape raises
  * `StripePayloadError` (5xx, alarm, Stripe retries) instead of being misread.
@@ -16,7 +16,7 @@ import { parseObject, StripePayloadError, type StripeEvent } from './events';
 import type { PlanCatalog } from '../domain/catalog';
 import { memberIdSchema } from '../domain/member-id';
 import { emptyEntry, type LedgerEntry } from '../domain/finance/ledger';
-import { array, int, looseObject, nullable, optional, record, regex, string, union } from '../validation';
+import { array, int, looseObject, nullable, optional, record, regex, string, union, type Infer } from '../validation';
 
 const id = (prefix: string) => string().check(regex(new RegExp(`^${prefix}_[A-Za-z0-9_]+$`)));
 const expandable = (prefix: string) => union([id(prefix), looseObject({ id: id(prefix) })]);
@@ -72,8 +72,11 @@ const refundSchema = looseObject({
   charge: optional(nullable(expandable('ch'))),
   payment_intent: optional(nullable(expandable('pi'))),
   balance_transaction: optional(nullable(expandable('txn'))),
+  failure_balance_transaction: optional(nullable(union([id('txn'), looseObject({ id: id('txn'), created: int() })]))),
+  failure_reason: optional(nullable(string())),
   reason: optional(nullable(string())),
 });
+type Refund = Infer<typeof refundSchema>;
 
 const chargeSchema = looseObject({
   id: id('ch'),
@@ -108,23 +111,47 @@ const disputeSchema = looseObject({
 
 const sum = (list: Array<{ amount: number }> | null | undefined) => (list ?? []).reduce((a, x) => a + x.amount, 0);
 
-/** Refund statuses that took money off the balance (a failed or canceled refund did not). */
-const BOOKED_REFUND = new Set(['pending', 'succeeded', 'requires_action']);
+/**
+ * Refund statuses whose refund took money off the balance. A failed refund did too: Stripe debited
+ * the refund, then credited it back with a `refund_failure` balance transaction, so it is booked as
+ * the refund plus its reversal. A canceled refund (only possible while `requires_action`) is not
+ * booked; see docs/finance.md.
+ */
+const BOOKED_REFUND = new Set(['pending', 'succeeded', 'requires_action', 'failed']);
 
-function refundEntry(refund: { id: string; amount: number; currency: string; status: string | null; created: number; charge?: unknown; payment_intent?: unknown; balance_transaction?: unknown; reason?: string | null }): LedgerEntry | null {
-  if (!BOOKED_REFUND.has(refund.status ?? '')) return null;
-  return emptyEntry({
-    entryId: refund.id,
-    kind: 'refund',
-    occurredAt: iso(refund.created),
+/**
+ * The entries of a refund as the payload shows it: the refund itself (keyed by its immutable
+ * creation time and id, so every event about it yields the same entry), and, once it has failed,
+ * the reversing `refund_failed` entry. The failure has no time of its own in the Refund unless its
+ * failure balance transaction is expanded, so it takes the event's; the store writes it once per
+ * refund whichever event reports it first (`keyedByDelivery`).
+ */
+function refundEntries(refund: Refund, event: StripeEvent): LedgerEntry[] {
+  if (!BOOKED_REFUND.has(refund.status ?? '')) return [];
+  const common = {
     currency: refund.currency,
     amountCents: refund.amount,
-    chargeId: refOf(refund.charge as string | null),
-    paymentIntentId: refOf(refund.payment_intent as string | null),
-    balanceTransactionId: refOf(refund.balance_transaction as string | null),
+    chargeId: refOf(refund.charge ?? null),
+    paymentIntentId: refOf(refund.payment_intent ?? null),
     refundIds: [refund.id],
-    reason: refund.reason ?? null,
-  });
+  };
+  const entries = [
+    emptyEntry({ ...common, entryId: refund.id, kind: 'refund', occurredAt: iso(refund.created), balanceTransactionId: refOf(refund.balance_transaction ?? null), reason: refund.reason ?? null }),
+  ];
+  if (refund.status === 'failed') {
+    const failure = refund.failure_balance_transaction ?? null;
+    entries.push(
+      emptyEntry({
+        ...common,
+        entryId: `${refund.id}#refund_failed`,
+        kind: 'refund_failed',
+        occurredAt: iso(typeof failure === 'object' && failure ? failure.created : event.created),
+        balanceTransactionId: refOf(failure),
+        reason: refund.failure_reason ?? null,
+      }),
+    );
+  }
+  return entries;
 }
 
 export const MONEY_EVENT_TYPES: ReadonlySet<string> = new Set([
@@ -132,6 +159,7 @@ export const MONEY_EVENT_TYPES: ReadonlySet<string> = new Set([
   'invoice_payment.paid',
   'refund.created',
   'refund.updated',
+  'refund.failed',
   'charge.refunded',
   'credit_note.created',
   'charge.dispute.created',
@@ -141,8 +169,8 @@ export const MONEY_EVENT_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * The ledger entries a Stripe event carries: none for events that move no money (or that another
- * event reports, e.g. a failed refund), several for a charge.refunded listing several refunds.
+ * The ledger entries a Stripe event carries: none for events that move no money, several for a
+ * failed refund (the refund and its reversal) or a charge.refunded listing several refunds.
  */
 export function translateMoneyEvent(event: StripeEvent, catalog: PlanCatalog): LedgerEntry[] {
   if (!MONEY_EVENT_TYPES.has(event.type)) return [];
@@ -203,14 +231,13 @@ export function translateMoneyEvent(event: StripeEvent, catalog: PlanCatalog): L
       ];
     }
     case 'refund.created':
-    case 'refund.updated': {
-      const entry = refundEntry(parseObject(refundSchema, event));
-      return entry ? [entry] : [];
-    }
+    case 'refund.updated':
+    case 'refund.failed':
+      return refundEntries(parseObject(refundSchema, event), event);
     case 'charge.refunded': {
       // Charges carry their refunds only when Stripe includes the list; refund.created reports each anyway.
       const charge = parseObject(chargeSchema, event);
-      return (charge.refunds?.data ?? []).map((r) => refundEntry({ ...r, charge: r.charge ?? charge.id })).filter((e): e is LedgerEntry => e !== null);
+      return (charge.refunds?.data ?? []).flatMap((r) => refundEntries({ ...r, charge: r.charge ?? charge.id }, event));
     }
     case 'credit_note.created': {
       const cn = parseObject(creditNoteSchema, event);

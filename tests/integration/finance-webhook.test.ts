@@ -88,10 +88,31 @@ describe('money events → ledger', () => {
     expect(mar.currencies[0]).toMatchObject({ members: { active: 0, new: 0, churned: 2 }, mrrCents: 0 });
   });
 
-  it('ignores refunds that failed and invoices of other API versions are refused', async () => {
+  it('reverses a refund that failed exactly once, however many events report the failure and in whatever order', async () => {
+    // Refunded on 28 April (pending), failed on 2 May: refund.updated and refund.failed both say so, a second apart.
+    const pending = refundObject({ id: 're_failsmay', charge: 'ch_failsmay', amount: 700, created: t('2031-04-28T10:00:00Z'), status: 'pending' });
+    const failed = { ...pending, status: 'failed', failure_balance_transaction: 'txn_failsmay', failure_reason: 'expired_or_canceled_card' };
+    const events = [
+      stripeEvent('refund.failed', failed, { created: t('2031-05-02T09:00:01Z') }),
+      stripeEvent('refund.updated', failed, { created: t('2031-05-02T09:00:00Z') }),
+      stripeEvent('refund.created', pending, { created: t('2031-04-28T10:00:00Z') }),
+    ];
+    for (const event of [...events, ...events]) expect((await api.postEvent(event)).status).toBe(200);
+    await Promise.all(events.map((e) => api.postEvent(e)));
+    expect((await ledgerItems('2031-04', 'failsmay')).map((i) => [i.kind, i.amountCents])).toEqual([['refund', 700]]);
+    const may = await ledgerItems('2031-05', 'failsmay');
+    expect(may).toHaveLength(1);
+    // (ledgerItems writes the story's name as NS.)
+    expect(may[0]).toMatchObject({ kind: 'refund_failed', entryId: 're_NS#refund_failed', SK: '2031-05-02T09:00:01.000Z#re_NS#refund_failed', amountCents: 700, balanceTransactionId: 'txn_NS', refundIds: ['re_NS'] });
+    // The refund counts in April; its failure gives the money back in May.
+    const revenue = async (month: string) => ((await (await api.call('GET', `/v1/finance/revenue?month=${month}&currency=usd`, { key: KEYS.finance })).json()) as { currencies: Array<Record<string, any>> }).currencies[0]!;
+    const aprilRefunded = (await revenue('2031-04')).refundedCents;
+    expect(aprilRefunded).toBeGreaterThanOrEqual(700);
+    expect((await revenue('2031-05')).refundedCents).toBe(-700);
+  });
+
+  it('refuses events of other API versions', async () => {
     const failed = refundObject({ id: 're_failedone', charge: 'ch_x', amount: 100, created: t('2031-04-01T00:00:00Z'), status: 'failed' });
-    expect((await api.postEvent(stripeEvent('refund.updated', failed, { created: t('2031-04-01T00:00:00Z') }))).status).toBe(200);
-    expect(await ledgerItems('2031-04', 're_failedone')).toEqual([]);
     const old = stripeEvent('refund.created', { ...failed, id: 're_oldversion', status: 'succeeded' }, { created: t('2031-04-01T00:00:00Z'), apiVersion: '2024-06-20' });
     expect((await api.postEvent(old)).status).toBe(500);
     expect(await ledgerItems('2031-04', 're_oldversion')).toEqual([]);

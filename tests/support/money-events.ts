@@ -8,8 +8,18 @@ import balanceTransactionFixture from '../fixtures/stripe/balance_transaction.js
 type Json = Record<string, any>;
 const clone = <T>(v: T): T => structuredClone(v);
 
-export function refundObject(spec: { id: string; charge: string; paymentIntent?: string | null; amount: number; created: number; status?: string; currency?: string }): Json {
-  return Object.assign(clone(refundFixture) as Json, {
+export function refundObject(spec: {
+  id: string;
+  charge: string;
+  paymentIntent?: string | null;
+  amount: number;
+  created: number;
+  status?: string;
+  currency?: string;
+  /** A failed refund's `failure_balance_transaction`: an id, or expanded with its time. */
+  failure?: string | { id: string; created: number };
+}): Json {
+  const refund = Object.assign(clone(refundFixture) as Json, {
     id: spec.id,
     charge: spec.charge,
     payment_intent: spec.paymentIntent ?? null,
@@ -19,6 +29,12 @@ export function refundObject(spec: { id: string; charge: string; paymentIntent?:
     status: spec.status ?? 'succeeded',
     balance_transaction: null,
   });
+  if (spec.failure !== undefined) {
+    refund.failure_balance_transaction =
+      typeof spec.failure === 'string' ? spec.failure : { ...clone(balanceTransactionFixture), id: spec.failure.id, created: spec.failure.created, amount: spec.amount, net: spec.amount, currency: refund.currency, reporting_category: 'refund_failure', type: 'refund_failure', source: spec.id };
+    refund.failure_reason = 'expired_or_canceled_card';
+  }
+  return refund;
 }
 
 /** A dispute; its balance transactions are in the dispute's currency unless one names its own (a settlement in another currency). */

@@ -10,6 +10,7 @@ export const LEDGER_ENTRY_KINDS = [
   'invoice_paid',
   'invoice_payment',
   'refund',
+  'refund_failed',
   'credit_note',
   'dispute_opened',
   'dispute_won',
@@ -93,8 +94,17 @@ export const emptyEntry = (e: Pick<LedgerEntry, 'entryId' | 'kind' | 'occurredAt
 });
 
 /**
+ * Entries whose time, and so whose key, comes from the event rather than from the Stripe object: a
+ * refund's failure has no time of its own in the Refund (its failure balance transaction is an id
+ * unless expanded), and `refund.updated`, `refund.failed` and `charge.refunded` can each report it
+ * with their own `created`. The store writes these once per entry id (a guard item), not once per key.
+ */
+export const keyedByDelivery = (entry: Pick<LedgerEntry, 'kind'>): boolean => entry.kind === 'refund_failed';
+
+/**
  * Sign of the entry on the Stripe balance, which is what the itemized balance report lists:
- * a paid invoice's charge adds, a refund and withdrawn dispute funds subtract, reinstated funds add.
+ * a paid invoice's charge adds, a refund and withdrawn dispute funds subtract, a failed refund's money
+ * comes back (Stripe's `refund_failure`), reinstated funds add.
  * 0 means the entry moves no money by itself (a credit note's money moves through its refunds; a
  * dispute opening or closing moves money through its funds_* entries; an invoice payment only links
  * an invoice to its payment intent).
@@ -102,6 +112,7 @@ export const emptyEntry = (e: Pick<LedgerEntry, 'entryId' | 'kind' | 'occurredAt
 export function balanceEffect(kind: LedgerEntryKind): 1 | -1 | 0 {
   switch (kind) {
     case 'invoice_paid':
+    case 'refund_failed':
     case 'dispute_funds_reinstated':
       return 1;
     case 'refund':
@@ -113,12 +124,14 @@ export function balanceEffect(kind: LedgerEntryKind): 1 | -1 | 0 {
 }
 
 /** The Stripe report category a balance-moving entry appears under. */
-export function reportingCategory(kind: LedgerEntryKind): 'charge' | 'refund' | 'dispute' | 'dispute_reversal' | null {
+export function reportingCategory(kind: LedgerEntryKind): 'charge' | 'refund' | 'refund_failure' | 'dispute' | 'dispute_reversal' | null {
   switch (kind) {
     case 'invoice_paid':
       return 'charge';
     case 'refund':
       return 'refund';
+    case 'refund_failed':
+      return 'refund_failure';
     case 'dispute_funds_withdrawn':
       return 'dispute';
     case 'dispute_funds_reinstated':

@@ -7,7 +7,8 @@
  *   1. balance transaction id (when the ledger knows it, e.g. dispute funds);
  *   2. its object: a `charge` row by invoice id (the report's invoice_id column, or an
  *      invoice_payment link from payment intent/charge to invoice), else by charge / payment intent
- *      id; a `refund` row by refund id (source_id); `dispute` / `dispute_reversal` rows by dispute id.
+ *      id; a `refund` row by refund id (source_id), a `refund_failure` row by the failed refund's id
+ *      (its source_id); `dispute` / `dispute_reversal` rows by dispute id.
  * Currencies. The ledger books what the customer was charged (the invoice's, refund's or dispute's
  * own currency); a balance transaction moves the account's settlement currency, converted when they
  * differ (a EUR charge on a USD account is a USD row). So a row is compared by its customer-facing
@@ -40,10 +41,11 @@ export const RECONCILIATION_FIELDS = [
   'chargeId',
   'paymentIntentId',
   'balanceTransactionId',
+  'refundIds',
   'disputeId',
 ] as const;
 
-export const RECONCILED_CATEGORIES = new Set(['charge', 'refund', 'dispute', 'dispute_reversal']);
+export const RECONCILED_CATEGORIES = new Set(['charge', 'refund', 'refund_failure', 'dispute', 'dispute_reversal']);
 
 interface Expected {
   entryId: string;
@@ -183,6 +185,10 @@ export class Reconciler {
         break;
       case 'refund':
         this.byObject.set(`refund:${entry.entryId}`, e);
+        break;
+      case 'refund_failed':
+        // A refund_failure row's source is the refund that failed.
+        if (entry.refundIds[0]) this.byObject.set(`refund_failure:${entry.refundIds[0]}`, e);
         break;
       default:
         if (entry.disputeId) this.byObject.set(`${category}:${entry.disputeId}`, e);

@@ -3,7 +3,8 @@
  * plan. Pure: the month's ledger entries and recognition slices in, figures out. Definitions are in
  * docs/finance.md; the short version:
  * - billed: invoice totals (incl. tax) of invoices paid in the month; tax and discounts alongside.
- * - refunded: refunds created in the month; disputed: dispute funds withdrawn − reinstated.
+ * - refunded: refunds created in the month − refunds that failed in the month; disputed: dispute
+ *   funds withdrawn − reinstated.
  * - net = billed − refunded − disputed (cash view, tax included).
  * - recognized / deferred: see recognition.ts (net of tax, ratable by day, largest remainder).
  * - members: paying members whose paid service period covers part of the month; new = not covered
@@ -145,6 +146,10 @@ export async function computeMonthRevenue(input: {
       case 'refund':
         c.refunds++;
         c.refundedCents += e.amountCents;
+        break;
+      case 'refund_failed':
+        // The money came back in this month; the refund stays in its own (closed) month.
+        c.refundedCents -= e.amountCents;
         break;
       case 'dispute_funds_withdrawn':
         c.disputedCents += e.amountCents;

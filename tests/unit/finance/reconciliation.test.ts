@@ -169,6 +169,24 @@ describe('reconciliation', () => {
     expect(result.missingInLedger).toMatchObject([{ balanceTransactionId: 'txn_2', reason: 'already_matched' }]);
   });
 
+  it('matches a refund_failure row to the refund_failed entry, by the failed refund id or the failure balance transaction', async () => {
+    const base = { line: 0, createdUtc: '2026-03-09T00:00:00.000Z', currency: 'usd', chargeId: 'ch_1', paymentIntentId: null, invoiceId: null };
+    const refund = emptyEntry({ entryId: 're_1', kind: 'refund', occurredAt: '2026-03-02T00:00:00Z', currency: 'usd', amountCents: 500, refundIds: ['re_1'] });
+    const failed = emptyEntry({ entryId: 're_1#refund_failed', kind: 'refund_failed', occurredAt: '2026-03-09T00:00:00Z', currency: 'usd', amountCents: 500, refundIds: ['re_1'] });
+    const failedByTxn = emptyEntry({ entryId: 're_2#refund_failed', kind: 'refund_failed', occurredAt: '2026-03-09T00:00:00Z', currency: 'usd', amountCents: 300, refundIds: ['re_2'], balanceTransactionId: 'txn_f2' });
+    const result = await reconcile('2026-03', [refund, failed, failedByTxn], [
+      { ...base, balanceTransactionId: 'txn_r1', grossCents: -500, customerFacingCents: -500, customerFacingCurrency: 'usd', reportingCategory: 'refund', sourceId: 're_1' },
+      // The money of the failed refund comes back: positive, its source the refund.
+      { ...base, balanceTransactionId: 'txn_f1', grossCents: 500, customerFacingCents: 500, customerFacingCurrency: 'usd', reportingCategory: 'refund_failure', sourceId: 're_1' },
+      { ...base, balanceTransactionId: 'txn_f2', grossCents: 300, customerFacingCents: 300, customerFacingCurrency: 'usd', reportingCategory: 'refund_failure', sourceId: 're_other' },
+    ]);
+    expect(result).toMatchObject({ matched: 3, missingInLedger: [], missingInStripe: [], amountMismatches: [], ignored: {} });
+    expect(result.totals).toMatchObject([{ currency: 'usd', differenceCents: 0, ledger: { amountCents: 300 } }]);
+    // Without the reversal in the ledger, Stripe's refund_failure row is a lost webhook, not ignored.
+    const lost = await reconcile('2026-03', [refund], [{ ...base, balanceTransactionId: 'txn_f1', grossCents: 500, customerFacingCents: 500, customerFacingCurrency: 'usd', reportingCategory: 'refund_failure', sourceId: 're_1' }]);
+    expect(lost.missingInLedger).toMatchObject([{ balanceTransactionId: 'txn_f1', reportingCategory: 'refund_failure' }]);
+  });
+
   it('matches disputes by dispute id and balance transaction id', async () => {
     const withdrawn = emptyEntry({ entryId: 'dp_1#dispute_funds_withdrawn', kind: 'dispute_funds_withdrawn', occurredAt: '2026-03-02T00:00:00Z', currency: 'usd', amountCents: 1499, disputeId: 'dp_1', balanceTransactionId: 'txn_d1' });
     const reinstated = emptyEntry({ entryId: 'dp_1#dispute_funds_reinstated', kind: 'dispute_funds_reinstated', occurredAt: '2026-03-09T00:00:00Z', currency: 'usd', amountCents: 1499, disputeId: 'dp_1' });
