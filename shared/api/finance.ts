@@ -19,7 +19,7 @@ export const ledgerRoute = {
   path: '/v1/finance/ledger',
   operationId: 'getLedger',
   summary:
-    "A month's ledger entries in time order, one page per call (follow `nextCursor`). `Accept: text/csv` gives RFC 4180 CSV (header row on the first page only, so pages concatenate into one file; the next page's cursor is in the `x-next-cursor` header and a `Link: rel=\"next\"`).",
+    "A month's ledger entries in time order, one page per call. Every page but the last carries `Link: <…>; rel=\"next\"` (RFC 8288) and `x-next-cursor`; JSON also has `nextCursor`. `Accept: text/csv` gives RFC 4180 CSV (header row on the first page only, so pages concatenate into one file). A response without `Link: rel=\"next\"` is the end of the month.",
   tags: ['finance'],
   auth: finance,
   query: ledgerQuerySchema,

@@ -38,19 +38,37 @@ describe('finance endpoints: auth and validation', () => {
   });
 });
 
+/** `Link: <url>; rel="next"` (RFC 8288) as an absolute URL of the test server, or null. */
+function nextLink(res: Response): string | null {
+  const link = res.headers.get('link');
+  if (!link) return null;
+  const m = /^<([^>]+)>;\s*rel="next"$/.exec(link);
+  expect(m, link).not.toBeNull();
+  return new URL(m![1]!, res.url).toString();
+}
+
 describe('GET /v1/finance/ledger', () => {
-  it('pages through a month as JSON in time order, every entry exactly once', async () => {
+  it('pages through a month as JSON in time order, every entry exactly once, each page but the last linking the next', async () => {
     const seen: string[] = [];
-    let cursor: string | null = null;
+    let url: string | null = api.url(`/v1/finance/ledger?month=${MONTH}&limit=500`);
     let pages = 0;
     do {
-      const res = await api.call('GET', `/v1/finance/ledger?month=${MONTH}&limit=500${cursor ? `&cursor=${cursor}` : ''}`, { key: KEYS.finance });
+      const res: Response = await fetch(url, { headers: { authorization: `Bearer ${KEYS.finance}` } });
       expect(res.status).toBe(200);
       const body = (await res.json()) as { entries: Array<{ entryId: string; occurredAt: string }>; nextCursor: string | null };
       seen.push(...body.entries.map((e) => `${e.occurredAt}#${e.entryId}`));
-      cursor = body.nextCursor;
+      // A client doing one GET learns from the headers alone that more follows; the link keeps the page size.
+      url = nextLink(res);
+      expect(res.headers.get('x-next-cursor')).toBe(body.nextCursor);
+      if (url) {
+        expect(new URL(url).searchParams.get('cursor')).toBe(body.nextCursor);
+        expect(new URL(url).searchParams.get('limit')).toBe('500');
+        expect(body.entries).toHaveLength(500);
+      } else {
+        expect(body.nextCursor).toBeNull();
+      }
       pages++;
-    } while (cursor);
+    } while (url);
     expect(pages).toBeGreaterThanOrEqual(3);
     expect(seen).toHaveLength(month.entries.length);
     expect(new Set(seen).size).toBe(month.entries.length);
@@ -61,17 +79,18 @@ describe('GET /v1/finance/ledger', () => {
     process.env.FINANCE_CSV_PAGE_BYTES = String(100 * 1024);
     try {
       let text = '';
-      let cursor: string | null = null;
+      let url: string | null = api.url(`/v1/finance/ledger?month=${MONTH}`);
       let pages = 0;
       do {
-        const res = await api.call('GET', `/v1/finance/ledger?month=${MONTH}${cursor ? `&cursor=${cursor}` : ''}`, { key: KEYS.finance, headers: { accept: 'text/csv' } });
+        const res: Response = await fetch(url, { headers: { authorization: `Bearer ${KEYS.finance}`, accept: 'text/csv' } });
         expect(res.status).toBe(200);
         expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
         text += await res.text();
-        cursor = res.headers.get('x-next-cursor');
-        if (cursor) expect(res.headers.get('link')).toContain('rel="next"');
+        // Followed verbatim: a page that is not the last says so with Link rel="next" (and x-next-cursor).
+        url = nextLink(res);
+        expect(res.headers.get('x-next-cursor') !== null).toBe(url !== null);
         pages++;
-      } while (cursor);
+      } while (url);
       expect(pages).toBeGreaterThan(1);
       expect(text.endsWith('\r\n')).toBe(true);
       const records = parse(text, { columns: true }) as Array<Record<string, string>>;

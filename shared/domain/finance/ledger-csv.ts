@@ -73,11 +73,3 @@ export function ledgerCsvRow(e: LedgerEntry): string {
   ];
   return cells.map(([v, n]) => csvCell(v, n)).join(',') + '\r\n';
 }
-
-/** CSV text of pages as they come: one page in memory at a time. */
-export async function* ledgerCsvChunks(pages: AsyncIterable<{ entries: LedgerEntry[] }>, options: { header: boolean }): AsyncGenerator<string> {
-  if (options.header) yield ledgerCsvHeader();
-  for await (const page of pages) {
-    if (page.entries.length) yield page.entries.map(ledgerCsvRow).join('');
-  }
-}
