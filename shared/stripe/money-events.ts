@@ -15,8 +15,8 @@ import { STRIPE_API_VERSION } from './api-version';
 import { parseObject, StripePayloadError, type StripeEvent } from './events';
 import type { PlanCatalog } from '../domain/catalog';
 import { memberIdSchema } from '../domain/member-id';
-import { emptyEntry, type LedgerEntry } from '../domain/finance/ledger';
-import { array, int, looseObject, nullable, optional, record, regex, string, union, type Infer } from '../validation';
+import { emptyEntry, type InvoiceLine, type LedgerEntry } from '../domain/finance/ledger';
+import { array, boolean, int, looseObject, nullable, optional, record, regex, string, union, type Infer } from '../validation';
 
 const id = (prefix: string) => string().check(regex(new RegExp(`^${prefix}_[A-Za-z0-9_]+$`)));
 const expandable = (prefix: string) => union([id(prefix), looseObject({ id: id(prefix) })]);
@@ -44,13 +44,69 @@ const invoiceSchema = looseObject({
   lines: looseObject({
     data: array(
       looseObject({
+        amount: int(),
         period: looseObject({ start: int(), end: int() }),
-        parent: optional(nullable(looseObject({ type: string() }))),
+        discount_amounts: optional(nullable(array(looseObject({ amount: int() })))),
+        pretax_credit_amounts: optional(nullable(array(looseObject({ amount: int(), type: optional(nullable(string())) })))),
+        taxes: optional(nullable(array(looseObject({ amount: int(), tax_behavior: optional(nullable(string())) })))),
+        parent: optional(
+          nullable(
+            looseObject({
+              type: string(),
+              subscription_item_details: optional(nullable(looseObject({ proration: optional(nullable(boolean())) }))),
+              invoice_item_details: optional(nullable(looseObject({ proration: optional(nullable(boolean())) }))),
+            }),
+          ),
+        ),
         pricing: optional(nullable(looseObject({ price_details: optional(nullable(looseObject({ price: expandable('price') }))) }))),
       }),
     ),
   }),
 });
+type InvoicePayload = Infer<typeof invoiceSchema>;
+type LinePayload = InvoicePayload['lines']['data'][number];
+
+/**
+ * A line's amount after discounts and without tax. `amount` is before discounts and includes tax
+ * only when the price is tax-inclusive. Discounts are listed in `pretax_credit_amounts` (type
+ * `discount`; credit-balance entries there are a payment source, not a price cut) or, where that is
+ * absent, in `discount_amounts`.
+ */
+function lineNetCents(line: LinePayload): number {
+  const discounts = line.pretax_credit_amounts
+    ? line.pretax_credit_amounts.filter((c) => (c.type ?? 'discount') === 'discount')
+    : (line.discount_amounts ?? []);
+  const inclusiveTax = (line.taxes ?? []).filter((t) => t.tax_behavior === 'inclusive');
+  return line.amount - sum(discounts) - sum(inclusiveTax);
+}
+
+/** The subscription lines of an invoice, with their plan and whether they are prorations. */
+function subscriptionLines(inv: InvoicePayload, catalog: PlanCatalog): InvoiceLine[] {
+  return inv.lines.data
+    .filter((l) => l.parent?.type === 'subscription_item_details')
+    .map((l) => {
+      const priceId = refOf(l.pricing?.price_details?.price ?? null);
+      const plan = catalog.planForPrice(priceId);
+      return {
+        priceId,
+        planId: plan?.id ?? null,
+        interval: plan?.interval ?? null,
+        amountCents: lineNetCents(l),
+        proration: l.parent?.subscription_item_details?.proration === true,
+        period: { start: iso(l.period.start), end: iso(l.period.end) },
+      };
+    });
+}
+
+/**
+ * The invoice's main line, which names its plan: the largest recurring line (a multi-plan invoice is
+ * attributed to the plan that brings most of it; ties to the first listed), else the first
+ * subscription line (a proration-only invoice), else none.
+ */
+function mainLine(lines: InvoiceLine[]): InvoiceLine | null {
+  const recurring = lines.filter((l) => !l.proration);
+  return recurring.reduce<InvoiceLine | null>((best, l) => (best === null || l.amountCents > best.amountCents ? l : best), null) ?? lines[0] ?? null;
+}
 
 const invoicePaymentSchema = looseObject({
   id: id('inpay'),
@@ -181,13 +237,14 @@ export function translateMoneyEvent(event: StripeEvent, catalog: PlanCatalog): L
     case 'invoice.paid': {
       const inv = parseObject(invoiceSchema, event);
       const details = inv.parent?.type === 'subscription_details' ? (inv.parent.subscription_details ?? null) : null;
-      const subscriptionLines = inv.lines.data.filter((l) => l.parent?.type === 'subscription_item_details');
+      const lines = subscriptionLines(inv, catalog);
       // The service period is the span of the subscription lines (prorations included); a one-off
       // invoice has none and is recognized when paid.
-      const servicePeriod = subscriptionLines.length
-        ? { start: iso(Math.min(...subscriptionLines.map((l) => l.period.start))), end: iso(Math.max(...subscriptionLines.map((l) => l.period.end))) }
+      const servicePeriod = lines.length
+        ? { start: lines.map((l) => l.period.start).reduce((a, b) => (b < a ? b : a)), end: lines.map((l) => l.period.end).reduce((a, b) => (b > a ? b : a)) }
         : null;
-      const priceId = refOf((subscriptionLines[0] ?? inv.lines.data[0])?.pricing?.price_details?.price ?? null);
+      const main = mainLine(lines);
+      const priceId = main ? main.priceId : refOf(inv.lines.data[0]?.pricing?.price_details?.price ?? null);
       const plan = catalog.planForPrice(priceId);
       const memberId = details?.metadata?.memberId;
       const tax = sum(inv.total_taxes);
@@ -211,6 +268,7 @@ export function translateMoneyEvent(event: StripeEvent, catalog: PlanCatalog): L
           interval: plan?.interval ?? null,
           billingReason: inv.billing_reason,
           servicePeriod,
+          lines,
         }),
       ];
     }

@@ -4,6 +4,7 @@ import disputeFixture from '../fixtures/stripe/dispute.json' with { type: 'json'
 import creditNoteFixture from '../fixtures/stripe/credit_note.json' with { type: 'json' };
 import invoicePaymentFixture from '../fixtures/stripe/invoice_payment.json' with { type: 'json' };
 import balanceTransactionFixture from '../fixtures/stripe/balance_transaction.json' with { type: 'json' };
+import { invoiceObject, stripeId, type InvoiceSpec } from '../../local/stripe-test-events';
 
 type Json = Record<string, any>;
 const clone = <T>(v: T): T => structuredClone(v);
@@ -87,4 +88,42 @@ export function invoicePaymentObject(spec: { id: string; invoice: string; paymen
     payment: { type: 'payment_intent', payment_intent: spec.paymentIntent },
     status_transitions: { paid_at: spec.paidAt, canceled_at: null },
   });
+}
+
+export interface LineSpec {
+  /** Line amount before discounts, tax exclusive. */
+  amount: number;
+  priceId: string;
+  start: number;
+  end: number;
+  proration?: boolean;
+  discount?: number;
+}
+
+/**
+ * A paid subscription invoice with the given subscription lines (recurring prices, prorations,
+ * discounts), shaped like Stripe's: each line's parent is its subscription item, `proration` says
+ * whether it is one; the invoice's totals add up from the lines.
+ */
+export function invoiceWithLines(spec: Omit<InvoiceSpec, 'amountPaid' | 'periodStart' | 'periodEnd' | 'priceId'>, lines: LineSpec[]): Json {
+  const tax = spec.tax ?? 0;
+  const net = lines.reduce((a, l) => a + l.amount - (l.discount ?? 0), 0);
+  const inv = invoiceObject({ ...spec, amountPaid: net + tax, periodStart: lines[0]!.start, periodEnd: lines[0]!.end });
+  const template = inv.lines.data[0];
+  inv.lines.data = lines.map((l) => ({
+    ...clone(template),
+    id: stripeId('il'),
+    amount: l.amount,
+    period: { start: l.start, end: l.end },
+    discount_amounts: l.discount ? [{ amount: l.discount, discount: 'di_test' }] : [],
+    pretax_credit_amounts: l.discount ? [{ amount: l.discount, discount: 'di_test', type: 'discount', credit_balance_transaction: null }] : [],
+    parent: { ...clone(template.parent), subscription_item_details: { ...clone(template.parent.subscription_item_details), proration: l.proration ?? false } },
+    pricing: { type: 'price_details', price_details: { price: l.priceId, product: 'prod_prime' }, unit_amount_decimal: String(l.amount) },
+  }));
+  inv.lines.total_count = lines.length;
+  inv.subtotal = net;
+  inv.subtotal_excluding_tax = net;
+  inv.total_excluding_tax = net;
+  inv.total_discount_amounts = lines.some((l) => l.discount) ? [{ amount: lines.reduce((a, l) => a + (l.discount ?? 0), 0), discount: 'di_test' }] : [];
+  return inv;
 }

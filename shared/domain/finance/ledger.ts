@@ -25,6 +25,23 @@ export interface ServicePeriod {
   end: string;
 }
 
+/**
+ * A line of a paid invoice that comes from the subscription (its recurring price, or a proration of
+ * it). MRR is read from the non-proration lines: a proration is a one-off adjustment of a past or
+ * partial period, not a recurring price.
+ */
+export interface InvoiceLine {
+  priceId: string | null;
+  /** The catalog plan of the price, null when no plan lists it. */
+  planId: string | null;
+  /** The plan's billing interval (`month`, `year`), null when unknown. */
+  interval: string | null;
+  /** Minor units, after discounts and without tax (a proration credit is negative). */
+  amountCents: number;
+  proration: boolean;
+  period: ServicePeriod;
+}
+
 export interface LedgerEntry {
   /** Stripe object id; a dispute has several entries, so its id is suffixed with the kind. */
   entryId: string;
@@ -65,6 +82,12 @@ export interface LedgerEntry {
   interval: string | null;
   billingReason: string | null;
   servicePeriod: ServicePeriod | null;
+  /**
+   * invoice_paid: its subscription lines (empty for a one-off invoice). `planId`/`priceId`/`interval`
+   * above are the invoice's main plan: its largest recurring line's. Entries recorded before lines
+   * were kept lack the attribute.
+   */
+  lines?: InvoiceLine[];
   /** Dispute reason, refund reason: free text from Stripe's enum. */
   reason: string | null;
 }

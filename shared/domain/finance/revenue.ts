@@ -9,11 +9,22 @@
  * - recognized / deferred: see recognition.ts (net of tax, ratable by day, largest remainder).
  * - members: paying members whose paid service period covers part of the month; new = not covered
  *   in the previous month; churned = covered in the previous month, not in this one.
- * - MRR: for each of those members, the latest covering invoice's net-of-tax amount per month
- *   (annual plans count 1/12; other intervals pro rata by 30 days), summed per plan.
+ * - MRR: for each of those members, the recurring price of their subscription: the non-proration
+ *   subscription lines (after discounts, without tax) of the latest covering invoice that has any,
+ *   per month (annual plans count 1/12; other intervals pro rata by 30 days), summed per line's plan.
+ *   Prorations are one-off adjustments and never set MRR.
  */
 import type { LedgerEntry } from './ledger';
 import { recognitionSchedule } from './recognition';
+
+/** A recurring (non-proration) subscription line, as MRR reads it. */
+export interface RecurringLine {
+  planId: string | null;
+  interval: string | null;
+  amountCents: number;
+  periodStart: string;
+  periodEnd: string;
+}
 
 export interface RecognitionSlice {
   invoiceId: string;
@@ -29,14 +40,31 @@ export interface RecognitionSlice {
   coversMonth: boolean;
   periodStart: string | null;
   periodEnd: string | null;
+  /**
+   * The invoice's recurring lines (empty for a proration-only or one-off invoice). Absent on slices
+   * stored before lines were kept; those are read as one recurring line worth the whole invoice.
+   */
+  recurring?: RecurringLine[];
 }
 
 export const netOfTax = (entry: LedgerEntry): number => (entry.totalCents ?? entry.amountCents) - (entry.taxCents ?? 0);
+
+/**
+ * The invoice's recurring lines. An entry without `lines` (recorded before they were kept, or built
+ * by hand) is read as one recurring line worth the whole invoice net of tax, as MRR used to be.
+ */
+function recurringLines(entry: LedgerEntry): RecurringLine[] {
+  if (entry.lines === undefined) {
+    return entry.servicePeriod ? [{ planId: entry.planId, interval: entry.interval, amountCents: netOfTax(entry), periodStart: entry.servicePeriod.start, periodEnd: entry.servicePeriod.end }] : [];
+  }
+  return entry.lines.filter((l) => !l.proration).map((l) => ({ planId: l.planId, interval: l.interval, amountCents: l.amountCents, periodStart: l.period.start, periodEnd: l.period.end }));
+}
 
 /** The recognition slices of one paid invoice, one per month from payment to the end of service. */
 export function slicesForInvoice(entry: LedgerEntry): RecognitionSlice[] {
   if (entry.kind !== 'invoice_paid') return [];
   const net = netOfTax(entry);
+  const recurring = recurringLines(entry);
   return recognitionSchedule({ netCents: net, paidAt: entry.occurredAt, servicePeriod: entry.servicePeriod }).map((s) => ({
     invoiceId: entry.entryId,
     month: s.month,
@@ -50,7 +78,32 @@ export function slicesForInvoice(entry: LedgerEntry): RecognitionSlice[] {
     coversMonth: s.coversMonth,
     periodStart: entry.servicePeriod?.start ?? null,
     periodEnd: entry.servicePeriod?.end ?? null,
+    recurring,
   }));
+}
+
+const recurringOf = (s: RecognitionSlice): RecurringLine[] =>
+  s.recurring ?? (s.periodStart && s.periodEnd ? [{ planId: s.planId, interval: s.interval, amountCents: s.netCents, periodStart: s.periodStart, periodEnd: s.periodEnd }] : []);
+
+/** When the subscription's recurring price in this invoice starts (its earliest recurring line). */
+const recurringStart = (lines: RecurringLine[]): string => lines.map((l) => l.periodStart).reduce((a, b) => (b < a ? b : a), '');
+
+/**
+ * Of two covering invoices of one member, the one whose recurring price is current: one with
+ * recurring lines beats one without (a proration-only invoice changes no price); then the later
+ * recurring start (an upgrade that restarts the cycle); then the later service start; then the id.
+ */
+function later(a: RecognitionSlice, b: RecognitionSlice): boolean {
+  const ra = recurringOf(a);
+  const rb = recurringOf(b);
+  if ((ra.length > 0) !== (rb.length > 0)) return ra.length > 0;
+  const sa = recurringStart(ra);
+  const sb = recurringStart(rb);
+  if (sa !== sb) return sa > sb;
+  const pa = a.periodStart ?? '';
+  const pb = b.periodStart ?? '';
+  if (pa !== pb) return pa > pb;
+  return a.invoiceId > b.invoiceId;
 }
 
 export interface PlanRevenue {
@@ -91,11 +144,19 @@ export const NO_PLAN = 'unassigned';
 
 const paying = (s: RecognitionSlice) => s.coversMonth && s.netCents > 0;
 
-function monthlyAmount(slice: RecognitionSlice): { monthly: number; annual: number } {
-  if (slice.interval === 'year') return { monthly: 0, annual: slice.netCents };
-  if (slice.interval === 'month' || slice.periodStart === null || slice.periodEnd === null) return { monthly: slice.netCents, annual: 0 };
-  const days = (Date.parse(slice.periodEnd) - Date.parse(slice.periodStart)) / 86_400_000;
-  return { monthly: days > 0 ? Math.round((slice.netCents * 30) / days) : slice.netCents, annual: 0 };
+/** A recurring line per month: monthly as is, annual kept apart (1/12 per plan, rounded once), other intervals pro rata to 30 days. */
+function monthlyAmount(line: RecurringLine): { monthly: number; annual: number } {
+  if (line.interval === 'year') return { monthly: 0, annual: line.amountCents };
+  if (line.interval === 'month') return { monthly: line.amountCents, annual: 0 };
+  const days = (Date.parse(line.periodEnd) - Date.parse(line.periodStart)) / 86_400_000;
+  return { monthly: days > 0 ? Math.round((line.amountCents * 30) / days) : line.amountCents, annual: 0 };
+}
+
+/** The plan a member counts under: their largest recurring line's (ties to the first), else the invoice's. */
+function memberPlan(s: RecognitionSlice): string | null {
+  const lines = recurringOf(s);
+  if (lines.length === 0) return s.planId;
+  return lines.reduce((best, l) => (l.amountCents > best.amountCents ? l : best)).planId;
 }
 
 /** Async so a month's entries can stream from the ledger Query without sitting in memory. */
@@ -175,10 +236,8 @@ export async function computeMonthRevenue(input: {
     const members = activeNow.get(s.currency) ?? new Map<string, RecognitionSlice>();
     activeNow.set(s.currency, members);
     const seen = members.get(s.subscriberKey);
-    // The latest covering invoice decides plan and MRR (an upgrade mid-month shows the new plan).
-    if (!seen || (s.periodStart ?? '') > (seen.periodStart ?? '') || ((s.periodStart ?? '') === (seen.periodStart ?? '') && s.invoiceId > seen.invoiceId)) {
-      members.set(s.subscriberKey, s);
-    }
+    // The covering invoice with the current recurring price decides plan and MRR (see `later`).
+    if (!seen || later(s, seen)) members.set(s.subscriberKey, s);
   }
   const activeBefore = new Map<string, Set<string>>();
   for (const s of input.previousSlices) {
@@ -195,13 +254,16 @@ export async function computeMonthRevenue(input: {
     c.members.active = members.size;
     for (const [key, s] of members) {
       if (!before.has(key)) c.members.new++;
-      const p = plan(currency, s.planId);
-      p.activeMembers++;
-      const parts = mrrParts.get(p) ?? { monthly: 0, annual: 0 };
-      const m = monthlyAmount(s);
-      parts.monthly += m.monthly;
-      parts.annual += m.annual;
-      mrrParts.set(p, parts);
+      plan(currency, memberPlan(s)).activeMembers++;
+      // Each recurring line counts under its own plan (a multi-plan subscription splits its MRR).
+      for (const line of recurringOf(s)) {
+        const p = plan(currency, line.planId);
+        const parts = mrrParts.get(p) ?? { monthly: 0, annual: 0 };
+        const m = monthlyAmount(line);
+        parts.monthly += m.monthly;
+        parts.annual += m.annual;
+        mrrParts.set(p, parts);
+      }
     }
   }
   for (const [currency, before] of activeBefore) {
