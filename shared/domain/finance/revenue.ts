@@ -86,7 +86,7 @@ const recurringOf = (s: RecognitionSlice): RecurringLine[] =>
   s.recurring ?? (s.periodStart && s.periodEnd ? [{ planId: s.planId, interval: s.interval, amountCents: s.netCents, periodStart: s.periodStart, periodEnd: s.periodEnd }] : []);
 
 /** When the subscription's recurring price in this invoice starts (its earliest recurring line). */
-const recurringStart = (lines: RecurringLine[]): string => lines.map((l) => l.periodStart).reduce((a, b) => (b < a ? b : a), '');
+const recurringStart = (lines: RecurringLine[]): string => (lines.length ? lines.map((l) => l.periodStart).reduce((a, b) => (b < a ? b : a)) : '');
 
 /**
  * Of two covering invoices of one member, the one whose recurring price is current: one with

@@ -67,6 +67,15 @@ describe('MRR from the recurring price, never from prorations', () => {
     }
   });
 
+  it('picks the invoice whose recurring price starts last, not the one whose prorations reach furthest back', async () => {
+    // A cycle restart on 15 January at 9.99 (covering to 15 February), then on 1 February the
+    // 14.99 price with a proration reaching back to 10 January: February's price is 14.99.
+    const restart = paid('in_restart', '2026-01-15T00:00:00Z', [{ amount: 999, priceId: MONTHLY, start: t('2026-01-15T00:00:00Z'), end: t('2026-02-15T00:00:00Z') }], 'subscription_update');
+    const withProration = cycle('in_feb', '2026-02-01T00:00:00Z', '2026-03-01T00:00:00Z', [{ amount: 120, priceId: MONTHLY, start: t('2026-01-10T00:00:00Z'), end: t('2026-02-01T00:00:00Z'), proration: true }]);
+    expect(withProration.servicePeriod!.start).toBe('2026-01-10T00:00:00.000Z');
+    expect((await usd('2026-02', [restart, withProration])).mrrCents).toBe(1499);
+  });
+
   it('counts every recurring line of a multi-line invoice under its own plan, after discounts; the invoice and the member go to the largest line', async () => {
     const from = '2026-03-01T00:00:00Z';
     const to = '2026-03-31T00:00:00Z';
