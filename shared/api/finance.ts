@@ -31,11 +31,21 @@ export const ledgerRoute = {
 
 export const revenueQuerySchema = strictObject({ month, currency: optional(currencySchema) });
 
+const cents = (description: string) => int().check(meta({ description }));
+const netCents = cents("billed − refunded − disputed: cash, tax included, before Stripe's fees (a Stripe fee is not known to the ledger; see the reconciliation's settlement totals)");
+const refundedCents = cents('Refunds created in the month minus refunds that failed in the month (cash, tax included)');
+const refundedNetOfTaxCents = cents('Refunds tied to an invoice, net of tax, minus failures of earlier ones: what refunds took out of recognized and deferred revenue this month');
+
 const planRevenueSchema = strictObject({
   planId: string(),
   invoices: int(),
   billedCents: int(),
   taxCents: int(),
+  refunds: int(),
+  refundedCents,
+  refundedNetOfTaxCents,
+  disputedCents: cents('Dispute funds withdrawn − reinstated in the month, for disputes of this plan’s invoices'),
+  netCents,
   recognizedCents: int(),
   deferredCents: int(),
   mrrCents: int(),
@@ -44,18 +54,22 @@ const planRevenueSchema = strictObject({
 export const currencyRevenueSchema = strictObject({
   currency: string(),
   invoices: int(),
-  billedCents: int(),
+  billedCents: cents('Σ total (tax included) of invoices paid in the month'),
   taxCents: int(),
   discountCents: int(),
   refunds: int(),
-  refundedCents: int(),
-  disputedCents: int(),
-  netCents: int(),
-  recognizedCents: int(),
-  deferredCents: int(),
-  mrrCents: int(),
+  refundedCents,
+  refundedNetOfTaxCents,
+  disputedCents: cents('Dispute funds withdrawn − reinstated in the month'),
+  netCents,
+  recognizedCents: cents('Subscription fees net of tax earned in the month (ratable by day), after refunds'),
+  deferredCents: cents('Billed net of tax, less refunds net of tax, not yet recognized at the end of the month'),
+  mrrCents: cents('Recurring price per month of active members (non-proration lines, after discounts, without tax; annual at 1/12)'),
   members: strictObject({ active: int(), new: int(), churned: int() }),
   byPlan: array(planRevenueSchema),
+  unattributed: strictObject({ refunds: int(), refundedCents: int(), disputedCents: int() }).check(
+    meta({ description: 'Refunds and dispute funds of the month that no invoice in the ledger could be found for: in the totals, in no plan' }),
+  ),
 });
 
 export const revenueRoute = {

@@ -7,7 +7,7 @@ import { startBalanceDouble, type BalanceTransactionFixture } from '../support/s
 
 const MONTH = '2032-09';
 // A USD account: EUR charges, refunds and disputes settle in USD (balance transactions in USD).
-const generated = generateMonth({ month: MONTH, invoices: 230, refundEvery: 9, disputeEvery: 17, currencies: ['usd', 'eur'], settlement: { eur: { currency: 'usd', rate: 1.0834 } }, seed: 11 });
+const generated = generateMonth({ month: MONTH, invoices: 230, refundEvery: 9, disputeEvery: 17, currencies: ['usd', 'eur'], settlement: { eur: { currency: 'usd', rate: 1.0834 } }, seed: 11, tag: 'job' });
 let double: Awaited<ReturnType<typeof startBalanceDouble>>;
 
 beforeAll(async () => {
@@ -73,7 +73,7 @@ describe('npm run job -- reconcile', () => {
     const { doc, tables } = dynamo();
     const stored = await doc.send(new QueryCommand({ TableName: tables.main, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `RECON#${MONTH}` }, ConsistentRead: true }));
     expect(stored.Items).toHaveLength(1);
-    expect(stored.Items![0]).toMatchObject({ source: 'stripe-api', ranAt: '2032-10-02T06:00:00.000Z', missingInLedger: [{ balanceTransactionId: 'txn_lost' }], amountMismatches: [{ entryId: 'in_gen00000005' }] });
+    expect(stored.Items![0]).toMatchObject({ source: 'stripe-api', ranAt: '2032-10-02T06:00:00.000Z', missingInLedger: [{ balanceTransactionId: 'txn_lost' }], amountMismatches: [{ entryId: 'in_job00000005' }] });
   });
 
   it('fails clearly without a Stripe key', async () => {

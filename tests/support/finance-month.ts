@@ -31,6 +31,12 @@ export interface MonthOptions {
    */
   settlement?: Record<string, { currency: string; rate: number }>;
   seed?: number;
+  /**
+   * Goes into every Stripe id (`in_<tag>00000001`, default `gen`). Invoice, payment intent and charge
+   * ids are global keys in the store (an invoice's facts, its payment links), as they are at Stripe:
+   * months generated into one table need different tags.
+   */
+  tag?: string;
 }
 
 /** `cents` of `from` converted at `rate` into minor units of `to`, rounded as Stripe does (half away from zero). */
@@ -55,6 +61,7 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
   const currencies = options.currencies ?? ['usd'];
   const start = Date.parse(`${options.month}-01T00:00:00Z`);
   const pad = (n: number) => String(n).padStart(8, '0');
+  const tag = options.tag ?? 'gen';
   for (let i = 0; i < options.invoices; i++) {
     const entries: LedgerEntry[] = [];
     const rows: ReportRow[] = [];
@@ -65,7 +72,7 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
     const amount = currency === 'jpy' ? 1500 : 1499 + Math.floor(random() * 20) * 100;
     // Whole seconds, as Stripe's timestamps are.
     const occurredAt = new Date(start + Math.floor(random() * 27 * 86_400) * 1000).toISOString();
-    const invoiceId = `in_gen${pad(i)}`;
+    const invoiceId = `in_${tag}${pad(i)}`;
     entries.push(
       emptyEntry({
         entryId: invoiceId,
@@ -77,7 +84,7 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
         taxCents: 0,
         discountCents: 0,
         invoiceId,
-        subscriptionId: `sub_gen${pad(i)}`,
+        subscriptionId: `sub_${tag}${pad(i)}`,
         memberId: `member-${i}`,
         planId: 'prime-monthly',
         interval: 'month',
@@ -92,15 +99,15 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
       customerFacingCents: amount,
       customerFacingCurrency: currency,
       reportingCategory: 'charge',
-      sourceId: `ch_gen${pad(i)}`,
-      chargeId: `ch_gen${pad(i)}`,
-      paymentIntentId: `pi_gen${pad(i)}`,
+      sourceId: `ch_${tag}${pad(i)}`,
+      chargeId: `ch_${tag}${pad(i)}`,
+      paymentIntentId: `pi_${tag}${pad(i)}`,
       invoiceId,
     });
     if (options.refundEvery && i % options.refundEvery === 0) {
-      const refundId = `re_gen${pad(i)}`;
+      const refundId = `re_${tag}${pad(i)}`;
       const refunded = Math.min(amount, 500);
-      entries.push(emptyEntry({ entryId: refundId, kind: 'refund', occurredAt, currency, amountCents: refunded, chargeId: `ch_gen${pad(i)}`, refundIds: [refundId] }));
+      entries.push(emptyEntry({ entryId: refundId, kind: 'refund', occurredAt, currency, amountCents: refunded, chargeId: `ch_${tag}${pad(i)}`, refundIds: [refundId] }));
       rows.push({
         line: 0,
         balanceTransactionId: `txn_re${pad(i)}`,
@@ -110,7 +117,7 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
         customerFacingCurrency: currency,
         reportingCategory: 'refund',
         sourceId: refundId,
-        chargeId: `ch_gen${pad(i)}`,
+        chargeId: `ch_${tag}${pad(i)}`,
         paymentIntentId: null,
         invoiceId,
       });
@@ -118,7 +125,7 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
     if (options.disputeEvery && (i + 3) % options.disputeEvery === 0) {
       // Stripe books the dispute in its own currency and withdraws the settlement equivalent; the
       // report leaves the customer-facing columns of dispute rows empty.
-      const disputeId = `dp_gen${pad(i)}`;
+      const disputeId = `dp_${tag}${pad(i)}`;
       const withdrawn = settle(-amount);
       entries.push(
         emptyEntry({
@@ -128,7 +135,7 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
           currency,
           amountCents: amount,
           disputeId,
-          chargeId: `ch_gen${pad(i)}`,
+          chargeId: `ch_${tag}${pad(i)}`,
           balanceTransactionId: `txn_dp${pad(i)}`,
           settlementCurrency: withdrawn.currency,
           settlementAmountCents: -withdrawn.grossCents,
@@ -143,8 +150,8 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
         customerFacingCurrency: null,
         reportingCategory: 'dispute',
         sourceId: disputeId,
-        chargeId: `ch_gen${pad(i)}`,
-        paymentIntentId: `pi_gen${pad(i)}`,
+        chargeId: `ch_${tag}${pad(i)}`,
+        paymentIntentId: `pi_${tag}${pad(i)}`,
         invoiceId,
       });
     }

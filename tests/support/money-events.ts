@@ -39,10 +39,11 @@ export function refundObject(spec: {
 }
 
 /** A dispute; its balance transactions are in the dispute's currency unless one names its own (a settlement in another currency). */
-export function disputeObject(spec: { id: string; charge: string; amount: number; created: number; status: string; transactions?: Array<{ id: string; amount: number; created: number; currency?: string }>; currency?: string }): Json {
+export function disputeObject(spec: { id: string; charge: string; paymentIntent?: string; amount: number; created: number; status: string; transactions?: Array<{ id: string; amount: number; created: number; currency?: string }>; currency?: string }): Json {
   return Object.assign(clone(disputeFixture) as Json, {
     id: spec.id,
     charge: spec.charge,
+    payment_intent: spec.paymentIntent ?? null,
     amount: spec.amount,
     currency: spec.currency ?? 'usd',
     created: spec.created,

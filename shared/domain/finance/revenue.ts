@@ -15,7 +15,9 @@
  *   Prorations are one-off adjustments and never set MRR.
  */
 import type { LedgerEntry } from './ledger';
+import { addMonths } from './months';
 import { recognitionSchedule } from './recognition';
+import { attribute, refundAdjustedSchedule, type AdjustedMonth, type Attribution, type ReversalContext } from './refunds';
 
 /** A recurring (non-proration) subscription line, as MRR reads it. */
 export interface RecurringLine {
@@ -40,6 +42,8 @@ export interface RecognitionSlice {
   coversMonth: boolean;
   periodStart: string | null;
   periodEnd: string | null;
+  /** When the invoice was paid (its first slice's month); absent on slices stored before it was kept. */
+  paidAt?: string;
   /**
    * The invoice's recurring lines (empty for a proration-only or one-off invoice). Absent on slices
    * stored before lines were kept; those are read as one recurring line worth the whole invoice.
@@ -78,6 +82,7 @@ export function slicesForInvoice(entry: LedgerEntry): RecognitionSlice[] {
     coversMonth: s.coversMonth,
     periodStart: entry.servicePeriod?.start ?? null,
     periodEnd: entry.servicePeriod?.end ?? null,
+    paidAt: entry.occurredAt,
     recurring,
   }));
 }
@@ -111,6 +116,14 @@ export interface PlanRevenue {
   invoices: number;
   billedCents: number;
   taxCents: number;
+  /** Refunds of this plan's invoices created in the month (cash, tax included), and how many. */
+  refunds: number;
+  refundedCents: number;
+  /** The same refunds net of tax, minus failures of earlier ones: what came out of recognition and deferral. */
+  refundedNetOfTaxCents: number;
+  disputedCents: number;
+  /** billed − refunded − disputed: cash, tax included, before Stripe's fees. */
+  netCents: number;
   recognizedCents: number;
   deferredCents: number;
   mrrCents: number;
@@ -125,13 +138,18 @@ export interface CurrencyRevenue {
   discountCents: number;
   refunds: number;
   refundedCents: number;
+  /** Refunds tied to an invoice, net of tax, minus failures of earlier ones (Σ over plans). */
+  refundedNetOfTaxCents: number;
   disputedCents: number;
+  /** billed − refunded − disputed: cash, tax included, before Stripe's fees. */
   netCents: number;
   recognizedCents: number;
   deferredCents: number;
   mrrCents: number;
   members: { active: number; new: number; churned: number };
   byPlan: PlanRevenue[];
+  /** Refunds and dispute funds of the month no invoice in the ledger could be found for (in the totals above, in no plan). */
+  unattributed: { refunds: number; refundedCents: number; disputedCents: number };
 }
 
 export interface MonthRevenue {
@@ -159,20 +177,83 @@ function memberPlan(s: RecognitionSlice): string | null {
   return lines.reduce((best, l) => (l.amountCents > best.amountCents ? l : best)).planId;
 }
 
-/** Async so a month's entries can stream from the ledger Query without sitting in memory. */
+/** The invoices refunds touch, with their refund-adjusted schedule by month. */
+type Adjusted = Map<string, { invoice: LedgerEntry; byMonth: Map<string, AdjustedMonth> }>;
+
+function adjustedInvoices(attribution: Attribution): Adjusted {
+  const out: Adjusted = new Map();
+  const invoices = new Map([...attribution.invoiceOf.values()].map((e) => [e.entryId, e]));
+  for (const [invoiceId, refunds] of attribution.refundsOf) {
+    const invoice = invoices.get(invoiceId);
+    if (!invoice) continue;
+    out.set(invoiceId, { invoice, byMonth: new Map(refundAdjustedSchedule(invoice, refunds).map((m) => [m.month, m])) });
+  }
+  return out;
+}
+
+/**
+ * A month's slices with refunds applied: a refunded invoice's recognized, deferred and coverage are
+ * its adjusted schedule's; an invoice whose service had ended but whose refund reverses revenue in
+ * this month gets a slice for it.
+ */
+function withRefunds(slices: readonly RecognitionSlice[], month: string, adjusted: Adjusted): RecognitionSlice[] {
+  if (adjusted.size === 0) return [...slices];
+  const out = slices.map((s) => {
+    const a = adjusted.get(s.invoiceId)?.byMonth.get(month);
+    return a ? { ...s, recognizedCents: a.recognizedCents, deferredAtEndCents: a.deferredAtEndCents, coversMonth: a.coversMonth } : s;
+  });
+  const present = new Set(slices.map((s) => s.invoiceId));
+  for (const [invoiceId, { invoice, byMonth }] of adjusted) {
+    const a = byMonth.get(month);
+    if (!a || present.has(invoiceId) || (a.recognizedCents === 0 && a.deferredAtEndCents === 0)) continue;
+    out.push({ ...slicesForInvoice(invoice)[0]!, month, recognizedCents: a.recognizedCents, deferredAtEndCents: a.deferredAtEndCents, coversMonth: false });
+  }
+  return out;
+}
+
+/**
+ * Async so a month's entries can stream from the ledger Query without sitting in memory. With
+ * `reversals` (the refunds, failures, credit notes and dispute funds of `reversalWindow`, the links
+ * and invoices they are tied to), refunds are attributed to plans and taken out of recognition and
+ * deferral (see refunds.ts); without, every refund is unattributed cash.
+ */
 export async function computeMonthRevenue(input: {
   month: string;
   entries: Iterable<LedgerEntry> | AsyncIterable<LedgerEntry>;
   slices: readonly RecognitionSlice[];
   previousSlices: readonly RecognitionSlice[];
+  reversals?: ReversalContext;
   currency?: string;
 }): Promise<MonthRevenue> {
+  const attribution: Attribution = input.reversals ? attribute(input.reversals) : { invoiceOf: new Map(), refundsOf: new Map() };
+  const adjusted = adjustedInvoices(attribution);
+  const previousMonth = addMonths(input.month, -1);
+  const slicesNow = withRefunds(input.slices, input.month, adjusted);
+  const slicesBefore = withRefunds(input.previousSlices, previousMonth, adjusted);
+
   const byCurrency = new Map<string, CurrencyRevenue>();
   const want = (currency: string) => input.currency === undefined || input.currency === currency;
   const cur = (currency: string): CurrencyRevenue => {
     let c = byCurrency.get(currency);
     if (!c) {
-      c = { currency, invoices: 0, billedCents: 0, taxCents: 0, discountCents: 0, refunds: 0, refundedCents: 0, disputedCents: 0, netCents: 0, recognizedCents: 0, deferredCents: 0, mrrCents: 0, members: { active: 0, new: 0, churned: 0 }, byPlan: [] };
+      c = {
+        currency,
+        invoices: 0,
+        billedCents: 0,
+        taxCents: 0,
+        discountCents: 0,
+        refunds: 0,
+        refundedCents: 0,
+        refundedNetOfTaxCents: 0,
+        disputedCents: 0,
+        netCents: 0,
+        recognizedCents: 0,
+        deferredCents: 0,
+        mrrCents: 0,
+        members: { active: 0, new: 0, churned: 0 },
+        byPlan: [],
+        unattributed: { refunds: 0, refundedCents: 0, disputedCents: 0 },
+      };
       byCurrency.set(currency, c);
     }
     return c;
@@ -182,11 +263,16 @@ export async function computeMonthRevenue(input: {
     const key = `${currency}\u0000${planId ?? NO_PLAN}`;
     let p = plans.get(key);
     if (!p) {
-      p = { planId: planId ?? NO_PLAN, invoices: 0, billedCents: 0, taxCents: 0, recognizedCents: 0, deferredCents: 0, mrrCents: 0, activeMembers: 0 };
+      p = { planId: planId ?? NO_PLAN, invoices: 0, billedCents: 0, taxCents: 0, refunds: 0, refundedCents: 0, refundedNetOfTaxCents: 0, disputedCents: 0, netCents: 0, recognizedCents: 0, deferredCents: 0, mrrCents: 0, activeMembers: 0 };
       plans.set(key, p);
       cur(currency).byPlan.push(p);
     }
     return p;
+  };
+  /** Where a refund's or dispute's money is counted: its invoice's plan, else the unattributed bucket. */
+  const owner = (e: LedgerEntry) => {
+    const invoice = attribution.invoiceOf.get(e.entryId);
+    return invoice ? plan(e.currency, invoice.planId) : null;
   };
 
   for await (const e of input.entries) {
@@ -205,26 +291,38 @@ export async function computeMonthRevenue(input: {
         break;
       }
       case 'refund':
-        c.refunds++;
-        c.refundedCents += e.amountCents;
+      case 'refund_failed': {
+        // A failure gives the money back in its own month; the refund's (possibly closed) month stays.
+        const sign = e.kind === 'refund' ? 1 : -1;
+        const count = e.kind === 'refund' ? 1 : 0;
+        c.refunds += count;
+        c.refundedCents += sign * e.amountCents;
+        const target = owner(e) ?? c.unattributed;
+        target.refunds += count;
+        target.refundedCents += sign * e.amountCents;
         break;
-      case 'refund_failed':
-        // The money came back in this month; the refund stays in its own (closed) month.
-        c.refundedCents -= e.amountCents;
-        break;
+      }
       case 'dispute_funds_withdrawn':
-        c.disputedCents += e.amountCents;
+      case 'dispute_funds_reinstated': {
+        const sign = e.kind === 'dispute_funds_withdrawn' ? 1 : -1;
+        c.disputedCents += sign * e.amountCents;
+        (owner(e) ?? c.unattributed).disputedCents += sign * e.amountCents;
         break;
-      case 'dispute_funds_reinstated':
-        c.disputedCents -= e.amountCents;
-        break;
+      }
       default:
         break;
     }
   }
 
+  for (const { invoice, byMonth } of adjusted.values()) {
+    const a = byMonth.get(input.month);
+    if (!a || a.refundedNetCents === 0 || !want(invoice.currency)) continue;
+    cur(invoice.currency).refundedNetOfTaxCents += a.refundedNetCents;
+    plan(invoice.currency, invoice.planId).refundedNetOfTaxCents += a.refundedNetCents;
+  }
+
   const activeNow = new Map<string, Map<string, RecognitionSlice>>();
-  for (const s of input.slices) {
+  for (const s of slicesNow) {
     if (!want(s.currency)) continue;
     const c = cur(s.currency);
     const p = plan(s.currency, s.planId);
@@ -240,7 +338,7 @@ export async function computeMonthRevenue(input: {
     if (!seen || later(s, seen)) members.set(s.subscriberKey, s);
   }
   const activeBefore = new Map<string, Set<string>>();
-  for (const s of input.previousSlices) {
+  for (const s of slicesBefore) {
     if (!want(s.currency) || !paying(s)) continue;
     const set = activeBefore.get(s.currency) ?? new Set<string>();
     activeBefore.set(s.currency, set);
@@ -276,6 +374,7 @@ export async function computeMonthRevenue(input: {
   for (const c of byCurrency.values()) {
     c.netCents = c.billedCents - c.refundedCents - c.disputedCents;
     c.mrrCents = c.byPlan.reduce((sum, p) => sum + p.mrrCents, 0);
+    for (const p of c.byPlan) p.netCents = p.billedCents - p.refundedCents - p.disputedCents;
     c.byPlan.sort((a, b) => a.planId.localeCompare(b.planId));
   }
   if (input.currency !== undefined && !byCurrency.has(input.currency)) cur(input.currency);
