@@ -12,6 +12,7 @@ import { progressBar } from '../../shared/runtime/progress';
 import { reconcileMonth } from '../../shared/usecases/finance';
 import { addMonths, MONTH_PATTERN, monthEnd, monthOf, monthStart } from '../../shared/domain/finance/months';
 import type { ReportRow } from '../../shared/domain/finance/balance-report';
+import { isReconciledRow } from '../../shared/domain/finance/reconciliation';
 
 async function stripeClient(): Promise<Stripe | null> {
   const env = { ...process.env };
@@ -65,13 +66,17 @@ export async function handler(event: JobEvent = {}) {
   const stripe = await stripeClient();
   if (!stripe) throw new Error('STRIPE_SECRET_KEY is not set: the reconcile job needs the Stripe API');
 
-  const progress = progressBar(`reconcile ${month}`);
+  // One unit on both sides: the total is the ledger entries that expect a balance transaction, the
+  // ticks the charge/refund/dispute transactions (fees, payouts, ... have no entry and do not tick).
+  // The API gives no count up front, hence a `~` total: missing or extra rows end it off 100%.
+  const progress = progressBar(`reconcile ${month}: charge, refund and dispute transactions`);
   const created = { gte: monthStart(month).getTime() / 1000, lt: monthEnd(month).getTime() / 1000 };
   async function* rows(): AsyncGenerator<ReportRow> {
     // expand data.source: a charge's payment intent links it to its invoice (through invoice_payment entries).
     for await (const txn of stripe!.balanceTransactions.list({ created, limit: 100, expand: ['data.source'] })) {
-      progress.tick();
-      yield rowFromBalanceTransaction(txn);
+      const row = rowFromBalanceTransaction(txn);
+      if (isReconciledRow(row)) progress.tick();
+      yield row;
     }
   }
   const result = await reconcileMonth(ledgerRepository(), month, rows(), { source: 'stripe-api', now, onLedgerLoaded: (n) => progress.setTotal(n) });

@@ -63,15 +63,12 @@ export async function reconcileMonth(
   ledger: LedgerRepository,
   month: string,
   rows: AsyncIterable<ReportRow>,
-  options: { source: 'report-csv' | 'stripe-api'; now: Date; onLedgerLoaded?: (expected: number) => void },
+  options: { source: 'report-csv' | 'stripe-api'; now: Date; onLedgerLoaded?: (expectedRows: number) => void },
 ): Promise<ReconciliationResult> {
   const reconciler = new Reconciler(month);
-  let count = 0;
-  for await (const entry of ledger.entries(month, RECONCILIATION_FIELDS)) {
-    reconciler.addLedgerEntry(entry);
-    count++;
-  }
-  options.onLedgerLoaded?.(count);
+  for await (const entry of ledger.entries(month, RECONCILIATION_FIELDS)) reconciler.addLedgerEntry(entry);
+  // Entries that expect a balance transaction, not every entry (links and credit notes have none).
+  options.onLedgerLoaded?.(reconciler.expectedRows);
   for await (const row of rows) reconciler.addStripeRow(row);
   const result = reconciler.finish();
   await ledger.saveReconciliation(result, options.source, options.now);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo, ledgerRepository } from '../../shared/runtime/dynamo';
 import { emptyEntry } from '../../shared/domain/finance/ledger';
@@ -74,6 +74,26 @@ describe('npm run job -- reconcile', () => {
     const stored = await doc.send(new QueryCommand({ TableName: tables.main, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `RECON#${MONTH}` }, ConsistentRead: true }));
     expect(stored.Items).toHaveLength(1);
     expect(stored.Items![0]).toMatchObject({ source: 'stripe-api', ranAt: '2032-10-02T06:00:00.000Z', missingInLedger: [{ balanceTransactionId: 'txn_lost' }], amountMismatches: [{ entryId: 'in_job00000005' }] });
+  });
+
+  it('on a terminal, counts the same thing on both sides of its progress bar: transactions that have ledger entries', async () => {
+    const writes: string[] = [];
+    const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (writes.push(String(chunk)), true));
+    try {
+      const { handler } = await import('../../functions/jobs/reconcile');
+      await handler({ month: MONTH, asOf: '2032-10-03T06:00:00Z' });
+    } finally {
+      spy.mockRestore();
+      if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    }
+    const last = writes.filter((w) => w.startsWith('\r')).at(-1)!;
+    // Expected: the generated invoices, refunds and disputes (not the invoice_payment links).
+    // Counted: their transactions plus the lost charge (not the payout).
+    expect(last).toMatch(new RegExp(` ${generated.rows.length + 1}/~${generated.entries.length}$`));
+    expect(writes.at(-1)).toBe('\n');
   });
 
   it('fails clearly without a Stripe key', async () => {

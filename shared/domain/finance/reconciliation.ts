@@ -47,6 +47,9 @@ export const RECONCILIATION_FIELDS = [
 
 export const RECONCILED_CATEGORIES = new Set(['charge', 'refund', 'refund_failure', 'dispute', 'dispute_reversal']);
 
+/** Whether a row is one the ledger has an entry for (the unit of `Reconciler.expectedRows`), not a fee, payout, ... */
+export const isReconciledRow = (row: Pick<ReportRow, 'reportingCategory'>) => RECONCILED_CATEGORIES.has(row.reportingCategory);
+
 interface Expected {
   entryId: string;
   kind: LedgerEntry['kind'];
@@ -141,6 +144,14 @@ export class Reconciler {
     this.to = monthEnd(month).getTime();
   }
 
+  /**
+   * How many ledger entries expect a balance transaction (paid invoices > 0, refunds, refund
+   * failures, dispute funds): the rows a clean month has in the reconciled categories.
+   */
+  get expectedRows(): number {
+    return this.expected.length;
+  }
+
   private total(currency: string): CurrencyTotals {
     let t = this.totals.get(currency);
     if (!t) this.totals.set(currency, (t = { currency, stripe: { rows: 0, amountCents: 0 }, ledger: { entries: 0, amountCents: 0 }, matchedCents: 0, differenceCents: 0 }));
@@ -220,7 +231,7 @@ export class Reconciler {
       this.outsideMonth++;
       return;
     }
-    if (!RECONCILED_CATEGORIES.has(row.reportingCategory)) {
+    if (!isReconciledRow(row)) {
       this.ignored[row.reportingCategory] = (this.ignored[row.reportingCategory] ?? 0) + 1;
       return;
     }
