@@ -1,6 +1,13 @@
 /**
  * A generated month of money: ledger entries and the balance transactions Stripe would report for
  * them, for reconciliation tests and the benchmark. Deterministic for a given seed.
+ *
+ * The entries look like what the webhook path records: a paid invoice knows no charge or payment
+ * intent (endive's Invoice names neither); an `invoice_payment` link entry ties the invoice to its
+ * payment intent; a refund knows its charge and payment intent, not its invoice; dispute funds carry
+ * their balance transaction. Rows carry charge and payment intent ids like Stripe's, and the invoice
+ * id only when `invoiceColumn` is on (the report has the column, the API does not), so matching can be
+ * made to go through the links as the reconcile job's does.
  */
 import { emptyEntry, type LedgerEntry } from '../../shared/domain/finance/ledger';
 import type { ReportRow } from '../../shared/domain/finance/balance-report';
@@ -37,6 +44,8 @@ export interface MonthOptions {
    * months generated into one table need different tags.
    */
   tag?: string;
+  /** Whether rows carry `invoice_id` (default true, as the itemized report does). */
+  invoiceColumn?: boolean;
 }
 
 /** `cents` of `from` converted at `rate` into minor units of `to`, rounded as Stripe does (half away from zero). */
@@ -73,6 +82,10 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
     // Whole seconds, as Stripe's timestamps are.
     const occurredAt = new Date(start + Math.floor(random() * 27 * 86_400) * 1000).toISOString();
     const invoiceId = `in_${tag}${pad(i)}`;
+    const chargeId = `ch_${tag}${pad(i)}`;
+    const paymentIntentId = `pi_${tag}${pad(i)}`;
+    const rowInvoiceId = options.invoiceColumn === false ? null : invoiceId;
+    const servicePeriod = { start: occurredAt, end: new Date(Date.parse(occurredAt) + 30 * 86_400_000).toISOString() };
     entries.push(
       emptyEntry({
         entryId: invoiceId,
@@ -87,9 +100,14 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
         subscriptionId: `sub_${tag}${pad(i)}`,
         memberId: `member-${i}`,
         planId: 'prime-monthly',
+        priceId: 'price_prime_monthly_usd',
         interval: 'month',
-        servicePeriod: { start: occurredAt, end: new Date(Date.parse(occurredAt) + 30 * 86_400_000).toISOString() },
+        billingReason: 'subscription_cycle',
+        servicePeriod,
+        lines: [{ priceId: 'price_prime_monthly_usd', planId: 'prime-monthly', interval: 'month', amountCents: amount, proration: false, period: servicePeriod }],
       }),
+      // invoice_payment.paid: the only place the webhook learns which payment paid the invoice.
+      emptyEntry({ entryId: `inpay_${tag}${pad(i)}`, kind: 'invoice_payment', occurredAt, currency, amountCents: amount, invoiceId, paymentIntentId }),
     );
     rows.push({
       line: 0,
@@ -99,15 +117,15 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
       customerFacingCents: amount,
       customerFacingCurrency: currency,
       reportingCategory: 'charge',
-      sourceId: `ch_${tag}${pad(i)}`,
-      chargeId: `ch_${tag}${pad(i)}`,
-      paymentIntentId: `pi_${tag}${pad(i)}`,
-      invoiceId,
+      sourceId: chargeId,
+      chargeId,
+      paymentIntentId,
+      invoiceId: rowInvoiceId,
     });
     if (options.refundEvery && i % options.refundEvery === 0) {
       const refundId = `re_${tag}${pad(i)}`;
       const refunded = Math.min(amount, 500);
-      entries.push(emptyEntry({ entryId: refundId, kind: 'refund', occurredAt, currency, amountCents: refunded, chargeId: `ch_${tag}${pad(i)}`, refundIds: [refundId] }));
+      entries.push(emptyEntry({ entryId: refundId, kind: 'refund', occurredAt, currency, amountCents: refunded, chargeId, paymentIntentId, refundIds: [refundId] }));
       rows.push({
         line: 0,
         balanceTransactionId: `txn_re${pad(i)}`,
@@ -117,9 +135,9 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
         customerFacingCurrency: currency,
         reportingCategory: 'refund',
         sourceId: refundId,
-        chargeId: `ch_${tag}${pad(i)}`,
-        paymentIntentId: null,
-        invoiceId,
+        chargeId,
+        paymentIntentId,
+        invoiceId: rowInvoiceId,
       });
     }
     if (options.disputeEvery && (i + 3) % options.disputeEvery === 0) {
@@ -135,7 +153,8 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
           currency,
           amountCents: amount,
           disputeId,
-          chargeId: `ch_${tag}${pad(i)}`,
+          chargeId,
+          paymentIntentId,
           balanceTransactionId: `txn_dp${pad(i)}`,
           settlementCurrency: withdrawn.currency,
           settlementAmountCents: -withdrawn.grossCents,
@@ -150,9 +169,9 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
         customerFacingCurrency: null,
         reportingCategory: 'dispute',
         sourceId: disputeId,
-        chargeId: `ch_${tag}${pad(i)}`,
-        paymentIntentId: `pi_${tag}${pad(i)}`,
-        invoiceId,
+        chargeId,
+        paymentIntentId,
+        invoiceId: rowInvoiceId,
       });
     }
     yield { entries, rows };

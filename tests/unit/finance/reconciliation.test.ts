@@ -82,6 +82,17 @@ describe('reconciliation', () => {
     expect(result.totals.map((t) => t.currency)).toEqual(['eur', 'jpy', 'usd']);
   });
 
+  it('matches a month whose rows name no invoice through the invoice_payment links, as the API job must', async () => {
+    const { entries, rows } = generateMonth({ month: '2026-03', invoices: 200, refundEvery: 7, disputeEvery: 13, currencies: ['usd', 'eur'], invoiceColumn: false });
+    expect(rows.every((r) => r.invoiceId === null)).toBe(true);
+    expect(entries.filter((e) => e.kind === 'invoice_paid').every((e) => e.chargeId === null && e.paymentIntentId === null)).toBe(true);
+    const result = await reconcile('2026-03', entries, rows);
+    expect(result).toMatchObject({ matched: rows.length, missingInLedger: [], missingInStripe: [], amountMismatches: [] });
+    // Without the links, nothing ties a charge to its invoice.
+    const unlinked = await reconcile('2026-03', entries.filter((e) => e.kind !== 'invoice_payment'), rows);
+    expect(unlinked.missingInLedger.filter((m) => m.reportingCategory === 'charge')).toHaveLength(200);
+  });
+
   it('finds every injected fault with zero false positives', async () => {
     const { entries, rows } = generateMonth({ month: '2026-03', invoices: 300, refundEvery: 5, currencies: ['usd', 'eur', 'jpy'] });
     // 1. A dropped invoice: the webhook was lost, Stripe has the charge.
