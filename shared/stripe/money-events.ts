@@ -54,7 +54,6 @@ const invoiceSchema = looseObject({
             looseObject({
               type: string(),
               subscription_item_details: optional(nullable(looseObject({ proration: optional(nullable(boolean())) }))),
-              invoice_item_details: optional(nullable(looseObject({ proration: optional(nullable(boolean())) }))),
             }),
           ),
         ),
