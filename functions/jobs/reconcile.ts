@@ -12,21 +12,36 @@ import { progressBar } from '../../shared/runtime/progress';
 import { reconcileMonth } from '../../shared/usecases/finance';
 import { addMonths, MONTH_PATTERN, monthEnd, monthOf, monthStart } from '../../shared/domain/finance/months';
 import type { ReportRow } from '../../shared/domain/finance/balance-report';
+import { isReconciledRow } from '../../shared/domain/finance/reconciliation';
 
 const refOf = (v: unknown): string | null => (typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String((v as { id: unknown }).id) : null);
 
-/** A balance transaction as the itemized report would list it (the API has no invoice column). */
+/** Sources whose own amount and currency are what the customer paid or got back (the ledger's view). */
+const CUSTOMER_FACING_SOURCES = new Set(['charge', 'refund', 'dispute']);
+
+/**
+ * A balance transaction as the itemized report would list it (the API has no invoice column). The
+ * transaction's `amount`/`currency` are in the settlement currency; the customer-facing amount and
+ * currency the ledger books come from its source object (charge, refund or dispute), which the job
+ * lists expanded (`expand[]=data.source`), the way the report's `customer_facing_*` columns do.
+ */
 export function rowFromBalanceTransaction(txn: Stripe.BalanceTransaction): ReportRow {
   const source = txn.source as unknown;
-  const sourceObject = source && typeof source === 'object' ? (source as { object?: string; charge?: unknown; payment_intent?: unknown }) : null;
+  const sourceObject = source && typeof source === 'object' ? (source as { object?: string; amount?: unknown; currency?: unknown; charge?: unknown; payment_intent?: unknown }) : null;
   const isCharge = sourceObject?.object === 'charge' || (typeof source === 'string' && source.startsWith('ch_'));
+  const facing =
+    sourceObject && CUSTOMER_FACING_SOURCES.has(sourceObject.object ?? '') && Number.isSafeInteger(sourceObject.amount) && typeof sourceObject.currency === 'string'
+      ? { cents: Math.abs(sourceObject.amount as number), currency: sourceObject.currency.toLowerCase() }
+      : null;
   return {
     line: 0,
     balanceTransactionId: txn.id,
     createdUtc: new Date(txn.created * 1000).toISOString(),
     currency: txn.currency,
     grossCents: txn.amount,
-    feeCents: txn.fee,
+    // Signed like the balance transaction, as the report's column is.
+    customerFacingCents: facing ? (txn.amount < 0 ? -facing.cents : facing.cents) : null,
+    customerFacingCurrency: facing?.currency ?? null,
     reportingCategory: txn.reporting_category,
     sourceId: refOf(source),
     chargeId: isCharge ? refOf(source) : refOf(sourceObject?.charge),
@@ -43,13 +58,17 @@ export async function handler(event: JobEvent = {}) {
   const stripe = await stripeApi();
   if (!stripe) throw new Error('STRIPE_SECRET_KEY is not set: the reconcile job needs the Stripe API');
 
-  const progress = progressBar(`reconcile ${month}`);
+  // One unit on both sides: the total is the ledger entries that expect a balance transaction, the
+  // ticks the charge/refund/dispute transactions (fees, payouts, ... have no entry and do not tick).
+  // The API gives no count up front, hence a `~` total: missing or extra rows end it off 100%.
+  const progress = progressBar(`reconcile ${month}: charge, refund and dispute transactions`);
   const created = { gte: monthStart(month).getTime() / 1000, lt: monthEnd(month).getTime() / 1000 };
   async function* rows(): AsyncGenerator<ReportRow> {
     // expand data.source: a charge's payment intent links it to its invoice (through invoice_payment entries).
     for await (const txn of stripe!.balanceTransactions.list({ created, limit: 100, expand: ['data.source'] })) {
-      progress.tick();
-      yield rowFromBalanceTransaction(txn);
+      const row = rowFromBalanceTransaction(txn);
+      if (isReconciledRow(row)) progress.tick();
+      yield row;
     }
   }
   const result = await reconcileMonth(ledgerRepository(), month, rows(), { source: 'stripe-api', now, onLedgerLoaded: (n) => progress.setTotal(n) });
@@ -61,6 +80,8 @@ export async function handler(event: JobEvent = {}) {
     missingInStripe: result.missingInStripe.length,
     amountMismatches: result.amountMismatches.length,
     ignored: result.ignored,
+    outsideMonth: result.outsideMonth,
     totals: result.totals,
+    settlement: result.settlement,
   };
 }

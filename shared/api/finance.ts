@@ -19,7 +19,7 @@ export const ledgerRoute = {
   path: '/v1/finance/ledger',
   operationId: 'getLedger',
   summary:
-    "A month's ledger entries in time order, one page per call (follow `nextCursor`). `Accept: text/csv` gives RFC 4180 CSV (header row on the first page only, so pages concatenate into one file; the next page's cursor is in the `x-next-cursor` header and a `Link: rel=\"next\"`).",
+    "A month's ledger entries in time order, one page per call. Every page but the last carries `Link: <…>; rel=\"next\"` (RFC 8288) and `x-next-cursor`; JSON also has `nextCursor`. `Accept: text/csv` gives RFC 4180 CSV (header row on the first page only, so pages concatenate into one file). A response without `Link: rel=\"next\"` is the end of the month.",
   tags: ['finance'],
   auth: finance,
   query: ledgerQuerySchema,
@@ -31,11 +31,21 @@ export const ledgerRoute = {
 
 export const revenueQuerySchema = strictObject({ month, currency: optional(currencySchema) });
 
+const cents = (description: string) => int().check(meta({ description }));
+const netCents = cents("billed − refunded − disputed: cash, tax included, before Stripe's fees (a Stripe fee is not known to the ledger; see the reconciliation's settlement totals)");
+const refundedCents = cents('Refunds created in the month minus refunds that failed in the month (cash, tax included)');
+const refundedNetOfTaxCents = cents('Refunds tied to an invoice, net of tax, minus failures of earlier ones: what refunds took out of recognized and deferred revenue this month');
+
 const planRevenueSchema = strictObject({
   planId: string(),
   invoices: int(),
   billedCents: int(),
   taxCents: int(),
+  refunds: int(),
+  refundedCents,
+  refundedNetOfTaxCents,
+  disputedCents: cents('Dispute funds withdrawn − reinstated in the month, for disputes of this plan’s invoices'),
+  netCents,
   recognizedCents: int(),
   deferredCents: int(),
   mrrCents: int(),
@@ -44,18 +54,22 @@ const planRevenueSchema = strictObject({
 export const currencyRevenueSchema = strictObject({
   currency: string(),
   invoices: int(),
-  billedCents: int(),
+  billedCents: cents('Σ total (tax included) of invoices paid in the month'),
   taxCents: int(),
   discountCents: int(),
   refunds: int(),
-  refundedCents: int(),
-  disputedCents: int(),
-  netCents: int(),
-  recognizedCents: int(),
-  deferredCents: int(),
-  mrrCents: int(),
+  refundedCents,
+  refundedNetOfTaxCents,
+  disputedCents: cents('Dispute funds withdrawn − reinstated in the month'),
+  netCents,
+  recognizedCents: cents('Subscription fees net of tax earned in the month (ratable by day), after refunds'),
+  deferredCents: cents('Billed net of tax, less refunds net of tax, not yet recognized at the end of the month'),
+  mrrCents: cents('Recurring price per month of active members (non-proration lines, after discounts, without tax; annual at 1/12)'),
   members: strictObject({ active: int(), new: int(), churned: int() }),
   byPlan: array(planRevenueSchema),
+  unattributed: strictObject({ refunds: int(), refundedCents: int(), disputedCents: int() }).check(
+    meta({ description: 'Refunds and dispute funds of the month that no invoice in the ledger could be found for: in the totals, in no plan' }),
+  ),
 });
 
 export const revenueRoute = {
@@ -77,9 +91,21 @@ export const reconciliationResultSchema = strictObject({
   matched: int(),
   missingInLedger: array(looseObject({ balanceTransactionId: string(), reportingCategory: string(), currency: string(), amountCents: int() })),
   missingInStripe: array(looseObject({ entryId: string(), kind: string(), currency: string(), amountCents: int() })),
-  amountMismatches: array(looseObject({ balanceTransactionId: string(), entryId: string() })),
+  amountMismatches: array(
+    looseObject({ balanceTransactionId: string(), entryId: string(), comparedOn: string().check(meta({ description: '`customer_facing` (the report\'s customer-facing amount against the entry) or `settlement` (gross, when the row has no customer-facing amount, against what the entry\'s balance transaction moved)' })) }),
+  ),
   ignored: record(string(), number()),
-  totals: array(looseObject({ currency: string(), differenceCents: int() })),
+  outsideMonth: int().check(meta({ description: 'Rows whose created_utc is outside the requested UTC month: skipped, counted here' })),
+  totals: array(
+    looseObject({ currency: string(), differenceCents: int() }).check(
+      meta({ description: 'Per customer-facing currency (what the ledger books): Stripe rows and sum, ledger entries and sum, matched sum, difference' }),
+    ),
+  ),
+  settlement: array(
+    strictObject({ currency: string(), rows: int(), grossCents: int() }).check(
+      meta({ description: 'Per settlement currency: what the reconciled rows moved on the Stripe balance (the report\'s gross), for the books' }),
+    ),
+  ),
 });
 
 export const reconciliationRoute = {

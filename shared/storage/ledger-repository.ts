@@ -3,14 +3,18 @@
  * - entry:          `{ PK: LEDGER#YYYY-MM, SK: <occurredAt ISO>#<entryId>, type: 'ledger-entry', ...LedgerEntry }`
  * - recognition:    `{ PK: RECOG#YYYY-MM,  SK: <invoiceId>, type: 'recognition', ...RecognitionSlice }`
  * - reconciliation: `{ PK: RECON#YYYY-MM,  SK: <ranAt ISO>#<source>, type: 'reconciliation', ... }`
+ * - once-guard:     `{ PK: LEDGER-ONCE#<entryId>, SK: ONCE, type: 'ledger-once' }` for entries keyed by delivery
+ * - invoice facts:  `{ PK: INVOICE#<invoiceId>, SK: PAID, type: 'invoice-facts', ...LedgerEntry }`
+ * - payment link:   `{ PK: PAYLINK#<pi_… or ch_…>, SK: INVOICE, type: 'payment-link', invoiceId }`
+ * - reversal:       `{ PK: REVERSAL#YYYY-MM, SK: <occurredAt ISO>#<entryId>, type: 'reversal', ...LedgerEntry }`
  * A month of entries is one (paginated) Query in time order, never a Scan. Entries are written with
  * a condition that the key does not exist: the key derives from the Stripe object alone, so a
  * redelivery (or a second event about the same object) finds it and writes nothing. An invoice's
  * entry and its recognition slices commit in one transaction, so they exist together or not at all.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { LedgerEntry } from '../domain/finance/ledger';
+import { BatchGetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { keyedByDelivery, type LedgerEntry } from '../domain/finance/ledger';
 import { monthOf } from '../domain/finance/months';
 import { slicesForInvoice, type RecognitionSlice } from '../domain/finance/revenue';
 import type { ReconciliationResult } from '../domain/finance/reconciliation';
@@ -20,6 +24,10 @@ export const ledgerKeys = {
   monthPk: (month: string) => `LEDGER#${month}`,
   recognitionPk: (month: string) => `RECOG#${month}`,
   reconciliationPk: (month: string) => `RECON#${month}`,
+  once: (entryId: string) => ({ PK: `LEDGER-ONCE#${entryId}`, SK: 'ONCE' }),
+  invoice: (invoiceId: string) => ({ PK: `INVOICE#${invoiceId}`, SK: 'PAID' }),
+  paymentLink: (paymentIntentOrChargeId: string) => ({ PK: `PAYLINK#${paymentIntentOrChargeId}`, SK: 'INVOICE' }),
+  reversalPk: (month: string) => `REVERSAL#${month}`,
 } as const;
 
 export interface LedgerPage {
@@ -40,6 +48,43 @@ const strip = <T>(item: Record<string, unknown>): T => {
   return rest as T;
 };
 
+/** Kinds copied into their month's `REVERSAL#` partition: what revenue needs to take refunds out of recognition. */
+const REVERSAL_KINDS = new Set<LedgerEntry['kind']>(['refund', 'refund_failed', 'credit_note', 'dispute_funds_withdrawn', 'dispute_funds_reinstated']);
+
+export interface LedgerItem {
+  item: Record<string, unknown>;
+  /** Put only if the key is new (everything but the payment links, which carry the same invoice id whoever writes them). */
+  once: boolean;
+}
+
+/**
+ * Every item recording one entry writes, in one transaction:
+ * - the entry;
+ * - a paid invoice's recognition slices, and its facts under `INVOICE#<id>` so a refund can find
+ *   the invoice it refunds by id;
+ * - an invoice payment's links `PAYLINK#<payment intent>` / `PAYLINK#<charge>` → invoice id;
+ * - a refund, refund failure, credit note or dispute funds entry copied under `REVERSAL#<month>`, a
+ *   small partition revenue reads for the months whose refunds still affect deferred revenue;
+ * - for an entry keyed by its delivery (`keyedByDelivery`), a guard keyed by the entry id alone, so
+ *   a second event reporting the same fact at another time finds the guard and writes nothing.
+ */
+export function ledgerItems(entry: LedgerEntry): LedgerItem[] {
+  const once = (item: Record<string, unknown>) => ({ item, once: true });
+  const items: LedgerItem[] = [
+    once({ ...ledgerKeys.entry(entry), type: 'ledger-entry', ...entry }),
+    ...slicesForInvoice(entry).map((s) => once({ PK: ledgerKeys.recognitionPk(s.month), SK: s.invoiceId, type: 'recognition', ...s })),
+  ];
+  if (entry.kind === 'invoice_paid') items.push(once({ ...ledgerKeys.invoice(entry.entryId), type: 'invoice-facts', ...entry }));
+  if (entry.kind === 'invoice_payment' && entry.invoiceId) {
+    for (const id of [entry.paymentIntentId, entry.chargeId]) {
+      if (id) items.push({ item: { ...ledgerKeys.paymentLink(id), type: 'payment-link', invoiceId: entry.invoiceId, entryId: entry.entryId }, once: false });
+    }
+  }
+  if (REVERSAL_KINDS.has(entry.kind)) items.push(once({ PK: ledgerKeys.reversalPk(monthOf(entry.occurredAt)), SK: ledgerKeys.entry(entry).SK, type: 'reversal', ...entry }));
+  if (keyedByDelivery(entry)) items.push(once({ ...ledgerKeys.once(entry.entryId), type: 'ledger-once', at: entry.occurredAt }));
+  return items;
+}
+
 export class LedgerRepository {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -48,15 +93,12 @@ export class LedgerRepository {
 
   /** Writes an entry (and, for a paid invoice, its recognition slices) once. */
   async record(entry: LedgerEntry): Promise<'recorded' | 'duplicate'> {
-    const items = [
-      { ...ledgerKeys.entry(entry), type: 'ledger-entry', ...entry },
-      ...slicesForInvoice(entry).map((s) => ({ PK: ledgerKeys.recognitionPk(s.month), SK: s.invoiceId, type: 'recognition', ...s })),
-    ];
-    if (items.length > 100) throw new Error(`invoice ${entry.entryId} spans more than 99 months of service`);
+    const items = ledgerItems(entry);
+    if (items.length > 100) throw new Error(`invoice ${entry.entryId} spans more than 98 months of service`);
     try {
       await this.db.send(
         new TransactWriteCommand({
-          TransactItems: items.map((Item) => ({ Put: { TableName: this.tableName, Item, ConditionExpression: 'attribute_not_exists(PK)' } })),
+          TransactItems: items.map(({ item: Item, once }) => ({ Put: { TableName: this.tableName, Item, ...(once ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}) } })),
         }),
       );
       return 'recorded';
@@ -117,6 +159,47 @@ export class LedgerRepository {
     return out;
   }
 
+  /** A month's refunds, refund failures, credit notes and dispute funds (its `REVERSAL#` partition). */
+  async reversals(month: string): Promise<LedgerEntry[]> {
+    const out: LedgerEntry[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': ledgerKeys.reversalPk(month) }, ExclusiveStartKey: startKey }),
+      );
+      for (const item of page.Items ?? []) out.push(strip<LedgerEntry>(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return out;
+  }
+
+  /** Payment intent / charge id → invoice id, for those the ledger has an invoice payment of. */
+  async paymentLinks(ids: readonly string[]): Promise<Map<string, string>> {
+    const items = await this.batchGet(ids.map((id) => ledgerKeys.paymentLink(id)));
+    return new Map(items.map((i) => [String(i.PK).slice('PAYLINK#'.length), String(i.invoiceId)]));
+  }
+
+  /** Paid invoices by id (their `invoice_paid` entries), for those the ledger holds. */
+  async invoices(ids: readonly string[]): Promise<Map<string, LedgerEntry>> {
+    const items = await this.batchGet(ids.map((id) => ledgerKeys.invoice(id)));
+    return new Map(items.map((i) => [String(i.entryId), strip<LedgerEntry>(i)]));
+  }
+
+  /** BatchGetItem in chunks of 100, retrying what DynamoDB leaves unprocessed. */
+  private async batchGet(keys: Array<{ PK: string; SK: string }>): Promise<Array<Record<string, unknown>>> {
+    const out: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Array<Record<string, unknown>> = keys.slice(i, i + 100);
+      for (let attempt = 0; pending.length; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
+        const res = await this.db.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }));
+        out.push(...(res.Responses?.[this.tableName] ?? []));
+        pending = res.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return out;
+  }
+
   async saveReconciliation(result: ReconciliationResult, source: 'report-csv' | 'stripe-api', ranAt: Date): Promise<void> {
     const cap = <T>(list: T[]) => list.slice(0, STORED_LIST_LIMIT);
     await this.db.send(
@@ -135,7 +218,9 @@ export class LedgerRepository {
           missingInStripe: cap(result.missingInStripe),
           amountMismatches: cap(result.amountMismatches),
           ignored: result.ignored,
+          outsideMonth: result.outsideMonth,
           totals: result.totals,
+          settlement: result.settlement,
         },
       }),
     );

@@ -1,6 +1,6 @@
 /**
  * Reads the money events of API version `2026-10-28.endive` into ledger entries: invoice.paid,
- * invoice_payment.paid, refund.created|updated, charge.refunded, credit_note.created and
+ * invoice_payment.paid, refund.created|updated|failed, charge.refunded, credit_note.created and
  * charge.dispute.created|closed|funds_withdrawn|funds_reinstated. Like events.ts it works from the
  * payload alone and validates every object first (zod); a payload of another shape raises
  * `StripePayloadError` (5xx, alarm, Stripe retries) instead of being misread.
@@ -15,8 +15,8 @@ import { STRIPE_API_VERSION } from './api-version';
 import { parseObject, StripePayloadError, type StripeEvent } from './events';
 import type { PlanCatalog } from '../domain/catalog';
 import { memberIdSchema } from '../domain/member-id';
-import { emptyEntry, type LedgerEntry } from '../domain/finance/ledger';
-import { array, int, looseObject, nullable, optional, record, regex, string, union } from '../validation';
+import { emptyEntry, type InvoiceLine, type LedgerEntry } from '../domain/finance/ledger';
+import { array, boolean, int, looseObject, nullable, optional, record, regex, string, union, type Infer } from '../validation';
 
 const id = (prefix: string) => string().check(regex(new RegExp(`^${prefix}_[A-Za-z0-9_]+$`)));
 const expandable = (prefix: string) => union([id(prefix), looseObject({ id: id(prefix) })]);
@@ -44,13 +44,68 @@ const invoiceSchema = looseObject({
   lines: looseObject({
     data: array(
       looseObject({
+        amount: int(),
         period: looseObject({ start: int(), end: int() }),
-        parent: optional(nullable(looseObject({ type: string() }))),
+        discount_amounts: optional(nullable(array(looseObject({ amount: int() })))),
+        pretax_credit_amounts: optional(nullable(array(looseObject({ amount: int(), type: optional(nullable(string())) })))),
+        taxes: optional(nullable(array(looseObject({ amount: int(), tax_behavior: optional(nullable(string())) })))),
+        parent: optional(
+          nullable(
+            looseObject({
+              type: string(),
+              subscription_item_details: optional(nullable(looseObject({ proration: optional(nullable(boolean())) }))),
+            }),
+          ),
+        ),
         pricing: optional(nullable(looseObject({ price_details: optional(nullable(looseObject({ price: expandable('price') }))) }))),
       }),
     ),
   }),
 });
+type InvoicePayload = Infer<typeof invoiceSchema>;
+type LinePayload = InvoicePayload['lines']['data'][number];
+
+/**
+ * A line's amount after discounts and without tax. `amount` is before discounts and includes tax
+ * only when the price is tax-inclusive. Discounts are listed in `pretax_credit_amounts` (type
+ * `discount`; credit-balance entries there are a payment source, not a price cut) or, where that is
+ * absent, in `discount_amounts`.
+ */
+function lineNetCents(line: LinePayload): number {
+  const discounts = line.pretax_credit_amounts
+    ? line.pretax_credit_amounts.filter((c) => (c.type ?? 'discount') === 'discount')
+    : (line.discount_amounts ?? []);
+  const inclusiveTax = (line.taxes ?? []).filter((t) => t.tax_behavior === 'inclusive');
+  return line.amount - sum(discounts) - sum(inclusiveTax);
+}
+
+/** The subscription lines of an invoice, with their plan and whether they are prorations. */
+function subscriptionLines(inv: InvoicePayload, catalog: PlanCatalog): InvoiceLine[] {
+  return inv.lines.data
+    .filter((l) => l.parent?.type === 'subscription_item_details')
+    .map((l) => {
+      const priceId = refOf(l.pricing?.price_details?.price ?? null);
+      const plan = catalog.planForPrice(priceId);
+      return {
+        priceId,
+        planId: plan?.id ?? null,
+        interval: plan?.interval ?? null,
+        amountCents: lineNetCents(l),
+        proration: l.parent?.subscription_item_details?.proration === true,
+        period: { start: iso(l.period.start), end: iso(l.period.end) },
+      };
+    });
+}
+
+/**
+ * The invoice's main line, which names its plan: the largest recurring line (a multi-plan invoice is
+ * attributed to the plan that brings most of it; ties to the first listed), else the first
+ * subscription line (a proration-only invoice), else none.
+ */
+function mainLine(lines: InvoiceLine[]): InvoiceLine | null {
+  const recurring = lines.filter((l) => !l.proration);
+  return recurring.reduce<InvoiceLine | null>((best, l) => (best === null || l.amountCents > best.amountCents ? l : best), null) ?? lines[0] ?? null;
+}
 
 const invoicePaymentSchema = looseObject({
   id: id('inpay'),
@@ -72,8 +127,11 @@ const refundSchema = looseObject({
   charge: optional(nullable(expandable('ch'))),
   payment_intent: optional(nullable(expandable('pi'))),
   balance_transaction: optional(nullable(expandable('txn'))),
+  failure_balance_transaction: optional(nullable(union([id('txn'), looseObject({ id: id('txn'), created: int() })]))),
+  failure_reason: optional(nullable(string())),
   reason: optional(nullable(string())),
 });
+type Refund = Infer<typeof refundSchema>;
 
 const chargeSchema = looseObject({
   id: id('ch'),
@@ -108,23 +166,47 @@ const disputeSchema = looseObject({
 
 const sum = (list: Array<{ amount: number }> | null | undefined) => (list ?? []).reduce((a, x) => a + x.amount, 0);
 
-/** Refund statuses that took money off the balance (a failed or canceled refund did not). */
-const BOOKED_REFUND = new Set(['pending', 'succeeded', 'requires_action']);
+/**
+ * Refund statuses whose refund took money off the balance. A failed refund did too: Stripe debited
+ * the refund, then credited it back with a `refund_failure` balance transaction, so it is booked as
+ * the refund plus its reversal. A canceled refund (only possible while `requires_action`) is not
+ * booked; see docs/finance.md.
+ */
+const BOOKED_REFUND = new Set(['pending', 'succeeded', 'requires_action', 'failed']);
 
-function refundEntry(refund: { id: string; amount: number; currency: string; status: string | null; created: number; charge?: unknown; payment_intent?: unknown; balance_transaction?: unknown; reason?: string | null }): LedgerEntry | null {
-  if (!BOOKED_REFUND.has(refund.status ?? '')) return null;
-  return emptyEntry({
-    entryId: refund.id,
-    kind: 'refund',
-    occurredAt: iso(refund.created),
+/**
+ * The entries of a refund as the payload shows it: the refund itself (keyed by its immutable
+ * creation time and id, so every event about it yields the same entry), and, once it has failed,
+ * the reversing `refund_failed` entry. The failure has no time of its own in the Refund unless its
+ * failure balance transaction is expanded, so it takes the event's; the store writes it once per
+ * refund whichever event reports it first (`keyedByDelivery`).
+ */
+function refundEntries(refund: Refund, event: StripeEvent): LedgerEntry[] {
+  if (!BOOKED_REFUND.has(refund.status ?? '')) return [];
+  const common = {
     currency: refund.currency,
     amountCents: refund.amount,
-    chargeId: refOf(refund.charge as string | null),
-    paymentIntentId: refOf(refund.payment_intent as string | null),
-    balanceTransactionId: refOf(refund.balance_transaction as string | null),
+    chargeId: refOf(refund.charge ?? null),
+    paymentIntentId: refOf(refund.payment_intent ?? null),
     refundIds: [refund.id],
-    reason: refund.reason ?? null,
-  });
+  };
+  const entries = [
+    emptyEntry({ ...common, entryId: refund.id, kind: 'refund', occurredAt: iso(refund.created), balanceTransactionId: refOf(refund.balance_transaction ?? null), reason: refund.reason ?? null }),
+  ];
+  if (refund.status === 'failed') {
+    const failure = refund.failure_balance_transaction ?? null;
+    entries.push(
+      emptyEntry({
+        ...common,
+        entryId: `${refund.id}#refund_failed`,
+        kind: 'refund_failed',
+        occurredAt: iso(typeof failure === 'object' && failure ? failure.created : event.created),
+        balanceTransactionId: refOf(failure),
+        reason: refund.failure_reason ?? null,
+      }),
+    );
+  }
+  return entries;
 }
 
 export const MONEY_EVENT_TYPES: ReadonlySet<string> = new Set([
@@ -132,6 +214,7 @@ export const MONEY_EVENT_TYPES: ReadonlySet<string> = new Set([
   'invoice_payment.paid',
   'refund.created',
   'refund.updated',
+  'refund.failed',
   'charge.refunded',
   'credit_note.created',
   'charge.dispute.created',
@@ -141,8 +224,8 @@ export const MONEY_EVENT_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * The ledger entries a Stripe event carries: none for events that move no money (or that another
- * event reports, e.g. a failed refund), several for a charge.refunded listing several refunds.
+ * The ledger entries a Stripe event carries: none for events that move no money, several for a
+ * failed refund (the refund and its reversal) or a charge.refunded listing several refunds.
  */
 export function translateMoneyEvent(event: StripeEvent, catalog: PlanCatalog): LedgerEntry[] {
   if (!MONEY_EVENT_TYPES.has(event.type)) return [];
@@ -153,13 +236,14 @@ export function translateMoneyEvent(event: StripeEvent, catalog: PlanCatalog): L
     case 'invoice.paid': {
       const inv = parseObject(invoiceSchema, event);
       const details = inv.parent?.type === 'subscription_details' ? (inv.parent.subscription_details ?? null) : null;
-      const subscriptionLines = inv.lines.data.filter((l) => l.parent?.type === 'subscription_item_details');
+      const lines = subscriptionLines(inv, catalog);
       // The service period is the span of the subscription lines (prorations included); a one-off
       // invoice has none and is recognized when paid.
-      const servicePeriod = subscriptionLines.length
-        ? { start: iso(Math.min(...subscriptionLines.map((l) => l.period.start))), end: iso(Math.max(...subscriptionLines.map((l) => l.period.end))) }
+      const servicePeriod = lines.length
+        ? { start: lines.map((l) => l.period.start).reduce((a, b) => (b < a ? b : a)), end: lines.map((l) => l.period.end).reduce((a, b) => (b > a ? b : a)) }
         : null;
-      const priceId = refOf((subscriptionLines[0] ?? inv.lines.data[0])?.pricing?.price_details?.price ?? null);
+      const main = mainLine(lines);
+      const priceId = main ? main.priceId : refOf(inv.lines.data[0]?.pricing?.price_details?.price ?? null);
       const plan = catalog.planForPrice(priceId);
       const memberId = details?.metadata?.memberId;
       const tax = sum(inv.total_taxes);
@@ -183,6 +267,7 @@ export function translateMoneyEvent(event: StripeEvent, catalog: PlanCatalog): L
           interval: plan?.interval ?? null,
           billingReason: inv.billing_reason,
           servicePeriod,
+          lines,
         }),
       ];
     }
@@ -203,14 +288,13 @@ export function translateMoneyEvent(event: StripeEvent, catalog: PlanCatalog): L
       ];
     }
     case 'refund.created':
-    case 'refund.updated': {
-      const entry = refundEntry(parseObject(refundSchema, event));
-      return entry ? [entry] : [];
-    }
+    case 'refund.updated':
+    case 'refund.failed':
+      return refundEntries(parseObject(refundSchema, event), event);
     case 'charge.refunded': {
       // Charges carry their refunds only when Stripe includes the list; refund.created reports each anyway.
       const charge = parseObject(chargeSchema, event);
-      return (charge.refunds?.data ?? []).map((r) => refundEntry({ ...r, charge: r.charge ?? charge.id })).filter((e): e is LedgerEntry => e !== null);
+      return (charge.refunds?.data ?? []).flatMap((r) => refundEntries({ ...r, charge: r.charge ?? charge.id }, event));
     }
     case 'credit_note.created': {
       const cn = parseObject(creditNoteSchema, event);
@@ -250,11 +334,14 @@ export function translateMoneyEvent(event: StripeEvent, catalog: PlanCatalog): L
           ...base,
           entryId: `${dispute.id}#${kind}`,
           kind,
-          // The balance transaction is what Stripe's report lists: its currency, amount and time.
+          // Booked like invoices and refunds, in the dispute's own (customer-facing) amount and
+          // currency. The balance transaction adds what Stripe's report lists for it: its id, its
+          // time and what it moved in the settlement currency (a EUR dispute on a USD account
+          // withdraws USD).
           occurredAt: iso(txn?.created ?? event.created),
-          currency: txn?.currency ?? dispute.currency,
-          amountCents: txn ? Math.abs(txn.amount) : dispute.amount,
           balanceTransactionId: txn?.id ?? null,
+          settlementCurrency: txn?.currency ?? null,
+          settlementAmountCents: txn ? Math.abs(txn.amount) : null,
         }),
       ];
     }

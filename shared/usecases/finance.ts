@@ -1,13 +1,43 @@
 import type { LedgerRepository } from '../storage/ledger-repository';
-import { computeMonthRevenue, type MonthRevenue } from '../domain/finance/revenue';
-import { addMonths, monthsBetween } from '../domain/finance/months';
+import { computeMonthRevenue, type MonthRevenue, type RecognitionSlice } from '../domain/finance/revenue';
+import { addMonths, monthOf, monthsBetween } from '../domain/finance/months';
+import { invoiceIds, linkIds, reversalWindow, type ReversalContext } from '../domain/finance/refunds';
+import type { LedgerEntry } from '../domain/finance/ledger';
 import { Reconciler, RECONCILIATION_FIELDS, type ReconciliationResult } from '../domain/finance/reconciliation';
 import type { ReportRow } from '../domain/finance/balance-report';
 
-/** Two Queries of recognition slices (this month, last month) and one streamed Query of entries. */
+/**
+ * What revenue needs to take refunds out of recognition for a month: the refunds (and failures,
+ * credit notes, dispute funds) of every month since the earliest payment of an invoice still live
+ * in the month or the one before, the payment links they are tied through and those invoices. One
+ * small Query per month (cached across the months of a report) and two BatchGets.
+ */
+class ReversalReader {
+  private readonly months = new Map<string, Promise<LedgerEntry[]>>();
+  constructor(private readonly ledger: LedgerRepository) {}
+
+  async context(month: string, slices: readonly RecognitionSlice[]): Promise<ReversalContext> {
+    // Slices stored before `paidAt` was kept fall back to their service start (never later than the month).
+    const paidMonths = slices.map((s) => monthOf(s.paidAt ?? s.periodStart ?? `${month}-01T00:00:00Z`));
+    const window = reversalWindow(month, paidMonths);
+    const entries = (await Promise.all(window.map((m) => this.reversals(m)))).flat();
+    const links = await this.ledger.paymentLinks(linkIds(entries));
+    const invoices = await this.ledger.invoices(invoiceIds(entries, links));
+    return { entries, links, invoices };
+  }
+
+  private reversals(month: string): Promise<LedgerEntry[]> {
+    let p = this.months.get(month);
+    if (!p) this.months.set(month, (p = this.ledger.reversals(month)));
+    return p;
+  }
+}
+
+/** Two Queries of recognition slices (this month, last month), the refund context and one streamed Query of entries. */
 export async function monthRevenue(ledger: LedgerRepository, month: string, currency?: string): Promise<MonthRevenue> {
   const [slices, previousSlices] = await Promise.all([ledger.slices(month), ledger.slices(addMonths(month, -1))]);
-  return computeMonthRevenue({ month, entries: ledger.entries(month), slices, previousSlices, ...(currency ? { currency } : {}) });
+  const reversals = await new ReversalReader(ledger).context(month, [...slices, ...previousSlices]);
+  return computeMonthRevenue({ month, entries: ledger.entries(month), slices, previousSlices, reversals, ...(currency ? { currency } : {}) });
 }
 
 /** The report's history: `count` months ending with `month`, each from its own Queries. */
@@ -15,9 +45,12 @@ export async function revenueHistory(ledger: LedgerRepository, month: string, co
   const months = monthsBetween(addMonths(month, -(count - 1)), month);
   const slices = new Map<string, Awaited<ReturnType<LedgerRepository['slices']>>>();
   await Promise.all([addMonths(months[0]!, -1), ...months].map(async (m) => slices.set(m, await ledger.slices(m))));
+  const reader = new ReversalReader(ledger);
   const out: MonthRevenue[] = [];
   for (const m of months) {
-    out.push(await computeMonthRevenue({ month: m, entries: ledger.entries(m), slices: slices.get(m)!, previousSlices: slices.get(addMonths(m, -1))! }));
+    const previous = slices.get(addMonths(m, -1))!;
+    const reversals = await reader.context(m, [...slices.get(m)!, ...previous]);
+    out.push(await computeMonthRevenue({ month: m, entries: ledger.entries(m), slices: slices.get(m)!, previousSlices: previous, reversals }));
   }
   return out;
 }
@@ -30,15 +63,12 @@ export async function reconcileMonth(
   ledger: LedgerRepository,
   month: string,
   rows: AsyncIterable<ReportRow>,
-  options: { source: 'report-csv' | 'stripe-api'; now: Date; onLedgerLoaded?: (expected: number) => void },
+  options: { source: 'report-csv' | 'stripe-api'; now: Date; onLedgerLoaded?: (expectedRows: number) => void },
 ): Promise<ReconciliationResult> {
   const reconciler = new Reconciler(month);
-  let count = 0;
-  for await (const entry of ledger.entries(month, RECONCILIATION_FIELDS)) {
-    reconciler.addLedgerEntry(entry);
-    count++;
-  }
-  options.onLedgerLoaded?.(count);
+  for await (const entry of ledger.entries(month, RECONCILIATION_FIELDS)) reconciler.addLedgerEntry(entry);
+  // Entries that expect a balance transaction, not every entry (links and credit notes have none).
+  options.onLedgerLoaded?.(reconciler.expectedRows);
   for await (const row of rows) reconciler.addStripeRow(row);
   const result = reconciler.finish();
   await ledger.saveReconciliation(result, options.source, options.now);

@@ -4,10 +4,12 @@ import { useApi, KEYS } from '../support/api';
 import { dynamo, ledgerRepository } from '../../shared/runtime/dynamo';
 import { balanceReportCsv, generateMonth } from '../support/finance-month';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { reportingCategory } from '../../shared/domain/finance/ledger';
 
 const api = useApi();
 const MONTH = '2034-03';
-const month = generateMonth({ month: MONTH, invoices: 1200, refundEvery: 10, currencies: ['usd', 'eur', 'jpy'], seed: 7 });
+// A USD account selling in three currencies: EUR and JPY rows settle in USD.
+const month = generateMonth({ month: MONTH, invoices: 1200, refundEvery: 10, currencies: ['usd', 'eur', 'jpy'], settlement: { eur: { currency: 'usd', rate: 1.0834 }, jpy: { currency: 'usd', rate: 0.0067 } }, seed: 7 });
 
 beforeAll(async () => {
   const ledger = ledgerRepository();
@@ -37,19 +39,37 @@ describe('finance endpoints: auth and validation', () => {
   });
 });
 
+/** `Link: <url>; rel="next"` (RFC 8288) as an absolute URL of the test server, or null. */
+function nextLink(res: Response): string | null {
+  const link = res.headers.get('link');
+  if (!link) return null;
+  const m = /^<([^>]+)>;\s*rel="next"$/.exec(link);
+  expect(m, link).not.toBeNull();
+  return new URL(m![1]!, res.url).toString();
+}
+
 describe('GET /v1/finance/ledger', () => {
-  it('pages through a month as JSON in time order, every entry exactly once', async () => {
+  it('pages through a month as JSON in time order, every entry exactly once, each page but the last linking the next', async () => {
     const seen: string[] = [];
-    let cursor: string | null = null;
+    let url: string | null = api.url(`/v1/finance/ledger?month=${MONTH}&limit=500`);
     let pages = 0;
     do {
-      const res = await api.call('GET', `/v1/finance/ledger?month=${MONTH}&limit=500${cursor ? `&cursor=${cursor}` : ''}`, { key: KEYS.finance });
+      const res: Response = await fetch(url, { headers: { authorization: `Bearer ${KEYS.finance}` } });
       expect(res.status).toBe(200);
       const body = (await res.json()) as { entries: Array<{ entryId: string; occurredAt: string }>; nextCursor: string | null };
       seen.push(...body.entries.map((e) => `${e.occurredAt}#${e.entryId}`));
-      cursor = body.nextCursor;
+      // A client doing one GET learns from the headers alone that more follows; the link keeps the page size.
+      url = nextLink(res);
+      expect(res.headers.get('x-next-cursor')).toBe(body.nextCursor);
+      if (url) {
+        expect(new URL(url).searchParams.get('cursor')).toBe(body.nextCursor);
+        expect(new URL(url).searchParams.get('limit')).toBe('500');
+        expect(body.entries).toHaveLength(500);
+      } else {
+        expect(body.nextCursor).toBeNull();
+      }
       pages++;
-    } while (cursor);
+    } while (url);
     expect(pages).toBeGreaterThanOrEqual(3);
     expect(seen).toHaveLength(month.entries.length);
     expect(new Set(seen).size).toBe(month.entries.length);
@@ -60,17 +80,18 @@ describe('GET /v1/finance/ledger', () => {
     process.env.FINANCE_CSV_PAGE_BYTES = String(100 * 1024);
     try {
       let text = '';
-      let cursor: string | null = null;
+      let url: string | null = api.url(`/v1/finance/ledger?month=${MONTH}`);
       let pages = 0;
       do {
-        const res = await api.call('GET', `/v1/finance/ledger?month=${MONTH}${cursor ? `&cursor=${cursor}` : ''}`, { key: KEYS.finance, headers: { accept: 'text/csv' } });
+        const res: Response = await fetch(url, { headers: { authorization: `Bearer ${KEYS.finance}`, accept: 'text/csv' } });
         expect(res.status).toBe(200);
         expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
         text += await res.text();
-        cursor = res.headers.get('x-next-cursor');
-        if (cursor) expect(res.headers.get('link')).toContain('rel="next"');
+        // Followed verbatim: a page that is not the last says so with Link rel="next" (and x-next-cursor).
+        url = nextLink(res);
+        expect(res.headers.get('x-next-cursor') !== null).toBe(url !== null);
         pages++;
-      } while (cursor);
+      } while (url);
       expect(pages).toBeGreaterThan(1);
       expect(text.endsWith('\r\n')).toBe(true);
       const records = parse(text, { columns: true }) as Array<Record<string, string>>;
@@ -91,12 +112,18 @@ describe('POST /v1/finance/reconciliations', () => {
     const rows = month.rows.map((r) => ({ ...r }));
     const droppedInLedger = rows.find((r) => r.invoiceId === 'in_gen00000003')!; // ledger has it; remove from Stripe
     rows.splice(rows.indexOf(droppedInLedger), 1);
-    rows.find((r) => r.invoiceId === 'in_gen00000004' && r.reportingCategory === 'charge')!.grossCents -= 100;
+    // The customer paid 1.00 less than the ledger says (a EUR charge: its USD gross moves too).
+    const changed = rows.find((r) => r.invoiceId === 'in_gen00000004' && r.reportingCategory === 'charge')!;
+    expect(changed).toMatchObject({ currency: 'usd', customerFacingCurrency: 'eur' });
+    changed.customerFacingCents! -= 100;
+    changed.grossCents -= 108;
     rows.push({ ...rows[0]!, balanceTransactionId: 'txn_lost_webhook', invoiceId: 'in_unknown', sourceId: 'ch_unknown', chargeId: 'ch_unknown' });
     rows.push({ ...rows[0]!, balanceTransactionId: 'txn_fee', reportingCategory: 'fee', grossCents: -25 });
+    // A report run over a wider range: a row of the next UTC month is not this month's.
+    rows.push({ ...rows[1]!, balanceTransactionId: 'txn_next_month', createdUtc: '2034-04-01T00:00:00.000Z', invoiceId: 'in_next', sourceId: 'ch_next', chargeId: 'ch_next' });
     // Keep the body under 256 KiB: the first 600 rows, plus the faults.
     const firstIds = new Set(rows.slice(0, 600).map((r) => r.balanceTransactionId));
-    const sent = rows.filter((r) => firstIds.has(r.balanceTransactionId) || r.balanceTransactionId.startsWith('txn_lost') || r.balanceTransactionId === 'txn_fee' || r.invoiceId === 'in_gen00000004');
+    const sent = rows.filter((r) => firstIds.has(r.balanceTransactionId) || r.balanceTransactionId.startsWith('txn_lost') || r.balanceTransactionId === 'txn_fee' || r.balanceTransactionId === 'txn_next_month' || r.invoiceId === 'in_gen00000004');
     const csv = [...balanceReportCsv(sent, { bom: true })].join('');
     expect(Buffer.byteLength(csv)).toBeLessThan(256 * 1024);
     const res = await api.call('POST', `/v1/finance/reconciliations?month=${MONTH}`, { key: KEYS.finance, body: csv, headers: { 'content-type': 'text/csv' } });
@@ -104,13 +131,17 @@ describe('POST /v1/finance/reconciliations', () => {
     const result = (await res.json()) as Record<string, any>;
     expect(result.missingInLedger.map((m: any) => m.balanceTransactionId)).toEqual(['txn_lost_webhook']);
     expect(result.amountMismatches.map((m: any) => m.entryId)).toEqual(['in_gen00000004']);
+    expect(result.outsideMonth).toBe(1);
     const sentIds = new Set(sent.map((r) => r.reportingCategory === 'refund' ? r.sourceId : r.invoiceId));
-    const expectedMissing = month.entries.filter((e) => !sentIds.has(e.entryId)).map((e) => e.entryId).sort();
+    // Balance-moving entries whose row was not sent (links move no money and are never missing).
+    const expectedMissing = month.entries.filter((e) => reportingCategory(e.kind) !== null && !sentIds.has(e.entryId)).map((e) => e.entryId).sort();
     expect(result.missingInStripe.map((m: any) => m.entryId).sort()).toEqual(expectedMissing);
     expect(expectedMissing).toContain('in_gen00000003');
-    expect(result.matched).toBe(sent.length - 1 /* fee */ - 1 /* lost */ - 1 /* mismatch */);
+    expect(result.matched).toBe(sent.length - 1 /* fee */ - 1 /* lost */ - 1 /* mismatch */ - 1 /* next month */);
     expect(result.ignored).toEqual({ fee: 1 });
+    // Compared per customer-facing currency; what moved on the balance is all USD.
     expect(result.totals.map((t: any) => t.currency)).toEqual(['eur', 'jpy', 'usd']);
+    expect(result.settlement.map((t: any) => t.currency)).toEqual(['usd']);
     const stored = await reconciliations(MONTH);
     expect(stored.at(-1)).toMatchObject({ source: 'report-csv', matched: result.matched, counts: { missingInLedger: 1, amountMismatches: 1 } });
   });
@@ -120,8 +151,10 @@ describe('POST /v1/finance/reconciliations', () => {
     const cases: Array<[string, number, string]> = [
       ['{"id": "evt_1", "object": "event"}', 1, 'balance_transaction_id'],
       ['balance_transaction_id,created_utc,gross\r\ntxn_1,2034-05-01,1.00\r\n', 1, 'currency'],
-      ['\uFEFFcurrency,gross,reporting_category,balance_transaction_id\r\nusd,1.00,charge,txn_1\r\nusd,1.0O,charge,txn_2\r\n', 3, 'gross'],
-      ['currency,gross,reporting_category,balance_transaction_id\nusd,1.00,charge,txn_1\nusd,"2.00,charge,txn_2\n', 3, 'record'],
+      ['\uFEFFcurrency,gross,reporting_category,balance_transaction_id,created_utc\r\nusd,1.00,charge,txn_1,2034-05-01 10:00:00\r\nusd,1.0O,charge,txn_2,2034-05-01 10:00:00\r\n', 3, 'gross'],
+      ['currency,gross,reporting_category,balance_transaction_id,created_utc\nusd,1.00,charge,txn_1,2034-05-01 10:00:00\nusd,"2.00,charge,txn_2,2034-05-01 10:00:00\n', 3, 'record'],
+      // A Dashboard export in local time only: the month cannot be cut in UTC.
+      ['balance_transaction_id,created,currency,gross,reporting_category\r\ntxn_1,2034-05-01 00:30:00,usd,1.00,charge\r\n', 1, 'created_utc'],
     ];
     for (const [csv, line, column] of cases) {
       const res = await api.call('POST', `/v1/finance/reconciliations?month=${m}`, { key: KEYS.finance, body: csv, headers: { 'content-type': 'text/csv' } });
@@ -131,6 +164,7 @@ describe('POST /v1/finance/reconciliations', () => {
       expect(body).toMatchObject({ status: 400, line, column });
       expect(body.detail).toContain(`line ${line}`);
       expect(body.errors[0].path).toBe(`/body/line/${line}/${column}`);
+      if (column === 'created_utc') expect(body.detail).toMatch(/only "created".*Download the report again with the "created_utc" column selected/s);
     }
     const wrongType = await api.call('POST', `/v1/finance/reconciliations?month=${m}`, { key: KEYS.finance, body: { a: 1 } });
     expect(wrongType.status).toBe(415);

@@ -13,11 +13,20 @@ export interface ReportRow {
   /** Line of the file the row ends on (1 is the header). */
   line: number;
   balanceTransactionId: string;
-  createdUtc: string | null;
+  /** `created_utc` as ISO 8601 UTC: decides which UTC month the row belongs to. */
+  createdUtc: string;
+  /** The settlement currency: what the balance moved in (`currency`, `gross`). */
   currency: string;
   /** `gross` in minor units, signed as Stripe reports it (refunds and disputes negative). */
   grossCents: number;
-  feeCents: number | null;
+  /**
+   * What the customer was charged or refunded (`customer_facing_amount` / `_currency`), in minor
+   * units of its own currency and signed like `gross`. This is what the ledger books, so matching
+   * compares it, not `gross`, which is converted when the account settles in another currency.
+   * Null when the report leaves it empty (Stripe fills it for charges and refunds).
+   */
+  customerFacingCents: number | null;
+  customerFacingCurrency: string | null;
   reportingCategory: string;
   sourceId: string | null;
   chargeId: string | null;
@@ -36,8 +45,15 @@ export class CsvFormatError extends Error {
   }
 }
 
-export const REQUIRED_COLUMNS = ['balance_transaction_id', 'currency', 'gross', 'reporting_category'] as const;
-const OPTIONAL_COLUMNS = ['created_utc', 'fee', 'source_id', 'charge_id', 'payment_intent_id', 'invoice_id'] as const;
+/**
+ * `created_utc` is required: months are UTC months, and the Dashboard's `created` column is in the
+ * time zone chosen at download (the account's by default), so rows near midnight on the 1st would
+ * otherwise be counted in the wrong month.
+ */
+export const REQUIRED_COLUMNS = ['balance_transaction_id', 'currency', 'gross', 'reporting_category', 'created_utc'] as const;
+// `fee` is not read: matching needs gross amounts only, so a fee cell finance cannot vouch for (a
+// blank, a note) must not reject an otherwise good file.
+const OPTIONAL_COLUMNS = ['source_id', 'charge_id', 'payment_intent_id', 'invoice_id', 'customer_facing_amount', 'customer_facing_currency'] as const;
 type Column = (typeof REQUIRED_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number];
 
 const CURRENCY = /^[a-z]{3}$/;
@@ -62,6 +78,15 @@ export async function* parseBalanceReport(input: string | Readable | AsyncIterab
       if (!index) {
         header = record.map((h) => h.trim().toLowerCase());
         const missing = REQUIRED_COLUMNS.filter((c) => !header.includes(c));
+        if (missing.length === 1 && missing[0] === 'created_utc' && header.includes('created')) {
+          throw new CsvFormatError(
+            line,
+            'created_utc',
+            'required column "created_utc" missing: the report has only "created", which is in the time zone chosen at download, so rows near midnight on the 1st cannot be placed in a UTC month. ' +
+              'Download the report again with the "created_utc" column selected (Dashboard: Reports → Balance → "Balance change from activity" → Download, itemized, columns), ' +
+              'or run balance_change_from_activity.itemized.3 through the Reporting API with created_utc in parameters[columns].',
+          );
+        }
         if (missing.length) {
           throw new CsvFormatError(
             line,
@@ -80,20 +105,23 @@ export async function* parseBalanceReport(input: string | Readable | AsyncIterab
       if (!CURRENCY.test(currency)) throw new CsvFormatError(line, 'currency', `"${cell('currency')}" is not a currency code`);
       const category = cell('reporting_category');
       if (!category) throw new CsvFormatError(line, 'reporting_category', 'empty');
-      const amount = (c: 'gross' | 'fee') => {
+      const amount = (c: 'gross' | 'customer_facing_amount', inCurrency: string) => {
         try {
-          return toMinorUnits(cell(c), currency);
+          return toMinorUnits(cell(c), inCurrency);
         } catch (error) {
           throw new CsvFormatError(line, c, error instanceof AmountFormatError ? error.message : 'not a number');
         }
       };
+      const grossCents = amount('gross', currency);
+      const facing = customerFacing(line, cell('customer_facing_amount'), cell('customer_facing_currency'), grossCents, amount);
       yield {
         line,
         balanceTransactionId: id,
-        createdUtc: orNull('created_utc'),
+        createdUtc: utcTimestamp(line, cell('created_utc')),
         currency,
-        grossCents: amount('gross'),
-        feeCents: index.fee >= 0 && cell('fee') !== '' ? amount('fee') : null,
+        grossCents,
+        customerFacingCents: facing?.cents ?? null,
+        customerFacingCurrency: facing?.currency ?? null,
         reportingCategory: category,
         sourceId: orNull('source_id'),
         chargeId: orNull('charge_id'),
@@ -110,4 +138,39 @@ export async function* parseBalanceReport(input: string | Readable | AsyncIterab
     throw error;
   }
   if (!index) throw new CsvFormatError(1, 'header', 'the file is empty');
+}
+
+/**
+ * The customer-facing amount of a row, or null when the report leaves it empty. Its direction is
+ * taken from `gross` (the balance's view: a refund is negative), so the comparison does not depend
+ * on how an export signs this column; its size and currency are the report's.
+ */
+function customerFacing(
+  line: number,
+  amountText: string,
+  currencyText: string,
+  grossCents: number,
+  parse: (c: 'customer_facing_amount', currency: string) => number,
+): { cents: number; currency: string } | null {
+  if (amountText === '' && currencyText === '') return null;
+  const currency = currencyText.toLowerCase();
+  if (!CURRENCY.test(currency)) {
+    throw new CsvFormatError(line, 'customer_facing_currency', currencyText ? `"${currencyText}" is not a currency code` : 'empty while customer_facing_amount is set');
+  }
+  if (amountText === '') throw new CsvFormatError(line, 'customer_facing_amount', 'empty while customer_facing_currency is set');
+  const cents = Math.abs(parse('customer_facing_amount', currency));
+  return { cents: grossCents < 0 ? -cents : cents, currency };
+}
+
+/** Stripe writes `2026-03-01 12:34:56`; an ISO form with `T` and `Z` (or +00:00) is accepted too. */
+const UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)(?:Z|[+-]00:?00| UTC)?$/;
+
+function utcTimestamp(line: number, text: string): string {
+  const m = UTC_TIMESTAMP.exec(text);
+  const date = m ? new Date(`${m[1]}T${m[2]}Z`) : null;
+  // The round trip rejects dates that do not exist (2026-02-30), which Date would roll over.
+  if (!m || !date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== m[1]) {
+    throw new CsvFormatError(line, 'created_utc', text ? `"${text}" is not a UTC date and time (YYYY-MM-DD HH:MM:SS)` : 'empty');
+  }
+  return date.toISOString();
 }

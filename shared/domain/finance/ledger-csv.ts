@@ -26,6 +26,8 @@ export const LEDGER_CSV_COLUMNS = [
   'service_period_start',
   'service_period_end',
   'reason',
+  'settlement_currency',
+  'settlement_amount_cents',
 ] as const;
 
 /**
@@ -66,14 +68,8 @@ export function ledgerCsvRow(e: LedgerEntry): string {
     [e.servicePeriod?.start ?? null],
     [e.servicePeriod?.end ?? null],
     [e.reason],
+    [e.settlementCurrency ?? null],
+    [e.settlementAmountCents ?? null, true],
   ];
   return cells.map(([v, n]) => csvCell(v, n)).join(',') + '\r\n';
-}
-
-/** CSV text of pages as they come: one page in memory at a time. */
-export async function* ledgerCsvChunks(pages: AsyncIterable<{ entries: LedgerEntry[] }>, options: { header: boolean }): AsyncGenerator<string> {
-  if (options.header) yield ledgerCsvHeader();
-  for await (const page of pages) {
-    if (page.entries.length) yield page.entries.map(ledgerCsvRow).join('');
-  }
 }

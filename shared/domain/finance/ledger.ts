@@ -10,6 +10,7 @@ export const LEDGER_ENTRY_KINDS = [
   'invoice_paid',
   'invoice_payment',
   'refund',
+  'refund_failed',
   'credit_note',
   'dispute_opened',
   'dispute_won',
@@ -24,18 +25,45 @@ export interface ServicePeriod {
   end: string;
 }
 
+/**
+ * A line of a paid invoice that comes from the subscription (its recurring price, or a proration of
+ * it). MRR is read from the non-proration lines: a proration is a one-off adjustment of a past or
+ * partial period, not a recurring price.
+ */
+export interface InvoiceLine {
+  priceId: string | null;
+  /** The catalog plan of the price, null when no plan lists it. */
+  planId: string | null;
+  /** The plan's billing interval (`month`, `year`), null when unknown. */
+  interval: string | null;
+  /** Minor units, after discounts and without tax (a proration credit is negative). */
+  amountCents: number;
+  proration: boolean;
+  period: ServicePeriod;
+}
+
 export interface LedgerEntry {
   /** Stripe object id; a dispute has several entries, so its id is suffixed with the kind. */
   entryId: string;
   kind: LedgerEntryKind;
   /** When the money moved, from the Stripe object (invoice paid_at, refund created, ...). ISO UTC. */
   occurredAt: string;
+  /**
+   * The customer-facing (charge) currency: the invoice's, refund's or dispute's own. Never the
+   * account's settlement currency, which differs for a charge in EUR settled in USD.
+   */
   currency: string;
   /**
-   * The object's amount in minor units, always ≥ 0. Its direction on the Stripe balance follows
-   * from `kind` (see `balanceEffect`). invoice_paid: amount_paid.
+   * The object's amount in minor units of `currency`, always ≥ 0. Its direction on the Stripe
+   * balance follows from `kind` (see `balanceEffect`). invoice_paid: amount_paid.
    */
   amountCents: number;
+  /**
+   * What the balance transaction moved in the settlement currency, when the payload carries it
+   * (dispute funds: the dispute lists its balance transactions). Always ≥ 0, like `amountCents`.
+   */
+  settlementCurrency: string | null;
+  settlementAmountCents: number | null;
   /** invoice_paid / credit_note: total including tax, tax, discounts. Null elsewhere. */
   totalCents: number | null;
   taxCents: number | null;
@@ -54,11 +82,19 @@ export interface LedgerEntry {
   interval: string | null;
   billingReason: string | null;
   servicePeriod: ServicePeriod | null;
+  /**
+   * invoice_paid: its subscription lines (empty for a one-off invoice). `planId`/`priceId`/`interval`
+   * above are the invoice's main plan: its largest recurring line's. Entries recorded before lines
+   * were kept lack the attribute.
+   */
+  lines?: InvoiceLine[];
   /** Dispute reason, refund reason: free text from Stripe's enum. */
   reason: string | null;
 }
 
 export const emptyEntry = (e: Pick<LedgerEntry, 'entryId' | 'kind' | 'occurredAt' | 'currency' | 'amountCents'> & Partial<LedgerEntry>): LedgerEntry => ({
+  settlementCurrency: null,
+  settlementAmountCents: null,
   totalCents: null,
   taxCents: null,
   discountCents: null,
@@ -81,8 +117,17 @@ export const emptyEntry = (e: Pick<LedgerEntry, 'entryId' | 'kind' | 'occurredAt
 });
 
 /**
+ * Entries whose time, and so whose key, comes from the event rather than from the Stripe object: a
+ * refund's failure has no time of its own in the Refund (its failure balance transaction is an id
+ * unless expanded), and `refund.updated`, `refund.failed` and `charge.refunded` can each report it
+ * with their own `created`. The store writes these once per entry id (a guard item), not once per key.
+ */
+export const keyedByDelivery = (entry: Pick<LedgerEntry, 'kind'>): boolean => entry.kind === 'refund_failed';
+
+/**
  * Sign of the entry on the Stripe balance, which is what the itemized balance report lists:
- * a paid invoice's charge adds, a refund and withdrawn dispute funds subtract, reinstated funds add.
+ * a paid invoice's charge adds, a refund and withdrawn dispute funds subtract, a failed refund's money
+ * comes back (Stripe's `refund_failure`), reinstated funds add.
  * 0 means the entry moves no money by itself (a credit note's money moves through its refunds; a
  * dispute opening or closing moves money through its funds_* entries; an invoice payment only links
  * an invoice to its payment intent).
@@ -90,6 +135,7 @@ export const emptyEntry = (e: Pick<LedgerEntry, 'entryId' | 'kind' | 'occurredAt
 export function balanceEffect(kind: LedgerEntryKind): 1 | -1 | 0 {
   switch (kind) {
     case 'invoice_paid':
+    case 'refund_failed':
     case 'dispute_funds_reinstated':
       return 1;
     case 'refund':
@@ -101,12 +147,14 @@ export function balanceEffect(kind: LedgerEntryKind): 1 | -1 | 0 {
 }
 
 /** The Stripe report category a balance-moving entry appears under. */
-export function reportingCategory(kind: LedgerEntryKind): 'charge' | 'refund' | 'dispute' | 'dispute_reversal' | null {
+export function reportingCategory(kind: LedgerEntryKind): 'charge' | 'refund' | 'refund_failure' | 'dispute' | 'dispute_reversal' | null {
   switch (kind) {
     case 'invoice_paid':
       return 'charge';
     case 'refund':
       return 'refund';
+    case 'refund_failed':
+      return 'refund_failure';
     case 'dispute_funds_withdrawn':
       return 'dispute';
     case 'dispute_funds_reinstated':

@@ -7,28 +7,58 @@
  *   1. balance transaction id (when the ledger knows it, e.g. dispute funds);
  *   2. its object: a `charge` row by invoice id (the report's invoice_id column, or an
  *      invoice_payment link from payment intent/charge to invoice), else by charge / payment intent
- *      id; a `refund` row by refund id (source_id); `dispute` / `dispute_reversal` rows by dispute id.
- * Amounts are compared in minor units of the row's currency, signed as Stripe reports them. Rows of
- * categories the ledger does not track (fees, payouts, transfers, ...) are counted in `ignored`.
- * Outcome categories: matched, missingInLedger (in Stripe, no ledger entry: a lost webhook),
- * missingInStripe (ledger entry with no balance transaction), amountMismatches (matched by id but the
- * amount or currency differs).
+ *      id; a `refund` row by refund id (source_id), a `refund_failure` row by the failed refund's id
+ *      (its source_id); `dispute` / `dispute_reversal` rows by dispute id.
+ * Currencies. The ledger books what the customer was charged (the invoice's, refund's or dispute's
+ * own currency); a balance transaction moves the account's settlement currency, converted when they
+ * differ (a EUR charge on a USD account is a USD row). So a row is compared by its customer-facing
+ * amount and currency (the report's `customer_facing_amount` / `_currency`; in the API job, the
+ * balance transaction's source object). A row without one (Stripe leaves disputes empty) is compared
+ * in the settlement currency, against what the entry's balance transaction moved when the ledger
+ * knows it (dispute funds), else against the entry itself. Amounts are in minor units, signed as on
+ * the balance (refunds and disputes negative).
+ *
+ * Rows of categories the ledger does not track (fees, payouts, transfers, ...) are counted in
+ * `ignored`. Outcome categories: matched, missingInLedger (in Stripe, no ledger entry: a lost
+ * webhook), missingInStripe (ledger entry with no balance transaction), amountMismatches (matched by
+ * id but the amount or currency differs). `totals` compare the two sides per customer-facing
+ * currency; `settlement` sums what the same rows moved per settlement currency, for finance's books.
  */
 import { balanceEffect, reportingCategory, type LedgerEntry } from './ledger';
 import type { ReportRow } from './balance-report';
+import { monthEnd, monthStart } from './months';
 
 /** The entry fields reconciliation reads: a ledger Query can project just these. */
-export const RECONCILIATION_FIELDS = ['entryId', 'kind', 'occurredAt', 'currency', 'amountCents', 'invoiceId', 'chargeId', 'paymentIntentId', 'balanceTransactionId', 'disputeId'] as const;
+export const RECONCILIATION_FIELDS = [
+  'entryId',
+  'kind',
+  'occurredAt',
+  'currency',
+  'amountCents',
+  'settlementCurrency',
+  'settlementAmountCents',
+  'invoiceId',
+  'chargeId',
+  'paymentIntentId',
+  'balanceTransactionId',
+  'refundIds',
+  'disputeId',
+] as const;
 
-export const RECONCILED_CATEGORIES = new Set(['charge', 'refund', 'dispute', 'dispute_reversal']);
+export const RECONCILED_CATEGORIES = new Set(['charge', 'refund', 'refund_failure', 'dispute', 'dispute_reversal']);
+
+/** Whether a row is one the ledger has an entry for (the unit of `Reconciler.expectedRows`), not a fee, payout, ... */
+export const isReconciledRow = (row: Pick<ReportRow, 'reportingCategory'>) => RECONCILED_CATEGORIES.has(row.reportingCategory);
 
 interface Expected {
   entryId: string;
   kind: LedgerEntry['kind'];
   category: string;
   currency: string;
-  /** Signed as on the Stripe balance. */
+  /** Signed as on the Stripe balance, in the customer-facing `currency`. */
   amountCents: number;
+  /** What the entry's balance transaction moved, signed, when the ledger knows it. */
+  settlement: { currency: string; amountCents: number } | null;
   invoiceId: string | null;
   occurredAt: string;
   matched: boolean;
@@ -52,19 +82,30 @@ export interface MissingInStripe {
   invoiceId: string | null;
   occurredAt: string;
 }
+/** Which of the row's amounts was compared: the customer-facing one, or the settlement (`gross`). */
+export type ComparedOn = 'customer_facing' | 'settlement';
+
 export interface AmountMismatch {
   balanceTransactionId: string;
   entryId: string;
   kind: LedgerEntry['kind'];
+  comparedOn: ComparedOn;
   stripe: { amountCents: number; currency: string };
   ledger: { amountCents: number; currency: string };
 }
+/** Per customer-facing currency, the currency the ledger books. */
 export interface CurrencyTotals {
   currency: string;
   stripe: { rows: number; amountCents: number };
   ledger: { entries: number; amountCents: number };
   matchedCents: number;
   differenceCents: number;
+}
+/** Per settlement currency: what the reconciled rows moved on the Stripe balance (`gross`). */
+export interface SettlementTotals {
+  currency: string;
+  rows: number;
+  grossCents: number;
 }
 export interface ReconciliationResult {
   month: string;
@@ -73,7 +114,13 @@ export interface ReconciliationResult {
   missingInStripe: MissingInStripe[];
   amountMismatches: AmountMismatch[];
   ignored: Record<string, number>;
+  /**
+   * Rows created outside the requested UTC month (a report over a wider range, or a month cut in
+   * another time zone): skipped, and counted here so nothing disappears silently.
+   */
+  outsideMonth: number;
   totals: CurrencyTotals[];
+  settlement: SettlementTotals[];
 }
 
 export class Reconciler {
@@ -83,12 +130,27 @@ export class Reconciler {
   private readonly links = new Map<string, string>();
   private readonly expected: Expected[] = [];
   private readonly totals = new Map<string, CurrencyTotals>();
+  private readonly settlement = new Map<string, SettlementTotals>();
   private matched = 0;
   private readonly missingInLedger: MissingInLedger[] = [];
   private readonly amountMismatches: AmountMismatch[] = [];
   private readonly ignored: Record<string, number> = {};
+  private outsideMonth = 0;
+  private readonly from: number;
+  private readonly to: number;
 
-  constructor(readonly month: string) {}
+  constructor(readonly month: string) {
+    this.from = monthStart(month).getTime();
+    this.to = monthEnd(month).getTime();
+  }
+
+  /**
+   * How many ledger entries expect a balance transaction (paid invoices > 0, refunds, refund
+   * failures, dispute funds): the rows a clean month has in the reconciled categories.
+   */
+  get expectedRows(): number {
+    return this.expected.length;
+  }
 
   private total(currency: string): CurrencyTotals {
     let t = this.totals.get(currency);
@@ -113,6 +175,10 @@ export class Reconciler {
       category,
       currency: entry.currency,
       amountCents: balanceEffect(entry.kind) * entry.amountCents,
+      settlement:
+        entry.settlementCurrency && typeof entry.settlementAmountCents === 'number'
+          ? { currency: entry.settlementCurrency, amountCents: balanceEffect(entry.kind) * entry.settlementAmountCents }
+          : null,
       invoiceId: entry.invoiceId,
       occurredAt: entry.occurredAt,
       matched: false,
@@ -130,6 +196,10 @@ export class Reconciler {
         break;
       case 'refund':
         this.byObject.set(`refund:${entry.entryId}`, e);
+        break;
+      case 'refund_failed':
+        // A refund_failure row's source is the refund that failed.
+        if (entry.refundIds[0]) this.byObject.set(`refund_failure:${entry.refundIds[0]}`, e);
         break;
       default:
         if (entry.disputeId) this.byObject.set(`${category}:${entry.disputeId}`, e);
@@ -156,15 +226,30 @@ export class Reconciler {
   }
 
   addStripeRow(row: ReportRow): void {
-    if (!RECONCILED_CATEGORIES.has(row.reportingCategory)) {
+    const created = Date.parse(row.createdUtc);
+    if (!(created >= this.from && created < this.to)) {
+      this.outsideMonth++;
+      return;
+    }
+    if (!isReconciledRow(row)) {
       this.ignored[row.reportingCategory] = (this.ignored[row.reportingCategory] ?? 0) + 1;
       return;
     }
-    const t = this.total(row.currency);
-    t.stripe.rows++;
-    t.stripe.amountCents += row.grossCents;
+    let st = this.settlement.get(row.currency);
+    if (!st) this.settlement.set(row.currency, (st = { currency: row.currency, rows: 0, grossCents: 0 }));
+    st.rows++;
+    st.grossCents += row.grossCents;
+    const facing = row.customerFacingCurrency !== null && row.customerFacingCents !== null ? { currency: row.customerFacingCurrency, amountCents: row.customerFacingCents } : null;
+    /** The row on the totals' (customer-facing) side; a settlement-only row counts in its own currency. */
+    const count = (side: { currency: string; amountCents: number }) => {
+      const t = this.total(side.currency);
+      t.stripe.rows++;
+      t.stripe.amountCents += side.amountCents;
+      return t;
+    };
     const e = this.find(row);
     const missing = (reason: MissingInLedger['reason']): void => {
+      count(facing ?? { currency: row.currency, amountCents: row.grossCents });
       this.missingInLedger.push({
         balanceTransactionId: row.balanceTransactionId,
         reportingCategory: row.reportingCategory,
@@ -179,18 +264,20 @@ export class Reconciler {
     if (!e || e.category !== row.reportingCategory) return missing('no_ledger_entry');
     if (e.matched) return missing('already_matched');
     e.matched = true;
-    if (e.amountCents !== row.grossCents || e.currency !== row.currency) {
-      this.amountMismatches.push({
-        balanceTransactionId: row.balanceTransactionId,
-        entryId: e.entryId,
-        kind: e.kind,
-        stripe: { amountCents: row.grossCents, currency: row.currency },
-        ledger: { amountCents: e.amountCents, currency: e.currency },
-      });
+    // Customer-facing against the entry; without it, the settlement amount against what the entry's
+    // balance transaction moved (never a settlement amount against a customer-facing one).
+    const comparedOn: ComparedOn = facing ? 'customer_facing' : 'settlement';
+    const stripe = facing ?? { currency: row.currency, amountCents: row.grossCents };
+    const ledger = facing ? { currency: e.currency, amountCents: e.amountCents } : (e.settlement ?? { currency: e.currency, amountCents: e.amountCents });
+    if (stripe.amountCents !== ledger.amountCents || stripe.currency !== ledger.currency) {
+      count(stripe);
+      this.amountMismatches.push({ balanceTransactionId: row.balanceTransactionId, entryId: e.entryId, kind: e.kind, comparedOn, stripe, ledger });
       return;
     }
+    // Equal: on the customer-facing side the row is worth exactly the entry.
+    const t = count({ currency: e.currency, amountCents: e.amountCents });
     this.matched++;
-    t.matchedCents += row.grossCents;
+    t.matchedCents += e.amountCents;
   }
 
   finish(): ReconciliationResult {
@@ -200,6 +287,7 @@ export class Reconciler {
     const totals = [...this.totals.values()]
       .map((t) => ({ ...t, differenceCents: t.stripe.amountCents - t.ledger.amountCents }))
       .sort((a, b) => a.currency.localeCompare(b.currency));
+    const settlement = [...this.settlement.values()].sort((a, b) => a.currency.localeCompare(b.currency));
     return {
       month: this.month,
       matched: this.matched,
@@ -207,7 +295,9 @@ export class Reconciler {
       missingInStripe,
       amountMismatches: this.amountMismatches,
       ignored: this.ignored,
+      outsideMonth: this.outsideMonth,
       totals,
+      settlement,
     };
   }
 }

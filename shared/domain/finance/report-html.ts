@@ -75,7 +75,8 @@ function lineChart(title: string, labels: string[], series: Series[], format: (v
 }
 
 const zero = (currency: string): CurrencyRevenue => ({
-  currency, invoices: 0, billedCents: 0, taxCents: 0, discountCents: 0, refunds: 0, refundedCents: 0, disputedCents: 0, netCents: 0, recognizedCents: 0, deferredCents: 0, mrrCents: 0, members: { active: 0, new: 0, churned: 0 }, byPlan: [],
+  currency, invoices: 0, billedCents: 0, taxCents: 0, discountCents: 0, refunds: 0, refundedCents: 0, refundedNetOfTaxCents: 0, disputedCents: 0, netCents: 0, recognizedCents: 0, deferredCents: 0, mrrCents: 0, members: { active: 0, new: 0, churned: 0 }, byPlan: [],
+  unattributed: { refunds: 0, refundedCents: 0, disputedCents: 0 },
 });
 
 export interface ReportInput {
@@ -101,7 +102,7 @@ export function renderFinanceReport(input: ReportInput): string {
       ['billed', 'Billed', fmt(now.billedCents)],
       ['refunded', 'Refunded', fmt(now.refundedCents)],
       ['disputed', 'Disputed', fmt(now.disputedCents)],
-      ['net', 'Net', fmt(now.netCents)],
+      ['net', 'Net (cash, before Stripe fees)', fmt(now.netCents)],
       ['recognized', 'Recognized revenue', fmt(now.recognizedCents)],
       ['deferred', 'Deferred revenue at month end', fmt(now.deferredCents)],
       ['mrr', 'MRR', fmt(now.mrrCents)],
@@ -109,9 +110,15 @@ export function renderFinanceReport(input: ReportInput): string {
       ['new', 'New members', String(now.members.new)],
       ['churned', 'Churned members', String(now.members.churned)],
     ];
-    const plans = now.byPlan
-      .map((p) => `<tr><td>${escapeHtml(p.planId)}</td><td>${p.invoices}</td><td>${escapeHtml(fmt(p.billedCents))}</td><td>${escapeHtml(fmt(p.recognizedCents))}</td><td>${escapeHtml(fmt(p.deferredCents))}</td><td>${escapeHtml(fmt(p.mrrCents))}</td><td>${p.activeMembers}</td></tr>`)
-      .join('');
+    const cells = (values: Array<string | number>) => values.map((v) => `<td>${escapeHtml(String(v))}</td>`).join('');
+    const plans =
+      now.byPlan
+        .map((p) => `<tr>${cells([p.planId, p.invoices, fmt(p.billedCents), fmt(p.refundedCents), fmt(p.disputedCents), fmt(p.netCents), fmt(p.recognizedCents), fmt(p.deferredCents), fmt(p.mrrCents), p.activeMembers])}</tr>`)
+        .join('') +
+      // Refunds and disputes no invoice was found for: in the totals, in no plan.
+      (now.unattributed.refundedCents !== 0 || now.unattributed.disputedCents !== 0
+        ? `<tr data-row="unattributed">${cells(['unattributed', '', '', fmt(now.unattributed.refundedCents), fmt(now.unattributed.disputedCents), fmt(-now.unattributed.refundedCents - now.unattributed.disputedCents), '', '', '', ''])}</tr>`
+        : '');
     return `<section id="currency-${escapeHtml(currency)}">
 <h2>${escapeHtml(c)}</h2>
 <dl class="figures">${figures.map(([id, label, value]) => `<div data-figure="${id}"><dt>${escapeHtml(label)}</dt><dd>${escapeHtml(value)}</dd></div>`).join('')}</dl>
@@ -131,7 +138,7 @@ ${barChart(`Refunds and disputes (${c})`, labels, [
   { label: 'Disputed', color: '#e0a030', values: rows.map((r) => r.disputedCents) },
 ], fmt)}
 </div>
-<table><caption>By plan, ${escapeHtml(input.month)}</caption><thead><tr><th>Plan</th><th>Invoices</th><th>Billed</th><th>Recognized</th><th>Deferred</th><th>MRR</th><th>Active members</th></tr></thead><tbody>${plans || '<tr><td colspan="7">No plan activity</td></tr>'}</tbody></table>
+<table><caption>By plan, ${escapeHtml(input.month)}</caption><thead><tr><th>Plan</th><th>Invoices</th><th>Billed</th><th>Refunded</th><th>Disputed</th><th>Net</th><th>Recognized</th><th>Deferred</th><th>MRR</th><th>Active members</th></tr></thead><tbody>${plans || '<tr><td colspan="10">No plan activity</td></tr>'}</tbody></table>
 </section>`;
   });
 
@@ -159,6 +166,6 @@ table{border-collapse:collapse;margin-top:1rem;width:100%}th,td{text-align:right
 <h1>Membership finance report — ${escapeHtml(input.month)}</h1>
 <p class="meta">Months ${escapeHtml(labels[0] ?? input.month)} to ${escapeHtml(input.month)} (UTC). Generated ${escapeHtml(input.generatedAt)}. ${recText}</p>
 ${sections.join('\n') || '<p>No money events recorded for this period.</p>'}
-<p class="meta">Recognized revenue is net of tax, ratable by day over each invoice's service period (largest-remainder rounding). MRR counts annual plans at 1/12. Currencies are never added together.</p>
+<p class="meta">Net is billed − refunded − disputed, tax included, before Stripe's fees. Recognized revenue is net of tax, ratable by day over each invoice's service period (largest-remainder rounding); refunds tied to an invoice come out of its deferred revenue from the refund month. MRR counts annual plans at 1/12. Currencies are never added together.</p>
 </body></html>`;
 }

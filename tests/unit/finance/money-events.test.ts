@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { translateMoneyEvent } from '../../../shared/stripe/money-events';
+import { MONEY_EVENT_TYPES, translateMoneyEvent } from '../../../shared/stripe/money-events';
 import { StripePayloadError, stripeEventSchema } from '../../../shared/stripe/events';
 import { parseCatalog } from '../../../shared/domain/catalog';
 import { invoiceObject, stripeEvent } from '../../../local/stripe-test-events';
@@ -24,16 +24,37 @@ describe('money events of API version 2026-10-28.endive', () => {
     expect(entry).toMatchObject({ planId: null, subscriptionId: null, memberId: null, servicePeriod: null });
   });
 
-  it('books pending and succeeded refunds, not failed ones; charge.refunded without a refund list adds nothing', () => {
-    expect(translateMoneyEvent(ev('refund.created', refundObject({ id: 're_1', charge: 'ch_1', amount: 100, created: 1_900_000_000, status: 'pending' })), catalog)).toHaveLength(1);
-    expect(translateMoneyEvent(ev('refund.updated', refundObject({ id: 're_1', charge: 'ch_1', amount: 100, created: 1_900_000_000, status: 'failed' })), catalog)).toEqual([]);
+  it('books pending and succeeded refunds, not canceled ones; charge.refunded without a refund list adds nothing', () => {
+    const pending = translateMoneyEvent(ev('refund.created', refundObject({ id: 're_1', charge: 'ch_1', amount: 100, created: 1_900_000_000, status: 'pending' })), catalog);
+    expect(pending).toMatchObject([{ entryId: 're_1', kind: 'refund', amountCents: 100 }]);
+    expect(translateMoneyEvent(ev('refund.updated', refundObject({ id: 're_1', charge: 'ch_1', amount: 100, created: 1_900_000_000, status: 'canceled' })), catalog)).toEqual([]);
     expect(translateMoneyEvent(ev('charge.refunded', { id: 'ch_1', object: 'charge', refunds: null }), catalog)).toEqual([]);
   });
 
-  it('takes dispute funds from the balance transaction: its id, currency, amount and time', () => {
-    const dispute = disputeObject({ id: 'dp_1', charge: 'ch_1', amount: 1499, created: 1_900_000_000, status: 'won', transactions: [{ id: 'txn_w', amount: -1499, created: 1_900_000_050 }, { id: 'txn_r', amount: 1499, created: 1_900_500_000 }] });
-    expect(translateMoneyEvent(ev('charge.dispute.funds_withdrawn', dispute), catalog)[0]).toMatchObject({ entryId: 'dp_1#dispute_funds_withdrawn', amountCents: 1499, balanceTransactionId: 'txn_w', occurredAt: new Date(1_900_000_050_000).toISOString() });
-    expect(translateMoneyEvent(ev('charge.dispute.funds_reinstated', dispute), catalog)[0]).toMatchObject({ entryId: 'dp_1#dispute_funds_reinstated', balanceTransactionId: 'txn_r' });
+  it('books a failed refund as the refund and its reversal, whichever event reports it', () => {
+    const failed = refundObject({ id: 're_1', charge: 'ch_1', paymentIntent: 'pi_1', amount: 100, created: 1_900_000_000, status: 'failed', failure: 'txn_fail' });
+    const updated = translateMoneyEvent(ev('refund.updated', failed, 1_900_300_000), catalog);
+    expect(updated).toMatchObject([
+      { entryId: 're_1', kind: 'refund', occurredAt: new Date(1_900_000_000_000).toISOString(), amountCents: 100 },
+      { entryId: 're_1#refund_failed', kind: 'refund_failed', occurredAt: new Date(1_900_300_000_000).toISOString(), amountCents: 100, balanceTransactionId: 'txn_fail', refundIds: ['re_1'], chargeId: 'ch_1', paymentIntentId: 'pi_1', reason: 'expired_or_canceled_card' },
+    ]);
+    // refund.failed is read too; the refund entry it carries is the one refund.created wrote.
+    const viaFailed = translateMoneyEvent(ev('refund.failed', failed, 1_900_300_001), catalog);
+    expect(viaFailed[0]).toEqual(updated[0]);
+    expect(viaFailed[1]).toMatchObject({ entryId: 're_1#refund_failed' });
+    expect(MONEY_EVENT_TYPES.has('refund.failed')).toBe(true);
+    // With the failure balance transaction expanded, its own time fixes the entry's month.
+    const expanded = refundObject({ id: 're_1', charge: 'ch_1', amount: 100, created: 1_900_000_000, status: 'failed', failure: { id: 'txn_fail', created: 1_900_200_000 } });
+    expect(translateMoneyEvent(ev('refund.failed', expanded, 1_900_300_000), catalog)[1]).toMatchObject({ occurredAt: new Date(1_900_200_000_000).toISOString(), balanceTransactionId: 'txn_fail' });
+    // charge.refunded lists it the same way.
+    expect(translateMoneyEvent(ev('charge.refunded', { id: 'ch_1', object: 'charge', refunds: { object: 'list', data: [failed] } }, 1_900_300_000), catalog)).toEqual(updated);
+  });
+
+  it("books dispute funds in the dispute's own amount and currency, with the balance transaction's id, time and settlement amount", () => {
+    // A EUR dispute on a USD account: the balance transactions withdraw and reinstate USD.
+    const dispute = disputeObject({ id: 'dp_1', charge: 'ch_1', amount: 1299, currency: 'eur', created: 1_900_000_000, status: 'won', transactions: [{ id: 'txn_w', amount: -1407, currency: 'usd', created: 1_900_000_050 }, { id: 'txn_r', amount: 1411, currency: 'usd', created: 1_900_500_000 }] });
+    expect(translateMoneyEvent(ev('charge.dispute.funds_withdrawn', dispute), catalog)[0]).toMatchObject({ entryId: 'dp_1#dispute_funds_withdrawn', currency: 'eur', amountCents: 1299, balanceTransactionId: 'txn_w', settlementCurrency: 'usd', settlementAmountCents: 1407, occurredAt: new Date(1_900_000_050_000).toISOString() });
+    expect(translateMoneyEvent(ev('charge.dispute.funds_reinstated', dispute), catalog)[0]).toMatchObject({ entryId: 'dp_1#dispute_funds_reinstated', currency: 'eur', amountCents: 1299, balanceTransactionId: 'txn_r', settlementAmountCents: 1411 });
     expect(translateMoneyEvent(ev('charge.dispute.closed', dispute), catalog)[0]).toMatchObject({ kind: 'dispute_won' });
   });
 

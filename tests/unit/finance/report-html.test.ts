@@ -10,12 +10,14 @@ describe('finance report HTML', () => {
       month: '2033-06',
       generatedAt: '2033-07-01T00:00:00Z',
       reconciliation: { ranAt: evil, source: evil, matched: 1, counts: { missingInLedger: 0, missingInStripe: 0, amountMismatches: 0 } },
-      history: [{ month: '2033-06', currencies: [{ currency: 'usd', invoices: 1, billedCents: 1499, taxCents: 0, discountCents: 0, refunds: 0, refundedCents: 0, disputedCents: 0, netCents: 1499, recognizedCents: 0, deferredCents: 1499, mrrCents: 1499, members: { active: 1, new: 1, churned: 0 }, byPlan: [{ planId: evil, invoices: 1, billedCents: 1499, taxCents: 0, recognizedCents: 0, deferredCents: 1499, mrrCents: 1499, activeMembers: 1 }] }] }],
+      history: [{ month: '2033-06', currencies: [{ currency: 'usd', invoices: 1, billedCents: 1499, taxCents: 0, discountCents: 0, refunds: 0, refundedCents: 0, refundedNetOfTaxCents: 0, disputedCents: 0, netCents: 1499, recognizedCents: 0, deferredCents: 1499, mrrCents: 1499, members: { active: 1, new: 1, churned: 0 }, byPlan: [{ planId: evil, invoices: 1, billedCents: 1499, taxCents: 0, refunds: 0, refundedCents: 0, refundedNetOfTaxCents: 0, disputedCents: 0, netCents: 1499, recognizedCents: 0, deferredCents: 1499, mrrCents: 1499, activeMembers: 1 }], unattributed: { refunds: 1, refundedCents: 500, disputedCents: 0 } }] }],
     });
     expect(html).not.toContain('<img');
     expect(html).toContain(escapeHtml(evil));
     expect(html).not.toMatch(/<script|<link|<img|<iframe|\ssrc="|\shref="|@import|url\(/i);
     expect(html).toContain('14.99 USD');
+    // Refunds tied to no invoice are shown as such, not dropped.
+    expect(html).toMatch(/<tr data-row="unattributed"><td>unattributed<\/td><td><\/td><td><\/td><td>5\.00 USD<\/td>/);
   });
 });
 

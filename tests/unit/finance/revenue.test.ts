@@ -75,3 +75,23 @@ describe('monthly revenue', () => {
     expect(only.currencies[0]).toMatchObject({ currency: 'gbp', billedCents: 0, mrrCents: 0 });
   });
 });
+
+describe('monthly revenue with refunds tied to invoices', () => {
+  const jan = invoice('in_j', { paidAt: '2026-01-10T00:00:00Z', start: '2026-01-10T00:00:00Z', end: '2026-02-10T00:00:00Z', total: 1599, taxCents: 100, memberId: 'm1' });
+  // Refunded in March, after the service ended: the refund reverses revenue recognized before.
+  const late = emptyEntry({ entryId: 're_late', kind: 'refund', occurredAt: '2026-03-05T00:00:00Z', currency: 'usd', amountCents: 1599, paymentIntentId: 'pi_j', refundIds: ['re_late'] });
+  const stray = emptyEntry({ entryId: 're_stray', kind: 'refund', occurredAt: '2026-03-06T00:00:00Z', currency: 'usd', amountCents: 250, chargeId: 'ch_unknown', refundIds: ['re_stray'] });
+
+  it('reverses recognized revenue of an ended invoice in the refund month, under its plan; an untied refund is unattributed', async () => {
+    // The invoice_payment link pi_j → in_j, as the store reads it.
+    const reversals = { entries: [late, stray], links: new Map([['pi_j', 'in_j']]), invoices: new Map([['in_j', jan]]) };
+    const march = await computeMonthRevenue({ month: '2026-03', entries: [late, stray], slices: [], previousSlices: [], reversals });
+    const usd = march.currencies[0]!;
+    expect(usd).toMatchObject({ refunds: 2, refundedCents: 1849, refundedNetOfTaxCents: 1499, recognizedCents: -1499, deferredCents: 0, netCents: -1849, members: { active: 0, new: 0, churned: 0 } });
+    expect(usd.byPlan).toEqual([expect.objectContaining({ planId: 'prime-monthly', refunds: 1, refundedCents: 1599, refundedNetOfTaxCents: 1499, recognizedCents: -1499, netCents: -1599 })]);
+    expect(usd.unattributed).toEqual({ refunds: 1, refundedCents: 250, disputedCents: 0 });
+    // Without the context every refund is unattributed cash and recognition is untouched.
+    const bare = await computeMonthRevenue({ month: '2026-03', entries: [late, stray], slices: [], previousSlices: [] });
+    expect(bare.currencies[0]).toMatchObject({ refundedCents: 1849, recognizedCents: 0, unattributed: { refunds: 2, refundedCents: 1849 } });
+  });
+});
