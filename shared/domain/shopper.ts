@@ -193,16 +193,6 @@ export function nextCharge(view: MembershipView, sub: SubscriptionState | null):
   return date ? { amountCents: sub.amountCents, currency: sub.currency, date } : null;
 }
 
-/** Savings for display: period counters count only while they belong to the current period. */
-export function savingsFor(savings: SavingsTotals | null, currentPeriodKey: string | null) {
-  return {
-    periodCents: savings && currentPeriodKey !== null && savings.periodKey === currentPeriodKey ? savings.periodSavedCents : 0,
-    lifetimeCents: savings?.lifetimeSavedCents ?? 0,
-    feesPaidCents: savings?.feesPaidCents ?? 0,
-    currency: savings?.currency ?? null,
-  };
-}
-
 /** What resuming takes, from the subscription as Stripe has it now. */
 export type ResumeAction = 'ended' | 'nothing_pending' | 'clear_cancel_at' | 'clear_cancel_at_period_end';
 

@@ -2,7 +2,6 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ConsentAcceptance, ConsentRecord } from '../domain/shopper';
 import type { ExtraWrite } from './membership-repository';
-import type { SavingsTotals } from '../domain/savings';
 import { keys } from './keys';
 import { queryMemberItems } from './query-prefix';
 
@@ -140,20 +139,5 @@ export class DynamoShopperRepository {
       acceptedAt: String(item.acceptedAt),
       eventId: String(item.eventId),
     }));
-  }
-
-  /** The savings item the benefits feature maintains (`SK = SAVINGS`); read as stored. */
-  async getSavings(memberId: string): Promise<SavingsTotals | null> {
-    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { PK: keys.memberPk(memberId), SK: keys.savingsSk } }));
-    if (!out.Item) return null;
-    const item = out.Item;
-    return {
-      memberId,
-      periodKey: typeof item.periodKey === 'string' ? item.periodKey : null,
-      periodSavedCents: Number(item.periodSavedCents ?? 0),
-      lifetimeSavedCents: Number(item.lifetimeSavedCents ?? 0),
-      feesPaidCents: Number(item.feesPaidCents ?? 0),
-      currency: typeof item.currency === 'string' ? item.currency : 'usd',
-    };
   }
 }

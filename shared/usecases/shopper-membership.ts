@@ -9,8 +9,8 @@ import type Stripe from 'stripe';
 import type { PlanCatalog } from '../domain/catalog';
 import { evaluateEntitlement } from '../domain/entitlement';
 import { evaluateMembership, isoFromEpoch, type MembershipStatus } from '../domain/membership';
-import { periodKey } from '../domain/savings';
 import { usableGrants } from '../domain/benefits';
+import { getMemberBenefits } from './benefits';
 import {
   accessEndsAfterCancel,
   checkoutOffer,
@@ -18,7 +18,6 @@ import {
   refundDecision,
   renewalTermsText,
   resumeAction,
-  savingsFor,
   sweepOpenSessions,
   type BillingSubscription,
   type ConsentRecord,
@@ -36,7 +35,7 @@ import { callStripe, isStripeError, stripeFailure, stripeUnavailable } from '../
 export interface ShopperDeps {
   catalog: PlanCatalog;
   memberships: Pick<MembershipRepository, 'getEntitlementData'>;
-  shoppers: Pick<DynamoShopperRepository, 'getStripeCustomerId' | 'linkStripeCustomer' | 'putConsent' | 'getSavings'>;
+  shoppers: Pick<DynamoShopperRepository, 'getStripeCustomerId' | 'linkStripeCustomer' | 'putConsent'>;
   /** Null without a usable Stripe API key: endpoints that must call Stripe answer 503. */
   stripe: () => Promise<StripeAccount | null>;
 }
@@ -469,14 +468,21 @@ export async function resumeMembership(deps: ShopperDeps, memberId: string, now:
   return { memberId, outcome: 'renewing' as const, renewsAt };
 }
 
-export async function getMyMembership(deps: Pick<ShopperDeps, 'catalog' | 'memberships' | 'shoppers'>, memberId: string, now: Date) {
-  const [{ record, grants }, savings] = await Promise.all([deps.memberships.getEntitlementData(memberId), deps.shoppers.getSavings(memberId)]);
+export async function getMyMembership(
+  deps: Pick<ShopperDeps, 'catalog' | 'memberships'> & { benefits: Pick<DynamoBenefitsRepository, 'getSavings'> },
+  memberId: string,
+  now: Date,
+) {
+  const loaded = await deps.memberships.getEntitlementData(memberId);
+  const { record, grants } = loaded;
+  // The same savings view as the operator's and the reminders': the period counter reads 0 once
+  // the member's period has moved on.
+  const { savings } = await getMemberBenefits(deps, memberId, now, loaded);
   const view = { ...evaluateMembership(record, deps.catalog, now), memberId };
   const plan = deps.catalog.plan(view.planId);
   // The shopper sees only codes still usable: not expired, redeemed or voided (the checkout lists expired ones as not applicable).
   const entitlement = evaluateEntitlement(view, plan, usableGrants(record, grants, now), now);
   const sub = record?.subscription ?? null;
-  const currentKey = sub?.currentPeriodStart ? periodKey(sub.subscriptionId, sub.currentPeriodStart) : null;
   return {
     memberId,
     status: view.status,
@@ -492,6 +498,7 @@ export async function getMyMembership(deps: Pick<ShopperDeps, 'catalog' | 'membe
     nextCharge: nextCharge(view, sub),
     coupons: entitlement.benefits.coupons,
     shippingVouchers: entitlement.benefits.shippingVouchers,
-    savings: savingsFor(savings, currentKey),
+    // A shopper who never subscribed has paid and saved in no currency.
+    savings: { periodCents: savings.periodSavedCents, lifetimeCents: savings.lifetimeSavedCents, feesPaidCents: savings.feesPaidCents, currency: record ? savings.currency : null },
   };
 }

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptyMembership, evaluateMembership, type MembershipRecord, type MembershipView, type SubscriptionState } from '../../shared/domain/membership';
-import { periodKey, type SavingsTotals } from '../../shared/domain/savings';
-import { accessEndsAfterCancel, checkoutOffer, nextCharge, resumeAction, refundDecision, renewalTermsText, savingsFor, sweepOpenSessions, type BenefitRedemption, type BenefitUsage, type BillingSubscription, type RefundFacts } from '../../shared/domain/shopper';
+import { accessEndsAfterCancel, checkoutOffer, nextCharge, resumeAction, refundDecision, renewalTermsText, sweepOpenSessions, type BenefitRedemption, type BenefitUsage, type BillingSubscription, type RefundFacts } from '../../shared/domain/shopper';
 import { monthlySubscription, projectCatalog } from '../support/domain';
 
 const catalog = projectCatalog();
@@ -108,25 +107,6 @@ describe('nextCharge', () => {
     const pastDue = sub({ stripeStatus: 'past_due' });
     expect(nextCharge(evaluateMembership(withSub(pastDue), catalog, NOW), pastDue)).toBeNull();
     expect(nextCharge(evaluateMembership(null, catalog, NOW), null)).toBeNull();
-  });
-});
-
-const savings = (overrides: Partial<SavingsTotals> = {}): SavingsTotals => ({
-  memberId: 'm-1',
-  periodKey: periodKey('sub_1', '2026-11-01T00:00:00.000Z'),
-  periodSavedCents: 0,
-  lifetimeSavedCents: 4200,
-  feesPaidCents: 2998,
-  currency: 'usd',
-  ...overrides,
-});
-
-describe('savingsFor', () => {
-  it('counts period savings only for the current period', () => {
-    const key = periodKey('sub_1', '2026-11-01T00:00:00.000Z');
-    expect(savingsFor(savings({ periodSavedCents: 700 }), key)).toEqual({ periodCents: 700, lifetimeCents: 4200, feesPaidCents: 2998, currency: 'usd' });
-    expect(savingsFor(savings({ periodSavedCents: 700, periodKey: 'sub_1@2026-10-01T00:00:00.000Z' }), key).periodCents).toBe(0);
-    expect(savingsFor(null, key)).toEqual({ periodCents: 0, lifetimeCents: 0, feesPaidCents: 0, currency: null });
   });
 });
 
