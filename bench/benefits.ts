@@ -7,16 +7,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { buildGrants } from '../shared/domain/benefits';
-import { parseCatalog } from '../shared/domain/catalog';
-import { generateGrantCode } from '../shared/domain/grant-codes';
-import { applyMembershipEvent, type SubscriptionState } from '../shared/domain/membership';
-import { createDynamoClient, documentClient } from '../shared/storage/dynamodb';
-import { DynamoBenefitsRepository, grantPut } from '../shared/storage/benefits-repository';
-import { DynamoMembershipRepository } from '../shared/storage/membership-repository';
-import { ensureTables } from '../shared/storage/tables';
-import { BenefitError, redeemGrant } from '../shared/usecases/benefits';
-import { checkEntitlement } from '../shared/usecases/check-entitlement';
+import { buildGrants } from '#shared/domain/benefits';
+import { parseCatalog } from '#shared/domain/catalog';
+import { generateGrantCode } from '#shared/domain/grant-codes';
+import { applyMembershipEvent, type SubscriptionState } from '#shared/domain/membership';
+import { createDynamoClient, documentClient } from '#shared/storage/dynamodb';
+import { DynamoBenefitsRepository, grantPut } from '#shared/storage/benefits-repository';
+import { DynamoMembershipRepository } from '#shared/storage/membership-repository';
+import { ensureTables } from '#shared/storage/tables';
+import { BenefitError, redeemGrant } from '#shared/usecases/benefits';
+import { checkEntitlement } from '#shared/usecases/check-entitlement';
 import { monthlySubscription } from '../tests/support/domain';
 import catalogJson from '../config/plan-catalog.json' with { type: 'json' };
 

@@ -6,7 +6,7 @@
 import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { percentile, fmt, ratio, type BenchContext } from './context';
-import type { HttpEvent, HttpLambda } from '../shared/http/types';
+import type { HttpEvent, HttpLambda } from '#shared/http/types';
 
 const ITERATIONS = 3000;
 const WARMUP = 300;
@@ -32,8 +32,8 @@ export const benchContext = { getRemainingTimeInMillis: () => 10_000, functionNa
 
 export async function run(ctx: BenchContext & { memberId: string }) {
   const { handler } = (await import('../functions/http/entitlements-check')) as { handler: HttpLambda };
-  const { dynamo } = await import('../shared/runtime/dynamo');
-  const { keys } = await import('../shared/storage/keys');
+  const { dynamo } = await import('#shared/runtime/dynamo');
+  const { keys } = await import('#shared/storage/keys');
   const { client, tables } = dynamo();
   const event = apiEvent('/v1/entitlements/check', { memberId: ctx.memberId, order: { subtotalCents: 4200, currency: 'usd', serviceLevel: 'two-day' } }, 'Bearer ck_local_checkout_key');
   const getItem = new GetItemCommand({ TableName: tables.main, Key: { PK: { S: keys.memberPk(ctx.memberId) }, SK: { S: keys.membershipSk } } });

@@ -5,10 +5,10 @@
  */
 import { Readable } from 'node:stream';
 import { resourceUsage } from 'node:process';
-import { createDynamoClient, documentClient } from '../shared/storage/dynamodb';
-import { LedgerRepository } from '../shared/storage/ledger-repository';
-import { Reconciler, RECONCILIATION_FIELDS } from '../shared/domain/finance/reconciliation';
-import { parseBalanceReport } from '../shared/domain/finance/balance-report';
+import { createDynamoClient, documentClient } from '#shared/storage/dynamodb';
+import { LedgerRepository } from '#shared/storage/ledger-repository';
+import { Reconciler, RECONCILIATION_FIELDS } from '#shared/domain/finance/reconciliation';
+import { parseBalanceReport } from '#shared/domain/finance/balance-report';
 import { balanceReportCsv, generateMonthLazily, type MonthOptions } from '../tests/support/finance-month';
 
 const options = JSON.parse(process.env.FINANCE_BENCH_MONTH!) as MonthOptions & { rows: number };

@@ -17,11 +17,11 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { createDynamoClient, documentClient } from '../shared/storage/dynamodb';
-import { ensureTables } from '../shared/storage/tables';
-import { ledgerItems, ledgerKeys } from '../shared/storage/ledger-repository';
-import { Reconciler } from '../shared/domain/finance/reconciliation';
-import { parseBalanceReport } from '../shared/domain/finance/balance-report';
+import { createDynamoClient, documentClient } from '#shared/storage/dynamodb';
+import { ensureTables } from '#shared/storage/tables';
+import { ledgerItems, ledgerKeys } from '#shared/storage/ledger-repository';
+import { Reconciler } from '#shared/domain/finance/reconciliation';
+import { parseBalanceReport } from '#shared/domain/finance/balance-report';
 import { balanceReportCsv, generateMonth, type MonthOptions } from '../tests/support/finance-month';
 
 const MiB = 1024 * 1024;

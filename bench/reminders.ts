@@ -8,17 +8,17 @@
  * BENCH_REMINDER_DUE shorten a run (docs/reminders.md).
  */
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { createDynamoClient, documentClient } from '../shared/storage/dynamodb';
-import { ensureTables } from '../shared/storage/tables';
-import { keys } from '../shared/storage/keys';
-import { planCatalog } from '../shared/runtime/catalog';
-import { DynamoMembershipRepository } from '../shared/storage/membership-repository';
-import { ReminderStore, reminderKeys, type ReminderItem } from '../shared/storage/reminder-store';
-import { planReminders } from '../shared/domain/reminders';
-import { emptyMembership, type MembershipRecord } from '../shared/domain/membership';
-import type { NotificationSender } from '../shared/notifications/senders';
+import { createDynamoClient, documentClient } from '#shared/storage/dynamodb';
+import { ensureTables } from '#shared/storage/tables';
+import { keys } from '#shared/storage/keys';
+import { planCatalog } from '#shared/runtime/catalog';
+import { DynamoMembershipRepository } from '#shared/storage/membership-repository';
+import { ReminderStore, reminderKeys, type ReminderItem } from '#shared/storage/reminder-store';
+import { planReminders } from '#shared/domain/reminders';
+import { emptyMembership, type MembershipRecord } from '#shared/domain/membership';
+import type { NotificationSender } from '#shared/notifications/senders';
 import { monthlySubscription } from '../tests/support/domain';
-import { DEFAULT_CONCURRENCY, sendDueReminders } from '../shared/usecases/send-reminders';
+import { DEFAULT_CONCURRENCY, sendDueReminders } from '#shared/usecases/send-reminders';
 
 const DAY_MS = 86_400_000;
 

@@ -25,8 +25,8 @@ async function main() {
   });
   const ctx: BenchContext = { dynamodbEndpoint: dynamo.endpoint, log: (line) => console.log(line) };
   try {
-    const { createDynamoClient, tableNamesFromEnv } = await import('../shared/storage/dynamodb');
-    const { ensureTables } = await import('../shared/storage/tables');
+    const { createDynamoClient, tableNamesFromEnv } = await import('#shared/storage/dynamodb');
+    const { ensureTables } = await import('#shared/storage/tables');
     const client = createDynamoClient();
     await ensureTables(client, tableNamesFromEnv());
 
@@ -49,11 +49,11 @@ async function main() {
 }
 
 async function seedMember(): Promise<string> {
-  const { ingestStripeEvent } = await import('../shared/usecases/ingest-stripe-event');
-  const { planCatalog } = await import('../shared/runtime/catalog');
-  const { membershipRepository } = await import('../shared/runtime/dynamo');
+  const { ingestStripeEvent } = await import('#shared/usecases/ingest-stripe-event');
+  const { planCatalog } = await import('#shared/runtime/catalog');
+  const { membershipRepository } = await import('#shared/runtime/dynamo');
   const { signupEvents } = await import('../local/stripe-test-events');
-  const { stripeEventSchema } = await import('../shared/stripe/events');
+  const { stripeEventSchema } = await import('#shared/stripe/events');
   const memberId = `bench-entitlement-${Date.now()}`;
   const deps = { catalog: planCatalog(), memberships: membershipRepository() };
   for (const event of signupEvents({ memberId, start: Math.floor(Date.now() / 1000) - 3600 }).events) {

@@ -3,15 +3,15 @@
  * builds one NodejsFunction and least-privilege grants from each entry; the local server mounts the
  * same handlers on the same routes. A test keeps this list, the OpenAPI routes and the files in step.
  */
-import type { RouteSpec } from '../shared/http/types';
-import { entitlementsCheckRoute } from '../shared/api/entitlements';
-import { healthRoute, openapiRoute, stripeWebhookRoute } from '../shared/api/system';
-import { adminMemberRoute, cancelMembershipRoute, checkoutSessionRoute, myMembershipRoute, portalSessionRoute, resumeMembershipRoute } from '../shared/api/shoppers';
-import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from '../shared/api/benefits';
-import { ledgerRoute, reconciliationRoute, reportRoute, revenueRoute } from '../shared/api/finance';
-import { memberNotificationsRoute, memberPreferencesRoute } from '../shared/api/admin-notifications';
-import { eraseMemberRoute } from '../shared/api/erasure';
-import { myPreferencesRoute } from '../shared/api/me-preferences';
+import type { RouteSpec } from '#shared/http/types';
+import { entitlementsCheckRoute } from '#shared/api/entitlements';
+import { healthRoute, openapiRoute, stripeWebhookRoute } from '#shared/api/system';
+import { adminMemberRoute, cancelMembershipRoute, checkoutSessionRoute, myMembershipRoute, portalSessionRoute, resumeMembershipRoute } from '#shared/api/shoppers';
+import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from '#shared/api/benefits';
+import { ledgerRoute, reconciliationRoute, reportRoute, revenueRoute } from '#shared/api/finance';
+import { memberNotificationsRoute, memberPreferencesRoute } from '#shared/api/admin-notifications';
+import { eraseMemberRoute } from '#shared/api/erasure';
+import { myPreferencesRoute } from '#shared/api/me-preferences';
 
 export type Access =
   | 'table:read'

@@ -18,9 +18,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { fileURLToPath } from 'node:url';
 import { allFunctions, type FunctionSpec } from '../functions/manifest';
-import { tableDefinitions } from '../shared/storage/tables';
-import { MetricNames } from '../shared/metric-names';
-import { STRIPE_API_SECRET_TEMPLATE } from '../shared/stripe/settings';
+import { tableDefinitions } from '#shared/storage/tables';
+import { MetricNames } from '#shared/metric-names';
+import { STRIPE_API_SECRET_TEMPLATE } from '#shared/stripe/settings';
 import { ReminderDelivery, reminderDeliverySettingsFromContext, type ReminderDeliverySettings } from './reminder-delivery';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));

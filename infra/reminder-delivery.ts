@@ -10,7 +10,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { CfnOutput, Stack } from 'aws-cdk-lib';
-import { positiveInt, positiveNumber, publicLinkProblem } from '../shared/runtime/reminder-settings';
+import { positiveInt, positiveNumber, publicLinkProblem } from '#shared/runtime/reminder-settings';
 
 export interface ReminderDeliverySettings {
   /** Sender address of every notice (context `sesFromAddress`). */

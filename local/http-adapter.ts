@@ -9,8 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { Context } from 'aws-lambda';
 import type { FunctionSpec } from '../functions/manifest';
-import type { HttpEvent, HttpLambda, HttpResult, RouteSpec } from '../shared/http/types';
-import { problemResponse, problems, HttpProblem } from '../shared/http/problem';
+import type { HttpEvent, HttpLambda, HttpResult, RouteSpec } from '#shared/http/types';
+import { problemResponse, problems, HttpProblem } from '#shared/http/problem';
 import { createShopperVerifier, type ShopperVerifier } from './shopper-jwt';
 
 /** API Gateway's own payload limit; the handlers enforce the contract's 256 KiB themselves. */

@@ -46,8 +46,8 @@ async function main() {
   if (!(await isDynamoReachable(process.env.DYNAMODB_ENDPOINT))) {
     throw new Error(`no DynamoDB at ${process.env.DYNAMODB_ENDPOINT}: run \`npm start\` in another terminal, or set DYNAMODB_ENDPOINT`);
   }
-  const { createDynamoClient, tableNamesFromEnv } = await import('../shared/storage/dynamodb');
-  const { ensureTables } = await import('../shared/storage/tables');
+  const { createDynamoClient, tableNamesFromEnv } = await import('#shared/storage/dynamodb');
+  const { ensureTables } = await import('#shared/storage/tables');
   const client = createDynamoClient();
   const created = await ensureTables(client, tableNamesFromEnv());
   client.destroy();

@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import { problems } from '../shared/http/problem';
+import { problems } from '#shared/http/problem';
 
 export type ShopperVerifier = (authorization: string | undefined) => Promise<Record<string, string | number | boolean | string[]>>;
 

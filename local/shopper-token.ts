@@ -5,7 +5,7 @@
  */
 import { SignJWT } from 'jose';
 import { applyLocalDefaults } from './defaults';
-import { memberIdSchema } from '../shared/domain/member-id';
+import { memberIdSchema } from '#shared/domain/member-id';
 
 applyLocalDefaults(process.env);
 const [memberId, minutes = '60'] = process.argv.slice(2);

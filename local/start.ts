@@ -20,13 +20,13 @@ async function main() {
   }
 
   // Imported after the environment is settled: handlers read it when their module loads.
-  const { createDynamoClient, tableNamesFromEnv } = await import('../shared/storage/dynamodb');
-  const { ensureTables } = await import('../shared/storage/tables');
-  const { planCatalog } = await import('../shared/runtime/catalog');
+  const { createDynamoClient, tableNamesFromEnv } = await import('#shared/storage/dynamodb');
+  const { ensureTables } = await import('#shared/storage/tables');
+  const { planCatalog } = await import('#shared/runtime/catalog');
   const { allFunctions } = await import('../functions/manifest');
   const { startLocalHttpServer } = await import('./http-adapter');
 
-  const { serviceKeys } = await import('../shared/runtime/service-keys');
+  const { serviceKeys } = await import('#shared/runtime/service-keys');
   // Fail at start, not on the first request, when the catalog or the service keys are malformed.
   const catalog = planCatalog();
   await serviceKeys();

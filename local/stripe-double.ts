@@ -4,7 +4,7 @@
  * start it, then `STRIPE_SECRET_KEY=<printed> STRIPE_API_BASE=<printed> npm start`. It prints each
  * call it receives. Test-only: it is not Stripe and never runs in AWS.
  */
-import { planCatalog } from '../shared/runtime/catalog';
+import { planCatalog } from '#shared/runtime/catalog';
 import { StripeDouble } from '../tests/support/stripe-double';
 
 const port = Number(process.argv[2] ?? 12111);

@@ -10,7 +10,7 @@ import subscriptionFixture from '../tests/fixtures/stripe/subscription.json' wit
 import invoiceFixture from '../tests/fixtures/stripe/invoice.json' with { type: 'json' };
 import sessionFixture from '../tests/fixtures/stripe/checkout_session.json' with { type: 'json' };
 import eventFixture from '../tests/fixtures/stripe/event.json' with { type: 'json' };
-import { STRIPE_API_VERSION } from '../shared/stripe/api-version';
+import { STRIPE_API_VERSION } from '#shared/stripe/api-version';
 
 type Json = Record<string, any>;
 const clone = <T>(value: T): T => structuredClone(value);

@@ -4,9 +4,9 @@
  * cancel at period end) with the key in STRIPE_SECRET_KEY. An operator command, run by hand against
  * the account (test or live) whose key is given; it is not deployed and not scheduled.
  */
-import { planCatalog } from '../../shared/runtime/catalog';
-import { stripeAccount } from '../../shared/runtime/stripe-api';
-import { setUpPortalConfiguration } from '../../shared/usecases/stripe-portal-setup';
+import { planCatalog } from '#shared/runtime/catalog';
+import { stripeAccount } from '#shared/runtime/stripe-api';
+import { setUpPortalConfiguration } from '#shared/usecases/stripe-portal-setup';
 
 export async function handler(flags: { configuration?: string } = {}) {
   const account = await stripeAccount();

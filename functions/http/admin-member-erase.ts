@@ -1,9 +1,9 @@
-import { eraseMemberRoute } from '../../shared/api/erasure';
-import { httpHandler, json } from '../../shared/http/handler';
-import { membershipRepository } from '../../shared/runtime/dynamo';
-import { reminderStore } from '../../shared/runtime/reminders';
-import { shopperRepository } from '../../shared/runtime/shopper';
-import { eraseMember } from '../../shared/usecases/erase-member';
+import { eraseMemberRoute } from '#shared/api/erasure';
+import { httpHandler, json } from '#shared/http/handler';
+import { membershipRepository } from '#shared/runtime/dynamo';
+import { reminderStore } from '#shared/runtime/reminders';
+import { shopperRepository } from '#shared/runtime/shopper';
+import { eraseMember } from '#shared/usecases/erase-member';
 
 const deps = { memberships: membershipRepository(), shoppers: shopperRepository(), reminders: reminderStore() };
 

@@ -1,9 +1,9 @@
-import { adminMemberRoute } from '../../shared/api/shoppers';
-import { httpHandler, json } from '../../shared/http/handler';
-import { planCatalog } from '../../shared/runtime/catalog';
-import { benefitsRepository, membershipRepository } from '../../shared/runtime/dynamo';
-import { shopperRepository } from '../../shared/runtime/shopper';
-import { getMemberForAdmin } from '../../shared/usecases/admin-member';
+import { adminMemberRoute } from '#shared/api/shoppers';
+import { httpHandler, json } from '#shared/http/handler';
+import { planCatalog } from '#shared/runtime/catalog';
+import { benefitsRepository, membershipRepository } from '#shared/runtime/dynamo';
+import { shopperRepository } from '#shared/runtime/shopper';
+import { getMemberForAdmin } from '#shared/usecases/admin-member';
 
 const deps = { catalog: planCatalog(), memberships: membershipRepository(), benefits: benefitsRepository(), shoppers: shopperRepository() };
 

@@ -1,7 +1,7 @@
-import { memberNotificationsRoute } from '../../shared/api/admin-notifications';
-import { httpHandler, json } from '../../shared/http/handler';
-import { reminderStore } from '../../shared/runtime/reminders';
-import { memberNotifications } from '../../shared/usecases/member-notifications';
+import { memberNotificationsRoute } from '#shared/api/admin-notifications';
+import { httpHandler, json } from '#shared/http/handler';
+import { reminderStore } from '#shared/runtime/reminders';
+import { memberNotifications } from '#shared/usecases/member-notifications';
 
 const store = reminderStore();
 

@@ -1,7 +1,7 @@
-import { memberPreferencesRoute } from '../../shared/api/admin-notifications';
-import { httpHandler, json } from '../../shared/http/handler';
-import { reminderStore } from '../../shared/runtime/reminders';
-import { setMemberPreferences } from '../../shared/usecases/member-preferences';
+import { memberPreferencesRoute } from '#shared/api/admin-notifications';
+import { httpHandler, json } from '#shared/http/handler';
+import { reminderStore } from '#shared/runtime/reminders';
+import { setMemberPreferences } from '#shared/usecases/member-preferences';
 
 const store = reminderStore();
 

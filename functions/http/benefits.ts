@@ -1,11 +1,11 @@
-import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from '../../shared/api/benefits';
-import { GRANT_CODE_PATTERN } from '../../shared/domain/grant-codes';
-import { httpHandler, json } from '../../shared/http/handler';
-import { HttpProblem, problemResponse, problems } from '../../shared/http/problem';
-import type { HttpLambda } from '../../shared/http/types';
-import { planCatalog } from '../../shared/runtime/catalog';
-import { benefitsRepository, membershipRepository } from '../../shared/runtime/dynamo';
-import { BenefitError, recordBenefitUsage, redeemGrant, releaseGrant } from '../../shared/usecases/benefits';
+import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from '#shared/api/benefits';
+import { GRANT_CODE_PATTERN } from '#shared/domain/grant-codes';
+import { httpHandler, json } from '#shared/http/handler';
+import { HttpProblem, problemResponse, problems } from '#shared/http/problem';
+import type { HttpLambda } from '#shared/http/types';
+import { planCatalog } from '#shared/runtime/catalog';
+import { benefitsRepository, membershipRepository } from '#shared/runtime/dynamo';
+import { BenefitError, recordBenefitUsage, redeemGrant, releaseGrant } from '#shared/usecases/benefits';
 
 const deps = { catalog: planCatalog(), memberships: membershipRepository(), benefits: benefitsRepository() };
 

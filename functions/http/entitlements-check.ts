@@ -1,8 +1,8 @@
-import { entitlementsCheckRoute } from '../../shared/api/entitlements';
-import { httpHandler, json } from '../../shared/http/handler';
-import { planCatalog } from '../../shared/runtime/catalog';
-import { membershipRepository } from '../../shared/runtime/dynamo';
-import { checkEntitlement } from '../../shared/usecases/check-entitlement';
+import { entitlementsCheckRoute } from '#shared/api/entitlements';
+import { httpHandler, json } from '#shared/http/handler';
+import { planCatalog } from '#shared/runtime/catalog';
+import { membershipRepository } from '#shared/runtime/dynamo';
+import { checkEntitlement } from '#shared/usecases/check-entitlement';
 
 const deps = { catalog: planCatalog(), memberships: membershipRepository() };
 

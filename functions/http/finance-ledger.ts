@@ -1,9 +1,9 @@
-import { ledgerRoute } from '../../shared/api/finance';
-import { httpHandler, json } from '../../shared/http/handler';
-import { problems } from '../../shared/http/problem';
-import { ledgerRepository } from '../../shared/runtime/dynamo';
-import { InvalidCursorError } from '../../shared/storage/ledger-repository';
-import { ledgerCsvHeader, ledgerCsvRow } from '../../shared/domain/finance/ledger-csv';
+import { ledgerRoute } from '#shared/api/finance';
+import { httpHandler, json } from '#shared/http/handler';
+import { problems } from '#shared/http/problem';
+import { ledgerRepository } from '#shared/runtime/dynamo';
+import { InvalidCursorError } from '#shared/storage/ledger-repository';
+import { ledgerCsvHeader, ledgerCsvRow } from '#shared/domain/finance/ledger-csv';
 
 const ledger = ledgerRepository();
 

@@ -1,9 +1,9 @@
-import { reconciliationRoute } from '../../shared/api/finance';
-import { httpHandler, json } from '../../shared/http/handler';
-import { HttpProblem, problems } from '../../shared/http/problem';
-import { ledgerRepository } from '../../shared/runtime/dynamo';
-import { reconcileMonth } from '../../shared/usecases/finance';
-import { CsvFormatError, parseBalanceReport, type ReportRow } from '../../shared/domain/finance/balance-report';
+import { reconciliationRoute } from '#shared/api/finance';
+import { httpHandler, json } from '#shared/http/handler';
+import { HttpProblem, problems } from '#shared/http/problem';
+import { ledgerRepository } from '#shared/runtime/dynamo';
+import { reconcileMonth } from '#shared/usecases/finance';
+import { CsvFormatError, parseBalanceReport, type ReportRow } from '#shared/domain/finance/balance-report';
 
 const ledger = ledgerRepository();
 

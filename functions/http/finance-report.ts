@@ -1,8 +1,8 @@
-import { reportRoute } from '../../shared/api/finance';
-import { httpHandler } from '../../shared/http/handler';
-import { ledgerRepository } from '../../shared/runtime/dynamo';
-import { revenueHistory } from '../../shared/usecases/finance';
-import { renderFinanceReport } from '../../shared/domain/finance/report-html';
+import { reportRoute } from '#shared/api/finance';
+import { httpHandler } from '#shared/http/handler';
+import { ledgerRepository } from '#shared/runtime/dynamo';
+import { revenueHistory } from '#shared/usecases/finance';
+import { renderFinanceReport } from '#shared/domain/finance/report-html';
 
 const ledger = ledgerRepository();
 const MONTHS = 12;

@@ -1,7 +1,7 @@
-import { revenueRoute } from '../../shared/api/finance';
-import { httpHandler, json } from '../../shared/http/handler';
-import { ledgerRepository } from '../../shared/runtime/dynamo';
-import { monthRevenue } from '../../shared/usecases/finance';
+import { revenueRoute } from '#shared/api/finance';
+import { httpHandler, json } from '#shared/http/handler';
+import { ledgerRepository } from '#shared/runtime/dynamo';
+import { monthRevenue } from '#shared/usecases/finance';
 
 const ledger = ledgerRepository();
 

@@ -1,12 +1,12 @@
-import { cancelMembershipRoute, resumeMembershipRoute } from '../../shared/api/shoppers';
-import { httpHandler, json } from '../../shared/http/handler';
-import { shopperId } from '../../shared/http/shopper';
-import { planCatalog } from '../../shared/runtime/catalog';
-import { benefitsRepository, membershipRepository } from '../../shared/runtime/dynamo';
-import { shopperRepository } from '../../shared/runtime/shopper';
-import { stripeAccount } from '../../shared/runtime/stripe-api';
-import { cancelMembership, resumeMembership } from '../../shared/usecases/shopper-membership';
-import type { HttpEvent } from '../../shared/http/types';
+import { cancelMembershipRoute, resumeMembershipRoute } from '#shared/api/shoppers';
+import { httpHandler, json } from '#shared/http/handler';
+import { shopperId } from '#shared/http/shopper';
+import { planCatalog } from '#shared/runtime/catalog';
+import { benefitsRepository, membershipRepository } from '#shared/runtime/dynamo';
+import { shopperRepository } from '#shared/runtime/shopper';
+import { stripeAccount } from '#shared/runtime/stripe-api';
+import { cancelMembership, resumeMembership } from '#shared/usecases/shopper-membership';
+import type { HttpEvent } from '#shared/http/types';
 import type { Context } from 'aws-lambda';
 
 const deps = { catalog: planCatalog(), memberships: membershipRepository(), shoppers: shopperRepository(), benefits: benefitsRepository(), stripe: () => stripeAccount() };

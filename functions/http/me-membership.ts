@@ -1,9 +1,9 @@
-import { myMembershipRoute } from '../../shared/api/shoppers';
-import { httpHandler, json } from '../../shared/http/handler';
-import { planCatalog } from '../../shared/runtime/catalog';
-import { benefitsRepository, membershipRepository } from '../../shared/runtime/dynamo';
-import { shopperId } from '../../shared/http/shopper';
-import { getMyMembership } from '../../shared/usecases/shopper-membership';
+import { myMembershipRoute } from '#shared/api/shoppers';
+import { httpHandler, json } from '#shared/http/handler';
+import { planCatalog } from '#shared/runtime/catalog';
+import { benefitsRepository, membershipRepository } from '#shared/runtime/dynamo';
+import { shopperId } from '#shared/http/shopper';
+import { getMyMembership } from '#shared/usecases/shopper-membership';
 
 const deps = { catalog: planCatalog(), memberships: membershipRepository(), benefits: benefitsRepository() };
 

@@ -1,8 +1,8 @@
-import { myPreferencesRoute } from '../../shared/api/me-preferences';
-import { httpHandler, json } from '../../shared/http/handler';
-import { shopperId } from '../../shared/http/shopper';
-import { reminderStore } from '../../shared/runtime/reminders';
-import { setMemberPreferences } from '../../shared/usecases/member-preferences';
+import { myPreferencesRoute } from '#shared/api/me-preferences';
+import { httpHandler, json } from '#shared/http/handler';
+import { shopperId } from '#shared/http/shopper';
+import { reminderStore } from '#shared/runtime/reminders';
+import { setMemberPreferences } from '#shared/usecases/member-preferences';
 
 const store = reminderStore();
 

@@ -1,7 +1,7 @@
-import { openapiRoute } from '../../shared/api/system';
-import { allRoutes } from '../../shared/api/routes';
-import { buildOpenApi } from '../../shared/api/openapi';
-import { httpHandler, json } from '../../shared/http/handler';
+import { openapiRoute } from '#shared/api/system';
+import { allRoutes } from '#shared/api/routes';
+import { buildOpenApi } from '#shared/api/openapi';
+import { httpHandler, json } from '#shared/http/handler';
 
 const document = buildOpenApi(allRoutes, { version: process.env.SERVICE_VERSION ?? '0.1.0' });
 

@@ -6,13 +6,13 @@
  */
 import type Stripe from 'stripe';
 import type { JobEvent } from '../manifest';
-import { stripeApi } from '../../shared/runtime/stripe-api';
-import { ledgerRepository } from '../../shared/runtime/dynamo';
-import { progressBar } from '../../shared/runtime/progress';
-import { reconcileMonth } from '../../shared/usecases/finance';
-import { addMonths, MONTH_PATTERN, monthEnd, monthOf, monthStart } from '../../shared/domain/finance/months';
-import type { ReportRow } from '../../shared/domain/finance/balance-report';
-import { isReconciledRow } from '../../shared/domain/finance/reconciliation';
+import { stripeApi } from '#shared/runtime/stripe-api';
+import { ledgerRepository } from '#shared/runtime/dynamo';
+import { progressBar } from '#shared/runtime/progress';
+import { reconcileMonth } from '#shared/usecases/finance';
+import { addMonths, MONTH_PATTERN, monthEnd, monthOf, monthStart } from '#shared/domain/finance/months';
+import type { ReportRow } from '#shared/domain/finance/balance-report';
+import { isReconciledRow } from '#shared/domain/finance/reconciliation';
 
 const refOf = (v: unknown): string | null => (typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String((v as { id: unknown }).id) : null);
 

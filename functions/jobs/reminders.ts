@@ -1,12 +1,12 @@
 import type { Context } from 'aws-lambda';
 import type { JobEvent } from '../manifest';
-import { logger } from '../../shared/observability';
-import { metrics, MetricNames, MetricUnit } from '../../shared/metrics';
-import { planCatalog } from '../../shared/runtime/catalog';
-import { membershipRepository } from '../../shared/runtime/dynamo';
-import { maxAttempts, maxSendRate, portalUrl, preferencesUrl, recallCoupon, reminderStore, stopClaimingMs } from '../../shared/runtime/reminders';
-import { notificationSenderFromEnv } from '../../shared/notifications/senders';
-import { sendDueReminders, type ReminderJobResult } from '../../shared/usecases/send-reminders';
+import { logger } from '#shared/observability';
+import { metrics, MetricNames, MetricUnit } from '#shared/metrics';
+import { planCatalog } from '#shared/runtime/catalog';
+import { membershipRepository } from '#shared/runtime/dynamo';
+import { maxAttempts, maxSendRate, portalUrl, preferencesUrl, recallCoupon, reminderStore, stopClaimingMs } from '#shared/runtime/reminders';
+import { notificationSenderFromEnv } from '#shared/notifications/senders';
+import { sendDueReminders, type ReminderJobResult } from '#shared/usecases/send-reminders';
 
 const catalog = planCatalog();
 const memberships = membershipRepository();

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { MembershipStack, stackSettingsFromContext } from '../../infra/membership-stack';
 import { ReminderDelivery } from '../../infra/reminder-delivery';
 import { allFunctions } from '../../functions/manifest';
-import { tableDefinitions } from '../../shared/storage/tables';
+import { tableDefinitions } from '#shared/storage/tables';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { parseStripeSettings, STRIPE_API_SECRET_TEMPLATE } from '../../shared/stripe/settings';
-import { parseHashedKeySecret } from '../../shared/http/service-keys';
+import { parseStripeSettings, STRIPE_API_SECRET_TEMPLATE } from '#shared/stripe/settings';
+import { parseHashedKeySecret } from '#shared/http/service-keys';
 
 const REMINDERS = {
   sesFromAddress: 'noreply@shop.test',
@@ -218,7 +218,7 @@ describe('SES for reminders', () => {
   });
 
   it('the template uses exactly the variables the SES sender fills', async () => {
-    const { SesSender } = await import('../../shared/notifications/senders');
+    const { SesSender } = await import('#shared/notifications/senders');
     const inputs: any[] = [];
     const client = { send: async (command: { input: unknown }) => (inputs.push(command.input), { MessageId: 'm' }) };
     await new SesSender(client as never, 'a@shop.test', { templateName: 't' }).send({ reminderId: 'r', memberId: 'm', kind: 'renewal_upcoming', to: 'b@shop.test', subject: 's', text: 't', marketing: false });

@@ -4,8 +4,8 @@ import { useApi, uniqueMemberId, KEYS } from '../support/api';
 import { creditNoteObject } from '../support/benefits';
 import { bearer } from '../support/shopper';
 import { invoiceObject, signupEvents, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
-import { dynamo } from '../../shared/runtime/dynamo';
-import { keys } from '../../shared/storage/keys';
+import { dynamo } from '#shared/runtime/dynamo';
+import { keys } from '#shared/storage/keys';
 
 const api = useApi();
 const DAY = 86_400;

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { useApi, KEYS } from '../support/api';
-import { dynamo, ledgerRepository } from '../../shared/runtime/dynamo';
+import { dynamo, ledgerRepository } from '#shared/runtime/dynamo';
 import { balanceReportCsv, generateMonth } from '../support/finance-month';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { reportingCategory } from '../../shared/domain/finance/ledger';
+import { reportingCategory } from '#shared/domain/finance/ledger';
 
 const api = useApi();
 const MONTH = '2034-03';

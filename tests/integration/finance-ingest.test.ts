@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { ingestStripeEvent } from '../../shared/usecases/ingest-stripe-event';
-import { dynamo, ledgerRepository, membershipRepository } from '../../shared/runtime/dynamo';
-import { planCatalog } from '../../shared/runtime/catalog';
+import { ingestStripeEvent } from '#shared/usecases/ingest-stripe-event';
+import { dynamo, ledgerRepository, membershipRepository } from '#shared/runtime/dynamo';
+import { planCatalog } from '#shared/runtime/catalog';
 import { invoiceObject, signupEvents, stripeEvent } from '../../local/stripe-test-events';
-import { stripeEventSchema } from '../../shared/stripe/events';
-import type { LedgerEntry } from '../../shared/domain/finance/ledger';
+import { stripeEventSchema } from '#shared/stripe/events';
+import type { LedgerEntry } from '#shared/domain/finance/ledger';
 import { uniqueMemberId } from '../support/api';
 
 const t = (iso: string) => Date.parse(iso) / 1000;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamo, ledgerRepository } from '../../shared/runtime/dynamo';
+import { dynamo, ledgerRepository } from '#shared/runtime/dynamo';
 import { feeFor, generateMonth } from '../support/finance-month';
 import { startBalanceDouble, type BalanceTransactionFixture } from '../support/stripe-balance-double';
 

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { useApi, KEYS } from '../support/api';
-import { ledgerRepository } from '../../shared/runtime/dynamo';
-import { emptyEntry, type LedgerEntry } from '../../shared/domain/finance/ledger';
-import { formatMinorUnits } from '../../shared/domain/finance/money';
+import { ledgerRepository } from '#shared/runtime/dynamo';
+import { emptyEntry, type LedgerEntry } from '#shared/domain/finance/ledger';
+import { formatMinorUnits } from '#shared/domain/finance/money';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);

@@ -3,9 +3,9 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { useApi, uniqueMemberId, KEYS } from '../support/api';
 import { invoiceObject, stripeEvent } from '../../local/stripe-test-events';
 import { creditNoteObject, disputeObject, invoicePaymentObject, refundObject } from '../support/money-events';
-import { dynamo } from '../../shared/runtime/dynamo';
+import { dynamo } from '#shared/runtime/dynamo';
 import chargeFixture from '../fixtures/stripe/charge.json' with { type: 'json' };
-import { recognitionSchedule } from '../../shared/domain/finance/recognition';
+import { recognitionSchedule } from '#shared/domain/finance/recognition';
 
 const api = useApi();
 const t = (iso: string) => Date.parse(iso) / 1000;

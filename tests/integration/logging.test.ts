@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { KEYS, useApi, uniqueMemberId } from '../support/api';
 import { signupEvents } from '../../local/stripe-test-events';
-import { memberRef } from '../../shared/observability';
+import { memberRef } from '#shared/observability';
 import { captureOutput } from '../support/output';
 
 const api = useApi();

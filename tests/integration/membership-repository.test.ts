@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { applyMembershipEvent } from '../../shared/domain/membership';
-import { buildGrants } from '../../shared/domain/benefits';
-import { dynamo, membershipRepository } from '../../shared/runtime/dynamo';
-import { grantPut } from '../../shared/storage/benefits-repository';
+import { applyMembershipEvent } from '#shared/domain/membership';
+import { buildGrants } from '#shared/domain/benefits';
+import { dynamo, membershipRepository } from '#shared/runtime/dynamo';
+import { grantPut } from '#shared/storage/benefits-repository';
 import { uniqueMemberId } from '../support/api';
 import { monthlySubscription, projectCatalog } from '../support/domain';
 import { TEST_TABLES } from '../support/tables';

@@ -3,8 +3,8 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { useApi, uniqueMemberId } from '../support/api';
 import { creditNoteObject, invoicePaymentObject, refundedChargeObject } from '../support/benefits';
 import { invoiceObject, signupEvents, stripeEvent } from '../../local/stripe-test-events';
-import { dynamo } from '../../shared/runtime/dynamo';
-import { keys } from '../../shared/storage/keys';
+import { dynamo } from '#shared/runtime/dynamo';
+import { keys } from '#shared/storage/keys';
 
 // Refunds made through the Refunds API, the Dashboard or this service's own refund-if-unused reach us
 // as charge.refunded, which names the charge's customer and PaymentIntent but not the invoice; the

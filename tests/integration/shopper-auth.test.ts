@@ -5,9 +5,9 @@ import { bearer, putSavings, shopperToken, subscribedMember, useStripeDouble } f
 import { LOCAL_DEFAULTS } from '../../local/defaults';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { httpFunctions } from '../../functions/manifest';
-import { dynamo } from '../../shared/runtime/dynamo';
-import { keys } from '../../shared/storage/keys';
-import { reminderKeys } from '../../shared/storage/reminder-store';
+import { dynamo } from '#shared/runtime/dynamo';
+import { keys } from '#shared/storage/keys';
+import { reminderKeys } from '#shared/storage/reminder-store';
 
 const api = useApi();
 const stripe = useStripeDouble();

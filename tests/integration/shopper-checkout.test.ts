@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import { KEYS, useApi, uniqueMemberId } from '../support/api';
 import { bearer, subscribedMember, useStripeDouble } from '../support/shopper';
-import { STRIPE_API_VERSION } from '../../shared/stripe/api-version';
-import { STRIPE_API_SECRET_TEMPLATE } from '../../shared/stripe/settings';
-import { createStripeClient } from '../../shared/stripe/client';
-import { logger } from '../../shared/observability';
+import { STRIPE_API_VERSION } from '#shared/stripe/api-version';
+import { STRIPE_API_SECRET_TEMPLATE } from '#shared/stripe/settings';
+import { createStripeClient } from '#shared/stripe/client';
+import { logger } from '#shared/observability';
 import { checkoutSessionObject, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
 
 const api = useApi();

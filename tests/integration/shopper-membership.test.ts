@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { useApi, uniqueMemberId } from '../support/api';
 import { bearer, putGrant, putSavings, subscribedMember, useStripeDouble } from '../support/shopper';
 import { invoiceObject, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
-import { periodKey } from '../../shared/domain/savings';
-import type { IssuedGrant } from '../../shared/domain/grants';
+import { periodKey } from '#shared/domain/savings';
+import type { IssuedGrant } from '#shared/domain/grants';
 
 const api = useApi();
 const stripe = useStripeDouble();

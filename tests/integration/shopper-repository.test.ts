@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { uniqueMemberId } from '../support/api';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamo, membershipRepository } from '../../shared/runtime/dynamo';
-import { shopperRepository } from '../../shared/runtime/shopper';
+import { dynamo, membershipRepository } from '#shared/runtime/dynamo';
+import { shopperRepository } from '#shared/runtime/shopper';
 import { TEST_TABLES } from '../support/tables';
 
 // The same per-container wiring the handlers use (configured by tests/support/env.ts).

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
-import { createStripeClient } from '../../shared/stripe/client';
+import { createStripeClient } from '#shared/stripe/client';
 import { StripeDouble } from '../support/stripe-double';
 import { invoiceObject, subscriptionObject } from '../../local/stripe-test-events';
 

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { StripeDouble } from '../support/stripe-double';
 import { handler } from '../../functions/commands/stripe-portal-setup';
-import { PORTAL_CONFIGURATION_MANAGER } from '../../shared/stripe/portal-configuration';
+import { PORTAL_CONFIGURATION_MANAGER } from '#shared/stripe/portal-configuration';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let double: StripeDouble;

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { useApi, uniqueMemberId } from '../support/api';
 import { signupEvents } from '../../local/stripe-test-events';
-import { dynamo } from '../../shared/runtime/dynamo';
+import { dynamo } from '#shared/runtime/dynamo';
 import { captureOutput } from '../support/output';
 
 // This file checks what operators rely on: EMF metrics are on here (the handlers load in beforeAll,

@@ -2,8 +2,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { useApi, uniqueMemberId } from '../support/api';
 import { invoiceObject, signupEvents, stripeEvent, subscriptionObject, signPayload } from '../../local/stripe-test-events';
-import { dynamo } from '../../shared/runtime/dynamo';
-import { keys } from '../../shared/storage/keys';
+import { dynamo } from '#shared/runtime/dynamo';
+import { keys } from '#shared/storage/keys';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 
 const api = useApi();

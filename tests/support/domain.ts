@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { parseCatalog } from '../../shared/domain/catalog';
-import type { SubscriptionState } from '../../shared/domain/membership';
+import { parseCatalog } from '#shared/domain/catalog';
+import type { SubscriptionState } from '#shared/domain/membership';
 
 /** The project's own plan catalog, as unit tests of the pure domain use it. */
 export const projectCatalog = () => parseCatalog(JSON.parse(readFileSync(new URL('../../config/plan-catalog.json', import.meta.url), 'utf8')));

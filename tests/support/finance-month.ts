@@ -9,9 +9,9 @@
  * id only when `invoiceColumn` is on (the report has the column, the API does not), so matching can be
  * made to go through the links as the reconcile job's does.
  */
-import { emptyEntry, type LedgerEntry } from '../../shared/domain/finance/ledger';
-import type { ReportRow } from '../../shared/domain/finance/balance-report';
-import { currencyExponent, formatMinorUnits } from '../../shared/domain/finance/money';
+import { emptyEntry, type LedgerEntry } from '#shared/domain/finance/ledger';
+import type { ReportRow } from '#shared/domain/finance/balance-report';
+import { currencyExponent, formatMinorUnits } from '#shared/domain/finance/money';
 
 export interface GeneratedMonth {
   entries: LedgerEntry[];

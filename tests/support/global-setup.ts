@@ -1,7 +1,7 @@
 import type { TestProject } from 'vitest/node';
 import { freePort, startEmbeddedDynamo, type EmbeddedDynamo } from '../../local/dynamodb-local';
-import { createDynamoClient } from '../../shared/storage/dynamodb';
-import { ensureTables } from '../../shared/storage/tables';
+import { createDynamoClient } from '#shared/storage/dynamodb';
+import { ensureTables } from '#shared/storage/tables';
 import { TEST_TABLES } from './tables';
 
 let dynamo: EmbeddedDynamo | undefined;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, vi } from 'vitest';
-import { logger } from '../../shared/observability';
+import { logger } from '#shared/observability';
 
 /**
  * Captures what the handlers print (Powertools JSON logs, EMF metrics) for each test of a file,

@@ -5,7 +5,7 @@
  * as Stripe does (newest first). Anything else answers 404 like an unknown route.
  */
 import { createServer, type Server } from 'node:http';
-import { STRIPE_API_VERSION } from '../../shared/stripe/api-version';
+import { STRIPE_API_VERSION } from '#shared/stripe/api-version';
 
 export interface BalanceTransactionFixture {
   id: string;

@@ -21,7 +21,7 @@ import refundFixture from '../fixtures/stripe/refund.json' with { type: 'json' }
 import invoicePaymentFixture from '../fixtures/stripe/invoice_payment.json' with { type: 'json' };
 import paymentIntentFixture from '../fixtures/stripe/payment_intent.json' with { type: 'json' };
 import portalConfigurationFixture from '../fixtures/stripe/billing_portal_configuration.json' with { type: 'json' };
-import { STRIPE_API_VERSION } from '../../shared/stripe/api-version';
+import { STRIPE_API_VERSION } from '#shared/stripe/api-version';
 import { subscriptionObject } from '../../local/stripe-test-events';
 
 type Json = Record<string, any>;

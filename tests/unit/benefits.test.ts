@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CODE_ALPHABET, GRANT_CODE_BITS, GRANT_CODE_PATTERN, generateGrantCode } from '../../shared/domain/grant-codes';
+import { CODE_ALPHABET, GRANT_CODE_BITS, GRANT_CODE_PATTERN, generateGrantCode } from '#shared/domain/grant-codes';
 import {
   applyReversal,
   applySavings,
@@ -16,16 +16,16 @@ import {
   type BenefitIssuanceState,
   type SavingReversal,
   type StoredSavings,
-} from '../../shared/domain/benefits';
-import { evaluateEntitlement } from '../../shared/domain/entitlement';
-import type { IssuedGrant } from '../../shared/domain/grants';
-import { periodKey } from '../../shared/domain/savings';
-import { parseCatalog } from '../../shared/domain/catalog';
-import { applyMembershipEvent, type MembershipEvent, type MembershipRecord, type MembershipView, type SubscriptionState } from '../../shared/domain/membership';
-import { benefitIssuanceReaction } from '../../shared/usecases/benefits';
+} from '#shared/domain/benefits';
+import { evaluateEntitlement } from '#shared/domain/entitlement';
+import type { IssuedGrant } from '#shared/domain/grants';
+import { periodKey } from '#shared/domain/savings';
+import { parseCatalog } from '#shared/domain/catalog';
+import { applyMembershipEvent, type MembershipEvent, type MembershipRecord, type MembershipView, type SubscriptionState } from '#shared/domain/membership';
+import { benefitIssuanceReaction } from '#shared/usecases/benefits';
 import { commandArb, creditNoteObject } from '../support/benefits';
 import { invoiceObject, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
-import { stripeEventSchema, translateStripeEvent } from '../../shared/stripe/events';
+import { stripeEventSchema, translateStripeEvent } from '#shared/stripe/events';
 import catalogJson from '../../config/plan-catalog.json' with { type: 'json' };
 import { monthlySubscription } from '../support/domain';
 

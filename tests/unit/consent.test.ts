@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { emptyMembership, type MembershipEvent } from '../../shared/domain/membership';
-import { consentHistory, type ConsentRecord } from '../../shared/domain/shopper';
-import { consentAcceptanceReaction } from '../../shared/usecases/consent-acceptance';
+import { emptyMembership, type MembershipEvent } from '#shared/domain/membership';
+import { consentHistory, type ConsentRecord } from '#shared/domain/shopper';
+import { consentAcceptanceReaction } from '#shared/usecases/consent-acceptance';
 import { projectCatalog } from '../support/domain';
 
 const catalog = projectCatalog();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyMembershipEvent, eraseMembership, type MembershipEvent } from '../../shared/domain/membership';
+import { applyMembershipEvent, eraseMembership, type MembershipEvent } from '#shared/domain/membership';
 
 const T0 = Date.parse('2026-11-01T00:00:00Z') / 1000;
 const checkout = (eventId: string, email: string | null): MembershipEvent => ({

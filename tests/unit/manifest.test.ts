@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { allFunctions, operatorCommands } from '../../functions/manifest';
-import { allRoutes } from '../../shared/api/routes';
-import { buildOpenApi } from '../../shared/api/openapi';
+import { allRoutes } from '#shared/api/routes';
+import { buildOpenApi } from '#shared/api/openapi';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

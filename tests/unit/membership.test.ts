@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { applyMembershipEvent, evaluateMembership, type MembershipEvent, type MembershipRecord, type SubscriptionState } from '../../shared/domain/membership';
+import { applyMembershipEvent, evaluateMembership, type MembershipEvent, type MembershipRecord, type SubscriptionState } from '#shared/domain/membership';
 import { monthlySubscription, projectCatalog } from '../support/domain';
 
 const catalog = projectCatalog();

@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
-import { logger } from '../../shared/observability';
+import { logger } from '#shared/observability';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { BadRequestException, MessageRejected, NotFoundException, SendingPausedException, TooManyRequestsException } from '@aws-sdk/client-sesv2';
-import { notificationSenderFromEnv, OutboxSender, SenderUnavailableError, SesSender, UndeliverableError, type OutgoingMessage } from '../../shared/notifications/senders';
-import type { ReminderStore } from '../../shared/storage/reminder-store';
+import { notificationSenderFromEnv, OutboxSender, SenderUnavailableError, SesSender, UndeliverableError, type OutgoingMessage } from '#shared/notifications/senders';
+import type { ReminderStore } from '#shared/storage/reminder-store';
 
 const message: OutgoingMessage = {
   reminderId: 'renewal_upcoming#sub_1#2027-01-10T00:00:00.000Z#7',

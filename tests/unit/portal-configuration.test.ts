@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { desiredPortalConfiguration, portalConfigurationMatches } from '../../shared/stripe/portal-configuration';
+import { desiredPortalConfiguration, portalConfigurationMatches } from '#shared/stripe/portal-configuration';
 
 const desired = desiredPortalConfiguration([
   { product: 'prod_a', prices: ['price_month', 'price_year'] },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LOCAL_PORTAL_URL, LOCAL_PREFERENCES_URL, publicLinkProblem } from '../../shared/runtime/reminder-settings';
-import { maxAttempts, maxSendRate, portalUrl, preferencesUrl, recallCoupon, stopClaimingMs } from '../../shared/runtime/reminders';
+import { LOCAL_PORTAL_URL, LOCAL_PREFERENCES_URL, publicLinkProblem } from '#shared/runtime/reminder-settings';
+import { maxAttempts, maxSendRate, portalUrl, preferencesUrl, recallCoupon, stopClaimingMs } from '#shared/runtime/reminders';
 
 describe('reminders job settings', () => {
   it('links: public https only', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { CatalogError, parseCatalog } from '../../shared/domain/catalog';
-import { applyMembershipEvent, type MembershipEvent, type MembershipRecord, type SubscriptionState } from '../../shared/domain/membership';
+import { CatalogError, parseCatalog } from '#shared/domain/catalog';
+import { applyMembershipEvent, type MembershipEvent, type MembershipRecord, type SubscriptionState } from '#shared/domain/membership';
 import {
   autoRenewalViolations,
   newReminders,
@@ -11,10 +11,10 @@ import {
   renderReminder,
   trialEndingNow,
   type ReminderContext,
-} from '../../shared/domain/reminders';
-import { reminderWrites } from '../../shared/usecases/schedule-reminders';
+} from '#shared/domain/reminders';
+import { reminderWrites } from '#shared/usecases/schedule-reminders';
 import { monthlySubscription } from '../support/domain';
-import { logger } from '../../shared/observability';
+import { logger } from '#shared/observability';
 
 const rawCatalog = JSON.parse(readFileSync(new URL('../../config/plan-catalog.json', import.meta.url), 'utf8'));
 const catalog = parseCatalog(rawCatalog);

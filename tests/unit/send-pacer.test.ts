@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sendPacer } from '../../shared/notifications/pacer';
+import { sendPacer } from '#shared/notifications/pacer';
 
 describe('sendPacer', () => {
   it('spaces concurrent callers one gap apart, in order, with no burst', async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { createShopperVerifier } from '../../local/shopper-jwt';
-import { HttpProblem } from '../../shared/http/problem';
+import { HttpProblem } from '#shared/http/problem';
 
 const ISSUER = 'https://idp.example/';
 const AUDIENCE = 'membership-api';

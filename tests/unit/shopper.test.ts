@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { emptyMembership, evaluateMembership, type MembershipRecord, type MembershipView, type SubscriptionState } from '../../shared/domain/membership';
-import { accessEndsAfterCancel, checkoutOffer, nextCharge, resumeAction, refundDecision, renewalTermsText, sweepOpenSessions, type BenefitRedemption, type BenefitUsage, type BillingSubscription, type RefundFacts } from '../../shared/domain/shopper';
+import { emptyMembership, evaluateMembership, type MembershipRecord, type MembershipView, type SubscriptionState } from '#shared/domain/membership';
+import { accessEndsAfterCancel, checkoutOffer, nextCharge, resumeAction, refundDecision, renewalTermsText, sweepOpenSessions, type BenefitRedemption, type BenefitUsage, type BillingSubscription, type RefundFacts } from '#shared/domain/shopper';
 import { monthlySubscription, projectCatalog } from '../support/domain';
 
 const catalog = projectCatalog();

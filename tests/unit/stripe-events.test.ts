@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
 import { readFileSync } from 'node:fs';
-import { parseCatalog } from '../../shared/domain/catalog';
-import { STRIPE_API_VERSION } from '../../shared/stripe/api-version';
-import { StripePayloadError, stripeEventSchema, translateStripeEvent } from '../../shared/stripe/events';
+import { parseCatalog } from '#shared/domain/catalog';
+import { STRIPE_API_VERSION } from '#shared/stripe/api-version';
+import { StripePayloadError, stripeEventSchema, translateStripeEvent } from '#shared/stripe/events';
 import { checkoutSessionObject, invoiceObject, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
 
 const catalog = parseCatalog(JSON.parse(readFileSync(new URL('../../config/plan-catalog.json', import.meta.url), 'utf8')));

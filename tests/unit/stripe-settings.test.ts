@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseStripeSettings, STRIPE_API_SECRET_TEMPLATE } from '../../shared/stripe/settings';
+import { parseStripeSettings, STRIPE_API_SECRET_TEMPLATE } from '#shared/stripe/settings';
 
 describe('parseStripeSettings', () => {
   it('reads the secret as the stack creates it, or an empty value, as "not set"', () => {

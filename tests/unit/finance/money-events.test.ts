@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MONEY_EVENT_TYPES, translateMoneyEvent } from '../../../shared/stripe/money-events';
-import { StripePayloadError, stripeEventSchema } from '../../../shared/stripe/events';
-import { parseCatalog } from '../../../shared/domain/catalog';
+import { MONEY_EVENT_TYPES, translateMoneyEvent } from '#shared/stripe/money-events';
+import { StripePayloadError, stripeEventSchema } from '#shared/stripe/events';
+import { parseCatalog } from '#shared/domain/catalog';
 import { invoiceObject, stripeEvent } from '../../../local/stripe-test-events';
 import { disputeObject, refundObject } from '../../support/money-events';
 import catalogJson from '../../../config/plan-catalog.json' with { type: 'json' };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { AmountFormatError, currencyExponent, formatMinorUnits, toMinorUnits } from '../../../shared/domain/finance/money';
+import { AmountFormatError, currencyExponent, formatMinorUnits, toMinorUnits } from '#shared/domain/finance/money';
 
 describe('minor units per currency', () => {
   it('converts decimal strings without floating point error', () => {

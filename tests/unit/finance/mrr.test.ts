@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { translateMoneyEvent } from '../../../shared/stripe/money-events';
-import { stripeEventSchema } from '../../../shared/stripe/events';
-import { parseCatalog } from '../../../shared/domain/catalog';
-import { computeMonthRevenue, slicesForInvoice } from '../../../shared/domain/finance/revenue';
-import type { LedgerEntry } from '../../../shared/domain/finance/ledger';
+import { translateMoneyEvent } from '#shared/stripe/money-events';
+import { stripeEventSchema } from '#shared/stripe/events';
+import { parseCatalog } from '#shared/domain/catalog';
+import { computeMonthRevenue, slicesForInvoice } from '#shared/domain/finance/revenue';
+import type { LedgerEntry } from '#shared/domain/finance/ledger';
 import { stripeEvent } from '../../../local/stripe-test-events';
 import { invoiceWithLines, type LineSpec } from '../../support/money-events';
 import catalogJson from '../../../config/plan-catalog.json' with { type: 'json' };

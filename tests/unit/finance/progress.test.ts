@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { progressBar } from '../../../shared/runtime/progress';
+import { progressBar } from '#shared/runtime/progress';
 
 const stream = (isTTY: boolean) => {
   const writes: string[] = [];

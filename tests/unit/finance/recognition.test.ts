@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { allocateLargestRemainder, recognitionSchedule } from '../../../shared/domain/finance/recognition';
-import { slicesForInvoice } from '../../../shared/domain/finance/revenue';
-import { emptyEntry } from '../../../shared/domain/finance/ledger';
+import { allocateLargestRemainder, recognitionSchedule } from '#shared/domain/finance/recognition';
+import { slicesForInvoice } from '#shared/domain/finance/revenue';
+import { emptyEntry } from '#shared/domain/finance/ledger';
 
 const DAY = 86_400_000;
 

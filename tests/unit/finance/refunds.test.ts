@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { attribute, refundAdjustedSchedule, refundNetOfTax, reversalWindow, type RefundEvent } from '../../../shared/domain/finance/refunds';
-import { recognitionSchedule } from '../../../shared/domain/finance/recognition';
-import { emptyEntry, type LedgerEntry } from '../../../shared/domain/finance/ledger';
+import { attribute, refundAdjustedSchedule, refundNetOfTax, reversalWindow, type RefundEvent } from '#shared/domain/finance/refunds';
+import { recognitionSchedule } from '#shared/domain/finance/recognition';
+import { emptyEntry, type LedgerEntry } from '#shared/domain/finance/ledger';
 
 const DAY = 86_400_000;
 

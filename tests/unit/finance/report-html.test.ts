@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, renderFinanceReport } from '../../../shared/domain/finance/report-html';
-import { csvCell, ledgerCsvHeader, ledgerCsvRow } from '../../../shared/domain/finance/ledger-csv';
-import { emptyEntry } from '../../../shared/domain/finance/ledger';
+import { escapeHtml, renderFinanceReport } from '#shared/domain/finance/report-html';
+import { csvCell, ledgerCsvHeader, ledgerCsvRow } from '#shared/domain/finance/ledger-csv';
+import { emptyEntry } from '#shared/domain/finance/ledger';
 
 describe('finance report HTML', () => {
   it('escapes every value from data and loads nothing from elsewhere', () => {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { computeMonthRevenue, slicesForInvoice, type MonthRevenue } from '../../../shared/domain/finance/revenue';
-import { emptyEntry, type LedgerEntry } from '../../../shared/domain/finance/ledger';
+import { computeMonthRevenue, slicesForInvoice, type MonthRevenue } from '#shared/domain/finance/revenue';
+import { emptyEntry, type LedgerEntry } from '#shared/domain/finance/ledger';
 
 const invoice = (id: string, o: Partial<LedgerEntry> & { paidAt: string; start: string; end: string; total: number }): LedgerEntry =>
   emptyEntry({
