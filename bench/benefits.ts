@@ -11,14 +11,14 @@ import { buildGrants } from '#shared/domain/benefits';
 import { parseCatalog } from '#shared/domain/catalog';
 import { generateGrantCode } from '#shared/domain/grant-codes';
 import { applyMembershipEvent, type SubscriptionState } from '#shared/domain/membership';
-import { createDynamoClient, documentClient } from '#shared/storage/dynamodb';
 import { DynamoBenefitsRepository, grantPut } from '#shared/storage/benefits-repository';
+import { createDynamoClient, documentClient } from '#shared/storage/dynamodb';
 import { DynamoMembershipRepository } from '#shared/storage/membership-repository';
 import { ensureTables } from '#shared/storage/tables';
 import { BenefitError, redeemGrant } from '#shared/usecases/benefits';
 import { checkEntitlement } from '#shared/usecases/check-entitlement';
-import { monthlySubscription } from '../tests/support/domain';
 import catalogJson from '../config/plan-catalog.json' with { type: 'json' };
+import { monthlySubscription } from '../tests/support/domain';
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
@@ -38,10 +38,19 @@ export async function run(ctx: { dynamodbEndpoint: string; log: (line: string) =
       customerId: `cus_${memberId}`,
     });
   const seedMember = async (memberId: string, grantCount: number) => {
-    const { record } = applyMembershipEvent(null, { kind: 'subscription-changed', eventId: `evt_${memberId}`, created: Math.floor(now.getTime() / 1000) - 60, memberId, subscription: sub(memberId) });
+    const { record } = applyMembershipEvent(null, {
+      kind: 'subscription-changed',
+      eventId: `evt_${memberId}`,
+      created: Math.floor(now.getTime() / 1000) - 60,
+      memberId,
+      subscription: sub(memberId),
+    });
     await memberships.saveMembership(record, 0);
     const definition = catalog.plan('prime-monthly')!.benefits.grants[1]!;
-    const grants = Array.from({ length: grantCount }, () => buildGrants(definition, { memberId, periodKey: `sub_${memberId}@p`, issuedAt: now.toISOString(), code: generateGrantCode })[0]!);
+    const grants = Array.from(
+      { length: grantCount },
+      () => buildGrants(definition, { memberId, periodKey: `sub_${memberId}@p`, issuedAt: now.toISOString(), code: generateGrantCode })[0]!,
+    );
     for (let i = 0; i < grants.length; i += 25) {
       await doc.send(new TransactWriteCommand({ TransactItems: grants.slice(i, i + 25).map((g) => grantPut(tables.main, g)) }));
     }
@@ -63,17 +72,29 @@ export async function run(ctx: { dynamodbEndpoint: string; log: (line: string) =
     await checkEntitlement(deps, without, now, order);
   }
   for (let i = 0; i < rounds; i++) {
-    const pair: Array<['grants' | 'none', string]> = i % 2 === 0 ? [['grants', withGrants], ['none', without]] : [['none', without], ['grants', withGrants]];
+    const pair: Array<['grants' | 'none', string]> =
+      i % 2 === 0
+        ? [
+            ['grants', withGrants],
+            ['none', without],
+          ]
+        : [
+            ['none', without],
+            ['grants', withGrants],
+          ];
     for (const [label, memberId] of pair) {
       const t0 = performance.now();
       const ent = await checkEntitlement(deps, memberId, now, order);
       times[label].push(performance.now() - t0);
-      if (label === 'grants' && ent.benefits.coupons.length !== 20) throw new Error(`expected 20 coupons, got ${ent.benefits.coupons.length}`);
+      if (label === 'grants' && ent.benefits.coupons.length !== 20)
+        throw new Error(`expected 20 coupons, got ${ent.benefits.coupons.length}`);
     }
   }
   const g = times.grants.sort((a, b) => a - b);
   const n = times.none.sort((a, b) => a - b);
-  ctx.log(`benefits: entitlement check with 20 open grants vs none (${rounds} each): p50 ${quantile(g, 0.5).toFixed(3)} ms vs ${quantile(n, 0.5).toFixed(3)} ms → ratio ${(quantile(g, 0.5) / quantile(n, 0.5)).toFixed(3)} (goal ≤ 1.2); p99 ratio ${(quantile(g, 0.99) / quantile(n, 0.99)).toFixed(3)}`);
+  ctx.log(
+    `benefits: entitlement check with 20 open grants vs none (${rounds} each): p50 ${quantile(g, 0.5).toFixed(3)} ms vs ${quantile(n, 0.5).toFixed(3)} ms → ratio ${(quantile(g, 0.5) / quantile(n, 0.5)).toFixed(3)} (goal ≤ 1.2); p99 ratio ${(quantile(g, 0.99) / quantile(n, 0.99)).toFixed(3)}`,
+  );
 
   // Contention: 50 orders race for one code, several times.
   const rivals = 50;
@@ -87,7 +108,11 @@ export async function run(ctx: { dynamodbEndpoint: string; log: (line: string) =
       Array.from({ length: rivals }, async (_, i) => {
         const t0 = performance.now();
         try {
-          await redeemGrant(bdeps, { code: grant!.code, memberId, orderId: `order-${i}`, subtotalCents: 4000, currency: 'usd' }, new Date());
+          await redeemGrant(
+            bdeps,
+            { code: grant!.code, memberId, orderId: `order-${i}`, subtotalCents: 4000, currency: 'usd' },
+            new Date(),
+          );
           return { ok: true, ms: performance.now() - t0 };
         } catch (error) {
           if (!(error instanceof BenefitError) || error.kind !== 'conflict') throw error;
@@ -100,6 +125,8 @@ export async function run(ctx: { dynamodbEndpoint: string; log: (line: string) =
     latencies.push(...outcomes.map((o) => o.ms));
   }
   const l = latencies.sort((a, b) => a - b);
-  ctx.log(`benefits: ${trials} × ${rivals} concurrent redeems of one code: exactly one winner each time (409 for the rest); latency p50 ${quantile(l, 0.5).toFixed(1)} ms, p99 ${quantile(l, 0.99).toFixed(1)} ms, max ${l[l.length - 1]!.toFixed(1)} ms`);
+  ctx.log(
+    `benefits: ${trials} × ${rivals} concurrent redeems of one code: exactly one winner each time (409 for the rest); latency p50 ${quantile(l, 0.5).toFixed(1)} ms, p99 ${quantile(l, 0.99).toFixed(1)} ms, max ${l[l.length - 1]!.toFixed(1)} ms`,
+  );
   client.destroy();
 }

@@ -5,8 +5,8 @@
  */
 import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { percentile, fmt, ratio, type BenchContext } from './context';
 import type { HttpEvent, HttpLambda } from '#shared/http/types';
+import { type BenchContext, fmt, percentile, ratio } from './context';
 
 const ITERATIONS = 3000;
 const WARMUP = 300;
@@ -19,9 +19,16 @@ export function apiEvent(path: string, body: unknown, authorization: string): Ht
     rawQueryString: '',
     headers: { 'content-type': 'application/json', authorization },
     requestContext: {
-      accountId: 'bench', apiId: 'bench', domainName: 'bench', domainPrefix: 'bench',
+      accountId: 'bench',
+      apiId: 'bench',
+      domainName: 'bench',
+      domainPrefix: 'bench',
       http: { method: 'POST', path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
-      requestId: 'bench', routeKey: `POST ${path}`, stage: '$default', time: '', timeEpoch: 0,
+      requestId: 'bench',
+      routeKey: `POST ${path}`,
+      stage: '$default',
+      time: '',
+      timeEpoch: 0,
     },
     body: JSON.stringify(body),
     isBase64Encoded: false,
@@ -35,8 +42,15 @@ export async function run(ctx: BenchContext & { memberId: string }) {
   const { dynamo } = await import('#shared/runtime/dynamo');
   const { keys } = await import('#shared/storage/keys');
   const { client, tables } = dynamo();
-  const event = apiEvent('/v1/entitlements/check', { memberId: ctx.memberId, order: { subtotalCents: 4200, currency: 'usd', serviceLevel: 'two-day' } }, 'Bearer ck_local_checkout_key');
-  const getItem = new GetItemCommand({ TableName: tables.main, Key: { PK: { S: keys.memberPk(ctx.memberId) }, SK: { S: keys.membershipSk } } });
+  const event = apiEvent(
+    '/v1/entitlements/check',
+    { memberId: ctx.memberId, order: { subtotalCents: 4200, currency: 'usd', serviceLevel: 'two-day' } },
+    'Bearer ck_local_checkout_key',
+  );
+  const getItem = new GetItemCommand({
+    TableName: tables.main,
+    Key: { PK: { S: keys.memberPk(ctx.memberId) }, SK: { S: keys.membershipSk } },
+  });
 
   // The bare Query of the same item collection separates the handler's own cost from the price of a
   // Query over a GetItem, which DynamoDB Local charges (~10%) and the checkout needs for the grants.
@@ -48,7 +62,8 @@ export async function run(ctx: BenchContext & { memberId: string }) {
   const sides = {
     full: async () => {
       const res = await handler(event, benchContext);
-      if (res.statusCode !== 200 || !String(res.body).includes('"entitled":true')) throw new Error(`unexpected answer ${res.statusCode} ${res.body}`);
+      if (res.statusCode !== 200 || !String(res.body).includes('"entitled":true'))
+        throw new Error(`unexpected answer ${res.statusCode} ${res.body}`);
     },
     getItem: async () => void (await client.send(getItem)),
     query: async () => void (await client.send(query)),
@@ -66,8 +81,12 @@ export async function run(ctx: BenchContext & { memberId: string }) {
   const p = (name: keyof typeof sides, q: number) => percentile(samples[name], q);
   ctx.log(`entitlement check (full handler) vs bare GetItem of the membership item, ${ITERATIONS} rotated calls each`);
   for (const q of [50, 99]) {
-    ctx.log(`  p${q}: handler ${fmt(p('full', q))} vs GetItem ${fmt(p('getItem', q))}  ratio ${ratio(p('full', q), p('getItem', q))}  (goal ≤ 1.15)`);
-    ctx.log(`        bare Query ${fmt(p('query', q))}: Query/GetItem ${ratio(p('query', q), p('getItem', q))}, handler/Query ${ratio(p('full', q), p('query', q))}`);
+    ctx.log(
+      `  p${q}: handler ${fmt(p('full', q))} vs GetItem ${fmt(p('getItem', q))}  ratio ${ratio(p('full', q), p('getItem', q))}  (goal ≤ 1.15)`,
+    );
+    ctx.log(
+      `        bare Query ${fmt(p('query', q))}: Query/GetItem ${ratio(p('query', q), p('getItem', q))}, handler/Query ${ratio(p('full', q), p('query', q))}`,
+    );
   }
 
   // The handler's own work, without the database: the same client answers from memory with the item

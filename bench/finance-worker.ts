@@ -3,12 +3,13 @@
  * alone: the ledger month from DynamoDB into the Reconciler's maps, then the report generated lazily
  * as CSV text and streamed through csv-parse. Prints one JSON line.
  */
-import { Readable } from 'node:stream';
+
 import { resourceUsage } from 'node:process';
+import { Readable } from 'node:stream';
+import { parseBalanceReport } from '#shared/domain/finance/balance-report';
+import { RECONCILIATION_FIELDS, Reconciler } from '#shared/domain/finance/reconciliation';
 import { createDynamoClient, documentClient } from '#shared/storage/dynamodb';
 import { LedgerRepository } from '#shared/storage/ledger-repository';
-import { Reconciler, RECONCILIATION_FIELDS } from '#shared/domain/finance/reconciliation';
-import { parseBalanceReport } from '#shared/domain/finance/balance-report';
 import { balanceReportCsv, generateMonthLazily, type MonthOptions } from '../tests/support/finance-month';
 
 const options = JSON.parse(process.env.FINANCE_BENCH_MONTH!) as MonthOptions & { rows: number };

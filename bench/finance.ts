@@ -12,16 +12,17 @@
  * - Linearity: the same reconciliation (CSV parse + match) at 25k / 50k / 100k rows with the ledger
  *   side in memory, so the growth per row is visible without seeding three ledgers.
  */
-import { Readable } from 'node:stream';
+
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { createDynamoClient, documentClient } from '#shared/storage/dynamodb';
-import { ensureTables } from '#shared/storage/tables';
-import { ledgerItems, ledgerKeys } from '#shared/storage/ledger-repository';
-import { Reconciler } from '#shared/domain/finance/reconciliation';
 import { parseBalanceReport } from '#shared/domain/finance/balance-report';
+import { Reconciler } from '#shared/domain/finance/reconciliation';
+import { createDynamoClient, documentClient } from '#shared/storage/dynamodb';
+import { ledgerItems, ledgerKeys } from '#shared/storage/ledger-repository';
+import { ensureTables } from '#shared/storage/tables';
 import { balanceReportCsv, generateMonth, type MonthOptions } from '../tests/support/finance-month';
 
 const MiB = 1024 * 1024;
@@ -32,9 +33,18 @@ const execFileAsync = promisify(execFile);
  * one-entry transactions would take minutes). Only the `LEDGER#<month>` items: reconciliation reads
  * nothing else (recognition slices, invoice facts, payment links and reversal copies are revenue's).
  */
-async function seed(doc: ReturnType<typeof documentClient>, table: string, month: string, entries: ReturnType<typeof generateMonth>['entries']) {
+async function seed(
+  doc: ReturnType<typeof documentClient>,
+  table: string,
+  month: string,
+  entries: ReturnType<typeof generateMonth>['entries'],
+) {
   const monthPk = ledgerKeys.monthPk(month);
-  const items = entries.flatMap((e) => ledgerItems(e).map((i) => i.item).filter((item) => item.PK === monthPk));
+  const items = entries.flatMap((e) =>
+    ledgerItems(e)
+      .map((i) => i.item)
+      .filter((item) => item.PK === monthPk),
+  );
   const batches: Array<Record<string, unknown>[]> = [];
   for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
   let next = 0;
@@ -53,13 +63,27 @@ async function seed(doc: ReturnType<typeof documentClient>, table: string, month
 export async function run(ctx: { dynamodbEndpoint: string; log: (line: string) => void }): Promise<void> {
   const month = '2030-01';
   // A USD account selling in USD, EUR and JPY; rows without an invoice column (matched through links).
-  const base = { month, refundEvery: 10, currencies: ['usd', 'eur', 'jpy'], settlement: { eur: { currency: 'usd', rate: 1.0834 }, jpy: { currency: 'usd', rate: 0.0067 } }, invoiceColumn: false, seed: 3 } satisfies Omit<MonthOptions, 'invoices'>;
+  const base = {
+    month,
+    refundEvery: 10,
+    currencies: ['usd', 'eur', 'jpy'],
+    settlement: { eur: { currency: 'usd', rate: 1.0834 }, jpy: { currency: 'usd', rate: 0.0067 } },
+    invoiceColumn: false,
+    seed: 3,
+  } satisfies Omit<MonthOptions, 'invoices'>;
   // 100,000 balance transactions: 90,909 charges and 9,091 refunds (every 10th invoice refunded).
   const monthOptions: MonthOptions = { ...base, invoices: 90_909 };
   const generated = generateMonth(monthOptions);
   const rowsWanted = generated.rows.length;
-  const kinds = generated.entries.reduce<Record<string, number>>((acc, e) => ({ ...acc, [e.kind]: (acc[e.kind] ?? 0) + 1 }), {});
-  ctx.log(`finance: ${generated.entries.length.toLocaleString('en')} ledger entries (${Object.entries(kinds).map(([k, n]) => `${n.toLocaleString('en')} ${k}`).join(', ')}), ${rowsWanted.toLocaleString('en')} report rows without invoice ids`);
+  const kinds = generated.entries.reduce<Record<string, number>>((acc, e) => {
+    acc[e.kind] = (acc[e.kind] ?? 0) + 1;
+    return acc;
+  }, {});
+  ctx.log(
+    `finance: ${generated.entries.length.toLocaleString('en')} ledger entries (${Object.entries(kinds)
+      .map(([k, n]) => `${n.toLocaleString('en')} ${k}`)
+      .join(', ')}), ${rowsWanted.toLocaleString('en')} report rows without invoice ids`,
+  );
 
   // Linearity, ledger side in memory (after a warm-up pass so the JIT does not favour later sizes).
   const linear: Array<[number, number]> = [];
@@ -73,13 +97,18 @@ export async function run(ctx: { dynamodbEndpoint: string; log: (line: string) =
     const result = reconciler.finish();
     const seconds = (performance.now() - started) / 1000;
     const problems = result.missingInLedger.length + result.missingInStripe.length + result.amountMismatches.length;
-    if (result.matched !== n || problems !== 0) throw new Error(`expected ${n} matches and no problems, got ${result.matched} and ${problems}`);
+    if (result.matched !== n || problems !== 0)
+      throw new Error(`expected ${n} matches and no problems, got ${result.matched} and ${problems}`);
     if (invoices === 9_091) continue;
     linear.push([n, seconds]);
-    ctx.log(`finance: reconcile ${n.toLocaleString('en')} rows (in-memory ledger): ${seconds.toFixed(2)} s, ${Math.round(n / seconds).toLocaleString('en')} rows/s`);
+    ctx.log(
+      `finance: reconcile ${n.toLocaleString('en')} rows (in-memory ledger): ${seconds.toFixed(2)} s, ${Math.round(n / seconds).toLocaleString('en')} rows/s`,
+    );
   }
   const [[n1, s1], , [n3, s3]] = linear as [[number, number], [number, number], [number, number]];
-  ctx.log(`finance: time per row at ${Math.round(n3 / 1000)}k vs ${Math.round(n1 / 1000)}k: ${((s3 / n3) / (s1 / n1)).toFixed(2)}× (1.00 = linear)`);
+  ctx.log(
+    `finance: time per row at ${Math.round(n3 / 1000)}k vs ${Math.round(n1 / 1000)}k: ${(s3 / n3 / (s1 / n1)).toFixed(2)}× (1.00 = linear)`,
+  );
 
   // Full path: ledger month from DynamoDB.
   const client = createDynamoClient({ DYNAMODB_ENDPOINT: ctx.dynamodbEndpoint });
@@ -88,18 +117,43 @@ export async function run(ctx: { dynamodbEndpoint: string; log: (line: string) =
   const doc = documentClient(client);
   const seedStarted = performance.now();
   await seed(doc, tables.main, month, generated.entries);
-  ctx.log(`finance: seeded ${generated.entries.length.toLocaleString('en')} ledger entries in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s (not measured)`);
+  ctx.log(
+    `finance: seeded ${generated.entries.length.toLocaleString('en')} ledger entries in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s (not measured)`,
+  );
 
   // The measured run happens in a child process so its memory is the reconciliation's alone, with
   // V8's heap capped as a 256 MB Lambda should be (NODE_OPTIONS): uncapped, V8 on a big machine lets
   // garbage grow the heap long before collecting it, which says nothing about the working set.
-  const nodeFlags = (process.env.FINANCE_BENCH_NODE_FLAGS ?? '--expose-gc --max-old-space-size=160 --max-semi-space-size=8').split(' ').filter(Boolean);
-  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', ...nodeFlags, fileURLToPath(new URL('./finance-worker.ts', import.meta.url))], {
-    env: { ...process.env, DYNAMODB_ENDPOINT: ctx.dynamodbEndpoint, TABLE_NAME: tables.main, FINANCE_BENCH_MONTH: JSON.stringify({ ...monthOptions, rows: rowsWanted }) },
-    maxBuffer: 1024 * 1024,
-  });
-  const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as { loaded: number; matched: number; problems: number; seconds: number; ledgerSeconds: number; rowsSeconds: number; rssBefore: number; peakRss: number; maxRss: number; retainedHeap: number };
-  if (r.loaded !== generated.entries.length || r.matched !== rowsWanted || r.problems !== 0) throw new Error(`full path: ${JSON.stringify(r)}`);
+  const nodeFlags = (process.env.FINANCE_BENCH_NODE_FLAGS ?? '--expose-gc --max-old-space-size=160 --max-semi-space-size=8')
+    .split(' ')
+    .filter(Boolean);
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    ['--import', 'tsx', ...nodeFlags, fileURLToPath(new URL('./finance-worker.ts', import.meta.url))],
+    {
+      env: {
+        ...process.env,
+        DYNAMODB_ENDPOINT: ctx.dynamodbEndpoint,
+        TABLE_NAME: tables.main,
+        FINANCE_BENCH_MONTH: JSON.stringify({ ...monthOptions, rows: rowsWanted }),
+      },
+      maxBuffer: 1024 * 1024,
+    },
+  );
+  const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+    loaded: number;
+    matched: number;
+    problems: number;
+    seconds: number;
+    ledgerSeconds: number;
+    rowsSeconds: number;
+    rssBefore: number;
+    peakRss: number;
+    maxRss: number;
+    retainedHeap: number;
+  };
+  if (r.loaded !== generated.entries.length || r.matched !== rowsWanted || r.problems !== 0)
+    throw new Error(`full path: ${JSON.stringify(r)}`);
   ctx.log(
     `finance: reconcile ${rowsWanted.toLocaleString('en')} rows vs ${r.loaded.toLocaleString('en')}-entry ledger month (DynamoDB Query + CSV stream): ${r.seconds.toFixed(2)} s ` +
       `(ledger read ${r.ledgerSeconds.toFixed(2)} s, rows ${r.rowsSeconds.toFixed(2)} s)`,

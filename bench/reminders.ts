@@ -8,21 +8,24 @@
  * BENCH_REMINDER_DUE shorten a run (docs/reminders.md).
  */
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { createDynamoClient, documentClient } from '#shared/storage/dynamodb';
-import { ensureTables } from '#shared/storage/tables';
-import { keys } from '#shared/storage/keys';
-import { planCatalog } from '#shared/runtime/catalog';
-import { DynamoMembershipRepository } from '#shared/storage/membership-repository';
-import { ReminderStore, reminderKeys, type ReminderItem } from '#shared/storage/reminder-store';
-import { planReminders } from '#shared/domain/reminders';
 import { emptyMembership, type MembershipRecord } from '#shared/domain/membership';
+import { planReminders } from '#shared/domain/reminders';
 import type { NotificationSender } from '#shared/notifications/senders';
-import { monthlySubscription } from '../tests/support/domain';
+import { planCatalog } from '#shared/runtime/catalog';
+import { createDynamoClient, documentClient } from '#shared/storage/dynamodb';
+import { keys } from '#shared/storage/keys';
+import { DynamoMembershipRepository } from '#shared/storage/membership-repository';
+import { type ReminderItem, ReminderStore, reminderKeys } from '#shared/storage/reminder-store';
+import { ensureTables } from '#shared/storage/tables';
 import { DEFAULT_CONCURRENCY, sendDueReminders } from '#shared/usecases/send-reminders';
+import { monthlySubscription } from '../tests/support/domain';
 
 const DAY_MS = 86_400_000;
 
-export async function run(ctx: { dynamodbEndpoint: string; log: (line: string) => void }, options: { members?: number; dueCounts?: number[] } = {}): Promise<void> {
+export async function run(
+  ctx: { dynamodbEndpoint: string; log: (line: string) => void },
+  options: { members?: number; dueCounts?: number[] } = {},
+): Promise<void> {
   // The issue's figure: 100,000 members (seeding time is printed; see docs/reminders.md).
   const members = options.members ?? Number(process.env.BENCH_REMINDER_MEMBERS ?? 100_000);
   const dueCounts = options.dueCounts ?? (process.env.BENCH_REMINDER_DUE ?? '100,1000,10000').split(',').map(Number);
@@ -46,7 +49,14 @@ export async function run(ctx: { dynamodbEndpoint: string; log: (line: string) =
       customerId: `cus_bench${i}`,
       ...(kind === 'trial_ending' ? { stripeStatus: 'trialing', trialStart: start, trialEnd: end } : {}),
     });
-    return { ...emptyMembership(`bench-${i}`), customerId: sub.customerId, subscriptionId, subscription: sub, subscriptions: { [subscriptionId]: { state: sub, version: '0' } }, firstSubscribedAt: sub.currentPeriodStart };
+    return {
+      ...emptyMembership(`bench-${i}`),
+      customerId: sub.customerId,
+      subscriptionId,
+      subscription: sub,
+      subscriptions: { [subscriptionId]: { state: sub, version: '0' } },
+      firstSubscribedAt: sub.currentPeriodStart,
+    };
   };
   const itemsFor = (i: number, periodEndMs: number, withSavings = false, kind: Kind = 'renewal_upcoming') => {
     const rec = record(i, periodEndMs, kind);
@@ -67,10 +77,23 @@ export async function run(ctx: { dynamodbEndpoint: string; log: (line: string) =
       dueShard: reminderKeys.dueShard(planned.id),
       dueAt: reminderKeys.dueAt(planned.dueAt, planned.id),
     };
-    const items: Array<Record<string, unknown>> = [{ PK: keys.memberPk(rec.memberId), SK: keys.membershipSk, type: 'membership', ...rec, rev: 1 }, { ...reminder }];
+    const items: Array<Record<string, unknown>> = [
+      { PK: keys.memberPk(rec.memberId), SK: keys.membershipSk, type: 'membership', ...rec, rev: 1 },
+      { ...reminder },
+    ];
     // Members being reminded have savings: a renewal notice reads them (one more item), a trial notice does not.
     if (withSavings) {
-      items.push({ PK: keys.memberPk(rec.memberId), SK: keys.savingsSk, type: 'savings', memberId: rec.memberId, periodKey: null, periodSavedCents: 840, lifetimeSavedCents: 8400, feesPaidCents: 1499, currency: 'usd' });
+      items.push({
+        PK: keys.memberPk(rec.memberId),
+        SK: keys.savingsSk,
+        type: 'savings',
+        memberId: rec.memberId,
+        periodKey: null,
+        periodSavedCents: 840,
+        lifetimeSavedCents: 8400,
+        feesPaidCents: 1499,
+        currency: 'usd',
+      });
     }
     return items;
   };
@@ -99,10 +122,19 @@ export async function run(ctx: { dynamodbEndpoint: string; log: (line: string) =
     for (let i = from; i < Math.min(members, from + 10_000); i++) batch.push(...itemsFor(i, farEnd + (i % 1000) * 60_000));
     await batchPut(batch);
   }
-  ctx.log(`reminders: seeded ${members.toLocaleString('en-US')} members (${(2 * members).toLocaleString('en-US')} items, one queued reminder each) in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
+  ctx.log(
+    `reminders: seeded ${members.toLocaleString('en-US')} members (${(2 * members).toLocaleString('en-US')} items, one queued reminder each) in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`,
+  );
 
   let sent = 0;
-  const sender: NotificationSender = { channel: 'outbox', needsAddress: false, send: async () => ((sent += 1), { providerMessageId: null }) };
+  const sender: NotificationSender = {
+    channel: 'outbox',
+    needsAddress: false,
+    send: async () => {
+      sent += 1;
+      return { providerMessageId: null };
+    },
+  };
   let offset = 0;
   let runAsOf = base;
   const rows: string[] = [];
@@ -139,20 +171,32 @@ export async function run(ctx: { dynamodbEndpoint: string; log: (line: string) =
     const started = performance.now();
     // The job's own default concurrency unless BENCH_REMINDER_CONCURRENCY says otherwise; no pacing: the sender counts.
     const result = await sendDueReminders(
-      { catalog, memberships, store, sender, portalUrl: 'https://shop.example/account', preferencesUrl: 'https://shop.example/account/email', recallCoupon: { amountOffCents: 1000, validDays: 30 }, ...(concurrency ? { concurrency } : {}) },
+      {
+        catalog,
+        memberships,
+        store,
+        sender,
+        portalUrl: 'https://shop.example/account',
+        preferencesUrl: 'https://shop.example/account/email',
+        recallCoupon: { amountOffCents: 1000, validDays: 30 },
+        ...(concurrency ? { concurrency } : {}),
+      },
       new Date(runAsOf),
     );
     const ms = performance.now() - started;
     const per = (n: number) => (n / Math.max(1, result.sent)).toFixed(2);
     const by = (source: keyof typeof before.bySource) => store.reads.bySource[source] - before.bySource[source];
     const itemsRead = store.reads.items - before.items;
-    if (report) rows.push(
-      `  ${String(due).padStart(6)} ${kind} due: sent ${result.sent}, items read ${itemsRead} (${per(itemsRead)}/sent = due entry ${per(by('due'))} + membership ${per(by('membership'))} + savings ${per(by('savings'))}), ` +
-        `consumed ${result.readCapacity.toFixed(1)} RCU on index + savings, ≈ ${(result.readCapacity / Math.max(1, result.sent) + 1).toFixed(2)} RCU/sent with the strongly consistent membership GetItem, ${(ms / 1000).toFixed(2)} s (${(ms / Math.max(1, result.sent)).toFixed(2)} ms/sent); index queries alone ${queryMs.toFixed(0)} ms for ${found}`,
-    );
+    if (report)
+      rows.push(
+        `  ${String(due).padStart(6)} ${kind} due: sent ${result.sent}, items read ${itemsRead} (${per(itemsRead)}/sent = due entry ${per(by('due'))} + membership ${per(by('membership'))} + savings ${per(by('savings'))}), ` +
+          `consumed ${result.readCapacity.toFixed(1)} RCU on index + savings, ≈ ${(result.readCapacity / Math.max(1, result.sent) + 1).toFixed(2)} RCU/sent with the strongly consistent membership GetItem, ${(ms / 1000).toFixed(2)} s (${(ms / Math.max(1, result.sent)).toFixed(2)} ms/sent); index queries alone ${queryMs.toFixed(0)} ms for ${found}`,
+      );
     if (result.sent !== due || sent !== due) throw new Error(`expected ${due} sent, got ${result.sent}`);
   }
-  ctx.log(`reminders job over ${members.toLocaleString('en-US')} members, ${concurrency ?? DEFAULT_CONCURRENCY} reminders in hand (goal: items read per sent ≤ 2; time linear in due, not members):`);
+  ctx.log(
+    `reminders job over ${members.toLocaleString('en-US')} members, ${concurrency ?? DEFAULT_CONCURRENCY} reminders in hand (goal: items read per sent ≤ 2; time linear in due, not members):`,
+  );
   for (const row of rows) ctx.log(row);
   client.destroy();
 }

@@ -4,8 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { freePort, startEmbeddedDynamo } from '../local/dynamodb-local';
 import { LOCAL_DEFAULTS } from '../local/defaults';
+import { freePort, startEmbeddedDynamo } from '../local/dynamodb-local';
 import type { BenchContext } from './context';
 
 const only = process.argv.slice(2);

@@ -4,22 +4,30 @@
  */
 import { fileURLToPath } from 'node:url';
 import { httpFunctions } from '../functions/manifest';
-import { startLocalHttpServer } from '../local/http-adapter';
 import { LOCAL_DEFAULTS } from '../local/defaults';
-import { signupEvents, signPayload, stripeEvent, subscriptionObject } from '../local/stripe-test-events';
+import { startLocalHttpServer } from '../local/http-adapter';
+import { signPayload, signupEvents, stripeEvent, subscriptionObject } from '../local/stripe-test-events';
 import type { BenchContext } from './context';
 
 const MEMBERS = 500;
 const CONCURRENCY = 16;
 
 export async function run(ctx: BenchContext) {
-  const server = await startLocalHttpServer({ functions: httpFunctions.filter((f) => f.name === 'stripe-webhook'), projectRoot: fileURLToPath(new URL('..', import.meta.url)), port: 0 });
+  const server = await startLocalHttpServer({
+    functions: httpFunctions.filter((f) => f.name === 'stripe-webhook'),
+    projectRoot: fileURLToPath(new URL('..', import.meta.url)),
+    port: 0,
+  });
   const start = Math.floor(Date.now() / 1000) - 86_400;
   const payloads: string[] = [];
   for (let m = 0; m < MEMBERS; m++) {
     const memberId = `bench-webhook-${m}-${start}`;
     const { events, customer, subscription } = signupEvents({ memberId, start });
-    const renewed = stripeEvent('customer.subscription.updated', subscriptionObject({ id: subscription, customer, memberId, periodStart: start, cancelAtPeriodEnd: true }), { created: start + 60 });
+    const renewed = stripeEvent(
+      'customer.subscription.updated',
+      subscriptionObject({ id: subscription, customer, memberId, periodStart: start, cancelAtPeriodEnd: true }),
+      { created: start + 60 },
+    );
     for (const event of [...events, renewed]) payloads.push(JSON.stringify(event));
   }
   let next = 0;

@@ -3,15 +3,23 @@
  * builds one NodejsFunction and least-privilege grants from each entry; the local server mounts the
  * same handlers on the same routes. A test keeps this list, the OpenAPI routes and the files in step.
  */
-import type { RouteSpec } from '#shared/http/types';
-import { entitlementsCheckRoute } from '#shared/api/entitlements';
-import { healthRoute, openapiRoute, stripeWebhookRoute } from '#shared/api/system';
-import { adminMemberRoute, cancelMembershipRoute, checkoutSessionRoute, myMembershipRoute, portalSessionRoute, resumeMembershipRoute } from '#shared/api/shoppers';
-import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from '#shared/api/benefits';
-import { ledgerRoute, reconciliationRoute, reportRoute, revenueRoute } from '#shared/api/finance';
+
 import { memberNotificationsRoute, memberPreferencesRoute } from '#shared/api/admin-notifications';
+import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from '#shared/api/benefits';
+import { entitlementsCheckRoute } from '#shared/api/entitlements';
 import { eraseMemberRoute } from '#shared/api/erasure';
+import { ledgerRoute, reconciliationRoute, reportRoute, revenueRoute } from '#shared/api/finance';
 import { myPreferencesRoute } from '#shared/api/me-preferences';
+import {
+  adminMemberRoute,
+  cancelMembershipRoute,
+  checkoutSessionRoute,
+  myMembershipRoute,
+  portalSessionRoute,
+  resumeMembershipRoute,
+} from '#shared/api/shoppers';
+import { healthRoute, openapiRoute, stripeWebhookRoute } from '#shared/api/system';
+import type { RouteSpec } from '#shared/http/types';
 
 export type Access =
   | 'table:read'
@@ -75,7 +83,13 @@ export const httpFunctions: readonly FunctionSpec[] = [
     // Up to four Stripe calls, each with the SDK's retries.
     timeoutSeconds: 29,
   },
-  { name: 'me-portal-session', entry: 'functions/http/me-portal-session.ts', routes: [portalSessionRoute], access: ['table:read', 'secret:stripe-api'], timeoutSeconds: 29 },
+  {
+    name: 'me-portal-session',
+    entry: 'functions/http/me-portal-session.ts',
+    routes: [portalSessionRoute],
+    access: ['table:read', 'secret:stripe-api'],
+    timeoutSeconds: 29,
+  },
   {
     name: 'me-membership-cancel',
     entry: 'functions/http/me-membership-cancel.ts',
@@ -84,7 +98,12 @@ export const httpFunctions: readonly FunctionSpec[] = [
     access: ['table:read', 'secret:stripe-api'],
     timeoutSeconds: 29,
   },
-  { name: 'admin-member', entry: 'functions/http/admin-member.ts', routes: [adminMemberRoute], access: ['table:read', 'secret:service-keys'] },
+  {
+    name: 'admin-member',
+    entry: 'functions/http/admin-member.ts',
+    routes: [adminMemberRoute],
+    access: ['table:read', 'secret:service-keys'],
+  },
   {
     name: 'benefits',
     entry: 'functions/http/benefits.ts',
@@ -92,8 +111,22 @@ export const httpFunctions: readonly FunctionSpec[] = [
     access: ['table:read', 'table:write', 'secret:service-keys'],
     memoryMb: 512,
   },
-  { name: 'finance-ledger', entry: 'functions/http/finance-ledger.ts', routes: [ledgerRoute], access: ['table:read', 'secret:service-keys'], memoryMb: 512, timeoutSeconds: 29 },
-  { name: 'finance-revenue', entry: 'functions/http/finance-revenue.ts', routes: [revenueRoute], access: ['table:read', 'secret:service-keys'], memoryMb: 512, timeoutSeconds: 29 },
+  {
+    name: 'finance-ledger',
+    entry: 'functions/http/finance-ledger.ts',
+    routes: [ledgerRoute],
+    access: ['table:read', 'secret:service-keys'],
+    memoryMb: 512,
+    timeoutSeconds: 29,
+  },
+  {
+    name: 'finance-revenue',
+    entry: 'functions/http/finance-revenue.ts',
+    routes: [revenueRoute],
+    access: ['table:read', 'secret:service-keys'],
+    memoryMb: 512,
+    timeoutSeconds: 29,
+  },
   {
     name: 'finance-reconciliations',
     entry: 'functions/http/finance-reconciliations.ts',
@@ -102,7 +135,14 @@ export const httpFunctions: readonly FunctionSpec[] = [
     memoryMb: 512,
     timeoutSeconds: 29,
   },
-  { name: 'finance-report', entry: 'functions/http/finance-report.ts', routes: [reportRoute], access: ['table:read', 'secret:service-keys'], memoryMb: 512, timeoutSeconds: 29 },
+  {
+    name: 'finance-report',
+    entry: 'functions/http/finance-report.ts',
+    routes: [reportRoute],
+    access: ['table:read', 'secret:service-keys'],
+    memoryMb: 512,
+    timeoutSeconds: 29,
+  },
   {
     name: 'admin-notifications',
     entry: 'functions/http/admin-notifications.ts',
@@ -166,6 +206,7 @@ export const operatorCommands: readonly CommandSpec[] = [
   {
     name: 'stripe-portal-setup',
     entry: 'functions/commands/stripe-portal-setup.ts',
-    description: 'create or update the Stripe customer portal configuration (plan switch, payment method, invoices, cancel) from the plan catalog',
+    description:
+      'create or update the Stripe customer portal configuration (plan switch, payment method, invoices, cancel) from the plan catalog',
   },
 ];

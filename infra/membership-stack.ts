@@ -1,7 +1,7 @@
-import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, Validations, type StackProps } from 'aws-cdk-lib';
-import type { Construct } from 'constructs';
-import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -16,12 +16,12 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import { fileURLToPath } from 'node:url';
-import { allFunctions, type FunctionSpec } from '../functions/manifest';
-import { tableDefinitions } from '#shared/storage/tables';
+import type { Construct } from 'constructs';
 import { MetricNames } from '#shared/metric-names';
+import { tableDefinitions } from '#shared/storage/tables';
 import { STRIPE_API_SECRET_TEMPLATE } from '#shared/stripe/settings';
-import { ReminderDelivery, reminderDeliverySettingsFromContext, type ReminderDeliverySettings } from './reminder-delivery';
+import { allFunctions, type FunctionSpec } from '../functions/manifest';
+import { ReminderDelivery, type ReminderDeliverySettings, reminderDeliverySettingsFromContext } from './reminder-delivery';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -98,8 +98,12 @@ export class MembershipStack extends Stack {
       // Created as a JSON template with an empty key, which the functions read as "not set" (503):
       // a generated value would reach Stripe as a key and come back as 401 (shared/stripe/settings.ts).
       'secret:stripe-api': new secretsmanager.Secret(this, 'StripeApiKey', {
-        description: secretNote('Stripe account: {"apiKey":"rk_live_...","portalConfigurationId":"bpc_..."}; an empty apiKey means payments are off'),
-        secretObjectValue: Object.fromEntries(Object.entries(STRIPE_API_SECRET_TEMPLATE).map(([k, v]) => [k, SecretValue.unsafePlainText(v)])),
+        description: secretNote(
+          'Stripe account: {"apiKey":"rk_live_...","portalConfigurationId":"bpc_..."}; an empty apiKey means payments are off',
+        ),
+        secretObjectValue: Object.fromEntries(
+          Object.entries(STRIPE_API_SECRET_TEMPLATE).map(([k, v]) => [k, SecretValue.unsafePlainText(v)]),
+        ),
       }),
       // Created with no keys: every service call is refused (401) until the operator adds hashes,
       // instead of a generated value that parses as nothing and fails every call with 500.
@@ -111,7 +115,8 @@ export class MembershipStack extends Stack {
     for (const secret of Object.values(secrets)) {
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',
-        reason: 'Stripe secrets are rolled in the Stripe dashboard and service keys by the operator; both accept two values during a roll, so no rotation Lambda.',
+        reason:
+          'Stripe secrets are rolled in the Stripe dashboard and service keys by the operator; both accept two values during a roll, so no rotation Lambda.',
       });
     }
 
@@ -166,7 +171,11 @@ export class MembershipStack extends Stack {
           case 'secret:stripe-api':
           case 'secret:service-keys': {
             secrets[access].grantRead(fn);
-            const variable = { 'secret:stripe-webhook': 'STRIPE_WEBHOOK_SECRET_ARN', 'secret:stripe-api': 'STRIPE_SECRET_KEY_ARN', 'secret:service-keys': 'SERVICE_API_KEYS_SECRET_ARN' }[access];
+            const variable = {
+              'secret:stripe-webhook': 'STRIPE_WEBHOOK_SECRET_ARN',
+              'secret:stripe-api': 'STRIPE_SECRET_KEY_ARN',
+              'secret:service-keys': 'SERVICE_API_KEYS_SECRET_ARN',
+            }[access];
             fn.addEnvironment(variable, secrets[access].secretArn);
             break;
           }
@@ -242,18 +251,60 @@ export class MembershipStack extends Stack {
       }
     }
     alarm('Api5xx', stage.metricServerError({ period: Duration.minutes(5) }), 'HTTP API answered 5xx', 5);
-    alarm('StripePayloadRejected', new cloudwatch.Metric({ namespace: 'Membership', metricName: MetricNames.stripePayloadRejected, dimensionsMap: { service: 'membership' }, statistic: 'Sum', period: Duration.minutes(5) }), 'A Stripe event did not match the pinned API version or schema: check the webhook endpoint api_version and the plan catalog');
+    alarm(
+      'StripePayloadRejected',
+      new cloudwatch.Metric({
+        namespace: 'Membership',
+        metricName: MetricNames.stripePayloadRejected,
+        dimensionsMap: { service: 'membership' },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      }),
+      'A Stripe event did not match the pinned API version or schema: check the webhook endpoint api_version and the plan catalog',
+    );
     // Deliveries Stripe keeps making with a signature we refuse: usually a webhook secret rotated in
     // Stripe but not in Secrets Manager, which silently stops every membership update.
-    alarm('StripeSignatureRejected', new cloudwatch.Metric({ namespace: 'Membership', metricName: MetricNames.stripeSignatureRejected, dimensionsMap: { service: 'membership' }, statistic: 'Sum', period: Duration.minutes(5) }), 'Stripe webhook deliveries fail signature verification: check the webhook secret in Secrets Manager', 10);
-    alarm('TableThrottles', table.metricThrottledRequestsForOperations({
-        operations: [dynamodb.Operation.GET_ITEM, dynamodb.Operation.QUERY, dynamodb.Operation.PUT_ITEM, dynamodb.Operation.UPDATE_ITEM, dynamodb.Operation.TRANSACT_WRITE_ITEMS, dynamodb.Operation.BATCH_WRITE_ITEM],
+    alarm(
+      'StripeSignatureRejected',
+      new cloudwatch.Metric({
+        namespace: 'Membership',
+        metricName: MetricNames.stripeSignatureRejected,
+        dimensionsMap: { service: 'membership' },
+        statistic: 'Sum',
         period: Duration.minutes(5),
-      }), 'DynamoDB throttled requests');
+      }),
+      'Stripe webhook deliveries fail signature verification: check the webhook secret in Secrets Manager',
+      10,
+    );
+    alarm(
+      'TableThrottles',
+      table.metricThrottledRequestsForOperations({
+        operations: [
+          dynamodb.Operation.GET_ITEM,
+          dynamodb.Operation.QUERY,
+          dynamodb.Operation.PUT_ITEM,
+          dynamodb.Operation.UPDATE_ITEM,
+          dynamodb.Operation.TRANSACT_WRITE_ITEMS,
+          dynamodb.Operation.BATCH_WRITE_ITEM,
+        ],
+        period: Duration.minutes(5),
+      }),
+      'DynamoDB throttled requests',
+    );
 
     // ---- reminders: per-reminder failures do not fail the job run (its Errors alarm means "nothing could
     // be sent"); a reminder given up after its last attempt is a notice that never went out.
-    alarm('RemindersGaveUp', new cloudwatch.Metric({ namespace: 'Membership', metricName: MetricNames.remindersGaveUp, dimensionsMap: { service: 'membership' }, statistic: 'Sum', period: Duration.minutes(15) }), 'A reminder was dropped after its last failed attempt: see lastError in GET /v1/admin/members/{id}/notifications');
+    alarm(
+      'RemindersGaveUp',
+      new cloudwatch.Metric({
+        namespace: 'Membership',
+        metricName: MetricNames.remindersGaveUp,
+        dimensionsMap: { service: 'membership' },
+        statistic: 'Sum',
+        period: Duration.minutes(15),
+      }),
+      'A reminder was dropped after its last failed attempt: see lastError in GET /v1/admin/members/{id}/notifications',
+    );
 
     new CfnOutput(this, 'ApiUrl', { value: api.apiEndpoint });
     new CfnOutput(this, 'StripeWebhookUrl', { value: `${api.apiEndpoint}/webhooks/stripe` });
@@ -293,7 +344,9 @@ export class MembershipStack extends Stack {
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (inputDir: string, outputDir: string) => [`cp "${inputDir}/config/plan-catalog.json" "${outputDir}/plan-catalog.json"`],
+          afterBundling: (inputDir: string, outputDir: string) => [
+            `cp "${inputDir}/config/plan-catalog.json" "${outputDir}/plan-catalog.json"`,
+          ],
         },
       },
     });

@@ -5,11 +5,12 @@
  * notice template the sender uses, and the least-privilege send grant. Kept apart from
  * membership-stack.ts, which only calls `bind` for functions with `ses:send` access.
  */
-import { Construct } from 'constructs';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as ses from 'aws-cdk-lib/aws-ses';
+
 import { CfnOutput, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as ses from 'aws-cdk-lib/aws-ses';
+import { Construct } from 'constructs';
 import { positiveInt, positiveNumber, publicLinkProblem } from '#shared/runtime/reminder-settings';
 
 export interface ReminderDeliverySettings {
@@ -69,11 +70,15 @@ export function reminderDeliverySettingsFromContext(scope: Construct): ReminderD
 /** Every problem at once, each naming its context key; throws so that synth fails before anything deploys. */
 export function assertReminderDeliverySettings(settings: ReminderDeliverySettings): void {
   const problems: string[] = [];
-  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(settings.sesFromAddress)) problems.push(`sesFromAddress: "${settings.sesFromAddress}" is not an email address`);
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(settings.sesFromAddress))
+    problems.push(`sesFromAddress: "${settings.sesFromAddress}" is not an email address`);
   if (settings.sesIdentityDomain && !settings.sesFromAddress.toLowerCase().endsWith(`@${settings.sesIdentityDomain.toLowerCase()}`)) {
     problems.push(`sesIdentityDomain: "${settings.sesIdentityDomain}" is not the domain of sesFromAddress "${settings.sesFromAddress}"`);
   }
-  const links = { portalUrl: 'the cancel link of every renewal notice', marketingPreferencesUrl: 'the opt-out link of every marketing email' } as const;
+  const links = {
+    portalUrl: 'the cancel link of every renewal notice',
+    marketingPreferencesUrl: 'the opt-out link of every marketing email',
+  } as const;
   for (const [key, what] of Object.entries(links) as Array<[keyof typeof links, string]>) {
     const problem = settings[key] ? publicLinkProblem(settings[key]) : `is required (${what})`;
     if (problem) problems.push(`${key}: ${problem}`);
@@ -112,7 +117,9 @@ export class ReminderDelivery extends Construct {
     // Per-kind counts of sends, rejects, bounces, complaints and rendering failures (the job tags each
     // message with its kind), in CloudWatch namespace AWS/SES.
     this.configurationSet.addEventDestination('Metrics', {
-      destination: ses.EventDestination.cloudWatchDimensions([{ name: 'kind', source: ses.CloudWatchDimensionSource.MESSAGE_TAG, defaultValue: 'none' }]),
+      destination: ses.EventDestination.cloudWatchDimensions([
+        { name: 'kind', source: ses.CloudWatchDimensionSource.MESSAGE_TAG, defaultValue: 'none' },
+      ]),
       events: [
         ses.EmailSendingEvent.SEND,
         ses.EmailSendingEvent.REJECT,

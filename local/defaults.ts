@@ -21,10 +21,17 @@ export const LOCAL_DEFAULTS = {
 } as const;
 
 export type LocalVariable = keyof typeof LOCAL_DEFAULTS;
-const SECRET_VARIABLES: ReadonlySet<LocalVariable> = new Set(['STRIPE_WEBHOOK_SECRET', 'STRIPE_SECRET_KEY', 'SERVICE_API_KEYS', 'SHOPPER_JWT_SECRET']);
+const SECRET_VARIABLES: ReadonlySet<LocalVariable> = new Set([
+  'STRIPE_WEBHOOK_SECRET',
+  'STRIPE_SECRET_KEY',
+  'SERVICE_API_KEYS',
+  'SHOPPER_JWT_SECRET',
+]);
 
 /** Fills unset variables with their local default; returns what is in effect, secrets masked unless defaulted. */
-export function applyLocalDefaults(env: NodeJS.ProcessEnv = process.env): Array<{ name: LocalVariable; value: string; source: 'default' | 'environment' }> {
+export function applyLocalDefaults(
+  env: NodeJS.ProcessEnv = process.env,
+): Array<{ name: LocalVariable; value: string; source: 'default' | 'environment' }> {
   return (Object.keys(LOCAL_DEFAULTS) as LocalVariable[]).map((name) => {
     const fromEnv = env[name];
     if (fromEnv !== undefined && fromEnv !== '') {

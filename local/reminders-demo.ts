@@ -8,7 +8,8 @@ import { signPayload, signupEvents } from './stripe-test-events';
 
 async function main() {
   const [memberId, startIso, interval = 'month', trialDays] = process.argv.slice(2);
-  if (!memberId || !startIso || Number.isNaN(Date.parse(startIso))) throw new Error('usage: reminders-demo.ts <memberId> <start ISO> [month|year] [trialDays]');
+  if (!memberId || !startIso || Number.isNaN(Date.parse(startIso)))
+    throw new Error('usage: reminders-demo.ts <memberId> <start ISO> [month|year] [trialDays]');
   const base = `http://127.0.0.1:${process.env.PORT || LOCAL_DEFAULTS.PORT}`;
   const secret = process.env.STRIPE_WEBHOOK_SECRET || LOCAL_DEFAULTS.STRIPE_WEBHOOK_SECRET;
   const { events } = signupEvents({
@@ -19,7 +20,11 @@ async function main() {
   });
   for (const event of events) {
     const body = JSON.stringify(event);
-    const res = await fetch(`${base}/webhooks/stripe`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(body, secret) } });
+    const res = await fetch(`${base}/webhooks/stripe`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(body, secret) },
+    });
     console.log(`${event.type} → ${res.status}`);
   }
 }

@@ -17,7 +17,12 @@ async function main() {
   const interval = flag('plan', 'monthly') === 'annual' ? 'year' : 'month';
   const trialDays = Number(flag('trial-days', '0'));
   const secret = process.env.STRIPE_WEBHOOK_SECRET || LOCAL_DEFAULTS.STRIPE_WEBHOOK_SECRET;
-  const { events } = signupEvents({ memberId, start: Math.floor(Date.now() / 1000) - 60, interval, ...(trialDays > 0 ? { trialDays } : {}) });
+  const { events } = signupEvents({
+    memberId,
+    start: Math.floor(Date.now() / 1000) - 60,
+    interval,
+    ...(trialDays > 0 ? { trialDays } : {}),
+  });
   for (const event of events) {
     const payload = JSON.stringify(event);
     const res = await fetch(`${url}/webhooks/stripe`, {
@@ -28,7 +33,9 @@ async function main() {
     console.log(`${event.type.padEnd(32)} ${event.id}  → ${res.status} ${await res.text()}`);
     if (!res.ok) process.exitCode = 1;
   }
-  console.log(`\nnow ask for the entitlement:\n  curl -s -X POST ${url}/v1/entitlements/check -H 'authorization: Bearer ck_local_checkout_key' -H 'content-type: application/json' -d '{"memberId":"${memberId}","order":{"subtotalCents":4200,"currency":"usd","serviceLevel":"two-day"}}'`);
+  console.log(
+    `\nnow ask for the entitlement:\n  curl -s -X POST ${url}/v1/entitlements/check -H 'authorization: Bearer ck_local_checkout_key' -H 'content-type: application/json' -d '{"memberId":"${memberId}","order":{"subtotalCents":4200,"currency":"usd","serviceLevel":"two-day"}}'`,
+  );
 }
 
 main().catch((error) => {

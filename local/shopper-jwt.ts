@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import { problems } from '#shared/http/problem';
 
 export type ShopperVerifier = (authorization: string | undefined) => Promise<Record<string, string | number | boolean | string[]>>;
@@ -22,7 +22,12 @@ export function createShopperVerifier(env: NodeJS.ProcessEnv): ShopperVerifier {
     if (!token || !key) throw problems.unauthorized();
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, key as Parameters<typeof jwtVerify>[1], { issuer, audience, algorithms, requiredClaims: ['sub', 'exp'] }));
+      ({ payload } = await jwtVerify(token, key as Parameters<typeof jwtVerify>[1], {
+        issuer,
+        audience,
+        algorithms,
+        requiredClaims: ['sub', 'exp'],
+      }));
     } catch {
       throw problems.unauthorized('The shopper token is missing, expired or not valid for this API.');
     }

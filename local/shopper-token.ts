@@ -4,8 +4,8 @@
  * A stand-in for the shop's identity provider; never used in AWS.
  */
 import { SignJWT } from 'jose';
-import { applyLocalDefaults } from './defaults';
 import { memberIdSchema } from '#shared/domain/member-id';
+import { applyLocalDefaults } from './defaults';
 
 applyLocalDefaults(process.env);
 const [memberId, minutes = '60'] = process.argv.slice(2);

@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { applyLocalDefaults } from './defaults';
-import { startEmbeddedDynamo, type EmbeddedDynamo } from './dynamodb-local';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from './dynamodb-local';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -43,7 +43,9 @@ async function main() {
 
   console.log('\nMembership backend (local)\n');
   for (const s of settings) console.log(`  ${s.name.padEnd(24)} ${s.value}${s.source === 'default' ? '   (default)' : ''}`);
-  console.log(`\n  DynamoDB       ${process.env.DYNAMODB_ENDPOINT}${embedded ? ` (embedded, ${process.env.DATA_DIR ? `data in ${process.env.DATA_DIR}` : 'in memory'})` : ''}`);
+  console.log(
+    `\n  DynamoDB       ${process.env.DYNAMODB_ENDPOINT}${embedded ? ` (embedded, ${process.env.DATA_DIR ? `data in ${process.env.DATA_DIR}` : 'in memory'})` : ''}`,
+  );
   console.log(`  tables         ${created.length ? `created ${created.join(', ')}` : 'already present'}`);
   console.log(`  plans          ${catalog.plans.map((p) => `${p.id} (${p.stripePriceIds.join(', ')})`).join('; ')}`);
   console.log(`  HTTP API       ${http.url}   (try ${http.url}/health, ${http.url}/openapi.json)\n`);

@@ -16,7 +16,8 @@ for (const plan of planCatalog().plans) {
 }
 const seen = { count: 0 };
 setInterval(() => {
-  for (const call of double.calls.slice(seen.count)) console.log(JSON.stringify({ method: call.method, path: call.path, status: call.status, idempotencyKey: call.idempotencyKey }));
+  for (const call of double.calls.slice(seen.count))
+    console.log(JSON.stringify({ method: call.method, path: call.path, status: call.status, idempotencyKey: call.idempotencyKey }));
   seen.count = double.calls.length;
 }, 250);
 console.log(`Stripe double on ${double.url}\n  STRIPE_SECRET_KEY=${double.apiKey} STRIPE_API_BASE=${double.url} npm start`);

@@ -6,12 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
-import subscriptionFixture from '../tests/fixtures/stripe/subscription.json' with { type: 'json' };
-import invoiceFixture from '../tests/fixtures/stripe/invoice.json' with { type: 'json' };
+import { STRIPE_API_VERSION } from '#shared/stripe/api-version';
 import sessionFixture from '../tests/fixtures/stripe/checkout_session.json' with { type: 'json' };
 import eventFixture from '../tests/fixtures/stripe/event.json' with { type: 'json' };
-import { STRIPE_API_VERSION } from '#shared/stripe/api-version';
+import invoiceFixture from '../tests/fixtures/stripe/invoice.json' with { type: 'json' };
+import subscriptionFixture from '../tests/fixtures/stripe/subscription.json' with { type: 'json' };
 
+// biome-ignore lint/suspicious/noExplicitAny: Stripe objects built from fixtures, edited field by field.
 type Json = Record<string, any>;
 const clone = <T>(value: T): T => structuredClone(value);
 export const stripeId = (prefix: string) => `${prefix}_${randomBytes(10).toString('hex')}`;
@@ -103,10 +104,20 @@ export function invoiceObject(spec: InvoiceSpec): Json {
     period: { start: spec.periodStart, end: spec.periodEnd },
     parent: {
       type: 'subscription_item_details',
-      subscription_item_details: { subscription: spec.subscription, subscription_item: stripeId('si'), proration: false, invoice_item: null, proration_details: { credited_items: null } },
+      subscription_item_details: {
+        subscription: spec.subscription,
+        subscription_item: stripeId('si'),
+        proration: false,
+        invoice_item: null,
+        proration_details: { credited_items: null },
+      },
       invoice_item_details: null,
     },
-    pricing: { type: 'price_details', price_details: { price: spec.priceId ?? 'price_prime_monthly_usd', product: 'prod_prime' }, unit_amount_decimal: String(amount - tax) },
+    pricing: {
+      type: 'price_details',
+      price_details: { price: spec.priceId ?? 'price_prime_monthly_usd', product: 'prod_prime' },
+      unit_amount_decimal: String(amount - tax),
+    },
   });
   const paid = (spec.status ?? 'paid') === 'paid';
   return Object.assign(inv, {
@@ -122,7 +133,18 @@ export function invoiceObject(spec: InvoiceSpec): Json {
     subtotal_excluding_tax: amount - tax,
     total: amount,
     total_excluding_tax: amount - tax,
-    total_taxes: tax ? [{ amount: tax, tax_behavior: 'exclusive', taxable_amount: amount - tax, taxability_reason: 'standard_rated', tax_rate_details: null, type: 'tax_rate_details' }] : [],
+    total_taxes: tax
+      ? [
+          {
+            amount: tax,
+            tax_behavior: 'exclusive',
+            taxable_amount: amount - tax,
+            taxability_reason: 'standard_rated',
+            tax_rate_details: null,
+            type: 'tax_rate_details',
+          },
+        ]
+      : [],
     period_start: spec.periodStart,
     period_end: spec.periodStart,
     created: spec.created ?? spec.periodStart,
@@ -130,7 +152,10 @@ export function invoiceObject(spec: InvoiceSpec): Json {
     parent: {
       type: 'subscription_details',
       quote_details: null,
-      subscription_details: { subscription: spec.subscription, metadata: spec.memberId === null ? {} : { memberId: spec.memberId ?? 'member-1' } },
+      subscription_details: {
+        subscription: spec.subscription,
+        metadata: spec.memberId === null ? {} : { memberId: spec.memberId ?? 'member-1' },
+      },
     },
     lines: { ...inv.lines, data: [line], has_more: false, total_count: 1 },
   });
@@ -150,7 +175,11 @@ export function checkoutSessionObject(spec: { memberId: string; customer: string
   });
 }
 
-export function stripeEvent(type: string, object: Json, options: { created: number; id?: string; apiVersion?: string | null; previousAttributes?: Json }): Json {
+export function stripeEvent(
+  type: string,
+  object: Json,
+  options: { created: number; id?: string; apiVersion?: string | null; previousAttributes?: Json },
+): Json {
   const event: Json = clone(eventFixture);
   return Object.assign(event, {
     id: options.id ?? stripeId('evt'),
@@ -171,7 +200,14 @@ export function signPayload(payload: string, secret: string, timestampSeconds = 
 }
 
 /** The usual opening of a membership: checkout completes, subscription created (trialing or active), first invoice paid. */
-export function signupEvents(options: { memberId: string; start: number; trialDays?: number; interval?: 'month' | 'year'; customer?: string; subscription?: string }) {
+export function signupEvents(options: {
+  memberId: string;
+  start: number;
+  trialDays?: number;
+  interval?: 'month' | 'year';
+  customer?: string;
+  subscription?: string;
+}) {
   const customer = options.customer ?? stripeId('cus');
   const subscription = options.subscription ?? stripeId('sub');
   const trialEnd = options.trialDays ? options.start + options.trialDays * DAY : null;
@@ -190,11 +226,21 @@ export function signupEvents(options: { memberId: string; start: number; trialDa
     subscription,
     periodEnd,
     events: [
-      stripeEvent('checkout.session.completed', checkoutSessionObject({ memberId: options.memberId, customer, subscription }), { created: options.start }),
+      stripeEvent('checkout.session.completed', checkoutSessionObject({ memberId: options.memberId, customer, subscription }), {
+        created: options.start,
+      }),
       stripeEvent('customer.subscription.created', sub, { created: options.start }),
       stripeEvent(
         'invoice.paid',
-        invoiceObject({ customer, subscription, memberId: options.memberId, billingReason: 'subscription_create', amountPaid: trialEnd ? 0 : undefined, periodStart: options.start, periodEnd }),
+        invoiceObject({
+          customer,
+          subscription,
+          memberId: options.memberId,
+          billingReason: 'subscription_create',
+          amountPaid: trialEnd ? 0 : undefined,
+          periodStart: options.start,
+          periodEnd,
+        }),
         { created: options.start + 1 },
       ),
     ],

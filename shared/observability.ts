@@ -9,4 +9,3 @@ export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_N
 
 /** A stable pseudonym for correlating a member's log lines without logging the id itself. */
 export const memberRef = (memberId: string) => createHash('sha256').update(memberId).digest('hex').slice(0, 16);
-

@@ -6,7 +6,9 @@ import en from 'zod/v4/locales/en.js';
 
 config(en());
 
+export type { infer as Infer, input as Input, ZodMiniType as Schema } from 'zod/mini';
 export {
+  _default as withDefault,
   array,
   boolean,
   check,
@@ -17,11 +19,11 @@ export {
   literal,
   looseObject,
   lte,
+  maximum,
   maxLength,
   meta,
-  minLength,
   minimum,
-  maximum,
+  minLength,
   null as nullValue,
   nullable,
   number,
@@ -32,20 +34,18 @@ export {
   regex,
   strictObject,
   string,
+  toJSONSchema,
   union,
   unknown,
   url,
-  toJSONSchema,
-  _default as withDefault,
 } from 'zod/mini';
-export type { infer as Infer, input as Input, ZodMiniType as Schema } from 'zod/mini';
 
 /** Turns zod issues into the contract's `errors: [{ path, message }]`. */
 export function issuesToErrors(
   issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
 ): Array<{ path: string; message: string }> {
   return issues.map((issue) => ({
-    path: issue.path.length === 0 ? '/' : '/' + issue.path.map(String).join('/'),
+    path: issue.path.length === 0 ? '/' : `/${issue.path.map(String).join('/')}`,
     message: issue.message,
   }));
 }

@@ -11,7 +11,9 @@ import { setUpPortalConfiguration } from '#shared/usecases/stripe-portal-setup';
 export async function handler(flags: { configuration?: string } = {}) {
   const account = await stripeAccount();
   if (!account) throw new Error('set STRIPE_SECRET_KEY to a key of the Stripe account to configure (sk_/rk_, test or live)');
-  const result = await setUpPortalConfiguration(account.api, planCatalog(), { configurationId: flags.configuration ?? account.portalConfigurationId });
+  const result = await setUpPortalConfiguration(account.api, planCatalog(), {
+    configurationId: flags.configuration ?? account.portalConfigurationId,
+  });
   const inUse = account.portalConfigurationId === result.configurationId;
   return {
     ...result,

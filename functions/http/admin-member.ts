@@ -7,4 +7,6 @@ import { getMemberForAdmin } from '#shared/usecases/admin-member';
 
 const deps = { catalog: planCatalog(), memberships: membershipRepository(), benefits: benefitsRepository(), shoppers: shopperRepository() };
 
-export const handler = httpHandler(adminMemberRoute, async ({ params, now }) => json(200, await getMemberForAdmin(deps, params.memberId, now)));
+export const handler = httpHandler(adminMemberRoute, async ({ params, now }) =>
+  json(200, await getMemberForAdmin(deps, params.memberId, now)),
+);

@@ -5,4 +5,6 @@ import { memberNotifications } from '#shared/usecases/member-notifications';
 
 const store = reminderStore();
 
-export const handler = httpHandler(memberNotificationsRoute, async ({ params }) => json(200, await memberNotifications(store, params.memberId)));
+export const handler = httpHandler(memberNotificationsRoute, async ({ params }) =>
+  json(200, await memberNotifications(store, params.memberId)),
+);

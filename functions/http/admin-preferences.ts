@@ -5,4 +5,6 @@ import { setMemberPreferences } from '#shared/usecases/member-preferences';
 
 const store = reminderStore();
 
-export const handler = httpHandler(memberPreferencesRoute, async ({ params, body, now }) => json(200, await setMemberPreferences(store, params.memberId, body, now)));
+export const handler = httpHandler(memberPreferencesRoute, async ({ params, body, now }) =>
+  json(200, await setMemberPreferences(store, params.memberId, body, now)),
+);

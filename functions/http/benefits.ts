@@ -1,7 +1,7 @@
 import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from '#shared/api/benefits';
 import { GRANT_CODE_PATTERN } from '#shared/domain/grant-codes';
 import { httpHandler, json } from '#shared/http/handler';
-import { HttpProblem, problemResponse, problems } from '#shared/http/problem';
+import { type HttpProblem, problemResponse, problems } from '#shared/http/problem';
 import type { HttpLambda } from '#shared/http/types';
 import { planCatalog } from '#shared/runtime/catalog';
 import { benefitsRepository, membershipRepository } from '#shared/runtime/dynamo';

@@ -1,9 +1,9 @@
 import { ledgerRoute } from '#shared/api/finance';
+import { ledgerCsvHeader, ledgerCsvRow } from '#shared/domain/finance/ledger-csv';
 import { httpHandler, json } from '#shared/http/handler';
 import { problems } from '#shared/http/problem';
 import { ledgerRepository } from '#shared/runtime/dynamo';
 import { InvalidCursorError } from '#shared/storage/ledger-repository';
-import { ledgerCsvHeader, ledgerCsvRow } from '#shared/domain/finance/ledger-csv';
 
 const ledger = ledgerRepository();
 
@@ -35,7 +35,11 @@ export const handler = httpHandler(ledgerRoute, async ({ query, event }) => {
       const first = await pages.next();
       await pages.return(undefined);
       const page = first.done ? { entries: [], cursor: null } : first.value;
-      return json(200, { month: query.month, entries: page.entries, nextCursor: page.cursor }, nextPageHeaders(query.month, page.cursor, query.limit));
+      return json(
+        200,
+        { month: query.month, entries: page.entries, nextCursor: page.cursor },
+        nextPageHeaders(query.month, page.cursor, query.limit),
+      );
     }
     const chunks: string[] = query.cursor ? [] : [ledgerCsvHeader()];
     let bytes = 0;

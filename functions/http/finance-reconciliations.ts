@@ -1,15 +1,16 @@
 import { reconciliationRoute } from '#shared/api/finance';
+import { CsvFormatError, parseBalanceReport, type ReportRow } from '#shared/domain/finance/balance-report';
 import { httpHandler, json } from '#shared/http/handler';
 import { HttpProblem, problems } from '#shared/http/problem';
 import { ledgerRepository } from '#shared/runtime/dynamo';
 import { reconcileMonth } from '#shared/usecases/finance';
-import { CsvFormatError, parseBalanceReport, type ReportRow } from '#shared/domain/finance/balance-report';
 
 const ledger = ledgerRepository();
 
 export const handler = httpHandler(reconciliationRoute, async ({ query, event, rawBody, now }) => {
   const contentType = event.headers?.['content-type'] ?? '';
-  if (!/^(text\/csv|application\/csv|text\/plain)\b/i.test(contentType)) throw problems.unsupportedMediaType('Send the report as text/csv.');
+  if (!/^(text\/csv|application\/csv|text\/plain)\b/i.test(contentType))
+    throw problems.unsupportedMediaType('Send the report as text/csv.');
   if (rawBody.trim().length === 0) throw problems.badRequest('The body is empty: send the itemized balance change report as CSV.');
   // Parse the whole report before touching the ledger, so a bad file changes nothing.
   const rows: ReportRow[] = [];
@@ -26,6 +27,13 @@ export const handler = httpHandler(reconciliationRoute, async ({ query, event, r
     }
     throw error;
   }
-  const result = await reconcileMonth(ledger, query.month, (async function* () { yield* rows; })(), { source: 'report-csv', now });
+  const result = await reconcileMonth(
+    ledger,
+    query.month,
+    (async function* () {
+      yield* rows;
+    })(),
+    { source: 'report-csv', now },
+  );
   return json(200, result);
 });

@@ -1,14 +1,17 @@
 import { reportRoute } from '#shared/api/finance';
+import { renderFinanceReport } from '#shared/domain/finance/report-html';
 import { httpHandler } from '#shared/http/handler';
 import { ledgerRepository } from '#shared/runtime/dynamo';
 import { revenueHistory } from '#shared/usecases/finance';
-import { renderFinanceReport } from '#shared/domain/finance/report-html';
 
 const ledger = ledgerRepository();
 const MONTHS = 12;
 
 export const handler = httpHandler(reportRoute, async ({ query, now }) => {
-  const [history, reconciliation] = await Promise.all([revenueHistory(ledger, query.month, MONTHS), ledger.latestReconciliation(query.month)]);
+  const [history, reconciliation] = await Promise.all([
+    revenueHistory(ledger, query.month, MONTHS),
+    ledger.latestReconciliation(query.month),
+  ]);
   const html = renderFinanceReport({
     month: query.month,
     history,
@@ -21,7 +24,8 @@ export const handler = httpHandler(reportRoute, async ({ query, now }) => {
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',
       // Self-contained by construction; the policy makes sure nothing is ever fetched.
-      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      'content-security-policy':
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
       'x-content-type-options': 'nosniff',
     },
     body: html,

@@ -1,15 +1,21 @@
+import type { Context } from 'aws-lambda';
 import { cancelMembershipRoute, resumeMembershipRoute } from '#shared/api/shoppers';
 import { httpHandler, json } from '#shared/http/handler';
 import { shopperId } from '#shared/http/shopper';
+import type { HttpEvent } from '#shared/http/types';
 import { planCatalog } from '#shared/runtime/catalog';
 import { benefitsRepository, membershipRepository } from '#shared/runtime/dynamo';
 import { shopperRepository } from '#shared/runtime/shopper';
 import { stripeAccount } from '#shared/runtime/stripe-api';
 import { cancelMembership, resumeMembership } from '#shared/usecases/shopper-membership';
-import type { HttpEvent } from '#shared/http/types';
-import type { Context } from 'aws-lambda';
 
-const deps = { catalog: planCatalog(), memberships: membershipRepository(), shoppers: shopperRepository(), benefits: benefitsRepository(), stripe: () => stripeAccount() };
+const deps = {
+  catalog: planCatalog(),
+  memberships: membershipRepository(),
+  shoppers: shopperRepository(),
+  benefits: benefitsRepository(),
+  stripe: () => stripeAccount(),
+};
 
 const cancel = httpHandler(cancelMembershipRoute, async ({ principal, body, now, event }) =>
   json(200, await cancelMembership(deps, shopperId(principal), body, now, event.requestContext.requestId)),

@@ -6,4 +6,6 @@ import { setMemberPreferences } from '#shared/usecases/member-preferences';
 
 const store = reminderStore();
 
-export const handler = httpHandler(myPreferencesRoute, async ({ principal, body, now }) => json(200, await setMemberPreferences(store, shopperId(principal), body, now)));
+export const handler = httpHandler(myPreferencesRoute, async ({ principal, body, now }) =>
+  json(200, await setMemberPreferences(store, shopperId(principal), body, now)),
+);

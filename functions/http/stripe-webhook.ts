@@ -1,18 +1,18 @@
-import Stripe from 'stripe';
-import { IdempotencyConfig, makeIdempotent, IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
+import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import Stripe from 'stripe';
 import { stripeWebhookRoute } from '#shared/api/system';
 import { httpHandler, json } from '#shared/http/handler';
 import { HttpProblem, problems } from '#shared/http/problem';
+import { MetricNames, MetricUnit, metrics } from '#shared/metrics';
 import { logger, memberRef } from '#shared/observability';
-import { metrics, MetricNames, MetricUnit } from '#shared/metrics';
 import { planCatalog } from '#shared/runtime/catalog';
 import { dynamo, ledgerRepository, membershipRepository } from '#shared/runtime/dynamo';
 import { stripeWebhookSecrets } from '#shared/runtime/stripe-webhook-secret';
-import { issuesToErrors } from '#shared/validation';
-import { StripePayloadError, stripeEventSchema, type StripeEvent } from '#shared/stripe/events';
-import { ingestStripeEvent, type IngestOutcome } from '#shared/usecases/ingest-stripe-event';
+import { type StripeEvent, StripePayloadError, stripeEventSchema } from '#shared/stripe/events';
+import { type IngestOutcome, ingestStripeEvent } from '#shared/usecases/ingest-stripe-event';
 import { membershipReactions } from '#shared/usecases/reactions';
+import { issuesToErrors } from '#shared/validation';
 
 const catalog = planCatalog();
 const { client, tables } = dynamo();
@@ -20,7 +20,11 @@ const memberships = membershipRepository();
 const ledger = ledgerRepository();
 
 // Stripe retries for up to three days; keep the record of a processed event for a week.
-const idempotencyConfig = new IdempotencyConfig({ eventKeyJmesPath: 'id', expiresAfterSeconds: 7 * 24 * 3600, throwOnNoIdempotencyKey: true });
+const idempotencyConfig = new IdempotencyConfig({
+  eventKeyJmesPath: 'id',
+  expiresAfterSeconds: 7 * 24 * 3600,
+  throwOnNoIdempotencyKey: true,
+});
 const ingestOnce = makeIdempotent(
   (event: StripeEvent) => ingestStripeEvent({ catalog, memberships, reactions: membershipReactions, ledger }, event),
   { persistenceStore: new DynamoDBPersistenceLayer({ tableName: tables.idempotency, awsSdkV3Client: client }), config: idempotencyConfig },
@@ -72,7 +76,11 @@ export const handler = httpHandler(stripeWebhookRoute, async ({ event, rawBody, 
     try {
       idempotencyConfig.registerLambdaContext(context);
       const result = await ingestWaitingForInFlight(stripeEvent);
-      metrics.addMetric(result.outcome === 'unattributed' ? MetricNames.stripeEventUnattributed : MetricNames.stripeEventProcessed, MetricUnit.Count, 1);
+      metrics.addMetric(
+        result.outcome === 'unattributed' ? MetricNames.stripeEventUnattributed : MetricNames.stripeEventProcessed,
+        MetricUnit.Count,
+        1,
+      );
       logger.info('stripe event processed', {
         ...fields,
         outcome: result.outcome,
@@ -82,7 +90,10 @@ export const handler = httpHandler(stripeWebhookRoute, async ({ event, rawBody, 
       return json(200, { received: true });
     } catch (error) {
       if (error instanceof IdempotencyAlreadyInProgressError) {
-        throw new HttpProblem(503, 'This event is being processed by another delivery; retry later.', { slug: 'event-in-progress', headers: { 'retry-after': '5' } });
+        throw new HttpProblem(503, 'This event is being processed by another delivery; retry later.', {
+          slug: 'event-in-progress',
+          headers: { 'retry-after': '5' },
+        });
       }
       if (error instanceof StripePayloadError) {
         metrics.addMetric(MetricNames.stripePayloadRejected, MetricUnit.Count, 1);

@@ -5,16 +5,17 @@
  * endpoint and stores the result.
  */
 import type Stripe from 'stripe';
-import type { JobEvent } from '../manifest';
-import { stripeApi } from '#shared/runtime/stripe-api';
+import type { ReportRow } from '#shared/domain/finance/balance-report';
+import { addMonths, MONTH_PATTERN, monthEnd, monthOf, monthStart } from '#shared/domain/finance/months';
+import { isReconciledRow } from '#shared/domain/finance/reconciliation';
 import { ledgerRepository } from '#shared/runtime/dynamo';
 import { progressBar } from '#shared/runtime/progress';
+import { stripeApi } from '#shared/runtime/stripe-api';
 import { reconcileMonth } from '#shared/usecases/finance';
-import { addMonths, MONTH_PATTERN, monthEnd, monthOf, monthStart } from '#shared/domain/finance/months';
-import type { ReportRow } from '#shared/domain/finance/balance-report';
-import { isReconciledRow } from '#shared/domain/finance/reconciliation';
+import type { JobEvent } from '../manifest';
 
-const refOf = (v: unknown): string | null => (typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String((v as { id: unknown }).id) : null);
+const refOf = (v: unknown): string | null =>
+  typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String((v as { id: unknown }).id) : null;
 
 /** Sources whose own amount and currency are what the customer paid or got back (the ledger's view). */
 const CUSTOMER_FACING_SOURCES = new Set(['charge', 'refund', 'dispute']);
@@ -27,10 +28,16 @@ const CUSTOMER_FACING_SOURCES = new Set(['charge', 'refund', 'dispute']);
  */
 export function rowFromBalanceTransaction(txn: Stripe.BalanceTransaction): ReportRow {
   const source = txn.source as unknown;
-  const sourceObject = source && typeof source === 'object' ? (source as { object?: string; amount?: unknown; currency?: unknown; charge?: unknown; payment_intent?: unknown }) : null;
+  const sourceObject =
+    source && typeof source === 'object'
+      ? (source as { object?: string; amount?: unknown; currency?: unknown; charge?: unknown; payment_intent?: unknown })
+      : null;
   const isCharge = sourceObject?.object === 'charge' || (typeof source === 'string' && source.startsWith('ch_'));
   const facing =
-    sourceObject && CUSTOMER_FACING_SOURCES.has(sourceObject.object ?? '') && Number.isSafeInteger(sourceObject.amount) && typeof sourceObject.currency === 'string'
+    sourceObject &&
+    CUSTOMER_FACING_SOURCES.has(sourceObject.object ?? '') &&
+    Number.isSafeInteger(sourceObject.amount) &&
+    typeof sourceObject.currency === 'string'
       ? { cents: Math.abs(sourceObject.amount as number), currency: sourceObject.currency.toLowerCase() }
       : null;
   return {
@@ -71,7 +78,11 @@ export async function handler(event: JobEvent = {}) {
       yield row;
     }
   }
-  const result = await reconcileMonth(ledgerRepository(), month, rows(), { source: 'stripe-api', now, onLedgerLoaded: (n) => progress.setTotal(n) });
+  const result = await reconcileMonth(ledgerRepository(), month, rows(), {
+    source: 'stripe-api',
+    now,
+    onLedgerLoaded: (n) => progress.setTotal(n),
+  });
   progress.done();
   return {
     month,

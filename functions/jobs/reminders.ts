@@ -1,17 +1,31 @@
 import type { Context } from 'aws-lambda';
-import type { JobEvent } from '../manifest';
+import { MetricNames, MetricUnit, metrics } from '#shared/metrics';
+import { notificationSenderFromEnv } from '#shared/notifications/senders';
 import { logger } from '#shared/observability';
-import { metrics, MetricNames, MetricUnit } from '#shared/metrics';
 import { planCatalog } from '#shared/runtime/catalog';
 import { membershipRepository } from '#shared/runtime/dynamo';
-import { maxAttempts, maxSendRate, portalUrl, preferencesUrl, recallCoupon, reminderStore, stopClaimingMs } from '#shared/runtime/reminders';
-import { notificationSenderFromEnv } from '#shared/notifications/senders';
-import { sendDueReminders, type ReminderJobResult } from '#shared/usecases/send-reminders';
+import {
+  maxAttempts,
+  maxSendRate,
+  portalUrl,
+  preferencesUrl,
+  recallCoupon,
+  reminderStore,
+  stopClaimingMs,
+} from '#shared/runtime/reminders';
+import { type ReminderJobResult, sendDueReminders } from '#shared/usecases/send-reminders';
+import type { JobEvent } from '../manifest';
 
 const catalog = planCatalog();
 const memberships = membershipRepository();
 const store = reminderStore();
-const settings = { portalUrl: portalUrl(), preferencesUrl: preferencesUrl(), recallCoupon: recallCoupon(), maxAttempts: maxAttempts(), stopClaimingMs: stopClaimingMs() };
+const settings = {
+  portalUrl: portalUrl(),
+  preferencesUrl: preferencesUrl(),
+  recallCoupon: recallCoupon(),
+  maxAttempts: maxAttempts(),
+  stopClaimingMs: stopClaimingMs(),
+};
 const sesRate = maxSendRate();
 
 function publish(result: ReminderJobResult) {
@@ -49,6 +63,7 @@ export async function handler(event: JobEvent = {}, context?: Pick<Context, 'get
   // One reminder's failure is not the run's: it is retried after its lease and dropped after
   // `maxAttempts` (metrics RemindersFailed / RemindersGaveUp). The run fails, and the function's
   // error alarm fires, only when nothing could be sent at all.
-  if (result.senderUnavailable) throw new Error(`the sender is unavailable (${result.senderUnavailable}); ${result.deferred} reminder(s) put back for the next run`);
+  if (result.senderUnavailable)
+    throw new Error(`the sender is unavailable (${result.senderUnavailable}); ${result.deferred} reminder(s) put back for the next run`);
   return result;
 }

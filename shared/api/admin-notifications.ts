@@ -1,7 +1,7 @@
-import { array, boolean, enumOf, int, nullable, optional, strictObject, string } from '../validation';
 import { REMINDER_KINDS } from '../domain/reminders';
-import { isoTimeSchema, memberIdSchema, problemResponses } from './common';
 import type { RouteSpec } from '../http/types';
+import { array, boolean, enumOf, int, nullable, optional, strictObject, string } from '../validation';
+import { isoTimeSchema, memberIdSchema, problemResponses } from './common';
 
 export const memberPathSchema = strictObject({ memberId: memberIdSchema });
 
@@ -40,7 +40,11 @@ export const memberNotificationsRoute = {
 } as const satisfies RouteSpec;
 
 export const preferencesBodySchema = strictObject({ marketingOptOut: boolean() });
-export const preferencesResponseSchema = strictObject({ memberId: string(), marketingOptOut: boolean(), updatedAt: optional(isoTimeSchema) });
+export const preferencesResponseSchema = strictObject({
+  memberId: string(),
+  marketingOptOut: boolean(),
+  updatedAt: optional(isoTimeSchema),
+});
 
 export const memberPreferencesRoute = {
   method: 'PUT',

@@ -1,6 +1,19 @@
-import { enumOf, int, maxLength, maximum, minLength, minimum, nullable, optional, regex, strictObject, string, type Infer } from '../validation';
-import { currencySchema, memberIdSchema, problemResponses, problemSchema } from './common';
 import type { RouteSpec } from '../http/types';
+import {
+  enumOf,
+  type Infer,
+  int,
+  maximum,
+  maxLength,
+  minimum,
+  minLength,
+  nullable,
+  optional,
+  regex,
+  strictObject,
+  string,
+} from '../validation';
+import { currencySchema, memberIdSchema, problemResponses, problemSchema } from './common';
 
 /** The shop's order id: same character set as member ids. */
 export const orderIdSchema = string().check(regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ . : -'));

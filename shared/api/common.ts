@@ -1,7 +1,6 @@
-import { array, boolean, int, meta, minimum, nullable, number, optional, strictObject, string } from '../validation';
-import { currencySchema } from '../domain/money';
 import { MEMBERSHIP_STATUSES } from '../domain/membership';
-import { enumOf } from '../validation';
+import { currencySchema } from '../domain/money';
+import { array, boolean, enumOf, int, meta, minimum, nullable, number, optional, strictObject, string } from '../validation';
 
 export { memberIdSchema } from '../domain/member-id';
 export { currencySchema };

@@ -1,6 +1,14 @@
-import { array, boolean, enumOf, int, minimum, nullable, optional, strictObject, string, type Infer } from '../validation';
-import { couponViewSchema, currencySchema, isoTimeSchema, memberIdSchema, problemResponses, statusSchema, voucherViewSchema } from './common';
 import type { RouteSpec } from '../http/types';
+import { array, boolean, enumOf, type Infer, int, minimum, nullable, optional, strictObject, string } from '../validation';
+import {
+  couponViewSchema,
+  currencySchema,
+  isoTimeSchema,
+  memberIdSchema,
+  problemResponses,
+  statusSchema,
+  voucherViewSchema,
+} from './common';
 
 export const orderSchema = strictObject({
   subtotalCents: int().check(minimum(0)),
@@ -37,7 +45,7 @@ export const entitlementsCheckRoute = {
   method: 'POST',
   path: '/v1/entitlements/check',
   operationId: 'checkEntitlement',
-  summary: "Is this shopper an entitled member, and which benefits apply to this order? One read, evaluated against the clock.",
+  summary: 'Is this shopper an entitled member, and which benefits apply to this order? One read, evaluated against the clock.',
   tags: ['checkout'],
   auth: { kind: 'service', roles: ['checkout'] },
   body: entitlementRequestSchema,

@@ -1,12 +1,13 @@
+import type { RouteSpec } from '../http/types';
 import { array, int, nullable, strictObject, string } from '../validation';
 import { isoTimeSchema, memberIdSchema, problemResponses } from './common';
-import type { RouteSpec } from '../http/types';
 
 export const eraseMemberRoute = {
   method: 'DELETE',
   path: '/v1/admin/members/{memberId}',
   operationId: 'eraseMember',
-  summary: 'Erases the member’s personal data (email, addresses of notices); proof of notice, consent and money records stay (docs/erasure.md). Idempotent.',
+  summary:
+    'Erases the member’s personal data (email, addresses of notices); proof of notice, consent and money records stay (docs/erasure.md). Idempotent.',
   tags: ['admin'],
   auth: { kind: 'service', roles: ['admin'] },
   params: strictObject({ memberId: memberIdSchema }),

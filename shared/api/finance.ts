@@ -1,15 +1,23 @@
-import { array, int, nullable, number, optional, record, regex, strictObject, string, looseObject, meta } from '../validation';
-import { currencySchema, problemResponses, problemSchema } from './common';
 import type { RouteSpec } from '../http/types';
+import { array, int, looseObject, meta, nullable, number, optional, record, regex, strictObject, string } from '../validation';
+import { currencySchema, problemResponses, problemSchema } from './common';
 
-const month = string().check(regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM'), meta({ description: 'Calendar month in UTC, YYYY-MM' }));
+const month = string().check(
+  regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM'),
+  meta({ description: 'Calendar month in UTC, YYYY-MM' }),
+);
 const finance = { kind: 'service', roles: ['finance'] } as const;
 const problem = (description: string) => ({ description, schema: problemSchema, contentType: 'application/problem+json' });
 
 export const ledgerQuerySchema = strictObject({
   month,
   cursor: optional(string().check(meta({ description: 'nextCursor of the previous page' }))),
-  limit: optional(string().check(regex(/^([1-9]\d{0,3}|5000)$/, 'must be an integer from 1 to 5000'), meta({ description: 'JSON page size (default 1000, at most 5000)' }))),
+  limit: optional(
+    string().check(
+      regex(/^([1-9]\d{0,3}|5000)$/, 'must be an integer from 1 to 5000'),
+      meta({ description: 'JSON page size (default 1000, at most 5000)' }),
+    ),
+  ),
 });
 
 const ledgerEntrySchema = looseObject({ entryId: string(), kind: string(), occurredAt: string(), currency: string(), amountCents: int() });
@@ -19,12 +27,15 @@ export const ledgerRoute = {
   path: '/v1/finance/ledger',
   operationId: 'getLedger',
   summary:
-    "A month's ledger entries in time order, one page per call. Every page but the last carries `Link: <…>; rel=\"next\"` (RFC 8288) and `x-next-cursor`; JSON also has `nextCursor`. `Accept: text/csv` gives RFC 4180 CSV (header row on the first page only, so pages concatenate into one file). A response without `Link: rel=\"next\"` is the end of the month.",
+    'A month\'s ledger entries in time order, one page per call. Every page but the last carries `Link: <…>; rel="next"` (RFC 8288) and `x-next-cursor`; JSON also has `nextCursor`. `Accept: text/csv` gives RFC 4180 CSV (header row on the first page only, so pages concatenate into one file). A response without `Link: rel="next"` is the end of the month.',
   tags: ['finance'],
   auth: finance,
   query: ledgerQuerySchema,
   responses: {
-    200: { description: 'Entries and the cursor of the next page (null on the last)', schema: strictObject({ month: string(), entries: array(ledgerEntrySchema), nextCursor: nullable(string()) }) },
+    200: {
+      description: 'Entries and the cursor of the next page (null on the last)',
+      schema: strictObject({ month: string(), entries: array(ledgerEntrySchema), nextCursor: nullable(string()) }),
+    },
     ...problemResponses,
   },
 } as const satisfies RouteSpec;
@@ -32,9 +43,13 @@ export const ledgerRoute = {
 export const revenueQuerySchema = strictObject({ month, currency: optional(currencySchema) });
 
 const cents = (description: string) => int().check(meta({ description }));
-const netCents = cents("billed − refunded − disputed: cash, tax included, before Stripe's fees (a Stripe fee is not known to the ledger; see the reconciliation's settlement totals)");
+const netCents = cents(
+  "billed − refunded − disputed: cash, tax included, before Stripe's fees (a Stripe fee is not known to the ledger; see the reconciliation's settlement totals)",
+);
 const refundedCents = cents('Refunds created in the month minus refunds that failed in the month (cash, tax included)');
-const refundedNetOfTaxCents = cents('Refunds tied to an invoice, net of tax, minus failures of earlier ones: what refunds took out of recognized and deferred revenue this month');
+const refundedNetOfTaxCents = cents(
+  'Refunds tied to an invoice, net of tax, minus failures of earlier ones: what refunds took out of recognized and deferred revenue this month',
+);
 
 const planRevenueSchema = strictObject({
   planId: string(),
@@ -68,7 +83,9 @@ export const currencyRevenueSchema = strictObject({
   members: strictObject({ active: int(), new: int(), churned: int() }),
   byPlan: array(planRevenueSchema),
   unattributed: strictObject({ refunds: int(), refundedCents: int(), disputedCents: int() }).check(
-    meta({ description: 'Refunds and dispute funds of the month that no invoice in the ledger could be found for: in the totals, in no plan' }),
+    meta({
+      description: 'Refunds and dispute funds of the month that no invoice in the ledger could be found for: in the totals, in no plan',
+    }),
   ),
 });
 
@@ -81,7 +98,10 @@ export const revenueRoute = {
   tags: ['finance'],
   auth: finance,
   query: revenueQuerySchema,
-  responses: { 200: { description: 'Revenue of the month', schema: strictObject({ month: string(), currencies: array(currencyRevenueSchema) }) }, ...problemResponses },
+  responses: {
+    200: { description: 'Revenue of the month', schema: strictObject({ month: string(), currencies: array(currencyRevenueSchema) }) },
+    ...problemResponses,
+  },
 } as const satisfies RouteSpec;
 
 export const reconciliationQuerySchema = strictObject({ month });
@@ -89,21 +109,37 @@ export const reconciliationQuerySchema = strictObject({ month });
 export const reconciliationResultSchema = strictObject({
   month: string(),
   matched: int(),
-  missingInLedger: array(looseObject({ balanceTransactionId: string(), reportingCategory: string(), currency: string(), amountCents: int() })),
+  missingInLedger: array(
+    looseObject({ balanceTransactionId: string(), reportingCategory: string(), currency: string(), amountCents: int() }),
+  ),
   missingInStripe: array(looseObject({ entryId: string(), kind: string(), currency: string(), amountCents: int() })),
   amountMismatches: array(
-    looseObject({ balanceTransactionId: string(), entryId: string(), comparedOn: string().check(meta({ description: '`customer_facing` (the report\'s customer-facing amount against the entry) or `settlement` (gross, when the row has no customer-facing amount, against what the entry\'s balance transaction moved)' })) }),
+    looseObject({
+      balanceTransactionId: string(),
+      entryId: string(),
+      comparedOn: string().check(
+        meta({
+          description:
+            "`customer_facing` (the report's customer-facing amount against the entry) or `settlement` (gross, when the row has no customer-facing amount, against what the entry's balance transaction moved)",
+        }),
+      ),
+    }),
   ),
   ignored: record(string(), number()),
   outsideMonth: int().check(meta({ description: 'Rows whose created_utc is outside the requested UTC month: skipped, counted here' })),
   totals: array(
     looseObject({ currency: string(), differenceCents: int() }).check(
-      meta({ description: 'Per customer-facing currency (what the ledger books): Stripe rows and sum, ledger entries and sum, matched sum, difference' }),
+      meta({
+        description:
+          'Per customer-facing currency (what the ledger books): Stripe rows and sum, ledger entries and sum, matched sum, difference',
+      }),
     ),
   ),
   settlement: array(
     strictObject({ currency: string(), rows: int(), grossCents: int() }).check(
-      meta({ description: 'Per settlement currency: what the reconciled rows moved on the Stripe balance (the report\'s gross), for the books' }),
+      meta({
+        description: "Per settlement currency: what the reconciled rows moved on the Stripe balance (the report's gross), for the books",
+      }),
     ),
   ),
 });
@@ -113,15 +149,20 @@ export const reconciliationRoute = {
   path: '/v1/finance/reconciliations',
   operationId: 'reconcileMonth',
   summary:
-    "Reconciles the month's ledger against Stripe's \"Balance change from activity — itemized\" CSV (as downloaded: any column order, extra columns, BOM, CRLF). Bodies over 256 KiB get 413: reconcile larger months with `npm run job -- reconcile`.",
+    'Reconciles the month\'s ledger against Stripe\'s "Balance change from activity — itemized" CSV (as downloaded: any column order, extra columns, BOM, CRLF). Bodies over 256 KiB get 413: reconcile larger months with `npm run job -- reconcile`.',
   tags: ['finance'],
   auth: finance,
   query: reconciliationQuerySchema,
   rawBody: { contentType: 'text/csv', description: 'The itemized balance change report, as downloaded from the Stripe Dashboard.' },
   responses: {
-    200: { description: 'What matched, what is missing on either side, amount mismatches, totals per currency', schema: reconciliationResultSchema },
+    200: {
+      description: 'What matched, what is missing on either side, amount mismatches, totals per currency',
+      schema: reconciliationResultSchema,
+    },
     ...problemResponses,
-    400: problem('Not a usable report: the problem names the line and column (`line`, `column`, `errors[].path` = `/body/line/<n>/<column>`)'),
+    400: problem(
+      'Not a usable report: the problem names the line and column (`line`, `column`, `errors[].path` = `/body/line/<n>/<column>`)',
+    ),
     415: problem('Send the report as text/csv'),
   },
 } as const satisfies RouteSpec;

@@ -1,7 +1,7 @@
-import { strictObject } from '../validation';
-import { problemResponses } from './common';
-import { preferencesBodySchema, preferencesResponseSchema } from './admin-notifications';
 import type { RouteSpec } from '../http/types';
+import { strictObject } from '../validation';
+import { preferencesBodySchema, preferencesResponseSchema } from './admin-notifications';
+import { problemResponses } from './common';
 
 /**
  * The shopper's own marketing opt-out: the target of the preferences link in every marketing notice.
@@ -11,7 +11,8 @@ export const myPreferencesRoute = {
   method: 'PUT',
   path: '/v1/me/preferences',
   operationId: 'setMyPreferences',
-  summary: 'Sets the signed-in shopper’s marketing opt-out (win-back emails respect it; renewal, trial and payment notices do not). Addition to the contract.',
+  summary:
+    'Sets the signed-in shopper’s marketing opt-out (win-back emails respect it; renewal, trial and payment notices do not). Addition to the contract.',
   tags: ['shopper'],
   auth: { kind: 'shopper' },
   query: strictObject({}),

@@ -1,5 +1,5 @@
-import { toJSONSchema, type Schema } from '../validation';
 import type { RouteSpec } from '../http/types';
+import { type Schema, toJSONSchema } from '../validation';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -54,11 +54,15 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { version: stri
     };
     if (route.body) {
       // A body schema that accepts no body at all (e.g. cancel's optional options) is an optional body.
-      operation.requestBody = { required: !route.body.safeParse(undefined).success, content: { 'application/json': { schema: schemaOf(route.body, 'input') } } };
+      operation.requestBody = {
+        required: !route.body.safeParse(undefined).success,
+        content: { 'application/json': { schema: schemaOf(route.body, 'input') } },
+      };
     } else if (route.rawBody) {
       operation.requestBody = { required: true, description: route.rawBody.description, content: { [route.rawBody.contentType]: {} } };
     }
-    (paths[route.path] ??= {})[route.method.toLowerCase()] = operation;
+    paths[route.path] ??= {};
+    paths[route.path]![route.method.toLowerCase()] = operation;
   }
   return {
     openapi: '3.1.0',

@@ -1,7 +1,30 @@
-import { array, boolean, enumOf, int, maxLength, minLength, nullable, optional, strictObject, string, url, unknown, record } from '../validation';
-import { centsSchema, couponViewSchema, currencySchema, isoTimeSchema, memberIdSchema, problemResponses, statusSchema, voucherViewSchema } from './common';
 import type { RouteSpec } from '../http/types';
+import {
+  array,
+  boolean,
+  enumOf,
+  int,
+  maxLength,
+  minLength,
+  nullable,
+  optional,
+  record,
+  strictObject,
+  string,
+  unknown,
+  url,
+} from '../validation';
 import { adminBenefitUsageSchema, adminGrantSchema, adminRedemptionSchema, adminSavingsSchema } from './benefits';
+import {
+  centsSchema,
+  couponViewSchema,
+  currencySchema,
+  isoTimeSchema,
+  memberIdSchema,
+  problemResponses,
+  statusSchema,
+  voucherViewSchema,
+} from './common';
 
 /** Shopper routes take their memberId from the token only: no body, query or path field may name one. */
 const noQuery = strictObject({});
@@ -33,7 +56,12 @@ export const myMembershipSchema = strictObject({
   nextCharge: nullable(strictObject({ amountCents: centsSchema, currency: currencySchema, date: isoTimeSchema })),
   coupons: array(couponViewSchema),
   shippingVouchers: array(voucherViewSchema),
-  savings: strictObject({ periodCents: centsSchema, lifetimeCents: centsSchema, feesPaidCents: centsSchema, currency: nullable(currencySchema) }),
+  savings: strictObject({
+    periodCents: centsSchema,
+    lifetimeCents: centsSchema,
+    feesPaidCents: centsSchema,
+    currency: nullable(currencySchema),
+  }),
 });
 
 export const myMembershipRoute = {

@@ -1,5 +1,5 @@
-import { literal, strictObject, string } from '../validation';
 import type { RouteSpec } from '../http/types';
+import { literal, strictObject, string } from '../validation';
 import { problemResponses } from './common';
 
 export const healthRoute = {
@@ -35,6 +35,9 @@ export const stripeWebhookRoute = {
     400: problemResponses[400],
     409: { description: 'The same event is being processed right now; Stripe retries', contentType: 'application/problem+json' },
     413: problemResponses[413],
-    500: { description: 'Transient failure or a payload this API version cannot read (alarmed); Stripe retries', contentType: 'application/problem+json' },
+    500: {
+      description: 'Transient failure or a payload this API version cannot read (alarmed); Stripe retries',
+      contentType: 'application/problem+json',
+    },
   },
 } as const satisfies RouteSpec;

@@ -4,7 +4,7 @@
  * decisions into conditional DynamoDB writes; the property test drives the same functions.
  */
 import type { Grant, Plan } from './catalog';
-import { grantRejection, type GrantRejection, type OrderContext } from './entitlement';
+import { type GrantRejection, grantRejection, type OrderContext } from './entitlement';
 import type { IssuedGrant } from './grants';
 import type { MembershipEvent, MembershipRecord } from './membership';
 import { periodKey, type SavingsTotals } from './savings';
@@ -39,7 +39,8 @@ export interface InvoiceIssuance {
 }
 
 export const emptyIssuance = (): BenefitIssuanceState => ({ signupPlanId: null, periods: [], invoices: {} });
-export const isEmptyIssuance = (s: BenefitIssuanceState) => s.signupPlanId === null && s.periods.length === 0 && Object.keys(s.invoices).length === 0;
+export const isEmptyIssuance = (s: BenefitIssuanceState) =>
+  s.signupPlanId === null && s.periods.length === 0 && Object.keys(s.invoices).length === 0;
 
 /**
  * What a paid invoice billed for the membership: its `total` (after discounts and tax, before the
@@ -59,7 +60,11 @@ const SIGNUP_STATUSES = new Set(['trialing', 'active']);
  * Records on the membership what this event means for issuance. Applying an event twice, or events
  * in any order, gives the same state (set unions and flags that only move one way).
  */
-export function trackIssuance(previous: BenefitIssuanceState | null | undefined, event: MembershipEvent, _next?: MembershipRecord): BenefitIssuanceState {
+export function trackIssuance(
+  previous: BenefitIssuanceState | null | undefined,
+  event: MembershipEvent,
+  _next?: MembershipRecord,
+): BenefitIssuanceState {
   const state = previous ?? emptyIssuance();
   switch (event.kind) {
     case 'subscription-changed': {
@@ -236,7 +241,8 @@ export type RedeemDecision =
 
 /** The one rule for a redeem, shared with the checkout's `applicable` through `grantRejection`. */
 export function decideRedeem(grant: IssuedGrant, entitled: boolean, now: Date, order: OrderContext, orderId: string): RedeemDecision {
-  if (grant.state === 'redeemed') return grant.redeemedOrderId === orderId ? { kind: 'already-redeemed' } : { kind: 'conflict', orderId: grant.redeemedOrderId };
+  if (grant.state === 'redeemed')
+    return grant.redeemedOrderId === orderId ? { kind: 'already-redeemed' } : { kind: 'conflict', orderId: grant.redeemedOrderId };
   if (grant.state === 'void') return { kind: 'reject', reason: 'void' };
   const rejection = grantRejection(grant, entitled, now, order);
   if (rejection === null) return { kind: 'redeem' };
@@ -307,7 +313,10 @@ export interface SavingReversal {
  * savings of the period the counters hold now (an older period's counter has been reset already).
  * Storage applies it on the condition that the stored period is still `storedPeriodKey`.
  */
-export function reversalDeltas(storedPeriodKey: string | null, reversals: readonly SavingReversal[]): { periodCents: number; lifetimeCents: number } {
+export function reversalDeltas(
+  storedPeriodKey: string | null,
+  reversals: readonly SavingReversal[],
+): { periodCents: number; lifetimeCents: number } {
   let periodCents = 0;
   let lifetimeCents = 0;
   for (const r of reversals) {
@@ -320,11 +329,20 @@ export function reversalDeltas(storedPeriodKey: string | null, reversals: readon
 /** Pure mirror of the storage reversal, for the model-based test. */
 export function applyReversal(stored: StoredSavings, reversals: readonly SavingReversal[]): StoredSavings {
   const { periodCents, lifetimeCents } = reversalDeltas(stored.periodKey, reversals);
-  return { ...stored, periodSavedCents: stored.periodSavedCents + periodCents, lifetimeSavedCents: stored.lifetimeSavedCents + lifetimeCents };
+  return {
+    ...stored,
+    periodSavedCents: stored.periodSavedCents + periodCents,
+    lifetimeSavedCents: stored.lifetimeSavedCents + lifetimeCents,
+  };
 }
 
 /** Totals as of `now`: the period counter only counts while its period is the member's current one. */
-export function savingsView(stored: StoredSavings | null, memberId: string, period: SavingsPeriod | null, currency: string | null): SavingsTotals {
+export function savingsView(
+  stored: StoredSavings | null,
+  memberId: string,
+  period: SavingsPeriod | null,
+  currency: string | null,
+): SavingsTotals {
   const inPeriod = stored !== null && period !== null && stored.periodKey === period.key;
   return {
     memberId,

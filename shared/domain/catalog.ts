@@ -2,18 +2,18 @@ import {
   array,
   check,
   enumOf,
+  type Infer,
   int,
   issuesToErrors,
-  minimum,
+  literal,
   maximum,
+  minimum,
   minLength,
   optional,
   regex,
   strictObject,
   string,
-  literal,
   union,
-  type Infer,
 } from '../validation';
 import { currencySchema } from './money';
 import { autoRenewalViolations } from './reminders';
@@ -66,7 +66,8 @@ export const planSchema = strictObject({
   }),
 }).check(
   check((ctx) => {
-    for (const v of autoRenewalViolations(ctx.value)) ctx.issues.push({ code: 'custom', input: ctx.value, path: v.path, message: v.message });
+    for (const v of autoRenewalViolations(ctx.value))
+      ctx.issues.push({ code: 'custom', input: ctx.value, path: v.path, message: v.message });
   }),
 );
 
@@ -97,7 +98,12 @@ export const catalogSchema = strictObject({
         const grantIds = new Set<string>();
         plan.benefits.grants.forEach((grant, j) => {
           if (grantIds.has(grant.id)) {
-            ctx.issues.push({ code: 'custom', input: grant.id, path: [i, 'benefits', 'grants', j, 'id'], message: `duplicate grant id "${grant.id}"` });
+            ctx.issues.push({
+              code: 'custom',
+              input: grant.id,
+              path: [i, 'benefits', 'grants', j, 'id'],
+              message: `duplicate grant id "${grant.id}"`,
+            });
           }
           grantIds.add(grant.id);
         });

@@ -20,7 +20,14 @@ export interface Entitlement {
   benefits: {
     freeShipping: { eligible: boolean; serviceLevels: string[]; reason: FreeShippingReason };
     memberDiscountBps: number;
-    coupons: Array<{ code: string; amountOffCents: number; currency: string; minSubtotalCents: number; expiresAt: string; applicable: boolean }>;
+    coupons: Array<{
+      code: string;
+      amountOffCents: number;
+      currency: string;
+      minSubtotalCents: number;
+      expiresAt: string;
+      applicable: boolean;
+    }>;
     shippingVouchers: Array<{ code: string; serviceLevel: string; expiresAt: string; applicable: boolean }>;
   };
 }
@@ -61,7 +68,9 @@ export function evaluateEntitlement(
   else if (order && order.subtotalCents < (plan?.benefits.freeShipping.minSubtotalCents ?? 0)) reason = 'below_min_subtotal';
 
   // Codes that can never be used again are not listed; expired-but-open ones stay visible until TTL removes them.
-  const listed = grants.filter((g) => g.state === 'open').sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.code.localeCompare(b.code));
+  const listed = grants
+    .filter((g) => g.state === 'open')
+    .sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.code.localeCompare(b.code));
   return {
     memberId: view.memberId,
     entitled,

@@ -3,8 +3,9 @@
  * returns data. Stripe is the source of truth for billing; this module decides what that means for
  * benefits, and makes event application commutative so delivery order does not matter.
  */
+
+import { type BenefitIssuanceState, isEmptyIssuance, trackIssuance } from './benefits';
 import type { PlanCatalog } from './catalog';
-import { isEmptyIssuance, trackIssuance, type BenefitIssuanceState } from './benefits';
 
 export const MEMBERSHIP_STATUSES = ['none', 'pending', 'trialing', 'active', 'canceling', 'grace', 'paused', 'lapsed'] as const;
 export type MembershipStatus = (typeof MEMBERSHIP_STATUSES)[number];
@@ -369,7 +370,8 @@ export function evaluateMembership(record: MembershipRecord | null, catalog: Pla
     case 'trialing':
     case 'active': {
       if (renewalFailed) return graceFrom(payment.at);
-      const subscriptionPeriodEnd = (sub.stripeStatus === 'trialing' ? (sub.trialEnd ?? sub.currentPeriodEnd) : sub.currentPeriodEnd) ?? nowIso;
+      const subscriptionPeriodEnd =
+        (sub.stripeStatus === 'trialing' ? (sub.trialEnd ?? sub.currentPeriodEnd) : sub.currentPeriodEnd) ?? nowIso;
       const pendingCancelAt = sub.cancelAt ?? (sub.cancelAtPeriodEnd ? subscriptionPeriodEnd : null);
       if (pendingCancelAt !== null) {
         return nowIso < pendingCancelAt ? view('canceling', { accessEndsAt: pendingCancelAt }) : view('lapsed');

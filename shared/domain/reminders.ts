@@ -53,8 +53,23 @@ const shift = (iso: string, days: number) => new Date(Date.parse(iso) - days * D
 export const reminderId = (kind: ReminderKind, subscriptionId: string, anchor: string, offsetDays: number) =>
   `${kind}#${subscriptionId}#${anchor}#${offsetDays}`;
 
-function planned(record: MembershipRecord, kind: ReminderKind, subscriptionId: string, anchor: string, offsetDays: number, dueAt: string): PlannedReminder {
-  return { id: reminderId(kind, subscriptionId, anchor, offsetDays), kind, memberId: record.memberId, subscriptionId, anchor, offsetDays, dueAt };
+function planned(
+  record: MembershipRecord,
+  kind: ReminderKind,
+  subscriptionId: string,
+  anchor: string,
+  offsetDays: number,
+  dueAt: string,
+): PlannedReminder {
+  return {
+    id: reminderId(kind, subscriptionId, anchor, offsetDays),
+    kind,
+    memberId: record.memberId,
+    subscriptionId,
+    anchor,
+    offsetDays,
+    dueAt,
+  };
 }
 
 /**
@@ -67,7 +82,10 @@ export function plannedLapseAt(record: MembershipRecord, plan: Plan | undefined)
   const graceDays = plan?.graceDays ?? 0;
   const payment = record.payment;
   const renewalFailed =
-    payment !== null && payment.outcome === 'failed' && payment.subscriptionId === sub.subscriptionId && payment.billingReason !== 'subscription_create';
+    payment !== null &&
+    payment.outcome === 'failed' &&
+    payment.subscriptionId === sub.subscriptionId &&
+    payment.billingReason !== 'subscription_create';
   switch (sub.stripeStatus) {
     case 'canceled':
       // A subscription that never gave access (never past `incomplete`) has nothing to lapse from.
@@ -88,7 +106,9 @@ export function plannedLapseAt(record: MembershipRecord, plan: Plan | undefined)
 
 const autoRenewing = (record: MembershipRecord) => {
   const sub = record.subscription;
-  return sub !== null && (sub.stripeStatus === 'active' || sub.stripeStatus === 'trialing') && !sub.cancelAtPeriodEnd && sub.cancelAt === null;
+  return (
+    sub !== null && (sub.stripeStatus === 'active' || sub.stripeStatus === 'trialing') && !sub.cancelAtPeriodEnd && sub.cancelAt === null
+  );
 };
 
 /**
@@ -144,7 +164,8 @@ export function planReminders(record: MembershipRecord | null, catalog: PlanCata
       // job saw it; mid-period no renewal can overtake it. The id names the anniversary, so a moved
       // period (plan switch) moves the due time and the proof check still sends it once.
       const anniversary = anniversaryWithin(record.firstSubscribedAt, sub.currentPeriodStart, sub.currentPeriodEnd);
-      if (anniversary) out.push(planned(record, 'annual_notice', subId, anniversary, 0, midTermOf(sub.currentPeriodStart, sub.currentPeriodEnd)));
+      if (anniversary)
+        out.push(planned(record, 'annual_notice', subId, anniversary, 0, midTermOf(sub.currentPeriodStart, sub.currentPeriodEnd)));
     }
   }
 
@@ -167,7 +188,8 @@ export function planReminders(record: MembershipRecord | null, catalog: PlanCata
     // One lapse (and one win-back series) per subscription: its id carries no time, so a better-known
     // end (grace end, then Stripe's `ended_at`) moves the due time instead of adding a second notice.
     out.push(planned(record, 'membership_lapsed', subId, 'end', 0, lapseAt));
-    for (const days of new Set(plan.reminders.winBackDaysAfter)) out.push(planned(record, 'win_back', subId, 'end', -days, shift(lapseAt, -days)));
+    for (const days of new Set(plan.reminders.winBackDaysAfter))
+      out.push(planned(record, 'win_back', subId, 'end', -days, shift(lapseAt, -days)));
   }
   return out;
 }
@@ -193,10 +215,12 @@ export function trialEndingNow(record: MembershipRecord, catalog: PlanCatalog, n
  * Annual if Stripe bills the subscription yearly or the catalog says so: the catalog's `interval` is
  * optional (the contract's example has none), and the law follows what the member is charged.
  */
-export const isAnnual = (plan: Pick<Plan, 'interval'> | undefined, sub: Pick<SubscriptionState, 'interval'>) => sub.interval === 'year' || plan?.interval === 'year';
+export const isAnnual = (plan: Pick<Plan, 'interval'> | undefined, sub: Pick<SubscriptionState, 'interval'>) =>
+  sub.interval === 'year' || plan?.interval === 'year';
 
 /** How often the member is charged, for the notice text: Stripe's own interval first, then the catalog's. */
-export const billingInterval = (plan: Pick<Plan, 'interval'> | undefined, sub: Pick<SubscriptionState, 'interval'>) => sub.interval ?? plan?.interval ?? null;
+export const billingInterval = (plan: Pick<Plan, 'interval'> | undefined, sub: Pick<SubscriptionState, 'interval'>) =>
+  sub.interval ?? plan?.interval ?? null;
 
 /**
  * True when an annual subscription's plan has no renewal notice in California's 15–45-day window. The
@@ -294,8 +318,10 @@ export function formatMoney(cents: number, currency: string | null): string {
   }
 }
 
-const day = (iso: string | null) => (iso ? new Date(iso).toLocaleDateString('en-US', { timeZone: 'UTC', year: 'numeric', month: 'long', day: 'numeric' }) : 'soon');
-const frequency = (interval: string | null) => (interval === 'year' ? 'every year' : interval === 'month' ? 'every month' : `every ${interval ?? 'period'}`);
+const day = (iso: string | null) =>
+  iso ? new Date(iso).toLocaleDateString('en-US', { timeZone: 'UTC', year: 'numeric', month: 'long', day: 'numeric' }) : 'soon';
+const frequency = (interval: string | null) =>
+  interval === 'year' ? 'every year' : interval === 'month' ? 'every month' : `every ${interval ?? 'period'}`;
 const periodWord = (interval: string | null) => (interval === 'year' ? 'this year' : interval === 'month' ? 'this month' : 'this period');
 
 /** Plain-text notice. Renewal notices carry plan, amount, date, frequency and the way to cancel. */
@@ -306,7 +332,10 @@ export function renderReminder(kind: ReminderKind, ctx: ReminderContext): Render
   const savings = `You saved ${formatMoney(ctx.periodSavedCents, ctx.currency)} ${periodWord(ctx.interval)} with ${ctx.planName}.`;
   switch (kind) {
     case 'renewal_upcoming':
-      return { subject: `Your ${ctx.planName} membership renews on ${day(ctx.nextChargeAt)}`, text: [charge, savings, cancel].join('\n\n') };
+      return {
+        subject: `Your ${ctx.planName} membership renews on ${day(ctx.nextChargeAt)}`,
+        text: [charge, savings, cancel].join('\n\n'),
+      };
     case 'annual_notice':
       return {
         subject: `Your yearly ${ctx.planName} membership summary`,
@@ -328,12 +357,18 @@ export function renderReminder(kind: ReminderKind, ctx: ReminderContext): Render
     case 'grace_ending':
       return {
         subject: `Your ${ctx.planName} benefits end on ${day(ctx.graceEndsAt)}`,
-        text: [`Your renewal payment of ${price} is still unpaid. Benefits end on ${day(ctx.graceEndsAt)}.`, `Update your payment method at ${ctx.portalUrl}.`].join('\n\n'),
+        text: [
+          `Your renewal payment of ${price} is still unpaid. Benefits end on ${day(ctx.graceEndsAt)}.`,
+          `Update your payment method at ${ctx.portalUrl}.`,
+        ].join('\n\n'),
       };
     case 'membership_lapsed':
       return {
         subject: `Your ${ctx.planName} membership has ended`,
-        text: [`Your membership ended on ${day(ctx.accessEndsAt)}. You will not be charged again.`, `Rejoin any time at ${ctx.portalUrl}.`].join('\n\n'),
+        text: [
+          `Your membership ended on ${day(ctx.accessEndsAt)}. You will not be charged again.`,
+          `Rejoin any time at ${ctx.portalUrl}.`,
+        ].join('\n\n'),
       };
     case 'win_back': {
       const coupon = ctx.coupon
@@ -358,7 +393,9 @@ export function renderReminder(kind: ReminderKind, ctx: ReminderContext): Render
  * of 31 days or more must be followed by a notice 3–21 days before it converts to paid.
  * Returns one message per violation, with the field it concerns.
  */
-export function autoRenewalViolations(plan: Pick<Plan, 'interval' | 'trialDays' | 'reminders'>): Array<{ path: string[]; message: string }> {
+export function autoRenewalViolations(
+  plan: Pick<Plan, 'interval' | 'trialDays' | 'reminders'>,
+): Array<{ path: string[]; message: string }> {
   const out: Array<{ path: string[]; message: string }> = [];
   const { min, max } = ANNUAL_RENEWAL_NOTICE_WINDOW;
   if (plan.interval === 'year' && !plan.reminders.renewalDaysBefore.some((d) => d >= min && d <= max)) {

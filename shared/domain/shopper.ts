@@ -5,7 +5,7 @@
  */
 import type { Plan } from './catalog';
 import type { MembershipRecord, MembershipStatus, MembershipView, SubscriptionState } from './membership';
-import { periodKey, type SavingsTotals } from './savings';
+import { periodKey } from './savings';
 
 /** Statuses with a subscription that is still running: a second checkout would mean a second subscription. */
 const HAS_LIVE_SUBSCRIPTION: ReadonlySet<MembershipStatus> = new Set(['pending', 'trialing', 'active', 'canceling', 'grace', 'paused']);
@@ -71,7 +71,10 @@ export function checkoutOffer(facts: {
   if (live) return { allowed: false, reason: 'already_member', membershipStatus: statusOfBilling(live) };
   const everMember =
     record !== null &&
-    (record.hadTrial || record.firstSubscribedAt !== null || record.checkoutCompletedAt !== null || Object.keys(record.subscriptions ?? {}).length > 0);
+    (record.hadTrial ||
+      record.firstSubscribedAt !== null ||
+      record.checkoutCompletedAt !== null ||
+      Object.keys(record.subscriptions ?? {}).length > 0);
   const trialDays = plan.trialDays > 0 && !everMember && stripeSubscriptions.length === 0 ? plan.trialDays : 0;
   return { allowed: true, trialDays };
 }
@@ -95,7 +98,11 @@ export type SessionSweep = { keep: true; expire: string[] } | { keep: false };
  * rare interleaving where each sees the other only as "already open before", both expire each other's
  * and both pages are dead: the shopper retries, which is safe.
  */
-export function sweepOpenSessions(ours: OpenCheckoutSession, open: readonly OpenCheckoutSession[], seenBefore: readonly string[]): SessionSweep {
+export function sweepOpenSessions(
+  ours: OpenCheckoutSession,
+  open: readonly OpenCheckoutSession[],
+  seenBefore: readonly string[],
+): SessionSweep {
   const after = (a: OpenCheckoutSession, b: OpenCheckoutSession) => a.created > b.created || (a.created === b.created && a.id > b.id);
   const others = open.filter((s) => s.id !== ours.id);
   if (others.some((s) => !seenBefore.includes(s.id) && after(s, ours))) return { keep: false };
@@ -110,8 +117,7 @@ export interface PriceTerms {
   intervalCount: number;
 }
 
-const formatMoney = (amountCents: number, currency: string) =>
-  `${(amountCents / 100).toFixed(2)} ${currency.toUpperCase()}`;
+const formatMoney = (amountCents: number, currency: string) => `${(amountCents / 100).toFixed(2)} ${currency.toUpperCase()}`;
 
 const intervalText = (interval: string, count: number) => (count === 1 ? interval : `${count} ${interval}s`);
 
@@ -122,9 +128,10 @@ const intervalText = (interval: string, count: number) => (count === 1 ? interva
 export function renewalTermsText(plan: Plan, price: PriceTerms, trialDays: number): string {
   const every = intervalText(price.interval, price.intervalCount);
   const amount = formatMoney(price.amountCents, price.currency);
-  const start = trialDays > 0
-    ? `your ${trialDays}-day free trial starts today; unless you cancel before it ends, you will be charged ${amount} when it ends`
-    : `you will be charged ${amount} today`;
+  const start =
+    trialDays > 0
+      ? `your ${trialDays}-day free trial starts today; unless you cancel before it ends, you will be charged ${amount} when it ends`
+      : `you will be charged ${amount} today`;
   return (
     `${plan.name} renews automatically: ${start} and then ${amount} every ${every} until you cancel. ` +
     'Cancel anytime in your account (Membership > Cancel); benefits last until the end of the paid period.'
@@ -215,13 +222,12 @@ export function resumeAction(live: { status: string; cancelAtPeriodEnd: boolean;
  * member pays, so the sooner of the two is the answer.
  */
 export function accessEndsAfterCancel(view: MembershipView, stripeEndsAt: string | null): string | null {
-  if (view.status === 'grace' && view.graceEndsAt !== null && (stripeEndsAt === null || view.graceEndsAt < stripeEndsAt)) return view.graceEndsAt;
+  if (view.status === 'grace' && view.graceEndsAt !== null && (stripeEndsAt === null || view.graceEndsAt < stripeEndsAt))
+    return view.graceEndsAt;
   return stripeEndsAt;
 }
 
-export type RefundDecision =
-  | { eligible: true; periodKey: string }
-  | { eligible: false; reason: RefundRefusal; detail: string };
+export type RefundDecision = { eligible: true; periodKey: string } | { eligible: false; reason: RefundRefusal; detail: string };
 
 export type RefundRefusal = 'benefit_used' | 'grant_redeemed' | 'nothing_paid' | 'no_current_period';
 
@@ -262,7 +268,11 @@ const atOrAfter = (at: string, start: string) => Date.parse(at) >= Date.parse(st
  * period keys: the period we store follows the webhooks, and a renewal Stripe has made but not yet
  * reported would put this period's usage under the previous period's key.
  */
-export function benefitUsedSince(start: string, redemptions: readonly BenefitRedemption[], usages: readonly BenefitUsage[]): 'benefit_used' | 'grant_redeemed' | null {
+export function benefitUsedSince(
+  start: string,
+  redemptions: readonly BenefitRedemption[],
+  usages: readonly BenefitUsage[],
+): 'benefit_used' | 'grant_redeemed' | null {
   if (usages.some((u) => u.shippingSavedCents > 0 && atOrAfter(u.at, start))) return 'benefit_used';
   const released = (r: BenefitRedemption) =>
     redemptions.some((x) => x.action === 'release' && x.code === r.code && x.orderId === r.orderId && Date.parse(x.at) >= Date.parse(r.at));
@@ -278,7 +288,11 @@ export function benefitUsedSince(start: string, redemptions: readonly BenefitRed
 export function refundDecision(facts: RefundFacts): RefundDecision {
   if (facts.currentPeriodStart === null || (facts.stripeStatus !== 'active' && facts.stripeStatus !== 'past_due')) {
     if (facts.stripeStatus === 'trialing') {
-      return { eligible: false, reason: 'nothing_paid', detail: 'The membership is in its free trial: nothing was charged, and nothing will be once it ends.' };
+      return {
+        eligible: false,
+        reason: 'nothing_paid',
+        detail: 'The membership is in its free trial: nothing was charged, and nothing will be once it ends.',
+      };
     }
     return { eligible: false, reason: 'no_current_period', detail: 'There is no paid period to refund.' };
   }

@@ -1,11 +1,11 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { memberIdSchema } from '../domain/member-id';
 import { logger } from '../observability';
-import { issuesToErrors, type Infer, type Schema } from '../validation';
+import { serviceKeys } from '../runtime/service-keys';
+import { type Infer, issuesToErrors, type Schema } from '../validation';
 import { HttpProblem, problemResponse, problems } from './problem';
 import { bearerToken, roleForKey, type ServiceRole } from './service-keys';
-import { serviceKeys } from '../runtime/service-keys';
-import { memberIdSchema } from '../domain/member-id';
 import type { HttpEvent, HttpResult, RouteSpec } from './types';
 
 /** Contract: request bodies over 256 KiB are refused with 413. */
@@ -82,7 +82,7 @@ export function httpHandler<R extends RouteSpec>(route: R, fn: (request: Request
     const raw = rawBodyOf(event);
     if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw problems.tooLarge(MAX_BODY_BYTES);
     const principal = await authenticate(route, event);
-    let body: unknown = undefined;
+    let body: unknown;
     if (route.body) {
       const contentType = header(event, 'content-type') ?? '';
       if (raw.length > 0 && !/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {

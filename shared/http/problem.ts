@@ -34,7 +34,13 @@ export class HttpProblem extends Error {
   constructor(
     readonly status: number,
     detail: string,
-    options: { slug?: string; title?: string; errors?: ProblemBody['errors']; extensions?: Record<string, unknown>; headers?: Record<string, string> } = {},
+    options: {
+      slug?: string;
+      title?: string;
+      errors?: ProblemBody['errors'];
+      extensions?: Record<string, unknown>;
+      headers?: Record<string, string>;
+    } = {},
   ) {
     super(detail);
     const [slug, title] = TITLES[status] ?? ['error', 'Error'];
@@ -55,14 +61,14 @@ export const problems = {
   validation: (errors: ProblemBody['errors'], detail = 'The request is not valid.') =>
     new HttpProblem(400, detail, { slug: 'validation-error', title: 'Validation failed', errors }),
   badRequest: (detail: string) => new HttpProblem(400, detail),
-  unauthorized: (detail = 'Missing or invalid credentials.') =>
-    new HttpProblem(401, detail, { headers: { 'www-authenticate': 'Bearer' } }),
+  unauthorized: (detail = 'Missing or invalid credentials.') => new HttpProblem(401, detail, { headers: { 'www-authenticate': 'Bearer' } }),
   forbidden: (detail = 'These credentials may not call this endpoint.') => new HttpProblem(403, detail),
   notFound: (detail = 'No such resource.') => new HttpProblem(404, detail),
   conflict: (detail: string, extensions?: Record<string, unknown>) => new HttpProblem(409, detail, { extensions }),
   tooLarge: (limit: number) => new HttpProblem(413, `The request body exceeds ${limit} bytes.`),
   unsupportedMediaType: (detail: string) => new HttpProblem(415, detail),
-  unprocessable: (reason: string, detail: string) => new HttpProblem(422, detail, { slug: reason.replaceAll('_', '-'), extensions: { reason } }),
+  unprocessable: (reason: string, detail: string) =>
+    new HttpProblem(422, detail, { slug: reason.replaceAll('_', '-'), extensions: { reason } }),
   unavailable: (detail: string) => new HttpProblem(503, detail, { headers: { 'retry-after': '5' } }),
   internal: () => new HttpProblem(500, 'The request could not be completed. It is safe to retry.'),
 };

@@ -22,7 +22,9 @@ export function parseServiceKeyPairs(spec: string): HashedKey[] {
       const role = pair.slice(0, at).trim();
       const key = pair.slice(at + 1).trim();
       if (at < 1 || !isRole(role) || key.length < 8) {
-        throw new Error(`SERVICE_API_KEYS: each entry must be role=key with a role of ${SERVICE_ROLES.join('|')} and a key of 8+ characters`);
+        throw new Error(
+          `SERVICE_API_KEYS: each entry must be role=key with a role of ${SERVICE_ROLES.join('|')} and a key of 8+ characters`,
+        );
       }
       return { role, sha256: sha256(key) };
     });
@@ -35,7 +37,8 @@ export function parseHashedKeySecret(json: string): HashedKey[] {
   for (const [role, hashes] of Object.entries(doc)) {
     if (!isRole(role) || !Array.isArray(hashes)) throw new Error(`service key secret: unexpected entry "${role}"`);
     for (const hex of hashes) {
-      if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/.test(hex)) throw new Error(`service key secret: ${role} holds a value that is not a sha256 hex digest`);
+      if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/.test(hex))
+        throw new Error(`service key secret: ${role} holds a value that is not a sha256 hex digest`);
       out.push({ role, sha256: Buffer.from(hex, 'hex') });
     }
   }

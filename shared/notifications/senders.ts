@@ -45,7 +45,13 @@ export class SenderUnavailableError extends Error {
 
 /** SES v2 `SendEmail` errors by what they say about the next attempt (AWS SDK error `name`s). */
 const SES_UNDELIVERABLE = new Set(['MessageRejected', 'BadRequestException']);
-const SES_UNAVAILABLE = new Set(['AccountSuspendedException', 'SendingPausedException', 'MailFromDomainNotVerifiedException', 'NotFoundException', 'LimitExceededException']);
+const SES_UNAVAILABLE = new Set([
+  'AccountSuspendedException',
+  'SendingPausedException',
+  'MailFromDomainNotVerifiedException',
+  'NotFoundException',
+  'LimitExceededException',
+]);
 
 /** Maps an SES error to the job's categories; anything else (throttling after the SDK's retries, network) is transient. */
 export function classifySesError(error: unknown): unknown {
@@ -113,7 +119,12 @@ export class SesSender implements NotificationSender {
     if (!message.to) throw new UndeliverableError('no_address');
     const { SendEmailCommand } = await import('@aws-sdk/client-sesv2');
     const content = this.options.templateName
-      ? { Template: { TemplateName: this.options.templateName, TemplateData: JSON.stringify({ subject: message.subject, text: message.text }) } }
+      ? {
+          Template: {
+            TemplateName: this.options.templateName,
+            TemplateData: JSON.stringify({ subject: message.subject, text: message.text }),
+          },
+        }
       : { Simple: { Subject: { Data: message.subject, Charset: 'UTF-8' }, Body: { Text: { Data: message.text, Charset: 'UTF-8' } } } };
     try {
       const out = await this.client.send(
@@ -133,7 +144,8 @@ export class SesSender implements NotificationSender {
 }
 
 export async function notificationSenderFromEnv(store: ReminderStore, env: NodeJS.ProcessEnv = process.env): Promise<NotificationSender> {
-  if (env.NOTIFICATIONS_CHANNEL === 'outbox' || !env.SES_FROM_ADDRESS) return new OutboxSender(store, { printMessages: !env.AWS_LAMBDA_FUNCTION_NAME });
+  if (env.NOTIFICATIONS_CHANNEL === 'outbox' || !env.SES_FROM_ADDRESS)
+    return new OutboxSender(store, { printMessages: !env.AWS_LAMBDA_FUNCTION_NAME });
   const { SESv2Client } = await import('@aws-sdk/client-sesv2');
   return new SesSender(new SESv2Client({}), env.SES_FROM_ADDRESS, {
     ...(env.SES_CONFIGURATION_SET ? { configurationSet: env.SES_CONFIGURATION_SET } : {}),

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseCatalog, type PlanCatalog } from '../domain/catalog';
+import { type PlanCatalog, parseCatalog } from '../domain/catalog';
 
 /** The project's own catalog; Lambda bundles get a copy and `PLAN_CATALOG_FILE` pointing at it. */
 export const DEFAULT_CATALOG_FILE = fileURLToPath(new URL('../../config/plan-catalog.json', import.meta.url));

@@ -1,9 +1,9 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDynamoClient, documentClient, tableNamesFromEnv, type TableNames } from '../storage/dynamodb';
-import { DynamoMembershipRepository } from '../storage/membership-repository';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoBenefitsRepository } from '../storage/benefits-repository';
+import { createDynamoClient, documentClient, type TableNames, tableNamesFromEnv } from '../storage/dynamodb';
 import { LedgerRepository } from '../storage/ledger-repository';
+import { DynamoMembershipRepository } from '../storage/membership-repository';
 
 let client: DynamoDBClient | undefined;
 let doc: DynamoDBDocumentClient | undefined;

@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
+import { logger } from '../observability';
 import { createStripeClient, type StripeAccount } from '../stripe/client';
 import { parseStripeSettings } from '../stripe/settings';
-import { logger } from '../observability';
 
 let cached: { key: string; client: Stripe } | undefined;
 
@@ -21,10 +21,15 @@ export async function stripeAccount(env: NodeJS.ProcessEnv = process.env): Promi
   if (!settings.configured) {
     // For the operator: which setting to fix (never its value). Shoppers see a plain 503.
     const log = settings.problem === 'unset' ? logger.warn.bind(logger) : logger.error.bind(logger);
-    log('Stripe is not configured: payment routes answer 503', { problem: settings.problem, detail: settings.detail, setting: env.STRIPE_SECRET_KEY ? 'STRIPE_SECRET_KEY' : 'secret:stripe-api' });
+    log('Stripe is not configured: payment routes answer 503', {
+      problem: settings.problem,
+      detail: settings.detail,
+      setting: env.STRIPE_SECRET_KEY ? 'STRIPE_SECRET_KEY' : 'secret:stripe-api',
+    });
     return null;
   }
-  if (cached?.key !== settings.apiKey) cached = { key: settings.apiKey, client: createStripeClient({ ...env, STRIPE_SECRET_KEY: settings.apiKey })! };
+  if (cached?.key !== settings.apiKey)
+    cached = { key: settings.apiKey, client: createStripeClient({ ...env, STRIPE_SECRET_KEY: settings.apiKey })! };
   return { api: cached.client, portalConfigurationId: settings.portalConfigurationId };
 }
 

@@ -14,7 +14,10 @@ export async function stripeWebhookSecrets(env: NodeJS.ProcessEnv = process.env)
   } else {
     raw = env.STRIPE_WEBHOOK_SECRET ?? '';
   }
-  const secrets = raw.split(',').map((s) => s.trim()).filter((s) => s.startsWith('whsec_'));
+  const secrets = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.startsWith('whsec_'));
   if (secrets.length === 0) throw new Error('no Stripe webhook secret configured (STRIPE_WEBHOOK_SECRET / STRIPE_WEBHOOK_SECRET_ARN)');
   cached = { secrets, loadedAt: Date.now() };
   return secrets;

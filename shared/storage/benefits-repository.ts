@@ -1,10 +1,10 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { queryMemberItems } from './query-prefix';
-import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { IssuedGrant } from '../domain/grants';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { SavingsMove, SavingsPeriod, StoredSavings } from '../domain/benefits';
+import type { IssuedGrant } from '../domain/grants';
 import { indexes, keys } from './keys';
 import type { ExtraWrite } from './membership-repository';
+import { queryMemberItems } from './query-prefix';
 
 /**
  * Items of the benefits feature (all in the member's item collection, PK = MEMBER#id):
@@ -19,7 +19,8 @@ import type { ExtraWrite } from './membership-repository';
 export const benefitKeys = {
   codeLookupPk: (code: string) => `CODE#${code}`,
   issuanceSk: (periodKey: string, grantId: string) => `ISSUED#${periodKey}#${grantId}`,
-  redemptionSk: (code: string, at: string, action: 'redeem' | 'release', orderId: string) => `REDEMPTION#${code}#${at}#${action}#${orderId}`,
+  redemptionSk: (code: string, at: string, action: 'redeem' | 'release', orderId: string) =>
+    `REDEMPTION#${code}#${at}#${action}#${orderId}`,
   usageSk: (orderId: string) => `USAGE#${orderId}`,
 } as const;
 
@@ -49,11 +50,26 @@ export function grantPut(tableName: string, grant: IssuedGrant): ExtraWrite {
   };
 }
 
-export function issuanceMarkerPut(tableName: string, memberId: string, periodKey: string, grantId: string, codes: string[], at: string): ExtraWrite {
+export function issuanceMarkerPut(
+  tableName: string,
+  memberId: string,
+  periodKey: string,
+  grantId: string,
+  codes: string[],
+  at: string,
+): ExtraWrite {
   return {
     Put: {
       TableName: tableName,
-      Item: { PK: keys.memberPk(memberId), SK: benefitKeys.issuanceSk(periodKey, grantId), type: 'grant-issuance', periodKey, grantId, codes, at },
+      Item: {
+        PK: keys.memberPk(memberId),
+        SK: benefitKeys.issuanceSk(periodKey, grantId),
+        type: 'grant-issuance',
+        periodKey,
+        grantId,
+        codes,
+        at,
+      },
       ConditionExpression: 'attribute_not_exists(PK)',
     },
   };
@@ -77,10 +93,18 @@ export function feesPaidUpdate(tableName: string, memberId: string, amountCents:
  * right one, so a concurrent period change fails the transaction (and the caller retries) instead of
  * adding to the wrong period: no read-modify-write race.
  */
-export function savingsUpdate(tableName: string, memberId: string, currency: string, deltaCents: number, move: SavingsMove, period: SavingsPeriod | null): ExtraWrite {
+export function savingsUpdate(
+  tableName: string,
+  memberId: string,
+  currency: string,
+  deltaCents: number,
+  move: SavingsMove,
+  period: SavingsPeriod | null,
+): ExtraWrite {
   const names: Record<string, string> = { '#type': 'type' };
   const values: Record<string, unknown> = { ':type': 'savings', ':m': memberId, ':c': currency, ':d': deltaCents, ':zero': 0 };
-  const base = 'SET #type = :type, memberId = :m, currency = if_not_exists(currency, :c), feesPaidCents = if_not_exists(feesPaidCents, :zero)';
+  const base =
+    'SET #type = :type, memberId = :m, currency = if_not_exists(currency, :c), feesPaidCents = if_not_exists(feesPaidCents, :zero)';
   let update: string;
   let condition: string;
   const currencyOk = '(attribute_not_exists(currency) OR currency = :c)';
@@ -136,7 +160,14 @@ export function savingsReversalUpdate(
   deltas: { periodCents: number; lifetimeCents: number },
   storedPeriodKey: string | null,
 ): ExtraWrite {
-  const values: Record<string, unknown> = { ':type': 'savings', ':m': memberId, ':c': currency, ':zero': 0, ':dp': deltas.periodCents, ':dl': deltas.lifetimeCents };
+  const values: Record<string, unknown> = {
+    ':type': 'savings',
+    ':m': memberId,
+    ':c': currency,
+    ':zero': 0,
+    ':dp': deltas.periodCents,
+    ':dl': deltas.lifetimeCents,
+  };
   if (storedPeriodKey !== null) values[':spk'] = storedPeriodKey;
   return {
     Update: {
@@ -245,7 +276,11 @@ export class DynamoBenefitsRepository {
 
   async getUsage(memberId: string, orderId: string): Promise<UsageRecord | null> {
     const out = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { PK: keys.memberPk(memberId), SK: benefitKeys.usageSk(orderId) }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { PK: keys.memberPk(memberId), SK: benefitKeys.usageSk(orderId) },
+        ConsistentRead: true,
+      }),
     );
     return out.Item ? pickUsage(out.Item) : null;
   }
@@ -262,9 +297,15 @@ export class DynamoBenefitsRepository {
     return items.sort((a, b) => a.at.localeCompare(b.at));
   }
 
-
   /** Redeem: the grant's conditional update, the redemption record and the savings counters at once. */
-  async redeem(input: { grant: IssuedGrant; orderId: string; at: string; savedCents: number; savings: ExtraWrite | null; periodKey: string | null }): Promise<void> {
+  async redeem(input: {
+    grant: IssuedGrant;
+    orderId: string;
+    at: string;
+    savedCents: number;
+    savings: ExtraWrite | null;
+    periodKey: string | null;
+  }): Promise<void> {
     const { grant, orderId, at } = input;
     const items: ExtraWrite[] = [
       {
@@ -274,10 +315,25 @@ export class DynamoBenefitsRepository {
           UpdateExpression: 'SET #g.#state = :redeemed, #g.redeemedOrderId = :o, #g.redeemedAt = :at, redeemedPeriodKey = :pk',
           ConditionExpression: '#g.#state = :open AND #g.memberId = :m AND #g.expiresAt > :at',
           ExpressionAttributeNames: { '#g': 'grant', '#state': 'state' },
-          ExpressionAttributeValues: { ':redeemed': 'redeemed', ':open': 'open', ':o': orderId, ':at': at, ':m': grant.memberId, ':pk': input.periodKey },
+          ExpressionAttributeValues: {
+            ':redeemed': 'redeemed',
+            ':open': 'open',
+            ':o': orderId,
+            ':at': at,
+            ':m': grant.memberId,
+            ':pk': input.periodKey,
+          },
         },
       },
-      this.redemptionPut({ code: grant.code, memberId: grant.memberId, action: 'redeem', orderId, at, savedCents: input.savedCents, periodKey: input.periodKey }),
+      this.redemptionPut({
+        code: grant.code,
+        memberId: grant.memberId,
+        action: 'redeem',
+        orderId,
+        at,
+        savedCents: input.savedCents,
+        periodKey: input.periodKey,
+      }),
     ];
     if (input.savings) items.push(input.savings);
     await this.db.send(new TransactWriteCommand({ TransactItems: items }));
@@ -302,13 +358,22 @@ export class DynamoBenefitsRepository {
         Update: {
           TableName: this.tableName,
           Key: { PK: keys.memberPk(grant.memberId), SK: keys.grantSk(grant.code) },
-          UpdateExpression: 'SET #g.#state = :open, #g.redeemedOrderId = :null, #g.redeemedAt = :null, lastReleasedOrderId = :o REMOVE redeemedPeriodKey',
+          UpdateExpression:
+            'SET #g.#state = :open, #g.redeemedOrderId = :null, #g.redeemedAt = :null, lastReleasedOrderId = :o REMOVE redeemedPeriodKey',
           ConditionExpression: '#g.#state = :redeemed AND #g.redeemedOrderId = :o',
           ExpressionAttributeNames: { '#g': 'grant', '#state': 'state' },
           ExpressionAttributeValues: { ':redeemed': 'redeemed', ':open': 'open', ':o': orderId, ':null': null },
         },
       },
-      this.redemptionPut({ code: grant.code, memberId: grant.memberId, action: 'release', orderId, at, savedCents: -input.savedCents, periodKey: input.periodKey }),
+      this.redemptionPut({
+        code: grant.code,
+        memberId: grant.memberId,
+        action: 'release',
+        orderId,
+        at,
+        savedCents: -input.savedCents,
+        periodKey: input.periodKey,
+      }),
     ];
     const usageKey = (id: string) => ({ PK: keys.memberPk(grant.memberId), SK: benefitKeys.usageSk(id) });
     if (input.usage.kind === 'reverse') {
@@ -322,7 +387,9 @@ export class DynamoBenefitsRepository {
         },
       });
     } else if (input.usage.kind === 'none') {
-      items.push({ ConditionCheck: { TableName: this.tableName, Key: usageKey(input.usage.orderId), ConditionExpression: 'attribute_not_exists(PK)' } });
+      items.push({
+        ConditionCheck: { TableName: this.tableName, Key: usageKey(input.usage.orderId), ConditionExpression: 'attribute_not_exists(PK)' },
+      });
     }
     if (input.savings) items.push(input.savings);
     await this.db.send(new TransactWriteCommand({ TransactItems: items }));
@@ -368,7 +435,10 @@ export class DynamoBenefitsRepository {
   }
 }
 
-function toStoredGrant(item: Record<string, any>): StoredGrant {
+// biome-ignore lint/suspicious/noExplicitAny: DynamoDB items are untyped; each mapper below names the fields it reads.
+type StoredItem = Record<string, any>;
+
+function toStoredGrant(item: StoredItem): StoredGrant {
   return {
     grant: item.grant as IssuedGrant,
     redeemedPeriodKey: item.redeemedPeriodKey ?? null,
@@ -376,7 +446,7 @@ function toStoredGrant(item: Record<string, any>): StoredGrant {
   };
 }
 
-function pickRedemption(item: Record<string, any>): RedemptionRecord {
+function pickRedemption(item: StoredItem): RedemptionRecord {
   return {
     code: item.code,
     memberId: item.memberId,
@@ -388,7 +458,7 @@ function pickRedemption(item: Record<string, any>): RedemptionRecord {
   };
 }
 
-function pickUsage(item: Record<string, any>): UsageRecord {
+function pickUsage(item: StoredItem): UsageRecord {
   return {
     memberId: item.memberId,
     orderId: item.orderId,

@@ -22,9 +22,7 @@ export function tableNamesFromEnv(env: NodeJS.ProcessEnv = process.env): TableNa
 export function createDynamoClient(env: NodeJS.ProcessEnv = process.env, extra: DynamoDBClientConfig = {}): DynamoDBClient {
   const endpoint = env.DYNAMODB_ENDPOINT;
   return new DynamoDBClient({
-    ...(endpoint
-      ? { endpoint, region: env.AWS_REGION ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-      : {}),
+    ...(endpoint ? { endpoint, region: env.AWS_REGION ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
     ...extra,
   });
 }

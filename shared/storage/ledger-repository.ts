@@ -13,14 +13,17 @@
  * entry and its recognition slices commit in one transaction, so they exist together or not at all.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { keyedByDelivery, type LedgerEntry } from '../domain/finance/ledger';
 import { monthOf } from '../domain/finance/months';
-import { slicesForInvoice, type RecognitionSlice } from '../domain/finance/revenue';
 import type { ReconciliationResult } from '../domain/finance/reconciliation';
+import { type RecognitionSlice, slicesForInvoice } from '../domain/finance/revenue';
 
 export const ledgerKeys = {
-  entry: (e: Pick<LedgerEntry, 'occurredAt' | 'entryId'>) => ({ PK: `LEDGER#${monthOf(e.occurredAt)}`, SK: `${e.occurredAt}#${e.entryId}` }),
+  entry: (e: Pick<LedgerEntry, 'occurredAt' | 'entryId'>) => ({
+    PK: `LEDGER#${monthOf(e.occurredAt)}`,
+    SK: `${e.occurredAt}#${e.entryId}`,
+  }),
   monthPk: (month: string) => `LEDGER#${month}`,
   recognitionPk: (month: string) => `RECOG#${month}`,
   reconciliationPk: (month: string) => `RECON#${month}`,
@@ -49,7 +52,13 @@ const strip = <T>(item: Record<string, unknown>): T => {
 };
 
 /** Kinds copied into their month's `REVERSAL#` partition: what revenue needs to take refunds out of recognition. */
-const REVERSAL_KINDS = new Set<LedgerEntry['kind']>(['refund', 'refund_failed', 'credit_note', 'dispute_funds_withdrawn', 'dispute_funds_reinstated']);
+const REVERSAL_KINDS = new Set<LedgerEntry['kind']>([
+  'refund',
+  'refund_failed',
+  'credit_note',
+  'dispute_funds_withdrawn',
+  'dispute_funds_reinstated',
+]);
 
 export interface LedgerItem {
   item: Record<string, unknown>;
@@ -77,10 +86,15 @@ export function ledgerItems(entry: LedgerEntry): LedgerItem[] {
   if (entry.kind === 'invoice_paid') items.push(once({ ...ledgerKeys.invoice(entry.entryId), type: 'invoice-facts', ...entry }));
   if (entry.kind === 'invoice_payment' && entry.invoiceId) {
     for (const id of [entry.paymentIntentId, entry.chargeId]) {
-      if (id) items.push({ item: { ...ledgerKeys.paymentLink(id), type: 'payment-link', invoiceId: entry.invoiceId, entryId: entry.entryId }, once: false });
+      if (id)
+        items.push({
+          item: { ...ledgerKeys.paymentLink(id), type: 'payment-link', invoiceId: entry.invoiceId, entryId: entry.entryId },
+          once: false,
+        });
     }
   }
-  if (REVERSAL_KINDS.has(entry.kind)) items.push(once({ PK: ledgerKeys.reversalPk(monthOf(entry.occurredAt)), SK: ledgerKeys.entry(entry).SK, type: 'reversal', ...entry }));
+  if (REVERSAL_KINDS.has(entry.kind))
+    items.push(once({ PK: ledgerKeys.reversalPk(monthOf(entry.occurredAt)), SK: ledgerKeys.entry(entry).SK, type: 'reversal', ...entry }));
   if (keyedByDelivery(entry)) items.push(once({ ...ledgerKeys.once(entry.entryId), type: 'ledger-once', at: entry.occurredAt }));
   return items;
 }
@@ -98,12 +112,17 @@ export class LedgerRepository {
     try {
       await this.db.send(
         new TransactWriteCommand({
-          TransactItems: items.map(({ item: Item, once }) => ({ Put: { TableName: this.tableName, Item, ...(once ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}) } })),
+          TransactItems: items.map(({ item: Item, once }) => ({
+            Put: { TableName: this.tableName, Item, ...(once ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}) },
+          })),
         }),
       );
       return 'recorded';
     } catch (error) {
-      if (error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed')) {
+      if (
+        error instanceof TransactionCanceledException &&
+        (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed')
+      ) {
         return 'duplicate';
       }
       throw error;
@@ -111,8 +130,16 @@ export class LedgerRepository {
   }
 
   /** One month, page by page, in time order. */
-  async *pages(month: string, options: { cursor?: string; pageSize?: number; fields?: readonly string[] } = {}): AsyncGenerator<LedgerPage> {
-    const projection = options.fields ? { ProjectionExpression: options.fields.map((_, i) => `#f${i}`).join(', '), ExpressionAttributeNames: Object.fromEntries(options.fields.map((f, i) => [`#f${i}`, f])) } : {};
+  async *pages(
+    month: string,
+    options: { cursor?: string; pageSize?: number; fields?: readonly string[] } = {},
+  ): AsyncGenerator<LedgerPage> {
+    const projection = options.fields
+      ? {
+          ProjectionExpression: options.fields.map((_, i) => `#f${i}`).join(', '),
+          ExpressionAttributeNames: Object.fromEntries(options.fields.map((f, i) => [`#f${i}`, f])),
+        }
+      : {};
     let startKey: Record<string, unknown> | undefined;
     if (options.cursor) {
       try {
@@ -120,7 +147,8 @@ export class LedgerRepository {
       } catch {
         throw new InvalidCursorError('cursor is not one this API returned');
       }
-      if (startKey?.PK !== ledgerKeys.monthPk(month) || typeof startKey?.SK !== 'string') throw new InvalidCursorError('cursor belongs to another month');
+      if (startKey?.PK !== ledgerKeys.monthPk(month) || typeof startKey?.SK !== 'string')
+        throw new InvalidCursorError('cursor belongs to another month');
     }
     do {
       const out = await this.db.send(
@@ -151,7 +179,12 @@ export class LedgerRepository {
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(
-        new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': ledgerKeys.recognitionPk(month) }, ExclusiveStartKey: startKey }),
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk',
+          ExpressionAttributeValues: { ':pk': ledgerKeys.recognitionPk(month) },
+          ExclusiveStartKey: startKey,
+        }),
       );
       for (const item of page.Items ?? []) out.push(strip<RecognitionSlice>(item));
       startKey = page.LastEvaluatedKey;
@@ -165,7 +198,12 @@ export class LedgerRepository {
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(
-        new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': ledgerKeys.reversalPk(month) }, ExclusiveStartKey: startKey }),
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk',
+          ExpressionAttributeValues: { ':pk': ledgerKeys.reversalPk(month) },
+          ExclusiveStartKey: startKey,
+        }),
       );
       for (const item of page.Items ?? []) out.push(strip<LedgerEntry>(item));
       startKey = page.LastEvaluatedKey;
@@ -213,7 +251,11 @@ export class LedgerRepository {
           ranAt: ranAt.toISOString(),
           month: result.month,
           matched: result.matched,
-          counts: { missingInLedger: result.missingInLedger.length, missingInStripe: result.missingInStripe.length, amountMismatches: result.amountMismatches.length },
+          counts: {
+            missingInLedger: result.missingInLedger.length,
+            missingInStripe: result.missingInStripe.length,
+            amountMismatches: result.amountMismatches.length,
+          },
           missingInLedger: cap(result.missingInLedger),
           missingInStripe: cap(result.missingInStripe),
           amountMismatches: cap(result.amountMismatches),
@@ -228,7 +270,13 @@ export class LedgerRepository {
 
   async latestReconciliation(month: string): Promise<Record<string, unknown> | null> {
     const out = await this.db.send(
-      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': ledgerKeys.reconciliationPk(month) }, ScanIndexForward: false, Limit: 1 }),
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': ledgerKeys.reconciliationPk(month) },
+        ScanIndexForward: false,
+        Limit: 1,
+      }),
     );
     return out.Items?.[0] ? strip(out.Items[0]) : null;
   }

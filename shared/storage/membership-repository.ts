@@ -1,15 +1,15 @@
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
+  type DynamoDBClient,
   QueryCommand as RawQueryCommand,
   TransactionCanceledException,
-  type AttributeValue,
-  type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ChargeRefund } from '../stripe/events';
 import type { IssuedGrant } from '../domain/grants';
 import type { MembershipRecord } from '../domain/membership';
+import type { ChargeRefund } from '../stripe/events';
 import { keys } from './keys';
 
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
@@ -32,7 +32,10 @@ export interface MembershipRepository {
    * The membership and its grants: the member's `ENT#` item collection. `consistent` for callers
    * that decide a write from what they read (redeem, refund); the checkout reads eventually.
    */
-  getEntitlementData(memberId: string, options?: { consistent?: boolean }): Promise<{ record: MembershipRecord | null; grants: IssuedGrant[] }>;
+  getEntitlementData(
+    memberId: string,
+    options?: { consistent?: boolean },
+  ): Promise<{ record: MembershipRecord | null; grants: IssuedGrant[] }>;
   getMembership(memberId: string): Promise<StoredMembership | null>;
   findMemberIdByCustomer(customerId: string): Promise<string | null>;
   /**
@@ -84,7 +87,8 @@ const MEMBERSHIP_FIELDS = [
 
 function toRecord(item: Record<string, unknown>): MembershipRecord {
   const record = {} as Record<string, unknown>;
-  for (const field of MEMBERSHIP_FIELDS) record[field] = item[field] ?? (field === 'hadTrial' ? false : field === 'subscriptions' ? {} : null);
+  for (const field of MEMBERSHIP_FIELDS)
+    record[field] = item[field] ?? (field === 'hadTrial' ? false : field === 'subscriptions' ? {} : null);
   return record as unknown as MembershipRecord;
 }
 
@@ -149,7 +153,9 @@ export class DynamoMembershipRepository implements MembershipRepository {
   }
 
   async invoiceForPayment(paymentRef: string): Promise<string | null> {
-    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: keys.paymentInvoice(paymentRef), ConsistentRead: true }));
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.paymentInvoice(paymentRef), ConsistentRead: true }),
+    );
     return typeof out.Item?.invoiceId === 'string' ? out.Item.invoiceId : null;
   }
 
@@ -158,7 +164,14 @@ export class DynamoMembershipRepository implements MembershipRepository {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { PK: keys.paymentPk(paymentRef), SK: keys.parkedRefundSk(refund.chargeId), type: 'parked-refund', refund, refundedCents: refund.refundedCents, ttl: expiresIn(now, PARKED_REFUND_RETENTION_DAYS) },
+          Item: {
+            PK: keys.paymentPk(paymentRef),
+            SK: keys.parkedRefundSk(refund.chargeId),
+            type: 'parked-refund',
+            refund,
+            refundedCents: refund.refundedCents,
+            ttl: expiresIn(now, PARKED_REFUND_RETENTION_DAYS),
+          },
           ConditionExpression: 'attribute_not_exists(PK) OR refundedCents < :cents',
           ExpressionAttributeValues: { ':cents': refund.refundedCents },
         }),

@@ -9,18 +9,18 @@
  * - preferences: `{ PK: MEMBER#id, SK: PREFS, marketingOptOut }`.
  */
 import { createHash } from 'node:crypto';
-import { TransactionCanceledException, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
-  type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { PlannedReminder, ReminderKind } from '../domain/reminders';
 import type { StoredSavings } from '../domain/benefits';
 import type { IssuedGrant } from '../domain/grants';
+import type { PlannedReminder, ReminderKind } from '../domain/reminders';
 import { indexes, keys, TTL_ATTRIBUTE } from './keys';
 import type { ExtraWrite } from './membership-repository';
 
@@ -182,7 +182,13 @@ export class ReminderStore {
                 ConditionExpression:
                   'attribute_exists(PK) AND ((#status = :due AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)) OR (#status = :sending AND leaseUntil < :now))',
                 ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: { ':sending': 'sending', ':due': 'due', ':lease': leaseUntil, ':now': now.toISOString(), ':one': 1 },
+                ExpressionAttributeValues: {
+                  ':sending': 'sending',
+                  ':due': 'due',
+                  ':lease': leaseUntil,
+                  ':now': now.toISOString(),
+                  ':one': 1,
+                },
               },
             },
             {
@@ -204,7 +210,11 @@ export class ReminderStore {
           await this.finish(item, { status: 'sent' }, null);
           return { outcome: 'already_sent', leaseUntil };
         }
-        if (reminder?.Code === 'ConditionalCheckFailed' || reminder?.Code === 'TransactionConflict' || proof?.Code === 'TransactionConflict') {
+        if (
+          reminder?.Code === 'ConditionalCheckFailed' ||
+          reminder?.Code === 'TransactionConflict' ||
+          proof?.Code === 'TransactionConflict'
+        ) {
           return { outcome: 'taken', leaseUntil };
         }
       }
@@ -269,7 +279,11 @@ export class ReminderStore {
   ): Promise<boolean> {
     // Settled reminders expire with their proof (sent) or after a year (dropped: kept for support).
     const keepDays = outcome.status === 'sent' ? PROOF_RETENTION_DAYS : DROPPED_RETENTION_DAYS;
-    const values: Record<string, unknown> = { ':status': outcome.status, ':now': now.toISOString(), ':ttl': Math.floor(now.getTime() / 1000) + keepDays * 86_400 };
+    const values: Record<string, unknown> = {
+      ':status': outcome.status,
+      ':now': now.toISOString(),
+      ':ttl': Math.floor(now.getTime() / 1000) + keepDays * 86_400,
+    };
     let set = '#status = :status, #ttl = :ttl';
     if (outcome.status === 'sent') set += ', sentAt = if_not_exists(sentAt, :now)';
     else {
@@ -347,7 +361,11 @@ export class ReminderStore {
 
   async preferences(memberId: string): Promise<{ marketingOptOut: boolean }> {
     const out = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { PK: keys.memberPk(memberId), SK: reminderKeys.preferencesSk }, ReturnConsumedCapacity: 'TOTAL' }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { PK: keys.memberPk(memberId), SK: reminderKeys.preferencesSk },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
     );
     this.count('preferences', out.Item ? 1 : 0, out.ConsumedCapacity);
     return { marketingOptOut: out.Item?.marketingOptOut === true };
@@ -357,7 +375,14 @@ export class ReminderStore {
     await this.db.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { PK: keys.memberPk(memberId), SK: reminderKeys.preferencesSk, type: 'preferences', memberId, ...prefs, updatedAt: now.toISOString() },
+        Item: {
+          PK: keys.memberPk(memberId),
+          SK: reminderKeys.preferencesSk,
+          type: 'preferences',
+          memberId,
+          ...prefs,
+          updatedAt: now.toISOString(),
+        },
       }),
     );
   }
@@ -368,7 +393,11 @@ export class ReminderStore {
    */
   async savings(memberId: string): Promise<StoredSavings | null> {
     const out = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { PK: keys.memberPk(memberId), SK: keys.savingsSk }, ReturnConsumedCapacity: 'TOTAL' }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { PK: keys.memberPk(memberId), SK: keys.savingsSk },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
     );
     this.count('savings', out.Item ? 1 : 0, out.ConsumedCapacity);
     const item = out.Item;
@@ -387,7 +416,10 @@ export class ReminderStore {
 
   async writeOutbox(memberId: string, reminderId: string, message: Record<string, unknown>): Promise<void> {
     await this.db.send(
-      new PutCommand({ TableName: this.tableName, Item: { PK: keys.memberPk(memberId), SK: reminderKeys.outboxSk(reminderId), type: 'outbox', memberId, reminderId, ...message } }),
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { PK: keys.memberPk(memberId), SK: reminderKeys.outboxSk(reminderId), type: 'outbox', memberId, reminderId, ...message },
+      }),
     );
   }
 
@@ -405,7 +437,9 @@ export class ReminderStore {
           Key: { PK: item.PK, SK: item.SK },
           // The first erasure time stays, so erasing again leaves the items as they are.
           UpdateExpression:
-            item.type === 'outbox' ? 'SET erasedAt = if_not_exists(erasedAt, :now) REMOVE #to, #text' : 'SET erasedAt = if_not_exists(erasedAt, :now) REMOVE #to',
+            item.type === 'outbox'
+              ? 'SET erasedAt = if_not_exists(erasedAt, :now) REMOVE #to, #text'
+              : 'SET erasedAt = if_not_exists(erasedAt, :now) REMOVE #to',
           ExpressionAttributeNames: item.type === 'outbox' ? { '#to': 'to', '#text': 'text' } : { '#to': 'to' },
           ExpressionAttributeValues: { ':now': new Date().toISOString() },
           ConditionExpression: 'attribute_exists(PK)',

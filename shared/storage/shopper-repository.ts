@@ -1,8 +1,8 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { ConsentAcceptance, ConsentRecord } from '../domain/shopper';
-import type { ExtraWrite } from './membership-repository';
 import { keys } from './keys';
+import type { ExtraWrite } from './membership-repository';
 import { queryMemberItems } from './query-prefix';
 
 /**
@@ -34,9 +34,16 @@ export function consentAcceptanceWrite(tableName: string, acceptance: ConsentAcc
     Update: {
       TableName: tableName,
       Key: { PK: keys.memberPk(acceptance.memberId), SK: shopperKeys.consentAcceptedSk(acceptance.checkoutSessionId) },
-      UpdateExpression: 'SET #type = :type, memberId = :m, checkoutSessionId = :s, acceptedAt = if_not_exists(acceptedAt, :at), eventId = if_not_exists(eventId, :e)',
+      UpdateExpression:
+        'SET #type = :type, memberId = :m, checkoutSessionId = :s, acceptedAt = if_not_exists(acceptedAt, :at), eventId = if_not_exists(eventId, :e)',
       ExpressionAttributeNames: { '#type': 'type' },
-      ExpressionAttributeValues: { ':type': 'consent-acceptance', ':m': acceptance.memberId, ':s': acceptance.checkoutSessionId, ':at': acceptance.acceptedAt, ':e': acceptance.eventId },
+      ExpressionAttributeValues: {
+        ':type': 'consent-acceptance',
+        ':m': acceptance.memberId,
+        ':s': acceptance.checkoutSessionId,
+        ':at': acceptance.acceptedAt,
+        ':e': acceptance.eventId,
+      },
     },
   };
 }
@@ -53,7 +60,11 @@ export class DynamoShopperRepository {
 
   async getStripeCustomerId(memberId: string): Promise<string | null> {
     const out = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { PK: keys.memberPk(memberId), SK: shopperKeys.stripeCustomerSk }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { PK: keys.memberPk(memberId), SK: shopperKeys.stripeCustomerSk },
+        ConsistentRead: true,
+      }),
     );
     return typeof out.Item?.customerId === 'string' ? out.Item.customerId : null;
   }
@@ -71,7 +82,13 @@ export class DynamoShopperRepository {
               {
                 Put: {
                   TableName: this.tableName,
-                  Item: { PK: keys.memberPk(memberId), SK: shopperKeys.stripeCustomerSk, type: 'stripe-customer', customerId, createdAt: now.toISOString() },
+                  Item: {
+                    PK: keys.memberPk(memberId),
+                    SK: shopperKeys.stripeCustomerSk,
+                    type: 'stripe-customer',
+                    customerId,
+                    createdAt: now.toISOString(),
+                  },
                   ConditionExpression: 'attribute_not_exists(PK)',
                 },
               },
@@ -90,7 +107,8 @@ export class DynamoShopperRepository {
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
         const reasons = error.CancellationReasons ?? [];
-        if (reasons[1]?.Code === 'ConditionalCheckFailed') throw new CustomerLinkConflictError(`customer ${customerId} belongs to another member`);
+        if (reasons[1]?.Code === 'ConditionalCheckFailed')
+          throw new CustomerLinkConflictError(`customer ${customerId} belongs to another member`);
         const stored = await this.getStripeCustomerId(memberId);
         if (stored) return stored;
         // Cancelled by a concurrent transaction that has not committed (TransactionConflict): try again.
@@ -105,7 +123,12 @@ export class DynamoShopperRepository {
     await this.db.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { PK: keys.memberPk(consent.memberId), SK: shopperKeys.consentSk(consent.presentedAt, consent.checkoutSessionId), type: 'consent', ...consent },
+        Item: {
+          PK: keys.memberPk(consent.memberId),
+          SK: shopperKeys.consentSk(consent.presentedAt, consent.checkoutSessionId),
+          type: 'consent',
+          ...consent,
+        },
       }),
     );
   }

@@ -1,13 +1,13 @@
 import {
   CreateTableCommand,
-  DescribeTableCommand,
-  UpdateTimeToLiveCommand,
-  ResourceInUseException,
   type CreateTableCommandInput,
+  DescribeTableCommand,
   type DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { indexes, TTL_ATTRIBUTE } from './keys';
 import type { TableNames } from './dynamodb';
+import { indexes, TTL_ATTRIBUTE } from './keys';
 
 /**
  * Table definitions for local runs and tests. infra/ declares the same tables for AWS; a CDK test
@@ -76,7 +76,10 @@ export async function ensureTables(client: DynamoDBClient, names: TableNames): P
     }
     if (created.includes(input.TableName!)) {
       await client.send(
-        new UpdateTimeToLiveCommand({ TableName: input.TableName, TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true } }),
+        new UpdateTimeToLiveCommand({
+          TableName: input.TableName,
+          TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true },
+        }),
       );
     }
   }

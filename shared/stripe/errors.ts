@@ -9,7 +9,9 @@ interface StripeLikeError {
 }
 
 export const isStripeError = (error: unknown): error is Error & StripeLikeError =>
-  error instanceof Error && typeof (error as StripeLikeError).type === 'string' && String((error as StripeLikeError).type).startsWith('Stripe');
+  error instanceof Error &&
+  typeof (error as StripeLikeError).type === 'string' &&
+  String((error as StripeLikeError).type).startsWith('Stripe');
 
 /**
  * Maps a Stripe failure that survived the SDK's retries to the shopper's answer: rate limits to 503
@@ -23,16 +25,26 @@ export function stripeFailure(error: unknown, operation: string): never {
   const type = String(error.type);
   const details = { operation, stripeErrorType: type, status: error.statusCode, code: error.code, stripeRequestId: error.requestId };
   if (type === 'StripeAuthenticationError' || type === 'StripePermissionError') {
-    logger.error('Stripe refused our API key: set a valid key with the needed permissions in secret:stripe-api (docs/operations.md)', details);
+    logger.error(
+      'Stripe refused our API key: set a valid key with the needed permissions in secret:stripe-api (docs/operations.md)',
+      details,
+    );
     throw problems.unavailable('Payments are temporarily unavailable. Try again later.');
   }
   logger.warn('stripe call failed', details);
   if (type === 'StripeRateLimitError') {
-    throw new HttpProblem(503, 'The payment provider is busy. Try again in a few seconds.', { slug: 'payment-provider-busy', headers: { 'retry-after': '5' } });
+    throw new HttpProblem(503, 'The payment provider is busy. Try again in a few seconds.', {
+      slug: 'payment-provider-busy',
+      headers: { 'retry-after': '5' },
+    });
   }
-  throw new HttpProblem(502, 'The payment provider could not complete the request. Nothing was changed that a retry would not finish; try again.', {
-    slug: 'payment-provider-failed',
-  });
+  throw new HttpProblem(
+    502,
+    'The payment provider could not complete the request. Nothing was changed that a retry would not finish; try again.',
+    {
+      slug: 'payment-provider-failed',
+    },
+  );
 }
 
 /** Runs one Stripe call, turning its failures into problems. */

@@ -4,14 +4,15 @@
  * a payload that does not match this version's shape raises `StripePayloadError` instead of being
  * misread (the webhook answers 5xx and alarms, Stripe retries after the fix).
  */
-import { STRIPE_API_VERSION } from './api-version';
-import type { MembershipEvent, SubscriptionState } from '../domain/membership';
-import { isoFromEpoch } from '../domain/membership';
+
 import type { PlanCatalog } from '../domain/catalog';
 import { memberIdSchema } from '../domain/member-id';
+import type { MembershipEvent, SubscriptionState } from '../domain/membership';
+import { isoFromEpoch } from '../domain/membership';
 import {
   array,
   boolean,
+  type Infer,
   int,
   issuesToErrors,
   literal,
@@ -21,12 +22,12 @@ import {
   optional,
   record,
   regex,
+  type Schema,
   string,
   union,
   unknown,
-  type Infer,
-  type Schema,
 } from '../validation';
+import { STRIPE_API_VERSION } from './api-version';
 
 export class StripePayloadError extends Error {
   override name = 'StripePayloadError';
@@ -145,7 +146,11 @@ const invoicePaymentSchema = looseObject({
   object: literal('invoice_payment'),
   invoice: expandable('in'),
   status: string(),
-  payment: looseObject({ type: string(), payment_intent: optional(nullable(expandable('pi'))), charge: optional(nullable(expandable('ch'))) }),
+  payment: looseObject({
+    type: string(),
+    payment_intent: optional(nullable(expandable('pi'))),
+    charge: optional(nullable(expandable('ch'))),
+  }),
 });
 
 const chargeSchema = looseObject({
@@ -166,7 +171,9 @@ function subscriptionLine(invoice: Infer<typeof invoiceSchema>, subscriptionId: 
     (l) => l.parent?.subscription_item_details?.subscription === subscriptionId && !l.parent.subscription_item_details.proration,
   );
   const line = lines.find((l) => catalog.planForPrice(linePriceId(l))) ?? lines[0];
-  return line ? { periodStart: isoFromEpoch(line.period.start), periodEnd: isoFromEpoch(line.period.end), priceId: linePriceId(line) } : null;
+  return line
+    ? { periodStart: isoFromEpoch(line.period.start), periodEnd: isoFromEpoch(line.period.end), priceId: linePriceId(line) }
+    : null;
 }
 
 type InvoiceLine = Infer<typeof invoiceSchema>['lines']['data'][number];
@@ -186,7 +193,11 @@ export function parseObject<T>(schema: Schema<T>, event: StripeEvent): T {
       .slice(0, 5)
       .map((e) => `${e.path}: ${e.message}`)
       .join('; ');
-    throw new StripePayloadError(`${event.type} payload does not match API version ${STRIPE_API_VERSION}: ${details}`, event.id, event.type);
+    throw new StripePayloadError(
+      `${event.type} payload does not match API version ${STRIPE_API_VERSION}: ${details}`,
+      event.id,
+      event.type,
+    );
   }
   return result.data;
 }
@@ -293,7 +304,15 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
       kind: 'membership',
       memberId,
       customerId,
-      build: (m) => ({ kind: 'checkout-completed', ...base, memberId: m, customerId, subscriptionId, checkoutSessionId: session.id, email }),
+      build: (m) => ({
+        kind: 'checkout-completed',
+        ...base,
+        memberId: m,
+        customerId,
+        subscriptionId,
+        checkoutSessionId: session.id,
+        email,
+      }),
     };
   }
 
@@ -306,7 +325,11 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
       // dropped from the catalog) is a configuration error worth an alarm and Stripe's retries.
       // Without our memberId it is another product sold on the same account, even to a member.
       if (memberId) {
-        throw new StripePayloadError(`subscription ${sub.id} of member metadata has price ${subscription.priceId}, which no catalog plan lists: keep retired prices in the catalog`, event.id, event.type);
+        throw new StripePayloadError(
+          `subscription ${sub.id} of member metadata has price ${subscription.priceId}, which no catalog plan lists: keep retired prices in the catalog`,
+          event.id,
+          event.type,
+        );
       }
       return { kind: 'ignored', reason: `subscription price ${subscription.priceId} is not a membership plan` };
     }
@@ -366,7 +389,8 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
   if (event.type === 'invoice_payment.paid') {
     const payment = parseObject(invoicePaymentSchema, event);
     const ref = payment.payment.payment_intent ?? payment.payment.charge;
-    if (payment.status !== 'paid' || !ref) return { kind: 'ignored', reason: `invoice payment ${payment.status} by ${payment.payment.type}` };
+    if (payment.status !== 'paid' || !ref)
+      return { kind: 'ignored', reason: `invoice payment ${payment.status} by ${payment.payment.type}` };
     return { kind: 'payment-link', paymentRef: refOf(ref), invoiceId: refOf(payment.invoice) };
   }
 
@@ -377,7 +401,13 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
       customerId: charge.customer ? refOf(charge.customer) : null,
       // The key invoice payments use: the PaymentIntent, or the charge itself for a bare charge.
       paymentRef: charge.payment_intent ? refOf(charge.payment_intent) : charge.id,
-      refund: { eventId: event.id, created: event.created, chargeId: charge.id, refundedCents: charge.amount_refunded, currency: charge.currency },
+      refund: {
+        eventId: event.id,
+        created: event.created,
+        chargeId: charge.id,
+        refundedCents: charge.amount_refunded,
+        currency: charge.currency,
+      },
     };
   }
 
@@ -386,7 +416,8 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
   if (event.type === 'credit_note.created') {
     const note = parseObject(creditNoteSchema, event);
     // A pre-payment credit note lowers an unpaid invoice: nothing was refunded.
-    if (note.status !== 'issued' || note.type === 'pre_payment') return { kind: 'ignored', reason: `credit note ${note.type} ${note.status}` };
+    if (note.status !== 'issued' || note.type === 'pre_payment')
+      return { kind: 'ignored', reason: `credit note ${note.type} ${note.status}` };
     const customerId = refOf(note.customer);
     const invoiceId = refOf(note.invoice);
     return {

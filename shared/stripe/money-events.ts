@@ -11,12 +11,13 @@
  * intent) and is matched to its invoice later, at reconciliation, through those ids or through the
  * invoice_payment link entries. Each entry stands on its own: order of arrival never matters.
  */
-import { STRIPE_API_VERSION } from './api-version';
-import { parseObject, StripePayloadError, type StripeEvent } from './events';
+
 import type { PlanCatalog } from '../domain/catalog';
-import { memberIdSchema } from '../domain/member-id';
 import { emptyEntry, type InvoiceLine, type LedgerEntry } from '../domain/finance/ledger';
-import { array, boolean, int, looseObject, nullable, optional, record, regex, string, union, type Infer } from '../validation';
+import { memberIdSchema } from '../domain/member-id';
+import { array, boolean, type Infer, int, looseObject, nullable, optional, record, regex, string, union } from '../validation';
+import { STRIPE_API_VERSION } from './api-version';
+import { parseObject, type StripeEvent, StripePayloadError } from './events';
 
 const id = (prefix: string) => string().check(regex(new RegExp(`^${prefix}_[A-Za-z0-9_]+$`)));
 const expandable = (prefix: string) => union([id(prefix), looseObject({ id: id(prefix) })]);
@@ -38,7 +39,9 @@ const invoiceSchema = looseObject({
   parent: nullable(
     looseObject({
       type: string(),
-      subscription_details: optional(nullable(looseObject({ subscription: expandable('sub'), metadata: optional(nullable(record(string(), string()))) }))),
+      subscription_details: optional(
+        nullable(looseObject({ subscription: expandable('sub'), metadata: optional(nullable(record(string(), string()))) })),
+      ),
     }),
   ),
   lines: looseObject({
@@ -104,7 +107,11 @@ function subscriptionLines(inv: InvoicePayload, catalog: PlanCatalog): InvoiceLi
  */
 function mainLine(lines: InvoiceLine[]): InvoiceLine | null {
   const recurring = lines.filter((l) => !l.proration);
-  return recurring.reduce<InvoiceLine | null>((best, l) => (best === null || l.amountCents > best.amountCents ? l : best), null) ?? lines[0] ?? null;
+  return (
+    recurring.reduce<InvoiceLine | null>((best, l) => (best === null || l.amountCents > best.amountCents ? l : best), null) ??
+    lines[0] ??
+    null
+  );
 }
 
 const invoicePaymentSchema = looseObject({
@@ -114,7 +121,11 @@ const invoicePaymentSchema = looseObject({
   currency,
   status: string(),
   created: int(),
-  payment: looseObject({ type: string(), payment_intent: optional(nullable(expandable('pi'))), charge: optional(nullable(expandable('ch'))) }),
+  payment: looseObject({
+    type: string(),
+    payment_intent: optional(nullable(expandable('pi'))),
+    charge: optional(nullable(expandable('ch'))),
+  }),
   status_transitions: optional(nullable(looseObject({ paid_at: nullable(int()) }))),
 });
 
@@ -191,7 +202,14 @@ function refundEntries(refund: Refund, event: StripeEvent): LedgerEntry[] {
     refundIds: [refund.id],
   };
   const entries = [
-    emptyEntry({ ...common, entryId: refund.id, kind: 'refund', occurredAt: iso(refund.created), balanceTransactionId: refOf(refund.balance_transaction ?? null), reason: refund.reason ?? null }),
+    emptyEntry({
+      ...common,
+      entryId: refund.id,
+      kind: 'refund',
+      occurredAt: iso(refund.created),
+      balanceTransactionId: refOf(refund.balance_transaction ?? null),
+      reason: refund.reason ?? null,
+    }),
   ];
   if (refund.status === 'failed') {
     const failure = refund.failure_balance_transaction ?? null;
@@ -230,7 +248,11 @@ export const MONEY_EVENT_TYPES: ReadonlySet<string> = new Set([
 export function translateMoneyEvent(event: StripeEvent, catalog: PlanCatalog): LedgerEntry[] {
   if (!MONEY_EVENT_TYPES.has(event.type)) return [];
   if (event.api_version !== STRIPE_API_VERSION) {
-    throw new StripePayloadError(`event rendered in API version ${event.api_version ?? 'unknown'}, expected ${STRIPE_API_VERSION}`, event.id, event.type);
+    throw new StripePayloadError(
+      `event rendered in API version ${event.api_version ?? 'unknown'}, expected ${STRIPE_API_VERSION}`,
+      event.id,
+      event.type,
+    );
   }
   switch (event.type) {
     case 'invoice.paid': {
@@ -240,7 +262,10 @@ export function translateMoneyEvent(event: StripeEvent, catalog: PlanCatalog): L
       // The service period is the span of the subscription lines (prorations included); a one-off
       // invoice has none and is recognized when paid.
       const servicePeriod = lines.length
-        ? { start: lines.map((l) => l.period.start).reduce((a, b) => (b < a ? b : a)), end: lines.map((l) => l.period.end).reduce((a, b) => (b > a ? b : a)) }
+        ? {
+            start: lines.map((l) => l.period.start).reduce((a, b) => (b < a ? b : a)),
+            end: lines.map((l) => l.period.end).reduce((a, b) => (b > a ? b : a)),
+          }
         : null;
       const main = mainLine(lines);
       const priceId = main ? main.priceId : refOf(inv.lines.data[0]?.pricing?.price_details?.price ?? null);
@@ -315,7 +340,14 @@ export function translateMoneyEvent(event: StripeEvent, catalog: PlanCatalog): L
     }
     default: {
       const dispute = parseObject(disputeSchema, event);
-      const base = { currency: dispute.currency, amountCents: dispute.amount, disputeId: dispute.id, chargeId: refOf(dispute.charge), paymentIntentId: refOf(dispute.payment_intent ?? null), reason: dispute.reason ?? null };
+      const base = {
+        currency: dispute.currency,
+        amountCents: dispute.amount,
+        disputeId: dispute.id,
+        chargeId: refOf(dispute.charge),
+        paymentIntentId: refOf(dispute.payment_intent ?? null),
+        reason: dispute.reason ?? null,
+      };
       if (event.type === 'charge.dispute.created') {
         return [emptyEntry({ ...base, entryId: `${dispute.id}#dispute_opened`, kind: 'dispute_opened', occurredAt: iso(dispute.created) })];
       }

@@ -71,7 +71,9 @@ function decided(features: {
     update: {
       enabled: update.enabled ?? null,
       allowed: sorted(update.default_allowed_updates || []),
-      products: [...(update.products || [])].map((p) => [p.product, sorted(p.prices)]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      products: [...(update.products || [])]
+        .map((p) => [p.product, sorted(p.prices)])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
       proration: update.proration_behavior ?? null,
       atPeriodEnd: sorted((update.schedule_at_period_end?.conditions ?? []).map((c) => c.type)),
       trial: update.trial_update_behavior ?? null,
@@ -80,6 +82,9 @@ function decided(features: {
 }
 
 /** Whether a stored configuration already is the desired one (active, same decided features). */
-export function portalConfigurationMatches(existing: Stripe.BillingPortal.Configuration, desired: Stripe.BillingPortal.ConfigurationCreateParams): boolean {
+export function portalConfigurationMatches(
+  existing: Stripe.BillingPortal.Configuration,
+  desired: Stripe.BillingPortal.ConfigurationCreateParams,
+): boolean {
   return existing.active && decided(existing.features) === decided(desired.features);
 }

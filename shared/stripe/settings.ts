@@ -39,13 +39,18 @@ export function parseStripeSettings(raw: string | undefined, portalConfiguration
     }
     const parsed = secretSchema.safeParse(json);
     if (!parsed.success) {
-      return { configured: false, problem: 'invalid', detail: 'the Stripe secret is not JSON of the form {"apiKey": "...", "portalConfigurationId": "..."}' };
+      return {
+        configured: false,
+        problem: 'invalid',
+        detail: 'the Stripe secret is not JSON of the form {"apiKey": "...", "portalConfigurationId": "..."}',
+      };
     }
     apiKey = (parsed.data.apiKey ?? '').trim();
     portalConfigurationId = (parsed.data.portalConfigurationId ?? '').trim() || portalConfigurationId;
   }
   if (apiKey === '') return { configured: false, problem: 'unset', detail: 'no Stripe API key is set' };
-  if (!API_KEY.test(apiKey)) return { configured: false, problem: 'invalid', detail: 'the Stripe API key is not a secret (sk_) or restricted (rk_) key' };
+  if (!API_KEY.test(apiKey))
+    return { configured: false, problem: 'invalid', detail: 'the Stripe API key is not a secret (sk_) or restricted (rk_) key' };
   if (portalConfigurationId !== '' && !PORTAL_CONFIGURATION.test(portalConfigurationId)) {
     return { configured: false, problem: 'invalid', detail: 'portalConfigurationId is not a portal configuration id (bpc_...)' };
   }

@@ -26,7 +26,7 @@ export async function getMemberForAdmin(
 ) {
   const loaded = await deps.memberships.getEntitlementData(memberId);
   const [benefits, redemptions, usages, presented, accepted, linkedCustomerId] = await Promise.all([
-    getMemberBenefits(deps, memberId, now, loaded),
+    getMemberBenefits(deps, memberId, loaded),
     deps.benefits.listRedemptions(memberId),
     deps.benefits.listUsages(memberId),
     deps.shoppers.listConsents(memberId),

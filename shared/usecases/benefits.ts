@@ -1,4 +1,3 @@
-import type { PlanCatalog } from '../domain/catalog';
 import {
   buildGrants,
   currentSavingsPeriod,
@@ -6,31 +5,32 @@ import {
   decideRelease,
   effectiveGrant,
   effectiveGrants,
-  issuanceDue,
   feesPaidCents,
+  issuanceDue,
   issuedAtFor,
+  type RedeemRejection,
   redeemSavingCents,
   refundedPeriods,
   reversalDeltas,
-  savingsMove,
-  savingsView,
-  type RedeemRejection,
   type SavingReversal,
   type SavingsPeriod,
+  savingsMove,
+  savingsView,
 } from '../domain/benefits';
+import type { PlanCatalog } from '../domain/catalog';
 import { generateGrantCode } from '../domain/grant-codes';
 import type { IssuedGrant } from '../domain/grants';
 import { evaluateMembership, type MembershipRecord } from '../domain/membership';
 import type { SavingsTotals } from '../domain/savings';
 import {
+  type DynamoBenefitsRepository,
   failedConditions,
   feesPaidUpdate,
   grantPut,
   issuanceMarkerPut,
+  type RedemptionRecord,
   savingsReversalUpdate,
   savingsUpdate,
-  type DynamoBenefitsRepository,
-  type RedemptionRecord,
   type UsageOnRelease,
 } from '../storage/benefits-repository';
 import type { ExtraWrite, MembershipRepository } from '../storage/membership-repository';
@@ -50,7 +50,10 @@ export function benefitIssuanceReaction(tableName: () => string, code: () => str
     const memberId = after.memberId;
     const periodPlanId =
       event.kind === 'invoice-paid'
-        ? (catalog.planForPrice(event.priceId)?.id ?? after.subscriptions[event.subscriptionId]?.state.planId ?? after.subscription?.planId ?? null)
+        ? (catalog.planForPrice(event.priceId)?.id ??
+          after.subscriptions[event.subscriptionId]?.state.planId ??
+          after.subscription?.planId ??
+          null)
         : null;
     for (const due of issuanceDue(before?.benefits, after.benefits, (id) => catalog.plan(id), periodPlanId)) {
       const issuedAt = issuedAtFor(due, event);
@@ -58,7 +61,16 @@ export function benefitIssuanceReaction(tableName: () => string, code: () => str
         if (definition.every !== due.every) continue;
         const grants = buildGrants(definition, { memberId, periodKey: due.periodKey, issuedAt, code });
         writes.push(...grants.map((g) => grantPut(table, g)));
-        writes.push(issuanceMarkerPut(table, memberId, due.periodKey, definition.id, grants.map((g) => g.code), issuedAt));
+        writes.push(
+          issuanceMarkerPut(
+            table,
+            memberId,
+            due.periodKey,
+            definition.id,
+            grants.map((g) => g.code),
+            issuedAt,
+          ),
+        );
       }
     }
     const feesDelta = feesPaidCents(after.benefits) - feesPaidCents(before?.benefits);
@@ -87,7 +99,10 @@ export class BenefitError extends Error {
   }
 }
 
-export type RedeemResult = { code: string; status: 'redeemed'; orderId: string } & ({ amountOffCents: number; currency: string } | { serviceLevel: string });
+export type RedeemResult = { code: string; status: 'redeemed'; orderId: string } & (
+  | { amountOffCents: number; currency: string }
+  | { serviceLevel: string }
+);
 
 const redeemResult = (grant: IssuedGrant, orderId: string): RedeemResult =>
   grant.kind === 'coupon'
@@ -152,7 +167,14 @@ export async function redeemGrant(
     const period = currentSavingsPeriod(record);
     const savings = await savingsWrite(deps, input.memberId, grant.currency ?? input.currency, saved, period);
     try {
-      await deps.benefits.redeem({ grant, orderId: input.orderId, at: now.toISOString(), savedCents: saved, savings, periodKey: saved > 0 ? (period?.key ?? null) : null });
+      await deps.benefits.redeem({
+        grant,
+        orderId: input.orderId,
+        at: now.toISOString(),
+        savedCents: saved,
+        savings,
+        periodKey: saved > 0 ? (period?.key ?? null) : null,
+      });
       return redeemResult(grant, input.orderId);
     } catch (error) {
       const failed = failedConditions(error);
@@ -184,13 +206,20 @@ export async function releaseGrant(deps: BenefitsDeps, input: { code: string; or
     const saved = redeemSavingCents(stored.grant);
     const usage = await deps.benefits.getUsage(memberId, input.orderId);
     const usageOnRelease: UsageOnRelease =
-      usage === null ? { kind: 'none', orderId: input.orderId } : usage.reversedAt === null ? { kind: 'reverse', orderId: input.orderId } : { kind: 'already-reversed' };
+      usage === null
+        ? { kind: 'none', orderId: input.orderId }
+        : usage.reversedAt === null
+          ? { kind: 'reverse', orderId: input.orderId }
+          : { kind: 'already-reversed' };
     const reversals: SavingReversal[] = [{ cents: saved, periodKey: stored.redeemedPeriodKey }];
     if (usageOnRelease.kind === 'reverse') reversals.push({ cents: usage!.shippingSavedCents, periodKey: usage!.periodKey });
     const counters = await deps.benefits.getSavings(memberId);
     const deltas = reversalDeltas(counters?.periodKey ?? null, reversals);
     const currency = usage?.currency ?? stored.grant.currency ?? counters?.currency ?? 'usd';
-    const savings = deltas.lifetimeCents === 0 ? null : savingsReversalUpdate(deps.benefits.tableName, memberId, currency, deltas, counters?.periodKey ?? null);
+    const savings =
+      deltas.lifetimeCents === 0
+        ? null
+        : savingsReversalUpdate(deps.benefits.tableName, memberId, currency, deltas, counters?.periodKey ?? null);
     try {
       await deps.benefits.release({
         grant: stored.grant,
@@ -238,14 +267,34 @@ export async function recordBenefitUsage(
     const currency = stored?.currency ?? record.subscription?.currency ?? null;
     if (currency !== null && currency !== input.currency) throw rejection('wrong_currency');
     const period = currentSavingsPeriod(record);
-    const savings = savingsUpdate(deps.benefits.tableName, input.memberId, input.currency, input.shippingSavedCents, savingsMove(stored, period), period);
+    const savings = savingsUpdate(
+      deps.benefits.tableName,
+      input.memberId,
+      input.currency,
+      input.shippingSavedCents,
+      savingsMove(stored, period),
+      period,
+    );
     const at = now.toISOString();
     try {
       await deps.benefits.recordUsage(
-        { memberId: input.memberId, orderId: input.orderId, shippingSavedCents: input.shippingSavedCents, currency: input.currency, at, periodKey: period?.key ?? null },
+        {
+          memberId: input.memberId,
+          orderId: input.orderId,
+          shippingSavedCents: input.shippingSavedCents,
+          currency: input.currency,
+          at,
+          periodKey: period?.key ?? null,
+        },
         savings,
       );
-      return { memberId: input.memberId, orderId: input.orderId, shippingSavedCents: input.shippingSavedCents, currency: input.currency, recordedAt: at };
+      return {
+        memberId: input.memberId,
+        orderId: input.orderId,
+        shippingSavedCents: input.shippingSavedCents,
+        currency: input.currency,
+        recordedAt: at,
+      };
     } catch (error) {
       const failed = failedConditions(error);
       if (failed === null || attempt >= MAX_ATTEMPTS) throw error;
@@ -272,7 +321,6 @@ export interface MemberBenefits {
 export async function getMemberBenefits(
   deps: { memberships: Pick<MembershipRepository, 'getEntitlementData'>; benefits: Pick<DynamoBenefitsRepository, 'getSavings'> },
   memberId: string,
-  now: Date,
   loaded?: { record: MembershipRecord | null; grants: IssuedGrant[] },
 ): Promise<MemberBenefits> {
   const [{ record, grants }, stored] = await Promise.all([

@@ -1,8 +1,8 @@
+import { effectiveGrants } from '../domain/benefits';
 import type { PlanCatalog } from '../domain/catalog';
-import { evaluateEntitlement, type Entitlement, type OrderContext } from '../domain/entitlement';
+import { type Entitlement, evaluateEntitlement, type OrderContext } from '../domain/entitlement';
 import { evaluateMembership } from '../domain/membership';
 import type { MembershipRepository } from '../storage/membership-repository';
-import { effectiveGrants } from '../domain/benefits';
 
 /** One Query of the member's item collection, then pure evaluation against the clock. */
 export async function checkEntitlement(

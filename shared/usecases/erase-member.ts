@@ -1,8 +1,8 @@
 import { eraseMembership } from '../domain/membership';
 import { problems } from '../http/problem';
 import { ConcurrentModificationError, type MembershipRepository } from '../storage/membership-repository';
-import type { DynamoShopperRepository } from '../storage/shopper-repository';
 import type { ReminderStore } from '../storage/reminder-store';
+import type { DynamoShopperRepository } from '../storage/shopper-repository';
 
 /**
  * Erases a member's personal data (docs/erasure.md): the email on the membership record, and the

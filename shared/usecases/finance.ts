@@ -1,10 +1,10 @@
-import type { LedgerRepository } from '../storage/ledger-repository';
-import { computeMonthRevenue, type MonthRevenue, type RecognitionSlice } from '../domain/finance/revenue';
-import { addMonths, monthOf, monthsBetween } from '../domain/finance/months';
-import { invoiceIds, linkIds, reversalWindow, type ReversalContext } from '../domain/finance/refunds';
-import type { LedgerEntry } from '../domain/finance/ledger';
-import { Reconciler, RECONCILIATION_FIELDS, type ReconciliationResult } from '../domain/finance/reconciliation';
 import type { ReportRow } from '../domain/finance/balance-report';
+import type { LedgerEntry } from '../domain/finance/ledger';
+import { addMonths, monthOf, monthsBetween } from '../domain/finance/months';
+import { RECONCILIATION_FIELDS, Reconciler, type ReconciliationResult } from '../domain/finance/reconciliation';
+import { invoiceIds, linkIds, type ReversalContext, reversalWindow } from '../domain/finance/refunds';
+import { computeMonthRevenue, type MonthRevenue, type RecognitionSlice } from '../domain/finance/revenue';
+import type { LedgerRepository } from '../storage/ledger-repository';
 
 /**
  * What revenue needs to take refunds out of recognition for a month: the refunds (and failures,
@@ -28,7 +28,10 @@ class ReversalReader {
 
   private reversals(month: string): Promise<LedgerEntry[]> {
     let p = this.months.get(month);
-    if (!p) this.months.set(month, (p = this.ledger.reversals(month)));
+    if (!p) {
+      p = this.ledger.reversals(month);
+      this.months.set(month, p);
+    }
     return p;
   }
 }
@@ -37,7 +40,14 @@ class ReversalReader {
 export async function monthRevenue(ledger: LedgerRepository, month: string, currency?: string): Promise<MonthRevenue> {
   const [slices, previousSlices] = await Promise.all([ledger.slices(month), ledger.slices(addMonths(month, -1))]);
   const reversals = await new ReversalReader(ledger).context(month, [...slices, ...previousSlices]);
-  return computeMonthRevenue({ month, entries: ledger.entries(month), slices, previousSlices, reversals, ...(currency ? { currency } : {}) });
+  return computeMonthRevenue({
+    month,
+    entries: ledger.entries(month),
+    slices,
+    previousSlices,
+    reversals,
+    ...(currency ? { currency } : {}),
+  });
 }
 
 /** The report's history: `count` months ending with `month`, each from its own Queries. */
@@ -50,7 +60,9 @@ export async function revenueHistory(ledger: LedgerRepository, month: string, co
   for (const m of months) {
     const previous = slices.get(addMonths(m, -1))!;
     const reversals = await reader.context(m, [...slices.get(m)!, ...previous]);
-    out.push(await computeMonthRevenue({ month: m, entries: ledger.entries(m), slices: slices.get(m)!, previousSlices: previous, reversals }));
+    out.push(
+      await computeMonthRevenue({ month: m, entries: ledger.entries(m), slices: slices.get(m)!, previousSlices: previous, reversals }),
+    );
   }
   return out;
 }

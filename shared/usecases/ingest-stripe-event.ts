@@ -1,8 +1,13 @@
 import type { PlanCatalog } from '../domain/catalog';
 import { applyMembershipEvent, type MembershipEvent, type MembershipRecord } from '../domain/membership';
-import { translateStripeEvent, type StripeEvent } from '../stripe/events';
-import { ConcurrentModificationError, type ExtraWrite, type MembershipRepository, type ParkedRefund } from '../storage/membership-repository';
-import { recordMoneyEvent, type LedgerWriter } from './record-money-event';
+import {
+  ConcurrentModificationError,
+  type ExtraWrite,
+  type MembershipRepository,
+  type ParkedRefund,
+} from '../storage/membership-repository';
+import { type StripeEvent, translateStripeEvent } from '../stripe/events';
+import { type LedgerWriter, recordMoneyEvent } from './record-money-event';
 
 /**
  * Something else that must happen atomically with a membership change, e.g. issuing the period's
@@ -43,7 +48,8 @@ export async function ingestStripeEvent(deps: IngestDeps, event: StripeEvent): P
   // Money first: invoice.paid is both a ledger and a membership event. Both writes are idempotent, so
   // if either fails the event answers 5xx and Stripe's retry completes whichever is missing.
   const money = deps.ledger ? await recordMoneyEvent({ catalog: deps.catalog, ledger: deps.ledger }, event) : { entries: 0, recorded: 0 };
-  const orRecorded = (outcome: IngestOutcome): IngestOutcome => (money.entries > 0 ? { outcome: 'recorded', ledgerEntries: money.entries } : outcome);
+  const orRecorded = (outcome: IngestOutcome): IngestOutcome =>
+    money.entries > 0 ? { outcome: 'recorded', ledgerEntries: money.entries } : outcome;
   const translated = translateStripeEvent(event, deps.catalog);
   const now = deps.now ?? (() => new Date());
 
@@ -87,7 +93,10 @@ export async function ingestStripeEvent(deps: IngestDeps, event: StripeEvent): P
   }
 }
 
-const unattributed = (event: StripeEvent): IngestOutcome => ({ outcome: 'unattributed', reason: `${event.type} names no member and its customer is linked to none` });
+const unattributed = (event: StripeEvent): IngestOutcome => ({
+  outcome: 'unattributed',
+  reason: `${event.type} names no member and its customer is linked to none`,
+});
 
 function chargeRefunded(parked: ParkedRefund, invoiceId: string): MembershipEvent {
   return { kind: 'charge-refunded', ...parked, invoiceId };

@@ -1,6 +1,6 @@
-import type { Infer } from '../validation';
 import type { notificationsResponseSchema } from '../api/admin-notifications';
 import type { ReminderStore } from '../storage/reminder-store';
+import type { Infer } from '../validation';
 
 type Response = Infer<typeof notificationsResponseSchema>;
 const str = (v: unknown) => (typeof v === 'string' ? v : null);
@@ -15,7 +15,11 @@ export async function memberNotifications(store: ReminderStore, memberId: string
       const id = String(r.reminderId);
       const proof = bySk.get(`NOTE#S#${id}`);
       const outbox = bySk.get(`NOTE#OUTBOX#${id}`);
-      const status: Response['notifications'][number]['status'] = proof ? 'sent' : r.status === 'due' ? 'queued' : (r.status as 'sending' | 'sent' | 'dropped');
+      const status: Response['notifications'][number]['status'] = proof
+        ? 'sent'
+        : r.status === 'due'
+          ? 'queued'
+          : (r.status as 'sending' | 'sent' | 'dropped');
       return {
         reminderId: id,
         kind: r.kind as Response['notifications'][number]['kind'],
@@ -30,7 +34,10 @@ export async function memberNotifications(store: ReminderStore, memberId: string
         attempts: typeof r.attempts === 'number' ? r.attempts : 0,
         lastError: str(r.lastError),
         // Erasure removes the outbox text: the proof (digest) stays, the copy does not.
-        message: proof && outbox && typeof outbox.subject === 'string' && typeof outbox.text === 'string' ? { subject: outbox.subject, text: String(outbox.text) } : null,
+        message:
+          proof && outbox && typeof outbox.subject === 'string' && typeof outbox.text === 'string'
+            ? { subject: outbox.subject, text: String(outbox.text) }
+            : null,
       };
     })
     .sort((a, b) => (a.dueAt === b.dueAt ? a.reminderId.localeCompare(b.reminderId) : a.dueAt.localeCompare(b.dueAt)));

@@ -1,7 +1,7 @@
 import type { PlanCatalog } from '../domain/catalog';
+import type { LedgerEntry } from '../domain/finance/ledger';
 import type { StripeEvent } from '../stripe/events';
 import { translateMoneyEvent } from '../stripe/money-events';
-import type { LedgerEntry } from '../domain/finance/ledger';
 
 export interface LedgerWriter {
   record(entry: LedgerEntry): Promise<'recorded' | 'duplicate'>;
@@ -12,7 +12,10 @@ export interface LedgerWriter {
  * the Stripe object), so running it again after a partial failure completes what is missing and
  * duplicates nothing. Returns how many entries the event carries and how many were new.
  */
-export async function recordMoneyEvent(deps: { catalog: PlanCatalog; ledger: LedgerWriter }, event: StripeEvent): Promise<{ entries: number; recorded: number }> {
+export async function recordMoneyEvent(
+  deps: { catalog: PlanCatalog; ledger: LedgerWriter },
+  event: StripeEvent,
+): Promise<{ entries: number; recorded: number }> {
   const entries = translateMoneyEvent(event, deps.catalog);
   let recorded = 0;
   for (const entry of entries) if ((await deps.ledger.record(entry)) === 'recorded') recorded++;

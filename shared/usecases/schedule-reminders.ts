@@ -1,5 +1,11 @@
 import type { PlanCatalog } from '../domain/catalog';
-import { ANNUAL_RENEWAL_NOTICE_FALLBACK_DAYS, annualRenewalNoticeMissing, newReminders, trialEndingNow, type PlannedReminder } from '../domain/reminders';
+import {
+  ANNUAL_RENEWAL_NOTICE_FALLBACK_DAYS,
+  annualRenewalNoticeMissing,
+  newReminders,
+  type PlannedReminder,
+  trialEndingNow,
+} from '../domain/reminders';
 import { logger, memberRef } from '../observability';
 import { tableNamesFromEnv } from '../storage/dynamodb';
 import type { ExtraWrite } from '../storage/membership-repository';

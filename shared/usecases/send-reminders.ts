@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { PlanCatalog } from '../domain/catalog';
 import { currentSavingsPeriod, savingsView } from '../domain/benefits';
+import type { PlanCatalog } from '../domain/catalog';
 import { generateGrantCode } from '../domain/grant-codes';
 import type { IssuedGrant } from '../domain/grants';
 import { evaluateMembership, type MembershipRecord } from '../domain/membership';
@@ -8,16 +8,16 @@ import {
   billingInterval,
   MARKETING_KINDS,
   plannedLapseAt,
-  reminderRelevance,
-  renderReminder,
   type ReminderContext,
   type ReminderKind,
+  reminderRelevance,
+  renderReminder,
 } from '../domain/reminders';
+import { sendPacer } from '../notifications/pacer';
+import { type NotificationSender, SenderUnavailableError, UndeliverableError } from '../notifications/senders';
 import { logger, memberRef } from '../observability';
 import type { MembershipRepository } from '../storage/membership-repository';
 import { DUE_SHARDS, type ReminderItem, type ReminderStore } from '../storage/reminder-store';
-import { SenderUnavailableError, UndeliverableError, type NotificationSender } from '../notifications/senders';
-import { sendPacer } from '../notifications/pacer';
 
 /** The recall coupon of a win-back (configuration: WIN_BACK_COUPON_CENTS, WIN_BACK_COUPON_DAYS). */
 export interface RecallCoupon {

@@ -6,31 +6,31 @@
  */
 import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
+import { usableGrants } from '../domain/benefits';
 import type { PlanCatalog } from '../domain/catalog';
 import { evaluateEntitlement } from '../domain/entitlement';
 import { evaluateMembership, isoFromEpoch, type MembershipStatus } from '../domain/membership';
-import { usableGrants } from '../domain/benefits';
-import { getMemberBenefits } from './benefits';
 import {
   accessEndsAfterCancel,
+  type BillingSubscription,
+  type ConsentRecord,
   checkoutOffer,
   nextCharge,
+  type PriceTerms,
+  type RefundRefusal,
   refundDecision,
   renewalTermsText,
   resumeAction,
   sweepOpenSessions,
-  type BillingSubscription,
-  type ConsentRecord,
-  type PriceTerms,
-  type RefundRefusal,
 } from '../domain/shopper';
 import { HttpProblem, problems } from '../http/problem';
 import { logger, memberRef } from '../observability';
-import type { MembershipRepository } from '../storage/membership-repository';
 import type { DynamoBenefitsRepository } from '../storage/benefits-repository';
+import type { MembershipRepository } from '../storage/membership-repository';
 import type { DynamoShopperRepository } from '../storage/shopper-repository';
 import type { StripeAccount } from '../stripe/client';
 import { callStripe, isStripeError, stripeFailure, stripeUnavailable } from '../stripe/errors';
+import { getMemberBenefits } from './benefits';
 
 export interface ShopperDeps {
   catalog: PlanCatalog;
@@ -181,7 +181,9 @@ export async function createCheckoutSession(
     newest && newest.metadata?.offer === offerId && newest.url
       ? newest
       : await callStripe('checkout.sessions.create', () =>
-          stripe.checkout.sessions.create(params, { idempotencyKey: `checkout-session:${memberId}:${hash({ offerId, after: newest?.id ?? null })}` }),
+          stripe.checkout.sessions.create(params, {
+            idempotencyKey: `checkout-session:${memberId}:${hash({ offerId, after: newest?.id ?? null })}`,
+          }),
         );
   if (!session.url) throw new HttpProblem(502, 'The payment provider returned no checkout page.', { slug: 'payment-provider-failed' });
 
@@ -249,7 +251,8 @@ export async function createPortalSession(deps: ShopperDeps, memberId: string, i
 
 const CANCELABLE = new Set(['trialing', 'active', 'canceling', 'grace', 'paused']);
 
-const membershipEnded = () => problems.conflict('The membership has already ended.', { reason: 'membership_ended', membershipStatus: 'lapsed' });
+const membershipEnded = () =>
+  problems.conflict('The membership has already ended.', { reason: 'membership_ended', membershipStatus: 'lapsed' });
 
 const periodOf = (sub: Stripe.Subscription) => {
   const item = sub.items.data[0];
@@ -301,7 +304,9 @@ const UNUSED_PERIOD_POLICY = 'unused-period';
 /** The subscription's latest invoice and what it collected through payment intents. */
 async function latestPaidInvoice(stripe: Stripe, sub: Stripe.Subscription) {
   const invoiceId = typeof sub.latest_invoice === 'string' ? sub.latest_invoice : (sub.latest_invoice?.id ?? null);
-  const invoice = invoiceId ? await callStripe('invoices.retrieve', () => stripe.invoices.retrieve(invoiceId, { expand: ['payments'] })) : null;
+  const invoice = invoiceId
+    ? await callStripe('invoices.retrieve', () => stripe.invoices.retrieve(invoiceId, { expand: ['payments'] }))
+    : null;
   const payments = (invoice?.payments?.data ?? [])
     .filter((p) => p.status === 'paid' && p.payment.type === 'payment_intent' && p.payment.payment_intent)
     .map((p) => ({
@@ -340,7 +345,12 @@ async function earlierRefundedCancel(stripe: Stripe, memberId: string, sub: Stri
 }
 
 /** Benefits ended when Stripe ended the subscription: the same date for the first answer and a retry's. */
-const refundedResult = (memberId: string, ended: Stripe.Subscription, refund: { amountCents: number; currency: string }, now: Date): CancelResult => ({
+const refundedResult = (
+  memberId: string,
+  ended: Stripe.Subscription,
+  refund: { amountCents: number; currency: string },
+  now: Date,
+): CancelResult => ({
   memberId,
   outcome: 'canceled_and_refunded',
   accessEndsAt: ended.ended_at ? isoFromEpoch(ended.ended_at) : now.toISOString(),
@@ -423,7 +433,13 @@ export async function cancelMembership(
               payment_intent: payment.paymentIntent,
               amount: payment.amountCents,
               reason: 'requested_by_customer',
-              metadata: { memberId, invoiceId: invoice.id!, subscriptionId: fresh.id, policy: UNUSED_PERIOD_POLICY, periodKey: decision.periodKey },
+              metadata: {
+                memberId,
+                invoiceId: invoice.id!,
+                subscriptionId: fresh.id,
+                policy: UNUSED_PERIOD_POLICY,
+                periodKey: decision.periodKey,
+              },
             },
             { idempotencyKey: `refund-unused-period:${memberId}:${invoice.id}:${payment.paymentIntent}` },
           ),
@@ -439,9 +455,20 @@ export async function cancelMembership(
 
   // Setting the flag is naturally idempotent; the key is scoped to this request so SDK retries dedupe,
   // while a later cancel after a resume is a new intent Stripe must not answer from its replay cache.
-  const updated = await updateSubscription(stripe, sub.subscriptionId, { cancel_at_period_end: true }, `cancel-at-period-end:${memberId}:${sub.subscriptionId}:${requestId}`);
+  const updated = await updateSubscription(
+    stripe,
+    sub.subscriptionId,
+    { cancel_at_period_end: true },
+    `cancel-at-period-end:${memberId}:${sub.subscriptionId}:${requestId}`,
+  );
   logger.info('membership set to cancel at period end', { memberRef: memberRef(memberId), refundRefused: refundRefusal?.reason ?? null });
-  return { memberId, outcome: 'cancel_at_period_end', accessEndsAt: accessEndsAfterCancel(view, stripeCancelDate(updated)), refund: null, refundRefusal };
+  return {
+    memberId,
+    outcome: 'cancel_at_period_end',
+    accessEndsAt: accessEndsAfterCancel(view, stripeCancelDate(updated)),
+    refund: null,
+    refundRefusal,
+  };
 }
 
 export async function resumeMembership(deps: ShopperDeps, memberId: string, now: Date, requestId: string) {
@@ -462,7 +489,9 @@ export async function resumeMembership(deps: ShopperDeps, memberId: string, now:
   if (action === 'ended') throw membershipEnded();
   const params: Stripe.SubscriptionUpdateParams | null =
     action === 'clear_cancel_at' ? { cancel_at: '' } : action === 'clear_cancel_at_period_end' ? { cancel_at_period_end: false } : null;
-  const renewing = params ? await updateSubscription(stripe, sub.subscriptionId, params, `resume:${memberId}:${sub.subscriptionId}:${requestId}`) : live;
+  const renewing = params
+    ? await updateSubscription(stripe, sub.subscriptionId, params, `resume:${memberId}:${sub.subscriptionId}:${requestId}`)
+    : live;
   const renewsAt = renewing.status === 'trialing' && renewing.trial_end ? isoFromEpoch(renewing.trial_end) : periodOf(renewing).end;
   logger.info('membership resumed', { memberRef: memberRef(memberId), action });
   return { memberId, outcome: 'renewing' as const, renewsAt };
@@ -477,7 +506,7 @@ export async function getMyMembership(
   const { record, grants } = loaded;
   // The same savings view as the operator's and the reminders': the period counter reads 0 once
   // the member's period has moved on.
-  const { savings } = await getMemberBenefits(deps, memberId, now, loaded);
+  const { savings } = await getMemberBenefits(deps, memberId, loaded);
   const view = { ...evaluateMembership(record, deps.catalog, now), memberId };
   const plan = deps.catalog.plan(view.planId);
   // The shopper sees only codes still usable: not expired, redeemed or voided (the checkout lists expired ones as not applicable).
@@ -499,6 +528,11 @@ export async function getMyMembership(
     coupons: entitlement.benefits.coupons,
     shippingVouchers: entitlement.benefits.shippingVouchers,
     // A shopper who never subscribed has paid and saved in no currency.
-    savings: { periodCents: savings.periodSavedCents, lifetimeCents: savings.lifetimeSavedCents, feesPaidCents: savings.feesPaidCents, currency: record ? savings.currency : null },
+    savings: {
+      periodCents: savings.periodSavedCents,
+      lifetimeCents: savings.lifetimeSavedCents,
+      feesPaidCents: savings.feesPaidCents,
+      currency: record ? savings.currency : null,
+    },
   };
 }

@@ -7,7 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { PlanCatalog } from '../domain/catalog';
-import { desiredPortalConfiguration, portalConfigurationMatches, PORTAL_CONFIGURATION_MANAGER, type PortalProduct } from '../stripe/portal-configuration';
+import {
+  desiredPortalConfiguration,
+  PORTAL_CONFIGURATION_MANAGER,
+  type PortalProduct,
+  portalConfigurationMatches,
+} from '../stripe/portal-configuration';
 
 export interface PortalSetupResult {
   configurationId: string;
@@ -37,7 +42,11 @@ async function existingConfiguration(stripe: Stripe, configurationId: string | n
   return null;
 }
 
-export async function setUpPortalConfiguration(stripe: Stripe, catalog: PlanCatalog, options: { configurationId: string | null }): Promise<PortalSetupResult> {
+export async function setUpPortalConfiguration(
+  stripe: Stripe,
+  catalog: PlanCatalog,
+  options: { configurationId: string | null },
+): Promise<PortalSetupResult> {
   const products = await portalProducts(stripe, catalog);
   const desired = desiredPortalConfiguration(products);
   const existing = await existingConfiguration(stripe, options.configurationId);

@@ -1,17 +1,17 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { App, Stack, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseHashedKeySecret } from '#shared/http/service-keys';
+import { tableDefinitions } from '#shared/storage/tables';
+import { parseStripeSettings, STRIPE_API_SECRET_TEMPLATE } from '#shared/stripe/settings';
+import { allFunctions } from '../../functions/manifest';
 import { MembershipStack, stackSettingsFromContext } from '../../infra/membership-stack';
 import { ReminderDelivery } from '../../infra/reminder-delivery';
-import { allFunctions } from '../../functions/manifest';
-import { tableDefinitions } from '#shared/storage/tables';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import { parseStripeSettings, STRIPE_API_SECRET_TEMPLATE } from '#shared/stripe/settings';
-import { parseHashedKeySecret } from '#shared/http/service-keys';
 
 const REMINDERS = {
   sesFromAddress: 'noreply@shop.test',
@@ -48,7 +48,9 @@ const functionResources = () => template.findResources('AWS::Lambda::Function', 
 
 describe('CDK stack', () => {
   it('passes cdk-nag AwsSolutions with every suppression carrying a reason', () => {
-    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ summary: { status: string } }> };
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: Array<{ summary: { status: string } }>;
+    };
     for (const plugin of report.pluginReports) expect(plugin.summary.status).not.toBe('failure');
   });
 
@@ -56,7 +58,12 @@ describe('CDK stack', () => {
     const fns = Object.values(functionResources());
     expect(fns).toHaveLength(allFunctions.length);
     for (const fn of fns) {
-      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, LoggingConfig: { LogFormat: 'JSON' } });
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogFormat: 'JSON' },
+      });
     }
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
@@ -68,7 +75,9 @@ describe('CDK stack', () => {
       KeySchema: main!.input.KeySchema,
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       TimeToLiveSpecification: { AttributeName: main!.ttlAttribute, Enabled: true },
-      GlobalSecondaryIndexes: main!.input.GlobalSecondaryIndexes!.map((g) => Match.objectLike({ IndexName: g.IndexName, KeySchema: g.KeySchema })),
+      GlobalSecondaryIndexes: main!.input.GlobalSecondaryIndexes!.map((g) =>
+        Match.objectLike({ IndexName: g.IndexName, KeySchema: g.KeySchema }),
+      ),
     });
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: idempotency!.input.KeySchema,
@@ -77,14 +86,20 @@ describe('CDK stack', () => {
   });
 
   it('routes every manifest route, with the JWT authorizer on shopper routes only', () => {
-    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties as { RouteKey: string; AuthorizationType?: string });
-    const expected = allFunctions.flatMap((f) => f.routes.map((r) => ({ key: `${r.method} ${r.path}`, shopper: r.auth.kind === 'shopper' })));
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (r) => r.Properties as { RouteKey: string; AuthorizationType?: string },
+    );
+    const expected = allFunctions.flatMap((f) =>
+      f.routes.map((r) => ({ key: `${r.method} ${r.path}`, shopper: r.auth.kind === 'shopper' })),
+    );
     expect(routes.map((r) => r.RouteKey).sort()).toEqual(expected.map((e) => e.key).sort());
     for (const e of expected) {
       const route = routes.find((r) => r.RouteKey === e.key)!;
       expect(route.AuthorizationType ?? 'NONE').toBe(e.shopper ? 'JWT' : 'NONE');
     }
-    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }) });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    });
     // Shoppers call the API directly: their IP addresses are personal data and stay out of the logs.
     const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0]!;
     expect(JSON.stringify(stage.Properties.AccessLogSettings.Format)).not.toMatch(/sourceIp/);
@@ -95,8 +110,12 @@ describe('CDK stack', () => {
       const authorizers = Object.entries(t.findResources('AWS::ApiGatewayV2::Authorizer'));
       expect(authorizers).toHaveLength(1);
       const [id, authorizer] = authorizers[0]!;
-      const routes = Object.values(t.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties as { RouteKey: string; AuthorizerId?: unknown });
-      const shopperRoutes = allFunctions.flatMap((f) => f.routes.filter((r) => r.auth.kind === 'shopper').map((r) => `${r.method} ${r.path}`));
+      const routes = Object.values(t.findResources('AWS::ApiGatewayV2::Route')).map(
+        (r) => r.Properties as { RouteKey: string; AuthorizerId?: unknown },
+      );
+      const shopperRoutes = allFunctions.flatMap((f) =>
+        f.routes.filter((r) => r.auth.kind === 'shopper').map((r) => `${r.method} ${r.path}`),
+      );
       expect(shopperRoutes.length).toBeGreaterThan(0);
       for (const key of shopperRoutes) expect(routes.find((r) => r.RouteKey === key)!.AuthorizerId, key).toEqual({ Ref: id });
       return authorizer.Properties;
@@ -118,14 +137,20 @@ describe('CDK stack', () => {
       },
     });
     const fromContext = Template.fromStack(new MembershipStack(app, 'ContextStack', stackSettingsFromContext(app)));
-    expect(jwtAuthorizer(fromContext)).toMatchObject({ JwtConfiguration: { Issuer: 'https://idp.context.test/', Audience: ['audience-from-context'] } });
+    expect(jwtAuthorizer(fromContext)).toMatchObject({
+      JwtConfiguration: { Issuer: 'https://idp.context.test/', Audience: ['audience-from-context'] },
+    });
   });
 
   it('keeps Stripe and service-key secrets in Secrets Manager and grants each function only what it lists', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 3);
     const policies = Object.values(template.findResources('AWS::IAM::Policy'));
     const policyOf = (name: string) =>
-      JSON.stringify(policies.find((p) => JSON.stringify(p.Properties.Roles).includes(name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase())))?.Properties ?? {});
+      JSON.stringify(
+        policies.find((p) =>
+          JSON.stringify(p.Properties.Roles).includes(name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase())),
+        )?.Properties ?? {},
+      );
     const entitlement = policyOf('entitlements-check');
     expect(entitlement).toContain('dynamodb:Query');
     expect(entitlement).not.toMatch(/dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)/);
@@ -141,7 +166,9 @@ describe('CDK stack', () => {
   });
 
   it('creates the service-key secret with no keys: calls are refused (401) until hashes are added, not failed', () => {
-    const [, secret] = Object.entries(template.findResources('AWS::SecretsManager::Secret')).find(([id]) => id.startsWith('ServiceApiKeys'))!;
+    const [, secret] = Object.entries(template.findResources('AWS::SecretsManager::Secret')).find(([id]) =>
+      id.startsWith('ServiceApiKeys'),
+    )!;
     expect(secret.Properties.GenerateSecretString).toBeUndefined();
     expect(parseHashedKeySecret(secret.Properties.SecretString)).toEqual([]);
   });
@@ -154,10 +181,14 @@ describe('CDK stack', () => {
   });
 
   it('alarms on function errors and throttles, API 5xx, rejected Stripe payloads and signatures', () => {
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties as { MetricName?: string; AlarmActions?: unknown[] });
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => a.Properties as { MetricName?: string; AlarmActions?: unknown[] },
+    );
     expect(alarms.filter((a) => a.MetricName === 'Errors')).toHaveLength(allFunctions.length);
     expect(alarms.filter((a) => a.MetricName === 'Throttles')).toHaveLength(allFunctions.length);
-    expect(alarms.map((a) => a.MetricName)).toEqual(expect.arrayContaining(['StripePayloadRejected', 'StripeSignatureRejected', '5xx', 'RemindersGaveUp']));
+    expect(alarms.map((a) => a.MetricName)).toEqual(
+      expect.arrayContaining(['StripePayloadRejected', 'StripeSignatureRejected', '5xx', 'RemindersGaveUp']),
+    );
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
   });
 
@@ -180,7 +211,9 @@ describe('CDK stack', () => {
   });
 
   it('gives the reminders job its links and recall coupon from context, and only it may send email', () => {
-    const jobs = Object.values(functionResources()).filter((f) => JSON.stringify(f.Properties.Environment ?? {}).includes('SES_FROM_ADDRESS'));
+    const jobs = Object.values(functionResources()).filter((f) =>
+      JSON.stringify(f.Properties.Environment ?? {}).includes('SES_FROM_ADDRESS'),
+    );
     expect(jobs).toHaveLength(allFunctions.filter((f) => f.access.includes('ses:send')).length);
     expect(jobs[0]!.Properties.Environment.Variables).toMatchObject({
       SES_FROM_ADDRESS: REMINDERS.sesFromAddress,
@@ -195,8 +228,14 @@ describe('CDK stack', () => {
 
 describe('SES for reminders', () => {
   const remindersFn = () => {
-    const [id, fn] = Object.entries(functionResources()).find(([, f]) => JSON.stringify(f.Properties.Environment ?? {}).includes('SES_FROM_ADDRESS'))!;
-    return { id, env: fn.Properties.Environment.Variables as Record<string, unknown>, role: fn.Properties.Role as { 'Fn::GetAtt': [string, string] } };
+    const [id, fn] = Object.entries(functionResources()).find(([, f]) =>
+      JSON.stringify(f.Properties.Environment ?? {}).includes('SES_FROM_ADDRESS'),
+    )!;
+    return {
+      id,
+      env: fn.Properties.Environment.Variables as Record<string, unknown>,
+      role: fn.Properties.Role as { 'Fn::GetAtt': [string, string] },
+    };
   };
 
   it('creates the sender identity, a configuration set suppressing bounces and complaints, and the notice template', () => {
@@ -211,17 +250,34 @@ describe('SES for reminders', () => {
       ConfigurationSetAttributes: { ConfigurationSetName: { Ref: configSetId } },
     });
     const [destination] = Object.values(template.findResources('AWS::SES::ConfigurationSetEventDestination'));
-    expect(destination!.Properties.EventDestination.MatchingEventTypes).toEqual(expect.arrayContaining(['bounce', 'complaint', 'reject', 'renderingFailure']));
+    expect(destination!.Properties.EventDestination.MatchingEventTypes).toEqual(
+      expect.arrayContaining(['bounce', 'complaint', 'reject', 'renderingFailure']),
+    );
     const { env } = remindersFn();
     expect(env.SES_CONFIGURATION_SET).toEqual({ Ref: configSetId });
-    template.hasResourceProperties('AWS::SES::Template', { Template: { TemplateName: env.SES_TEMPLATE_NAME, SubjectPart: '{{subject}}', TextPart: '{{text}}' } });
+    template.hasResourceProperties('AWS::SES::Template', {
+      Template: { TemplateName: env.SES_TEMPLATE_NAME, SubjectPart: '{{subject}}', TextPart: '{{text}}' },
+    });
   });
 
   it('the template uses exactly the variables the SES sender fills', async () => {
     const { SesSender } = await import('#shared/notifications/senders');
     const inputs: any[] = [];
-    const client = { send: async (command: { input: unknown }) => (inputs.push(command.input), { MessageId: 'm' }) };
-    await new SesSender(client as never, 'a@shop.test', { templateName: 't' }).send({ reminderId: 'r', memberId: 'm', kind: 'renewal_upcoming', to: 'b@shop.test', subject: 's', text: 't', marketing: false });
+    const client = {
+      send: async (command: { input: unknown }) => {
+        inputs.push(command.input);
+        return { MessageId: 'm' };
+      },
+    };
+    await new SesSender(client as never, 'a@shop.test', { templateName: 't' }).send({
+      reminderId: 'r',
+      memberId: 'm',
+      kind: 'renewal_upcoming',
+      to: 'b@shop.test',
+      subject: 's',
+      text: 't',
+      marketing: false,
+    });
     const [tpl] = Object.values(template.findResources('AWS::SES::Template'));
     const used = [...JSON.stringify(tpl!.Properties.Template).matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]).sort();
     expect(used).toEqual(Object.keys(JSON.parse(inputs[0].Content.Template.TemplateData)).sort());
@@ -229,7 +285,9 @@ describe('SES for reminders', () => {
 
   it('lets only the reminders function send, only from its address, through its identity, configuration set and template', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy'));
-    const statements = policies.flatMap((p) => (p.Properties.PolicyDocument.Statement as any[]).map((st) => ({ st, roles: p.Properties.Roles })));
+    const statements = policies.flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as any[]).map((st) => ({ st, roles: p.Properties.Roles })),
+    );
     const ses = statements.filter(({ st }) => JSON.stringify(st.Action).includes('ses:'));
     expect(ses).toHaveLength(1);
     const [{ st, roles }] = ses as [{ st: any; roles: unknown }];
@@ -249,7 +307,9 @@ describe('SES for reminders', () => {
     const domain = Template.fromStack(bare);
     domain.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'shop.test' });
     expect(Object.keys(domain.findOutputs('*')).filter((o) => o.includes('DkimRecord'))).toHaveLength(3);
-    expect(() => new ReminderDelivery(new Stack(app, 'Mismatch'), 'R', { ...REMINDERS, sesIdentityDomain: 'other.test' })).toThrow(/sesIdentityDomain/);
+    expect(() => new ReminderDelivery(new Stack(app, 'Mismatch'), 'R', { ...REMINDERS, sesIdentityDomain: 'other.test' })).toThrow(
+      /sesIdentityDomain/,
+    );
   });
 });
 
@@ -268,15 +328,34 @@ describe('reminder settings fail synth rather than deploy links members cannot o
     expect(build({ portalUrl: 'https://localhost/account' })).toThrow(/portalUrl: .*local or private host/);
     expect(build({ portalUrl: 'https://10.0.0.7/account' })).toThrow(/portalUrl: .*local or private host/);
     expect(build({ portalUrl: '' })).toThrow(/portalUrl: is required/);
-    expect(build({ marketingPreferencesUrl: 'http://127.0.0.1:3000/account/email-preferences' })).toThrow(/marketingPreferencesUrl: .*https/);
+    expect(build({ marketingPreferencesUrl: 'http://127.0.0.1:3000/account/email-preferences' })).toThrow(
+      /marketingPreferencesUrl: .*https/,
+    );
     expect(build({ sesFromAddress: 'not-an-address' })).toThrow(/sesFromAddress/);
     expect(build({ winBackCouponDays: 0 })).toThrow(/winBackCouponDays/);
     expect(build({ sesMaxSendRate: 0 })).toThrow(/sesMaxSendRate/);
   });
 
   it('reads the settings from context, strings from -c included', () => {
-    const app = new App({ context: { sesFromAddress: 'a@shop.test', portalUrl: 'https://shop.test/a', marketingPreferencesUrl: 'https://shop.test/p', winBackCouponCents: '700' } });
-    expect(stackSettingsFromContext(app).reminders).toEqual({ sesFromAddress: 'a@shop.test', portalUrl: 'https://shop.test/a', marketingPreferencesUrl: 'https://shop.test/p', sesIdentityDomain: '', winBackCouponCents: 700, winBackCouponDays: 30, sesMaxSendRate: 10 });
-    expect(() => stackSettingsFromContext(new App({ context: { winBackCouponCents: 'ten' } }))).toThrow(/winBackCouponCents must be a positive integer/);
+    const app = new App({
+      context: {
+        sesFromAddress: 'a@shop.test',
+        portalUrl: 'https://shop.test/a',
+        marketingPreferencesUrl: 'https://shop.test/p',
+        winBackCouponCents: '700',
+      },
+    });
+    expect(stackSettingsFromContext(app).reminders).toEqual({
+      sesFromAddress: 'a@shop.test',
+      portalUrl: 'https://shop.test/a',
+      marketingPreferencesUrl: 'https://shop.test/p',
+      sesIdentityDomain: '',
+      winBackCouponCents: 700,
+      winBackCouponDays: 30,
+      sesMaxSendRate: 10,
+    });
+    expect(() => stackSettingsFromContext(new App({ context: { winBackCouponCents: 'ten' } }))).toThrow(
+      /winBackCouponCents must be a positive integer/,
+    );
   });
 });

@@ -1,7 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
 import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { signupEvents, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { buildGrants } from '#shared/domain/benefits';
 import { generateGrantCode } from '#shared/domain/grant-codes';
 import { applyMembershipEvent, type MembershipEvent, type SubscriptionState } from '#shared/domain/membership';
@@ -12,12 +11,13 @@ import { keys } from '#shared/storage/keys';
 import type { MembershipRepository } from '#shared/storage/membership-repository';
 import { stripeEventSchema } from '#shared/stripe/events';
 import { BenefitError, getMemberBenefits, recordBenefitUsage, redeemGrant, releaseGrant } from '#shared/usecases/benefits';
+import { checkEntitlement } from '#shared/usecases/check-entitlement';
 import { ingestStripeEvent, type MembershipReaction } from '#shared/usecases/ingest-stripe-event';
 import { membershipReactions } from '#shared/usecases/reactions';
+import { signupEvents, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
 import { uniqueMemberId } from '../support/api';
+import { type Command, commandArb, creditNoteObject } from '../support/benefits';
 import { monthlySubscription } from '../support/domain';
-import { commandArb, creditNoteObject, type Command } from '../support/benefits';
-import { checkEntitlement } from '#shared/usecases/check-entitlement';
 
 const DAY = 86_400;
 const catalog = planCatalog();
@@ -26,7 +26,14 @@ const benefits = benefitsRepository();
 
 async function items(memberId: string) {
   const { doc, tables } = dynamo();
-  const out = await doc.send(new QueryCommand({ TableName: tables.main, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': keys.memberPk(memberId) }, ConsistentRead: true }));
+  const out = await doc.send(
+    new QueryCommand({
+      TableName: tables.main,
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': keys.memberPk(memberId) },
+      ConsistentRead: true,
+    }),
+  );
   return out.Items ?? [];
 }
 
@@ -38,9 +45,17 @@ describe('issuance under a crash between writes', () => {
     const { events } = signupEvents({ memberId, start: Math.floor(Date.now() / 1000) - DAY });
     // A reaction whose write fails inside the transaction: the membership, grants and markers roll back together.
     const failing: MembershipReaction = ({ after }) => [
-      { ConditionCheck: { TableName: benefits.tableName, Key: { PK: keys.memberPk(after.memberId), SK: 'NO-SUCH-ITEM' }, ConditionExpression: 'attribute_exists(PK)' } },
+      {
+        ConditionCheck: {
+          TableName: benefits.tableName,
+          Key: { PK: keys.memberPk(after.memberId), SK: 'NO-SUCH-ITEM' },
+          ConditionExpression: 'attribute_exists(PK)',
+        },
+      },
     ];
-    await expect(ingestStripeEvent({ catalog, memberships, reactions: [...membershipReactions, failing] }, parse(events[1]!))).rejects.toThrow();
+    await expect(
+      ingestStripeEvent({ catalog, memberships, reactions: [...membershipReactions, failing] }, parse(events[1]!)),
+    ).rejects.toThrow();
     expect(await items(memberId)).toEqual([]);
     for (const e of events) await ingestStripeEvent({ catalog, memberships, reactions: membershipReactions }, parse(e));
     const grants = (await items(memberId)).filter((i) => i.type === 'grant');
@@ -59,7 +74,8 @@ describe('issuance under a crash between writes', () => {
         throw new Error('process died after commit');
       },
     });
-    for (const e of events) await expect(ingestStripeEvent({ catalog, memberships: dying, reactions: membershipReactions }, parse(e))).rejects.toThrow('died');
+    for (const e of events)
+      await expect(ingestStripeEvent({ catalog, memberships: dying, reactions: membershipReactions }, parse(e))).rejects.toThrow('died');
     for (const e of [...events, ...events]) await ingestStripeEvent({ catalog, memberships, reactions: membershipReactions }, parse(e));
     expect(crashes).toBe(3);
     const all = await items(memberId);
@@ -132,10 +148,19 @@ describe('redeem, release and usage decide on consistent reads', () => {
     const replica = laggingReplica();
     await recordBenefitUsage(replica.deps, { memberId: m.memberId, orderId: 'u-1', shippingSavedCents: 300, currency: 'usd' }, new Date());
     await replica.freeze(m.memberId);
-    const renewed = subscriptionObject({ id: m.subscription, customer: m.customer, memberId: m.memberId, periodStart: start + 30 * DAY, startDate: start });
+    const renewed = subscriptionObject({
+      id: m.subscription,
+      customer: m.customer,
+      memberId: m.memberId,
+      periodStart: start + 30 * DAY,
+      startDate: start,
+    });
     await ingest(stripeEvent('customer.subscription.updated', renewed, { created: start + 30 * DAY }));
     await recordBenefitUsage(replica.deps, { memberId: m.memberId, orderId: 'u-2', shippingSavedCents: 200, currency: 'usd' }, new Date());
-    expect((await getMemberBenefits({ memberships, benefits }, m.memberId, new Date())).savings).toMatchObject({ periodSavedCents: 200, lifetimeSavedCents: 500 });
+    expect((await getMemberBenefits({ memberships, benefits }, m.memberId)).savings).toMatchObject({
+      periodSavedCents: 200,
+      lifetimeSavedCents: 500,
+    });
   });
 
   it('a usage recorded between the release read and its write is still taken back (the release requires none appeared)', async () => {
@@ -163,7 +188,9 @@ describe('redeem, release and usage decide on consistent reads', () => {
 });
 
 describe('benefits on DynamoDB (property, fewer runs)', () => {
-  it('never gives a code to two orders, never lets an expired or refunded code through, and keeps both counters equal to the stored records', { timeout: 120_000 }, async () => {
+  it('never gives a code to two orders, never lets an expired or refunded code through, and keeps both counters equal to the stored records', {
+    timeout: 120_000,
+  }, async () => {
     let run = 0;
     const outcomes = { redeemed: 0, released: 0, usages: 0, reversedUsages: 0, expiredRefused: 0, voided: 0 };
     const definition = catalog.plan('prime-monthly')!.benefits.grants[1]!;
@@ -202,8 +229,26 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
         const created = () => Math.floor(clock / 1000) + eventNo;
         const paidInvoice = () => `in_prop_${periodIndex}`;
         const openPeriod = async () => {
-          await apply({ kind: 'subscription-changed', eventId: `evt_${++eventNo}`, created: created(), memberId, subscription: subState() });
-          await apply({ kind: 'invoice-paid', eventId: `evt_${++eventNo}`, created: created(), memberId, customerId: subState().customerId, subscriptionId: 'sub_prop', invoiceId: paidInvoice(), billingReason: 'subscription_cycle', periodStart: periodStart(), amountPaidCents: 1499, currency: 'usd' });
+          await apply({
+            kind: 'subscription-changed',
+            eventId: `evt_${++eventNo}`,
+            created: created(),
+            memberId,
+            subscription: subState(),
+          });
+          await apply({
+            kind: 'invoice-paid',
+            eventId: `evt_${++eventNo}`,
+            created: created(),
+            memberId,
+            customerId: subState().customerId,
+            subscriptionId: 'sub_prop',
+            invoiceId: paidInvoice(),
+            billingReason: 'subscription_cycle',
+            periodStart: periodStart(),
+            amountPaidCents: 1499,
+            currency: 'usd',
+          });
         };
         await openPeriod();
 
@@ -219,7 +264,12 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
           const now = new Date(clock);
           switch (c.op) {
             case 'issue': {
-              const grants = buildGrants(definition, { memberId, periodKey: currentPeriodKey(), issuedAt: now.toISOString(), code: generateGrantCode });
+              const grants = buildGrants(definition, {
+                memberId,
+                periodKey: currentPeriodKey(),
+                issuedAt: now.toISOString(),
+                code: generateGrantCode,
+              });
               await dynamo().doc.send(new TransactWriteCommand({ TransactItems: grants.map((g) => grantPut(benefits.tableName, g)) }));
               codes.push(...grants.map((g) => ({ code: g.code, issuedAt: clock, periodKey: g.periodKey })));
               break;
@@ -228,7 +278,11 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
               const code = codes[c.grant]?.code;
               if (!code) break;
               try {
-                const res = await redeemGrant(deps, { code, memberId, orderId: orderOf(c.order), subtotalCents: c.subtotal, currency: 'usd' }, now);
+                const res = await redeemGrant(
+                  deps,
+                  { code, memberId, orderId: orderOf(c.order), subtotalCents: c.subtotal, currency: 'usd' },
+                  now,
+                );
                 const held = holder.get(code);
                 expect(held === undefined || held === res.orderId).toBe(true);
                 holder.set(code, res.orderId);
@@ -263,7 +317,11 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
                 // Listed until TTL removes it, applicable only while unexpired; an expired one is refused.
                 expect(listed.get(x.code), x.code).toBe(!expired(x));
                 if (!expired(x)) continue;
-                const refused = await redeemGrant(deps, { code: x.code, memberId, orderId: `late-${probe++}`, subtotalCents: 6000, currency: 'usd' }, at).then(
+                const refused = await redeemGrant(
+                  deps,
+                  { code: x.code, memberId, orderId: `late-${probe++}`, subtotalCents: 6000, currency: 'usd' },
+                  at,
+                ).then(
                   () => null,
                   (error: unknown) => error,
                 );
@@ -274,10 +332,18 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
               break;
             }
             case 'refund': {
-              await apply({ kind: 'invoice-refunded', eventId: `evt_${++eventNo}`, created: created(), memberId, customerId: subState().customerId, invoiceId: paidInvoice(), creditNoteId: `cn_${eventNo}` });
+              await apply({
+                kind: 'invoice-refunded',
+                eventId: `evt_${++eventNo}`,
+                created: created(),
+                memberId,
+                customerId: subState().customerId,
+                invoiceId: paidInvoice(),
+                creditNoteId: `cn_${eventNo}`,
+              });
               refunded.add(currentPeriodKey());
               // The period's unredeemed codes read void; held ones stay redeemed; other periods' codes are untouched.
-              const states = new Map((await getMemberBenefits(deps, memberId, now)).grants.map((g) => [g.code, g.state]));
+              const states = new Map((await getMemberBenefits(deps, memberId)).grants.map((g) => [g.code, g.state]));
               for (const x of codes) {
                 const expected = holder.has(x.code) ? 'redeemed' : refunded.has(x.periodKey) ? 'void' : 'open';
                 expect(states.get(x.code), x.code).toBe(expected);
@@ -312,10 +378,16 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
           counted.filter((u) => key === null || u.periodKey === key).reduce((s, u) => s + u.shippingSavedCents, 0);
         // A reversed usage was taken back by the release of a code held by the same order.
         for (const u of usages.filter((x) => x.reversedAt)) {
-          expect(redemptions.some((r) => r.action === 'release' && r.orderId === u.orderId && r.code === u.reversedByCode && r.at === u.reversedAt)).toBe(true);
+          expect(
+            redemptions.some(
+              (r) => r.action === 'release' && r.orderId === u.orderId && r.code === u.reversedByCode && r.at === u.reversedAt,
+            ),
+          ).toBe(true);
         }
         for (const g of all.filter((i) => i.type === 'grant')) {
-          const events = redemptions.filter((r) => r.code === g.grant.code).sort((a, b) => a.at.localeCompare(b.at) || a.action.localeCompare(b.action));
+          const events = redemptions
+            .filter((r) => r.code === g.grant.code)
+            .sort((a, b) => a.at.localeCompare(b.at) || a.action.localeCompare(b.action));
           let held: string | null = null;
           for (const e of events) {
             if (e.action === 'redeem') {
@@ -328,7 +400,7 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
           }
           expect(g.grant.redeemedOrderId ?? null).toBe(held);
         }
-        const view = await getMemberBenefits(deps, memberId, new Date(clock));
+        const view = await getMemberBenefits(deps, memberId);
         expect(view.savings.lifetimeSavedCents).toBe(savedIn(null));
         expect(view.savings.periodKey).toBe(currentPeriodKey());
         expect(view.savings.periodSavedCents).toBe(savedIn(currentPeriodKey()));

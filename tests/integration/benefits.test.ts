@@ -1,11 +1,11 @@
-import { describe, expect, it } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { useApi, uniqueMemberId, KEYS } from '../support/api';
-import { creditNoteObject } from '../support/benefits';
-import { bearer } from '../support/shopper';
-import { invoiceObject, signupEvents, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
+import { describe, expect, it } from 'vitest';
 import { dynamo } from '#shared/runtime/dynamo';
 import { keys } from '#shared/storage/keys';
+import { invoiceObject, signupEvents, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
+import { KEYS, uniqueMemberId, useApi } from '../support/api';
+import { creditNoteObject } from '../support/benefits';
+import { bearer } from '../support/shopper';
 
 const api = useApi();
 const DAY = 86_400;
@@ -15,7 +15,12 @@ const order = { subtotalCents: 4000, currency: 'usd' };
 async function memberItems(memberId: string) {
   const { doc, tables } = dynamo();
   const out = await doc.send(
-    new QueryCommand({ TableName: tables.main, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': keys.memberPk(memberId) }, ConsistentRead: true }),
+    new QueryCommand({
+      TableName: tables.main,
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': keys.memberPk(memberId) },
+      ConsistentRead: true,
+    }),
   );
   return out.Items ?? [];
 }
@@ -37,7 +42,11 @@ async function payingMember(label: string, daysAgo = 1) {
   return { memberId, start, ...signup };
 }
 
-function renewal(m: { memberId: string; customer: string; subscription: string }, periodStart: number, options: { id?: string; amountPaid?: number } = {}) {
+function renewal(
+  m: { memberId: string; customer: string; subscription: string },
+  periodStart: number,
+  options: { id?: string; amountPaid?: number } = {},
+) {
   const invoice = invoiceObject({
     id: options.id,
     customer: m.customer,
@@ -70,13 +79,19 @@ describe('grant issuance', () => {
     expect(ent.benefits.shippingVouchers.every((v: any) => v.serviceLevel === 'next-day' && v.applicable)).toBe(true);
     const codes = [...ent.benefits.coupons, ...ent.benefits.shippingVouchers].map((g: any) => g.code);
     expect(new Set(codes).size).toBe(4);
-    for (const code of codes) expect(code).toMatch(/^[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{5}$/);
+    for (const code of codes)
+      expect(code).toMatch(/^[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{5}$/);
     const items = await memberItems(m.memberId);
     const grants = items.filter((i) => i.type === 'grant');
     expect(grants.every((g) => g.lookupPk === `CODE#${g.grant.code}` && g.grant.memberId === m.memberId)).toBe(true);
     // Expired codes stay visible (not applicable) for 30 days, then DynamoDB's TTL removes them.
     for (const g of grants) expect(g.ttl, g.grant.grantId).toBe(Date.parse(g.grant.expiresAt) / 1000 + 30 * DAY);
-    expect(items.filter((i) => i.type === 'grant-issuance').map((i) => i.grantId).sort()).toEqual(['express-2', 'monthly-5', 'welcome-10']);
+    expect(
+      items
+        .filter((i) => i.type === 'grant-issuance')
+        .map((i) => i.grantId)
+        .sort(),
+    ).toEqual(['express-2', 'monthly-5', 'welcome-10']);
     expect((await savings(m.memberId)).feesPaidCents).toBe(1499);
   });
 
@@ -94,7 +109,8 @@ describe('grant issuance', () => {
     for (const e of m.events) expect((await api.postEvent(e)).status).toBe(200);
     const grants = await grantItems(m.memberId);
     const byPeriod = new Map<string, number>();
-    for (const g of grants) byPeriod.set(`${g.grant.periodKey}|${g.grant.grantId}`, (byPeriod.get(`${g.grant.periodKey}|${g.grant.grantId}`) ?? 0) + 1);
+    for (const g of grants)
+      byPeriod.set(`${g.grant.periodKey}|${g.grant.grantId}`, (byPeriod.get(`${g.grant.periodKey}|${g.grant.grantId}`) ?? 0) + 1);
     expect(grants).toHaveLength(1 + 3 * 3);
     expect([...byPeriod.values()].sort()).toEqual([1, 1, 1, 1, 2, 2, 2]);
     expect((await savings(m.memberId)).feesPaidCents).toBe(3 * 1499);
@@ -140,7 +156,12 @@ describe('grant issuance', () => {
     expect(after.benefits.coupons.map((c: any) => c.amountOffCents)).toEqual([1000]);
     expect(after.benefits.shippingVouchers).toEqual([]);
     const view = await adminView(m.memberId);
-    expect(view.grants.map((g: any) => `${g.grantId}:${g.state}`).sort()).toEqual(['express-2:void', 'express-2:void', 'monthly-5:redeemed', 'welcome-10:open']);
+    expect(view.grants.map((g: any) => `${g.grantId}:${g.state}`).sort()).toEqual([
+      'express-2:void',
+      'express-2:void',
+      'monthly-5:redeemed',
+      'welcome-10:open',
+    ]);
     const voucher = first.benefits.shippingVouchers[0].code;
     const refused = await redeem(voucher, { memberId: m.memberId, orderId: 'o-refund-2', ...order });
     expect(refused.status).toBe(422);
@@ -171,20 +192,44 @@ describe('POST /v1/entitlements/check: applicable per order', () => {
 
   it('weighs minimum subtotal, currency and service level against the order', async () => {
     const m = await payingMember('applicable');
-    expect(await applicability(m.memberId, { subtotalCents: 4000, currency: 'usd' })).toEqual({ coupons: { 'welcome-10': true, 'monthly-5': true }, vouchers: [true, true] });
+    expect(await applicability(m.memberId, { subtotalCents: 4000, currency: 'usd' })).toEqual({
+      coupons: { 'welcome-10': true, 'monthly-5': true },
+      vouchers: [true, true],
+    });
     // Below a coupon's minimum subtotal (welcome 30.00, monthly 25.00).
-    expect((await applicability(m.memberId, { subtotalCents: 2999, currency: 'usd' })).coupons).toEqual({ 'welcome-10': false, 'monthly-5': true });
-    expect((await applicability(m.memberId, { subtotalCents: 2499, currency: 'usd' })).coupons).toEqual({ 'welcome-10': false, 'monthly-5': false });
+    expect((await applicability(m.memberId, { subtotalCents: 2999, currency: 'usd' })).coupons).toEqual({
+      'welcome-10': false,
+      'monthly-5': true,
+    });
+    expect((await applicability(m.memberId, { subtotalCents: 2499, currency: 'usd' })).coupons).toEqual({
+      'welcome-10': false,
+      'monthly-5': false,
+    });
     // Another currency: no coupon applies; vouchers carry no currency.
-    expect(await applicability(m.memberId, { subtotalCents: 4000, currency: 'eur' })).toEqual({ coupons: { 'welcome-10': false, 'monthly-5': false }, vouchers: [true, true] });
+    expect(await applicability(m.memberId, { subtotalCents: 4000, currency: 'eur' })).toEqual({
+      coupons: { 'welcome-10': false, 'monthly-5': false },
+      vouchers: [true, true],
+    });
     // A next-day voucher does not apply to a two-day order, and does to a next-day one.
-    expect(await applicability(m.memberId, { subtotalCents: 4000, currency: 'usd', serviceLevel: 'two-day' })).toEqual({ coupons: { 'welcome-10': true, 'monthly-5': true }, vouchers: [false, false] });
-    expect((await applicability(m.memberId, { subtotalCents: 4000, currency: 'usd', serviceLevel: 'next-day' })).vouchers).toEqual([true, true]);
+    expect(await applicability(m.memberId, { subtotalCents: 4000, currency: 'usd', serviceLevel: 'two-day' })).toEqual({
+      coupons: { 'welcome-10': true, 'monthly-5': true },
+      vouchers: [false, false],
+    });
+    expect((await applicability(m.memberId, { subtotalCents: 4000, currency: 'usd', serviceLevel: 'next-day' })).vouchers).toEqual([
+      true,
+      true,
+    ]);
   });
 
   it('lists expired codes as not applicable to any order, next to the valid ones', async () => {
     const m = await payingMember('applicable-old', 40);
-    const renewed = subscriptionObject({ id: m.subscription, customer: m.customer, memberId: m.memberId, periodStart: m.start + 30 * DAY, startDate: m.start });
+    const renewed = subscriptionObject({
+      id: m.subscription,
+      customer: m.customer,
+      memberId: m.memberId,
+      periodStart: m.start + 30 * DAY,
+      startDate: m.start,
+    });
     expect((await api.postEvent(stripeEvent('customer.subscription.updated', renewed, { created: m.start + 30 * DAY }))).status).toBe(200);
     expect((await api.postEvent(renewal(m, m.start + 30 * DAY).event())).status).toBe(200);
     const ent = await api.entitlement(m.memberId, { subtotalCents: 10000, currency: 'usd', serviceLevel: 'next-day' });
@@ -224,17 +269,34 @@ describe('POST /v1/coupons/{code}/redeem and /release', () => {
     // Counters already in the current period: each racer's savings write is a plain same-period ADD
     // with nothing to conflict on, and a voucher's redeem writes no savings at all. Only the grant's
     // `state = open` condition stands between the racers.
-    expect((await api.call('POST', '/v1/benefit-usage', { body: { memberId: m.memberId, orderId: 'race-seed', shippingSavedCents: 100, currency: 'usd' } })).status).toBe(200);
+    expect(
+      (
+        await api.call('POST', '/v1/benefit-usage', {
+          body: { memberId: m.memberId, orderId: 'race-seed', shippingSavedCents: 100, currency: 'usd' },
+        })
+      ).status,
+    ).toBe(200);
     expect((await savings(m.memberId)).periodSavedCents).toBe(100);
     const coupon = await couponCode(m.memberId, 1000);
     const voucher = (await api.entitlement(m.memberId)).benefits.shippingVouchers[0].code as string;
     for (const code of [coupon, voucher]) {
       const results = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => redeem(code, { memberId: m.memberId, orderId: `race-${i}`, ...order }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }))),
+        Array.from({ length: 50 }, (_, i) =>
+          redeem(code, { memberId: m.memberId, orderId: `race-${i}`, ...order }).then(async (r) => ({
+            status: r.status,
+            body: (await r.json()) as any,
+          })),
+        ),
       );
       const statuses = results.map((r) => r.status);
-      expect(statuses.filter((s) => s === 200), code).toHaveLength(1);
-      expect(statuses.filter((s) => s === 409), code).toHaveLength(49);
+      expect(
+        statuses.filter((s) => s === 200),
+        code,
+      ).toHaveLength(1);
+      expect(
+        statuses.filter((s) => s === 409),
+        code,
+      ).toHaveLength(49);
       const winner = results.find((r) => r.status === 200)!.body.orderId;
       const records = (await memberItems(m.memberId)).filter((i) => i.type === 'grant-redemption' && i.code === code);
       expect(records.map((r) => [r.action, r.orderId])).toEqual([['redeem', winner]]);
@@ -264,8 +326,15 @@ describe('POST /v1/coupons/{code}/redeem and /release', () => {
     const m = await payingMember('bad');
     const other = await payingMember('other');
     const old = await payingMember('old', 40); // signup coupon issued 40 days ago, valid 30
-    const renewed = subscriptionObject({ id: old.subscription, customer: old.customer, memberId: old.memberId, periodStart: old.start + 30 * DAY });
-    expect((await api.postEvent(stripeEvent('customer.subscription.updated', renewed, { created: old.start + 30 * DAY }))).status).toBe(200);
+    const renewed = subscriptionObject({
+      id: old.subscription,
+      customer: old.customer,
+      memberId: old.memberId,
+      periodStart: old.start + 30 * DAY,
+    });
+    expect((await api.postEvent(stripeEvent('customer.subscription.updated', renewed, { created: old.start + 30 * DAY }))).status).toBe(
+      200,
+    );
     const code = await couponCode(m.memberId, 500);
     const welcome = await couponCode(m.memberId, 1000);
     const otherCode = await couponCode(other.memberId, 500);
@@ -298,13 +367,23 @@ describe('POST /v1/coupons/{code}/redeem and /release', () => {
     const wrongRole = await api.call('POST', `/v1/coupons/${code}/redeem`, { key: KEYS.finance, body: ok });
     expect(wrongRole.status).toBe(403);
     expect((await release(code, { orderId: 'bad-1', extra: 1 })).status).toBe(400);
-    expect(JSON.stringify([await memberItems(m.memberId), await memberItems(other.memberId), await memberItems(old.memberId)])).toBe(before);
+    expect(JSON.stringify([await memberItems(m.memberId), await memberItems(other.memberId), await memberItems(old.memberId)])).toBe(
+      before,
+    );
   });
 
   it('refuses a lapsed member with not_entitled but keeps the codes visible', async () => {
     const m = await payingMember('lapsed');
     const code = await couponCode(m.memberId, 500);
-    const ended = subscriptionObject({ id: m.subscription, customer: m.customer, memberId: m.memberId, status: 'canceled', periodStart: m.start, endedAt: nowSeconds() - 60, canceledAt: nowSeconds() - 60 });
+    const ended = subscriptionObject({
+      id: m.subscription,
+      customer: m.customer,
+      memberId: m.memberId,
+      status: 'canceled',
+      periodStart: m.start,
+      endedAt: nowSeconds() - 60,
+      canceledAt: nowSeconds() - 60,
+    });
     expect((await api.postEvent(stripeEvent('customer.subscription.deleted', ended, { created: nowSeconds() - 60 }))).status).toBe(200);
     const ent = await api.entitlement(m.memberId, order);
     expect(ent.status).toBe('lapsed');
@@ -328,8 +407,15 @@ describe('POST /v1/benefit-usage', () => {
       expect(r.status).toBe(200);
       expect((await r.json()) as any).toEqual(answer);
     }
-    expect((await api.call('POST', '/v1/benefit-usage', { body: { ...body, orderId: 'ship-2', shippingSavedCents: 101 } })).status).toBe(200);
-    expect(await savings(m.memberId)).toMatchObject({ periodSavedCents: 1000, lifetimeSavedCents: 1000, feesPaidCents: 1499, currency: 'usd' });
+    expect((await api.call('POST', '/v1/benefit-usage', { body: { ...body, orderId: 'ship-2', shippingSavedCents: 101 } })).status).toBe(
+      200,
+    );
+    expect(await savings(m.memberId)).toMatchObject({
+      periodSavedCents: 1000,
+      lifetimeSavedCents: 1000,
+      feesPaidCents: 1499,
+      currency: 'usd',
+    });
   });
 
   it("takes a cancelled order's shipping saving back with the release of its code, once", async () => {
@@ -391,11 +477,23 @@ describe('POST /v1/benefit-usage', () => {
 
   it('resets the period counter when a new billing period starts, keeping the lifetime total', async () => {
     const m = await payingMember('period', 31);
-    expect((await api.call('POST', '/v1/benefit-usage', { body: { memberId: m.memberId, orderId: 'p-1', shippingSavedCents: 300, currency: 'usd' } })).status).toBe(200);
+    expect(
+      (
+        await api.call('POST', '/v1/benefit-usage', {
+          body: { memberId: m.memberId, orderId: 'p-1', shippingSavedCents: 300, currency: 'usd' },
+        })
+      ).status,
+    ).toBe(200);
     const renewed = subscriptionObject({ id: m.subscription, customer: m.customer, memberId: m.memberId, periodStart: m.start + 30 * DAY });
     expect((await api.postEvent(stripeEvent('customer.subscription.updated', renewed, { created: m.start + 30 * DAY }))).status).toBe(200);
     expect(await savings(m.memberId)).toMatchObject({ periodSavedCents: 0, lifetimeSavedCents: 300 });
-    expect((await api.call('POST', '/v1/benefit-usage', { body: { memberId: m.memberId, orderId: 'p-2', shippingSavedCents: 200, currency: 'usd' } })).status).toBe(200);
+    expect(
+      (
+        await api.call('POST', '/v1/benefit-usage', {
+          body: { memberId: m.memberId, orderId: 'p-2', shippingSavedCents: 200, currency: 'usd' },
+        })
+      ).status,
+    ).toBe(200);
     expect(await savings(m.memberId)).toMatchObject({ periodSavedCents: 200, lifetimeSavedCents: 500 });
   });
 });
@@ -406,18 +504,40 @@ describe('GET /v1/admin/members/{id}: benefits as they stand, with their records
     const welcome = await couponCode(m.memberId, 1000);
     const monthly = await couponCode(m.memberId, 500);
     expect((await redeem(welcome, { memberId: m.memberId, orderId: 'adm-1', ...order })).status).toBe(200);
-    expect((await api.call('POST', '/v1/benefit-usage', { body: { memberId: m.memberId, orderId: 'adm-1', shippingSavedCents: 300, currency: 'usd' } })).status).toBe(200);
+    expect(
+      (
+        await api.call('POST', '/v1/benefit-usage', {
+          body: { memberId: m.memberId, orderId: 'adm-1', shippingSavedCents: 300, currency: 'usd' },
+        })
+      ).status,
+    ).toBe(200);
     expect((await redeem(monthly, { memberId: m.memberId, orderId: 'adm-2', ...order })).status).toBe(200);
     expect((await release(monthly, { orderId: 'adm-2' })).status).toBe(200);
     // The first period's invoice is refunded, then the billing cycle restarts (a new period begins).
     const note = creditNoteObject({ invoice: m.events[2]!.data.object.id, customer: m.customer });
     expect((await api.postEvent(stripeEvent('credit_note.created', note, { created: m.start + 100 }))).status).toBe(200);
-    const restarted = subscriptionObject({ id: m.subscription, customer: m.customer, memberId: m.memberId, periodStart: m.start + DAY, startDate: m.start });
+    const restarted = subscriptionObject({
+      id: m.subscription,
+      customer: m.customer,
+      memberId: m.memberId,
+      periodStart: m.start + DAY,
+      startDate: m.start,
+    });
     expect((await api.postEvent(stripeEvent('customer.subscription.updated', restarted, { created: m.start + DAY }))).status).toBe(200);
 
     const view = await adminView(m.memberId);
-    expect(view.grants.map((g: any) => `${g.grantId}:${g.state}`).sort()).toEqual(['express-2:void', 'express-2:void', 'monthly-5:void', 'welcome-10:redeemed']);
-    expect(view.savings).toMatchObject({ periodKey: `${m.subscription}@${new Date((m.start + DAY) * 1000).toISOString()}`, periodSavedCents: 0, lifetimeSavedCents: 1300, feesPaidCents: 0 });
+    expect(view.grants.map((g: any) => `${g.grantId}:${g.state}`).sort()).toEqual([
+      'express-2:void',
+      'express-2:void',
+      'monthly-5:void',
+      'welcome-10:redeemed',
+    ]);
+    expect(view.savings).toMatchObject({
+      periodKey: `${m.subscription}@${new Date((m.start + DAY) * 1000).toISOString()}`,
+      periodSavedCents: 0,
+      lifetimeSavedCents: 1300,
+      feesPaidCents: 0,
+    });
     const firstPeriod = `${m.subscription}@${new Date(m.start * 1000).toISOString()}`;
     expect(view.redemptions.map((r: any) => [r.code, r.action, r.orderId, r.savedCents, r.periodKey])).toEqual([
       [welcome, 'redeem', 'adm-1', 1000, firstPeriod],
@@ -426,7 +546,15 @@ describe('GET /v1/admin/members/{id}: benefits as they stand, with their records
     ]);
     expect(view.redemptions.every((r: any) => !Number.isNaN(Date.parse(r.at)))).toBe(true);
     expect(view.benefitUsages).toEqual([
-      { orderId: 'adm-1', shippingSavedCents: 300, currency: 'usd', at: expect.any(String), periodKey: firstPeriod, reversedAt: null, reversedByCode: null },
+      {
+        orderId: 'adm-1',
+        shippingSavedCents: 300,
+        currency: 'usd',
+        at: expect.any(String),
+        periodKey: firstPeriod,
+        reversedAt: null,
+        reversedByCode: null,
+      },
     ]);
   });
 });
@@ -446,7 +574,13 @@ describe('GET /v1/me/membership: codes and savings', () => {
     expect((await api.postEvent(stripeEvent('credit_note.created', refund, { created: m.start + 31 * DAY }))).status).toBe(200);
     // The billing cycle restarts yesterday: that period's codes are the usable ones.
     const thirdStart = nowSeconds() - DAY;
-    const current = subscriptionObject({ id: m.subscription, customer: m.customer, memberId: m.memberId, periodStart: thirdStart, startDate: m.start });
+    const current = subscriptionObject({
+      id: m.subscription,
+      customer: m.customer,
+      memberId: m.memberId,
+      periodStart: thirdStart,
+      startDate: m.start,
+    });
     expect((await api.postEvent(stripeEvent('customer.subscription.updated', current, { created: thirdStart }))).status).toBe(200);
     expect((await api.postEvent(renewal(m, thirdStart).event())).status).toBe(200);
     const thirdPeriod = `${m.subscription}@${new Date(thirdStart * 1000).toISOString()}`;
@@ -477,7 +611,13 @@ describe('GET /v1/me/membership: codes and savings', () => {
     expect((await release(monthly, { orderId: 'ms-3' })).status).toBe(200);
     expect((await me(m.memberId)).savings).toEqual({ periodCents: 1899, lifetimeCents: 1899, feesPaidCents: 1499, currency: 'usd' });
 
-    const restarted = subscriptionObject({ id: m.subscription, customer: m.customer, memberId: m.memberId, periodStart: m.start + DAY, startDate: m.start });
+    const restarted = subscriptionObject({
+      id: m.subscription,
+      customer: m.customer,
+      memberId: m.memberId,
+      periodStart: m.start + DAY,
+      startDate: m.start,
+    });
     expect((await api.postEvent(stripeEvent('customer.subscription.updated', restarted, { created: m.start + DAY }))).status).toBe(200);
     expect((await me(m.memberId)).savings).toEqual({ periodCents: 0, lifetimeCents: 1899, feesPaidCents: 1499, currency: 'usd' });
     expect((await usage('ms-4', 250)).status).toBe(200);
@@ -488,6 +628,8 @@ describe('GET /v1/me/membership: codes and savings', () => {
 describe('OpenAPI', () => {
   it('documents the benefit routes', async () => {
     const doc = (await (await api.call('GET', '/openapi.json', { key: null })).json()) as any;
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/coupons/{code}/redeem', '/v1/coupons/{code}/release', '/v1/benefit-usage']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/coupons/{code}/redeem', '/v1/coupons/{code}/release', '/v1/benefit-usage']),
+    );
   });
 });

@@ -1,14 +1,14 @@
-import { describe, expect, it } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { useApi, uniqueMemberId, KEYS } from '../support/api';
-import { checkoutSessionObject, invoiceObject, stripeEvent, stripeId, subscriptionObject } from '../../local/stripe-test-events';
-import { dynamo, membershipRepository } from '#shared/runtime/dynamo';
+import { describe, expect, it } from 'vitest';
+import { OutboxSender } from '#shared/notifications/senders';
 import { planCatalog } from '#shared/runtime/catalog';
+import { dynamo, membershipRepository } from '#shared/runtime/dynamo';
 import { shopperRepository } from '#shared/runtime/shopper';
 import { keys } from '#shared/storage/keys';
 import { ReminderStore } from '#shared/storage/reminder-store';
-import { OutboxSender } from '#shared/notifications/senders';
 import { sendDueReminders } from '#shared/usecases/send-reminders';
+import { checkoutSessionObject, invoiceObject, stripeEvent, stripeId, subscriptionObject } from '../../local/stripe-test-events';
+import { KEYS, uniqueMemberId, useApi } from '../support/api';
 
 const api = useApi();
 const DAY = 86_400;
@@ -17,13 +17,27 @@ const BASE = Date.parse('2039-04-01T00:00:00Z') / 1000;
 
 async function memberItems(memberId: string) {
   const { doc, tables } = dynamo();
-  const out = await doc.send(new QueryCommand({ TableName: tables.main, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': keys.memberPk(memberId) }, ConsistentRead: true }));
+  const out = await doc.send(
+    new QueryCommand({
+      TableName: tables.main,
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': keys.memberPk(memberId) },
+      ConsistentRead: true,
+    }),
+  );
   return out.Items ?? [];
 }
 
 async function ledgerItems(month: string, memberId: string) {
   const { doc, tables } = dynamo();
-  const out = await doc.send(new QueryCommand({ TableName: tables.main, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `LEDGER#${month}` }, ConsistentRead: true }));
+  const out = await doc.send(
+    new QueryCommand({
+      TableName: tables.main,
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': `LEDGER#${month}` },
+      ConsistentRead: true,
+    }),
+  );
   return (out.Items ?? []).filter((i) => i.memberId === memberId);
 }
 
@@ -39,17 +53,60 @@ describe('DELETE /v1/admin/members/{memberId}', () => {
     const customer = stripeId('cus');
     const subscription = stripeId('sub');
     const periodEnd = BASE + 30 * DAY;
-    const checkout = stripeEvent('checkout.session.completed', { ...checkoutSessionObject({ memberId, customer, subscription }), customer_details: { email } }, { created: BASE });
+    const checkout = stripeEvent(
+      'checkout.session.completed',
+      { ...checkoutSessionObject({ memberId, customer, subscription }), customer_details: { email } },
+      { created: BASE },
+    );
     await post(checkout);
-    await post(stripeEvent('customer.subscription.created', subscriptionObject({ id: subscription, customer, memberId, interval: 'month', status: 'active', periodStart: BASE, periodEnd }), { created: BASE }));
-    await post(stripeEvent('invoice.paid', invoiceObject({ customer, subscription, memberId, billingReason: 'subscription_create', periodStart: BASE, periodEnd, status: 'paid', created: BASE }), { created: BASE + 60 }));
+    await post(
+      stripeEvent(
+        'customer.subscription.created',
+        subscriptionObject({ id: subscription, customer, memberId, interval: 'month', status: 'active', periodStart: BASE, periodEnd }),
+        { created: BASE },
+      ),
+    );
+    await post(
+      stripeEvent(
+        'invoice.paid',
+        invoiceObject({
+          customer,
+          subscription,
+          memberId,
+          billingReason: 'subscription_create',
+          periodStart: BASE,
+          periodEnd,
+          status: 'paid',
+          created: BASE,
+        }),
+        { created: BASE + 60 },
+      ),
+    );
     await shopperRepository().putConsent({
-      memberId, checkoutSessionId: String((checkout as any).data.object.id), planId: 'prime-monthly', planName: 'Prime', priceId: 'price_x', amountCents: 1599,
-      currency: 'usd', interval: 'month', intervalCount: 1, trialDays: 0, renewalTerms: 'renews monthly', presentedAt: new Date(BASE * 1000).toISOString(),
+      memberId,
+      checkoutSessionId: String((checkout as any).data.object.id),
+      planId: 'prime-monthly',
+      planName: 'Prime',
+      priceId: 'price_x',
+      amountCents: 1599,
+      currency: 'usd',
+      interval: 'month',
+      intervalCount: 1,
+      trialDays: 0,
+      renewalTerms: 'renews monthly',
+      presentedAt: new Date(BASE * 1000).toISOString(),
     });
     const { doc, tables } = dynamo();
     const store = new ReminderStore(doc, tables.main);
-    const job = { catalog: planCatalog(), memberships: membershipRepository(), store, sender: new OutboxSender(store), portalUrl: 'https://shop.example/account', preferencesUrl: 'https://shop.example/account/email', recallCoupon: { amountOffCents: 1000, validDays: 30 } };
+    const job = {
+      catalog: planCatalog(),
+      memberships: membershipRepository(),
+      store,
+      sender: new OutboxSender(store),
+      portalUrl: 'https://shop.example/account',
+      preferencesUrl: 'https://shop.example/account/email',
+      recallCoupon: { amountOffCents: 1000, validDays: 30 },
+    };
     const run = await sendDueReminders(job, new Date((periodEnd - 7 * DAY) * 1000));
     expect(run.failed).toBe(0);
     expect(JSON.stringify(await memberItems(memberId))).toContain(email);

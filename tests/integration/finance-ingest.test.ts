@@ -1,18 +1,25 @@
-import { describe, expect, it } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { ingestStripeEvent } from '#shared/usecases/ingest-stripe-event';
-import { dynamo, ledgerRepository, membershipRepository } from '#shared/runtime/dynamo';
-import { planCatalog } from '#shared/runtime/catalog';
-import { invoiceObject, signupEvents, stripeEvent } from '../../local/stripe-test-events';
-import { stripeEventSchema } from '#shared/stripe/events';
+import { describe, expect, it } from 'vitest';
 import type { LedgerEntry } from '#shared/domain/finance/ledger';
+import { planCatalog } from '#shared/runtime/catalog';
+import { dynamo, ledgerRepository, membershipRepository } from '#shared/runtime/dynamo';
+import { stripeEventSchema } from '#shared/stripe/events';
+import { ingestStripeEvent } from '#shared/usecases/ingest-stripe-event';
+import { invoiceObject, signupEvents, stripeEvent } from '../../local/stripe-test-events';
 import { uniqueMemberId } from '../support/api';
 
 const t = (iso: string) => Date.parse(iso) / 1000;
 
 async function ledgerMonth(month: string, invoiceId: string) {
   const { doc, tables } = dynamo();
-  const out = await doc.send(new QueryCommand({ TableName: tables.main, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `LEDGER#${month}` }, ConsistentRead: true }));
+  const out = await doc.send(
+    new QueryCommand({
+      TableName: tables.main,
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': `LEDGER#${month}` },
+      ConsistentRead: true,
+    }),
+  );
   return (out.Items ?? []).filter((i) => i.entryId === invoiceId);
 }
 
@@ -27,12 +34,32 @@ describe('invoice.paid feeds both the ledger and the membership', () => {
 
     const paid = (id: string, day: string) =>
       stripeEventSchema.parse(
-        stripeEvent('invoice.paid', invoiceObject({ id, customer: signup.customer, subscription: signup.subscription, memberId, periodStart: t(`2032-06-${day}T00:00:00Z`), periodEnd: t('2032-07-01T00:00:00Z'), created: t(`2032-06-${day}T00:00:00Z`) }), { created: t(`2032-06-${day}T00:00:00Z`) }),
+        stripeEvent(
+          'invoice.paid',
+          invoiceObject({
+            id,
+            customer: signup.customer,
+            subscription: signup.subscription,
+            memberId,
+            periodStart: t(`2032-06-${day}T00:00:00Z`),
+            periodEnd: t('2032-07-01T00:00:00Z'),
+            created: t(`2032-06-${day}T00:00:00Z`),
+          }),
+          { created: t(`2032-06-${day}T00:00:00Z`) },
+        ),
       );
 
     // 1. The ledger fails: nothing else happens, the retry does both.
     let failLedger = true;
-    const flakyLedger = { record: async (e: LedgerEntry) => { if (failLedger) { failLedger = false; throw new Error('DynamoDB unavailable'); } return realLedger.record(e); } };
+    const flakyLedger = {
+      record: async (e: LedgerEntry) => {
+        if (failLedger) {
+          failLedger = false;
+          throw new Error('DynamoDB unavailable');
+        }
+        return realLedger.record(e);
+      },
+    };
     const first = paid(`in_conv1${memberId.slice(-6)}`, '02');
     await expect(ingestStripeEvent({ catalog, memberships, ledger: flakyLedger }, first)).rejects.toThrow('DynamoDB unavailable');
     expect(await ledgerMonth('2032-06', first.data.object.id as string)).toHaveLength(0);
@@ -45,9 +72,19 @@ describe('invoice.paid feeds both the ledger and the membership', () => {
     const second = paid(`in_conv2${memberId.slice(-6)}`, '03');
     let failSave = true;
     const flakyMemberships = Object.create(memberships, {
-      saveMembership: { value: async (...args: Parameters<typeof memberships.saveMembership>) => { if (failSave) { failSave = false; throw new Error('transaction failed'); } return memberships.saveMembership(...args); } },
+      saveMembership: {
+        value: async (...args: Parameters<typeof memberships.saveMembership>) => {
+          if (failSave) {
+            failSave = false;
+            throw new Error('transaction failed');
+          }
+          return memberships.saveMembership(...args);
+        },
+      },
     });
-    await expect(ingestStripeEvent({ catalog, memberships: flakyMemberships, ledger: realLedger }, second)).rejects.toThrow('transaction failed');
+    await expect(ingestStripeEvent({ catalog, memberships: flakyMemberships, ledger: realLedger }, second)).rejects.toThrow(
+      'transaction failed',
+    );
     expect(await ledgerMonth('2032-06', second.data.object.id as string)).toHaveLength(1);
     const outcome = await ingestStripeEvent({ catalog, memberships: flakyMemberships, ledger: realLedger }, second);
     expect(outcome).toMatchObject({ outcome: 'applied', memberId });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { KEYS, useApi, uniqueMemberId } from '../support/api';
-import { signupEvents } from '../../local/stripe-test-events';
 import { memberRef } from '#shared/observability';
+import { signupEvents } from '../../local/stripe-test-events';
+import { KEYS, uniqueMemberId, useApi } from '../support/api';
 import { captureOutput } from '../support/output';
 
 const api = useApi();
@@ -24,7 +24,15 @@ describe('logs', () => {
     const all = lines.join('\n');
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
     expect(all).toContain(memberRef(memberId));
-    for (const secret of [memberId, email, 'Jenny Rosen', process.env.STRIPE_WEBHOOK_SECRET!, KEYS.checkout, 'ck_wrong_but_long_key', 'v1=']) {
+    for (const secret of [
+      memberId,
+      email,
+      'Jenny Rosen',
+      process.env.STRIPE_WEBHOOK_SECRET!,
+      KEYS.checkout,
+      'ck_wrong_but_long_key',
+      'v1=',
+    ]) {
       expect(all).not.toContain(secret);
     }
   });

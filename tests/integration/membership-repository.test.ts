@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { applyMembershipEvent } from '#shared/domain/membership';
+import { describe, expect, it } from 'vitest';
 import { buildGrants } from '#shared/domain/benefits';
+import { applyMembershipEvent } from '#shared/domain/membership';
 import { dynamo, membershipRepository } from '#shared/runtime/dynamo';
 import { grantPut } from '#shared/storage/benefits-repository';
 import { uniqueMemberId } from '../support/api';
@@ -15,10 +15,20 @@ describe('DynamoMembershipRepository.getEntitlementData', () => {
   it('finds the membership item even when the grants before it fill more than one 1 MB page', async () => {
     const memberId = uniqueMemberId('pages');
     const now = new Date();
-    const sub = monthlySubscription(new Date(now.getTime() - 86_400_000).toISOString(), new Date(now.getTime() + 29 * 86_400_000).toISOString(), {
-      subscriptionId: `sub_${memberId.replace(/\W/g, '')}`,
+    const sub = monthlySubscription(
+      new Date(now.getTime() - 86_400_000).toISOString(),
+      new Date(now.getTime() + 29 * 86_400_000).toISOString(),
+      {
+        subscriptionId: `sub_${memberId.replace(/\W/g, '')}`,
+      },
+    );
+    const { record } = applyMembershipEvent(null, {
+      kind: 'subscription-changed',
+      eventId: 'evt_pages',
+      created: Math.floor(now.getTime() / 1000),
+      memberId,
+      subscription: sub,
     });
-    const { record } = applyMembershipEvent(null, { kind: 'subscription-changed', eventId: 'evt_pages', created: Math.floor(now.getTime() / 1000), memberId, subscription: sub });
     await memberships.saveMembership(record, 0);
     // Grant keys (ENT#GRANT#...) sort before ENT#MEMBERSHIP: four ~350 KB grant items push it past
     // the first page of a Query, which DynamoDB (and DynamoDB Local) cut at 1 MB.

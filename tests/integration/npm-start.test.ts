@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../../local/dynamodb-local';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -9,7 +9,15 @@ describe('npm start', () => {
   it('starts embedded DynamoDB Local and the API with printed defaults, and serves a signed test event end to end', async () => {
     const [port, dynamoPort] = [await freePort(), await freePort()];
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DYNAMODB_PORT: String(dynamoPort) };
-    for (const name of ['DYNAMODB_ENDPOINT', 'TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME', 'POWERTOOLS_LOG_LEVEL', 'SERVICE_API_KEYS', 'STRIPE_WEBHOOK_SECRET']) delete env[name];
+    for (const name of [
+      'DYNAMODB_ENDPOINT',
+      'TABLE_NAME',
+      'IDEMPOTENCY_TABLE_NAME',
+      'POWERTOOLS_LOG_LEVEL',
+      'SERVICE_API_KEYS',
+      'STRIPE_WEBHOOK_SECRET',
+    ])
+      delete env[name];
     const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
@@ -22,7 +30,11 @@ describe('npm start', () => {
       }
       expect(output).toMatch(/STRIPE_WEBHOOK_SECRET\s+whsec_local/);
       expect(output).toContain(`DynamoDB       http://127.0.0.1:${dynamoPort} (embedded, in memory)`);
-      const send = spawn(process.execPath, ['--import', 'tsx', 'local/send-test-event.ts', '--member', 'readme-shopper', '--url', `http://127.0.0.1:${port}`], { cwd: root, env });
+      const send = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'local/send-test-event.ts', '--member', 'readme-shopper', '--url', `http://127.0.0.1:${port}`],
+        { cwd: root, env },
+      );
       let sent = '';
       send.stdout.on('data', (d) => (sent += d));
       expect(await new Promise((r) => send.on('exit', r))).toBe(0);

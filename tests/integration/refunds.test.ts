@@ -1,10 +1,10 @@
-import { describe, expect, it } from 'vitest';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { useApi, uniqueMemberId } from '../support/api';
-import { creditNoteObject, invoicePaymentObject, refundedChargeObject } from '../support/benefits';
-import { invoiceObject, signupEvents, stripeEvent } from '../../local/stripe-test-events';
+import { describe, expect, it } from 'vitest';
 import { dynamo } from '#shared/runtime/dynamo';
 import { keys } from '#shared/storage/keys';
+import { invoiceObject, signupEvents, stripeEvent } from '../../local/stripe-test-events';
+import { uniqueMemberId, useApi } from '../support/api';
+import { creditNoteObject, invoicePaymentObject, refundedChargeObject } from '../support/benefits';
 
 // Refunds made through the Refunds API, the Dashboard or this service's own refund-if-unused reach us
 // as charge.refunded, which names the charge's customer and PaymentIntent but not the invoice; the
@@ -16,10 +16,13 @@ const order = { subtotalCents: 4000, currency: 'usd' };
 
 async function feesPaid(memberId: string): Promise<number> {
   const { doc, tables } = dynamo();
-  const out = await doc.send(new GetCommand({ TableName: tables.main, Key: { PK: keys.memberPk(memberId), SK: keys.savingsSk }, ConsistentRead: true }));
+  const out = await doc.send(
+    new GetCommand({ TableName: tables.main, Key: { PK: keys.memberPk(memberId), SK: keys.savingsSk }, ConsistentRead: true }),
+  );
   return Number(out.Item?.feesPaidCents ?? 0);
 }
-const periodCoupons = async (memberId: string) => (await api.entitlement(memberId, order)).benefits.coupons.filter((c: any) => c.amountOffCents === 500);
+const periodCoupons = async (memberId: string) =>
+  (await api.entitlement(memberId, order)).benefits.coupons.filter((c: any) => c.amountOffCents === 500);
 
 async function payingMember(label: string) {
   const memberId = uniqueMemberId(label);
@@ -30,7 +33,8 @@ async function payingMember(label: string) {
   return { memberId, start, invoiceId: invoice.id as string, customer: signup.customer, subscription: signup.subscription };
 }
 
-const post = async (type: string, object: Record<string, any>, created = nowSeconds()) => expect((await api.postEvent(stripeEvent(type, object, { created }))).status).toBe(200);
+const post = async (type: string, object: Record<string, any>, created = nowSeconds()) =>
+  expect((await api.postEvent(stripeEvent(type, object, { created }))).status).toBe(200);
 
 describe('refunds through charges', () => {
   it('voids the period and takes the refund off fees paid when the refund arrives before its payment link', async () => {
@@ -66,7 +70,10 @@ describe('refunds through charges', () => {
     await post('charge.refunded', charge); // a late, older snapshot
     expect(await feesPaid(m.memberId)).toBe(999);
     // The credit note that made the second refund: its money went back through the charge above.
-    await post('credit_note.created', creditNoteObject({ invoice: m.invoiceId, customer: m.customer, amount: 200, refundedThroughCharge: 200 }));
+    await post(
+      'credit_note.created',
+      creditNoteObject({ invoice: m.invoiceId, customer: m.customer, amount: 200, refundedThroughCharge: 200 }),
+    );
     expect(await feesPaid(m.memberId)).toBe(999);
     // A credit note crediting the balance instead gives money back on top.
     await post('credit_note.created', creditNoteObject({ invoice: m.invoiceId, customer: m.customer, amount: 100 }));
@@ -79,7 +86,14 @@ describe('refunds through charges', () => {
     // A one-off order paid on the member's customer: no invoice payment of a membership invoice.
     await post('charge.refunded', refundedChargeObject({ customer: m.customer, paymentIntent, amount: 5000, refundedCents: 5000 }));
     // Another product's invoice on the same customer, linked later: not a membership invoice.
-    const other = invoiceObject({ customer: m.customer, subscription: `sub_other_${m.memberId.replace(/\W/g, '')}`, memberId: null, priceId: 'price_wine_club_usd', periodStart: m.start, periodEnd: m.start + 30 * DAY });
+    const other = invoiceObject({
+      customer: m.customer,
+      subscription: `sub_other_${m.memberId.replace(/\W/g, '')}`,
+      memberId: null,
+      priceId: 'price_wine_club_usd',
+      periodStart: m.start,
+      periodEnd: m.start + 30 * DAY,
+    });
     await post('invoice_payment.paid', invoicePaymentObject({ invoice: other.id, paymentIntent, amount: 5000, paidAt: m.start }));
     expect(await feesPaid(m.memberId)).toBe(1499);
     expect(await periodCoupons(m.memberId)).toHaveLength(1);

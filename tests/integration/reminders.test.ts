@@ -1,18 +1,18 @@
-import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { MessageRejected, type SESv2Client, SendingPausedException } from '@aws-sdk/client-sesv2';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { useApi, uniqueMemberId, KEYS } from '../support/api';
-import { checkoutSessionObject, invoiceObject, stripeEvent, stripeId, subscriptionObject } from '../../local/stripe-test-events';
-import { dynamo, membershipRepository } from '#shared/runtime/dynamo';
-import { planCatalog } from '#shared/runtime/catalog';
-import { keys } from '#shared/storage/keys';
-import { ReminderStore, reminderKeys, type ReminderItem } from '#shared/storage/reminder-store';
-import { MessageRejected, SendingPausedException, type SESv2Client } from '@aws-sdk/client-sesv2';
-import { OutboxSender, SesSender, type NotificationSender, type OutgoingMessage } from '#shared/notifications/senders';
-import { digestOf, sendDueReminders, type ReminderJobDeps } from '#shared/usecases/send-reminders';
+import { describe, expect, it } from 'vitest';
 import { GRANT_CODE_PATTERN } from '#shared/domain/grant-codes';
 import { periodKey } from '#shared/domain/savings';
+import { type NotificationSender, OutboxSender, type OutgoingMessage, SesSender } from '#shared/notifications/senders';
+import { planCatalog } from '#shared/runtime/catalog';
+import { dynamo, membershipRepository } from '#shared/runtime/dynamo';
+import { keys } from '#shared/storage/keys';
+import { type ReminderItem, ReminderStore, reminderKeys } from '#shared/storage/reminder-store';
+import { digestOf, type ReminderJobDeps, sendDueReminders } from '#shared/usecases/send-reminders';
+import { checkoutSessionObject, invoiceObject, stripeEvent, stripeId, subscriptionObject } from '../../local/stripe-test-events';
+import { KEYS, uniqueMemberId, useApi } from '../support/api';
 import { bearer, putSavings } from '../support/shopper';
 
 const api = useApi();
@@ -60,7 +60,10 @@ async function runAt(job: ReturnType<typeof jobDeps>, seconds: number, memberId:
   const before = job.sender.sent.length;
   const result = await sendDueReminders(job.deps, at(seconds));
   expect(result.failed).toBe(0);
-  return job.sender.sent.slice(before).filter((m) => m.memberId === memberId).map((m) => m.kind);
+  return job.sender.sent
+    .slice(before)
+    .filter((m) => m.memberId === memberId)
+    .map((m) => m.kind);
 }
 
 /** Like runAt, for a run that is expected to fail part-way (a simulated crash). */
@@ -68,7 +71,10 @@ async function runAtAllowingFailures(job: ReturnType<typeof jobDeps>, asOf: Date
   job.sender.asOf = asOf.toISOString();
   const before = job.sender.sent.length;
   await sendDueReminders(job.deps, asOf);
-  return job.sender.sent.slice(before).filter((m) => m.memberId === memberId).map((m) => m.kind);
+  return job.sender.sent
+    .slice(before)
+    .filter((m) => m.memberId === memberId)
+    .map((m) => m.kind);
 }
 
 async function post(event: object) {
@@ -78,7 +84,13 @@ async function post(event: object) {
 
 async function memberItems(memberId: string) {
   const { doc, tables } = dynamo();
-  const out = await doc.send(new QueryCommand({ TableName: tables.main, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': keys.memberPk(memberId) } }));
+  const out = await doc.send(
+    new QueryCommand({
+      TableName: tables.main,
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': keys.memberPk(memberId) },
+    }),
+  );
   return out.Items ?? [];
 }
 
@@ -98,9 +110,28 @@ function member(label: string, interval: 'month' | 'year' = 'month') {
         { ...checkoutSessionObject({ memberId, customer, subscription }), customer_details: { email: `${memberId}@example.com` } },
         { created },
       ),
-    subEvent: (type: string, created: number, spec: Partial<Parameters<typeof subscriptionObject>[0]> & { periodStart: number }) => stripeEvent(type, sub(spec), { created }),
-    invoiceEvent: (type: 'invoice.paid' | 'invoice.payment_failed', created: number, periodStart: number, periodEnd: number, billingReason = 'subscription_cycle') =>
-      stripeEvent(type, invoiceObject({ customer, subscription, memberId, billingReason, periodStart, periodEnd, status: type === 'invoice.paid' ? 'paid' : 'open' }), { created }),
+    subEvent: (type: string, created: number, spec: Partial<Parameters<typeof subscriptionObject>[0]> & { periodStart: number }) =>
+      stripeEvent(type, sub(spec), { created }),
+    invoiceEvent: (
+      type: 'invoice.paid' | 'invoice.payment_failed',
+      created: number,
+      periodStart: number,
+      periodEnd: number,
+      billingReason = 'subscription_cycle',
+    ) =>
+      stripeEvent(
+        type,
+        invoiceObject({
+          customer,
+          subscription,
+          memberId,
+          billingReason,
+          periodStart,
+          periodEnd,
+          status: type === 'invoice.paid' ? 'paid' : 'open',
+        }),
+        { created },
+      ),
   };
 }
 
@@ -109,7 +140,15 @@ describe('reminders: whole lifecycles with a fake clock', () => {
     const m = member('life');
     const trialEnd = BASE + 30 * DAY;
     await post(m.checkout(BASE));
-    await post(m.subEvent('customer.subscription.created', BASE, { status: 'trialing', periodStart: BASE, periodEnd: trialEnd, trialStart: BASE, trialEnd }));
+    await post(
+      m.subEvent('customer.subscription.created', BASE, {
+        status: 'trialing',
+        periodStart: BASE,
+        periodEnd: trialEnd,
+        trialStart: BASE,
+        trialEnd,
+      }),
+    );
     const job = jobDeps();
 
     expect(await runAt(job, trialEnd - 3 * DAY - HOUR, m.memberId)).toEqual([]);
@@ -118,7 +157,15 @@ describe('reminders: whole lifecycles with a fake clock', () => {
 
     // Trial converts: first paid period, renewal notice 7 days before its end.
     const p1End = trialEnd + 30 * DAY;
-    await post(m.subEvent('customer.subscription.updated', trialEnd, { status: 'active', periodStart: trialEnd, periodEnd: p1End, trialStart: BASE, trialEnd }));
+    await post(
+      m.subEvent('customer.subscription.updated', trialEnd, {
+        status: 'active',
+        periodStart: trialEnd,
+        periodEnd: p1End,
+        trialStart: BASE,
+        trialEnd,
+      }),
+    );
     await post(m.invoiceEvent('invoice.paid', trialEnd + 60, trialEnd, p1End));
     expect(await runAt(job, p1End - 8 * DAY, m.memberId)).toEqual([]);
     expect(await runAt(job, p1End - 7 * DAY, m.memberId)).toEqual(['renewal_upcoming']);
@@ -127,14 +174,32 @@ describe('reminders: whole lifecycles with a fake clock', () => {
     const p2End = p1End + 30 * DAY;
     const failedAt = p1End + HOUR;
     await post(m.invoiceEvent('invoice.payment_failed', failedAt, p1End, p2End));
-    await post(m.subEvent('customer.subscription.updated', failedAt, { status: 'past_due', periodStart: p1End, periodEnd: p2End, trialStart: BASE, trialEnd }));
+    await post(
+      m.subEvent('customer.subscription.updated', failedAt, {
+        status: 'past_due',
+        periodStart: p1End,
+        periodEnd: p2End,
+        trialStart: BASE,
+        trialEnd,
+      }),
+    );
     expect(await runAt(job, failedAt + 60, m.memberId)).toEqual(['payment_failed']);
     expect(await runAt(job, failedAt + 4 * DAY, m.memberId)).toEqual([]);
     expect(await runAt(job, failedAt + 5 * DAY, m.memberId)).toEqual(['grace_ending']);
     // Grace ends: benefits end, the member hears it once.
     expect(await runAt(job, failedAt + 7 * DAY + 60, m.memberId)).toEqual(['membership_lapsed']);
     // Stripe gives up later and deletes the subscription: the lapse notice is not sent again.
-    await post(m.subEvent('customer.subscription.deleted', failedAt + 9 * DAY, { status: 'canceled', periodStart: p1End, periodEnd: p2End, trialStart: BASE, trialEnd, endedAt: failedAt + 9 * DAY, canceledAt: failedAt + 9 * DAY }));
+    await post(
+      m.subEvent('customer.subscription.deleted', failedAt + 9 * DAY, {
+        status: 'canceled',
+        periodStart: p1End,
+        periodEnd: p2End,
+        trialStart: BASE,
+        trialEnd,
+        endedAt: failedAt + 9 * DAY,
+        canceledAt: failedAt + 9 * DAY,
+      }),
+    );
     expect(await runAt(job, failedAt + 10 * DAY, m.memberId)).toEqual([]);
     // Win-backs follow the (now known) end: 7 and 30 days after it, with a recall coupon.
     const ended = failedAt + 9 * DAY;
@@ -161,7 +226,15 @@ describe('reminders: whole lifecycles with a fake clock', () => {
 
     // Proof: one per sent notice, with the digest of what was sent.
     const proofs = items.filter((i) => i.type === 'notification');
-    expect(proofs.map((p) => p.kind).sort()).toEqual(['grace_ending', 'membership_lapsed', 'payment_failed', 'renewal_upcoming', 'trial_ending', 'win_back', 'win_back']);
+    expect(proofs.map((p) => p.kind).sort()).toEqual([
+      'grace_ending',
+      'membership_lapsed',
+      'payment_failed',
+      'renewal_upcoming',
+      'trial_ending',
+      'win_back',
+      'win_back',
+    ]);
     expect(proofs.find((p) => p.kind === 'renewal_upcoming')!.digest).toBe(digestOf(renewal.subject, renewal.text));
     expect(proofs.every((p) => p.to === `${m.memberId}@example.com`)).toBe(true);
     // Nothing of this member is left in the due index; no period of this short membership held an anniversary.
@@ -175,7 +248,12 @@ describe('reminders: whole lifecycles with a fake clock', () => {
     expect(erasedProofs).toHaveLength(7);
     for (const p of erasedProofs) {
       expect(p.to).toBeUndefined();
-      expect(p).toMatchObject({ kind: expect.any(String), sentAt: expect.any(String), channel: 'outbox', digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(p).toMatchObject({
+        kind: expect.any(String),
+        sentAt: expect.any(String),
+        channel: 'outbox',
+        digest: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
     }
     expect(erased.filter((i) => i.type === 'outbox').every((o) => o.to === undefined && o.text === undefined)).toBe(true);
   });
@@ -205,7 +283,12 @@ describe('reminders: whole lifecycles with a fake clock', () => {
     const items = await memberItems(m.memberId);
     expect(items.find((i) => i.type === 'reminder' && i.kind === 'grace_ending')).toMatchObject({ status: 'dropped', dropReason: 'paid' });
     expect(items.some((i) => i.type === 'reminder' && i.kind === 'membership_lapsed' && i.status !== 'dropped')).toBe(false);
-    expect(items.filter((i) => i.type === 'notification').map((p) => p.kind).sort()).toEqual(['payment_failed', 'renewal_upcoming', 'renewal_upcoming']);
+    expect(
+      items
+        .filter((i) => i.type === 'notification')
+        .map((p) => p.kind)
+        .sort(),
+    ).toEqual(['payment_failed', 'renewal_upcoming', 'renewal_upcoming']);
   });
 
   it('cancel drops the renewal notice with a reason; resume brings it back; re-subscribe silences the win-back', async () => {
@@ -215,13 +298,24 @@ describe('reminders: whole lifecycles with a fake clock', () => {
     await post(m.checkout(start));
     await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: end }));
     await post(m.invoiceEvent('invoice.paid', start + 1, start, end, 'subscription_create'));
-    await post(m.subEvent('customer.subscription.updated', start + DAY, { periodStart: start, periodEnd: end, cancelAtPeriodEnd: true, canceledAt: start + DAY }));
+    await post(
+      m.subEvent('customer.subscription.updated', start + DAY, {
+        periodStart: start,
+        periodEnd: end,
+        cancelAtPeriodEnd: true,
+        canceledAt: start + DAY,
+      }),
+    );
     const job = jobDeps();
     expect(await runAt(job, end - 7 * DAY, m.memberId)).toEqual([]);
     const afterCancel = await api.call('GET', `/v1/admin/members/${m.memberId}/notifications`, { key: KEYS.admin });
     expect(afterCancel.status).toBe(200);
     const body = (await afterCancel.json()) as any;
-    expect(body.notifications.find((n: any) => n.kind === 'renewal_upcoming')).toMatchObject({ status: 'dropped', dropReason: 'not_renewing', sentAt: null });
+    expect(body.notifications.find((n: any) => n.kind === 'renewal_upcoming')).toMatchObject({
+      status: 'dropped',
+      dropReason: 'not_renewing',
+      sentAt: null,
+    });
 
     // Resume before the end: the renewal notice is queued again and goes out (late, still before renewal).
     await post(m.subEvent('customer.subscription.updated', end - 6 * DAY, { periodStart: start, periodEnd: end }));
@@ -229,14 +323,33 @@ describe('reminders: whole lifecycles with a fake clock', () => {
     expect(await runAt(job, end + 60, m.memberId)).toEqual([]);
 
     // Cancel again and let it lapse; lapse notice at the end, then re-subscribe before the win-back.
-    await post(m.subEvent('customer.subscription.updated', end - 5 * DAY, { periodStart: start, periodEnd: end, cancelAtPeriodEnd: true, canceledAt: end - 5 * DAY }));
+    await post(
+      m.subEvent('customer.subscription.updated', end - 5 * DAY, {
+        periodStart: start,
+        periodEnd: end,
+        cancelAtPeriodEnd: true,
+        canceledAt: end - 5 * DAY,
+      }),
+    );
     expect(await runAt(job, end, m.memberId)).toEqual(['membership_lapsed']);
     const again = member('unused');
-    await post(stripeEvent('customer.subscription.created', subscriptionObject({ id: again.subscription, customer: m.customer, memberId: m.memberId, periodStart: end + 3 * DAY }), { created: end + 3 * DAY }));
+    await post(
+      stripeEvent(
+        'customer.subscription.created',
+        subscriptionObject({ id: again.subscription, customer: m.customer, memberId: m.memberId, periodStart: end + 3 * DAY }),
+        { created: end + 3 * DAY },
+      ),
+    );
     expect(await runAt(job, end + 7 * DAY, m.memberId)).toEqual([]);
     const list = (await (await api.call('GET', `/v1/admin/members/${m.memberId}/notifications`, { key: KEYS.admin })).json()) as any;
-    expect(list.notifications.find((n: any) => n.kind === 'win_back' && n.status === 'dropped')).toMatchObject({ dropReason: 'member_came_back' });
-    expect(list.notifications.find((n: any) => n.kind === 'renewal_upcoming' && n.status === 'sent')).toMatchObject({ channel: 'outbox', digest: expect.stringMatching(/^[0-9a-f]{64}$/), message: { subject: expect.any(String) } });
+    expect(list.notifications.find((n: any) => n.kind === 'win_back' && n.status === 'dropped')).toMatchObject({
+      dropReason: 'member_came_back',
+    });
+    expect(list.notifications.find((n: any) => n.kind === 'renewal_upcoming' && n.status === 'sent')).toMatchObject({
+      channel: 'outbox',
+      digest: expect.stringMatching(/^[0-9a-f]{64}$/),
+      message: { subject: expect.any(String) },
+    });
   });
 
   it('trial_will_end sends the trial notice at once, and the schedule does not send it again', async () => {
@@ -283,7 +396,9 @@ describe('annual_notice: once a year, actually sent', () => {
     await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 31 * DAY }));
     const job = jobDeps();
     // The renewal that opens the second year arrives before the job runs on the anniversary.
-    await post(m.subEvent('customer.subscription.updated', anniversary - 31 * DAY, { periodStart: anniversary - 31 * DAY, periodEnd: anniversary }));
+    await post(
+      m.subEvent('customer.subscription.updated', anniversary - 31 * DAY, { periodStart: anniversary - 31 * DAY, periodEnd: anniversary }),
+    );
     const p2End = anniversary + 31 * DAY;
     await post(m.subEvent('customer.subscription.updated', anniversary, { periodStart: anniversary, periodEnd: p2End }));
     await post(m.invoiceEvent('invoice.paid', anniversary + 60, anniversary, p2End));
@@ -303,10 +418,12 @@ describe('annual_notice: once a year, actually sent', () => {
     await post(m.subEvent('customer.subscription.updated', second, { periodStart: second, periodEnd: second + 31 * DAY }));
     expect(await runAt(job, second + 15.5 * DAY, m.memberId)).toEqual(['annual_notice']);
     const items = await memberItems(m.memberId);
-    expect(items.filter((i) => i.type === 'notification' && i.kind === 'annual_notice').map((p) => p.reminderId).sort()).toEqual([
-      `annual_notice#${m.subscription}#2039-01-10T00:00:00.000Z#0`,
-      `annual_notice#${m.subscription}#2040-01-10T00:00:00.000Z#0`,
-    ]);
+    expect(
+      items
+        .filter((i) => i.type === 'notification' && i.kind === 'annual_notice')
+        .map((p) => p.reminderId)
+        .sort(),
+    ).toEqual([`annual_notice#${m.subscription}#2039-01-10T00:00:00.000Z#0`, `annual_notice#${m.subscription}#2040-01-10T00:00:00.000Z#0`]);
     expect(items.filter((i) => i.kind === 'annual_notice' && i.status === 'dropped')).toEqual([]);
   });
 
@@ -340,7 +457,14 @@ describe('savings in the notices the job sends', () => {
     await post(m.checkout(start));
     await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: p1End }));
     // $8.40 saved in the first period; nothing in the second (the counter resets only on the next saving).
-    await putSavings({ memberId: m.memberId, periodKey: periodKey(m.subscription, at(start).toISOString()), periodSavedCents: 840, lifetimeSavedCents: 840, feesPaidCents: 1499, currency: 'usd' });
+    await putSavings({
+      memberId: m.memberId,
+      periodKey: periodKey(m.subscription, at(start).toISOString()),
+      periodSavedCents: 840,
+      lifetimeSavedCents: 840,
+      feesPaidCents: 1499,
+      currency: 'usd',
+    });
     const job = jobDeps();
     expect(await runAt(job, p1End - 7 * DAY, m.memberId)).toEqual(['renewal_upcoming']);
     await post(m.subEvent('customer.subscription.updated', p1End, { periodStart: p1End, periodEnd: p2End }));
@@ -355,7 +479,8 @@ describe('reminders: exactly once', () => {
   it('two jobs at once send each due reminder once', async () => {
     const members = Array.from({ length: 12 }, (_, i) => member(`race${i}`));
     const start = BASE + 10 * DAY;
-    for (const m of members) await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 30 * DAY }));
+    for (const m of members)
+      await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 30 * DAY }));
     const a = jobDeps();
     const b = jobDeps();
     const asOf = start + 23 * DAY;
@@ -373,7 +498,13 @@ describe('reminders: exactly once', () => {
     await post(m.checkout(start));
     await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 30 * DAY }));
     const asOf = at(start + 23 * DAY);
-    const crashing: NotificationSender = { channel: 'outbox', needsAddress: false, send: async () => { throw new Error('process died'); } };
+    const crashing: NotificationSender = {
+      channel: 'outbox',
+      needsAddress: false,
+      send: async () => {
+        throw new Error('process died');
+      },
+    };
     const crashed = jobDeps({ sender: crashing, leaseMs: 5 * 60_000 });
     const first = await sendDueReminders(crashed.deps, asOf);
     expect(first.failed).toBeGreaterThanOrEqual(1);
@@ -387,7 +518,9 @@ describe('reminders: exactly once', () => {
     expect(await runAt(later, asOf.getTime() / 1000, m.memberId)).toEqual(['renewal_upcoming']);
     expect(await runAt(later, asOf.getTime() / 1000, m.memberId)).toEqual([]);
     const { doc, tables } = dynamo();
-    const stored = await doc.send(new GetCommand({ TableName: tables.main, Key: { PK: keys.memberPk(m.memberId), SK: reminderKeys.reminderSk(reminder.reminderId) } }));
+    const stored = await doc.send(
+      new GetCommand({ TableName: tables.main, Key: { PK: keys.memberPk(m.memberId), SK: reminderKeys.reminderSk(reminder.reminderId) } }),
+    );
     expect(stored.Item).toMatchObject({ status: 'sent', attempts: 2, ttl: expect.any(Number) });
     expect(stored.Item!.ttl).toBeGreaterThan(Date.now() / 1000 + 3 * 365 * 86_400);
     expect(stored.Item!.dueShard).toBeUndefined();
@@ -408,7 +541,9 @@ describe('reminders: exactly once', () => {
     const crashing = new DiesBeforeProof(doc, tables.main);
     const first = jobDeps({ store: crashing, sender: new RecordingSender(new OutboxSender(crashing)) });
     expect(await runAtAllowingFailures(first, asOf, m.memberId)).toEqual(['renewal_upcoming']);
-    expect((await memberItems(m.memberId)).find((i) => i.kind === 'renewal_upcoming' && i.type === 'reminder')).toMatchObject({ status: 'sending' });
+    expect((await memberItems(m.memberId)).find((i) => i.kind === 'renewal_upcoming' && i.type === 'reminder')).toMatchObject({
+      status: 'sending',
+    });
     const later = jobDeps({ clock: () => new Date(Date.now() + 6 * 60_000) });
     // The member receives the same notice a second time ...
     expect(await runAt(later, asOf.getTime() / 1000, m.memberId)).toEqual(['renewal_upcoming']);
@@ -461,7 +596,15 @@ describe('reminders: exactly once', () => {
     const b = jobDeps();
     expect(await runAt(b, asOf + 60, m.memberId)).toEqual([]);
     // A finishes its send; B, even after A's lease, finds the proof and sends nothing.
-    await a.store.recordProof(reminder, { reminderId: reminder.reminderId, kind: 'trial_ending', sentAt: new Date().toISOString(), channel: 'outbox', digest: 'x'.repeat(64), to: null, providerMessageId: null });
+    await a.store.recordProof(reminder, {
+      reminderId: reminder.reminderId,
+      kind: 'trial_ending',
+      sentAt: new Date().toISOString(),
+      channel: 'outbox',
+      digest: 'x'.repeat(64),
+      to: null,
+      providerMessageId: null,
+    });
     await a.store.finish(reminder, { status: 'sent' }, null);
     const bLater = jobDeps({ clock: () => new Date(Date.now() + 10 * 60_000) });
     expect(await runAt(bLater, asOf + 120, m.memberId)).toEqual([]);
@@ -482,7 +625,11 @@ describe('reminders: exactly once', () => {
         Key: { PK: reminder.PK, SK: reminder.SK },
         UpdateExpression: 'SET #s = :due, dueShard = :shard, dueAt = :at',
         ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':due': 'due', ':shard': reminderKeys.dueShard(reminder.reminderId), ':at': `${reminder.scheduledFor}#${reminder.reminderId}` },
+        ExpressionAttributeValues: {
+          ':due': 'due',
+          ':shard': reminderKeys.dueShard(reminder.reminderId),
+          ':at': `${reminder.scheduledFor}#${reminder.reminderId}`,
+        },
       }),
     );
     expect(await runAt(job, start + 23 * DAY, m.memberId)).toEqual([]);
@@ -500,7 +647,8 @@ describe('failures: bounded retries, SES refusals, an unavailable sender', () =>
     await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 30 * DAY }));
     return { m, due: start + 23 * DAY };
   }
-  const reminderOf = async (memberId: string) => (await memberItems(memberId)).find((i) => i.type === 'reminder' && i.kind === 'renewal_upcoming')!;
+  const reminderOf = async (memberId: string) =>
+    (await memberItems(memberId)).find((i) => i.type === 'reminder' && i.kind === 'renewal_upcoming')!;
   const sesClient = (fail: (to: string) => Error | null) =>
     ({
       send: async (command: { input: { Destination: { ToAddresses: string[] } } }) => {
@@ -517,7 +665,8 @@ describe('failures: bounded retries, SES refusals, an unavailable sender', () =>
       channel: 'outbox',
       needsAddress: false,
       send: async (message) => {
-        if (message.memberId === bad.m.memberId) throw Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException' });
+        if (message.memberId === bad.m.memberId)
+          throw Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'TooManyRequestsException' });
         return { providerMessageId: null };
       },
     };
@@ -527,19 +676,33 @@ describe('failures: bounded retries, SES refusals, an unavailable sender', () =>
     expect(first).toMatchObject({ failed: 1, senderUnavailable: null });
     expect(first.sent).toBeGreaterThanOrEqual(1);
     expect(await reminderOf(good.m.memberId)).toMatchObject({ status: 'sent' });
-    expect(await reminderOf(bad.m.memberId)).toMatchObject({ status: 'sending', attempts: 1, lastError: 'SendFailed: TooManyRequestsException' });
+    expect(await reminderOf(bad.m.memberId)).toMatchObject({
+      status: 'sending',
+      attempts: 1,
+      lastError: 'SendFailed: TooManyRequestsException',
+    });
     now += 6 * 60_000;
     expect(await sendDueReminders(job.deps, at(bad.due))).toMatchObject({ failed: 1 });
     now += 6 * 60_000;
     const third = await sendDueReminders(job.deps, at(bad.due));
     expect(third.failed).toBe(0);
     expect(third.dropped.attempts_exhausted).toBe(1);
-    expect(await reminderOf(bad.m.memberId)).toMatchObject({ status: 'dropped', dropReason: 'attempts_exhausted', attempts: 3, lastError: 'SendFailed: TooManyRequestsException' });
+    expect(await reminderOf(bad.m.memberId)).toMatchObject({
+      status: 'dropped',
+      dropReason: 'attempts_exhausted',
+      attempts: 3,
+      lastError: 'SendFailed: TooManyRequestsException',
+    });
     expect((await reminderOf(bad.m.memberId)).dueShard).toBeUndefined();
     now += 6 * 60_000;
     expect((await sendDueReminders(job.deps, at(bad.due))).dropped.attempts_exhausted ?? 0).toBe(0);
     const list = (await (await api.call('GET', `/v1/admin/members/${bad.m.memberId}/notifications`, { key: KEYS.admin })).json()) as any;
-    expect(list.notifications.find((n: any) => n.kind === 'renewal_upcoming')).toMatchObject({ status: 'dropped', dropReason: 'attempts_exhausted', attempts: 3, lastError: 'SendFailed: TooManyRequestsException' });
+    expect(list.notifications.find((n: any) => n.kind === 'renewal_upcoming')).toMatchObject({
+      status: 'dropped',
+      dropReason: 'attempts_exhausted',
+      attempts: 3,
+      lastError: 'SendFailed: TooManyRequestsException',
+    });
   });
 
   it('attempts cut short by a crash count too: the claim after the last one drops it', async () => {
@@ -558,14 +721,25 @@ describe('failures: bounded retries, SES refusals, an unavailable sender', () =>
 
   it('an address SES refuses is dropped as undeliverable at once, with the SES error code and no proof of notice', async () => {
     const { m, due } = await renewingMember('ses-rejected', 104);
-    const rejected = new MessageRejected({ message: `Email address is not verified. The following identities failed the check: ${m.memberId}@example.com`, $metadata: {} });
-    const sender = new SesSender(sesClient((to) => (to.startsWith(m.memberId) ? rejected : null)), 'notices@shop.example');
+    const rejected = new MessageRejected({
+      message: `Email address is not verified. The following identities failed the check: ${m.memberId}@example.com`,
+      $metadata: {},
+    });
+    const sender = new SesSender(
+      sesClient((to) => (to.startsWith(m.memberId) ? rejected : null)),
+      'notices@shop.example',
+    );
     const job = jobDeps({ sender });
     const result = await sendDueReminders(job.deps, at(due));
     expect(result.dropped.undeliverable).toBe(1);
     expect(result.failed).toBe(0);
     const items = await memberItems(m.memberId);
-    expect(items.find((i) => i.type === 'reminder' && i.kind === 'renewal_upcoming')).toMatchObject({ status: 'dropped', dropReason: 'undeliverable', lastError: 'MessageRejected', attempts: 1 });
+    expect(items.find((i) => i.type === 'reminder' && i.kind === 'renewal_upcoming')).toMatchObject({
+      status: 'dropped',
+      dropReason: 'undeliverable',
+      lastError: 'MessageRejected',
+      attempts: 1,
+    });
     expect(items.some((i) => i.type === 'notification')).toBe(false);
     // The address is not kept in the reason.
     expect(JSON.stringify(items.filter((i) => i.type === 'reminder'))).not.toContain('@example.com');
@@ -574,7 +748,12 @@ describe('failures: bounded retries, SES refusals, an unavailable sender', () =>
   it('an unavailable sender (sending paused) stops the run and puts the reminder back untried; the next run sends it', async () => {
     const { m, due } = await renewingMember('ses-paused', 106);
     const paused = new SendingPausedException({ message: 'Sending is paused for this account.', $metadata: {} });
-    const job = jobDeps({ sender: new SesSender(sesClient(() => paused), 'notices@shop.example') });
+    const job = jobDeps({
+      sender: new SesSender(
+        sesClient(() => paused),
+        'notices@shop.example',
+      ),
+    });
     const result = await sendDueReminders(job.deps, at(due));
     expect(result.senderUnavailable).toBe('SendingPausedException');
     expect(result.deferred).toBeGreaterThanOrEqual(1);
@@ -604,7 +783,11 @@ describe('the reminders job entry point', () => {
     expect(result.failed).toBe(0);
     expect(result.sent).toBeGreaterThanOrEqual(1);
     const items = await memberItems(m.memberId);
-    expect(items.find((i) => i.type === 'outbox')).toMatchObject({ kind: 'renewal_upcoming', to: `${m.memberId}@example.com`, subject: expect.stringContaining('renews') });
+    expect(items.find((i) => i.type === 'outbox')).toMatchObject({
+      kind: 'renewal_upcoming',
+      to: `${m.memberId}@example.com`,
+      subject: expect.stringContaining('renews'),
+    });
     await expect(handler({ asOf: 'not-a-time' })).rejects.toThrow(/ISO time/);
   });
 });
@@ -619,7 +802,8 @@ describe('the job’s deadline, pacing and concurrency', () => {
     }
     return { members, asOf: at(start + 23 * DAY).toISOString() };
   }
-  const renewalOf = async (memberId: string) => (await memberItems(memberId)).find((i) => i.type === 'reminder' && i.kind === 'renewal_upcoming')!;
+  const renewalOf = async (memberId: string) =>
+    (await memberItems(memberId)).find((i) => i.type === 'reminder' && i.kind === 'renewal_upcoming')!;
 
   it('stops claiming when the Lambda context says time is short; what is left stays queued, untouched, for the next run', async () => {
     const { members, asOf } = await dueMembers('deadline', 6, 300);
@@ -672,7 +856,7 @@ describe('the job’s deadline, pacing and concurrency', () => {
     expect(maxInFlight).toBeLessThanOrEqual(3);
     // 40 per second: the k-th send never starts before t0 + k × 25 ms. A busy machine only delays
     // sends (a late one may be followed closely by the next, on its own slot), never brings one forward.
-    starts.forEach((t, k) => expect(t - t0, `send ${k}`).toBeGreaterThanOrEqual(k * 25 - 1));
+    for (const [k, t] of starts.entries()) expect(t - t0, `send ${k}`).toBeGreaterThanOrEqual(k * 25 - 1);
   });
 });
 
@@ -688,7 +872,11 @@ describe('npm run job -- reminders', () => {
     delete env.POWERTOOLS_LOG_LEVEL;
     const npm = (args: string[]) =>
       new Promise<{ code: number | null; out: string }>((resolve) => {
-        const child = spawn('npm', ['run', '--silent', 'job', '--', 'reminders', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn('npm', ['run', '--silent', 'job', '--', 'reminders', ...args], {
+          cwd: root,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let out = '';
         child.stdout.on('data', (d) => (out += d));
         child.stderr.on('data', (d) => (out += d));
@@ -696,13 +884,19 @@ describe('npm run job -- reminders', () => {
       });
     const run = await npm(['--as-of', asOf]);
     expect(run.code, run.out).toBe(0);
-    const printed = JSON.parse(run.out.slice(run.out.indexOf('{\n  "job"'))) as { job: string; result: { asOf: string; sent: number; failed: number } };
+    const printed = JSON.parse(run.out.slice(run.out.indexOf('{\n  "job"'))) as {
+      job: string;
+      result: { asOf: string; sent: number; failed: number };
+    };
     expect(printed).toMatchObject({ job: 'reminders', result: { asOf, failed: 0 } });
     expect(printed.result.sent).toBeGreaterThanOrEqual(1);
     // The local log shows the rendered notice.
     expect(run.out).toContain('Your Prime Monthly membership renews on');
     expect(run.out).not.toContain(`${m.memberId}@example.com`);
-    expect((await memberItems(m.memberId)).find((i) => i.type === 'notification')).toMatchObject({ kind: 'renewal_upcoming', channel: 'outbox' });
+    expect((await memberItems(m.memberId)).find((i) => i.type === 'notification')).toMatchObject({
+      kind: 'renewal_upcoming',
+      channel: 'outbox',
+    });
     const bad = await npm(['--as-of', 'yesterday']);
     expect(bad.code).toBe(1);
     expect(bad.out).toContain('--as-of must be an ISO time');
@@ -715,7 +909,14 @@ describe('the shopper’s marketing opt-out', () => {
     const start = BASE + 330 * DAY;
     const end = start + 30 * DAY;
     await post(m.checkout(start));
-    await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: end, cancelAtPeriodEnd: true, canceledAt: start + DAY }));
+    await post(
+      m.subEvent('customer.subscription.created', start, {
+        periodStart: start,
+        periodEnd: end,
+        cancelAtPeriodEnd: true,
+        canceledAt: start + DAY,
+      }),
+    );
     const headers = await bearer(m.memberId);
     const job = jobDeps();
     expect(await runAt(job, end, m.memberId)).toEqual(['membership_lapsed']);
@@ -727,7 +928,9 @@ describe('the shopper’s marketing opt-out', () => {
     expect(optOut.status, await optOut.clone().text()).toBe(200);
     expect(await optOut.json()).toMatchObject({ memberId: m.memberId, marketingOptOut: true, updatedAt: expect.any(String) });
     expect(await runAt(job, end + 30 * DAY, m.memberId)).toEqual([]);
-    expect((await memberItems(m.memberId)).find((i) => i.type === 'reminder' && i.kind === 'win_back' && i.offsetDays === -30)).toMatchObject({ dropReason: 'marketing_opt_out' });
+    expect(
+      (await memberItems(m.memberId)).find((i) => i.type === 'reminder' && i.kind === 'win_back' && i.offsetDays === -30),
+    ).toMatchObject({ dropReason: 'marketing_opt_out' });
     // The operator sees the shopper's choice.
     const seen = (await (await api.call('GET', `/v1/admin/members/${m.memberId}/notifications`, { key: KEYS.admin })).json()) as any;
     expect(seen.marketingOptOut).toBe(true);
@@ -764,7 +967,9 @@ describe('admin notification endpoints', () => {
       expect(res.status).toBe(400);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
     }
-    expect((await api.call('PUT', `/v1/admin/members/${memberId}/preferences`, { key: KEYS.checkout, body: { marketingOptOut: true } })).status).toBe(403);
+    expect(
+      (await api.call('PUT', `/v1/admin/members/${memberId}/preferences`, { key: KEYS.checkout, body: { marketingOptOut: true } })).status,
+    ).toBe(403);
     expect(await memberItems(memberId)).toEqual([]);
     expect((await api.call('GET', `/v1/admin/members/bad%20id/notifications`, { key: KEYS.admin })).status).toBe(400);
   });

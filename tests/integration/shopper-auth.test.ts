@@ -1,13 +1,13 @@
-import { describe, expect, it } from 'vitest';
-import { SignJWT } from 'jose';
-import { KEYS, useApi, uniqueMemberId } from '../support/api';
-import { bearer, putSavings, shopperToken, subscribedMember, useStripeDouble } from '../support/shopper';
-import { LOCAL_DEFAULTS } from '../../local/defaults';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { httpFunctions } from '../../functions/manifest';
+import { SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
 import { dynamo } from '#shared/runtime/dynamo';
 import { keys } from '#shared/storage/keys';
 import { reminderKeys } from '#shared/storage/reminder-store';
+import { httpFunctions } from '../../functions/manifest';
+import { LOCAL_DEFAULTS } from '../../local/defaults';
+import { KEYS, uniqueMemberId, useApi } from '../support/api';
+import { bearer, putSavings, shopperToken, subscribedMember, useStripeDouble } from '../support/shopper';
 
 const api = useApi();
 const stripe = useStripeDouble();
@@ -17,7 +17,11 @@ const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base
 
 const ME_ROUTES: Array<{ method: string; path: string; body?: object }> = [
   { method: 'GET', path: '/v1/me/membership' },
-  { method: 'POST', path: '/v1/me/checkout-session', body: { planId: 'prime-monthly', successUrl: 'https://shop.example/ok', cancelUrl: 'https://shop.example/no' } },
+  {
+    method: 'POST',
+    path: '/v1/me/checkout-session',
+    body: { planId: 'prime-monthly', successUrl: 'https://shop.example/ok', cancelUrl: 'https://shop.example/no' },
+  },
   { method: 'POST', path: '/v1/me/portal-session', body: { returnUrl: 'https://shop.example/account' } },
   { method: 'POST', path: '/v1/me/membership/cancel', body: {} },
   { method: 'POST', path: '/v1/me/membership/resume' },
@@ -25,7 +29,10 @@ const ME_ROUTES: Array<{ method: string; path: string; body?: object }> = [
 ];
 
 it('covers every shopper route of the manifest', () => {
-  const shopperRoutes = httpFunctions.flatMap((f) => f.routes).filter((r) => r.auth.kind === 'shopper').map((r) => `${r.method} ${r.path}`);
+  const shopperRoutes = httpFunctions
+    .flatMap((f) => f.routes)
+    .filter((r) => r.auth.kind === 'shopper')
+    .map((r) => `${r.method} ${r.path}`);
   expect(ME_ROUTES.map((r) => `${r.method} ${r.path}`).sort()).toEqual(shopperRoutes.sort());
 });
 
@@ -45,7 +52,10 @@ async function badTokens(memberId: string): Promise<Array<[string, string | null
     ['alg none', `Bearer ${b64({ alg: 'none', typ: 'JWT' })}.${payload}.`],
     ['alg HS512 with the right secret', `Bearer ${await shopperToken(memberId, { alg: 'HS512' })}`],
     ['tampered sub', `Bearer ${header}.${b64({ ...claims, sub: 'someone-else' })}.${signature}`],
-    ['no exp', `Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(memberId).setIssuer(LOCAL_DEFAULTS.SHOPPER_JWT_ISSUER).setAudience(LOCAL_DEFAULTS.SHOPPER_JWT_AUDIENCE).sign(new TextEncoder().encode(LOCAL_DEFAULTS.SHOPPER_JWT_SECRET))}`],
+    [
+      'no exp',
+      `Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(memberId).setIssuer(LOCAL_DEFAULTS.SHOPPER_JWT_ISSUER).setAudience(LOCAL_DEFAULTS.SHOPPER_JWT_AUDIENCE).sign(new TextEncoder().encode(LOCAL_DEFAULTS.SHOPPER_JWT_SECRET))}`,
+    ],
     ['sub outside the memberId alphabet', `Bearer ${await shopperToken('MEMBER#x')}`],
   ];
 }
@@ -56,7 +66,11 @@ describe('shopper authentication on every /v1/me route', () => {
     const calls = stripe().calls.length;
     for (const route of ME_ROUTES) {
       for (const [label, authorization] of await badTokens(memberId)) {
-        const res = await api.call(route.method, route.path, { key: null, headers: authorization ? { authorization } : {}, ...(route.body ? { body: route.body } : {}) });
+        const res = await api.call(route.method, route.path, {
+          key: null,
+          headers: authorization ? { authorization } : {},
+          ...(route.body ? { body: route.body } : {}),
+        });
         expect(res.status, `${route.method} ${route.path} with ${label}`).toBe(401);
         expect(res.headers.get('content-type')).toBe('application/problem+json');
         expect(res.headers.get('www-authenticate')).toBe('Bearer');
@@ -78,7 +92,14 @@ describe('a shopper only ever sees and acts on their own membership', () => {
     const attacker = uniqueMemberId('attacker');
     const start = nowSeconds() - 3 * DAY;
     const signup = await subscribedMember(api, stripe(), { memberId: victim, start });
-    await putSavings({ memberId: victim, periodKey: null, periodSavedCents: 0, lifetimeSavedCents: 7777, feesPaidCents: 1499, currency: 'usd' });
+    await putSavings({
+      memberId: victim,
+      periodKey: null,
+      periodSavedCents: 0,
+      lifetimeSavedCents: 7777,
+      feesPaidCents: 1499,
+      currency: 'usd',
+    });
     const victimBefore = await (await api.call('GET', '/v1/me/membership', { key: null, headers: await bearer(victim) })).json();
     const adminBefore = await (await api.call('GET', `/v1/admin/members/${victim}`, { key: KEYS.admin })).json();
     const subscriptionBefore = structuredClone(stripe().objects.get(signup.subscription));
@@ -86,7 +107,11 @@ describe('a shopper only ever sees and acts on their own membership', () => {
 
     // Naming the victim anywhere in the request is a validation error.
     for (const route of ME_ROUTES) {
-      const withQuery = await api.call(route.method, `${route.path}?memberId=${victim}`, { key: null, headers, ...(route.body ? { body: route.body } : {}) });
+      const withQuery = await api.call(route.method, `${route.path}?memberId=${victim}`, {
+        key: null,
+        headers,
+        ...(route.body ? { body: route.body } : {}),
+      });
       expect(withQuery.status, `${route.path}?memberId`).toBe(400);
       if (route.method !== 'GET') {
         for (const field of [{ memberId: victim }, { customer: signup.customer }, { subscriptionId: signup.subscription }]) {
@@ -111,14 +136,29 @@ describe('a shopper only ever sees and acts on their own membership', () => {
     expect(session.params.customer).not.toBe(signup.customer);
 
     // The victim's membership, stored data and Stripe subscription are untouched.
-    expect(stripe().calls.filter((c) => c.path.includes(signup.subscription) || c.params.customer === signup.customer || c.params.payment_intent === signup.paymentIntent.id)).toEqual([]);
+    expect(
+      stripe().calls.filter(
+        (c) =>
+          c.path.includes(signup.subscription) ||
+          c.params.customer === signup.customer ||
+          c.params.payment_intent === signup.paymentIntent.id,
+      ),
+    ).toEqual([]);
     expect(stripe().objects.get(signup.subscription)).toEqual(subscriptionBefore);
     expect(await (await api.call('GET', '/v1/me/membership', { key: null, headers: await bearer(victim) })).json()).toEqual(victimBefore);
     expect(await (await api.call('GET', `/v1/admin/members/${victim}`, { key: KEYS.admin })).json()).toEqual(adminBefore);
     // The attacker's opt-out is the attacker's own.
     expect((await api.call('PUT', '/v1/me/preferences', { key: null, headers, body: { marketingOptOut: true } })).status).toBe(200);
     const prefs = async (memberId: string) =>
-      (await dynamo().doc.send(new GetCommand({ TableName: dynamo().tables.main, Key: { PK: keys.memberPk(memberId), SK: reminderKeys.preferencesSk }, ConsistentRead: true }))).Item;
+      (
+        await dynamo().doc.send(
+          new GetCommand({
+            TableName: dynamo().tables.main,
+            Key: { PK: keys.memberPk(memberId), SK: reminderKeys.preferencesSk },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item;
     expect(await prefs(victim)).toBeUndefined();
     expect(await prefs(attacker)).toMatchObject({ marketingOptOut: true });
   });

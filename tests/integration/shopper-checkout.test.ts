@@ -1,11 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { KEYS, useApi, uniqueMemberId } from '../support/api';
-import { bearer, subscribedMember, useStripeDouble } from '../support/shopper';
-import { STRIPE_API_VERSION } from '#shared/stripe/api-version';
-import { STRIPE_API_SECRET_TEMPLATE } from '#shared/stripe/settings';
-import { createStripeClient } from '#shared/stripe/client';
 import { logger } from '#shared/observability';
+import { STRIPE_API_VERSION } from '#shared/stripe/api-version';
+import { createStripeClient } from '#shared/stripe/client';
+import { STRIPE_API_SECRET_TEMPLATE } from '#shared/stripe/settings';
 import { checkoutSessionObject, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
+import { KEYS, uniqueMemberId, useApi } from '../support/api';
+import { bearer, subscribedMember, useStripeDouble } from '../support/shopper';
 
 const api = useApi();
 const stripe = useStripeDouble();
@@ -21,8 +21,14 @@ async function admin(memberId: string) {
   return api.call('GET', `/v1/admin/members/${encodeURIComponent(memberId)}`, { key: KEYS.admin });
 }
 
-const sessionCallsFor = (memberId: string) => stripe().callsTo('POST', '/v1/checkout/sessions').filter((c) => c.params.client_reference_id === memberId);
-const customersFor = (memberId: string) => stripe().all('customer').filter((c) => c.metadata?.memberId === memberId);
+const sessionCallsFor = (memberId: string) =>
+  stripe()
+    .callsTo('POST', '/v1/checkout/sessions')
+    .filter((c) => c.params.client_reference_id === memberId);
+const customersFor = (memberId: string) =>
+  stripe()
+    .all('customer')
+    .filter((c) => c.metadata?.memberId === memberId);
 
 describe('POST /v1/me/checkout-session', () => {
   it('creates a subscription-mode session carrying the memberId, a new customer, the trial and the renewal terms', async () => {
@@ -50,7 +56,11 @@ describe('POST /v1/me/checkout-session', () => {
       subscription_data: { metadata: { memberId, planId: 'prime-monthly' }, trial_period_days: '30' },
       custom_text: { submit: { message: body.renewalTerms } },
     });
-    expect(stripe().callsTo('POST', '/v1/customers').find((c) => c.params.metadata?.memberId === memberId)!.idempotencyKey).toBe(`member-customer:${memberId}`);
+    expect(
+      stripe()
+        .callsTo('POST', '/v1/customers')
+        .find((c) => c.params.metadata?.memberId === memberId)!.idempotencyKey,
+    ).toBe(`member-customer:${memberId}`);
 
     // The consent record, as the operator reads it.
     const stored = (await (await admin(memberId)).json()) as any;
@@ -85,7 +95,11 @@ describe('POST /v1/me/checkout-session', () => {
     const [bodyA, bodyB] = (await Promise.all([a.json(), b.json()])) as any[];
     expect(customersFor(memberId)).toHaveLength(1);
     expect(bodyA.checkoutSessionId).toBe(bodyB.checkoutSessionId);
-    expect(stripe().all('checkout.session').filter((s) => s.client_reference_id === memberId)).toHaveLength(1);
+    expect(
+      stripe()
+        .all('checkout.session')
+        .filter((s) => s.client_reference_id === memberId),
+    ).toHaveLength(1);
     expect(((await (await admin(memberId)).json()) as any).consents).toHaveLength(1);
     // A later checkout reuses the stored customer without asking Stripe for one.
     const before = stripe().callsTo('POST', '/v1/customers').length;
@@ -98,7 +112,18 @@ describe('POST /v1/me/checkout-session', () => {
     const memberId = uniqueMemberId('returning');
     const start = nowSeconds() - 90 * DAY;
     const { customer, subscription } = await subscribedMember(api, stripe(), { memberId, start, trialDays: 30 });
-    const ended = subscriptionObject({ id: subscription, customer, memberId, status: 'canceled', periodStart: start, periodEnd: start + 30 * DAY, trialStart: start, trialEnd: start + 30 * DAY, canceledAt: start + 30 * DAY, endedAt: start + 30 * DAY });
+    const ended = subscriptionObject({
+      id: subscription,
+      customer,
+      memberId,
+      status: 'canceled',
+      periodStart: start,
+      periodEnd: start + 30 * DAY,
+      trialStart: start,
+      trialEnd: start + 30 * DAY,
+      canceledAt: start + 30 * DAY,
+      endedAt: start + 30 * DAY,
+    });
     expect((await api.postEvent(stripeEvent('customer.subscription.deleted', ended, { created: start + 30 * DAY }))).status).toBe(200);
     stripe().put({ ...ended, latest_invoice: null });
 
@@ -120,7 +145,11 @@ describe('POST /v1/me/checkout-session', () => {
 
     const second = await checkout(memberId, { ...checkoutBody, planId: 'prime-annual' });
     expect(second.status).toBe(409);
-    expect(await second.json()).toMatchObject({ reason: 'already_member', membershipStatus: 'trialing', portalSessionPath: '/v1/me/portal-session' });
+    expect(await second.json()).toMatchObject({
+      reason: 'already_member',
+      membershipStatus: 'trialing',
+      portalSessionPath: '/v1/me/portal-session',
+    });
     expect(sessionCallsFor(memberId)).toHaveLength(sessionsBefore);
     const [customer] = customersFor(memberId);
     expect(stripe().callsTo('GET', '/v1/subscriptions').at(-1)!.params).toMatchObject({ customer: customer!.id, status: 'all' });
@@ -142,12 +171,18 @@ describe('POST /v1/me/checkout-session', () => {
 
   it('leaves one open session per member: another plan expires the earlier one; going back makes a fresh one, never the expired page', async () => {
     const memberId = uniqueMemberId('flip');
-    const openOf = () => stripe().all('checkout.session').filter((s) => s.client_reference_id === memberId && s.status === 'open').map((s) => s.id);
+    const openOf = () =>
+      stripe()
+        .all('checkout.session')
+        .filter((s) => s.client_reference_id === memberId && s.status === 'open')
+        .map((s) => s.id);
     const monthly = (await (await checkout(memberId)).json()) as any;
     const annual = (await (await checkout(memberId, { ...checkoutBody, planId: 'prime-annual' })).json()) as any;
     expect(openOf()).toEqual([annual.checkoutSessionId]);
     expect(stripe().objects.get(monthly.checkoutSessionId)!.status).toBe('expired');
-    expect(stripe().callsTo('POST', `/v1/checkout/sessions/${monthly.checkoutSessionId}/expire`)[0]!.idempotencyKey).toBe(`checkout-session-expire:${monthly.checkoutSessionId}`);
+    expect(stripe().callsTo('POST', `/v1/checkout/sessions/${monthly.checkoutSessionId}/expire`)[0]!.idempotencyKey).toBe(
+      `checkout-session-expire:${monthly.checkoutSessionId}`,
+    );
 
     const again = await checkout(memberId);
     expect(again.status).toBe(200);
@@ -164,9 +199,16 @@ describe('POST /v1/me/checkout-session', () => {
   it('two concurrent checkouts for different plans never leave two open sessions', async () => {
     const memberId = uniqueMemberId('race');
     expect((await checkout(memberId)).status).toBe(200);
-    const answers = await Promise.all([checkout(memberId, { ...checkoutBody, planId: 'prime-annual' }), checkout(memberId, { ...checkoutBody, successUrl: 'https://shop.example/other' })]);
+    const answers = await Promise.all([
+      checkout(memberId, { ...checkoutBody, planId: 'prime-annual' }),
+      checkout(memberId, { ...checkoutBody, successUrl: 'https://shop.example/other' }),
+    ]);
     for (const res of answers) expect([200, 409]).toContain(res.status);
-    expect(stripe().all('checkout.session').filter((s) => s.client_reference_id === memberId && s.status === 'open').length).toBeLessThanOrEqual(1);
+    expect(
+      stripe()
+        .all('checkout.session')
+        .filter((s) => s.client_reference_id === memberId && s.status === 'open').length,
+    ).toBeLessThanOrEqual(1);
   });
 
   it('an earlier session paid while a new one is being created: the new one is expired and the answer is 409', async () => {
@@ -177,11 +219,15 @@ describe('POST /v1/me/checkout-session', () => {
     expect(res.status).toBe(409);
     expect(await res.json()).toMatchObject({ reason: 'already_member', membershipStatus: 'trialing' });
     const created = sessionCallsFor(memberId).at(-1)!;
-    const second = stripe().all('checkout.session').find((s) => s.client_reference_id === memberId && s.id !== first.checkoutSessionId)!;
+    const second = stripe()
+      .all('checkout.session')
+      .find((s) => s.client_reference_id === memberId && s.id !== first.checkoutSessionId)!;
     expect(created.params.metadata.planId).toBe('prime-annual');
     expect(second.status).toBe('expired');
     // Only the presented terms of the first session are on record: the second was never shown.
-    expect(((await (await admin(memberId)).json()) as any).consents.map((c: any) => c.checkoutSessionId)).toEqual([first.checkoutSessionId]);
+    expect(((await (await admin(memberId)).json()) as any).consents.map((c: any) => c.checkoutSessionId)).toEqual([
+      first.checkoutSessionId,
+    ]);
   });
 
   it('consent: completing the session marks its record accepted, in the same change as the membership', async () => {
@@ -189,25 +235,51 @@ describe('POST /v1/me/checkout-session', () => {
     const body = (await (await checkout(memberId)).json()) as any;
     const { session, subscription } = stripe().completeCheckoutSession(body.checkoutSessionId);
     const completedAt = nowSeconds();
-    const completed = stripeEvent('checkout.session.completed', { ...checkoutSessionObject({ memberId, customer: session.customer, subscription: subscription.id, id: session.id }) }, { created: completedAt });
+    const completed = stripeEvent(
+      'checkout.session.completed',
+      { ...checkoutSessionObject({ memberId, customer: session.customer, subscription: subscription.id, id: session.id }) },
+      { created: completedAt },
+    );
     expect((await api.postEvent(completed)).status).toBe(200);
 
     const stored = (await (await admin(memberId)).json()) as any;
     expect(stored.membership).toMatchObject({ checkoutSessionId: session.id });
-    expect(stored.consents).toEqual([expect.objectContaining({ checkoutSessionId: session.id, status: 'accepted', acceptedAt: new Date(completedAt * 1000).toISOString(), trialDays: 30 })]);
+    expect(stored.consents).toEqual([
+      expect.objectContaining({
+        checkoutSessionId: session.id,
+        status: 'accepted',
+        acceptedAt: new Date(completedAt * 1000).toISOString(),
+        trialDays: 30,
+      }),
+    ]);
     // A redelivery, or the async-payment event later, keeps the first acceptance.
-    expect((await api.postEvent({ ...completed, id: `${completed.id}_again`, type: 'checkout.session.async_payment_succeeded', created: completedAt + 60 })).status).toBe(200);
+    expect(
+      (
+        await api.postEvent({
+          ...completed,
+          id: `${completed.id}_again`,
+          type: 'checkout.session.async_payment_succeeded',
+          created: completedAt + 60,
+        })
+      ).status,
+    ).toBe(200);
     expect(((await (await admin(memberId)).json()) as any).consents[0].acceptedAt).toBe(new Date(completedAt * 1000).toISOString());
   });
 
   it('consent: a session completed that we never presented (made elsewhere) is applied, and listed as completed without consent', async () => {
     const memberId = uniqueMemberId('elsewhere');
-    const event = stripeEvent('checkout.session.completed', checkoutSessionObject({ memberId, customer: `cus_${memberId.replace(/\W/g, '')}`, subscription: 'sub_elsewhere1' }), { created: nowSeconds() });
+    const event = stripeEvent(
+      'checkout.session.completed',
+      checkoutSessionObject({ memberId, customer: `cus_${memberId.replace(/\W/g, '')}`, subscription: 'sub_elsewhere1' }),
+      { created: nowSeconds() },
+    );
     expect((await api.postEvent(event)).status).toBe(200);
     const stored = (await (await admin(memberId)).json()) as any;
     expect(stored.status).toBe('pending');
     expect(stored.consents).toEqual([]);
-    expect(stored.completedWithoutConsent).toEqual([{ memberId, checkoutSessionId: event.data.object.id, acceptedAt: new Date(event.created * 1000).toISOString(), eventId: event.id }]);
+    expect(stored.completedWithoutConsent).toEqual([
+      { memberId, checkoutSessionId: event.data.object.id, acceptedAt: new Date(event.created * 1000).toISOString(), eventId: event.id },
+    ]);
   });
 
   it('refuses an entitled member with 409 and a pointer to the portal, calling Stripe for nothing', async () => {
@@ -217,7 +289,12 @@ describe('POST /v1/me/checkout-session', () => {
     const res = await checkout(memberId);
     expect(res.status).toBe(409);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
-    expect(await res.json()).toMatchObject({ status: 409, reason: 'already_member', membershipStatus: 'active', portalSessionPath: '/v1/me/portal-session' });
+    expect(await res.json()).toMatchObject({
+      status: 409,
+      reason: 'already_member',
+      membershipStatus: 'active',
+      portalSessionPath: '/v1/me/portal-session',
+    });
     expect(stripe().calls.length).toBe(calls);
   });
 
@@ -234,7 +311,11 @@ describe('POST /v1/me/checkout-session', () => {
       expect(res.status).toBe(400);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
     }
-    const withQuery = await api.call('POST', '/v1/me/checkout-session?memberId=someone-else', { key: null, headers: await bearer(memberId), body: checkoutBody });
+    const withQuery = await api.call('POST', '/v1/me/checkout-session?memberId=someone-else', {
+      key: null,
+      headers: await bearer(memberId),
+      body: checkoutBody,
+    });
     expect(withQuery.status).toBe(400);
     expect(sessionCallsFor(memberId)).toHaveLength(0);
     expect(customersFor(memberId)).toHaveLength(0);
@@ -279,7 +360,10 @@ describe('POST /v1/me/checkout-session', () => {
     const saved = process.env.STRIPE_SECRET_KEY;
     const lines: string[] = [];
     logger.setLogLevel('WARN');
-    const capture = (chunk: unknown) => (lines.push(...String(chunk).split('\n').filter(Boolean)), true);
+    const capture = (chunk: unknown) => {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      return true;
+    };
     vi.spyOn(process.stdout, 'write').mockImplementation(capture as never);
     vi.spyOn(process.stderr, 'write').mockImplementation(capture as never);
     try {
@@ -293,7 +377,9 @@ describe('POST /v1/me/checkout-session', () => {
       vi.restoreAllMocks();
       logger.setLogLevel('SILENT');
     }
-    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => String(l.message).startsWith('Stripe refused our API key'));
+    const logged = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => String(l.message).startsWith('Stripe refused our API key'));
     expect(logged).toMatchObject({ level: 'ERROR', status: 401, stripeErrorType: 'StripeAuthenticationError' });
     expect(lines.join('\n')).not.toContain('sk_test_revoked');
   });
@@ -304,11 +390,17 @@ describe('POST /v1/me/checkout-session', () => {
     stripe().fail({ method: 'POST', path: '/v1/checkout/sessions' }, { kind: 'reset' });
     const res = await checkout(memberId);
     expect(res.status).toBe(200);
-    const attempts = stripe().callsTo('POST', '/v1/customers').filter((c) => c.idempotencyKey === `member-customer:${memberId}`);
+    const attempts = stripe()
+      .callsTo('POST', '/v1/customers')
+      .filter((c) => c.idempotencyKey === `member-customer:${memberId}`);
     expect(attempts.map((c) => c.fault)).toEqual(['500', null]);
     expect(sessionCallsFor(memberId).map((c) => c.fault)).toEqual(['reset', null]);
     expect(new Set(sessionCallsFor(memberId).map((c) => c.idempotencyKey)).size).toBe(1);
-    expect(stripe().all('checkout.session').filter((s) => s.client_reference_id === memberId)).toHaveLength(1);
+    expect(
+      stripe()
+        .all('checkout.session')
+        .filter((s) => s.client_reference_id === memberId),
+    ).toHaveLength(1);
   });
 
   it('a customer created whose answer was lost is not created twice: the retry replays it', async () => {
@@ -316,8 +408,13 @@ describe('POST /v1/me/checkout-session', () => {
     stripe().fail({ method: 'POST', path: '/v1/customers' }, { kind: 'reset', after: true });
     expect((await checkout(memberId)).status).toBe(200);
     expect(customersFor(memberId)).toHaveLength(1);
-    const attempts = stripe().callsTo('POST', '/v1/customers').filter((c) => c.idempotencyKey === `member-customer:${memberId}`);
-    expect(attempts.map((c) => [c.fault, c.replayed])).toEqual([['reset-after', false], [null, true]]);
+    const attempts = stripe()
+      .callsTo('POST', '/v1/customers')
+      .filter((c) => c.idempotencyKey === `member-customer:${memberId}`);
+    expect(attempts.map((c) => [c.fault, c.replayed])).toEqual([
+      ['reset-after', false],
+      [null, true],
+    ]);
   });
 
   it('answers 502 after the SDK gives up on 5xx, 503 on a rate limit; a retry then completes with one customer', async () => {
@@ -345,7 +442,11 @@ describe('POST /v1/me/portal-session', () => {
   it('opens the portal on the member’s customer', async () => {
     const memberId = uniqueMemberId('portal');
     const { customer } = await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - DAY });
-    const res = await api.call('POST', '/v1/me/portal-session', { key: null, headers: await bearer(memberId), body: { returnUrl: 'https://shop.example/account' } });
+    const res = await api.call('POST', '/v1/me/portal-session', {
+      key: null,
+      headers: await bearer(memberId),
+      body: { returnUrl: 'https://shop.example/account' },
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as any).url).toMatch(/^https:\/\/billing\.stripe\.com\//);
     const call = stripe().callsTo('POST', '/v1/billing_portal/sessions').at(-1)!;
@@ -357,37 +458,65 @@ describe('POST /v1/me/portal-session', () => {
     const memberId = uniqueMemberId('portalcfg');
     await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - DAY });
     const stripeApi = createStripeClient({ STRIPE_SECRET_KEY: stripe().apiKey, STRIPE_API_BASE: stripe().url })!;
-    const configuration = await stripeApi.billingPortal.configurations.create({ features: { invoice_history: { enabled: true } } }, { idempotencyKey: `cfg-${memberId}` });
+    const configuration = await stripeApi.billingPortal.configurations.create(
+      { features: { invoice_history: { enabled: true } } },
+      { idempotencyKey: `cfg-${memberId}` },
+    );
     process.env.STRIPE_PORTAL_CONFIGURATION_ID = configuration.id;
     try {
-      const res = await api.call('POST', '/v1/me/portal-session', { key: null, headers: await bearer(memberId), body: { returnUrl: 'https://shop.example/account' } });
+      const res = await api.call('POST', '/v1/me/portal-session', {
+        key: null,
+        headers: await bearer(memberId),
+        body: { returnUrl: 'https://shop.example/account' },
+      });
       expect(res.status).toBe(200);
     } finally {
       delete process.env.STRIPE_PORTAL_CONFIGURATION_ID;
     }
     const call = stripe().callsTo('POST', '/v1/billing_portal/sessions').at(-1)!;
     expect(call.params).toMatchObject({ configuration: configuration.id });
-    expect(stripe().all('billing_portal.session').find((s) => s.customer === call.params.customer && s.configuration === configuration.id)).toBeDefined();
+    expect(
+      stripe()
+        .all('billing_portal.session')
+        .find((s) => s.customer === call.params.customer && s.configuration === configuration.id),
+    ).toBeDefined();
   });
 
   it('answers 502 problem+json when Stripe stays unreachable after the SDK retries', async () => {
     const memberId = uniqueMemberId('unreachable');
     await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - DAY });
     stripe().fail({ method: 'POST', path: '/v1/billing_portal/sessions' }, { kind: 'reset' }, 3);
-    const res = await api.call('POST', '/v1/me/portal-session', { key: null, headers: await bearer(memberId), body: { returnUrl: 'https://shop.example/account' } });
+    const res = await api.call('POST', '/v1/me/portal-session', {
+      key: null,
+      headers: await bearer(memberId),
+      body: { returnUrl: 'https://shop.example/account' },
+    });
     expect(res.status).toBe(502);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     expect(await res.json()).toMatchObject({ type: '/problems/payment-provider-failed', status: 502 });
-    expect(stripe().callsTo('POST', '/v1/billing_portal/sessions').slice(-3).map((c) => c.fault)).toEqual(['reset', 'reset', 'reset']);
+    expect(
+      stripe()
+        .callsTo('POST', '/v1/billing_portal/sessions')
+        .slice(-3)
+        .map((c) => c.fault),
+    ).toEqual(['reset', 'reset', 'reset']);
   });
 
   it('answers 409 for a shopper without a billing account, and 400 for unknown fields', async () => {
     const memberId = uniqueMemberId('noportal');
     const calls = stripe().calls.length;
-    const res = await api.call('POST', '/v1/me/portal-session', { key: null, headers: await bearer(memberId), body: { returnUrl: 'https://shop.example/account' } });
+    const res = await api.call('POST', '/v1/me/portal-session', {
+      key: null,
+      headers: await bearer(memberId),
+      body: { returnUrl: 'https://shop.example/account' },
+    });
     expect(res.status).toBe(409);
     expect(await res.json()).toMatchObject({ reason: 'no_billing_account' });
-    const extra = await api.call('POST', '/v1/me/portal-session', { key: null, headers: await bearer(memberId), body: { returnUrl: 'https://shop.example/account', customer: 'cus_x' } });
+    const extra = await api.call('POST', '/v1/me/portal-session', {
+      key: null,
+      headers: await bearer(memberId),
+      body: { returnUrl: 'https://shop.example/account', customer: 'cus_x' },
+    });
     expect(extra.status).toBe(400);
     expect(stripe().calls.length).toBe(calls);
   });

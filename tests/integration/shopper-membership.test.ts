@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { useApi, uniqueMemberId } from '../support/api';
-import { bearer, putGrant, putSavings, subscribedMember, useStripeDouble } from '../support/shopper';
-import { invoiceObject, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
-import { periodKey } from '#shared/domain/savings';
 import type { IssuedGrant } from '#shared/domain/grants';
+import { periodKey } from '#shared/domain/savings';
+import { invoiceObject, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
+import { uniqueMemberId, useApi } from '../support/api';
+import { bearer, putGrant, putSavings, subscribedMember, useStripeDouble } from '../support/shopper';
 
 const api = useApi();
 const stripe = useStripeDouble();
@@ -41,7 +41,14 @@ function renewInStripe(subscriptionId: string, periodStart: number) {
   const item = sub.items.data[0];
   Object.assign(item, { current_period_start: periodStart, current_period_end: periodStart + 30 * DAY });
   const { invoice, paymentIntent } = stripe().paidInvoice(
-    invoiceObject({ customer: sub.customer, subscription: sub.id, memberId: sub.metadata.memberId, periodStart, periodEnd: periodStart + 30 * DAY, created: periodStart }),
+    invoiceObject({
+      customer: sub.customer,
+      subscription: sub.id,
+      memberId: sub.metadata.memberId,
+      periodStart,
+      periodEnd: periodStart + 30 * DAY,
+      created: periodStart,
+    }),
   );
   sub.latest_invoice = invoice.id;
   return { invoice, paymentIntent };
@@ -95,12 +102,26 @@ describe('GET /v1/me/membership', () => {
     const start = nowSeconds() - 2 * DAY;
     const { subscription, periodEnd } = await subscribedMember(api, stripe(), { memberId, start });
     const coupon = grant(memberId, {});
-    const voucher = grant(memberId, { kind: 'shipping-voucher', grantId: 'express-2', amountOffCents: null, currency: null, minSubtotalCents: null, serviceLevel: 'next-day' });
+    const voucher = grant(memberId, {
+      kind: 'shipping-voucher',
+      grantId: 'express-2',
+      amountOffCents: null,
+      currency: null,
+      minSubtotalCents: null,
+      serviceLevel: 'next-day',
+    });
     await putGrant(coupon);
     await putGrant(voucher);
     const redeemed = grant(memberId, { state: 'redeemed', redeemedAt: new Date().toISOString(), redeemedOrderId: 'o-1' });
     await putGrant(redeemed);
-    await putSavings({ memberId, periodKey: periodKey(subscription, iso(start)), periodSavedCents: 899, lifetimeSavedCents: 8400, feesPaidCents: 1499, currency: 'usd' });
+    await putSavings({
+      memberId,
+      periodKey: periodKey(subscription, iso(start)),
+      periodSavedCents: 899,
+      lifetimeSavedCents: 8400,
+      feesPaidCents: 1499,
+      currency: 'usd',
+    });
 
     const view = await me(memberId);
     expect(view).toMatchObject({
@@ -123,7 +144,14 @@ describe('GET /v1/me/membership', () => {
     expect(view.shippingVouchers.map((v: any) => v.code)).toContain(voucher.code);
 
     // Savings counted for an earlier period are not this period's.
-    await putSavings({ memberId, periodKey: periodKey(subscription, iso(start - 30 * DAY)), periodSavedCents: 899, lifetimeSavedCents: 8400, feesPaidCents: 1499, currency: 'usd' });
+    await putSavings({
+      memberId,
+      periodKey: periodKey(subscription, iso(start - 30 * DAY)),
+      periodSavedCents: 899,
+      lifetimeSavedCents: 8400,
+      feesPaidCents: 1499,
+      currency: 'usd',
+    });
     expect((await me(memberId)).savings.periodCents).toBe(0);
   });
 
@@ -141,14 +169,25 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
 
     const res = await cancel(memberId);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ memberId, outcome: 'cancel_at_period_end', accessEndsAt: iso(periodEnd), refund: null, refundRefusal: null });
+    expect(await res.json()).toEqual({
+      memberId,
+      outcome: 'cancel_at_period_end',
+      accessEndsAt: iso(periodEnd),
+      refund: null,
+      refundRefusal: null,
+    });
     const call = stripe().callsTo('POST', `/v1/subscriptions/${subscription}`).at(-1)!;
     expect(call.params).toEqual({ cancel_at_period_end: 'true' });
     expect(call.idempotencyKey).toMatch(new RegExp(`^cancel-at-period-end:${memberId}:${subscription}:`));
     // No second source of truth: nothing changes locally until Stripe says so.
     expect((await me(memberId)).status).toBe('active');
     await deliverSubscription('customer.subscription.updated', subscription);
-    expect(await me(memberId)).toMatchObject({ status: 'canceling', cancelAtPeriodEnd: true, accessEndsAt: iso(periodEnd), nextCharge: null });
+    expect(await me(memberId)).toMatchObject({
+      status: 'canceling',
+      cancelAtPeriodEnd: true,
+      accessEndsAt: iso(periodEnd),
+      nextCharge: null,
+    });
 
     const resumed = await resume(memberId);
     expect(resumed.status).toBe(200);
@@ -173,12 +212,25 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
     const res = await cancel(memberId, { refundIfUnused: true });
     expect(res.status).toBe(200);
     const body = (await res.json()) as any;
-    expect(body).toMatchObject({ memberId, outcome: 'canceled_and_refunded', refund: { amountCents: 1499, currency: 'usd' }, refundRefusal: null });
+    expect(body).toMatchObject({
+      memberId,
+      outcome: 'canceled_and_refunded',
+      refund: { amountCents: 1499, currency: 'usd' },
+      refundRefusal: null,
+    });
 
-    const refunds = stripe().all('refund').filter((r) => r.payment_intent === paymentIntent.id);
+    const refunds = stripe()
+      .all('refund')
+      .filter((r) => r.payment_intent === paymentIntent.id);
     expect(refunds).toHaveLength(1);
-    expect(refunds[0]).toMatchObject({ amount: 1499, reason: 'requested_by_customer', metadata: { memberId, invoiceId: invoice.id, subscriptionId: subscription } });
-    expect(stripe().callsTo('POST', '/v1/refunds').at(-1)!.idempotencyKey).toBe(`refund-unused-period:${memberId}:${invoice.id}:${paymentIntent.id}`);
+    expect(refunds[0]).toMatchObject({
+      amount: 1499,
+      reason: 'requested_by_customer',
+      metadata: { memberId, invoiceId: invoice.id, subscriptionId: subscription },
+    });
+    expect(stripe().callsTo('POST', '/v1/refunds').at(-1)!.idempotencyKey).toBe(
+      `refund-unused-period:${memberId}:${invoice.id}:${paymentIntent.id}`,
+    );
     const invoiceRead = stripe().callsTo('GET', `/v1/invoices/${invoice.id}`).at(-1)!;
     expect(invoiceRead.params.expand).toEqual(['payments']);
     expect(stripe().objects.get(subscription)!.status).toBe('canceled');
@@ -197,7 +249,12 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
 
     const res = await cancel(memberId, { refundIfUnused: true });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ outcome: 'cancel_at_period_end', accessEndsAt: iso(periodEnd), refund: null, refundRefusal: { reason: 'benefit_used' } });
+    expect(await res.json()).toMatchObject({
+      outcome: 'cancel_at_period_end',
+      accessEndsAt: iso(periodEnd),
+      refund: null,
+      refundRefusal: { reason: 'benefit_used' },
+    });
     expect(stripe().all('refund').length).toBe(refunds);
     expect(stripe().objects.get(subscription)).toMatchObject({ status: 'active', cancel_at_period_end: true });
   });
@@ -224,7 +281,11 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
     const res = await cancel(memberId, { refundIfUnused: true });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ outcome: 'cancel_at_period_end', refund: null, refundRefusal: { reason: 'benefit_used' } });
-    expect(stripe().all('refund').filter((r) => r.payment_intent === renewal.paymentIntent.id)).toEqual([]);
+    expect(
+      stripe()
+        .all('refund')
+        .filter((r) => r.payment_intent === renewal.paymentIntent.id),
+    ).toEqual([]);
     expect(stripe().objects.get(subscription)!.status).toBe('active');
   });
 
@@ -245,7 +306,11 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
     const start = nowSeconds() - DAY;
     const { subscription, periodEnd } = await subscribedMember(api, stripe(), { memberId, start, trialDays: 30 });
     const res = await cancel(memberId, { refundIfUnused: true });
-    expect(await res.json()).toMatchObject({ outcome: 'cancel_at_period_end', accessEndsAt: iso(periodEnd), refundRefusal: { reason: 'nothing_paid' } });
+    expect(await res.json()).toMatchObject({
+      outcome: 'cancel_at_period_end',
+      accessEndsAt: iso(periodEnd),
+      refundRefusal: { reason: 'nothing_paid' },
+    });
     expect(stripe().objects.get(subscription)!.cancel_at_period_end).toBe(true);
   });
 
@@ -261,8 +326,17 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
     const retried = await cancel(memberId, { refundIfUnused: true });
     expect(retried.status).toBe(200);
     expect(await retried.json()).toMatchObject({ outcome: 'canceled_and_refunded', refund: { amountCents: 1499 } });
-    expect(stripe().all('refund').filter((r) => r.payment_intent === paymentIntent.id)).toHaveLength(1);
-    expect(stripe().callsTo('POST', '/v1/refunds').filter((c) => c.params.payment_intent === paymentIntent.id).map((c) => c.replayed)).toEqual([false, true]);
+    expect(
+      stripe()
+        .all('refund')
+        .filter((r) => r.payment_intent === paymentIntent.id),
+    ).toHaveLength(1);
+    expect(
+      stripe()
+        .callsTo('POST', '/v1/refunds')
+        .filter((c) => c.params.payment_intent === paymentIntent.id)
+        .map((c) => c.replayed),
+    ).toEqual([false, true]);
     expect(stripe().objects.get(subscription)!.status).toBe('canceled');
   });
 
@@ -272,9 +346,24 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
     stripe().fail({ method: 'DELETE', path: `/v1/subscriptions/${subscription}` }, { kind: 'reset', after: true });
     const res = await cancel(memberId, { refundIfUnused: true });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ outcome: 'canceled_and_refunded', refund: { amountCents: 1499, currency: 'usd' }, accessEndsAt: iso(stripe().objects.get(subscription)!.ended_at) });
-    expect(stripe().callsTo('DELETE', `/v1/subscriptions/${subscription}`).map((c) => [c.fault, c.status])).toEqual([['reset-after', 0], [null, 400]]);
-    expect(stripe().all('refund').filter((r) => r.payment_intent === paymentIntent.id)).toHaveLength(1);
+    expect(await res.json()).toMatchObject({
+      outcome: 'canceled_and_refunded',
+      refund: { amountCents: 1499, currency: 'usd' },
+      accessEndsAt: iso(stripe().objects.get(subscription)!.ended_at),
+    });
+    expect(
+      stripe()
+        .callsTo('DELETE', `/v1/subscriptions/${subscription}`)
+        .map((c) => [c.fault, c.status]),
+    ).toEqual([
+      ['reset-after', 0],
+      [null, 400],
+    ]);
+    expect(
+      stripe()
+        .all('refund')
+        .filter((r) => r.payment_intent === paymentIntent.id),
+    ).toHaveLength(1);
   });
 
   it('a retry after a cancel-with-refund that went through unseen answers the same success, before and after the deletion webhook', async () => {
@@ -286,7 +375,13 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
     expect((await cancel(memberId, { refundIfUnused: true })).status).toBe(502);
     expect(stripe().objects.get(subscription)!.status).toBe('canceled');
 
-    const expected = { memberId, outcome: 'canceled_and_refunded', accessEndsAt: iso(stripe().objects.get(subscription)!.ended_at), refund: { amountCents: 1499, currency: 'usd' }, refundRefusal: null };
+    const expected = {
+      memberId,
+      outcome: 'canceled_and_refunded',
+      accessEndsAt: iso(stripe().objects.get(subscription)!.ended_at),
+      refund: { amountCents: 1499, currency: 'usd' },
+      refundRefusal: null,
+    };
     const retried = await cancel(memberId, { refundIfUnused: true });
     expect(retried.status).toBe(200);
     expect(await retried.json()).toEqual(expected);
@@ -295,7 +390,11 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
     const afterWebhook = await cancel(memberId, { refundIfUnused: true });
     expect(afterWebhook.status).toBe(200);
     expect(await afterWebhook.json()).toEqual(expected);
-    expect(stripe().all('refund').filter((r) => r.payment_intent === paymentIntent.id)).toHaveLength(1);
+    expect(
+      stripe()
+        .all('refund')
+        .filter((r) => r.payment_intent === paymentIntent.id),
+    ).toHaveLength(1);
     // Without the refund request, a lapsed membership has nothing to cancel.
     expect(await (await cancel(memberId)).json()).toMatchObject({ reason: 'no_membership' });
   });
@@ -370,14 +469,27 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
       expect(res.status).toBe(409);
       expect(await res.json()).toMatchObject({ reason: 'membership_ended' });
     }
-    expect(stripe().all('refund').filter((r) => r.metadata?.memberId === memberId)).toEqual([]);
+    expect(
+      stripe()
+        .all('refund')
+        .filter((r) => r.metadata?.memberId === memberId),
+    ).toEqual([]);
   });
 
   it('resume after the membership ended is a 409: buy again instead', async () => {
     const memberId = uniqueMemberId('ended');
     const start = nowSeconds() - 40 * DAY;
     const { subscription, customer } = await subscribedMember(api, stripe(), { memberId, start });
-    const ended = subscriptionObject({ id: subscription, customer, memberId, status: 'canceled', periodStart: start, periodEnd: start + 30 * DAY, canceledAt: start + 30 * DAY, endedAt: start + 30 * DAY });
+    const ended = subscriptionObject({
+      id: subscription,
+      customer,
+      memberId,
+      status: 'canceled',
+      periodStart: start,
+      periodEnd: start + 30 * DAY,
+      canceledAt: start + 30 * DAY,
+      endedAt: start + 30 * DAY,
+    });
     expect((await api.postEvent(stripeEvent('customer.subscription.deleted', ended, { created: start + 30 * DAY }))).status).toBe(200);
     const res = await resume(memberId);
     expect(res.status).toBe(409);

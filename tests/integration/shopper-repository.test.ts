@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { uniqueMemberId } from '../support/api';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { dynamo, membershipRepository } from '#shared/runtime/dynamo';
 import { shopperRepository } from '#shared/runtime/shopper';
+import { uniqueMemberId } from '../support/api';
 import { TEST_TABLES } from '../support/tables';
 
 // The same per-container wiring the handlers use (configured by tests/support/env.ts).
@@ -13,7 +13,11 @@ const memberships = membershipRepository();
 describe('DynamoShopperRepository', () => {
   it('keeps the first Stripe customer linked to a member: concurrent links adopt the winner', async () => {
     const memberId = uniqueMemberId('link');
-    const results = await Promise.all(['cus_a1', 'cus_b2', 'cus_c3', 'cus_d4'].map((c) => shoppers.linkStripeCustomer(memberId, `${c}_${memberId.replace(/\W/g, '')}`, new Date())));
+    const results = await Promise.all(
+      ['cus_a1', 'cus_b2', 'cus_c3', 'cus_d4'].map((c) =>
+        shoppers.linkStripeCustomer(memberId, `${c}_${memberId.replace(/\W/g, '')}`, new Date()),
+      ),
+    );
     expect(new Set(results).size).toBe(1);
     expect(await shoppers.getStripeCustomerId(memberId)).toBe(results[0]);
     // The reverse link lets customer-only webhooks find the member.
@@ -28,7 +32,18 @@ describe('DynamoShopperRepository', () => {
 
   it('stores consents outside the checkout’s ENT# collection and lists them in time order', async () => {
     const memberId = uniqueMemberId('consent');
-    const base = { memberId, planId: 'prime-monthly', planName: 'Prime Monthly', priceId: 'price_prime_monthly_usd', amountCents: 1499, currency: 'usd', interval: 'month', intervalCount: 1, trialDays: 0, renewalTerms: 'terms' };
+    const base = {
+      memberId,
+      planId: 'prime-monthly',
+      planName: 'Prime Monthly',
+      priceId: 'price_prime_monthly_usd',
+      amountCents: 1499,
+      currency: 'usd',
+      interval: 'month',
+      intervalCount: 1,
+      trialDays: 0,
+      renewalTerms: 'terms',
+    };
     await shoppers.putConsent({ ...base, checkoutSessionId: 'cs_2', presentedAt: '2026-02-01T00:00:00.000Z' });
     await shoppers.putConsent({ ...base, checkoutSessionId: 'cs_1', presentedAt: '2026-01-01T00:00:00.000Z' });
     await shoppers.putConsent({ ...base, checkoutSessionId: 'cs_1', presentedAt: '2026-01-01T00:00:00.000Z' });
@@ -36,7 +51,9 @@ describe('DynamoShopperRepository', () => {
     expect((await shoppers.listConsents(memberId)).map((c) => c.checkoutSessionId)).toEqual(['cs_1', 'cs_2']);
     expect(await memberships.getEntitlementData(memberId)).toEqual({ record: null, grants: [] });
     // Proof of consent is kept for years: no TTL may expire it.
-    const raw = await db.send(new GetCommand({ TableName: TEST_TABLES.main, Key: { PK: `MEMBER#${memberId}`, SK: 'CONSENT#2026-01-01T00:00:00.000Z#cs_1' } }));
+    const raw = await db.send(
+      new GetCommand({ TableName: TEST_TABLES.main, Key: { PK: `MEMBER#${memberId}`, SK: 'CONSENT#2026-01-01T00:00:00.000Z#cs_1' } }),
+    );
     expect(raw.Item).toMatchObject({ type: 'consent', checkoutSessionId: 'cs_1' });
     expect(raw.Item).not.toHaveProperty('ttl');
   });

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStripeClient } from '#shared/stripe/client';
-import { StripeDouble } from '../support/stripe-double';
 import { invoiceObject, subscriptionObject } from '../../local/stripe-test-events';
+import { StripeDouble } from '../support/stripe-double';
 
 // The double is only worth something if a wrong call fails: these tests keep it honest.
 let double: StripeDouble;
@@ -27,34 +27,78 @@ describe('Stripe test double', () => {
   it('refuses another key, another API version and POSTs without our own idempotency key', async () => {
     const wrongKey = createStripeClient({ STRIPE_SECRET_KEY: 'sk_test_wrong', STRIPE_API_BASE: double.url })!;
     expect((await errorOf(wrongKey.customers.create({}, { idempotencyKey: 'k-1' }))).statusCode).toBe(401);
-    const otherVersion = new Stripe(double.apiKey, { apiVersion: '2025-03-31.basil' as Stripe.LatestApiVersion, host: '127.0.0.1', port: Number(new URL(double.url).port), protocol: 'http', maxNetworkRetries: 0 });
-    expect(await errorOf(otherVersion.customers.create({}, { idempotencyKey: 'k-2' }))).toMatchObject({ statusCode: 400, message: expect.stringMatching(/API version/) });
-    expect(await errorOf(stripe.customers.create({}))).toMatchObject({ statusCode: 400, message: expect.stringMatching(/idempotency key/) });
+    const otherVersion = new Stripe(double.apiKey, {
+      apiVersion: '2025-03-31.basil' as Stripe.LatestApiVersion,
+      host: '127.0.0.1',
+      port: Number(new URL(double.url).port),
+      protocol: 'http',
+      maxNetworkRetries: 0,
+    });
+    expect(await errorOf(otherVersion.customers.create({}, { idempotencyKey: 'k-2' }))).toMatchObject({
+      statusCode: 400,
+      message: expect.stringMatching(/API version/),
+    });
+    expect(await errorOf(stripe.customers.create({}))).toMatchObject({
+      statusCode: 400,
+      message: expect.stringMatching(/idempotency key/),
+    });
   });
 
   it('refuses missing required and unknown parameters, naming them', async () => {
-    expect(await errorOf(stripe.billingPortal.sessions.create({} as Stripe.BillingPortal.SessionCreateParams, { idempotencyKey: 'p-1' }))).toMatchObject({ statusCode: 400, param: 'customer' });
-    expect(await errorOf(stripe.customers.create({ nonsense: 'x' } as Stripe.CustomerCreateParams, { idempotencyKey: 'p-2' }))).toMatchObject({ statusCode: 400, param: 'nonsense' });
+    expect(
+      await errorOf(stripe.billingPortal.sessions.create({} as Stripe.BillingPortal.SessionCreateParams, { idempotencyKey: 'p-1' })),
+    ).toMatchObject({ statusCode: 400, param: 'customer' });
+    expect(
+      await errorOf(stripe.customers.create({ nonsense: 'x' } as Stripe.CustomerCreateParams, { idempotencyKey: 'p-2' })),
+    ).toMatchObject({ statusCode: 400, param: 'nonsense' });
     const customer = await stripe.customers.create({}, { idempotencyKey: 'p-3' });
-    const subscriptionWithoutPrice = { mode: 'subscription', customer: customer.id, success_url: 'https://x.example/', line_items: [{ quantity: 1 }] } as Stripe.Checkout.SessionCreateParams;
-    expect(await errorOf(stripe.checkout.sessions.create(subscriptionWithoutPrice, { idempotencyKey: 'p-4' }))).toMatchObject({ statusCode: 400, param: 'line_items[0][price]' });
-    expect(await errorOf(stripe.checkout.sessions.create({ mode: 'subscription', customer: 'cus_missing', success_url: 'https://x.example/', line_items: [{ price: 'price_prime_monthly_usd', quantity: 1 }] }, { idempotencyKey: 'p-5' }))).toMatchObject({ statusCode: 404, code: 'resource_missing' });
+    const subscriptionWithoutPrice = {
+      mode: 'subscription',
+      customer: customer.id,
+      success_url: 'https://x.example/',
+      line_items: [{ quantity: 1 }],
+    } as Stripe.Checkout.SessionCreateParams;
+    expect(await errorOf(stripe.checkout.sessions.create(subscriptionWithoutPrice, { idempotencyKey: 'p-4' }))).toMatchObject({
+      statusCode: 400,
+      param: 'line_items[0][price]',
+    });
+    expect(
+      await errorOf(
+        stripe.checkout.sessions.create(
+          {
+            mode: 'subscription',
+            customer: 'cus_missing',
+            success_url: 'https://x.example/',
+            line_items: [{ price: 'price_prime_monthly_usd', quantity: 1 }],
+          },
+          { idempotencyKey: 'p-5' },
+        ),
+      ),
+    ).toMatchObject({ statusCode: 404, code: 'resource_missing' });
   });
 
   it('replays a keyed request with the same parameters and refuses the key with other parameters', async () => {
     const a = await stripe.customers.create({ metadata: { memberId: 'm1' } }, { idempotencyKey: 'same' });
     const b = await stripe.customers.create({ metadata: { memberId: 'm1' } }, { idempotencyKey: 'same' });
     expect(b.id).toBe(a.id);
-    expect(await errorOf(stripe.customers.create({ metadata: { memberId: 'm2' } }, { idempotencyKey: 'same' }))).toMatchObject({ type: 'StripeIdempotencyError' });
+    expect(await errorOf(stripe.customers.create({ metadata: { memberId: 'm2' } }, { idempotencyKey: 'same' }))).toMatchObject({
+      type: 'StripeIdempotencyError',
+    });
   });
 
   it('keeps subscription and refund rules: a canceled subscription cannot be updated, a refund cannot exceed the payment', async () => {
     const sub = double.put(subscriptionObject({ memberId: 'm1', periodStart: Math.floor(Date.now() / 1000) }));
-    const { paymentIntent } = double.paidInvoice(invoiceObject({ customer: sub.customer, subscription: sub.id, periodStart: 1, periodEnd: 2 }));
+    const { paymentIntent } = double.paidInvoice(
+      invoiceObject({ customer: sub.customer, subscription: sub.id, periodStart: 1, periodEnd: 2 }),
+    );
     await stripe.subscriptions.cancel(sub.id);
-    expect((await errorOf(stripe.subscriptions.update(sub.id, { cancel_at_period_end: true }, { idempotencyKey: 'u-1' }))).statusCode).toBe(400);
+    expect((await errorOf(stripe.subscriptions.update(sub.id, { cancel_at_period_end: true }, { idempotencyKey: 'u-1' }))).statusCode).toBe(
+      400,
+    );
     await stripe.refunds.create({ payment_intent: paymentIntent.id, amount: 1000 }, { idempotencyKey: 'r-1' });
-    expect(await errorOf(stripe.refunds.create({ payment_intent: paymentIntent.id, amount: 1000 }, { idempotencyKey: 'r-2' }))).toMatchObject({ statusCode: 400, code: 'amount_too_large' });
+    expect(
+      await errorOf(stripe.refunds.create({ payment_intent: paymentIntent.id, amount: 1000 }, { idempotencyKey: 'r-2' })),
+    ).toMatchObject({ statusCode: 400, code: 'amount_too_large' });
   });
 
   it('injects faults and records each call', async () => {
@@ -68,25 +112,39 @@ describe('Stripe test double', () => {
   it('lists like Stripe: newest first, limit and starting_after, subscriptions without canceled unless status=all', async () => {
     const customer = double.customer().id;
     const now = Math.floor(Date.now() / 1000);
-    const [older, newer, ended] = [0, 1, 2].map((i) => double.put<Record<string, any>>({ ...subscriptionObject({ customer, memberId: 'm-list', periodStart: now }), created: now - 10 + i }));
+    const [older, newer, ended] = [0, 1, 2].map((i) =>
+      double.put<Record<string, any>>({ ...subscriptionObject({ customer, memberId: 'm-list', periodStart: now }), created: now - 10 + i }),
+    );
     ended!.status = 'canceled';
     expect((await stripe.subscriptions.list({ customer })).data.map((s) => s.id)).toEqual([newer!.id, older!.id]);
     const all = await stripe.subscriptions.list({ customer, status: 'all', limit: 2 });
     expect([all.data.map((s) => s.id), all.has_more]).toEqual([[ended!.id, newer!.id], true]);
-    expect((await stripe.subscriptions.list({ customer, status: 'all', limit: 2, starting_after: newer!.id })).data.map((s) => s.id)).toEqual([older!.id]);
+    expect(
+      (await stripe.subscriptions.list({ customer, status: 'all', limit: 2, starting_after: newer!.id })).data.map((s) => s.id),
+    ).toEqual([older!.id]);
     const paged: string[] = [];
     for await (const s of stripe.subscriptions.list({ customer, status: 'all', limit: 1 })) paged.push(s.id);
     expect(paged).toEqual([ended!.id, newer!.id, older!.id]);
     expect(await errorOf(stripe.subscriptions.list({ customer, limit: 101 }))).toMatchObject({ statusCode: 400, param: 'limit' });
-    expect(await errorOf(stripe.subscriptions.list({ customer, status: 'gone' as 'all' }))).toMatchObject({ statusCode: 400, param: 'status' });
+    expect(await errorOf(stripe.subscriptions.list({ customer, status: 'gone' as 'all' }))).toMatchObject({
+      statusCode: 400,
+      param: 'status',
+    });
   });
 
   it('expires only open checkout sessions; a completed one created its subscription', async () => {
     const customer = await stripe.customers.create({}, { idempotencyKey: 'e-1' });
-    const params = { mode: 'subscription' as const, customer: customer.id, success_url: 'https://x.example/', line_items: [{ price: 'price_prime_monthly_usd', quantity: 1 }] };
+    const params = {
+      mode: 'subscription' as const,
+      customer: customer.id,
+      success_url: 'https://x.example/',
+      line_items: [{ price: 'price_prime_monthly_usd', quantity: 1 }],
+    };
     const a = await stripe.checkout.sessions.create(params, { idempotencyKey: 'e-2' });
     const b = await stripe.checkout.sessions.create({ ...params, subscription_data: { trial_period_days: 30 } }, { idempotencyKey: 'e-3' });
-    expect((await stripe.checkout.sessions.list({ customer: customer.id, status: 'open' })).data.map((s) => s.id).sort()).toEqual([a.id, b.id].sort());
+    expect((await stripe.checkout.sessions.list({ customer: customer.id, status: 'open' })).data.map((s) => s.id).sort()).toEqual(
+      [a.id, b.id].sort(),
+    );
     expect((await stripe.checkout.sessions.expire(a.id, {}, { idempotencyKey: 'e-4' })).status).toBe('expired');
     expect(await errorOf(stripe.checkout.sessions.expire(a.id, {}, { idempotencyKey: 'e-5' }))).toMatchObject({ statusCode: 400 });
     const { subscription } = double.completeCheckoutSession(b.id);
@@ -99,19 +157,76 @@ describe('Stripe test double', () => {
   it('checks portal configurations: required features and enabled flags, enums, prices of the named product', async () => {
     double.price({ id: 'price_other_product', unitAmount: 500, interval: 'month', product: 'prod_other' });
     const product = double.objects.get('price_prime_monthly_usd')!.product as string;
-    const features = { subscription_update: { enabled: true, default_allowed_updates: ['price' as const], products: [{ product, prices: ['price_prime_monthly_usd'] }] } };
-    expect(await errorOf(stripe.billingPortal.configurations.create({} as Stripe.BillingPortal.ConfigurationCreateParams, { idempotencyKey: 'c-1' }))).toMatchObject({ param: 'features' });
-    expect(await errorOf(stripe.billingPortal.configurations.create({ features: { invoice_history: { enabled: true }, customer_update: { allowed_updates: ['email'] } as unknown as { enabled: boolean } } }, { idempotencyKey: 'c-2' }))).toMatchObject({ param: 'features[customer_update][enabled]' });
-    expect(await errorOf(stripe.billingPortal.configurations.create({ features: { subscription_update: { ...features.subscription_update, products: [{ product, prices: ['price_other_product'] }] } } }, { idempotencyKey: 'c-3' }))).toMatchObject({ statusCode: 400, param: 'features[subscription_update][products][0][prices][0]' });
-    expect(await errorOf(stripe.billingPortal.configurations.create({ features: { subscription_cancel: { enabled: true, mode: 'at_period_end', proration_behavior: 'create_prorations' } } }, { idempotencyKey: 'c-4' }))).toMatchObject({ statusCode: 400 });
-    const created = await stripe.billingPortal.configurations.create({ features, metadata: { managedBy: 'test' } }, { idempotencyKey: 'c-5' });
-    expect(created.features.subscription_update).toMatchObject({ enabled: true, default_allowed_updates: ['price'], products: [{ product, prices: ['price_prime_monthly_usd'] }] });
-    const updated = await stripe.billingPortal.configurations.update(created.id, { features: { subscription_update: { products: [{ product, prices: ['price_prime_monthly_usd', 'price_prime_monthly_usd'] }] } } }, { idempotencyKey: 'c-6' });
+    const features = {
+      subscription_update: {
+        enabled: true,
+        default_allowed_updates: ['price' as const],
+        products: [{ product, prices: ['price_prime_monthly_usd'] }],
+      },
+    };
+    expect(
+      await errorOf(
+        stripe.billingPortal.configurations.create({} as Stripe.BillingPortal.ConfigurationCreateParams, { idempotencyKey: 'c-1' }),
+      ),
+    ).toMatchObject({ param: 'features' });
+    expect(
+      await errorOf(
+        stripe.billingPortal.configurations.create(
+          {
+            features: {
+              invoice_history: { enabled: true },
+              customer_update: { allowed_updates: ['email'] } as unknown as { enabled: boolean },
+            },
+          },
+          { idempotencyKey: 'c-2' },
+        ),
+      ),
+    ).toMatchObject({ param: 'features[customer_update][enabled]' });
+    expect(
+      await errorOf(
+        stripe.billingPortal.configurations.create(
+          {
+            features: {
+              subscription_update: { ...features.subscription_update, products: [{ product, prices: ['price_other_product'] }] },
+            },
+          },
+          { idempotencyKey: 'c-3' },
+        ),
+      ),
+    ).toMatchObject({ statusCode: 400, param: 'features[subscription_update][products][0][prices][0]' });
+    expect(
+      await errorOf(
+        stripe.billingPortal.configurations.create(
+          { features: { subscription_cancel: { enabled: true, mode: 'at_period_end', proration_behavior: 'create_prorations' } } },
+          { idempotencyKey: 'c-4' },
+        ),
+      ),
+    ).toMatchObject({ statusCode: 400 });
+    const created = await stripe.billingPortal.configurations.create(
+      { features, metadata: { managedBy: 'test' } },
+      { idempotencyKey: 'c-5' },
+    );
+    expect(created.features.subscription_update).toMatchObject({
+      enabled: true,
+      default_allowed_updates: ['price'],
+      products: [{ product, prices: ['price_prime_monthly_usd'] }],
+    });
+    const updated = await stripe.billingPortal.configurations.update(
+      created.id,
+      { features: { subscription_update: { products: [{ product, prices: ['price_prime_monthly_usd', 'price_prime_monthly_usd'] }] } } },
+      { idempotencyKey: 'c-6' },
+    );
     expect(updated.features.subscription_update.enabled).toBe(true);
     expect((await stripe.billingPortal.configurations.list({ active: true })).data.map((c) => c.id)).toContain(created.id);
     await stripe.billingPortal.configurations.update(created.id, { active: false }, { idempotencyKey: 'c-7' });
     const customer = await stripe.customers.create({}, { idempotencyKey: 'c-8' });
-    expect(await errorOf(stripe.billingPortal.sessions.create({ customer: customer.id, configuration: created.id }, { idempotencyKey: 'c-9' }))).toMatchObject({ statusCode: 400, param: 'configuration' });
-    expect(await errorOf(stripe.billingPortal.sessions.create({ customer: customer.id, configuration: 'bpc_missing' }, { idempotencyKey: 'c-10' }))).toMatchObject({ statusCode: 404 });
+    expect(
+      await errorOf(stripe.billingPortal.sessions.create({ customer: customer.id, configuration: created.id }, { idempotencyKey: 'c-9' })),
+    ).toMatchObject({ statusCode: 400, param: 'configuration' });
+    expect(
+      await errorOf(
+        stripe.billingPortal.sessions.create({ customer: customer.id, configuration: 'bpc_missing' }, { idempotencyKey: 'c-10' }),
+      ),
+    ).toMatchObject({ statusCode: 404 });
   });
 });

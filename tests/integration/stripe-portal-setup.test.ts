@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { StripeDouble } from '../support/stripe-double';
-import { handler } from '../../functions/commands/stripe-portal-setup';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PORTAL_CONFIGURATION_MANAGER } from '#shared/stripe/portal-configuration';
+import { handler } from '../../functions/commands/stripe-portal-setup';
+import { StripeDouble } from '../support/stripe-double';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let double: StripeDouble;
@@ -29,7 +29,10 @@ const configurationWrites = () => double.calls.filter((c) => c.method === 'POST'
 describe('npm run job -- stripe-portal-setup', () => {
   it('creates the portal configuration from the catalog: plan switch over both prices, payment method, invoices, cancel at period end', async () => {
     const result = await handler();
-    expect(result).toMatchObject({ action: 'created', products: [{ product, prices: ['price_prime_monthly_usd', 'price_prime_annual_usd'] }] });
+    expect(result).toMatchObject({
+      action: 'created',
+      products: [{ product, prices: ['price_prime_monthly_usd', 'price_prime_annual_usd'] }],
+    });
     expect(result.next).toContain(`set portalConfigurationId to ${result.configurationId}`);
     const [create] = configurationWrites();
     expect(create!.idempotencyKey).toMatch(/^stripe-portal-setup:[0-9a-f-]{36}:create$/);
@@ -64,7 +67,10 @@ describe('npm run job -- stripe-portal-setup', () => {
     stored.features.subscription_update = { ...stored.features.subscription_update, enabled: false, products: [] };
     const fixed = await handler();
     expect(fixed).toMatchObject({ action: 'updated', configurationId: again.configurationId });
-    expect(double.objects.get(again.configurationId)!.features.subscription_update).toMatchObject({ enabled: true, products: [{ product }] });
+    expect(double.objects.get(again.configurationId)!.features.subscription_update).toMatchObject({
+      enabled: true,
+      products: [{ product }],
+    });
     expect(double.all('billing_portal.configuration')).toHaveLength(1);
   });
 
@@ -72,7 +78,11 @@ describe('npm run job -- stripe-portal-setup', () => {
     const [configuration] = double.all('billing_portal.configuration');
     process.env.STRIPE_PORTAL_CONFIGURATION_ID = configuration!.id;
     try {
-      expect(await handler()).toMatchObject({ action: 'unchanged', configurationId: configuration!.id, next: 'portal sessions already use this configuration' });
+      expect(await handler()).toMatchObject({
+        action: 'unchanged',
+        configurationId: configuration!.id,
+        next: 'portal sessions already use this configuration',
+      });
       expect(double.callsTo('GET', `/v1/billing_portal/configurations/${configuration!.id}`).length).toBeGreaterThan(0);
     } finally {
       delete process.env.STRIPE_PORTAL_CONFIGURATION_ID;

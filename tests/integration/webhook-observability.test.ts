@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { useApi, uniqueMemberId } from '../support/api';
-import { signupEvents } from '../../local/stripe-test-events';
+import { describe, expect, it } from 'vitest';
 import { dynamo } from '#shared/runtime/dynamo';
+import { signupEvents } from '../../local/stripe-test-events';
+import { uniqueMemberId, useApi } from '../support/api';
 import { captureOutput } from '../support/output';
 
 // This file checks what operators rely on: EMF metrics are on here (the handlers load in beforeAll,

@@ -1,10 +1,9 @@
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { useApi, uniqueMemberId } from '../support/api';
-import { invoiceObject, signupEvents, stripeEvent, subscriptionObject, signPayload } from '../../local/stripe-test-events';
 import { dynamo } from '#shared/runtime/dynamo';
 import { keys } from '#shared/storage/keys';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { invoiceObject, signPayload, signupEvents, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
+import { uniqueMemberId, useApi } from '../support/api';
 
 const api = useApi();
 const DAY = 86_400;
@@ -12,13 +11,21 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 async function storedMembership(memberId: string) {
   const { doc, tables } = dynamo();
-  const out = await doc.send(new GetCommand({ TableName: tables.main, Key: { PK: keys.memberPk(memberId), SK: keys.membershipSk }, ConsistentRead: true }));
+  const out = await doc.send(
+    new GetCommand({ TableName: tables.main, Key: { PK: keys.memberPk(memberId), SK: keys.membershipSk }, ConsistentRead: true }),
+  );
   return out.Item;
 }
 
 async function itemCountFor(memberId: string) {
   const { doc, tables } = dynamo();
-  const out = await doc.send(new ScanCommand({ TableName: tables.main, FilterExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': keys.memberPk(memberId) } }));
+  const out = await doc.send(
+    new ScanCommand({
+      TableName: tables.main,
+      FilterExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': keys.memberPk(memberId) },
+    }),
+  );
   return out.Items?.length ?? 0;
 }
 
@@ -59,7 +66,11 @@ describe('POST /webhooks/stripe: verification', () => {
 
   it('rejects signed malformed JSON and signed non-events with 400', async () => {
     const malformed = '{"id": "evt_1", ';
-    const res1 = await fetch(api.url('/webhooks/stripe'), { method: 'POST', headers: { 'stripe-signature': signPayload(malformed, process.env.STRIPE_WEBHOOK_SECRET!) }, body: malformed });
+    const res1 = await fetch(api.url('/webhooks/stripe'), {
+      method: 'POST',
+      headers: { 'stripe-signature': signPayload(malformed, process.env.STRIPE_WEBHOOK_SECRET!) },
+      body: malformed,
+    });
     expect(res1.status).toBe(400);
     // Told apart from a bad signature, and the parser's message (which quotes the body) is not echoed.
     expect(await res1.json()).toMatchObject({ status: 400, detail: 'The payload is not valid JSON.' });
@@ -96,7 +107,11 @@ describe('POST /webhooks/stripe: membership state', () => {
       benefits: { freeShipping: { eligible: true, serviceLevels: ['standard', 'two-day'], reason: null }, memberDiscountBps: 0 },
     });
     const next = await api.entitlement(memberId, { subtotalCents: 4200, currency: 'usd', serviceLevel: 'next-day' });
-    expect(next.benefits.freeShipping).toEqual({ eligible: false, serviceLevels: ['standard', 'two-day'], reason: 'service_level_not_covered' });
+    expect(next.benefits.freeShipping).toEqual({
+      eligible: false,
+      serviceLevels: ['standard', 'two-day'],
+      reason: 'service_level_not_covered',
+    });
   });
 
   it('links the member through the customer when an invoice carries no memberId', async () => {
@@ -104,7 +119,14 @@ describe('POST /webhooks/stripe: membership state', () => {
     const start = nowSeconds() - 40 * DAY;
     const { events, customer, subscription } = signupEvents({ memberId, start });
     for (const event of events) await api.postEvent(event);
-    const failed = invoiceObject({ customer, subscription, memberId: null, periodStart: start + 30 * DAY, periodEnd: start + 60 * DAY, status: 'open' });
+    const failed = invoiceObject({
+      customer,
+      subscription,
+      memberId: null,
+      periodStart: start + 30 * DAY,
+      periodEnd: start + 60 * DAY,
+      status: 'open',
+    });
     expect((await api.postEvent(stripeEvent('invoice.payment_failed', failed, { created: nowSeconds() - DAY }))).status).toBe(200);
     expect((await api.entitlement(memberId)).status).toBe('grace');
   });
@@ -114,7 +136,11 @@ describe('POST /webhooks/stripe: membership state', () => {
     const start = nowSeconds() - 40 * DAY;
     const { events, customer, subscription } = signupEvents({ memberId, start });
     // Subscription metadata (frozen on the invoice) names the member: no customer link needed.
-    const early = stripeEvent('invoice.payment_failed', invoiceObject({ customer, subscription, memberId, periodStart: start + 30 * DAY, periodEnd: start + 60 * DAY, status: 'open' }), { created: nowSeconds() - DAY });
+    const early = stripeEvent(
+      'invoice.payment_failed',
+      invoiceObject({ customer, subscription, memberId, periodStart: start + 30 * DAY, periodEnd: start + 60 * DAY, status: 'open' }),
+      { created: nowSeconds() - DAY },
+    );
     expect((await api.postEvent(early)).status).toBe(200);
     for (const event of events) await api.postEvent(event);
     expect((await api.entitlement(memberId)).status).toBe('grace');
@@ -125,8 +151,24 @@ describe('POST /webhooks/stripe: membership state', () => {
     // end the grace that the membership's failed renewal started).
     const otherSub = `sub_other_${memberId.replace(/\W/g, '')}`;
     const foreign = [
-      stripeEvent('customer.subscription.created', subscriptionObject({ id: otherSub, customer, memberId: null, periodStart: start, priceId: 'price_wine_club_usd' }), { created: nowSeconds() - 60 }),
-      stripeEvent('invoice.paid', invoiceObject({ customer, subscription: otherSub, memberId: null, priceId: 'price_wine_club_usd', billingReason: 'subscription_cycle', periodStart: nowSeconds() - 60, periodEnd: nowSeconds() + 30 * DAY }), { created: nowSeconds() - 30 }),
+      stripeEvent(
+        'customer.subscription.created',
+        subscriptionObject({ id: otherSub, customer, memberId: null, periodStart: start, priceId: 'price_wine_club_usd' }),
+        { created: nowSeconds() - 60 },
+      ),
+      stripeEvent(
+        'invoice.paid',
+        invoiceObject({
+          customer,
+          subscription: otherSub,
+          memberId: null,
+          priceId: 'price_wine_club_usd',
+          billingReason: 'subscription_cycle',
+          periodStart: nowSeconds() - 60,
+          periodEnd: nowSeconds() + 30 * DAY,
+        }),
+        { created: nowSeconds() - 30 },
+      ),
     ];
     for (const event of foreign) expect((await api.postEvent(event)).status).toBe(200);
     expect(await storedMembership(memberId)).toEqual(before);
@@ -135,7 +177,14 @@ describe('POST /webhooks/stripe: membership state', () => {
     // An invoice of a customer linked to no member, without our memberId: not a membership. 200 (no
     // retries, no alarm), nothing stored.
     const stranger = uniqueMemberId('stranger');
-    const strangerInvoice = invoiceObject({ customer: `cus_${stranger.replace(/\W/g, '')}`, subscription: `sub_${stranger.replace(/\W/g, '')}`, memberId: null, periodStart: start, periodEnd: start + 30 * DAY, status: 'open' });
+    const strangerInvoice = invoiceObject({
+      customer: `cus_${stranger.replace(/\W/g, '')}`,
+      subscription: `sub_${stranger.replace(/\W/g, '')}`,
+      memberId: null,
+      periodStart: start,
+      periodEnd: start + 30 * DAY,
+      status: 'open',
+    });
     expect((await api.postEvent(stripeEvent('invoice.payment_failed', strangerInvoice, { created: nowSeconds() }))).status).toBe(200);
     expect(await itemCountFor(stranger)).toBe(0);
   });
@@ -161,10 +210,31 @@ describe('POST /webhooks/stripe: membership state', () => {
       const subscription = `sub_order_${tag}`;
       const common = { id: subscription, customer, memberId, startDate: start };
       return [
-        stripeEvent('customer.subscription.created', subscriptionObject({ ...common, periodStart: start }), { created: start, id: `evt_a_${tag}` }),
-        stripeEvent('invoice.paid', invoiceObject({ customer, subscription, memberId, billingReason: 'subscription_create', periodStart: start, periodEnd: start + 30 * DAY }), { created: start + 1, id: `evt_b_${tag}` }),
-        stripeEvent('customer.subscription.updated', subscriptionObject({ ...common, periodStart: start + 30 * DAY }), { created: start + 30 * DAY, id: `evt_c_${tag}` }),
-        stripeEvent('customer.subscription.updated', subscriptionObject({ ...common, periodStart: start + 30 * DAY, cancelAtPeriodEnd: true }), { created: start + 31 * DAY, id: `evt_d_${tag}` }),
+        stripeEvent('customer.subscription.created', subscriptionObject({ ...common, periodStart: start }), {
+          created: start,
+          id: `evt_a_${tag}`,
+        }),
+        stripeEvent(
+          'invoice.paid',
+          invoiceObject({
+            customer,
+            subscription,
+            memberId,
+            billingReason: 'subscription_create',
+            periodStart: start,
+            periodEnd: start + 30 * DAY,
+          }),
+          { created: start + 1, id: `evt_b_${tag}` },
+        ),
+        stripeEvent('customer.subscription.updated', subscriptionObject({ ...common, periodStart: start + 30 * DAY }), {
+          created: start + 30 * DAY,
+          id: `evt_c_${tag}`,
+        }),
+        stripeEvent(
+          'customer.subscription.updated',
+          subscriptionObject({ ...common, periodStart: start + 30 * DAY, cancelAtPeriodEnd: true }),
+          { created: start + 31 * DAY, id: `evt_d_${tag}` },
+        ),
       ];
     };
     const inOrder = uniqueMemberId('ordered');
@@ -179,7 +249,11 @@ describe('POST /webhooks/stripe: membership state', () => {
     const strip = (ent: Record<string, any>) => ({
       ...ent,
       memberId: undefined,
-      benefits: { ...ent.benefits, coupons: withoutCodes(ent.benefits.coupons), shippingVouchers: withoutCodes(ent.benefits.shippingVouchers) },
+      benefits: {
+        ...ent.benefits,
+        coupons: withoutCodes(ent.benefits.coupons),
+        shippingVouchers: withoutCodes(ent.benefits.shippingVouchers),
+      },
     });
     const expected = await api.entitlement(inOrder);
     expect(expected.status).toBe('canceling');
@@ -223,7 +297,7 @@ describe('POST /webhooks/stripe: membership state', () => {
     expect(res1.status).toBe(500);
     const sub = structuredClone(events[1]!);
     delete sub.data.object.items.data[0].current_period_end; // a pre-basil shape: period not on items
-    const res2 = await api.postEvent({ ...sub, id: 'evt_badshape_' + memberId.replace(/\W/g, '') });
+    const res2 = await api.postEvent({ ...sub, id: `evt_badshape_${memberId.replace(/\W/g, '')}` });
     expect(res2.status).toBe(500);
     expect(await storedMembership(memberId)).toBeUndefined();
     // After the fix (here: the right payload) Stripe's retry goes through.

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll } from 'vitest';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import { httpFunctions } from '../../functions/manifest';
-import { startLocalHttpServer, type LocalHttpServer } from '../../local/http-adapter';
 import { LOCAL_DEFAULTS } from '../../local/defaults';
+import { type LocalHttpServer, startLocalHttpServer } from '../../local/http-adapter';
 import { signPayload } from '../../local/stripe-test-events';
 
 export const KEYS = { checkout: 'ck_local_checkout_key', finance: 'fk_local_finance_key', admin: 'ak_local_admin_key' } as const;
@@ -11,7 +11,11 @@ export const KEYS = { checkout: 'ck_local_checkout_key', finance: 'fk_local_fina
 export function useApi() {
   const state: { server?: LocalHttpServer } = {};
   beforeAll(async () => {
-    state.server = await startLocalHttpServer({ functions: httpFunctions, projectRoot: fileURLToPath(new URL('../..', import.meta.url)), port: 0 });
+    state.server = await startLocalHttpServer({
+      functions: httpFunctions,
+      projectRoot: fileURLToPath(new URL('../..', import.meta.url)),
+      port: 0,
+    });
   });
   afterAll(async () => state.server?.close());
 
@@ -20,8 +24,13 @@ export function useApi() {
     url,
     async postEvent(event: object, options: { secret?: string; timestamp?: number; signature?: string } = {}) {
       const payload = JSON.stringify(event);
-      const signature = options.signature ?? signPayload(payload, options.secret ?? LOCAL_DEFAULTS.STRIPE_WEBHOOK_SECRET, options.timestamp);
-      return fetch(url('/webhooks/stripe'), { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload });
+      const signature =
+        options.signature ?? signPayload(payload, options.secret ?? LOCAL_DEFAULTS.STRIPE_WEBHOOK_SECRET, options.timestamp);
+      return fetch(url('/webhooks/stripe'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+        body: payload,
+      });
     },
     async call(method: string, path: string, options: { key?: string | null; body?: unknown; headers?: Record<string, string> } = {}) {
       const headers: Record<string, string> = { ...options.headers };

@@ -1,15 +1,20 @@
 import fc from 'fast-check';
+import { stripeId } from '../../local/stripe-test-events';
 import chargeFixture from '../fixtures/stripe/charge.json' with { type: 'json' };
 import creditNoteFixture from '../fixtures/stripe/credit_note.json' with { type: 'json' };
 import invoicePaymentFixture from '../fixtures/stripe/invoice_payment.json' with { type: 'json' };
-import { stripeId } from '../../local/stripe-test-events';
 
 /**
  * A refund credit note (post-payment, issued) against an invoice, from Stripe's fixture object. By
  * default it credits the customer's balance; `refundedThroughCharge` is the part it returned as a
  * Refund of the charge (which Stripe also reports as charge.refunded).
  */
-export function creditNoteObject(spec: { invoice: string; customer: string; amount?: number; refundedThroughCharge?: number }): Record<string, any> {
+export function creditNoteObject(spec: {
+  invoice: string;
+  customer: string;
+  amount?: number;
+  refundedThroughCharge?: number;
+}): Record<string, any> {
   const note: Record<string, any> = structuredClone(creditNoteFixture);
   return Object.assign(note, {
     id: stripeId('cn'),
@@ -20,12 +25,19 @@ export function creditNoteObject(spec: { invoice: string; customer: string; amou
     amount: spec.amount ?? 1499,
     total: spec.amount ?? 1499,
     voided_at: null,
-    refunds: spec.refundedThroughCharge ? [{ refund: stripeId('re'), amount_refunded: spec.refundedThroughCharge, type: 'refund', payment_record_refund: null }] : [],
+    refunds: spec.refundedThroughCharge
+      ? [{ refund: stripeId('re'), amount_refunded: spec.refundedThroughCharge, type: 'refund', payment_record_refund: null }]
+      : [],
   });
 }
 
 /** A charge that paid a membership invoice through a PaymentIntent, after `refundedCents` came back. */
-export function refundedChargeObject(spec: { customer: string; paymentIntent: string; amount?: number; refundedCents: number }): Record<string, any> {
+export function refundedChargeObject(spec: {
+  customer: string;
+  paymentIntent: string;
+  amount?: number;
+  refundedCents: number;
+}): Record<string, any> {
   const charge: Record<string, any> = structuredClone(chargeFixture);
   return Object.assign(charge, {
     id: stripeId('ch'),
@@ -40,7 +52,12 @@ export function refundedChargeObject(spec: { customer: string; paymentIntent: st
 }
 
 /** Stripe's InvoicePayment: which PaymentIntent paid which invoice. */
-export function invoicePaymentObject(spec: { invoice: string; paymentIntent: string; amount?: number; paidAt: number }): Record<string, any> {
+export function invoicePaymentObject(spec: {
+  invoice: string;
+  paymentIntent: string;
+  amount?: number;
+  paidAt: number;
+}): Record<string, any> {
   const payment: Record<string, any> = structuredClone(invoicePaymentFixture);
   return Object.assign(payment, {
     id: stripeId('inpay'),
@@ -78,4 +95,3 @@ export const commandArb: fc.Arbitrary<Command> = fc.oneof(
   fc.record({ op: fc.constant('usage' as const), order: fc.nat(5), cents: fc.integer({ min: 0, max: 2000 }) }),
   fc.constant({ op: 'new-period' as const }),
 );
-

@@ -3,10 +3,15 @@ import { parseCatalog } from '#shared/domain/catalog';
 import type { SubscriptionState } from '#shared/domain/membership';
 
 /** The project's own plan catalog, as unit tests of the pure domain use it. */
-export const projectCatalog = () => parseCatalog(JSON.parse(readFileSync(new URL('../../config/plan-catalog.json', import.meta.url), 'utf8')));
+export const projectCatalog = () =>
+  parseCatalog(JSON.parse(readFileSync(new URL('../../config/plan-catalog.json', import.meta.url), 'utf8')));
 
 /** An active monthly subscription of the catalog's `prime-monthly` plan for the given period. */
-export function monthlySubscription(periodStartIso: string, periodEndIso: string, overrides: Partial<SubscriptionState> = {}): SubscriptionState {
+export function monthlySubscription(
+  periodStartIso: string,
+  periodEndIso: string,
+  overrides: Partial<SubscriptionState> = {},
+): SubscriptionState {
   return {
     subscriptionId: 'sub_1',
     customerId: 'cus_1',

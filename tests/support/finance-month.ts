@@ -9,8 +9,9 @@
  * id only when `invoiceColumn` is on (the report has the column, the API does not), so matching can be
  * made to go through the links as the reconcile job's does.
  */
-import { emptyEntry, type LedgerEntry } from '#shared/domain/finance/ledger';
+
 import type { ReportRow } from '#shared/domain/finance/balance-report';
+import { emptyEntry, type LedgerEntry } from '#shared/domain/finance/ledger';
 import { currencyExponent, formatMinorUnits } from '#shared/domain/finance/money';
 
 export interface GeneratedMonth {
@@ -20,7 +21,10 @@ export interface GeneratedMonth {
 
 function rng(seed: number) {
   let s = seed >>> 0 || 1;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
 }
 
 export interface MonthOptions {
@@ -77,7 +81,8 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
     const currency = currencies[i % currencies.length]!;
     const fx = options.settlement?.[currency];
     /** The row side of a customer-facing amount: the settlement currency and the converted amount. */
-    const settle = (cents: number) => (fx ? { currency: fx.currency, grossCents: convert(cents, currency, fx.currency, fx.rate) } : { currency, grossCents: cents });
+    const settle = (cents: number) =>
+      fx ? { currency: fx.currency, grossCents: convert(cents, currency, fx.currency, fx.rate) } : { currency, grossCents: cents };
     const amount = currency === 'jpy' ? 1500 : 1499 + Math.floor(random() * 20) * 100;
     // Whole seconds, as Stripe's timestamps are.
     const occurredAt = new Date(start + Math.floor(random() * 27 * 86_400) * 1000).toISOString();
@@ -104,10 +109,27 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
         interval: 'month',
         billingReason: 'subscription_cycle',
         servicePeriod,
-        lines: [{ priceId: 'price_prime_monthly_usd', planId: 'prime-monthly', interval: 'month', amountCents: amount, proration: false, period: servicePeriod }],
+        lines: [
+          {
+            priceId: 'price_prime_monthly_usd',
+            planId: 'prime-monthly',
+            interval: 'month',
+            amountCents: amount,
+            proration: false,
+            period: servicePeriod,
+          },
+        ],
       }),
       // invoice_payment.paid: the only place the webhook learns which payment paid the invoice.
-      emptyEntry({ entryId: `inpay_${tag}${pad(i)}`, kind: 'invoice_payment', occurredAt, currency, amountCents: amount, invoiceId, paymentIntentId }),
+      emptyEntry({
+        entryId: `inpay_${tag}${pad(i)}`,
+        kind: 'invoice_payment',
+        occurredAt,
+        currency,
+        amountCents: amount,
+        invoiceId,
+        paymentIntentId,
+      }),
     );
     rows.push({
       line: 0,
@@ -125,7 +147,18 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
     if (options.refundEvery && i % options.refundEvery === 0) {
       const refundId = `re_${tag}${pad(i)}`;
       const refunded = Math.min(amount, 500);
-      entries.push(emptyEntry({ entryId: refundId, kind: 'refund', occurredAt, currency, amountCents: refunded, chargeId, paymentIntentId, refundIds: [refundId] }));
+      entries.push(
+        emptyEntry({
+          entryId: refundId,
+          kind: 'refund',
+          occurredAt,
+          currency,
+          amountCents: refunded,
+          chargeId,
+          paymentIntentId,
+          refundIds: [refundId],
+        }),
+      );
       rows.push({
         line: 0,
         balanceTransactionId: `txn_re${pad(i)}`,
@@ -179,7 +212,8 @@ export function* generateMonthLazily(options: MonthOptions): Generator<Generated
 }
 
 /** Stripe's card fee on a charge (2.9% + 30¢); nothing on refunds. Only the CSV and the API double show it. */
-export const feeFor = (r: Pick<ReportRow, 'grossCents' | 'reportingCategory'>) => (r.reportingCategory === 'charge' ? Math.round(r.grossCents * 0.029) + 30 : 0);
+export const feeFor = (r: Pick<ReportRow, 'grossCents' | 'reportingCategory'>) =>
+  r.reportingCategory === 'charge' ? Math.round(r.grossCents * 0.029) + 30 : 0;
 
 /** Columns in a different order from Stripe's, with extra ones, as a real export may have. */
 const COLUMNS = [

@@ -1,14 +1,15 @@
 import type { TestProject } from 'vitest/node';
-import { freePort, startEmbeddedDynamo, type EmbeddedDynamo } from '../../local/dynamodb-local';
 import { createDynamoClient } from '#shared/storage/dynamodb';
 import { ensureTables } from '#shared/storage/tables';
+import { type EmbeddedDynamo, freePort, startEmbeddedDynamo } from '../../local/dynamodb-local';
 import { TEST_TABLES } from './tables';
 
 let dynamo: EmbeddedDynamo | undefined;
 
 export default async function setup(project: TestProject) {
   console.log(`tests run on Node ${process.version}`);
-  const endpoint = process.env.TEST_DYNAMODB_ENDPOINT ?? (dynamo = await startEmbeddedDynamo({ port: await freePort() })).endpoint;
+  if (!process.env.TEST_DYNAMODB_ENDPOINT) dynamo = await startEmbeddedDynamo({ port: await freePort() });
+  const endpoint = process.env.TEST_DYNAMODB_ENDPOINT ?? dynamo!.endpoint;
   const client = createDynamoClient({ DYNAMODB_ENDPOINT: endpoint });
   await ensureTables(client, TEST_TABLES);
   client.destroy();

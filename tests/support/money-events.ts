@@ -1,10 +1,11 @@
 /** Builders of endive-shaped money events (refunds, disputes, credit notes, invoice payments) from Stripe's fixtures. */
-import refundFixture from '../fixtures/stripe/refund.json' with { type: 'json' };
-import disputeFixture from '../fixtures/stripe/dispute.json' with { type: 'json' };
-import creditNoteFixture from '../fixtures/stripe/credit_note.json' with { type: 'json' };
-import invoicePaymentFixture from '../fixtures/stripe/invoice_payment.json' with { type: 'json' };
+
+import { type InvoiceSpec, invoiceObject, stripeId } from '../../local/stripe-test-events';
 import balanceTransactionFixture from '../fixtures/stripe/balance_transaction.json' with { type: 'json' };
-import { invoiceObject, stripeId, type InvoiceSpec } from '../../local/stripe-test-events';
+import creditNoteFixture from '../fixtures/stripe/credit_note.json' with { type: 'json' };
+import disputeFixture from '../fixtures/stripe/dispute.json' with { type: 'json' };
+import invoicePaymentFixture from '../fixtures/stripe/invoice_payment.json' with { type: 'json' };
+import refundFixture from '../fixtures/stripe/refund.json' with { type: 'json' };
 
 type Json = Record<string, any>;
 const clone = <T>(v: T): T => structuredClone(v);
@@ -32,14 +33,35 @@ export function refundObject(spec: {
   });
   if (spec.failure !== undefined) {
     refund.failure_balance_transaction =
-      typeof spec.failure === 'string' ? spec.failure : { ...clone(balanceTransactionFixture), id: spec.failure.id, created: spec.failure.created, amount: spec.amount, net: spec.amount, currency: refund.currency, reporting_category: 'refund_failure', type: 'refund_failure', source: spec.id };
+      typeof spec.failure === 'string'
+        ? spec.failure
+        : {
+            ...clone(balanceTransactionFixture),
+            id: spec.failure.id,
+            created: spec.failure.created,
+            amount: spec.amount,
+            net: spec.amount,
+            currency: refund.currency,
+            reporting_category: 'refund_failure',
+            type: 'refund_failure',
+            source: spec.id,
+          };
     refund.failure_reason = 'expired_or_canceled_card';
   }
   return refund;
 }
 
 /** A dispute; its balance transactions are in the dispute's currency unless one names its own (a settlement in another currency). */
-export function disputeObject(spec: { id: string; charge: string; paymentIntent?: string; amount: number; created: number; status: string; transactions?: Array<{ id: string; amount: number; created: number; currency?: string }>; currency?: string }): Json {
+export function disputeObject(spec: {
+  id: string;
+  charge: string;
+  paymentIntent?: string;
+  amount: number;
+  created: number;
+  status: string;
+  transactions?: Array<{ id: string; amount: number; created: number; currency?: string }>;
+  currency?: string;
+}): Json {
   return Object.assign(clone(disputeFixture) as Json, {
     id: spec.id,
     charge: spec.charge,
@@ -63,13 +85,31 @@ export function disputeObject(spec: { id: string; charge: string; paymentIntent?
   });
 }
 
-export function creditNoteObject(spec: { id: string; invoice: string; total: number; tax?: number; created: number; refund?: string }): Json {
+export function creditNoteObject(spec: {
+  id: string;
+  invoice: string;
+  total: number;
+  tax?: number;
+  created: number;
+  refund?: string;
+}): Json {
   return Object.assign(clone(creditNoteFixture) as Json, {
     id: spec.id,
     invoice: spec.invoice,
     total: spec.total,
     subtotal: spec.total - (spec.tax ?? 0),
-    total_taxes: spec.tax ? [{ amount: spec.tax, tax_behavior: 'exclusive', taxable_amount: spec.total - spec.tax, taxability_reason: 'standard_rated', type: 'tax_rate_details', tax_rate_details: null }] : [],
+    total_taxes: spec.tax
+      ? [
+          {
+            amount: spec.tax,
+            tax_behavior: 'exclusive',
+            taxable_amount: spec.total - spec.tax,
+            taxability_reason: 'standard_rated',
+            type: 'tax_rate_details',
+            tax_rate_details: null,
+          },
+        ]
+      : [],
     created: spec.created,
     status: 'issued',
     type: 'post_payment',
@@ -117,14 +157,21 @@ export function invoiceWithLines(spec: Omit<InvoiceSpec, 'amountPaid' | 'periodS
     amount: l.amount,
     period: { start: l.start, end: l.end },
     discount_amounts: l.discount ? [{ amount: l.discount, discount: 'di_test' }] : [],
-    pretax_credit_amounts: l.discount ? [{ amount: l.discount, discount: 'di_test', type: 'discount', credit_balance_transaction: null }] : [],
-    parent: { ...clone(template.parent), subscription_item_details: { ...clone(template.parent.subscription_item_details), proration: l.proration ?? false } },
+    pretax_credit_amounts: l.discount
+      ? [{ amount: l.discount, discount: 'di_test', type: 'discount', credit_balance_transaction: null }]
+      : [],
+    parent: {
+      ...clone(template.parent),
+      subscription_item_details: { ...clone(template.parent.subscription_item_details), proration: l.proration ?? false },
+    },
     pricing: { type: 'price_details', price_details: { price: l.priceId, product: 'prod_prime' }, unit_amount_decimal: String(l.amount) },
   }));
   inv.lines.total_count = lines.length;
   inv.subtotal = net;
   inv.subtotal_excluding_tax = net;
   inv.total_excluding_tax = net;
-  inv.total_discount_amounts = lines.some((l) => l.discount) ? [{ amount: lines.reduce((a, l) => a + (l.discount ?? 0), 0), discount: 'di_test' }] : [];
+  inv.total_discount_amounts = lines.some((l) => l.discount)
+    ? [{ amount: lines.reduce((a, l) => a + (l.discount ?? 0), 0), discount: 'di_test' }]
+    : [];
   return inv;
 }

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll } from 'vitest';
-import { SignJWT } from 'jose';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { LOCAL_DEFAULTS } from '../../local/defaults';
-import { createDynamoClient, documentClient } from '#shared/storage/dynamodb';
-import { keys } from '#shared/storage/keys';
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll } from 'vitest';
 import type { IssuedGrant } from '#shared/domain/grants';
 import type { SavingsTotals } from '#shared/domain/savings';
+import { createDynamoClient, documentClient } from '#shared/storage/dynamodb';
+import { keys } from '#shared/storage/keys';
+import { LOCAL_DEFAULTS } from '../../local/defaults';
 import { signupEvents } from '../../local/stripe-test-events';
 import { StripeDouble } from './stripe-double';
 import { TEST_TABLES } from './tables';
@@ -49,11 +49,21 @@ let client: ReturnType<typeof documentClient> | undefined;
 const db = () => (client ??= documentClient(createDynamoClient(process.env)));
 
 export async function putSavings(savings: SavingsTotals): Promise<void> {
-  await db().send(new PutCommand({ TableName: TEST_TABLES.main, Item: { PK: keys.memberPk(savings.memberId), SK: keys.savingsSk, type: 'savings', ...savings } }));
+  await db().send(
+    new PutCommand({
+      TableName: TEST_TABLES.main,
+      Item: { PK: keys.memberPk(savings.memberId), SK: keys.savingsSk, type: 'savings', ...savings },
+    }),
+  );
 }
 
 export async function putGrant(grant: IssuedGrant): Promise<void> {
-  await db().send(new PutCommand({ TableName: TEST_TABLES.main, Item: { PK: keys.memberPk(grant.memberId), SK: keys.grantSk(grant.code), type: 'grant', grant } }));
+  await db().send(
+    new PutCommand({
+      TableName: TEST_TABLES.main,
+      Item: { PK: keys.memberPk(grant.memberId), SK: keys.grantSk(grant.code), type: 'grant', grant },
+    }),
+  );
 }
 
 /**

@@ -25,19 +25,27 @@ export async function startBalanceDouble(transactions: BalanceTransactionFixture
     const problems: string[] = [];
     requests.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams, problems });
     const send = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${requests.length}`, 'stripe-version': STRIPE_API_VERSION });
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'request-id': `req_${requests.length}`,
+        'stripe-version': STRIPE_API_VERSION,
+      });
       res.end(JSON.stringify(body));
     };
-    if (req.method !== 'GET' || url.pathname !== '/v1/balance_transactions') return send(404, { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${req.method}: ${url.pathname})` } });
-    if (!/^Bearer sk_(test|live)_\w+$/.test(req.headers.authorization ?? '')) return send(401, { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } });
+    if (req.method !== 'GET' || url.pathname !== '/v1/balance_transactions')
+      return send(404, { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${req.method}: ${url.pathname})` } });
+    if (!/^Bearer sk_(test|live)_\w+$/.test(req.headers.authorization ?? ''))
+      return send(401, { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } });
     if (req.headers['stripe-version'] !== STRIPE_API_VERSION) problems.push(`Stripe-Version ${String(req.headers['stripe-version'])}`);
     const gte = Number(url.searchParams.get('created[gte]'));
     const lt = Number(url.searchParams.get('created[lt]'));
     const limit = Number(url.searchParams.get('limit') ?? 10);
     if (!Number.isInteger(gte) || !Number.isInteger(lt) || !url.searchParams.has('created[gte]')) problems.push('created bounds missing');
-    if (!(limit >= 1 && limit <= 100)) return send(400, { error: { type: 'invalid_request_error', message: 'limit must be between 1 and 100', param: 'limit' } });
+    if (!(limit >= 1 && limit <= 100))
+      return send(400, { error: { type: 'invalid_request_error', message: 'limit must be between 1 and 100', param: 'limit' } });
     if (problems.length) return send(400, { error: { type: 'invalid_request_error', message: problems.join('; ') } });
-    const expandSource = url.searchParams.getAll('expand[]').includes('data.source') || url.searchParams.getAll('expand[0]').includes('data.source');
+    const expandSource =
+      url.searchParams.getAll('expand[]').includes('data.source') || url.searchParams.getAll('expand[0]').includes('data.source');
     const inRange = sorted.filter((t) => t.created >= gte && t.created < lt);
     const after = url.searchParams.get('starting_after');
     const start = after ? inRange.findIndex((t) => t.id === after) + 1 : 0;

@@ -13,16 +13,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import customerFixture from '../fixtures/stripe/customer.json' with { type: 'json' };
-import checkoutSessionFixture from '../fixtures/stripe/checkout_session.json' with { type: 'json' };
-import portalSessionFixture from '../fixtures/stripe/billing_portal_session.json' with { type: 'json' };
-import priceFixture from '../fixtures/stripe/price.json' with { type: 'json' };
-import refundFixture from '../fixtures/stripe/refund.json' with { type: 'json' };
-import invoicePaymentFixture from '../fixtures/stripe/invoice_payment.json' with { type: 'json' };
-import paymentIntentFixture from '../fixtures/stripe/payment_intent.json' with { type: 'json' };
-import portalConfigurationFixture from '../fixtures/stripe/billing_portal_configuration.json' with { type: 'json' };
 import { STRIPE_API_VERSION } from '#shared/stripe/api-version';
 import { subscriptionObject } from '../../local/stripe-test-events';
+import portalConfigurationFixture from '../fixtures/stripe/billing_portal_configuration.json' with { type: 'json' };
+import portalSessionFixture from '../fixtures/stripe/billing_portal_session.json' with { type: 'json' };
+import checkoutSessionFixture from '../fixtures/stripe/checkout_session.json' with { type: 'json' };
+import customerFixture from '../fixtures/stripe/customer.json' with { type: 'json' };
+import invoicePaymentFixture from '../fixtures/stripe/invoice_payment.json' with { type: 'json' };
+import paymentIntentFixture from '../fixtures/stripe/payment_intent.json' with { type: 'json' };
+import priceFixture from '../fixtures/stripe/price.json' with { type: 'json' };
+import refundFixture from '../fixtures/stripe/refund.json' with { type: 'json' };
 
 type Json = Record<string, any>;
 const clone = <T>(v: T): T => structuredClone(v);
@@ -72,7 +72,9 @@ export interface RouteDef {
   handle: (req: DoubleRequest, double: StripeDouble) => Json | { status: number; body: Json };
 }
 
-export type Fault = { kind: 'status'; status: number; code?: string; type?: string; headers?: Record<string, string> } | { kind: 'reset'; after?: boolean };
+export type Fault =
+  | { kind: 'status'; status: number; code?: string; type?: string; headers?: Record<string, string> }
+  | { kind: 'reset'; after?: boolean };
 
 /** Decodes `a[b][0][c]=v` form fields into nested objects and arrays, as Stripe reads them. */
 export function decodeForm(flat: Record<string, string>): Json {
@@ -83,7 +85,8 @@ export function decodeForm(flat: Record<string, string>): Json {
     parts.forEach((part, i) => {
       const last = i === parts.length - 1;
       const nextIsIndex = !last && /^\d*$/.test(parts[i + 1]!);
-      const k: string | number = /^\d+$/.test(part) && Array.isArray(node) ? Number(part) : part === '' && Array.isArray(node) ? node.length : part;
+      const k: string | number =
+        /^\d+$/.test(part) && Array.isArray(node) ? Number(part) : part === '' && Array.isArray(node) ? node.length : part;
       if (last) node[k] = value;
       else node = node[k] ??= nextIsIndex ? [] : {};
     });
@@ -148,7 +151,12 @@ export class StripeDouble {
   /** Adds (or replaces) an endpoint. */
   route(def: RouteDef): void {
     const names: string[] = [];
-    const pattern = new RegExp('^' + def.path.replace(/:(\w+)/g, (_m, n: string) => (names.push(n), '([^/]+)')) + '$');
+    const pattern = new RegExp(
+      `^${def.path.replace(/:(\w+)/g, (_m, n: string) => {
+        names.push(n);
+        return '([^/]+)';
+      })}$`,
+    );
     const existing = this.routes.findIndex((r) => r.method === def.method && r.path === def.path);
     const compiled = { ...def, pattern, names };
     if (existing >= 0) this.routes[existing] = compiled;
@@ -158,7 +166,8 @@ export class StripeDouble {
   /** Queues a fault for the next `times` matching requests. */
   fail(match: { method?: string; path?: RegExp | string }, fault: Fault, times = 1): void {
     const path = typeof match.path === 'string' ? new RegExp(`^${match.path.replace(/:(\w+)/g, '[^/]+')}$`) : match.path;
-    for (let i = 0; i < times; i++) this.faults.push({ ...(match.method ? { method: match.method } : {}), ...(path ? { path } : {}), fault });
+    for (let i = 0; i < times; i++)
+      this.faults.push({ ...(match.method ? { method: match.method } : {}), ...(path ? { path } : {}), fault });
   }
 
   clearFaults(): void {
@@ -213,19 +222,23 @@ export class StripeDouble {
 
   price(spec: { id: string; unitAmount: number; interval: 'month' | 'year'; currency?: string; product?: string }): Json {
     const price = clone(priceFixture) as Json;
-    return this.put(Object.assign(price, {
-      ...(spec.product ? { product: spec.product } : {}),
-      id: spec.id,
-      unit_amount: spec.unitAmount,
-      unit_amount_decimal: String(spec.unitAmount),
-      currency: spec.currency ?? 'usd',
-      recurring: { ...price.recurring, interval: spec.interval, interval_count: 1 },
-      livemode: false,
-    }));
+    return this.put(
+      Object.assign(price, {
+        ...(spec.product ? { product: spec.product } : {}),
+        id: spec.id,
+        unit_amount: spec.unitAmount,
+        unit_amount_decimal: String(spec.unitAmount),
+        currency: spec.currency ?? 'usd',
+        recurring: { ...price.recurring, interval: spec.interval, interval_count: 1 },
+        livemode: false,
+      }),
+    );
   }
 
   customer(id = newId('cus'), memberId?: string): Json {
-    return this.put(Object.assign(clone(customerFixture) as Json, { id, metadata: memberId ? { memberId } : {}, created: nowSeconds(), discount: null }));
+    return this.put(
+      Object.assign(clone(customerFixture) as Json, { id, metadata: memberId ? { memberId } : {}, created: nowSeconds(), discount: null }),
+    );
   }
 
   /**
@@ -233,19 +246,21 @@ export class StripeDouble {
    * this API version (invoice → payments → payment_intent). `invoice` is an endive-shaped invoice.
    */
   paidInvoice(invoice: Json): { invoice: Json; paymentIntent: Json } {
-    const paymentIntent = this.put(Object.assign(clone(paymentIntentFixture) as Json, {
-      id: newId('pi'),
-      amount: invoice.amount_paid,
-      amount_received: invoice.amount_paid,
-      currency: invoice.currency,
-      customer: invoice.customer,
-      status: 'succeeded',
-      canceled_at: null,
-      last_payment_error: null,
-      next_action: null,
-      latest_charge: newId('ch'),
-      livemode: false,
-    }));
+    const paymentIntent = this.put(
+      Object.assign(clone(paymentIntentFixture) as Json, {
+        id: newId('pi'),
+        amount: invoice.amount_paid,
+        amount_received: invoice.amount_paid,
+        currency: invoice.currency,
+        customer: invoice.customer,
+        status: 'succeeded',
+        canceled_at: null,
+        last_payment_error: null,
+        next_action: null,
+        latest_charge: newId('ch'),
+        livemode: false,
+      }),
+    );
     const payment = Object.assign(clone(invoicePaymentFixture) as Json, {
       id: newId('inpay'),
       invoice: invoice.id,
@@ -286,7 +301,12 @@ export class StripeDouble {
     });
     Object.assign(subscription, { created: now, metadata: { ...(params.subscription_data?.metadata ?? {}) } });
     this.put(subscription);
-    Object.assign(session, { status: 'complete', payment_status: trialDays > 0 ? 'no_payment_required' : 'paid', subscription: subscription.id, url: null });
+    Object.assign(session, {
+      status: 'complete',
+      payment_status: trialDays > 0 ? 'no_payment_required' : 'paid',
+      subscription: subscription.id,
+      url: null,
+    });
     return { session: this.render(session), subscription: this.render(subscription) };
   }
 
@@ -314,7 +334,12 @@ export class StripeDouble {
 
     const reply = (status: number, body: Json, extra: Record<string, string> = {}) => {
       call.status = status;
-      res.writeHead(status, { 'content-type': 'application/json', 'request-id': newId('req'), 'stripe-version': STRIPE_API_VERSION, ...extra });
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'request-id': newId('req'),
+        'stripe-version': STRIPE_API_VERSION,
+        ...extra,
+      });
       res.end(JSON.stringify(body));
     };
 
@@ -329,7 +354,11 @@ export class StripeDouble {
       }
       const type = fault.type ?? (fault.status === 429 ? 'invalid_request_error' : 'api_error');
       const code = fault.code ?? (fault.status === 429 ? 'rate_limit' : undefined);
-      return reply(fault.status, { error: { type, message: `Injected fault ${fault.status}`, ...(code ? { code } : {}) } }, fault.headers ?? {});
+      return reply(
+        fault.status,
+        { error: { type, message: `Injected fault ${fault.status}`, ...(code ? { code } : {}) } },
+        fault.headers ?? {},
+      );
     }
 
     const hookIndex = this.hooks.findIndex((h) => (!h.method || h.method === method) && (!h.path || h.path.test(url.pathname)));
@@ -338,7 +367,8 @@ export class StripeDouble {
     try {
       this.authenticate(request);
       const match = this.routes.map((r) => ({ r, m: r.method === method ? r.pattern.exec(url.pathname) : null })).find((x) => x.m);
-      if (!match) throw new StripeApiError(404, { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${url.pathname}).` });
+      if (!match)
+        throw new StripeApiError(404, { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${url.pathname}).` });
       request.pathParams = Object.fromEntries(match.r.names.map((n, i) => [n, decodeURIComponent(match.m![i + 1]!)]));
       call.pathParams = request.pathParams;
       this.checkParams(match.r, request);
@@ -372,7 +402,14 @@ export class StripeDouble {
     }
   }
 
-  private finish(res: ServerResponse, reply: (s: number, b: Json, h?: Record<string, string>) => void, fault: Fault | null, status: number, body: Json, headers: Record<string, string> = {}) {
+  private finish(
+    res: ServerResponse,
+    reply: (s: number, b: Json, h?: Record<string, string>) => void,
+    fault: Fault | null,
+    status: number,
+    body: Json,
+    headers: Record<string, string> = {},
+  ) {
     if (fault?.kind === 'reset' && fault.after) {
       // The work is done but the answer is lost: the client's retry must not do it twice.
       this.calls.at(-1)!.fault = 'reset-after';
@@ -385,7 +422,9 @@ export class StripeDouble {
   private run(route: RouteDef, req: DoubleRequest): { status: number; body: Json } {
     try {
       const out = route.handle(req, this);
-      return 'status' in out && 'body' in out && typeof out.status === 'number' ? (out as { status: number; body: Json }) : { status: 200, body: out };
+      return 'status' in out && 'body' in out && typeof out.status === 'number'
+        ? (out as { status: number; body: Json })
+        : { status: 200, body: out };
     } catch (error) {
       // Stripe stores the outcome of a keyed request, errors included (except 5xx/429).
       if (error instanceof StripeApiError) return { status: error.status, body: { error: error.error } };
@@ -399,7 +438,9 @@ export class StripeDouble {
       throw new StripeApiError(401, { type: 'invalid_request_error', message: 'Invalid API Key provided.' });
     }
     if (req.headers['stripe-version'] !== STRIPE_API_VERSION) {
-      throw invalid(`Invalid Stripe API version: ${req.headers['stripe-version'] ?? '(none)'}; this account is pinned to ${STRIPE_API_VERSION}.`);
+      throw invalid(
+        `Invalid Stripe API version: ${req.headers['stripe-version'] ?? '(none)'}; this account is pinned to ${STRIPE_API_VERSION}.`,
+      );
     }
     if (req.method === 'POST') {
       if (!/^application\/x-www-form-urlencoded/.test(req.headers['content-type'] ?? '')) throw invalid('Requests must be form encoded.');
@@ -413,7 +454,8 @@ export class StripeDouble {
 
   private checkParams(route: RouteDef, req: DoubleRequest) {
     for (const path of route.required ?? []) {
-      if (!hasPath(req.params, path)) throw invalid(`Missing required param: ${path.replace(/\[\]/g, '[0]')}.`, path.replace(/\[\]/g, '[0]'));
+      if (!hasPath(req.params, path))
+        throw invalid(`Missing required param: ${path.replace(/\[\]/g, '[0]')}.`, path.replace(/\[\]/g, '[0]'));
     }
     if (route.allowed) {
       for (const name of Object.keys(req.params)) {
@@ -482,20 +524,30 @@ const listOfStrings = (v: unknown, param: string): string[] => {
 function portalFeatures(d: StripeDouble, given: unknown, current: Json, creating: boolean): Json {
   if (typeof given !== 'object' || given === null || Array.isArray(given)) throw invalid('Invalid object', 'features');
   const features = clone(current);
-  const known = ['customer_update', 'invoice_history', 'payment_method_update', 'subscription_cancel', 'subscription_pause', 'subscription_update'];
+  const known = [
+    'customer_update',
+    'invoice_history',
+    'payment_method_update',
+    'subscription_cancel',
+    'subscription_pause',
+    'subscription_update',
+  ];
   for (const [name, raw] of Object.entries(given as Json)) {
     const param = `features[${name}]`;
     if (!known.includes(name)) throw invalid(`Received unknown parameter: ${param}`, param);
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid('Invalid object', param);
     const f = raw as Json;
-    if (creating && name !== 'subscription_pause' && f.enabled === undefined) throw invalid(`Missing required param: ${param}[enabled].`, `${param}[enabled]`);
+    if (creating && name !== 'subscription_pause' && f.enabled === undefined)
+      throw invalid(`Missing required param: ${param}[enabled].`, `${param}[enabled]`);
     const next: Json = { ...features[name] };
     if (f.enabled !== undefined) next.enabled = bool(f.enabled, `${param}[enabled]`);
     switch (name) {
       case 'customer_update':
         if (f.allowed_updates !== undefined) {
           next.allowed_updates = listOfStrings(f.allowed_updates, `${param}[allowed_updates]`);
-          next.allowed_updates.forEach((u: string, i: number) => oneOf(u, ['address', 'email', 'name', 'phone', 'shipping', 'tax_id'], `${param}[allowed_updates][${i}]`));
+          (next.allowed_updates as string[]).forEach((u: string, i: number) => {
+            oneOf(u, ['address', 'email', 'name', 'phone', 'shipping', 'tax_id'], `${param}[allowed_updates][${i}]`);
+          });
         }
         break;
       case 'subscription_cancel':
@@ -510,18 +562,29 @@ function portalFeatures(d: StripeDouble, given: unknown, current: Json, creating
       case 'subscription_update': {
         if (f.default_allowed_updates !== undefined) {
           next.default_allowed_updates = listOfStrings(f.default_allowed_updates, `${param}[default_allowed_updates]`);
-          next.default_allowed_updates.forEach((u: string, i: number) => oneOf(u, ['price', 'promotion_code', 'quantity'], `${param}[default_allowed_updates][${i}]`));
+          (next.default_allowed_updates as string[]).forEach((u: string, i: number) => {
+            oneOf(u, ['price', 'promotion_code', 'quantity'], `${param}[default_allowed_updates][${i}]`);
+          });
         }
-        if (f.proration_behavior !== undefined) next.proration_behavior = oneOf(f.proration_behavior, ['always_invoice', 'create_prorations', 'none'], `${param}[proration_behavior]`);
-        if (f.trial_update_behavior !== undefined) next.trial_update_behavior = oneOf(f.trial_update_behavior, ['continue_trial', 'end_trial'], `${param}[trial_update_behavior]`);
+        if (f.proration_behavior !== undefined)
+          next.proration_behavior = oneOf(
+            f.proration_behavior,
+            ['always_invoice', 'create_prorations', 'none'],
+            `${param}[proration_behavior]`,
+          );
+        if (f.trial_update_behavior !== undefined)
+          next.trial_update_behavior = oneOf(f.trial_update_behavior, ['continue_trial', 'end_trial'], `${param}[trial_update_behavior]`);
         if (f.schedule_at_period_end !== undefined) {
           const conditions = (f.schedule_at_period_end.conditions ?? []) as Json[];
-          conditions.forEach((c, i) => oneOf(c?.type, ['decreasing_item_amount', 'shortening_interval'], `${param}[schedule_at_period_end][conditions][${i}][type]`));
+          conditions.forEach((c, i) => {
+            oneOf(c?.type, ['decreasing_item_amount', 'shortening_interval'], `${param}[schedule_at_period_end][conditions][${i}][type]`);
+          });
           next.schedule_at_period_end = { conditions: conditions.map((c) => ({ type: c.type })) };
         }
         if (f.products !== undefined) {
           const products = f.products === '' ? [] : (f.products as Json[]);
-          if (!Array.isArray(products) || products.length > 10) throw invalid('products must be a list of up to 10 products.', `${param}[products]`);
+          if (!Array.isArray(products) || products.length > 10)
+            throw invalid('products must be a list of up to 10 products.', `${param}[products]`);
           next.products = products.map((p, i) => {
             const at = `${param}[products][${i}]`;
             if (!p?.product) throw invalid(`Missing required param: ${at}[product].`, `${at}[product]`);
@@ -530,7 +593,8 @@ function portalFeatures(d: StripeDouble, given: unknown, current: Json, creating
             prices.forEach((id, j) => {
               const price = d.get('price', id, `${at}[prices][${j}]`);
               if (!price.recurring) throw invalid(`The price ${id} is not recurring.`, `${at}[prices][${j}]`);
-              if (price.product !== p.product) throw invalid(`The price ${id} does not belong to product ${p.product}.`, `${at}[prices][${j}]`);
+              if (price.product !== p.product)
+                throw invalid(`The price ${id} does not belong to product ${p.product}.`, `${at}[prices][${j}]`);
             });
             return { product: p.product, prices, adjustable_quantity: { enabled: false, maximum: null, minimum: 1 } };
           });
@@ -554,7 +618,18 @@ function applyPortalConfiguration(d: StripeDouble, config: Json, p: Json, creati
   return config;
 }
 
-const SUBSCRIPTION_LIST_STATUSES = ['active', 'all', 'canceled', 'ended', 'incomplete', 'incomplete_expired', 'past_due', 'paused', 'trialing', 'unpaid'];
+const SUBSCRIPTION_LIST_STATUSES = [
+  'active',
+  'all',
+  'canceled',
+  'ended',
+  'incomplete',
+  'incomplete_expired',
+  'past_due',
+  'paused',
+  'trialing',
+  'unpaid',
+];
 
 /** The endpoints the shopper flows use, as Stripe documents them. */
 export const defaultRoutes: RouteDef[] = [
@@ -578,30 +653,52 @@ export const defaultRoutes: RouteDef[] = [
     path: '/v1/checkout/sessions',
     required: ['mode', 'success_url'],
     allowed: [
-      'mode', 'success_url', 'cancel_url', 'customer', 'customer_email', 'client_reference_id', 'line_items', 'metadata',
-      'subscription_data', 'custom_text', 'expires_at', 'allow_promotion_codes', 'locale', 'payment_method_collection',
-      'consent_collection', 'billing_address_collection', 'automatic_tax', 'tax_id_collection',
+      'mode',
+      'success_url',
+      'cancel_url',
+      'customer',
+      'customer_email',
+      'client_reference_id',
+      'line_items',
+      'metadata',
+      'subscription_data',
+      'custom_text',
+      'expires_at',
+      'allow_promotion_codes',
+      'locale',
+      'payment_method_collection',
+      'consent_collection',
+      'billing_address_collection',
+      'automatic_tax',
+      'tax_id_collection',
     ],
     handle: (req, d) => {
       const p = req.params;
       if (!['payment', 'setup', 'subscription'].includes(p.mode)) throw invalid(`Invalid mode: ${p.mode}`, 'mode');
-      if (p.customer && p.customer_email) throw invalid('You may only specify one of these parameters: customer, customer_email.', 'customer');
+      if (p.customer && p.customer_email)
+        throw invalid('You may only specify one of these parameters: customer, customer_email.', 'customer');
       if (p.customer) d.get('customer', p.customer, 'customer');
-      if (p.client_reference_id !== undefined && String(p.client_reference_id).length > 200) throw invalid('client_reference_id is too long', 'client_reference_id');
+      if (p.client_reference_id !== undefined && String(p.client_reference_id).length > 200)
+        throw invalid('client_reference_id is too long', 'client_reference_id');
       const now = nowSeconds();
       if (p.expires_at !== undefined) {
         const at = integer(p.expires_at, 'expires_at');
-        if (at < now + 30 * 60 || at > now + 24 * 3600) throw invalid('The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout Session creation.', 'expires_at');
+        if (at < now + 30 * 60 || at > now + 24 * 3600)
+          throw invalid('The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout Session creation.', 'expires_at');
       }
       const submit = p.custom_text?.submit?.message;
-      if (submit !== undefined && String(submit).length > 1200) throw invalid('custom_text[submit][message] is too long', 'custom_text[submit][message]');
+      if (submit !== undefined && String(submit).length > 1200)
+        throw invalid('custom_text[submit][message] is too long', 'custom_text[submit][message]');
       if (p.mode === 'subscription') {
-        if (!Array.isArray(p.line_items) || p.line_items.length === 0) throw invalid('line_items is required in subscription mode.', 'line_items');
+        if (!Array.isArray(p.line_items) || p.line_items.length === 0)
+          throw invalid('line_items is required in subscription mode.', 'line_items');
         p.line_items.forEach((li: Json, i: number) => {
           if (!li.price) throw invalid('Missing required param: line_items[0][price].', `line_items[${i}][price]`);
           const price = d.get('price', li.price, `line_items[${i}][price]`);
-          if (!price.recurring) throw invalid('You must provide at least one recurring price in `subscription` mode.', `line_items[${i}][price]`);
-          if (li.quantity !== undefined && integer(li.quantity, `line_items[${i}][quantity]`) < 1) throw invalid('Invalid quantity', `line_items[${i}][quantity]`);
+          if (!price.recurring)
+            throw invalid('You must provide at least one recurring price in `subscription` mode.', `line_items[${i}][price]`);
+          if (li.quantity !== undefined && integer(li.quantity, `line_items[${i}][quantity]`) < 1)
+            throw invalid('Invalid quantity', `line_items[${i}][quantity]`);
         });
         const trial = p.subscription_data?.trial_period_days;
         if (trial !== undefined && integer(trial, 'subscription_data[trial_period_days]') < 1) {
@@ -646,17 +743,21 @@ export const defaultRoutes: RouteDef[] = [
         if (!configuration.active) throw invalid(`The configuration ${configuration.id} is not active.`, 'configuration');
       }
       const id = newId('bps');
-      return d.render(d.put(Object.assign(clone(portalSessionFixture) as Json, {
-        id,
-        customer: req.params.customer,
-        // Without one, Stripe uses the account's default configuration (the Dashboard's settings).
-        configuration: req.params.configuration ?? DEFAULT_PORTAL_CONFIGURATION,
-        return_url: req.params.return_url ?? null,
-        created: nowSeconds(),
-        flow: null,
-        livemode: false,
-        url: `https://billing.stripe.com/p/session/test_${randomBytes(16).toString('hex')}`,
-      })));
+      return d.render(
+        d.put(
+          Object.assign(clone(portalSessionFixture) as Json, {
+            id,
+            customer: req.params.customer,
+            // Without one, Stripe uses the account's default configuration (the Dashboard's settings).
+            configuration: req.params.configuration ?? DEFAULT_PORTAL_CONFIGURATION,
+            return_url: req.params.return_url ?? null,
+            created: nowSeconds(),
+            flow: null,
+            livemode: false,
+            url: `https://billing.stripe.com/p/session/test_${randomBytes(16).toString('hex')}`,
+          }),
+        ),
+      );
     },
   },
   {
@@ -667,7 +768,16 @@ export const defaultRoutes: RouteDef[] = [
   {
     method: 'POST',
     path: '/v1/subscriptions/:id',
-    allowed: ['cancel_at_period_end', 'cancel_at', 'cancellation_details', 'metadata', 'proration_behavior', 'items', 'default_payment_method', 'pause_collection'],
+    allowed: [
+      'cancel_at_period_end',
+      'cancel_at',
+      'cancellation_details',
+      'metadata',
+      'proration_behavior',
+      'items',
+      'default_payment_method',
+      'pause_collection',
+    ],
     handle: (req, d) => d.render(updateSubscription(d.get('subscription', req.pathParams.id!), req.params)),
   },
   {
@@ -680,7 +790,16 @@ export const defaultRoutes: RouteDef[] = [
       if (req.params.prorate !== undefined) bool(req.params.prorate, 'prorate');
       if (req.params.invoice_now !== undefined) bool(req.params.invoice_now, 'invoice_now');
       const now = nowSeconds();
-      Object.assign(sub, { status: 'canceled', canceled_at: now, ended_at: now, cancellation_details: { comment: req.params.cancellation_details?.comment ?? null, feedback: null, reason: 'cancellation_requested' } });
+      Object.assign(sub, {
+        status: 'canceled',
+        canceled_at: now,
+        ended_at: now,
+        cancellation_details: {
+          comment: req.params.cancellation_details?.comment ?? null,
+          feedback: null,
+          reason: 'cancellation_requested',
+        },
+      });
       return d.render(sub);
     },
   },
@@ -701,25 +820,40 @@ export const defaultRoutes: RouteDef[] = [
     method: 'GET',
     path: '/v1/invoice_payments',
     handle: (req, d) => {
-      const data = d.all('invoice').filter((i) => !req.params.invoice || i.id === req.params.invoice).flatMap((i) => i._payments ?? []);
+      const data = d
+        .all('invoice')
+        .filter((i) => !req.params.invoice || i.id === req.params.invoice)
+        .flatMap((i) => i._payments ?? []);
       return { object: 'list', data, has_more: false, url: '/v1/invoice_payments' };
     },
   },
   {
     method: 'POST',
     path: '/v1/refunds',
-    allowed: ['payment_intent', 'charge', 'amount', 'reason', 'metadata', 'instructions_email', 'refund_application_fee', 'reverse_transfer'],
+    allowed: [
+      'payment_intent',
+      'charge',
+      'amount',
+      'reason',
+      'metadata',
+      'instructions_email',
+      'refund_application_fee',
+      'reverse_transfer',
+    ],
     handle: (req, d) => {
       const p = req.params;
-      if (!p.payment_intent && !p.charge) throw invalid('One of the following params should be provided for this request: payment_intent or charge.');
-      if (p.reason !== undefined && !['duplicate', 'fraudulent', 'requested_by_customer'].includes(p.reason)) throw invalid(`Invalid reason: ${p.reason}`, 'reason');
+      if (!p.payment_intent && !p.charge)
+        throw invalid('One of the following params should be provided for this request: payment_intent or charge.');
+      if (p.reason !== undefined && !['duplicate', 'fraudulent', 'requested_by_customer'].includes(p.reason))
+        throw invalid(`Invalid reason: ${p.reason}`, 'reason');
       const pi = d.get('payment_intent', p.payment_intent, 'payment_intent');
       if (pi.status !== 'succeeded') throw invalid('This PaymentIntent does not have a successful charge to refund.', 'payment_intent');
       const refunded = Number(pi._refunded ?? 0);
       const remaining = pi.amount_received - refunded;
       const amount = p.amount === undefined ? remaining : integer(p.amount, 'amount');
       if (remaining <= 0) throw invalid(`Charge ${pi.latest_charge} has already been refunded.`, undefined, 'charge_already_refunded');
-      if (amount <= 0 || amount > remaining) throw invalid(`Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining})`, 'amount', 'amount_too_large');
+      if (amount <= 0 || amount > remaining)
+        throw invalid(`Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining})`, 'amount', 'amount_too_large');
       pi._refunded = refunded + amount;
       const refund = Object.assign(clone(refundFixture) as Json, {
         id: newId('re'),
@@ -742,7 +876,9 @@ export const defaultRoutes: RouteDef[] = [
     allowed: ['payment_intent', 'charge', 'limit', 'starting_after'],
     handle: (req, d) => {
       const p = req.params;
-      const refunds = d.all('refund').filter((r) => (!p.payment_intent || r.payment_intent === p.payment_intent) && (!p.charge || r.charge === p.charge));
+      const refunds = d
+        .all('refund')
+        .filter((r) => (!p.payment_intent || r.payment_intent === p.payment_intent) && (!p.charge || r.charge === p.charge));
       return d.list(refunds, p, '/v1/refunds');
     },
   },
@@ -772,9 +908,14 @@ export const defaultRoutes: RouteDef[] = [
     handle: (req, d) => {
       const p = req.params;
       const status = p.status === undefined ? undefined : oneOf(p.status, ['open', 'complete', 'expired'], 'status');
-      const sessions = d.all('checkout.session').filter(
-        (s) => (!p.customer || s.customer === p.customer) && (!status || s.status === status) && (!p.subscription || s.subscription === p.subscription),
-      );
+      const sessions = d
+        .all('checkout.session')
+        .filter(
+          (s) =>
+            (!p.customer || s.customer === p.customer) &&
+            (!status || s.status === status) &&
+            (!p.subscription || s.subscription === p.subscription),
+        );
       return d.list(sessions, p, '/v1/checkout/sessions');
     },
   },
@@ -790,7 +931,11 @@ export const defaultRoutes: RouteDef[] = [
     handle: (req, d) => {
       const session = d.get('checkout.session', req.pathParams.id!);
       if (session.status !== 'open') {
-        throw invalid(`This Checkout Session is ${session.status}: only a Checkout Session with status open can be expired.`, undefined, 'checkout_session_not_open');
+        throw invalid(
+          `This Checkout Session is ${session.status}: only a Checkout Session with status open can be expired.`,
+          undefined,
+          'checkout_session_not_open',
+        );
       }
       // An expired session's page says so; its URL is gone.
       Object.assign(session, { status: 'expired', url: null });
@@ -805,7 +950,9 @@ export const defaultRoutes: RouteDef[] = [
       const p = req.params;
       const active = p.active === undefined ? undefined : bool(p.active, 'active');
       const isDefault = p.is_default === undefined ? undefined : bool(p.is_default, 'is_default');
-      const configurations = d.all('billing_portal.configuration').filter((c) => (active === undefined || c.active === active) && (isDefault === undefined || c.is_default === isDefault));
+      const configurations = d
+        .all('billing_portal.configuration')
+        .filter((c) => (active === undefined || c.active === active) && (isDefault === undefined || c.is_default === isDefault));
       return d.list(configurations, p, '/v1/billing_portal/configurations');
     },
   },

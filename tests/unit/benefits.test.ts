@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CODE_ALPHABET, GRANT_CODE_BITS, GRANT_CODE_PATTERN, generateGrantCode } from '#shared/domain/grant-codes';
+import { describe, expect, it } from 'vitest';
 import {
   applyReversal,
   applySavings,
+  type BenefitIssuanceState,
   buildGrants,
   currentSavingsPeriod,
   decideRedeem,
@@ -11,22 +11,28 @@ import {
   effectiveGrant,
   effectiveGrants,
   refundedPeriods,
-  savingsMove,
-  savingsView,
-  type BenefitIssuanceState,
   type SavingReversal,
   type StoredSavings,
+  savingsMove,
+  savingsView,
 } from '#shared/domain/benefits';
-import { evaluateEntitlement } from '#shared/domain/entitlement';
-import type { IssuedGrant } from '#shared/domain/grants';
-import { periodKey } from '#shared/domain/savings';
 import { parseCatalog } from '#shared/domain/catalog';
-import { applyMembershipEvent, type MembershipEvent, type MembershipRecord, type MembershipView, type SubscriptionState } from '#shared/domain/membership';
-import { benefitIssuanceReaction } from '#shared/usecases/benefits';
-import { commandArb, creditNoteObject } from '../support/benefits';
-import { invoiceObject, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
+import { evaluateEntitlement } from '#shared/domain/entitlement';
+import { CODE_ALPHABET, GRANT_CODE_BITS, GRANT_CODE_PATTERN, generateGrantCode } from '#shared/domain/grant-codes';
+import type { IssuedGrant } from '#shared/domain/grants';
+import {
+  applyMembershipEvent,
+  type MembershipEvent,
+  type MembershipRecord,
+  type MembershipView,
+  type SubscriptionState,
+} from '#shared/domain/membership';
+import { periodKey } from '#shared/domain/savings';
 import { stripeEventSchema, translateStripeEvent } from '#shared/stripe/events';
+import { benefitIssuanceReaction } from '#shared/usecases/benefits';
 import catalogJson from '../../config/plan-catalog.json' with { type: 'json' };
+import { invoiceObject, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
+import { commandArb, creditNoteObject } from '../support/benefits';
 import { monthlySubscription } from '../support/domain';
 
 const catalog = parseCatalog(catalogJson);
@@ -58,8 +64,18 @@ describe('grant codes', () => {
 
 const sub = (over: Partial<SubscriptionState> = {}) => monthlySubscription('2026-01-01T00:00:00.000Z', '2026-01-31T00:00:00.000Z', over);
 const base = { memberId: 'm1', created: 1_767_225_600 };
-const subEvent = (id: string, over: Partial<SubscriptionState> = {}): MembershipEvent => ({ kind: 'subscription-changed', eventId: id, ...base, subscription: sub(over) });
-const paid = (id: string, invoiceId: string, periodStart: string, over: { billingReason?: string; amountPaidCents?: number; totalCents?: number } = {}): MembershipEvent => ({
+const subEvent = (id: string, over: Partial<SubscriptionState> = {}): MembershipEvent => ({
+  kind: 'subscription-changed',
+  eventId: id,
+  ...base,
+  subscription: sub(over),
+});
+const paid = (
+  id: string,
+  invoiceId: string,
+  periodStart: string,
+  over: { billingReason?: string; amountPaidCents?: number; totalCents?: number } = {},
+): MembershipEvent => ({
   kind: 'invoice-paid',
   eventId: id,
   ...base,
@@ -94,11 +110,17 @@ function replay(events: MembershipEvent[]): MembershipRecord | null {
 const canonical = (record: MembershipRecord | null) => {
   const s: BenefitIssuanceState | null | undefined = record?.benefits;
   const refunded = refundedPeriods(record);
-  return s && {
-    signupPlanId: s.signupPlanId,
-    usablePeriods: s.periods.filter((p) => !refunded.has(p)).sort(),
-    invoices: Object.fromEntries(Object.entries(s.invoices).sort().map(([k, v]) => [k, { ...v, refunds: Object.fromEntries(Object.entries(v.refunds ?? {}).sort()) }])),
-  };
+  return (
+    s && {
+      signupPlanId: s.signupPlanId,
+      usablePeriods: s.periods.filter((p) => !refunded.has(p)).sort(),
+      invoices: Object.fromEntries(
+        Object.entries(s.invoices)
+          .sort()
+          .map(([k, v]) => [k, { ...v, refunds: Object.fromEntries(Object.entries(v.refunds ?? {}).sort()) }]),
+      ),
+    }
+  );
 };
 
 describe('issuance tracking on the membership record', () => {
@@ -115,7 +137,11 @@ describe('issuance tracking on the membership record', () => {
     const record = replay(events)!;
     const s = record.benefits!;
     expect(s.signupPlanId).toBe('prime-monthly');
-    expect(s.periods.sort()).toEqual(['sub_1@2026-01-01T00:00:00.000Z', 'sub_1@2026-01-31T00:00:00.000Z', 'sub_1@2026-03-02T00:00:00.000Z']);
+    expect(s.periods.sort()).toEqual([
+      'sub_1@2026-01-01T00:00:00.000Z',
+      'sub_1@2026-01-31T00:00:00.000Z',
+      'sub_1@2026-03-02T00:00:00.000Z',
+    ]);
     expect([...refundedPeriods(record)]).toEqual(['sub_1@2026-01-31T00:00:00.000Z']);
     // The refund arriving first: that period is never issued at all.
     const early = replay([refund('x1', 'in_2'), ...events])!.benefits!;
@@ -125,15 +151,22 @@ describe('issuance tracking on the membership record', () => {
   it('ends in the same state for every order and any duplicates of the events', () => {
     const expected = canonical(replay(events));
     fc.assert(
-      fc.property(fc.shuffledSubarray(events, { minLength: events.length }), fc.array(fc.nat(events.length - 1), { maxLength: 6 }), (order, dupes) => {
-        const delivered = [...order, ...dupes.map((i) => events[i]!)];
-        expect(canonical(replay(delivered))).toEqual(expected);
-      }),
+      fc.property(
+        fc.shuffledSubarray(events, { minLength: events.length }),
+        fc.array(fc.nat(events.length - 1), { maxLength: 6 }),
+        (order, dupes) => {
+          const delivered = [...order, ...dupes.map((i) => events[i]!)];
+          expect(canonical(replay(delivered))).toEqual(expected);
+        },
+      ),
     );
   });
 
   it('gives a $0 trial invoice no period grants and keeps records without benefit events unchanged', () => {
-    const trial = replay([subEvent('t1', { stripeStatus: 'trialing' }), paid('t2', 'in_t', '2026-01-01T00:00:00.000Z', { amountPaidCents: 0, billingReason: 'subscription_create' })]);
+    const trial = replay([
+      subEvent('t1', { stripeStatus: 'trialing' }),
+      paid('t2', 'in_t', '2026-01-01T00:00:00.000Z', { amountPaidCents: 0, billingReason: 'subscription_create' }),
+    ]);
     expect(trial!.benefits).toMatchObject({ signupPlanId: 'prime-monthly', periods: [] });
     expect(replay([subEvent('p1', { stripeStatus: 'incomplete' })])!.benefits).toBeUndefined();
   });
@@ -141,14 +174,20 @@ describe('issuance tracking on the membership record', () => {
   it('issues a period that billed its total, even when the credit balance paid it (amount_paid 0)', () => {
     const fromBalance = replay([subEvent('b1'), paid('b2', 'in_b', '2026-01-31T00:00:00.000Z', { amountPaidCents: 0, totalCents: 1499 })]);
     expect(fromBalance!.benefits!.periods).toEqual(['sub_1@2026-01-31T00:00:00.000Z']);
-    const trial = replay([subEvent('b3', { stripeStatus: 'trialing' }), paid('b4', 'in_t', '2026-01-01T00:00:00.000Z', { billingReason: 'subscription_create', amountPaidCents: 0, totalCents: 0 })]);
+    const trial = replay([
+      subEvent('b3', { stripeStatus: 'trialing' }),
+      paid('b4', 'in_t', '2026-01-01T00:00:00.000Z', { billingReason: 'subscription_create', amountPaidCents: 0, totalCents: 0 }),
+    ]);
     expect(trial!.benefits!.periods).toEqual([]);
   });
 });
 
 describe('issuance reaction', () => {
   let n = 0;
-  const react = benefitIssuanceReaction(() => 'tbl', () => `CODE-${++n}`);
+  const react = benefitIssuanceReaction(
+    () => 'tbl',
+    () => `CODE-${++n}`,
+  );
   const run = (before: MembershipRecord | null, event: MembershipEvent) => {
     const after = applyMembershipEvent(before, event).record;
     return { after, writes: react({ before, after, event, now: new Date(), catalog }) };
@@ -171,11 +210,21 @@ describe('issuance reaction', () => {
   });
 
   it('counts what an invoice billed as fees paid, also when the credit balance settled it', () => {
-    const fromBalance = run(run(null, subEvent('f1')).after, paid('f2', 'in_f', '2026-01-31T00:00:00.000Z', { amountPaidCents: 0, totalCents: 1499 }));
+    const fromBalance = run(
+      run(null, subEvent('f1')).after,
+      paid('f2', 'in_f', '2026-01-31T00:00:00.000Z', { amountPaidCents: 0, totalCents: 1499 }),
+    );
     expect(fromBalance.writes.filter((w) => w.Update).map((w) => w.Update!.ExpressionAttributeValues![':amount'])).toEqual([1499]);
-    expect(fromBalance.writes.filter((w) => w.Put?.Item?.type === 'grant').map((w) => w.Put!.Item!.grant.grantId)).toEqual(['monthly-5', 'express-2', 'express-2']);
+    expect(fromBalance.writes.filter((w) => w.Put?.Item?.type === 'grant').map((w) => w.Put!.Item!.grant.grantId)).toEqual([
+      'monthly-5',
+      'express-2',
+      'express-2',
+    ]);
     // A downgrade's credit invoice (negative total, put on the balance) gives that money back.
-    const credit = run(fromBalance.after, paid('f3', 'in_c', '2026-02-10T00:00:00.000Z', { billingReason: 'subscription_update', amountPaidCents: 0, totalCents: -600 }));
+    const credit = run(
+      fromBalance.after,
+      paid('f3', 'in_c', '2026-02-10T00:00:00.000Z', { billingReason: 'subscription_update', amountPaidCents: 0, totalCents: -600 }),
+    );
     expect(credit.writes.map((w) => w.Update?.ExpressionAttributeValues?.[':amount'])).toEqual([-600]);
   });
 
@@ -185,7 +234,11 @@ describe('issuance reaction', () => {
       writes.filter((w) => w.Put?.Item?.type === 'grant').map((w) => [w.Put!.Item!.grant.issuedAt, w.Put!.Item!.grant.expiresAt]);
     const fromCreated = run(null, subEvent('d1', { startDate }));
     // A renewal snapshot, sent a month later, delivered before the `created` one.
-    const renewed = subEvent('d2', { startDate, currentPeriodStart: '2026-01-31T00:00:00.000Z', currentPeriodEnd: '2026-03-02T00:00:00.000Z' });
+    const renewed = subEvent('d2', {
+      startDate,
+      currentPeriodStart: '2026-01-31T00:00:00.000Z',
+      currentPeriodEnd: '2026-03-02T00:00:00.000Z',
+    });
     const fromLater = run(null, { ...renewed, created: base.created + 30 * 86_400 });
     expect(grantDates(fromCreated.writes)).toEqual([[startDate, '2026-01-31T00:00:00.000Z']]);
     expect(grantDates(fromLater.writes)).toEqual(grantDates(fromCreated.writes));
@@ -194,8 +247,18 @@ describe('issuance reaction', () => {
 
 describe('grants and redeem rules', () => {
   const now = new Date('2026-01-10T00:00:00.000Z');
-  const [coupon] = buildGrants(plan.benefits.grants[1]!, { memberId: 'm1', periodKey: 'p1', issuedAt: '2026-01-01T00:00:00.000Z', code: () => 'C1' });
-  const vouchers = buildGrants(plan.benefits.grants[2]!, { memberId: 'm1', periodKey: 'p1', issuedAt: '2026-01-01T00:00:00.000Z', code: generateGrantCode });
+  const [coupon] = buildGrants(plan.benefits.grants[1]!, {
+    memberId: 'm1',
+    periodKey: 'p1',
+    issuedAt: '2026-01-01T00:00:00.000Z',
+    code: () => 'C1',
+  });
+  const vouchers = buildGrants(plan.benefits.grants[2]!, {
+    memberId: 'm1',
+    periodKey: 'p1',
+    issuedAt: '2026-01-01T00:00:00.000Z',
+    code: generateGrantCode,
+  });
   const order = { subtotalCents: 3000, currency: 'usd' };
 
   it('issues count vouchers and expires validDays after issue', () => {
@@ -208,7 +271,10 @@ describe('grants and redeem rules', () => {
     expect(decideRedeem(coupon!, false, now, order, 'o1')).toEqual({ kind: 'reject', reason: 'not_entitled' });
     expect(decideRedeem(coupon!, true, new Date('2026-01-31T00:00:00.000Z'), order, 'o1')).toEqual({ kind: 'reject', reason: 'expired' });
     expect(decideRedeem(coupon!, true, now, { ...order, currency: 'eur' }, 'o1')).toEqual({ kind: 'reject', reason: 'wrong_currency' });
-    expect(decideRedeem(coupon!, true, now, { ...order, subtotalCents: 2499 }, 'o1')).toEqual({ kind: 'reject', reason: 'below_min_subtotal' });
+    expect(decideRedeem(coupon!, true, now, { ...order, subtotalCents: 2499 }, 'o1')).toEqual({
+      kind: 'reject',
+      reason: 'below_min_subtotal',
+    });
     const redeemed = { ...coupon!, state: 'redeemed' as const, redeemedOrderId: 'o1' };
     expect(decideRedeem(redeemed, true, now, order, 'o1')).toEqual({ kind: 'already-redeemed' });
     expect(decideRedeem(redeemed, true, now, order, 'o2')).toEqual({ kind: 'conflict', orderId: 'o1' });
@@ -241,7 +307,15 @@ describe('benefits model (property)', () => {
   const definition = plan.benefits.grants[1]!; // monthly-5: a coupon with a minimum subtotal
   if (definition.kind !== 'coupon') throw new Error('expected the monthly coupon');
   const DAY_MS = 86_400_000;
-  const entitledView: MembershipView = { memberId: 'm', status: 'active', entitled: true, planId: plan.id, currentPeriodEnd: null, graceEndsAt: null, accessEndsAt: null };
+  const entitledView: MembershipView = {
+    memberId: 'm',
+    status: 'active',
+    entitled: true,
+    planId: plan.id,
+    currentPeriodEnd: null,
+    graceEndsAt: null,
+    accessEndsAt: null,
+  };
 
   it('never gives a code to two orders, never uses an expired or refunded code, and keeps both counters equal to the savings recorded', () => {
     fc.assert(
@@ -253,21 +327,50 @@ describe('benefits model (property)', () => {
         let record: MembershipRecord | null = null;
         let eventNo = 0;
         const apply = (event: Omit<MembershipEvent, 'eventId' | 'created' | 'memberId'>) => {
-          record = applyMembershipEvent(record, { ...event, eventId: `e${++eventNo}`, created: Math.floor(clock / 1000), memberId: 'm' } as MembershipEvent).record;
+          record = applyMembershipEvent(record, {
+            ...event,
+            eventId: `e${++eventNo}`,
+            created: Math.floor(clock / 1000),
+            memberId: 'm',
+          } as MembershipEvent).record;
         };
         const openPeriod = () => {
           apply({ kind: 'subscription-changed', subscription: monthlySubscription(periodStart(), periodStart(periodIndex + 1)) } as never);
-          apply({ kind: 'invoice-paid', customerId: 'cus_1', subscriptionId: 'sub_1', invoiceId: `in_${periodIndex}`, billingReason: 'subscription_cycle', periodStart: periodStart(), amountPaidCents: 1499, totalCents: 1499, currency: 'usd' } as never);
+          apply({
+            kind: 'invoice-paid',
+            customerId: 'cus_1',
+            subscriptionId: 'sub_1',
+            invoiceId: `in_${periodIndex}`,
+            billingReason: 'subscription_cycle',
+            periodStart: periodStart(),
+            amountPaidCents: 1499,
+            totalCents: 1499,
+            currency: 'usd',
+          } as never);
         };
         openPeriod();
 
         // Plain facts about each code, kept apart from the grant as production stores it.
-        const codes: Array<{ stored: IssuedGrant; issuedAt: number; periodIndex: number; redeemedPeriodKey: string | null; lastReleased: string | null }> = [];
+        const codes: Array<{
+          stored: IssuedGrant;
+          issuedAt: number;
+          periodIndex: number;
+          redeemedPeriodKey: string | null;
+          lastReleased: string | null;
+        }> = [];
         const holder = new Map<string, string>();
         const refunded = new Set<number>();
         const usages = new Map<string, { cents: number; periodKey: string; reversed: boolean }>();
         const log: Array<{ cents: number; period: string }> = [];
-        let savings: StoredSavings = { memberId: 'm', periodKey: null, periodStart: null, periodSavedCents: 0, lifetimeSavedCents: 0, feesPaidCents: 0, currency: 'usd' };
+        let savings: StoredSavings = {
+          memberId: 'm',
+          periodKey: null,
+          periodStart: null,
+          periodSavedCents: 0,
+          lifetimeSavedCents: 0,
+          feesPaidCents: 0,
+          currency: 'usd',
+        };
         const asItStands = (c: (typeof codes)[number]) => effectiveGrants(record, [c.stored])[0]!;
         const expired = (c: (typeof codes)[number]) => clock >= c.issuedAt + definition.validDays * DAY_MS;
         const order = (n: number) => `o${n}`;
@@ -276,7 +379,12 @@ describe('benefits model (property)', () => {
           const now = new Date(clock);
           switch (cmd.op) {
             case 'issue':
-              for (const stored of buildGrants(definition, { memberId: 'm', periodKey: period().key, issuedAt: now.toISOString(), code: generateGrantCode })) {
+              for (const stored of buildGrants(definition, {
+                memberId: 'm',
+                periodKey: period().key,
+                issuedAt: now.toISOString(),
+                code: generateGrantCode,
+              })) {
                 codes.push({ stored, issuedAt: clock, periodIndex, redeemedPeriodKey: null, lastReleased: null });
               }
               break;
@@ -287,11 +395,16 @@ describe('benefits model (property)', () => {
               const held = holder.get(c.stored.code);
               const expected =
                 held !== undefined
-                  ? held === order(cmd.order) ? { kind: 'already-redeemed' } : { kind: 'conflict', orderId: held }
-                  : refunded.has(c.periodIndex) ? { kind: 'reject', reason: 'void' }
-                  : expired(c) ? { kind: 'reject', reason: 'expired' }
-                  : cmd.subtotal < definition.minSubtotalCents! ? { kind: 'reject', reason: 'below_min_subtotal' }
-                  : { kind: 'redeem' };
+                  ? held === order(cmd.order)
+                    ? { kind: 'already-redeemed' }
+                    : { kind: 'conflict', orderId: held }
+                  : refunded.has(c.periodIndex)
+                    ? { kind: 'reject', reason: 'void' }
+                    : expired(c)
+                      ? { kind: 'reject', reason: 'expired' }
+                      : cmd.subtotal < definition.minSubtotalCents!
+                        ? { kind: 'reject', reason: 'below_min_subtotal' }
+                        : { kind: 'redeem' };
               expect(decision).toEqual(expected);
               if (decision.kind !== 'redeem') break;
               holder.set(c.stored.code, order(cmd.order));
@@ -306,7 +419,12 @@ describe('benefits model (property)', () => {
               if (!c) break;
               const decision = decideRelease(c.stored, c.lastReleased, order(cmd.order));
               const held = holder.get(c.stored.code);
-              const expected = held === order(cmd.order) ? 'release' : held === undefined && c.lastReleased === order(cmd.order) ? 'already-released' : 'conflict';
+              const expected =
+                held === order(cmd.order)
+                  ? 'release'
+                  : held === undefined && c.lastReleased === order(cmd.order)
+                    ? 'already-released'
+                    : 'conflict';
               expect(decision.kind).toBe(expected);
               if (decision.kind !== 'release') break;
               holder.delete(c.stored.code);
@@ -329,7 +447,16 @@ describe('benefits model (property)', () => {
               clock += cmd.days * DAY_MS;
               const at = new Date(clock);
               const listed = new Map(
-                evaluateEntitlement(entitledView, plan, effectiveGrants(record, codes.map((c) => c.stored)), at, { subtotalCents: 6000, currency: 'usd' }).benefits.coupons.map((c) => [c.code, c.applicable]),
+                evaluateEntitlement(
+                  entitledView,
+                  plan,
+                  effectiveGrants(
+                    record,
+                    codes.map((c) => c.stored),
+                  ),
+                  at,
+                  { subtotalCents: 6000, currency: 'usd' },
+                ).benefits.coupons.map((c) => [c.code, c.applicable]),
               );
               for (const c of codes) {
                 if (holder.has(c.stored.code) || refunded.has(c.periodIndex)) {
@@ -338,12 +465,23 @@ describe('benefits model (property)', () => {
                 }
                 // An expired code is listed until TTL removes it, never applicable, never redeemable.
                 expect(listed.get(c.stored.code)).toBe(!expired(c));
-                if (expired(c)) expect(decideRedeem(asItStands(c), true, at, { subtotalCents: 6000, currency: 'usd' }, 'o-late')).toEqual({ kind: 'reject', reason: 'expired' });
+                if (expired(c))
+                  expect(decideRedeem(asItStands(c), true, at, { subtotalCents: 6000, currency: 'usd' }, 'o-late')).toEqual({
+                    kind: 'reject',
+                    reason: 'expired',
+                  });
               }
               break;
             }
             case 'refund':
-              apply({ kind: 'invoice-refunded', customerId: 'cus_1', invoiceId: `in_${periodIndex}`, creditNoteId: `cn_${eventNo}`, amountCents: 1499, currency: 'usd' } as never);
+              apply({
+                kind: 'invoice-refunded',
+                customerId: 'cus_1',
+                invoiceId: `in_${periodIndex}`,
+                creditNoteId: `cn_${eventNo}`,
+                amountCents: 1499,
+                currency: 'usd',
+              } as never);
               refunded.add(periodIndex);
               // The period's unredeemed codes read void from now on; redeemed ones stay redeemed, other periods untouched.
               for (const c of codes) {
@@ -368,7 +506,11 @@ describe('benefits model (property)', () => {
           if (savings.periodKey !== null) expect(savings.periodSavedCents).toBe(savedIn(savings.periodKey));
           // What the member is shown: the current period's savings only, never a finished period's.
           const shown = savingsView(savings, 'm', currentSavingsPeriod(record), 'usd');
-          expect(shown).toMatchObject({ periodKey: period().key, periodSavedCents: savedIn(period().key), lifetimeSavedCents: savings.lifetimeSavedCents });
+          expect(shown).toMatchObject({
+            periodKey: period().key,
+            periodSavedCents: savedIn(period().key),
+            lifetimeSavedCents: savings.lifetimeSavedCents,
+          });
         }
       }),
       { numRuns: 300 },
@@ -379,25 +521,54 @@ describe('benefits model (property)', () => {
 describe('Stripe translation for benefits', () => {
   const parse = (e: object) => stripeEventSchema.parse(e);
   it('carries the invoice line period, price and amount paid into invoice-paid', () => {
-    const invoice = invoiceObject({ customer: 'cus_t', subscription: 'sub_t', memberId: 'm-t', amountPaid: 1499, periodStart: 1_767_225_600, periodEnd: 1_769_817_600 });
+    const invoice = invoiceObject({
+      customer: 'cus_t',
+      subscription: 'sub_t',
+      memberId: 'm-t',
+      amountPaid: 1499,
+      periodStart: 1_767_225_600,
+      periodEnd: 1_769_817_600,
+    });
     const t = translateStripeEvent(parse(stripeEvent('invoice.paid', invoice, { created: 1_767_225_700 })), catalog);
     expect(t.kind).toBe('membership');
     const event = (t as Extract<typeof t, { kind: 'membership' }>).build('m-t');
-    expect(event).toMatchObject({ kind: 'invoice-paid', periodStart: '2026-01-01T00:00:00.000Z', periodEnd: '2026-01-31T00:00:00.000Z', amountPaidCents: 1499, totalCents: 1499, currency: 'usd', priceId: 'price_prime_monthly_usd' });
+    expect(event).toMatchObject({
+      kind: 'invoice-paid',
+      periodStart: '2026-01-01T00:00:00.000Z',
+      periodEnd: '2026-01-31T00:00:00.000Z',
+      amountPaidCents: 1499,
+      totalCents: 1499,
+      currency: 'usd',
+      priceId: 'price_prime_monthly_usd',
+    });
   });
 
   it("keeps the subscription's start_date, the same on every snapshot", () => {
-    const sub = subscriptionObject({ id: 'sub_t', customer: 'cus_t', memberId: 'm-t', periodStart: 1_769_817_600, startDate: 1_767_225_600 });
+    const sub = subscriptionObject({
+      id: 'sub_t',
+      customer: 'cus_t',
+      memberId: 'm-t',
+      periodStart: 1_769_817_600,
+      startDate: 1_767_225_600,
+    });
     const t = translateStripeEvent(parse(stripeEvent('customer.subscription.updated', sub, { created: 1_769_817_700 })), catalog);
     const event = (t as Extract<typeof t, { kind: 'membership' }>).build('m-t');
-    expect(event).toMatchObject({ kind: 'subscription-changed', subscription: { startDate: '2026-01-01T00:00:00.000Z', currentPeriodStart: '2026-01-31T00:00:00.000Z' } });
+    expect(event).toMatchObject({
+      kind: 'subscription-changed',
+      subscription: { startDate: '2026-01-01T00:00:00.000Z', currentPeriodStart: '2026-01-31T00:00:00.000Z' },
+    });
   });
 
   it('reads a refund credit note as invoice-refunded and ignores pre-payment notes', () => {
     const note = creditNoteObject({ invoice: 'in_t1', customer: 'cus_t', amount: 700 });
     const t = translateStripeEvent(parse(stripeEvent('credit_note.created', note, { created: 1 })), catalog);
     expect(t).toMatchObject({ kind: 'membership', memberId: null, customerId: 'cus_t' });
-    expect((t as Extract<typeof t, { kind: 'membership' }>).build('m-t')).toMatchObject({ kind: 'invoice-refunded', invoiceId: 'in_t1', creditNoteId: note.id, amountCents: 700 });
+    expect((t as Extract<typeof t, { kind: 'membership' }>).build('m-t')).toMatchObject({
+      kind: 'invoice-refunded',
+      invoiceId: 'in_t1',
+      creditNoteId: note.id,
+      amountCents: 700,
+    });
     const pre = translateStripeEvent(parse(stripeEvent('credit_note.created', { ...note, type: 'pre_payment' }, { created: 1 })), catalog);
     expect(pre.kind).toBe('ignored');
   });

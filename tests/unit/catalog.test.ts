@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCatalog, CatalogError } from '#shared/domain/catalog';
+import { describe, expect, it } from 'vitest';
+import { CatalogError, parseCatalog } from '#shared/domain/catalog';
 import { planCatalog } from '#shared/runtime/catalog';
 
 const raw = () => JSON.parse(readFileSync(new URL('../../config/plan-catalog.json', import.meta.url), 'utf8'));

@@ -1,13 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { emptyMembership, type MembershipEvent } from '#shared/domain/membership';
-import { consentHistory, type ConsentRecord } from '#shared/domain/shopper';
+import { type ConsentRecord, consentHistory } from '#shared/domain/shopper';
 import { consentAcceptanceReaction } from '#shared/usecases/consent-acceptance';
 import { projectCatalog } from '../support/domain';
 
 const catalog = projectCatalog();
 const react = consentAcceptanceReaction(() => 'main-table');
-const completed: MembershipEvent = { kind: 'checkout-completed', eventId: 'evt_1', created: 1_790_000_000, memberId: 'm-1', customerId: 'cus_1', subscriptionId: 'sub_1', checkoutSessionId: 'cs_1' };
-const change = (event: MembershipEvent, before = emptyMembership('m-1')) => ({ before, after: { ...before, checkoutSessionId: 'cs_1' }, event, now: new Date(), catalog });
+const completed: MembershipEvent = {
+  kind: 'checkout-completed',
+  eventId: 'evt_1',
+  created: 1_790_000_000,
+  memberId: 'm-1',
+  customerId: 'cus_1',
+  subscriptionId: 'sub_1',
+  checkoutSessionId: 'cs_1',
+};
+const change = (event: MembershipEvent, before = emptyMembership('m-1')) => ({
+  before,
+  after: { ...before, checkoutSessionId: 'cs_1' },
+  event,
+  now: new Date(),
+  catalog,
+});
 
 describe('consentAcceptanceReaction', () => {
   it('writes the acceptance of a completed session with no condition, so it can never fail the membership change', () => {
@@ -24,11 +38,22 @@ describe('consentAcceptanceReaction', () => {
   });
 
   it('writes nothing for other events, nor for a completion the record already holds (a redelivery)', () => {
-    const paid: MembershipEvent = { kind: 'invoice-paid', eventId: 'e', created: 1, memberId: 'm-1', customerId: 'cus_1', subscriptionId: 'sub_1', invoiceId: 'in_1', billingReason: null };
+    const paid: MembershipEvent = {
+      kind: 'invoice-paid',
+      eventId: 'e',
+      created: 1,
+      memberId: 'm-1',
+      customerId: 'cus_1',
+      subscriptionId: 'sub_1',
+      invoiceId: 'in_1',
+      billingReason: null,
+    };
     expect(react(change(paid))).toEqual([]);
     expect(react(change(completed, { ...emptyMembership('m-1'), checkoutSessionId: 'cs_1' }))).toEqual([]);
     // A later checkout (re-subscribing) is another session: recorded.
-    expect(react(change({ ...completed, checkoutSessionId: 'cs_2' }, { ...emptyMembership('m-1'), checkoutSessionId: 'cs_1' }))).toHaveLength(1);
+    expect(
+      react(change({ ...completed, checkoutSessionId: 'cs_2' }, { ...emptyMembership('m-1'), checkoutSessionId: 'cs_1' })),
+    ).toHaveLength(1);
   });
 });
 

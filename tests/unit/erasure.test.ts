@@ -3,7 +3,14 @@ import { applyMembershipEvent, eraseMembership, type MembershipEvent } from '#sh
 
 const T0 = Date.parse('2026-11-01T00:00:00Z') / 1000;
 const checkout = (eventId: string, email: string | null): MembershipEvent => ({
-  kind: 'checkout-completed', eventId, created: T0, memberId: 'm1', customerId: 'cus_1', subscriptionId: 'sub_1', checkoutSessionId: 'cs_1', email,
+  kind: 'checkout-completed',
+  eventId,
+  created: T0,
+  memberId: 'm1',
+  customerId: 'cus_1',
+  subscriptionId: 'sub_1',
+  checkoutSessionId: 'cs_1',
+  email,
 });
 const now = new Date('2026-12-01T00:00:00Z');
 
@@ -12,7 +19,10 @@ describe('eraseMembership', () => {
     const stored = applyMembershipEvent(null, checkout('evt_1', 'a@example.com')).record;
     expect(stored.email).toBe('a@example.com');
     const erased = eraseMembership(stored, now);
-    expect(erased).toMatchObject({ changed: true, record: { email: null, erasedAt: now.toISOString(), customerId: 'cus_1', checkoutSessionId: 'cs_1' } });
+    expect(erased).toMatchObject({
+      changed: true,
+      record: { email: null, erasedAt: now.toISOString(), customerId: 'cus_1', checkoutSessionId: 'cs_1' },
+    });
     const again = eraseMembership(erased.record, new Date('2027-01-01T00:00:00Z'));
     expect(again).toEqual({ changed: false, record: erased.record });
   });

@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { allFunctions, operatorCommands } from '../../functions/manifest';
-import { allRoutes } from '#shared/api/routes';
+import { describe, expect, it } from 'vitest';
 import { buildOpenApi } from '#shared/api/openapi';
+import { allRoutes } from '#shared/api/routes';
+import { allFunctions, operatorCommands } from '../../functions/manifest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -1,6 +1,12 @@
-import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { applyMembershipEvent, evaluateMembership, type MembershipEvent, type MembershipRecord, type SubscriptionState } from '#shared/domain/membership';
+import { describe, expect, it } from 'vitest';
+import {
+  applyMembershipEvent,
+  evaluateMembership,
+  type MembershipEvent,
+  type MembershipRecord,
+  type SubscriptionState,
+} from '#shared/domain/membership';
 import { monthlySubscription, projectCatalog } from '../support/domain';
 
 const catalog = projectCatalog();
@@ -19,7 +25,12 @@ const subEvent = (created: number, overrides: Partial<SubscriptionState> = {}): 
   memberId: 'm1',
   subscription: sub(overrides),
 });
-const invoiceEvent = (kind: 'invoice-paid' | 'invoice-payment-failed', created: number, billingReason = 'subscription_cycle', periodEnd?: number): MembershipEvent => ({
+const invoiceEvent = (
+  kind: 'invoice-paid' | 'invoice-payment-failed',
+  created: number,
+  billingReason = 'subscription_cycle',
+  periodEnd?: number,
+): MembershipEvent => ({
   kind,
   eventId: `evt_${++seq}`,
   created,
@@ -31,21 +42,40 @@ const invoiceEvent = (kind: 'invoice-paid' | 'invoice-payment-failed', created: 
   ...(periodEnd === undefined ? {} : { periodEnd: iso(periodEnd) }),
 });
 
-const applyAll = (events: MembershipEvent[]) => events.reduce<MembershipRecord | null>((record, event) => applyMembershipEvent(record, event).record, null);
+const applyAll = (events: MembershipEvent[]) =>
+  events.reduce<MembershipRecord | null>((record, event) => applyMembershipEvent(record, event).record, null);
 const statusAt = (events: MembershipEvent[], now: number) => evaluateMembership(applyAll(events), catalog, at(now));
 
 describe('membership status', () => {
   it('is none for an unknown member and pending after checkout before the subscription arrives', () => {
     expect(evaluateMembership(null, catalog, at(T0)).status).toBe('none');
-    const checkout: MembershipEvent = { kind: 'checkout-completed', eventId: 'evt_c', created: T0, memberId: 'm1', customerId: 'cus_1', subscriptionId: 'sub_1', checkoutSessionId: 'cs_1' };
+    const checkout: MembershipEvent = {
+      kind: 'checkout-completed',
+      eventId: 'evt_c',
+      created: T0,
+      memberId: 'm1',
+      customerId: 'cus_1',
+      subscriptionId: 'sub_1',
+      checkoutSessionId: 'cs_1',
+    };
     expect(statusAt([checkout], T0).status).toBe('pending');
     expect(statusAt([subEvent(T0, { stripeStatus: 'incomplete' })], T0).status).toBe('pending');
   });
 
   it('is trialing during a trial, then active once paid', () => {
-    const trial = subEvent(T0, { stripeStatus: 'trialing', trialStart: iso(T0), trialEnd: iso(T0 + 30 * DAY), currentPeriodEnd: iso(T0 + 30 * DAY) });
+    const trial = subEvent(T0, {
+      stripeStatus: 'trialing',
+      trialStart: iso(T0),
+      trialEnd: iso(T0 + 30 * DAY),
+      currentPeriodEnd: iso(T0 + 30 * DAY),
+    });
     expect(statusAt([trial], T0 + DAY)).toMatchObject({ status: 'trialing', entitled: true });
-    const converted = subEvent(T0 + 30 * DAY, { currentPeriodStart: iso(T0 + 30 * DAY), currentPeriodEnd: iso(T0 + 60 * DAY), trialStart: iso(T0), trialEnd: iso(T0 + 30 * DAY) });
+    const converted = subEvent(T0 + 30 * DAY, {
+      currentPeriodStart: iso(T0 + 30 * DAY),
+      currentPeriodEnd: iso(T0 + 60 * DAY),
+      trialStart: iso(T0),
+      trialEnd: iso(T0 + 30 * DAY),
+    });
     expect(statusAt([trial, converted], T0 + 31 * DAY)).toMatchObject({ status: 'active', entitled: true });
   });
 
@@ -63,7 +93,11 @@ describe('membership status', () => {
 
   it('gives graceDays after a failed renewal, then lapses; a later payment clears it', () => {
     const renewal = T0 + 30 * DAY;
-    const events = [subEvent(T0), subEvent(renewal, { currentPeriodStart: iso(renewal), currentPeriodEnd: iso(renewal + 30 * DAY) }), invoiceEvent('invoice-payment-failed', renewal + 3600)];
+    const events = [
+      subEvent(T0),
+      subEvent(renewal, { currentPeriodStart: iso(renewal), currentPeriodEnd: iso(renewal + 30 * DAY) }),
+      invoiceEvent('invoice-payment-failed', renewal + 3600),
+    ];
     const graceEndsAt = iso(renewal + 3600 + 7 * DAY);
     expect(statusAt(events, renewal + 2 * DAY)).toMatchObject({ status: 'grace', entitled: true, graceEndsAt });
     expect(statusAt(events, renewal + 3600 + 7 * DAY)).toMatchObject({ status: 'lapsed', entitled: false, graceEndsAt: null });
@@ -72,7 +106,9 @@ describe('membership status', () => {
 
   it('treats past_due without the invoice event as grace from the period start', () => {
     const renewal = T0 + 30 * DAY;
-    const events = [subEvent(renewal, { stripeStatus: 'past_due', currentPeriodStart: iso(renewal), currentPeriodEnd: iso(renewal + 30 * DAY) })];
+    const events = [
+      subEvent(renewal, { stripeStatus: 'past_due', currentPeriodStart: iso(renewal), currentPeriodEnd: iso(renewal + 30 * DAY) }),
+    ];
     expect(statusAt(events, renewal + DAY)).toMatchObject({ status: 'grace', graceEndsAt: iso(renewal + 7 * DAY) });
     expect(statusAt(events, renewal + 8 * DAY).status).toBe('lapsed');
   });
@@ -95,7 +131,10 @@ describe('membership status', () => {
     const failed = invoiceEvent('invoice-payment-failed', T0 + 30 * DAY + 3600);
     const paid = invoiceEvent('invoice-paid', T0 + 38 * DAY, 'subscription_cycle', T0 + 60 * DAY);
     expect(statusAt([subEvent(T0), failed, pastDue], T0 + 39 * DAY).status).toBe('lapsed');
-    expect(statusAt([subEvent(T0), failed, pastDue, paid], T0 + 39 * DAY)).toMatchObject({ status: 'active', currentPeriodEnd: iso(T0 + 60 * DAY) });
+    expect(statusAt([subEvent(T0), failed, pastDue, paid], T0 + 39 * DAY)).toMatchObject({
+      status: 'active',
+      currentPeriodEnd: iso(T0 + 60 * DAY),
+    });
     expect(statusAt([subEvent(T0), failed, pastDue, paid], T0 + 61 * DAY).status).not.toBe('active');
     // A payment older than the past_due snapshot does not override it.
     const olderPaid = invoiceEvent('invoice-paid', T0 + 30 * DAY, 'subscription_cycle', T0 + 60 * DAY);
@@ -137,34 +176,79 @@ describe('event application', () => {
   });
 
   it('remembers trials and the first subscription start for life', () => {
-    const record = applyAll([subEvent(T0, { stripeStatus: 'trialing', trialStart: iso(T0), trialEnd: iso(T0 + 7 * DAY) }), subEvent(T0 + 100 * DAY, { stripeStatus: 'canceled', currentPeriodStart: iso(T0 + 60 * DAY) })]);
+    const record = applyAll([
+      subEvent(T0, { stripeStatus: 'trialing', trialStart: iso(T0), trialEnd: iso(T0 + 7 * DAY) }),
+      subEvent(T0 + 100 * DAY, { stripeStatus: 'canceled', currentPeriodStart: iso(T0 + 60 * DAY) }),
+    ]);
     expect(record).toMatchObject({ hadTrial: true, firstSubscribedAt: iso(T0) });
   });
 
   it('converges to one state whatever the delivery order, with duplicates (property)', () => {
     const lifecycle: MembershipEvent[] = [
-      { kind: 'checkout-completed', eventId: 'evt_cs', created: T0, memberId: 'm1', customerId: 'cus_1', subscriptionId: 'sub_1', checkoutSessionId: 'cs_1', email: 'first@example.com' },
+      {
+        kind: 'checkout-completed',
+        eventId: 'evt_cs',
+        created: T0,
+        memberId: 'm1',
+        customerId: 'cus_1',
+        subscriptionId: 'sub_1',
+        checkoutSessionId: 'cs_1',
+        email: 'first@example.com',
+      },
       // A second checkout (a double purchase, later refunded): its session and email are the latest.
-      { kind: 'checkout-completed', eventId: 'evt_cs2', created: T0 + 60, memberId: 'm1', customerId: 'cus_1', subscriptionId: 'sub_2', checkoutSessionId: 'cs_2', email: 'second@example.com' },
-      { kind: 'checkout-completed', eventId: 'evt_cs3', created: T0 + 120, memberId: 'm1', customerId: 'cus_1', subscriptionId: 'sub_3', checkoutSessionId: 'cs_3', email: null },
+      {
+        kind: 'checkout-completed',
+        eventId: 'evt_cs2',
+        created: T0 + 60,
+        memberId: 'm1',
+        customerId: 'cus_1',
+        subscriptionId: 'sub_2',
+        checkoutSessionId: 'cs_2',
+        email: 'second@example.com',
+      },
+      {
+        kind: 'checkout-completed',
+        eventId: 'evt_cs3',
+        created: T0 + 120,
+        memberId: 'm1',
+        customerId: 'cus_1',
+        subscriptionId: 'sub_3',
+        checkoutSessionId: 'cs_3',
+        email: null,
+      },
       subEvent(T0, { stripeStatus: 'trialing', trialStart: iso(T0), trialEnd: iso(T0 + 30 * DAY), currentPeriodEnd: iso(T0 + 30 * DAY) }),
       // Same second as the creation: the tie is broken by lifecycle, not arrival.
       subEvent(T0, { stripeStatus: 'incomplete' }),
       invoiceEvent('invoice-paid', T0 + 1, 'subscription_create'),
-      subEvent(T0 + 30 * DAY, { currentPeriodStart: iso(T0 + 30 * DAY), currentPeriodEnd: iso(T0 + 60 * DAY), trialStart: iso(T0), trialEnd: iso(T0 + 30 * DAY) }),
+      subEvent(T0 + 30 * DAY, {
+        currentPeriodStart: iso(T0 + 30 * DAY),
+        currentPeriodEnd: iso(T0 + 60 * DAY),
+        trialStart: iso(T0),
+        trialEnd: iso(T0 + 30 * DAY),
+      }),
       invoiceEvent('invoice-payment-failed', T0 + 30 * DAY + 3600),
       invoiceEvent('invoice-paid', T0 + 32 * DAY),
-      subEvent(T0 + 40 * DAY, { cancelAtPeriodEnd: true, currentPeriodStart: iso(T0 + 30 * DAY), currentPeriodEnd: iso(T0 + 60 * DAY), trialStart: iso(T0), trialEnd: iso(T0 + 30 * DAY) }),
+      subEvent(T0 + 40 * DAY, {
+        cancelAtPeriodEnd: true,
+        currentPeriodStart: iso(T0 + 30 * DAY),
+        currentPeriodEnd: iso(T0 + 60 * DAY),
+        trialStart: iso(T0),
+        trialEnd: iso(T0 + 30 * DAY),
+      }),
     ];
     const expected = applyAll(lifecycle);
     fc.assert(
-      fc.property(fc.shuffledSubarray(lifecycle, { minLength: lifecycle.length, maxLength: lifecycle.length }), fc.array(fc.nat(lifecycle.length - 1), { maxLength: 5 }), (order, dupes) => {
-        const delivered = [...order, ...dupes.map((i) => lifecycle[i]!)];
-        const result = applyAll(delivered);
-        expect(result).toEqual(expected);
-        expect(result).toMatchObject({ checkoutSessionId: 'cs_3', email: 'second@example.com', checkoutCompletedAt: iso(T0) });
-        expect(evaluateMembership(result, catalog, at(T0 + 45 * DAY)).status).toBe('canceling');
-      }),
+      fc.property(
+        fc.shuffledSubarray(lifecycle, { minLength: lifecycle.length, maxLength: lifecycle.length }),
+        fc.array(fc.nat(lifecycle.length - 1), { maxLength: 5 }),
+        (order, dupes) => {
+          const delivered = [...order, ...dupes.map((i) => lifecycle[i]!)];
+          const result = applyAll(delivered);
+          expect(result).toEqual(expected);
+          expect(result).toMatchObject({ checkoutSessionId: 'cs_3', email: 'second@example.com', checkoutCompletedAt: iso(T0) });
+          expect(evaluateMembership(result, catalog, at(T0 + 45 * DAY)).status).toBe('canceling');
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -1,8 +1,21 @@
-import { describe, expect, it, vi } from 'vitest';
-import { logger } from '#shared/observability';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import { BadRequestException, MessageRejected, NotFoundException, SendingPausedException, TooManyRequestsException } from '@aws-sdk/client-sesv2';
-import { notificationSenderFromEnv, OutboxSender, SenderUnavailableError, SesSender, UndeliverableError, type OutgoingMessage } from '#shared/notifications/senders';
+import {
+  BadRequestException,
+  MessageRejected,
+  NotFoundException,
+  SendingPausedException,
+  TooManyRequestsException,
+} from '@aws-sdk/client-sesv2';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  notificationSenderFromEnv,
+  OutboxSender,
+  type OutgoingMessage,
+  SenderUnavailableError,
+  SesSender,
+  UndeliverableError,
+} from '#shared/notifications/senders';
+import { logger } from '#shared/observability';
 import type { ReminderStore } from '#shared/storage/reminder-store';
 
 const message: OutgoingMessage = {
@@ -17,7 +30,12 @@ const message: OutgoingMessage = {
 
 function fakeSes() {
   const inputs: any[] = [];
-  const client = { send: async (command: { input: unknown }) => (inputs.push(command.input), { MessageId: 'ses-message-1' }) } as unknown as SESv2Client;
+  const client = {
+    send: async (command: { input: unknown }) => {
+      inputs.push(command.input);
+      return { MessageId: 'ses-message-1' };
+    },
+  } as unknown as SESv2Client;
   return { client, inputs };
 }
 
@@ -38,7 +56,10 @@ describe('SesSender', () => {
   it('uses the SES template when one is configured', async () => {
     const { client, inputs } = fakeSes();
     await new SesSender(client, 'notices@shop.example', { templateName: 'membership-notice' }).send(message);
-    expect(inputs[0].Content.Template).toEqual({ TemplateName: 'membership-notice', TemplateData: JSON.stringify({ subject: message.subject, text: message.text }) });
+    expect(inputs[0].Content.Template).toEqual({
+      TemplateName: 'membership-notice',
+      TemplateData: JSON.stringify({ subject: message.subject, text: message.text }),
+    });
   });
 
   it('refuses a message without an address', async () => {
@@ -54,7 +75,10 @@ describe('SesSender errors', () => {
 
   it('a refusal of this message is undeliverable, keeping the SES code and never the address', async () => {
     for (const error of [
-      new MessageRejected({ message: 'Email address is not verified. The following identities failed the check: member@example.com', ...meta }),
+      new MessageRejected({
+        message: 'Email address is not verified. The following identities failed the check: member@example.com',
+        ...meta,
+      }),
       new BadRequestException({ message: 'Missing final @domain: member@', ...meta }),
     ]) {
       const failure = await new SesSender(failingWith(error), 'notices@shop.example').send(message).catch((e: unknown) => e);
@@ -65,7 +89,10 @@ describe('SesSender errors', () => {
   });
 
   it('sending paused or missing configuration makes the sender unavailable; throttling stays a retryable error', async () => {
-    for (const error of [new SendingPausedException({ message: 'paused', ...meta }), new NotFoundException({ message: 'Template x does not exist', ...meta })]) {
+    for (const error of [
+      new SendingPausedException({ message: 'paused', ...meta }),
+      new NotFoundException({ message: 'Template x does not exist', ...meta }),
+    ]) {
       await expect(new SesSender(failingWith(error), 'notices@shop.example').send(message)).rejects.toBeInstanceOf(SenderUnavailableError);
     }
     const throttled = new TooManyRequestsException({ message: 'Maximum sending rate exceeded.', ...meta });
@@ -77,7 +104,9 @@ describe('notificationSenderFromEnv', () => {
   const store = {} as ReminderStore;
   it('is the outbox without SES_FROM_ADDRESS or with NOTIFICATIONS_CHANNEL=outbox, else SES', async () => {
     expect(await notificationSenderFromEnv(store, {})).toBeInstanceOf(OutboxSender);
-    expect(await notificationSenderFromEnv(store, { SES_FROM_ADDRESS: 'a@b.example', NOTIFICATIONS_CHANNEL: 'outbox' })).toBeInstanceOf(OutboxSender);
+    expect(await notificationSenderFromEnv(store, { SES_FROM_ADDRESS: 'a@b.example', NOTIFICATIONS_CHANNEL: 'outbox' })).toBeInstanceOf(
+      OutboxSender,
+    );
     const ses = await notificationSenderFromEnv(store, { SES_FROM_ADDRESS: 'a@b.example', AWS_REGION: 'eu-west-1' });
     expect(ses).toBeInstanceOf(SesSender);
     expect(ses.channel).toBe('email');

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
+import { describe, expect, it } from 'vitest';
 import { desiredPortalConfiguration, portalConfigurationMatches } from '#shared/stripe/portal-configuration';
 
 const desired = desiredPortalConfiguration([

@@ -5,7 +5,15 @@ import { maxAttempts, maxSendRate, portalUrl, preferencesUrl, recallCoupon, stop
 describe('reminders job settings', () => {
   it('links: public https only', () => {
     expect(publicLinkProblem('https://shop.example.com/account')).toBeNull();
-    for (const bad of ['http://shop.example.com/a', 'https://127.0.0.1:3000/a', 'https://localhost/a', 'https://192.168.1.2/a', 'https://[::1]/a', 'https://intranet/a', 'account']) {
+    for (const bad of [
+      'http://shop.example.com/a',
+      'https://127.0.0.1:3000/a',
+      'https://localhost/a',
+      'https://192.168.1.2/a',
+      'https://[::1]/a',
+      'https://intranet/a',
+      'account',
+    ]) {
       expect(publicLinkProblem(bad), bad).not.toBeNull();
     }
   });

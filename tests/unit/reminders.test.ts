@@ -1,20 +1,20 @@
-import { describe, expect, it, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
 import { CatalogError, parseCatalog } from '#shared/domain/catalog';
 import { applyMembershipEvent, type MembershipEvent, type MembershipRecord, type SubscriptionState } from '#shared/domain/membership';
 import {
+  anniversaryWithin,
   autoRenewalViolations,
   newReminders,
-  anniversaryWithin,
   planReminders,
+  type ReminderContext,
   reminderRelevance,
   renderReminder,
   trialEndingNow,
-  type ReminderContext,
 } from '#shared/domain/reminders';
+import { logger } from '#shared/observability';
 import { reminderWrites } from '#shared/usecases/schedule-reminders';
 import { monthlySubscription } from '../support/domain';
-import { logger } from '#shared/observability';
 
 const rawCatalog = JSON.parse(readFileSync(new URL('../../config/plan-catalog.json', import.meta.url), 'utf8'));
 const catalog = parseCatalog(rawCatalog);
@@ -27,7 +27,11 @@ const optIn = { marketingOptOut: false };
 const sub = (overrides: Partial<SubscriptionState> = {}) => monthlySubscription(iso(T0), iso(T0 + 31 * DAY), overrides);
 
 let seq = 0;
-function apply(record: MembershipRecord | null, created: number, event: Partial<MembershipEvent> & Pick<MembershipEvent, 'kind'>): MembershipRecord {
+function apply(
+  record: MembershipRecord | null,
+  created: number,
+  event: Partial<MembershipEvent> & Pick<MembershipEvent, 'kind'>,
+): MembershipRecord {
   return applyMembershipEvent(record, { eventId: `evt_${++seq}`, created, memberId: 'm1', ...event } as MembershipEvent).record;
 }
 const subChanged = (record: MembershipRecord | null, created: number, overrides: Partial<SubscriptionState> = {}) =>
@@ -35,7 +39,10 @@ const subChanged = (record: MembershipRecord | null, created: number, overrides:
 const invoice = (record: MembershipRecord, created: number, kind: 'invoice-paid' | 'invoice-payment-failed', invoiceId = 'in_2') =>
   apply(record, created, { kind, customerId: 'cus_1', subscriptionId: 'sub_1', invoiceId, billingReason: 'subscription_cycle' } as never);
 
-const kindsAndDue = (record: MembershipRecord | null) => planReminders(record, catalog).map((r) => `${r.kind}@${r.dueAt}`).sort();
+const kindsAndDue = (record: MembershipRecord | null) =>
+  planReminders(record, catalog)
+    .map((r) => `${r.kind}@${r.dueAt}`)
+    .sort();
 
 describe('catalog: California automatic-renewal rules', () => {
   const annual = rawCatalog.plans[1];
@@ -48,7 +55,9 @@ describe('catalog: California automatic-renewal rules', () => {
     for (const days of [[7], [14, 46], [60]]) {
       const bad = { plans: [{ ...annual, reminders: { ...annual.reminders, renewalDaysBefore: days } }] };
       expect(() => parseCatalog(bad)).toThrow(CatalogError);
-      expect(() => parseCatalog(bad)).toThrow(/plans\/0\/reminders\/renewalDaysBefore: an annual plan needs a renewal notice between 15 and 45/);
+      expect(() => parseCatalog(bad)).toThrow(
+        /plans\/0\/reminders\/renewalDaysBefore: an annual plan needs a renewal notice between 15 and 45/,
+      );
     }
     for (const days of [[15], [45], [7, 30]]) {
       expect(() => parseCatalog({ plans: [{ ...annual, reminders: { ...annual.reminders, renewalDaysBefore: days } }] })).not.toThrow();
@@ -61,7 +70,13 @@ describe('catalog: California automatic-renewal rules', () => {
   });
 
   it('monthly plans may notice 7 days ahead', () => {
-    expect(autoRenewalViolations({ interval: 'month', trialDays: 30, reminders: { renewalDaysBefore: [7], trialEndingDaysBefore: 3, winBackDaysAfter: [] } })).toEqual([]);
+    expect(
+      autoRenewalViolations({
+        interval: 'month',
+        trialDays: 30,
+        reminders: { renewalDaysBefore: [7], trialEndingDaysBefore: 3, winBackDaysAfter: [] },
+      }),
+    ).toEqual([]);
   });
 
   it('trials of 31 days or more need the ending notice 3–21 days ahead', () => {
@@ -75,9 +90,11 @@ describe('catalog: California automatic-renewal rules', () => {
     expect(autoRenewalViolations(plan(31, 3))).toEqual([]);
     expect(autoRenewalViolations(plan(31, 21))).toEqual([]);
     expect(autoRenewalViolations(plan(30, 1))).toEqual([]);
-    expect(() => parseCatalog({ plans: [{ ...rawCatalog.plans[0], trialDays: 45, reminders: { ...rawCatalog.plans[0].reminders, trialEndingDaysBefore: 1 } }] })).toThrow(
-      /trialEndingDaysBefore/,
-    );
+    expect(() =>
+      parseCatalog({
+        plans: [{ ...rawCatalog.plans[0], trialDays: 45, reminders: { ...rawCatalog.plans[0].reminders, trialEndingDaysBefore: 1 } }],
+      }),
+    ).toThrow(/trialEndingDaysBefore/);
   });
 });
 
@@ -85,11 +102,19 @@ describe('California renewal window when the catalog does not declare the interv
   // The contract's catalog example has no `interval`: the plan below is sold through a yearly price.
   const { interval: _none, ...undeclared } = rawCatalog.plans[1];
   const loose = parseCatalog({ plans: [{ ...undeclared, reminders: { ...undeclared.reminders, renewalDaysBefore: [7] } }] });
-  const yearly = { priceId: 'price_prime_annual_usd', planId: 'prime-annual', interval: 'year', amountCents: 13900, currentPeriodEnd: iso(T0 + 365 * DAY) };
+  const yearly = {
+    priceId: 'price_prime_annual_usd',
+    planId: 'prime-annual',
+    interval: 'year',
+    amountCents: 13900,
+    currentPeriodEnd: iso(T0 + 365 * DAY),
+  };
 
   it('the catalog still accepts a plan without interval, and still rejects a declared annual plan without the window', () => {
     expect(loose.plan('prime-annual')!.interval).toBeUndefined();
-    expect(() => parseCatalog({ plans: [{ ...rawCatalog.plans[1], reminders: { ...rawCatalog.plans[1].reminders, renewalDaysBefore: [7] } }] })).toThrow(/renewalDaysBefore/);
+    expect(() =>
+      parseCatalog({ plans: [{ ...rawCatalog.plans[1], reminders: { ...rawCatalog.plans[1].reminders, renewalDaysBefore: [7] } }] }),
+    ).toThrow(/renewalDaysBefore/);
   });
 
   it('an annual subscription (Stripe interval year) always gets a renewal notice 15–45 days ahead, sent at send time', () => {
@@ -104,20 +129,39 @@ describe('California renewal window when the catalog does not declare the interv
 
   it('a monthly subscription on the same plan gets only the catalog’s notice; a catalog with the window gets no extra one', () => {
     const monthly = subChanged(null, T0, { ...yearly, interval: 'month', currentPeriodEnd: iso(T0 + 31 * DAY) });
-    expect(planReminders(monthly, loose).filter((r) => r.kind === 'renewal_upcoming').map((r) => r.offsetDays)).toEqual([7]);
+    expect(
+      planReminders(monthly, loose)
+        .filter((r) => r.kind === 'renewal_upcoming')
+        .map((r) => r.offsetDays),
+    ).toEqual([7]);
     const record = subChanged(null, T0, yearly);
-    expect(planReminders(record, catalog).filter((r) => r.kind === 'renewal_upcoming').map((r) => r.offsetDays).sort()).toEqual([30, 7]);
+    expect(
+      planReminders(record, catalog)
+        .filter((r) => r.kind === 'renewal_upcoming')
+        .map((r) => r.offsetDays)
+        .sort(),
+    ).toEqual([30, 7]);
   });
 
   it('scheduling warns once the fallback is written, so the catalog gets fixed', () => {
     const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
     try {
       const record = subChanged(null, T0, yearly);
-      const writes = reminderWrites({ before: null, after: record, event: { kind: 'subscription-changed' } as never, now: at(T0), catalog: loose }, loose, 'table');
-      expect(writes.some((w) => String(w.Update!.Key!.SK).includes('renewal_upcoming#sub_1#') && String(w.Update!.Key!.SK).endsWith('#30'))).toBe(true);
+      const writes = reminderWrites(
+        { before: null, after: record, event: { kind: 'subscription-changed' } as never, now: at(T0), catalog: loose },
+        loose,
+        'table',
+      );
+      expect(
+        writes.some((w) => String(w.Update!.Key!.SK).includes('renewal_upcoming#sub_1#') && String(w.Update!.Key!.SK).endsWith('#30')),
+      ).toBe(true);
       expect(warn).toHaveBeenCalledTimes(1);
       expect(warn.mock.calls[0]![1]).toMatchObject({ planId: 'prime-annual', fallbackDaysBefore: 30 });
-      reminderWrites({ before: record, after: record, event: { kind: 'subscription-changed' } as never, now: at(T0), catalog: loose }, loose, 'table');
+      reminderWrites(
+        { before: record, after: record, event: { kind: 'subscription-changed' } as never, now: at(T0), catalog: loose },
+        loose,
+        'table',
+      );
       expect(warn).toHaveBeenCalledTimes(1);
     } finally {
       warn.mockRestore();
@@ -132,7 +176,12 @@ describe('planReminders', () => {
 
   it('a trial plans its ending notice trialEndingDaysBefore ahead, and no renewal notice yet', () => {
     const trialEnd = T0 + 30 * DAY;
-    const record = subChanged(null, T0, { stripeStatus: 'trialing', trialStart: iso(T0), trialEnd: iso(trialEnd), currentPeriodEnd: iso(trialEnd) });
+    const record = subChanged(null, T0, {
+      stripeStatus: 'trialing',
+      trialStart: iso(T0),
+      trialEnd: iso(trialEnd),
+      currentPeriodEnd: iso(trialEnd),
+    });
     const planned = planReminders(record, catalog);
     const trial = planned.find((r) => r.kind === 'trial_ending')!;
     expect(trial).toMatchObject({ id: `trial_ending#sub_1#${iso(trialEnd)}#3`, dueAt: iso(trialEnd - 3 * DAY) });
@@ -147,40 +196,82 @@ describe('planReminders', () => {
   it('a monthly membership without a trial: the renewal on the anniversary plans that year’s notice mid-period, once', () => {
     // 2026-01-10 → 2027-01-10: the anniversary is a renewal day.
     const anniversary = T0 + 365 * DAY;
-    const before = subChanged(subChanged(null, T0), anniversary - 31 * DAY, { currentPeriodStart: iso(anniversary - 31 * DAY), currentPeriodEnd: iso(anniversary) });
+    const before = subChanged(subChanged(null, T0), anniversary - 31 * DAY, {
+      currentPeriodStart: iso(anniversary - 31 * DAY),
+      currentPeriodEnd: iso(anniversary),
+    });
     expect(planReminders(before, catalog).some((r) => r.kind === 'annual_notice')).toBe(false);
-    const renewed = subChanged(before, anniversary, { currentPeriodStart: iso(anniversary), currentPeriodEnd: iso(anniversary + 31 * DAY) });
+    const renewed = subChanged(before, anniversary, {
+      currentPeriodStart: iso(anniversary),
+      currentPeriodEnd: iso(anniversary + 31 * DAY),
+    });
     const notice = planReminders(renewed, catalog).find((r) => r.kind === 'annual_notice')!;
     expect(notice).toMatchObject({ id: `annual_notice#sub_1#${iso(anniversary)}#0`, dueAt: iso(anniversary + 15.5 * DAY) });
     // Still planned when the job runs at its due time: it is not re-planned away before it is sent.
     expect(reminderRelevance(notice, renewed, catalog, at(anniversary + 15.5 * DAY), optIn)).toEqual({ send: true });
-    const next = subChanged(renewed, anniversary + 31 * DAY, { currentPeriodStart: iso(anniversary + 31 * DAY), currentPeriodEnd: iso(anniversary + 59 * DAY) });
+    const next = subChanged(renewed, anniversary + 31 * DAY, {
+      currentPeriodStart: iso(anniversary + 31 * DAY),
+      currentPeriodEnd: iso(anniversary + 59 * DAY),
+    });
     expect(planReminders(next, catalog).some((r) => r.kind === 'annual_notice')).toBe(false);
   });
 
   it('a monthly membership after a trial: the notice falls in the period holding the anniversary, not on its renewal day', () => {
     const trialEnd = T0 + 30 * DAY;
-    const trialing = subChanged(null, T0, { stripeStatus: 'trialing', trialStart: iso(T0), trialEnd: iso(trialEnd), currentPeriodEnd: iso(trialEnd) });
+    const trialing = subChanged(null, T0, {
+      stripeStatus: 'trialing',
+      trialStart: iso(T0),
+      trialEnd: iso(trialEnd),
+      currentPeriodEnd: iso(trialEnd),
+    });
     const start = T0 + 350 * DAY;
-    const record = subChanged(trialing, start, { trialStart: iso(T0), trialEnd: iso(trialEnd), currentPeriodStart: iso(start), currentPeriodEnd: iso(start + 30 * DAY) });
-    expect(planReminders(record, catalog).find((r) => r.kind === 'annual_notice')).toMatchObject({ anchor: iso(T0 + 365 * DAY), dueAt: iso(start + 15 * DAY) });
+    const record = subChanged(trialing, start, {
+      trialStart: iso(T0),
+      trialEnd: iso(trialEnd),
+      currentPeriodStart: iso(start),
+      currentPeriodEnd: iso(start + 30 * DAY),
+    });
+    expect(planReminders(record, catalog).find((r) => r.kind === 'annual_notice')).toMatchObject({
+      anchor: iso(T0 + 365 * DAY),
+      dueAt: iso(start + 15 * DAY),
+    });
   });
 
   it('an annual plan gets notices 30 and 7 days before renewal and the yearly notice at mid-term', () => {
     const end = T0 + 365 * DAY;
-    const record = subChanged(null, T0, { priceId: 'price_prime_annual_usd', planId: 'prime-annual', interval: 'year', amountCents: 13900, currentPeriodEnd: iso(end) });
+    const record = subChanged(null, T0, {
+      priceId: 'price_prime_annual_usd',
+      planId: 'prime-annual',
+      interval: 'year',
+      amountCents: 13900,
+      currentPeriodEnd: iso(end),
+    });
     const midTerm = T0 + 182.5 * DAY;
-    expect(kindsAndDue(record)).toEqual([`annual_notice@${iso(midTerm)}`, `renewal_upcoming@${iso(end - 30 * DAY)}`, `renewal_upcoming@${iso(end - 7 * DAY)}`]);
+    expect(kindsAndDue(record)).toEqual([
+      `annual_notice@${iso(midTerm)}`,
+      `renewal_upcoming@${iso(end - 30 * DAY)}`,
+      `renewal_upcoming@${iso(end - 7 * DAY)}`,
+    ]);
     expect(planReminders(record, catalog).find((r) => r.kind === 'annual_notice')!.id).toBe(`annual_notice#sub_1#${iso(midTerm)}#0`);
   });
 
   it('an annual plan plans one yearly notice per paid year, none while trialing or cancelled', () => {
     const annual = { priceId: 'price_prime_annual_usd', planId: 'prime-annual', interval: 'year', amountCents: 13900 };
-    const trialing = subChanged(null, T0, { ...annual, stripeStatus: 'trialing', trialStart: iso(T0), trialEnd: iso(T0 + 14 * DAY), currentPeriodEnd: iso(T0 + 14 * DAY) });
+    const trialing = subChanged(null, T0, {
+      ...annual,
+      stripeStatus: 'trialing',
+      trialStart: iso(T0),
+      trialEnd: iso(T0 + 14 * DAY),
+      currentPeriodEnd: iso(T0 + 14 * DAY),
+    });
     expect(planReminders(trialing, catalog).some((r) => r.kind === 'annual_notice')).toBe(false);
     const start2 = T0 + 365 * DAY;
     const year2 = subChanged(null, start2, { ...annual, currentPeriodStart: iso(start2), currentPeriodEnd: iso(start2 + 366 * DAY) });
-    expect(planReminders(year2, catalog).filter((r) => r.kind === 'annual_notice').map((r) => r.dueAt)).toEqual([iso(start2 + 183 * DAY)]);
+    expect(
+      planReminders(year2, catalog)
+        .filter((r) => r.kind === 'annual_notice')
+        .map((r) => r.dueAt),
+    ).toEqual([iso(start2 + 183 * DAY)]);
     const cancelled = subChanged(null, T0, { ...annual, currentPeriodEnd: iso(T0 + 365 * DAY), cancelAtPeriodEnd: true });
     expect(planReminders(cancelled, catalog).some((r) => r.kind === 'annual_notice')).toBe(false);
   });
@@ -188,7 +279,11 @@ describe('planReminders', () => {
   it('cancel at period end plans the lapse at period end and the win-backs after it', () => {
     const end = T0 + 31 * DAY;
     const record = subChanged(null, T0, { cancelAtPeriodEnd: true, canceledAt: iso(T0 + DAY) });
-    expect(kindsAndDue(record)).toEqual([`membership_lapsed@${iso(end)}`, `win_back@${iso(end + 7 * DAY)}`, `win_back@${iso(end + 30 * DAY)}`]);
+    expect(kindsAndDue(record)).toEqual([
+      `membership_lapsed@${iso(end)}`,
+      `win_back@${iso(end + 7 * DAY)}`,
+      `win_back@${iso(end + 30 * DAY)}`,
+    ]);
   });
 
   it('a failed renewal plans payment_failed now and grace_ending two days before grace ends', () => {
@@ -221,18 +316,32 @@ describe('newReminders: what a change schedules', () => {
     const first = subChanged(null, T0);
     const renewed = subChanged(first, T0 + 31 * DAY, { currentPeriodStart: iso(T0 + 31 * DAY), currentPeriodEnd: iso(T0 + 59 * DAY) });
     expect(newReminders(first, renewed, catalog).map((r) => r.kind)).toEqual(['renewal_upcoming']);
-    const cancelled = subChanged(renewed, T0 + 40 * DAY, { currentPeriodStart: iso(T0 + 31 * DAY), currentPeriodEnd: iso(T0 + 59 * DAY), cancelAtPeriodEnd: true });
-    expect(newReminders(renewed, cancelled, catalog).map((r) => r.kind).sort()).toEqual(['membership_lapsed', 'win_back', 'win_back']);
+    const cancelled = subChanged(renewed, T0 + 40 * DAY, {
+      currentPeriodStart: iso(T0 + 31 * DAY),
+      currentPeriodEnd: iso(T0 + 59 * DAY),
+      cancelAtPeriodEnd: true,
+    });
+    expect(
+      newReminders(renewed, cancelled, catalog)
+        .map((r) => r.kind)
+        .sort(),
+    ).toEqual(['membership_lapsed', 'win_back', 'win_back']);
     const resumed = subChanged(cancelled, T0 + 41 * DAY, { currentPeriodStart: iso(T0 + 31 * DAY), currentPeriodEnd: iso(T0 + 59 * DAY) });
     const again = newReminders(cancelled, resumed, catalog);
     expect(again.map((r) => r.kind).sort()).toEqual(['renewal_upcoming']);
     // Same ids as before the cancel: the sent-proof check keeps an already sent one from going out twice.
-    expect(again.find((r) => r.kind === 'renewal_upcoming')!.id).toBe(planReminders(renewed, catalog).find((r) => r.kind === 'renewal_upcoming')!.id);
+    expect(again.find((r) => r.kind === 'renewal_upcoming')!.id).toBe(
+      planReminders(renewed, catalog).find((r) => r.kind === 'renewal_upcoming')!.id,
+    );
   });
 
   it('the lapse notice keeps one id per subscription when its date becomes better known', () => {
     const failed = invoice(subChanged(null, T0), T0 + 31 * DAY, 'invoice-payment-failed');
-    const deleted = subChanged(failed, T0 + 45 * DAY, { stripeStatus: 'canceled', endedAt: iso(T0 + 45 * DAY), canceledAt: iso(T0 + 45 * DAY) });
+    const deleted = subChanged(failed, T0 + 45 * DAY, {
+      stripeStatus: 'canceled',
+      endedAt: iso(T0 + 45 * DAY),
+      canceledAt: iso(T0 + 45 * DAY),
+    });
     const moved = newReminders(failed, deleted, catalog).filter((r) => r.kind === 'membership_lapsed');
     expect(moved).toHaveLength(1);
     expect(moved[0]!.id).toBe(planReminders(failed, catalog).find((r) => r.kind === 'membership_lapsed')!.id);
@@ -248,15 +357,38 @@ describe('newReminders: what a change schedules', () => {
     expect(early).toMatchObject({ id: scheduled.id, dueAt: iso(trialEnd - 5 * DAY) });
     expect(trialEndingNow(record, catalog, at(trialEnd - 2 * DAY))!.dueAt).toBe(scheduled.dueAt);
     const writes = reminderWrites(
-      { before: record, after: record, event: { kind: 'subscription-changed', eventId: 'evt_x', created: trialEnd - 5 * DAY, memberId: 'm1', subscription: sub(trialing), trialWillEnd: true }, now: at(trialEnd - 5 * DAY), catalog },
+      {
+        before: record,
+        after: record,
+        event: {
+          kind: 'subscription-changed',
+          eventId: 'evt_x',
+          created: trialEnd - 5 * DAY,
+          memberId: 'm1',
+          subscription: sub(trialing),
+          trialWillEnd: true,
+        },
+        now: at(trialEnd - 5 * DAY),
+        catalog,
+      },
       catalog,
       'table',
     );
     expect(writes).toHaveLength(1);
     const update = writes[0]!.Update!;
     expect(update.Key).toEqual({ PK: 'MEMBER#m1', SK: `NOTE#R#${scheduled.id}` });
-    const set = Object.fromEntries(Object.entries(update.ExpressionAttributeNames!).map(([ref, name]) => [name, update.ExpressionAttributeValues![ref.replace('#f', ':v')]]));
-    expect(set).toMatchObject({ reminderId: scheduled.id, scheduledFor: iso(trialEnd - 5 * DAY), status: 'due', dueShard: expect.stringMatching(/^DUE#[0-7]$/) });
+    const set = Object.fromEntries(
+      Object.entries(update.ExpressionAttributeNames!).map(([ref, name]) => [
+        name,
+        update.ExpressionAttributeValues![ref.replace('#f', ':v')],
+      ]),
+    );
+    expect(set).toMatchObject({
+      reminderId: scheduled.id,
+      scheduledFor: iso(trialEnd - 5 * DAY),
+      status: 'due',
+      dueShard: expect.stringMatching(/^DUE#[0-7]$/),
+    });
     expect(set).not.toHaveProperty('leaseUntil');
   });
 });
@@ -285,8 +417,15 @@ describe('reminderRelevance at send time', () => {
     const winBack = planReminders(cancelled, catalog).find((r) => r.kind === 'win_back')!;
     const later = at(T0 + 40 * DAY);
     expect(reminderRelevance(winBack, cancelled, catalog, later, optIn)).toEqual({ send: true });
-    expect(reminderRelevance(winBack, cancelled, catalog, later, { marketingOptOut: true })).toEqual({ send: false, reason: 'marketing_opt_out' });
-    const back = subChanged(cancelled, T0 + 35 * DAY, { subscriptionId: 'sub_2', currentPeriodStart: iso(T0 + 35 * DAY), currentPeriodEnd: iso(T0 + 66 * DAY) });
+    expect(reminderRelevance(winBack, cancelled, catalog, later, { marketingOptOut: true })).toEqual({
+      send: false,
+      reason: 'marketing_opt_out',
+    });
+    const back = subChanged(cancelled, T0 + 35 * DAY, {
+      subscriptionId: 'sub_2',
+      currentPeriodStart: iso(T0 + 35 * DAY),
+      currentPeriodEnd: iso(T0 + 66 * DAY),
+    });
     expect(reminderRelevance(winBack, back, catalog, later, optIn)).toEqual({ send: false, reason: 'member_came_back' });
   });
 
@@ -314,21 +453,41 @@ describe('renderReminder', () => {
   it('a renewal notice carries plan, amount, date, frequency, savings and how to cancel', () => {
     const { subject, text } = renderReminder('renewal_upcoming', ctx);
     expect(subject).toContain('January 10, 2027');
-    for (const part of ['Prime Annual', '$139.00', 'every year', 'January 10, 2027', 'https://shop.example/account', 'You saved $84.00 this year', 'cancel']) {
+    for (const part of [
+      'Prime Annual',
+      '$139.00',
+      'every year',
+      'January 10, 2027',
+      'https://shop.example/account',
+      'You saved $84.00 this year',
+      'cancel',
+    ]) {
       expect(text).toContain(part);
     }
   });
 
   it('a win-back names the recall coupon and lifetime savings', () => {
-    const { text } = renderReminder('win_back', { ...ctx, coupon: { code: 'ABCD-EFGH-JKMN-PQRST', amountOffCents: 1000, currency: 'usd', expiresAt: '2027-02-01T00:00:00Z' } });
+    const { text } = renderReminder('win_back', {
+      ...ctx,
+      coupon: { code: 'ABCD-EFGH-JKMN-PQRST', amountOffCents: 1000, currency: 'usd', expiresAt: '2027-02-01T00:00:00Z' },
+    });
     expect(text).toContain('ABCD-EFGH-JKMN-PQRST');
     expect(text).toContain('$10.00 off');
     expect(text).toContain('$120.00');
   });
 
   it('only marketing notices carry the email preferences link', () => {
-    expect(renderReminder('win_back', ctx).text).toContain('To stop these emails, change your email preferences at https://shop.example/account/email');
-    for (const kind of ['renewal_upcoming', 'annual_notice', 'trial_ending', 'payment_failed', 'grace_ending', 'membership_lapsed'] as const) {
+    expect(renderReminder('win_back', ctx).text).toContain(
+      'To stop these emails, change your email preferences at https://shop.example/account/email',
+    );
+    for (const kind of [
+      'renewal_upcoming',
+      'annual_notice',
+      'trial_ending',
+      'payment_failed',
+      'grace_ending',
+      'membership_lapsed',
+    ] as const) {
       expect(renderReminder(kind, ctx).text).not.toContain('https://shop.example/account/email');
     }
   });

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
-import { createShopperVerifier } from '../../local/shopper-jwt';
+import { type CryptoKey, exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpProblem } from '#shared/http/problem';
+import { createShopperVerifier } from '../../local/shopper-jwt';
 
 const ISSUER = 'https://idp.example/';
 const AUDIENCE = 'membership-api';

@@ -1,12 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { emptyMembership, evaluateMembership, type MembershipRecord, type MembershipView, type SubscriptionState } from '#shared/domain/membership';
-import { accessEndsAfterCancel, checkoutOffer, nextCharge, resumeAction, refundDecision, renewalTermsText, sweepOpenSessions, type BenefitRedemption, type BenefitUsage, type BillingSubscription, type RefundFacts } from '#shared/domain/shopper';
+import {
+  emptyMembership,
+  evaluateMembership,
+  type MembershipRecord,
+  type MembershipView,
+  type SubscriptionState,
+} from '#shared/domain/membership';
+import {
+  accessEndsAfterCancel,
+  type BenefitRedemption,
+  type BenefitUsage,
+  type BillingSubscription,
+  checkoutOffer,
+  nextCharge,
+  type RefundFacts,
+  refundDecision,
+  renewalTermsText,
+  resumeAction,
+  sweepOpenSessions,
+} from '#shared/domain/shopper';
 import { monthlySubscription, projectCatalog } from '../support/domain';
 
 const catalog = projectCatalog();
 const monthly = catalog.plan('prime-monthly')!;
 
-const sub = (overrides: Partial<SubscriptionState> = {}) => monthlySubscription('2026-11-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z', overrides);
+const sub = (overrides: Partial<SubscriptionState> = {}) =>
+  monthlySubscription('2026-11-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z', overrides);
 
 const withSub = (state: SubscriptionState, extra: Partial<MembershipRecord> = {}): MembershipRecord => ({
   ...emptyMembership('m-1'),
@@ -25,34 +44,53 @@ describe('checkoutOffer', () => {
   const none = evaluateMembership(null, catalog, NOW);
   const offer = (record: MembershipRecord | null, stripeSubscriptions: BillingSubscription[] = [], plan = monthly) =>
     checkoutOffer({ view: evaluateMembership(record, catalog, NOW), record, plan, stripeSubscriptions });
-  const billing = (status: string, pendingCancellation = false): BillingSubscription => ({ id: `sub_${status}`, status, pendingCancellation });
+  const billing = (status: string, pendingCancellation = false): BillingSubscription => ({
+    id: `sub_${status}`,
+    status,
+    pendingCancellation,
+  });
 
   it('offers the plan trial to someone never seen, or seen only without a membership, in neither source', () => {
     expect(offer(null)).toEqual({ allowed: true, trialDays: 30 });
     expect(offer(emptyMembership('m-1'))).toEqual({ allowed: true, trialDays: 30 });
-    expect(checkoutOffer({ view: none, record: null, plan: { ...monthly, trialDays: 0 }, stripeSubscriptions: [] })).toEqual({ allowed: true, trialDays: 0 });
+    expect(checkoutOffer({ view: none, record: null, plan: { ...monthly, trialDays: 0 }, stripeSubscriptions: [] })).toEqual({
+      allowed: true,
+      trialDays: 0,
+    });
   });
 
   it('refuses a trial to anyone the record shows had a trial or any membership before', () => {
     expect(offer({ ...emptyMembership('m'), hadTrial: true })).toEqual({ allowed: true, trialDays: 0 });
     expect(offer({ ...emptyMembership('m'), firstSubscribedAt: '2025-01-01T00:00:00.000Z' })).toEqual({ allowed: true, trialDays: 0 });
-    const lapsed = withSub(sub({ stripeStatus: 'canceled', endedAt: '2026-01-01T00:00:00.000Z' }), { firstSubscribedAt: null, hadTrial: false });
+    const lapsed = withSub(sub({ stripeStatus: 'canceled', endedAt: '2026-01-01T00:00:00.000Z' }), {
+      firstSubscribedAt: null,
+      hadTrial: false,
+    });
     expect(offer(lapsed)).toEqual({ allowed: true, trialDays: 0 });
   });
 
   it('refuses a trial when Stripe lists any subscription of the customer, ended ones and other plans included', () => {
-    for (const status of ['canceled', 'incomplete_expired']) expect(offer(null, [billing(status)], catalog.plan('prime-annual')!)).toEqual({ allowed: true, trialDays: 0 });
+    for (const status of ['canceled', 'incomplete_expired'])
+      expect(offer(null, [billing(status)], catalog.plan('prime-annual')!)).toEqual({ allowed: true, trialDays: 0 });
   });
 
   it('refuses while a subscription is alive in the record, before any Stripe look', () => {
     const view = (status: MembershipView['status']) => ({ status }) as MembershipView;
     for (const status of ['pending', 'trialing', 'active', 'canceling', 'grace', 'paused'] as const) {
-      expect(checkoutOffer({ view: view(status), record: null, plan: monthly, stripeSubscriptions: [] })).toEqual({ allowed: false, reason: 'already_member', membershipStatus: status });
+      expect(checkoutOffer({ view: view(status), record: null, plan: monthly, stripeSubscriptions: [] })).toEqual({
+        allowed: false,
+        reason: 'already_member',
+        membershipStatus: status,
+      });
     }
   });
 
   it('refuses while Stripe has a subscription that has not ended, though the webhooks have not said so', () => {
-    expect(offer(null, [billing('canceled'), billing('trialing')])).toEqual({ allowed: false, reason: 'already_member', membershipStatus: 'trialing' });
+    expect(offer(null, [billing('canceled'), billing('trialing')])).toEqual({
+      allowed: false,
+      reason: 'already_member',
+      membershipStatus: 'trialing',
+    });
     expect(offer(emptyMembership('m'), [billing('active', true)])).toMatchObject({ allowed: false, membershipStatus: 'canceling' });
     expect(offer(null, [billing('past_due')])).toMatchObject({ allowed: false, membershipStatus: 'grace' });
     expect(offer(null, [billing('incomplete')])).toMatchObject({ allowed: false, membershipStatus: 'pending' });
@@ -64,7 +102,10 @@ describe('checkoutOffer', () => {
 describe('sweepOpenSessions', () => {
   const s = (id: string, created: number) => ({ id, created });
   it('expires every session that was open before ours was made, whatever its time or id', () => {
-    expect(sweepOpenSessions(s('cs_a', 10), [s('cs_a', 10), s('cs_z', 10), s('cs_c', 5)], ['cs_z', 'cs_c'])).toEqual({ keep: true, expire: ['cs_z', 'cs_c'] });
+    expect(sweepOpenSessions(s('cs_a', 10), [s('cs_a', 10), s('cs_z', 10), s('cs_c', 5)], ['cs_z', 'cs_c'])).toEqual({
+      keep: true,
+      expire: ['cs_z', 'cs_c'],
+    });
     expect(sweepOpenSessions(s('cs_b', 10), [], [])).toEqual({ keep: true, expire: [] });
   });
   it('orders sessions made concurrently by (time, id): ours gives way to a later one and expires an earlier one', () => {
@@ -72,7 +113,10 @@ describe('sweepOpenSessions', () => {
     expect(sweepOpenSessions(s('cs_b', 10), [s('cs_b', 10), s('cs_a', 9)], [])).toEqual({ keep: true, expire: ['cs_a'] });
     // Two racing checkouts in the same second that each see the other: exactly one keeps its session.
     const [x, y] = [s('cs_x', 10), s('cs_y', 10)];
-    expect([sweepOpenSessions(x, [x, y], []), sweepOpenSessions(y, [x, y], [])]).toEqual([{ keep: false }, { keep: true, expire: ['cs_x'] }]);
+    expect([sweepOpenSessions(x, [x, y], []), sweepOpenSessions(y, [x, y], [])]).toEqual([
+      { keep: false },
+      { keep: true, expire: ['cs_x'] },
+    ]);
   });
 });
 
@@ -87,14 +131,20 @@ describe('renewalTermsText', () => {
     expect(text.length).toBeLessThanOrEqual(1200);
   });
   it('says the first charge is today without a trial', () => {
-    expect(renewalTermsText(monthly, { ...price, interval: 'year', amountCents: 13900 }, 0)).toMatch(/charged 139\.00 USD today.*every year/);
+    expect(renewalTermsText(monthly, { ...price, interval: 'year', amountCents: 13900 }, 0)).toMatch(
+      /charged 139\.00 USD today.*every year/,
+    );
   });
 });
 
 describe('nextCharge', () => {
   it('is the plan amount at period end while active, at trial end while trialing', () => {
     const active = sub();
-    expect(nextCharge(evaluateMembership(withSub(active), catalog, NOW), active)).toEqual({ amountCents: 1499, currency: 'usd', date: '2026-12-01T00:00:00.000Z' });
+    expect(nextCharge(evaluateMembership(withSub(active), catalog, NOW), active)).toEqual({
+      amountCents: 1499,
+      currency: 'usd',
+      date: '2026-12-01T00:00:00.000Z',
+    });
     const trial = sub({ stripeStatus: 'trialing', trialStart: '2026-11-01T00:00:00.000Z', trialEnd: '2026-12-01T00:00:00.000Z' });
     expect(nextCharge(evaluateMembership(withSub(trial), catalog, NOW), trial)?.date).toBe('2026-12-01T00:00:00.000Z');
   });
@@ -115,7 +165,8 @@ describe('resumeAction', () => {
     expect(resumeAction({ status: 'active', cancelAtPeriodEnd: true, cancelAt: 1_800_000_000 })).toBe('clear_cancel_at_period_end');
     expect(resumeAction({ status: 'past_due', cancelAtPeriodEnd: false, cancelAt: 1_800_000_000 })).toBe('clear_cancel_at');
     expect(resumeAction({ status: 'trialing', cancelAtPeriodEnd: false, cancelAt: null })).toBe('nothing_pending');
-    for (const status of ['canceled', 'incomplete_expired']) expect(resumeAction({ status, cancelAtPeriodEnd: true, cancelAt: 1 })).toBe('ended');
+    for (const status of ['canceled', 'incomplete_expired'])
+      expect(resumeAction({ status, cancelAtPeriodEnd: true, cancelAt: 1 })).toBe('ended');
   });
 });
 
@@ -128,8 +179,19 @@ describe('accessEndsAfterCancel', () => {
   });
 });
 
-const redemption = (overrides: Partial<BenefitRedemption> = {}): BenefitRedemption => ({ code: 'CODE1', orderId: 'o1', action: 'redeem', at: '2026-11-03T10:00:00.000Z', ...overrides });
-const usage = (overrides: Partial<BenefitUsage> = {}): BenefitUsage => ({ orderId: 'o2', shippingSavedCents: 699, at: '2026-11-04T10:00:00.000Z', ...overrides });
+const redemption = (overrides: Partial<BenefitRedemption> = {}): BenefitRedemption => ({
+  code: 'CODE1',
+  orderId: 'o1',
+  action: 'redeem',
+  at: '2026-11-03T10:00:00.000Z',
+  ...overrides,
+});
+const usage = (overrides: Partial<BenefitUsage> = {}): BenefitUsage => ({
+  orderId: 'o2',
+  shippingSavedCents: 699,
+  at: '2026-11-04T10:00:00.000Z',
+  ...overrides,
+});
 
 describe('refundDecision', () => {
   const facts = (overrides: Partial<RefundFacts> = {}): RefundFacts => ({
@@ -149,9 +211,14 @@ describe('refundDecision', () => {
   });
 
   it('refuses when a shipping saving was recorded since the period started, by its time, whatever period our record names', () => {
-    expect(refundDecision(facts({ usages: [usage({ at: '2026-11-01T00:00:00.000Z' })] }))).toMatchObject({ eligible: false, reason: 'benefit_used' });
+    expect(refundDecision(facts({ usages: [usage({ at: '2026-11-01T00:00:00.000Z' })] }))).toMatchObject({
+      eligible: false,
+      reason: 'benefit_used',
+    });
     // A renewal Stripe made and has not reported yet: the period starts now, the usage is newer.
-    expect(refundDecision(facts({ currentPeriodStart: '2026-12-01T00:00:00.000Z', usages: [usage({ at: '2026-12-01T08:00:00.000Z' })] }))).toMatchObject({ reason: 'benefit_used' });
+    expect(
+      refundDecision(facts({ currentPeriodStart: '2026-12-01T00:00:00.000Z', usages: [usage({ at: '2026-12-01T08:00:00.000Z' })] })),
+    ).toMatchObject({ reason: 'benefit_used' });
     expect(refundDecision(facts({ usages: [usage({ shippingSavedCents: 0 })] })).eligible).toBe(true);
   });
 
@@ -160,10 +227,20 @@ describe('refundDecision', () => {
     const released = [redemption(), redemption({ action: 'release', at: '2026-11-03T11:00:00.000Z' })];
     expect(refundDecision(facts({ redemptions: released })).eligible).toBe(true);
     // Released, then redeemed again by the same order: used.
-    expect(refundDecision(facts({ redemptions: [...released, redemption({ at: '2026-11-03T12:00:00.000Z' })] }))).toMatchObject({ reason: 'grant_redeemed' });
+    expect(refundDecision(facts({ redemptions: [...released, redemption({ at: '2026-11-03T12:00:00.000Z' })] }))).toMatchObject({
+      reason: 'grant_redeemed',
+    });
     // A release for another order or code does not undo this one.
-    expect(refundDecision(facts({ redemptions: [redemption(), redemption({ action: 'release', orderId: 'o9', at: '2026-11-04T00:00:00.000Z' })] }))).toMatchObject({ reason: 'grant_redeemed' });
-    expect(refundDecision(facts({ redemptions: [redemption(), redemption({ action: 'release', code: 'OTHER', at: '2026-11-04T00:00:00.000Z' })] }))).toMatchObject({ reason: 'grant_redeemed' });
+    expect(
+      refundDecision(
+        facts({ redemptions: [redemption(), redemption({ action: 'release', orderId: 'o9', at: '2026-11-04T00:00:00.000Z' })] }),
+      ),
+    ).toMatchObject({ reason: 'grant_redeemed' });
+    expect(
+      refundDecision(
+        facts({ redemptions: [redemption(), redemption({ action: 'release', code: 'OTHER', at: '2026-11-04T00:00:00.000Z' })] }),
+      ),
+    ).toMatchObject({ reason: 'grant_redeemed' });
   });
 
   it('refuses when nothing was paid: a trial or a free invoice', () => {

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import Stripe from 'stripe';
 import { readFileSync } from 'node:fs';
+import Stripe from 'stripe';
+import { describe, expect, it } from 'vitest';
 import { parseCatalog } from '#shared/domain/catalog';
 import { STRIPE_API_VERSION } from '#shared/stripe/api-version';
 import { StripePayloadError, stripeEventSchema, translateStripeEvent } from '#shared/stripe/events';
@@ -24,14 +24,24 @@ describe('Stripe event translation', () => {
     const event = translated.build('m-1');
     expect(event).toMatchObject({
       kind: 'subscription-changed',
-      subscription: { subscriptionId: 'sub_1', planId: 'prime-monthly', currentPeriodStart: new Date(T * 1000).toISOString(), currentPeriodEnd: new Date((T + 30 * 86_400) * 1000).toISOString(), amountCents: 1499 },
+      subscription: {
+        subscriptionId: 'sub_1',
+        planId: 'prime-monthly',
+        currentPeriodStart: new Date(T * 1000).toISOString(),
+        currentPeriodEnd: new Date((T + 30 * 86_400) * 1000).toISOString(),
+        amountCents: 1499,
+      },
     });
   });
 
   it('reaches the subscription of an invoice through parent.subscription_details', () => {
     const inv = invoiceObject({ customer: 'cus_1', subscription: 'sub_9', memberId: 'm-9', periodStart: T, periodEnd: T + 1 });
     const translated = translate(stripeEvent('invoice.paid', inv, { created: T }));
-    expect(translated.kind === 'membership' && translated.build('m-9')).toMatchObject({ kind: 'invoice-paid', subscriptionId: 'sub_9', memberId: 'm-9' });
+    expect(translated.kind === 'membership' && translated.build('m-9')).toMatchObject({
+      kind: 'invoice-paid',
+      subscriptionId: 'sub_9',
+      memberId: 'm-9',
+    });
     const oneOff = { ...inv, parent: null };
     expect(translate(stripeEvent('invoice.paid', oneOff, { created: T }))).toMatchObject({ kind: 'ignored' });
   });
@@ -39,10 +49,18 @@ describe('Stripe event translation', () => {
   it('takes the memberId of a checkout from client_reference_id and ignores one-off payments', () => {
     const session = checkoutSessionObject({ memberId: 'm-2', customer: 'cus_2', subscription: 'sub_2' });
     const translated = translate(stripeEvent('checkout.session.completed', session, { created: T }));
-    expect(translated.kind === 'membership' && translated.build('m-2')).toMatchObject({ kind: 'checkout-completed', customerId: 'cus_2', subscriptionId: 'sub_2' });
-    expect(translate(stripeEvent('checkout.session.completed', { ...session, mode: 'payment' }, { created: T }))).toMatchObject({ kind: 'ignored' });
+    expect(translated.kind === 'membership' && translated.build('m-2')).toMatchObject({
+      kind: 'checkout-completed',
+      customerId: 'cus_2',
+      subscriptionId: 'sub_2',
+    });
+    expect(translate(stripeEvent('checkout.session.completed', { ...session, mode: 'payment' }, { created: T }))).toMatchObject({
+      kind: 'ignored',
+    });
     // A subscription checkout this service did not create (no memberId) is someone else's product.
-    expect(translate(stripeEvent('checkout.session.completed', { ...session, client_reference_id: null, metadata: {} }, { created: T }))).toMatchObject({ kind: 'ignored' });
+    expect(
+      translate(stripeEvent('checkout.session.completed', { ...session, client_reference_id: null, metadata: {} }, { created: T })),
+    ).toMatchObject({ kind: 'ignored' });
   });
 
   it('tells a membership subscription from another product: catalog price or our memberId', () => {
@@ -52,23 +70,44 @@ describe('Stripe event translation', () => {
     const orphaned = subscriptionObject({ periodStart: T, memberId: 'm-3', priceId: 'price_retired_usd' });
     expect(() => translate(stripeEvent('customer.subscription.updated', orphaned, { created: T }))).toThrow(StripePayloadError);
     // A catalog price without metadata is a membership whose member is found through the customer link.
-    const linked = translate(stripeEvent('customer.subscription.updated', subscriptionObject({ periodStart: T, memberId: null }), { created: T }));
+    const linked = translate(
+      stripeEvent('customer.subscription.updated', subscriptionObject({ periodStart: T, memberId: null }), { created: T }),
+    );
     expect(linked).toMatchObject({ kind: 'membership', memberId: null });
-    const otherInvoice = invoiceObject({ customer: 'cus_4', subscription: 'sub_4', memberId: null, priceId: 'price_wine_club_usd', periodStart: T, periodEnd: T + 30 * 86_400 });
+    const otherInvoice = invoiceObject({
+      customer: 'cus_4',
+      subscription: 'sub_4',
+      memberId: null,
+      priceId: 'price_wine_club_usd',
+      periodStart: T,
+      periodEnd: T + 30 * 86_400,
+    });
     expect(translate(stripeEvent('invoice.paid', otherInvoice, { created: T }))).toMatchObject({ kind: 'ignored' });
   });
 
   it('refuses events of another API version and payloads of another shape instead of misreading them', () => {
     const sub = subscriptionObject({ periodStart: T });
-    expect(() => translate(stripeEvent('customer.subscription.updated', sub, { created: T, apiVersion: '2025-01-27.acacia' }))).toThrow(/API version/);
+    expect(() => translate(stripeEvent('customer.subscription.updated', sub, { created: T, apiVersion: '2025-01-27.acacia' }))).toThrow(
+      /API version/,
+    );
     const legacy = structuredClone(sub);
     delete legacy.items.data[0].current_period_start;
     legacy.current_period_start = T;
-    expect(() => translate(stripeEvent('customer.subscription.updated', legacy, { created: T }))).toThrow(/items\/data\/0\/current_period_start/);
-    expect(() => translate(stripeEvent('customer.subscription.updated', subscriptionObject({ periodStart: T, priceId: 'price_not_in_catalog' }), { created: T }))).toThrow(/no catalog plan/);
+    expect(() => translate(stripeEvent('customer.subscription.updated', legacy, { created: T }))).toThrow(
+      /items\/data\/0\/current_period_start/,
+    );
+    expect(() =>
+      translate(
+        stripeEvent('customer.subscription.updated', subscriptionObject({ periodStart: T, priceId: 'price_not_in_catalog' }), {
+          created: T,
+        }),
+      ),
+    ).toThrow(/no catalog plan/);
   });
 
   it('ignores event types it does not handle', () => {
-    expect(translate(stripeEvent('customer.updated', { object: 'customer', id: 'cus_1' }, { created: T }))).toMatchObject({ kind: 'ignored' });
+    expect(translate(stripeEvent('customer.updated', { object: 'customer', id: 'cus_1' }, { created: T }))).toMatchObject({
+      kind: 'ignored',
+    });
   });
 });

@@ -16,12 +16,27 @@ describe('parseStripeSettings', () => {
     expect(parseStripeSettings('pk_live_123')).toMatchObject({ configured: false, problem: 'invalid' });
     expect(parseStripeSettings('{"apiKey": ')).toMatchObject({ configured: false, problem: 'invalid' });
     expect(parseStripeSettings('{"apiKey": 42}')).toMatchObject({ configured: false, problem: 'invalid' });
-    expect(parseStripeSettings(JSON.stringify({ apiKey: 'rk_live_abc', portalConfigurationId: 'portal-1' }))).toMatchObject({ configured: false, problem: 'invalid' });
+    expect(parseStripeSettings(JSON.stringify({ apiKey: 'rk_live_abc', portalConfigurationId: 'portal-1' }))).toMatchObject({
+      configured: false,
+      problem: 'invalid',
+    });
   });
 
   it('takes the key and the portal configuration from the JSON secret, or a plain key and the environment', () => {
-    expect(parseStripeSettings(JSON.stringify({ apiKey: ' rk_live_abc123 ', portalConfigurationId: 'bpc_123' }))).toEqual({ configured: true, apiKey: 'rk_live_abc123', portalConfigurationId: 'bpc_123' });
-    expect(parseStripeSettings(JSON.stringify({ apiKey: 'sk_test_abc', portalConfigurationId: '' }))).toEqual({ configured: true, apiKey: 'sk_test_abc', portalConfigurationId: null });
-    expect(parseStripeSettings('sk_test_abc', 'bpc_local')).toEqual({ configured: true, apiKey: 'sk_test_abc', portalConfigurationId: 'bpc_local' });
+    expect(parseStripeSettings(JSON.stringify({ apiKey: ' rk_live_abc123 ', portalConfigurationId: 'bpc_123' }))).toEqual({
+      configured: true,
+      apiKey: 'rk_live_abc123',
+      portalConfigurationId: 'bpc_123',
+    });
+    expect(parseStripeSettings(JSON.stringify({ apiKey: 'sk_test_abc', portalConfigurationId: '' }))).toEqual({
+      configured: true,
+      apiKey: 'sk_test_abc',
+      portalConfigurationId: null,
+    });
+    expect(parseStripeSettings('sk_test_abc', 'bpc_local')).toEqual({
+      configured: true,
+      apiKey: 'sk_test_abc',
+      portalConfigurationId: 'bpc_local',
+    });
   });
 });

@@ -6,7 +6,7 @@
  * and the column.
  */
 import { Readable } from 'node:stream';
-import { parse, CsvError } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import { AmountFormatError, toMinorUnits } from './money';
 
 export interface ReportRow {
@@ -53,7 +53,14 @@ export class CsvFormatError extends Error {
 export const REQUIRED_COLUMNS = ['balance_transaction_id', 'currency', 'gross', 'reporting_category', 'created_utc'] as const;
 // `fee` is not read: matching needs gross amounts only, so a fee cell finance cannot vouch for (a
 // blank, a note) must not reject an otherwise good file.
-const OPTIONAL_COLUMNS = ['source_id', 'charge_id', 'payment_intent_id', 'invoice_id', 'customer_facing_amount', 'customer_facing_currency'] as const;
+const OPTIONAL_COLUMNS = [
+  'source_id',
+  'charge_id',
+  'payment_intent_id',
+  'invoice_id',
+  'customer_facing_amount',
+  'customer_facing_currency',
+] as const;
 type Column = (typeof REQUIRED_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number];
 
 const CURRENCY = /^[a-z]{3}$/;
@@ -155,7 +162,11 @@ function customerFacing(
   if (amountText === '' && currencyText === '') return null;
   const currency = currencyText.toLowerCase();
   if (!CURRENCY.test(currency)) {
-    throw new CsvFormatError(line, 'customer_facing_currency', currencyText ? `"${currencyText}" is not a currency code` : 'empty while customer_facing_amount is set');
+    throw new CsvFormatError(
+      line,
+      'customer_facing_currency',
+      currencyText ? `"${currencyText}" is not a currency code` : 'empty while customer_facing_amount is set',
+    );
   }
   if (amountText === '') throw new CsvFormatError(line, 'customer_facing_amount', 'empty while customer_facing_currency is set');
   const cents = Math.abs(parse('customer_facing_amount', currency));

@@ -41,7 +41,7 @@ export function csvCell(value: string | number | null, numeric = false): string 
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-export const ledgerCsvHeader = () => LEDGER_CSV_COLUMNS.join(',') + '\r\n';
+export const ledgerCsvHeader = () => `${LEDGER_CSV_COLUMNS.join(',')}\r\n`;
 
 export function ledgerCsvRow(e: LedgerEntry): string {
   const cells: Array<[string | number | null, boolean?]> = [
@@ -71,5 +71,5 @@ export function ledgerCsvRow(e: LedgerEntry): string {
     [e.settlementCurrency ?? null],
     [e.settlementAmountCents ?? null, true],
   ];
-  return cells.map(([v, n]) => csvCell(v, n)).join(',') + '\r\n';
+  return `${cells.map(([v, n]) => csvCell(v, n)).join(',')}\r\n`;
 }

@@ -92,7 +92,9 @@ export interface LedgerEntry {
   reason: string | null;
 }
 
-export const emptyEntry = (e: Pick<LedgerEntry, 'entryId' | 'kind' | 'occurredAt' | 'currency' | 'amountCents'> & Partial<LedgerEntry>): LedgerEntry => ({
+export const emptyEntry = (
+  e: Pick<LedgerEntry, 'entryId' | 'kind' | 'occurredAt' | 'currency' | 'amountCents'> & Partial<LedgerEntry>,
+): LedgerEntry => ({
   settlementCurrency: null,
   settlementAmountCents: null,
   totalCents: null,

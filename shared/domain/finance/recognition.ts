@@ -92,7 +92,12 @@ export function recognitionSchedule(input: RecognitionInput): ScheduleMonth[] {
     cumulative += month < paidMonth ? 0 : recognized;
     // Before payment nothing is billed, so nothing is deferred either.
     const deferred = month < paidMonth ? 0 : input.netCents - cumulative;
-    out.push({ month, recognizedCents: recognized, deferredAtEndCents: deferred, coversMonth: shareOf.has(month) && seconds[serviceMonths.indexOf(month)]! > 0 });
+    out.push({
+      month,
+      recognizedCents: recognized,
+      deferredAtEndCents: deferred,
+      coversMonth: shareOf.has(month) && seconds[serviceMonths.indexOf(month)]! > 0,
+    });
   }
   // Months before payment carry no money (their share was caught up in the payment month).
   return out.filter((s) => s.month >= paidMonth);

@@ -24,8 +24,9 @@
  * id but the amount or currency differs). `totals` compare the two sides per customer-facing
  * currency; `settlement` sums what the same rows moved per settlement currency, for finance's books.
  */
-import { balanceEffect, reportingCategory, type LedgerEntry } from './ledger';
+
 import type { ReportRow } from './balance-report';
+import { balanceEffect, type LedgerEntry, reportingCategory } from './ledger';
 import { monthEnd, monthStart } from './months';
 
 /** The entry fields reconciliation reads: a ledger Query can project just these. */
@@ -154,7 +155,10 @@ export class Reconciler {
 
   private total(currency: string): CurrencyTotals {
     let t = this.totals.get(currency);
-    if (!t) this.totals.set(currency, (t = { currency, stripe: { rows: 0, amountCents: 0 }, ledger: { entries: 0, amountCents: 0 }, matchedCents: 0, differenceCents: 0 }));
+    if (!t) {
+      t = { currency, stripe: { rows: 0, amountCents: 0 }, ledger: { entries: 0, amountCents: 0 }, matchedCents: 0, differenceCents: 0 };
+      this.totals.set(currency, t);
+    }
     return t;
   }
 
@@ -213,7 +217,9 @@ export class Reconciler {
       case 'charge': {
         const chargeId = row.chargeId ?? row.sourceId;
         const invoiceId =
-          row.invoiceId ?? (row.paymentIntentId ? this.links.get(row.paymentIntentId) : undefined) ?? (chargeId ? this.links.get(chargeId) : undefined);
+          row.invoiceId ??
+          (row.paymentIntentId ? this.links.get(row.paymentIntentId) : undefined) ??
+          (chargeId ? this.links.get(chargeId) : undefined);
         return (
           (invoiceId ? this.byObject.get(`charge:in:${invoiceId}`) : undefined) ??
           (chargeId ? this.byObject.get(`charge:ch:${chargeId}`) : undefined) ??
@@ -236,10 +242,16 @@ export class Reconciler {
       return;
     }
     let st = this.settlement.get(row.currency);
-    if (!st) this.settlement.set(row.currency, (st = { currency: row.currency, rows: 0, grossCents: 0 }));
+    if (!st) {
+      st = { currency: row.currency, rows: 0, grossCents: 0 };
+      this.settlement.set(row.currency, st);
+    }
     st.rows++;
     st.grossCents += row.grossCents;
-    const facing = row.customerFacingCurrency !== null && row.customerFacingCents !== null ? { currency: row.customerFacingCurrency, amountCents: row.customerFacingCents } : null;
+    const facing =
+      row.customerFacingCurrency !== null && row.customerFacingCents !== null
+        ? { currency: row.customerFacingCurrency, amountCents: row.customerFacingCents }
+        : null;
     /** The row on the totals' (customer-facing) side; a settlement-only row counts in its own currency. */
     const count = (side: { currency: string; amountCents: number }) => {
       const t = this.total(side.currency);
@@ -261,17 +273,32 @@ export class Reconciler {
         reason,
       });
     };
-    if (!e || e.category !== row.reportingCategory) return missing('no_ledger_entry');
-    if (e.matched) return missing('already_matched');
+    if (!e || e.category !== row.reportingCategory) {
+      missing('no_ledger_entry');
+      return;
+    }
+    if (e.matched) {
+      missing('already_matched');
+      return;
+    }
     e.matched = true;
     // Customer-facing against the entry; without it, the settlement amount against what the entry's
     // balance transaction moved (never a settlement amount against a customer-facing one).
     const comparedOn: ComparedOn = facing ? 'customer_facing' : 'settlement';
     const stripe = facing ?? { currency: row.currency, amountCents: row.grossCents };
-    const ledger = facing ? { currency: e.currency, amountCents: e.amountCents } : (e.settlement ?? { currency: e.currency, amountCents: e.amountCents });
+    const ledger = facing
+      ? { currency: e.currency, amountCents: e.amountCents }
+      : (e.settlement ?? { currency: e.currency, amountCents: e.amountCents });
     if (stripe.amountCents !== ledger.amountCents || stripe.currency !== ledger.currency) {
       count(stripe);
-      this.amountMismatches.push({ balanceTransactionId: row.balanceTransactionId, entryId: e.entryId, kind: e.kind, comparedOn, stripe, ledger });
+      this.amountMismatches.push({
+        balanceTransactionId: row.balanceTransactionId,
+        entryId: e.entryId,
+        kind: e.kind,
+        comparedOn,
+        stripe,
+        ledger,
+      });
       return;
     }
     // Equal: on the customer-facing side the row is worth exactly the entry.
@@ -283,7 +310,14 @@ export class Reconciler {
   finish(): ReconciliationResult {
     const missingInStripe: MissingInStripe[] = this.expected
       .filter((e) => !e.matched)
-      .map((e) => ({ entryId: e.entryId, kind: e.kind, currency: e.currency, amountCents: e.amountCents, invoiceId: e.invoiceId, occurredAt: e.occurredAt }));
+      .map((e) => ({
+        entryId: e.entryId,
+        kind: e.kind,
+        currency: e.currency,
+        amountCents: e.amountCents,
+        invoiceId: e.invoiceId,
+        occurredAt: e.occurredAt,
+      }));
     const totals = [...this.totals.values()]
       .map((t) => ({ ...t, differenceCents: t.stripe.amountCents - t.ledger.amountCents }))
       .sort((a, b) => a.currency.localeCompare(b.currency));
@@ -303,7 +337,11 @@ export class Reconciler {
 }
 
 /** Convenience for callers holding both sides: streams the rows through a fresh Reconciler. */
-export async function reconcile(month: string, ledger: Iterable<LedgerEntry> | AsyncIterable<LedgerEntry>, rows: AsyncIterable<ReportRow> | Iterable<ReportRow>): Promise<ReconciliationResult> {
+export async function reconcile(
+  month: string,
+  ledger: Iterable<LedgerEntry> | AsyncIterable<LedgerEntry>,
+  rows: AsyncIterable<ReportRow> | Iterable<ReportRow>,
+): Promise<ReconciliationResult> {
   const r = new Reconciler(month);
   for await (const entry of ledger) r.addLedgerEntry(entry);
   for await (const row of rows) r.addStripeRow(row);

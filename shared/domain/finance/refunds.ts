@@ -102,7 +102,8 @@ export function attribute(ctx: ReversalContext): Attribution {
     list.push({ refundId: e.entryId, occurredAt: e.occurredAt, amountCents: e.amountCents, failedAt: failures.get(e.entryId) ?? null });
     refundsOf.set(invoice.entryId, list);
   }
-  for (const list of refundsOf.values()) list.sort((a, b) => (a.occurredAt === b.occurredAt ? a.refundId.localeCompare(b.refundId) : a.occurredAt < b.occurredAt ? -1 : 1));
+  for (const list of refundsOf.values())
+    list.sort((a, b) => (a.occurredAt === b.occurredAt ? a.refundId.localeCompare(b.refundId) : a.occurredAt < b.occurredAt ? -1 : 1));
   return { invoiceOf, refundsOf };
 }
 

@@ -3,8 +3,9 @@
  * no fonts, no external resources (the response's CSP forbids them). Every value from data is
  * escaped. One set of charts per currency: amounts in different currencies are never added.
  */
-import type { CurrencyRevenue, MonthRevenue } from './revenue';
+
 import { formatMinorUnits } from './money';
+import type { CurrencyRevenue, MonthRevenue } from './revenue';
 
 export const escapeHtml = (value: unknown): string =>
   String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -32,9 +33,17 @@ function scale(series: Series[]) {
 function axes(labels: string[], sc: ReturnType<typeof scale>, format: (v: number) => string): string {
   const step = (W - PAD.left - PAD.right) / labels.length;
   const ticks = [sc.min, (sc.min + sc.max) / 2, sc.max]
-    .map((v) => `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${sc.y(v).toFixed(1)}" y2="${sc.y(v).toFixed(1)}" stroke="#e2e2e2"/><text x="${PAD.left - 6}" y="${(sc.y(v) + 4).toFixed(1)}" text-anchor="end" class="tick">${escapeHtml(format(Math.round(v)))}</text>`)
+    .map(
+      (v) =>
+        `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${sc.y(v).toFixed(1)}" y2="${sc.y(v).toFixed(1)}" stroke="#e2e2e2"/><text x="${PAD.left - 6}" y="${(sc.y(v) + 4).toFixed(1)}" text-anchor="end" class="tick">${escapeHtml(format(Math.round(v)))}</text>`,
+    )
     .join('');
-  const xs = labels.map((l, i) => `<text x="${(PAD.left + step * (i + 0.5)).toFixed(1)}" y="${H - PAD.bottom + 16}" text-anchor="middle" class="tick">${escapeHtml(l.slice(2))}</text>`).join('');
+  const xs = labels
+    .map(
+      (l, i) =>
+        `<text x="${(PAD.left + step * (i + 0.5)).toFixed(1)}" y="${H - PAD.bottom + 16}" text-anchor="middle" class="tick">${escapeHtml(l.slice(2))}</text>`,
+    )
+    .join('');
   return ticks + xs;
 }
 
@@ -67,7 +76,10 @@ function lineChart(title: string, labels: string[], series: Series[], format: (v
   const lines = series
     .map((s) => {
       const pts = s.values.map((v, i) => `${(PAD.left + step * (i + 0.5)).toFixed(1)},${sc.y(v).toFixed(1)}`);
-      const dots = s.values.map((v, i) => `<circle cx="${(PAD.left + step * (i + 0.5)).toFixed(1)}" cy="${sc.y(v).toFixed(1)}" r="3" fill="${s.color}"><title>${escapeHtml(`${s.label} ${labels[i]}: ${format(v)}`)}</title></circle>`);
+      const dots = s.values.map(
+        (v, i) =>
+          `<circle cx="${(PAD.left + step * (i + 0.5)).toFixed(1)}" cy="${sc.y(v).toFixed(1)}" r="3" fill="${s.color}"><title>${escapeHtml(`${s.label} ${labels[i]}: ${format(v)}`)}</title></circle>`,
+      );
       return `<polyline points="${pts.join(' ')}" fill="none" stroke="${s.color}" stroke-width="2"/>${dots.join('')}`;
     })
     .join('');
@@ -75,7 +87,21 @@ function lineChart(title: string, labels: string[], series: Series[], format: (v
 }
 
 const zero = (currency: string): CurrencyRevenue => ({
-  currency, invoices: 0, billedCents: 0, taxCents: 0, discountCents: 0, refunds: 0, refundedCents: 0, refundedNetOfTaxCents: 0, disputedCents: 0, netCents: 0, recognizedCents: 0, deferredCents: 0, mrrCents: 0, members: { active: 0, new: 0, churned: 0 }, byPlan: [],
+  currency,
+  invoices: 0,
+  billedCents: 0,
+  taxCents: 0,
+  discountCents: 0,
+  refunds: 0,
+  refundedCents: 0,
+  refundedNetOfTaxCents: 0,
+  disputedCents: 0,
+  netCents: 0,
+  recognizedCents: 0,
+  deferredCents: 0,
+  mrrCents: 0,
+  members: { active: 0, new: 0, churned: 0 },
+  byPlan: [],
   unattributed: { refunds: 0, refundedCents: 0, disputedCents: 0 },
 });
 
@@ -84,7 +110,12 @@ export interface ReportInput {
   /** Oldest first, ending with `month`. */
   history: MonthRevenue[];
   generatedAt: string;
-  reconciliation: { ranAt: string; source: string; matched: number; counts: { missingInLedger: number; missingInStripe: number; amountMismatches: number } } | null;
+  reconciliation: {
+    ranAt: string;
+    source: string;
+    matched: number;
+    counts: { missingInLedger: number; missingInStripe: number; amountMismatches: number };
+  } | null;
 }
 
 export function renderFinanceReport(input: ReportInput): string {
@@ -113,7 +144,10 @@ export function renderFinanceReport(input: ReportInput): string {
     const cells = (values: Array<string | number>) => values.map((v) => `<td>${escapeHtml(String(v))}</td>`).join('');
     const plans =
       now.byPlan
-        .map((p) => `<tr>${cells([p.planId, p.invoices, fmt(p.billedCents), fmt(p.refundedCents), fmt(p.disputedCents), fmt(p.netCents), fmt(p.recognizedCents), fmt(p.deferredCents), fmt(p.mrrCents), p.activeMembers])}</tr>`)
+        .map(
+          (p) =>
+            `<tr>${cells([p.planId, p.invoices, fmt(p.billedCents), fmt(p.refundedCents), fmt(p.disputedCents), fmt(p.netCents), fmt(p.recognizedCents), fmt(p.deferredCents), fmt(p.mrrCents), p.activeMembers])}</tr>`,
+        )
         .join('') +
       // Refunds and disputes no invoice was found for: in the totals, in no plan.
       (now.unattributed.refundedCents !== 0 || now.unattributed.disputedCents !== 0
@@ -123,20 +157,35 @@ export function renderFinanceReport(input: ReportInput): string {
 <h2>${escapeHtml(c)}</h2>
 <dl class="figures">${figures.map(([id, label, value]) => `<div data-figure="${id}"><dt>${escapeHtml(label)}</dt><dd>${escapeHtml(value)}</dd></div>`).join('')}</dl>
 <div class="charts">
-${barChart(`Revenue by month (${c})`, labels, [
-  { label: 'Billed', color: '#3b6fb6', values: rows.map((r) => r.billedCents) },
-  { label: 'Recognized', color: '#58a55c', values: rows.map((r) => r.recognizedCents) },
-], fmt)}
+${barChart(
+  `Revenue by month (${c})`,
+  labels,
+  [
+    { label: 'Billed', color: '#3b6fb6', values: rows.map((r) => r.billedCents) },
+    { label: 'Recognized', color: '#58a55c', values: rows.map((r) => r.recognizedCents) },
+  ],
+  fmt,
+)}
 ${lineChart(`MRR (${c})`, labels, [{ label: 'MRR', color: '#8a4fbf', values: rows.map((r) => r.mrrCents) }], fmt)}
-${barChart(`Members (${c})`, labels, [
-  { label: 'Active', color: '#3b6fb6', values: rows.map((r) => r.members.active) },
-  { label: 'New', color: '#58a55c', values: rows.map((r) => r.members.new) },
-  { label: 'Churned', color: '#d0533f', values: rows.map((r) => r.members.churned) },
-], String)}
-${barChart(`Refunds and disputes (${c})`, labels, [
-  { label: 'Refunded', color: '#d0533f', values: rows.map((r) => r.refundedCents) },
-  { label: 'Disputed', color: '#e0a030', values: rows.map((r) => r.disputedCents) },
-], fmt)}
+${barChart(
+  `Members (${c})`,
+  labels,
+  [
+    { label: 'Active', color: '#3b6fb6', values: rows.map((r) => r.members.active) },
+    { label: 'New', color: '#58a55c', values: rows.map((r) => r.members.new) },
+    { label: 'Churned', color: '#d0533f', values: rows.map((r) => r.members.churned) },
+  ],
+  String,
+)}
+${barChart(
+  `Refunds and disputes (${c})`,
+  labels,
+  [
+    { label: 'Refunded', color: '#d0533f', values: rows.map((r) => r.refundedCents) },
+    { label: 'Disputed', color: '#e0a030', values: rows.map((r) => r.disputedCents) },
+  ],
+  fmt,
+)}
 </div>
 <table><caption>By plan, ${escapeHtml(input.month)}</caption><thead><tr><th>Plan</th><th>Invoices</th><th>Billed</th><th>Refunded</th><th>Disputed</th><th>Net</th><th>Recognized</th><th>Deferred</th><th>MRR</th><th>Active members</th></tr></thead><tbody>${plans || '<tr><td colspan="10">No plan activity</td></tr>'}</tbody></table>
 </section>`;

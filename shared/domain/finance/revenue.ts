@@ -17,7 +17,7 @@
 import type { LedgerEntry } from './ledger';
 import { addMonths } from './months';
 import { recognitionSchedule } from './recognition';
-import { attribute, refundAdjustedSchedule, type AdjustedMonth, type Attribution, type ReversalContext } from './refunds';
+import { type AdjustedMonth, type Attribution, attribute, type ReversalContext, refundAdjustedSchedule } from './refunds';
 
 /** A recurring (non-proration) subscription line, as MRR reads it. */
 export interface RecurringLine {
@@ -59,9 +59,27 @@ export const netOfTax = (entry: LedgerEntry): number => (entry.totalCents ?? ent
  */
 function recurringLines(entry: LedgerEntry): RecurringLine[] {
   if (entry.lines === undefined) {
-    return entry.servicePeriod ? [{ planId: entry.planId, interval: entry.interval, amountCents: netOfTax(entry), periodStart: entry.servicePeriod.start, periodEnd: entry.servicePeriod.end }] : [];
+    return entry.servicePeriod
+      ? [
+          {
+            planId: entry.planId,
+            interval: entry.interval,
+            amountCents: netOfTax(entry),
+            periodStart: entry.servicePeriod.start,
+            periodEnd: entry.servicePeriod.end,
+          },
+        ]
+      : [];
   }
-  return entry.lines.filter((l) => !l.proration).map((l) => ({ planId: l.planId, interval: l.interval, amountCents: l.amountCents, periodStart: l.period.start, periodEnd: l.period.end }));
+  return entry.lines
+    .filter((l) => !l.proration)
+    .map((l) => ({
+      planId: l.planId,
+      interval: l.interval,
+      amountCents: l.amountCents,
+      periodStart: l.period.start,
+      periodEnd: l.period.end,
+    }));
 }
 
 /** The recognition slices of one paid invoice, one per month from payment to the end of service. */
@@ -88,10 +106,14 @@ export function slicesForInvoice(entry: LedgerEntry): RecognitionSlice[] {
 }
 
 const recurringOf = (s: RecognitionSlice): RecurringLine[] =>
-  s.recurring ?? (s.periodStart && s.periodEnd ? [{ planId: s.planId, interval: s.interval, amountCents: s.netCents, periodStart: s.periodStart, periodEnd: s.periodEnd }] : []);
+  s.recurring ??
+  (s.periodStart && s.periodEnd
+    ? [{ planId: s.planId, interval: s.interval, amountCents: s.netCents, periodStart: s.periodStart, periodEnd: s.periodEnd }]
+    : []);
 
 /** When the subscription's recurring price in this invoice starts (its earliest recurring line). */
-const recurringStart = (lines: RecurringLine[]): string => (lines.length ? lines.map((l) => l.periodStart).reduce((a, b) => (b < a ? b : a)) : '');
+const recurringStart = (lines: RecurringLine[]): string =>
+  lines.length ? lines.map((l) => l.periodStart).reduce((a, b) => (b < a ? b : a)) : '';
 
 /**
  * Of two covering invoices of one member, the one whose recurring price is current: one with
@@ -101,7 +123,7 @@ const recurringStart = (lines: RecurringLine[]): string => (lines.length ? lines
 function later(a: RecognitionSlice, b: RecognitionSlice): boolean {
   const ra = recurringOf(a);
   const rb = recurringOf(b);
-  if ((ra.length > 0) !== (rb.length > 0)) return ra.length > 0;
+  if (ra.length > 0 !== rb.length > 0) return ra.length > 0;
   const sa = recurringStart(ra);
   const sb = recurringStart(rb);
   if (sa !== sb) return sa > sb;
@@ -206,7 +228,13 @@ function withRefunds(slices: readonly RecognitionSlice[], month: string, adjuste
   for (const [invoiceId, { invoice, byMonth }] of adjusted) {
     const a = byMonth.get(month);
     if (!a || present.has(invoiceId) || (a.recognizedCents === 0 && a.deferredAtEndCents === 0)) continue;
-    out.push({ ...slicesForInvoice(invoice)[0]!, month, recognizedCents: a.recognizedCents, deferredAtEndCents: a.deferredAtEndCents, coversMonth: false });
+    out.push({
+      ...slicesForInvoice(invoice)[0]!,
+      month,
+      recognizedCents: a.recognizedCents,
+      deferredAtEndCents: a.deferredAtEndCents,
+      coversMonth: false,
+    });
   }
   return out;
 }
@@ -263,7 +291,21 @@ export async function computeMonthRevenue(input: {
     const key = `${currency}\u0000${planId ?? NO_PLAN}`;
     let p = plans.get(key);
     if (!p) {
-      p = { planId: planId ?? NO_PLAN, invoices: 0, billedCents: 0, taxCents: 0, refunds: 0, refundedCents: 0, refundedNetOfTaxCents: 0, disputedCents: 0, netCents: 0, recognizedCents: 0, deferredCents: 0, mrrCents: 0, activeMembers: 0 };
+      p = {
+        planId: planId ?? NO_PLAN,
+        invoices: 0,
+        billedCents: 0,
+        taxCents: 0,
+        refunds: 0,
+        refundedCents: 0,
+        refundedNetOfTaxCents: 0,
+        disputedCents: 0,
+        netCents: 0,
+        recognizedCents: 0,
+        deferredCents: 0,
+        mrrCents: 0,
+        activeMembers: 0,
+      };
       plans.set(key, p);
       cur(currency).byPlan.push(p);
     }

@@ -1,23 +1,50 @@
 import { describe, expect, it } from 'vitest';
-import { MONEY_EVENT_TYPES, translateMoneyEvent } from '#shared/stripe/money-events';
-import { StripePayloadError, stripeEventSchema } from '#shared/stripe/events';
 import { parseCatalog } from '#shared/domain/catalog';
+import { StripePayloadError, stripeEventSchema } from '#shared/stripe/events';
+import { MONEY_EVENT_TYPES, translateMoneyEvent } from '#shared/stripe/money-events';
+import catalogJson from '../../../config/plan-catalog.json' with { type: 'json' };
 import { invoiceObject, stripeEvent } from '../../../local/stripe-test-events';
 import { disputeObject, refundObject } from '../../support/money-events';
-import catalogJson from '../../../config/plan-catalog.json' with { type: 'json' };
 
 const catalog = parseCatalog(catalogJson);
-const ev = (type: string, object: object, created = 1_900_000_000) => stripeEventSchema.parse(stripeEvent(type, object as Record<string, unknown>, { created }));
+const ev = (type: string, object: object, created = 1_900_000_000) =>
+  stripeEventSchema.parse(stripeEvent(type, object as Record<string, unknown>, { created }));
 
 describe('money events of API version 2026-10-28.endive', () => {
   it('reads a paid subscription invoice: amounts, tax, plan, service period from the lines', () => {
-    const inv = invoiceObject({ id: 'in_1', customer: 'cus_1', subscription: 'sub_1', memberId: 'm-1', amountPaid: 15_900, tax: 2000, priceId: 'price_prime_annual_usd', periodStart: 1_900_000_000, periodEnd: 1_931_536_000, created: 1_900_000_100 });
+    const inv = invoiceObject({
+      id: 'in_1',
+      customer: 'cus_1',
+      subscription: 'sub_1',
+      memberId: 'm-1',
+      amountPaid: 15_900,
+      tax: 2000,
+      priceId: 'price_prime_annual_usd',
+      periodStart: 1_900_000_000,
+      periodEnd: 1_931_536_000,
+      created: 1_900_000_100,
+    });
     const [entry] = translateMoneyEvent(ev('invoice.paid', inv), catalog);
-    expect(entry).toMatchObject({ entryId: 'in_1', kind: 'invoice_paid', amountCents: 15_900, totalCents: 15_900, taxCents: 2000, planId: 'prime-annual', interval: 'year', subscriptionId: 'sub_1', memberId: 'm-1', occurredAt: new Date(1_900_000_100_000).toISOString(), servicePeriod: { start: new Date(1_900_000_000_000).toISOString(), end: new Date(1_931_536_000_000).toISOString() } });
+    expect(entry).toMatchObject({
+      entryId: 'in_1',
+      kind: 'invoice_paid',
+      amountCents: 15_900,
+      totalCents: 15_900,
+      taxCents: 2000,
+      planId: 'prime-annual',
+      interval: 'year',
+      subscriptionId: 'sub_1',
+      memberId: 'm-1',
+      occurredAt: new Date(1_900_000_100_000).toISOString(),
+      servicePeriod: { start: new Date(1_900_000_000_000).toISOString(), end: new Date(1_931_536_000_000).toISOString() },
+    });
   });
 
   it('records an invoice without a subscription as a point-in-time sale with no plan', () => {
-    const inv: Record<string, any> = { ...invoiceObject({ id: 'in_2', customer: 'cus_1', subscription: 'sub_1', periodStart: 1_900_000_000, periodEnd: 1_900_000_000 }), parent: null };
+    const inv: Record<string, any> = {
+      ...invoiceObject({ id: 'in_2', customer: 'cus_1', subscription: 'sub_1', periodStart: 1_900_000_000, periodEnd: 1_900_000_000 }),
+      parent: null,
+    };
     inv.lines.data[0].parent = { type: 'invoice_item_details', invoice_item_details: { invoice_item: 'ii_1' } };
     inv.lines.data[0].pricing = null;
     const [entry] = translateMoneyEvent(ev('invoice.paid', inv), catalog);
@@ -25,18 +52,44 @@ describe('money events of API version 2026-10-28.endive', () => {
   });
 
   it('books pending and succeeded refunds, not canceled ones; charge.refunded without a refund list adds nothing', () => {
-    const pending = translateMoneyEvent(ev('refund.created', refundObject({ id: 're_1', charge: 'ch_1', amount: 100, created: 1_900_000_000, status: 'pending' })), catalog);
+    const pending = translateMoneyEvent(
+      ev('refund.created', refundObject({ id: 're_1', charge: 'ch_1', amount: 100, created: 1_900_000_000, status: 'pending' })),
+      catalog,
+    );
     expect(pending).toMatchObject([{ entryId: 're_1', kind: 'refund', amountCents: 100 }]);
-    expect(translateMoneyEvent(ev('refund.updated', refundObject({ id: 're_1', charge: 'ch_1', amount: 100, created: 1_900_000_000, status: 'canceled' })), catalog)).toEqual([]);
+    expect(
+      translateMoneyEvent(
+        ev('refund.updated', refundObject({ id: 're_1', charge: 'ch_1', amount: 100, created: 1_900_000_000, status: 'canceled' })),
+        catalog,
+      ),
+    ).toEqual([]);
     expect(translateMoneyEvent(ev('charge.refunded', { id: 'ch_1', object: 'charge', refunds: null }), catalog)).toEqual([]);
   });
 
   it('books a failed refund as the refund and its reversal, whichever event reports it', () => {
-    const failed = refundObject({ id: 're_1', charge: 'ch_1', paymentIntent: 'pi_1', amount: 100, created: 1_900_000_000, status: 'failed', failure: 'txn_fail' });
+    const failed = refundObject({
+      id: 're_1',
+      charge: 'ch_1',
+      paymentIntent: 'pi_1',
+      amount: 100,
+      created: 1_900_000_000,
+      status: 'failed',
+      failure: 'txn_fail',
+    });
     const updated = translateMoneyEvent(ev('refund.updated', failed, 1_900_300_000), catalog);
     expect(updated).toMatchObject([
       { entryId: 're_1', kind: 'refund', occurredAt: new Date(1_900_000_000_000).toISOString(), amountCents: 100 },
-      { entryId: 're_1#refund_failed', kind: 'refund_failed', occurredAt: new Date(1_900_300_000_000).toISOString(), amountCents: 100, balanceTransactionId: 'txn_fail', refundIds: ['re_1'], chargeId: 'ch_1', paymentIntentId: 'pi_1', reason: 'expired_or_canceled_card' },
+      {
+        entryId: 're_1#refund_failed',
+        kind: 'refund_failed',
+        occurredAt: new Date(1_900_300_000_000).toISOString(),
+        amountCents: 100,
+        balanceTransactionId: 'txn_fail',
+        refundIds: ['re_1'],
+        chargeId: 'ch_1',
+        paymentIntentId: 'pi_1',
+        reason: 'expired_or_canceled_card',
+      },
     ]);
     // refund.failed is read too; the refund entry it carries is the one refund.created wrote.
     const viaFailed = translateMoneyEvent(ev('refund.failed', failed, 1_900_300_001), catalog);
@@ -44,23 +97,73 @@ describe('money events of API version 2026-10-28.endive', () => {
     expect(viaFailed[1]).toMatchObject({ entryId: 're_1#refund_failed' });
     expect(MONEY_EVENT_TYPES.has('refund.failed')).toBe(true);
     // With the failure balance transaction expanded, its own time fixes the entry's month.
-    const expanded = refundObject({ id: 're_1', charge: 'ch_1', amount: 100, created: 1_900_000_000, status: 'failed', failure: { id: 'txn_fail', created: 1_900_200_000 } });
-    expect(translateMoneyEvent(ev('refund.failed', expanded, 1_900_300_000), catalog)[1]).toMatchObject({ occurredAt: new Date(1_900_200_000_000).toISOString(), balanceTransactionId: 'txn_fail' });
+    const expanded = refundObject({
+      id: 're_1',
+      charge: 'ch_1',
+      amount: 100,
+      created: 1_900_000_000,
+      status: 'failed',
+      failure: { id: 'txn_fail', created: 1_900_200_000 },
+    });
+    expect(translateMoneyEvent(ev('refund.failed', expanded, 1_900_300_000), catalog)[1]).toMatchObject({
+      occurredAt: new Date(1_900_200_000_000).toISOString(),
+      balanceTransactionId: 'txn_fail',
+    });
     // charge.refunded lists it the same way.
-    expect(translateMoneyEvent(ev('charge.refunded', { id: 'ch_1', object: 'charge', refunds: { object: 'list', data: [failed] } }, 1_900_300_000), catalog)).toEqual(updated);
+    expect(
+      translateMoneyEvent(
+        ev('charge.refunded', { id: 'ch_1', object: 'charge', refunds: { object: 'list', data: [failed] } }, 1_900_300_000),
+        catalog,
+      ),
+    ).toEqual(updated);
   });
 
   it("books dispute funds in the dispute's own amount and currency, with the balance transaction's id, time and settlement amount", () => {
     // A EUR dispute on a USD account: the balance transactions withdraw and reinstate USD.
-    const dispute = disputeObject({ id: 'dp_1', charge: 'ch_1', amount: 1299, currency: 'eur', created: 1_900_000_000, status: 'won', transactions: [{ id: 'txn_w', amount: -1407, currency: 'usd', created: 1_900_000_050 }, { id: 'txn_r', amount: 1411, currency: 'usd', created: 1_900_500_000 }] });
-    expect(translateMoneyEvent(ev('charge.dispute.funds_withdrawn', dispute), catalog)[0]).toMatchObject({ entryId: 'dp_1#dispute_funds_withdrawn', currency: 'eur', amountCents: 1299, balanceTransactionId: 'txn_w', settlementCurrency: 'usd', settlementAmountCents: 1407, occurredAt: new Date(1_900_000_050_000).toISOString() });
-    expect(translateMoneyEvent(ev('charge.dispute.funds_reinstated', dispute), catalog)[0]).toMatchObject({ entryId: 'dp_1#dispute_funds_reinstated', currency: 'eur', amountCents: 1299, balanceTransactionId: 'txn_r', settlementAmountCents: 1411 });
+    const dispute = disputeObject({
+      id: 'dp_1',
+      charge: 'ch_1',
+      amount: 1299,
+      currency: 'eur',
+      created: 1_900_000_000,
+      status: 'won',
+      transactions: [
+        { id: 'txn_w', amount: -1407, currency: 'usd', created: 1_900_000_050 },
+        { id: 'txn_r', amount: 1411, currency: 'usd', created: 1_900_500_000 },
+      ],
+    });
+    expect(translateMoneyEvent(ev('charge.dispute.funds_withdrawn', dispute), catalog)[0]).toMatchObject({
+      entryId: 'dp_1#dispute_funds_withdrawn',
+      currency: 'eur',
+      amountCents: 1299,
+      balanceTransactionId: 'txn_w',
+      settlementCurrency: 'usd',
+      settlementAmountCents: 1407,
+      occurredAt: new Date(1_900_000_050_000).toISOString(),
+    });
+    expect(translateMoneyEvent(ev('charge.dispute.funds_reinstated', dispute), catalog)[0]).toMatchObject({
+      entryId: 'dp_1#dispute_funds_reinstated',
+      currency: 'eur',
+      amountCents: 1299,
+      balanceTransactionId: 'txn_r',
+      settlementAmountCents: 1411,
+    });
     expect(translateMoneyEvent(ev('charge.dispute.closed', dispute), catalog)[0]).toMatchObject({ kind: 'dispute_won' });
   });
 
   it('refuses a payload of another shape or version instead of misreading it, and ignores other events', () => {
-    expect(() => translateMoneyEvent(ev('refund.created', { id: 're_1', object: 'refund', amount: '1.00', currency: 'usd', created: 1, status: 'succeeded' }), catalog)).toThrow(StripePayloadError);
-    const old = stripeEventSchema.parse(stripeEvent('refund.created', refundObject({ id: 're_1', charge: 'ch_1', amount: 100, created: 1 }), { created: 1, apiVersion: '2025-03-31.basil' }));
+    expect(() =>
+      translateMoneyEvent(
+        ev('refund.created', { id: 're_1', object: 'refund', amount: '1.00', currency: 'usd', created: 1, status: 'succeeded' }),
+        catalog,
+      ),
+    ).toThrow(StripePayloadError);
+    const old = stripeEventSchema.parse(
+      stripeEvent('refund.created', refundObject({ id: 're_1', charge: 'ch_1', amount: 100, created: 1 }), {
+        created: 1,
+        apiVersion: '2025-03-31.basil',
+      }),
+    );
     expect(() => translateMoneyEvent(old, catalog)).toThrow(/API version/);
     expect(translateMoneyEvent(ev('customer.created', { id: 'cus_1', object: 'customer' }), catalog)).toEqual([]);
   });

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { AmountFormatError, currencyExponent, formatMinorUnits, toMinorUnits } from '#shared/domain/finance/money';
 
 describe('minor units per currency', () => {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { translateMoneyEvent } from '#shared/stripe/money-events';
-import { stripeEventSchema } from '#shared/stripe/events';
 import { parseCatalog } from '#shared/domain/catalog';
-import { computeMonthRevenue, slicesForInvoice } from '#shared/domain/finance/revenue';
 import type { LedgerEntry } from '#shared/domain/finance/ledger';
+import { computeMonthRevenue, slicesForInvoice } from '#shared/domain/finance/revenue';
+import { stripeEventSchema } from '#shared/stripe/events';
+import { translateMoneyEvent } from '#shared/stripe/money-events';
+import catalogJson from '../../../config/plan-catalog.json' with { type: 'json' };
 import { stripeEvent } from '../../../local/stripe-test-events';
 import { invoiceWithLines, type LineSpec } from '../../support/money-events';
-import catalogJson from '../../../config/plan-catalog.json' with { type: 'json' };
 
 const catalog = parseCatalog(catalogJson);
 const t = (iso: string) => Date.parse(iso) / 1000;
@@ -15,7 +15,10 @@ const ANNUAL = 'price_prime_annual_usd';
 
 /** An invoice.paid for member m1 with these lines, through the real translation. */
 function paid(id: string, paidAt: string, lines: LineSpec[], billingReason = 'subscription_cycle'): LedgerEntry {
-  const inv = invoiceWithLines({ id, customer: 'cus_m1', subscription: 'sub_m1', memberId: 'm1', billingReason, created: t(paidAt) }, lines);
+  const inv = invoiceWithLines(
+    { id, customer: 'cus_m1', subscription: 'sub_m1', memberId: 'm1', billingReason, created: t(paidAt) },
+    lines,
+  );
   const [entry] = translateMoneyEvent(stripeEventSchema.parse(stripeEvent('invoice.paid', inv, { created: t(paidAt) })), catalog);
   return entry!;
 }
@@ -23,17 +26,28 @@ function paid(id: string, paidAt: string, lines: LineSpec[], billingReason = 'su
 async function usd(month: string, invoices: LedgerEntry[]) {
   const slices = invoices.flatMap(slicesForInvoice);
   const previous = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 2, 1)).toISOString().slice(0, 7);
-  const revenue = await computeMonthRevenue({ month, entries: [], slices: slices.filter((s) => s.month === month), previousSlices: slices.filter((s) => s.month === previous) });
+  const revenue = await computeMonthRevenue({
+    month,
+    entries: [],
+    slices: slices.filter((s) => s.month === month),
+    previousSlices: slices.filter((s) => s.month === previous),
+  });
   return revenue.currencies.find((c) => c.currency === 'usd')!;
 }
 
-const cycle = (id: string, from: string, to: string, extra: LineSpec[] = []) => paid(id, from, [{ amount: 1499, priceId: MONTHLY, start: t(from), end: t(to) }, ...extra]);
+const cycle = (id: string, from: string, to: string, extra: LineSpec[] = []) =>
+  paid(id, from, [{ amount: 1499, priceId: MONTHLY, start: t(from), end: t(to) }, ...extra]);
 
 describe('MRR from the recurring price, never from prorations', () => {
   it('a mid-month proration invoice does not replace the plan price (14.99 cycle + 3.50 proration is MRR 14.99, not 3.50)', async () => {
     const jan = cycle('in_jan', '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z');
     // A quantity change on 15 January, invoiced at once: only proration lines.
-    const proration = paid('in_mid', '2026-01-15T00:00:00Z', [{ amount: 350, priceId: MONTHLY, start: t('2026-01-15T00:00:00Z'), end: t('2026-02-01T00:00:00Z'), proration: true }], 'subscription_update');
+    const proration = paid(
+      'in_mid',
+      '2026-01-15T00:00:00Z',
+      [{ amount: 350, priceId: MONTHLY, start: t('2026-01-15T00:00:00Z'), end: t('2026-02-01T00:00:00Z'), proration: true }],
+      'subscription_update',
+    );
     expect(proration.lines).toMatchObject([{ proration: true, amountCents: 350 }]);
     const revenue = await usd('2026-01', [jan, proration]);
     expect(revenue.mrrCents).toBe(1499);
@@ -42,7 +56,9 @@ describe('MRR from the recurring price, never from prorations', () => {
   });
 
   it('a cycle invoice carrying prorations counts its recurring line only', async () => {
-    const feb = cycle('in_feb', '2026-02-01T00:00:00Z', '2026-03-01T00:00:00Z', [{ amount: 350, priceId: MONTHLY, start: t('2026-01-15T00:00:00Z'), end: t('2026-02-01T00:00:00Z'), proration: true }]);
+    const feb = cycle('in_feb', '2026-02-01T00:00:00Z', '2026-03-01T00:00:00Z', [
+      { amount: 350, priceId: MONTHLY, start: t('2026-01-15T00:00:00Z'), end: t('2026-02-01T00:00:00Z'), proration: true },
+    ]);
     expect(feb.totalCents).toBe(1849);
     expect((await usd('2026-02', [feb])).mrrCents).toBe(1499);
   });
@@ -63,15 +79,25 @@ describe('MRR from the recurring price, never from prorations', () => {
     for (const month of ['2026-01', '2026-02']) {
       const revenue = await usd(month, [jan, upgrade]);
       expect(revenue.mrrCents, month).toBe(Math.round(13900 / 12));
-      expect(revenue.byPlan.filter((p) => p.activeMembers > 0 || p.mrrCents > 0), month).toMatchObject([{ planId: 'prime-annual', mrrCents: 1158, activeMembers: 1 }]);
+      expect(
+        revenue.byPlan.filter((p) => p.activeMembers > 0 || p.mrrCents > 0),
+        month,
+      ).toMatchObject([{ planId: 'prime-annual', mrrCents: 1158, activeMembers: 1 }]);
     }
   });
 
   it('picks the invoice whose recurring price starts last, not the one whose prorations reach furthest back', async () => {
     // A cycle restart on 15 January at 9.99 (covering to 15 February), then on 1 February the
     // 14.99 price with a proration reaching back to 10 January: February's price is 14.99.
-    const restart = paid('in_restart', '2026-01-15T00:00:00Z', [{ amount: 999, priceId: MONTHLY, start: t('2026-01-15T00:00:00Z'), end: t('2026-02-15T00:00:00Z') }], 'subscription_update');
-    const withProration = cycle('in_feb', '2026-02-01T00:00:00Z', '2026-03-01T00:00:00Z', [{ amount: 120, priceId: MONTHLY, start: t('2026-01-10T00:00:00Z'), end: t('2026-02-01T00:00:00Z'), proration: true }]);
+    const restart = paid(
+      'in_restart',
+      '2026-01-15T00:00:00Z',
+      [{ amount: 999, priceId: MONTHLY, start: t('2026-01-15T00:00:00Z'), end: t('2026-02-15T00:00:00Z') }],
+      'subscription_update',
+    );
+    const withProration = cycle('in_feb', '2026-02-01T00:00:00Z', '2026-03-01T00:00:00Z', [
+      { amount: 120, priceId: MONTHLY, start: t('2026-01-10T00:00:00Z'), end: t('2026-02-01T00:00:00Z'), proration: true },
+    ]);
     expect(withProration.servicePeriod!.start).toBe('2026-01-10T00:00:00.000Z');
     expect((await usd('2026-02', [restart, withProration])).mrrCents).toBe(1499);
   });

@@ -3,7 +3,16 @@ import { progressBar } from '#shared/runtime/progress';
 
 const stream = (isTTY: boolean) => {
   const writes: string[] = [];
-  return { writes, stream: { isTTY, write: (s: string) => (writes.push(s), true) } as unknown as NodeJS.WriteStream };
+  return {
+    writes,
+    stream: {
+      isTTY,
+      write: (s: string) => {
+        writes.push(s);
+        return true;
+      },
+    } as unknown as NodeJS.WriteStream,
+  };
 };
 
 describe('job progress bar', () => {

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { emptyEntry } from '#shared/domain/finance/ledger';
 import { allocateLargestRemainder, recognitionSchedule } from '#shared/domain/finance/recognition';
 import { slicesForInvoice } from '#shared/domain/finance/revenue';
-import { emptyEntry } from '#shared/domain/finance/ledger';
 
 const DAY = 86_400_000;
 
@@ -16,12 +16,16 @@ describe('largest-remainder allocation', () => {
 
   it('always sums to the total and stays within one cent of the exact share', () => {
     fc.assert(
-      fc.property(fc.integer({ min: -1e9, max: 1e9 }), fc.array(fc.integer({ min: 0, max: 1e9 }), { minLength: 1, maxLength: 24 }).filter((w) => w.some((x) => x > 0)), (total, weights) => {
-        const parts = allocateLargestRemainder(total, weights);
-        expect(parts.reduce((a, b) => a + b, 0)).toBe(total);
-        const sum = weights.reduce((a, b) => a + b, 0);
-        parts.forEach((p, i) => expect(Math.abs(p - (total * weights[i]!) / sum)).toBeLessThan(1 + 1e-6));
-      }),
+      fc.property(
+        fc.integer({ min: -1e9, max: 1e9 }),
+        fc.array(fc.integer({ min: 0, max: 1e9 }), { minLength: 1, maxLength: 24 }).filter((w) => w.some((x) => x > 0)),
+        (total, weights) => {
+          const parts = allocateLargestRemainder(total, weights);
+          expect(parts.reduce((a, b) => a + b, 0)).toBe(total);
+          const sum = weights.reduce((a, b) => a + b, 0);
+          for (const [i, p] of parts.entries()) expect(Math.abs(p - (total * weights[i]!) / sum)).toBeLessThan(1 + 1e-6);
+        },
+      ),
     );
   });
 });
@@ -29,7 +33,11 @@ describe('largest-remainder allocation', () => {
 describe('ratable recognition', () => {
   it('spreads a monthly invoice over the days of the two months it covers', () => {
     // 15 Jan → 15 Feb: 17 days in January, 14 in February.
-    const s = recognitionSchedule({ netCents: 1499, paidAt: '2026-01-15T00:00:05Z', servicePeriod: { start: '2026-01-15T00:00:00Z', end: '2026-02-15T00:00:00Z' } });
+    const s = recognitionSchedule({
+      netCents: 1499,
+      paidAt: '2026-01-15T00:00:05Z',
+      servicePeriod: { start: '2026-01-15T00:00:00Z', end: '2026-02-15T00:00:00Z' },
+    });
     expect(s).toEqual([
       { month: '2026-01', recognizedCents: 822, deferredAtEndCents: 677, coversMonth: true },
       { month: '2026-02', recognizedCents: 677, deferredAtEndCents: 0, coversMonth: true },
@@ -37,7 +45,11 @@ describe('ratable recognition', () => {
   });
 
   it('recognizes an annual plan over twelve months, by day', () => {
-    const s = recognitionSchedule({ netCents: 13900, paidAt: '2026-01-01T00:00:00Z', servicePeriod: { start: '2026-01-01T00:00:00Z', end: '2027-01-01T00:00:00Z' } });
+    const s = recognitionSchedule({
+      netCents: 13900,
+      paidAt: '2026-01-01T00:00:00Z',
+      servicePeriod: { start: '2026-01-01T00:00:00Z', end: '2027-01-01T00:00:00Z' },
+    });
     expect(s).toHaveLength(12);
     expect(s[0]).toMatchObject({ month: '2026-01', recognizedCents: Math.round((13900 * 31) / 365) });
     expect(s[1]).toMatchObject({ month: '2026-02', recognizedCents: Math.round((13900 * 28) / 365) });
@@ -45,14 +57,22 @@ describe('ratable recognition', () => {
   });
 
   it('catches up service months before a late payment in the payment month', () => {
-    const s = recognitionSchedule({ netCents: 3100, paidAt: '2026-02-03T10:00:00Z', servicePeriod: { start: '2026-01-01T00:00:00Z', end: '2026-03-03T00:00:00Z' } });
+    const s = recognitionSchedule({
+      netCents: 3100,
+      paidAt: '2026-02-03T10:00:00Z',
+      servicePeriod: { start: '2026-01-01T00:00:00Z', end: '2026-03-03T00:00:00Z' },
+    });
     expect(s.map((m) => m.month)).toEqual(['2026-02', '2026-03']);
     expect(s[0]!.recognizedCents).toBe(3100 - s[1]!.recognizedCents);
     expect(s[1]!.recognizedCents).toBe(Math.round((3100 * 2) / 61));
   });
 
   it('defers a prepaid period that starts in a later month', () => {
-    const s = recognitionSchedule({ netCents: 1000, paidAt: '2026-01-20T00:00:00Z', servicePeriod: { start: '2026-03-01T00:00:00Z', end: '2026-04-01T00:00:00Z' } });
+    const s = recognitionSchedule({
+      netCents: 1000,
+      paidAt: '2026-01-20T00:00:00Z',
+      servicePeriod: { start: '2026-03-01T00:00:00Z', end: '2026-04-01T00:00:00Z' },
+    });
     expect(s).toEqual([
       { month: '2026-01', recognizedCents: 0, deferredAtEndCents: 1000, coversMonth: false },
       { month: '2026-02', recognizedCents: 0, deferredAtEndCents: 1000, coversMonth: false },

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
-import { reconcile } from '#shared/domain/finance/reconciliation';
+import { describe, expect, it } from 'vitest';
 import { CsvFormatError, parseBalanceReport, type ReportRow } from '#shared/domain/finance/balance-report';
 import { emptyEntry } from '#shared/domain/finance/ledger';
+import { reconcile } from '#shared/domain/finance/reconciliation';
 import { balanceReportCsv, generateMonth } from '../../support/finance-month';
 
 const collect = async (gen: AsyncIterable<ReportRow>) => {
@@ -33,13 +33,21 @@ describe('balance report CSV', () => {
       throw new Error('expected a CsvFormatError');
     };
     expect(await fail('{"not":"a csv"}\n')).toMatchObject({ line: 1 });
-    expect(await fail('automatic_payout_id,payout_expected_arrival_date,gross\npo_1,2026-03-01,1.00\n')).toMatchObject({ line: 1, column: 'balance_transaction_id' });
-    expect(await fail('balance_transaction_id,gross,reporting_category\ntxn_1,1.00,charge\n')).toMatchObject({ line: 1, column: 'currency' });
+    expect(await fail('automatic_payout_id,payout_expected_arrival_date,gross\npo_1,2026-03-01,1.00\n')).toMatchObject({
+      line: 1,
+      column: 'balance_transaction_id',
+    });
+    expect(await fail('balance_transaction_id,gross,reporting_category\ntxn_1,1.00,charge\n')).toMatchObject({
+      line: 1,
+      column: 'currency',
+    });
     const head = 'balance_transaction_id,created_utc,currency,gross,reporting_category';
     const bad = await fail(`${head}\r\ntxn_1,2026-03-01 10:00:00,usd,1.00,charge\r\ntxn_2,2026-03-01 10:00:00,usd,twelve,charge\r\n`);
     expect(bad).toMatchObject({ line: 3, column: 'gross' });
     expect(bad.message).toMatch(/line 3, column "gross"/);
-    expect(await fail(`${head}\ntxn_1,2026-03-01 10:00:00,usd,1.00,charge\ntxn_2,2026-03-01 10:00:00,usd,1.00\n`)).toMatchObject({ line: 3 });
+    expect(await fail(`${head}\ntxn_1,2026-03-01 10:00:00,usd,1.00,charge\ntxn_2,2026-03-01 10:00:00,usd,1.00\n`)).toMatchObject({
+      line: 3,
+    });
     expect(await fail(`${head}\ntxn_1,2026-03-01 10:00:00,dollars,1.00,charge\n`)).toMatchObject({ line: 2, column: 'currency' });
     expect(await fail(`${head}\ntxn_1,2026-03-01 10:00:00,usd,1.005,charge\n`)).toMatchObject({ line: 2, column: 'gross' });
     expect(await fail(`${head}\ntxn_1,01/03/2026 10:00,usd,1.00,charge\n`)).toMatchObject({ line: 2, column: 'created_utc' });
@@ -49,18 +57,29 @@ describe('balance report CSV', () => {
   });
 
   it('requires created_utc, and says how to export it when the file has only the local-time created column', async () => {
-    const error = await collect(parseBalanceReport('balance_transaction_id,created,currency,gross,reporting_category\r\ntxn_1,2026-03-01 00:30:00,usd,14.99,charge\r\n')).catch((e: unknown) => e);
+    const error = await collect(
+      parseBalanceReport(
+        'balance_transaction_id,created,currency,gross,reporting_category\r\ntxn_1,2026-03-01 00:30:00,usd,14.99,charge\r\n',
+      ),
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CsvFormatError);
     expect(error).toMatchObject({ line: 1, column: 'created_utc' });
     expect((error as Error).message).toMatch(/"created_utc".*time zone.*Download the report again with the "created_utc" column/s);
-    const missing = await collect(parseBalanceReport('balance_transaction_id,currency,gross,reporting_category\r\ntxn_1,usd,14.99,charge\r\n')).catch((e: unknown) => e);
+    const missing = await collect(
+      parseBalanceReport('balance_transaction_id,currency,gross,reporting_category\r\ntxn_1,usd,14.99,charge\r\n'),
+    ).catch((e: unknown) => e);
     expect(missing).toMatchObject({ line: 1, column: 'created_utc' });
-    const [row] = await collect(parseBalanceReport('balance_transaction_id,created_utc,currency,gross,reporting_category\r\ntxn_1,2026-03-01 00:30:00,usd,14.99,charge\r\n'));
+    const [row] = await collect(
+      parseBalanceReport(
+        'balance_transaction_id,created_utc,currency,gross,reporting_category\r\ntxn_1,2026-03-01 00:30:00,usd,14.99,charge\r\n',
+      ),
+    );
     expect(row!.createdUtc).toBe('2026-03-01T00:30:00.000Z');
   });
 
   it('does not reject a good file over the fee column, which matching does not use', async () => {
-    const csv = 'balance_transaction_id,created_utc,currency,gross,fee,reporting_category\r\ntxn_1,2026-03-01 10:00:00,usd,14.99,n/a,charge\r\ntxn_2,2026-03-01 11:00:00,usd,-5.00,,refund\r\n';
+    const csv =
+      'balance_transaction_id,created_utc,currency,gross,fee,reporting_category\r\ntxn_1,2026-03-01 10:00:00,usd,14.99,n/a,charge\r\ntxn_2,2026-03-01 11:00:00,usd,-5.00,,refund\r\n';
     expect((await collect(parseBalanceReport(csv))).map((r) => r.grossCents)).toEqual([1499, -500]);
   });
 });
@@ -83,13 +102,24 @@ describe('reconciliation', () => {
   });
 
   it('matches a month whose rows name no invoice through the invoice_payment links, as the API job must', async () => {
-    const { entries, rows } = generateMonth({ month: '2026-03', invoices: 200, refundEvery: 7, disputeEvery: 13, currencies: ['usd', 'eur'], invoiceColumn: false });
+    const { entries, rows } = generateMonth({
+      month: '2026-03',
+      invoices: 200,
+      refundEvery: 7,
+      disputeEvery: 13,
+      currencies: ['usd', 'eur'],
+      invoiceColumn: false,
+    });
     expect(rows.every((r) => r.invoiceId === null)).toBe(true);
     expect(entries.filter((e) => e.kind === 'invoice_paid').every((e) => e.chargeId === null && e.paymentIntentId === null)).toBe(true);
     const result = await reconcile('2026-03', entries, rows);
     expect(result).toMatchObject({ matched: rows.length, missingInLedger: [], missingInStripe: [], amountMismatches: [] });
     // Without the links, nothing ties a charge to its invoice.
-    const unlinked = await reconcile('2026-03', entries.filter((e) => e.kind !== 'invoice_payment'), rows);
+    const unlinked = await reconcile(
+      '2026-03',
+      entries.filter((e) => e.kind !== 'invoice_payment'),
+      rows,
+    );
     expect(unlinked.missingInLedger.filter((m) => m.reportingCategory === 'charge')).toHaveLength(200);
   });
 
@@ -103,26 +133,50 @@ describe('reconciliation', () => {
     changed.grossCents += 1;
     changed.customerFacingCents! += 1;
     // 3. An extra refund in Stripe that the ledger never heard of.
-    rows.push({ ...rows[0]!, balanceTransactionId: 'txn_extra_refund', reportingCategory: 'refund', sourceId: 're_extra', grossCents: -300, customerFacingCents: -300, invoiceId: null });
+    rows.push({
+      ...rows[0]!,
+      balanceTransactionId: 'txn_extra_refund',
+      reportingCategory: 'refund',
+      sourceId: 're_extra',
+      grossCents: -300,
+      customerFacingCents: -300,
+      invoiceId: null,
+    });
     // 4. A currency mix: the customer paid the same amount in another currency than the ledger booked.
     const mixed = rows.find((r) => r.invoiceId === 'in_gen00000031' && r.reportingCategory === 'charge')!;
     mixed.customerFacingCurrency = mixed.customerFacingCurrency === 'usd' ? 'eur' : 'usd';
     // 5. An entry the ledger has and Stripe does not.
-    entries.push(emptyEntry({ entryId: 're_ghost', kind: 'refund', occurredAt: '2026-03-04T00:00:00Z', currency: 'usd', amountCents: 700 }));
+    entries.push(
+      emptyEntry({ entryId: 're_ghost', kind: 'refund', occurredAt: '2026-03-04T00:00:00Z', currency: 'usd', amountCents: 700 }),
+    );
 
     const result = await reconcile('2026-03', entries, rows);
     expect(result.missingInLedger.map((m) => m.balanceTransactionId).sort()).toEqual(['txn_ch00000011', 'txn_extra_refund']);
-    expect(result.missingInLedger.find((m) => m.balanceTransactionId === 'txn_ch00000011')).toMatchObject({ invoiceId: droppedEntry!.invoiceId, reason: 'no_ledger_entry' });
+    expect(result.missingInLedger.find((m) => m.balanceTransactionId === 'txn_ch00000011')).toMatchObject({
+      invoiceId: droppedEntry!.invoiceId,
+      reason: 'no_ledger_entry',
+    });
     expect(result.missingInStripe.map((m) => m.entryId)).toEqual(['re_ghost']);
     expect(result.amountMismatches.map((m) => m.entryId).sort()).toEqual(['in_gen00000020', 'in_gen00000031']);
-    expect(result.amountMismatches.find((m) => m.entryId === 'in_gen00000020')).toMatchObject({ comparedOn: 'customer_facing', stripe: { amountCents: changed.customerFacingCents }, ledger: { amountCents: changed.customerFacingCents! - 1 } });
+    expect(result.amountMismatches.find((m) => m.entryId === 'in_gen00000020')).toMatchObject({
+      comparedOn: 'customer_facing',
+      stripe: { amountCents: changed.customerFacingCents },
+      ledger: { amountCents: changed.customerFacingCents! - 1 },
+    });
     const comparedRows = rows.length;
     expect(result.matched).toBe(comparedRows - 2 /* missing in ledger */ - 2 /* mismatches */);
   });
 
   it('matches charges, refunds and disputes in EUR settled in USD on their customer-facing side, with zero false positives', async () => {
     const settlement = { eur: { currency: 'usd', rate: 1.0834 }, jpy: { currency: 'usd', rate: 0.0067 } };
-    const { entries, rows } = generateMonth({ month: '2026-03', invoices: 300, refundEvery: 7, disputeEvery: 11, currencies: ['usd', 'eur', 'jpy'], settlement });
+    const { entries, rows } = generateMonth({
+      month: '2026-03',
+      invoices: 300,
+      refundEvery: 7,
+      disputeEvery: 11,
+      currencies: ['usd', 'eur', 'jpy'],
+      settlement,
+    });
     // Every row settles in USD; the ledger has USD, EUR and JPY entries.
     expect(new Set(rows.map((r) => r.currency))).toEqual(new Set(['usd']));
     const fx = rows.filter((r) => r.customerFacingCurrency === 'eur' && r.reportingCategory === 'charge');
@@ -152,8 +206,22 @@ describe('reconciliation', () => {
   });
 
   it('reconciles the UTC month only: rows at the edges of the month are placed by created_utc, the others counted as outside', async () => {
-    const at = (id: string, createdUtc: string) => ({ line: 0, balanceTransactionId: `txn_${id}`, createdUtc, currency: 'usd', grossCents: 1499, customerFacingCents: 1499, customerFacingCurrency: 'usd', reportingCategory: 'charge', sourceId: `ch_${id}`, chargeId: `ch_${id}`, paymentIntentId: null, invoiceId: `in_${id}` });
-    const invoice = (id: string, occurredAt: string) => emptyEntry({ entryId: `in_${id}`, kind: 'invoice_paid', occurredAt, currency: 'usd', amountCents: 1499, invoiceId: `in_${id}` });
+    const at = (id: string, createdUtc: string) => ({
+      line: 0,
+      balanceTransactionId: `txn_${id}`,
+      createdUtc,
+      currency: 'usd',
+      grossCents: 1499,
+      customerFacingCents: 1499,
+      customerFacingCurrency: 'usd',
+      reportingCategory: 'charge',
+      sourceId: `ch_${id}`,
+      chargeId: `ch_${id}`,
+      paymentIntentId: null,
+      invoiceId: `in_${id}`,
+    });
+    const invoice = (id: string, occurredAt: string) =>
+      emptyEntry({ entryId: `in_${id}`, kind: 'invoice_paid', occurredAt, currency: 'usd', amountCents: 1499, invoiceId: `in_${id}` });
     // The ledger's March: paid from 1 March 00:00:00 UTC up to, not including, 1 April.
     const ledger = [invoice('first', '2026-03-01T00:00:00.000Z'), invoice('last', '2026-03-31T23:59:59.000Z')];
     const csv = [
@@ -172,40 +240,168 @@ describe('reconciliation', () => {
   });
 
   it('matches a charge without invoice id through an invoice payment link, and never matches one row twice', async () => {
-    const invoice = emptyEntry({ entryId: 'in_1', kind: 'invoice_paid', occurredAt: '2026-03-02T00:00:00Z', currency: 'usd', amountCents: 1499, totalCents: 1499, invoiceId: 'in_1' });
-    const link = emptyEntry({ entryId: 'inpay_1', kind: 'invoice_payment', occurredAt: '2026-03-02T00:00:00Z', currency: 'usd', amountCents: 1499, invoiceId: 'in_1', paymentIntentId: 'pi_1' });
-    const row: ReportRow = { line: 0, balanceTransactionId: 'txn_1', createdUtc: '2026-03-02T00:00:00.000Z', currency: 'usd', grossCents: 1499, customerFacingCents: 1499, customerFacingCurrency: 'usd', reportingCategory: 'charge', sourceId: 'ch_1', chargeId: 'ch_1', paymentIntentId: 'pi_1', invoiceId: null };
+    const invoice = emptyEntry({
+      entryId: 'in_1',
+      kind: 'invoice_paid',
+      occurredAt: '2026-03-02T00:00:00Z',
+      currency: 'usd',
+      amountCents: 1499,
+      totalCents: 1499,
+      invoiceId: 'in_1',
+    });
+    const link = emptyEntry({
+      entryId: 'inpay_1',
+      kind: 'invoice_payment',
+      occurredAt: '2026-03-02T00:00:00Z',
+      currency: 'usd',
+      amountCents: 1499,
+      invoiceId: 'in_1',
+      paymentIntentId: 'pi_1',
+    });
+    const row: ReportRow = {
+      line: 0,
+      balanceTransactionId: 'txn_1',
+      createdUtc: '2026-03-02T00:00:00.000Z',
+      currency: 'usd',
+      grossCents: 1499,
+      customerFacingCents: 1499,
+      customerFacingCurrency: 'usd',
+      reportingCategory: 'charge',
+      sourceId: 'ch_1',
+      chargeId: 'ch_1',
+      paymentIntentId: 'pi_1',
+      invoiceId: null,
+    };
     const result = await reconcile('2026-03', [invoice, link], [row, { ...row, balanceTransactionId: 'txn_2' }]);
     expect(result.matched).toBe(1);
     expect(result.missingInLedger).toMatchObject([{ balanceTransactionId: 'txn_2', reason: 'already_matched' }]);
   });
 
   it('matches a refund_failure row to the refund_failed entry, by the failed refund id or the failure balance transaction', async () => {
-    const base = { line: 0, createdUtc: '2026-03-09T00:00:00.000Z', currency: 'usd', chargeId: 'ch_1', paymentIntentId: null, invoiceId: null };
-    const refund = emptyEntry({ entryId: 're_1', kind: 'refund', occurredAt: '2026-03-02T00:00:00Z', currency: 'usd', amountCents: 500, refundIds: ['re_1'] });
-    const failed = emptyEntry({ entryId: 're_1#refund_failed', kind: 'refund_failed', occurredAt: '2026-03-09T00:00:00Z', currency: 'usd', amountCents: 500, refundIds: ['re_1'] });
-    const failedByTxn = emptyEntry({ entryId: 're_2#refund_failed', kind: 'refund_failed', occurredAt: '2026-03-09T00:00:00Z', currency: 'usd', amountCents: 300, refundIds: ['re_2'], balanceTransactionId: 'txn_f2' });
-    const result = await reconcile('2026-03', [refund, failed, failedByTxn], [
-      { ...base, balanceTransactionId: 'txn_r1', grossCents: -500, customerFacingCents: -500, customerFacingCurrency: 'usd', reportingCategory: 'refund', sourceId: 're_1' },
-      // The money of the failed refund comes back: positive, its source the refund.
-      { ...base, balanceTransactionId: 'txn_f1', grossCents: 500, customerFacingCents: 500, customerFacingCurrency: 'usd', reportingCategory: 'refund_failure', sourceId: 're_1' },
-      { ...base, balanceTransactionId: 'txn_f2', grossCents: 300, customerFacingCents: 300, customerFacingCurrency: 'usd', reportingCategory: 'refund_failure', sourceId: 're_other' },
-    ]);
+    const base = {
+      line: 0,
+      createdUtc: '2026-03-09T00:00:00.000Z',
+      currency: 'usd',
+      chargeId: 'ch_1',
+      paymentIntentId: null,
+      invoiceId: null,
+    };
+    const refund = emptyEntry({
+      entryId: 're_1',
+      kind: 'refund',
+      occurredAt: '2026-03-02T00:00:00Z',
+      currency: 'usd',
+      amountCents: 500,
+      refundIds: ['re_1'],
+    });
+    const failed = emptyEntry({
+      entryId: 're_1#refund_failed',
+      kind: 'refund_failed',
+      occurredAt: '2026-03-09T00:00:00Z',
+      currency: 'usd',
+      amountCents: 500,
+      refundIds: ['re_1'],
+    });
+    const failedByTxn = emptyEntry({
+      entryId: 're_2#refund_failed',
+      kind: 'refund_failed',
+      occurredAt: '2026-03-09T00:00:00Z',
+      currency: 'usd',
+      amountCents: 300,
+      refundIds: ['re_2'],
+      balanceTransactionId: 'txn_f2',
+    });
+    const result = await reconcile(
+      '2026-03',
+      [refund, failed, failedByTxn],
+      [
+        {
+          ...base,
+          balanceTransactionId: 'txn_r1',
+          grossCents: -500,
+          customerFacingCents: -500,
+          customerFacingCurrency: 'usd',
+          reportingCategory: 'refund',
+          sourceId: 're_1',
+        },
+        // The money of the failed refund comes back: positive, its source the refund.
+        {
+          ...base,
+          balanceTransactionId: 'txn_f1',
+          grossCents: 500,
+          customerFacingCents: 500,
+          customerFacingCurrency: 'usd',
+          reportingCategory: 'refund_failure',
+          sourceId: 're_1',
+        },
+        {
+          ...base,
+          balanceTransactionId: 'txn_f2',
+          grossCents: 300,
+          customerFacingCents: 300,
+          customerFacingCurrency: 'usd',
+          reportingCategory: 'refund_failure',
+          sourceId: 're_other',
+        },
+      ],
+    );
     expect(result).toMatchObject({ matched: 3, missingInLedger: [], missingInStripe: [], amountMismatches: [], ignored: {} });
     expect(result.totals).toMatchObject([{ currency: 'usd', differenceCents: 0, ledger: { amountCents: 300 } }]);
     // Without the reversal in the ledger, Stripe's refund_failure row is a lost webhook, not ignored.
-    const lost = await reconcile('2026-03', [refund], [{ ...base, balanceTransactionId: 'txn_f1', grossCents: 500, customerFacingCents: 500, customerFacingCurrency: 'usd', reportingCategory: 'refund_failure', sourceId: 're_1' }]);
+    const lost = await reconcile(
+      '2026-03',
+      [refund],
+      [
+        {
+          ...base,
+          balanceTransactionId: 'txn_f1',
+          grossCents: 500,
+          customerFacingCents: 500,
+          customerFacingCurrency: 'usd',
+          reportingCategory: 'refund_failure',
+          sourceId: 're_1',
+        },
+      ],
+    );
     expect(lost.missingInLedger).toMatchObject([{ balanceTransactionId: 'txn_f1', reportingCategory: 'refund_failure' }]);
   });
 
   it('matches disputes by dispute id and balance transaction id', async () => {
-    const withdrawn = emptyEntry({ entryId: 'dp_1#dispute_funds_withdrawn', kind: 'dispute_funds_withdrawn', occurredAt: '2026-03-02T00:00:00Z', currency: 'usd', amountCents: 1499, disputeId: 'dp_1', balanceTransactionId: 'txn_d1' });
-    const reinstated = emptyEntry({ entryId: 'dp_1#dispute_funds_reinstated', kind: 'dispute_funds_reinstated', occurredAt: '2026-03-09T00:00:00Z', currency: 'usd', amountCents: 1499, disputeId: 'dp_1' });
-    const base = { line: 0, createdUtc: '2026-03-09T00:00:00.000Z', currency: 'usd', customerFacingCents: null, customerFacingCurrency: null, chargeId: null, paymentIntentId: null, invoiceId: null };
-    const result = await reconcile('2026-03', [withdrawn, reinstated], [
-      { ...base, balanceTransactionId: 'txn_d1', grossCents: -1499, reportingCategory: 'dispute', sourceId: 'dp_other' },
-      { ...base, balanceTransactionId: 'txn_d2', grossCents: 1499, reportingCategory: 'dispute_reversal', sourceId: 'dp_1' },
-    ]);
+    const withdrawn = emptyEntry({
+      entryId: 'dp_1#dispute_funds_withdrawn',
+      kind: 'dispute_funds_withdrawn',
+      occurredAt: '2026-03-02T00:00:00Z',
+      currency: 'usd',
+      amountCents: 1499,
+      disputeId: 'dp_1',
+      balanceTransactionId: 'txn_d1',
+    });
+    const reinstated = emptyEntry({
+      entryId: 'dp_1#dispute_funds_reinstated',
+      kind: 'dispute_funds_reinstated',
+      occurredAt: '2026-03-09T00:00:00Z',
+      currency: 'usd',
+      amountCents: 1499,
+      disputeId: 'dp_1',
+    });
+    const base = {
+      line: 0,
+      createdUtc: '2026-03-09T00:00:00.000Z',
+      currency: 'usd',
+      customerFacingCents: null,
+      customerFacingCurrency: null,
+      chargeId: null,
+      paymentIntentId: null,
+      invoiceId: null,
+    };
+    const result = await reconcile(
+      '2026-03',
+      [withdrawn, reinstated],
+      [
+        { ...base, balanceTransactionId: 'txn_d1', grossCents: -1499, reportingCategory: 'dispute', sourceId: 'dp_other' },
+        { ...base, balanceTransactionId: 'txn_d2', grossCents: 1499, reportingCategory: 'dispute_reversal', sourceId: 'dp_1' },
+      ],
+    );
     expect(result).toMatchObject({ matched: 2, missingInLedger: [], missingInStripe: [], amountMismatches: [] });
   });
 });

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { attribute, refundAdjustedSchedule, refundNetOfTax, reversalWindow, type RefundEvent } from '#shared/domain/finance/refunds';
-import { recognitionSchedule } from '#shared/domain/finance/recognition';
+import { describe, expect, it } from 'vitest';
 import { emptyEntry, type LedgerEntry } from '#shared/domain/finance/ledger';
+import { recognitionSchedule } from '#shared/domain/finance/recognition';
+import { attribute, type RefundEvent, refundAdjustedSchedule, refundNetOfTax, reversalWindow } from '#shared/domain/finance/refunds';
 
 const DAY = 86_400_000;
 
@@ -20,8 +20,18 @@ const annual = (o: { total?: number; tax?: number; paidAt?: string } = {}): Ledg
     interval: 'year',
     servicePeriod: { start: '2026-01-01T00:00:00.000Z', end: '2027-01-01T00:00:00.000Z' },
   });
-const refund = (refundId: string, occurredAt: string, amountCents: number, failedAt: string | null = null): RefundEvent => ({ refundId, occurredAt, amountCents, failedAt });
-const base = (invoice: LedgerEntry) => recognitionSchedule({ netCents: (invoice.totalCents ?? 0) - (invoice.taxCents ?? 0), paidAt: invoice.occurredAt, servicePeriod: invoice.servicePeriod });
+const refund = (refundId: string, occurredAt: string, amountCents: number, failedAt: string | null = null): RefundEvent => ({
+  refundId,
+  occurredAt,
+  amountCents,
+  failedAt,
+});
+const base = (invoice: LedgerEntry) =>
+  recognitionSchedule({
+    netCents: (invoice.totalCents ?? 0) - (invoice.taxCents ?? 0),
+    paidAt: invoice.occurredAt,
+    servicePeriod: invoice.servicePeriod,
+  });
 
 describe('refunds against recognition', () => {
   it('without refunds the schedule is the plain one', () => {
@@ -39,7 +49,8 @@ describe('refunds against recognition', () => {
     expect(s[0]!.recognizedCents).toBe(13900 - unused);
     expect(Math.abs(s[0]!.recognizedCents - (13900 * 19) / 365)).toBeLessThan(1);
     // Nothing more to recognize, and the member is gone from February.
-    for (const m of s.slice(1)) expect(m).toMatchObject({ recognizedCents: 0, deferredAtEndCents: 0, refundedNetCents: 0, coversMonth: false });
+    for (const m of s.slice(1))
+      expect(m).toMatchObject({ recognizedCents: 0, deferredAtEndCents: 0, refundedNetCents: 0, coversMonth: false });
   });
 
   it('a partial refund shrinks what is left ratably from the refund month; earlier months do not change', () => {
@@ -48,10 +59,18 @@ describe('refunds against recognition', () => {
     const s = refundAdjustedSchedule(invoice, [refund('re_1', '2026-03-10T00:00:00.000Z', 6950)]);
     expect(s.slice(0, 2)).toEqual(plain.slice(0, 2).map((m) => ({ ...m, refundedNetCents: 0 })));
     // March: the refund comes out of the deferred balance (March's own recognition stands).
-    expect(s[2]).toMatchObject({ recognizedCents: plain[2]!.recognizedCents, deferredAtEndCents: plain[2]!.deferredAtEndCents - 6950, refundedNetCents: 6950 });
+    expect(s[2]).toMatchObject({
+      recognizedCents: plain[2]!.recognizedCents,
+      deferredAtEndCents: plain[2]!.deferredAtEndCents - 6950,
+      refundedNetCents: 6950,
+    });
     // April on: about half of what it was, every month, still a member.
     for (let i = 3; i < 12; i++) {
-      expect(Math.abs(s[i]!.recognizedCents - plain[i]!.recognizedCents * ((plain[2]!.deferredAtEndCents - 6950) / plain[2]!.deferredAtEndCents))).toBeLessThanOrEqual(1);
+      expect(
+        Math.abs(
+          s[i]!.recognizedCents - plain[i]!.recognizedCents * ((plain[2]!.deferredAtEndCents - 6950) / plain[2]!.deferredAtEndCents),
+        ),
+      ).toBeLessThanOrEqual(1);
       expect(s[i]!.coversMonth).toBe(true);
     }
     expect(s.at(-1)).toMatchObject({ month: '2026-12', deferredAtEndCents: 0 });
@@ -93,7 +112,11 @@ describe('refunds against recognition', () => {
           length: fc.integer({ min: 1, max: 400 * DAY }),
           paidOffset: fc.integer({ min: -40 * DAY, max: 60 * DAY }),
           refunds: fc.array(
-            fc.record({ share: fc.integer({ min: 1, max: 100 }), after: fc.integer({ min: 0, max: 500 * DAY }), failsAfter: fc.option(fc.integer({ min: 0, max: 90 * DAY })) }),
+            fc.record({
+              share: fc.integer({ min: 1, max: 100 }),
+              after: fc.integer({ min: 0, max: 500 * DAY }),
+              failsAfter: fc.option(fc.integer({ min: 0, max: 90 * DAY })),
+            }),
             { maxLength: 4 },
           ),
         }),
@@ -118,7 +141,12 @@ describe('refunds against recognition', () => {
               const amount = Math.min(left, Math.max(1, Math.floor((total * r.share) / 100)));
               left -= amount;
               const at = paidAt + r.after;
-              return refund(`re_${i}`, new Date(at).toISOString(), amount, r.failsAfter === null ? null : new Date(at + r.failsAfter).toISOString());
+              return refund(
+                `re_${i}`,
+                new Date(at).toISOString(),
+                amount,
+                r.failsAfter === null ? null : new Date(at + r.failsAfter).toISOString(),
+              );
             })
             .filter((r) => r.amountCents > 0)
             .sort((a, b) => a.occurredAt.localeCompare(b.occurredAt));
@@ -155,17 +183,81 @@ describe('refunds against recognition', () => {
 });
 
 describe('refund attribution', () => {
-  const invoice = emptyEntry({ entryId: 'in_1', kind: 'invoice_paid', occurredAt: '2026-01-01T00:00:00Z', currency: 'usd', amountCents: 1499, invoiceId: 'in_1', planId: 'prime-monthly' });
-  const ctx = (entries: LedgerEntry[], links: Record<string, string> = {}) => attribute({ entries, links: new Map(Object.entries(links)), invoices: new Map([['in_1', invoice]]) });
+  const invoice = emptyEntry({
+    entryId: 'in_1',
+    kind: 'invoice_paid',
+    occurredAt: '2026-01-01T00:00:00Z',
+    currency: 'usd',
+    amountCents: 1499,
+    invoiceId: 'in_1',
+    planId: 'prime-monthly',
+  });
+  const ctx = (entries: LedgerEntry[], links: Record<string, string> = {}) =>
+    attribute({ entries, links: new Map(Object.entries(links)), invoices: new Map([['in_1', invoice]]) });
 
   it('ties a refund to its invoice by its credit note, or by the payment intent or charge link; its failure goes with it', () => {
-    const byNote = emptyEntry({ entryId: 're_a', kind: 'refund', occurredAt: '2026-01-05T00:00:00Z', currency: 'usd', amountCents: 100, refundIds: ['re_a'] });
-    const note = emptyEntry({ entryId: 'cn_a', kind: 'credit_note', occurredAt: '2026-01-05T00:00:00Z', currency: 'usd', amountCents: 100, invoiceId: 'in_1', refundIds: ['re_a'] });
-    const byPi = emptyEntry({ entryId: 're_b', kind: 'refund', occurredAt: '2026-01-06T00:00:00Z', currency: 'usd', amountCents: 200, paymentIntentId: 'pi_1', refundIds: ['re_b'] });
-    const failed = emptyEntry({ entryId: 're_b#refund_failed', kind: 'refund_failed', occurredAt: '2026-01-09T00:00:00Z', currency: 'usd', amountCents: 200, paymentIntentId: 'pi_1', refundIds: ['re_b'] });
-    const byCharge = emptyEntry({ entryId: 're_c', kind: 'refund', occurredAt: '2026-01-07T00:00:00Z', currency: 'usd', amountCents: 300, chargeId: 'ch_1', refundIds: ['re_c'] });
-    const stranger = emptyEntry({ entryId: 're_d', kind: 'refund', occurredAt: '2026-01-08T00:00:00Z', currency: 'usd', amountCents: 400, chargeId: 'ch_unknown', refundIds: ['re_d'] });
-    const dispute = emptyEntry({ entryId: 'dp_1#dispute_funds_withdrawn', kind: 'dispute_funds_withdrawn', occurredAt: '2026-01-08T00:00:00Z', currency: 'usd', amountCents: 1499, chargeId: 'ch_1', disputeId: 'dp_1' });
+    const byNote = emptyEntry({
+      entryId: 're_a',
+      kind: 'refund',
+      occurredAt: '2026-01-05T00:00:00Z',
+      currency: 'usd',
+      amountCents: 100,
+      refundIds: ['re_a'],
+    });
+    const note = emptyEntry({
+      entryId: 'cn_a',
+      kind: 'credit_note',
+      occurredAt: '2026-01-05T00:00:00Z',
+      currency: 'usd',
+      amountCents: 100,
+      invoiceId: 'in_1',
+      refundIds: ['re_a'],
+    });
+    const byPi = emptyEntry({
+      entryId: 're_b',
+      kind: 'refund',
+      occurredAt: '2026-01-06T00:00:00Z',
+      currency: 'usd',
+      amountCents: 200,
+      paymentIntentId: 'pi_1',
+      refundIds: ['re_b'],
+    });
+    const failed = emptyEntry({
+      entryId: 're_b#refund_failed',
+      kind: 'refund_failed',
+      occurredAt: '2026-01-09T00:00:00Z',
+      currency: 'usd',
+      amountCents: 200,
+      paymentIntentId: 'pi_1',
+      refundIds: ['re_b'],
+    });
+    const byCharge = emptyEntry({
+      entryId: 're_c',
+      kind: 'refund',
+      occurredAt: '2026-01-07T00:00:00Z',
+      currency: 'usd',
+      amountCents: 300,
+      chargeId: 'ch_1',
+      refundIds: ['re_c'],
+    });
+    const stranger = emptyEntry({
+      entryId: 're_d',
+      kind: 'refund',
+      occurredAt: '2026-01-08T00:00:00Z',
+      currency: 'usd',
+      amountCents: 400,
+      chargeId: 'ch_unknown',
+      refundIds: ['re_d'],
+    });
+    const dispute = emptyEntry({
+      entryId: 'dp_1#dispute_funds_withdrawn',
+      kind: 'dispute_funds_withdrawn',
+      occurredAt: '2026-01-08T00:00:00Z',
+      currency: 'usd',
+      amountCents: 1499,
+      chargeId: 'ch_1',
+      disputeId: 'dp_1',
+    });
     const a = ctx([byNote, note, byPi, failed, byCharge, stranger, dispute], { pi_1: 'in_1', ch_1: 'in_1' });
     expect([...a.invoiceOf.keys()].sort()).toEqual(['dp_1#dispute_funds_withdrawn', 're_a', 're_b', 're_b#refund_failed', 're_c']);
     expect(a.refundsOf.get('in_1')).toEqual([
