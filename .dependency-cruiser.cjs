@@ -13,7 +13,8 @@ module.exports = {
     {
       name: 'no-circular',
       severity: 'error',
-      comment: 'Modules form a tree: a circle (type-only ones included) means two modules are really one, or one owns a type the other needs.',
+      comment:
+        'Modules form a tree: a circle (type-only ones included) means two modules are really one, or one owns a type the other needs.',
       from: {},
       to: { circular: true },
     },
