@@ -81,13 +81,14 @@ module.exports = {
       severity: 'error',
       comment: 'Lambda code (functions/, shared/) never imports development dependencies.',
       from: { path: '^(functions|shared)/' },
-      to: { dependencyTypes: ['npm-dev'] },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'no-unresolvable',
       severity: 'error',
+      comment: 'aws-lambda is a types-only package (@types/aws-lambda).',
       from: {},
-      to: { couldNotResolve: true },
+      to: { couldNotResolve: true, pathNot: '^aws-lambda$' },
     },
   ],
   options: {

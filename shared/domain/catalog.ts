@@ -15,8 +15,8 @@ import {
   string,
   union,
 } from '../validation';
+import { autoRenewalViolations } from './auto-renewal-law';
 import { currencySchema } from './money';
-import { autoRenewalViolations } from './reminders';
 
 /** Order service levels the shop knows. Open-ended in the catalog so a new level needs no deploy. */
 const serviceLevel = string().check(minLength(1), regex(/^[a-z0-9-]+$/));

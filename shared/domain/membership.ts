@@ -4,37 +4,17 @@
  * benefits, and makes event application commutative so delivery order does not matter.
  */
 
-import { type BenefitIssuanceState, isEmptyIssuance, trackIssuance } from './benefits';
 import type { PlanCatalog } from './catalog';
+import { type BenefitIssuanceState, isEmptyIssuance, trackIssuance } from './issuance';
+import type { MembershipEvent, SubscriptionState } from './membership-events';
+
+export type { MembershipEvent, SubscriptionState } from './membership-events';
 
 export const MEMBERSHIP_STATUSES = ['none', 'pending', 'trialing', 'active', 'canceling', 'grace', 'paused', 'lapsed'] as const;
 export type MembershipStatus = (typeof MEMBERSHIP_STATUSES)[number];
 
 const ENTITLED: ReadonlySet<MembershipStatus> = new Set(['trialing', 'active', 'canceling', 'grace']);
 export const isEntitledStatus = (status: MembershipStatus): boolean => ENTITLED.has(status);
-
-/** What we keep of a Stripe subscription snapshot. Times are ISO strings; Stripe's status is an open enum. */
-export interface SubscriptionState {
-  subscriptionId: string;
-  customerId: string;
-  stripeStatus: string;
-  priceId: string | null;
-  planId: string | null;
-  /** Recurring price of the plan, for "next charge" and MRR. */
-  amountCents: number | null;
-  currency: string | null;
-  interval: string | null;
-  currentPeriodStart: string | null;
-  currentPeriodEnd: string | null;
-  trialStart: string | null;
-  trialEnd: string | null;
-  /** Stripe's `start_date`: the same on every snapshot of the subscription (absent on older stored snapshots). */
-  startDate?: string | null;
-  cancelAtPeriodEnd: boolean;
-  cancelAt: string | null;
-  canceledAt: string | null;
-  endedAt: string | null;
-}
 
 /** The latest known outcome of a subscription invoice payment. */
 export interface PaymentState {
@@ -75,71 +55,6 @@ export interface MembershipRecord {
   /** Set once by erasure (docs/erasure.md): from then on no event may store an email again. */
   erasedAt?: string | null;
 }
-
-export type MembershipEvent =
-  | {
-      kind: 'checkout-completed';
-      eventId: string;
-      created: number;
-      memberId: string;
-      customerId: string | null;
-      subscriptionId: string | null;
-      checkoutSessionId: string;
-      email?: string | null;
-    }
-  | {
-      kind: 'subscription-changed';
-      eventId: string;
-      created: number;
-      memberId: string;
-      subscription: SubscriptionState;
-      /** From `customer.subscription.trial_will_end`: Stripe's own "the trial ends soon" signal. */
-      trialWillEnd?: boolean;
-    }
-  | {
-      kind: 'invoice-paid' | 'invoice-payment-failed';
-      eventId: string;
-      created: number;
-      memberId: string;
-      customerId: string;
-      subscriptionId: string;
-      invoiceId: string;
-      billingReason: string | null;
-      /** Service period of the invoice's subscription line (`lines.data[].period`), ISO times. */
-      periodStart?: string | null;
-      periodEnd?: string | null;
-      amountPaidCents?: number;
-      /** The invoice's `total`: what it billed, however it was settled (card or customer balance). */
-      totalCents?: number;
-      currency?: string | null;
-      priceId?: string | null;
-    }
-  | {
-      /** A credit note against a subscription invoice: that period's unredeemed grants are void. */
-      kind: 'invoice-refunded';
-      eventId: string;
-      created: number;
-      memberId: string;
-      customerId: string;
-      invoiceId: string;
-      creditNoteId: string;
-      /** The credit note's total: taken off the member's fees paid. */
-      amountCents?: number;
-      currency?: string | null;
-    }
-  | {
-      /** Money returned on a charge that paid a subscription invoice (see `charge.refunded`). */
-      kind: 'charge-refunded';
-      eventId: string;
-      created: number;
-      memberId: string;
-      customerId: string;
-      invoiceId: string;
-      chargeId: string;
-      /** Everything refunded on the charge so far (Stripe's `amount_refunded`): a maximum, not a delta. */
-      refundedCents: number;
-      currency: string;
-    };
 
 export function emptyMembership(memberId: string): MembershipRecord {
   return {
@@ -281,7 +196,7 @@ export function applyMembershipEvent(current: MembershipRecord | null, event: Me
       next.customerId ??= event.customerId;
       break;
   }
-  const benefits = trackIssuance(base.benefits, event, next);
+  const benefits = trackIssuance(base.benefits, event);
   // Records that never met a benefit event keep their old shape (no empty `benefits` field).
   if (benefits !== base.benefits && !isEmptyIssuance(benefits)) next.benefits = benefits;
   return { record: next, changed: JSON.stringify(next) !== JSON.stringify(base) || current === null };

@@ -8,6 +8,7 @@
  * matters is decided again at send time (`reminderRelevance`), so a plan that went stale (cancelled,
  * paid, came back) costs nothing but a dropped item.
  */
+import { ANNUAL_RENEWAL_NOTICE_WINDOW } from './auto-renewal-law';
 import type { Plan, PlanCatalog } from './catalog';
 import { evaluateMembership, type MembershipRecord, type SubscriptionState } from './membership';
 
@@ -28,8 +29,6 @@ export const MARKETING_KINDS: ReadonlySet<ReminderKind> = new Set(['win_back']);
 /** Days before the end of grace to warn that benefits are about to end (the catalog has no field for it). */
 export const GRACE_ENDING_DAYS_BEFORE = 2;
 
-/** California's window for the renewal notice of an annual plan, in days before renewal. */
-export const ANNUAL_RENEWAL_NOTICE_WINDOW = { min: 15, max: 45 } as const;
 /** The notice planned when an annual subscription's catalog plan has none in that window. */
 export const ANNUAL_RENEWAL_NOTICE_FALLBACK_DAYS = 30;
 
@@ -385,31 +384,4 @@ export function renderReminder(kind: ReminderKind, ctx: ReminderContext): Render
       };
     }
   }
-}
-
-/**
- * California's automatic-renewal law (Bus. & Prof. Code §17602, as amended from July 2025):
- * an annual (or longer) plan must send a renewal notice 15–45 days before it renews, and a free trial
- * of 31 days or more must be followed by a notice 3–21 days before it converts to paid.
- * Returns one message per violation, with the field it concerns.
- */
-export function autoRenewalViolations(
-  plan: Pick<Plan, 'interval' | 'trialDays' | 'reminders'>,
-): Array<{ path: string[]; message: string }> {
-  const out: Array<{ path: string[]; message: string }> = [];
-  const { min, max } = ANNUAL_RENEWAL_NOTICE_WINDOW;
-  if (plan.interval === 'year' && !plan.reminders.renewalDaysBefore.some((d) => d >= min && d <= max)) {
-    out.push({
-      path: ['reminders', 'renewalDaysBefore'],
-      message: 'an annual plan needs a renewal notice between 15 and 45 days before renewal (California automatic-renewal law)',
-    });
-  }
-  const trialDays = plan.reminders.trialEndingDaysBefore;
-  if (plan.trialDays >= 31 && (trialDays < 3 || trialDays > 21)) {
-    out.push({
-      path: ['reminders', 'trialEndingDaysBefore'],
-      message: 'a trial of 31 days or more needs its ending notice between 3 and 21 days before it ends (California automatic-renewal law)',
-    });
-  }
-  return out;
 }

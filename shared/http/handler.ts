@@ -3,9 +3,9 @@ import type { Context } from 'aws-lambda';
 import { memberIdSchema } from '../domain/member-id';
 import { logger } from '../observability';
 import { serviceKeys } from '../runtime/service-keys';
+import { bearerToken, roleForKey, type ServiceRole } from '../security/service-keys';
 import { type Infer, issuesToErrors, type Schema } from '../validation';
 import { HttpProblem, problemResponse, problems } from './problem';
-import { bearerToken, roleForKey, type ServiceRole } from './service-keys';
 import type { HttpEvent, HttpResult, RouteSpec } from './types';
 
 /** Contract: request bodies over 256 KiB are refused with 413. */

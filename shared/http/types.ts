@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { ServiceRole } from '../security/service-keys';
 import type { Schema } from '../validation';
-import type { ServiceRole } from './service-keys';
 
 /** The event API Gateway's HTTP API (payload v2) hands to Lambda; a JWT authorizer adds `authorizer.jwt`. */
 export type HttpEvent = APIGatewayProxyEventV2 & {

@@ -1,8 +1,28 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoBenefitsRepository } from '../storage/benefits-repository';
-import { createDynamoClient, documentClient, type TableNames, tableNamesFromEnv } from '../storage/dynamodb';
+import { documentClient, type TableNames } from '../storage/dynamodb';
 import { LedgerRepository } from '../storage/ledger-repository';
+
+export function tableNamesFromEnv(env: NodeJS.ProcessEnv = process.env): TableNames {
+  return {
+    main: env.TABLE_NAME ?? 'membership',
+    idempotency: env.IDEMPOTENCY_TABLE_NAME ?? 'membership-idempotency',
+  };
+}
+
+/**
+ * One client per container. Locally `DYNAMODB_ENDPOINT` points at DynamoDB Local with dummy
+ * credentials; in AWS the SDK's default chain applies.
+ */
+export function createDynamoClient(env: NodeJS.ProcessEnv = process.env, extra: DynamoDBClientConfig = {}): DynamoDBClient {
+  const endpoint = env.DYNAMODB_ENDPOINT;
+  return new DynamoDBClient({
+    ...(endpoint ? { endpoint, region: env.AWS_REGION ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    ...extra,
+  });
+}
+
 import { DynamoMembershipRepository } from '../storage/membership-repository';
 
 let client: DynamoDBClient | undefined;

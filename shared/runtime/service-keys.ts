@@ -1,4 +1,4 @@
-import { type HashedKey, parseHashedKeySecret, parseServiceKeyPairs } from '../http/service-keys';
+import { type HashedKey, parseHashedKeySecret, parseServiceKeyPairs } from '../security/service-keys';
 
 const REFRESH_MS = 5 * 60_000;
 let cached: { keys: HashedKey[]; loadedAt: number } | undefined;

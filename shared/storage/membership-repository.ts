@@ -9,7 +9,7 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, Tran
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { IssuedGrant } from '../domain/grants';
 import type { MembershipRecord } from '../domain/membership';
-import type { ChargeRefund } from '../stripe/events';
+import type { ChargeRefund } from '../domain/membership-events';
 import { keys } from './keys';
 
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];

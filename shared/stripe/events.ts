@@ -8,6 +8,10 @@
 import type { PlanCatalog } from '../domain/catalog';
 import { memberIdSchema } from '../domain/member-id';
 import type { MembershipEvent, SubscriptionState } from '../domain/membership';
+import type { ChargeRefund } from '../domain/membership-events';
+
+export type { ChargeRefund } from '../domain/membership-events';
+
 import { isoFromEpoch } from '../domain/membership';
 import {
   array,
@@ -232,15 +236,6 @@ export type TranslatedEvent =
       customerId: string | null;
       build: (memberId: string) => MembershipEvent;
     };
-
-/** What a charge's refunds amount to, as of one event (`amount_refunded` only grows). */
-export interface ChargeRefund {
-  eventId: string;
-  created: number;
-  chargeId: string;
-  refundedCents: number;
-  currency: string;
-}
 
 export function toSubscriptionState(sub: Infer<typeof subscriptionSchema>, catalog: PlanCatalog): SubscriptionState {
   // Memberships are single-item subscriptions; the item carrying a catalog price decides the plan.

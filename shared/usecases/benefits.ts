@@ -1,3 +1,4 @@
+import { generateGrantCode } from '../codes';
 import {
   buildGrants,
   currentSavingsPeriod,
@@ -5,7 +6,6 @@ import {
   decideRelease,
   effectiveGrant,
   effectiveGrants,
-  feesPaidCents,
   issuanceDue,
   issuedAtFor,
   type RedeemRejection,
@@ -18,8 +18,8 @@ import {
   savingsView,
 } from '../domain/benefits';
 import type { PlanCatalog } from '../domain/catalog';
-import { generateGrantCode } from '../domain/grant-codes';
 import type { IssuedGrant } from '../domain/grants';
+import { feesPaidCents } from '../domain/issuance';
 import { evaluateMembership, type MembershipRecord } from '../domain/membership';
 import type { SavingsTotals } from '../domain/savings';
 import {
@@ -43,10 +43,10 @@ import type { MembershipReaction } from './ingest-stripe-event';
  * same invariant in storage: should the record and markers ever disagree, the write fails instead of
  * issuing twice.
  */
-export function benefitIssuanceReaction(tableName: () => string, code: () => string = generateGrantCode): MembershipReaction {
+export function benefitIssuanceReaction(tableName: string, code: () => string = generateGrantCode): MembershipReaction {
   return ({ before, after, event, catalog }) => {
     const writes: ExtraWrite[] = [];
-    const table = tableName();
+    const table = tableName;
     const memberId = after.memberId;
     const periodPlanId =
       event.kind === 'invoice-paid'

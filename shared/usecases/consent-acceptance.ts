@@ -8,11 +8,11 @@ import type { MembershipReaction } from './ingest-stripe-event';
  * consent proof and the membership never disagree. Pure: returns the write. A completion the record
  * already holds (a redelivery) writes nothing, so a duplicate event stays "unchanged".
  */
-export function consentAcceptanceReaction(tableName: () => string): MembershipReaction {
+export function consentAcceptanceReaction(tableName: string): MembershipReaction {
   return ({ before, event }) => {
     if (event.kind !== 'checkout-completed' || before?.checkoutSessionId === event.checkoutSessionId) return [];
     return [
-      consentAcceptanceWrite(tableName(), {
+      consentAcceptanceWrite(tableName, {
         memberId: event.memberId,
         checkoutSessionId: event.checkoutSessionId,
         acceptedAt: isoFromEpoch(event.created),

@@ -1,6 +1,6 @@
-import type { ReportRow } from '../domain/finance/balance-report';
 import type { LedgerEntry } from '../domain/finance/ledger';
 import { addMonths, monthOf, monthsBetween } from '../domain/finance/months';
+import type { ReportRow } from '../domain/finance/reconciliation';
 import { RECONCILIATION_FIELDS, Reconciler, type ReconciliationResult } from '../domain/finance/reconciliation';
 import { invoiceIds, linkIds, type ReversalContext, reversalWindow } from '../domain/finance/refunds';
 import { computeMonthRevenue, type MonthRevenue, type RecognitionSlice } from '../domain/finance/revenue';

@@ -7,7 +7,6 @@ import {
   trialEndingNow,
 } from '../domain/reminders';
 import { logger, memberRef } from '../observability';
-import { tableNamesFromEnv } from '../storage/dynamodb';
 import type { ExtraWrite } from '../storage/membership-repository';
 import { reminderPut } from '../storage/reminder-store';
 import type { MembershipReaction } from './ingest-stripe-event';
@@ -37,5 +36,8 @@ export function reminderWrites(change: Parameters<MembershipReaction>[0], catalo
   return [...byId.values()].map((r) => reminderPut(tableName, r, change.now));
 }
 
-/** Registered in reactions.ts; writes to the container's table when it runs. */
-export const scheduleReminders: MembershipReaction = (change) => reminderWrites(change, change.catalog, tableNamesFromEnv().main);
+/** Registered in reactions.ts. */
+export const scheduleReminders =
+  (tableName: string): MembershipReaction =>
+  (change) =>
+    reminderWrites(change, change.catalog, tableName);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
+import { generateGrantCode } from '../codes';
 import { currentSavingsPeriod, savingsView } from '../domain/benefits';
 import type { PlanCatalog } from '../domain/catalog';
-import { generateGrantCode } from '../domain/grant-codes';
 import type { IssuedGrant } from '../domain/grants';
 import { evaluateMembership, type MembershipRecord } from '../domain/membership';
 import {

@@ -6,7 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseHashedKeySecret } from '#shared/http/service-keys';
+import { parseHashedKeySecret } from '#shared/security/service-keys';
 import { tableDefinitions } from '#shared/storage/tables';
 import { parseStripeSettings, STRIPE_API_SECRET_TEMPLATE } from '#shared/stripe/settings';
 import { allFunctions } from '../../functions/manifest';

@@ -1,8 +1,8 @@
 import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { generateGrantCode } from '#shared/codes';
 import { buildGrants } from '#shared/domain/benefits';
-import { generateGrantCode } from '#shared/domain/grant-codes';
 import { applyMembershipEvent, type MembershipEvent, type SubscriptionState } from '#shared/domain/membership';
 import { planCatalog } from '#shared/runtime/catalog';
 import { benefitsRepository, dynamo, membershipRepository } from '#shared/runtime/dynamo';
@@ -54,10 +54,10 @@ describe('issuance under a crash between writes', () => {
       },
     ];
     await expect(
-      ingestStripeEvent({ catalog, memberships, reactions: [...membershipReactions, failing] }, parse(events[1]!)),
+      ingestStripeEvent({ catalog, memberships, reactions: [...membershipReactions(benefits.tableName), failing] }, parse(events[1]!)),
     ).rejects.toThrow();
     expect(await items(memberId)).toEqual([]);
-    for (const e of events) await ingestStripeEvent({ catalog, memberships, reactions: membershipReactions }, parse(e));
+    for (const e of events) await ingestStripeEvent({ catalog, memberships, reactions: membershipReactions(benefits.tableName) }, parse(e));
     const grants = (await items(memberId)).filter((i) => i.type === 'grant');
     expect(grants.map((g) => g.grant.grantId).sort()).toEqual(['express-2', 'express-2', 'monthly-5', 'welcome-10']);
   });
@@ -75,8 +75,11 @@ describe('issuance under a crash between writes', () => {
       },
     });
     for (const e of events)
-      await expect(ingestStripeEvent({ catalog, memberships: dying, reactions: membershipReactions }, parse(e))).rejects.toThrow('died');
-    for (const e of [...events, ...events]) await ingestStripeEvent({ catalog, memberships, reactions: membershipReactions }, parse(e));
+      await expect(
+        ingestStripeEvent({ catalog, memberships: dying, reactions: membershipReactions(benefits.tableName) }, parse(e)),
+      ).rejects.toThrow('died');
+    for (const e of [...events, ...events])
+      await ingestStripeEvent({ catalog, memberships, reactions: membershipReactions(benefits.tableName) }, parse(e));
     expect(crashes).toBe(3);
     const all = await items(memberId);
     expect(all.filter((i) => i.type === 'grant')).toHaveLength(4);
@@ -109,7 +112,7 @@ function laggingReplica() {
 
 describe('redeem, release and usage decide on consistent reads', () => {
   const parse = (e: object) => stripeEventSchema.parse(e);
-  const ingest = (e: object) => ingestStripeEvent({ catalog, memberships, reactions: membershipReactions }, parse(e));
+  const ingest = (e: object) => ingestStripeEvent({ catalog, memberships, reactions: membershipReactions(benefits.tableName) }, parse(e));
   const start = Math.floor(Date.now() / 1000) - DAY;
 
   async function member(label: string) {

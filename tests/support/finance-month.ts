@@ -10,9 +10,9 @@
  * made to go through the links as the reconcile job's does.
  */
 
-import type { ReportRow } from '#shared/domain/finance/balance-report';
 import { emptyEntry, type LedgerEntry } from '#shared/domain/finance/ledger';
 import { currencyExponent, formatMinorUnits } from '#shared/domain/finance/money';
+import type { ReportRow } from '#shared/stripe/balance-report';
 
 export interface GeneratedMonth {
   entries: LedgerEntry[];

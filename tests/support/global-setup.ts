@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { createDynamoClient } from '#shared/storage/dynamodb';
+import { createDynamoClient } from '#shared/runtime/dynamo';
 import { ensureTables } from '#shared/storage/tables';
 import { type EmbeddedDynamo, freePort, startEmbeddedDynamo } from '../../local/dynamodb-local';
 import { TEST_TABLES } from './tables';

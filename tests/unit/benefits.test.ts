@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { generateGrantCode } from '#shared/codes';
 import {
   applyReversal,
   applySavings,
-  type BenefitIssuanceState,
   buildGrants,
   currentSavingsPeriod,
   decideRedeem,
@@ -18,8 +18,9 @@ import {
 } from '#shared/domain/benefits';
 import { parseCatalog } from '#shared/domain/catalog';
 import { evaluateEntitlement } from '#shared/domain/entitlement';
-import { CODE_ALPHABET, GRANT_CODE_BITS, GRANT_CODE_PATTERN, generateGrantCode } from '#shared/domain/grant-codes';
+import { CODE_ALPHABET, GRANT_CODE_BITS, GRANT_CODE_PATTERN } from '#shared/domain/grant-codes';
 import type { IssuedGrant } from '#shared/domain/grants';
+import type { BenefitIssuanceState } from '#shared/domain/issuance';
 import {
   applyMembershipEvent,
   type MembershipEvent,
@@ -184,10 +185,7 @@ describe('issuance tracking on the membership record', () => {
 
 describe('issuance reaction', () => {
   let n = 0;
-  const react = benefitIssuanceReaction(
-    () => 'tbl',
-    () => `CODE-${++n}`,
-  );
+  const react = benefitIssuanceReaction('tbl', () => `CODE-${++n}`);
   const run = (before: MembershipRecord | null, event: MembershipEvent) => {
     const after = applyMembershipEvent(before, event).record;
     return { after, writes: react({ before, after, event, now: new Date(), catalog }) };

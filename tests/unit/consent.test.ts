@@ -5,7 +5,7 @@ import { consentAcceptanceReaction } from '#shared/usecases/consent-acceptance';
 import { projectCatalog } from '../support/domain';
 
 const catalog = projectCatalog();
-const react = consentAcceptanceReaction(() => 'main-table');
+const react = consentAcceptanceReaction('main-table');
 const completed: MembershipEvent = {
   kind: 'checkout-completed',
   eventId: 'evt_1',

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
+import { autoRenewalViolations } from '#shared/domain/auto-renewal-law';
 import { CatalogError, parseCatalog } from '#shared/domain/catalog';
 import { applyMembershipEvent, type MembershipEvent, type MembershipRecord, type SubscriptionState } from '#shared/domain/membership';
 import {
   anniversaryWithin,
-  autoRenewalViolations,
   newReminders,
   planReminders,
   type ReminderContext,
@@ -74,7 +74,7 @@ describe('catalog: California automatic-renewal rules', () => {
       autoRenewalViolations({
         interval: 'month',
         trialDays: 30,
-        reminders: { renewalDaysBefore: [7], trialEndingDaysBefore: 3, winBackDaysAfter: [] },
+        reminders: { renewalDaysBefore: [7], trialEndingDaysBefore: 3 },
       }),
     ).toEqual([]);
   });

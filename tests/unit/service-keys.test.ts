@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { bearerToken, parseHashedKeySecret, parseServiceKeyPairs, roleForKey } from '#shared/http/service-keys';
+import { bearerToken, parseHashedKeySecret, parseServiceKeyPairs, roleForKey } from '#shared/security/service-keys';
 
 describe('service keys', () => {
   const keys = parseServiceKeyPairs('checkout=ck_checkout_1, finance=fk_finance_1,admin=ak_admin_12');

@@ -25,8 +25,34 @@
  * currency; `settlement` sums what the same rows moved per settlement currency, for finance's books.
  */
 
-import type { ReportRow } from './balance-report';
 import { balanceEffect, type LedgerEntry, reportingCategory } from './ledger';
+
+/** One row of Stripe's itemized balance report, as shared/stripe/balance-report.ts reads it. */
+export interface ReportRow {
+  /** Line of the file the row ends on (1 is the header). */
+  line: number;
+  balanceTransactionId: string;
+  /** `created_utc` as ISO 8601 UTC: decides which UTC month the row belongs to. */
+  createdUtc: string;
+  /** The settlement currency: what the balance moved in (`currency`, `gross`). */
+  currency: string;
+  /** `gross` in minor units, signed as Stripe reports it (refunds and disputes negative). */
+  grossCents: number;
+  /**
+   * What the customer was charged or refunded (`customer_facing_amount` / `_currency`), in minor
+   * units of its own currency and signed like `gross`. This is what the ledger books, so matching
+   * compares it, not `gross`, which is converted when the account settles in another currency.
+   * Null when the report leaves it empty (Stripe fills it for charges and refunds).
+   */
+  customerFacingCents: number | null;
+  customerFacingCurrency: string | null;
+  reportingCategory: string;
+  sourceId: string | null;
+  chargeId: string | null;
+  paymentIntentId: string | null;
+  invoiceId: string | null;
+}
+
 import { monthEnd, monthStart } from './months';
 
 /** The entry fields reconciliation reads: a ledger Query can project just these. */

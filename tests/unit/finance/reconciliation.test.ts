@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { CsvFormatError, parseBalanceReport, type ReportRow } from '#shared/domain/finance/balance-report';
 import { emptyEntry } from '#shared/domain/finance/ledger';
 import { reconcile } from '#shared/domain/finance/reconciliation';
+import { CsvFormatError, parseBalanceReport, type ReportRow } from '#shared/stripe/balance-report';
 import { balanceReportCsv, generateMonth } from '../../support/finance-month';
 
 const collect = async (gen: AsyncIterable<ReportRow>) => {

@@ -7,32 +7,10 @@
  */
 import { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
-import { AmountFormatError, toMinorUnits } from './money';
+import { AmountFormatError, toMinorUnits } from '../domain/finance/money';
+import type { ReportRow } from '../domain/finance/reconciliation';
 
-export interface ReportRow {
-  /** Line of the file the row ends on (1 is the header). */
-  line: number;
-  balanceTransactionId: string;
-  /** `created_utc` as ISO 8601 UTC: decides which UTC month the row belongs to. */
-  createdUtc: string;
-  /** The settlement currency: what the balance moved in (`currency`, `gross`). */
-  currency: string;
-  /** `gross` in minor units, signed as Stripe reports it (refunds and disputes negative). */
-  grossCents: number;
-  /**
-   * What the customer was charged or refunded (`customer_facing_amount` / `_currency`), in minor
-   * units of its own currency and signed like `gross`. This is what the ledger books, so matching
-   * compares it, not `gross`, which is converted when the account settles in another currency.
-   * Null when the report leaves it empty (Stripe fills it for charges and refunds).
-   */
-  customerFacingCents: number | null;
-  customerFacingCurrency: string | null;
-  reportingCategory: string;
-  sourceId: string | null;
-  chargeId: string | null;
-  paymentIntentId: string | null;
-  invoiceId: string | null;
-}
+export type { ReportRow } from '../domain/finance/reconciliation';
 
 export class CsvFormatError extends Error {
   override name = 'CsvFormatError';
