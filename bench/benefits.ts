@@ -11,12 +11,13 @@ import { generateGrantCode } from '#shared/codes';
 import { buildGrants } from '#shared/domain/benefits';
 import { parseCatalog } from '#shared/domain/catalog';
 import { applyMembershipEvent, type SubscriptionState } from '#shared/domain/membership';
+import { ConflictError } from '#shared/errors';
 import { createDynamoClient } from '#shared/runtime/dynamo';
 import { DynamoBenefitsRepository, grantPut } from '#shared/storage/benefits-repository';
 import { documentClient } from '#shared/storage/dynamodb';
 import { DynamoMembershipRepository } from '#shared/storage/membership-repository';
 import { ensureTables } from '#shared/storage/tables';
-import { BenefitError, redeemGrant } from '#shared/usecases/benefits';
+import { redeemGrant } from '#shared/usecases/benefits';
 import { checkEntitlement } from '#shared/usecases/check-entitlement';
 import catalogJson from '../config/plan-catalog.json' with { type: 'json' };
 import { monthlySubscription } from '../tests/support/domain';
@@ -116,7 +117,7 @@ export async function run(ctx: { dynamodbEndpoint: string; log: (line: string) =
           );
           return { ok: true, ms: performance.now() - t0 };
         } catch (error) {
-          if (!(error instanceof BenefitError) || error.kind !== 'conflict') throw error;
+          if (!(error instanceof ConflictError)) throw error;
           return { ok: false, ms: performance.now() - t0 };
         }
       }),

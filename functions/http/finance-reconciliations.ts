@@ -20,7 +20,6 @@ export const handler = httpHandler(reconciliationRoute, async ({ query, event, r
     if (error instanceof CsvFormatError) {
       throw new HttpProblem(400, `The report cannot be read: ${error.message}`, {
         slug: 'invalid-report',
-        title: 'Invalid report',
         errors: [{ path: `/body/line/${error.line}/${error.column}`, message: error.problem }],
         extensions: { line: error.line, column: error.column },
       });

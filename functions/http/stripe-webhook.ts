@@ -46,7 +46,7 @@ async function verify(rawBody: string, signature: string | undefined): Promise<u
   }
   metrics.addMetric(MetricNames.stripeSignatureRejected, MetricUnit.Count, 1);
   const reason = lastError instanceof Error ? lastError.message.split('\n')[0] : 'invalid signature';
-  throw new HttpProblem(400, `Stripe signature verification failed: ${reason}`, { slug: 'invalid-signature', title: 'Invalid signature' });
+  throw new HttpProblem(400, `Stripe signature verification failed: ${reason}`, { slug: 'invalid-signature' });
 }
 
 // A delivery that races another delivery of the same event waits for its outcome (a few hundred

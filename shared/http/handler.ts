@@ -1,11 +1,12 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { memberIdSchema } from '../domain/member-id';
+import { isUseCaseError } from '../errors';
 import { logger } from '../observability';
 import { serviceKeys } from '../runtime/service-keys';
 import { bearerToken, roleForKey, type ServiceRole } from '../security/service-keys';
 import { type Infer, issuesToErrors, type Schema } from '../validation';
-import { HttpProblem, problemResponse, problems } from './problem';
+import { HttpProblem, problemFor, problemResponse, problems } from './problem';
 import type { HttpEvent, HttpResult, RouteSpec } from './types';
 
 /** Contract: request bodies over 256 KiB are refused with 413. */
@@ -109,9 +110,11 @@ export function httpHandler<R extends RouteSpec>(route: R, fn: (request: Request
       },
       onError: (request) => {
         const error = request.error;
-        if (error instanceof HttpProblem) {
-          if (error.status >= 500) logger.error('request failed', { status: error.status, detail: error.message });
-          request.response = problemResponse(error);
+        const problem = error instanceof HttpProblem ? error : isUseCaseError(error) ? problemFor(error) : null;
+        if (problem) {
+          if (problem.status >= 500)
+            logger.error('request failed', { status: problem.status, type: problem.body.type, detail: problem.message });
+          request.response = problemResponse(problem);
         } else {
           // Unknown failures are logged with their stack here and answered without internals.
           logger.error('unhandled error', error as Error);

@@ -1,4 +1,4 @@
-import { HttpProblem, problems } from '../http/problem';
+import { AppError, ProviderFailedError, ProviderUnavailableError } from '../errors';
 import { logger } from '../observability';
 
 interface StripeLikeError {
@@ -14,14 +14,14 @@ export const isStripeError = (error: unknown): error is Error & StripeLikeError 
   String((error as StripeLikeError).type).startsWith('Stripe');
 
 /**
- * Maps a Stripe failure that survived the SDK's retries to the shopper's answer: rate limits to 503
+ * Maps a Stripe failure that survived the SDK's retries to a typed error (the edge answers it): rate limits to 503
  * with Retry-After (try again shortly); a key Stripe refuses (401 invalid, 403 a restricted key
  * without the permission) to 503, as our configuration is at fault, with an error log line telling
  * the operator what to fix; everything else (5xx, network, a request Stripe refused) to 502. Never
  * passes Stripe's message through: it can name internals. Non-Stripe errors are rethrown.
  */
 export function stripeFailure(error: unknown, operation: string): never {
-  if (error instanceof HttpProblem || !isStripeError(error)) throw error;
+  if (error instanceof AppError || !isStripeError(error)) throw error;
   const type = String(error.type);
   const details = { operation, stripeErrorType: type, status: error.statusCode, code: error.code, stripeRequestId: error.requestId };
   if (type === 'StripeAuthenticationError' || type === 'StripePermissionError') {
@@ -29,21 +29,16 @@ export function stripeFailure(error: unknown, operation: string): never {
       'Stripe refused our API key: set a valid key with the needed permissions in secret:stripe-api (docs/operations.md)',
       details,
     );
-    throw problems.unavailable('Payments are temporarily unavailable. Try again later.');
+    throw new ProviderUnavailableError('stripe', 'not_configured', 'Payments are temporarily unavailable. Try again later.');
   }
   logger.warn('stripe call failed', details);
   if (type === 'StripeRateLimitError') {
-    throw new HttpProblem(503, 'The payment provider is busy. Try again in a few seconds.', {
-      slug: 'payment-provider-busy',
-      headers: { 'retry-after': '5' },
-    });
+    throw new ProviderUnavailableError('stripe', 'busy', 'The payment provider is busy. Try again in a few seconds.');
   }
-  throw new HttpProblem(
-    502,
+  throw new ProviderFailedError(
+    'stripe',
+    'failed',
     'The payment provider could not complete the request. Nothing was changed that a retry would not finish; try again.',
-    {
-      slug: 'payment-provider-failed',
-    },
   );
 }
 
@@ -56,4 +51,5 @@ export async function callStripe<T>(operation: string, call: () => Promise<T>): 
   }
 }
 
-export const stripeUnavailable = () => problems.unavailable('Payments are not configured on this server (no Stripe API key).');
+export const stripeUnavailable = () =>
+  new ProviderUnavailableError('stripe', 'not_configured', 'Payments are not configured on this server (no Stripe API key).');

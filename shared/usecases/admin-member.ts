@@ -1,7 +1,7 @@
 import type { PlanCatalog } from '../domain/catalog';
 import { evaluateMembership } from '../domain/membership';
 import { consentHistory } from '../domain/shopper';
-import { problems } from '../http/problem';
+import { NotFoundError } from '../errors';
 import type { DynamoBenefitsRepository } from '../storage/benefits-repository';
 import type { MembershipRepository } from '../storage/membership-repository';
 import type { DynamoShopperRepository } from '../storage/shopper-repository';
@@ -37,7 +37,7 @@ export async function getMemberForAdmin(
   const { consents, completedWithoutConsent } = consentHistory(presented, accepted);
   // Savings are never written alone (always with a membership change, a redemption or a usage record).
   if (!record && grants.length === 0 && redemptions.length === 0 && usages.length === 0 && consents.length === 0 && !linkedCustomerId) {
-    throw problems.notFound('Nothing is stored for this member.');
+    throw new NotFoundError('Nothing is stored for this member.');
   }
   const view = evaluateMembership(record, deps.catalog, now);
   return {

@@ -8,7 +8,6 @@ import {
   effectiveGrants,
   issuanceDue,
   issuedAtFor,
-  type RedeemRejection,
   redeemSavingCents,
   refundedPeriods,
   reversalDeltas,
@@ -22,6 +21,7 @@ import type { IssuedGrant } from '../domain/grants';
 import { feesPaidCents } from '../domain/issuance';
 import { evaluateMembership, type MembershipRecord } from '../domain/membership';
 import type { SavingsTotals } from '../domain/savings';
+import { ConflictError, NotFoundError, RejectedError, type RejectionReason } from '../errors';
 import {
   type DynamoBenefitsRepository,
   failedConditions,
@@ -88,17 +88,6 @@ export interface BenefitsDeps {
   benefits: DynamoBenefitsRepository;
 }
 
-export class BenefitError extends Error {
-  override name = 'BenefitError';
-  constructor(
-    readonly kind: 'not_found' | 'conflict' | 'rejected',
-    message: string,
-    readonly reason?: RedeemRejection | 'not_member_code' | 'wrong_currency' | 'unknown_member',
-  ) {
-    super(message);
-  }
-}
-
 export type RedeemResult = { code: string; status: 'redeemed'; orderId: string } & (
   | { amountOffCents: number; currency: string }
   | { serviceLevel: string }
@@ -123,7 +112,7 @@ async function loadMember(deps: BenefitsDeps, memberId: string, now: Date) {
   return { record, grants: grants.map((g) => effectiveGrant(g, refunded)), entitled };
 }
 
-function rejection(reason: RedeemRejection): BenefitError {
+function rejection(reason: RejectionReason): RejectedError {
   const messages: Record<string, string> = {
     not_entitled: 'The member is not entitled to member benefits.',
     expired: 'The code has expired.',
@@ -133,13 +122,13 @@ function rejection(reason: RedeemRejection): BenefitError {
     void: 'The code was voided (its billing period was refunded).',
     not_member_code: 'The code belongs to another member.',
   };
-  return new BenefitError('rejected', messages[reason] ?? `The code cannot be used (${reason}).`, reason);
+  return new RejectedError(reason, messages[reason] ?? `The code cannot be used (${reason}).`);
 }
 
-async function unknownOrForeign(deps: BenefitsDeps, code: string): Promise<BenefitError> {
+async function unknownOrForeign(deps: BenefitsDeps, code: string): Promise<NotFoundError | RejectedError> {
   // Only on this error path: the index tells "no such code" from "someone else's code".
   const owner = await deps.benefits.findGrantOwner(code);
-  return owner === null ? new BenefitError('not_found', 'No such code.') : rejection('not_member_code');
+  return owner === null ? new NotFoundError('No such code.') : rejection('not_member_code');
 }
 
 /** The savings write for a delta in a period, chosen from the stored counters, guarded by its condition. */
@@ -160,7 +149,8 @@ export async function redeemGrant(
     if (!grant) throw await unknownOrForeign(deps, input.code);
     const decision = decideRedeem(grant, entitled, now, { subtotalCents: input.subtotalCents, currency: input.currency }, input.orderId);
     if (decision.kind === 'already-redeemed') return redeemResult(grant, input.orderId);
-    if (decision.kind === 'conflict') throw new BenefitError('conflict', 'The code was already redeemed by another order.');
+    if (decision.kind === 'conflict')
+      throw new ConflictError('redeemed_by_another_order', 'The code was already redeemed by another order.');
     if (decision.kind === 'reject') throw rejection(decision.reason);
 
     const saved = redeemSavingCents(grant);
@@ -189,17 +179,17 @@ export type ReleaseResult = { code: string; status: 'open' | 'expired' | 'void';
 
 export async function releaseGrant(deps: BenefitsDeps, input: { code: string; orderId: string }, now: Date): Promise<ReleaseResult> {
   const memberId = await deps.benefits.findGrantOwner(input.code);
-  if (memberId === null) throw new BenefitError('not_found', 'No such code.');
+  if (memberId === null) throw new NotFoundError('No such code.');
   for (let attempt = 1; ; attempt++) {
     const stored = await deps.benefits.getGrant(memberId, input.code);
-    if (!stored) throw new BenefitError('not_found', 'No such code.');
+    if (!stored) throw new NotFoundError('No such code.');
     const { record } = await deps.memberships.getEntitlementData(memberId, { consistent: true });
     const refunded = refundedPeriods(record);
     const status = (g: IssuedGrant): ReleaseResult['status'] =>
       refunded.has(g.periodKey) ? 'void' : now.toISOString() >= g.expiresAt ? 'expired' : 'open';
     const decision = decideRelease(stored.grant, stored.lastReleasedOrderId, input.orderId);
     if (decision.kind === 'already-released') return { code: input.code, status: status(stored.grant), orderId: input.orderId };
-    if (decision.kind === 'conflict') throw new BenefitError('conflict', 'The code is not redeemed by this order.');
+    if (decision.kind === 'conflict') throw new ConflictError('not_redeemed_by_this_order', 'The code is not redeemed by this order.');
 
     // Release means the order was cancelled: its coupon saving and the shipping saving it reported
     // through benefit usage are both taken back, in the release's own transaction, each once.
@@ -256,13 +246,13 @@ export async function recordBenefitUsage(
     const existing = await deps.benefits.getUsage(input.memberId, input.orderId);
     if (existing) {
       if (existing.shippingSavedCents !== input.shippingSavedCents || existing.currency !== input.currency) {
-        throw new BenefitError('conflict', 'This order already reported a different benefit usage.');
+        throw new ConflictError('usage_differs', 'This order already reported a different benefit usage.');
       }
       return { ...pickUsage(existing), recordedAt: existing.at };
     }
     // Consistent: the savings period comes from this record, and a replica behind a renewal would count the saving in the old period.
     const { record } = await deps.memberships.getEntitlementData(input.memberId, { consistent: true });
-    if (!record) throw new BenefitError('not_found', 'No such member.', 'unknown_member');
+    if (!record) throw new NotFoundError('No such member.', 'unknown_member');
     const stored = await deps.benefits.getSavings(input.memberId);
     const currency = stored?.currency ?? record.subscription?.currency ?? null;
     if (currency !== null && currency !== input.currency) throw rejection('wrong_currency');

@@ -1,5 +1,5 @@
 import { eraseMembership } from '../domain/membership';
-import { problems } from '../http/problem';
+import { NotFoundError } from '../errors';
 import { ConcurrentModificationError, type MembershipRepository } from '../storage/membership-repository';
 import type { ReminderStore } from '../storage/reminder-store';
 import type { DynamoShopperRepository } from '../storage/shopper-repository';
@@ -37,7 +37,7 @@ export async function eraseMember(
   const [consents, customerId] = await Promise.all([deps.shoppers.listConsents(memberId), deps.shoppers.getStripeCustomerId(memberId)]);
   const notices = await deps.reminders.erasePersonalData(memberId);
   if (erasedAt === null && consents.length === 0 && customerId === null && notices === 0) {
-    throw problems.notFound('Nothing is stored for this member.');
+    throw new NotFoundError('Nothing is stored for this member.');
   }
   return {
     memberId,

@@ -1,8 +1,28 @@
-import type { notificationsResponseSchema } from '../api/admin-notifications';
+import type { ReminderKind } from '../domain/reminders';
 import type { ReminderStore } from '../storage/reminder-store';
-import type { Infer } from '../validation';
 
-type Response = Infer<typeof notificationsResponseSchema>;
+/** One reminder as the operator sees it: its queue state joined with its proof of notice. */
+export interface MemberNotification {
+  reminderId: string;
+  kind: ReminderKind;
+  status: 'queued' | 'sending' | 'sent' | 'dropped';
+  dueAt: string;
+  scheduledAt: string;
+  sentAt: string | null;
+  channel: string | null;
+  digest: string | null;
+  droppedAt: string | null;
+  dropReason: string | null;
+  attempts: number;
+  lastError: string | null;
+  message: { subject: string; text: string } | null;
+}
+
+interface Response {
+  memberId: string;
+  marketingOptOut: boolean;
+  notifications: MemberNotification[];
+}
 const str = (v: unknown) => (typeof v === 'string' ? v : null);
 
 /** Joins each reminder with its proof of notice and, locally, its outbox message. */
@@ -15,14 +35,14 @@ export async function memberNotifications(store: ReminderStore, memberId: string
       const id = String(r.reminderId);
       const proof = bySk.get(`NOTE#S#${id}`);
       const outbox = bySk.get(`NOTE#OUTBOX#${id}`);
-      const status: Response['notifications'][number]['status'] = proof
+      const status: MemberNotification['status'] = proof
         ? 'sent'
         : r.status === 'due'
           ? 'queued'
           : (r.status as 'sending' | 'sent' | 'dropped');
       return {
         reminderId: id,
-        kind: r.kind as Response['notifications'][number]['kind'],
+        kind: r.kind as MemberNotification['kind'],
         status,
         dueAt: String(r.scheduledFor),
         scheduledAt: String(r.scheduledAt),

@@ -23,7 +23,7 @@ import {
   resumeAction,
   sweepOpenSessions,
 } from '../domain/shopper';
-import { HttpProblem, problems } from '../http/problem';
+import { ConflictError, InvalidInputError, ProviderFailedError } from '../errors';
 import { logger, memberRef } from '../observability';
 import type { DynamoBenefitsRepository } from '../storage/benefits-repository';
 import type { MembershipRepository } from '../storage/membership-repository';
@@ -71,7 +71,7 @@ async function priceTerms(stripe: Stripe, priceId: string): Promise<PriceTerms> 
   const price = await callStripe('prices.retrieve', () => stripe.prices.retrieve(priceId));
   if (price.unit_amount === null || !price.recurring) {
     logger.error('catalog price is not a recurring fixed price', { priceId });
-    throw new HttpProblem(502, 'The plan is not purchasable right now.', { slug: 'plan-misconfigured' });
+    throw new ProviderFailedError('stripe', 'misconfigured', 'The plan is not purchasable right now.');
   }
   return {
     priceId: price.id,
@@ -116,11 +116,14 @@ async function expireSession(stripe: Stripe, sessionId: string): Promise<void> {
 }
 
 const alreadyMember = (membershipStatus: MembershipStatus) =>
-  problems.conflict('You already have a membership. Manage it (change plan, payment method, cancel) in the customer portal.', {
-    reason: 'already_member',
-    membershipStatus,
-    portalSessionPath: PORTAL_SESSION_PATH,
-  });
+  new ConflictError(
+    'already_member',
+    'You already have a membership. Manage it (change plan, payment method, cancel) in the customer portal.',
+    {
+      membershipStatus,
+      portalSessionPath: PORTAL_SESSION_PATH,
+    },
+  );
 
 export async function createCheckoutSession(
   deps: ShopperDeps,
@@ -129,7 +132,7 @@ export async function createCheckoutSession(
   now: Date,
 ) {
   const plan = deps.catalog.plan(input.planId);
-  if (!plan) throw problems.validation([{ path: '/body/planId', message: `unknown plan "${input.planId}"` }]);
+  if (!plan) throw new InvalidInputError([{ path: '/body/planId', message: `unknown plan "${input.planId}"` }]);
   const { record } = await deps.memberships.getEntitlementData(memberId);
   const view = evaluateMembership(record, deps.catalog, now);
   // The stored record alone may already refuse (checkoutOffer is monotonic): no Stripe call then.
@@ -185,7 +188,7 @@ export async function createCheckoutSession(
             idempotencyKey: `checkout-session:${memberId}:${hash({ offerId, after: newest?.id ?? null })}`,
           }),
         );
-  if (!session.url) throw new HttpProblem(502, 'The payment provider returned no checkout page.', { slug: 'payment-provider-failed' });
+  if (!session.url) throw new ProviderFailedError('stripe', 'failed', 'The payment provider returned no checkout page.');
 
   // Two open sessions could both be paid: two subscriptions. Listed once ours exists, the others are
   // expired, unless a concurrent checkout made a newer one: then ours gives way (sweepOpenSessions).
@@ -196,9 +199,10 @@ export async function createCheckoutSession(
   );
   if (!sweep.keep) {
     await expireSession(stripe, session.id);
-    throw problems.conflict('Another checkout for this account was started at the same time; only the newest one can be paid. Try again.', {
-      reason: 'checkout_superseded',
-    });
+    throw new ConflictError(
+      'checkout_superseded',
+      'Another checkout for this account was started at the same time; only the newest one can be paid. Try again.',
+    );
   }
   for (const id of sweep.expire) await expireSession(stripe, id);
   // An older session paid just before it could be expired: its subscription is there by now.
@@ -231,7 +235,7 @@ export async function createPortalSession(deps: ShopperDeps, memberId: string, i
   const { record } = await deps.memberships.getEntitlementData(memberId);
   const customer = record?.customerId ?? (await deps.shoppers.getStripeCustomerId(memberId));
   if (!customer) {
-    throw problems.conflict('There is no billing account yet: buy a membership first.', { reason: 'no_billing_account' });
+    throw new ConflictError('no_billing_account', 'There is no billing account yet: buy a membership first.');
   }
   const account = await requireStripeAccount(deps);
   const stripe = account.api;
@@ -251,8 +255,7 @@ export async function createPortalSession(deps: ShopperDeps, memberId: string, i
 
 const CANCELABLE = new Set(['trialing', 'active', 'canceling', 'grace', 'paused']);
 
-const membershipEnded = () =>
-  problems.conflict('The membership has already ended.', { reason: 'membership_ended', membershipStatus: 'lapsed' });
+const membershipEnded = () => new ConflictError('membership_ended', 'The membership has already ended.', { membershipStatus: 'lapsed' });
 
 const periodOf = (sub: Stripe.Subscription) => {
   const item = sub.items.data[0];
@@ -396,7 +399,7 @@ export async function cancelMembership(
       const earlier = await earlierRefundedCancel(stripe, memberId, ended, now);
       if (earlier) return earlier;
     }
-    throw problems.conflict('There is no running membership to cancel.', { reason: 'no_membership', membershipStatus: view.status });
+    throw new ConflictError('no_membership', 'There is no running membership to cancel.', { membershipStatus: view.status });
   }
   const stripe = await requireStripe(deps);
   let refundRefusal: CancelResult['refundRefusal'] = null;
@@ -478,8 +481,7 @@ export async function resumeMembership(deps: ShopperDeps, memberId: string, now:
   // Whether a cancellation is pending is Stripe's to say; only a subscription we know has ended (or
   // none at all) is refused without asking.
   if (!sub || sub.stripeStatus === 'canceled' || sub.stripeStatus === 'incomplete_expired') {
-    throw problems.conflict('There is no membership pending cancellation to resume; buy a new one instead.', {
-      reason: 'nothing_to_resume',
+    throw new ConflictError('nothing_to_resume', 'There is no membership pending cancellation to resume; buy a new one instead.', {
       membershipStatus: view.status,
     });
   }

@@ -4,13 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { generateGrantCode } from '#shared/codes';
 import { buildGrants } from '#shared/domain/benefits';
 import { applyMembershipEvent, type MembershipEvent, type SubscriptionState } from '#shared/domain/membership';
+import { AppError, RejectedError } from '#shared/errors';
 import { planCatalog } from '#shared/runtime/catalog';
 import { benefitsRepository, dynamo, membershipRepository } from '#shared/runtime/dynamo';
 import { grantPut } from '#shared/storage/benefits-repository';
 import { keys } from '#shared/storage/keys';
 import type { MembershipRepository } from '#shared/storage/membership-repository';
 import { stripeEventSchema } from '#shared/stripe/events';
-import { BenefitError, getMemberBenefits, recordBenefitUsage, redeemGrant, releaseGrant } from '#shared/usecases/benefits';
+import { getMemberBenefits, recordBenefitUsage, redeemGrant, releaseGrant } from '#shared/usecases/benefits';
 import { checkEntitlement } from '#shared/usecases/check-entitlement';
 import { ingestStripeEvent, type MembershipReaction } from '#shared/usecases/ingest-stripe-event';
 import { membershipReactions } from '#shared/usecases/reactions';
@@ -291,7 +292,7 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
                 holder.set(code, res.orderId);
                 outcomes.redeemed++;
               } catch (error) {
-                if (!(error instanceof BenefitError)) throw error;
+                if (!(error instanceof AppError)) throw error;
               }
               break;
             }
@@ -303,7 +304,7 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
                 if (holder.get(code) === orderOf(c.order)) holder.delete(code);
                 outcomes.released++;
               } catch (error) {
-                if (!(error instanceof BenefitError)) throw error;
+                if (!(error instanceof AppError)) throw error;
                 expect(error.kind).toBe('conflict');
                 expect(holder.get(code)).not.toBe(orderOf(c.order));
               }
@@ -328,8 +329,8 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
                   () => null,
                   (error: unknown) => error,
                 );
-                expect(refused).toBeInstanceOf(BenefitError);
-                expect((refused as BenefitError).reason).toBe('expired');
+                expect(refused).toBeInstanceOf(RejectedError);
+                expect((refused as RejectedError).reason).toBe('expired');
                 outcomes.expiredRefused++;
               }
               break;
@@ -359,7 +360,7 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
                 await recordBenefitUsage(deps, { memberId, orderId: orderOf(c.order), shippingSavedCents: c.cents, currency: 'usd' }, now);
                 outcomes.usages++;
               } catch (error) {
-                if (!(error instanceof BenefitError)) throw error;
+                if (!(error instanceof AppError)) throw error;
                 expect(error.kind).toBe('conflict');
               }
               break;
