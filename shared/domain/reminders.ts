@@ -10,7 +10,7 @@
  */
 import { ANNUAL_RENEWAL_NOTICE_WINDOW } from './auto-renewal-law';
 import type { Plan, PlanCatalog } from './catalog';
-import { evaluateMembership, type MembershipRecord, type SubscriptionState } from './membership';
+import { evaluateMembership, failedRenewal, type MembershipRecord, type SubscriptionState } from './membership';
 
 export const REMINDER_KINDS = [
   'renewal_upcoming',
@@ -79,22 +79,18 @@ export function plannedLapseAt(record: MembershipRecord, plan: Plan | undefined)
   const sub = record.subscription;
   if (!sub) return null;
   const graceDays = plan?.graceDays ?? 0;
-  const payment = record.payment;
-  const renewalFailed =
-    payment !== null &&
-    payment.outcome === 'failed' &&
-    payment.subscriptionId === sub.subscriptionId &&
-    payment.billingReason !== 'subscription_create';
+  const renewalFailure = failedRenewal(record);
   switch (sub.stripeStatus) {
     case 'canceled':
       // A subscription that never gave access (never past `incomplete`) has nothing to lapse from.
       return sub.endedAt ?? sub.canceledAt;
     case 'past_due':
     case 'unpaid':
-      return renewalFailed ? shift(payment.at, -graceDays) : sub.currentPeriodStart ? shift(sub.currentPeriodStart, -graceDays) : null;
+      if (renewalFailure) return shift(renewalFailure.at, -graceDays);
+      return sub.currentPeriodStart ? shift(sub.currentPeriodStart, -graceDays) : null;
     case 'trialing':
     case 'active': {
-      if (renewalFailed) return shift(payment.at, -graceDays);
+      if (renewalFailure) return shift(renewalFailure.at, -graceDays);
       const periodEnd = sub.stripeStatus === 'trialing' ? (sub.trialEnd ?? sub.currentPeriodEnd) : sub.currentPeriodEnd;
       return sub.cancelAt ?? (sub.cancelAtPeriodEnd ? periodEnd : null);
     }
@@ -168,16 +164,10 @@ export function planReminders(record: MembershipRecord | null, catalog: PlanCata
     }
   }
 
-  const payment = record.payment;
-  if (
-    payment &&
-    payment.outcome === 'failed' &&
-    payment.subscriptionId === subId &&
-    payment.billingReason !== 'subscription_create' &&
-    sub.stripeStatus !== 'canceled'
-  ) {
-    out.push(planned(record, 'payment_failed', subId, payment.invoiceId, 0, payment.at));
-    const graceEndsAt = shift(payment.at, -plan.graceDays);
+  const failed = failedRenewal(record);
+  if (failed && sub.stripeStatus !== 'canceled') {
+    out.push(planned(record, 'payment_failed', subId, failed.invoiceId, 0, failed.at));
+    const graceEndsAt = shift(failed.at, -plan.graceDays);
     const days = Math.min(GRACE_ENDING_DAYS_BEFORE, plan.graceDays);
     if (plan.graceDays > 0) out.push(planned(record, 'grace_ending', subId, graceEndsAt, days, shift(graceEndsAt, days)));
   }
