@@ -2,14 +2,14 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { SavingsMove, SavingsPeriod, StoredSavings } from '../domain/benefits';
 import type { IssuedGrant } from '../domain/grants';
+import { grantFromItem, grantKeys, type StoredGrant, storedGrantFromItem } from './grants';
 import { indexes, keys } from './keys';
 import type { ExtraWrite } from './membership-repository';
 import { queryMemberItems } from './query-prefix';
 
 /**
  * Items of the benefits feature (all in the member's item collection, PK = MEMBER#id):
- * - grant       `ENT#GRANT#<code>`   type 'grant', `grant: IssuedGrant`, `ttl`, `lookupPk: CODE#<code>`,
- *               `lookupSk: MEMBER#<id>`, plus `redeemedPeriodKey`, `lastReleasedOrderId` while in use
+ * - grant       `ENT#GRANT#<code>`   its layout, writer and mapper are in storage/grants.ts
  * - marker      `ISSUED#<periodKey>#<grantId>` type 'grant-issuance' (one per member, grant, period)
  * - redemption  `REDEMPTION#<code>#<at>#<action>#<orderId>` type 'grant-redemption' (who, when, which order)
  * - usage       `USAGE#<orderId>` type 'benefit-usage' (shipping saved, once per order; `reversedAt` once
@@ -17,38 +17,16 @@ import { queryMemberItems } from './query-prefix';
  * - savings     `SAVINGS` type 'savings' (atomic counters)
  */
 export const benefitKeys = {
-  codeLookupPk: (code: string) => `CODE#${code}`,
   issuanceSk: (periodKey: string, grantId: string) => `ISSUED#${periodKey}#${grantId}`,
   redemptionSk: (code: string, at: string, action: 'redeem' | 'release', orderId: string) =>
     `REDEMPTION#${code}#${at}#${action}#${orderId}`,
   usageSk: (orderId: string) => `USAGE#${orderId}`,
 } as const;
 
-/** Expired codes stay visible (not applicable) for a while, then DynamoDB's TTL removes them. */
-const GRANT_RETENTION_AFTER_EXPIRY_DAYS = 30;
 /** Redemption and usage records are support and finance evidence: kept three years. */
 const RECORD_RETENTION_DAYS = 3 * 366;
 const DAY_S = 86_400;
 const epochSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
-
-export function grantPut(tableName: string, grant: IssuedGrant): ExtraWrite {
-  return {
-    Put: {
-      TableName: tableName,
-      Item: {
-        PK: keys.memberPk(grant.memberId),
-        SK: keys.grantSk(grant.code),
-        type: 'grant',
-        grant,
-        lookupPk: benefitKeys.codeLookupPk(grant.code),
-        lookupSk: keys.memberPk(grant.memberId),
-        ttl: epochSeconds(grant.expiresAt) + GRANT_RETENTION_AFTER_EXPIRY_DAYS * DAY_S,
-      },
-      // A code collision (≈2^-83) must fail loudly rather than hand one member another's code.
-      ConditionExpression: 'attribute_not_exists(PK)',
-    },
-  };
-}
 
 export function issuanceMarkerPut(
   tableName: string,
@@ -182,12 +160,6 @@ export function savingsReversalUpdate(
   };
 }
 
-export interface StoredGrant {
-  grant: IssuedGrant;
-  redeemedPeriodKey: string | null;
-  lastReleasedOrderId: string | null;
-}
-
 export interface RedemptionRecord {
   code: string;
   memberId: string;
@@ -237,9 +209,9 @@ export class DynamoBenefitsRepository {
 
   async getGrant(memberId: string, code: string): Promise<StoredGrant | null> {
     const out = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { PK: keys.memberPk(memberId), SK: keys.grantSk(code) }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: grantKeys.item(memberId, code), ConsistentRead: true }),
     );
-    return out.Item ? toStoredGrant(out.Item) : null;
+    return out.Item ? storedGrantFromItem(out.Item) : null;
   }
 
   /** The code's owner through the `lookup` index (eventually consistent; grant keys never change). */
@@ -249,12 +221,12 @@ export class DynamoBenefitsRepository {
         TableName: this.tableName,
         IndexName: indexes.lookup,
         KeyConditionExpression: 'lookupPk = :pk',
-        ExpressionAttributeValues: { ':pk': benefitKeys.codeLookupPk(code) },
+        ExpressionAttributeValues: { ':pk': grantKeys.codeLookupPk(code) },
         Limit: 1,
       }),
     );
     const item = out.Items?.[0];
-    return typeof item?.grant?.memberId === 'string' ? item.grant.memberId : null;
+    return item ? grantFromItem(item).memberId : null;
   }
 
   async getSavings(memberId: string): Promise<StoredSavings | null> {
@@ -311,7 +283,7 @@ export class DynamoBenefitsRepository {
       {
         Update: {
           TableName: this.tableName,
-          Key: { PK: keys.memberPk(grant.memberId), SK: keys.grantSk(grant.code) },
+          Key: grantKeys.item(grant.memberId, grant.code),
           UpdateExpression: 'SET #g.#state = :redeemed, #g.redeemedOrderId = :o, #g.redeemedAt = :at, redeemedPeriodKey = :pk',
           ConditionExpression: '#g.#state = :open AND #g.memberId = :m AND #g.expiresAt > :at',
           ExpressionAttributeNames: { '#g': 'grant', '#state': 'state' },
@@ -357,7 +329,7 @@ export class DynamoBenefitsRepository {
       {
         Update: {
           TableName: this.tableName,
-          Key: { PK: keys.memberPk(grant.memberId), SK: keys.grantSk(grant.code) },
+          Key: grantKeys.item(grant.memberId, grant.code),
           UpdateExpression:
             'SET #g.#state = :open, #g.redeemedOrderId = :null, #g.redeemedAt = :null, lastReleasedOrderId = :o REMOVE redeemedPeriodKey',
           ConditionExpression: '#g.#state = :redeemed AND #g.redeemedOrderId = :o',
@@ -437,14 +409,6 @@ export class DynamoBenefitsRepository {
 
 // biome-ignore lint/suspicious/noExplicitAny: DynamoDB items are untyped; each mapper below names the fields it reads.
 type StoredItem = Record<string, any>;
-
-function toStoredGrant(item: StoredItem): StoredGrant {
-  return {
-    grant: item.grant as IssuedGrant,
-    redeemedPeriodKey: item.redeemedPeriodKey ?? null,
-    lastReleasedOrderId: item.lastReleasedOrderId ?? null,
-  };
-}
 
 function pickRedemption(item: StoredItem): RedemptionRecord {
   return {

@@ -10,9 +10,10 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { IssuedGrant } from '../domain/grants';
 import type { MembershipRecord } from '../domain/membership';
 import type { ChargeRefund } from '../domain/membership-events';
+import { grantFromItem, isGrantItem } from './grants';
 import { keys } from './keys';
+import type { TransactItem } from './transact';
 
-type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 /** Extra writes that must commit atomically with a membership change (grant issuance, reminders, ...). */
 export type ExtraWrite = TransactItem;
 
@@ -124,7 +125,7 @@ export class DynamoMembershipRepository implements MembershipRepository {
       for (const raw of out.Items ?? []) {
         const item = unmarshall(raw);
         if (item.SK === keys.membershipSk) record = toRecord(item);
-        else if (item.type === 'grant') grants.push(item.grant as IssuedGrant);
+        else if (isGrantItem(item)) grants.push(grantFromItem(item));
       }
       startKey = out.LastEvaluatedKey;
     } while (startKey);

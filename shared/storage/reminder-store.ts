@@ -21,6 +21,7 @@ import {
 import type { StoredSavings } from '../domain/benefits';
 import type { IssuedGrant } from '../domain/grants';
 import type { PlannedReminder, ReminderKind } from '../domain/reminders';
+import { grantPut } from './grants';
 import { indexes, keys, TTL_ATTRIBUTE } from './keys';
 import type { ExtraWrite } from './membership-repository';
 
@@ -236,16 +237,13 @@ export class ReminderStore {
     return String(out.Attributes?.couponCode ?? candidate);
   }
 
-  /** Issues a grant once: the item key is the code, so a repeat finds it there and does nothing. */
-  async issueGrant(grant: IssuedGrant, ttlSeconds: number): Promise<void> {
+  /**
+   * Issues a grant (the win-back coupon) once, written like every other grant. The code is chosen
+   * once per reminder (`couponCodeFor`), so a retried send finds its own grant there and does nothing.
+   */
+  async issueGrant(grant: IssuedGrant): Promise<void> {
     try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { PK: keys.memberPk(grant.memberId), SK: keys.grantSk(grant.code), type: 'grant', grant, ttl: ttlSeconds },
-          ConditionExpression: 'attribute_not_exists(PK)',
-        }),
-      );
+      await this.db.send(new PutCommand(grantPut(this.tableName, grant).Put));
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }

@@ -26,13 +26,13 @@ import {
   type DynamoBenefitsRepository,
   failedConditions,
   feesPaidUpdate,
-  grantPut,
   issuanceMarkerPut,
   type RedemptionRecord,
   savingsReversalUpdate,
   savingsUpdate,
   type UsageOnRelease,
 } from '../storage/benefits-repository';
+import { grantPut } from '../storage/grants';
 import type { ExtraWrite, MembershipRepository } from '../storage/membership-repository';
 import type { MembershipReaction } from './ingest-stripe-event';
 

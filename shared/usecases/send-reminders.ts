@@ -287,7 +287,7 @@ async function contextFor(deps: ReminderJobDeps, item: ReminderItem, record: Mem
       redeemedOrderId: null,
       redeemedAt: null,
     };
-    await deps.store.issueGrant(grant, Math.floor(Date.parse(expiresAt) / 1000) + 30 * 86_400);
+    await deps.store.issueGrant(grant);
     coupon = { code, amountOffCents: grant.amountOffCents!, currency, expiresAt };
   }
   return {

@@ -6,7 +6,7 @@ import { buildGrants } from '#shared/domain/benefits';
 import { applyMembershipEvent, type MembershipEvent, type SubscriptionState } from '#shared/domain/membership';
 import { planCatalog } from '#shared/runtime/catalog';
 import { benefitsRepository, dynamo, membershipRepository } from '#shared/runtime/dynamo';
-import { grantPut } from '#shared/storage/benefits-repository';
+import { grantPut } from '#shared/storage/grants';
 import { keys } from '#shared/storage/keys';
 import type { MembershipRepository } from '#shared/storage/membership-repository';
 import { stripeEventSchema } from '#shared/stripe/events';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildGrants } from '#shared/domain/benefits';
 import { applyMembershipEvent } from '#shared/domain/membership';
 import { dynamo, membershipRepository } from '#shared/runtime/dynamo';
-import { grantPut } from '#shared/storage/benefits-repository';
+import { grantPut } from '#shared/storage/grants';
 import { uniqueMemberId } from '../support/api';
 import { monthlySubscription, projectCatalog } from '../support/domain';
 import { TEST_TABLES } from '../support/tables';

@@ -384,6 +384,45 @@ describe('reminders: whole lifecycles with a fake clock', () => {
     expect(items.filter((i) => i.kind === 'win_back').map((i) => i.dropReason)).toEqual(['marketing_opt_out', 'marketing_opt_out']);
     expect(items.some((i) => i.type === 'grant' && i.grant.grantId === 'win-back')).toBe(false);
   });
+  it('a win-back coupon is an ordinary grant: listed once the member is back, redeemed and released by its code', async () => {
+    const m = member('winback-code');
+    const start = BASE + 100 * DAY;
+    const end = start + 30 * DAY;
+    await post(m.checkout(start));
+    await post(
+      m.subEvent('customer.subscription.created', start, {
+        periodStart: start,
+        periodEnd: end,
+        cancelAtPeriodEnd: true,
+        canceledAt: start,
+      }),
+    );
+    const job = jobDeps();
+    expect(await runAt(job, end, m.memberId)).toEqual(['membership_lapsed']);
+    expect(await runAt(job, end + 7 * DAY, m.memberId)).toEqual(['win_back']);
+    const winBack = job.sender.sent.find((s) => s.memberId === m.memberId && s.kind === 'win_back')!;
+    const code = /code ([A-Z0-9-]+)/.exec(winBack.text)![1]!;
+
+    // The member comes back on a new subscription: the coupon is theirs to use at checkout.
+    const back = stripeId('sub');
+    const backAt = end + 10 * DAY;
+    await post(
+      stripeEvent(
+        'customer.subscription.created',
+        subscriptionObject({ id: back, customer: m.customer, memberId: m.memberId, periodStart: backAt }),
+        { created: backAt },
+      ),
+    );
+    const order = { subtotalCents: 4000, currency: 'usd' };
+    const ent = await api.entitlement(m.memberId, order);
+    expect(ent.benefits.coupons).toContainEqual(expect.objectContaining({ code, amountOffCents: 1500, currency: 'usd', applicable: true }));
+    const redeem = await api.call('POST', `/v1/coupons/${code}/redeem`, { body: { memberId: m.memberId, orderId: 'wb-1', ...order } });
+    expect(redeem.status, await redeem.clone().text()).toBe(200);
+    // The order is cancelled: the release finds the code's member by the code alone.
+    const release = await api.call('POST', `/v1/coupons/${code}/release`, { body: { orderId: 'wb-1' } });
+    expect(release.status, await release.clone().text()).toBe(200);
+    expect(await release.json()).toEqual({ code, status: 'open', orderId: 'wb-1' });
+  });
 });
 
 describe('annual_notice: once a year, actually sent', () => {
