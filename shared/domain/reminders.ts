@@ -11,6 +11,7 @@
 import { ANNUAL_RENEWAL_NOTICE_WINDOW } from './auto-renewal-law';
 import type { Plan, PlanCatalog } from './catalog';
 import { evaluateMembership, failedRenewal, type MembershipRecord, type SubscriptionState } from './membership';
+import { formatMoney } from './money';
 
 export const REMINDER_KINDS = [
   'renewal_upcoming',
@@ -298,15 +299,6 @@ export interface RenderedMessage {
   text: string;
 }
 
-export function formatMoney(cents: number, currency: string | null): string {
-  const code = (currency ?? 'usd').toUpperCase();
-  try {
-    return new Intl.NumberFormat('en-US', { style: 'currency', currency: code }).format(cents / 100);
-  } catch {
-    return `${(cents / 100).toFixed(2)} ${code}`;
-  }
-}
-
 const day = (iso: string | null) =>
   iso ? new Date(iso).toLocaleDateString('en-US', { timeZone: 'UTC', year: 'numeric', month: 'long', day: 'numeric' }) : 'soon';
 const frequency = (interval: string | null) =>
@@ -315,10 +307,11 @@ const periodWord = (interval: string | null) => (interval === 'year' ? 'this yea
 
 /** Plain-text notice. Renewal notices carry plan, amount, date, frequency and the way to cancel. */
 export function renderReminder(kind: ReminderKind, ctx: ReminderContext): RenderedMessage {
-  const price = ctx.amountCents === null ? 'the plan price' : formatMoney(ctx.amountCents, ctx.currency);
+  const money = (amountMinor: number) => formatMoney(amountMinor, ctx.currency ?? 'usd');
+  const price = ctx.amountCents === null ? 'the plan price' : money(ctx.amountCents);
   const charge = `${ctx.planName}: ${price}, charged ${frequency(ctx.interval)}. Next charge: ${price} on ${day(ctx.nextChargeAt)}.`;
   const cancel = `To cancel, or change your plan, visit ${ctx.portalUrl} before ${day(ctx.nextChargeAt)}. Cancelling takes one click.`;
-  const savings = `You saved ${formatMoney(ctx.periodSavedCents, ctx.currency)} ${periodWord(ctx.interval)} with ${ctx.planName}.`;
+  const savings = `You saved ${money(ctx.periodSavedCents)} ${periodWord(ctx.interval)} with ${ctx.planName}.`;
   switch (kind) {
     case 'renewal_upcoming':
       return {
@@ -366,7 +359,7 @@ export function renderReminder(kind: ReminderKind, ctx: ReminderContext): Render
       return {
         subject: `We miss you at ${ctx.planName}`,
         text: [
-          `As a member you saved ${formatMoney(ctx.lifetimeSavedCents, ctx.currency)} in all.`,
+          `As a member you saved ${money(ctx.lifetimeSavedCents)} in all.`,
           coupon,
           `Rejoin at ${ctx.portalUrl}.`,
           `You receive this because you were a ${ctx.planName} member. To stop these emails, change your email preferences at ${ctx.preferencesUrl}.`,
