@@ -135,6 +135,22 @@ function member(label: string, interval: 'month' | 'year' = 'month') {
   };
 }
 
+/** A member who signed up at `start` and cancelled the next day: benefits end at `end`, then lapse and win-back notices follow. */
+async function cancelledMember(label: string, start: number) {
+  const m = member(label);
+  const end = start + 30 * DAY;
+  await post(m.checkout(start));
+  await post(
+    m.subEvent('customer.subscription.created', start, {
+      periodStart: start,
+      periodEnd: end,
+      cancelAtPeriodEnd: true,
+      canceledAt: start + DAY,
+    }),
+  );
+  return { ...m, end };
+}
+
 describe('reminders: whole lifecycles with a fake clock', () => {
   it('trial → paid → renewal → failed payment → grace → lapse → win-back: each notice once, on time', async () => {
     const m = member('life');
@@ -384,19 +400,10 @@ describe('reminders: whole lifecycles with a fake clock', () => {
     expect(items.filter((i) => i.kind === 'win_back').map((i) => i.dropReason)).toEqual(['marketing_opt_out', 'marketing_opt_out']);
     expect(items.some((i) => i.type === 'grant' && i.grant.grantId === 'win-back')).toBe(false);
   });
+
   it('a win-back coupon is an ordinary grant: listed once the member is back, redeemed and released by its code', async () => {
-    const m = member('winback-code');
-    const start = BASE + 100 * DAY;
-    const end = start + 30 * DAY;
-    await post(m.checkout(start));
-    await post(
-      m.subEvent('customer.subscription.created', start, {
-        periodStart: start,
-        periodEnd: end,
-        cancelAtPeriodEnd: true,
-        canceledAt: start,
-      }),
-    );
+    const m = await cancelledMember('winback-code', BASE + 100 * DAY);
+    const end = m.end;
     const job = jobDeps();
     expect(await runAt(job, end, m.memberId)).toEqual(['membership_lapsed']);
     expect(await runAt(job, end + 7 * DAY, m.memberId)).toEqual(['win_back']);
@@ -944,18 +951,8 @@ describe('npm run job -- reminders', () => {
 
 describe('the shopper’s marketing opt-out', () => {
   it('PUT /v1/me/preferences (shopper token) stops win-back emails, which link to it; opting in again restores them', async () => {
-    const m = member('me-prefs');
-    const start = BASE + 330 * DAY;
-    const end = start + 30 * DAY;
-    await post(m.checkout(start));
-    await post(
-      m.subEvent('customer.subscription.created', start, {
-        periodStart: start,
-        periodEnd: end,
-        cancelAtPeriodEnd: true,
-        canceledAt: start + DAY,
-      }),
-    );
+    const m = await cancelledMember('me-prefs', BASE + 330 * DAY);
+    const end = m.end;
     const headers = await bearer(m.memberId);
     const job = jobDeps();
     expect(await runAt(job, end, m.memberId)).toEqual(['membership_lapsed']);
