@@ -158,8 +158,10 @@ export function currentSavingsPeriod(record: MembershipRecord | null): SavingsPe
 }
 
 /** Stored savings item fields (`periodStart` orders periods so a late write never resets a newer one). */
-export interface StoredSavings extends SavingsTotals {
+export interface StoredSavings extends Omit<SavingsTotals, 'currency'> {
   periodStart: string | null;
+  /** The counters' currency, set by their first write; null on an item that names none. */
+  currency: string | null;
 }
 
 export type SavingsMove = 'same-period' | 'new-period' | 'older-period' | 'lifetime-only';

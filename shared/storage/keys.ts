@@ -6,7 +6,7 @@
  * Item shapes that several features share:
  * - membership: `{ PK: MEMBER#id, SK: ENT#MEMBERSHIP, type: 'membership', rev, ...MembershipRecord }`
  * - grant:      `{ PK: MEMBER#id, SK: ENT#GRANT#<code>, type: 'grant', grant: IssuedGrant, lookupPk, lookupSk, ttl }` (storage/grants.ts)
- * - savings:    `{ PK: MEMBER#id, SK: SAVINGS, type: 'savings', ...SavingsTotals }`
+ * - savings:    `{ PK: MEMBER#id, SK: SAVINGS, type: 'savings', ...SavingsTotals, periodStart }` (storage/savings.ts)
  * - reminders:  `{ PK: MEMBER#id, SK: NOTE#R#<reminderId>, type: 'reminder', dueShard?, dueAt? }`, proof
  *               `NOTE#S#<reminderId>`, outbox `NOTE#OUTBOX#<reminderId>`, prefs `PREFS` (storage/reminder-store.ts)
  */

@@ -24,6 +24,7 @@ import type { PlannedReminder, ReminderKind } from '../domain/reminders';
 import { grantPut } from './grants';
 import { indexes, keys, TTL_ATTRIBUTE } from './keys';
 import type { ExtraWrite } from './membership-repository';
+import { readSavings } from './savings';
 
 /** Writes spread over this many `due` partitions; the job reads each. */
 export const DUE_SHARDS = 8;
@@ -390,26 +391,9 @@ export class ReminderStore {
    * caller applies `savingsView`, which counts the period figure only while it is the current period.
    */
   async savings(memberId: string): Promise<StoredSavings | null> {
-    const out = await this.db.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { PK: keys.memberPk(memberId), SK: keys.savingsSk },
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
-    this.count('savings', out.Item ? 1 : 0, out.ConsumedCapacity);
-    const item = out.Item;
-    if (!item) return null;
-    const cents = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-    return {
-      memberId,
-      periodKey: typeof item.periodKey === 'string' ? item.periodKey : null,
-      periodStart: typeof item.periodStart === 'string' ? item.periodStart : null,
-      periodSavedCents: cents(item.periodSavedCents),
-      lifetimeSavedCents: cents(item.lifetimeSavedCents),
-      feesPaidCents: cents(item.feesPaidCents),
-      currency: typeof item.currency === 'string' ? item.currency : 'usd',
-    };
+    const { savings, consumed } = await readSavings(this.db, this.tableName, memberId, { consistent: false });
+    this.count('savings', savings ? 1 : 0, consumed);
+    return savings;
   }
 
   async writeOutbox(memberId: string, reminderId: string, message: Record<string, unknown>): Promise<void> {

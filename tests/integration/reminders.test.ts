@@ -519,6 +519,19 @@ describe('savings in the notices the job sends', () => {
     expect(first!.text).toContain('You saved $8.40 this month');
     expect(second!.text).toContain('You saved $0.00 this month');
   });
+
+  it('are read through the one savings reader, and the job counts the read', async () => {
+    const { doc, tables } = dynamo();
+    const store = new ReminderStore(doc, tables.main);
+    const memberId = uniqueMemberId('savings-read');
+    expect(await store.savings(memberId)).toBeNull();
+    expect(store.reads.bySource.savings).toBe(0);
+    const saved = { memberId, periodKey: 'sub_x@2037-01-01T00:00:00.000Z', periodSavedCents: 300, lifetimeSavedCents: 4500 };
+    await putSavings({ ...saved, feesPaidCents: 3000, currency: 'jpy' });
+    expect(await store.savings(memberId)).toEqual({ ...saved, periodStart: null, feesPaidCents: 3000, currency: 'jpy' });
+    expect(store.reads.bySource.savings).toBe(1);
+    expect(store.reads.items).toBe(1);
+  });
 });
 
 describe('reminders: exactly once', () => {
