@@ -17,9 +17,10 @@ export const keys = {
   entitlementPrefix: 'ENT#',
   savingsSk: 'SAVINGS',
   customerLink: (customerId: string) => ({ PK: `CUSTOMER#${customerId}`, SK: 'LINK' }),
-  /** A payment (PaymentIntent `pi_`, or a bare charge `ch_`) and the invoice it paid. */
-  paymentInvoice: (paymentRef: string) => ({ PK: `PAYMENT#${paymentRef}`, SK: 'INVOICE' }),
-  /** A refund of that payment that arrived before the payment's invoice was known. */
+  /**
+   * A payment (PaymentIntent `pi_`, or a bare charge `ch_`): its link to the invoice it paid
+   * (storage/payment-links.ts) and its refunds that arrived before that link.
+   */
   paymentPk: (paymentRef: string) => `PAYMENT#${paymentRef}`,
   parkedRefundSk: (chargeId: string) => `REFUND#${chargeId}`,
   parkedRefundPrefix: 'REFUND#',

@@ -12,6 +12,7 @@ import type { MembershipRecord } from '../domain/membership';
 import type { ChargeRefund } from '../domain/membership-events';
 import { grantFromItem, isGrantItem } from './grants';
 import { keys } from './keys';
+import { readPaymentLinks } from './payment-links';
 import type { TransactItem } from './transact';
 
 /** Extra writes that must commit atomically with a membership change (grant issuance, reminders, ...). */
@@ -44,8 +45,10 @@ export interface MembershipRepository {
    * transaction. Throws ConcurrentModificationError when another writer got there first.
    */
   saveMembership(record: MembershipRecord, expectedRev: number, extra?: ExtraWrite[], now?: Date): Promise<void>;
-  /** Remembers which invoice a payment paid (from `invoice_payment.paid`), for its later refunds. */
-  linkPaymentToInvoice(paymentRef: string, invoiceId: string, now: Date): Promise<void>;
+  /**
+   * The invoice a payment paid, from the payment link the ledger records with `invoice_payment.paid`
+   * (storage/payment-links.ts); a consistent read, for the parked-refund handshake.
+   */
   invoiceForPayment(paymentRef: string): Promise<string | null>;
   /**
    * Keeps a refund whose payment has no known invoice yet, under that payment; the link's arrival
@@ -61,8 +64,6 @@ export interface ParkedRefund extends ChargeRefund {
 }
 
 const DAY_S = 86_400;
-// Card refunds are possible for months after the payment; keep the link well past that.
-const PAYMENT_LINK_RETENTION_DAYS = 730;
 // A refund whose payment never pays a membership invoice was not about a membership.
 const PARKED_REFUND_RETENTION_DAYS = 90;
 const expiresIn = (now: Date, days: number) => Math.floor(now.getTime() / 1000) + days * DAY_S;
@@ -144,20 +145,8 @@ export class DynamoMembershipRepository implements MembershipRepository {
     return typeof out.Item?.memberId === 'string' ? out.Item.memberId : null;
   }
 
-  async linkPaymentToInvoice(paymentRef: string, invoiceId: string, now: Date): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...keys.paymentInvoice(paymentRef), type: 'payment-invoice', invoiceId, ttl: expiresIn(now, PAYMENT_LINK_RETENTION_DAYS) },
-      }),
-    );
-  }
-
   async invoiceForPayment(paymentRef: string): Promise<string | null> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.paymentInvoice(paymentRef), ConsistentRead: true }),
-    );
-    return typeof out.Item?.invoiceId === 'string' ? out.Item.invoiceId : null;
+    return (await readPaymentLinks(this.db, this.tableName, [paymentRef], { consistent: true })).get(paymentRef) ?? null;
   }
 
   async parkRefund(paymentRef: string, refund: ParkedRefund, now: Date): Promise<void> {
