@@ -20,6 +20,7 @@ import type { ReconciliationResult } from '../domain/finance/reconciliation';
 import { type RecognitionSlice, slicesForInvoice } from '../domain/finance/revenue';
 import { batchGetAll } from './batch-get';
 import { paymentLinkItem, readPaymentLinks } from './payment-links';
+import { queryPartition } from './query-prefix';
 
 export const ledgerKeys = {
   entry: (e: Pick<LedgerEntry, 'occurredAt' | 'entryId'>) => ({
@@ -173,40 +174,12 @@ export class LedgerRepository {
   }
 
   async slices(month: string): Promise<RecognitionSlice[]> {
-    const out: RecognitionSlice[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk',
-          ExpressionAttributeValues: { ':pk': ledgerKeys.recognitionPk(month) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) out.push(strip<RecognitionSlice>(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return out;
+    return (await queryPartition(this.db, this.tableName, ledgerKeys.recognitionPk(month))).map((i) => strip<RecognitionSlice>(i));
   }
 
   /** A month's refunds, refund failures, credit notes and dispute funds (its `REVERSAL#` partition). */
   async reversals(month: string): Promise<LedgerEntry[]> {
-    const out: LedgerEntry[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk',
-          ExpressionAttributeValues: { ':pk': ledgerKeys.reversalPk(month) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) out.push(strip<LedgerEntry>(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return out;
+    return (await queryPartition(this.db, this.tableName, ledgerKeys.reversalPk(month))).map((i) => strip<LedgerEntry>(i));
   }
 
   /** Payment intent / charge id → invoice id, for those the ledger has an invoice payment of. */

@@ -5,7 +5,7 @@ import {
   QueryCommand as RawQueryCommand,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { IssuedGrant } from '../domain/grants';
 import type { MembershipRecord } from '../domain/membership';
@@ -13,6 +13,7 @@ import type { ChargeRefund } from '../domain/membership-events';
 import { grantFromItem, isGrantItem } from './grants';
 import { keys } from './keys';
 import { readPaymentLinks } from './payment-links';
+import { queryPartition } from './query-prefix';
 import type { TransactItem } from './transact';
 
 /** Extra writes that must commit atomically with a membership change (grant issuance, reminders, ...). */
@@ -105,7 +106,9 @@ export class DynamoMembershipRepository implements MembershipRepository {
    * The checkout hot path: one Query of the member's `ENT#` items on the plain client with a direct
    * unmarshall (the document client's middleware costs more than the rest of the handler); this call
    * decides the entitlement latency budget (see bench/entitlement.ts). A ProjectionExpression was
-   * measured slower on DynamoDB Local, so the whole items are read.
+   * measured slower on DynamoDB Local, so the whole items are read. For the same reason it keeps its
+   * own paging loop instead of `queryPartition`, which runs on the document client; the items still
+   * go through the grant mapper.
    */
   async getEntitlementData(memberId: string, options: { consistent?: boolean } = {}) {
     let record: MembershipRecord | null = null;
@@ -173,15 +176,11 @@ export class DynamoMembershipRepository implements MembershipRepository {
   }
 
   async parkedRefunds(paymentRef: string): Promise<ParkedRefund[]> {
-    const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.paymentPk(paymentRef), ':prefix': keys.parkedRefundPrefix },
-        ConsistentRead: true,
-      }),
-    );
-    return (out.Items ?? []).map((item) => item.refund as ParkedRefund);
+    const items = await queryPartition(this.db, this.tableName, keys.paymentPk(paymentRef), {
+      skPrefix: keys.parkedRefundPrefix,
+      consistent: true,
+    });
+    return items.map((item) => item.refund as ParkedRefund);
   }
 
   async saveMembership(record: MembershipRecord, expectedRev: number, extra: ExtraWrite[] = [], now = new Date()): Promise<void> {

@@ -24,6 +24,7 @@ import type { PlannedReminder, ReminderKind } from '../domain/reminders';
 import { grantPut } from './grants';
 import { indexes, keys, TTL_ATTRIBUTE } from './keys';
 import type { ExtraWrite } from './membership-repository';
+import { queryMemberItems } from './query-prefix';
 import { readSavings } from './savings';
 
 /** Writes spread over this many `due` partitions; the job reads each. */
@@ -434,20 +435,6 @@ export class ReminderStore {
 
   /** Everything notice-related of one member (reminders, proofs, outbox), for the operator. */
   async listForMember(memberId: string): Promise<Array<Record<string, unknown>>> {
-    const items: Array<Record<string, unknown>> = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.memberPk(memberId), ':prefix': reminderKeys.notePrefix },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return items;
+    return queryMemberItems(this.db, this.tableName, memberId, reminderKeys.notePrefix);
   }
 }
