@@ -45,9 +45,13 @@ export function usableGrants(record: MembershipRecord | null, grants: readonly I
 
 const DAY_MS = 86_400_000;
 
-/** The grants one catalog grant definition issues: one code per coupon, `count` codes per voucher. */
+/** What a grant is, apart from when the catalog issues it: also the terms of the win-back recall coupon. */
+export type GrantTerms = WithoutSchedule<Grant>;
+type WithoutSchedule<G> = G extends unknown ? Omit<G, 'every'> : never;
+
+/** The grants one grant definition issues: one code per coupon, `count` codes per voucher. */
 export function buildGrants(
-  definition: Grant,
+  definition: GrantTerms,
   options: { memberId: string; periodKey: string; issuedAt: string; code: () => string },
 ): IssuedGrant[] {
   const expiresAt = new Date(Date.parse(options.issuedAt) + definition.validDays * DAY_MS).toISOString();
