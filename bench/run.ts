@@ -51,11 +51,11 @@ async function main() {
 async function seedMember(): Promise<string> {
   const { ingestStripeEvent } = await import('#shared/usecases/ingest-stripe-event');
   const { planCatalog } = await import('#shared/runtime/catalog');
-  const { membershipRepository } = await import('#shared/runtime/dynamo');
+  const { ledgerRepository, membershipRepository } = await import('#shared/runtime/dynamo');
   const { signupEvents } = await import('../local/stripe-test-events');
   const { stripeEventSchema } = await import('#shared/stripe/events');
   const memberId = `bench-entitlement-${Date.now()}`;
-  const deps = { catalog: planCatalog(), memberships: membershipRepository() };
+  const deps = { catalog: planCatalog(), memberships: membershipRepository(), ledger: ledgerRepository() };
   for (const event of signupEvents({ memberId, start: Math.floor(Date.now() / 1000) - 3600 }).events) {
     await ingestStripeEvent(deps, stripeEventSchema.parse(event));
   }

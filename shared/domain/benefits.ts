@@ -45,9 +45,13 @@ export function usableGrants(record: MembershipRecord | null, grants: readonly I
 
 const DAY_MS = 86_400_000;
 
-/** The grants one catalog grant definition issues: one code per coupon, `count` codes per voucher. */
+/** What a grant is, apart from when the catalog issues it: also the terms of the win-back recall coupon. */
+export type GrantTerms = WithoutSchedule<Grant>;
+type WithoutSchedule<G> = G extends unknown ? Omit<G, 'every'> : never;
+
+/** The grants one grant definition issues: one code per coupon, `count` codes per voucher. */
 export function buildGrants(
-  definition: Grant,
+  definition: GrantTerms,
   options: { memberId: string; periodKey: string; issuedAt: string; code: () => string },
 ): IssuedGrant[] {
   const expiresAt = new Date(Date.parse(options.issuedAt) + definition.validDays * DAY_MS).toISOString();
@@ -158,8 +162,10 @@ export function currentSavingsPeriod(record: MembershipRecord | null): SavingsPe
 }
 
 /** Stored savings item fields (`periodStart` orders periods so a late write never resets a newer one). */
-export interface StoredSavings extends SavingsTotals {
+export interface StoredSavings extends Omit<SavingsTotals, 'currency'> {
   periodStart: string | null;
+  /** The counters' currency, set by their first write; null on an item that names none. */
+  currency: string | null;
 }
 
 export type SavingsMove = 'same-period' | 'new-period' | 'older-period' | 'lifetime-only';

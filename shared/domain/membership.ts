@@ -232,6 +232,19 @@ function snapshotTime(record: MembershipRecord, subscriptionId: string): string 
 }
 
 /**
+ * The failed renewal payment of the deciding subscription, or null. A failed first payment
+ * (`subscription_create`) is not a renewal: that subscription never gave access, so there is no
+ * grace to start and nothing to remind about. Status, lapse date and reminders all read this one rule.
+ */
+export function failedRenewal(record: MembershipRecord): PaymentState | null {
+  const payment = record.payment;
+  const sub = record.subscription;
+  if (payment === null || sub === null || payment.outcome !== 'failed') return null;
+  if (payment.subscriptionId !== sub.subscriptionId || payment.billingReason === 'subscription_create') return null;
+  return payment;
+}
+
+/**
  * The status at `now`, from stored dates only: a cancelled membership reads `lapsed` once its period
  * ends and a failed renewal reads `grace` for the plan's `graceDays`, before any event says so.
  */
@@ -258,11 +271,7 @@ export function evaluateMembership(record: MembershipRecord | null, catalog: Pla
     return nowIso < graceEndsAt ? view('grace', { graceEndsAt, accessEndsAt: graceEndsAt }) : view('lapsed');
   };
   const payment = record.payment;
-  const renewalFailed =
-    payment !== null &&
-    payment.outcome === 'failed' &&
-    payment.subscriptionId === sub.subscriptionId &&
-    payment.billingReason !== 'subscription_create';
+  const renewalFailure = failedRenewal(record);
   // `invoice.paid` is Stripe's signal to extend access: a paid invoice's service period counts even
   // while the subscription snapshot that moves the period (or clears past_due) is still on its way.
   const paidThrough =
@@ -281,10 +290,10 @@ export function evaluateMembership(record: MembershipRecord | null, catalog: Pla
     case 'unpaid':
       if (paidAfterSnapshot && nowIso < paidThrough!) return view('active', { currentPeriodEnd: paidThrough });
       // The renewal was attempted at period start; the failure event, when we have it, is more precise.
-      return graceFrom(renewalFailed ? payment.at : (sub.currentPeriodStart ?? nowIso));
+      return graceFrom(renewalFailure?.at ?? sub.currentPeriodStart ?? nowIso);
     case 'trialing':
     case 'active': {
-      if (renewalFailed) return graceFrom(payment.at);
+      if (renewalFailure) return graceFrom(renewalFailure.at);
       const subscriptionPeriodEnd =
         (sub.stripeStatus === 'trialing' ? (sub.trialEnd ?? sub.currentPeriodEnd) : sub.currentPeriodEnd) ?? nowIso;
       const pendingCancelAt = sub.cancelAt ?? (sub.cancelAtPeriodEnd ? subscriptionPeriodEnd : null);

@@ -10,7 +10,8 @@
  */
 import { ANNUAL_RENEWAL_NOTICE_WINDOW } from './auto-renewal-law';
 import type { Plan, PlanCatalog } from './catalog';
-import { evaluateMembership, type MembershipRecord, type SubscriptionState } from './membership';
+import { evaluateMembership, failedRenewal, type MembershipRecord, type SubscriptionState } from './membership';
+import { formatMoney } from './money';
 
 export const REMINDER_KINDS = [
   'renewal_upcoming',
@@ -79,22 +80,18 @@ export function plannedLapseAt(record: MembershipRecord, plan: Plan | undefined)
   const sub = record.subscription;
   if (!sub) return null;
   const graceDays = plan?.graceDays ?? 0;
-  const payment = record.payment;
-  const renewalFailed =
-    payment !== null &&
-    payment.outcome === 'failed' &&
-    payment.subscriptionId === sub.subscriptionId &&
-    payment.billingReason !== 'subscription_create';
+  const renewalFailure = failedRenewal(record);
   switch (sub.stripeStatus) {
     case 'canceled':
       // A subscription that never gave access (never past `incomplete`) has nothing to lapse from.
       return sub.endedAt ?? sub.canceledAt;
     case 'past_due':
     case 'unpaid':
-      return renewalFailed ? shift(payment.at, -graceDays) : sub.currentPeriodStart ? shift(sub.currentPeriodStart, -graceDays) : null;
+      if (renewalFailure) return shift(renewalFailure.at, -graceDays);
+      return sub.currentPeriodStart ? shift(sub.currentPeriodStart, -graceDays) : null;
     case 'trialing':
     case 'active': {
-      if (renewalFailed) return shift(payment.at, -graceDays);
+      if (renewalFailure) return shift(renewalFailure.at, -graceDays);
       const periodEnd = sub.stripeStatus === 'trialing' ? (sub.trialEnd ?? sub.currentPeriodEnd) : sub.currentPeriodEnd;
       return sub.cancelAt ?? (sub.cancelAtPeriodEnd ? periodEnd : null);
     }
@@ -168,16 +165,10 @@ export function planReminders(record: MembershipRecord | null, catalog: PlanCata
     }
   }
 
-  const payment = record.payment;
-  if (
-    payment &&
-    payment.outcome === 'failed' &&
-    payment.subscriptionId === subId &&
-    payment.billingReason !== 'subscription_create' &&
-    sub.stripeStatus !== 'canceled'
-  ) {
-    out.push(planned(record, 'payment_failed', subId, payment.invoiceId, 0, payment.at));
-    const graceEndsAt = shift(payment.at, -plan.graceDays);
+  const failed = failedRenewal(record);
+  if (failed && sub.stripeStatus !== 'canceled') {
+    out.push(planned(record, 'payment_failed', subId, failed.invoiceId, 0, failed.at));
+    const graceEndsAt = shift(failed.at, -plan.graceDays);
     const days = Math.min(GRACE_ENDING_DAYS_BEFORE, plan.graceDays);
     if (plan.graceDays > 0) out.push(planned(record, 'grace_ending', subId, graceEndsAt, days, shift(graceEndsAt, days)));
   }
@@ -308,15 +299,6 @@ export interface RenderedMessage {
   text: string;
 }
 
-export function formatMoney(cents: number, currency: string | null): string {
-  const code = (currency ?? 'usd').toUpperCase();
-  try {
-    return new Intl.NumberFormat('en-US', { style: 'currency', currency: code }).format(cents / 100);
-  } catch {
-    return `${(cents / 100).toFixed(2)} ${code}`;
-  }
-}
-
 const day = (iso: string | null) =>
   iso ? new Date(iso).toLocaleDateString('en-US', { timeZone: 'UTC', year: 'numeric', month: 'long', day: 'numeric' }) : 'soon';
 const frequency = (interval: string | null) =>
@@ -325,10 +307,11 @@ const periodWord = (interval: string | null) => (interval === 'year' ? 'this yea
 
 /** Plain-text notice. Renewal notices carry plan, amount, date, frequency and the way to cancel. */
 export function renderReminder(kind: ReminderKind, ctx: ReminderContext): RenderedMessage {
-  const price = ctx.amountCents === null ? 'the plan price' : formatMoney(ctx.amountCents, ctx.currency);
+  const money = (amountMinor: number) => formatMoney(amountMinor, ctx.currency ?? 'usd');
+  const price = ctx.amountCents === null ? 'the plan price' : money(ctx.amountCents);
   const charge = `${ctx.planName}: ${price}, charged ${frequency(ctx.interval)}. Next charge: ${price} on ${day(ctx.nextChargeAt)}.`;
   const cancel = `To cancel, or change your plan, visit ${ctx.portalUrl} before ${day(ctx.nextChargeAt)}. Cancelling takes one click.`;
-  const savings = `You saved ${formatMoney(ctx.periodSavedCents, ctx.currency)} ${periodWord(ctx.interval)} with ${ctx.planName}.`;
+  const savings = `You saved ${money(ctx.periodSavedCents)} ${periodWord(ctx.interval)} with ${ctx.planName}.`;
   switch (kind) {
     case 'renewal_upcoming':
       return {
@@ -376,7 +359,7 @@ export function renderReminder(kind: ReminderKind, ctx: ReminderContext): Render
       return {
         subject: `We miss you at ${ctx.planName}`,
         text: [
-          `As a member you saved ${formatMoney(ctx.lifetimeSavedCents, ctx.currency)} in all.`,
+          `As a member you saved ${money(ctx.lifetimeSavedCents)} in all.`,
           coupon,
           `Rejoin at ${ctx.portalUrl}.`,
           `You receive this because you were a ${ctx.planName} member. To stop these emails, change your email preferences at ${ctx.preferencesUrl}.`,

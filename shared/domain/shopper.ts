@@ -5,6 +5,7 @@
  */
 import type { Plan } from './catalog';
 import type { MembershipRecord, MembershipStatus, MembershipView, SubscriptionState } from './membership';
+import { formatMoney } from './money';
 import { periodKey } from './savings';
 
 /** Statuses with a subscription that is still running: a second checkout would mean a second subscription. */
@@ -116,8 +117,6 @@ export interface PriceTerms {
   interval: string;
   intervalCount: number;
 }
-
-const formatMoney = (amountCents: number, currency: string) => `${(amountCents / 100).toFixed(2)} ${currency.toUpperCase()}`;
 
 const intervalText = (interval: string, count: number) => (count === 1 ? interval : `${count} ${interval}s`);
 

@@ -1,54 +1,33 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { SavingsMove, SavingsPeriod, StoredSavings } from '../domain/benefits';
+import type { StoredSavings } from '../domain/benefits';
 import type { IssuedGrant } from '../domain/grants';
+import { grantFromItem, grantKeys, type StoredGrant, storedGrantFromItem } from './grants';
 import { indexes, keys } from './keys';
 import type { ExtraWrite } from './membership-repository';
 import { queryMemberItems } from './query-prefix';
+import { readSavings } from './savings';
 
 /**
  * Items of the benefits feature (all in the member's item collection, PK = MEMBER#id):
- * - grant       `ENT#GRANT#<code>`   type 'grant', `grant: IssuedGrant`, `ttl`, `lookupPk: CODE#<code>`,
- *               `lookupSk: MEMBER#<id>`, plus `redeemedPeriodKey`, `lastReleasedOrderId` while in use
+ * - grant       `ENT#GRANT#<code>`   its layout, writer and mapper are in storage/grants.ts
  * - marker      `ISSUED#<periodKey>#<grantId>` type 'grant-issuance' (one per member, grant, period)
  * - redemption  `REDEMPTION#<code>#<at>#<action>#<orderId>` type 'grant-redemption' (who, when, which order)
  * - usage       `USAGE#<orderId>` type 'benefit-usage' (shipping saved, once per order; `reversedAt` once
  *               the order's code is released)
- * - savings     `SAVINGS` type 'savings' (atomic counters)
+ * - savings     `SAVINGS` type 'savings' (atomic counters): its writes and its reader are in storage/savings.ts
  */
 export const benefitKeys = {
-  codeLookupPk: (code: string) => `CODE#${code}`,
   issuanceSk: (periodKey: string, grantId: string) => `ISSUED#${periodKey}#${grantId}`,
   redemptionSk: (code: string, at: string, action: 'redeem' | 'release', orderId: string) =>
     `REDEMPTION#${code}#${at}#${action}#${orderId}`,
   usageSk: (orderId: string) => `USAGE#${orderId}`,
 } as const;
 
-/** Expired codes stay visible (not applicable) for a while, then DynamoDB's TTL removes them. */
-const GRANT_RETENTION_AFTER_EXPIRY_DAYS = 30;
 /** Redemption and usage records are support and finance evidence: kept three years. */
 const RECORD_RETENTION_DAYS = 3 * 366;
 const DAY_S = 86_400;
 const epochSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
-
-export function grantPut(tableName: string, grant: IssuedGrant): ExtraWrite {
-  return {
-    Put: {
-      TableName: tableName,
-      Item: {
-        PK: keys.memberPk(grant.memberId),
-        SK: keys.grantSk(grant.code),
-        type: 'grant',
-        grant,
-        lookupPk: benefitKeys.codeLookupPk(grant.code),
-        lookupSk: keys.memberPk(grant.memberId),
-        ttl: epochSeconds(grant.expiresAt) + GRANT_RETENTION_AFTER_EXPIRY_DAYS * DAY_S,
-      },
-      // A code collision (≈2^-83) must fail loudly rather than hand one member another's code.
-      ConditionExpression: 'attribute_not_exists(PK)',
-    },
-  };
-}
 
 export function issuanceMarkerPut(
   tableName: string,
@@ -73,119 +52,6 @@ export function issuanceMarkerPut(
       ConditionExpression: 'attribute_not_exists(PK)',
     },
   };
-}
-
-export function feesPaidUpdate(tableName: string, memberId: string, amountCents: number, currency: string): ExtraWrite {
-  return {
-    Update: {
-      TableName: tableName,
-      Key: { PK: keys.memberPk(memberId), SK: keys.savingsSk },
-      UpdateExpression:
-        'SET #type = :type, memberId = :m, currency = if_not_exists(currency, :c), periodSavedCents = if_not_exists(periodSavedCents, :zero), lifetimeSavedCents = if_not_exists(lifetimeSavedCents, :zero) ADD feesPaidCents :amount',
-      ExpressionAttributeNames: { '#type': 'type' },
-      ExpressionAttributeValues: { ':type': 'savings', ':m': memberId, ':c': currency, ':amount': amountCents, ':zero': 0 },
-    },
-  };
-}
-
-/**
- * The savings counter update for one move. Each move carries the condition under which it is the
- * right one, so a concurrent period change fails the transaction (and the caller retries) instead of
- * adding to the wrong period: no read-modify-write race.
- */
-export function savingsUpdate(
-  tableName: string,
-  memberId: string,
-  currency: string,
-  deltaCents: number,
-  move: SavingsMove,
-  period: SavingsPeriod | null,
-): ExtraWrite {
-  const names: Record<string, string> = { '#type': 'type' };
-  const values: Record<string, unknown> = { ':type': 'savings', ':m': memberId, ':c': currency, ':d': deltaCents, ':zero': 0 };
-  const base =
-    'SET #type = :type, memberId = :m, currency = if_not_exists(currency, :c), feesPaidCents = if_not_exists(feesPaidCents, :zero)';
-  let update: string;
-  let condition: string;
-  const currencyOk = '(attribute_not_exists(currency) OR currency = :c)';
-  switch (move) {
-    case 'same-period':
-      values[':pk'] = period!.key;
-      update = `${base} ADD periodSavedCents :d, lifetimeSavedCents :d`;
-      condition = `periodKey = :pk AND ${currencyOk}`;
-      break;
-    case 'new-period':
-      values[':pk'] = period!.key;
-      values[':ps'] = period!.start;
-      update = `${base}, periodKey = :pk, periodStart = :ps, periodSavedCents = :d ADD lifetimeSavedCents :d`;
-      condition = `(attribute_not_exists(periodStart) OR periodStart < :ps) AND ${currencyOk}`;
-      break;
-    case 'older-period':
-      values[':pk'] = period!.key;
-      values[':ps'] = period!.start;
-      update = `${base}, periodSavedCents = if_not_exists(periodSavedCents, :zero) ADD lifetimeSavedCents :d`;
-      condition = `periodKey <> :pk AND periodStart >= :ps AND ${currencyOk}`;
-      break;
-    case 'lifetime-only':
-      update = `${base}, periodSavedCents = if_not_exists(periodSavedCents, :zero) ADD lifetimeSavedCents :d`;
-      if (period) {
-        values[':pk'] = period.key;
-        condition = `(attribute_not_exists(periodKey) OR periodKey <> :pk) AND ${currencyOk}`;
-      } else {
-        condition = currencyOk;
-      }
-      break;
-  }
-  return {
-    Update: {
-      TableName: tableName,
-      Key: { PK: keys.memberPk(memberId), SK: keys.savingsSk },
-      UpdateExpression: update,
-      ConditionExpression: condition,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    },
-  };
-}
-
-/**
- * Takes savings back (a release): the counters move by deltas computed from the stored period
- * (`reversalDeltas`), on the condition that the stored period is still that one. A concurrent period
- * move fails the transaction and the caller recomputes, so a reversal never lands on the wrong period.
- */
-export function savingsReversalUpdate(
-  tableName: string,
-  memberId: string,
-  currency: string,
-  deltas: { periodCents: number; lifetimeCents: number },
-  storedPeriodKey: string | null,
-): ExtraWrite {
-  const values: Record<string, unknown> = {
-    ':type': 'savings',
-    ':m': memberId,
-    ':c': currency,
-    ':zero': 0,
-    ':dp': deltas.periodCents,
-    ':dl': deltas.lifetimeCents,
-  };
-  if (storedPeriodKey !== null) values[':spk'] = storedPeriodKey;
-  return {
-    Update: {
-      TableName: tableName,
-      Key: { PK: keys.memberPk(memberId), SK: keys.savingsSk },
-      UpdateExpression:
-        'SET #type = :type, memberId = :m, currency = if_not_exists(currency, :c), feesPaidCents = if_not_exists(feesPaidCents, :zero) ADD periodSavedCents :dp, lifetimeSavedCents :dl',
-      ConditionExpression: `${storedPeriodKey === null ? 'attribute_not_exists(periodKey)' : 'periodKey = :spk'} AND (attribute_not_exists(currency) OR currency = :c)`,
-      ExpressionAttributeNames: { '#type': 'type' },
-      ExpressionAttributeValues: values,
-    },
-  };
-}
-
-export interface StoredGrant {
-  grant: IssuedGrant;
-  redeemedPeriodKey: string | null;
-  lastReleasedOrderId: string | null;
 }
 
 export interface RedemptionRecord {
@@ -237,9 +103,9 @@ export class DynamoBenefitsRepository {
 
   async getGrant(memberId: string, code: string): Promise<StoredGrant | null> {
     const out = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { PK: keys.memberPk(memberId), SK: keys.grantSk(code) }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: grantKeys.item(memberId, code), ConsistentRead: true }),
     );
-    return out.Item ? toStoredGrant(out.Item) : null;
+    return out.Item ? storedGrantFromItem(out.Item) : null;
   }
 
   /** The code's owner through the `lookup` index (eventually consistent; grant keys never change). */
@@ -249,29 +115,17 @@ export class DynamoBenefitsRepository {
         TableName: this.tableName,
         IndexName: indexes.lookup,
         KeyConditionExpression: 'lookupPk = :pk',
-        ExpressionAttributeValues: { ':pk': benefitKeys.codeLookupPk(code) },
+        ExpressionAttributeValues: { ':pk': grantKeys.codeLookupPk(code) },
         Limit: 1,
       }),
     );
     const item = out.Items?.[0];
-    return typeof item?.grant?.memberId === 'string' ? item.grant.memberId : null;
+    return item ? grantFromItem(item).memberId : null;
   }
 
+  /** Consistent: every caller chooses a conditional savings write (or shows what it just wrote) from it. */
   async getSavings(memberId: string): Promise<StoredSavings | null> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { PK: keys.memberPk(memberId), SK: keys.savingsSk }, ConsistentRead: true }),
-    );
-    const item = out.Item;
-    if (!item) return null;
-    return {
-      memberId,
-      periodKey: item.periodKey ?? null,
-      periodStart: item.periodStart ?? null,
-      periodSavedCents: Number(item.periodSavedCents ?? 0),
-      lifetimeSavedCents: Number(item.lifetimeSavedCents ?? 0),
-      feesPaidCents: Number(item.feesPaidCents ?? 0),
-      currency: item.currency ?? 'usd',
-    };
+    return (await readSavings(this.db, this.tableName, memberId, { consistent: true })).savings;
   }
 
   async getUsage(memberId: string, orderId: string): Promise<UsageRecord | null> {
@@ -311,7 +165,7 @@ export class DynamoBenefitsRepository {
       {
         Update: {
           TableName: this.tableName,
-          Key: { PK: keys.memberPk(grant.memberId), SK: keys.grantSk(grant.code) },
+          Key: grantKeys.item(grant.memberId, grant.code),
           UpdateExpression: 'SET #g.#state = :redeemed, #g.redeemedOrderId = :o, #g.redeemedAt = :at, redeemedPeriodKey = :pk',
           ConditionExpression: '#g.#state = :open AND #g.memberId = :m AND #g.expiresAt > :at',
           ExpressionAttributeNames: { '#g': 'grant', '#state': 'state' },
@@ -357,7 +211,7 @@ export class DynamoBenefitsRepository {
       {
         Update: {
           TableName: this.tableName,
-          Key: { PK: keys.memberPk(grant.memberId), SK: keys.grantSk(grant.code) },
+          Key: grantKeys.item(grant.memberId, grant.code),
           UpdateExpression:
             'SET #g.#state = :open, #g.redeemedOrderId = :null, #g.redeemedAt = :null, lastReleasedOrderId = :o REMOVE redeemedPeriodKey',
           ConditionExpression: '#g.#state = :redeemed AND #g.redeemedOrderId = :o',
@@ -437,14 +291,6 @@ export class DynamoBenefitsRepository {
 
 // biome-ignore lint/suspicious/noExplicitAny: DynamoDB items are untyped; each mapper below names the fields it reads.
 type StoredItem = Record<string, any>;
-
-function toStoredGrant(item: StoredItem): StoredGrant {
-  return {
-    grant: item.grant as IssuedGrant,
-    redeemedPeriodKey: item.redeemedPeriodKey ?? null,
-    lastReleasedOrderId: item.lastReleasedOrderId ?? null,
-  };
-}
 
 function pickRedemption(item: StoredItem): RedemptionRecord {
   return {

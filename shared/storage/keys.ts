@@ -5,8 +5,8 @@
 /**
  * Item shapes that several features share:
  * - membership: `{ PK: MEMBER#id, SK: ENT#MEMBERSHIP, type: 'membership', rev, ...MembershipRecord }`
- * - grant:      `{ PK: MEMBER#id, SK: ENT#GRANT#<code>, type: 'grant', grant: IssuedGrant, ttl }`
- * - savings:    `{ PK: MEMBER#id, SK: SAVINGS, type: 'savings', ...SavingsTotals }`
+ * - grant:      `{ PK: MEMBER#id, SK: ENT#GRANT#<code>, type: 'grant', grant: IssuedGrant, lookupPk, lookupSk, ttl }` (storage/grants.ts)
+ * - savings:    `{ PK: MEMBER#id, SK: SAVINGS, type: 'savings', ...SavingsTotals, periodStart }` (storage/savings.ts)
  * - reminders:  `{ PK: MEMBER#id, SK: NOTE#R#<reminderId>, type: 'reminder', dueShard?, dueAt? }`, proof
  *               `NOTE#S#<reminderId>`, outbox `NOTE#OUTBOX#<reminderId>`, prefs `PREFS` (storage/reminder-store.ts)
  */
@@ -17,9 +17,10 @@ export const keys = {
   entitlementPrefix: 'ENT#',
   savingsSk: 'SAVINGS',
   customerLink: (customerId: string) => ({ PK: `CUSTOMER#${customerId}`, SK: 'LINK' }),
-  /** A payment (PaymentIntent `pi_`, or a bare charge `ch_`) and the invoice it paid. */
-  paymentInvoice: (paymentRef: string) => ({ PK: `PAYMENT#${paymentRef}`, SK: 'INVOICE' }),
-  /** A refund of that payment that arrived before the payment's invoice was known. */
+  /**
+   * A payment (PaymentIntent `pi_`, or a bare charge `ch_`): its link to the invoice it paid
+   * (storage/payment-links.ts) and its refunds that arrived before that link.
+   */
   paymentPk: (paymentRef: string) => `PAYMENT#${paymentRef}`,
   parkedRefundSk: (chargeId: string) => `REFUND#${chargeId}`,
   parkedRefundPrefix: 'REFUND#',

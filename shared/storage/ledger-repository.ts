@@ -5,7 +5,7 @@
  * - reconciliation: `{ PK: RECON#YYYY-MM,  SK: <ranAt ISO>#<source>, type: 'reconciliation', ... }`
  * - once-guard:     `{ PK: LEDGER-ONCE#<entryId>, SK: ONCE, type: 'ledger-once' }` for entries keyed by delivery
  * - invoice facts:  `{ PK: INVOICE#<invoiceId>, SK: PAID, type: 'invoice-facts', ...LedgerEntry }`
- * - payment link:   `{ PK: PAYLINK#<pi_… or ch_…>, SK: INVOICE, type: 'payment-link', invoiceId }`
+ * - payment link:   `{ PK: PAYMENT#<pi_… or ch_…>, SK: INVOICE, type: 'payment-link', invoiceId }` (storage/payment-links.ts)
  * - reversal:       `{ PK: REVERSAL#YYYY-MM, SK: <occurredAt ISO>#<entryId>, type: 'reversal', ...LedgerEntry }`
  * A month of entries is one (paginated) Query in time order, never a Scan. Entries are written with
  * a condition that the key does not exist: the key derives from the Stripe object alone, so a
@@ -13,11 +13,14 @@
  * entry and its recognition slices commit in one transaction, so they exist together or not at all.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { keyedByDelivery, type LedgerEntry } from '../domain/finance/ledger';
 import { monthOf } from '../domain/finance/months';
 import type { ReconciliationResult } from '../domain/finance/reconciliation';
 import { type RecognitionSlice, slicesForInvoice } from '../domain/finance/revenue';
+import { batchGetAll } from './batch-get';
+import { paymentLinkItem, readPaymentLinks } from './payment-links';
+import { queryPartition } from './query-prefix';
 
 export const ledgerKeys = {
   entry: (e: Pick<LedgerEntry, 'occurredAt' | 'entryId'>) => ({
@@ -29,7 +32,6 @@ export const ledgerKeys = {
   reconciliationPk: (month: string) => `RECON#${month}`,
   once: (entryId: string) => ({ PK: `LEDGER-ONCE#${entryId}`, SK: 'ONCE' }),
   invoice: (invoiceId: string) => ({ PK: `INVOICE#${invoiceId}`, SK: 'PAID' }),
-  paymentLink: (paymentIntentOrChargeId: string) => ({ PK: `PAYLINK#${paymentIntentOrChargeId}`, SK: 'INVOICE' }),
   reversalPk: (month: string) => `REVERSAL#${month}`,
 } as const;
 
@@ -62,7 +64,7 @@ const REVERSAL_KINDS = new Set<LedgerEntry['kind']>([
 
 export interface LedgerItem {
   item: Record<string, unknown>;
-  /** Put only if the key is new (everything but the payment links, which carry the same invoice id whoever writes them). */
+  /** Put only if the key is new (everything but the payment links, whose rewrite carries the same invoice id). */
   once: boolean;
 }
 
@@ -71,7 +73,8 @@ export interface LedgerItem {
  * - the entry;
  * - a paid invoice's recognition slices, and its facts under `INVOICE#<id>` so a refund can find
  *   the invoice it refunds by id;
- * - an invoice payment's links `PAYLINK#<payment intent>` / `PAYLINK#<charge>` → invoice id;
+ * - an invoice payment's links `PAYMENT#<payment intent>` / `PAYMENT#<charge>` → invoice id, the one
+ *   link item the membership's refund path reads as well (storage/payment-links.ts);
  * - a refund, refund failure, credit note or dispute funds entry copied under `REVERSAL#<month>`, a
  *   small partition revenue reads for the months whose refunds still affect deferred revenue;
  * - for an entry keyed by its delivery (`keyedByDelivery`), a guard keyed by the entry id alone, so
@@ -86,11 +89,7 @@ export function ledgerItems(entry: LedgerEntry): LedgerItem[] {
   if (entry.kind === 'invoice_paid') items.push(once({ ...ledgerKeys.invoice(entry.entryId), type: 'invoice-facts', ...entry }));
   if (entry.kind === 'invoice_payment' && entry.invoiceId) {
     for (const id of [entry.paymentIntentId, entry.chargeId]) {
-      if (id)
-        items.push({
-          item: { ...ledgerKeys.paymentLink(id), type: 'payment-link', invoiceId: entry.invoiceId, entryId: entry.entryId },
-          once: false,
-        });
+      if (id) items.push({ item: paymentLinkItem({ paymentRef: id, invoiceId: entry.invoiceId, entryId: entry.entryId }), once: false });
     }
   }
   if (REVERSAL_KINDS.has(entry.kind))
@@ -175,67 +174,23 @@ export class LedgerRepository {
   }
 
   async slices(month: string): Promise<RecognitionSlice[]> {
-    const out: RecognitionSlice[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk',
-          ExpressionAttributeValues: { ':pk': ledgerKeys.recognitionPk(month) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) out.push(strip<RecognitionSlice>(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return out;
+    return (await queryPartition(this.db, this.tableName, ledgerKeys.recognitionPk(month))).map((i) => strip<RecognitionSlice>(i));
   }
 
   /** A month's refunds, refund failures, credit notes and dispute funds (its `REVERSAL#` partition). */
   async reversals(month: string): Promise<LedgerEntry[]> {
-    const out: LedgerEntry[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk',
-          ExpressionAttributeValues: { ':pk': ledgerKeys.reversalPk(month) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) out.push(strip<LedgerEntry>(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return out;
+    return (await queryPartition(this.db, this.tableName, ledgerKeys.reversalPk(month))).map((i) => strip<LedgerEntry>(i));
   }
 
   /** Payment intent / charge id → invoice id, for those the ledger has an invoice payment of. */
   async paymentLinks(ids: readonly string[]): Promise<Map<string, string>> {
-    const items = await this.batchGet(ids.map((id) => ledgerKeys.paymentLink(id)));
-    return new Map(items.map((i) => [String(i.PK).slice('PAYLINK#'.length), String(i.invoiceId)]));
+    return readPaymentLinks(this.db, this.tableName, ids, { consistent: false });
   }
 
   /** Paid invoices by id (their `invoice_paid` entries), for those the ledger holds. */
   async invoices(ids: readonly string[]): Promise<Map<string, LedgerEntry>> {
-    const items = await this.batchGet(ids.map((id) => ledgerKeys.invoice(id)));
+    const items = await batchGetAll(this.db, this.tableName, ids.map(ledgerKeys.invoice));
     return new Map(items.map((i) => [String(i.entryId), strip<LedgerEntry>(i)]));
-  }
-
-  /** BatchGetItem in chunks of 100, retrying what DynamoDB leaves unprocessed. */
-  private async batchGet(keys: Array<{ PK: string; SK: string }>): Promise<Array<Record<string, unknown>>> {
-    const out: Array<Record<string, unknown>> = [];
-    for (let i = 0; i < keys.length; i += 100) {
-      let pending: Array<Record<string, unknown>> = keys.slice(i, i + 100);
-      for (let attempt = 0; pending.length; attempt++) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
-        const res = await this.db.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }));
-        out.push(...(res.Responses?.[this.tableName] ?? []));
-        pending = res.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
-    }
-    return out;
   }
 
   async saveReconciliation(result: ReconciliationResult, source: 'report-csv' | 'stripe-api', ranAt: Date): Promise<void> {

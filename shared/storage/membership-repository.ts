@@ -5,14 +5,17 @@ import {
   QueryCommand as RawQueryCommand,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { IssuedGrant } from '../domain/grants';
 import type { MembershipRecord } from '../domain/membership';
 import type { ChargeRefund } from '../domain/membership-events';
+import { grantFromItem, isGrantItem } from './grants';
 import { keys } from './keys';
+import { readPaymentLinks } from './payment-links';
+import { queryPartition } from './query-prefix';
+import type { TransactItem } from './transact';
 
-type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 /** Extra writes that must commit atomically with a membership change (grant issuance, reminders, ...). */
 export type ExtraWrite = TransactItem;
 
@@ -43,8 +46,10 @@ export interface MembershipRepository {
    * transaction. Throws ConcurrentModificationError when another writer got there first.
    */
   saveMembership(record: MembershipRecord, expectedRev: number, extra?: ExtraWrite[], now?: Date): Promise<void>;
-  /** Remembers which invoice a payment paid (from `invoice_payment.paid`), for its later refunds. */
-  linkPaymentToInvoice(paymentRef: string, invoiceId: string, now: Date): Promise<void>;
+  /**
+   * The invoice a payment paid, from the payment link the ledger records with `invoice_payment.paid`
+   * (storage/payment-links.ts); a consistent read, for the parked-refund handshake.
+   */
   invoiceForPayment(paymentRef: string): Promise<string | null>;
   /**
    * Keeps a refund whose payment has no known invoice yet, under that payment; the link's arrival
@@ -60,8 +65,6 @@ export interface ParkedRefund extends ChargeRefund {
 }
 
 const DAY_S = 86_400;
-// Card refunds are possible for months after the payment; keep the link well past that.
-const PAYMENT_LINK_RETENTION_DAYS = 730;
 // A refund whose payment never pays a membership invoice was not about a membership.
 const PARKED_REFUND_RETENTION_DAYS = 90;
 const expiresIn = (now: Date, days: number) => Math.floor(now.getTime() / 1000) + days * DAY_S;
@@ -103,7 +106,9 @@ export class DynamoMembershipRepository implements MembershipRepository {
    * The checkout hot path: one Query of the member's `ENT#` items on the plain client with a direct
    * unmarshall (the document client's middleware costs more than the rest of the handler); this call
    * decides the entitlement latency budget (see bench/entitlement.ts). A ProjectionExpression was
-   * measured slower on DynamoDB Local, so the whole items are read.
+   * measured slower on DynamoDB Local, so the whole items are read. For the same reason it keeps its
+   * own paging loop instead of `queryPartition`, which runs on the document client; the items still
+   * go through the grant mapper.
    */
   async getEntitlementData(memberId: string, options: { consistent?: boolean } = {}) {
     let record: MembershipRecord | null = null;
@@ -124,7 +129,7 @@ export class DynamoMembershipRepository implements MembershipRepository {
       for (const raw of out.Items ?? []) {
         const item = unmarshall(raw);
         if (item.SK === keys.membershipSk) record = toRecord(item);
-        else if (item.type === 'grant') grants.push(item.grant as IssuedGrant);
+        else if (isGrantItem(item)) grants.push(grantFromItem(item));
       }
       startKey = out.LastEvaluatedKey;
     } while (startKey);
@@ -143,20 +148,8 @@ export class DynamoMembershipRepository implements MembershipRepository {
     return typeof out.Item?.memberId === 'string' ? out.Item.memberId : null;
   }
 
-  async linkPaymentToInvoice(paymentRef: string, invoiceId: string, now: Date): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...keys.paymentInvoice(paymentRef), type: 'payment-invoice', invoiceId, ttl: expiresIn(now, PAYMENT_LINK_RETENTION_DAYS) },
-      }),
-    );
-  }
-
   async invoiceForPayment(paymentRef: string): Promise<string | null> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.paymentInvoice(paymentRef), ConsistentRead: true }),
-    );
-    return typeof out.Item?.invoiceId === 'string' ? out.Item.invoiceId : null;
+    return (await readPaymentLinks(this.db, this.tableName, [paymentRef], { consistent: true })).get(paymentRef) ?? null;
   }
 
   async parkRefund(paymentRef: string, refund: ParkedRefund, now: Date): Promise<void> {
@@ -183,15 +176,11 @@ export class DynamoMembershipRepository implements MembershipRepository {
   }
 
   async parkedRefunds(paymentRef: string): Promise<ParkedRefund[]> {
-    const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.paymentPk(paymentRef), ':prefix': keys.parkedRefundPrefix },
-        ConsistentRead: true,
-      }),
-    );
-    return (out.Items ?? []).map((item) => item.refund as ParkedRefund);
+    const items = await queryPartition(this.db, this.tableName, keys.paymentPk(paymentRef), {
+      skPrefix: keys.parkedRefundPrefix,
+      consistent: true,
+    });
+    return items.map((item) => item.refund as ParkedRefund);
   }
 
   async saveMembership(record: MembershipRecord, expectedRev: number, extra: ExtraWrite[] = [], now = new Date()): Promise<void> {

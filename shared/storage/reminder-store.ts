@@ -21,8 +21,11 @@ import {
 import type { StoredSavings } from '../domain/benefits';
 import type { IssuedGrant } from '../domain/grants';
 import type { PlannedReminder, ReminderKind } from '../domain/reminders';
+import { grantPut } from './grants';
 import { indexes, keys, TTL_ATTRIBUTE } from './keys';
 import type { ExtraWrite } from './membership-repository';
+import { queryMemberItems } from './query-prefix';
+import { readSavings } from './savings';
 
 /** Writes spread over this many `due` partitions; the job reads each. */
 export const DUE_SHARDS = 8;
@@ -236,16 +239,13 @@ export class ReminderStore {
     return String(out.Attributes?.couponCode ?? candidate);
   }
 
-  /** Issues a grant once: the item key is the code, so a repeat finds it there and does nothing. */
-  async issueGrant(grant: IssuedGrant, ttlSeconds: number): Promise<void> {
+  /**
+   * Issues a grant (the win-back coupon) once, written like every other grant. The code is chosen
+   * once per reminder (`couponCodeFor`), so a retried send finds its own grant there and does nothing.
+   */
+  async issueGrant(grant: IssuedGrant): Promise<void> {
     try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { PK: keys.memberPk(grant.memberId), SK: keys.grantSk(grant.code), type: 'grant', grant, ttl: ttlSeconds },
-          ConditionExpression: 'attribute_not_exists(PK)',
-        }),
-      );
+      await this.db.send(new PutCommand(grantPut(this.tableName, grant).Put));
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
@@ -392,26 +392,9 @@ export class ReminderStore {
    * caller applies `savingsView`, which counts the period figure only while it is the current period.
    */
   async savings(memberId: string): Promise<StoredSavings | null> {
-    const out = await this.db.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { PK: keys.memberPk(memberId), SK: keys.savingsSk },
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
-    this.count('savings', out.Item ? 1 : 0, out.ConsumedCapacity);
-    const item = out.Item;
-    if (!item) return null;
-    const cents = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-    return {
-      memberId,
-      periodKey: typeof item.periodKey === 'string' ? item.periodKey : null,
-      periodStart: typeof item.periodStart === 'string' ? item.periodStart : null,
-      periodSavedCents: cents(item.periodSavedCents),
-      lifetimeSavedCents: cents(item.lifetimeSavedCents),
-      feesPaidCents: cents(item.feesPaidCents),
-      currency: typeof item.currency === 'string' ? item.currency : 'usd',
-    };
+    const { savings, consumed } = await readSavings(this.db, this.tableName, memberId, { consistent: false });
+    this.count('savings', savings ? 1 : 0, consumed);
+    return savings;
   }
 
   async writeOutbox(memberId: string, reminderId: string, message: Record<string, unknown>): Promise<void> {
@@ -452,20 +435,6 @@ export class ReminderStore {
 
   /** Everything notice-related of one member (reminders, proofs, outbox), for the operator. */
   async listForMember(memberId: string): Promise<Array<Record<string, unknown>>> {
-    const items: Array<Record<string, unknown>> = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.memberPk(memberId), ':prefix': reminderKeys.notePrefix },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return items;
+    return queryMemberItems(this.db, this.tableName, memberId, reminderKeys.notePrefix);
   }
 }

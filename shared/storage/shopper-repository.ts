@@ -1,5 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { ConsentAcceptance, ConsentRecord } from '../domain/shopper';
 import { keys } from './keys';
 import type { ExtraWrite } from './membership-repository';
@@ -134,24 +134,10 @@ export class DynamoShopperRepository {
   }
 
   async listConsents(memberId: string): Promise<ConsentRecord[]> {
-    const consents: ConsentRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.memberPk(memberId), ':prefix': shopperKeys.consentPrefix },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        const { PK: _pk, SK: _sk, type: _type, ...consent } = item;
-        consents.push(consent as ConsentRecord);
-      }
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return consents;
+    return (await queryMemberItems(this.db, this.tableName, memberId, shopperKeys.consentPrefix)).map((item) => {
+      const { PK: _pk, SK: _sk, type: _type, ...consent } = item;
+      return consent as unknown as ConsentRecord;
+    });
   }
 
   async listConsentAcceptances(memberId: string): Promise<ConsentAcceptance[]> {

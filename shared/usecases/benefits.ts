@@ -25,15 +25,13 @@ import { ConflictError, NotFoundError, RejectedError, type RejectionReason } fro
 import {
   type DynamoBenefitsRepository,
   failedConditions,
-  feesPaidUpdate,
-  grantPut,
   issuanceMarkerPut,
   type RedemptionRecord,
-  savingsReversalUpdate,
-  savingsUpdate,
   type UsageOnRelease,
 } from '../storage/benefits-repository';
+import { grantPut } from '../storage/grants';
 import type { ExtraWrite, MembershipRepository } from '../storage/membership-repository';
+import { feesPaidUpdate, savingsReversalUpdate, savingsUpdate } from '../storage/savings';
 import type { MembershipReaction } from './ingest-stripe-event';
 
 /**

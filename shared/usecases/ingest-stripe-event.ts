@@ -26,8 +26,11 @@ export interface IngestDeps {
   memberships: MembershipRepository;
   reactions?: readonly MembershipReaction[];
   now?: () => Date;
-  /** The money ledger (finance); money events are recorded there before any membership change. */
-  ledger?: LedgerWriter;
+  /**
+   * The money ledger (finance). Money events are recorded there before any membership change: the
+   * payment link the refund path reads is written with the ledger's `invoice_payment` entry.
+   */
+  ledger: LedgerWriter;
 }
 
 export type IngestOutcome =
@@ -47,7 +50,7 @@ const MAX_ATTEMPTS = 8;
 export async function ingestStripeEvent(deps: IngestDeps, event: StripeEvent): Promise<IngestOutcome> {
   // Money first: invoice.paid is both a ledger and a membership event. Both writes are idempotent, so
   // if either fails the event answers 5xx and Stripe's retry completes whichever is missing.
-  const money = deps.ledger ? await recordMoneyEvent({ catalog: deps.catalog, ledger: deps.ledger }, event) : { entries: 0, recorded: 0 };
+  const money = await recordMoneyEvent({ catalog: deps.catalog, ledger: deps.ledger }, event);
   const orRecorded = (outcome: IngestOutcome): IngestOutcome =>
     money.entries > 0 ? { outcome: 'recorded', ledgerEntries: money.entries } : outcome;
   const translated = translateStripeEvent(event, deps.catalog);
@@ -58,9 +61,9 @@ export async function ingestStripeEvent(deps: IngestDeps, event: StripeEvent): P
       return orRecorded({ outcome: 'ignored', reason: translated.reason });
 
     case 'payment-link': {
-      // Link first, then apply what waited for it: a refund parked after this read is applied by its
-      // own delivery, which re-reads the link after parking (see below). Either way it lands once.
-      await deps.memberships.linkPaymentToInvoice(translated.paymentRef, translated.invoiceId, now());
+      // The link was committed with this event's ledger entry, above; now apply what waited for it. A
+      // refund parked after this read is applied by its own delivery, which re-reads the link after
+      // parking (see below): one of the two sees the other, and a refund applied twice lands once.
       for (const parked of await deps.memberships.parkedRefunds(translated.paymentRef)) {
         await applyToMember(deps, parked.memberId, chargeRefunded(parked, translated.invoiceId), now);
       }

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { generateGrantCode } from '../codes';
-import { currentSavingsPeriod, savingsView } from '../domain/benefits';
+import { buildGrants, currentSavingsPeriod, savingsView } from '../domain/benefits';
 import type { PlanCatalog } from '../domain/catalog';
-import type { IssuedGrant } from '../domain/grants';
 import { evaluateMembership, type MembershipRecord } from '../domain/membership';
 import {
   billingInterval,
@@ -268,27 +267,14 @@ async function contextFor(deps: ReminderJobDeps, item: ReminderItem, record: Mem
   let coupon: ReminderContext['coupon'] = null;
   if (item.kind === 'win_back') {
     const code = await deps.store.couponCodeFor(item, generateGrantCode());
-    const issuedAt = asOf.toISOString();
-    const expiresAt = new Date(asOf.getTime() + deps.recallCoupon.validDays * 86_400_000).toISOString();
     const currency = sub.currency ?? 'usd';
-    const grant: IssuedGrant = {
-      code,
-      memberId: item.memberId,
-      grantId: 'win-back',
-      kind: 'coupon',
-      amountOffCents: deps.recallCoupon.amountOffCents,
-      currency,
-      minSubtotalCents: 0,
-      serviceLevel: null,
-      issuedAt,
-      expiresAt,
-      periodKey: `win-back@${item.reminderId}`,
-      state: 'open',
-      redeemedOrderId: null,
-      redeemedAt: null,
-    };
-    await deps.store.issueGrant(grant, Math.floor(Date.parse(expiresAt) / 1000) + 30 * 86_400);
-    coupon = { code, amountOffCents: grant.amountOffCents!, currency, expiresAt };
+    const { amountOffCents, validDays } = deps.recallCoupon;
+    const [grant] = buildGrants(
+      { id: 'win-back', kind: 'coupon', amountOffCents, currency, minSubtotalCents: 0, validDays },
+      { memberId: item.memberId, periodKey: `win-back@${item.reminderId}`, issuedAt: asOf.toISOString(), code: () => code },
+    );
+    await deps.store.issueGrant(grant!);
+    coupon = { code, amountOffCents, currency, expiresAt: grant!.expiresAt };
   }
   return {
     planName: plan?.name ?? sub.planId ?? 'membership',

@@ -6,8 +6,8 @@ import { buildGrants } from '#shared/domain/benefits';
 import { applyMembershipEvent, type MembershipEvent, type SubscriptionState } from '#shared/domain/membership';
 import { AppError, RejectedError } from '#shared/errors';
 import { planCatalog } from '#shared/runtime/catalog';
-import { benefitsRepository, dynamo, membershipRepository } from '#shared/runtime/dynamo';
-import { grantPut } from '#shared/storage/benefits-repository';
+import { benefitsRepository, dynamo, ledgerRepository, membershipRepository } from '#shared/runtime/dynamo';
+import { grantPut } from '#shared/storage/grants';
 import { keys } from '#shared/storage/keys';
 import type { MembershipRepository } from '#shared/storage/membership-repository';
 import { stripeEventSchema } from '#shared/stripe/events';
@@ -24,6 +24,7 @@ const DAY = 86_400;
 const catalog = planCatalog();
 const memberships = membershipRepository();
 const benefits = benefitsRepository();
+const ledger = ledgerRepository();
 
 async function items(memberId: string) {
   const { doc, tables } = dynamo();
@@ -55,10 +56,14 @@ describe('issuance under a crash between writes', () => {
       },
     ];
     await expect(
-      ingestStripeEvent({ catalog, memberships, reactions: [...membershipReactions(benefits.tableName), failing] }, parse(events[1]!)),
+      ingestStripeEvent(
+        { catalog, memberships, ledger, reactions: [...membershipReactions(benefits.tableName), failing] },
+        parse(events[1]!),
+      ),
     ).rejects.toThrow();
     expect(await items(memberId)).toEqual([]);
-    for (const e of events) await ingestStripeEvent({ catalog, memberships, reactions: membershipReactions(benefits.tableName) }, parse(e));
+    for (const e of events)
+      await ingestStripeEvent({ catalog, memberships, ledger, reactions: membershipReactions(benefits.tableName) }, parse(e));
     const grants = (await items(memberId)).filter((i) => i.type === 'grant');
     expect(grants.map((g) => g.grant.grantId).sort()).toEqual(['express-2', 'express-2', 'monthly-5', 'welcome-10']);
   });
@@ -77,10 +82,10 @@ describe('issuance under a crash between writes', () => {
     });
     for (const e of events)
       await expect(
-        ingestStripeEvent({ catalog, memberships: dying, reactions: membershipReactions(benefits.tableName) }, parse(e)),
+        ingestStripeEvent({ catalog, memberships: dying, ledger, reactions: membershipReactions(benefits.tableName) }, parse(e)),
       ).rejects.toThrow('died');
     for (const e of [...events, ...events])
-      await ingestStripeEvent({ catalog, memberships, reactions: membershipReactions(benefits.tableName) }, parse(e));
+      await ingestStripeEvent({ catalog, memberships, ledger, reactions: membershipReactions(benefits.tableName) }, parse(e));
     expect(crashes).toBe(3);
     const all = await items(memberId);
     expect(all.filter((i) => i.type === 'grant')).toHaveLength(4);
@@ -113,7 +118,8 @@ function laggingReplica() {
 
 describe('redeem, release and usage decide on consistent reads', () => {
   const parse = (e: object) => stripeEventSchema.parse(e);
-  const ingest = (e: object) => ingestStripeEvent({ catalog, memberships, reactions: membershipReactions(benefits.tableName) }, parse(e));
+  const ingest = (e: object) =>
+    ingestStripeEvent({ catalog, memberships, ledger, reactions: membershipReactions(benefits.tableName) }, parse(e));
   const start = Math.floor(Date.now() / 1000) - DAY;
 
   async function member(label: string) {

@@ -30,7 +30,8 @@ describe('invoice.paid feeds both the ledger and the membership', () => {
     const realLedger = ledgerRepository();
     const memberId = uniqueMemberId('conv');
     const signup = signupEvents({ memberId, start: t('2032-06-01T00:00:00Z') });
-    for (const e of signup.events.slice(0, 2)) await ingestStripeEvent({ catalog, memberships }, stripeEventSchema.parse(e));
+    for (const e of signup.events.slice(0, 2))
+      await ingestStripeEvent({ catalog, memberships, ledger: realLedger }, stripeEventSchema.parse(e));
 
     const paid = (id: string, day: string) =>
       stripeEventSchema.parse(

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyEntry, type LedgerEntry } from '#shared/domain/finance/ledger';
-import { formatMinorUnits } from '#shared/domain/finance/money';
+import { formatMoney } from '#shared/domain/money';
 import { ledgerRepository } from '#shared/runtime/dynamo';
 import { KEYS, useApi } from '../support/api';
 
@@ -83,13 +83,13 @@ describe.skipIf(!hasChromium && !process.env.CI)('GET /v1/finance/report.html in
 
     await expect.poll(() => page.locator('h1').textContent()).toContain(`Membership finance report — ${MONTH}`);
     const figure = (currency: string, id: string) => page.locator(`#currency-${currency} [data-figure="${id}"] dd`);
-    expect(await figure('usd', 'billed').textContent()).toBe(`${formatMinorUnits(usd.billedCents, 'usd')} USD`);
-    expect(await figure('usd', 'mrr').textContent()).toBe(`${formatMinorUnits(usd.mrrCents, 'usd')} USD`);
-    expect(await figure('usd', 'recognized').textContent()).toBe(`${formatMinorUnits(usd.recognizedCents, 'usd')} USD`);
-    expect(await figure('usd', 'deferred').textContent()).toBe(`${formatMinorUnits(usd.deferredCents, 'usd')} USD`);
-    expect(await figure('usd', 'refunded').textContent()).toBe('14.99 USD');
+    expect(await figure('usd', 'billed').textContent()).toBe(formatMoney(usd.billedCents, 'usd'));
+    expect(await figure('usd', 'mrr').textContent()).toBe(formatMoney(usd.mrrCents, 'usd'));
+    expect(await figure('usd', 'recognized').textContent()).toBe(formatMoney(usd.recognizedCents, 'usd'));
+    expect(await figure('usd', 'deferred').textContent()).toBe(formatMoney(usd.deferredCents, 'usd'));
+    expect(await figure('usd', 'refunded').textContent()).toBe('$14.99');
     expect(await figure('usd', 'active').textContent()).toBe('9');
-    expect(await figure('eur', 'billed').textContent()).toBe('12.99 EUR');
+    expect(await figure('eur', 'billed').textContent()).toBe('€12.99');
     for (const id of ['billed', 'mrr', 'active']) await expect.poll(() => figure('usd', id).isVisible()).toBe(true);
 
     // Four charts per currency, drawn with real geometry, each captioned.
@@ -109,7 +109,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('GET /v1/finance/report.html in
     expect(await page.locator('#currency-usd svg rect').count()).toBeGreaterThan(12);
     // Two plans, and the refund no invoice could be found for, shown as such.
     expect(await page.locator('#currency-usd table tbody tr').count()).toBe(3);
-    expect(await page.locator('#currency-usd tr[data-row="unattributed"] td').nth(3).textContent()).toBe('14.99 USD');
+    expect(await page.locator('#currency-usd tr[data-row="unattributed"] td').nth(3).textContent()).toBe('$14.99');
     // Self-contained: the document was the only request.
     expect(requested).toEqual([api.url(`/v1/finance/report.html?month=${MONTH}`)]);
     await context.close();

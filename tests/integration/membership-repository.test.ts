@@ -1,9 +1,10 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { buildGrants } from '#shared/domain/benefits';
 import { applyMembershipEvent } from '#shared/domain/membership';
 import { dynamo, membershipRepository } from '#shared/runtime/dynamo';
-import { grantPut } from '#shared/storage/benefits-repository';
+import { grantPut } from '#shared/storage/grants';
+import { keys } from '#shared/storage/keys';
 import { uniqueMemberId } from '../support/api';
 import { monthlySubscription, projectCatalog } from '../support/domain';
 import { TEST_TABLES } from '../support/tables';
@@ -44,5 +45,34 @@ describe('DynamoMembershipRepository.getEntitlementData', () => {
     expect(data.record?.subscription?.subscriptionId).toBe(sub.subscriptionId);
     expect(data.grants).toHaveLength(4);
     expect(await memberships.getEntitlementData(memberId, { consistent: true })).toEqual(data);
+  });
+});
+
+describe('DynamoMembershipRepository.parkedRefunds', () => {
+  it('reads every refund waiting for a payment, past the first 1 MB page', async () => {
+    const paymentRef = `pi_${uniqueMemberId('parked').replace(/\W/g, '')}`;
+    // Four ~350 KB items fill more than one page of a Query.
+    const charges = ['ch_1', 'ch_2', 'ch_3', 'ch_4'];
+    for (const chargeId of charges) {
+      const refund = {
+        eventId: `evt_${chargeId}`,
+        created: 1,
+        chargeId,
+        refundedCents: 100,
+        currency: 'usd',
+        memberId: 'm',
+        customerId: 'cus_1',
+      };
+      await memberships.parkRefund(paymentRef, refund, new Date());
+      await db.send(
+        new UpdateCommand({
+          TableName: TEST_TABLES.main,
+          Key: { PK: keys.paymentPk(paymentRef), SK: keys.parkedRefundSk(chargeId) },
+          UpdateExpression: 'SET padding = :p',
+          ExpressionAttributeValues: { ':p': 'x'.repeat(350_000) },
+        }),
+      );
+    }
+    expect((await memberships.parkedRefunds(paymentRef)).map((r) => r.chargeId).sort()).toEqual(charges);
   });
 });

@@ -1,6 +1,6 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { dynamo } from '#shared/runtime/dynamo';
+import { dynamo, ledgerRepository, membershipRepository } from '#shared/runtime/dynamo';
 import { keys } from '#shared/storage/keys';
 import { invoiceObject, signupEvents, stripeEvent } from '../../local/stripe-test-events';
 import { uniqueMemberId, useApi } from '../support/api';
@@ -78,6 +78,39 @@ describe('refunds through charges', () => {
     // A credit note crediting the balance instead gives money back on top.
     await post('credit_note.created', creditNoteObject({ invoice: m.invoiceId, customer: m.customer, amount: 100 }));
     expect(await feesPaid(m.memberId)).toBe(899);
+  });
+
+  it('lands a refund once when it races its payment link, whichever commits first', async () => {
+    const members = await Promise.all(['race-a', 'race-b', 'race-c', 'race-d'].map(payingMember));
+    await Promise.all(
+      members.flatMap((m) => {
+        const paymentIntent = `pi_${m.memberId.replace(/\W/g, '')}`;
+        const charge = refundedChargeObject({ customer: m.customer, paymentIntent, refundedCents: 1499 });
+        const link = invoicePaymentObject({ invoice: m.invoiceId, paymentIntent, paidAt: m.start });
+        return [post('charge.refunded', charge), post('invoice_payment.paid', link), post('charge.refunded', charge)];
+      }),
+    );
+    for (const m of members) {
+      expect(await feesPaid(m.memberId)).toBe(0);
+      expect(await periodCoupons(m.memberId)).toEqual([]);
+    }
+  });
+
+  it('keeps one link per payment, which both the refund path and finance read', async () => {
+    const m = await payingMember('one-link');
+    const paymentIntent = `pi_${m.memberId.replace(/\W/g, '')}`;
+    await post('invoice_payment.paid', invoicePaymentObject({ invoice: m.invoiceId, paymentIntent, paidAt: m.start }));
+    const { doc, tables } = dynamo();
+    const key = { PK: keys.paymentPk(paymentIntent), SK: 'INVOICE' };
+    const link = await doc.send(new GetCommand({ TableName: tables.main, Key: key, ConsistentRead: true }));
+    expect(link.Item).toMatchObject({ type: 'payment-link', paymentRef: paymentIntent, invoiceId: m.invoiceId });
+    expect(link.Item!.ttl).toBeUndefined();
+    expect(await membershipRepository().invoiceForPayment(paymentIntent)).toBe(m.invoiceId);
+    expect(await ledgerRepository().paymentLinks([paymentIntent])).toEqual(new Map([[paymentIntent, m.invoiceId]]));
+    // Without that one item, neither finds the invoice: there is no second copy.
+    await doc.send(new DeleteCommand({ TableName: tables.main, Key: key }));
+    expect(await membershipRepository().invoiceForPayment(paymentIntent)).toBeNull();
+    expect(await ledgerRepository().paymentLinks([paymentIntent])).toEqual(new Map());
   });
 
   it('leaves the membership alone when a member is refunded for something else', async () => {

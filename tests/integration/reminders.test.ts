@@ -135,6 +135,22 @@ function member(label: string, interval: 'month' | 'year' = 'month') {
   };
 }
 
+/** A member who signed up at `start` and cancelled the next day: benefits end at `end`, then lapse and win-back notices follow. */
+async function cancelledMember(label: string, start: number) {
+  const m = member(label);
+  const end = start + 30 * DAY;
+  await post(m.checkout(start));
+  await post(
+    m.subEvent('customer.subscription.created', start, {
+      periodStart: start,
+      periodEnd: end,
+      cancelAtPeriodEnd: true,
+      canceledAt: start + DAY,
+    }),
+  );
+  return { ...m, end };
+}
+
 describe('reminders: whole lifecycles with a fake clock', () => {
   it('trial → paid → renewal → failed payment → grace → lapse → win-back: each notice once, on time', async () => {
     const m = member('life');
@@ -384,6 +400,36 @@ describe('reminders: whole lifecycles with a fake clock', () => {
     expect(items.filter((i) => i.kind === 'win_back').map((i) => i.dropReason)).toEqual(['marketing_opt_out', 'marketing_opt_out']);
     expect(items.some((i) => i.type === 'grant' && i.grant.grantId === 'win-back')).toBe(false);
   });
+
+  it('a win-back coupon is an ordinary grant: listed once the member is back, redeemed and released by its code', async () => {
+    const m = await cancelledMember('winback-code', BASE + 100 * DAY);
+    const end = m.end;
+    const job = jobDeps();
+    expect(await runAt(job, end, m.memberId)).toEqual(['membership_lapsed']);
+    expect(await runAt(job, end + 7 * DAY, m.memberId)).toEqual(['win_back']);
+    const winBack = job.sender.sent.find((s) => s.memberId === m.memberId && s.kind === 'win_back')!;
+    const code = /code ([A-Z0-9-]+)/.exec(winBack.text)![1]!;
+
+    // The member comes back on a new subscription: the coupon is theirs to use at checkout.
+    const back = stripeId('sub');
+    const backAt = end + 10 * DAY;
+    await post(
+      stripeEvent(
+        'customer.subscription.created',
+        subscriptionObject({ id: back, customer: m.customer, memberId: m.memberId, periodStart: backAt }),
+        { created: backAt },
+      ),
+    );
+    const order = { subtotalCents: 4000, currency: 'usd' };
+    const ent = await api.entitlement(m.memberId, order);
+    expect(ent.benefits.coupons).toContainEqual(expect.objectContaining({ code, amountOffCents: 1500, currency: 'usd', applicable: true }));
+    const redeem = await api.call('POST', `/v1/coupons/${code}/redeem`, { body: { memberId: m.memberId, orderId: 'wb-1', ...order } });
+    expect(redeem.status, await redeem.clone().text()).toBe(200);
+    // The order is cancelled: the release finds the code's member by the code alone.
+    const release = await api.call('POST', `/v1/coupons/${code}/release`, { body: { orderId: 'wb-1' } });
+    expect(release.status, await release.clone().text()).toBe(200);
+    expect(await release.json()).toEqual({ code, status: 'open', orderId: 'wb-1' });
+  });
 });
 
 describe('annual_notice: once a year, actually sent', () => {
@@ -472,6 +518,19 @@ describe('savings in the notices the job sends', () => {
     const [first, second] = job.sender.sent.filter((s) => s.memberId === m.memberId);
     expect(first!.text).toContain('You saved $8.40 this month');
     expect(second!.text).toContain('You saved $0.00 this month');
+  });
+
+  it('are read through the one savings reader, and the job counts the read', async () => {
+    const { doc, tables } = dynamo();
+    const store = new ReminderStore(doc, tables.main);
+    const memberId = uniqueMemberId('savings-read');
+    expect(await store.savings(memberId)).toBeNull();
+    expect(store.reads.bySource.savings).toBe(0);
+    const saved = { memberId, periodKey: 'sub_x@2037-01-01T00:00:00.000Z', periodSavedCents: 300, lifetimeSavedCents: 4500 };
+    await putSavings({ ...saved, feesPaidCents: 3000, currency: 'jpy' });
+    expect(await store.savings(memberId)).toEqual({ ...saved, periodStart: null, feesPaidCents: 3000, currency: 'jpy' });
+    expect(store.reads.bySource.savings).toBe(1);
+    expect(store.reads.items).toBe(1);
   });
 });
 
@@ -905,18 +964,8 @@ describe('npm run job -- reminders', () => {
 
 describe('the shopper’s marketing opt-out', () => {
   it('PUT /v1/me/preferences (shopper token) stops win-back emails, which link to it; opting in again restores them', async () => {
-    const m = member('me-prefs');
-    const start = BASE + 330 * DAY;
-    const end = start + 30 * DAY;
-    await post(m.checkout(start));
-    await post(
-      m.subEvent('customer.subscription.created', start, {
-        periodStart: start,
-        periodEnd: end,
-        cancelAtPeriodEnd: true,
-        canceledAt: start + DAY,
-      }),
-    );
+    const m = await cancelledMember('me-prefs', BASE + 330 * DAY);
+    const end = m.end;
     const headers = await bearer(m.memberId);
     const job = jobDeps();
     expect(await runAt(job, end, m.memberId)).toEqual(['membership_lapsed']);

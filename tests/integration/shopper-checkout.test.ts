@@ -85,7 +85,7 @@ describe('POST /v1/me/checkout-session', () => {
       },
     ]);
     expect(stored.completedWithoutConsent).toEqual([]);
-    expect(body.renewalTerms).toContain('14.99 USD');
+    expect(body.renewalTerms).toContain('$14.99 every month');
   });
 
   it('double-click: two concurrent requests create one Stripe customer and one session', async () => {
@@ -165,7 +165,7 @@ describe('POST /v1/me/checkout-session', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as any;
     expect(body.trialDays).toBe(0);
-    expect(body.renewalTerms).toContain('charged 139.00 USD today');
+    expect(body.renewalTerms).toContain('charged $139.00 today');
     expect(sessionCallsFor(memberId).at(-1)!.params.subscription_data.trial_period_days).toBeUndefined();
   });
 

@@ -11,7 +11,7 @@
  */
 
 import { emptyEntry, type LedgerEntry } from '#shared/domain/finance/ledger';
-import { currencyExponent, formatMinorUnits } from '#shared/domain/finance/money';
+import { currencyExponent, formatMinorUnits } from '#shared/domain/money';
 import type { ReportRow } from '#shared/stripe/balance-report';
 
 export interface GeneratedMonth {

@@ -5,6 +5,7 @@ import type { IssuedGrant } from '#shared/domain/grants';
 import type { SavingsTotals } from '#shared/domain/savings';
 import { createDynamoClient } from '#shared/runtime/dynamo';
 import { documentClient } from '#shared/storage/dynamodb';
+import { grantPut } from '#shared/storage/grants';
 import { keys } from '#shared/storage/keys';
 import { LOCAL_DEFAULTS } from '../../local/defaults';
 import { signupEvents } from '../../local/stripe-test-events';
@@ -58,13 +59,9 @@ export async function putSavings(savings: SavingsTotals): Promise<void> {
   );
 }
 
+/** A grant as the service stores it (the one grant writer), for states the API cannot produce on its own. */
 export async function putGrant(grant: IssuedGrant): Promise<void> {
-  await db().send(
-    new PutCommand({
-      TableName: TEST_TABLES.main,
-      Item: { PK: keys.memberPk(grant.memberId), SK: keys.grantSk(grant.code), type: 'grant', grant },
-    }),
-  );
+  await db().send(new PutCommand(grantPut(TEST_TABLES.main, grant).Put));
 }
 
 /**

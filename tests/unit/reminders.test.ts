@@ -476,6 +476,21 @@ describe('renderReminder', () => {
     expect(text).toContain('$120.00');
   });
 
+  it('says amounts in the currency’s own decimals: ¥1,500 for a yen plan, KWD with three', () => {
+    const yen = { ...ctx, interval: 'month', amountCents: 1500, currency: 'jpy', periodSavedCents: 300, lifetimeSavedCents: 4500 };
+    const renewal = renderReminder('renewal_upcoming', yen).text;
+    expect(renewal).toContain('Prime Annual: ¥1,500, charged every month. Next charge: ¥1,500 on January 10, 2027.');
+    expect(renewal).toContain('You saved ¥300 this month');
+    const winBack = renderReminder('win_back', {
+      ...yen,
+      coupon: { code: 'ABCD-EFGH-JKMN-PQRST', amountOffCents: 500, currency: 'jpy', expiresAt: '2027-02-01T00:00:00Z' },
+    }).text;
+    expect(winBack).toContain('take ¥500 off');
+    expect(winBack).toContain('you saved ¥4,500 in all');
+    const dinar = renderReminder('payment_failed', { ...ctx, amountCents: 4500, currency: 'kwd' }).text;
+    expect(dinar).toContain('Your renewal payment of KWD\u00a04.500 did not go through');
+  });
+
   it('only marketing notices carry the email preferences link', () => {
     expect(renderReminder('win_back', ctx).text).toContain(
       'To stop these emails, change your email preferences at https://shop.example/account/email',

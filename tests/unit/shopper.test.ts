@@ -124,16 +124,20 @@ describe('renewalTermsText', () => {
   const price = { priceId: 'price_x', amountCents: 1499, currency: 'usd', interval: 'month', intervalCount: 1 };
   it('states the amount, the frequency, the trial and how to cancel', () => {
     const text = renewalTermsText(monthly, price, 30);
-    expect(text).toContain('14.99 USD');
+    expect(text).toContain('charged $14.99 when it ends and then $14.99 every month');
     expect(text).toContain('every month');
     expect(text).toContain('30-day free trial');
     expect(text).toMatch(/Cancel anytime/);
     expect(text.length).toBeLessThanOrEqual(1200);
   });
   it('says the first charge is today without a trial', () => {
-    expect(renewalTermsText(monthly, { ...price, interval: 'year', amountCents: 13900 }, 0)).toMatch(
-      /charged 139\.00 USD today.*every year/,
-    );
+    expect(renewalTermsText(monthly, { ...price, interval: 'year', amountCents: 13900 }, 0)).toMatch(/charged \$139\.00 today.*every year/);
+  });
+  it('states a yen price in whole yen and a dinar price with three decimals', () => {
+    const yen = { ...price, amountCents: 1500, currency: 'jpy' };
+    expect(renewalTermsText(monthly, yen, 0)).toContain('you will be charged ¥1,500 today and then ¥1,500 every month');
+    const dinar = { ...price, amountCents: 4500, currency: 'kwd' };
+    expect(renewalTermsText(monthly, dinar, 0)).toContain('you will be charged KWD\u00a04.500 today');
   });
 });
 

@@ -1,6 +1,7 @@
 /** The ledger as RFC 4180 CSV: header row, CRLF, quoted where needed, integer cents plus a decimal column. */
+
+import { formatMinorUnits } from '../money';
 import type { LedgerEntry } from './ledger';
-import { formatMinorUnits } from './money';
 
 export const LEDGER_CSV_COLUMNS = [
   'entry_id',

@@ -1,34 +1,5 @@
-/**
- * Minor units per currency. Stripe amounts are integers in the currency's smallest unit; its CSV
- * reports print decimal major units. Zero-decimal currencies (JPY, KRW, ...) have no fraction and
- * three-decimal ones (BHD, KWD, ...) have three (https://docs.stripe.com/currencies).
- */
-const ZERO_DECIMAL = new Set([
-  'bif',
-  'clp',
-  'djf',
-  'gnf',
-  'jpy',
-  'kmf',
-  'krw',
-  'mga',
-  'pyg',
-  'rwf',
-  'ugx',
-  'vnd',
-  'vuv',
-  'xaf',
-  'xof',
-  'xpf',
-]);
-const THREE_DECIMAL = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd']);
-
-export function currencyExponent(currency: string): number {
-  const c = currency.toLowerCase();
-  if (ZERO_DECIMAL.has(c)) return 0;
-  if (THREE_DECIMAL.has(c)) return 3;
-  return 2;
-}
+/** Stripe's report amounts (decimal major units) to minor units, with the one currency table (domain/money.ts). */
+import { currencyExponent } from '../money';
 
 export class AmountFormatError extends Error {
   override name = 'AmountFormatError';
@@ -53,14 +24,4 @@ export function toMinorUnits(decimal: string, currency: string): number {
   const value = Number(m[2]) * 10 ** exponent + Number(fraction.padEnd(exponent, '0') || '0');
   if (!Number.isSafeInteger(value)) throw new AmountFormatError(`"${decimal}" is too large`);
   return m[1] === '-' && value !== 0 ? -value : value;
-}
-
-/** 1299 → "12.99"; -5 → "-0.05"; 500 JPY → "500". For the spreadsheet column and the report. */
-export function formatMinorUnits(cents: number, currency: string): string {
-  const exponent = currencyExponent(currency);
-  const sign = cents < 0 ? '-' : '';
-  const digits = String(Math.abs(cents));
-  if (exponent === 0) return sign + digits;
-  const padded = digits.padStart(exponent + 1, '0');
-  return `${sign}${padded.slice(0, -exponent)}.${padded.slice(-exponent)}`;
 }

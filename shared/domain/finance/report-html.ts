@@ -4,13 +4,11 @@
  * escaped. One set of charts per currency: amounts in different currencies are never added.
  */
 
-import { formatMinorUnits } from './money';
+import { formatMoney } from '../money';
 import type { CurrencyRevenue, MonthRevenue } from './revenue';
 
 export const escapeHtml = (value: unknown): string =>
   String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
-const money = (cents: number, currency: string) => `${formatMinorUnits(cents, currency)} ${currency.toUpperCase()}`;
 
 interface Series {
   label: string;
@@ -126,7 +124,7 @@ export function renderFinanceReport(input: ReportInput): string {
 
   const sections = currencies.map((currency) => {
     const rows = at(currency);
-    const fmt = (v: number) => money(v, currency);
+    const fmt = (v: number) => formatMoney(v, currency);
     const now = current(currency);
     const c = currency.toUpperCase();
     const figures: Array<[string, string, string]> = [

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AmountFormatError, currencyExponent, formatMinorUnits, toMinorUnits } from '#shared/domain/finance/money';
+import { AmountFormatError, toMinorUnits } from '#shared/domain/finance/money';
+import { currencyExponent, formatMinorUnits } from '#shared/domain/money';
 
 describe('minor units per currency', () => {
   it('converts decimal strings without floating point error', () => {

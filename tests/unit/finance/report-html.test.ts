@@ -55,9 +55,9 @@ describe('finance report HTML', () => {
     expect(html).not.toContain('<img');
     expect(html).toContain(escapeHtml(evil));
     expect(html).not.toMatch(/<script|<link|<img|<iframe|\ssrc="|\shref="|@import|url\(/i);
-    expect(html).toContain('14.99 USD');
+    expect(html).toContain('$14.99');
     // Refunds tied to no invoice are shown as such, not dropped.
-    expect(html).toMatch(/<tr data-row="unattributed"><td>unattributed<\/td><td><\/td><td><\/td><td>5\.00 USD<\/td>/);
+    expect(html).toMatch(/<tr data-row="unattributed"><td>unattributed<\/td><td><\/td><td><\/td><td>\$5\.00<\/td>/);
   });
 });
 
