@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { reportingCategory } from '#shared/domain/finance/ledger';
 import { dynamo, ledgerRepository } from '#shared/runtime/dynamo';
 import { KEYS, useApi } from '../support/api';
+import { checkedFetch } from '../support/api-contract';
 import { balanceReportCsv, generateMonth } from '../support/finance-month';
 
 const api = useApi();
@@ -83,7 +84,7 @@ describe('GET /v1/finance/ledger', () => {
     let url: string | null = api.url(`/v1/finance/ledger?month=${MONTH}&limit=500`);
     let pages = 0;
     do {
-      const res: Response = await fetch(url, { headers: { authorization: `Bearer ${KEYS.finance}` } });
+      const res: Response = await checkedFetch(url, { headers: { authorization: `Bearer ${KEYS.finance}` } });
       expect(res.status).toBe(200);
       const body = (await res.json()) as { entries: Array<{ entryId: string; occurredAt: string }>; nextCursor: string | null };
       seen.push(...body.entries.map((e) => `${e.occurredAt}#${e.entryId}`));
@@ -112,7 +113,7 @@ describe('GET /v1/finance/ledger', () => {
       let url: string | null = api.url(`/v1/finance/ledger?month=${MONTH}`);
       let pages = 0;
       do {
-        const res: Response = await fetch(url, { headers: { authorization: `Bearer ${KEYS.finance}`, accept: 'text/csv' } });
+        const res: Response = await checkedFetch(url, { headers: { authorization: `Bearer ${KEYS.finance}`, accept: 'text/csv' } });
         expect(res.status).toBe(200);
         expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
         text += await res.text();

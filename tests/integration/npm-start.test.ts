@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../local/dynamodb-local';
+import { checkedFetch } from '../support/api-contract';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -39,7 +40,7 @@ describe('npm start', () => {
       send.stdout.on('data', (d) => (sent += d));
       expect(await new Promise((r) => send.on('exit', r))).toBe(0);
       expect(sent).toContain('invoice.paid');
-      const res = await fetch(`http://127.0.0.1:${port}/v1/entitlements/check`, {
+      const res = await checkedFetch(`http://127.0.0.1:${port}/v1/entitlements/check`, {
         method: 'POST',
         headers: { authorization: 'Bearer ck_local_checkout_key', 'content-type': 'application/json' },
         body: JSON.stringify({ memberId: 'readme-shopper' }),
