@@ -2,8 +2,11 @@
  * `npm run send-test-event -- [--member <memberId>] [--plan monthly|annual] [--trial-days N] [--url http://127.0.0.1:3000]`
  * Sends a realistic, signed signup sequence (checkout.session.completed, customer.subscription.created,
  * invoice.paid) to a running `npm start`, signed with STRIPE_WEBHOOK_SECRET (the local default unless set).
+ * The server is --url, else 127.0.0.1:$PORT, else the running `npm start` that .data/local-runtime.json
+ * names, else 127.0.0.1:3000.
  */
 import { LOCAL_DEFAULTS } from './defaults';
+import { discoverLocalRuntime, isApiReachable } from './runtime-file';
 import { signPayload, signupEvents } from './stripe-test-events';
 
 function flag(name: string, fallback: string): string {
@@ -11,9 +14,26 @@ function flag(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }
 
+/** Where to send: what the command line or environment says wins over what a running `npm start` recorded. */
+async function locateApi(): Promise<{ url: string; source: string }> {
+  const given = flag('url', '');
+  if (given) return { url: given, source: '--url' };
+  if (process.env.PORT) return { url: `http://127.0.0.1:${process.env.PORT}`, source: 'PORT' };
+  const found = await discoverLocalRuntime((runtime) => isApiReachable(runtime.httpUrl));
+  if (found.note) console.log(found.note);
+  if (found.runtime) {
+    if (!found.runtime.defaultWebhookSecret && !process.env.STRIPE_WEBHOOK_SECRET) {
+      throw new Error('that npm start verifies webhooks with its own STRIPE_WEBHOOK_SECRET: set the same one here');
+    }
+    return { url: found.runtime.httpUrl, source: `the running npm start, pid ${found.runtime.pid}` };
+  }
+  return { url: `http://127.0.0.1:${LOCAL_DEFAULTS.PORT}`, source: 'default port; no running npm start found' };
+}
+
 async function main() {
   const memberId = flag('member', 'shopper-42');
-  const url = flag('url', `http://127.0.0.1:${process.env.PORT || LOCAL_DEFAULTS.PORT}`);
+  const { url, source } = await locateApi();
+  console.log(`sending to ${url} (${source})\n`);
   const interval = flag('plan', 'monthly') === 'annual' ? 'year' : 'month';
   const trialDays = Number(flag('trial-days', '0'));
   const secret = process.env.STRIPE_WEBHOOK_SECRET || LOCAL_DEFAULTS.STRIPE_WEBHOOK_SECRET;
