@@ -2,10 +2,11 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { reportingCategory } from '#shared/domain/finance/ledger';
-import { dynamo, ledgerRepository } from '#shared/runtime/dynamo';
+import { dynamo } from '#shared/runtime/dynamo';
 import { KEYS, useApi } from '../support/api';
 import { checkedFetch } from '../support/api-contract';
 import { balanceReportCsv, generateMonth } from '../support/finance-month';
+import { seedLedger } from '../support/ledger-seed';
 
 const api = useApi();
 const MONTH = '2034-03';
@@ -19,10 +20,7 @@ const month = generateMonth({
   seed: 7,
 });
 
-beforeAll(async () => {
-  const ledger = ledgerRepository();
-  for (let i = 0; i < month.entries.length; i += 50) await Promise.all(month.entries.slice(i, i + 50).map((e) => ledger.record(e)));
-}, 120_000);
+beforeAll(() => seedLedger(month.entries));
 
 async function reconciliations(m: string) {
   const { doc, tables } = dynamo();
