@@ -7,8 +7,17 @@ export default defineConfig({
     pool: 'forks',
     reporters: ['default'],
     projects: [
-      // Pure code only: no DynamoDB Local, no HTTP stack, so `npm run test:unit` answers in seconds.
-      { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['tests/unit/**/*.test.ts'],
+          // Pure code only: no DynamoDB Local, no HTTP stack, so `npm run test:unit` answers in seconds.
+          // Files share their workers' module cache (no per-file re-import: 7 s -> 3 s on 2 cores); fine
+          // while unit tests keep off process.env and restore the spies they set.
+          isolate: false,
+        },
+      },
       {
         extends: true,
         test: {
