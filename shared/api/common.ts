@@ -34,7 +34,7 @@ export const problem = <S extends Schema = typeof problemSchema>(description: st
  */
 export const edgeProblems = {
   413: problem('Body over 256 KiB'),
-  500: problem('Unexpected failure; nothing is half done, safe to retry'),
+  500: problem('Unexpected failure; safe to retry'),
 } as const;
 
 /** A route that validates a JSON body also refuses another content type. */

@@ -34,7 +34,6 @@ import {
 const noQuery = strictObject({});
 const redirectUrl = string().check(maxLength(2048), url({ protocol: /^https?$/ }));
 
-const shopperProblems = shopperProblemResponses;
 const shopperBodyProblems = { ...shopperProblemResponses, ...jsonBodyProblems } as const;
 const stripeProblems = {
   502: problem('Stripe failed after retries (5xx, network); safe to retry'),
@@ -72,7 +71,10 @@ export const myMembershipRoute = {
   tags: ['shopper'],
   auth: { kind: 'shopper' },
   query: noQuery,
-  responses: { 200: { description: 'The membership (status `none` when there is none)', schema: myMembershipSchema }, ...shopperProblems },
+  responses: {
+    200: { description: 'The membership (status `none` when there is none)', schema: myMembershipSchema },
+    ...shopperProblemResponses,
+  },
 } as const satisfies RouteSpec;
 
 export const checkoutSessionRequestSchema = strictObject({

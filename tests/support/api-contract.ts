@@ -1,5 +1,5 @@
 import { allRoutes, routerResponses } from '#shared/api/routes';
-import type { ResponseSpec, RouteSpec } from '#shared/http/types';
+import type { ResponseSpec } from '#shared/http/types';
 import { issuesToErrors } from '#shared/validation';
 
 /**
@@ -15,13 +15,10 @@ const compiled = allRoutes.map((route) => ({
 }));
 
 /** The documentation that applies to `method` on `pathname`: the route's, else the router's. */
-export function documentationFor(
-  method: string,
-  pathname: string,
-): { name: string; responses: Record<number, ResponseSpec>; route?: RouteSpec } {
+export function documentationFor(method: string, pathname: string): { name: string; responses: Record<number, ResponseSpec> } {
   const onPath = compiled.filter((c) => c.pattern.test(pathname));
   const route = onPath.find((c) => c.route.method === method.toUpperCase())?.route;
-  if (route) return { name: `${route.method} ${route.path}`, responses: route.responses, route };
+  if (route) return { name: `${route.method} ${route.path}`, responses: route.responses };
   const kind = onPath.length ? 405 : 404;
   return { name: `router (${kind === 405 ? 'wrong method' : 'no route'})`, responses: { [kind]: routerResponses[kind] } };
 }
