@@ -1,16 +1,25 @@
 /**
  * `npm start`: the whole service on this machine. Embedded DynamoDB Local (unless DYNAMODB_ENDPOINT
  * is set), tables, and the HTTP API on 127.0.0.1:$PORT serving the same Lambda handlers as AWS.
+ * Where it runs is recorded in .data/local-runtime.json for `npm run job` and `npm run send-test-event`.
  */
 import { fileURLToPath } from 'node:url';
-import { applyLocalDefaults } from './defaults';
+import { applyLocalDefaults, LOCAL_DEFAULTS } from './defaults';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './dynamodb-local';
+import { removeRuntimeFile, runtimeFilePath, shownPath, writeRuntimeFile } from './runtime-file';
+import { featureSettings, LOCAL_SERVICE_NAME, type SettingLine } from './settings';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
+const print = (lines: SettingLine[]) => {
+  for (const s of lines) console.log(`  ${s.name.padEnd(31)} ${s.value}${s.source === 'default' ? '   (default)' : ''}`);
+};
+
 async function main() {
   const settings = applyLocalDefaults(process.env);
-  process.env.POWERTOOLS_SERVICE_NAME ??= 'membership-local';
+  // Read before any default is filled in, so "(default)" marks exactly what nobody set.
+  const features = featureSettings(process.env);
+  process.env.POWERTOOLS_SERVICE_NAME ||= LOCAL_SERVICE_NAME;
 
   let embedded: EmbeddedDynamo | undefined;
   if (!process.env.DYNAMODB_ENDPOINT) {
@@ -18,6 +27,7 @@ async function main() {
     embedded = await startEmbeddedDynamo({ port, dataDir: process.env.DATA_DIR || undefined });
     process.env.DYNAMODB_ENDPOINT = embedded.endpoint;
   }
+  const dynamodbEndpoint = process.env.DYNAMODB_ENDPOINT;
 
   // Imported after the environment is settled: handlers read it when their module loads.
   const { createDynamoClient, tableNamesFromEnv } = await import('#shared/runtime/dynamo');
@@ -31,7 +41,8 @@ async function main() {
   const catalog = planCatalog();
   await serviceKeys();
   const client = createDynamoClient();
-  const created = await ensureTables(client, tableNamesFromEnv());
+  const tables = tableNamesFromEnv();
+  const created = await ensureTables(client, tables);
   client.destroy();
 
   const http = await startLocalHttpServer({
@@ -41,17 +52,36 @@ async function main() {
     onRequest: (line) => console.log(JSON.stringify({ level: 'INFO', message: 'http request', ...line })),
   });
 
+  const runtimeFile = runtimeFilePath();
+  writeRuntimeFile(
+    {
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      httpUrl: http.url,
+      dynamodbEndpoint,
+      tables,
+      defaultWebhookSecret: process.env.STRIPE_WEBHOOK_SECRET === LOCAL_DEFAULTS.STRIPE_WEBHOOK_SECRET,
+    },
+    runtimeFile,
+  );
+  // 'exit' runs on every way out but a kill -9; a file left by one is recognised as stale by its pid.
+  process.once('exit', () => removeRuntimeFile(process.pid, runtimeFile));
+
   console.log('\nMembership backend (local)\n');
-  for (const s of settings) console.log(`  ${s.name.padEnd(24)} ${s.value}${s.source === 'default' ? '   (default)' : ''}`);
+  print(settings);
+  console.log('');
+  print(features);
   console.log(
-    `\n  DynamoDB       ${process.env.DYNAMODB_ENDPOINT}${embedded ? ` (embedded, ${process.env.DATA_DIR ? `data in ${process.env.DATA_DIR}` : 'in memory'})` : ''}`,
+    `\n  DynamoDB       ${dynamodbEndpoint}${embedded ? ` (embedded, ${process.env.DATA_DIR ? `data in ${process.env.DATA_DIR}` : 'in memory'})` : ''}`,
   );
   console.log(`  tables         ${created.length ? `created ${created.join(', ')}` : 'already present'}`);
   console.log(`  plans          ${catalog.plans.map((p) => `${p.id} (${p.stripePriceIds.join(', ')})`).join('; ')}`);
+  console.log(`  runtime file   ${shownPath(runtimeFile)} (npm run job and send-test-event find this server through it)`);
   console.log(`  HTTP API       ${http.url}   (try ${http.url}/health, ${http.url}/openapi.json)\n`);
 
   const shutdown = async (signal: string) => {
     console.log(`\n${signal}: stopping`);
+    removeRuntimeFile(process.pid, runtimeFile);
     await http.close();
     await embedded?.stop();
     process.exit(0);

@@ -1,7 +1,7 @@
 import { REMINDER_KINDS } from '../domain/reminders';
 import type { RouteSpec } from '../http/types';
 import { array, boolean, enumOf, int, nullable, optional, strictObject, string } from '../validation';
-import { isoTimeSchema, memberIdSchema, problemResponses } from './common';
+import { isoTimeSchema, jsonBodyProblems, memberIdSchema, problemResponses } from './common';
 
 export const memberPathSchema = strictObject({ memberId: memberIdSchema });
 
@@ -55,5 +55,9 @@ export const memberPreferencesRoute = {
   auth: { kind: 'service', roles: ['admin'] },
   params: memberPathSchema,
   body: preferencesBodySchema,
-  responses: { 200: { description: 'The stored preferences', schema: preferencesResponseSchema }, ...problemResponses },
+  responses: {
+    200: { description: 'The stored preferences', schema: preferencesResponseSchema },
+    ...problemResponses,
+    ...jsonBodyProblems,
+  },
 } as const satisfies RouteSpec;

@@ -13,7 +13,7 @@ import {
   strictObject,
   string,
 } from '../validation';
-import { currencySchema, memberIdSchema, problemResponses, problemSchema } from './common';
+import { currencySchema, jsonBodyProblems, memberIdSchema, problem, problemResponses, problemWith } from './common';
 
 /** The shop's order id: same character set as member ids. */
 export const orderIdSchema = string().check(regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ . : -'));
@@ -104,7 +104,10 @@ export const adminBenefitUsageSchema = strictObject({
   reversedByCode: nullable(string()),
 });
 
-const problem = (description: string) => ({ description, schema: problemSchema, contentType: 'application/problem+json' });
+/** Why a code cannot be used on the order (shared/domain: GrantRejection, RedeemRejection). */
+const redeemRefusalSchema = problemWith({
+  reason: enumOf(['not_member_code', 'not_entitled', 'expired', 'below_min_subtotal', 'wrong_currency', 'service_level_mismatch', 'void']),
+});
 
 export const redeemCouponRoute = {
   method: 'POST',
@@ -118,9 +121,13 @@ export const redeemCouponRoute = {
   responses: {
     200: { description: 'Redeemed (also for a repeat by the winning order)', schema: redeemResponseSchema },
     ...problemResponses,
+    ...jsonBodyProblems,
     404: problem('No such code'),
-    409: problem('Already redeemed by another order'),
-    422: problem('Not usable: `reason` is one of not_member_code, not_entitled, expired, below_min_subtotal, wrong_currency, void'),
+    409: problem('Already redeemed by another order', problemWith({ reason: enumOf(['redeemed_by_another_order']) })),
+    422: problem(
+      'Not usable on this order: `reason` says why (the problem `type` is `/problems/<reason>` with dashes)',
+      redeemRefusalSchema,
+    ),
   },
 } as const satisfies RouteSpec;
 
@@ -136,8 +143,9 @@ export const releaseCouponRoute = {
   responses: {
     200: { description: 'Released; `status` says whether the code is usable again', schema: releaseResponseSchema },
     ...problemResponses,
+    ...jsonBodyProblems,
     404: problem('No such code'),
-    409: problem('The code is not redeemed by this order'),
+    409: problem('The code is not redeemed by this order', problemWith({ reason: enumOf(['not_redeemed_by_this_order']) })),
   },
 } as const satisfies RouteSpec;
 
@@ -152,8 +160,12 @@ export const benefitUsageRoute = {
   responses: {
     200: { description: 'Recorded (a repeat of the same report answers the original)', schema: benefitUsageResponseSchema },
     ...problemResponses,
-    404: problem('Unknown member'),
-    409: problem('This order already reported a different usage'),
-    422: problem("`reason: wrong_currency`: the member's savings are kept in another currency"),
+    ...jsonBodyProblems,
+    404: problem('Unknown member', problemWith({ reason: enumOf(['unknown_member']) })),
+    409: problem('This order already reported a different usage', problemWith({ reason: enumOf(['usage_differs']) })),
+    422: problem(
+      "`reason: wrong_currency`: the member's savings are kept in another currency",
+      problemWith({ reason: enumOf(['wrong_currency']) }),
+    ),
   },
 } as const satisfies RouteSpec;

@@ -1,6 +1,6 @@
 import { MEMBERSHIP_STATUSES } from '../domain/membership';
 import { currencySchema } from '../domain/money';
-import { array, boolean, enumOf, int, meta, minimum, nullable, number, optional, strictObject, string } from '../validation';
+import { array, boolean, enumOf, int, meta, minimum, nullable, number, optional, type Schema, strictObject, string } from '../validation';
 
 export { memberIdSchema } from '../domain/member-id';
 export { currencySchema };
@@ -9,20 +9,50 @@ export const centsSchema = int().check(minimum(0), meta({ description: 'Integer 
 export const isoTimeSchema = string().check(meta({ description: 'ISO 8601 UTC time', format: 'date-time' }));
 export const statusSchema = enumOf(MEMBERSHIP_STATUSES);
 
-export const problemSchema = strictObject({
-  type: string(),
-  title: string(),
-  status: int(),
-  detail: string(),
+const problemShape = { type: string(), title: string(), status: int(), detail: string() };
+
+/** A problem+json body (RFC 9457) with exactly these extension members besides the standard ones. */
+export const problemWith = <const E extends Record<string, Schema>>(extensions: E) => strictObject({ ...problemShape, ...extensions });
+
+/** A problem without extension members: most refusals. */
+export const problemSchema = problemWith({});
+
+/** A 400: malformed JSON (no `errors`), or fields that fail their schema (`errors` names each one). */
+export const validationProblemSchema = problemWith({
   errors: optional(array(strictObject({ path: string(), message: string() }))),
-  reason: optional(string()),
 });
 
+export const problem = <S extends Schema = typeof problemSchema>(description: string, schema?: S) => ({
+  description,
+  schema: (schema ?? problemSchema) as S,
+  contentType: 'application/problem+json' as const,
+});
+
+/**
+ * What the shared handler wrapper (shared/http/handler.ts) can answer on any route, before or around
+ * the route's own code: the 256 KiB body limit, and an unexpected failure.
+ */
+export const edgeProblems = {
+  413: problem('Body over 256 KiB'),
+  500: problem('Unexpected failure; safe to retry'),
+} as const;
+
+/** A route that validates a JSON body also refuses another content type. */
+export const jsonBodyProblems = { 415: problem('The body is not application/json') } as const;
+
+/** Service-key routes: the wrapper's validation and authentication, plus `edgeProblems`. */
 export const problemResponses = {
-  400: { description: 'Invalid request (problem+json with `errors`)', schema: problemSchema, contentType: 'application/problem+json' },
-  401: { description: 'Missing or invalid credentials', schema: problemSchema, contentType: 'application/problem+json' },
-  403: { description: 'Credentials lack the required role', schema: problemSchema, contentType: 'application/problem+json' },
-  413: { description: 'Body over 256 KiB', schema: problemSchema, contentType: 'application/problem+json' },
+  400: problem('Invalid request: malformed JSON, or fields that fail the schema (`errors` names each one)', validationProblemSchema),
+  401: problem('Missing or invalid credentials'),
+  403: problem('Credentials lack the required role'),
+  ...edgeProblems,
+} as const;
+
+/** Shopper routes: as service routes, without roles (a token speaks only for its own member). */
+export const shopperProblemResponses = {
+  400: problemResponses[400],
+  401: problem('Missing, expired or invalid shopper token (in AWS the JWT authorizer answers this itself, not as problem+json)'),
+  ...edgeProblems,
 } as const;
 
 export const nullableNumber = nullable(number());

@@ -4,6 +4,7 @@ import {
   couponViewSchema,
   currencySchema,
   isoTimeSchema,
+  jsonBodyProblems,
   memberIdSchema,
   problemResponses,
   statusSchema,
@@ -52,5 +53,6 @@ export const entitlementsCheckRoute = {
   responses: {
     200: { description: 'Entitlement (an unknown member is `entitled: false, status: "none"`)', schema: entitlementResponseSchema },
     ...problemResponses,
+    ...jsonBodyProblems,
   },
 } as const satisfies RouteSpec;

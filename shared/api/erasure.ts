@@ -1,6 +1,6 @@
 import type { RouteSpec } from '../http/types';
 import { array, int, nullable, strictObject, string } from '../validation';
-import { isoTimeSchema, memberIdSchema, problemResponses } from './common';
+import { isoTimeSchema, memberIdSchema, problem, problemResponses } from './common';
 
 export const eraseMemberRoute = {
   method: 'DELETE',
@@ -24,6 +24,6 @@ export const eraseMemberRoute = {
       }),
     },
     ...problemResponses,
-    404: { description: 'Nothing stored for this member', contentType: 'application/problem+json' as const },
+    404: problem('Nothing stored for this member'),
   },
 } as const satisfies RouteSpec;

@@ -1,13 +1,12 @@
 import type { RouteSpec } from '../http/types';
-import { array, int, looseObject, meta, nullable, number, optional, record, regex, strictObject, string } from '../validation';
-import { currencySchema, problemResponses, problemSchema } from './common';
+import { array, int, looseObject, meta, nullable, number, optional, record, regex, strictObject, string, union } from '../validation';
+import { currencySchema, problem, problemResponses, problemWith, validationProblemSchema } from './common';
 
 const month = string().check(
   regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM'),
   meta({ description: 'Calendar month in UTC, YYYY-MM' }),
 );
 const finance = { kind: 'service', roles: ['finance'] } as const;
-const problem = (description: string) => ({ description, schema: problemSchema, contentType: 'application/problem+json' });
 
 export const ledgerQuerySchema = strictObject({
   month,
@@ -33,8 +32,9 @@ export const ledgerRoute = {
   query: ledgerQuerySchema,
   responses: {
     200: {
-      description: 'Entries and the cursor of the next page (null on the last)',
+      description: 'Entries and the cursor of the next page (null on the last); with `Accept: text/csv` a page of CSV instead',
       schema: strictObject({ month: string(), entries: array(ledgerEntrySchema), nextCursor: nullable(string()) }),
+      alternateContentTypes: ['text/csv'],
     },
     ...problemResponses,
   },
@@ -161,7 +161,15 @@ export const reconciliationRoute = {
     },
     ...problemResponses,
     400: problem(
-      'Not a usable report: the problem names the line and column (`line`, `column`, `errors[].path` = `/body/line/<n>/<column>`)',
+      'Not a usable report: the problem names the line and column (`line`, `column`, `errors[].path` = `/body/line/<n>/<column>`); or an empty body, or a bad `month`',
+      union([
+        problemWith({
+          errors: array(strictObject({ path: string(), message: string() })),
+          line: int().check(meta({ description: 'Line of the report (1 = the header row)' })),
+          column: string().check(meta({ description: 'Column name as in the header row' })),
+        }),
+        validationProblemSchema,
+      ]),
     ),
     415: problem('Send the report as text/csv'),
   },

@@ -1,7 +1,7 @@
 import type { RouteSpec } from '../http/types';
 import { strictObject } from '../validation';
 import { preferencesBodySchema, preferencesResponseSchema } from './admin-notifications';
-import { problemResponses } from './common';
+import { jsonBodyProblems, shopperProblemResponses } from './common';
 
 /**
  * The shopper's own marketing opt-out: the target of the preferences link in every marketing notice.
@@ -19,8 +19,7 @@ export const myPreferencesRoute = {
   body: preferencesBodySchema,
   responses: {
     200: { description: 'The stored preferences', schema: preferencesResponseSchema },
-    400: problemResponses[400],
-    401: problemResponses[401],
-    413: problemResponses[413],
+    ...shopperProblemResponses,
+    ...jsonBodyProblems,
   },
 } as const satisfies RouteSpec;

@@ -1,5 +1,6 @@
-import type { RouteSpec } from '../http/types';
+import type { ResponseSpec, RouteSpec } from '../http/types';
 import { type Schema, toJSONSchema } from '../validation';
+import { routerResponses } from './routes';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -20,6 +21,14 @@ function parameters(schema: Schema | undefined, where: 'query' | 'path') {
   }));
 }
 
+function responseObject(response: ResponseSpec) {
+  const content: Record<string, unknown> = {};
+  if (response.schema) content[response.contentType ?? 'application/json'] = { schema: schemaOf(response.schema, 'output') };
+  else if (response.contentType) content[response.contentType] = {};
+  for (const type of response.alternateContentTypes ?? []) content[type] = {};
+  return { description: response.description, ...(Object.keys(content).length ? { content } : {}) };
+}
+
 const SECURITY: Record<RouteSpec['auth']['kind'], Array<Record<string, string[]>>> = {
   public: [],
   'stripe-signature': [{ stripeSignature: [] }],
@@ -38,19 +47,7 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { version: stri
       security: SECURITY[route.auth.kind],
       ...(route.auth.kind === 'service' ? { 'x-roles': route.auth.roles } : {}),
       parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
-      responses: Object.fromEntries(
-        Object.entries(route.responses).map(([status, response]) => [
-          status,
-          {
-            description: response.description,
-            ...(response.schema
-              ? { content: { [response.contentType ?? 'application/json']: { schema: schemaOf(response.schema, 'output') } } }
-              : response.contentType
-                ? { content: { [response.contentType]: {} } }
-                : {}),
-          },
-        ]),
-      ),
+      responses: Object.fromEntries(Object.entries(route.responses).map(([status, response]) => [status, responseObject(response)])),
     };
     if (route.body) {
       // A body schema that accepts no body at all (e.g. cancel's optional options) is an optional body.
@@ -75,6 +72,8 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { version: stri
     },
     paths,
     components: {
+      // Referenced by no operation: what the router answers to a request no route takes.
+      responses: { NoRoute: responseObject(routerResponses[404]), MethodNotAllowed: responseObject(routerResponses[405]) },
       securitySchemes: {
         serviceKey: { type: 'http', scheme: 'bearer', description: 'Service key with a role: checkout, finance or admin.' },
         shopperJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Shopper token; `sub` is the memberId.' },

@@ -1,7 +1,8 @@
 /** Every route of the API, for the OpenAPI document and the route/function manifest checks. */
-import type { RouteSpec } from '../http/types';
+import type { ResponseSpec, RouteSpec } from '../http/types';
 import { memberNotificationsRoute, memberPreferencesRoute } from './admin-notifications';
 import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from './benefits';
+import { problem } from './common';
 import { entitlementsCheckRoute } from './entitlements';
 import { eraseMemberRoute } from './erasure';
 import { ledgerRoute, reconciliationRoute, reportRoute, revenueRoute } from './finance';
@@ -39,3 +40,12 @@ export const allRoutes: readonly RouteSpec[] = [
   reportRoute,
   eraseMemberRoute,
 ];
+
+/**
+ * What the router answers to a request that no route takes, before any handler runs. Locally that is
+ * local/http-adapter.ts; in AWS, API Gateway answers such a request 404 with its own (non-problem) body.
+ */
+export const routerResponses = {
+  404: problem('No route has this path'),
+  405: problem('A route has this path, for another method (the detail names the methods)'),
+} as const satisfies Record<number, ResponseSpec>;

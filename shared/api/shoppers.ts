@@ -20,8 +20,12 @@ import {
   couponViewSchema,
   currencySchema,
   isoTimeSchema,
+  jsonBodyProblems,
   memberIdSchema,
+  problem,
   problemResponses,
+  problemWith,
+  shopperProblemResponses,
   statusSchema,
   voucherViewSchema,
 } from './common';
@@ -30,12 +34,7 @@ import {
 const noQuery = strictObject({});
 const redirectUrl = string().check(maxLength(2048), url({ protocol: /^https?$/ }));
 
-const problem = (description: string) => ({ description, contentType: 'application/problem+json' as const });
-const shopperProblems = {
-  400: problemResponses[400],
-  401: problemResponses[401],
-  413: problemResponses[413],
-} as const;
+const shopperBodyProblems = { ...shopperProblemResponses, ...jsonBodyProblems } as const;
 const stripeProblems = {
   502: problem('Stripe failed after retries (5xx, network); safe to retry'),
   503: problem('Stripe rate-limited the request, or no Stripe API key is configured (Retry-After)'),
@@ -72,7 +71,10 @@ export const myMembershipRoute = {
   tags: ['shopper'],
   auth: { kind: 'shopper' },
   query: noQuery,
-  responses: { 200: { description: 'The membership (status `none` when there is none)', schema: myMembershipSchema }, ...shopperProblems },
+  responses: {
+    200: { description: 'The membership (status `none` when there is none)', schema: myMembershipSchema },
+    ...shopperProblemResponses,
+  },
 } as const satisfies RouteSpec;
 
 export const checkoutSessionRequestSchema = strictObject({
@@ -96,9 +98,14 @@ export const checkoutSessionRoute = {
       description: 'Redirect the shopper to `url`',
       schema: strictObject({ url: string(), checkoutSessionId: string(), planId: string(), trialDays: int(), renewalTerms: string() }),
     },
-    ...shopperProblems,
+    ...shopperBodyProblems,
     409: problem(
       'Already a member, in our records or in Stripe (`reason: already_member`, `portalSessionPath` says where to manage it), or a concurrent checkout made a newer session (`reason: checkout_superseded`: try again)',
+      problemWith({
+        reason: enumOf(['already_member', 'checkout_superseded']),
+        membershipStatus: optional(statusSchema),
+        portalSessionPath: optional(string()),
+      }),
     ),
     ...stripeProblems,
   },
@@ -115,8 +122,8 @@ export const portalSessionRoute = {
   query: noQuery,
   responses: {
     200: { description: 'Redirect the shopper to `url` (valid a few minutes)', schema: strictObject({ url: string() }) },
-    ...shopperProblems,
-    409: problem('No billing account yet (never checked out)'),
+    ...shopperBodyProblems,
+    409: problem('No billing account yet (never checked out)', problemWith({ reason: enumOf(['no_billing_account']) })),
     ...stripeProblems,
   },
 } as const satisfies RouteSpec;
@@ -145,8 +152,11 @@ export const cancelMembershipRoute = {
         refundRefusal: nullable(strictObject({ reason: refusalReason, detail: string() })),
       }),
     },
-    ...shopperProblems,
-    409: problem('No running membership to cancel'),
+    ...shopperBodyProblems,
+    409: problem(
+      'No running membership to cancel (`reason: no_membership`), or Stripe has already ended it (`reason: membership_ended`)',
+      problemWith({ reason: enumOf(['no_membership', 'membership_ended']), membershipStatus: statusSchema }),
+    ),
     ...stripeProblems,
   },
 } as const satisfies RouteSpec;
@@ -165,8 +175,11 @@ export const resumeMembershipRoute = {
       description: 'Renewing again',
       schema: strictObject({ memberId: memberIdSchema, outcome: enumOf(['renewing']), renewsAt: nullable(isoTimeSchema) }),
     },
-    ...shopperProblems,
-    409: problem('Nothing to resume (no membership, or it has already ended)'),
+    ...shopperBodyProblems,
+    409: problem(
+      'Nothing to resume: no membership, or it has already ended (`reason: nothing_to_resume` from our records, `membership_ended` from Stripe)',
+      problemWith({ reason: enumOf(['nothing_to_resume', 'membership_ended']), membershipStatus: statusSchema }),
+    ),
     ...stripeProblems,
   },
 } as const satisfies RouteSpec;

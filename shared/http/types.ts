@@ -21,6 +21,8 @@ export interface ResponseSpec {
   description: string;
   schema?: Schema;
   contentType?: string;
+  /** Media types the same response is also served as when the client asks (`Accept`); documented by type only. */
+  alternateContentTypes?: readonly string[];
 }
 
 /** Everything the edge knows about one route: it drives validation, auth and the OpenAPI document. */

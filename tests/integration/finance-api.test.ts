@@ -2,9 +2,11 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { reportingCategory } from '#shared/domain/finance/ledger';
-import { dynamo, ledgerRepository } from '#shared/runtime/dynamo';
+import { dynamo } from '#shared/runtime/dynamo';
 import { KEYS, useApi } from '../support/api';
+import { checkedFetch } from '../support/api-contract';
 import { balanceReportCsv, generateMonth } from '../support/finance-month';
+import { seedLedger } from '../support/ledger-seed';
 
 const api = useApi();
 const MONTH = '2034-03';
@@ -18,10 +20,7 @@ const month = generateMonth({
   seed: 7,
 });
 
-beforeAll(async () => {
-  const ledger = ledgerRepository();
-  for (let i = 0; i < month.entries.length; i += 50) await Promise.all(month.entries.slice(i, i + 50).map((e) => ledger.record(e)));
-}, 120_000);
+beforeAll(() => seedLedger(month.entries));
 
 async function reconciliations(m: string) {
   const { doc, tables } = dynamo();
@@ -83,7 +82,7 @@ describe('GET /v1/finance/ledger', () => {
     let url: string | null = api.url(`/v1/finance/ledger?month=${MONTH}&limit=500`);
     let pages = 0;
     do {
-      const res: Response = await fetch(url, { headers: { authorization: `Bearer ${KEYS.finance}` } });
+      const res: Response = await checkedFetch(url, { headers: { authorization: `Bearer ${KEYS.finance}` } });
       expect(res.status).toBe(200);
       const body = (await res.json()) as { entries: Array<{ entryId: string; occurredAt: string }>; nextCursor: string | null };
       seen.push(...body.entries.map((e) => `${e.occurredAt}#${e.entryId}`));
@@ -112,7 +111,7 @@ describe('GET /v1/finance/ledger', () => {
       let url: string | null = api.url(`/v1/finance/ledger?month=${MONTH}`);
       let pages = 0;
       do {
-        const res: Response = await fetch(url, { headers: { authorization: `Bearer ${KEYS.finance}`, accept: 'text/csv' } });
+        const res: Response = await checkedFetch(url, { headers: { authorization: `Bearer ${KEYS.finance}`, accept: 'text/csv' } });
         expect(res.status).toBe(200);
         expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
         text += await res.text();

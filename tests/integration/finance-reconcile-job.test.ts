@@ -1,7 +1,8 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { dynamo, ledgerRepository } from '#shared/runtime/dynamo';
+import { dynamo } from '#shared/runtime/dynamo';
 import { feeFor, generateMonth } from '../support/finance-month';
+import { seedLedger } from '../support/ledger-seed';
 import { type BalanceTransactionFixture, startBalanceDouble } from '../support/stripe-balance-double';
 
 const MONTH = '2032-09';
@@ -19,12 +20,11 @@ const generated = generateMonth({
 let double: Awaited<ReturnType<typeof startBalanceDouble>>;
 
 beforeAll(async () => {
-  const ledger = ledgerRepository();
   // As the webhook path records them: the API has no invoice column, so charges match through the
   // invoice_payment link entries among them.
   const all = generated.entries;
   expect(all.some((e) => e.kind === 'invoice_payment')).toBe(true);
-  for (let i = 0; i < all.length; i += 50) await Promise.all(all.slice(i, i + 50).map((e) => ledger.record(e)));
+  await seedLedger(all);
 
   const txns: BalanceTransactionFixture[] = generated.rows.map((r) => ({
     id: r.balanceTransactionId,

@@ -5,6 +5,7 @@ import { emptyEntry, type LedgerEntry } from '#shared/domain/finance/ledger';
 import { formatMoney } from '#shared/domain/money';
 import { ledgerRepository } from '#shared/runtime/dynamo';
 import { KEYS, useApi } from '../support/api';
+import { contractViolations } from '../support/api-contract';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -79,6 +80,8 @@ describe.skipIf(!hasChromium && !process.env.CI)('GET /v1/finance/report.html in
     page.on('request', (r) => requested.push(r.url()));
     const res = await page.goto(api.url(`/v1/finance/report.html?month=${MONTH}`));
     expect(res?.status()).toBe(200);
+    const answer = { status: res!.status(), contentType: res!.headers()['content-type'] ?? null, body: await res!.text() };
+    expect(contractViolations({ method: 'GET', url: res!.url(), ...answer })).toEqual([]);
     expect(res?.headers()['content-security-policy']).toContain("default-src 'none'");
 
     await expect.poll(() => page.locator('h1').textContent()).toContain(`Membership finance report — ${MONTH}`);

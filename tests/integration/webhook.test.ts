@@ -4,6 +4,7 @@ import { dynamo } from '#shared/runtime/dynamo';
 import { keys } from '#shared/storage/keys';
 import { invoiceObject, signPayload, signupEvents, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
 import { uniqueMemberId, useApi } from '../support/api';
+import { checkedFetch } from '../support/api-contract';
 
 const api = useApi();
 const DAY = 86_400;
@@ -36,7 +37,7 @@ describe('POST /webhooks/stripe: verification', () => {
     const event = events[1]!;
     const payload = JSON.stringify(event);
     const attempts = [
-      await fetch(api.url('/webhooks/stripe'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload }),
+      await checkedFetch(api.url('/webhooks/stripe'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload }),
       await api.postEvent(event, { secret: 'whsec_someone_elses_secret' }),
       await api.postEvent(event, { timestamp: nowSeconds() - 3600 }),
       await api.postEvent(event, { signature: 't=123,v1=deadbeef' }),
@@ -55,7 +56,7 @@ describe('POST /webhooks/stripe: verification', () => {
     const memberId = uniqueMemberId('tamper');
     const event = signupEvents({ memberId, start: nowSeconds() }).events[1]!;
     const signature = signPayload(JSON.stringify(event), process.env.STRIPE_WEBHOOK_SECRET!);
-    const res = await fetch(api.url('/webhooks/stripe'), {
+    const res = await checkedFetch(api.url('/webhooks/stripe'), {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'stripe-signature': signature },
       body: JSON.stringify({ ...event, created: event.created + 1 }),
@@ -66,7 +67,7 @@ describe('POST /webhooks/stripe: verification', () => {
 
   it('rejects signed malformed JSON and signed non-events with 400', async () => {
     const malformed = '{"id": "evt_1", ';
-    const res1 = await fetch(api.url('/webhooks/stripe'), {
+    const res1 = await checkedFetch(api.url('/webhooks/stripe'), {
       method: 'POST',
       headers: { 'stripe-signature': signPayload(malformed, process.env.STRIPE_WEBHOOK_SECRET!) },
       body: malformed,

@@ -4,10 +4,14 @@ import { httpFunctions } from '../../functions/manifest';
 import { LOCAL_DEFAULTS } from '../../local/defaults';
 import { type LocalHttpServer, startLocalHttpServer } from '../../local/http-adapter';
 import { signPayload } from '../../local/stripe-test-events';
+import { checkedFetch } from './api-contract';
 
 export const KEYS = { checkout: 'ck_local_checkout_key', finance: 'fk_local_finance_key', admin: 'ak_local_admin_key' } as const;
 
-/** Starts the real HTTP stack (local adapter → Lambda handlers → DynamoDB Local) for one test file. */
+/**
+ * Starts the real HTTP stack (local adapter → Lambda handlers → DynamoDB Local) for one test file.
+ * Every answer is held to the route's documented responses (./api-contract.ts) before the test sees it.
+ */
 export function useApi() {
   const state: { server?: LocalHttpServer } = {};
   beforeAll(async () => {
@@ -26,7 +30,7 @@ export function useApi() {
       const payload = JSON.stringify(event);
       const signature =
         options.signature ?? signPayload(payload, options.secret ?? LOCAL_DEFAULTS.STRIPE_WEBHOOK_SECRET, options.timestamp);
-      return fetch(url('/webhooks/stripe'), {
+      return checkedFetch(url('/webhooks/stripe'), {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'stripe-signature': signature },
         body: payload,
@@ -36,7 +40,7 @@ export function useApi() {
       const headers: Record<string, string> = { ...options.headers };
       if (options.key !== null) headers.authorization = `Bearer ${options.key ?? KEYS.checkout}`;
       if (options.body !== undefined) headers['content-type'] ??= 'application/json';
-      return fetch(url(path), {
+      return checkedFetch(url(path), {
         method,
         headers,
         ...(options.body !== undefined ? { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) } : {}),
