@@ -39,7 +39,11 @@ describe('plan catalog', () => {
     const bad = raw();
     delete bad.plans[0].trialDays;
     writeFileSync(file, JSON.stringify(bad));
-    expect(() => planCatalog({ PLAN_CATALOG_FILE: file })).toThrow(new RegExp(`${file}.*plans/0/trialDays`));
-    expect(() => planCatalog({ PLAN_CATALOG_FILE: join(dir, 'missing.json') })).toThrow(/cannot read plan catalog/);
+    try {
+      expect(() => planCatalog({ PLAN_CATALOG_FILE: file })).toThrow(new RegExp(`${file}.*plans/0/trialDays`));
+      expect(() => planCatalog({ PLAN_CATALOG_FILE: join(dir, 'missing.json') })).toThrow(/cannot read plan catalog/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
