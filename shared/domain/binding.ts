@@ -51,7 +51,8 @@ export function bindingFor(facts: BindingFacts): Binding {
   if (claim.source !== 'metadata') {
     return { kind: 'refused', claimedMemberId: claim.memberId, reason: 'claim_without_our_metadata', linkedMemberId: null };
   }
-  if (facts.memberCustomerIds.some((id) => id !== customerId)) {
+  // Without a customer (an invoice may name none) there is nothing to link, so nothing to take over.
+  if (customerId !== null && facts.memberCustomerIds.some((id) => id !== customerId)) {
     return { kind: 'refused', claimedMemberId: claim.memberId, reason: 'member_has_another_customer', linkedMemberId: null };
   }
   return { kind: 'member', memberId: claim.memberId, newLink: customerId !== null };
@@ -59,7 +60,7 @@ export function bindingFor(facts: BindingFacts): Binding {
 
 /** Whether deciding needs the claimed member's stored customers (a read the common path skips). */
 export const needsMemberCustomers = (facts: Omit<BindingFacts, 'memberCustomerIds'>): boolean =>
-  facts.claim?.source === 'metadata' && (facts.customerId === null || facts.linkedMemberId === null);
+  facts.claim?.source === 'metadata' && facts.customerId !== null && facts.linkedMemberId === null;
 
 /** Words for the operator, per refusal. */
 export const BINDING_REFUSAL_DETAIL: Record<BindingRefusal, string> = {

@@ -45,6 +45,12 @@ describe('binding rules: which member a Stripe object belongs to', () => {
       newLink: true,
     });
     expect(bindingFor({ claim: null, customerId: 'cus_x', linkedMemberId: null, memberCustomerIds: [] })).toEqual({ kind: 'unattributed' });
+    // An invoice may name no customer: our metadata then binds without linking anything.
+    expect(bindingFor({ claim: ours, customerId: null, linkedMemberId: null, memberCustomerIds: ['cus_a'] })).toEqual({
+      kind: 'member',
+      memberId: 'alice',
+      newLink: false,
+    });
   });
 
   it('never binds on client_reference_id alone (a Payment Link buyer sets it), nor across a stored link or another customer', () => {
@@ -73,6 +79,7 @@ describe('binding rules: which member a Stripe object belongs to', () => {
     expect(needsMemberCustomers({ claim: ours, customerId: 'cus_a', linkedMemberId: 'alice' })).toBe(false);
     expect(needsMemberCustomers({ claim: typed, customerId: 'cus_new', linkedMemberId: null })).toBe(false);
     expect(needsMemberCustomers({ claim: null, customerId: 'cus_new', linkedMemberId: null })).toBe(false);
+    expect(needsMemberCustomers({ claim: ours, customerId: null, linkedMemberId: null })).toBe(false);
   });
 
   it('only ever binds a member a stored link or our own metadata names (property)', () => {
@@ -92,7 +99,7 @@ describe('binding rules: which member a Stripe object belongs to', () => {
             claim?.source === 'metadata' &&
             binding.memberId === claim.memberId &&
             linkedMemberId === null &&
-            memberCustomerIds.every((c) => c === customerId);
+            (customerId === null || memberCustomerIds.every((c) => c === customerId));
           expect(byLink || byMetadata).toBe(true);
         },
       ),
