@@ -61,7 +61,7 @@ export interface StripeSyncDeps {
   ledger: Pick<LedgerRepository, 'invoices' | 'paymentLinks'>;
   /** Time left in this run; absent: no deadline. */
   remainingMs?: () => number;
-  /** Events applied at once, each lane one customer's events in order (default 8). */
+  /** Events applied at once, each lane one customer’s events in order (default 16). */
   concurrency?: number;
 }
 
@@ -299,7 +299,7 @@ async function applyInLanes(deps: StripeSyncDeps, events: readonly Listed[], cou
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, deps.concurrency ?? 8) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, deps.concurrency ?? 16) }, worker));
   return { applied, stop: ended.stop };
 }
 
