@@ -37,11 +37,11 @@ import { ingestStripeEvent } from '#shared/usecases/ingest-stripe-event';
 import { membershipReactions } from '#shared/usecases/reactions';
 import { runStripeSync } from '#shared/usecases/stripe-sync';
 import { httpFunctions } from '../functions/manifest';
-import { LOCAL_DEFAULTS } from '../local/defaults';
 import { startLocalHttpServer } from '../local/http-adapter';
 import { StripeDouble } from '../local/stripe-api/double';
-import { signPayload, signupEvents, stripeEvent, subscriptionObject } from '../local/stripe-test-events';
+import { stripeEvent, subscriptionObject } from '../local/stripe-test-events';
 import type { BenchContext } from './context';
+import { benchMemberEvents, postSignedEvents } from './webhook';
 
 const MEMBERS = 500;
 const CONCURRENCY = 16;
@@ -66,19 +66,8 @@ async function inLanes<T>(groups: T[][], lanes: number, work: (item: T) => Promi
 export async function run(ctx: BenchContext) {
   const client = createDynamoClient({ DYNAMODB_ENDPOINT: ctx.dynamodbEndpoint });
   const doc = documentClient(client);
-  const start = Math.floor(Date.now() / 1000) - DAY;
-  const byMember: unknown[][] = [];
-  for (let m = 0; m < MEMBERS; m++) {
-    const memberId = `bench-sync-${m}-${start}`;
-    const { events, customer, subscription } = signupEvents({ memberId, start });
-    const updated = stripeEvent(
-      'customer.subscription.updated',
-      subscriptionObject({ id: subscription, customer, memberId, periodStart: start, cancelAtPeriodEnd: true }),
-      { created: start + 60 },
-    );
-    byMember.push([...events, updated]);
-  }
-  const all = byMember.flat() as Array<Record<string, unknown>>;
+  const byMember = benchMemberEvents('bench-sync', MEMBERS);
+  const all = byMember.flat();
 
   // ---- 1. webhook
   const server = await startLocalHttpServer({
@@ -86,24 +75,11 @@ export async function run(ctx: BenchContext) {
     projectRoot: fileURLToPath(new URL('..', import.meta.url)),
     port: 0,
   });
-  let next = 0;
-  let failures = 0;
-  let t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < all.length) {
-        const payload = JSON.stringify(all[next++]);
-        const res = await fetch(`${server.url}/webhooks/stripe`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(payload, LOCAL_DEFAULTS.STRIPE_WEBHOOK_SECRET) },
-          body: payload,
-        });
-        await res.arrayBuffer();
-        if (res.status !== 200) failures++;
-      }
-    }),
+  const { seconds: webhookSeconds, failures } = await postSignedEvents(
+    server.url,
+    all.map((e) => JSON.stringify(e)),
+    CONCURRENCY,
   );
-  const webhookSeconds = (performance.now() - t0) / 1000;
   await server.close();
 
   // ---- 1. replay of the same events from the double's event list, on tables of its own
@@ -111,6 +87,7 @@ export async function run(ctx: BenchContext) {
   for (const event of all) double.put(structuredClone(event));
   const replayTables = await freshTables(client, 'sync-replay');
   const ingestion = stripeEventIngestion({ source: 'replay', dynamo: { client, doc, tables: replayTables } });
+  ingestion.registerContext({ getRemainingTimeInMillis: () => 15 * 60_000 });
   const stripe = createStripeClient({ STRIPE_SECRET_KEY: double.apiKey, STRIPE_API_BASE: double.url })!;
   const syncDeps = {
     source: stripeSyncSource(stripe),
@@ -122,7 +99,7 @@ export async function run(ctx: BenchContext) {
     ledger: new LedgerRepository(doc, replayTables.main),
     concurrency: CONCURRENCY,
   };
-  t0 = performance.now();
+  let t0 = performance.now();
   const replay = await runStripeSync(syncDeps, { now: new Date(), sweep: 'skip', runId: 'bench' });
   const replaySeconds = (performance.now() - t0) / 1000;
 
@@ -143,7 +120,8 @@ export async function run(ctx: BenchContext) {
         current.push({ command: context.commandName!, input: structuredClone(args.input) });
       return nextHandler(args);
     },
-    { step: 'initialize', name: 'recordWrites' },
+    // After serialization: the input as the wire carries it (the document client marshals first).
+    { step: 'build', name: 'recordWrites' },
   );
   const recordDoc = documentClient(recorder);
   const deps = {
@@ -230,6 +208,7 @@ async function sweepBench(ctx: BenchContext, client: DynamoDBClient, double: Str
   );
   const countingDoc = documentClient(counting);
   const ingestion = stripeEventIngestion({ source: 'sweep', dynamo: { client: counting, doc: countingDoc, tables } });
+  ingestion.registerContext({ getRemainingTimeInMillis: () => 15 * 60_000 });
   const stripe = createStripeClient({ STRIPE_SECRET_KEY: double.apiKey, STRIPE_API_BASE: double.url })!;
   const before = double.calls.length;
   const store = new StripeSyncStore(countingDoc, tables.main);

@@ -119,7 +119,8 @@ export async function runStripeSync(
   options: { now: Date; sweep: SweepMode; runId: string },
 ): Promise<StripeSyncResult> {
   const { now } = options;
-  const leaseUntil = new Date(now.getTime() + (deps.remainingMs?.() ?? LOCAL_LEASE_MS));
+  // Real time, not `now` (a run `--as-of` ahead): the lease must lapse when this run's time is up.
+  const leaseUntil = new Date(Date.now() + (deps.remainingMs?.() ?? LOCAL_LEASE_MS));
   const lease = await deps.store.acquireLease(options.runId, new Date(), leaseUntil);
   if (!lease.acquired) return { skipped: { heldUntil: lease.heldUntil } };
   try {

@@ -49,27 +49,31 @@ async function checkout(memberId: string) {
   return (await res.json()) as { checkoutSessionId: string; trialDays: number };
 }
 
-/** A returning member (no second trial) who pays on Checkout: the first invoice is a real payment. */
-async function paidCheckout(memberId: string) {
+/**
+ * A returning member (an ended subscription in Stripe, so no second trial) with an open Checkout
+ * Session: paying it makes a real first payment.
+ */
+async function returningMemberCheckout(memberId: string) {
   const first = await checkout(memberId);
   const customer = double.get('checkout.session', first.checkoutSessionId).customer as string;
   const start = nowSeconds() - 90 * DAY;
-  double.put<Record<string, any>>({
-    ...subscriptionObject({
-      customer,
-      memberId,
-      status: 'canceled',
-      periodStart: start,
-      periodEnd: start + 30 * DAY,
-      canceledAt: start + 30 * DAY,
-      endedAt: start + 30 * DAY,
-    }),
-    created: start,
+  const ended = subscriptionObject({
+    customer,
+    memberId,
+    status: 'canceled',
+    periodStart: start,
+    canceledAt: start + 30 * DAY,
+    endedAt: start + 30 * DAY,
   });
+  double.put<Record<string, any>>({ ...ended, created: start });
   const second = await checkout(memberId);
   expect(second.trialDays).toBe(0);
-  const completed = double.completeCheckoutSession(second.checkoutSessionId);
-  return { customer, ...completed };
+  return { customer, checkoutSessionId: second.checkoutSessionId };
+}
+
+async function paidCheckout(memberId: string) {
+  const { customer, checkoutSessionId } = await returningMemberCheckout(memberId);
+  return { customer, ...double.completeCheckoutSession(checkoutSessionId) };
 }
 
 const stored = async (memberId: string) => (await membershipRepository().getMembership(memberId))?.record ?? null;
@@ -358,19 +362,7 @@ describe('webhook edges', () => {
 describe('the local Stripe double plays the shopper flows end to end', () => {
   it('checkout completed over HTTP, cancel, resume, cancel with a refund, and the reconcile job against its balance transactions', async () => {
     const memberId = uniqueMemberId('local');
-    const first = await checkout(memberId);
-    const customer = double.get('checkout.session', first.checkoutSessionId).customer as string;
-    double.put<Record<string, any>>({
-      ...subscriptionObject({
-        customer,
-        memberId,
-        status: 'canceled',
-        periodStart: nowSeconds() - 90 * DAY,
-        endedAt: nowSeconds() - 60 * DAY,
-      }),
-      created: nowSeconds() - 90 * DAY,
-    });
-    const { checkoutSessionId } = await checkout(memberId);
+    const { checkoutSessionId } = await returningMemberCheckout(memberId);
     const complete = await fetch(`${double.url}/_double/checkout/sessions/${checkoutSessionId}/complete`, {
       method: 'POST',
       headers: { authorization: `Bearer ${double.apiKey}` },

@@ -148,4 +148,11 @@ describe('Stripe event translation', () => {
     for (const group of groups) expect(group.length).toBeLessThanOrEqual(20);
     expect(eventTypeGroups(Array.from({ length: 41 }, (_, i) => `t${i}`)).map((g) => g.length)).toEqual([20, 20, 1]);
   });
+
+  it('the runbook asks for a webhook endpoint with exactly the types we ingest', () => {
+    const ops = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+    const section = ops.slice(ops.indexOf('Create the Stripe webhook endpoint'), ops.indexOf('Set the **account'));
+    const listed = [...section.matchAll(/`([a-z_]+(?:\.[a-z_]+)+)`/g)].map((m) => m[1]).sort();
+    expect(listed).toEqual(INGESTED_EVENT_TYPES);
+  });
 });
