@@ -289,6 +289,17 @@ describe('binding rules at the webhook', () => {
           created: nowSeconds(),
         },
       ),
+      stripeEvent(
+        'invoice.paid',
+        invoiceObject({
+          customer: eve.customer,
+          subscription: eve.subscription,
+          memberId: null,
+          periodStart: nowSeconds(),
+          periodEnd: nowSeconds() + 30 * DAY,
+        }),
+        { created: nowSeconds() },
+      ),
     ];
     const before = await stored(alice);
     const entitlementBefore = await api.entitlement(alice);
@@ -318,6 +329,28 @@ describe('binding rules at the webhook', () => {
     expect((await api.postEvent(stripeEvent('customer.subscription.created', sub, { created: nowSeconds() }))).status).toBe(200);
     expect(await stored(bob)).toBeNull();
     expect(await api.entitlement(bob)).toMatchObject({ entitled: false, status: 'none' });
+  });
+});
+
+describe('GET /v1/admin/drift', () => {
+  it('pages the findings newest first with Link: rel="next", refuses a cursor it did not give, and is for admins only', async () => {
+    for (const memberId of [uniqueMemberId('page-a'), uniqueMemberId('page-b')]) {
+      const session = {
+        ...checkoutSessionObject({ memberId, customer: `cus_pl${randomBytes(4).toString('hex')}`, subscription: 'sub_x' }),
+        metadata: {},
+      };
+      expect((await api.postEvent(stripeEvent('checkout.session.completed', session, { created: nowSeconds() }))).status).toBe(200);
+    }
+    const first = await api.call('GET', '/v1/admin/drift?limit=1', { key: KEYS.admin });
+    const page = (await first.json()) as { items: Array<{ subject: string }>; nextCursor: string };
+    expect(page.items).toHaveLength(1);
+    expect(first.headers.get('link')).toBe(`</v1/admin/drift?limit=1&cursor=${page.nextCursor}>; rel="next"`);
+    const second = await api.call('GET', `/v1/admin/drift?limit=1&cursor=${page.nextCursor}`, { key: KEYS.admin });
+    const next = (await second.json()) as { items: Array<{ subject: string }> };
+    expect(next.items).toHaveLength(1);
+    expect(next.items[0]!.subject).not.toBe(page.items[0]!.subject);
+    expect((await api.call('GET', '/v1/admin/drift?cursor=bm90LW91cnM', { key: KEYS.admin })).status).toBe(400);
+    expect((await api.call('GET', '/v1/admin/drift', { key: KEYS.finance })).status).toBe(403);
   });
 });
 
