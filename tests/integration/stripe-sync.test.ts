@@ -145,6 +145,24 @@ describe('stripe-sync: event replay', () => {
     expect((await api.entitlement(memberId)).entitled).toBe(true);
   });
 
+  it('stops before its deadline, leaving the cursor and the sweep where they were, and the next run carries on', async () => {
+    const memberId = uniqueMemberId('deadline');
+    double.webhook.mode = 'hold';
+    await paidCheckout(memberId);
+    // The Lambda's clock: plenty of time for the first few looks, then under a minute left.
+    let looks = 0;
+    const almostOut = { getRemainingTimeInMillis: () => (looks++ < 4 ? 600_000 : 30_000) };
+    const asOf = new Date(Date.now() + 10 * 60_000).toISOString();
+    const cut = await syncJob({ asOf, sweep: 'now' }, almostOut);
+    expect(cut.replay).toMatchObject({ stoppedBy: 'deadline', caughtUp: false });
+    expect(cut.sweep).toMatchObject({ stoppedBy: 'deadline' });
+    const rest = await syncJob({ asOf, sweep: 'due' });
+    expect(rest.replay).toMatchObject({ stoppedBy: null, caughtUp: true });
+    expect(cut.replay!.replayed + rest.replay!.replayed).toBe(4);
+    expect(rest.sweep).toMatchObject({ phase: 'done', stoppedBy: null });
+    expect((await api.entitlement(memberId)).entitled).toBe(true);
+  });
+
   it('stops at an event it cannot apply, fails the run, and resumes there once the cause is gone', async () => {
     const memberId = uniqueMemberId('stuck');
     double.webhook.mode = 'hold';
