@@ -38,7 +38,7 @@ async function main() {
     }
     if (wanted('cold-start')) await section('cold-start', async () => (await import('./cold-start')).run(ctx));
     // Feature benchmarks register themselves as bench/<area>.ts exporting run(ctx).
-    for (const area of ['benefits', 'reminders', 'finance']) {
+    for (const area of ['benefits', 'reminders', 'finance', 'sync']) {
       const file = fileURLToPath(new URL(`./${area}.ts`, import.meta.url));
       if (existsSync(file) && wanted(area)) await section(area, async () => (await import(file)).run(ctx));
     }

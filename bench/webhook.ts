@@ -18,26 +18,40 @@ export async function run(ctx: BenchContext) {
     projectRoot: fileURLToPath(new URL('..', import.meta.url)),
     port: 0,
   });
+  const payloads = benchMemberEvents('bench-webhook', MEMBERS)
+    .flat()
+    .map((e) => JSON.stringify(e));
+  const { seconds, failures } = await postSignedEvents(server.url, payloads, CONCURRENCY);
+  await server.close();
+  ctx.log(`webhook ingestion: ${payloads.length} signed events, ${CONCURRENCY} concurrent, through HTTP → handler → DynamoDB Local`);
+  ctx.log(`  ${(payloads.length / seconds).toFixed(0)} events/s (${seconds.toFixed(2)} s, ${failures} non-200)`);
+}
+
+/** Per member: checkout completed, subscription created, first invoice paid, subscription updated (a day ago). */
+export function benchMemberEvents(prefix: string, members: number): Array<Array<Record<string, unknown>>> {
   const start = Math.floor(Date.now() / 1000) - 86_400;
-  const payloads: string[] = [];
-  for (let m = 0; m < MEMBERS; m++) {
-    const memberId = `bench-webhook-${m}-${start}`;
+  return Array.from({ length: members }, (_, m) => {
+    const memberId = `${prefix}-${m}-${start}`;
     const { events, customer, subscription } = signupEvents({ memberId, start });
-    const renewed = stripeEvent(
+    const updated = stripeEvent(
       'customer.subscription.updated',
       subscriptionObject({ id: subscription, customer, memberId, periodStart: start, cancelAtPeriodEnd: true }),
       { created: start + 60 },
     );
-    for (const event of [...events, renewed]) payloads.push(JSON.stringify(event));
-  }
+    return [...events, updated];
+  });
+}
+
+/** Posts each payload to the webhook, signed with the local secret, `concurrency` at a time. */
+export async function postSignedEvents(baseUrl: string, payloads: readonly string[], concurrency: number) {
   let next = 0;
   let failures = 0;
   const t0 = performance.now();
   await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
+    Array.from({ length: concurrency }, async () => {
       while (next < payloads.length) {
         const payload = payloads[next++]!;
-        const res = await fetch(`${server.url}/webhooks/stripe`, {
+        const res = await fetch(`${baseUrl}/webhooks/stripe`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(payload, LOCAL_DEFAULTS.STRIPE_WEBHOOK_SECRET) },
           body: payload,
@@ -47,8 +61,5 @@ export async function run(ctx: BenchContext) {
       }
     }),
   );
-  const seconds = (performance.now() - t0) / 1000;
-  await server.close();
-  ctx.log(`webhook ingestion: ${payloads.length} signed events, ${CONCURRENCY} concurrent, through HTTP → handler → DynamoDB Local`);
-  ctx.log(`  ${(payloads.length / seconds).toFixed(0)} events/s (${seconds.toFixed(2)} s, ${failures} non-200)`);
+  return { seconds: (performance.now() - t0) / 1000, failures };
 }

@@ -6,6 +6,7 @@
 
 import { memberNotificationsRoute, memberPreferencesRoute } from '#shared/api/admin-notifications';
 import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from '#shared/api/benefits';
+import { driftRoute } from '#shared/api/drift';
 import { entitlementsCheckRoute } from '#shared/api/entitlements';
 import { eraseMemberRoute } from '#shared/api/erasure';
 import { ledgerRoute, reconciliationRoute, reportRoute, revenueRoute } from '#shared/api/finance';
@@ -63,7 +64,8 @@ export const httpFunctions: readonly FunctionSpec[] = [
     name: 'stripe-webhook',
     entry: 'functions/http/stripe-webhook.ts',
     routes: [stripeWebhookRoute],
-    access: ['table:read', 'table:write', 'idempotency:write', 'secret:stripe-webhook'],
+    // secret:stripe-api only for the configured key's mode and account (event origin check); no Stripe call.
+    access: ['table:read', 'table:write', 'idempotency:write', 'secret:stripe-webhook', 'secret:stripe-api'],
     timeoutSeconds: 20,
   },
   {
@@ -158,6 +160,12 @@ export const httpFunctions: readonly FunctionSpec[] = [
   // The shopper's marketing opt-out (the preferences link in win-back emails): one PutItem.
   { name: 'me-preferences', entry: 'functions/http/me-preferences.ts', routes: [myPreferencesRoute], access: ['table:write'] },
   {
+    name: 'admin-drift',
+    entry: 'functions/http/admin-drift.ts',
+    routes: [driftRoute],
+    access: ['table:read', 'secret:service-keys'],
+  },
+  {
     name: 'admin-member-erase',
     entry: 'functions/http/admin-member-erase.ts',
     routes: [eraseMemberRoute],
@@ -186,6 +194,15 @@ export const jobFunctions: readonly FunctionSpec[] = [
     access: ['table:read', 'table:write', 'ses:send'],
     timeoutSeconds: 300,
     job: { name: 'reminders', schedule: 'rate(15 minutes)' },
+  },
+  {
+    name: 'stripe-sync',
+    entry: 'functions/jobs/stripe-sync.ts',
+    routes: [],
+    access: ['table:read', 'table:write', 'idempotency:write', 'secret:stripe-api'],
+    timeoutSeconds: 900,
+    // Replays what webhooks missed every run; the daily drift sweep continues over as many runs as it needs.
+    job: { name: 'stripe-sync', schedule: 'rate(15 minutes)' },
   },
 ];
 

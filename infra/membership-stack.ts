@@ -306,6 +306,28 @@ export class MembershipStack extends Stack {
       'A reminder was dropped after its last failed attempt: see lastError in GET /v1/admin/members/{id}/notifications',
     );
 
+    // ---- stripe-sync (docs/stripe-sync.md): drift someone has to look at, more repairs than a quiet
+    // day brings (webhooks are missing events), and a replay that has fallen behind Stripe's list.
+    const syncMetric = (metricName: string, statistic: string, period: Duration) =>
+      new cloudwatch.Metric({ namespace: 'Membership', metricName, dimensionsMap: { service: 'membership' }, statistic, period });
+    alarm(
+      'StripeDriftNeedsReview',
+      syncMetric(MetricNames.stripeDriftNeedsReview, 'Sum', Duration.hours(1)),
+      'Stripe drift or a refused binding needs review: GET /v1/admin/drift (docs/operations.md)',
+    );
+    alarm(
+      'StripeDriftRepairs',
+      syncMetric(MetricNames.stripeDriftRepaired, 'Sum', Duration.hours(6)),
+      'The drift sweep repaired many memberships: webhooks are likely failing or misconfigured (docs/operations.md)',
+      STRIPE_DRIFT_REPAIRS_ALARM,
+    );
+    alarm(
+      'StripeSyncBehind',
+      syncMetric(MetricNames.stripeSyncNewestEventAge, 'Maximum', Duration.hours(1)),
+      'The stripe-sync replay is more than two hours behind Stripe’s event list (docs/operations.md)',
+      2 * 3600,
+    );
+
     new CfnOutput(this, 'ApiUrl', { value: api.apiEndpoint });
     new CfnOutput(this, 'StripeWebhookUrl', { value: `${api.apiEndpoint}/webhooks/stripe` });
     new CfnOutput(this, 'TableName', { value: table.tableName });
@@ -361,5 +383,8 @@ export class MembershipStack extends Stack {
     return fn;
   }
 }
+
+/** Repairs by the drift sweep in 6 hours that mean "webhooks are failing", not the odd lost event. */
+export const STRIPE_DRIFT_REPAIRS_ALARM = 50;
 
 const construct = (name: string) => name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase());

@@ -38,6 +38,7 @@ export function featureSettings(env: NodeJS.ProcessEnv = process.env): SettingLi
     line(env, 'WIN_BACK_COUPON_CENTS', coupon.amountOffCents),
     line(env, 'WIN_BACK_COUPON_DAYS', coupon.validDays),
     line(env, 'STRIPE_PORTAL_CONFIGURATION_ID', env.STRIPE_PORTAL_CONFIGURATION_ID ?? '', "(unset: the account's default portal)"),
+    line(env, 'STRIPE_ACCOUNT_ID', env.STRIPE_ACCOUNT_ID ?? '', "(unset: connected accounts' events are not ours)"),
     line(env, 'FINANCE_CSV_PAGE_BYTES', env.FINANCE_CSV_PAGE_BYTES ?? '', '(unset: about 5 MiB per CSV ledger page)'),
     line(env, 'LOCAL_RUNTIME_FILE', shownPath(runtimeFilePath(env))),
     line(env, 'SERVICE_VERSION', env.SERVICE_VERSION ?? '', '(unset: 0.1.0 in /openapi.json)'),

@@ -4,6 +4,16 @@ export const MetricNames = {
   stripePayloadRejected: 'StripePayloadRejected',
   stripeEventUnattributed: 'StripeEventUnattributed',
   stripeSignatureRejected: 'StripeSignatureRejected',
+  /** Events that name a member they may not bind to (domain/binding.ts): answered 200, listed for review. */
+  stripeEventRefused: 'StripeEventRefused',
+  /** Signed events of another account (Connect) or mode: answered 200, not applied. */
+  stripeEventForeign: 'StripeEventForeign',
+  /** stripe-sync job: events applied by the replay that no webhook had applied; newest event's age when listed. */
+  stripeSyncEventsReplayed: 'StripeSyncEventsReplayed',
+  stripeSyncNewestEventAge: 'StripeSyncNewestEventAge',
+  /** Drift: repaired by the sweep, and findings left for review (sweep, replay or webhook; alarmed). */
+  stripeDriftRepaired: 'StripeDriftRepaired',
+  stripeDriftNeedsReview: 'StripeDriftNeedsReview',
   /** Reminders job, per run: sent, failed and retried later, dropped after too many attempts, refused by SES. */
   remindersSent: 'RemindersSent',
   remindersFailed: 'RemindersFailed',

@@ -1,42 +1,41 @@
-import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import Stripe from 'stripe';
 import { stripeWebhookRoute } from '#shared/api/system';
 import { httpHandler, json } from '#shared/http/handler';
 import { HttpProblem, problems } from '#shared/http/problem';
 import { MetricNames, MetricUnit, metrics } from '#shared/metrics';
 import { logger, memberRef } from '#shared/observability';
-import { planCatalog } from '#shared/runtime/catalog';
-import { dynamo, ledgerRepository, membershipRepository } from '#shared/runtime/dynamo';
+import { expectedEventOrigin } from '#shared/runtime/stripe-api';
+import { stripeEventIngestion } from '#shared/runtime/stripe-ingestion';
 import { stripeWebhookSecrets } from '#shared/runtime/stripe-webhook-secret';
-import { type StripeEvent, StripePayloadError, stripeEventSchema } from '#shared/stripe/events';
-import { type IngestOutcome, ingestStripeEvent } from '#shared/usecases/ingest-stripe-event';
-import { membershipReactions } from '#shared/usecases/reactions';
+import { foreignEventReason } from '#shared/stripe/event-origin';
+import { StripePayloadError, stripeEventSchema } from '#shared/stripe/events';
+import type { IngestOutcome } from '#shared/usecases/ingest-stripe-event';
 import { issuesToErrors } from '#shared/validation';
 
-const catalog = planCatalog();
-const { client, tables } = dynamo();
-const memberships = membershipRepository();
-const ledger = ledgerRepository();
+const ingestion = stripeEventIngestion({ source: 'webhook' });
 
-// Stripe retries for up to three days; keep the record of a processed event for a week.
-const idempotencyConfig = new IdempotencyConfig({
-  eventKeyJmesPath: 'id',
-  expiresAfterSeconds: 7 * 24 * 3600,
-  throwOnNoIdempotencyKey: true,
-});
-const ingestOnce = makeIdempotent(
-  (event: StripeEvent) => ingestStripeEvent({ catalog, memberships, reactions: membershipReactions(tables.main), ledger }, event),
-  { persistenceStore: new DynamoDBPersistenceLayer({ tableName: tables.idempotency, awsSdkV3Client: client }), config: idempotencyConfig },
-);
+/** Stripe's tolerance, both ways: the SDK refuses old signatures; one dated ahead is refused here. */
+const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+const signatureRefused = (reason: string) => {
+  metrics.addMetric(MetricNames.stripeSignatureRejected, MetricUnit.Count, 1);
+  return new HttpProblem(400, `Stripe signature verification failed: ${reason}`, { slug: 'invalid-signature' });
+};
 
 async function verify(rawBody: string, signature: string | undefined): Promise<unknown> {
   if (!signature) throw problems.badRequest('Missing Stripe-Signature header.');
+  // The SDK checks only that a signature is not too old; a future one would stay replayable for as
+  // long as it is ahead of our clock.
+  const timestamps = [...signature.matchAll(/(?:^|,)\s*t=(\d+)/g)].map((m) => Number(m[1]));
+  if (timestamps.some((t) => t > Date.now() / 1000 + SIGNATURE_TOLERANCE_SECONDS)) {
+    throw signatureRefused('Timestamp is more than five minutes in the future');
+  }
   let lastError: unknown;
   for (const secret of await stripeWebhookSecrets()) {
     try {
       // Verifies the HMAC over the exact raw bytes and rejects timestamps older than 5 minutes.
-      return await Stripe.webhooks.constructEventAsync(rawBody, signature, secret);
+      return await Stripe.webhooks.constructEventAsync(rawBody, signature, secret, SIGNATURE_TOLERANCE_SECONDS);
     } catch (error) {
       // A valid signature over a body that is not JSON: the sender is Stripe (or holds our secret),
       // the payload is what is wrong. The parser's message quotes the body, so it is not echoed.
@@ -44,27 +43,13 @@ async function verify(rawBody: string, signature: string | undefined): Promise<u
       lastError = error;
     }
   }
-  metrics.addMetric(MetricNames.stripeSignatureRejected, MetricUnit.Count, 1);
-  const reason = lastError instanceof Error ? lastError.message.split('\n')[0] : 'invalid signature';
-  throw new HttpProblem(400, `Stripe signature verification failed: ${reason}`, { slug: 'invalid-signature' });
+  throw signatureRefused(lastError instanceof Error ? lastError.message.split('\n')[0]! : 'invalid signature');
 }
 
-// A delivery that races another delivery of the same event waits for its outcome (a few hundred
-// milliseconds normally) and answers like a duplicate; past this it asks Stripe to come back later.
-const IN_PROGRESS_WAIT_MS = 5_000;
-const IN_PROGRESS_POLL_MS = 100;
-
-async function ingestWaitingForInFlight(event: StripeEvent): Promise<IngestOutcome> {
-  const deadline = Date.now() + IN_PROGRESS_WAIT_MS;
-  for (;;) {
-    try {
-      return await ingestOnce(event);
-    } catch (error) {
-      if (!(error instanceof IdempotencyAlreadyInProgressError) || Date.now() >= deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, IN_PROGRESS_POLL_MS));
-    }
-  }
-}
+const OUTCOME_METRIC: Partial<Record<IngestOutcome['outcome'], string>> = {
+  unattributed: MetricNames.stripeEventUnattributed,
+  refused: MetricNames.stripeEventRefused,
+};
 
 export const handler = httpHandler(stripeWebhookRoute, async ({ event, rawBody, context }) => {
   try {
@@ -73,17 +58,25 @@ export const handler = httpHandler(stripeWebhookRoute, async ({ event, rawBody, 
     if (!parsed.success) throw problems.validation(issuesToErrors(parsed.error.issues), 'The payload is not a Stripe event.');
     const stripeEvent = parsed.data;
     const fields = { eventId: stripeEvent.id, eventType: stripeEvent.type };
+    const foreign = foreignEventReason(stripeEvent, await expectedEventOrigin());
+    if (foreign) {
+      // Signed with our secret but not about our account or mode: not ours to apply, nor to retry.
+      metrics.addMetric(MetricNames.stripeEventForeign, MetricUnit.Count, 1);
+      logger.error('stripe event of another account or mode ignored: check which endpoints share this webhook secret', {
+        ...fields,
+        reason: foreign,
+      });
+      return json(200, { received: true });
+    }
     try {
-      idempotencyConfig.registerLambdaContext(context);
-      const result = await ingestWaitingForInFlight(stripeEvent);
-      metrics.addMetric(
-        result.outcome === 'unattributed' ? MetricNames.stripeEventUnattributed : MetricNames.stripeEventProcessed,
-        MetricUnit.Count,
-        1,
-      );
+      ingestion.registerContext(context);
+      const { result, duplicate } = await ingestion.ingest(stripeEvent);
+      metrics.addMetric(OUTCOME_METRIC[result.outcome] ?? MetricNames.stripeEventProcessed, MetricUnit.Count, 1);
+      if (result.outcome === 'refused' && !duplicate) metrics.addMetric(MetricNames.stripeDriftNeedsReview, MetricUnit.Count, 1);
       logger.info('stripe event processed', {
         ...fields,
         outcome: result.outcome,
+        duplicate,
         ...('reason' in result ? { reason: result.reason } : {}),
         ...('memberId' in result ? { memberRef: memberRef(result.memberId) } : {}),
       });

@@ -3,6 +3,7 @@ import type { ResponseSpec, RouteSpec } from '../http/types';
 import { memberNotificationsRoute, memberPreferencesRoute } from './admin-notifications';
 import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from './benefits';
 import { problem } from './common';
+import { driftRoute } from './drift';
 import { entitlementsCheckRoute } from './entitlements';
 import { eraseMemberRoute } from './erasure';
 import { ledgerRoute, reconciliationRoute, reportRoute, revenueRoute } from './finance';
@@ -34,6 +35,7 @@ export const allRoutes: readonly RouteSpec[] = [
   adminMemberRoute,
   memberNotificationsRoute,
   memberPreferencesRoute,
+  driftRoute,
   ledgerRoute,
   revenueRoute,
   reconciliationRoute,

@@ -51,7 +51,8 @@ export type MembershipEvent =
       eventId: string;
       created: number;
       memberId: string;
-      customerId: string;
+      /** Null when the invoice names no customer (possible in this API version). */
+      customerId: string | null;
       subscriptionId: string;
       invoiceId: string;
       billingReason: string | null;

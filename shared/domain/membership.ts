@@ -111,16 +111,24 @@ export function paymentVersion(created: number, outcome: 'paid' | 'failed', even
 }
 
 /**
- * Which of a member's subscriptions decides the membership: the newest one still alive, else the
- * newest ended one. Each subscription keeps its own latest snapshot, so the choice depends only on
- * the set of events seen, never on their order (a late "deleted" of an old subscription cannot
- * displace a newer one).
+ * How much a subscription's status says about the member, for choosing among several: one that has
+ * started (trialing, active, past due, paused, ...) over one whose first payment is still open
+ * (`incomplete`), over an ended one.
+ */
+const liveness = (status: string) => (TERMINAL.has(status) ? 0 : status === 'incomplete' ? 1 : 2);
+
+/**
+ * Which of a member's subscriptions decides the membership: the newest started one still alive,
+ * else the newest awaiting its first payment, else the newest ended one. A newer `incomplete`
+ * subscription (a second checkout whose payment is pending or failed) never hides an older paid one.
+ * Each subscription keeps its own latest snapshot, so the choice depends only on the set of events
+ * seen, never on their order (a late "deleted" of an old subscription cannot displace a newer one).
  */
 export function currentSubscription(subscriptions: MembershipRecord['subscriptions']): SubscriptionState | null {
-  let best: { state: SubscriptionState; version: string; live: boolean } | null = null;
+  let best: { state: SubscriptionState; version: string; rank: number } | null = null;
   for (const entry of Object.values(subscriptions)) {
-    const live = !TERMINAL.has(entry.state.stripeStatus);
-    if (!best || (live && !best.live) || (live === best.live && entry.version > best.version)) best = { ...entry, live };
+    const rank = liveness(entry.state.stripeStatus);
+    if (!best || rank > best.rank || (rank === best.rank && entry.version > best.version)) best = { ...entry, rank };
   }
   return best?.state ?? null;
 }

@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoBenefitsRepository } from '../storage/benefits-repository';
 import { documentClient, type TableNames } from '../storage/dynamodb';
 import { LedgerRepository } from '../storage/ledger-repository';
+import { StripeSyncStore } from '../storage/stripe-sync-store';
 
 export function tableNamesFromEnv(env: NodeJS.ProcessEnv = process.env): TableNames {
   return {
@@ -43,6 +44,11 @@ export function membershipRepository(): DynamoMembershipRepository {
 export function benefitsRepository(): DynamoBenefitsRepository {
   const { doc: db, tables } = dynamo();
   return new DynamoBenefitsRepository(db, tables.main);
+}
+
+export function stripeSyncStore(): StripeSyncStore {
+  const { doc: db, tables } = dynamo();
+  return new StripeSyncStore(db, tables.main);
 }
 
 export function ledgerRepository(): LedgerRepository {

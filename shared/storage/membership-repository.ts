@@ -10,10 +10,12 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { IssuedGrant } from '../domain/grants';
 import type { MembershipRecord } from '../domain/membership';
 import type { ChargeRefund } from '../domain/membership-events';
+import { batchGetAll } from './batch-get';
 import { grantFromItem, isGrantItem } from './grants';
 import { keys } from './keys';
 import { readPaymentLinks } from './payment-links';
 import { queryPartition } from './query-prefix';
+import { STRIPE_CUSTOMER_SK, stripeCustomerIdFromItem, stripeCustomerKey } from './stripe-customer';
 import type { TransactItem } from './transact';
 
 /** Extra writes that must commit atomically with a membership change (grant issuance, reminders, ...). */
@@ -29,6 +31,11 @@ export class ConcurrentModificationError extends Error {
   override name = 'ConcurrentModificationError';
 }
 
+/** The record's Stripe customer is linked to another member (a race the binding rules lost). */
+export class CustomerLinkedElsewhereError extends Error {
+  override name = 'CustomerLinkedElsewhereError';
+}
+
 export interface MembershipRepository {
   /** The member's item collection for checkout: membership and grants in one Query. */
   /**
@@ -41,6 +48,15 @@ export interface MembershipRepository {
   ): Promise<{ record: MembershipRecord | null; grants: IssuedGrant[] }>;
   getMembership(memberId: string): Promise<StoredMembership | null>;
   findMemberIdByCustomer(customerId: string): Promise<string | null>;
+  /** The members the given customers are linked to (eventually consistent: the sweep's page read). */
+  findMemberIdsByCustomers(customerIds: readonly string[]): Promise<Map<string, string>>;
+  /** Memberships by member id (eventually consistent: the sweep compares, and re-reads before it writes). */
+  getMemberships(memberIds: readonly string[]): Promise<Map<string, MembershipRecord>>;
+  /**
+   * The Stripe customers stored for a member: the one we created for them (`STRIPE_CUSTOMER`) and
+   * the one their membership follows. Consistent: the binding rules decide on it.
+   */
+  memberCustomerIds(memberId: string): Promise<string[]>;
   /**
    * Writes the record if it is still at `expectedRev`, together with `extra` writes, in one
    * transaction. Throws ConcurrentModificationError when another writer got there first.
@@ -148,6 +164,30 @@ export class DynamoMembershipRepository implements MembershipRepository {
     return typeof out.Item?.memberId === 'string' ? out.Item.memberId : null;
   }
 
+  async findMemberIdsByCustomers(customerIds: readonly string[]): Promise<Map<string, string>> {
+    const items = await batchGetAll(this.db, this.tableName, [...new Set(customerIds)].map(keys.customerLink));
+    return new Map(
+      items.filter((i) => typeof i.memberId === 'string').map((i) => [String(i.PK).slice('CUSTOMER#'.length), String(i.memberId)]),
+    );
+  }
+
+  async getMemberships(memberIds: readonly string[]): Promise<Map<string, MembershipRecord>> {
+    const wanted = [...new Set(memberIds)].map((id) => ({ PK: keys.memberPk(id), SK: keys.membershipSk }));
+    const items = await batchGetAll(this.db, this.tableName, wanted);
+    return new Map(items.map((item) => [String(item.memberId), toRecord(item)]));
+  }
+
+  async memberCustomerIds(memberId: string): Promise<string[]> {
+    const items = await batchGetAll(
+      this.db,
+      this.tableName,
+      [{ PK: keys.memberPk(memberId), SK: keys.membershipSk }, stripeCustomerKey(memberId)],
+      { consistent: true },
+    );
+    const ids = items.map((item) => (item.SK === STRIPE_CUSTOMER_SK ? stripeCustomerIdFromItem(item) : toRecord(item).customerId));
+    return [...new Set(ids.filter((id): id is string => id !== null))];
+  }
+
   async invoiceForPayment(paymentRef: string): Promise<string | null> {
     return (await readPaymentLinks(this.db, this.tableName, [paymentRef], { consistent: true })).get(paymentRef) ?? null;
   }
@@ -222,7 +262,7 @@ export class DynamoMembershipRepository implements MembershipRepository {
           throw new ConcurrentModificationError(`membership of revision ${expectedRev} changed concurrently`);
         }
         if (record.customerId && reasons[1]?.Code === 'ConditionalCheckFailed') {
-          throw new Error(`Stripe customer ${record.customerId} is already linked to another member`);
+          throw new CustomerLinkedElsewhereError(`Stripe customer ${record.customerId} is already linked to another member`);
         }
       }
       throw error;

@@ -1,9 +1,10 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { ConsentAcceptance, ConsentRecord } from '../domain/shopper';
 import { keys } from './keys';
 import type { ExtraWrite } from './membership-repository';
 import { queryMemberItems } from './query-prefix';
+import { readStripeCustomerId, STRIPE_CUSTOMER_SK } from './stripe-customer';
 
 /**
  * Shopper-side items of a member's collection, all outside the `ENT#` prefix so the checkout's one
@@ -16,7 +17,7 @@ import { queryMemberItems } from './query-prefix';
  *   written with the membership change of `checkout.session.completed`, no TTL either.
  */
 export const shopperKeys = {
-  stripeCustomerSk: 'STRIPE_CUSTOMER',
+  stripeCustomerSk: STRIPE_CUSTOMER_SK,
   consentPrefix: 'CONSENT#',
   consentSk: (presentedAt: string, checkoutSessionId: string) => `CONSENT#${presentedAt}#${checkoutSessionId}`,
   consentAcceptedPrefix: 'CONSENT_ACCEPTED#',
@@ -58,15 +59,8 @@ export class DynamoShopperRepository {
     private readonly tableName: string,
   ) {}
 
-  async getStripeCustomerId(memberId: string): Promise<string | null> {
-    const out = await this.db.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { PK: keys.memberPk(memberId), SK: shopperKeys.stripeCustomerSk },
-        ConsistentRead: true,
-      }),
-    );
-    return typeof out.Item?.customerId === 'string' ? out.Item.customerId : null;
+  getStripeCustomerId(memberId: string): Promise<string | null> {
+    return readStripeCustomerId(this.db, this.tableName, memberId);
   }
 
   /**

@@ -5,6 +5,7 @@
  * misread (the webhook answers 5xx and alarms, Stripe retries after the fix).
  */
 
+import type { MemberClaim } from '../domain/binding';
 import type { PlanCatalog } from '../domain/catalog';
 import { memberIdSchema } from '../domain/member-id';
 import type { MembershipEvent, SubscriptionState } from '../domain/membership';
@@ -57,6 +58,8 @@ export const stripeEventSchema = looseObject({
   created: epoch,
   api_version: nullable(string()),
   livemode: boolean(),
+  /** Set on events of a connected account (Connect); absent on the account's own events. */
+  account: optional(nullable(string())),
   data: looseObject({ object: looseObject({ object: string() }), previous_attributes: optional(unknown()) }),
 });
 export type StripeEvent = Infer<typeof stripeEventSchema>;
@@ -104,7 +107,8 @@ const checkoutSessionSchema = looseObject({
 const invoiceSchema = looseObject({
   id: id('in'),
   object: literal('invoice'),
-  customer: expandable('cus'),
+  // Nullable in this API version's types (an invoice of a customer account rather than a customer).
+  customer: nullable(expandable('cus')),
   billing_reason: nullable(string()),
   parent: nullable(
     looseObject({
@@ -206,17 +210,22 @@ export function parseObject<T>(schema: Schema<T>, event: StripeEvent): T {
   return result.data;
 }
 
-function memberIdFrom(...candidates: Array<string | null | undefined>): string | null {
-  for (const candidate of candidates) {
-    if (candidate && memberIdSchema.safeParse(candidate).success) return candidate;
-  }
-  return null;
+const validMemberId = (candidate: string | null | undefined): string | null =>
+  candidate && memberIdSchema.safeParse(candidate).success ? candidate : null;
+
+/** The member an object names, and whether the name comes from our own metadata or from the buyer. */
+function claimOf(metadata: Record<string, string> | null | undefined, clientReferenceId?: string | null): MemberClaim | null {
+  const fromMetadata = validMemberId(metadata?.memberId);
+  if (fromMetadata) return { memberId: fromMetadata, source: 'metadata' };
+  const fromBuyer = validMemberId(clientReferenceId);
+  return fromBuyer ? { memberId: fromBuyer, source: 'client_reference_id' } : null;
 }
 
 /**
- * A domain event about a membership. `memberId` is set when the object carries ours (checkout's
- * `client_reference_id`, subscription metadata); otherwise the member is whoever the Stripe customer
- * is linked to, and an event of a customer linked to nobody is not about a membership at all.
+ * A domain event about a membership. `claim` is the member the object names (our metadata, or
+ * Checkout's `client_reference_id`, which a buyer can set); whom it is applied to is decided by the
+ * binding rules (domain/binding.ts) against the stored customer links: an event of a customer linked
+ * to nobody that names no member is not about a membership at all.
  */
 export type TranslatedEvent =
   | { kind: 'ignored'; reason: string }
@@ -232,8 +241,12 @@ export type TranslatedEvent =
   | { kind: 'charge-refunded'; customerId: string | null; paymentRef: string; refund: ChargeRefund }
   | {
       kind: 'membership';
-      memberId: string | null;
+      claim: MemberClaim | null;
       customerId: string | null;
+      /** The Stripe object, for the operator's review list when the event is refused. */
+      subject: { object: string; id: string };
+      /** For subscription events: the snapshot as read (the drift sweep compares it with ours). */
+      subscription?: SubscriptionState;
       build: (memberId: string) => MembershipEvent;
     };
 
@@ -263,7 +276,7 @@ export function toSubscriptionState(sub: Infer<typeof subscriptionSchema>, catal
   };
 }
 
-const SUBSCRIPTION_EVENTS = new Set([
+const SUBSCRIPTION_EVENTS: ReadonlySet<string> = new Set([
   'customer.subscription.created',
   'customer.subscription.updated',
   'customer.subscription.deleted',
@@ -274,8 +287,22 @@ const SUBSCRIPTION_EVENTS = new Set([
   'customer.subscription.trial_will_end',
 ]);
 
+/** Every event type the membership reads (the ledger reads its own, money-events.ts). */
+export const MEMBERSHIP_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'checkout.session.completed',
+  'checkout.session.async_payment_succeeded',
+  ...SUBSCRIPTION_EVENTS,
+  'invoice.paid',
+  'invoice.payment_failed',
+  'invoice_payment.paid',
+  'charge.refunded',
+  'credit_note.created',
+]);
+
 /** Maps a verified Stripe event to what the membership needs from it. */
 export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): TranslatedEvent {
+  // A type we do not read is ignored whatever its version: refusing it would only earn Stripe's retries.
+  if (!MEMBERSHIP_EVENT_TYPES.has(event.type)) return { kind: 'ignored', reason: `event type ${event.type} is not handled` };
   if (event.api_version !== STRIPE_API_VERSION) {
     throw new StripePayloadError(
       `event rendered in API version ${event.api_version ?? 'unknown'}, expected ${STRIPE_API_VERSION}: set the webhook endpoint's api_version`,
@@ -288,17 +315,18 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
   if (event.type === 'checkout.session.completed' || event.type === 'checkout.session.async_payment_succeeded') {
     const session = parseObject(checkoutSessionSchema, event);
     if (session.mode !== 'subscription') return { kind: 'ignored', reason: `checkout mode ${session.mode}` };
-    const memberId = memberIdFrom(session.client_reference_id, session.metadata?.memberId);
+    const claim = claimOf(session.metadata, session.client_reference_id);
     // Every session this service creates carries the memberId; one without it was made elsewhere on
     // the Stripe account (another product, a Payment Link) and is not a membership.
-    if (!memberId) return { kind: 'ignored', reason: 'subscription checkout session without a memberId: not created by this service' };
+    if (!claim) return { kind: 'ignored', reason: 'subscription checkout session without a memberId: not created by this service' };
     const customerId = session.customer ? refOf(session.customer) : null;
     const subscriptionId = session.subscription ? refOf(session.subscription) : null;
     const email = session.customer_details?.email ?? null;
     return {
       kind: 'membership',
-      memberId,
+      claim,
       customerId,
+      subject: { object: 'checkout.session', id: session.id },
       build: (m) => ({
         kind: 'checkout-completed',
         ...base,
@@ -314,12 +342,12 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
   if (SUBSCRIPTION_EVENTS.has(event.type)) {
     const sub = parseObject(subscriptionSchema, event);
     const subscription = toSubscriptionState(sub, catalog);
-    const memberId = memberIdFrom(sub.metadata?.memberId);
+    const claim = claimOf(sub.metadata);
     if (subscription.planId === null) {
       // A subscription this service sold always has a catalog price: one that lost it (a price
       // dropped from the catalog) is a configuration error worth an alarm and Stripe's retries.
       // Without our memberId it is another product sold on the same account, even to a member.
-      if (memberId) {
+      if (claim) {
         throw new StripePayloadError(
           `subscription ${sub.id} of member metadata has price ${subscription.priceId}, which no catalog plan lists: keep retired prices in the catalog`,
           event.id,
@@ -330,8 +358,10 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
     }
     return {
       kind: 'membership',
-      memberId,
+      claim,
       customerId: subscription.customerId,
+      subject: { object: 'subscription', id: sub.id },
+      subscription,
       build: (m) => ({
         kind: 'subscription-changed',
         ...base,
@@ -346,19 +376,20 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
     const invoice = parseObject(invoiceSchema, event);
     const details = invoice.parent?.type === 'subscription_details' ? invoice.parent.subscription_details : null;
     if (!details) return { kind: 'ignored', reason: 'invoice without a subscription' };
-    const customerId = refOf(invoice.customer);
+    const customerId = invoice.customer ? refOf(invoice.customer) : null;
     const subscriptionId = refOf(details.subscription);
-    const memberId = memberIdFrom(details.metadata?.memberId);
+    const claim = claimOf(details.metadata);
     // An invoice of a member's other (non-membership) subscription must not touch the membership:
     // its payment outcome would overwrite the one that decides grace, its period would issue grants.
-    if (!memberId && !invoice.lines.data.some((l) => catalog.planForPrice(linePriceId(l)))) {
+    if (!claim && !invoice.lines.data.some((l) => catalog.planForPrice(linePriceId(l)))) {
       return { kind: 'ignored', reason: 'invoice of a subscription without a membership plan' };
     }
     const line = subscriptionLine(invoice, subscriptionId, catalog);
     return {
       kind: 'membership',
-      memberId,
+      claim,
       customerId,
+      subject: { object: 'invoice', id: invoice.id },
       build: (m) => ({
         kind: event.type === 'invoice.paid' ? 'invoice-paid' : 'invoice-payment-failed',
         ...base,
@@ -417,8 +448,9 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
     const invoiceId = refOf(note.invoice);
     return {
       kind: 'membership',
-      memberId: null,
+      claim: null,
       customerId,
+      subject: { object: 'credit_note', id: note.id },
       // The part refunded through Refund objects reaches us as charge.refunded; counting it here too
       // would take it off fees paid twice. What is left was credited to the balance or paid out of band.
       build: (m) => ({

@@ -12,13 +12,14 @@ import { looseObject, optional, string } from '../validation';
 export const STRIPE_API_SECRET_TEMPLATE = { apiKey: '', portalConfigurationId: '' } as const;
 
 export type StripeSettings =
-  | { configured: true; apiKey: string; portalConfigurationId: string | null }
+  | { configured: true; apiKey: string; portalConfigurationId: string | null; livemode: boolean; accountId: string | null }
   | { configured: false; problem: 'unset' | 'invalid'; detail: string };
 
-const secretSchema = looseObject({ apiKey: optional(string()), portalConfigurationId: optional(string()) });
+const secretSchema = looseObject({ apiKey: optional(string()), portalConfigurationId: optional(string()), accountId: optional(string()) });
 /** Secret keys (`sk_`) and restricted keys (`rk_`), test or live. */
 const API_KEY = /^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/;
 const PORTAL_CONFIGURATION = /^bpc_[A-Za-z0-9]+$/;
+const ACCOUNT = /^acct_[A-Za-z0-9]+$/;
 
 /**
  * Reads the settings from the secret's text. Empty (the template as created) is "unset"; anything
@@ -26,10 +27,11 @@ const PORTAL_CONFIGURATION = /^bpc_[A-Za-z0-9]+$/;
  * the routes that need one answer 503. `detail` is for the operator's log line and never holds the
  * value itself.
  */
-export function parseStripeSettings(raw: string | undefined, portalConfigurationIdFromEnv = ''): StripeSettings {
+export function parseStripeSettings(raw: string | undefined, portalConfigurationIdFromEnv = '', accountIdFromEnv = ''): StripeSettings {
   const text = (raw ?? '').trim();
   let apiKey = text;
   let portalConfigurationId = portalConfigurationIdFromEnv.trim();
+  let accountId = accountIdFromEnv.trim();
   if (text.startsWith('{')) {
     let json: unknown;
     try {
@@ -47,6 +49,7 @@ export function parseStripeSettings(raw: string | undefined, portalConfiguration
     }
     apiKey = (parsed.data.apiKey ?? '').trim();
     portalConfigurationId = (parsed.data.portalConfigurationId ?? '').trim() || portalConfigurationId;
+    accountId = (parsed.data.accountId ?? '').trim() || accountId;
   }
   if (apiKey === '') return { configured: false, problem: 'unset', detail: 'no Stripe API key is set' };
   if (!API_KEY.test(apiKey))
@@ -54,5 +57,14 @@ export function parseStripeSettings(raw: string | undefined, portalConfiguration
   if (portalConfigurationId !== '' && !PORTAL_CONFIGURATION.test(portalConfigurationId)) {
     return { configured: false, problem: 'invalid', detail: 'portalConfigurationId is not a portal configuration id (bpc_...)' };
   }
-  return { configured: true, apiKey, portalConfigurationId: portalConfigurationId || null };
+  if (accountId !== '' && !ACCOUNT.test(accountId))
+    return { configured: false, problem: 'invalid', detail: 'accountId is not an account id (acct_...)' };
+  return {
+    configured: true,
+    apiKey,
+    portalConfigurationId: portalConfigurationId || null,
+    // The key's own mode: events of the other mode are not this account's to apply.
+    livemode: /^(sk|rk)_live_/.test(apiKey),
+    accountId: accountId || null,
+  };
 }

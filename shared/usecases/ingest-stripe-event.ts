@@ -1,12 +1,16 @@
+import { BINDING_REFUSAL_DETAIL, type Binding, type BindingRefusal, bindingFor, needsMemberCustomers } from '../domain/binding';
 import type { PlanCatalog } from '../domain/catalog';
-import { applyMembershipEvent, type MembershipEvent, type MembershipRecord } from '../domain/membership';
+import type { DriftFinding, DriftSource } from '../domain/drift';
+import { applyMembershipEvent, isoFromEpoch, type MembershipEvent, type MembershipRecord } from '../domain/membership';
 import {
   ConcurrentModificationError,
+  CustomerLinkedElsewhereError,
   type ExtraWrite,
   type MembershipRepository,
   type ParkedRefund,
 } from '../storage/membership-repository';
-import { type StripeEvent, translateStripeEvent } from '../stripe/events';
+import { isIngestedEventType } from '../stripe/event-types';
+import { type StripeEvent, type TranslatedEvent, translateStripeEvent } from '../stripe/events';
 import { type LedgerWriter, recordMoneyEvent } from './record-money-event';
 
 /**
@@ -31,6 +35,12 @@ export interface IngestDeps {
    * payment link the refund path reads is written with the ledger's `invoice_payment` entry.
    */
   ledger: LedgerWriter;
+  /**
+   * Where events refused by the binding rules are listed for review (`GET /v1/admin/drift`), and who
+   * is ingesting (the webhook, the job's replay or its sweep), for that list.
+   */
+  findings?: { recordFinding(finding: DriftFinding, at: string): Promise<void> };
+  source?: DriftSource;
 }
 
 export type IngestOutcome =
@@ -38,6 +48,8 @@ export type IngestOutcome =
   /** About a Stripe customer that no member is linked to: not a membership (counted, not retried). */
   | { outcome: 'unattributed'; reason: string }
   | { outcome: 'applied' | 'unchanged'; memberId: string }
+  /** Names a member it may not bind to (domain/binding.ts): changed nothing, listed for review. */
+  | { outcome: 'refused'; memberId: string; reason: BindingRefusal }
   | { outcome: 'recorded'; ledgerEntries: number };
 
 const MAX_ATTEMPTS = 8;
@@ -48,6 +60,8 @@ const MAX_ATTEMPTS = 8;
  * with every reaction in one transaction, so a crash leaves either all or nothing.
  */
 export async function ingestStripeEvent(deps: IngestDeps, event: StripeEvent): Promise<IngestOutcome> {
+  // Before anything reads the payload: a type we do not ingest is ignored whatever its API version.
+  if (!isIngestedEventType(event.type)) return { outcome: 'ignored', reason: `event type ${event.type} is not handled` };
   // Money first: invoice.paid is both a ledger and a membership event. Both writes are idempotent, so
   // if either fails the event answers 5xx and Stripe's retry completes whichever is missing.
   const money = await recordMoneyEvent({ catalog: deps.catalog, ledger: deps.ledger }, event);
@@ -85,15 +99,63 @@ export async function ingestStripeEvent(deps: IngestDeps, event: StripeEvent): P
     }
 
     case 'membership': {
-      // Objects this service creates carry the memberId; the rest belong to whoever the customer is
-      // linked to (the link is written when the shopper's Stripe customer is created, before any
-      // payment). A customer linked to nobody bought something else on this Stripe account.
-      const memberId =
-        translated.memberId ?? (translated.customerId ? await deps.memberships.findMemberIdByCustomer(translated.customerId) : null);
-      if (!memberId) return orRecorded(unattributed(event));
-      return applyToMember(deps, memberId, translated.build(memberId), now);
+      // Whose it is follows the binding rules: a stored customer link, or our own metadata for a
+      // member without a customer yet. A customer linked to nobody bought something else on this
+      // Stripe account; a member named only by what a buyer can type is refused and listed.
+      for (let attempt = 1; ; attempt++) {
+        const binding = await bind(deps, translated);
+        if (binding.kind === 'unattributed') return orRecorded(unattributed(event));
+        if (binding.kind === 'refused') return refuse(deps, event, translated, binding, now());
+        try {
+          return await applyToMember(deps, binding.memberId, translated.build(binding.memberId), now);
+        } catch (error) {
+          // Another member's event linked the customer between our read and our write: decide again.
+          if (!(error instanceof CustomerLinkedElsewhereError) || attempt >= 2) throw error;
+        }
+      }
     }
   }
+}
+
+type MembershipTranslation = Extract<TranslatedEvent, { kind: 'membership' }>;
+
+async function bind(deps: IngestDeps, translated: MembershipTranslation): Promise<Binding> {
+  const { claim, customerId } = translated;
+  const linkedMemberId = customerId ? await deps.memberships.findMemberIdByCustomer(customerId) : null;
+  const facts = { claim, customerId, linkedMemberId };
+  const memberCustomerIds = claim && needsMemberCustomers(facts) ? await deps.memberships.memberCustomerIds(claim.memberId) : [];
+  return bindingFor({ ...facts, memberCustomerIds });
+}
+
+async function refuse(
+  deps: IngestDeps,
+  event: StripeEvent,
+  translated: MembershipTranslation,
+  binding: Extract<Binding, { kind: 'refused' }>,
+  now: Date,
+): Promise<IngestOutcome> {
+  await deps.findings?.recordFinding(
+    {
+      memberId: binding.claimedMemberId,
+      kind: 'binding_refused',
+      action: 'needs_review',
+      subject: translated.subject.id,
+      stripe: {
+        eventId: event.id,
+        eventType: event.type,
+        object: translated.subject.object,
+        id: translated.subject.id,
+        customerId: translated.customerId,
+        claimedBy: translated.claim?.source ?? null,
+      },
+      stored: { linkedMemberId: binding.linkedMemberId },
+      detail: `${event.type} ${BINDING_REFUSAL_DETAIL[binding.reason]} (${binding.reason})`,
+      source: deps.source ?? 'webhook',
+      detectedAt: now.toISOString(),
+    },
+    isoFromEpoch(event.created),
+  );
+  return { outcome: 'refused', memberId: binding.claimedMemberId, reason: binding.reason };
 }
 
 const unattributed = (event: StripeEvent): IngestOutcome => ({

@@ -10,7 +10,7 @@ import { parseHashedKeySecret } from '#shared/security/service-keys';
 import { tableDefinitions } from '#shared/storage/tables';
 import { parseStripeSettings, STRIPE_API_SECRET_TEMPLATE } from '#shared/stripe/settings';
 import { allFunctions } from '../../functions/manifest';
-import { MembershipStack, stackSettingsFromContext } from '../../infra/membership-stack';
+import { MembershipStack, STRIPE_DRIFT_REPAIRS_ALARM, stackSettingsFromContext } from '../../infra/membership-stack';
 import { ReminderDelivery } from '../../infra/reminder-delivery';
 
 const REMINDERS = {
@@ -190,6 +190,29 @@ describe('CDK stack', () => {
       expect.arrayContaining(['StripePayloadRejected', 'StripeSignatureRejected', '5xx', 'RemindersGaveUp']),
     );
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
+  });
+
+  it('alarms when Stripe drift needs review, when the sweep repairs many memberships, and when the replay falls behind', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'StripeDriftNeedsReview',
+      Threshold: 1,
+      Period: 3600,
+      Statistic: 'Sum',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'StripeDriftRepaired',
+      Threshold: STRIPE_DRIFT_REPAIRS_ALARM,
+      Period: 6 * 3600,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'StripeSyncNewestEventAge',
+      Threshold: 7200,
+      Statistic: 'Maximum',
+    });
+    // The job may run its full 15 minutes, every 15 minutes; the lease keeps overlapping runs apart.
+    const sync = allFunctions.find((f) => f.job?.name === 'stripe-sync')!;
+    expect(sync.job!.schedule).toBe('rate(15 minutes)');
+    expect(sync.timeoutSeconds).toBe(900);
   });
 
   it('schedules every job on EventBridge Scheduler', () => {

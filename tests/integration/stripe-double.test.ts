@@ -229,4 +229,54 @@ describe('Stripe test double', () => {
       ),
     ).toMatchObject({ statusCode: 404 });
   });
+  it('refuses unknown nested parameters and enum values Stripe does not know, naming the path', async () => {
+    const customer = await stripe.customers.create({}, { idempotencyKey: 'n-1' });
+    const session = {
+      mode: 'subscription' as const,
+      customer: customer.id,
+      success_url: 'https://x.example/',
+      line_items: [{ price: 'price_prime_monthly_usd', quantity: 1 }],
+    };
+    const nested = { ...session, subscription_data: { trial_period_days: 3, trial_length: 3 } } as Stripe.Checkout.SessionCreateParams;
+    expect(await errorOf(stripe.checkout.sessions.create(nested, { idempotencyKey: 'n-2' }))).toMatchObject({
+      statusCode: 400,
+      param: 'subscription_data[trial_length]',
+      message: 'Received unknown parameter: subscription_data[trial_length]',
+    });
+    const badEnum = { ...session, billing_address_collection: 'sometimes' } as unknown as Stripe.Checkout.SessionCreateParams;
+    expect(await errorOf(stripe.checkout.sessions.create(badEnum, { idempotencyKey: 'n-3' }))).toMatchObject({
+      statusCode: 400,
+      param: 'billing_address_collection',
+      message: expect.stringMatching(/^Invalid billing_address_collection: must be one of auto, required/),
+    });
+    const sub = double.put(subscriptionObject({ memberId: 'm-n', periodStart: Math.floor(Date.now() / 1000) }));
+    const badFeedback = { cancellation_details: { feedback: 'bored' } } as unknown as Stripe.SubscriptionUpdateParams;
+    expect(await errorOf(stripe.subscriptions.update(sub.id, badFeedback, { idempotencyKey: 'n-4' }))).toMatchObject({
+      param: 'cancellation_details[feedback]',
+    });
+  });
+
+  it('lists its events like Stripe: by created range and types (20 at most), newest first, paged', async () => {
+    // Its own stretch of the double's clock, apart from the events the other tests made.
+    double.clockOffsetSeconds = 3600;
+    const t0 = double.now();
+    const sub = double.put(subscriptionObject({ memberId: 'm-ev', periodStart: t0 }));
+    double.emit('customer.subscription.created', sub);
+    await stripe.subscriptions.update(sub.id, { cancel_at_period_end: true }, { idempotencyKey: 'ev-1' });
+    await stripe.subscriptions.cancel(sub.id);
+    const types = ['customer.subscription.created', 'customer.subscription.updated', 'customer.subscription.deleted'];
+    const listed = await stripe.events.list({ types, created: { gte: t0 }, limit: 2 });
+    expect(listed.data.map((e) => e.type)).toEqual(['customer.subscription.deleted', 'customer.subscription.updated']);
+    expect(listed.has_more).toBe(true);
+    const rest = await stripe.events.list({ types, created: { gte: t0 }, limit: 2, starting_after: listed.data[1]!.id });
+    expect(rest.data.map((e) => e.type)).toEqual(['customer.subscription.created']);
+    const updated = listed.data[1]!;
+    expect(updated.data.previous_attributes).toMatchObject({ cancel_at_period_end: false });
+    expect((await stripe.events.list({ type: 'customer.subscription.*', created: { gte: t0 } })).data).toHaveLength(3);
+    expect((await stripe.events.list({ types, created: { gt: t0 + 60 } })).data).toEqual([]);
+    const tooMany = Array.from({ length: 21 }, (_, i) => `type.${i}`);
+    expect(await errorOf(stripe.events.list({ types: tooMany }))).toMatchObject({ statusCode: 400, param: 'types' });
+    expect(await errorOf(stripe.events.list({ types, type: 'x' }))).toMatchObject({ statusCode: 400 });
+    double.clockOffsetSeconds = 0;
+  });
 });

@@ -560,7 +560,7 @@ describe('Stripe translation for benefits', () => {
   it('reads a refund credit note as invoice-refunded and ignores pre-payment notes', () => {
     const note = creditNoteObject({ invoice: 'in_t1', customer: 'cus_t', amount: 700 });
     const t = translateStripeEvent(parse(stripeEvent('credit_note.created', note, { created: 1 })), catalog);
-    expect(t).toMatchObject({ kind: 'membership', memberId: null, customerId: 'cus_t' });
+    expect(t).toMatchObject({ kind: 'membership', claim: null, customerId: 'cus_t' });
     expect((t as Extract<typeof t, { kind: 'membership' }>).build('m-t')).toMatchObject({
       kind: 'invoice-refunded',
       invoiceId: 'in_t1',

@@ -3,6 +3,8 @@ import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { parseCatalog } from '#shared/domain/catalog';
 import { STRIPE_API_VERSION } from '#shared/stripe/api-version';
+import { foreignEventReason } from '#shared/stripe/event-origin';
+import { eventTypeGroups, INGESTED_EVENT_TYPES } from '#shared/stripe/event-types';
 import { StripePayloadError, stripeEventSchema, translateStripeEvent } from '#shared/stripe/events';
 import { checkoutSessionObject, invoiceObject, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
 
@@ -20,7 +22,7 @@ describe('Stripe event translation', () => {
     const translated = translate(stripeEvent('customer.subscription.updated', sub, { created: T }));
     expect(translated.kind).toBe('membership');
     if (translated.kind !== 'membership') return;
-    expect(translated.memberId).toBe('m-1');
+    expect(translated.claim).toEqual({ memberId: 'm-1', source: 'metadata' });
     const event = translated.build('m-1');
     expect(event).toMatchObject({
       kind: 'subscription-changed',
@@ -46,9 +48,14 @@ describe('Stripe event translation', () => {
     expect(translate(stripeEvent('invoice.paid', oneOff, { created: T }))).toMatchObject({ kind: 'ignored' });
   });
 
-  it('takes the memberId of a checkout from client_reference_id and ignores one-off payments', () => {
+  it('takes the member a checkout names from our metadata, else from client_reference_id (a claim a buyer can make), and ignores one-off payments', () => {
     const session = checkoutSessionObject({ memberId: 'm-2', customer: 'cus_2', subscription: 'sub_2' });
     const translated = translate(stripeEvent('checkout.session.completed', session, { created: T }));
+    expect(translated).toMatchObject({ claim: { memberId: 'm-2', source: 'metadata' } });
+    const paymentLink = { ...session, metadata: {}, client_reference_id: 'm-2' };
+    expect(translate(stripeEvent('checkout.session.completed', paymentLink, { created: T }))).toMatchObject({
+      claim: { memberId: 'm-2', source: 'client_reference_id' },
+    });
     expect(translated.kind === 'membership' && translated.build('m-2')).toMatchObject({
       kind: 'checkout-completed',
       customerId: 'cus_2',
@@ -73,7 +80,7 @@ describe('Stripe event translation', () => {
     const linked = translate(
       stripeEvent('customer.subscription.updated', subscriptionObject({ periodStart: T, memberId: null }), { created: T }),
     );
-    expect(linked).toMatchObject({ kind: 'membership', memberId: null });
+    expect(linked).toMatchObject({ kind: 'membership', claim: null });
     const otherInvoice = invoiceObject({
       customer: 'cus_4',
       subscription: 'sub_4',
@@ -105,9 +112,47 @@ describe('Stripe event translation', () => {
     ).toThrow(/no catalog plan/);
   });
 
-  it('ignores event types it does not handle', () => {
+  it('ignores event types it does not handle, whatever their API version', () => {
     expect(translate(stripeEvent('customer.updated', { object: 'customer', id: 'cus_1' }, { created: T }))).toMatchObject({
       kind: 'ignored',
     });
+    const older = stripeEvent('customer.updated', { object: 'customer', id: 'cus_1' }, { created: T, apiVersion: '2020-08-27' });
+    expect(translate(older)).toMatchObject({ kind: 'ignored' });
+  });
+
+  it('reads a paid invoice whose customer is null (possible in this version) without refusing it', () => {
+    const inv = {
+      ...invoiceObject({ customer: 'cus_1', subscription: 'sub_9', memberId: 'm-9', periodStart: T, periodEnd: T + 1 }),
+      customer: null,
+    };
+    const translated = translate(stripeEvent('invoice.paid', inv, { created: T }));
+    expect(translated).toMatchObject({ kind: 'membership', customerId: null, claim: { memberId: 'm-9' } });
+    expect(translated.kind === 'membership' && translated.build('m-9')).toMatchObject({ kind: 'invoice-paid', customerId: null });
+  });
+
+  it('reads whether an event is of another account (Connect) or mode', () => {
+    const event = stripeEventSchema.parse(
+      stripeEvent('customer.subscription.updated', subscriptionObject({ periodStart: T }), { created: T }),
+    );
+    expect(foreignEventReason(event, { livemode: false, accountId: null })).toBeNull();
+    expect(foreignEventReason(event, { livemode: null, accountId: null })).toBeNull();
+    expect(foreignEventReason(event, { livemode: true, accountId: null })).toMatch(/test-mode event/);
+    expect(foreignEventReason({ ...event, account: 'acct_other' }, { livemode: false, accountId: null })).toMatch(/connected account/);
+    expect(foreignEventReason({ ...event, account: 'acct_ours' }, { livemode: false, accountId: 'acct_ours' })).toBeNull();
+  });
+
+  it('lists every ingested type once, in groups an events list request accepts', () => {
+    expect(new Set(INGESTED_EVENT_TYPES).size).toBe(INGESTED_EVENT_TYPES.length);
+    const groups = eventTypeGroups();
+    expect(groups.flat()).toEqual(INGESTED_EVENT_TYPES);
+    for (const group of groups) expect(group.length).toBeLessThanOrEqual(20);
+    expect(eventTypeGroups(Array.from({ length: 41 }, (_, i) => `t${i}`)).map((g) => g.length)).toEqual([20, 20, 1]);
+  });
+
+  it('the runbook asks for a webhook endpoint with exactly the types we ingest', () => {
+    const ops = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+    const section = ops.slice(ops.indexOf('Create the Stripe webhook endpoint'), ops.indexOf('Set the **account'));
+    const listed = [...section.matchAll(/`([a-z_]+(?:\.[a-z_]+)+)`/g)].map((m) => m[1]).sort();
+    expect(listed).toEqual(INGESTED_EVENT_TYPES);
   });
 });

@@ -27,16 +27,31 @@ describe('parseStripeSettings', () => {
       configured: true,
       apiKey: 'rk_live_abc123',
       portalConfigurationId: 'bpc_123',
+      livemode: true,
+      accountId: null,
     });
     expect(parseStripeSettings(JSON.stringify({ apiKey: 'sk_test_abc', portalConfigurationId: '' }))).toEqual({
       configured: true,
       apiKey: 'sk_test_abc',
       portalConfigurationId: null,
+      livemode: false,
+      accountId: null,
     });
     expect(parseStripeSettings('sk_test_abc', 'bpc_local')).toEqual({
       configured: true,
       apiKey: 'sk_test_abc',
       portalConfigurationId: 'bpc_local',
+      livemode: false,
+      accountId: null,
     });
+  });
+
+  it('takes the account whose Connect events are ours from the secret or the environment, and refuses what is not an account id', () => {
+    expect(parseStripeSettings(JSON.stringify({ apiKey: 'sk_live_abc', accountId: 'acct_123' }))).toMatchObject({
+      livemode: true,
+      accountId: 'acct_123',
+    });
+    expect(parseStripeSettings('sk_test_abc', '', 'acct_9')).toMatchObject({ accountId: 'acct_9' });
+    expect(parseStripeSettings('sk_test_abc', '', 'account-9')).toMatchObject({ configured: false, problem: 'invalid' });
   });
 });
