@@ -8,6 +8,7 @@ import { MetricNames, MetricUnit, metrics } from '#shared/metrics';
 import { logger, memberRef } from '#shared/observability';
 import { planCatalog } from '#shared/runtime/catalog';
 import { dynamo, ledgerRepository, membershipRepository } from '#shared/runtime/dynamo';
+import { jurisdictionRules } from '#shared/runtime/jurisdictions';
 import { stripeWebhookSecrets } from '#shared/runtime/stripe-webhook-secret';
 import { type StripeEvent, StripePayloadError, stripeEventSchema } from '#shared/stripe/events';
 import { type IngestOutcome, ingestStripeEvent } from '#shared/usecases/ingest-stripe-event';
@@ -18,6 +19,7 @@ const catalog = planCatalog();
 const { client, tables } = dynamo();
 const memberships = membershipRepository();
 const ledger = ledgerRepository();
+const rules = jurisdictionRules();
 
 // Stripe retries for up to three days; keep the record of a processed event for a week.
 const idempotencyConfig = new IdempotencyConfig({
@@ -26,7 +28,7 @@ const idempotencyConfig = new IdempotencyConfig({
   throwOnNoIdempotencyKey: true,
 });
 const ingestOnce = makeIdempotent(
-  (event: StripeEvent) => ingestStripeEvent({ catalog, memberships, reactions: membershipReactions(tables.main), ledger }, event),
+  (event: StripeEvent) => ingestStripeEvent({ catalog, memberships, reactions: membershipReactions(tables.main, rules), ledger }, event),
   { persistenceStore: new DynamoDBPersistenceLayer({ tableName: tables.idempotency, awsSdkV3Client: client }), config: idempotencyConfig },
 );
 

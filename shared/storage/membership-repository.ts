@@ -86,6 +86,7 @@ const MEMBERSHIP_FIELDS = [
   'email',
   'emailVersion',
   'erasedAt',
+  'jurisdiction',
 ] as const satisfies ReadonlyArray<keyof MembershipRecord>;
 
 function toRecord(item: Record<string, unknown>): MembershipRecord {

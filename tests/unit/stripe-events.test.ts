@@ -106,8 +106,16 @@ describe('Stripe event translation', () => {
   });
 
   it('ignores event types it does not handle', () => {
-    expect(translate(stripeEvent('customer.updated', { object: 'customer', id: 'cus_1' }, { created: T }))).toMatchObject({
+    expect(translate(stripeEvent('customer.source.updated', { object: 'card', id: 'card_1' }, { created: T }))).toMatchObject({
       kind: 'ignored',
     });
+  });
+
+  it('reads a customer’s address as a fact about whoever the customer is linked to, never binding by metadata', () => {
+    const customer = { object: 'customer', id: 'cus_1', address: { country: 'de', state: null }, metadata: { memberId: 'm-1' } };
+    const translated = translate(stripeEvent('customer.updated', customer, { created: T }));
+    expect(translated).toMatchObject({ kind: 'membership', memberId: null, customerId: 'cus_1' });
+    if (translated.kind !== 'membership') throw new Error('not a membership event');
+    expect(translated.build('m-2')).toMatchObject({ kind: 'customer-updated', memberId: 'm-2', address: { country: 'de' } });
   });
 });
