@@ -223,6 +223,9 @@ export function signupEvents(options: {
   interval?: 'month' | 'year';
   customer?: string;
   subscription?: string;
+  /** The checkout's billing address (default: California); null for none. */
+  address?: { country: string; state?: string | null } | null;
+  email?: string;
 }) {
   const customer = options.customer ?? stripeId('cus');
   const subscription = options.subscription ?? stripeId('sub');
@@ -242,9 +245,17 @@ export function signupEvents(options: {
     subscription,
     periodEnd,
     events: [
-      stripeEvent('checkout.session.completed', checkoutSessionObject({ memberId: options.memberId, customer, subscription }), {
-        created: options.start,
-      }),
+      stripeEvent(
+        'checkout.session.completed',
+        checkoutSessionObject({
+          memberId: options.memberId,
+          customer,
+          subscription,
+          ...(options.address !== undefined ? { address: options.address } : {}),
+          ...(options.email ? { email: options.email } : {}),
+        }),
+        { created: options.start },
+      ),
       stripeEvent('customer.subscription.created', sub, { created: options.start }),
       stripeEvent(
         'invoice.paid',

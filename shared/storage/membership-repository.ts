@@ -12,6 +12,7 @@ import type { MembershipRecord } from '../domain/membership';
 import type { ChargeRefund } from '../domain/membership-events';
 import { grantFromItem, isGrantItem } from './grants';
 import { keys } from './keys';
+import { emailLookupAttributes } from './member-lookup';
 import { readPaymentLinks } from './payment-links';
 import { queryPartition } from './query-prefix';
 import type { TransactItem } from './transact';
@@ -194,6 +195,8 @@ export class DynamoMembershipRepository implements MembershipRepository {
             SK: keys.membershipSk,
             type: 'membership',
             ...record,
+            // The email's lookup keys live and die with the email (storage/member-lookup.ts).
+            ...emailLookupAttributes(record.memberId, record.email),
             rev: expectedRev + 1,
             updatedAt: now.toISOString(),
           },

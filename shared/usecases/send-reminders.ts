@@ -253,6 +253,8 @@ async function handleOne(run: Run, item: ReminderItem): Promise<void> {
       retention,
     );
     if (item.kind === 'price_change' && record) await queuePriceMove(deps, item, record, asOf);
+    // The outbox keeps a copy of what it sent, address included: erased again once the last message is out.
+    if (item.kind === 'erasure_confirmation') await deps.store.erasePersonalData(item.memberId);
     await deps.store.finish(item, { status: 'sent' }, null, new Date(), retention);
     result.sent++;
     logger.info('reminder sent', { ...log, channel: deps.sender.channel });

@@ -71,7 +71,14 @@ export async function putGrant(grant: IssuedGrant): Promise<void> {
 export async function subscribedMember(
   api: { postEvent: (event: object) => Promise<Response> },
   double: StripeDouble,
-  options: { memberId: string; start: number; trialDays?: number; interval?: 'month' | 'year' },
+  options: {
+    memberId: string;
+    start: number;
+    trialDays?: number;
+    interval?: 'month' | 'year';
+    address?: { country: string; state?: string | null } | null;
+    email?: string;
+  },
 ) {
   const signup = signupEvents(options);
   for (const event of signup.events) {

@@ -477,11 +477,37 @@ function metadataOf(params: Json, param = 'metadata'): Json {
 
 const expands = (params: Json): string[] => (Array.isArray(params.expand) ? params.expand : []);
 
-function updateSubscription(sub: Json, params: Json): Json {
+function updateSubscription(sub: Json, params: Json, d: StripeDouble): Json {
   if (sub.status === 'canceled') {
     throw invalid('A canceled subscription can only update its cancellation_details and metadata.');
   }
   const item = sub.items.data[0];
+  if (params.proration_behavior !== undefined)
+    oneOf(params.proration_behavior, ['create_prorations', 'none', 'always_invoice'], 'proration_behavior');
+  if (params.items !== undefined) {
+    if (!Array.isArray(params.items)) throw invalid('Invalid array', 'items');
+    params.items.forEach((change: Json, i: number) => {
+      const target = sub.items.data.find((it: Json) => it.id === change.id);
+      if (!target) throw invalid(`No such subscription item: '${change.id}'`, `items[${i}][id]`, 'resource_missing');
+      if (change.price !== undefined) {
+        const price = d.get('price', change.price, `items[${i}][price]`);
+        if (!price.recurring) throw invalid('The price specified is not a recurring price.', `items[${i}][price]`);
+        if (price.recurring.interval !== target.price.recurring?.interval)
+          throw invalid('Prices of a subscription must share the same billing interval.', `items[${i}][price]`);
+        target.price = { ...target.price, ...d.render(price) };
+      }
+    });
+  }
+  if (params.discounts !== undefined) {
+    const discounts = params.discounts === '' ? [] : params.discounts;
+    if (!Array.isArray(discounts)) throw invalid('Invalid array', 'discounts');
+    sub.discounts = discounts.map((entry: Json, i: number) => {
+      const coupon = d.get('coupon', entry.coupon, `discounts[${i}][coupon]`);
+      if (!coupon.valid) throw invalid(`Coupon ${coupon.id} is no longer valid.`, `discounts[${i}][coupon]`);
+      return newId('di');
+    });
+    sub._coupons = discounts.map((entry: Json) => entry.coupon);
+  }
   if (params.cancel_at_period_end !== undefined && params.cancel_at !== undefined && params.cancel_at !== '') {
     throw invalid('You may only specify one of these parameters: cancel_at, cancel_at_period_end.', 'cancel_at');
   }
@@ -635,6 +661,62 @@ const SUBSCRIPTION_LIST_STATUSES = [
 export const defaultRoutes: RouteDef[] = [
   {
     method: 'POST',
+    path: '/v1/coupons',
+    allowed: [
+      'id',
+      'percent_off',
+      'amount_off',
+      'currency',
+      'duration',
+      'duration_in_months',
+      'name',
+      'metadata',
+      'max_redemptions',
+      'redeem_by',
+      'applies_to',
+    ],
+    handle: (req, d) => {
+      const p = req.params;
+      if ((p.percent_off === undefined) === (p.amount_off === undefined))
+        throw invalid('Exactly one of percent_off and amount_off must be given.', 'percent_off');
+      if (p.percent_off !== undefined) {
+        const pct = Number(p.percent_off);
+        if (!(pct > 0 && pct <= 100)) throw invalid('percent_off must be greater than 0 and at most 100.', 'percent_off');
+      }
+      if (p.amount_off !== undefined && !p.currency) throw invalid('currency is required with amount_off.', 'currency');
+      const duration = oneOf(p.duration ?? 'once', ['once', 'repeating', 'forever'], 'duration');
+      if (duration === 'repeating' && p.duration_in_months === undefined)
+        throw invalid('duration_in_months is required when duration is repeating.', 'duration_in_months');
+      if (duration !== 'repeating' && p.duration_in_months !== undefined)
+        throw invalid('duration_in_months is only allowed when duration is repeating.', 'duration_in_months');
+      const id = p.id ?? randomBytes(4).toString('hex');
+      if (d.objects.has(id)) throw invalid('Coupon already exists.', 'id', 'resource_already_exists');
+      return d.render(
+        d.put({
+          id,
+          object: 'coupon',
+          percent_off: p.percent_off === undefined ? null : Number(p.percent_off),
+          amount_off: p.amount_off === undefined ? null : integer(p.amount_off, 'amount_off'),
+          currency: p.currency ?? null,
+          duration,
+          duration_in_months: p.duration_in_months === undefined ? null : integer(p.duration_in_months, 'duration_in_months'),
+          name: p.name ?? null,
+          metadata: metadataOf(p),
+          created: nowSeconds(),
+          livemode: false,
+          times_redeemed: 0,
+          valid: true,
+        }),
+      );
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/coupons/:id',
+    handle: (req, d) => d.render(d.get('coupon', req.pathParams.id!)),
+  },
+  {
+    method: 'POST',
     path: '/v1/customers',
     allowed: ['email', 'name', 'description', 'metadata', 'phone', 'preferred_locales'],
     handle: (req, d) => {
@@ -777,8 +859,9 @@ export const defaultRoutes: RouteDef[] = [
       'items',
       'default_payment_method',
       'pause_collection',
+      'discounts',
     ],
-    handle: (req, d) => d.render(updateSubscription(d.get('subscription', req.pathParams.id!), req.params)),
+    handle: (req, d) => d.render(updateSubscription(d.get('subscription', req.pathParams.id!), req.params, d)),
   },
   {
     method: 'DELETE',

@@ -1,0 +1,48 @@
+/**
+ * Finding a member by the email on their membership, for a cancellation made without login. The
+ * membership item itself carries the lookup keys (`lookupPk = EMAIL#<sha256 of the address>`,
+ * `lookupSk = MEMBER#<id>`, GSI `lookup`), derived from its `email` by the one membership writer: an
+ * erasure that removes the email rewrites the item without them, so the lookup is gone with the
+ * address, and no second item can be forgotten. The address is hashed in the key (keys show up in
+ * metrics, logs and backups of the index); the item already holds it in clear.
+ */
+import { createHash } from 'node:crypto';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { indexes, keys } from './keys';
+
+/** One spelling per address: trimmed, lower case (providers treat the local part case-insensitively in practice). */
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+export const emailHash = (email: string) => createHash('sha256').update(normalizeEmail(email)).digest('hex');
+
+/** The lookup attributes of a membership item with this email (none without one). */
+export function emailLookupAttributes(memberId: string, email: string | null | undefined): Record<string, string> {
+  return email ? { lookupPk: `EMAIL#${emailHash(email)}`, lookupSk: keys.memberPk(memberId) } : {};
+}
+
+export class MemberLookup {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Members whose membership holds this address (eventually consistent: callers re-read the membership). */
+  async memberIdsByEmail(email: string): Promise<string[]> {
+    const ids: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: indexes.lookup,
+          KeyConditionExpression: 'lookupPk = :pk',
+          ExpressionAttributeValues: { ':pk': `EMAIL#${emailHash(email)}` },
+          ProjectionExpression: 'memberId',
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) if (typeof item.memberId === 'string') ids.push(item.memberId);
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return ids;
+  }
+}
