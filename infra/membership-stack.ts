@@ -173,6 +173,11 @@ export class MembershipStack extends Stack {
             // from this table (records expire by TTL), so DeleteItem and batch writes are not granted.
             // Reading is `table:read`'s: a write-only function (the no-login cancellation) cannot read.
             table.grant(fn, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem');
+            Validations.of(fn).acknowledge({
+              id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(table.node.defaultChild as dynamodb.CfnTable)}.Arn>/index/*]`,
+              reason:
+                'CDK scopes a table grant to the table and its own indexes; indexes cannot be written, so the write actions reach the table only.',
+            });
             break;
           case 'idempotency:write':
             idempotencyTable.grantReadWriteData(fn);
@@ -314,6 +319,19 @@ export class MembershipStack extends Stack {
         period: Duration.minutes(15),
       }),
       'A reminder was dropped after its last failed attempt: see lastError in GET /v1/admin/members/{id}/notifications',
+    );
+    // A no-login cancellation, a withdrawal or a price move the compliance job gave up on: a declaration
+    // or a change that did not happen (docs/compliance.md).
+    alarm(
+      'ComplianceWorkGaveUp',
+      new cloudwatch.Metric({
+        namespace: 'Membership',
+        metricName: MetricNames.complianceWorkGaveUp,
+        dimensionsMap: { service: 'membership' },
+        statistic: 'Sum',
+        period: Duration.minutes(15),
+      }),
+      'The compliance job gave up on a cancellation, withdrawal or price move after its last attempt: see its lastError in the work item',
     );
 
     new CfnOutput(this, 'ApiUrl', { value: api.apiEndpoint });

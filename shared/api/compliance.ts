@@ -227,6 +227,8 @@ export const eraseMeRoute = {
     'Erase my personal data, with the operator’s rules (money records and proofs stay, without the address); a confirmation goes to the address erased. Refused while the membership still renews: cancel first.',
   tags: ['shopper'],
   auth: { kind: 'shopper' },
+  // No body: the member is the token's, and naming anyone in a body is refused.
+  body: optional(strictObject({})),
   query: noQuery,
   responses: {
     202: {
@@ -242,6 +244,7 @@ export const eraseMeRoute = {
       }),
     },
     ...shopperProblemResponses,
+    ...jsonBodyProblems,
     404: problem('Nothing is stored about this shopper'),
     409: problem(
       'The membership still renews (`membership_renewing`): cancel it first',

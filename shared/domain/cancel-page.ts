@@ -36,6 +36,7 @@ const TEXT = {
     receivedAt: 'Received',
     reference: 'Reference',
     typeLabel: 'Type',
+    receipt: { name: 'Name', email: 'Email', memberId: 'Customer number', reason: 'Reason' },
     types: { ordinary: 'Ordinary cancellation', extraordinary: 'Extraordinary cancellation', withdrawal: 'Withdrawal' },
     whatNext:
       'If a membership uses this email address, it ends as stated above and we send a confirmation with the end date to that address. You do not need to do anything else.',
@@ -74,6 +75,7 @@ const TEXT = {
     receivedAt: 'Eingegangen',
     reference: 'Aktenzeichen',
     typeLabel: 'Art',
+    receipt: { name: 'Name', email: 'E-Mail', memberId: 'Kundennummer', reason: 'Grund' },
     types: { ordinary: 'Ordentliche Kündigung', extraordinary: 'Außerordentliche Kündigung', withdrawal: 'Widerruf' },
     whatNext:
       'Verwendet eine Mitgliedschaft diese E-Mail-Adresse, endet sie wie oben angegeben, und wir senden eine Bestätigung mit dem Enddatum an diese Adresse. Sie müssen nichts weiter tun.',
@@ -103,13 +105,14 @@ const STYLE = `
   input[type=text], input[type=email], textarea { width: 100%; box-sizing: border-box; padding: 0.5rem; font: inherit; border: 2px solid #4a4a4a; border-radius: 4px; }
   fieldset { border: 0; padding: 0; margin: 0; }
   .choice { display: flex; gap: 0.5rem; align-items: flex-start; margin-top: 0.5rem; font-weight: 400; }
-  .choice input { margin-top: 0.35rem; width: 1.1rem; height: 1.1rem; }
+  .choice input { flex: none; margin: 0.3rem 0 0; width: 1.1rem; height: 1.1rem; }
   button { margin-top: 1.5rem; padding: 0.75rem 1.5rem; font: inherit; font-weight: 700; background: #8b0000; color: #fff; border: 0; border-radius: 4px; cursor: pointer; }
   :focus-visible { outline: 3px solid #1d4ed8; outline-offset: 2px; }
   .errors { border: 3px solid #8b0000; padding: 0.5rem 1rem; }
   .error { color: #8b0000; font-weight: 600; }
   [aria-invalid=true] { border-color: #8b0000; }
-  dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.3rem 1rem; }
+  dl { display: grid; grid-template-columns: minmax(7rem, max-content) 1fr; gap: 0.3rem 1rem; }
+  dd { margin: 0; overflow-wrap: anywhere; }
   dt { font-weight: 600; }
   @media print { nav, button { display: none; } }
 `;
@@ -222,10 +225,10 @@ export function renderReceivedPage(
 ${row(t.receivedAt, dateTimeText(received.receivedAt, lang))}
 ${row(t.reference, received.reference)}
 ${row(t.typeLabel, t.types[declared.type])}
-${row(t.name, declared.name)}
-${row(t.email, declared.email)}
-${declared.memberId ? row(t.memberId, declared.memberId) : ''}
-${declared.reason ? row(t.reason, declared.reason) : ''}
+${row(t.receipt.name, declared.name)}
+${row(t.receipt.email, declared.email)}
+${declared.memberId ? row(t.receipt.memberId, declared.memberId) : ''}
+${declared.reason ? row(t.receipt.reason, declared.reason) : ''}
 </dl>
 <p>${escapeHtml(t.when)}</p>
 <p>${escapeHtml(t.whatNext)}</p>`,

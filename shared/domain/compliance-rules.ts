@@ -80,11 +80,12 @@ const rulesSchema = strictObject({
   ).check(minLength(1)),
 });
 
-const KEY = /^[A-Z]{2}(-[A-Z0-9]{1,3})?$/;
+/** A country (`DE`), a subdivision (`US-CA`) or a region (`EU`). */
+const KEY = /^[A-Z]{2,8}(-[A-Z0-9]{1,3})?$/;
 
 export const rulesTableSchema = strictObject({
   regions: record(string().check(regex(KEY)), array(string().check(regex(/^[A-Z]{2}$/)))),
-  jurisdictions: record(string().check(regex(KEY, 'must be a country (DE) or country-subdivision (US-CA) code')), rulesSchema),
+  jurisdictions: record(string().check(regex(KEY, 'must be a country (DE), country-subdivision (US-CA) or region (EU) code')), rulesSchema),
 }).check(
   check((ctx) => {
     const { regions, jurisdictions } = ctx.value;

@@ -35,7 +35,8 @@ export const MEMBER_ITEM_TYPES: Readonly<Record<string, ItemType>> = {
   'grant-redemption': { section: 'redemptions', description: 'Which order redeemed or released which code, when' },
   'benefit-usage': { section: 'benefitUsages', description: 'Shipping savings reported per order' },
   savings: { section: 'savings', description: 'Savings and fees-paid counters' },
-  reminder: { section: 'notices', description: 'Notices planned, sent or dropped, with why' },
+  // An acknowledgement's facts repeat the declaration (a name, a reason); its proof keeps the digest.
+  reminder: { section: 'notices', description: 'Notices planned, sent or dropped, with why', personal: ['facts'] },
   notification: {
     section: 'proofsOfNotice',
     description: 'Proof of each notice sent: kind, time, channel, digest of the text',

@@ -482,6 +482,12 @@ export class ReminderStore {
     return changed;
   }
 
+  /** The reminder ids of the proofs of one kind the member has (a price change is announced once). */
+  async proofsOfKind(memberId: string, kind: ReminderKind): Promise<string[]> {
+    const items = await queryMemberItems(this.db, this.tableName, memberId, reminderKeys.proofSk(`${kind}#`), { consistent: true });
+    return items.map((i) => String(i.reminderId));
+  }
+
   /** Everything notice-related of one member (reminders, proofs, outbox), for the operator. */
   async listForMember(memberId: string): Promise<Array<Record<string, unknown>>> {
     return queryMemberItems(this.db, this.tableName, memberId, reminderKeys.notePrefix);

@@ -206,6 +206,8 @@ async function handleOne(run: Run, item: ReminderItem): Promise<void> {
     let relevance = reminderRelevance({ ...item, id: item.reminderId }, record, deps.catalog, asOf, preferences, deps.rules);
     const to = item.deliverTo ?? record?.email ?? null;
     if (relevance.send && deps.sender.needsAddress && !to) relevance = { send: false, reason: 'no_address' };
+    if (relevance.send && item.kind === 'price_change' && (await announcedBefore(deps, item)))
+      relevance = { send: false, reason: 'already_notified' };
     if (!relevance.send) return await drop(claim.leaseUntil, relevance.reason);
     const ctx = await contextFor(deps, item, record, asOf);
     const message = renderReminder(item.kind, ctx);
@@ -273,6 +275,19 @@ async function handleOne(run: Run, item: ReminderItem): Promise<void> {
     result.failed++;
     logger.error('reminder failed; will be retried after its lease', { ...log, attempt, error: code });
   }
+}
+
+/**
+ * Whether this price change was announced to the member already, under another notice: planning picks
+ * the charge a notice announces from the period it plans in, so a notice sent for the renewal after next
+ * could be planned again for the one after that before the subscription's move shows in the record.
+ */
+async function announcedBefore(deps: ReminderJobDeps, item: ReminderItem): Promise<boolean> {
+  const { toPriceId } = parsePriceChangeAnchor(item.anchor);
+  const sent = await deps.store.proofsOfKind(item.memberId, 'price_change');
+  return sent.some(
+    (id) => id !== item.reminderId && id.startsWith(`price_change#${item.subscriptionId}#`) && id.includes(`@${toPriceId}#`),
+  );
 }
 
 /**

@@ -121,7 +121,11 @@ describe('DELETE /v1/admin/members/{memberId}', () => {
     const first = await api.call('DELETE', `/v1/admin/members/${memberId}`, { key: KEYS.admin });
     expect(first.status).toBe(200);
     const body = (await first.json()) as any;
-    expect(body).toMatchObject({ memberId, erased: ['membership.email', 'notifications.to', 'outbox.text'], kept: { consentRecords: 1 } });
+    expect(body).toMatchObject({
+      memberId,
+      erased: ['membership.email', 'notifications.to', 'outbox.text', 'declarations.name', 'declarations.email', 'declarations.reason'],
+      kept: { consentRecords: 1 },
+    });
     expect(body.noticeItems).toBeGreaterThan(0);
     const second = await api.call('DELETE', `/v1/admin/members/${memberId}`, { key: KEYS.admin });
     expect(second.status).toBe(200);

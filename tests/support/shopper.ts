@@ -85,10 +85,6 @@ export async function subscribedMember(
     const res = await api.postEvent(event);
     if (res.status !== 200) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
   }
-  const [, created, paid] = signup.events as Array<{ data: { object: Record<string, any> } }>;
-  double.customer(signup.customer, options.memberId);
-  const invoice = structuredClone(paid!.data.object);
-  const { paymentIntent } = double.paidInvoice(invoice);
-  const subscription = double.put({ ...structuredClone(created!.data.object), latest_invoice: invoice.id });
+  const { invoice, paymentIntent, subscription } = double.membershipSignup(signup, options.memberId);
   return { ...signup, invoice, paymentIntent, subscriptionObject: subscription };
 }

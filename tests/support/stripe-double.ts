@@ -278,6 +278,23 @@ export class StripeDouble {
   }
 
   /**
+   * Holds what a signup's webhooks describe (`signupEvents`: checkout completed, subscription created,
+   * first invoice paid), as Stripe would hold it: the customer, the subscription with its latest
+   * invoice, and the invoice paid through a PaymentIntent.
+   */
+  membershipSignup(
+    signup: { customer: string; events: Json[] },
+    memberId: string,
+  ): { invoice: Json; paymentIntent: Json; subscription: Json } {
+    const [, created, paid] = signup.events as Array<{ data: { object: Json } }>;
+    this.customer(signup.customer, memberId);
+    const invoice = clone(paid!.data.object);
+    const { paymentIntent } = this.paidInvoice(invoice);
+    const subscription = this.put({ ...clone(created!.data.object), latest_invoice: invoice.id });
+    return { invoice, paymentIntent, subscription };
+  }
+
+  /**
    * The shopper pays on the Checkout page: the session completes and Stripe creates the subscription
    * it describes (trialing with a trial, else active), as it does before any webhook is sent.
    */

@@ -14,7 +14,7 @@ import {
 } from '#shared/domain/reminders';
 import { logger } from '#shared/observability';
 import { reminderWrites } from '#shared/usecases/schedule-reminders';
-import { californiaRules, monthlySubscription } from '../support/domain';
+import { californiaRules, monthlySubscription, projectRules } from '../support/domain';
 
 const rawCatalog = JSON.parse(readFileSync(new URL('../../config/plan-catalog.json', import.meta.url), 'utf8'));
 const catalog = parseCatalog(rawCatalog);
@@ -510,5 +510,37 @@ describe('renderReminder', () => {
     ] as const) {
       expect(renderReminder(kind, ctx).text).not.toContain('https://shop.example/account/email');
     }
+  });
+});
+
+describe('planning reads the member’s jurisdiction', () => {
+  const table = projectRules();
+  const inJurisdiction = (record: MembershipRecord, country: string, state: string | null = null): MembershipRecord => ({
+    ...record,
+    jurisdiction: { country, state, source: 'checkout', version: '000000000001#cs_1' },
+  });
+  const active = subChanged(null, T0);
+  const renewalDays = (record: MembershipRecord) =>
+    planReminders(record, catalog, table)
+      .filter((r) => r.kind === 'renewal_upcoming')
+      .map((r) => r.offsetDays)
+      .sort((a, b) => a - b);
+
+  it('China adds a notice five days before every renewal; California and Germany keep the plan’s days', () => {
+    expect(renewalDays(inJurisdiction(active, 'CN'))).toEqual([5, 7]);
+    expect(renewalDays(inJurisdiction(active, 'US', 'CA'))).toEqual([7]);
+    expect(renewalDays(inJurisdiction(active, 'DE'))).toEqual([7]);
+  });
+
+  it('a member whose jurisdiction is unknown gets every window: the strictest combination', () => {
+    expect(renewalDays(active)).toEqual([5, 7]);
+  });
+
+  it('the yearly reminder only where the law asks for it', () => {
+    const renewed = subChanged(active, T0 + 365 * DAY, { currentPeriodStart: iso(T0 + 365 * DAY), currentPeriodEnd: iso(T0 + 396 * DAY) });
+    const annual = (record: MembershipRecord) => planReminders(record, catalog, table).some((r) => r.kind === 'annual_notice');
+    expect(annual(inJurisdiction(renewed, 'US', 'CA'))).toBe(true);
+    expect(annual(inJurisdiction(renewed, 'US', 'TX'))).toBe(true);
+    expect(annual(inJurisdiction(renewed, 'FR'))).toBe(false);
   });
 });
