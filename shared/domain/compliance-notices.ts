@@ -61,6 +61,9 @@ export function renderAcknowledgement(kind: AcknowledgementKind, facts: Record<s
           text: [
             `Ihre Kündigung ist am ${dateTimeText(facts.receivedAt ?? '', 'de')} bei uns eingegangen.`,
             `Art der Kündigung: ${extraordinary ? 'außerordentliche Kündigung' : 'ordentliche Kündigung'}${facts.reason ? ` (Grund: ${facts.reason})` : ''}.`,
+            ...(facts.withdrawalRefused
+              ? ['Ihr Widerruf kam nach Ablauf der Widerrufsfrist; wir haben ihn als ordentliche Kündigung behandelt.']
+              : []),
             `Name: ${facts.name ?? ''}. Vertrag: ${facts.planName ?? ''} (${facts.contract ?? ''}).`,
             `Ihre Mitgliedschaft endet am ${dateText(facts.endsAt, 'de')}; danach wird nichts mehr abgebucht.`,
             `Aktenzeichen: ${facts.reference ?? ''}. Bitte bewahren Sie diese E-Mail als Bestätigung auf.`,
@@ -72,6 +75,9 @@ export function renderAcknowledgement(kind: AcknowledgementKind, facts: Record<s
         text: [
           `We received your cancellation on ${dateTimeText(facts.receivedAt ?? '')}.`,
           `Type: ${extraordinary ? 'extraordinary cancellation' : 'ordinary cancellation'}${facts.reason ? ` (reason: ${facts.reason})` : ''}.`,
+          ...(facts.withdrawalRefused
+            ? ['Your withdrawal came after the withdrawal period had ended, so we took it as an ordinary cancellation.']
+            : []),
           `Name: ${facts.name ?? ''}. Contract: ${facts.planName ?? ''} (${facts.contract ?? ''}).`,
           `Your membership ends on ${dateText(facts.endsAt)}; you will not be charged again.`,
           `Reference: ${facts.reference ?? ''}. Keep this email as your confirmation. Changed your mind? Resume at ${portalUrl} before then.`,

@@ -7,14 +7,14 @@
  * keys the member's own items hold or the ledger's member index — never a Scan.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LedgerEntry } from '../domain/finance/ledger';
 import { monthOf } from '../domain/finance/months';
 import { slicesForInvoice } from '../domain/finance/revenue';
 import { batchGetAll } from './batch-get';
-import { indexes, keys, TTL_ATTRIBUTE } from './keys';
+import { keys, TTL_ATTRIBUTE } from './keys';
 import { ledgerKeys } from './ledger-repository';
-import { queryPartition } from './query-prefix';
+import { queryLookup, queryPartition } from './query-prefix';
 
 export interface ItemType {
   /** The section of the export the items go to. */
@@ -139,25 +139,10 @@ export class MemberItems {
 
   /** The member's ledger entries, through the ledger's member index (GSI `lookup`). */
   async ledgerEntries(memberId: string): Promise<LedgerEntry[]> {
-    const out: LedgerEntry[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: indexes.lookup,
-          KeyConditionExpression: 'lookupPk = :pk',
-          ExpressionAttributeValues: { ':pk': ledgerKeys.memberLookupPk(memberId) },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const { PK: _pk, SK: _sk, type: _type, lookupPk: _l, lookupSk: _s, ...entry } = item;
-        out.push(entry as LedgerEntry);
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return out;
+    return (await queryLookup(this.db, this.tableName, ledgerKeys.memberLookupPk(memberId))).map((item) => {
+      const { PK: _pk, SK: _sk, type: _type, lookupPk: _l, lookupSk: _s, ...entry } = item;
+      return entry as unknown as LedgerEntry;
+    });
   }
 
   /**

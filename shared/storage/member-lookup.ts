@@ -7,8 +7,9 @@
  * metrics, logs and backups of the index); the item already holds it in clear.
  */
 import { createHash } from 'node:crypto';
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { indexes, keys } from './keys';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { keys } from './keys';
+import { queryLookup } from './query-prefix';
 
 /** One spelling per address: trimmed, lower case (providers treat the local part case-insensitively in practice). */
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
@@ -27,22 +28,7 @@ export class MemberLookup {
 
   /** Members whose membership holds this address (eventually consistent: callers re-read the membership). */
   async memberIdsByEmail(email: string): Promise<string[]> {
-    const ids: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: indexes.lookup,
-          KeyConditionExpression: 'lookupPk = :pk',
-          ExpressionAttributeValues: { ':pk': `EMAIL#${emailHash(email)}` },
-          ProjectionExpression: 'memberId',
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) if (typeof item.memberId === 'string') ids.push(item.memberId);
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return ids;
+    const items = await queryLookup(this.db, this.tableName, `EMAIL#${emailHash(email)}`, { projection: 'memberId' });
+    return items.flatMap((item) => (typeof item.memberId === 'string' ? [item.memberId] : []));
   }
 }

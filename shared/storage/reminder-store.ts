@@ -10,21 +10,14 @@
  */
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { StoredSavings } from '../domain/benefits';
 import type { IssuedGrant } from '../domain/grants';
 import type { PlannedReminder, ReminderKind } from '../domain/reminders';
 import { grantPut } from './grants';
-import { indexes, keys, TTL_ATTRIBUTE } from './keys';
+import { keys, TTL_ATTRIBUTE } from './keys';
 import type { ExtraWrite } from './membership-repository';
-import { queryMemberItems } from './query-prefix';
+import { dueInShard, queryMemberItems } from './query-prefix';
 import { readSavings } from './savings';
 
 /** Writes spread over this many `due` partitions; the job reads each. */
@@ -197,17 +190,7 @@ export class ReminderStore {
 
   /** One page of what is due in one shard, oldest first, straight from the sparse index. */
   async dueInShard(shard: number, asOf: Date, limit: number, startKey?: Record<string, unknown>) {
-    const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: indexes.due,
-        KeyConditionExpression: 'dueShard = :shard AND dueAt <= :upper',
-        ExpressionAttributeValues: { ':shard': `DUE#${shard}`, ':upper': `${asOf.toISOString()}#\uffff` },
-        Limit: limit,
-        ExclusiveStartKey: startKey,
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
+    const out = await dueInShard(this.db, this.tableName, `DUE#${shard}`, asOf, limit, startKey);
     this.count('due', out.Items?.length ?? 0, out.ConsumedCapacity);
     return { items: (out.Items ?? []) as ReminderItem[], next: out.LastEvaluatedKey };
   }

@@ -9,9 +9,9 @@
  * - outcome    `SAVEOFFER_OUTCOME#<offerId>`  `{ type: 'save-offer-outcome', churned, ... }`, by the compliance job.
  * None hold personal data; they are kept (no TTL) as long as the member's records, for finance.
  */
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { indexes, keys } from './keys';
-import { queryMemberItems } from './query-prefix';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { keys } from './keys';
+import { queryLookup, queryMemberItems } from './query-prefix';
 import type { TransactItem } from './transact';
 import { writeTogether } from './transact-write';
 
@@ -131,21 +131,6 @@ export class SaveOfferStore {
 
   /** Every offer made in a month, with its acceptance and outcome when there is one (for finance). */
   async offersOfMonth(month: string): Promise<SaveOffer[]> {
-    const offers: SaveOffer[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: indexes.lookup,
-          KeyConditionExpression: 'lookupPk = :pk',
-          ExpressionAttributeValues: { ':pk': `SAVEOFFERS#${month}` },
-          ExclusiveStartKey: start,
-        }),
-      );
-      offers.push(...(out.Items ?? []).map((i) => strip<SaveOffer>(i)));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return offers;
+    return (await queryLookup(this.db, this.tableName, `SAVEOFFERS#${month}`)).map((i) => strip<SaveOffer>(i));
   }
 }

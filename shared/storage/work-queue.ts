@@ -14,8 +14,9 @@
  */
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { indexes, TTL_ATTRIBUTE } from './keys';
+import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TTL_ATTRIBUTE } from './keys';
+import { dueInShard } from './query-prefix';
 import type { TransactItem } from './transact';
 
 export const WORK_SHARDS = 8;
@@ -97,16 +98,7 @@ export class WorkQueue {
 
   /** One page of what is due in one shard, oldest first. */
   async dueInShard(shard: number, asOf: Date, limit: number, startKey?: Record<string, unknown>) {
-    const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: indexes.due,
-        KeyConditionExpression: 'dueShard = :shard AND dueAt <= :upper',
-        ExpressionAttributeValues: { ':shard': `WORK#${shard}`, ':upper': `${asOf.toISOString()}#\uffff` },
-        Limit: limit,
-        ExclusiveStartKey: startKey,
-      }),
-    );
+    const out = await dueInShard(this.db, this.tableName, `WORK#${shard}`, asOf, limit, startKey);
     return { items: (out.Items ?? []) as WorkItem[], next: out.LastEvaluatedKey };
   }
 

@@ -190,6 +190,7 @@ async function cancelMatched(deps: ProcessCancellationDeps, request: RequestFiel
     lang: request.lang,
     ...(endsAt ? { endsAt } : {}),
     ...(request.reason ? { reason: request.reason } : {}),
+    ...(request.cancellationType === 'withdrawal' ? { withdrawalRefused: 'withdrawal_period_over' } : {}),
   };
   await deps.declarations.commit([
     declarationPut(deps.declarations.tableName, declaration, proofRetentionDays(rules.proofRetentionYears)),

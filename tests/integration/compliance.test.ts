@@ -205,6 +205,10 @@ describe('save offers', () => {
     const body = (await res.json()) as Record<string, any>;
     expect(body.outcome).toBe('cancel_at_period_end');
     expect(body.saveOffer).toMatchObject({ percentOff: 50, durationInMonths: 1 });
+    // Finance finds a month's offers without a Scan.
+    const { saveOfferStore } = await import('#shared/runtime/compliance');
+    const month = new Date().toISOString().slice(0, 7);
+    expect((await saveOfferStore().offersOfMonth(month)).map((o) => o.offerId)).toContain(body.saveOffer.offerId);
     expect(stripe().objects.get(m.subscription)!.cancel_at_period_end).toBe(true);
 
     const accepted = await api.call('POST', body.saveOffer.acceptPath, await asShopper(m.memberId));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { escapeHtml, pageLanguage, renderCancelPage, renderReceivedPage } from '#shared/domain/cancel-page';
+import { renderAcknowledgement } from '#shared/domain/compliance-notices';
 import { RateLimitedError } from '#shared/errors';
 import { type RateLimiter, receiveCancellationRequest } from '#shared/usecases/cancellation-requests';
 
@@ -81,5 +82,15 @@ describe('the cancellation pages', () => {
     expect(pageLanguage(undefined, 'en-GB,de;q=0.5')).toBe('en');
     expect(pageLanguage('en', 'de-DE')).toBe('en');
     expect(pageLanguage(undefined, undefined)).toBe('en');
+  });
+});
+
+describe('the cancellation confirmation', () => {
+  it('says so when a withdrawal came too late and was taken as an ordinary cancellation', () => {
+    const facts = { receivedAt: '2027-01-01T10:00:00Z', type: 'ordinary', name: 'Ada', withdrawalRefused: 'withdrawal_period_over' };
+    expect(renderAcknowledgement('cancellation_confirmation', facts, 'https://shop.example').text).toContain('after the withdrawal period');
+    expect(renderAcknowledgement('cancellation_confirmation', { ...facts, lang: 'de' }, 'https://shop.example').text).toContain(
+      'nach Ablauf der Widerrufsfrist',
+    );
   });
 });
