@@ -13,11 +13,13 @@ import { planReminders } from '#shared/domain/reminders';
 import type { NotificationSender } from '#shared/notifications/senders';
 import { planCatalog } from '#shared/runtime/catalog';
 import { createDynamoClient } from '#shared/runtime/dynamo';
+import { jurisdictionRules } from '#shared/runtime/jurisdictions';
 import { documentClient } from '#shared/storage/dynamodb';
 import { keys } from '#shared/storage/keys';
 import { DynamoMembershipRepository } from '#shared/storage/membership-repository';
 import { type ReminderItem, ReminderStore, reminderKeys } from '#shared/storage/reminder-store';
 import { ensureTables } from '#shared/storage/tables';
+import { WorkQueue } from '#shared/storage/work-queue';
 import { DEFAULT_CONCURRENCY, sendDueReminders } from '#shared/usecases/send-reminders';
 import { monthlySubscription } from '../tests/support/domain';
 
@@ -35,6 +37,7 @@ export async function run(
   const tables = { main: `bench-reminders-${Date.now()}`, idempotency: `bench-reminders-idem-${Date.now()}` };
   await ensureTables(client, tables);
   const catalog = planCatalog();
+  const rules = jurisdictionRules();
   const store = new ReminderStore(doc, tables.main);
   const memberships = new DynamoMembershipRepository(doc, client, tables.main);
 
@@ -61,7 +64,7 @@ export async function run(
   };
   const itemsFor = (i: number, periodEndMs: number, withSavings = false, kind: Kind = 'renewal_upcoming') => {
     const rec = record(i, periodEndMs, kind);
-    const planned = planReminders(rec, catalog).find((r) => r.kind === kind)!;
+    const planned = planReminders(rec, catalog, rules).find((r) => r.kind === kind)!;
     const reminder: ReminderItem = {
       PK: keys.memberPk(rec.memberId),
       SK: reminderKeys.reminderSk(planned.id),
@@ -174,6 +177,8 @@ export async function run(
     const result = await sendDueReminders(
       {
         catalog,
+        rules,
+        work: new WorkQueue(doc, tables.main),
         memberships,
         store,
         sender,

@@ -24,6 +24,7 @@ import {
 import { applyMembershipEvent } from '#shared/domain/membership';
 import { planCatalog } from '#shared/runtime/catalog';
 import { createDynamoClient } from '#shared/runtime/dynamo';
+import { jurisdictionRules } from '#shared/runtime/jurisdictions';
 import { stripeEventIngestion } from '#shared/runtime/stripe-ingestion';
 import { documentClient, type TableNames } from '#shared/storage/dynamodb';
 import { LedgerRepository } from '#shared/storage/ledger-repository';
@@ -127,7 +128,7 @@ export async function run(ctx: BenchContext) {
   const deps = {
     catalog: planCatalog(),
     memberships: new DynamoMembershipRepository(recordDoc, recorder, recordTables.main),
-    reactions: membershipReactions(recordTables.main),
+    reactions: membershipReactions(recordTables.main, jurisdictionRules()),
     ledger: new LedgerRepository(recordDoc, recordTables.main),
   };
   const writes: Array<Array<Array<{ command: string; input: unknown }>>> = [];

@@ -6,6 +6,14 @@
 
 import { memberNotificationsRoute, memberPreferencesRoute } from '#shared/api/admin-notifications';
 import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from '#shared/api/benefits';
+import {
+  acceptSaveOfferRoute,
+  cancellationsRoute,
+  cancelPageRoute,
+  eraseMeRoute,
+  myExportRoute,
+  withdrawRoute,
+} from '#shared/api/compliance';
 import { driftRoute } from '#shared/api/drift';
 import { entitlementsCheckRoute } from '#shared/api/entitlements';
 import { eraseMemberRoute } from '#shared/api/erasure';
@@ -96,8 +104,8 @@ export const httpFunctions: readonly FunctionSpec[] = [
     name: 'me-membership-cancel',
     entry: 'functions/http/me-membership-cancel.ts',
     routes: [cancelMembershipRoute, resumeMembershipRoute],
-    // Reads only: the stored membership follows from Stripe's webhooks.
-    access: ['table:read', 'secret:stripe-api'],
+    // The stored membership follows from Stripe's webhooks; the only write is a save offer's record.
+    access: ['table:read', 'table:write', 'secret:stripe-api'],
     timeoutSeconds: 29,
   },
   {
@@ -171,6 +179,32 @@ export const httpFunctions: readonly FunctionSpec[] = [
     routes: [eraseMemberRoute],
     access: ['table:read', 'table:write', 'secret:service-keys'],
   },
+  // Cancellation without login (docs/compliance.md): the page touches nothing; the POST may only write
+  // (two rate-limit counts and the queued request), so what it does cannot depend on whether anyone matched.
+  { name: 'cancel-page', entry: 'functions/http/cancel-page.ts', routes: [cancelPageRoute], access: [], memoryMb: 256 },
+  { name: 'cancellations', entry: 'functions/http/cancellations.ts', routes: [cancellationsRoute], access: ['table:write'] },
+  {
+    name: 'me-withdraw',
+    entry: 'functions/http/me-withdraw.ts',
+    routes: [withdrawRoute],
+    access: ['table:read', 'table:write', 'secret:stripe-api'],
+    // A refund per payment and the cancellation, each with the SDK's retries.
+    timeoutSeconds: 29,
+  },
+  {
+    name: 'me-save-offer',
+    entry: 'functions/http/me-save-offer.ts',
+    routes: [acceptSaveOfferRoute],
+    access: ['table:read', 'table:write', 'secret:stripe-api'],
+    timeoutSeconds: 29,
+  },
+  {
+    name: 'me-privacy',
+    entry: 'functions/http/me-privacy.ts',
+    routes: [myExportRoute, eraseMeRoute],
+    access: ['table:read', 'table:write'],
+    timeoutSeconds: 29,
+  },
 ];
 
 /** Functions run on a schedule (EventBridge Scheduler in AWS, `npm run job -- <name>` locally). */
@@ -203,6 +237,14 @@ export const jobFunctions: readonly FunctionSpec[] = [
     timeoutSeconds: 900,
     // Replays what webhooks missed every run; the daily drift sweep continues over as many runs as it needs.
     job: { name: 'stripe-sync', schedule: 'rate(15 minutes)' },
+  },
+  {
+    name: 'compliance',
+    entry: 'functions/jobs/compliance.ts',
+    routes: [],
+    access: ['table:read', 'table:write', 'secret:stripe-api'],
+    timeoutSeconds: 300,
+    job: { name: 'compliance', schedule: 'rate(5 minutes)' },
   },
 ];
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -17,6 +18,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { parseRulesTable } from '#shared/domain/compliance-rules';
 import { MetricNames } from '#shared/metric-names';
 import { tableDefinitions } from '#shared/storage/tables';
 import { STRIPE_API_SECRET_TEMPLATE } from '#shared/stripe/settings';
@@ -35,6 +37,8 @@ export interface MembershipStackSettings {
   alarmEmail: string;
   /** Log retention for every function and the API access log. */
   logRetention: logs.RetentionDays;
+  /** The jurisdiction rules table, validated at synth and copied into every bundle (default config/jurisdictions.json). */
+  jurisdictionRulesFile?: string;
 }
 
 export function stackSettingsFromContext(scope: Construct): MembershipStackSettings {
@@ -60,6 +64,9 @@ export class MembershipStack extends Stack {
     super(scope, id, props);
     // Reminders first: bad reminder settings fail synth before any function is bundled.
     const reminderDelivery = new ReminderDelivery(this, 'ReminderDelivery', props.reminders);
+    // The rules table every function gets a copy of: a bad field fails synth, named (docs/compliance.md).
+    const rulesFile = props.jurisdictionRulesFile ?? `${projectRoot}config/jurisdictions.json`;
+    parseRulesTable(JSON.parse(readFileSync(rulesFile, 'utf8')), `jurisdiction rules ${rulesFile}`);
 
     const [mainDef, idempotencyDef] = tableDefinitions({ main: 'main', idempotency: 'idempotency' });
     const attr = (name: string) => ({ name, type: dynamodb.AttributeType.STRING });
@@ -143,25 +150,33 @@ export class MembershipStack extends Stack {
       TABLE_NAME: table.tableName,
       IDEMPOTENCY_TABLE_NAME: idempotencyTable.tableName,
       PLAN_CATALOG_FILE: '/var/task/plan-catalog.json',
+      JURISDICTION_RULES_FILE: '/var/task/jurisdictions.json',
       POWERTOOLS_SERVICE_NAME: 'membership',
       POWERTOOLS_METRICS_NAMESPACE: 'Membership',
       NODE_OPTIONS: '--enable-source-maps',
     };
 
     for (const spec of allFunctions) {
-      const fn = this.buildFunction(spec, baseEnvironment, props.logRetention);
+      const fn = this.buildFunction(spec, baseEnvironment, props.logRetention, rulesFile);
       this.functions.set(spec.name, fn);
       for (const access of spec.access) {
         switch (access) {
           case 'table:read':
-          case 'table:write':
             table.grantReadData(fn);
-            // Writers put, update and condition-check (also inside transactions); nothing deletes
-            // from this table (records expire by TTL), so DeleteItem and batch writes are not granted.
-            if (access === 'table:write') table.grant(fn, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem');
             Validations.of(fn).acknowledge({
               id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(table.node.defaultChild as dynamodb.CfnTable)}.Arn>/index/*]`,
               reason: 'Queries the table’s own secondary indexes (lookup, due); the grant is scoped to this table’s indexes.',
+            });
+            break;
+          case 'table:write':
+            // Writers put, update and condition-check (also inside transactions); nothing deletes
+            // from this table (records expire by TTL), so DeleteItem and batch writes are not granted.
+            // Reading is `table:read`'s: a write-only function (the no-login cancellation) cannot read.
+            table.grant(fn, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem');
+            Validations.of(fn).acknowledge({
+              id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(table.node.defaultChild as dynamodb.CfnTable)}.Arn>/index/*]`,
+              reason:
+                'CDK scopes a table grant to the table and its own indexes; indexes cannot be written, so the write actions reach the table only.',
             });
             break;
           case 'idempotency:write':
@@ -305,6 +320,19 @@ export class MembershipStack extends Stack {
       }),
       'A reminder was dropped after its last failed attempt: see lastError in GET /v1/admin/members/{id}/notifications',
     );
+    // A no-login cancellation, a withdrawal or a price move the compliance job gave up on: a declaration
+    // or a change that did not happen (docs/compliance.md).
+    alarm(
+      'ComplianceWorkGaveUp',
+      new cloudwatch.Metric({
+        namespace: 'Membership',
+        metricName: MetricNames.complianceWorkGaveUp,
+        dimensionsMap: { service: 'membership' },
+        statistic: 'Sum',
+        period: Duration.minutes(15),
+      }),
+      'The compliance job gave up on a cancellation, withdrawal or price move after its last attempt: see its lastError in the work item',
+    );
 
     // ---- stripe-sync (docs/stripe-sync.md): drift someone has to look at, more repairs than a quiet
     // day brings (webhooks are missing events), and a replay that has fallen behind Stripe's list.
@@ -333,7 +361,12 @@ export class MembershipStack extends Stack {
     new CfnOutput(this, 'TableName', { value: table.tableName });
   }
 
-  private buildFunction(spec: FunctionSpec, environment: Record<string, string>, retention: logs.RetentionDays): NodejsFunction {
+  private buildFunction(
+    spec: FunctionSpec,
+    environment: Record<string, string>,
+    retention: logs.RetentionDays,
+    rulesFile: string,
+  ): NodejsFunction {
     const id = construct(spec.name);
     const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention, removalPolicy: RemovalPolicy.DESTROY });
     const fn = new NodejsFunction(this, id, {
@@ -368,6 +401,7 @@ export class MembershipStack extends Stack {
           beforeInstall: () => [],
           afterBundling: (inputDir: string, outputDir: string) => [
             `cp "${inputDir}/config/plan-catalog.json" "${outputDir}/plan-catalog.json"`,
+            `cp "${rulesFile}" "${outputDir}/jurisdictions.json"`,
           ],
         },
       },

@@ -3,6 +3,8 @@
  * code reads, with the value in effect. Values come from the same functions the handlers and jobs call,
  * so what is printed is what runs, and a malformed value stops `npm start` with that function's error.
  */
+import { cancellationLimits, saveOfferTerms } from '#shared/runtime/compliance';
+import { DEFAULT_RULES_FILE } from '#shared/runtime/jurisdictions';
 import { maxAttempts, maxSendRate, portalUrl, preferencesUrl, recallCoupon, stopClaimingMs } from '#shared/runtime/reminders';
 import { runtimeFilePath, shownPath } from './runtime-file';
 
@@ -25,6 +27,8 @@ function line(env: NodeJS.ProcessEnv, name: string, computed: string | number, w
 
 export function featureSettings(env: NodeJS.ProcessEnv = process.env): SettingLine[] {
   const coupon = recallCoupon(env);
+  const offer = saveOfferTerms(env);
+  const limits = cancellationLimits(env);
   return [
     line(env, 'PORTAL_URL', portalUrl(env)),
     line(env, 'MARKETING_PREFERENCES_URL', preferencesUrl(env)),
@@ -37,6 +41,11 @@ export function featureSettings(env: NodeJS.ProcessEnv = process.env): SettingLi
     line(env, 'REMINDER_STOP_CLAIMING_MS', stopClaimingMs(env)),
     line(env, 'WIN_BACK_COUPON_CENTS', coupon.amountOffCents),
     line(env, 'WIN_BACK_COUPON_DAYS', coupon.validDays),
+    line(env, 'JURISDICTION_RULES_FILE', shownPath(env.JURISDICTION_RULES_FILE || DEFAULT_RULES_FILE)),
+    line(env, 'SAVE_OFFER_PERCENT_OFF', offer.percentOff),
+    line(env, 'SAVE_OFFER_MONTHS', offer.durationInMonths),
+    line(env, 'CANCELLATION_LIMIT_PER_CLIENT', limits.client.limit),
+    line(env, 'CANCELLATION_LIMIT_PER_EMAIL', limits.email.limit),
     line(env, 'STRIPE_PORTAL_CONFIGURATION_ID', env.STRIPE_PORTAL_CONFIGURATION_ID ?? '', "(unset: the account's default portal)"),
     line(env, 'STRIPE_ACCOUNT_ID', env.STRIPE_ACCOUNT_ID ?? '', "(unset: connected accounts' events are not ours)"),
     line(env, 'FINANCE_CSV_PAGE_BYTES', env.FINANCE_CSV_PAGE_BYTES ?? '', '(unset: about 5 MiB per CSV ledger page)'),

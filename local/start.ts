@@ -33,12 +33,14 @@ async function main() {
   const { createDynamoClient, tableNamesFromEnv } = await import('#shared/runtime/dynamo');
   const { ensureTables } = await import('#shared/storage/tables');
   const { planCatalog } = await import('#shared/runtime/catalog');
+  const { jurisdictionRules } = await import('#shared/runtime/jurisdictions');
   const { allFunctions } = await import('../functions/manifest');
   const { startLocalHttpServer } = await import('./http-adapter');
 
   const { serviceKeys } = await import('#shared/runtime/service-keys');
-  // Fail at start, not on the first request, when the catalog or the service keys are malformed.
+  // Fail at start, not on the first request, when the catalog, the rules table or the service keys are malformed.
   const catalog = planCatalog();
+  const rules = jurisdictionRules();
   await serviceKeys();
   const client = createDynamoClient();
   const tables = tableNamesFromEnv();
@@ -76,6 +78,7 @@ async function main() {
   );
   console.log(`  tables         ${created.length ? `created ${created.join(', ')}` : 'already present'}`);
   console.log(`  plans          ${catalog.plans.map((p) => `${p.id} (${p.stripePriceIds.join(', ')})`).join('; ')}`);
+  console.log(`  jurisdictions  ${rules.keys.join(', ')}; anyone else: the strictest combination (docs/compliance.md)`);
   console.log(`  runtime file   ${shownPath(runtimeFile)} (npm run job and send-test-event find this server through it)`);
   console.log(`  HTTP API       ${http.url}   (try ${http.url}/health, ${http.url}/openapi.json)\n`);
 

@@ -10,6 +10,8 @@
 import { planCatalog } from '#shared/runtime/catalog';
 import { LOCAL_DEFAULTS } from './defaults';
 import { StripeDouble } from './stripe-api/double';
+import { P } from './stripe-api/params';
+import { signupEvents } from './stripe-test-events';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -32,6 +34,27 @@ for (const plan of planCatalog().plans) {
     double.price({ id, unitAmount: plan.interval === 'year' ? 13900 : 1499, interval: plan.interval ?? 'month' });
   }
 }
+// Local only (not a Stripe endpoint): a member who signed up `days` ago, held here as Stripe would hold
+// it; the answer is the signup's events, which `npm run send-test-event -- --stripe-double` forwards.
+// Lets withdrawal, cancellation and save offers be played against this double.
+double.route({
+  method: 'POST',
+  path: '/v1/test_helpers/membership_signups',
+  required: ['member'],
+  params: { member: P.str, days: P.int, interval: P.enum('month', 'year'), country: P.str, state: P.str, email: P.str },
+  handle: (req, d) => {
+    const p = req.params;
+    const signup = signupEvents({
+      memberId: String(p.member),
+      start: Math.floor(Date.now() / 1000) - Number(p.days ?? 0) * 86_400 - 60,
+      interval: p.interval === 'year' ? 'year' : 'month',
+      ...(p.email ? { email: String(p.email) } : {}),
+      ...(p.country ? { address: { country: String(p.country), state: p.state ? String(p.state) : null } } : {}),
+    });
+    d.membershipSignup(signup, String(p.member));
+    return { object: 'list', data: signup.events, has_more: false, url: '/v1/test_helpers/membership_signups' };
+  },
+});
 const seen = { calls: 0, deliveries: 0 };
 setInterval(() => {
   for (const call of double.calls.slice(seen.calls))

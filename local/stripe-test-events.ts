@@ -161,9 +161,25 @@ export function invoiceObject(spec: InvoiceSpec): Json {
   });
 }
 
-export function checkoutSessionObject(spec: { memberId: string; customer: string; subscription: string; id?: string }): Json {
+/** Where test shoppers live unless a test says otherwise: California, whose rules the reminders were built to. */
+export const DEFAULT_BILLING_ADDRESS = { country: 'US', state: 'CA' } as const;
+
+export function checkoutSessionObject(spec: {
+  memberId: string;
+  customer: string;
+  subscription: string;
+  id?: string;
+  email?: string;
+  address?: { country: string; state?: string | null } | null;
+}): Json {
   const session: Json = clone(sessionFixture);
+  const address = spec.address === undefined ? DEFAULT_BILLING_ADDRESS : spec.address;
   return Object.assign(session, {
+    customer_details: {
+      ...session.customer_details,
+      ...(spec.email ? { email: spec.email } : {}),
+      address: address ? { ...session.customer_details.address, state: null, ...address } : null,
+    },
     id: spec.id ?? stripeId('cs'),
     mode: 'subscription',
     status: 'complete',
@@ -207,6 +223,9 @@ export function signupEvents(options: {
   interval?: 'month' | 'year';
   customer?: string;
   subscription?: string;
+  /** The checkout's billing address (default: California); null for none. */
+  address?: { country: string; state?: string | null } | null;
+  email?: string;
 }) {
   const customer = options.customer ?? stripeId('cus');
   const subscription = options.subscription ?? stripeId('sub');
@@ -226,9 +245,17 @@ export function signupEvents(options: {
     subscription,
     periodEnd,
     events: [
-      stripeEvent('checkout.session.completed', checkoutSessionObject({ memberId: options.memberId, customer, subscription }), {
-        created: options.start,
-      }),
+      stripeEvent(
+        'checkout.session.completed',
+        checkoutSessionObject({
+          memberId: options.memberId,
+          customer,
+          subscription,
+          ...(options.address !== undefined ? { address: options.address } : {}),
+          ...(options.email ? { email: options.email } : {}),
+        }),
+        { created: options.start },
+      ),
       stripeEvent('customer.subscription.created', sub, { created: options.start }),
       stripeEvent(
         'invoice.paid',

@@ -22,6 +22,10 @@ export const CONFLICT_REASONS = [
   'redeemed_by_another_order',
   'not_redeemed_by_this_order',
   'usage_differs',
+  'no_withdrawal_right',
+  'withdrawal_period_over',
+  'membership_renewing',
+  'offer_expired',
 ] as const;
 export type ConflictReason = (typeof CONFLICT_REASONS)[number];
 
@@ -38,7 +42,7 @@ export const REJECTION_REASONS = [
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 /** What a 404 may say it did not find, beyond "no such resource". */
-export const NOT_FOUND_REASONS = ['unknown_member'] as const;
+export const NOT_FOUND_REASONS = ['unknown_member', 'unknown_offer'] as const;
 export type NotFoundReason = (typeof NOT_FOUND_REASONS)[number];
 
 export abstract class AppError extends Error {

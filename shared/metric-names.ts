@@ -19,4 +19,6 @@ export const MetricNames = {
   remindersFailed: 'RemindersFailed',
   remindersGaveUp: 'RemindersGaveUp',
   remindersUndeliverable: 'RemindersUndeliverable',
+  /** Compliance job: work (a no-login cancellation, a withdrawal, a price move) given up after its last attempt. */
+  complianceWorkGaveUp: 'ComplianceWorkGaveUp',
 } as const;

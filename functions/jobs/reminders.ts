@@ -3,7 +3,9 @@ import { MetricNames, MetricUnit, metrics } from '#shared/metrics';
 import { notificationSenderFromEnv } from '#shared/notifications/senders';
 import { logger } from '#shared/observability';
 import { planCatalog } from '#shared/runtime/catalog';
+import { workQueue } from '#shared/runtime/compliance';
 import { membershipRepository } from '#shared/runtime/dynamo';
+import { jurisdictionRules } from '#shared/runtime/jurisdictions';
 import {
   maxAttempts,
   maxSendRate,
@@ -19,6 +21,8 @@ import type { JobEvent } from '../manifest';
 const catalog = planCatalog();
 const memberships = membershipRepository();
 const store = reminderStore();
+const rules = jurisdictionRules();
+const work = workQueue();
 const settings = {
   portalUrl: portalUrl(),
   preferencesUrl: preferencesUrl(),
@@ -48,6 +52,8 @@ export async function handler(event: JobEvent = {}, context?: Pick<Context, 'get
   const result = await sendDueReminders(
     {
       catalog,
+      rules,
+      work,
       memberships,
       store,
       sender,

@@ -346,6 +346,23 @@ export class DoubleCore {
   }
 
   /**
+   * Holds what a signup's webhooks describe (`signupEvents`: checkout completed, subscription created,
+   * first invoice paid), as Stripe would hold it: the customer, the subscription with its latest
+   * invoice, and the invoice paid through a PaymentIntent.
+   */
+  membershipSignup(
+    signup: { customer: string; events: Json[] },
+    memberId: string,
+  ): { invoice: Json; paymentIntent: Json; subscription: Json } {
+    const [, created, paid] = signup.events as Array<{ data: { object: Json } }>;
+    this.customer(signup.customer, memberId);
+    const invoice = clone(paid!.data.object);
+    const { paymentIntent } = this.paidInvoice(invoice);
+    const subscription = this.put({ ...clone(created!.data.object), latest_invoice: invoice.id });
+    return { invoice, paymentIntent, subscription };
+  }
+
+  /**
    * A paid invoice with one InvoicePayment through a succeeded PaymentIntent and its charge, as
    * Stripe links them in this API version (invoice → payments → payment_intent → latest_charge).
    * `invoice` is an endive-shaped invoice. Returns the InvoicePayment too (null for a $0 invoice,

@@ -80,7 +80,31 @@ function updateSubscription(d: DoubleCore, sub: Json, params: Json): Json {
     cancel_at: sub.cancel_at,
     canceled_at: sub.canceled_at,
     metadata: sub.metadata,
+    items: clone(sub.items),
+    discounts: sub.discounts ?? [],
   };
+  if (params.items !== undefined) {
+    (params.items as Json[]).forEach((change, i) => {
+      const target = sub.items.data.find((it: Json) => it.id === change.id);
+      if (!target) throw invalid(`No such subscription item: '${change.id}'`, `items[${i}][id]`, 'resource_missing');
+      if (change.price !== undefined) {
+        const price = d.get('price', change.price, `items[${i}][price]`);
+        if (!price.recurring) throw invalid('The price specified is not a recurring price.', `items[${i}][price]`);
+        if (price.recurring.interval !== target.price.recurring?.interval)
+          throw invalid('Prices of a subscription must share the same billing interval.', `items[${i}][price]`);
+        target.price = { ...target.price, ...d.render(price) };
+      }
+    });
+  }
+  if (params.discounts !== undefined) {
+    const discounts = (params.discounts === '' ? [] : params.discounts) as Json[];
+    sub.discounts = discounts.map((entry, i) => {
+      const coupon = d.get('coupon', entry.coupon, `discounts[${i}][coupon]`);
+      if (!coupon.valid) throw invalid(`Coupon ${coupon.id} is no longer valid.`, `discounts[${i}][coupon]`);
+      return newId('di');
+    });
+    sub._coupons = discounts.map((entry) => entry.coupon);
+  }
   if (params.cancel_at_period_end !== undefined && params.cancel_at !== undefined && params.cancel_at !== '') {
     throw invalid('You may only specify one of these parameters: cancel_at, cancel_at_period_end.', 'cancel_at');
   }
@@ -235,6 +259,62 @@ const SUBSCRIPTION_LIST_STATUSES = [
 /** The endpoints the shopper flows use, as Stripe documents them. */
 
 export const defaultRoutes: RouteDef[] = [
+  {
+    method: 'POST',
+    path: '/v1/coupons',
+    params: {
+      id: P.str,
+      percent_off: P.str,
+      amount_off: P.int,
+      currency: P.str,
+      duration: P.enum('once', 'repeating', 'forever'),
+      duration_in_months: P.int,
+      name: P.str,
+      metadata: P.meta,
+      max_redemptions: P.int,
+      redeem_by: P.int,
+      applies_to: P.obj({ products: P.arr(P.str) }),
+    },
+    handle: (req, d) => {
+      const p = req.params;
+      if ((p.percent_off === undefined) === (p.amount_off === undefined))
+        throw invalid('Exactly one of percent_off and amount_off must be given.', 'percent_off');
+      if (p.percent_off !== undefined) {
+        const pct = Number(p.percent_off);
+        if (!(pct > 0 && pct <= 100)) throw invalid('percent_off must be greater than 0 and at most 100.', 'percent_off');
+      }
+      if (p.amount_off !== undefined && !p.currency) throw invalid('currency is required with amount_off.', 'currency');
+      const duration = p.duration ?? 'once';
+      if (duration === 'repeating' && p.duration_in_months === undefined)
+        throw invalid('duration_in_months is required when duration is repeating.', 'duration_in_months');
+      if (duration !== 'repeating' && p.duration_in_months !== undefined)
+        throw invalid('duration_in_months is only allowed when duration is repeating.', 'duration_in_months');
+      const id = p.id ?? randomBytes(4).toString('hex');
+      if (d.objects.has(id)) throw invalid('Coupon already exists.', 'id', 'resource_already_exists');
+      return d.render(
+        d.put({
+          id,
+          object: 'coupon',
+          percent_off: p.percent_off === undefined ? null : Number(p.percent_off),
+          amount_off: p.amount_off === undefined ? null : integer(p.amount_off, 'amount_off'),
+          currency: p.currency ?? null,
+          duration,
+          duration_in_months: p.duration_in_months === undefined ? null : integer(p.duration_in_months, 'duration_in_months'),
+          name: p.name ?? null,
+          metadata: metadataOf(p),
+          created: d.now(),
+          livemode: false,
+          times_redeemed: 0,
+          valid: true,
+        }),
+      );
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/coupons/:id',
+    handle: (req, d) => d.render(d.get('coupon', req.pathParams.id!)),
+  },
   {
     method: 'POST',
     path: '/v1/customers',
@@ -396,6 +476,7 @@ export const defaultRoutes: RouteDef[] = [
       items: P.arr(P.obj({ id: P.str, price: P.str, quantity: P.int, deleted: P.bool })),
       default_payment_method: P.str,
       pause_collection: P.emptyable(P.obj({ behavior: P.enum('keep_as_draft', 'mark_uncollectible', 'void'), resumes_at: P.int })),
+      discounts: P.emptyable(P.arr(P.obj({ coupon: P.str, discount: P.str, promotion_code: P.str }))),
     },
     handle: (req, d) => d.render(updateSubscription(d, d.get('subscription', req.pathParams.id!), req.params)),
   },

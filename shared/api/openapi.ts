@@ -53,7 +53,10 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { version: stri
       // A body schema that accepts no body at all (e.g. cancel's optional options) is an optional body.
       operation.requestBody = {
         required: !route.body.safeParse(undefined).success,
-        content: { 'application/json': { schema: schemaOf(route.body, 'input') } },
+        content: {
+          'application/json': { schema: schemaOf(route.body, 'input') },
+          ...(route.formBody ? { 'application/x-www-form-urlencoded': { schema: schemaOf(route.body, 'input') } } : {}),
+        },
       };
     } else if (route.rawBody) {
       operation.requestBody = { required: true, description: route.rawBody.description, content: { [route.rawBody.contentType]: {} } };

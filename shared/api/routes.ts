@@ -3,6 +3,7 @@ import type { ResponseSpec, RouteSpec } from '../http/types';
 import { memberNotificationsRoute, memberPreferencesRoute } from './admin-notifications';
 import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from './benefits';
 import { problem } from './common';
+import { acceptSaveOfferRoute, cancellationsRoute, cancelPageRoute, eraseMeRoute, myExportRoute, withdrawRoute } from './compliance';
 import { driftRoute } from './drift';
 import { entitlementsCheckRoute } from './entitlements';
 import { eraseMemberRoute } from './erasure';
@@ -41,6 +42,12 @@ export const allRoutes: readonly RouteSpec[] = [
   reconciliationRoute,
   reportRoute,
   eraseMemberRoute,
+  cancelPageRoute,
+  cancellationsRoute,
+  withdrawRoute,
+  acceptSaveOfferRoute,
+  myExportRoute,
+  eraseMeRoute,
 ];
 
 /**

@@ -29,6 +29,7 @@ import {
   statusSchema,
   voucherViewSchema,
 } from './common';
+import { hearOffersSchema, jurisdictionViewSchema, saveOfferAnswerSchema } from './compliance';
 
 /** Shopper routes take their memberId from the token only: no body, query or path field may name one. */
 const noQuery = strictObject({});
@@ -128,7 +129,13 @@ export const portalSessionRoute = {
   },
 } as const satisfies RouteSpec;
 
-export const cancelRequestSchema = optional(strictObject({ refundIfUnused: optional(boolean()) }));
+export const cancelRequestSchema = optional(
+  strictObject({
+    refundIfUnused: optional(boolean()),
+    /** Minnesota and opt-in jurisdictions: the member agrees to hear one save offer (docs/compliance.md). */
+    hearOffers: hearOffersSchema,
+  }),
+);
 const refusalReason = enumOf(['benefit_used', 'grant_redeemed', 'nothing_paid', 'no_current_period']);
 
 export const cancelMembershipRoute = {
@@ -136,7 +143,7 @@ export const cancelMembershipRoute = {
   path: '/v1/me/membership/cancel',
   operationId: 'cancelMyMembership',
   summary:
-    'Cancel at period end through Stripe (benefits last until `accessEndsAt`). With `refundIfUnused: true` and no benefit used this period: cancel now and refund the period’s fee in full.',
+    'Cancel at period end through Stripe (benefits last until `accessEndsAt`). With `refundIfUnused: true` and no benefit used this period: cancel now and refund the period’s fee in full. The cancel is done either way; where the member’s jurisdiction allows (with `hearOffers: true` where it asks for consent) the answer may carry one `saveOffer` to take with a second call.',
   tags: ['shopper'],
   auth: { kind: 'shopper' },
   body: cancelRequestSchema,
@@ -150,6 +157,7 @@ export const cancelMembershipRoute = {
         accessEndsAt: nullable(isoTimeSchema),
         refund: nullable(strictObject({ amountCents: centsSchema, currency: currencySchema })),
         refundRefusal: nullable(strictObject({ reason: refusalReason, detail: string() })),
+        saveOffer: saveOfferAnswerSchema,
       }),
     },
     ...shopperBodyProblems,
@@ -202,6 +210,8 @@ export const adminMemberRoute = {
         status: statusSchema,
         entitled: boolean(),
         membership: nullable(record(string(), unknown())),
+        /** Country (and US state) of the member's billing address, and the rules entry that applies (docs/compliance.md). */
+        jurisdiction: jurisdictionViewSchema,
         stripeCustomerId: nullable(string()),
         grants: array(adminGrantSchema),
         savings: adminSavingsSchema,

@@ -64,10 +64,32 @@ export const planSchema = strictObject({
     trialEndingDaysBefore: int().check(minimum(1), maximum(30)),
     winBackDaysAfter: array(int().check(minimum(1), maximum(365))),
   }),
+  /**
+   * A new price for existing members (docs/compliance.md): one of `stripePriceIds`, what it charges
+   * (printed in the notice and checked against Stripe before a subscription moves) and the first date
+   * a renewal may charge it. Members move only after the notice their jurisdiction requires.
+   */
+  priceChange: optional(
+    strictObject({
+      priceId: string().check(regex(/^price_\w+$/)),
+      amountCents: int().check(minimum(0)),
+      currency: currencySchema,
+      from: string().check(regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/, 'must be an ISO time in UTC')),
+    }),
+  ),
 }).check(
   check((ctx) => {
     for (const v of autoRenewalViolations(ctx.value))
       ctx.issues.push({ code: 'custom', input: ctx.value, path: v.path, message: v.message });
+    const change = ctx.value.priceChange;
+    if (change && !ctx.value.stripePriceIds.includes(change.priceId)) {
+      ctx.issues.push({
+        code: 'custom',
+        input: change.priceId,
+        path: ['priceChange', 'priceId'],
+        message: 'must be one of the plan’s stripePriceIds, so the moved subscriptions stay this plan’s',
+      });
+    }
   }),
 );
 

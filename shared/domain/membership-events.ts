@@ -1,3 +1,5 @@
+import type { BillingAddress } from './jurisdiction';
+
 /**
  * What the membership state machine consumes: Stripe's facts translated into domain events
  * (shared/stripe/events.ts builds them). Types only, so every domain module can name them.
@@ -36,6 +38,17 @@ export type MembershipEvent =
       subscriptionId: string | null;
       checkoutSessionId: string;
       email?: string | null;
+      /** `customer_details.address`: where the member lives, for the law that applies (jurisdiction.ts). */
+      address?: BillingAddress | null;
+    }
+  | {
+      /** `customer.updated` / `customer.created`: the Stripe customer's billing address. */
+      kind: 'customer-updated';
+      eventId: string;
+      created: number;
+      memberId: string;
+      customerId: string;
+      address: BillingAddress | null;
     }
   | {
       kind: 'subscription-changed';

@@ -6,6 +6,7 @@
 
 import type { PlanCatalog } from './catalog';
 import { type BenefitIssuanceState, isEmptyIssuance, trackIssuance } from './issuance';
+import { type StoredJurisdiction, trackJurisdiction } from './jurisdiction';
 import type { MembershipEvent, SubscriptionState } from './membership-events';
 
 export type { MembershipEvent, SubscriptionState } from './membership-events';
@@ -54,6 +55,8 @@ export interface MembershipRecord {
   emailVersion?: string | null;
   /** Set once by erasure (docs/erasure.md): from then on no event may store an email again. */
   erasedAt?: string | null;
+  /** Country (and US state) of the latest billing address Stripe reported (docs/compliance.md). */
+  jurisdiction?: StoredJurisdiction | null;
 }
 
 export function emptyMembership(memberId: string): MembershipRecord {
@@ -162,6 +165,15 @@ export function applyMembershipEvent(current: MembershipRecord | null, event: Me
         next.email = event.email;
         next.emailVersion = version;
       }
+      const jurisdiction = trackJurisdiction(base.jurisdiction, { address: event.address, source: 'checkout', version });
+      if (jurisdiction !== (base.jurisdiction ?? null)) next.jurisdiction = jurisdiction;
+      break;
+    }
+    case 'customer-updated': {
+      // The same order as checkouts (event time, then the object id), so the two sources interleave.
+      const version = checkoutVersion(event.created, event.eventId);
+      const jurisdiction = trackJurisdiction(base.jurisdiction, { address: event.address, source: 'customer', version });
+      if (jurisdiction !== (base.jurisdiction ?? null)) next.jurisdiction = jurisdiction;
       break;
     }
     case 'subscription-changed': {

@@ -10,8 +10,11 @@
  */
 import { ANNUAL_RENEWAL_NOTICE_WINDOW } from './auto-renewal-law';
 import type { Plan, PlanCatalog } from './catalog';
+import { type AcknowledgementKind, renderAcknowledgement, renderPriceChange } from './compliance-notices';
+import type { JurisdictionRules, RulesResolver } from './compliance-rules';
 import { evaluateMembership, failedRenewal, type MembershipRecord, type SubscriptionState } from './membership';
 import { formatMoney } from './money';
+import { plannedPriceChange, priceChangeRelevance } from './price-change';
 
 export const REMINDER_KINDS = [
   'renewal_upcoming',
@@ -21,8 +24,22 @@ export const REMINDER_KINDS = [
   'grace_ending',
   'membership_lapsed',
   'win_back',
+  'price_change',
+  'withdrawal_ack',
+  'cancellation_confirmation',
+  'erasure_confirmation',
 ] as const;
 export type ReminderKind = (typeof REMINDER_KINDS)[number];
+
+/**
+ * Notices a flow queues with the facts they confirm (a withdrawal, a cancellation, an erasure): never
+ * planned from the record and always sent, whatever the membership does meanwhile (docs/compliance.md).
+ */
+export const ACKNOWLEDGEMENT_KINDS: ReadonlySet<ReminderKind> = new Set<AcknowledgementKind>([
+  'withdrawal_ack',
+  'cancellation_confirmation',
+  'erasure_confirmation',
+]);
 
 /** Marketing messages respect the member's opt-out; the rest are notices the law or the contract requires. */
 export const MARKETING_KINDS: ReadonlySet<ReminderKind> = new Set(['win_back']);
@@ -127,26 +144,37 @@ export function anniversaryWithin(startIso: string, fromIso: string, toIso: stri
 export const midTermOf = (startIso: string, endIso: string) =>
   new Date(Math.floor((Date.parse(startIso) + Date.parse(endIso)) / 2000) * 1000).toISOString();
 
-/** Every reminder the record calls for, from its dates alone. */
-export function planReminders(record: MembershipRecord | null, catalog: PlanCatalog): PlannedReminder[] {
+/**
+ * Every reminder the record calls for, from its dates alone. Notice windows come from the catalog plan
+ * and the member's jurisdiction (`rules`): a window the plan's days miss gets a notice of its own.
+ */
+export function planReminders(record: MembershipRecord | null, catalog: PlanCatalog, rules: RulesResolver): PlannedReminder[] {
   const sub = record?.subscription;
   if (!record || !sub) return [];
   const plan = catalog.plan(sub.planId);
   if (!plan) return [];
   const out: PlannedReminder[] = [];
   const subId = sub.subscriptionId;
+  const law = rules.rulesFor(record.jurisdiction);
 
   if (autoRenewing(record)) {
     if (sub.stripeStatus === 'trialing' && sub.trialEnd) {
-      const days = plan.reminders.trialEndingDaysBefore;
-      out.push(planned(record, 'trial_ending', subId, sub.trialEnd, days, shift(sub.trialEnd, days)));
+      for (const days of trialNoticeDays(plan, sub, law)) {
+        out.push(planned(record, 'trial_ending', subId, sub.trialEnd, days, shift(sub.trialEnd, days)));
+      }
     }
     if (sub.stripeStatus === 'active' && sub.currentPeriodEnd) {
-      for (const days of renewalNoticeDays(plan, sub)) {
+      for (const days of renewalNoticeDays(plan, sub, law)) {
         out.push(planned(record, 'renewal_upcoming', subId, sub.currentPeriodEnd, days, shift(sub.currentPeriodEnd, days)));
       }
     }
-    if (isAnnual(plan, sub)) {
+    const priceChange = plannedPriceChange(record, plan, law);
+    if (priceChange) {
+      out.push(planned(record, 'price_change', subId, priceChangeAnchor(priceChange), 0, priceChange.dueAt));
+    }
+    if (!law.notices.annualReminder) {
+      // The yearly reminder is a duty of some jurisdictions only (California's and the US baseline).
+    } else if (isAnnual(plan, sub)) {
       // Annual plans: once a year at mid-term (halfway through each paid year), far from the renewal
       // notices 15–45 days before renewal, so the yearly summary never arrives with them.
       if (sub.stripeStatus === 'active' && sub.currentPeriodStart && sub.currentPeriodEnd) {
@@ -188,14 +216,30 @@ export function planReminders(record: MembershipRecord | null, catalog: PlanCata
  * The reminders a change must (re)write: planned after it and not planned, with the same due time,
  * before it. Redelivering an event changes nothing and so writes nothing.
  */
-export function newReminders(before: MembershipRecord | null, after: MembershipRecord, catalog: PlanCatalog): PlannedReminder[] {
-  const known = new Set(planReminders(before, catalog).map((r) => `${r.id}@${r.dueAt}`));
-  return planReminders(after, catalog).filter((r) => !known.has(`${r.id}@${r.dueAt}`));
+export function newReminders(
+  before: MembershipRecord | null,
+  after: MembershipRecord,
+  catalog: PlanCatalog,
+  rules: RulesResolver,
+): PlannedReminder[] {
+  const known = new Set(planReminders(before, catalog, rules).map((r) => `${r.id}@${r.dueAt}`));
+  return planReminders(after, catalog, rules).filter((r) => !known.has(`${r.id}@${r.dueAt}`));
 }
 
-/** `customer.subscription.trial_will_end`: the trial notice goes out now if the schedule has not sent it yet. */
-export function trialEndingNow(record: MembershipRecord, catalog: PlanCatalog, now: Date): PlannedReminder | null {
-  const reminder = planReminders(record, catalog).find((r) => r.kind === 'trial_ending');
+/** A price-change notice's anchor: the renewal before the new price's first charge, and that price. */
+export const priceChangeAnchor = (change: { prev: string; toPriceId: string }) => `${change.prev}@${change.toPriceId}`;
+export const parsePriceChangeAnchor = (anchor: string) => {
+  const at = anchor.lastIndexOf('@');
+  return { prev: anchor.slice(0, at), toPriceId: anchor.slice(at + 1) };
+};
+
+/**
+ * `customer.subscription.trial_will_end`: the trial notice goes out now if the schedule has not sent it
+ * yet. The plan's own notice is the one moved (a jurisdiction's extra trial notice keeps its day).
+ */
+export function trialEndingNow(record: MembershipRecord, catalog: PlanCatalog, now: Date, rules: RulesResolver): PlannedReminder | null {
+  const days = catalog.plan(record.subscription?.planId)?.reminders.trialEndingDaysBefore;
+  const reminder = planReminders(record, catalog, rules).find((r) => r.kind === 'trial_ending' && r.offsetDays === days);
   if (!reminder) return null;
   const nowIso = now.toISOString();
   return reminder.dueAt <= nowIso ? reminder : { ...reminder, dueAt: nowIso };
@@ -222,10 +266,40 @@ export function annualRenewalNoticeMissing(plan: Pick<Plan, 'interval' | 'remind
   return isAnnual(plan, sub) && !plan.reminders.renewalDaysBefore.some((d) => d >= min && d <= max);
 }
 
-/** The catalog's renewal notice days, plus the fallback inside the legal window when an annual subscription needs it. */
-export function renewalNoticeDays(plan: Pick<Plan, 'interval' | 'reminders'>, sub: Pick<SubscriptionState, 'interval'>): Set<number> {
+/** Where a notice goes when the plan's days miss a window: its middle (30 for California's 15–45). */
+const windowMiddle = (w: { minDays: number; maxDays: number }) => Math.round((w.minDays + w.maxDays) / 2);
+
+/**
+ * The catalog's renewal notice days, plus one inside each window of the member's jurisdiction that
+ * none of them falls in (annual windows only for annual subscriptions): California's 15–45 days for an
+ * annual plan, China's 5 days before every renewal.
+ */
+export function renewalNoticeDays(
+  plan: Pick<Plan, 'interval' | 'reminders'>,
+  sub: Pick<SubscriptionState, 'interval'>,
+  rules: Pick<JurisdictionRules, 'notices'>,
+): Set<number> {
   const days = new Set(plan.reminders.renewalDaysBefore);
-  if (annualRenewalNoticeMissing(plan, sub)) days.add(ANNUAL_RENEWAL_NOTICE_FALLBACK_DAYS);
+  for (const window of rules.notices.renewal) {
+    if (window.plans === 'annual' && !isAnnual(plan, sub)) continue;
+    if (![...days].some((d) => d >= window.minDays && d <= window.maxDays)) days.add(windowMiddle(window));
+  }
+  return days;
+}
+
+/** The catalog's trial notice day, plus one inside each trial window of the jurisdiction that applies to this trial's length. */
+export function trialNoticeDays(
+  plan: Pick<Plan, 'reminders' | 'trialDays'>,
+  sub: Pick<SubscriptionState, 'trialStart' | 'trialEnd'>,
+  rules: Pick<JurisdictionRules, 'notices'>,
+): Set<number> {
+  const days = new Set([plan.reminders.trialEndingDaysBefore]);
+  const trialDays =
+    sub.trialStart && sub.trialEnd ? Math.round((Date.parse(sub.trialEnd) - Date.parse(sub.trialStart)) / DAY_MS) : plan.trialDays;
+  for (const window of rules.notices.trialEnding) {
+    if (trialDays < window.minTrialDays) continue;
+    if (![...days].some((d) => d >= window.minDays && d <= window.maxDays)) days.add(windowMiddle(window));
+  }
   return days;
 }
 
@@ -241,8 +315,11 @@ export function reminderRelevance(
   catalog: PlanCatalog,
   now: Date,
   preferences: { marketingOptOut: boolean },
+  rules: RulesResolver,
 ): Relevance {
   const drop = (reason: string): Relevance => ({ send: false, reason });
+  // A confirmation of something the member did stays true whatever happens to the membership after.
+  if (ACKNOWLEDGEMENT_KINDS.has(reminder.kind)) return { send: true };
   if (!record?.subscription) return drop('no_membership');
   const view = evaluateMembership(record, catalog, now);
   const sub = record.subscription;
@@ -256,8 +333,18 @@ export function reminderRelevance(
   if (sub.subscriptionId !== reminder.subscriptionId) return drop('superseded_by_newer_subscription');
   // Only what the current record still plans is sent: this catches cancel, resume, a moved renewal
   // date or trial end, and a failed payment that was paid since.
-  const stillPlanned = planReminders(record, catalog).some((r) => r.id === reminder.id);
+  const stillPlanned = planReminders(record, catalog, rules).some((r) => r.id === reminder.id);
   switch (reminder.kind) {
+    case 'price_change': {
+      const decision = priceChangeRelevance(
+        parsePriceChangeAnchor(reminder.anchor),
+        record,
+        catalog.plan(sub.planId),
+        rules.rulesFor(record.jurisdiction),
+        now,
+      );
+      return decision.send ? { send: true } : drop(decision.reason);
+    }
     case 'renewal_upcoming':
     case 'trial_ending':
       if (!stillPlanned) return drop(autoRenewing(record) ? 'date_changed' : 'not_renewing');
@@ -271,6 +358,8 @@ export function reminderRelevance(
       if (record.payment?.outcome === 'paid') return drop('paid');
       if (view.status !== 'grace') return drop(view.status === 'lapsed' ? 'grace_over' : `status_${view.status}`);
       return stillPlanned ? { send: true } : drop('superseded');
+    default:
+      return drop('unknown_kind');
   }
 }
 
@@ -292,6 +381,10 @@ export interface ReminderContext {
   lifetimeSavedCents: number;
   /** The recall coupon issued with a win-back. */
   coupon: { code: string; amountOffCents: number; currency: string; expiresAt: string } | null;
+  /** A price-change notice: the new price and its first charge. */
+  priceChange?: { amountCents: number; currency: string; firstChargeAt: string } | null;
+  /** What an acknowledgement confirms, as the flow that queued it recorded it (strings only). */
+  facts?: Record<string, string> | null;
 }
 
 export interface RenderedMessage {
@@ -307,6 +400,8 @@ const periodWord = (interval: string | null) => (interval === 'year' ? 'this yea
 
 /** Plain-text notice. Renewal notices carry plan, amount, date, frequency and the way to cancel. */
 export function renderReminder(kind: ReminderKind, ctx: ReminderContext): RenderedMessage {
+  if (ACKNOWLEDGEMENT_KINDS.has(kind)) return renderAcknowledgement(kind as AcknowledgementKind, ctx.facts ?? {}, ctx.portalUrl);
+  if (kind === 'price_change') return renderPriceChange({ ...ctx, priceChange: ctx.priceChange ?? null });
   const money = (amountMinor: number) => formatMoney(amountMinor, ctx.currency ?? 'usd');
   const price = ctx.amountCents === null ? 'the plan price' : money(ctx.amountCents);
   const charge = `${ctx.planName}: ${price}, charged ${frequency(ctx.interval)}. Next charge: ${price} on ${day(ctx.nextChargeAt)}.`;
@@ -366,5 +461,7 @@ export function renderReminder(kind: ReminderKind, ctx: ReminderContext): Render
         ].join('\n\n'),
       };
     }
+    default:
+      throw new Error(`no template for ${kind}`);
   }
 }

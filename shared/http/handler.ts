@@ -84,7 +84,13 @@ export function httpHandler<R extends RouteSpec>(route: R, fn: (request: Request
     if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw problems.tooLarge(MAX_BODY_BYTES);
     const principal = await authenticate(route, event);
     let body: unknown;
-    if (route.body) {
+    if (route.formBody) {
+      // Parsed and validated by the handler (it may answer a form with HTML); the media type is the edge's.
+      const contentType = header(event, 'content-type') ?? '';
+      if (raw.length > 0 && !/^application\/(([\w.+-]+\+)?json|x-www-form-urlencoded)\b/i.test(contentType)) {
+        throw problems.unsupportedMediaType('Send the request body as application/json or application/x-www-form-urlencoded.');
+      }
+    } else if (route.body) {
       const contentType = header(event, 'content-type') ?? '';
       if (raw.length > 0 && !/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
         throw problems.unsupportedMediaType('Send the request body as application/json.');

@@ -36,6 +36,12 @@ export interface RouteSpec {
   body?: Schema;
   query?: Schema;
   params?: Schema;
+  /**
+   * The `body` schema is also accepted as `application/x-www-form-urlencoded` (a page's form that works
+   * without JavaScript): the handler parses and validates the body itself, so it can answer a form
+   * with HTML (`parseFormOrJson` in shared/http/form.ts).
+   */
+  formBody?: true;
   /** Non-JSON request body (e.g. `text/csv`, the raw Stripe payload), documented but parsed by the handler. */
   rawBody?: { contentType: string; description: string };
   responses: Record<number, ResponseSpec>;

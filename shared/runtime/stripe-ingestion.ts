@@ -21,6 +21,7 @@ import { type IngestDeps, type IngestOutcome, ingestStripeEvent } from '../useca
 import { membershipReactions } from '../usecases/reactions';
 import { planCatalog } from './catalog';
 import { dynamo } from './dynamo';
+import { jurisdictionRules } from './jurisdictions';
 
 /** The idempotency record's key prefix: the same for every function that ingests events. */
 export const STRIPE_EVENT_IDEMPOTENCY_PREFIX = 'stripe-event';
@@ -62,7 +63,7 @@ export function stripeEventIngestion(options: {
   const deps: IngestDeps = {
     catalog: planCatalog(),
     memberships: new DynamoMembershipRepository(doc, client, tables.main),
-    reactions: membershipReactions(tables.main),
+    reactions: membershipReactions(tables.main, jurisdictionRules()),
     ledger: new LedgerRepository(doc, tables.main),
     findings: new StripeSyncStore(doc, tables.main),
     source: options.source,

@@ -33,6 +33,8 @@ export const ledgerKeys = {
   once: (entryId: string) => ({ PK: `LEDGER-ONCE#${entryId}`, SK: 'ONCE' }),
   invoice: (invoiceId: string) => ({ PK: `INVOICE#${invoiceId}`, SK: 'PAID' }),
   reversalPk: (month: string) => `REVERSAL#${month}`,
+  /** GSI `lookup` key of a member's entries: the shopper's export finds them without a Scan (storage/item-registry.ts). */
+  memberLookupPk: (memberId: string) => `LEDGER-MEMBER#${memberId}`,
 } as const;
 
 export interface LedgerPage {
@@ -49,7 +51,7 @@ export class InvalidCursorError extends Error {
 const STORED_LIST_LIMIT = 200;
 
 const strip = <T>(item: Record<string, unknown>): T => {
-  const { PK: _pk, SK: _sk, type: _type, ...rest } = item;
+  const { PK: _pk, SK: _sk, type: _type, lookupPk: _lpk, lookupSk: _lsk, ...rest } = item;
   return rest as T;
 };
 
@@ -83,7 +85,12 @@ export interface LedgerItem {
 export function ledgerItems(entry: LedgerEntry): LedgerItem[] {
   const once = (item: Record<string, unknown>) => ({ item, once: true });
   const items: LedgerItem[] = [
-    once({ ...ledgerKeys.entry(entry), type: 'ledger-entry', ...entry }),
+    once({
+      ...ledgerKeys.entry(entry),
+      type: 'ledger-entry',
+      ...entry,
+      ...(entry.memberId ? { lookupPk: ledgerKeys.memberLookupPk(entry.memberId), lookupSk: ledgerKeys.entry(entry).SK } : {}),
+    }),
     ...slicesForInvoice(entry).map((s) => once({ PK: ledgerKeys.recognitionPk(s.month), SK: s.invoiceId, type: 'recognition', ...s })),
   ];
   if (entry.kind === 'invoice_paid') items.push(once({ ...ledgerKeys.invoice(entry.entryId), type: 'invoice-facts', ...entry }));

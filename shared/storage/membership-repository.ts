@@ -13,6 +13,7 @@ import type { ChargeRefund } from '../domain/membership-events';
 import { batchGetAll } from './batch-get';
 import { grantFromItem, isGrantItem } from './grants';
 import { keys } from './keys';
+import { emailLookupAttributes } from './member-lookup';
 import { readPaymentLinks } from './payment-links';
 import { queryPartition } from './query-prefix';
 import { STRIPE_CUSTOMER_SK, stripeCustomerIdFromItem, stripeCustomerKey } from './stripe-customer';
@@ -102,6 +103,7 @@ const MEMBERSHIP_FIELDS = [
   'email',
   'emailVersion',
   'erasedAt',
+  'jurisdiction',
 ] as const satisfies ReadonlyArray<keyof MembershipRecord>;
 
 function toRecord(item: Record<string, unknown>): MembershipRecord {
@@ -233,6 +235,8 @@ export class DynamoMembershipRepository implements MembershipRepository {
             SK: keys.membershipSk,
             type: 'membership',
             ...record,
+            // The email's lookup keys live and die with the email (storage/member-lookup.ts).
+            ...emailLookupAttributes(record.memberId, record.email),
             rev: expectedRev + 1,
             updatedAt: now.toISOString(),
           },

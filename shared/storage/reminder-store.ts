@@ -10,27 +10,22 @@
  */
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { StoredSavings } from '../domain/benefits';
 import type { IssuedGrant } from '../domain/grants';
 import type { PlannedReminder, ReminderKind } from '../domain/reminders';
 import { grantPut } from './grants';
-import { indexes, keys, TTL_ATTRIBUTE } from './keys';
+import { keys, TTL_ATTRIBUTE } from './keys';
 import type { ExtraWrite } from './membership-repository';
-import { queryMemberItems } from './query-prefix';
+import { dueInShard, queryMemberItems } from './query-prefix';
 import { readSavings } from './savings';
 
 /** Writes spread over this many `due` partitions; the job reads each. */
 export const DUE_SHARDS = 8;
 /** Proof of notice is kept at least three years (California ARL record keeping); TTL removes it later. */
 export const PROOF_RETENTION_DAYS = 3 * 366 + 31;
+/** The proof retention of a jurisdiction (docs/compliance.md), in days: its years, plus a month's margin. */
+export const proofRetentionDays = (years: number) => years * 366 + 31;
 export const DROPPED_RETENTION_DAYS = 400;
 
 export const reminderKeys = {
@@ -68,6 +63,10 @@ export interface ReminderItem {
   dropReason?: string;
   /** Code of the last failure (an SES error name, a DynamoDB error): why it was retried or given up. */
   lastError?: string;
+  /** Acknowledgements: what they confirm, as the flow recorded it (docs/compliance.md). */
+  facts?: Record<string, string>;
+  /** Where an acknowledgement goes when the membership has no address (any more): removed once settled. */
+  deliverTo?: string;
 }
 
 export interface ProofItem {
@@ -120,6 +119,47 @@ export function reminderPut(tableName: string, reminder: PlannedReminder, now: D
   };
 }
 
+/**
+ * An acknowledgement queued by a flow (a withdrawal, a cancellation, an erasure): due now, with the
+ * facts it confirms. Written once (a retried flow finds it and changes nothing), in the flow's own
+ * transaction where there is one, and sent by the reminders job like any notice, with its proof.
+ * `deliverTo` is for an address the membership no longer holds (an erasure's confirmation).
+ */
+export function acknowledgementPut(
+  tableName: string,
+  ack: {
+    memberId: string;
+    kind: ReminderKind;
+    subscriptionId: string | null;
+    anchor: string;
+    facts: Record<string, string>;
+    deliverTo?: string;
+  },
+  now: Date,
+): ExtraWrite {
+  const reminderId = `${ack.kind}#${ack.subscriptionId ?? '-'}#${ack.anchor}#0`;
+  const dueAt = now.toISOString();
+  const item: ReminderItem = {
+    PK: keys.memberPk(ack.memberId),
+    SK: reminderKeys.reminderSk(reminderId),
+    type: 'reminder',
+    reminderId,
+    kind: ack.kind,
+    memberId: ack.memberId,
+    subscriptionId: ack.subscriptionId ?? '-',
+    anchor: ack.anchor,
+    offsetDays: 0,
+    scheduledFor: dueAt,
+    scheduledAt: dueAt,
+    status: 'due',
+    dueShard: reminderKeys.dueShard(reminderId),
+    dueAt: reminderKeys.dueAt(dueAt, reminderId),
+    facts: ack.facts,
+    ...(ack.deliverTo ? { deliverTo: ack.deliverTo } : {}),
+  };
+  return { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } };
+}
+
 export type ClaimOutcome = 'claimed' | 'already_sent' | 'taken';
 
 /** What the reminders job reads, by item: the queue entry, the membership re-check, preferences, savings. */
@@ -150,17 +190,7 @@ export class ReminderStore {
 
   /** One page of what is due in one shard, oldest first, straight from the sparse index. */
   async dueInShard(shard: number, asOf: Date, limit: number, startKey?: Record<string, unknown>) {
-    const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: indexes.due,
-        KeyConditionExpression: 'dueShard = :shard AND dueAt <= :upper',
-        ExpressionAttributeValues: { ':shard': `DUE#${shard}`, ':upper': `${asOf.toISOString()}#\uffff` },
-        Limit: limit,
-        ExclusiveStartKey: startKey,
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
+    const out = await dueInShard(this.db, this.tableName, `DUE#${shard}`, asOf, limit, startKey);
     this.count('due', out.Items?.length ?? 0, out.ConsumedCapacity);
     return { items: (out.Items ?? []) as ReminderItem[], next: out.LastEvaluatedKey };
   }
@@ -252,8 +282,8 @@ export class ReminderStore {
   }
 
   /** Proof of notice: written once; a second writer (after a lease expiry) keeps the first proof. */
-  async recordProof(item: ReminderItem, proof: ProofItem): Promise<void> {
-    const ttl = Math.floor(Date.parse(proof.sentAt) / 1000) + PROOF_RETENTION_DAYS * 86_400;
+  async recordProof(item: ReminderItem, proof: ProofItem, retentionDays = PROOF_RETENTION_DAYS): Promise<void> {
+    const ttl = Math.floor(Date.parse(proof.sentAt) / 1000) + retentionDays * 86_400;
     try {
       await this.db.send(
         new PutCommand({
@@ -276,9 +306,10 @@ export class ReminderStore {
     outcome: { status: 'sent' } | { status: 'dropped'; reason: string; error?: string },
     lease: string | null,
     now = new Date(),
+    sentRetentionDays = PROOF_RETENTION_DAYS,
   ): Promise<boolean> {
     // Settled reminders expire with their proof (sent) or after a year (dropped: kept for support).
-    const keepDays = outcome.status === 'sent' ? PROOF_RETENTION_DAYS : DROPPED_RETENTION_DAYS;
+    const keepDays = outcome.status === 'sent' ? sentRetentionDays : DROPPED_RETENTION_DAYS;
     const values: Record<string, unknown> = {
       ':status': outcome.status,
       ':now': now.toISOString(),
@@ -305,7 +336,8 @@ export class ReminderStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { PK: item.PK, SK: item.SK },
-          UpdateExpression: `SET ${set} REMOVE dueShard, dueAt, leaseUntil`,
+          // A settled notice no longer needs an address of its own (an erasure's confirmation).
+          UpdateExpression: `SET ${set} REMOVE dueShard, dueAt, leaseUntil, deliverTo`,
           ConditionExpression: condition,
           ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE },
           ExpressionAttributeValues: values,
@@ -431,6 +463,12 @@ export class ReminderStore {
       changed++;
     }
     return changed;
+  }
+
+  /** The reminder ids of the proofs of one kind the member has (a price change is announced once). */
+  async proofsOfKind(memberId: string, kind: ReminderKind): Promise<string[]> {
+    const items = await queryMemberItems(this.db, this.tableName, memberId, reminderKeys.proofSk(`${kind}#`), { consistent: true });
+    return items.map((i) => String(i.reminderId));
   }
 
   /** Everything notice-related of one member (reminders, proofs, outbox), for the operator. */

@@ -64,6 +64,9 @@ export const stripeEventSchema = looseObject({
 });
 export type StripeEvent = Infer<typeof stripeEventSchema>;
 
+/** A Stripe address: only what the jurisdiction needs is read (jurisdiction.ts). */
+const addressSchema = looseObject({ country: optional(nullable(string())), state: optional(nullable(string())) });
+
 const subscriptionItemSchema = looseObject({
   id: id('si'),
   current_period_start: epoch,
@@ -101,7 +104,13 @@ const checkoutSessionSchema = looseObject({
   customer: nullable(expandable('cus')),
   subscription: nullable(expandable('sub')),
   metadata,
-  customer_details: optional(nullable(looseObject({ email: optional(nullable(string())) }))),
+  customer_details: optional(nullable(looseObject({ email: optional(nullable(string())), address: optional(nullable(addressSchema)) }))),
+});
+
+const customerSchema = looseObject({
+  id: id('cus'),
+  object: literal('customer'),
+  address: optional(nullable(addressSchema)),
 });
 
 const invoiceSchema = looseObject({
@@ -291,6 +300,8 @@ const SUBSCRIPTION_EVENTS: ReadonlySet<string> = new Set([
 export const MEMBERSHIP_EVENT_TYPES: ReadonlySet<string> = new Set([
   'checkout.session.completed',
   'checkout.session.async_payment_succeeded',
+  'customer.created',
+  'customer.updated',
   ...SUBSCRIPTION_EVENTS,
   'invoice.paid',
   'invoice.payment_failed',
@@ -322,6 +333,7 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
     const customerId = session.customer ? refOf(session.customer) : null;
     const subscriptionId = session.subscription ? refOf(session.subscription) : null;
     const email = session.customer_details?.email ?? null;
+    const address = session.customer_details?.address ?? null;
     return {
       kind: 'membership',
       claim,
@@ -335,7 +347,22 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
         subscriptionId,
         checkoutSessionId: session.id,
         email,
+        address,
       }),
+    };
+  }
+
+  if (event.type === 'customer.updated' || event.type === 'customer.created') {
+    // Only the address matters here (the member's jurisdiction). The member is whoever the customer is
+    // already linked to, never its metadata: a customer event must not bind a member to a customer. A
+    // customer linked to no member is another product's buyer and ends as unattributed.
+    const customer = parseObject(customerSchema, event);
+    return {
+      kind: 'membership',
+      claim: null,
+      customerId: customer.id,
+      subject: { object: 'customer', id: customer.id },
+      build: (m) => ({ kind: 'customer-updated', ...base, memberId: m, customerId: customer.id, address: customer.address ?? null }),
     };
   }
 

@@ -1,4 +1,5 @@
 import type { PlanCatalog } from '../domain/catalog';
+import type { RulesResolver } from '../domain/compliance-rules';
 import { evaluateMembership } from '../domain/membership';
 import { consentHistory } from '../domain/shopper';
 import { NotFoundError } from '../errors';
@@ -17,6 +18,8 @@ import { getMemberBenefits } from './benefits';
 export async function getMemberForAdmin(
   deps: {
     catalog: PlanCatalog;
+    /** The jurisdiction rules table: which entry applies to the member. */
+    rules: RulesResolver;
     memberships: Pick<MembershipRepository, 'getEntitlementData'>;
     benefits: Pick<DynamoBenefitsRepository, 'getSavings' | 'listRedemptions' | 'listUsages'>;
     shoppers: Pick<DynamoShopperRepository, 'listConsents' | 'listConsentAcceptances' | 'getStripeCustomerId'>;
@@ -45,6 +48,14 @@ export async function getMemberForAdmin(
     status: view.status,
     entitled: view.entitled,
     membership: record,
+    jurisdiction: record?.jurisdiction
+      ? {
+          country: record.jurisdiction.country,
+          state: record.jurisdiction.state,
+          source: record.jurisdiction.source,
+          rules: deps.rules.rulesFor(record.jurisdiction).key,
+        }
+      : null,
     stripeCustomerId: record?.customerId ?? linkedCustomerId,
     grants: benefits.grants,
     savings: benefits.savings,

@@ -1,5 +1,6 @@
 import { eraseMembership } from '../domain/membership';
 import { NotFoundError } from '../errors';
+import type { MemberItems } from '../storage/item-registry';
 import { ConcurrentModificationError, type MembershipRepository } from '../storage/membership-repository';
 import type { ReminderStore } from '../storage/reminder-store';
 import type { DynamoShopperRepository } from '../storage/shopper-repository';
@@ -15,6 +16,8 @@ export async function eraseMember(
     memberships: Pick<MembershipRepository, 'getMembership' | 'saveMembership'>;
     shoppers: Pick<DynamoShopperRepository, 'listConsents' | 'getStripeCustomerId'>;
     reminders: Pick<ReminderStore, 'erasePersonalData'>;
+    /** Personal fields of the other item types that keep the item (declarations: storage/item-registry.ts). */
+    items: Pick<MemberItems, 'erasePersonalFields'>;
   },
   memberId: string,
   now: Date,
@@ -36,13 +39,15 @@ export async function eraseMember(
   }
   const [consents, customerId] = await Promise.all([deps.shoppers.listConsents(memberId), deps.shoppers.getStripeCustomerId(memberId)]);
   const notices = await deps.reminders.erasePersonalData(memberId);
-  if (erasedAt === null && consents.length === 0 && customerId === null && notices === 0) {
+  // Notices have their own eraser above; the registry covers the rest (a declaration's name and address).
+  const others = await deps.items.erasePersonalFields(memberId, now, new Set(['notification', 'outbox']));
+  if (erasedAt === null && consents.length === 0 && customerId === null && notices === 0 && others === 0) {
     throw new NotFoundError('Nothing is stored for this member.');
   }
   return {
     memberId,
     erasedAt,
-    erased: ['membership.email', 'notifications.to', 'outbox.text'],
+    erased: ['membership.email', 'notifications.to', 'outbox.text', 'declarations.name', 'declarations.email', 'declarations.reason'],
     /** Proof-of-notice and outbox items whose address (and message copy) were removed. */
     noticeItems: notices,
     kept: {

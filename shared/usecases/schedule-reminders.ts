@@ -1,4 +1,5 @@
 import type { PlanCatalog } from '../domain/catalog';
+import type { RulesResolver } from '../domain/compliance-rules';
 import {
   ANNUAL_RENEWAL_NOTICE_FALLBACK_DAYS,
   annualRenewalNoticeMissing,
@@ -16,11 +17,16 @@ import type { MembershipReaction } from './ingest-stripe-event';
  * one did not (same id and due time), and on `trial_will_end` the trial notice due now. The trial
  * notice keeps one id per trial end, so Stripe's signal and the schedule can never both send it.
  */
-export function reminderWrites(change: Parameters<MembershipReaction>[0], catalog: PlanCatalog, tableName: string): ExtraWrite[] {
+export function reminderWrites(
+  change: Parameters<MembershipReaction>[0],
+  catalog: PlanCatalog,
+  tableName: string,
+  rules: RulesResolver,
+): ExtraWrite[] {
   const byId = new Map<string, PlannedReminder>();
-  for (const r of newReminders(change.before, change.after, catalog)) byId.set(r.id, r);
+  for (const r of newReminders(change.before, change.after, catalog, rules)) byId.set(r.id, r);
   if (change.event.kind === 'subscription-changed' && change.event.trialWillEnd) {
-    const now = trialEndingNow(change.after, catalog, change.now);
+    const now = trialEndingNow(change.after, catalog, change.now, rules);
     if (now) byId.set(now.id, now);
   }
   const sub = change.after.subscription;
@@ -36,8 +42,8 @@ export function reminderWrites(change: Parameters<MembershipReaction>[0], catalo
   return [...byId.values()].map((r) => reminderPut(tableName, r, change.now));
 }
 
-/** Registered in reactions.ts. */
+/** Registered in reactions.ts; `rules` is the jurisdiction rules table (notice windows per member). */
 export const scheduleReminders =
-  (tableName: string): MembershipReaction =>
+  (tableName: string, rules: RulesResolver): MembershipReaction =>
   (change) =>
-    reminderWrites(change, change.catalog, tableName);
+    reminderWrites(change, change.catalog, tableName, rules);

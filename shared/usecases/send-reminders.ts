@@ -2,10 +2,14 @@ import { createHash } from 'node:crypto';
 import { generateGrantCode } from '../codes';
 import { buildGrants, currentSavingsPeriod, savingsView } from '../domain/benefits';
 import type { PlanCatalog } from '../domain/catalog';
+import type { RulesResolver } from '../domain/compliance-rules';
 import { evaluateMembership, type MembershipRecord } from '../domain/membership';
+import { plannedPriceChange } from '../domain/price-change';
 import {
+  ACKNOWLEDGEMENT_KINDS,
   billingInterval,
   MARKETING_KINDS,
+  parsePriceChangeAnchor,
   plannedLapseAt,
   type ReminderContext,
   type ReminderKind,
@@ -16,7 +20,8 @@ import { sendPacer } from '../notifications/pacer';
 import { type NotificationSender, SenderUnavailableError, UndeliverableError } from '../notifications/senders';
 import { logger, memberRef } from '../observability';
 import type { MembershipRepository } from '../storage/membership-repository';
-import { DUE_SHARDS, type ReminderItem, type ReminderStore } from '../storage/reminder-store';
+import { DUE_SHARDS, proofRetentionDays, type ReminderItem, type ReminderStore } from '../storage/reminder-store';
+import type { WorkQueue } from '../storage/work-queue';
 
 /** The recall coupon of a win-back (configuration: WIN_BACK_COUPON_CENTS, WIN_BACK_COUPON_DAYS). */
 export interface RecallCoupon {
@@ -26,6 +31,10 @@ export interface RecallCoupon {
 
 export interface ReminderJobDeps {
   catalog: PlanCatalog;
+  /** The jurisdiction rules table: notice windows at the re-check, proof retention per member. */
+  rules: RulesResolver;
+  /** Where a sent price-change notice queues the subscription's move to the new price (the compliance job). */
+  work: Pick<WorkQueue, 'enqueue'>;
   memberships: Pick<MembershipRepository, 'getMembership'>;
   store: ReminderStore;
   sender: NotificationSender;
@@ -194,10 +203,13 @@ async function handleOne(run: Run, item: ReminderItem): Promise<void> {
     deps.store.count('membership', stored ? 1 : 0);
     const record = stored?.record ?? null;
     const preferences = MARKETING_KINDS.has(item.kind) ? await deps.store.preferences(item.memberId) : { marketingOptOut: false };
-    let relevance = reminderRelevance({ ...item, id: item.reminderId }, record, deps.catalog, asOf, preferences);
-    if (relevance.send && deps.sender.needsAddress && !record?.email) relevance = { send: false, reason: 'no_address' };
+    let relevance = reminderRelevance({ ...item, id: item.reminderId }, record, deps.catalog, asOf, preferences, deps.rules);
+    const to = item.deliverTo ?? record?.email ?? null;
+    if (relevance.send && deps.sender.needsAddress && !to) relevance = { send: false, reason: 'no_address' };
+    if (relevance.send && item.kind === 'price_change' && (await announcedBefore(deps, item)))
+      relevance = { send: false, reason: 'already_notified' };
     if (!relevance.send) return await drop(claim.leaseUntil, relevance.reason);
-    const ctx = await contextFor(deps, item, record!, asOf);
+    const ctx = await contextFor(deps, item, record, asOf);
     const message = renderReminder(item.kind, ctx);
     let providerMessageId: string | null;
     await run.pace();
@@ -206,7 +218,7 @@ async function handleOne(run: Run, item: ReminderItem): Promise<void> {
         reminderId: item.reminderId,
         memberId: item.memberId,
         kind: item.kind,
-        to: record?.email ?? null,
+        to,
         subject: message.subject,
         text: message.text,
         marketing: MARKETING_KINDS.has(item.kind),
@@ -226,16 +238,26 @@ async function handleOne(run: Run, item: ReminderItem): Promise<void> {
       throw new SendFailedError(error instanceof Error ? error.name : 'unknown');
     }
     const sentAt = new Date().toISOString();
-    await deps.store.recordProof(item, {
-      reminderId: item.reminderId,
-      kind: item.kind,
-      sentAt,
-      channel: deps.sender.channel,
-      digest: digestOf(message.subject, message.text),
-      to: record?.email ?? null,
-      providerMessageId,
-    });
-    await deps.store.finish(item, { status: 'sent' }, null);
+    // Kept as long as the member's jurisdiction asks (docs/compliance.md).
+    const retention = proofRetentionDays(deps.rules.rulesFor(record?.jurisdiction).proofRetentionYears);
+    await deps.store.recordProof(
+      item,
+      {
+        reminderId: item.reminderId,
+        kind: item.kind,
+        sentAt,
+        channel: deps.sender.channel,
+        digest: digestOf(message.subject, message.text),
+        // The confirmation of an erasure must not put the erased address back into a proof.
+        to: item.kind === 'erasure_confirmation' ? null : to,
+        providerMessageId,
+      },
+      retention,
+    );
+    if (item.kind === 'price_change' && record) await queuePriceMove(deps, item, record, asOf);
+    // The outbox keeps a copy of what it sent, address included: erased again once the last message is out.
+    if (item.kind === 'erasure_confirmation') await deps.store.erasePersonalData(item.memberId);
+    await deps.store.finish(item, { status: 'sent' }, null, new Date(), retention);
     result.sent++;
     logger.info('reminder sent', { ...log, channel: deps.sender.channel });
   } catch (error) {
@@ -255,8 +277,63 @@ async function handleOne(run: Run, item: ReminderItem): Promise<void> {
   }
 }
 
-async function contextFor(deps: ReminderJobDeps, item: ReminderItem, record: MembershipRecord, asOf: Date): Promise<ReminderContext> {
-  const sub = record.subscription!;
+/**
+ * Whether this price change was announced to the member already, under another notice: planning picks
+ * the charge a notice announces from the period it plans in, so a notice sent for the renewal after next
+ * could be planned again for the one after that before the subscription's move shows in the record.
+ */
+async function announcedBefore(deps: ReminderJobDeps, item: ReminderItem): Promise<boolean> {
+  const { toPriceId } = parsePriceChangeAnchor(item.anchor);
+  const sent = await deps.store.proofsOfKind(item.memberId, 'price_change');
+  return sent.some(
+    (id) => id !== item.reminderId && id.startsWith(`price_change#${item.subscriptionId}#`) && id.includes(`@${toPriceId}#`),
+  );
+}
+
+/**
+ * A sent price-change notice hands the subscription's move to the compliance job: due once the renewal
+ * before the new price's first charge has happened (docs/compliance.md). Queued once per notice.
+ */
+async function queuePriceMove(deps: ReminderJobDeps, item: ReminderItem, record: MembershipRecord, asOf: Date) {
+  const { prev, toPriceId } = parsePriceChangeAnchor(item.anchor);
+  const planned = plannedPriceChange(record, deps.catalog.plan(record.subscription?.planId), deps.rules.rulesFor(record.jurisdiction));
+  const target = planned?.target ?? prev;
+  const dueAt = new Date(Math.max(asOf.getTime(), Date.parse(prev) + 3_600_000)).toISOString();
+  await deps.work.enqueue({
+    PK: item.PK,
+    kind: 'price_move',
+    workId: `${item.subscriptionId}@${toPriceId}@${prev}`,
+    memberId: item.memberId,
+    payload: { subscriptionId: item.subscriptionId, toPriceId, prev, target, noticeId: item.reminderId },
+    dueAt,
+    now: asOf,
+  });
+}
+
+const ACK_CONTEXT: Omit<ReminderContext, 'portalUrl' | 'preferencesUrl' | 'facts'> = {
+  planName: 'membership',
+  interval: null,
+  amountCents: null,
+  currency: null,
+  nextChargeAt: null,
+  graceEndsAt: null,
+  accessEndsAt: null,
+  periodSavedCents: 0,
+  lifetimeSavedCents: 0,
+  coupon: null,
+};
+
+async function contextFor(
+  deps: ReminderJobDeps,
+  item: ReminderItem,
+  record: MembershipRecord | null,
+  asOf: Date,
+): Promise<ReminderContext> {
+  // An acknowledgement says what its facts say, with or without a membership left.
+  if (ACKNOWLEDGEMENT_KINDS.has(item.kind) || !record?.subscription) {
+    return { ...ACK_CONTEXT, portalUrl: deps.portalUrl, preferencesUrl: deps.preferencesUrl, facts: item.facts ?? {} };
+  }
+  const sub = record.subscription;
   const plan = deps.catalog.plan(sub.planId);
   const view = evaluateMembership(record, deps.catalog, asOf);
   // The same period view as the shopper's and the operator's: a period counter left over from an
@@ -289,5 +366,16 @@ async function contextFor(deps: ReminderJobDeps, item: ReminderItem, record: Mem
     periodSavedCents: savings.periodSavedCents,
     lifetimeSavedCents: savings.lifetimeSavedCents,
     coupon,
+    priceChange: item.kind === 'price_change' ? priceChangeOf(deps, record, plan) : null,
   };
+}
+
+function priceChangeOf(
+  deps: ReminderJobDeps,
+  record: MembershipRecord,
+  plan: ReturnType<PlanCatalog['plan']>,
+): ReminderContext['priceChange'] {
+  const change = plan?.priceChange;
+  const planned = plannedPriceChange(record, plan, deps.rules.rulesFor(record.jurisdiction));
+  return change && planned ? { amountCents: change.amountCents, currency: change.currency, firstChargeAt: planned.target } : null;
 }

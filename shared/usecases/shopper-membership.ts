@@ -47,13 +47,13 @@ const MINUTE_MS = 60_000;
 const CHECKOUT_WINDOW_MS = 30 * MINUTE_MS;
 const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
 
-async function requireStripeAccount(deps: ShopperDeps): Promise<StripeAccount> {
+export async function requireStripeAccount(deps: Pick<ShopperDeps, 'stripe'>): Promise<StripeAccount> {
   const account = await deps.stripe();
   if (!account) throw stripeUnavailable();
   return account;
 }
 
-const requireStripe = async (deps: ShopperDeps): Promise<Stripe> => (await requireStripeAccount(deps)).api;
+export const requireStripe = async (deps: Pick<ShopperDeps, 'stripe'>): Promise<Stripe> => (await requireStripeAccount(deps)).api;
 
 /**
  * A new Stripe customer for a member who has none, linked once. Creation uses an idempotency key
@@ -170,6 +170,9 @@ export async function createCheckoutSession(
       ...(trialDays > 0 ? { trial_period_days: trialDays } : {}),
     },
     custom_text: { submit: { message: renewalTerms } },
+    // The billing address decides the member's jurisdiction: which notices, withdrawal right and
+    // cancellation rules apply (docs/compliance.md). Checkout otherwise asks only what the card needs.
+    billing_address_collection: 'required',
     expires_at: Math.floor((windowStart + CHECKOUT_WINDOW_MS + 60 * MINUTE_MS) / 1000),
   };
   const offerId = hash(offerParams);
@@ -253,11 +256,12 @@ export async function createPortalSession(deps: ShopperDeps, memberId: string, i
   return { url: session.url };
 }
 
-const CANCELABLE = new Set(['trialing', 'active', 'canceling', 'grace', 'paused']);
+/** Statuses with a subscription still running, which a cancellation or withdrawal can end. */
+export const CANCELABLE: ReadonlySet<MembershipStatus> = new Set(['trialing', 'active', 'canceling', 'grace', 'paused']);
 
 const membershipEnded = () => new ConflictError('membership_ended', 'The membership has already ended.', { membershipStatus: 'lapsed' });
 
-const periodOf = (sub: Stripe.Subscription) => {
+export const periodOf = (sub: Stripe.Subscription) => {
   const item = sub.items.data[0];
   return {
     start: item ? isoFromEpoch(item.current_period_start) : null,
@@ -266,7 +270,7 @@ const periodOf = (sub: Stripe.Subscription) => {
 };
 
 /** When Stripe ends a subscription with a pending cancellation, from its answer. */
-function stripeCancelDate(sub: Stripe.Subscription): string | null {
+export function stripeCancelDate(sub: Stripe.Subscription): string | null {
   if (sub.cancel_at) return isoFromEpoch(sub.cancel_at);
   if (sub.status === 'trialing' && sub.trial_end) return isoFromEpoch(sub.trial_end);
   return periodOf(sub).end;
@@ -276,7 +280,12 @@ function stripeCancelDate(sub: Stripe.Subscription): string | null {
  * Updates the subscription; when Stripe refuses because it has ended meanwhile (our stored state
  * waits for the webhook), the shopper gets a 409 saying so rather than a provider failure.
  */
-async function updateSubscription(stripe: Stripe, subscriptionId: string, params: Stripe.SubscriptionUpdateParams, idempotencyKey: string) {
+export async function updateSubscription(
+  stripe: Stripe,
+  subscriptionId: string,
+  params: Stripe.SubscriptionUpdateParams,
+  idempotencyKey: string,
+) {
   try {
     return await stripe.subscriptions.update(subscriptionId, params, { idempotencyKey });
   } catch (error) {
@@ -305,7 +314,7 @@ export interface CancelDeps extends ShopperDeps {
 const UNUSED_PERIOD_POLICY = 'unused-period';
 
 /** The subscription's latest invoice and what it collected through payment intents. */
-async function latestPaidInvoice(stripe: Stripe, sub: Stripe.Subscription) {
+export async function latestPaidInvoice(stripe: Stripe, sub: Stripe.Subscription) {
   const invoiceId = typeof sub.latest_invoice === 'string' ? sub.latest_invoice : (sub.latest_invoice?.id ?? null);
   const invoice = invoiceId
     ? await callStripe('invoices.retrieve', () => stripe.invoices.retrieve(invoiceId, { expand: ['payments'] }))
@@ -365,12 +374,13 @@ const refundedResult = (
  * Cancels now. The SDK retries a DELETE whose answer was lost, and Stripe refuses to cancel what is
  * already canceled: that refusal, for a subscription Stripe shows canceled, is the success it hides.
  */
-async function cancelNow(stripe: Stripe, subscriptionId: string): Promise<Stripe.Subscription> {
+export async function cancelNow(
+  stripe: Stripe,
+  subscriptionId: string,
+  comment = 'Cancelled by the member with a refund of an unused period.',
+): Promise<Stripe.Subscription> {
   try {
-    return await stripe.subscriptions.cancel(subscriptionId, {
-      prorate: false,
-      cancellation_details: { comment: 'Cancelled by the member with a refund of an unused period.' },
-    });
+    return await stripe.subscriptions.cancel(subscriptionId, { prorate: false, cancellation_details: { comment } });
   } catch (error) {
     if (isStripeError(error) && error.type === 'StripeInvalidRequestError') {
       const current = await callStripe('subscriptions.retrieve', () => stripe.subscriptions.retrieve(subscriptionId));

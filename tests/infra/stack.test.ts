@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
@@ -159,6 +159,11 @@ describe('CDK stack', () => {
     const webhook = policyOf('stripe-webhook');
     expect(webhook).toMatch(/dynamodb:PutItem/);
     expect(webhook).toMatch(/dynamodb:UpdateItem/);
+    // The no-login cancellation only counts and queues: it cannot read anything, a membership included.
+    const cancellations = policyOf('cancellations');
+    expect(cancellations).toMatch(/dynamodb:PutItem/);
+    expect(cancellations).not.toMatch(/dynamodb:(GetItem|Query|Scan|BatchGetItem)/);
+    expect(policyOf('cancel-page')).not.toContain('dynamodb:');
     // Nothing deletes from the main table (TTL does); only the idempotency layer deletes its records.
     for (const spec of allFunctions.filter((f) => !f.access.includes('idempotency:write'))) {
       expect(policyOf(spec.name)).not.toMatch(/dynamodb:(DeleteItem|BatchWriteItem)/);
@@ -187,7 +192,7 @@ describe('CDK stack', () => {
     expect(alarms.filter((a) => a.MetricName === 'Errors')).toHaveLength(allFunctions.length);
     expect(alarms.filter((a) => a.MetricName === 'Throttles')).toHaveLength(allFunctions.length);
     expect(alarms.map((a) => a.MetricName)).toEqual(
-      expect.arrayContaining(['StripePayloadRejected', 'StripeSignatureRejected', '5xx', 'RemindersGaveUp']),
+      expect.arrayContaining(['StripePayloadRejected', 'StripeSignatureRejected', '5xx', 'RemindersGaveUp', 'ComplianceWorkGaveUp']),
     );
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
   });
@@ -228,6 +233,10 @@ describe('CDK stack', () => {
     };
     const dir = assetDir('entitlements-check');
     expect(existsSync(join(dir, 'plan-catalog.json'))).toBe(true);
+    // The rules table validated at synth is the one every function reads (docs/compliance.md).
+    expect(readFileSync(join(assetDir('reminders'), 'jurisdictions.json'), 'utf8')).toBe(
+      readFileSync(new URL('../../config/jurisdictions.json', import.meta.url), 'utf8'),
+    );
     const bundle = readFileSync(join(dir, 'index.mjs'), 'utf8');
     expect(bundle).not.toMatch(/api\.stripe\.com|stripe-node|StripeResource/);
     expect(readFileSync(join(assetDir('stripe-webhook'), 'index.mjs'), 'utf8')).toMatch(/constructEventAsync|v1=/);
@@ -357,6 +366,24 @@ describe('reminder settings fail synth rather than deploy links members cannot o
     expect(build({ sesFromAddress: 'not-an-address' })).toThrow(/sesFromAddress/);
     expect(build({ winBackCouponDays: 0 })).toThrow(/winBackCouponDays/);
     expect(build({ sesMaxSendRate: 0 })).toThrow(/sesMaxSendRate/);
+  });
+
+  it('rejects a jurisdiction rules table with a bad field, naming it', () => {
+    const bad = JSON.parse(readFileSync(new URL('../../config/jurisdictions.json', import.meta.url), 'utf8'));
+    bad.jurisdictions.CN.notices.renewal[0].maxDays = 2;
+    const file = join(mkdtempSync(join(tmpdir(), 'rules-')), 'jurisdictions.json');
+    writeFileSync(file, JSON.stringify(bad));
+    expect(
+      () =>
+        new MembershipStack(new App({ outdir: mkdtempSync(join(tmpdir(), 'cdk-bad-')) }), 'BadRules', {
+          shopperJwtIssuer: 'https://issuer.test/',
+          shopperJwtAudience: 'membership-test',
+          alarmEmail: '',
+          logRetention: logs.RetentionDays.ONE_MONTH,
+          reminders: REMINDERS,
+          jurisdictionRulesFile: file,
+        }),
+    ).toThrow(/jurisdictions\/CN\/notices\/renewal\/0\/minDays: minDays must not exceed maxDays/);
   });
 
   it('reads the settings from context, strings from -c included', () => {

@@ -7,6 +7,7 @@ import { applyMembershipEvent, type MembershipEvent, type SubscriptionState } fr
 import { AppError, RejectedError } from '#shared/errors';
 import { planCatalog } from '#shared/runtime/catalog';
 import { benefitsRepository, dynamo, ledgerRepository, membershipRepository } from '#shared/runtime/dynamo';
+import { jurisdictionRules } from '#shared/runtime/jurisdictions';
 import { grantPut } from '#shared/storage/grants';
 import { keys } from '#shared/storage/keys';
 import type { MembershipRepository } from '#shared/storage/membership-repository';
@@ -57,13 +58,16 @@ describe('issuance under a crash between writes', () => {
     ];
     await expect(
       ingestStripeEvent(
-        { catalog, memberships, ledger, reactions: [...membershipReactions(benefits.tableName), failing] },
+        { catalog, memberships, ledger, reactions: [...membershipReactions(benefits.tableName, jurisdictionRules()), failing] },
         parse(events[1]!),
       ),
     ).rejects.toThrow();
     expect(await items(memberId)).toEqual([]);
     for (const e of events)
-      await ingestStripeEvent({ catalog, memberships, ledger, reactions: membershipReactions(benefits.tableName) }, parse(e));
+      await ingestStripeEvent(
+        { catalog, memberships, ledger, reactions: membershipReactions(benefits.tableName, jurisdictionRules()) },
+        parse(e),
+      );
     const grants = (await items(memberId)).filter((i) => i.type === 'grant');
     expect(grants.map((g) => g.grant.grantId).sort()).toEqual(['express-2', 'express-2', 'monthly-5', 'welcome-10']);
   });
@@ -82,10 +86,16 @@ describe('issuance under a crash between writes', () => {
     });
     for (const e of events)
       await expect(
-        ingestStripeEvent({ catalog, memberships: dying, ledger, reactions: membershipReactions(benefits.tableName) }, parse(e)),
+        ingestStripeEvent(
+          { catalog, memberships: dying, ledger, reactions: membershipReactions(benefits.tableName, jurisdictionRules()) },
+          parse(e),
+        ),
       ).rejects.toThrow('died');
     for (const e of [...events, ...events])
-      await ingestStripeEvent({ catalog, memberships, ledger, reactions: membershipReactions(benefits.tableName) }, parse(e));
+      await ingestStripeEvent(
+        { catalog, memberships, ledger, reactions: membershipReactions(benefits.tableName, jurisdictionRules()) },
+        parse(e),
+      );
     expect(crashes).toBe(3);
     const all = await items(memberId);
     expect(all.filter((i) => i.type === 'grant')).toHaveLength(4);
@@ -119,7 +129,7 @@ function laggingReplica() {
 describe('redeem, release and usage decide on consistent reads', () => {
   const parse = (e: object) => stripeEventSchema.parse(e);
   const ingest = (e: object) =>
-    ingestStripeEvent({ catalog, memberships, ledger, reactions: membershipReactions(benefits.tableName) }, parse(e));
+    ingestStripeEvent({ catalog, memberships, ledger, reactions: membershipReactions(benefits.tableName, jurisdictionRules()) }, parse(e));
   const start = Math.floor(Date.now() / 1000) - DAY;
 
   async function member(label: string) {

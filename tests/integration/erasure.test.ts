@@ -2,7 +2,9 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { OutboxSender } from '#shared/notifications/senders';
 import { planCatalog } from '#shared/runtime/catalog';
+import { workQueue } from '#shared/runtime/compliance';
 import { dynamo, membershipRepository } from '#shared/runtime/dynamo';
+import { jurisdictionRules } from '#shared/runtime/jurisdictions';
 import { shopperRepository } from '#shared/runtime/shopper';
 import { keys } from '#shared/storage/keys';
 import { ReminderStore } from '#shared/storage/reminder-store';
@@ -53,11 +55,9 @@ describe('DELETE /v1/admin/members/{memberId}', () => {
     const customer = stripeId('cus');
     const subscription = stripeId('sub');
     const periodEnd = BASE + 30 * DAY;
-    const checkout = stripeEvent(
-      'checkout.session.completed',
-      { ...checkoutSessionObject({ memberId, customer, subscription }), customer_details: { email } },
-      { created: BASE },
-    );
+    const checkout = stripeEvent('checkout.session.completed', checkoutSessionObject({ memberId, customer, subscription, email }), {
+      created: BASE,
+    });
     await post(checkout);
     await post(
       stripeEvent(
@@ -100,6 +100,8 @@ describe('DELETE /v1/admin/members/{memberId}', () => {
     const store = new ReminderStore(doc, tables.main);
     const job = {
       catalog: planCatalog(),
+      rules: jurisdictionRules(),
+      work: workQueue(),
       memberships: membershipRepository(),
       store,
       sender: new OutboxSender(store),
@@ -119,7 +121,11 @@ describe('DELETE /v1/admin/members/{memberId}', () => {
     const first = await api.call('DELETE', `/v1/admin/members/${memberId}`, { key: KEYS.admin });
     expect(first.status).toBe(200);
     const body = (await first.json()) as any;
-    expect(body).toMatchObject({ memberId, erased: ['membership.email', 'notifications.to', 'outbox.text'], kept: { consentRecords: 1 } });
+    expect(body).toMatchObject({
+      memberId,
+      erased: ['membership.email', 'notifications.to', 'outbox.text', 'declarations.name', 'declarations.email', 'declarations.reason'],
+      kept: { consentRecords: 1 },
+    });
     expect(body.noticeItems).toBeGreaterThan(0);
     const second = await api.call('DELETE', `/v1/admin/members/${memberId}`, { key: KEYS.admin });
     expect(second.status).toBe(200);

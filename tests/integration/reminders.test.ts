@@ -7,7 +7,9 @@ import { GRANT_CODE_PATTERN } from '#shared/domain/grant-codes';
 import { periodKey } from '#shared/domain/savings';
 import { type NotificationSender, OutboxSender, type OutgoingMessage, SesSender } from '#shared/notifications/senders';
 import { planCatalog } from '#shared/runtime/catalog';
+import { workQueue } from '#shared/runtime/compliance';
 import { dynamo, membershipRepository } from '#shared/runtime/dynamo';
+import { jurisdictionRules } from '#shared/runtime/jurisdictions';
 import { keys } from '#shared/storage/keys';
 import { type ReminderItem, ReminderStore, reminderKeys } from '#shared/storage/reminder-store';
 import { digestOf, type ReminderJobDeps, sendDueReminders } from '#shared/usecases/send-reminders';
@@ -43,6 +45,8 @@ function jobDeps(overrides: Partial<ReminderJobDeps> = {}) {
   const sender = new RecordingSender(new OutboxSender(store));
   const deps: ReminderJobDeps = {
     catalog: planCatalog(),
+    rules: jurisdictionRules(),
+    work: workQueue(),
     memberships: membershipRepository(),
     store,
     sender,
@@ -107,7 +111,7 @@ function member(label: string, interval: 'month' | 'year' = 'month') {
     checkout: (created: number) =>
       stripeEvent(
         'checkout.session.completed',
-        { ...checkoutSessionObject({ memberId, customer, subscription }), customer_details: { email: `${memberId}@example.com` } },
+        checkoutSessionObject({ memberId, customer, subscription, email: `${memberId}@example.com` }),
         { created },
       ),
     subEvent: (type: string, created: number, spec: Partial<Parameters<typeof subscriptionObject>[0]> & { periodStart: number }) =>
@@ -641,6 +645,8 @@ describe('reminders: exactly once', () => {
     const m = member('inflight');
     const trialEnd = BASE + 20 * DAY;
     const trialing = { status: 'trialing', periodStart: BASE, periodEnd: trialEnd, trialStart: BASE, trialEnd };
+    // A Californian (the checkout's address): only the plan's own trial notice is planned.
+    await post(m.checkout(BASE));
     await post(m.subEvent('customer.subscription.created', BASE, trialing));
     const asOf = trialEnd - 3 * DAY;
     const reminder = (await memberItems(m.memberId)).find((i) => i.type === 'reminder' && i.kind === 'trial_ending') as ReminderItem;
@@ -673,6 +679,7 @@ describe('reminders: exactly once', () => {
   it('a re-queued reminder that was already sent is taken out of the queue without sending', async () => {
     const m = member('requeue');
     const start = BASE + 14 * DAY;
+    await post(m.checkout(start));
     await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 30 * DAY }));
     const job = jobDeps();
     expect(await runAt(job, start + 23 * DAY, m.memberId)).toEqual(['renewal_upcoming']);

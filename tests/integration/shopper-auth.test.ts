@@ -26,6 +26,10 @@ const ME_ROUTES: Array<{ method: string; path: string; body?: object }> = [
   { method: 'POST', path: '/v1/me/membership/cancel', body: {} },
   { method: 'POST', path: '/v1/me/membership/resume' },
   { method: 'PUT', path: '/v1/me/preferences', body: { marketingOptOut: true } },
+  { method: 'POST', path: '/v1/me/membership/withdraw', body: {} },
+  { method: 'POST', path: '/v1/me/membership/save-offers/{offerId}/accept' },
+  { method: 'GET', path: '/v1/me/export' },
+  { method: 'DELETE', path: '/v1/me' },
 ];
 
 it('covers every shopper route of the manifest', () => {

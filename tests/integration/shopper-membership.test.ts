@@ -175,6 +175,8 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
       accessEndsAt: iso(periodEnd),
       refund: null,
       refundRefusal: null,
+      // A Californian (the test shoppers' address): one save offer comes with the cancel (docs/compliance.md).
+      saveOffer: expect.objectContaining({ percentOff: 50, durationInMonths: 1 }),
     });
     const call = stripe().callsTo('POST', `/v1/subscriptions/${subscription}`).at(-1)!;
     expect(call.params).toEqual({ cancel_at_period_end: 'true' });
@@ -381,6 +383,8 @@ describe('POST /v1/me/membership/cancel and /resume', () => {
       accessEndsAt: iso(stripe().objects.get(subscription)!.ended_at),
       refund: { amountCents: 1499, currency: 'usd' },
       refundRefusal: null,
+      // Ended now with a refund: nothing an offer could keep.
+      saveOffer: null,
     };
     const retried = await cancel(memberId, { refundIfUnused: true });
     expect(retried.status).toBe(200);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseCatalog } from '#shared/domain/catalog';
+import { fixedRules, parseRulesTable } from '#shared/domain/compliance-rules';
 import type { SubscriptionState } from '#shared/domain/membership';
 
 /** The project's own plan catalog, as unit tests of the pure domain use it. */
@@ -32,3 +33,10 @@ export function monthlySubscription(
     ...overrides,
   };
 }
+
+/** The project's own jurisdiction rules table (config/jurisdictions.json). */
+export const projectRules = () =>
+  parseRulesTable(JSON.parse(readFileSync(new URL('../../config/jurisdictions.json', import.meta.url), 'utf8')));
+
+/** California's rules for every record, whatever its jurisdiction: the reminders tests' default. */
+export const californiaRules = () => fixedRules(projectRules().entry('US-CA')!);

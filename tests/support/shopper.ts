@@ -71,17 +71,20 @@ export async function putGrant(grant: IssuedGrant): Promise<void> {
 export async function subscribedMember(
   api: { postEvent: (event: object) => Promise<Response> },
   double: StripeDouble,
-  options: { memberId: string; start: number; trialDays?: number; interval?: 'month' | 'year' },
+  options: {
+    memberId: string;
+    start: number;
+    trialDays?: number;
+    interval?: 'month' | 'year';
+    address?: { country: string; state?: string | null } | null;
+    email?: string;
+  },
 ) {
   const signup = signupEvents(options);
   for (const event of signup.events) {
     const res = await api.postEvent(event);
     if (res.status !== 200) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
   }
-  const [, created, paid] = signup.events as Array<{ data: { object: Record<string, any> } }>;
-  double.customer(signup.customer, options.memberId);
-  const invoice = structuredClone(paid!.data.object);
-  const { paymentIntent } = double.paidInvoice(invoice);
-  const subscription = double.put({ ...structuredClone(created!.data.object), latest_invoice: invoice.id });
+  const { invoice, paymentIntent, subscription } = double.membershipSignup(signup, options.memberId);
   return { ...signup, invoice, paymentIntent, subscriptionObject: subscription };
 }

@@ -14,7 +14,7 @@ import {
 } from '#shared/domain/reminders';
 import { logger } from '#shared/observability';
 import { reminderWrites } from '#shared/usecases/schedule-reminders';
-import { monthlySubscription } from '../support/domain';
+import { californiaRules, monthlySubscription, projectRules } from '../support/domain';
 
 const rawCatalog = JSON.parse(readFileSync(new URL('../../config/plan-catalog.json', import.meta.url), 'utf8'));
 const catalog = parseCatalog(rawCatalog);
@@ -23,6 +23,8 @@ const T0 = Date.parse('2026-01-10T00:00:00Z') / 1000;
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 const at = (seconds: number) => new Date(seconds * 1000);
 const optIn = { marketingOptOut: false };
+// Planning reads its windows from the member's jurisdiction; these cases are California's.
+const ca = californiaRules();
 
 const sub = (overrides: Partial<SubscriptionState> = {}) => monthlySubscription(iso(T0), iso(T0 + 31 * DAY), overrides);
 
@@ -40,7 +42,7 @@ const invoice = (record: MembershipRecord, created: number, kind: 'invoice-paid'
   apply(record, created, { kind, customerId: 'cus_1', subscriptionId: 'sub_1', invoiceId, billingReason: 'subscription_cycle' } as never);
 
 const kindsAndDue = (record: MembershipRecord | null) =>
-  planReminders(record, catalog)
+  planReminders(record, catalog, ca)
     .map((r) => `${r.kind}@${r.dueAt}`)
     .sort();
 
@@ -119,24 +121,24 @@ describe('California renewal window when the catalog does not declare the interv
 
   it('an annual subscription (Stripe interval year) always gets a renewal notice 15–45 days ahead, sent at send time', () => {
     const record = subChanged(null, T0, yearly);
-    const renewals = planReminders(record, loose).filter((r) => r.kind === 'renewal_upcoming');
+    const renewals = planReminders(record, loose, ca).filter((r) => r.kind === 'renewal_upcoming');
     expect(renewals.map((r) => r.dueAt).sort()).toEqual([iso(T0 + 335 * DAY), iso(T0 + 358 * DAY)]);
     const fallback = renewals.find((r) => r.offsetDays === 30)!;
-    expect(reminderRelevance(fallback, record, loose, at(T0 + 335 * DAY), optIn)).toEqual({ send: true });
+    expect(reminderRelevance(fallback, record, loose, at(T0 + 335 * DAY), optIn, ca)).toEqual({ send: true });
     // The yearly summary follows the annual rule too (mid-term), not the monthly one.
-    expect(planReminders(record, loose).find((r) => r.kind === 'annual_notice')!.dueAt).toBe(iso(T0 + 182.5 * DAY));
+    expect(planReminders(record, loose, ca).find((r) => r.kind === 'annual_notice')!.dueAt).toBe(iso(T0 + 182.5 * DAY));
   });
 
   it('a monthly subscription on the same plan gets only the catalog’s notice; a catalog with the window gets no extra one', () => {
     const monthly = subChanged(null, T0, { ...yearly, interval: 'month', currentPeriodEnd: iso(T0 + 31 * DAY) });
     expect(
-      planReminders(monthly, loose)
+      planReminders(monthly, loose, ca)
         .filter((r) => r.kind === 'renewal_upcoming')
         .map((r) => r.offsetDays),
     ).toEqual([7]);
     const record = subChanged(null, T0, yearly);
     expect(
-      planReminders(record, catalog)
+      planReminders(record, catalog, ca)
         .filter((r) => r.kind === 'renewal_upcoming')
         .map((r) => r.offsetDays)
         .sort(),
@@ -151,6 +153,7 @@ describe('California renewal window when the catalog does not declare the interv
         { before: null, after: record, event: { kind: 'subscription-changed' } as never, now: at(T0), catalog: loose },
         loose,
         'table',
+        ca,
       );
       expect(
         writes.some((w) => String(w.Update!.Key!.SK).includes('renewal_upcoming#sub_1#') && String(w.Update!.Key!.SK).endsWith('#30')),
@@ -161,6 +164,7 @@ describe('California renewal window when the catalog does not declare the interv
         { before: record, after: record, event: { kind: 'subscription-changed' } as never, now: at(T0), catalog: loose },
         loose,
         'table',
+        ca,
       );
       expect(warn).toHaveBeenCalledTimes(1);
     } finally {
@@ -171,7 +175,7 @@ describe('California renewal window when the catalog does not declare the interv
 
 describe('planReminders', () => {
   it('plans nothing without a subscription', () => {
-    expect(planReminders(null, catalog)).toEqual([]);
+    expect(planReminders(null, catalog, ca)).toEqual([]);
   });
 
   it('a trial plans its ending notice trialEndingDaysBefore ahead, and no renewal notice yet', () => {
@@ -182,7 +186,7 @@ describe('planReminders', () => {
       trialEnd: iso(trialEnd),
       currentPeriodEnd: iso(trialEnd),
     });
-    const planned = planReminders(record, catalog);
+    const planned = planReminders(record, catalog, ca);
     const trial = planned.find((r) => r.kind === 'trial_ending')!;
     expect(trial).toMatchObject({ id: `trial_ending#sub_1#${iso(trialEnd)}#3`, dueAt: iso(trialEnd - 3 * DAY) });
     expect(planned.some((r) => r.kind === 'renewal_upcoming')).toBe(false);
@@ -200,20 +204,20 @@ describe('planReminders', () => {
       currentPeriodStart: iso(anniversary - 31 * DAY),
       currentPeriodEnd: iso(anniversary),
     });
-    expect(planReminders(before, catalog).some((r) => r.kind === 'annual_notice')).toBe(false);
+    expect(planReminders(before, catalog, ca).some((r) => r.kind === 'annual_notice')).toBe(false);
     const renewed = subChanged(before, anniversary, {
       currentPeriodStart: iso(anniversary),
       currentPeriodEnd: iso(anniversary + 31 * DAY),
     });
-    const notice = planReminders(renewed, catalog).find((r) => r.kind === 'annual_notice')!;
+    const notice = planReminders(renewed, catalog, ca).find((r) => r.kind === 'annual_notice')!;
     expect(notice).toMatchObject({ id: `annual_notice#sub_1#${iso(anniversary)}#0`, dueAt: iso(anniversary + 15.5 * DAY) });
     // Still planned when the job runs at its due time: it is not re-planned away before it is sent.
-    expect(reminderRelevance(notice, renewed, catalog, at(anniversary + 15.5 * DAY), optIn)).toEqual({ send: true });
+    expect(reminderRelevance(notice, renewed, catalog, at(anniversary + 15.5 * DAY), optIn, ca)).toEqual({ send: true });
     const next = subChanged(renewed, anniversary + 31 * DAY, {
       currentPeriodStart: iso(anniversary + 31 * DAY),
       currentPeriodEnd: iso(anniversary + 59 * DAY),
     });
-    expect(planReminders(next, catalog).some((r) => r.kind === 'annual_notice')).toBe(false);
+    expect(planReminders(next, catalog, ca).some((r) => r.kind === 'annual_notice')).toBe(false);
   });
 
   it('a monthly membership after a trial: the notice falls in the period holding the anniversary, not on its renewal day', () => {
@@ -231,7 +235,7 @@ describe('planReminders', () => {
       currentPeriodStart: iso(start),
       currentPeriodEnd: iso(start + 30 * DAY),
     });
-    expect(planReminders(record, catalog).find((r) => r.kind === 'annual_notice')).toMatchObject({
+    expect(planReminders(record, catalog, ca).find((r) => r.kind === 'annual_notice')).toMatchObject({
       anchor: iso(T0 + 365 * DAY),
       dueAt: iso(start + 15 * DAY),
     });
@@ -252,7 +256,7 @@ describe('planReminders', () => {
       `renewal_upcoming@${iso(end - 30 * DAY)}`,
       `renewal_upcoming@${iso(end - 7 * DAY)}`,
     ]);
-    expect(planReminders(record, catalog).find((r) => r.kind === 'annual_notice')!.id).toBe(`annual_notice#sub_1#${iso(midTerm)}#0`);
+    expect(planReminders(record, catalog, ca).find((r) => r.kind === 'annual_notice')!.id).toBe(`annual_notice#sub_1#${iso(midTerm)}#0`);
   });
 
   it('an annual plan plans one yearly notice per paid year, none while trialing or cancelled', () => {
@@ -264,16 +268,16 @@ describe('planReminders', () => {
       trialEnd: iso(T0 + 14 * DAY),
       currentPeriodEnd: iso(T0 + 14 * DAY),
     });
-    expect(planReminders(trialing, catalog).some((r) => r.kind === 'annual_notice')).toBe(false);
+    expect(planReminders(trialing, catalog, ca).some((r) => r.kind === 'annual_notice')).toBe(false);
     const start2 = T0 + 365 * DAY;
     const year2 = subChanged(null, start2, { ...annual, currentPeriodStart: iso(start2), currentPeriodEnd: iso(start2 + 366 * DAY) });
     expect(
-      planReminders(year2, catalog)
+      planReminders(year2, catalog, ca)
         .filter((r) => r.kind === 'annual_notice')
         .map((r) => r.dueAt),
     ).toEqual([iso(start2 + 183 * DAY)]);
     const cancelled = subChanged(null, T0, { ...annual, currentPeriodEnd: iso(T0 + 365 * DAY), cancelAtPeriodEnd: true });
-    expect(planReminders(cancelled, catalog).some((r) => r.kind === 'annual_notice')).toBe(false);
+    expect(planReminders(cancelled, catalog, ca).some((r) => r.kind === 'annual_notice')).toBe(false);
   });
 
   it('cancel at period end plans the lapse at period end and the win-backs after it', () => {
@@ -289,7 +293,7 @@ describe('planReminders', () => {
   it('a failed renewal plans payment_failed now and grace_ending two days before grace ends', () => {
     const failedAt = T0 + 31 * DAY + 3600;
     const record = invoice(subChanged(null, T0), failedAt, 'invoice-payment-failed');
-    const planned = planReminders(record, catalog);
+    const planned = planReminders(record, catalog, ca);
     expect(planned.find((r) => r.kind === 'payment_failed')).toMatchObject({ id: 'payment_failed#sub_1#in_2#0', dueAt: iso(failedAt) });
     expect(planned.find((r) => r.kind === 'grace_ending')).toMatchObject({ dueAt: iso(failedAt + 5 * DAY) });
     expect(planned.find((r) => r.kind === 'membership_lapsed')).toMatchObject({ dueAt: iso(failedAt + 7 * DAY) });
@@ -307,31 +311,31 @@ describe('planReminders', () => {
 describe('newReminders: what a change schedules', () => {
   it('schedules nothing again for a repeated or unchanged record', () => {
     const record = subChanged(null, T0);
-    expect(newReminders(null, record, catalog)).toHaveLength(1);
-    expect(newReminders(record, record, catalog)).toEqual([]);
-    expect(newReminders(record, structuredClone(record), catalog)).toEqual([]);
+    expect(newReminders(null, record, catalog, ca)).toHaveLength(1);
+    expect(newReminders(record, record, catalog, ca)).toEqual([]);
+    expect(newReminders(record, structuredClone(record), catalog, ca)).toEqual([]);
   });
 
   it('a renewal schedules the next period’s notice, a cancel the lapse, a resume the renewal again', () => {
     const first = subChanged(null, T0);
     const renewed = subChanged(first, T0 + 31 * DAY, { currentPeriodStart: iso(T0 + 31 * DAY), currentPeriodEnd: iso(T0 + 59 * DAY) });
-    expect(newReminders(first, renewed, catalog).map((r) => r.kind)).toEqual(['renewal_upcoming']);
+    expect(newReminders(first, renewed, catalog, ca).map((r) => r.kind)).toEqual(['renewal_upcoming']);
     const cancelled = subChanged(renewed, T0 + 40 * DAY, {
       currentPeriodStart: iso(T0 + 31 * DAY),
       currentPeriodEnd: iso(T0 + 59 * DAY),
       cancelAtPeriodEnd: true,
     });
     expect(
-      newReminders(renewed, cancelled, catalog)
+      newReminders(renewed, cancelled, catalog, ca)
         .map((r) => r.kind)
         .sort(),
     ).toEqual(['membership_lapsed', 'win_back', 'win_back']);
     const resumed = subChanged(cancelled, T0 + 41 * DAY, { currentPeriodStart: iso(T0 + 31 * DAY), currentPeriodEnd: iso(T0 + 59 * DAY) });
-    const again = newReminders(cancelled, resumed, catalog);
+    const again = newReminders(cancelled, resumed, catalog, ca);
     expect(again.map((r) => r.kind).sort()).toEqual(['renewal_upcoming']);
     // Same ids as before the cancel: the sent-proof check keeps an already sent one from going out twice.
     expect(again.find((r) => r.kind === 'renewal_upcoming')!.id).toBe(
-      planReminders(renewed, catalog).find((r) => r.kind === 'renewal_upcoming')!.id,
+      planReminders(renewed, catalog, ca).find((r) => r.kind === 'renewal_upcoming')!.id,
     );
   });
 
@@ -342,9 +346,9 @@ describe('newReminders: what a change schedules', () => {
       endedAt: iso(T0 + 45 * DAY),
       canceledAt: iso(T0 + 45 * DAY),
     });
-    const moved = newReminders(failed, deleted, catalog).filter((r) => r.kind === 'membership_lapsed');
+    const moved = newReminders(failed, deleted, catalog, ca).filter((r) => r.kind === 'membership_lapsed');
     expect(moved).toHaveLength(1);
-    expect(moved[0]!.id).toBe(planReminders(failed, catalog).find((r) => r.kind === 'membership_lapsed')!.id);
+    expect(moved[0]!.id).toBe(planReminders(failed, catalog, ca).find((r) => r.kind === 'membership_lapsed')!.id);
     expect(moved[0]!.dueAt).toBe(iso(T0 + 45 * DAY));
   });
 
@@ -352,10 +356,10 @@ describe('newReminders: what a change schedules', () => {
     const trialEnd = T0 + 30 * DAY;
     const trialing = { stripeStatus: 'trialing', trialStart: iso(T0), trialEnd: iso(trialEnd), currentPeriodEnd: iso(trialEnd) };
     const record = subChanged(null, T0, trialing);
-    const scheduled = planReminders(record, catalog).find((r) => r.kind === 'trial_ending')!;
-    const early = trialEndingNow(record, catalog, at(trialEnd - 5 * DAY))!;
+    const scheduled = planReminders(record, catalog, ca).find((r) => r.kind === 'trial_ending')!;
+    const early = trialEndingNow(record, catalog, at(trialEnd - 5 * DAY), ca)!;
     expect(early).toMatchObject({ id: scheduled.id, dueAt: iso(trialEnd - 5 * DAY) });
-    expect(trialEndingNow(record, catalog, at(trialEnd - 2 * DAY))!.dueAt).toBe(scheduled.dueAt);
+    expect(trialEndingNow(record, catalog, at(trialEnd - 2 * DAY), ca)!.dueAt).toBe(scheduled.dueAt);
     const writes = reminderWrites(
       {
         before: record,
@@ -373,6 +377,7 @@ describe('newReminders: what a change schedules', () => {
       },
       catalog,
       'table',
+      ca,
     );
     expect(writes).toHaveLength(1);
     const update = writes[0]!.Update!;
@@ -395,29 +400,29 @@ describe('newReminders: what a change schedules', () => {
 
 describe('reminderRelevance at send time', () => {
   const active = subChanged(null, T0);
-  const renewal = planReminders(active, catalog).find((r) => r.kind === 'renewal_upcoming')!;
+  const renewal = planReminders(active, catalog, ca).find((r) => r.kind === 'renewal_upcoming')!;
 
   it('sends a renewal notice to a renewing member and drops it after a cancel', () => {
-    expect(reminderRelevance(renewal, active, catalog, at(T0 + 24 * DAY), optIn)).toEqual({ send: true });
+    expect(reminderRelevance(renewal, active, catalog, at(T0 + 24 * DAY), optIn, ca)).toEqual({ send: true });
     const cancelled = subChanged(active, T0 + 2 * DAY, { cancelAtPeriodEnd: true });
-    expect(reminderRelevance(renewal, cancelled, catalog, at(T0 + 24 * DAY), optIn)).toEqual({ send: false, reason: 'not_renewing' });
-    expect(reminderRelevance(renewal, active, catalog, at(T0 + 32 * DAY), optIn)).toMatchObject({ send: false });
+    expect(reminderRelevance(renewal, cancelled, catalog, at(T0 + 24 * DAY), optIn, ca)).toEqual({ send: false, reason: 'not_renewing' });
+    expect(reminderRelevance(renewal, active, catalog, at(T0 + 32 * DAY), optIn, ca)).toMatchObject({ send: false });
   });
 
   it('drops payment notices once paid', () => {
     const failed = invoice(active, T0 + 31 * DAY, 'invoice-payment-failed');
-    const notice = planReminders(failed, catalog).find((r) => r.kind === 'payment_failed')!;
-    expect(reminderRelevance(notice, failed, catalog, at(T0 + 31 * DAY), optIn)).toEqual({ send: true });
+    const notice = planReminders(failed, catalog, ca).find((r) => r.kind === 'payment_failed')!;
+    expect(reminderRelevance(notice, failed, catalog, at(T0 + 31 * DAY), optIn, ca)).toEqual({ send: true });
     const paid = invoice(failed, T0 + 32 * DAY, 'invoice-paid');
-    expect(reminderRelevance(notice, paid, catalog, at(T0 + 32 * DAY), optIn)).toEqual({ send: false, reason: 'paid' });
+    expect(reminderRelevance(notice, paid, catalog, at(T0 + 32 * DAY), optIn, ca)).toEqual({ send: false, reason: 'paid' });
   });
 
   it('win-back: sent to a lapsed member, dropped after opt-out or a return', () => {
     const cancelled = subChanged(active, T0 + 2 * DAY, { cancelAtPeriodEnd: true });
-    const winBack = planReminders(cancelled, catalog).find((r) => r.kind === 'win_back')!;
+    const winBack = planReminders(cancelled, catalog, ca).find((r) => r.kind === 'win_back')!;
     const later = at(T0 + 40 * DAY);
-    expect(reminderRelevance(winBack, cancelled, catalog, later, optIn)).toEqual({ send: true });
-    expect(reminderRelevance(winBack, cancelled, catalog, later, { marketingOptOut: true })).toEqual({
+    expect(reminderRelevance(winBack, cancelled, catalog, later, optIn, ca)).toEqual({ send: true });
+    expect(reminderRelevance(winBack, cancelled, catalog, later, { marketingOptOut: true }, ca)).toEqual({
       send: false,
       reason: 'marketing_opt_out',
     });
@@ -426,11 +431,11 @@ describe('reminderRelevance at send time', () => {
       currentPeriodStart: iso(T0 + 35 * DAY),
       currentPeriodEnd: iso(T0 + 66 * DAY),
     });
-    expect(reminderRelevance(winBack, back, catalog, later, optIn)).toEqual({ send: false, reason: 'member_came_back' });
+    expect(reminderRelevance(winBack, back, catalog, later, optIn, ca)).toEqual({ send: false, reason: 'member_came_back' });
   });
 
   it('opt-out does not stop transactional notices', () => {
-    expect(reminderRelevance(renewal, active, catalog, at(T0 + 24 * DAY), { marketingOptOut: true })).toEqual({ send: true });
+    expect(reminderRelevance(renewal, active, catalog, at(T0 + 24 * DAY), { marketingOptOut: true }, ca)).toEqual({ send: true });
   });
 });
 
@@ -505,5 +510,37 @@ describe('renderReminder', () => {
     ] as const) {
       expect(renderReminder(kind, ctx).text).not.toContain('https://shop.example/account/email');
     }
+  });
+});
+
+describe('planning reads the member’s jurisdiction', () => {
+  const table = projectRules();
+  const inJurisdiction = (record: MembershipRecord, country: string, state: string | null = null): MembershipRecord => ({
+    ...record,
+    jurisdiction: { country, state, source: 'checkout', version: '000000000001#cs_1' },
+  });
+  const active = subChanged(null, T0);
+  const renewalDays = (record: MembershipRecord) =>
+    planReminders(record, catalog, table)
+      .filter((r) => r.kind === 'renewal_upcoming')
+      .map((r) => r.offsetDays)
+      .sort((a, b) => a - b);
+
+  it('China adds a notice five days before every renewal; California and Germany keep the plan’s days', () => {
+    expect(renewalDays(inJurisdiction(active, 'CN'))).toEqual([5, 7]);
+    expect(renewalDays(inJurisdiction(active, 'US', 'CA'))).toEqual([7]);
+    expect(renewalDays(inJurisdiction(active, 'DE'))).toEqual([7]);
+  });
+
+  it('a member whose jurisdiction is unknown gets every window: the strictest combination', () => {
+    expect(renewalDays(active)).toEqual([5, 7]);
+  });
+
+  it('the yearly reminder only where the law asks for it', () => {
+    const renewed = subChanged(active, T0 + 365 * DAY, { currentPeriodStart: iso(T0 + 365 * DAY), currentPeriodEnd: iso(T0 + 396 * DAY) });
+    const annual = (record: MembershipRecord) => planReminders(record, catalog, table).some((r) => r.kind === 'annual_notice');
+    expect(annual(inJurisdiction(renewed, 'US', 'CA'))).toBe(true);
+    expect(annual(inJurisdiction(renewed, 'US', 'TX'))).toBe(true);
+    expect(annual(inJurisdiction(renewed, 'FR'))).toBe(false);
   });
 });

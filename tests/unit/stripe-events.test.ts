@@ -113,10 +113,10 @@ describe('Stripe event translation', () => {
   });
 
   it('ignores event types it does not handle, whatever their API version', () => {
-    expect(translate(stripeEvent('customer.updated', { object: 'customer', id: 'cus_1' }, { created: T }))).toMatchObject({
+    expect(translate(stripeEvent('customer.source.updated', { object: 'card', id: 'card_1' }, { created: T }))).toMatchObject({
       kind: 'ignored',
     });
-    const older = stripeEvent('customer.updated', { object: 'customer', id: 'cus_1' }, { created: T, apiVersion: '2020-08-27' });
+    const older = stripeEvent('customer.source.updated', { object: 'card', id: 'card_1' }, { created: T, apiVersion: '2020-08-27' });
     expect(translate(older)).toMatchObject({ kind: 'ignored' });
   });
 
@@ -154,5 +154,13 @@ describe('Stripe event translation', () => {
     const section = ops.slice(ops.indexOf('Create the Stripe webhook endpoint'), ops.indexOf('Set the **account'));
     const listed = [...section.matchAll(/`([a-z_]+(?:\.[a-z_]+)+)`/g)].map((m) => m[1]).sort();
     expect(listed).toEqual(INGESTED_EVENT_TYPES);
+  });
+
+  it('reads a customer’s address as a fact about whoever the customer is linked to, never binding by metadata', () => {
+    const customer = { object: 'customer', id: 'cus_1', address: { country: 'de', state: null }, metadata: { memberId: 'm-1' } };
+    const translated = translate(stripeEvent('customer.updated', customer, { created: T }));
+    expect(translated).toMatchObject({ kind: 'membership', memberId: null, customerId: 'cus_1' });
+    if (translated.kind !== 'membership') throw new Error('not a membership event');
+    expect(translated.build('m-2')).toMatchObject({ kind: 'customer-updated', memberId: 'm-2', address: { country: 'de' } });
   });
 });
