@@ -394,7 +394,7 @@ describe('webhook edges', () => {
     expect(
       (
         await api.postEvent(
-          stripeEvent('customer.updated', { id: 'cus_1', object: 'customer' }, { created: nowSeconds(), apiVersion: '2020-08-27' }),
+          stripeEvent('customer.source.updated', { id: 'card_1', object: 'card' }, { created: nowSeconds(), apiVersion: '2020-08-27' }),
         )
       ).status,
     ).toBe(200);

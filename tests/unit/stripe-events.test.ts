@@ -159,7 +159,7 @@ describe('Stripe event translation', () => {
   it('reads a customer’s address as a fact about whoever the customer is linked to, never binding by metadata', () => {
     const customer = { object: 'customer', id: 'cus_1', address: { country: 'de', state: null }, metadata: { memberId: 'm-1' } };
     const translated = translate(stripeEvent('customer.updated', customer, { created: T }));
-    expect(translated).toMatchObject({ kind: 'membership', memberId: null, customerId: 'cus_1' });
+    expect(translated).toMatchObject({ kind: 'membership', claim: null, customerId: 'cus_1' });
     if (translated.kind !== 'membership') throw new Error('not a membership event');
     expect(translated.build('m-2')).toMatchObject({ kind: 'customer-updated', memberId: 'm-2', address: { country: 'de' } });
   });
