@@ -15,12 +15,12 @@ const problemShape = { type: string(), title: string(), status: int(), detail: s
 export const problemWith = <const E extends Record<string, Schema>>(extensions: E) => strictObject({ ...problemShape, ...extensions });
 
 /** A problem without extension members: most refusals. */
-export const problemSchema = problemWith({});
+export const problemSchema = problemWith({}).check(meta({ id: 'Problem' }));
 
 /** A 400: malformed JSON (no `errors`), or fields that fail their schema (`errors` names each one). */
 export const validationProblemSchema = problemWith({
   errors: optional(array(strictObject({ path: string(), message: string() }))),
-});
+}).check(meta({ id: 'ValidationProblem' }));
 
 export const problem = <S extends Schema = typeof problemSchema>(description: string, schema?: S) => ({
   description,
@@ -65,7 +65,12 @@ export const couponViewSchema = strictObject({
   minSubtotalCents: centsSchema,
   expiresAt: isoTimeSchema,
   applicable: boolean(),
-});
+}).check(meta({ id: 'Coupon' }));
 
 /** A shipping voucher as the checkout and the shopper see it. */
-export const voucherViewSchema = strictObject({ code: string(), serviceLevel: string(), expiresAt: isoTimeSchema, applicable: boolean() });
+export const voucherViewSchema = strictObject({
+  code: string(),
+  serviceLevel: string(),
+  expiresAt: isoTimeSchema,
+  applicable: boolean(),
+}).check(meta({ id: 'ShippingVoucher' }));
