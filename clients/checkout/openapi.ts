@@ -107,6 +107,40 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/v1/coupons/{code}/commit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The order was placed: its standing hold on the code becomes a redemption, counted in the member's savings. Idempotent per orderId. */
+        post: operations["commitCoupon"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/coupons/{code}/hold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Hold a coupon or shipping voucher for an order being placed: no other order can use it until the hold is committed, released, or lapses by itself (15 minutes unless `holdMinutes` says otherwise). Same rules as redeem; the same orderId again gets the same hold. */
+        post: operations["holdCoupon"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/coupons/{code}/redeem": {
         parameters: {
             query?: never;
@@ -116,7 +150,7 @@ export type paths = {
         };
         get?: never;
         put?: never;
-        /** Redeem a coupon or shipping voucher for an order: atomic, one order per code; the same orderId again gets the same answer. */
+        /** Redeem a coupon or shipping voucher for an order: a hold and its commit in one atomic step; one order per code, one coupon and one voucher per order; the same orderId again gets the same answer. */
         post: operations["redeemCoupon"];
         delete?: never;
         options?: never;
@@ -133,7 +167,7 @@ export type paths = {
         };
         get?: never;
         put?: never;
-        /** Give a redeemed code back (the order was cancelled); usable again unless expired. Idempotent per orderId. */
+        /** Give a code back: a redemption (the order was cancelled: its savings are taken back) or a standing hold (nothing was counted); usable again unless expired. Idempotent per orderId. */
         post: operations["releaseCoupon"];
         delete?: never;
         options?: never;
@@ -328,6 +362,23 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/v1/orders/quote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Prices the member's benefits for an order: per shipping option whether it is waived, the member discount, the best applicable coupon and shipping voucher, the total saved. One read, like the entitlement check; nothing is held. */
+        post: operations["quoteOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/stripe": {
         parameters: {
             query?: never;
@@ -377,6 +428,33 @@ export type components = {
                 /** @enum {string} */
                 reason: "benefit_used" | "grant_redeemed" | "nothing_paid" | "no_current_period";
             } | null;
+        };
+        CodeRefusalProblem: {
+            detail: string;
+            /** @enum {string} */
+            reason: "not_member_code" | "not_entitled" | "expired" | "below_min_subtotal" | "wrong_currency" | "service_level_mismatch" | "service_level_required" | "one_coupon_per_order" | "one_voucher_per_order" | "void";
+            status: number;
+            title: string;
+            type: string;
+        };
+        CommitCouponConflictProblem: {
+            detail: string;
+            /** @enum {string} */
+            reason: "hold_lapsed" | "not_held_by_this_order";
+            status: number;
+            title: string;
+            type: string;
+        };
+        CommitCouponUnprocessableProblem: {
+            detail: string;
+            /** @enum {string} */
+            reason: "void";
+            status: number;
+            title: string;
+            type: string;
+        };
+        CommitRequest: {
+            orderId: string;
         };
         Coupon: {
             /** @description Integer amount in minor units (cents). */
@@ -635,6 +713,35 @@ export type components = {
             status: "ok";
             time: string;
         };
+        Hold: {
+            code: string;
+            /**
+             * Format: date-time
+             * @description When the hold lapses by itself and the code is usable again
+             */
+            expiresAt: string;
+            orderId: string;
+            /** @constant */
+            status: "held";
+        };
+        HoldCouponConflictProblem: {
+            detail: string;
+            /** @enum {string} */
+            reason: "redeemed_by_another_order" | "held_by_another_order" | "redeemed_by_this_order";
+            status: number;
+            title: string;
+            type: string;
+        };
+        HoldRequest: {
+            currency: string;
+            /** @description How long the hold stands unless committed or released (default 15). */
+            holdMinutes?: number;
+            memberId: string;
+            orderId: string;
+            /** @description The order's service level: required for a shipping voucher. */
+            serviceLevel?: string;
+            subtotalCents: number;
+        };
         ListMemberNotificationsResponse: {
             marketingOptOut: boolean;
             memberId: string;
@@ -706,6 +813,70 @@ export type components = {
             status: number;
             title: string;
             type: string;
+        };
+        Quote: {
+            coupon: components["schemas"]["QuotedCoupon"] | null;
+            currency: string;
+            entitled: boolean;
+            memberDiscountBps: number;
+            /** @description memberDiscountBps of the subtotal, rounded down to the minor unit */
+            memberDiscountCents: number;
+            memberId: string;
+            shippingOptions: components["schemas"]["QuotedShippingOption"][];
+            shippingVoucher: components["schemas"]["QuotedShippingVoucher"] | null;
+            /** @enum {string} */
+            status: "none" | "pending" | "trialing" | "active" | "canceling" | "grace" | "paused" | "lapsed";
+            subtotalCents: number;
+            /** @description The most the member saves on this order: the largest of the options’ totals (discount + coupon without options) */
+            totalSavingsCents: number;
+        };
+        /** @description The best applicable coupon: the largest saving; ties by earliest expiry, then code */
+        QuotedCoupon: {
+            amountOffCents: number;
+            code: string;
+            currency: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC time
+             */
+            expiresAt: string;
+            minSubtotalCents: number;
+            /** @description What it takes off: its amount, at most the subtotal left after the member discount */
+            savedCents: number;
+        };
+        QuotedShippingOption: {
+            priceCents: number;
+            serviceLevel: string;
+            /** @description What the shopper pays for this option: 0 when waived */
+            shippingCents: number;
+            shippingVoucherCode: string | null;
+            shippingWaived: boolean;
+            /** @description Member discount + coupon + the shipping this option waives */
+            totalSavingsCents: number;
+            waivedBy: ("free_shipping" | "shipping_voucher") | null;
+        };
+        /** @description The voucher that waives the dearest option free shipping does not cover */
+        QuotedShippingVoucher: {
+            code: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC time
+             */
+            expiresAt: string;
+            /** @description The price of the dearest option it waives */
+            savedCents: number;
+            serviceLevel: string;
+        };
+        QuoteRequest: {
+            currency: string;
+            memberId: string;
+            /** @description The order being priced, when it already holds codes: they count as available to it. */
+            orderId?: string;
+            shippingOptions: {
+                priceCents: number;
+                serviceLevel: string;
+            }[];
+            subtotalCents: number;
         };
         ReceiveStripeEventResponse: {
             /** @constant */
@@ -809,18 +980,20 @@ export type components = {
         RedeemCouponConflictProblem: {
             detail: string;
             /** @enum {string} */
-            reason: "redeemed_by_another_order";
+            reason: "redeemed_by_another_order" | "held_by_another_order";
             status: number;
             title: string;
             type: string;
         };
-        RedeemCouponRequest: {
+        RedeemRequest: {
             currency: string;
             memberId: string;
             orderId: string;
+            /** @description The order's service level: required for a shipping voucher. */
+            serviceLevel?: string;
             subtotalCents: number;
         };
-        RedeemCouponResponse: {
+        Redemption: {
             amountOffCents?: number;
             code: string;
             currency?: string;
@@ -828,14 +1001,6 @@ export type components = {
             serviceLevel?: string;
             /** @enum {string} */
             status: "redeemed";
-        };
-        RedeemCouponUnprocessableProblem: {
-            detail: string;
-            /** @enum {string} */
-            reason: "not_member_code" | "not_entitled" | "expired" | "below_min_subtotal" | "wrong_currency" | "service_level_mismatch" | "void";
-            status: number;
-            title: string;
-            type: string;
         };
         ReleaseCouponConflictProblem: {
             detail: string;
@@ -901,6 +1066,10 @@ export type components = {
 export type CancelMyMembershipConflictProblem = components['schemas']['CancelMyMembershipConflictProblem'];
 export type CancelMyMembershipRequest = components['schemas']['CancelMyMembershipRequest'];
 export type CancelMyMembershipResponse = components['schemas']['CancelMyMembershipResponse'];
+export type CodeRefusalProblem = components['schemas']['CodeRefusalProblem'];
+export type CommitCouponConflictProblem = components['schemas']['CommitCouponConflictProblem'];
+export type CommitCouponUnprocessableProblem = components['schemas']['CommitCouponUnprocessableProblem'];
+export type CommitRequest = components['schemas']['CommitRequest'];
 export type Coupon = components['schemas']['Coupon'];
 export type CreateCheckoutSessionConflictProblem = components['schemas']['CreateCheckoutSessionConflictProblem'];
 export type CreateCheckoutSessionRequest = components['schemas']['CreateCheckoutSessionRequest'];
@@ -916,12 +1085,20 @@ export type GetMemberForAdminResponse = components['schemas']['GetMemberForAdmin
 export type GetMyMembershipResponse = components['schemas']['GetMyMembershipResponse'];
 export type GetRevenueResponse = components['schemas']['GetRevenueResponse'];
 export type HealthResponse = components['schemas']['HealthResponse'];
+export type Hold = components['schemas']['Hold'];
+export type HoldCouponConflictProblem = components['schemas']['HoldCouponConflictProblem'];
+export type HoldRequest = components['schemas']['HoldRequest'];
 export type ListMemberNotificationsResponse = components['schemas']['ListMemberNotificationsResponse'];
 export type OpenapiResponse = components['schemas']['OpenapiResponse'];
 export type OrderContext = components['schemas']['OrderContext'];
 export type Preferences = components['schemas']['Preferences'];
 export type PreferencesUpdate = components['schemas']['PreferencesUpdate'];
 export type Problem = components['schemas']['Problem'];
+export type Quote = components['schemas']['Quote'];
+export type QuotedCoupon = components['schemas']['QuotedCoupon'];
+export type QuotedShippingOption = components['schemas']['QuotedShippingOption'];
+export type QuotedShippingVoucher = components['schemas']['QuotedShippingVoucher'];
+export type QuoteRequest = components['schemas']['QuoteRequest'];
 export type ReceiveStripeEventResponse = components['schemas']['ReceiveStripeEventResponse'];
 export type ReconcileMonthBadRequestProblem = components['schemas']['ReconcileMonthBadRequestProblem'];
 export type ReconcileMonthResponse = components['schemas']['ReconcileMonthResponse'];
@@ -931,9 +1108,8 @@ export type RecordBenefitUsageRequest = components['schemas']['RecordBenefitUsag
 export type RecordBenefitUsageResponse = components['schemas']['RecordBenefitUsageResponse'];
 export type RecordBenefitUsageUnprocessableProblem = components['schemas']['RecordBenefitUsageUnprocessableProblem'];
 export type RedeemCouponConflictProblem = components['schemas']['RedeemCouponConflictProblem'];
-export type RedeemCouponRequest = components['schemas']['RedeemCouponRequest'];
-export type RedeemCouponResponse = components['schemas']['RedeemCouponResponse'];
-export type RedeemCouponUnprocessableProblem = components['schemas']['RedeemCouponUnprocessableProblem'];
+export type RedeemRequest = components['schemas']['RedeemRequest'];
+export type Redemption = components['schemas']['Redemption'];
 export type ReleaseCouponConflictProblem = components['schemas']['ReleaseCouponConflictProblem'];
 export type ReleaseCouponRequest = components['schemas']['ReleaseCouponRequest'];
 export type ReleaseCouponResponse = components['schemas']['ReleaseCouponResponse'];
@@ -1424,7 +1600,7 @@ export interface operations {
             };
         };
     };
-    redeemCoupon: {
+    commitCoupon: {
         parameters: {
             query?: never;
             header?: never;
@@ -1435,17 +1611,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["RedeemCouponRequest"];
+                "application/json": components["schemas"]["CommitRequest"];
             };
         };
         responses: {
-            /** @description Redeemed (also for a repeat by the winning order) */
+            /** @description Redeemed (also for a repeat by the same order) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RedeemCouponResponse"];
+                    "application/json": components["schemas"]["Redemption"];
                 };
             };
             /** @description Invalid request: malformed JSON, or fields that fail the schema (`errors` names each one) */
@@ -1484,7 +1660,221 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Already redeemed by another order */
+            /** @description The order's hold lapsed before the commit (`hold_lapsed`: hold it again), or the order never held the code (`not_held_by_this_order`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["CommitCouponConflictProblem"];
+                };
+            };
+            /** @description Body over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `reason: void`: the code's billing period was refunded while it was held */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["CommitCouponUnprocessableProblem"];
+                };
+            };
+            /** @description Unexpected failure; safe to retry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    holdCoupon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HoldRequest"];
+            };
+        };
+        responses: {
+            /** @description Held until `expiresAt` (also for a repeat by the same order while the hold stands) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hold"];
+                };
+            };
+            /** @description Invalid request: malformed JSON, or fields that fail the schema (`errors` names each one) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Credentials lack the required role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Redeemed by another order, held by another order, or already redeemed by this order (nothing left to hold) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HoldCouponConflictProblem"];
+                };
+            };
+            /** @description Body over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not usable on this order: `reason` says why (the problem `type` is `/problems/<reason>` with dashes). `one_coupon_per_order` / `one_voucher_per_order`: the order already holds or redeemed another code of that kind */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["CodeRefusalProblem"];
+                };
+            };
+            /** @description Unexpected failure; safe to retry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    redeemCoupon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RedeemRequest"];
+            };
+        };
+        responses: {
+            /** @description Redeemed (also for a repeat by the winning order) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Redemption"];
+                };
+            };
+            /** @description Invalid request: malformed JSON, or fields that fail the schema (`errors` names each one) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Credentials lack the required role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Redeemed by another order, or held by another order until its hold lapses */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1511,13 +1901,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not usable on this order: `reason` says why (the problem `type` is `/problems/<reason>` with dashes) */
+            /** @description Not usable on this order: `reason` says why (the problem `type` is `/problems/<reason>` with dashes). `one_coupon_per_order` / `one_voucher_per_order`: the order already holds or redeemed another code of that kind */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["RedeemCouponUnprocessableProblem"];
+                    "application/problem+json": components["schemas"]["CodeRefusalProblem"];
                 };
             };
             /** @description Unexpected failure; safe to retry */
@@ -1591,7 +1981,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The code is not redeemed by this order */
+            /** @description The code is neither redeemed nor held by this order */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2472,6 +2862,84 @@ export interface operations {
             };
             /** @description Missing, expired or invalid shopper token (in AWS the JWT authorizer answers this itself, not as problem+json) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; safe to retry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    quoteOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuoteRequest"];
+            };
+        };
+        responses: {
+            /** @description The quote (an unknown member is `entitled: false, status: "none"`, with nothing waived or discounted) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Quote"];
+                };
+            };
+            /** @description Invalid request: malformed JSON, or fields that fail the schema (`errors` names each one) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Credentials lack the required role */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,12 +1,13 @@
 /** Every route of the API, for the OpenAPI document and the route/function manifest checks. */
 import type { ResponseSpec, RouteSpec } from '../http/types';
 import { memberNotificationsRoute, memberPreferencesRoute } from './admin-notifications';
-import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from './benefits';
+import { benefitUsageRoute, commitCouponRoute, holdCouponRoute, redeemCouponRoute, releaseCouponRoute } from './benefits';
 import { problem } from './common';
 import { entitlementsCheckRoute } from './entitlements';
 import { eraseMemberRoute } from './erasure';
 import { ledgerRoute, reconciliationRoute, reportRoute, revenueRoute } from './finance';
 import { myPreferencesRoute } from './me-preferences';
+import { quoteOrderRoute } from './orders';
 import {
   adminMemberRoute,
   cancelMembershipRoute,
@@ -22,6 +23,9 @@ export const allRoutes: readonly RouteSpec[] = [
   openapiRoute,
   stripeWebhookRoute,
   entitlementsCheckRoute,
+  quoteOrderRoute,
+  holdCouponRoute,
+  commitCouponRoute,
   redeemCouponRoute,
   releaseCouponRoute,
   benefitUsageRoute,
