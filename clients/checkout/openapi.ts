@@ -580,6 +580,10 @@ export type components = {
                 currency: string | null;
                 expiresAt: string;
                 grantId: string;
+                hold: {
+                    expiresAt: string;
+                    orderId: string;
+                } | null;
                 issuedAt: string;
                 /** @enum {string} */
                 kind: "coupon" | "shipping-voucher";

@@ -105,6 +105,11 @@ export const adminGrantSchema = strictObject({
   state: enumOf(['open', 'redeemed', 'void']),
   redeemedOrderId: nullable(string()),
   redeemedAt: nullable(string()),
+  hold: nullable(
+    strictObject({ orderId: string(), expiresAt: string() }).check(
+      meta({ description: "The last order's hold on an open code; it has lapsed once `expiresAt` is past" }),
+    ),
+  ),
 });
 
 /** Who redeemed or released which code, when, for which order (support and finance). */

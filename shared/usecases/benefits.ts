@@ -413,7 +413,9 @@ export async function getMemberBenefits(
     deps.benefits.getSavings(memberId),
   ]);
   return {
-    grants: effectiveGrants(record, grants).sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.code.localeCompare(b.code)),
+    grants: effectiveGrants(record, grants)
+      .map((g) => ({ ...g, hold: g.hold ?? null }))
+      .sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.code.localeCompare(b.code)),
     savings: savingsView(stored, memberId, currentSavingsPeriod(record), record?.subscription?.currency ?? null),
   };
 }
