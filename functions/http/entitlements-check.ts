@@ -9,11 +9,16 @@ import { quoteOrder } from '#shared/usecases/quote-order';
 
 const deps = { catalog: planCatalog(), memberships: membershipRepository() };
 
-const check = httpHandler(entitlementsCheckRoute, async ({ body, now }) =>
-  json(200, await checkEntitlement(deps, body.memberId, now, body.order)),
+// Neither logs anything but a failure, which the wrapper logs with the request's context.
+const hot = { logContext: 'on-failure' } as const;
+
+const check = httpHandler(
+  entitlementsCheckRoute,
+  async ({ body, now }) => json(200, await checkEntitlement(deps, body.memberId, now, body.order)),
+  hot,
 );
 
-const quote = httpHandler(quoteOrderRoute, async ({ body, now }) => json(200, await quoteOrder(deps, body, now)));
+const quote = httpHandler(quoteOrderRoute, async ({ body, now }) => json(200, await quoteOrder(deps, body, now)), hot);
 
 const QUOTE_KEY = `${quoteOrderRoute.method} ${quoteOrderRoute.path}`;
 

@@ -30,6 +30,7 @@ export function effectiveGrant(grant: IssuedGrant, refunded: ReadonlySet<string>
 
 /** Every grant of the member as it stands, refunded periods voided: what any reader of grants must use. */
 export function effectiveGrants(record: MembershipRecord | null, grants: readonly IssuedGrant[]): IssuedGrant[] {
+  if (grants.length === 0) return [];
   const refunded = refundedPeriods(record);
   return refunded.size === 0 ? [...grants] : grants.map((g) => effectiveGrant(g, refunded));
 }

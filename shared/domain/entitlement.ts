@@ -49,9 +49,13 @@ export type GrantRejection =
  * order holds is not usable until that hold lapses or is released.
  */
 export function grantRejection(grant: IssuedGrant, entitled: boolean, now: Date, order?: OrderContext): GrantRejection | null {
+  return grantRejectionAt(grant, entitled, now.toISOString(), order);
+}
+
+/** `grantRejection` with the clock as an ISO string, for callers that judge many grants at one instant. */
+export function grantRejectionAt(grant: IssuedGrant, entitled: boolean, nowIso: string, order?: OrderContext): GrantRejection | null {
   if (!entitled) return 'not_entitled';
   if (grant.state !== 'open') return 'not_open';
-  const nowIso = now.toISOString();
   if (nowIso >= grant.expiresAt) return 'expired';
   const hold = grant.hold ? activeHold(grant, nowIso) : null;
   if (hold && hold.orderId !== order?.orderId) return 'held';
@@ -93,6 +97,7 @@ export function evaluateEntitlement(
   const entitled = view.entitled && plan !== undefined;
   const serviceLevels = plan ? [...plan.benefits.freeShipping.serviceLevels] : [];
   const reason = freeShippingRefusal(entitled, plan, order);
+  const nowIso = now.toISOString();
 
   // Codes that can never be used again are not listed; expired-but-open ones stay visible until TTL removes them.
   const listed = grants
@@ -116,7 +121,7 @@ export function evaluateEntitlement(
           currency: g.currency ?? '',
           minSubtotalCents: g.minSubtotalCents ?? 0,
           expiresAt: g.expiresAt,
-          applicable: grantRejection(g, entitled, now, order) === null,
+          applicable: grantRejectionAt(g, entitled, nowIso, order) === null,
         })),
       shippingVouchers: listed
         .filter((g) => g.kind === 'shipping-voucher')
@@ -124,7 +129,7 @@ export function evaluateEntitlement(
           code: g.code,
           serviceLevel: g.serviceLevel ?? '',
           expiresAt: g.expiresAt,
-          applicable: grantRejection(g, entitled, now, order) === null,
+          applicable: grantRejectionAt(g, entitled, nowIso, order) === null,
         })),
     },
   };

@@ -3,7 +3,7 @@
  * (as the entitlement check reads them) and the clock. docs/benefits.md "Quote" states the rules.
  */
 import type { Plan } from './catalog';
-import { freeShippingRefusal, grantRejection } from './entitlement';
+import { freeShippingRefusal, grantRejectionAt } from './entitlement';
 import type { IssuedGrant } from './grants';
 import type { MembershipView } from './membership';
 
@@ -116,9 +116,10 @@ export function priceOrder(
   const coupons: IssuedGrant[] = [];
   const vouchers: IssuedGrant[] = [];
   if (entitled) {
+    const nowIso = now.toISOString();
     for (const g of grants) {
       // Service level is judged per option below; everything else about the order here.
-      if (grantRejection(g, entitled, now, order) !== null) continue;
+      if (grantRejectionAt(g, entitled, nowIso, order) !== null) continue;
       if (g.kind === 'coupon') coupons.push(g);
       else vouchers.push(g);
     }
