@@ -88,17 +88,17 @@ const MEMBERSHIP_FIELDS = [
   'erasedAt',
 ] as const satisfies ReadonlyArray<keyof MembershipRecord>;
 
-/** The one mapper of the membership item, from an item read by the document client or, on the checkout's path, from the wire. */
-function toRecord(field: (name: (typeof MEMBERSHIP_FIELDS)[number]) => unknown): MembershipRecord {
+/** The one mapper of the membership item: from an item the document client read, or from the wire (`fromWire`). */
+function mapRecord(field: (name: (typeof MEMBERSHIP_FIELDS)[number]) => unknown): MembershipRecord {
   const record = {} as Record<string, unknown>;
   for (const name of MEMBERSHIP_FIELDS) record[name] = field(name) ?? (name === 'hadTrial' ? false : name === 'subscriptions' ? {} : null);
   return record as unknown as MembershipRecord;
 }
 
-const fromItem = (item: Record<string, unknown>) => toRecord((name) => item[name]);
-/** Converts only the record's own fields: keys, revision, email and the like are never read on this path. */
+const toRecord = (item: Record<string, unknown>) => mapRecord((name) => item[name]);
+/** The checkout's path: converts only the record's own fields (keys, revision and the like are never read there). */
 const fromWire = (raw: Record<string, AttributeValue>) =>
-  toRecord((name) => {
+  mapRecord((name) => {
     const value = raw[name];
     return value === undefined ? undefined : fromAttributeValue(value);
   });
@@ -149,7 +149,7 @@ export class DynamoMembershipRepository implements MembershipRepository {
     const out = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: { PK: keys.memberPk(memberId), SK: keys.membershipSk }, ConsistentRead: true }),
     );
-    return out.Item ? { record: fromItem(out.Item), rev: Number(out.Item.rev ?? 0) } : null;
+    return out.Item ? { record: toRecord(out.Item), rev: Number(out.Item.rev ?? 0) } : null;
   }
 
   async findMemberIdByCustomer(customerId: string): Promise<string | null> {

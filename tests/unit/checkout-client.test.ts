@@ -1,10 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CheckoutApiError, type CheckoutClientOptions, type ClientEvent, createCheckoutClient } from '../../clients/checkout/client';
 
 /**
- * The client's policies against a scripted fetch and a clock the test moves: no network, no waiting
- * on real time except the (tiny) attempt timeouts. tests/integration/checkout-client.test.ts runs it
- * against the real local service.
+ * The client's policies against a scripted fetch, with `Date` (the cache's and the breaker's clock)
+ * held by the test: no network, no waiting on real time but the tiny attempt timeouts and backoffs.
+ * tests/integration/checkout-client.test.ts runs it against the real local service.
  */
 type Script = (request: Request, n: number) => Response | Promise<Response> | 'hang' | 'refuse';
 
@@ -30,8 +30,14 @@ const problem = (status: number, extra: object = {}) =>
     headers: { 'content-type': 'application/problem+json' },
   });
 
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2030-01-01T00:00:00.000Z') });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 function harness(script: Script, over: Partial<CheckoutClientOptions> = {}) {
-  let now = 1_000_000;
   const calls: string[] = [];
   const events: ClientEvent[] = [];
   const fetch = async (request: Request) => {
@@ -48,12 +54,11 @@ function harness(script: Script, over: Partial<CheckoutClientOptions> = {}) {
     baseUrl: 'http://membership.test',
     apiKey: 'ck_test',
     fetch,
-    clock: { now: () => now, sleep: async () => {}, random: () => 0.5 },
     policies: { check: { attemptTimeoutMs: 20 }, quote: { attemptTimeoutMs: 20 }, write: { attemptTimeoutMs: 20 } },
     onEvent: (e) => events.push(e),
     ...over,
   });
-  return { client, calls, events, advance: (ms: number) => (now += ms) };
+  return { client, calls, events, advance: (ms: number) => vi.setSystemTime(Date.now() + ms) };
 }
 
 describe('checkout client', () => {
@@ -109,25 +114,34 @@ describe('checkout client', () => {
     expect(h.calls.length).toBe(before);
 
     h.advance(5000);
-    expect(h.client.breakerState).toBe('half-open');
-    await h.client.checkEntitlement('m1'); // the probe fails: open again, one request made
+    await h.client.checkEntitlement('m1'); // the first call after openMs probes; it fails: open again, one request made
     expect([h.client.breakerState, h.calls.length]).toEqual(['open', before + 1]);
     h.advance(5000);
     up = true;
     expect((await h.client.checkEntitlement('m1')).source).toBe('service');
     expect(h.client.breakerState).toBe('closed');
-    expect(h.events.filter((e) => e.type === 'breaker').map((e) => (e as { state: string }).state)).toEqual(['open', 'open', 'closed']);
+    expect(h.events.filter((e) => e.type === 'breaker').map((e) => (e as { state: string }).state)).toEqual([
+      'open',
+      'half-open',
+      'open',
+      'half-open',
+      'closed',
+    ]);
   });
 
-  it('waits for Retry-After only when the budget allows, and returns unavailable writes instead of throwing', async () => {
-    const h = harness(() => problem(503, {}), {});
-    const late = harness(() => new Response(null, { status: 503, headers: { 'retry-after': '5' } }));
-    expect(await late.client.commit('C', 'o1')).toMatchObject({
+  it('gives up within the budget and reports an unavailable write instead of throwing', async () => {
+    const h = harness(() => new Response(null, { status: 503, headers: { 'retry-after': '5' } }));
+    expect(await h.client.commit('C', 'o1')).toMatchObject({
       ok: false,
       status: 'unavailable',
-      failure: { cause: 'server_error', status: 503, attempts: 1 },
+      failure: { cause: 'server_error', status: 503, attempts: 3 },
     });
-    expect(await h.client.release('C', 'o1')).toMatchObject({ ok: false, status: 'unavailable', failure: { attempts: 3 } });
+    const slow = harness(() => 'hang', { policies: { write: { attemptTimeoutMs: 1000, budgetMs: 30 } } });
+    expect(await slow.client.release('C', 'o1')).toMatchObject({
+      ok: false,
+      status: 'unavailable',
+      failure: { cause: 'timeout', attempts: 1 },
+    });
   });
 
   it('throws on a refused check (a wrong key is a configuration error, not an outage)', async () => {
