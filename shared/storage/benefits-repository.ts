@@ -86,6 +86,18 @@ export interface UsageRecord {
   reversedByCode: string | null;
 }
 
+/** What a redeem or a commit writes besides the grant's new state. */
+export interface RedemptionWrite {
+  grant: IssuedGrant;
+  orderId: string;
+  at: string;
+  /** The coupon's saving, counted now (0 for a voucher). */
+  savedCents: number;
+  savings: ExtraWrite | null;
+  /** The billing period the saving counts in (null: lifetime only, or nothing saved). */
+  periodKey: string | null;
+}
+
 /** What a release does with the benefit usage of the same order. */
 export type UsageOnRelease =
   | { kind: 'reverse'; orderId: string }
@@ -201,30 +213,12 @@ export class DynamoBenefitsRepository {
   }
 
   /**
-   * Redeem (a hold and its commit in one step): the grant's conditional update, the order's slot, the
-   * redemption record and the savings counters at once.
+   * A redemption: the grant's conditional update, the order's slot, the redemption record and the
+   * savings counters at once. `redeem` claims a code no other order holds (a hold and its commit in
+   * one step); `commit` turns this order's standing hold into the redemption.
    */
-  async redeem(input: {
-    grant: IssuedGrant;
-    orderId: string;
-    at: string;
-    savedCents: number;
-    savings: ExtraWrite | null;
-    periodKey: string | null;
-  }): Promise<void> {
-    await this.db.send(new TransactWriteCommand({ TransactItems: this.redemptionWrites(input, 'redeem') }));
-  }
-
-  /** Commit: this order's standing hold becomes a redemption, with the same record and counters as a redeem. */
-  async commit(input: {
-    grant: IssuedGrant;
-    orderId: string;
-    at: string;
-    savedCents: number;
-    savings: ExtraWrite | null;
-    periodKey: string | null;
-  }): Promise<void> {
-    await this.db.send(new TransactWriteCommand({ TransactItems: this.redemptionWrites(input, 'commit') }));
+  async redeem(input: RedemptionWrite, how: 'redeem' | 'commit' = 'redeem'): Promise<void> {
+    await this.db.send(new TransactWriteCommand({ TransactItems: this.redemptionWrites(input, how) }));
   }
 
   /** Drops this order's standing hold (nothing was counted for it) and frees the order's slot. */
@@ -249,10 +243,7 @@ export class DynamoBenefitsRepository {
     );
   }
 
-  private redemptionWrites(
-    input: { grant: IssuedGrant; orderId: string; at: string; savedCents: number; savings: ExtraWrite | null; periodKey: string | null },
-    how: 'redeem' | 'commit',
-  ): ExtraWrite[] {
+  private redemptionWrites(input: RedemptionWrite, how: 'redeem' | 'commit'): ExtraWrite[] {
     const { grant, orderId, at } = input;
     const items: ExtraWrite[] = [
       {

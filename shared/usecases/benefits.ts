@@ -207,7 +207,7 @@ async function writeRedemption(
     savings: await savingsWrite(deps, grant.memberId, grant.currency ?? currency, saved, period),
     periodKey: saved > 0 ? (period?.key ?? null) : null,
   };
-  await (how === 'redeem' ? deps.benefits.redeem(input) : deps.benefits.commit(input));
+  await deps.benefits.redeem(input, how);
 }
 
 export interface ClaimInput {

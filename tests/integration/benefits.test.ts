@@ -1,10 +1,8 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { dynamo } from '#shared/runtime/dynamo';
-import { keys } from '#shared/storage/keys';
 import { invoiceObject, signupEvents, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
 import { KEYS, uniqueMemberId, useApi } from '../support/api';
 import { creditNoteObject } from '../support/benefits';
+import { memberItems } from '../support/member-items';
 import { bearer } from '../support/shopper';
 
 const api = useApi();
@@ -14,18 +12,6 @@ const order = { subtotalCents: 4000, currency: 'usd' };
 /** An order shipped next day: what the plan's `express-2` vouchers are for (a voucher needs the order's service level). */
 const nextDay = { ...order, serviceLevel: 'next-day' };
 
-async function memberItems(memberId: string) {
-  const { doc, tables } = dynamo();
-  const out = await doc.send(
-    new QueryCommand({
-      TableName: tables.main,
-      KeyConditionExpression: 'PK = :pk',
-      ExpressionAttributeValues: { ':pk': keys.memberPk(memberId) },
-      ConsistentRead: true,
-    }),
-  );
-  return out.Items ?? [];
-}
 const grantItems = async (memberId: string) => (await memberItems(memberId)).filter((i) => i.type === 'grant');
 /** The operator's view of the member (GET /v1/admin/members/{id}): grants and savings as they stand now. */
 async function adminView(memberId: string) {

@@ -1,11 +1,10 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { planCatalog } from '#shared/runtime/catalog';
-import { benefitsRepository, dynamo, membershipRepository } from '#shared/runtime/dynamo';
-import { keys } from '#shared/storage/keys';
+import { benefitsRepository, membershipRepository } from '#shared/runtime/dynamo';
 import { holdGrant } from '#shared/usecases/benefits';
 import { signupEvents } from '../../local/stripe-test-events';
 import { KEYS, uniqueMemberId, useApi } from '../support/api';
+import { memberItems } from '../support/member-items';
 
 /**
  * The checkout's order flow through the real HTTP stack: quote, hold, commit (or redeem), release,
@@ -33,19 +32,6 @@ async function payingMember(label: string) {
     monthly: code(500), // min subtotal 25.00
     vouchers: ent.benefits.shippingVouchers.map((v: any) => v.code as string) as string[], // two, next-day
   };
-}
-
-async function memberItems(memberId: string) {
-  const { doc, tables } = dynamo();
-  const out = await doc.send(
-    new QueryCommand({
-      TableName: tables.main,
-      KeyConditionExpression: 'PK = :pk',
-      ExpressionAttributeValues: { ':pk': keys.memberPk(memberId) },
-      ConsistentRead: true,
-    }),
-  );
-  return out.Items ?? [];
 }
 
 const post = (path: string, body: unknown) => api.call('POST', path, { body });
