@@ -3,7 +3,7 @@
  * (as the entitlement check reads them) and the clock. docs/benefits.md "Quote" states the rules.
  */
 import type { Plan } from './catalog';
-import { freeShippingRefusal, grantRejectionAt } from './entitlement';
+import { bySoonestExpiry, freeShippingRefusal, grantRejectionAt } from './entitlement';
 import type { IssuedGrant } from './grants';
 import type { MembershipView } from './membership';
 
@@ -72,9 +72,8 @@ const BPS = 10_000;
 /** Basis points of the subtotal, rounded down to the minor unit: the discount never exceeds its rate. */
 export const memberDiscountCents = (subtotalCents: number, bps: number): number => Math.floor((subtotalCents * bps) / BPS);
 
-/** Earliest expiry first, then code: among codes that save the same, use the one that would lapse first. */
-const byExpiryThenCode = (a: IssuedGrant, b: IssuedGrant) =>
-  a.expiresAt < b.expiresAt ? -1 : a.expiresAt > b.expiresAt ? 1 : a.code < b.code ? -1 : a.code > b.code ? 1 : 0;
+/** Among codes that save the same, use the one that would lapse first (then the smallest code). */
+const byExpiryThenCode = bySoonestExpiry;
 
 /**
  * The best applicable coupon: the one that takes the most off this order (its amount, capped at what

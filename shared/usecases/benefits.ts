@@ -20,6 +20,7 @@ import {
   savingsView,
 } from '../domain/benefits';
 import type { PlanCatalog } from '../domain/catalog';
+import { bySoonestExpiry } from '../domain/entitlement';
 import type { IssuedGrant } from '../domain/grants';
 import { feesPaidCents } from '../domain/issuance';
 import { evaluateMembership, type MembershipRecord } from '../domain/membership';
@@ -415,7 +416,7 @@ export async function getMemberBenefits(
   return {
     grants: effectiveGrants(record, grants)
       .map((g) => ({ ...g, hold: g.hold ?? null }))
-      .sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.code.localeCompare(b.code)),
+      .sort(bySoonestExpiry),
     savings: savingsView(stored, memberId, currentSavingsPeriod(record), record?.subscription?.currency ?? null),
   };
 }
