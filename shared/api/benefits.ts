@@ -11,17 +11,23 @@ import {
   minLength,
   nullable,
   optional,
-  regex,
   strictObject,
   string,
 } from '../validation';
-import { currencySchema, isoTimeSchema, jsonBodyProblems, memberIdSchema, problem, problemResponses, problemWith } from './common';
+import {
+  orderCentsSchema as cents,
+  currencySchema,
+  isoTimeSchema,
+  jsonBodyProblems,
+  memberIdSchema,
+  orderIdSchema,
+  problem,
+  problemResponses,
+  problemWith,
+  serviceLevelSchema,
+} from './common';
 
-/** The shop's order id: same character set as member ids. */
-export const orderIdSchema = string().check(regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ . : -'));
-export const cents = int().check(minimum(0), maximum(100_000_000));
-/** A shipping service level as the catalog spells them (`standard`, `two-day`, `next-day`, ...). */
-export const serviceLevelSchema = string().check(regex(/^[a-z0-9-]{1,64}$/, 'must be 1-64 characters of a-z 0-9 -'));
+export { orderIdSchema };
 
 /** Any code-looking path segment; a code that cannot exist is answered 404 like an unknown one. */
 export const codeParamsSchema = strictObject({ code: string().check(minLength(1), maxLength(64)) });

@@ -1,6 +1,21 @@
 import { MEMBERSHIP_STATUSES } from '../domain/membership';
 import { currencySchema } from '../domain/money';
-import { array, boolean, enumOf, int, meta, minimum, nullable, number, optional, type Schema, strictObject, string } from '../validation';
+import {
+  array,
+  boolean,
+  enumOf,
+  int,
+  maximum,
+  meta,
+  minimum,
+  nullable,
+  number,
+  optional,
+  regex,
+  type Schema,
+  strictObject,
+  string,
+} from '../validation';
 
 export { memberIdSchema } from '../domain/member-id';
 export { currencySchema };
@@ -56,6 +71,13 @@ export const shopperProblemResponses = {
 } as const;
 
 export const nullableNumber = nullable(number());
+
+/** The shop's order id: same character set as member ids. */
+export const orderIdSchema = string().check(regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ . : -'));
+/** An amount of an order (subtotal, shipping, saving) in minor units, up to a million in major units. */
+export const orderCentsSchema = int().check(minimum(0), maximum(100_000_000));
+/** A shipping service level as the catalog spells them (`standard`, `two-day`, `next-day`, ...). */
+export const serviceLevelSchema = string().check(regex(/^[a-z0-9-]{1,64}$/, 'must be 1-64 characters of a-z 0-9 -'));
 
 /** A coupon as the checkout and the shopper see it, `applicable` to the order at hand. */
 export const couponViewSchema = strictObject({

@@ -1,7 +1,16 @@
 import type { RouteSpec } from '../http/types';
 import { array, boolean, enumOf, int, maxLength, meta, nullable, optional, strictObject, string } from '../validation';
-import { cents, orderIdSchema, serviceLevelSchema } from './benefits';
-import { currencySchema, isoTimeSchema, jsonBodyProblems, memberIdSchema, problemResponses, statusSchema } from './common';
+import {
+  orderCentsSchema as cents,
+  currencySchema,
+  isoTimeSchema,
+  jsonBodyProblems,
+  memberIdSchema,
+  orderIdSchema,
+  problemResponses,
+  serviceLevelSchema,
+  statusSchema,
+} from './common';
 
 export const quoteRequestSchema = strictObject({
   memberId: memberIdSchema,
