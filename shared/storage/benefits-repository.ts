@@ -194,18 +194,13 @@ export class DynamoBenefitsRepository {
     await this.db.send(
       new TransactWriteCommand({
         TransactItems: [
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: grantKeys.item(grant.memberId, grant.code),
-              UpdateExpression: 'SET #g.#hold = :hold',
-              // Unlike a redeem, a hold never replaces a standing hold, even this order's own: that one is answered as it is.
-              ConditionExpression:
-                '#g.#state = :open AND #g.memberId = :m AND #g.expiresAt > :at AND (attribute_not_exists(#g.#hold) OR #g.#hold.expiresAt <= :at)',
-              ExpressionAttributeNames: GRANT_NAMES,
-              ExpressionAttributeValues: { ':open': 'open', ':m': grant.memberId, ':at': at, ':hold': hold },
-            },
-          },
+          this.grantUpdate(
+            grant,
+            'SET #g.#hold = :hold',
+            // Unlike a redeem, a hold never replaces a standing hold, even this order's own: that one is answered as it is.
+            '#g.#state = :open AND #g.memberId = :m AND #g.expiresAt > :at AND (attribute_not_exists(#g.#hold) OR #g.#hold.expiresAt <= :at)',
+            { ':open': 'open', ':m': grant.memberId, ':at': at, ':hold': hold },
+          ),
           this.slotPut(grant, { orderId: hold.orderId, state: 'held', holdExpiresAt: hold.expiresAt }, at),
         ],
       }),
@@ -227,16 +222,10 @@ export class DynamoBenefitsRepository {
     await this.db.send(
       new TransactWriteCommand({
         TransactItems: [
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: grantKeys.item(grant.memberId, grant.code),
-              UpdateExpression: 'REMOVE #g.#hold SET lastReleasedOrderId = :o',
-              ConditionExpression: '#g.#state = :open AND #g.#hold.orderId = :o',
-              ExpressionAttributeNames: GRANT_NAMES,
-              ExpressionAttributeValues: { ':open': 'open', ':o': orderId },
-            },
-          },
+          this.grantUpdate(grant, 'REMOVE #g.#hold SET lastReleasedOrderId = :o', '#g.#state = :open AND #g.#hold.orderId = :o', {
+            ':open': 'open',
+            ':o': orderId,
+          }),
           this.slotDelete(grant, orderId),
         ],
       }),
@@ -246,26 +235,13 @@ export class DynamoBenefitsRepository {
   private redemptionWrites(input: RedemptionWrite, how: 'redeem' | 'commit'): ExtraWrite[] {
     const { grant, orderId, at } = input;
     const items: ExtraWrite[] = [
-      {
-        Update: {
-          TableName: this.tableName,
-          Key: grantKeys.item(grant.memberId, grant.code),
-          UpdateExpression:
-            'SET #g.#state = :redeemed, #g.redeemedOrderId = :o, #g.redeemedAt = :at, redeemedPeriodKey = :pk REMOVE #g.#hold',
-          // A commit needs this order's hold, still standing; a redeem needs the code claimable by this order.
-          ConditionExpression:
-            how === 'commit' ? '#g.#state = :open AND #g.memberId = :m AND #g.#hold.orderId = :o AND #g.#hold.expiresAt > :at' : CLAIMABLE,
-          ExpressionAttributeNames: GRANT_NAMES,
-          ExpressionAttributeValues: {
-            ':redeemed': 'redeemed',
-            ':open': 'open',
-            ':o': orderId,
-            ':at': at,
-            ':m': grant.memberId,
-            ':pk': input.periodKey,
-          },
-        },
-      },
+      this.grantUpdate(
+        grant,
+        'SET #g.#state = :redeemed, #g.redeemedOrderId = :o, #g.redeemedAt = :at, redeemedPeriodKey = :pk REMOVE #g.#hold',
+        // A commit needs this order's hold, still standing; a redeem needs the code claimable by this order.
+        how === 'commit' ? '#g.#state = :open AND #g.memberId = :m AND #g.#hold.orderId = :o AND #g.#hold.expiresAt > :at' : CLAIMABLE,
+        { ':redeemed': 'redeemed', ':open': 'open', ':o': orderId, ':at': at, ':m': grant.memberId, ':pk': input.periodKey },
+      ),
       this.slotPut(grant, { orderId, state: 'redeemed', holdExpiresAt: null }, at),
       this.redemptionPut({
         code: grant.code,
@@ -279,6 +255,20 @@ export class DynamoBenefitsRepository {
     ];
     if (input.savings) items.push(input.savings);
     return items;
+  }
+
+  /** A conditional update of the grant item's state (`#g` the grant, `#state`, `#hold`). */
+  private grantUpdate(grant: IssuedGrant, update: string, condition: string, values: Record<string, unknown>): ExtraWrite {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: grantKeys.item(grant.memberId, grant.code),
+        UpdateExpression: update,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: GRANT_NAMES,
+        ExpressionAttributeValues: values,
+      },
+    };
   }
 
   /**

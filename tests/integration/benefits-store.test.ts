@@ -1,4 +1,4 @@
-import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateGrantCode } from '#shared/codes';
@@ -19,6 +19,7 @@ import { signupEvents, stripeEvent, subscriptionObject } from '../../local/strip
 import { uniqueMemberId } from '../support/api';
 import { type Command, commandArb, creditNoteObject } from '../support/benefits';
 import { monthlySubscription } from '../support/domain';
+import { memberItems } from '../support/member-items';
 
 const DAY = 86_400;
 const catalog = planCatalog();
@@ -26,18 +27,7 @@ const memberships = membershipRepository();
 const benefits = benefitsRepository();
 const ledger = ledgerRepository();
 
-async function items(memberId: string) {
-  const { doc, tables } = dynamo();
-  const out = await doc.send(
-    new QueryCommand({
-      TableName: tables.main,
-      KeyConditionExpression: 'PK = :pk',
-      ExpressionAttributeValues: { ':pk': keys.memberPk(memberId) },
-      ConsistentRead: true,
-    }),
-  );
-  return out.Items ?? [];
-}
+const items = memberItems;
 
 describe('issuance under a crash between writes', () => {
   const parse = (e: object) => stripeEventSchema.parse(e);
