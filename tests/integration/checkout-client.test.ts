@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type CheckoutClient, type ClientEvent, createCheckoutClient } from '../../clients/checkout/client';
 import { httpFunctions } from '../../functions/manifest';
 import { LOCAL_DEFAULTS } from '../../local/defaults';
@@ -7,6 +7,7 @@ import { type EmbeddedDynamo, freePort, startEmbeddedDynamo } from '../../local/
 import { type LocalHttpServer, startLocalHttpServer } from '../../local/http-adapter';
 import { signPayload, signupEvents } from '../../local/stripe-test-events';
 import { KEYS, uniqueMemberId } from '../support/api';
+import { checkResponse } from '../support/api-contract';
 import { TEST_TABLES } from '../support/tables';
 import { startTcpProxy } from '../support/tcp-proxy';
 
@@ -23,6 +24,7 @@ const state: {
   server?: LocalHttpServer;
 } = {};
 const events: ClientEvent[] = [];
+const violations: string[] = [];
 let requests = 0;
 
 function client(): CheckoutClient {
@@ -37,10 +39,16 @@ function client(): CheckoutClient {
       write: { attemptTimeoutMs: 2500, budgetMs: 8000 },
     },
     breaker: { failureThreshold: 3 },
-    // Counted, so the test can see the open breaker make no request at all.
-    fetch: (request) => {
+    // Counted, so the test can see the open breaker make no request at all; and every answer the
+    // client gets is held to the route's documentation, like every other integration test's.
+    fetch: async (request) => {
       requests++;
-      return fetch(request);
+      const response = await fetch(request);
+      // The client would read a thrown violation as an outage: keep it to fail the test instead.
+      return checkResponse(request.method, request.url, response).catch((violation: Error) => {
+        violations.push(violation.message);
+        throw violation;
+      });
     },
     onEvent: (e) => events.push(e),
   });
@@ -79,6 +87,10 @@ beforeAll(async () => {
     expect((await clients[name].checkEntitlement(member)).source).toBe('service');
   }
 }, 120_000);
+
+afterEach(() => {
+  expect(violations).toEqual([]);
+});
 
 afterAll(async () => {
   await state.server?.close();
