@@ -77,10 +77,18 @@ module.exports = {
       to: { path: '^(functions|infra|local|tests|bench)/' },
     },
     {
+      name: 'client-stands-alone',
+      severity: 'error',
+      comment:
+        'clients/checkout is handed to the checkout team: it knows the service only through the generated OpenAPI types, never its code.',
+      from: { path: '^clients/' },
+      to: { path: '^(shared|functions|infra|local|tests|bench)/' },
+    },
+    {
       name: 'deployed-code-needs-no-dev-tools',
       severity: 'error',
-      comment: 'Lambda code (functions/, shared/) never imports development dependencies.',
-      from: { path: '^(functions|shared)/' },
+      comment: 'Lambda code (functions/, shared/) and the checkout client never import development dependencies.',
+      from: { path: '^(functions|shared|clients)/' },
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
     {

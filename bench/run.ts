@@ -51,11 +51,20 @@ async function main() {
 async function seedMember(): Promise<string> {
   const { ingestStripeEvent } = await import('#shared/usecases/ingest-stripe-event');
   const { planCatalog } = await import('#shared/runtime/catalog');
-  const { ledgerRepository, membershipRepository } = await import('#shared/runtime/dynamo');
+  const { benefitsRepository, ledgerRepository, membershipRepository } = await import('#shared/runtime/dynamo');
+  const { membershipReactions } = await import('#shared/usecases/reactions');
+  const { jurisdictionRules } = await import('#shared/runtime/jurisdictions');
   const { signupEvents } = await import('../local/stripe-test-events');
   const { stripeEventSchema } = await import('#shared/stripe/events');
   const memberId = `bench-entitlement-${Date.now()}`;
-  const deps = { catalog: planCatalog(), memberships: membershipRepository(), ledger: ledgerRepository() };
+  // With the plan's grants (a welcome and a monthly coupon, two next-day vouchers), as a member has them:
+  // the check lists them and the quote prices them.
+  const deps = {
+    catalog: planCatalog(),
+    memberships: membershipRepository(),
+    ledger: ledgerRepository(),
+    reactions: membershipReactions(benefitsRepository().tableName, jurisdictionRules()),
+  };
   for (const event of signupEvents({ memberId, start: Math.floor(Date.now() / 1000) - 3600 }).events) {
     await ingestStripeEvent(deps, stripeEventSchema.parse(event));
   }

@@ -5,7 +5,7 @@
  */
 
 import { memberNotificationsRoute, memberPreferencesRoute } from '#shared/api/admin-notifications';
-import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from '#shared/api/benefits';
+import { benefitUsageRoute, commitCouponRoute, holdCouponRoute, redeemCouponRoute, releaseCouponRoute } from '#shared/api/benefits';
 import {
   acceptSaveOfferRoute,
   cancellationsRoute,
@@ -19,6 +19,7 @@ import { entitlementsCheckRoute } from '#shared/api/entitlements';
 import { eraseMemberRoute } from '#shared/api/erasure';
 import { ledgerRoute, reconciliationRoute, reportRoute, revenueRoute } from '#shared/api/finance';
 import { myPreferencesRoute } from '#shared/api/me-preferences';
+import { quoteOrderRoute } from '#shared/api/orders';
 import {
   adminMemberRoute,
   cancelMembershipRoute,
@@ -79,7 +80,8 @@ export const httpFunctions: readonly FunctionSpec[] = [
   {
     name: 'entitlements-check',
     entry: 'functions/http/entitlements-check.ts',
-    routes: [entitlementsCheckRoute],
+    // The checkout's two reads of a member: the check and the quote share one bundle and warm containers.
+    routes: [entitlementsCheckRoute, quoteOrderRoute],
     access: ['table:read', 'secret:service-keys'],
     // More memory buys more CPU: this path is on every checkout, so its latency is worth paying for.
     memoryMb: 1024,
@@ -117,7 +119,7 @@ export const httpFunctions: readonly FunctionSpec[] = [
   {
     name: 'benefits',
     entry: 'functions/http/benefits.ts',
-    routes: [redeemCouponRoute, releaseCouponRoute, benefitUsageRoute],
+    routes: [holdCouponRoute, commitCouponRoute, redeemCouponRoute, releaseCouponRoute, benefitUsageRoute],
     access: ['table:read', 'table:write', 'secret:service-keys'],
     memoryMb: 512,
   },

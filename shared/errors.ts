@@ -20,6 +20,10 @@ export const CONFLICT_REASONS = [
   'no_membership',
   'nothing_to_resume',
   'redeemed_by_another_order',
+  'held_by_another_order',
+  'redeemed_by_this_order',
+  'hold_lapsed',
+  'not_held_by_this_order',
   'not_redeemed_by_this_order',
   'usage_differs',
   'no_withdrawal_right',
@@ -38,6 +42,9 @@ export const REJECTION_REASONS = [
   'service_level_mismatch',
   'void',
   'not_member_code',
+  'service_level_required',
+  'one_coupon_per_order',
+  'one_voucher_per_order',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 

@@ -1,6 +1,6 @@
 import { REMINDER_KINDS } from '../domain/reminders';
 import type { RouteSpec } from '../http/types';
-import { array, boolean, enumOf, int, nullable, optional, strictObject, string } from '../validation';
+import { array, boolean, enumOf, int, meta, nullable, optional, strictObject, string } from '../validation';
 import { isoTimeSchema, jsonBodyProblems, memberIdSchema, problemResponses } from './common';
 
 export const memberPathSchema = strictObject({ memberId: memberIdSchema });
@@ -39,12 +39,12 @@ export const memberNotificationsRoute = {
   responses: { 200: { description: 'The member’s notifications, by due time', schema: notificationsResponseSchema }, ...problemResponses },
 } as const satisfies RouteSpec;
 
-export const preferencesBodySchema = strictObject({ marketingOptOut: boolean() });
+export const preferencesBodySchema = strictObject({ marketingOptOut: boolean() }).check(meta({ id: 'PreferencesUpdate' }));
 export const preferencesResponseSchema = strictObject({
   memberId: string(),
   marketingOptOut: boolean(),
   updatedAt: optional(isoTimeSchema),
-});
+}).check(meta({ id: 'Preferences' }));
 
 export const memberPreferencesRoute = {
   method: 'PUT',

@@ -3,41 +3,71 @@ import {
   enumOf,
   type Infer,
   int,
+  literal,
   maximum,
   maxLength,
+  meta,
   minimum,
   minLength,
   nullable,
   optional,
-  regex,
   strictObject,
   string,
 } from '../validation';
-import { currencySchema, jsonBodyProblems, memberIdSchema, problem, problemResponses, problemWith } from './common';
+import {
+  orderCentsSchema as cents,
+  currencySchema,
+  isoTimeSchema,
+  jsonBodyProblems,
+  memberIdSchema,
+  orderIdSchema,
+  problem,
+  problemResponses,
+  problemWith,
+  serviceLevelSchema,
+} from './common';
 
-/** The shop's order id: same character set as member ids. */
-export const orderIdSchema = string().check(regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ . : -'));
-const cents = int().check(minimum(0), maximum(100_000_000));
+export { orderIdSchema };
 
 /** Any code-looking path segment; a code that cannot exist is answered 404 like an unknown one. */
 export const codeParamsSchema = strictObject({ code: string().check(minLength(1), maxLength(64)) });
 
-export const redeemRequestSchema = strictObject({
+const claimFields = {
   memberId: memberIdSchema,
   orderId: orderIdSchema,
   subtotalCents: cents,
   currency: currencySchema,
-});
+  serviceLevel: optional(serviceLevelSchema.check(meta({ description: "The order's service level: required for a shipping voucher." }))),
+};
+
+export const redeemRequestSchema = strictObject(claimFields).check(meta({ id: 'RedeemRequest' }));
 export type RedeemRequest = Infer<typeof redeemRequestSchema>;
 
-export const redeemResponseSchema = strictObject({
+/** A code redeemed for an order: by a redeem, or by the commit of its hold. */
+export const redemptionSchema = strictObject({
   code: string(),
   status: enumOf(['redeemed']),
   orderId: string(),
   amountOffCents: optional(cents),
   currency: optional(currencySchema),
   serviceLevel: optional(string()),
-});
+}).check(meta({ id: 'Redemption' }));
+
+export const holdRequestSchema = strictObject({
+  ...claimFields,
+  holdMinutes: optional(
+    int().check(minimum(1), maximum(60), meta({ description: 'How long the hold stands unless committed or released (default 15).' })),
+  ),
+}).check(meta({ id: 'HoldRequest' }));
+
+export const holdSchema = strictObject({
+  code: string(),
+  status: literal('held'),
+  orderId: string(),
+  expiresAt: isoTimeSchema.check(meta({ description: 'When the hold lapses by itself and the code is usable again' })),
+}).check(meta({ id: 'Hold' }));
+
+export const commitRequestSchema = strictObject({ orderId: orderIdSchema }).check(meta({ id: 'CommitRequest' }));
 
 export const releaseRequestSchema = strictObject({ orderId: orderIdSchema });
 export const releaseResponseSchema = strictObject({ code: string(), status: enumOf(['open', 'expired', 'void']), orderId: string() });
@@ -81,6 +111,11 @@ export const adminGrantSchema = strictObject({
   state: enumOf(['open', 'redeemed', 'void']),
   redeemedOrderId: nullable(string()),
   redeemedAt: nullable(string()),
+  hold: nullable(
+    strictObject({ orderId: string(), expiresAt: string() }).check(
+      meta({ description: "The last order's hold on an open code; it has lapsed once `expiresAt` is past" }),
+    ),
+  ),
 });
 
 /** Who redeemed or released which code, when, for which order (support and finance). */
@@ -105,29 +140,91 @@ export const adminBenefitUsageSchema = strictObject({
 });
 
 /** Why a code cannot be used on the order (shared/domain: GrantRejection, RedeemRejection). */
-const redeemRefusalSchema = problemWith({
-  reason: enumOf(['not_member_code', 'not_entitled', 'expired', 'below_min_subtotal', 'wrong_currency', 'service_level_mismatch', 'void']),
-});
+const claimRefusalSchema = problemWith({
+  reason: enumOf([
+    'not_member_code',
+    'not_entitled',
+    'expired',
+    'below_min_subtotal',
+    'wrong_currency',
+    'service_level_mismatch',
+    'service_level_required',
+    'one_coupon_per_order',
+    'one_voucher_per_order',
+    'void',
+  ]),
+}).check(meta({ id: 'CodeRefusalProblem' }));
+const claimRefusal = problem(
+  'Not usable on this order: `reason` says why (the problem `type` is `/problems/<reason>` with dashes). `one_coupon_per_order` / `one_voucher_per_order`: the order already holds or redeemed another code of that kind',
+  claimRefusalSchema,
+);
 
 export const redeemCouponRoute = {
   method: 'POST',
   path: '/v1/coupons/{code}/redeem',
   operationId: 'redeemCoupon',
-  summary: 'Redeem a coupon or shipping voucher for an order: atomic, one order per code; the same orderId again gets the same answer.',
+  summary:
+    'Redeem a coupon or shipping voucher for an order: a hold and its commit in one atomic step; one order per code, one coupon and one voucher per order; the same orderId again gets the same answer.',
   tags: ['checkout'],
   auth: { kind: 'service', roles: ['checkout'] },
   params: codeParamsSchema,
   body: redeemRequestSchema,
   responses: {
-    200: { description: 'Redeemed (also for a repeat by the winning order)', schema: redeemResponseSchema },
+    200: { description: 'Redeemed (also for a repeat by the winning order)', schema: redemptionSchema },
     ...problemResponses,
     ...jsonBodyProblems,
     404: problem('No such code'),
-    409: problem('Already redeemed by another order', problemWith({ reason: enumOf(['redeemed_by_another_order']) })),
-    422: problem(
-      'Not usable on this order: `reason` says why (the problem `type` is `/problems/<reason>` with dashes)',
-      redeemRefusalSchema,
+    409: problem(
+      'Redeemed by another order, or held by another order until its hold lapses',
+      problemWith({ reason: enumOf(['redeemed_by_another_order', 'held_by_another_order']) }),
     ),
+    422: claimRefusal,
+  },
+} as const satisfies RouteSpec;
+
+export const holdCouponRoute = {
+  method: 'POST',
+  path: '/v1/coupons/{code}/hold',
+  operationId: 'holdCoupon',
+  summary:
+    'Hold a coupon or shipping voucher for an order being placed: no other order can use it until the hold is committed, released, or lapses by itself (15 minutes unless `holdMinutes` says otherwise). Same rules as redeem; the same orderId again gets the same hold.',
+  tags: ['checkout'],
+  auth: { kind: 'service', roles: ['checkout'] },
+  params: codeParamsSchema,
+  body: holdRequestSchema,
+  responses: {
+    200: { description: 'Held until `expiresAt` (also for a repeat by the same order while the hold stands)', schema: holdSchema },
+    ...problemResponses,
+    ...jsonBodyProblems,
+    404: problem('No such code'),
+    409: problem(
+      'Redeemed by another order, held by another order, or already redeemed by this order (nothing left to hold)',
+      problemWith({ reason: enumOf(['redeemed_by_another_order', 'held_by_another_order', 'redeemed_by_this_order']) }),
+    ),
+    422: claimRefusal,
+  },
+} as const satisfies RouteSpec;
+
+export const commitCouponRoute = {
+  method: 'POST',
+  path: '/v1/coupons/{code}/commit',
+  operationId: 'commitCoupon',
+  summary:
+    "The order was placed: its standing hold on the code becomes a redemption, counted in the member's savings. Idempotent per orderId.",
+  tags: ['checkout'],
+  auth: { kind: 'service', roles: ['checkout'] },
+  params: codeParamsSchema,
+  body: commitRequestSchema,
+  responses: {
+    200: { description: 'Redeemed (also for a repeat by the same order)', schema: redemptionSchema },
+    ...problemResponses,
+    ...jsonBodyProblems,
+    404: problem('No such code'),
+    409: problem(
+      "The order's hold lapsed before the commit (`hold_lapsed`: hold it again), or the order never held the code (`not_held_by_this_order`)",
+      problemWith({ reason: enumOf(['hold_lapsed', 'not_held_by_this_order']) }),
+    ),
+    422: problem("`reason: void`: the code's billing period was refunded while it was held", problemWith({ reason: enumOf(['void']) })),
   },
 } as const satisfies RouteSpec;
 
@@ -135,7 +232,8 @@ export const releaseCouponRoute = {
   method: 'POST',
   path: '/v1/coupons/{code}/release',
   operationId: 'releaseCoupon',
-  summary: 'Give a redeemed code back (the order was cancelled); usable again unless expired. Idempotent per orderId.',
+  summary:
+    'Give a code back: a redemption (the order was cancelled: its savings are taken back) or a standing hold (nothing was counted); usable again unless expired. Idempotent per orderId.',
   tags: ['checkout'],
   auth: { kind: 'service', roles: ['checkout'] },
   params: codeParamsSchema,
@@ -145,7 +243,7 @@ export const releaseCouponRoute = {
     ...problemResponses,
     ...jsonBodyProblems,
     404: problem('No such code'),
-    409: problem('The code is not redeemed by this order', problemWith({ reason: enumOf(['not_redeemed_by_this_order']) })),
+    409: problem('The code is neither redeemed nor held by this order', problemWith({ reason: enumOf(['not_redeemed_by_this_order']) })),
   },
 } as const satisfies RouteSpec;
 

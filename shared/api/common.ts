@@ -1,6 +1,21 @@
 import { MEMBERSHIP_STATUSES } from '../domain/membership';
 import { currencySchema } from '../domain/money';
-import { array, boolean, enumOf, int, meta, minimum, nullable, number, optional, type Schema, strictObject, string } from '../validation';
+import {
+  array,
+  boolean,
+  enumOf,
+  int,
+  maximum,
+  meta,
+  minimum,
+  nullable,
+  number,
+  optional,
+  regex,
+  type Schema,
+  strictObject,
+  string,
+} from '../validation';
 
 export { memberIdSchema } from '../domain/member-id';
 export { currencySchema };
@@ -15,12 +30,12 @@ const problemShape = { type: string(), title: string(), status: int(), detail: s
 export const problemWith = <const E extends Record<string, Schema>>(extensions: E) => strictObject({ ...problemShape, ...extensions });
 
 /** A problem without extension members: most refusals. */
-export const problemSchema = problemWith({});
+export const problemSchema = problemWith({}).check(meta({ id: 'Problem' }));
 
 /** A 400: malformed JSON (no `errors`), or fields that fail their schema (`errors` names each one). */
 export const validationProblemSchema = problemWith({
   errors: optional(array(strictObject({ path: string(), message: string() }))),
-});
+}).check(meta({ id: 'ValidationProblem' }));
 
 export const problem = <S extends Schema = typeof problemSchema>(description: string, schema?: S) => ({
   description,
@@ -57,6 +72,13 @@ export const shopperProblemResponses = {
 
 export const nullableNumber = nullable(number());
 
+/** The shop's order id: same character set as member ids. */
+export const orderIdSchema = string().check(regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ . : -'));
+/** An amount of an order (subtotal, shipping, saving) in minor units, up to a million in major units. */
+export const orderCentsSchema = int().check(minimum(0), maximum(100_000_000));
+/** A shipping service level as the catalog spells them (`standard`, `two-day`, `next-day`, ...). */
+export const serviceLevelSchema = string().check(regex(/^[a-z0-9-]{1,64}$/, 'must be 1-64 characters of a-z 0-9 -'));
+
 /** A coupon as the checkout and the shopper see it, `applicable` to the order at hand. */
 export const couponViewSchema = strictObject({
   code: string(),
@@ -65,7 +87,12 @@ export const couponViewSchema = strictObject({
   minSubtotalCents: centsSchema,
   expiresAt: isoTimeSchema,
   applicable: boolean(),
-});
+}).check(meta({ id: 'Coupon' }));
 
 /** A shipping voucher as the checkout and the shopper see it. */
-export const voucherViewSchema = strictObject({ code: string(), serviceLevel: string(), expiresAt: isoTimeSchema, applicable: boolean() });
+export const voucherViewSchema = strictObject({
+  code: string(),
+  serviceLevel: string(),
+  expiresAt: isoTimeSchema,
+  applicable: boolean(),
+}).check(meta({ id: 'ShippingVoucher' }));

@@ -1,5 +1,5 @@
 import type { RouteSpec } from '../http/types';
-import { array, boolean, enumOf, type Infer, int, minimum, nullable, optional, strictObject, string } from '../validation';
+import { array, boolean, enumOf, type Infer, int, meta, minimum, nullable, optional, strictObject, string } from '../validation';
 import {
   couponViewSchema,
   currencySchema,
@@ -15,12 +15,12 @@ export const orderSchema = strictObject({
   subtotalCents: int().check(minimum(0)),
   currency: currencySchema,
   serviceLevel: optional(string()),
-});
+}).check(meta({ id: 'OrderContext' }));
 
 export const entitlementRequestSchema = strictObject({
   memberId: memberIdSchema,
   order: optional(orderSchema),
-});
+}).check(meta({ id: 'EntitlementCheckRequest' }));
 export type EntitlementRequest = Infer<typeof entitlementRequestSchema>;
 
 export const entitlementResponseSchema = strictObject({
@@ -40,7 +40,7 @@ export const entitlementResponseSchema = strictObject({
     coupons: array(couponViewSchema),
     shippingVouchers: array(voucherViewSchema),
   }),
-});
+}).check(meta({ id: 'Entitlement' }));
 
 export const entitlementsCheckRoute = {
   method: 'POST',

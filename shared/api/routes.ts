@@ -1,7 +1,7 @@
 /** Every route of the API, for the OpenAPI document and the route/function manifest checks. */
 import type { ResponseSpec, RouteSpec } from '../http/types';
 import { memberNotificationsRoute, memberPreferencesRoute } from './admin-notifications';
-import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from './benefits';
+import { benefitUsageRoute, commitCouponRoute, holdCouponRoute, redeemCouponRoute, releaseCouponRoute } from './benefits';
 import { problem } from './common';
 import { acceptSaveOfferRoute, cancellationsRoute, cancelPageRoute, eraseMeRoute, myExportRoute, withdrawRoute } from './compliance';
 import { driftRoute } from './drift';
@@ -9,6 +9,7 @@ import { entitlementsCheckRoute } from './entitlements';
 import { eraseMemberRoute } from './erasure';
 import { ledgerRoute, reconciliationRoute, reportRoute, revenueRoute } from './finance';
 import { myPreferencesRoute } from './me-preferences';
+import { quoteOrderRoute } from './orders';
 import {
   adminMemberRoute,
   cancelMembershipRoute,
@@ -24,6 +25,9 @@ export const allRoutes: readonly RouteSpec[] = [
   openapiRoute,
   stripeWebhookRoute,
   entitlementsCheckRoute,
+  quoteOrderRoute,
+  holdCouponRoute,
+  commitCouponRoute,
   redeemCouponRoute,
   releaseCouponRoute,
   benefitUsageRoute,

@@ -5,7 +5,7 @@
  */
 import type { Grant, Plan } from './catalog';
 import { type GrantRejection, grantRejection, type OrderContext } from './entitlement';
-import type { IssuedGrant } from './grants';
+import { activeHold, type IssuedGrant, type OrderSlot, slotTakenBy } from './grants';
 import { type BenefitIssuanceState, emptyIssuance } from './issuance';
 import type { MembershipEvent, MembershipRecord } from './membership';
 import { periodKey, type SavingsTotals } from './savings';
@@ -30,6 +30,7 @@ export function effectiveGrant(grant: IssuedGrant, refunded: ReadonlySet<string>
 
 /** Every grant of the member as it stands, refunded periods voided: what any reader of grants must use. */
 export function effectiveGrants(record: MembershipRecord | null, grants: readonly IssuedGrant[]): IssuedGrant[] {
+  if (grants.length === 0) return [];
   const refunded = refundedPeriods(record);
   return refunded.size === 0 ? [...grants] : grants.map((g) => effectiveGrant(g, refunded));
 }
@@ -116,32 +117,142 @@ export function issuedAtFor(due: IssuancePlan, event: MembershipEvent): string {
   return new Date(event.created * 1000).toISOString();
 }
 
-// ---- redeem and release ----------------------------------------------------------------------
+// ---- hold, commit, redeem and release -------------------------------------------------------
 
-export type RedeemRejection = GrantRejection | 'not_member_code' | 'void';
+/**
+ * Why a code cannot be held or redeemed for this order (422 `reason`): the checkout's `applicable`
+ * rule (`grantRejection`), plus the order's slots and the voucher's need for a service level.
+ */
+export type RedeemRejection =
+  | Exclude<GrantRejection, 'not_open' | 'held'>
+  | 'not_member_code'
+  | 'void'
+  | 'service_level_required'
+  | 'one_coupon_per_order'
+  | 'one_voucher_per_order';
+
+/** Why the code's state forbids it (409 `reason`). */
+export type CodeConflict =
+  | 'redeemed_by_another_order'
+  | 'held_by_another_order'
+  | 'redeemed_by_this_order'
+  | 'hold_lapsed'
+  | 'not_held_by_this_order'
+  | 'not_redeemed_by_this_order';
 
 export type RedeemDecision =
   | { kind: 'redeem' }
   | { kind: 'already-redeemed' }
-  | { kind: 'conflict'; orderId: string | null }
-  | { kind: 'reject'; reason: Exclude<RedeemRejection, 'not_open' | 'not_member_code'> };
+  | { kind: 'conflict'; reason: CodeConflict }
+  | { kind: 'reject'; reason: Exclude<RedeemRejection, 'not_member_code'> };
 
-/** The one rule for a redeem, shared with the checkout's `applicable` through `grantRejection`. */
-export function decideRedeem(grant: IssuedGrant, entitled: boolean, now: Date, order: OrderContext, orderId: string): RedeemDecision {
-  if (grant.state === 'redeemed')
-    return grant.redeemedOrderId === orderId ? { kind: 'already-redeemed' } : { kind: 'conflict', orderId: grant.redeemedOrderId };
-  if (grant.state === 'void') return { kind: 'reject', reason: 'void' };
-  const rejection = grantRejection(grant, entitled, now, order);
-  if (rejection === null) return { kind: 'redeem' };
-  if (rejection === 'not_open') return { kind: 'reject', reason: 'void' };
-  return { kind: 'reject', reason: rejection };
+export type HoldDecision =
+  | { kind: 'hold'; expiresAt: string }
+  | { kind: 'already-held'; expiresAt: string }
+  | { kind: 'conflict'; reason: CodeConflict }
+  | { kind: 'reject'; reason: Exclude<RedeemRejection, 'not_member_code'> };
+
+/** The order a hold or redeem is for: the contract's body, `serviceLevel` required for a voucher. */
+export interface OrderClaim extends OrderContext {
+  orderId: string;
 }
 
-export type ReleaseDecision = { kind: 'release' } | { kind: 'already-released' } | { kind: 'conflict' };
+/** What the code's own state says, before the order is weighed: shared by hold and redeem. */
+type ClaimBlock = { kind: 'already-redeemed' } | { kind: 'conflict'; reason: CodeConflict } | { kind: 'reject'; reason: 'void' };
 
-export function decideRelease(grant: IssuedGrant, lastReleasedOrderId: string | null, orderId: string): ReleaseDecision {
-  if (grant.state === 'redeemed') return grant.redeemedOrderId === orderId ? { kind: 'release' } : { kind: 'conflict' };
-  return lastReleasedOrderId === orderId ? { kind: 'already-released' } : { kind: 'conflict' };
+function claimBlocker(grant: IssuedGrant, orderId: string, nowIso: string): ClaimBlock | null {
+  if (grant.state === 'redeemed')
+    return grant.redeemedOrderId === orderId ? { kind: 'already-redeemed' } : { kind: 'conflict', reason: 'redeemed_by_another_order' };
+  if (grant.state === 'void') return { kind: 'reject', reason: 'void' };
+  const hold = activeHold(grant, nowIso);
+  if (hold && hold.orderId !== orderId) return { kind: 'conflict', reason: 'held_by_another_order' };
+  return null;
+}
+
+/** What the order says: the applicability rule, a voucher's service level, and the order's slot for this kind. */
+function orderBlocker(grant: IssuedGrant, entitled: boolean, now: Date, order: OrderClaim, slot: OrderSlot | null) {
+  if (grant.kind === 'shipping-voucher' && order.serviceLevel === undefined) return 'service_level_required' as const;
+  const rejection = grantRejection(grant, entitled, now, order);
+  if (rejection === 'not_open' || rejection === 'held') throw new Error(`unreachable: ${rejection} after claimBlocker`);
+  if (rejection !== null) return rejection;
+  if (slotTakenBy(slot, grant.code, now.toISOString()) !== null)
+    return grant.kind === 'coupon' ? ('one_coupon_per_order' as const) : ('one_voucher_per_order' as const);
+  return null;
+}
+
+/**
+ * The one rule for a redeem (a hold and its commit in one step), shared with the checkout's
+ * `applicable` through `grantRejection`. `slot` is the order's slot for the code's kind.
+ */
+export function decideRedeem(grant: IssuedGrant, entitled: boolean, now: Date, order: OrderClaim, slot: OrderSlot | null): RedeemDecision {
+  const blocked = claimBlocker(grant, order.orderId, now.toISOString());
+  if (blocked) return blocked;
+  const reason = orderBlocker(grant, entitled, now, order, slot);
+  return reason === null ? { kind: 'redeem' } : { kind: 'reject', reason };
+}
+
+/**
+ * A hold for an order being placed: the same rules as a redeem. It lasts `holdMs`, never beyond the
+ * code's own expiry; the same order asking again gets the hold it has.
+ */
+export function decideHold(
+  grant: IssuedGrant,
+  entitled: boolean,
+  now: Date,
+  order: OrderClaim,
+  slot: OrderSlot | null,
+  holdMs: number,
+): HoldDecision {
+  const nowIso = now.toISOString();
+  const blocked = claimBlocker(grant, order.orderId, nowIso);
+  if (blocked?.kind === 'already-redeemed') return { kind: 'conflict', reason: 'redeemed_by_this_order' };
+  if (blocked) return blocked;
+  const held = activeHold(grant, nowIso);
+  if (held) return { kind: 'already-held', expiresAt: held.expiresAt };
+  const reason = orderBlocker(grant, entitled, now, order, slot);
+  if (reason !== null) return { kind: 'reject', reason };
+  const until = new Date(now.getTime() + holdMs).toISOString();
+  return { kind: 'hold', expiresAt: until < grant.expiresAt ? until : grant.expiresAt };
+}
+
+export type CommitDecision =
+  | { kind: 'commit' }
+  | { kind: 'already-redeemed' }
+  | { kind: 'conflict'; reason: CodeConflict }
+  | { kind: 'reject'; reason: 'void' };
+
+/**
+ * The order was placed: its hold becomes a redemption, if the hold still stands. A hold that lapsed
+ * is gone even when nobody took the code since (409 `hold_lapsed`): the order may hold it again.
+ * `slot` tells a lapsed hold of this order from a code it never held.
+ */
+export function decideCommit(grant: IssuedGrant, orderId: string, now: Date, slot: OrderSlot | null): CommitDecision {
+  const nowIso = now.toISOString();
+  if (grant.state === 'redeemed' && grant.redeemedOrderId === orderId) return { kind: 'already-redeemed' };
+  const hold = activeHold(grant, nowIso);
+  if (grant.state === 'open' && hold?.orderId === orderId) return { kind: 'commit' };
+  if (grant.state === 'void' && hold?.orderId === orderId) return { kind: 'reject', reason: 'void' };
+  const heldOnce = grant.hold?.orderId === orderId || (slot?.code === grant.code && slot.state === 'held');
+  return { kind: 'conflict', reason: heldOnce ? 'hold_lapsed' : 'not_held_by_this_order' };
+}
+
+export type ReleaseDecision =
+  | { kind: 'release' }
+  | { kind: 'release-hold' }
+  | { kind: 'already-released' }
+  | { kind: 'conflict'; reason: 'not_redeemed_by_this_order' };
+
+/**
+ * Giving a code back: a redemption of this order (the order was cancelled: savings come back too),
+ * or a hold of this order that still stands (nothing was counted). A hold of this order that lapsed
+ * already gave the code back, and a repeated release is answered as the first.
+ */
+export function decideRelease(grant: IssuedGrant, lastReleasedOrderId: string | null, orderId: string, now: Date): ReleaseDecision {
+  if (grant.state === 'redeemed')
+    return grant.redeemedOrderId === orderId ? { kind: 'release' } : { kind: 'conflict', reason: 'not_redeemed_by_this_order' };
+  if (grant.hold?.orderId === orderId)
+    return activeHold(grant, now.toISOString()) ? { kind: 'release-hold' } : { kind: 'already-released' };
+  return lastReleasedOrderId === orderId ? { kind: 'already-released' } : { kind: 'conflict', reason: 'not_redeemed_by_this_order' };
 }
 
 /** What a redeem saves: a coupon's amount; a voucher's shipping saving arrives through benefit usage. */

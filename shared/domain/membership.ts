@@ -264,71 +264,75 @@ export function failedRenewal(record: MembershipRecord): PaymentState | null {
   return payment;
 }
 
-/**
- * The status at `now`, from stored dates only: a cancelled membership reads `lapsed` once its period
- * ends and a failed renewal reads `grace` for the plan's `graceDays`, before any event says so.
- */
-export function evaluateMembership(record: MembershipRecord | null, catalog: PlanCatalog, now: Date): MembershipView {
-  const memberId = record?.memberId ?? '';
-  const view = (status: MembershipStatus, extra: Partial<MembershipView> = {}): MembershipView => ({
-    memberId,
+function view(record: MembershipRecord | null, status: MembershipStatus, extra?: Partial<MembershipView>): MembershipView {
+  const base: MembershipView = {
+    memberId: record?.memberId ?? '',
     status,
     entitled: isEntitledStatus(status),
     planId: record?.subscription?.planId ?? null,
     currentPeriodEnd: record?.subscription?.currentPeriodEnd ?? null,
     graceEndsAt: null,
     accessEndsAt: null,
-    ...extra,
-  });
-  if (!record) return view('none');
+  };
+  return extra ? { ...base, ...extra } : base;
+}
+
+function graceFrom(record: MembershipRecord, startIso: string, graceDays: number, nowIso: string): MembershipView {
+  const graceEndsAt = addDays(startIso, graceDays);
+  return nowIso < graceEndsAt ? view(record, 'grace', { graceEndsAt, accessEndsAt: graceEndsAt }) : view(record, 'lapsed');
+}
+
+/**
+ * The status at `now`, from stored dates only: a cancelled membership reads `lapsed` once its period
+ * ends and a failed renewal reads `grace` for the plan's `graceDays`, before any event says so.
+ * On every entitlement check: no closures or dates are made that the member's case does not need.
+ */
+export function evaluateMembership(record: MembershipRecord | null, catalog: PlanCatalog, now: Date): MembershipView {
+  if (!record) return view(record, 'none');
   const sub = record.subscription;
-  if (!sub) return view(record.checkoutCompletedAt ? 'pending' : 'none');
+  if (!sub) return view(record, record.checkoutCompletedAt ? 'pending' : 'none');
 
   const nowIso = now.toISOString();
   const graceDays = catalog.plan(sub.planId)?.graceDays ?? 0;
-  const graceFrom = (startIso: string): MembershipView => {
-    const graceEndsAt = addDays(startIso, graceDays);
-    return nowIso < graceEndsAt ? view('grace', { graceEndsAt, accessEndsAt: graceEndsAt }) : view('lapsed');
-  };
   const payment = record.payment;
   const renewalFailure = failedRenewal(record);
   // `invoice.paid` is Stripe's signal to extend access: a paid invoice's service period counts even
   // while the subscription snapshot that moves the period (or clears past_due) is still on its way.
   const paidThrough =
     payment !== null && payment.outcome === 'paid' && payment.subscriptionId === sub.subscriptionId ? (payment.periodEnd ?? null) : null;
-  const paidAfterSnapshot = paidThrough !== null && payment!.at >= snapshotTime(record, sub.subscriptionId);
 
   switch (sub.stripeStatus) {
     case 'incomplete':
-      return view('pending');
+      return view(record, 'pending');
     case 'incomplete_expired':
     case 'canceled':
-      return view('lapsed');
+      return view(record, 'lapsed');
     case 'paused':
-      return view('paused');
+      return view(record, 'paused');
     case 'past_due':
     case 'unpaid':
-      if (paidAfterSnapshot && nowIso < paidThrough!) return view('active', { currentPeriodEnd: paidThrough });
+      if (paidThrough !== null && payment!.at >= snapshotTime(record, sub.subscriptionId) && nowIso < paidThrough)
+        return view(record, 'active', { currentPeriodEnd: paidThrough });
       // The renewal was attempted at period start; the failure event, when we have it, is more precise.
-      return graceFrom(renewalFailure?.at ?? sub.currentPeriodStart ?? nowIso);
+      return graceFrom(record, renewalFailure?.at ?? sub.currentPeriodStart ?? nowIso, graceDays, nowIso);
     case 'trialing':
     case 'active': {
-      if (renewalFailure) return graceFrom(renewalFailure.at);
+      if (renewalFailure) return graceFrom(record, renewalFailure.at, graceDays, nowIso);
       const subscriptionPeriodEnd =
         (sub.stripeStatus === 'trialing' ? (sub.trialEnd ?? sub.currentPeriodEnd) : sub.currentPeriodEnd) ?? nowIso;
       const pendingCancelAt = sub.cancelAt ?? (sub.cancelAtPeriodEnd ? subscriptionPeriodEnd : null);
       if (pendingCancelAt !== null) {
-        return nowIso < pendingCancelAt ? view('canceling', { accessEndsAt: pendingCancelAt }) : view('lapsed');
+        return nowIso < pendingCancelAt ? view(record, 'canceling', { accessEndsAt: pendingCancelAt }) : view(record, 'lapsed');
       }
-      if (nowIso < subscriptionPeriodEnd) return view(sub.stripeStatus);
+      if (nowIso < subscriptionPeriodEnd) return view(record, sub.stripeStatus);
       // The renewal was paid but the snapshot with the new period has not arrived yet.
-      if (paidThrough !== null && nowIso < paidThrough) return view('active', { currentPeriodEnd: paidThrough });
+      if (paidThrough !== null && nowIso < paidThrough) return view(record, 'active', { currentPeriodEnd: paidThrough });
       // Auto-renewing and the period is over, but no renewal news yet (Stripe collects about an hour
       // after the period ends and may retry): the plan's grace covers the wait, then it lapses.
-      return graceFrom(subscriptionPeriodEnd);
+      return graceFrom(record, subscriptionPeriodEnd, graceDays, nowIso);
     }
     default:
       // Stripe's enums are open: a status we do not know grants nothing rather than guessing.
-      return view('lapsed');
+      return view(record, 'lapsed');
   }
 }

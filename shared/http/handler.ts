@@ -3,8 +3,8 @@ import type { Context } from 'aws-lambda';
 import { memberIdSchema } from '../domain/member-id';
 import { isUseCaseError } from '../errors';
 import { logger } from '../observability';
-import { serviceKeys } from '../runtime/service-keys';
-import { bearerToken, roleForKey, type ServiceRole } from '../security/service-keys';
+import { freshServiceKeys, serviceKeys } from '../runtime/service-keys';
+import { bearerToken, type HashedKey, roleForKey, type ServiceRole } from '../security/service-keys';
 import { type Infer, issuesToErrors, type Schema } from '../validation';
 import { HttpProblem, problemFor, problemResponse, problems } from './problem';
 import type { HttpEvent, HttpResult, RouteSpec } from './types';
@@ -53,15 +53,17 @@ function validate<S extends Schema>(schema: S, value: unknown, where: string): I
   return result.data as Infer<S>;
 }
 
-async function authenticate(route: RouteSpec, event: HttpEvent): Promise<Principal> {
+/**
+ * Who is calling. Synchronous while the service keys are cached (every call but one in five minutes):
+ * the entitlement check pays for no extra await (bench/entitlement.ts).
+ */
+function authenticate(route: RouteSpec, event: HttpEvent): Principal | Promise<Principal> {
   const auth = route.auth;
   if (auth.kind === 'service') {
     const token = bearerToken(header(event, 'authorization'));
     if (!token) throw problems.unauthorized();
-    const role = roleForKey(token, await serviceKeys());
-    if (!role) throw problems.unauthorized();
-    if (!auth.roles.includes(role)) throw problems.forbidden();
-    return { kind: 'service', role };
+    const keys = freshServiceKeys();
+    return keys ? serviceRole(auth.roles, token, keys) : serviceKeys().then((loaded) => serviceRole(auth.roles, token, loaded));
   }
   if (auth.kind === 'shopper') {
     // Verified before the handler: by the HTTP API JWT authorizer in AWS, by the local adapter at home.
@@ -73,16 +75,44 @@ async function authenticate(route: RouteSpec, event: HttpEvent): Promise<Princip
   return { kind: 'anonymous' };
 }
 
+function serviceRole(allowed: readonly ServiceRole[], token: string, keys: HashedKey[]): Principal {
+  const role = roleForKey(token, keys);
+  if (!role) throw problems.unauthorized();
+  if (!allowed.includes(role)) throw problems.forbidden();
+  return { kind: 'service', role };
+}
+
+export interface HandlerOptions {
+  /**
+   * Where the request's context (the Lambda context, `route`, `requestId`) goes in the logs.
+   * `every-line` (default): on every line logged during the request, use cases' included.
+   * `on-failure`: attached only when the wrapper logs a failure, which then reads the same; for routes
+   * whose code logs nothing else and whose latency is the budget (the checkout's reads), since
+   * attaching and removing Powertools keys is a measurable share of such a request (bench/entitlement.ts).
+   */
+  logContext?: 'every-line' | 'on-failure';
+}
+
+type MiddyRequest = { event: HttpEvent; context: Context };
+
+const attachLogContext = (route: RouteSpec, request: MiddyRequest) => {
+  logger.addContext(request.context);
+  logger.appendKeys({ route: `${route.method} ${route.path}`, requestId: request.event.requestContext?.requestId });
+};
+const detachLogContext = () => logger.removeKeys(['route', 'requestId']);
+
 /**
  * Wraps a route's domain call in the edge concerns every endpoint shares: size limit, auth,
  * strict zod validation of body/query/path, and one problem+json error mapper. The handler body
- * only maps a validated request to a domain call and its result to a response.
+ * only maps a validated request to a domain call and its result to a response. Optional concerns are
+ * middlewares registered only when wanted, so one that is off costs a request nothing.
  */
-export function httpHandler<R extends RouteSpec>(route: R, fn: (request: Request<R>) => Promise<HttpResult>) {
+export function httpHandler<R extends RouteSpec>(route: R, fn: (request: Request<R>) => Promise<HttpResult>, options: HandlerOptions = {}) {
   const core = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
     const raw = rawBodyOf(event);
     if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw problems.tooLarge(MAX_BODY_BYTES);
-    const principal = await authenticate(route, event);
+    const authenticated = authenticate(route, event);
+    const principal = authenticated instanceof Promise ? await authenticated : authenticated;
     let body: unknown;
     if (route.formBody) {
       // Parsed and validated by the handler (it may answer a form with HTML); the media type is the edge's.
@@ -108,26 +138,27 @@ export function httpHandler<R extends RouteSpec>(route: R, fn: (request: Request
     return fn({ body, query, params, principal, event, rawBody: raw, context, now: new Date() } as Request<R>);
   };
 
-  return middy<HttpEvent, HttpResult, Error, Context>()
+  const everyLine = (options.logContext ?? 'every-line') === 'every-line';
+  const handler = middy<HttpEvent, HttpResult, Error, Context>();
+  if (everyLine) handler.use({ before: (request) => attachLogContext(route, request), after: detachLogContext });
+  return handler
     .use({
-      before: (request) => {
-        logger.addContext(request.context);
-        logger.appendKeys({ route: `${route.method} ${route.path}`, requestId: request.event.requestContext?.requestId });
-      },
       onError: (request) => {
         const error = request.error;
         const problem = error instanceof HttpProblem ? error : isUseCaseError(error) ? problemFor(error) : null;
+        const logged = !problem || problem.status >= 500;
+        if (logged && !everyLine) attachLogContext(route, request);
         if (problem) {
-          if (problem.status >= 500)
-            logger.error('request failed', { status: problem.status, type: problem.body.type, detail: problem.message });
+          if (logged) logger.error('request failed', { status: problem.status, type: problem.body.type, detail: problem.message });
           request.response = problemResponse(problem);
         } else {
           // Unknown failures are logged with their stack here and answered without internals.
           logger.error('unhandled error', error as Error);
           request.response = problemResponse(problems.internal());
         }
+        // Middy runs no `after` once a request failed: the context comes off here.
+        if (logged || everyLine) detachLogContext();
       },
-      after: () => logger.removeKeys(['route', 'requestId']),
     })
     .handler(core);
 }

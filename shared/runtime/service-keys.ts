@@ -9,7 +9,8 @@ let cached: { keys: HashedKey[]; loadedAt: number } | undefined;
  * The Secrets Manager client is imported lazily: local runs and tests never load it.
  */
 export async function serviceKeys(env: NodeJS.ProcessEnv = process.env): Promise<HashedKey[]> {
-  if (cached && Date.now() - cached.loadedAt < REFRESH_MS) return cached.keys;
+  const fresh = freshServiceKeys();
+  if (fresh) return fresh;
   let keys: HashedKey[];
   if (env.SERVICE_API_KEYS_SECRET_ARN) {
     const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
@@ -20,6 +21,14 @@ export async function serviceKeys(env: NodeJS.ProcessEnv = process.env): Promise
   }
   cached = { keys, loadedAt: Date.now() };
   return keys;
+}
+
+/**
+ * The keys when they are fresh, without a promise: the entitlement check authenticates on every
+ * call, and an `await` there yields to whatever else is queued (bench/entitlement.ts).
+ */
+export function freshServiceKeys(): HashedKey[] | undefined {
+  return cached && Date.now() - cached.loadedAt < REFRESH_MS ? cached.keys : undefined;
 }
 
 /** Tests change keys between cases. */

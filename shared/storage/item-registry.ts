@@ -33,6 +33,7 @@ export const MEMBER_ITEM_TYPES: Readonly<Record<string, ItemType>> = {
   grant: { section: 'grants', description: 'Coupons and shipping vouchers issued to the member, and their state' },
   'grant-issuance': { section: 'grantIssuance', description: 'Which period’s grants were issued, once per period' },
   'grant-redemption': { section: 'redemptions', description: 'Which order redeemed or released which code, when' },
+  'order-slot': { section: 'orderSlots', description: 'Which code an order holds or used, one coupon and one shipping voucher per order' },
   'benefit-usage': { section: 'benefitUsages', description: 'Shipping savings reported per order' },
   savings: { section: 'savings', description: 'Savings and fees-paid counters' },
   // An acknowledgement's facts repeat the declaration (a name, a reason); its proof keeps the digest.

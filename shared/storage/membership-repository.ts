@@ -6,10 +6,10 @@ import {
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { IssuedGrant } from '../domain/grants';
 import type { MembershipRecord } from '../domain/membership';
 import type { ChargeRefund } from '../domain/membership-events';
+import { fromAttributeValue } from './attribute-values';
 import { batchGetAll } from './batch-get';
 import { grantFromItem, isGrantItem } from './grants';
 import { keys } from './keys';
@@ -106,12 +106,20 @@ const MEMBERSHIP_FIELDS = [
   'jurisdiction',
 ] as const satisfies ReadonlyArray<keyof MembershipRecord>;
 
-function toRecord(item: Record<string, unknown>): MembershipRecord {
+/** The one mapper of the membership item: from an item the document client read, or from the wire (`fromWire`). */
+function mapRecord(field: (name: (typeof MEMBERSHIP_FIELDS)[number]) => unknown): MembershipRecord {
   const record = {} as Record<string, unknown>;
-  for (const field of MEMBERSHIP_FIELDS)
-    record[field] = item[field] ?? (field === 'hadTrial' ? false : field === 'subscriptions' ? {} : null);
+  for (const name of MEMBERSHIP_FIELDS) record[name] = field(name) ?? (name === 'hadTrial' ? false : name === 'subscriptions' ? {} : null);
   return record as unknown as MembershipRecord;
 }
+
+const toRecord = (item: Record<string, unknown>) => mapRecord((name) => item[name]);
+/** The checkout's path: converts only the record's own fields (keys, revision and the like are never read there). */
+const fromWire = (raw: Record<string, AttributeValue>) =>
+  mapRecord((name) => {
+    const value = raw[name];
+    return value === undefined ? undefined : fromAttributeValue(value);
+  });
 
 export class DynamoMembershipRepository implements MembershipRepository {
   constructor(
@@ -121,12 +129,13 @@ export class DynamoMembershipRepository implements MembershipRepository {
   ) {}
 
   /**
-   * The checkout hot path: one Query of the member's `ENT#` items on the plain client with a direct
-   * unmarshall (the document client's middleware costs more than the rest of the handler); this call
-   * decides the entitlement latency budget (see bench/entitlement.ts). A ProjectionExpression was
-   * measured slower on DynamoDB Local, so the whole items are read. For the same reason it keeps its
-   * own paging loop instead of `queryPartition`, which runs on the document client; the items still
-   * go through the grant mapper.
+   * The checkout hot path: one Query of the member's `ENT#` items on the plain client, converted from
+   * the wire by ./attribute-values (the document client's middleware, then the SDK's `unmarshall`,
+   * cost more than the rest of the handler); this call decides the entitlement latency budget (see
+   * bench/entitlement.ts). A ProjectionExpression was measured slower on DynamoDB Local, so the whole
+   * items are read, and only the record's fields converted. For the same reason it keeps its own
+   * paging loop instead of `queryPartition`, which runs on the document client; the items still go
+   * through the one membership mapper and the grant mapper.
    */
   async getEntitlementData(memberId: string, options: { consistent?: boolean } = {}) {
     let record: MembershipRecord | null = null;
@@ -145,9 +154,9 @@ export class DynamoMembershipRepository implements MembershipRepository {
         }),
       );
       for (const raw of out.Items ?? []) {
-        const item = unmarshall(raw);
-        if (item.SK === keys.membershipSk) record = toRecord(item);
-        else if (isGrantItem(item)) grants.push(grantFromItem(item));
+        if (raw.SK?.S === keys.membershipSk) record = fromWire(raw);
+        // The grant mapper reads `type` and `grant`: the lookup keys and the TTL stay unconverted.
+        else if (isGrantItem({ type: raw.type?.S }) && raw.grant) grants.push(grantFromItem({ grant: fromAttributeValue(raw.grant) }));
       }
       startKey = out.LastEvaluatedKey;
     } while (startKey);

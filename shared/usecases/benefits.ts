@@ -1,7 +1,10 @@
 import { generateGrantCode } from '../codes';
 import {
   buildGrants,
+  type CodeConflict,
   currentSavingsPeriod,
+  decideCommit,
+  decideHold,
   decideRedeem,
   decideRelease,
   effectiveGrant,
@@ -17,6 +20,7 @@ import {
   savingsView,
 } from '../domain/benefits';
 import type { PlanCatalog } from '../domain/catalog';
+import { bySoonestExpiry } from '../domain/entitlement';
 import type { IssuedGrant } from '../domain/grants';
 import { feesPaidCents } from '../domain/issuance';
 import { evaluateMembership, type MembershipRecord } from '../domain/membership';
@@ -96,11 +100,20 @@ const redeemResult = (grant: IssuedGrant, orderId: string): RedeemResult =>
     ? { code: grant.code, status: 'redeemed', orderId, amountOffCents: grant.amountOffCents ?? 0, currency: grant.currency ?? '' }
     : { code: grant.code, status: 'redeemed', orderId, serviceLevel: grant.serviceLevel ?? '' };
 
+export interface HoldResult {
+  code: string;
+  status: 'held';
+  orderId: string;
+  expiresAt: string;
+}
+
+/** How long a hold lasts unless the request asks otherwise (the contract's default). */
+export const DEFAULT_HOLD_MINUTES = 15;
 const MAX_ATTEMPTS = 10;
 
 /**
- * The member as the redeem decision needs it. A consistent read: an answer such as "already redeemed
- * by this order" must not come from a replica that has not seen the release since.
+ * The member as the hold, commit and redeem decisions need them. A consistent read: an answer such as
+ * "already redeemed by this order" must not come from a replica that has not seen the release since.
  */
 async function loadMember(deps: BenefitsDeps, memberId: string, now: Date) {
   const { record, grants } = await deps.memberships.getEntitlementData(memberId, { consistent: true });
@@ -110,18 +123,38 @@ async function loadMember(deps: BenefitsDeps, memberId: string, now: Date) {
   return { record, grants: grants.map((g) => effectiveGrant(g, refunded)), entitled };
 }
 
-function rejection(reason: RejectionReason): RejectedError {
-  const messages: Record<string, string> = {
-    not_entitled: 'The member is not entitled to member benefits.',
-    expired: 'The code has expired.',
-    wrong_currency: "The order's currency does not match the code's.",
-    below_min_subtotal: "The order's subtotal is below the code's minimum.",
-    service_level_mismatch: "The order's service level does not match the voucher's.",
-    void: 'The code was voided (its billing period was refunded).',
-    not_member_code: 'The code belongs to another member.',
-  };
-  return new RejectedError(reason, messages[reason] ?? `The code cannot be used (${reason}).`);
+/** The member, the code and the order's slot for the code's kind, read together (two reads in parallel). */
+async function loadClaim(deps: BenefitsDeps, memberId: string, code: string, orderId: string, now: Date) {
+  const [member, slots] = await Promise.all([loadMember(deps, memberId, now), deps.benefits.getOrderSlots(memberId, orderId)]);
+  const grant = member.grants.find((g) => g.code === code);
+  return { ...member, grant, slot: (grant && slots.find((s) => s.kind === grant.kind)) ?? null };
 }
+
+const REJECTION_MESSAGES: Record<RejectionReason, string> = {
+  not_entitled: 'The member is not entitled to member benefits.',
+  expired: 'The code has expired.',
+  wrong_currency: "The order's currency does not match the code's.",
+  below_min_subtotal: "The order's subtotal is below the code's minimum.",
+  service_level_mismatch: "The order's service level does not match the voucher's.",
+  void: 'The code was voided (its billing period was refunded).',
+  not_member_code: 'The code belongs to another member.',
+  service_level_required: "A shipping voucher needs the order's service level (serviceLevel).",
+  one_coupon_per_order: 'The order already holds or redeemed another coupon: one coupon per order.',
+  one_voucher_per_order: 'The order already holds or redeemed another shipping voucher: one shipping voucher per order.',
+};
+
+const rejection = (reason: RejectionReason) => new RejectedError(reason, REJECTION_MESSAGES[reason]);
+
+const CONFLICT_MESSAGES: Record<CodeConflict, string> = {
+  redeemed_by_another_order: 'The code was already redeemed by another order.',
+  held_by_another_order: 'Another order holds the code; it is usable again once that hold lapses or is released.',
+  redeemed_by_this_order: 'This order has redeemed the code already.',
+  hold_lapsed: "The order's hold on the code lapsed before the commit; hold it again.",
+  not_held_by_this_order: 'This order holds no hold on the code.',
+  not_redeemed_by_this_order: 'The code is not held or redeemed by this order.',
+};
+
+const conflict = (reason: CodeConflict) => new ConflictError(reason, CONFLICT_MESSAGES[reason]);
 
 async function unknownOrForeign(deps: BenefitsDeps, code: string): Promise<NotFoundError | RejectedError> {
   // Only on this error path: the index tells "no such code" from "someone else's code".
@@ -136,41 +169,106 @@ async function savingsWrite(deps: BenefitsDeps, memberId: string, currency: stri
   return savingsUpdate(deps.benefits.tableName, memberId, currency, deltaCents, savingsMove(stored, period), period);
 }
 
-export async function redeemGrant(
-  deps: BenefitsDeps,
-  input: { code: string; memberId: string; orderId: string; subtotalCents: number; currency: string },
-  now: Date,
-): Promise<RedeemResult> {
-  for (let attempt = 1; ; attempt++) {
-    const { record, grants, entitled } = await loadMember(deps, input.memberId, now);
-    const grant = grants.find((g) => g.code === input.code);
-    if (!grant) throw await unknownOrForeign(deps, input.code);
-    const decision = decideRedeem(grant, entitled, now, { subtotalCents: input.subtotalCents, currency: input.currency }, input.orderId);
-    if (decision.kind === 'already-redeemed') return redeemResult(grant, input.orderId);
-    if (decision.kind === 'conflict')
-      throw new ConflictError('redeemed_by_another_order', 'The code was already redeemed by another order.');
-    if (decision.kind === 'reject') throw rejection(decision.reason);
-
-    const saved = redeemSavingCents(grant);
-    const period = currentSavingsPeriod(record);
-    const savings = await savingsWrite(deps, input.memberId, grant.currency ?? input.currency, saved, period);
+/**
+ * Runs a decide-then-write attempt until its conditional write holds. A failed condition means a
+ * concurrent writer (another order's hold, a savings period move) got there first: read and decide again.
+ */
+async function untilWritten<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
     try {
-      await deps.benefits.redeem({
-        grant,
-        orderId: input.orderId,
-        at: now.toISOString(),
-        savedCents: saved,
-        savings,
-        periodKey: saved > 0 ? (period?.key ?? null) : null,
-      });
-      return redeemResult(grant, input.orderId);
+      return await attempt();
     } catch (error) {
-      const failed = failedConditions(error);
-      if (failed === null || attempt >= MAX_ATTEMPTS) throw error;
-      // Lost to a concurrent redeem (grant condition) or a savings period move: re-read and decide again.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      if (failedConditions(error) === null || n >= MAX_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * n));
     }
   }
+}
+
+/**
+ * A redemption, counted once: the coupon's saving goes into the member's current period with the
+ * grant's redeem (a hold counts nothing; its commit does). A voucher saves nothing here: the checkout
+ * reports the shipping saved through benefit usage.
+ */
+async function writeRedemption(
+  deps: BenefitsDeps,
+  how: 'redeem' | 'commit',
+  record: MembershipRecord | null,
+  grant: IssuedGrant,
+  orderId: string,
+  currency: string,
+  now: Date,
+) {
+  const saved = redeemSavingCents(grant);
+  const period = currentSavingsPeriod(record);
+  const input = {
+    grant,
+    orderId,
+    at: now.toISOString(),
+    savedCents: saved,
+    savings: await savingsWrite(deps, grant.memberId, grant.currency ?? currency, saved, period),
+    periodKey: saved > 0 ? (period?.key ?? null) : null,
+  };
+  await deps.benefits.redeem(input, how);
+}
+
+export interface ClaimInput {
+  code: string;
+  memberId: string;
+  orderId: string;
+  subtotalCents: number;
+  currency: string;
+  /** The order's service level: required for a shipping voucher, which covers only its own level. */
+  serviceLevel?: string | undefined;
+}
+
+/** Redeem: a hold and its commit in one conditional write (the contract's original, one-step call). */
+export async function redeemGrant(deps: BenefitsDeps, input: ClaimInput, now: Date): Promise<RedeemResult> {
+  return untilWritten(async () => {
+    const { record, grant, entitled, slot } = await loadClaim(deps, input.memberId, input.code, input.orderId, now);
+    if (!grant) throw await unknownOrForeign(deps, input.code);
+    const decision = decideRedeem(grant, entitled, now, input, slot);
+    if (decision.kind === 'already-redeemed') return redeemResult(grant, input.orderId);
+    if (decision.kind === 'conflict') throw conflict(decision.reason);
+    if (decision.kind === 'reject') throw rejection(decision.reason);
+    await writeRedemption(deps, 'redeem', record, grant, input.orderId, input.currency, now);
+    return redeemResult(grant, input.orderId);
+  });
+}
+
+/** Holds a code for an order being placed; the hold lapses by itself after `holdMinutes`. */
+export async function holdGrant(
+  deps: BenefitsDeps,
+  input: ClaimInput & { holdMinutes?: number | undefined },
+  now: Date,
+): Promise<HoldResult> {
+  const holdMs = (input.holdMinutes ?? DEFAULT_HOLD_MINUTES) * 60_000;
+  return untilWritten(async () => {
+    const { grant, entitled, slot } = await loadClaim(deps, input.memberId, input.code, input.orderId, now);
+    if (!grant) throw await unknownOrForeign(deps, input.code);
+    const decision = decideHold(grant, entitled, now, input, slot, holdMs);
+    if (decision.kind === 'conflict') throw conflict(decision.reason);
+    if (decision.kind === 'reject') throw rejection(decision.reason);
+    if (decision.kind === 'hold') {
+      await deps.benefits.hold({ grant, hold: { orderId: input.orderId, expiresAt: decision.expiresAt }, at: now.toISOString() });
+    }
+    return { code: grant.code, status: 'held', orderId: input.orderId, expiresAt: decision.expiresAt };
+  });
+}
+
+/** The order was placed: its standing hold becomes a redemption, counted once. Idempotent per orderId. */
+export async function commitGrant(deps: BenefitsDeps, input: { code: string; orderId: string }, now: Date): Promise<RedeemResult> {
+  const memberId = await deps.benefits.findGrantOwner(input.code);
+  if (memberId === null) throw new NotFoundError('No such code.');
+  return untilWritten(async () => {
+    const { record, grant, slot } = await loadClaim(deps, memberId, input.code, input.orderId, now);
+    if (!grant) throw new NotFoundError('No such code.');
+    const decision = decideCommit(grant, input.orderId, now, slot);
+    if (decision.kind === 'already-redeemed') return redeemResult(grant, input.orderId);
+    if (decision.kind === 'conflict') throw conflict(decision.reason);
+    if (decision.kind === 'reject') throw rejection(decision.reason);
+    await writeRedemption(deps, 'commit', record, grant, input.orderId, grant.currency ?? 'usd', now);
+    return redeemResult(grant, input.orderId);
+  });
 }
 
 export type ReleaseResult = { code: string; status: 'open' | 'expired' | 'void'; orderId: string };
@@ -178,16 +276,22 @@ export type ReleaseResult = { code: string; status: 'open' | 'expired' | 'void';
 export async function releaseGrant(deps: BenefitsDeps, input: { code: string; orderId: string }, now: Date): Promise<ReleaseResult> {
   const memberId = await deps.benefits.findGrantOwner(input.code);
   if (memberId === null) throw new NotFoundError('No such code.');
-  for (let attempt = 1; ; attempt++) {
+  return untilWritten(async () => {
     const stored = await deps.benefits.getGrant(memberId, input.code);
     if (!stored) throw new NotFoundError('No such code.');
     const { record } = await deps.memberships.getEntitlementData(memberId, { consistent: true });
     const refunded = refundedPeriods(record);
     const status = (g: IssuedGrant): ReleaseResult['status'] =>
       refunded.has(g.periodKey) ? 'void' : now.toISOString() >= g.expiresAt ? 'expired' : 'open';
-    const decision = decideRelease(stored.grant, stored.lastReleasedOrderId, input.orderId);
-    if (decision.kind === 'already-released') return { code: input.code, status: status(stored.grant), orderId: input.orderId };
-    if (decision.kind === 'conflict') throw new ConflictError('not_redeemed_by_this_order', 'The code is not redeemed by this order.');
+    const answer = { code: input.code, status: status(stored.grant), orderId: input.orderId };
+    const decision = decideRelease(stored.grant, stored.lastReleasedOrderId, input.orderId, now);
+    if (decision.kind === 'already-released') return answer;
+    if (decision.kind === 'conflict') throw conflict(decision.reason);
+    if (decision.kind === 'release-hold') {
+      // Nothing was counted for a hold: dropping it frees the code and the order's slot.
+      await deps.benefits.releaseHold({ grant: stored.grant, orderId: input.orderId });
+      return answer;
+    }
 
     // Release means the order was cancelled: its coupon saving and the shipping saving it reported
     // through benefit usage are both taken back, in the release's own transaction, each once.
@@ -208,23 +312,17 @@ export async function releaseGrant(deps: BenefitsDeps, input: { code: string; or
       deltas.lifetimeCents === 0
         ? null
         : savingsReversalUpdate(deps.benefits.tableName, memberId, currency, deltas, counters?.periodKey ?? null);
-    try {
-      await deps.benefits.release({
-        grant: stored.grant,
-        orderId: input.orderId,
-        at: now.toISOString(),
-        savedCents: saved,
-        periodKey: stored.redeemedPeriodKey,
-        usage: usageOnRelease,
-        savings,
-      });
-      return { code: input.code, status: status(stored.grant), orderId: input.orderId };
-    } catch (error) {
-      const failed = failedConditions(error);
-      if (failed === null || attempt >= MAX_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
-    }
-  }
+    await deps.benefits.release({
+      grant: stored.grant,
+      orderId: input.orderId,
+      at: now.toISOString(),
+      savedCents: saved,
+      periodKey: stored.redeemedPeriodKey,
+      usage: usageOnRelease,
+      savings,
+    });
+    return answer;
+  });
 }
 
 export interface UsageResult {
@@ -316,7 +414,9 @@ export async function getMemberBenefits(
     deps.benefits.getSavings(memberId),
   ]);
   return {
-    grants: effectiveGrants(record, grants).sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.code.localeCompare(b.code)),
+    grants: effectiveGrants(record, grants)
+      .map((g) => ({ ...g, hold: g.hold ?? null }))
+      .sort(bySoonestExpiry),
     savings: savingsView(stored, memberId, currentSavingsPeriod(record), record?.subscription?.currency ?? null),
   };
 }

@@ -1,4 +1,4 @@
-import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateGrantCode } from '#shared/codes';
@@ -12,7 +12,7 @@ import { grantPut } from '#shared/storage/grants';
 import { keys } from '#shared/storage/keys';
 import type { MembershipRepository } from '#shared/storage/membership-repository';
 import { stripeEventSchema } from '#shared/stripe/events';
-import { getMemberBenefits, recordBenefitUsage, redeemGrant, releaseGrant } from '#shared/usecases/benefits';
+import { commitGrant, getMemberBenefits, holdGrant, recordBenefitUsage, redeemGrant, releaseGrant } from '#shared/usecases/benefits';
 import { checkEntitlement } from '#shared/usecases/check-entitlement';
 import { ingestStripeEvent, type MembershipReaction } from '#shared/usecases/ingest-stripe-event';
 import { membershipReactions } from '#shared/usecases/reactions';
@@ -20,6 +20,7 @@ import { signupEvents, stripeEvent, subscriptionObject } from '../../local/strip
 import { uniqueMemberId } from '../support/api';
 import { type Command, commandArb, creditNoteObject } from '../support/benefits';
 import { monthlySubscription } from '../support/domain';
+import { memberItems } from '../support/member-items';
 
 const DAY = 86_400;
 const catalog = planCatalog();
@@ -27,18 +28,7 @@ const memberships = membershipRepository();
 const benefits = benefitsRepository();
 const ledger = ledgerRepository();
 
-async function items(memberId: string) {
-  const { doc, tables } = dynamo();
-  const out = await doc.send(
-    new QueryCommand({
-      TableName: tables.main,
-      KeyConditionExpression: 'PK = :pk',
-      ExpressionAttributeValues: { ':pk': keys.memberPk(memberId) },
-      ConsistentRead: true,
-    }),
-  );
-  return out.Items ?? [];
-}
+const items = memberItems;
 
 describe('issuance under a crash between writes', () => {
   const parse = (e: object) => stripeEventSchema.parse(e);
@@ -208,21 +198,22 @@ describe('redeem, release and usage decide on consistent reads', () => {
 });
 
 describe('benefits on DynamoDB (property, fewer runs)', () => {
-  it('never gives a code to two orders, never lets an expired or refunded code through, and keeps both counters equal to the stored records', {
+  it('never gives a code to two orders nor two coupons to one order, never lets an expired or refunded code through, and keeps both counters equal to the stored records', {
     timeout: 120_000,
   }, async () => {
     let run = 0;
-    const outcomes = { redeemed: 0, released: 0, usages: 0, reversedUsages: 0, expiredRefused: 0, voided: 0 };
+    const outcomes = { redeemed: 0, held: 0, committed: 0, released: 0, usages: 0, reversedUsages: 0, expiredRefused: 0, voided: 0 };
     const definition = catalog.plan('prime-monthly')!.benefits.grants[1]!;
     await fc.assert(
-      // Every run starts by using a code and reporting a usage for the same order, with a second code left
-      // unused, so the random tail always has state to race on; it ends 40 days later, when codes have expired.
+      // Every run starts by using a code and reporting a usage for the same order, and a second order holding
+      // the second code, so the random tail always has state to race on; it ends 40 days later, when codes have expired.
       fc.asyncProperty(fc.array(commandArb, { minLength: 5, maxLength: 25 }), async (tail) => {
         const commands: Command[] = [
           { op: 'issue' },
           { op: 'issue' },
           { op: 'redeem', grant: 0, order: 0, subtotal: 6000 },
           { op: 'usage', order: 0, cents: 250 },
+          { op: 'hold', grant: 1, order: 1, subtotal: 6000 },
           ...tail,
           { op: 'expire', days: 20 },
           { op: 'expire', days: 20 },
@@ -275,6 +266,12 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
         // Plain facts, kept by the test: when each code was issued and for which period, who holds it, which periods were refunded.
         const codes: Array<{ code: string; issuedAt: number; periodKey: string }> = [];
         const holder = new Map<string, string>();
+        // Standing holds as the service granted them: code → order and until when.
+        const holds = new Map<string, { order: string; until: number }>();
+        const heldByAnother = (code: string, order: string) => {
+          const h = holds.get(code);
+          return h !== undefined && h.order !== order && clock < h.until;
+        };
         const refunded = new Set<string>();
         const orderOf = (n: number) => `ord-${n}`;
         const expired = (c: (typeof codes)[number]) => clock >= c.issuedAt + definition.validDays * DAY * 1000;
@@ -305,19 +302,59 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
                 );
                 const held = holder.get(code);
                 expect(held === undefined || held === res.orderId).toBe(true);
+                expect(heldByAnother(code, res.orderId)).toBe(false);
                 holder.set(code, res.orderId);
+                holds.delete(code);
                 outcomes.redeemed++;
               } catch (error) {
                 if (!(error instanceof AppError)) throw error;
               }
               break;
             }
+            case 'hold': {
+              const code = codes[c.grant]?.code;
+              if (!code) break;
+              const orderId = orderOf(c.order);
+              try {
+                const res = await holdGrant(deps, { code, memberId, orderId, subtotalCents: c.subtotal, currency: 'usd' }, now);
+                // Nobody else has it: not redeemed, not held by another order with a hold still standing.
+                expect(holder.has(code)).toBe(false);
+                expect(heldByAnother(code, orderId)).toBe(false);
+                holds.set(code, { order: orderId, until: Date.parse(res.expiresAt) });
+                outcomes.held++;
+              } catch (error) {
+                if (!(error instanceof AppError)) throw error;
+              }
+              break;
+            }
+            case 'commit': {
+              const code = codes[c.grant]?.code;
+              if (!code) break;
+              const orderId = orderOf(c.order);
+              try {
+                await commitGrant(deps, { code, orderId }, now);
+                const h = holds.get(code);
+                // Only the order's own hold, still standing, commits (or a repeat of its commit).
+                expect(holder.get(code) === orderId || (h?.order === orderId && clock < h.until)).toBe(true);
+                if (!holder.has(code)) outcomes.committed++;
+                holder.set(code, orderId);
+                holds.delete(code);
+              } catch (error) {
+                if (!(error instanceof AppError)) throw error;
+                expect(error.kind === 'conflict' || error.kind === 'rejected').toBe(true);
+              }
+              break;
+            }
+            case 'wait':
+              clock += c.minutes * 60_000;
+              break;
             case 'release': {
               const code = codes[c.grant]?.code;
               if (!code) break;
               try {
                 await releaseGrant(deps, { code, orderId: orderOf(c.order) }, now);
                 if (holder.get(code) === orderOf(c.order)) holder.delete(code);
+                if (holds.get(code)?.order === orderOf(c.order)) holds.delete(code);
                 outcomes.released++;
               } catch (error) {
                 if (!(error instanceof AppError)) throw error;
@@ -420,6 +457,9 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
           }
           expect(g.grant.redeemedOrderId ?? null).toBe(held);
         }
+        // One coupon per order: no order holds two redeemed coupons.
+        const redeemedBy = all.filter((i) => i.type === 'grant' && i.grant.state === 'redeemed').map((i) => i.grant.redeemedOrderId);
+        expect(new Set(redeemedBy).size).toBe(redeemedBy.length);
         const view = await getMemberBenefits(deps, memberId);
         expect(view.savings.lifetimeSavedCents).toBe(savedIn(null));
         expect(view.savings.periodKey).toBe(currentPeriodKey());
@@ -429,6 +469,7 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
     );
     // The runs exercised the paths they claim to (not only rejections).
     expect(outcomes.redeemed).toBeGreaterThan(0);
+    expect(outcomes.held).toBeGreaterThan(0);
     expect(outcomes.usages).toBeGreaterThan(0);
     expect(outcomes.expiredRefused).toBeGreaterThan(0);
     expect(outcomes.voided).toBeGreaterThan(0);

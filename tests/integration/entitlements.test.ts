@@ -80,8 +80,11 @@ describe('GET /health and /openapi.json', () => {
     const doc = (await (await api.call('GET', '/openapi.json', { key: null })).json()) as any;
     expect(doc.openapi).toBe('3.1.0');
     const op = doc.paths['/v1/entitlements/check'].post;
-    expect(op.requestBody.content['application/json'].schema.additionalProperties).toBe(false);
-    expect(op.requestBody.content['application/json'].schema.required).toContain('memberId');
+    const request = doc.components.schemas[op.requestBody.content['application/json'].schema.$ref.replace('#/components/schemas/', '')];
+    expect(request.additionalProperties).toBe(false);
+    expect(request.required).toContain('memberId');
+    // The first server is where the document was fetched, so a client generated from it needs no base URL.
+    expect(doc.servers[0].url).toBe(api.url(''));
   });
 
   it('answers unknown routes with a 404 problem', async () => {

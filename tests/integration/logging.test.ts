@@ -1,5 +1,9 @@
+import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { memberRef } from '#shared/observability';
+import { entitlementsCheckRoute } from '#shared/api/entitlements';
+import { httpHandler, json } from '#shared/http/handler';
+import type { HttpEvent } from '#shared/http/types';
+import { logger, memberRef } from '#shared/observability';
 import { signupEvents } from '../../local/stripe-test-events';
 import { KEYS, uniqueMemberId, useApi } from '../support/api';
 import { captureOutput } from '../support/output';
@@ -35,5 +39,38 @@ describe('logs', () => {
     ]) {
       expect(all).not.toContain(secret);
     }
+  });
+
+  it('on a route that logs only its failures, puts the request context on the failure line and nowhere else', async () => {
+    const event = (requestId: string) =>
+      ({
+        version: '2.0',
+        routeKey: 'POST /v1/entitlements/check',
+        rawPath: '/v1/entitlements/check',
+        rawQueryString: '',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.checkout}` },
+        requestContext: { requestId, http: { method: 'POST', path: '/v1/entitlements/check' } },
+        body: JSON.stringify({ memberId: 'm-1' }),
+        isBase64Encoded: false,
+      }) as unknown as HttpEvent;
+    const context = { awsRequestId: 'aws-req-1', functionName: 'fn', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+    let fail = true;
+    const handler = httpHandler(
+      entitlementsCheckRoute,
+      async () => {
+        if (fail) throw new Error('storage exploded');
+        return json(200, {});
+      },
+      { logContext: 'on-failure' },
+    );
+    expect((await handler(event('api-req-1'), context)).statusCode).toBe(500);
+    fail = false;
+    expect((await handler(event('api-req-2'), context)).statusCode).toBe(200);
+    logger.info('a later line');
+    const parsed = lines.map((l) => JSON.parse(l));
+    const failure = parsed.find((l) => l.message === 'unhandled error');
+    expect(failure).toMatchObject({ route: 'POST /v1/entitlements/check', requestId: 'api-req-1', function_request_id: 'aws-req-1' });
+    expect(parsed.filter((l) => l.requestId === 'api-req-2')).toEqual([]);
+    expect(parsed.find((l) => l.message === 'a later line')).not.toHaveProperty('route');
   });
 });

@@ -75,6 +75,9 @@ export function invoicePaymentObject(spec: {
 export type Command =
   | { op: 'issue' }
   | { op: 'redeem'; grant: number; order: number; subtotal: number }
+  | { op: 'hold'; grant: number; order: number; subtotal: number }
+  | { op: 'commit'; grant: number; order: number }
+  | { op: 'wait'; minutes: number }
   | { op: 'release'; grant: number; order: number }
   | { op: 'expire'; days: number }
   | { op: 'refund' }
@@ -83,15 +86,41 @@ export type Command =
 
 /**
  * Few codes and orders, so sequences often hit the interesting cases: a code redeemed and released by
- * the same order, a usage reported by an order that later releases its code, a release in a later
- * period. Usage orders share the redeem orders' numbers (`order` 0–3) and go a little beyond.
+ * the same order, two codes claimed for one order, a hold that lapses before its commit (holds last
+ * 15 minutes, `wait` moves the clock 1–20 minutes), a usage reported by an order that later releases
+ * its code, a release in a later period. Usage orders share the redeem orders' numbers (`order` 0–3)
+ * and go a little beyond.
  */
 export const commandArb: fc.Arbitrary<Command> = fc.oneof(
-  fc.constant({ op: 'issue' as const }),
-  fc.record({ op: fc.constant('redeem' as const), grant: fc.nat(3), order: fc.nat(3), subtotal: fc.constantFrom(1000, 3000, 6000) }),
-  fc.record({ op: fc.constant('release' as const), grant: fc.nat(3), order: fc.nat(3) }),
-  fc.record({ op: fc.constant('expire' as const), days: fc.integer({ min: 1, max: 20 }) }),
-  fc.constant({ op: 'refund' as const }),
-  fc.record({ op: fc.constant('usage' as const), order: fc.nat(5), cents: fc.integer({ min: 0, max: 2000 }) }),
-  fc.constant({ op: 'new-period' as const }),
+  { weight: 2, arbitrary: fc.constant({ op: 'issue' as const }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('redeem' as const),
+      grant: fc.nat(3),
+      order: fc.nat(3),
+      subtotal: fc.constantFrom(1000, 3000, 6000),
+    }),
+  },
+  // Holds and commits aim at fewer codes and orders, so a commit often meets its own hold, standing or lapsed.
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('hold' as const),
+      grant: fc.nat(1),
+      order: fc.nat(1),
+      subtotal: fc.constantFrom(1000, 3000, 6000),
+    }),
+  },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('commit' as const), grant: fc.nat(1), order: fc.nat(1) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('wait' as const), minutes: fc.integer({ min: 1, max: 20 }) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('release' as const), grant: fc.nat(3), order: fc.nat(3) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('release' as const), grant: fc.nat(1), order: fc.nat(1) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('expire' as const), days: fc.integer({ min: 1, max: 20 }) }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'refund' as const }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant('usage' as const), order: fc.nat(5), cents: fc.integer({ min: 0, max: 2000 }) }),
+  },
+  { weight: 1, arbitrary: fc.constant({ op: 'new-period' as const }) },
 );

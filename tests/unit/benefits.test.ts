@@ -6,6 +6,8 @@ import {
   applySavings,
   buildGrants,
   currentSavingsPeriod,
+  decideCommit,
+  decideHold,
   decideRedeem,
   decideRelease,
   effectiveGrant,
@@ -17,9 +19,9 @@ import {
   savingsView,
 } from '#shared/domain/benefits';
 import { parseCatalog } from '#shared/domain/catalog';
-import { evaluateEntitlement } from '#shared/domain/entitlement';
+import { evaluateEntitlement, grantRejection } from '#shared/domain/entitlement';
 import { CODE_ALPHABET, GRANT_CODE_BITS, GRANT_CODE_PATTERN } from '#shared/domain/grant-codes';
-import type { IssuedGrant } from '#shared/domain/grants';
+import type { IssuedGrant, OrderSlot } from '#shared/domain/grants';
 import type { BenefitIssuanceState } from '#shared/domain/issuance';
 import {
   applyMembershipEvent,
@@ -37,6 +39,7 @@ import { commandArb, creditNoteObject } from '../support/benefits';
 import { monthlySubscription } from '../support/domain';
 
 const catalog = parseCatalog(catalogJson);
+const HOLD_MS = 15 * 60_000;
 const plan = catalog.plan('prime-monthly')!;
 
 describe('grant codes', () => {
@@ -265,21 +268,91 @@ describe('grants and redeem rules', () => {
   });
 
   it('decides redeem with the same rule as the checkout listing', () => {
-    expect(decideRedeem(coupon!, true, now, order, 'o1')).toEqual({ kind: 'redeem' });
-    expect(decideRedeem(coupon!, false, now, order, 'o1')).toEqual({ kind: 'reject', reason: 'not_entitled' });
-    expect(decideRedeem(coupon!, true, new Date('2026-01-31T00:00:00.000Z'), order, 'o1')).toEqual({ kind: 'reject', reason: 'expired' });
-    expect(decideRedeem(coupon!, true, now, { ...order, currency: 'eur' }, 'o1')).toEqual({ kind: 'reject', reason: 'wrong_currency' });
-    expect(decideRedeem(coupon!, true, now, { ...order, subtotalCents: 2499 }, 'o1')).toEqual({
+    const claim = { ...order, orderId: 'o1' };
+    expect(decideRedeem(coupon!, true, now, claim, null)).toEqual({ kind: 'redeem' });
+    expect(decideRedeem(coupon!, false, now, claim, null)).toEqual({ kind: 'reject', reason: 'not_entitled' });
+    expect(decideRedeem(coupon!, true, new Date('2026-01-31T00:00:00.000Z'), claim, null)).toEqual({ kind: 'reject', reason: 'expired' });
+    expect(decideRedeem(coupon!, true, now, { ...claim, currency: 'eur' }, null)).toEqual({ kind: 'reject', reason: 'wrong_currency' });
+    expect(decideRedeem(coupon!, true, now, { ...claim, subtotalCents: 2499 }, null)).toEqual({
       kind: 'reject',
       reason: 'below_min_subtotal',
     });
     const redeemed = { ...coupon!, state: 'redeemed' as const, redeemedOrderId: 'o1' };
-    expect(decideRedeem(redeemed, true, now, order, 'o1')).toEqual({ kind: 'already-redeemed' });
-    expect(decideRedeem(redeemed, true, now, order, 'o2')).toEqual({ kind: 'conflict', orderId: 'o1' });
-    expect(decideRedeem(effectiveGrant(coupon!, new Set(['p1'])), true, now, order, 'o1')).toEqual({ kind: 'reject', reason: 'void' });
-    expect(decideRelease(redeemed, null, 'o1')).toEqual({ kind: 'release' });
-    expect(decideRelease(redeemed, null, 'o2')).toEqual({ kind: 'conflict' });
-    expect(decideRelease(coupon!, 'o1', 'o1')).toEqual({ kind: 'already-released' });
+    expect(decideRedeem(redeemed, true, now, claim, null)).toEqual({ kind: 'already-redeemed' });
+    expect(decideRedeem(redeemed, true, now, { ...claim, orderId: 'o2' }, null)).toEqual({
+      kind: 'conflict',
+      reason: 'redeemed_by_another_order',
+    });
+    expect(decideRedeem(effectiveGrant(coupon!, new Set(['p1'])), true, now, claim, null)).toEqual({ kind: 'reject', reason: 'void' });
+    expect(decideRelease(redeemed, null, 'o1', now)).toEqual({ kind: 'release' });
+    expect(decideRelease(redeemed, null, 'o2', now)).toEqual({ kind: 'conflict', reason: 'not_redeemed_by_this_order' });
+    expect(decideRelease(coupon!, 'o1', 'o1', now)).toEqual({ kind: 'already-released' });
+  });
+
+  it('allows one coupon and one shipping voucher per order, a voucher only for its own service level', () => {
+    const [voucher] = vouchers;
+    const claim = { ...order, orderId: 'o1' };
+    const slot = (code: string, state: 'held' | 'redeemed', holdExpiresAt: string | null = null) => ({
+      orderId: 'o1',
+      kind: 'coupon' as const,
+      code,
+      state,
+      holdExpiresAt,
+    });
+    // Another coupon redeemed, or held and still standing, by the same order: refused; lapsed: free.
+    expect(decideRedeem(coupon!, true, now, claim, slot('C9', 'redeemed'))).toEqual({ kind: 'reject', reason: 'one_coupon_per_order' });
+    expect(decideHold(coupon!, true, now, claim, slot('C9', 'held', '2026-01-10T00:10:00.000Z'), HOLD_MS)).toEqual({
+      kind: 'reject',
+      reason: 'one_coupon_per_order',
+    });
+    expect(decideRedeem(coupon!, true, now, claim, slot('C9', 'held', '2026-01-10T00:00:00.000Z'))).toEqual({ kind: 'redeem' });
+    expect(decideRedeem(coupon!, true, now, claim, slot('C1', 'held', '2026-01-10T00:10:00.000Z'))).toEqual({ kind: 'redeem' });
+    // The voucher's own slot; its service level is required and must be its own.
+    const voucherSlot = { ...slot('V9', 'redeemed'), kind: 'shipping-voucher' as const };
+    expect(decideRedeem(voucher!, true, now, claim, null)).toEqual({ kind: 'reject', reason: 'service_level_required' });
+    expect(decideRedeem(voucher!, true, now, { ...claim, serviceLevel: 'standard' }, null)).toEqual({
+      kind: 'reject',
+      reason: 'service_level_mismatch',
+    });
+    expect(decideRedeem(voucher!, true, now, { ...claim, serviceLevel: 'next-day' }, null)).toEqual({ kind: 'redeem' });
+    expect(decideRedeem(voucher!, true, now, { ...claim, serviceLevel: 'next-day' }, voucherSlot)).toEqual({
+      kind: 'reject',
+      reason: 'one_voucher_per_order',
+    });
+  });
+
+  it('holds for 15 minutes (never past the code), lapses by itself, and commits only a standing hold', () => {
+    const claim = { ...order, orderId: 'o1' };
+    const decided = decideHold(coupon!, true, now, claim, null, HOLD_MS);
+    expect(decided).toEqual({ kind: 'hold', expiresAt: '2026-01-10T00:15:00.000Z' });
+    expect(decideHold(coupon!, true, new Date('2026-01-30T23:55:00.000Z'), claim, null, HOLD_MS)).toEqual({
+      kind: 'hold',
+      expiresAt: coupon!.expiresAt,
+    });
+    const held = { ...coupon!, hold: { orderId: 'o1', expiresAt: '2026-01-10T00:15:00.000Z' } };
+    const slot = { orderId: 'o1', kind: 'coupon' as const, code: 'C1', state: 'held' as const, holdExpiresAt: '2026-01-10T00:15:00.000Z' };
+    const at = (minutes: number) => new Date(now.getTime() + minutes * 60_000);
+    expect(decideHold(held, true, at(5), claim, slot, HOLD_MS)).toEqual({ kind: 'already-held', expiresAt: '2026-01-10T00:15:00.000Z' });
+    // Another order: refused while the hold stands, free from the instant it lapses; no order in the check sees it applicable.
+    expect(decideHold(held, true, at(5), { ...claim, orderId: 'o2' }, null, HOLD_MS)).toEqual({
+      kind: 'conflict',
+      reason: 'held_by_another_order',
+    });
+    expect(decideRedeem(held, true, at(15), { ...claim, orderId: 'o2' }, null)).toEqual({ kind: 'redeem' });
+    expect(grantRejection(held, true, at(5), order)).toBe('held');
+    expect(grantRejection(held, true, at(5), { ...order, orderId: 'o1' })).toBeNull();
+    expect(grantRejection(held, true, at(15), order)).toBeNull();
+    // Commit: before the lapse, once; after it 409 hold_lapsed, even if nobody took the code.
+    expect(decideCommit(held, 'o1', at(14), slot)).toEqual({ kind: 'commit' });
+    expect(decideCommit(held, 'o1', at(15), slot)).toEqual({ kind: 'conflict', reason: 'hold_lapsed' });
+    expect(decideCommit(held, 'o2', at(5), null)).toEqual({ kind: 'conflict', reason: 'not_held_by_this_order' });
+    expect(decideCommit({ ...held, state: 'redeemed', redeemedOrderId: 'o1', hold: null }, 'o1', at(20), slot)).toEqual({
+      kind: 'already-redeemed',
+    });
+    // Release of a standing hold drops it; of a lapsed one is already done.
+    expect(decideRelease(held, null, 'o1', at(5))).toEqual({ kind: 'release-hold' });
+    expect(decideRelease(held, null, 'o1', at(16))).toEqual({ kind: 'already-released' });
+    expect(decideRelease(held, null, 'o2', at(5))).toEqual({ kind: 'conflict', reason: 'not_redeemed_by_this_order' });
   });
 
   it('moves savings between periods without ever rolling back to an older one', () => {
@@ -294,17 +367,19 @@ describe('grants and redeem rules', () => {
 });
 
 /**
- * Model-based property: random issue/redeem/release/expire/refund/usage/new-period sequences. The
- * membership record moves through the real `applyMembershipEvent` (so refunds go through issuance
- * tracking), decisions through `decideRedeem`/`decideRelease`/`evaluateEntitlement`, counters through
- * the storage mirrors `applySavings`/`applyReversal`. The model only keeps plain facts (who holds a
- * code, when it was issued, which periods were refunded, what was saved in which period) and checks
- * every production answer against them.
+ * Model-based property: random issue/hold/commit/redeem/release/wait/expire/refund/usage/new-period
+ * sequences. The membership record moves through the real `applyMembershipEvent` (so refunds go
+ * through issuance tracking), decisions through `decideHold`/`decideCommit`/`decideRedeem`/
+ * `decideRelease`/`evaluateEntitlement`, counters through the storage mirrors `applySavings`/
+ * `applyReversal`. The model only keeps plain facts (who redeemed a code, who holds it until when,
+ * which code each order's coupon slot names, which periods were refunded, what was saved in which
+ * period) and checks every production answer against them.
  */
 describe('benefits model (property)', () => {
   const definition = plan.benefits.grants[1]!; // monthly-5: a coupon with a minimum subtotal
   if (definition.kind !== 'coupon') throw new Error('expected the monthly coupon');
   const DAY_MS = 86_400_000;
+  const MINUTE_MS = 60_000;
   const entitledView: MembershipView = {
     memberId: 'm',
     status: 'active',
@@ -315,7 +390,8 @@ describe('benefits model (property)', () => {
     accessEndsAt: null,
   };
 
-  it('never gives a code to two orders, never uses an expired or refunded code, and keeps both counters equal to the savings recorded', () => {
+  it('never gives a code to two orders nor two coupons to one order, never uses an expired or refunded code, counts a code once at commit, and keeps both counters equal to the savings recorded', () => {
+    const seen = { held: 0, committed: 0, lapsedCommit: 0, heldByOther: 0, oneCouponPerOrder: 0, holdReleased: 0, redeemed: 0 };
     fc.assert(
       fc.property(fc.array(commandArb, { maxLength: 60, size: 'max' }), (commands) => {
         let clock = Date.parse('2026-01-01T00:00:00.000Z');
@@ -357,6 +433,9 @@ describe('benefits model (property)', () => {
           lastReleased: string | null;
         }> = [];
         const holder = new Map<string, string>();
+        const holds = new Map<string, { order: string; until: number }>();
+        // Each order's coupon slot as storage keeps it (every code here is a coupon).
+        const slots = new Map<string, OrderSlot>();
         const refunded = new Set<number>();
         const usages = new Map<string, { cents: number; periodKey: string; reversed: boolean }>();
         const log: Array<{ cents: number; period: string }> = [];
@@ -372,6 +451,46 @@ describe('benefits model (property)', () => {
         const asItStands = (c: (typeof codes)[number]) => effectiveGrants(record, [c.stored])[0]!;
         const expired = (c: (typeof codes)[number]) => clock >= c.issuedAt + definition.validDays * DAY_MS;
         const order = (n: number) => `o${n}`;
+        const standing = (code: string) => {
+          const h = holds.get(code);
+          return h && clock < h.until ? h : undefined;
+        };
+        /** Another code in this order's coupon slot: redeemed, or held by a hold still standing. */
+        const slotTaken = (o: string, code: string) => {
+          const slot = slots.get(o);
+          if (!slot || slot.code === code) return false;
+          return slot.state === 'redeemed' || clock < Date.parse(slot.holdExpiresAt!);
+        };
+        const count = (c: (typeof codes)[number], o: string) => {
+          holder.set(c.stored.code, o);
+          holds.delete(c.stored.code);
+          slots.set(o, { orderId: o, kind: 'coupon', code: c.stored.code, state: 'redeemed', holdExpiresAt: null });
+          c.stored = { ...c.stored, state: 'redeemed', redeemedOrderId: o, redeemedAt: new Date(clock).toISOString(), hold: null };
+          c.redeemedPeriodKey = period().key;
+          savings = applySavings(savings, definition.amountOffCents, period());
+          log.push({ cents: definition.amountOffCents, period: period().key });
+        };
+        const freeSlot = (o: string, code: string) => {
+          if (slots.get(o)?.code === code) slots.delete(o);
+        };
+        /** What a hold or redeem must answer, before the write. */
+        const claimExpectation = (c: (typeof codes)[number], o: string, subtotal: number, how: 'hold' | 'redeem') => {
+          const redeemedBy = holder.get(c.stored.code);
+          if (redeemedBy !== undefined) {
+            if (redeemedBy !== o) return { kind: 'conflict', reason: 'redeemed_by_another_order' };
+            return how === 'redeem' ? { kind: 'already-redeemed' } : { kind: 'conflict', reason: 'redeemed_by_this_order' };
+          }
+          if (refunded.has(c.periodIndex)) return { kind: 'reject', reason: 'void' };
+          const h = standing(c.stored.code);
+          if (h && h.order !== o) return { kind: 'conflict', reason: 'held_by_another_order' };
+          if (h && how === 'hold') return { kind: 'already-held', expiresAt: new Date(h.until).toISOString() };
+          if (expired(c)) return { kind: 'reject', reason: 'expired' };
+          if (subtotal < definition.minSubtotalCents!) return { kind: 'reject', reason: 'below_min_subtotal' };
+          if (slotTaken(o, c.stored.code)) return { kind: 'reject', reason: 'one_coupon_per_order' };
+          if (how === 'redeem') return { kind: 'redeem' };
+          const until = Math.min(clock + 15 * MINUTE_MS, c.issuedAt + definition.validDays * DAY_MS);
+          return { kind: 'hold', expiresAt: new Date(until).toISOString() };
+        };
 
         for (const cmd of commands) {
           const now = new Date(clock);
@@ -389,47 +508,107 @@ describe('benefits model (property)', () => {
             case 'redeem': {
               const c = codes[cmd.grant];
               if (!c) break;
-              const decision = decideRedeem(asItStands(c), true, now, { subtotalCents: cmd.subtotal, currency: 'usd' }, order(cmd.order));
-              const held = holder.get(c.stored.code);
-              const expected =
-                held !== undefined
-                  ? held === order(cmd.order)
-                    ? { kind: 'already-redeemed' }
-                    : { kind: 'conflict', orderId: held }
-                  : refunded.has(c.periodIndex)
-                    ? { kind: 'reject', reason: 'void' }
-                    : expired(c)
-                      ? { kind: 'reject', reason: 'expired' }
-                      : cmd.subtotal < definition.minSubtotalCents!
-                        ? { kind: 'reject', reason: 'below_min_subtotal' }
-                        : { kind: 'redeem' };
-              expect(decision).toEqual(expected);
-              if (decision.kind !== 'redeem') break;
-              holder.set(c.stored.code, order(cmd.order));
-              c.stored = { ...c.stored, state: 'redeemed', redeemedOrderId: order(cmd.order), redeemedAt: now.toISOString() };
-              c.redeemedPeriodKey = period().key;
-              savings = applySavings(savings, definition.amountOffCents, period());
-              log.push({ cents: definition.amountOffCents, period: period().key });
+              const o = order(cmd.order);
+              const decision = decideRedeem(
+                asItStands(c),
+                true,
+                now,
+                { subtotalCents: cmd.subtotal, currency: 'usd', orderId: o },
+                slots.get(o) ?? null,
+              );
+              expect(decision).toEqual(claimExpectation(c, o, cmd.subtotal, 'redeem'));
+              if (decision.kind === 'reject' && decision.reason === 'one_coupon_per_order') seen.oneCouponPerOrder++;
+              if (decision.kind === 'conflict' && decision.reason === 'held_by_another_order') seen.heldByOther++;
+              if (decision.kind === 'redeem') {
+                seen.redeemed++;
+                count(c, o);
+              }
               break;
             }
+            case 'hold': {
+              const c = codes[cmd.grant];
+              if (!c) break;
+              const o = order(cmd.order);
+              const decision = decideHold(
+                asItStands(c),
+                true,
+                now,
+                { subtotalCents: cmd.subtotal, currency: 'usd', orderId: o },
+                slots.get(o) ?? null,
+                HOLD_MS,
+              );
+              expect(decision).toEqual(claimExpectation(c, o, cmd.subtotal, 'hold'));
+              if (decision.kind === 'reject' && decision.reason === 'one_coupon_per_order') seen.oneCouponPerOrder++;
+              if (decision.kind !== 'hold') break;
+              seen.held++;
+              // A hold counts nothing: the savings move only at its commit.
+              holds.set(c.stored.code, { order: o, until: Date.parse(decision.expiresAt) });
+              slots.set(o, { orderId: o, kind: 'coupon', code: c.stored.code, state: 'held', holdExpiresAt: decision.expiresAt });
+              c.stored = { ...c.stored, hold: { orderId: o, expiresAt: decision.expiresAt } };
+              break;
+            }
+            case 'commit': {
+              const c = codes[cmd.grant];
+              if (!c) break;
+              const o = order(cmd.order);
+              const decision = decideCommit(asItStands(c), o, now, slots.get(o) ?? null);
+              const h = standing(c.stored.code);
+              const slot = slots.get(o);
+              const expected =
+                holder.get(c.stored.code) === o
+                  ? { kind: 'already-redeemed' }
+                  : h?.order === o
+                    ? refunded.has(c.periodIndex)
+                      ? { kind: 'reject', reason: 'void' }
+                      : { kind: 'commit' }
+                    : holds.get(c.stored.code)?.order === o || (slot?.code === c.stored.code && slot.state === 'held')
+                      ? { kind: 'conflict', reason: 'hold_lapsed' }
+                      : { kind: 'conflict', reason: 'not_held_by_this_order' };
+              expect(decision).toEqual(expected);
+              if (decision.kind === 'conflict' && decision.reason === 'hold_lapsed') seen.lapsedCommit++;
+              if (decision.kind === 'commit') {
+                seen.committed++;
+                count(c, o);
+              }
+              break;
+            }
+            case 'wait':
+              clock += cmd.minutes * MINUTE_MS;
+              break;
             case 'release': {
               const c = codes[cmd.grant];
               if (!c) break;
-              const decision = decideRelease(c.stored, c.lastReleased, order(cmd.order));
-              const held = holder.get(c.stored.code);
+              const o = order(cmd.order);
+              const decision = decideRelease(c.stored, c.lastReleased, o, now);
+              const redeemedBy = holder.get(c.stored.code);
+              const hold = holds.get(c.stored.code);
               const expected =
-                held === order(cmd.order)
-                  ? 'release'
-                  : held === undefined && c.lastReleased === order(cmd.order)
-                    ? 'already-released'
-                    : 'conflict';
+                redeemedBy !== undefined
+                  ? redeemedBy === o
+                    ? 'release'
+                    : 'conflict'
+                  : hold?.order === o
+                    ? clock < hold.until
+                      ? 'release-hold'
+                      : 'already-released'
+                    : c.lastReleased === o
+                      ? 'already-released'
+                      : 'conflict';
               expect(decision.kind).toBe(expected);
+              if (decision.kind === 'release-hold') {
+                seen.holdReleased++;
+                holds.delete(c.stored.code);
+                freeSlot(o, c.stored.code);
+                c.stored = { ...c.stored, hold: null };
+                c.lastReleased = o;
+              }
               if (decision.kind !== 'release') break;
               holder.delete(c.stored.code);
+              freeSlot(o, c.stored.code);
               // The order is cancelled: its coupon saving and its reported shipping saving (once) come back off.
               const reversals: SavingReversal[] = [{ cents: definition.amountOffCents, periodKey: c.redeemedPeriodKey }];
               log.push({ cents: -definition.amountOffCents, period: c.redeemedPeriodKey! });
-              const usage = usages.get(order(cmd.order));
+              const usage = usages.get(o);
               if (usage && !usage.reversed) {
                 usage.reversed = true;
                 reversals.push({ cents: usage.cents, periodKey: usage.periodKey });
@@ -437,7 +616,7 @@ describe('benefits model (property)', () => {
               }
               savings = applyReversal(savings, reversals);
               c.stored = { ...c.stored, state: 'open', redeemedOrderId: null, redeemedAt: null };
-              c.lastReleased = order(cmd.order);
+              c.lastReleased = o;
               c.redeemedPeriodKey = null;
               break;
             }
@@ -461,10 +640,10 @@ describe('benefits model (property)', () => {
                   expect(listed.has(c.stored.code)).toBe(false);
                   continue;
                 }
-                // An expired code is listed until TTL removes it, never applicable, never redeemable.
-                expect(listed.get(c.stored.code)).toBe(!expired(c));
+                // An expired code is listed until TTL removes it, never applicable, never redeemable; a held one is listed, not applicable.
+                expect(listed.get(c.stored.code)).toBe(!expired(c) && !standing(c.stored.code));
                 if (expired(c))
-                  expect(decideRedeem(asItStands(c), true, at, { subtotalCents: 6000, currency: 'usd' }, 'o-late')).toEqual({
+                  expect(decideRedeem(asItStands(c), true, at, { subtotalCents: 6000, currency: 'usd', orderId: 'o-late' }, null)).toEqual({
                     kind: 'reject',
                     reason: 'expired',
                   });
@@ -499,6 +678,9 @@ describe('benefits model (property)', () => {
               openPeriod();
               break;
           }
+          // No order ever has two coupons redeemed.
+          const redeemedPerOrder = [...holder.values()];
+          expect(new Set(redeemedPerOrder).size).toBe(redeemedPerOrder.length);
           const savedIn = (key: string) => log.filter((e) => e.period === key).reduce((sum, e) => sum + e.cents, 0);
           expect(savings.lifetimeSavedCents).toBe(log.reduce((sum, e) => sum + e.cents, 0));
           if (savings.periodKey !== null) expect(savings.periodSavedCents).toBe(savedIn(savings.periodKey));
@@ -511,8 +693,33 @@ describe('benefits model (property)', () => {
           });
         }
       }),
-      { numRuns: 300 },
+      {
+        numRuns: 300,
+        // Every path at least once, whatever the random runs find: hold, a second order refused, a second
+        // coupon for one order refused, commit, release, a hold released, a commit after the lapse.
+        examples: [
+          [
+            [
+              { op: 'issue' },
+              { op: 'issue' },
+              { op: 'hold', grant: 0, order: 0, subtotal: 6000 },
+              { op: 'hold', grant: 0, order: 1, subtotal: 6000 },
+              { op: 'redeem', grant: 1, order: 0, subtotal: 6000 },
+              { op: 'commit', grant: 0, order: 0 },
+              { op: 'release', grant: 0, order: 0 },
+              { op: 'hold', grant: 1, order: 1, subtotal: 6000 },
+              { op: 'release', grant: 1, order: 1 },
+              { op: 'hold', grant: 1, order: 1, subtotal: 6000 },
+              { op: 'wait', minutes: 20 },
+              { op: 'commit', grant: 1, order: 1 },
+              { op: 'redeem', grant: 1, order: 0, subtotal: 6000 },
+            ],
+          ],
+        ],
+      },
     );
+    // The runs went through the paths they claim to, not only refusals.
+    for (const [path, n] of Object.entries(seen)) expect(n, path).toBeGreaterThan(0);
   });
 });
 
