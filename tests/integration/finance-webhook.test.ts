@@ -263,7 +263,7 @@ describe('money events → ledger', () => {
     };
     const events = [
       stripeEvent('refund.failed', failed, { created: t('2031-05-02T09:00:01Z') }),
-      stripeEvent('refund.updated', failed, { created: t('2031-05-02T09:00:00Z') }),
+      stripeEvent('refund.updated', failed, { created: t('2031-05-02T09:00:00Z'), previousAttributes: { status: 'pending' } }),
       stripeEvent('refund.created', pending, { created: t('2031-04-28T10:00:00Z') }),
     ];
     for (const event of [...events, ...events]) expect((await api.postEvent(event)).status).toBe(200);
