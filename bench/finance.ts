@@ -42,7 +42,7 @@ async function seed(
 ) {
   const monthPk = ledgerKeys.monthPk(month);
   const items = entries.flatMap((e) =>
-    ledgerItems(e)
+    ledgerItems(e, new Date())
       .map((i) => i.item)
       .filter((item) => item.PK === monthPk),
   );

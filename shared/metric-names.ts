@@ -9,4 +9,9 @@ export const MetricNames = {
   remindersFailed: 'RemindersFailed',
   remindersGaveUp: 'RemindersGaveUp',
   remindersUndeliverable: 'RemindersUndeliverable',
+  /** Rollups: projections the settle job did, and what it left; a rebuild's drift, and money no invoice could be found for. */
+  rollupsSettled: 'RollupsSettled',
+  rollupsOwed: 'RollupsOwed',
+  rollupsDrift: 'RollupsDrift',
+  unattributedRefunds: 'UnattributedRefunds',
 } as const;

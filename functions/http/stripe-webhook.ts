@@ -7,7 +7,8 @@ import { HttpProblem, problems } from '#shared/http/problem';
 import { MetricNames, MetricUnit, metrics } from '#shared/metrics';
 import { logger, memberRef } from '#shared/observability';
 import { planCatalog } from '#shared/runtime/catalog';
-import { dynamo, ledgerRepository, membershipRepository } from '#shared/runtime/dynamo';
+import { dynamo, membershipRepository } from '#shared/runtime/dynamo';
+import { projectingLedger } from '#shared/runtime/finance';
 import { stripeWebhookSecrets } from '#shared/runtime/stripe-webhook-secret';
 import { type StripeEvent, StripePayloadError, stripeEventSchema } from '#shared/stripe/events';
 import { type IngestOutcome, ingestStripeEvent } from '#shared/usecases/ingest-stripe-event';
@@ -17,7 +18,8 @@ import { issuesToErrors } from '#shared/validation';
 const catalog = planCatalog();
 const { client, tables } = dynamo();
 const memberships = membershipRepository();
-const ledger = ledgerRepository();
+// Money events are projected into the finance rollups in the same request (docs/decisions.md, "Rollups").
+const ledger = projectingLedger();
 
 // Stripe retries for up to three days; keep the record of a processed event for a week.
 const idempotencyConfig = new IdempotencyConfig({

@@ -5,7 +5,7 @@ import { benefitUsageRoute, redeemCouponRoute, releaseCouponRoute } from './bene
 import { problem } from './common';
 import { entitlementsCheckRoute } from './entitlements';
 import { eraseMemberRoute } from './erasure';
-import { ledgerRoute, reconciliationRoute, reportRoute, revenueRoute } from './finance';
+import { ledgerRoute, metricsRoute, reconciliationRoute, reportRoute, revenueRoute } from './finance';
 import { myPreferencesRoute } from './me-preferences';
 import {
   adminMemberRoute,
@@ -36,6 +36,7 @@ export const allRoutes: readonly RouteSpec[] = [
   memberPreferencesRoute,
   ledgerRoute,
   revenueRoute,
+  metricsRoute,
   reconciliationRoute,
   reportRoute,
   eraseMemberRoute,

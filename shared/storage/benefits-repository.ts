@@ -159,6 +159,8 @@ export class DynamoBenefitsRepository {
     savedCents: number;
     savings: ExtraWrite | null;
     periodKey: string | null;
+    /** The finance rollups' record of the saving (storage/finance-rollups.ts `savingsRollupWrites`). */
+    finance?: readonly ExtraWrite[];
   }): Promise<void> {
     const { grant, orderId, at } = input;
     const items: ExtraWrite[] = [
@@ -190,6 +192,7 @@ export class DynamoBenefitsRepository {
       }),
     ];
     if (input.savings) items.push(input.savings);
+    items.push(...(input.finance ?? []));
     await this.db.send(new TransactWriteCommand({ TransactItems: items }));
   }
 
@@ -205,6 +208,7 @@ export class DynamoBenefitsRepository {
     periodKey: string | null;
     usage: UsageOnRelease;
     savings: ExtraWrite | null;
+    finance?: readonly ExtraWrite[];
   }): Promise<void> {
     const { grant, orderId, at } = input;
     const items: ExtraWrite[] = [
@@ -246,11 +250,16 @@ export class DynamoBenefitsRepository {
       });
     }
     if (input.savings) items.push(input.savings);
+    items.push(...(input.finance ?? []));
     await this.db.send(new TransactWriteCommand({ TransactItems: items }));
   }
 
   /** Benefit usage: the once-per-order marker and the savings counters in one transaction. */
-  async recordUsage(usage: Omit<UsageRecord, 'reversedAt' | 'reversedByCode'>, savings: ExtraWrite): Promise<void> {
+  async recordUsage(
+    usage: Omit<UsageRecord, 'reversedAt' | 'reversedByCode'>,
+    savings: ExtraWrite,
+    finance: readonly ExtraWrite[] = [],
+  ): Promise<void> {
     await this.db.send(
       new TransactWriteCommand({
         TransactItems: [
@@ -268,6 +277,7 @@ export class DynamoBenefitsRepository {
             },
           },
           savings,
+          ...finance,
         ],
       }),
     );

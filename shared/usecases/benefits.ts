@@ -29,6 +29,7 @@ import {
   type RedemptionRecord,
   type UsageOnRelease,
 } from '../storage/benefits-repository';
+import { savingsRollupWrites } from '../storage/finance-rollups';
 import { grantPut } from '../storage/grants';
 import type { ExtraWrite, MembershipRepository } from '../storage/membership-repository';
 import { feesPaidUpdate, savingsReversalUpdate, savingsUpdate } from '../storage/savings';
@@ -153,7 +154,8 @@ export async function redeemGrant(
 
     const saved = redeemSavingCents(grant);
     const period = currentSavingsPeriod(record);
-    const savings = await savingsWrite(deps, input.memberId, grant.currency ?? input.currency, saved, period);
+    const currency = grant.currency ?? input.currency;
+    const savings = await savingsWrite(deps, input.memberId, currency, saved, period);
     try {
       await deps.benefits.redeem({
         grant,
@@ -162,6 +164,7 @@ export async function redeemGrant(
         savedCents: saved,
         savings,
         periodKey: saved > 0 ? (period?.key ?? null) : null,
+        finance: savingsRollupWrites(deps.benefits.tableName, input.memberId, now, currency, saved),
       });
       return redeemResult(grant, input.orderId);
     } catch (error) {
@@ -217,6 +220,8 @@ export async function releaseGrant(deps: BenefitsDeps, input: { code: string; or
         periodKey: stored.redeemedPeriodKey,
         usage: usageOnRelease,
         savings,
+        // Taken back in the release's month: months already closed keep what they showed.
+        finance: savingsRollupWrites(deps.benefits.tableName, memberId, now, currency, deltas.lifetimeCents),
       });
       return { code: input.code, status: status(stored.grant), orderId: input.orderId };
     } catch (error) {
@@ -275,6 +280,7 @@ export async function recordBenefitUsage(
           periodKey: period?.key ?? null,
         },
         savings,
+        savingsRollupWrites(deps.benefits.tableName, input.memberId, now, input.currency, input.shippingSavedCents),
       );
       return {
         memberId: input.memberId,
