@@ -147,6 +147,30 @@ export class LedgerRepository {
     } while (startKey);
   }
 
+  /** One UTC day (`YYYY-MM-DD`) of a month, in time order: the ledger side of reconciliation, a day at a time. */
+  async *dayEntries(day: string, fields?: readonly string[]): AsyncGenerator<LedgerEntry> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :day)',
+          ExpressionAttributeValues: { ':pk': ledgerKeys.monthPk(day.slice(0, 7)), ':day': `${day}T` },
+          ExclusiveStartKey: start,
+          Limit: 1000,
+          ...(fields
+            ? {
+                ProjectionExpression: fields.map((_, i) => `#f${i}`).join(', '),
+                ExpressionAttributeNames: Object.fromEntries(fields.map((f, i) => [`#f${i}`, f])),
+              }
+            : {}),
+        }),
+      );
+      start = out.LastEvaluatedKey;
+      for (const item of out.Items ?? []) yield strip<LedgerEntry>(item);
+    } while (start);
+  }
+
   /** With `fields`, only those attributes are read (reconciliation needs ids and amounts only). */
   async *entries(month: string, fields?: readonly string[]): AsyncGenerator<LedgerEntry> {
     for await (const page of this.pages(month, fields ? { fields } : {})) yield* page.entries;
@@ -165,11 +189,7 @@ export class LedgerRepository {
           ranAt: ranAt.toISOString(),
           month: result.month,
           matched: result.matched,
-          counts: {
-            missingInLedger: result.missingInLedger.length,
-            missingInStripe: result.missingInStripe.length,
-            amountMismatches: result.amountMismatches.length,
-          },
+          counts: result.counts,
           missingInLedger: cap(result.missingInLedger),
           missingInStripe: cap(result.missingInStripe),
           amountMismatches: cap(result.amountMismatches),

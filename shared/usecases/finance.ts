@@ -2,7 +2,7 @@ import type { FinanceMetrics } from '../domain/finance/metrics';
 import { LTV_WINDOW, metricsFromRollups } from '../domain/finance/metrics';
 import { addMonths, monthsBetween } from '../domain/finance/months';
 import type { ReportRow } from '../domain/finance/reconciliation';
-import { RECONCILIATION_FIELDS, Reconciler, type ReconciliationResult } from '../domain/finance/reconciliation';
+import { RECONCILIATION_FIELDS, Reconciler, type ReconciliationResult, reconcileByDay } from '../domain/finance/reconciliation';
 import { type MonthRevenue, type RollupRow, revenueFromRollup } from '../domain/finance/revenue';
 import type { RollupStore } from '../storage/finance-rollups';
 import type { LedgerRepository } from '../storage/ledger-repository';
@@ -86,6 +86,31 @@ export async function reconcileMonth(
   options.onLedgerLoaded?.(reconciler.expectedRows);
   for await (const row of rows) reconciler.addStripeRow(row);
   const result = reconciler.finish();
+  await ledger.saveReconciliation(result, options.source, options.now);
+  return result;
+}
+
+/** How many of each finding a job keeps in memory and stores (their counts stay exact). */
+const JOB_LIST_LIMIT = 200;
+
+/**
+ * Reconciles a month of any size with bounded memory (the job): Stripe's rows come in time order and
+ * the ledger is read a UTC day at a time around them (`reconcileByDay`). The result is stored with its
+ * source and time.
+ */
+export async function reconcileMonthByDay(
+  ledger: LedgerRepository,
+  month: string,
+  rows: AsyncIterable<ReportRow>,
+  options: { source: 'report-csv' | 'stripe-api'; now: Date; onDay?: (done: number, total: number) => void },
+): Promise<ReconciliationResult> {
+  const result = await reconcileByDay({
+    month,
+    ledgerDay: (day) => ledger.dayEntries(day, RECONCILIATION_FIELDS),
+    rows,
+    listLimit: JOB_LIST_LIMIT,
+    ...(options.onDay ? { onDay: options.onDay } : {}),
+  });
   await ledger.saveReconciliation(result, options.source, options.now);
   return result;
 }
