@@ -251,7 +251,9 @@ export const reconciliationResultSchema = strictObject({
   month: string(),
   matched: int(),
   counts: strictObject({ missingInLedger: int(), missingInStripe: int(), amountMismatches: int() }).check(
-    meta({ description: 'How many of each finding there are (the lists below are complete here; a stored job result keeps the first 200)' }),
+    meta({
+      description: 'How many of each finding there are (the lists below are complete here; a stored job result keeps the first 200)',
+    }),
   ),
   missingInLedger: array(
     looseObject({ balanceTransactionId: string(), reportingCategory: string(), currency: string(), amountCents: int() }),
