@@ -243,6 +243,8 @@ export interface RollupStore {
   accountsOf(month: string): AsyncIterable<string[]>;
   /** Writes whichever of an entry's rollup items are missing (an entry recorded before them, or lost); how many were. */
   restoreFacts(entry: LedgerEntry): Promise<number>;
+  /** Adds a correction to the rollups directly: only for a rebuild that found rows no account explains. */
+  correct(delta: Contributions): Promise<void>;
 }
 
 const failedOnCondition = (error: unknown) =>
@@ -463,6 +465,12 @@ export class DynamoRollupStore implements RollupStore {
       }
     }
     return written;
+  }
+
+  async correct(delta: Contributions): Promise<void> {
+    const updates = this.rollupUpdates(delta);
+    for (let i = 0; i < updates.length; i += 100)
+      await this.db.send(new TransactWriteCommand({ TransactItems: updates.slice(i, i + 100) }));
   }
 
   /** One ADD per (month, currency, plan) row that changes, all into one shard picked at random. */

@@ -220,8 +220,10 @@ export interface RebuildReport {
   /** Accounts and routes whose recorded contribution to the month differs from a recomputation from their facts. */
   drifted: number;
   driftedSample: string[];
-  /** Stored rollup vs recomputation, per (currency, plan, figure) that differs. */
+  /** Stored rollup vs recomputation, per (currency, plan, figure) that differs (after the repair, with `repair`). */
   differences: Array<{ currency: string; plan: string; figure: string; stored: number; recomputed: number }>;
+  /** With `repair`: differences no account's re-projection explained, written back as a correction. */
+  corrected: number;
   /** Refunds and dispute funds of the month no invoice was found for (per currency): they reduce no revenue, so someone must look. */
   unattributed: Array<{ currency: string; entries: number; amountCents: number }>;
   repaired: boolean;
@@ -318,7 +320,17 @@ export async function rebuildMonth(
   };
   await Promise.all(Array.from({ length: deps.concurrency ?? 8 }, worker));
 
-  const differences = compare(expected, await deps.store.monthRows(month), month);
+  let differences = compare(expected, await deps.store.monthRows(month), month);
+  let corrected = 0;
+  if (options.repair && differences.length > 0) {
+    // Drifted accounts were re-projected above; what still differs was written outside the projection.
+    const delta: Contributions = new Map();
+    for (const d of differences)
+      addContributions(delta, new Map([[`${month}|${d.currency}|${d.plan}`, { [d.figure]: d.recomputed - d.stored }]]));
+    await deps.store.correct(delta);
+    corrected = differences.length;
+    differences = compare(expected, await deps.store.monthRows(month), month);
+  }
   return {
     month,
     accounts: accounts.size,
@@ -327,6 +339,7 @@ export async function rebuildMonth(
     drifted: drifted.length,
     driftedSample: drifted.slice(0, SAMPLE),
     differences,
+    corrected,
     unattributed: [...unattributed.values()].sort((a, b) => a.currency.localeCompare(b.currency)),
     repaired: options.repair,
   };

@@ -248,6 +248,10 @@ export class MemoryRollupStore implements RollupStore {
     return written;
   }
 
+  async correct(delta: Contributions) {
+    this.add(delta);
+  }
+
   /** Queue entries still owed. */
   markerCount() {
     return [...this.items.values()].filter((i) => String(i.PK).startsWith('ROLLUP-DIRTY#')).length;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { emptyEntry, type LedgerEntry } from '#shared/domain/finance/ledger';
 import { addMonths, monthsBetween } from '#shared/domain/finance/months';
 import { type AccountSavings, recomputeRollup, rowsOfMonth } from '#shared/domain/finance/rollup';
-import { ProjectingLedger, projectOwed, RollupProjector } from '#shared/usecases/finance-rollups';
+import { ProjectingLedger, projectOwed, RollupProjector, rebuildMonth } from '#shared/usecases/finance-rollups';
 import { settings } from '../../support/finance-rollup';
 import { MemoryRollupStore } from '../../support/memory-rollup-store';
 
@@ -284,5 +284,44 @@ describe('rollups', () => {
       }),
       { numRuns: 25 },
     );
+  });
+});
+
+describe('rollups-rebuild', () => {
+  it('finds nothing to say about a month kept by the projection, and finds and repairs a lost projection and a row written outside it', async () => {
+    const random = prng(7);
+    const { entries } = history(random);
+    const store = new MemoryRollupStore(random);
+    const projector = new RollupProjector(store, settings);
+    const ledger = new ProjectingLedger(store.ledger, projector);
+    const lost = entries.find((e) => e.kind === 'invoice_paid' && e.occurredAt.startsWith('2019-0'))!;
+    for (const e of entries) if (e !== lost) await ledger.record(e);
+    // The last request died after its commit, and its queue entry is gone too.
+    await store.ledger.record(lost);
+    for (const [key, item] of store.items)
+      if (String(item.PK).startsWith('ROLLUP-DIRTY#') && item.entry?.entryId === lost.entryId) store.items.delete(key);
+    const month = lost.occurredAt.slice(0, 7);
+    const deps = {
+      store,
+      projector,
+      settings,
+      entries: async function* (m: string) {
+        yield* entries.filter((e) => e.occurredAt.startsWith(m));
+      },
+    };
+    const found = await rebuildMonth(deps, month, { repair: false });
+    expect(found.drifted).toBeGreaterThan(0);
+    expect(found.differences.length).toBeGreaterThan(0);
+    const repaired = await rebuildMonth(deps, month, { repair: true });
+    expect(repaired).toMatchObject({ differences: [], corrected: 0 });
+    expect(await store.monthRows(month)).toEqual(rowsOfMonth(recomputeRollup(entries, [], settings), month));
+    expect(await rebuildMonth(deps, month, { repair: false })).toMatchObject({ drifted: 0, differences: [], missingFacts: 0 });
+
+    // A row changed outside the projection: reported, then corrected.
+    await store.correct(new Map([[`${month}|usd|prime-monthly`, { billedCents: 100 }]]));
+    expect((await rebuildMonth(deps, month, { repair: false })).differences).toEqual([
+      expect.objectContaining({ currency: 'usd', plan: 'prime-monthly', figure: 'billedCents' }),
+    ]);
+    expect(await rebuildMonth(deps, month, { repair: true })).toMatchObject({ corrected: 1, differences: [] });
   });
 });
