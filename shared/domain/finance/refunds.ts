@@ -170,22 +170,15 @@ const activeIn = (placed: readonly Placed[], month: string) =>
  * The deferred balance month by month after each active reversal in turn: from its month on, every
  * month's balance shrinks in the proportion the reversal cut that month's. Rounding up keeps the
  * balance non-increasing and above zero while any is left, so later months never recognize a
- * negative amount and the service ends only when the balance is really gone. `onApplied` sees the
- * balance after each reversal.
+ * negative amount.
  */
-function remainingAfter(
-  baseDeferred: readonly number[],
-  active: readonly Placed[],
-  index: ReadonlyMap<string, number>,
-  onApplied?: (e: Placed, remaining: readonly number[]) => boolean,
-): number[] {
+function remainingAfter(baseDeferred: readonly number[], active: readonly Placed[], index: ReadonlyMap<string, number>): number[] {
   let remaining = baseDeferred.slice();
   for (const e of active) {
     const at = index.get(e.month)!;
     const balance = Math.max(0, remaining[at]!);
     const cut = Math.min(e.net, balance);
     remaining = remaining.map((d, j) => (j < at || d <= 0 ? d : balance === 0 ? 0 : ceilMulDiv(d, balance - cut, balance)));
-    if (onApplied?.(e, remaining)) break;
   }
   return remaining;
 }
@@ -219,10 +212,12 @@ export function refundAdjustedSchedule(invoice: LedgerEntry, events: readonly Re
 
 /**
  * When the invoice's service ends, as known at the end of `month`: its service period's end, unless
- * the reversals in force then took back everything (all of it net of tax, or the whole deferred
- * balance while service was still left), which ends it at the time of the reversal that did, with
- * that reversal's cause. A reversal after the period ended changes money, not the service. A refund
- * that later fails is not in force from its failure month, so the service is back from then on.
+ * the reversals in force then took back at least what was left of the service when they were made
+ * (the unused part, pro rata to the time left, as a cancellation with a prorated refund does; a cent
+ * of rounding allowed), which ends it at the time of the reversal that did, with that reversal's
+ * cause. A smaller one (a goodwill refund) leaves the member a member. A reversal after the period
+ * ended changes money, not the service. A refund that later fails is not in force from its failure
+ * month, so the service is back from then on.
  */
 export function serviceEndAsOf(
   invoice: LedgerEntry,
@@ -230,20 +225,17 @@ export function serviceEndAsOf(
   month: string,
 ): { end: string; endedBy: RefundEvent['cause'] | null } | null {
   if (!invoice.servicePeriod) return null;
-  const end = new Date(invoice.servicePeriod.end).toISOString();
-  const { baseDeferred, index, placed } = layout(invoice, events);
-  const active = activeIn(placed, month);
-  if (active.length === 0) return { end, endedBy: null };
+  const start = Date.parse(invoice.servicePeriod.start);
+  const endMs = Date.parse(invoice.servicePeriod.end);
+  const end = new Date(endMs).toISOString();
   const net = invoiceNetOfTax(invoice);
   let taken = 0;
-  let ended: Placed | null = null;
-  remainingAfter(baseDeferred, active, index, (e, remaining) => {
+  for (const e of activeIn(layout(invoice, events).placed, month)) {
     taken += e.net;
-    const at = index.get(e.month)!;
-    const early = Date.parse(e.event.occurredAt) < Date.parse(end);
-    if (early && (taken >= net || (remaining[at] === 0 && baseDeferred[at]! > 0))) ended = e;
-    return ended !== null;
-  });
-  const by = ended as Placed | null;
-  return by ? { end: new Date(by.event.occurredAt).toISOString(), endedBy: by.event.cause } : { end, endedBy: null };
+    const at = Date.parse(e.event.occurredAt);
+    if (at >= endMs) continue;
+    const unused = at <= start || endMs <= start ? net : Math.floor((net * (endMs - at)) / (endMs - start));
+    if (taken >= unused - 1) return { end: new Date(at).toISOString(), endedBy: e.event.cause };
+  }
+  return { end, endedBy: null };
 }

@@ -110,13 +110,15 @@ describe('refunds against recognition', () => {
   it('undoes a failed refund from its failure month', () => {
     const invoice = annual();
     const plain = base(invoice);
-    const s = refundAdjustedSchedule(invoice, [refund('re_1', '2026-01-20T00:00:00.000Z', 13000, '2026-03-02T00:00:00.000Z')]);
+    const s = refundAdjustedSchedule(invoice, [refund('re_1', '2026-01-20T00:00:00.000Z', 13176, '2026-03-02T00:00:00.000Z')]);
     expect(s[1]).toMatchObject({ deferredAtEndCents: 0 });
     // March: the refund is gone; the schedule is the plain one again, February's share caught up.
-    expect(s[2]).toMatchObject({ deferredAtEndCents: plain[2]!.deferredAtEndCents, refundedNetCents: -13000 });
+    expect(s[2]).toMatchObject({ deferredAtEndCents: plain[2]!.deferredAtEndCents, refundedNetCents: -13176 });
     expect(s.slice(3)).toEqual(plain.slice(3).map(({ coversMonth: _c, ...m }) => ({ ...m, refundedNetCents: 0 })));
-    // The service ended with the refund in January and February, and is back from the failure month.
-    const events = [refund('re_1', '2026-01-20T00:00:00.000Z', 13000, '2026-03-02T00:00:00.000Z')];
+    // 131.76 is the unused part on 20 January (346 of 365 days): the service ended with the refund in
+    // January and February, and is back from the failure month. A little less is a goodwill refund.
+    expect(serviceEndAsOf(invoice, [refund('re_2', '2026-01-20T00:00:00.000Z', 13000)], '2026-02')!.endedBy).toBeNull();
+    const events = [refund('re_1', '2026-01-20T00:00:00.000Z', 13176, '2026-03-02T00:00:00.000Z')];
     expect(serviceEndAsOf(invoice, events, '2026-02')!.endedBy).toBe('refund');
     expect(serviceEndAsOf(invoice, events, '2026-03')).toEqual({ end: '2027-01-01T00:00:00.000Z', endedBy: null });
   });
