@@ -1,7 +1,7 @@
 import { metricsRoute } from '#shared/api/finance';
 import { metricsCsv } from '#shared/domain/finance/figures-csv';
 import { monthsBetween } from '#shared/domain/finance/months';
-import { httpHandler, json } from '#shared/http/handler';
+import { csv, httpHandler, json, wantsCsv } from '#shared/http/handler';
 import { problems } from '#shared/http/problem';
 import { rollupStore } from '#shared/runtime/finance';
 import { financeMetrics } from '#shared/usecases/finance';
@@ -15,14 +15,5 @@ export const handler = httpHandler(metricsRoute, async ({ query, event, now }) =
   if (monthsBetween(query.from, query.to).length > MAX_MONTHS)
     throw problems.validation([{ path: '/query/to', message: `at most ${MAX_MONTHS} months from from` }]);
   const metrics = await financeMetrics(store, { currency: query.currency, from: query.from, to: query.to, asOf: now });
-  if (!/\btext\/csv\b/i.test(event.headers?.accept ?? '')) return json(200, metrics);
-  return {
-    statusCode: 200,
-    headers: {
-      'content-type': 'text/csv; charset=utf-8; header=present',
-      'content-disposition': `attachment; filename="metrics-${query.currency}-${query.from}-${query.to}.csv"`,
-      'cache-control': 'no-store',
-    },
-    body: metricsCsv(metrics),
-  };
+  return wantsCsv(event) ? csv(metricsCsv(metrics), `metrics-${query.currency}-${query.from}-${query.to}.csv`) : json(200, metrics);
 });

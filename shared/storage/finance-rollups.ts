@@ -207,18 +207,33 @@ export interface Marker {
   account?: string;
 }
 
+/** A year of an account's state replaced, and the difference added to the rollups. */
+export interface ChunkCommit {
+  account: string;
+  year: string;
+  expectedVersion: number;
+  applied: Contributions;
+  delta: Contributions;
+  /** Months the account contributes to for the first time (the touch index). */
+  newMonths: readonly string[];
+}
+
+/** What a route's move adds to the rollups: its new contributions less those it had added. */
+export function routeDelta(route: RouteRecord, applied: Contributions): Contributions {
+  const delta = new Map(applied);
+  for (const [key, figures] of route.applied) {
+    const into = { ...(delta.get(key) ?? {}) };
+    for (const [field, value] of Object.entries(figures)) into[field] = (into[field] ?? 0) - value;
+    delta.set(key, into);
+  }
+  return delta;
+}
+
 /** What the rollup projection reads and writes (DynamoDB here; an in-memory one in the unit tests). */
 export interface RollupStore {
   loadAccount(account: string): Promise<LoadedAccount>;
   /** Replaces a year's chunk and adds `delta` to the rollups, if the chunk is still at `expectedVersion`; false if not. */
-  commitAccountChunk(input: {
-    account: string;
-    year: string;
-    expectedVersion: number;
-    applied: Contributions;
-    delta: Contributions;
-    newMonths: readonly string[];
-  }): Promise<boolean>;
+  commitAccountChunk(input: ChunkCommit): Promise<boolean>;
   getRoute(entryId: string): Promise<RouteRecord | null>;
   /**
    * Moves a route to `owner` (its entry filed under that account, taken from the previous one) with
@@ -275,14 +290,7 @@ export class DynamoRollupStore implements RollupStore {
     return { facts, chunks };
   }
 
-  async commitAccountChunk(input: {
-    account: string;
-    year: string;
-    expectedVersion: number;
-    applied: Contributions;
-    delta: Contributions;
-    newMonths: readonly string[];
-  }): Promise<boolean> {
+  async commitAccountChunk(input: ChunkCommit): Promise<boolean> {
     const items: TransactItem[] = [
       {
         Put: {
@@ -323,12 +331,7 @@ export class DynamoRollupStore implements RollupStore {
   async moveRoute(input: { route: RouteRecord; owner: RouteOwner | null; applied: Contributions }): Promise<boolean> {
     const { route, owner } = input;
     const entryId = route.entry.entryId;
-    const delta = new Map(input.applied);
-    for (const [key, figures] of route.applied) {
-      const into = { ...(delta.get(key) ?? {}) };
-      for (const [field, value] of Object.entries(figures)) into[field] = (into[field] ?? 0) - value;
-      delta.set(key, into);
-    }
+    const delta = routeDelta(route, input.applied);
     const items: TransactItem[] = [
       {
         Update: {

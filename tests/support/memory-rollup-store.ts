@@ -8,6 +8,7 @@ import { type Contributions, parseContributionKey } from '#shared/domain/finance
 import type { LedgerEntry } from '#shared/domain/finance/ledger';
 import type { RollupRow } from '#shared/domain/finance/revenue';
 import {
+  type ChunkCommit,
   type LoadedAccount,
   laneOf,
   type Marker,
@@ -19,6 +20,7 @@ import {
   rollupFactItems,
   rollupKeys,
   rollupRowFromItem,
+  routeDelta,
   savingsRollupWrites,
   sumShards,
   toContributions,
@@ -113,14 +115,7 @@ export class MemoryRollupStore implements RollupStore {
     return { facts, chunks };
   }
 
-  async commitAccountChunk(input: {
-    account: string;
-    year: string;
-    expectedVersion: number;
-    applied: Contributions;
-    delta: Contributions;
-    newMonths: readonly string[];
-  }) {
+  async commitAccountChunk(input: ChunkCommit) {
     await this.pause();
     const pk = rollupKeys.accountPk(input.account);
     const current = this.get(pk, rollupKeys.state(input.year));
@@ -151,12 +146,7 @@ export class MemoryRollupStore implements RollupStore {
     const { PK, SK } = rollupKeys.route(input.route.entry.entryId);
     const item = this.get(PK, SK);
     if (!item || item.version !== input.route.version) return false;
-    const delta: Contributions = new Map(input.applied);
-    for (const [key, figures] of input.route.applied) {
-      const into = { ...(delta.get(key) ?? {}) };
-      for (const [f, v] of Object.entries(figures)) into[f] = (into[f] ?? 0) - v;
-      delta.set(key, into);
-    }
+    const delta = routeDelta(input.route, input.applied);
     this.put({ ...item, owner: input.owner, applied: toObject(input.applied), version: item.version + 1 });
     this.add(delta);
     const id = input.route.entry.entryId;

@@ -8,7 +8,7 @@
 
 import { formatMoney } from '../money';
 import type { CohortRetention, FinanceMetrics, MonthMetrics } from './metrics';
-import type { CurrencyRevenue, MonthRevenue, MonthStatus } from './revenue';
+import { emptyCurrencyRevenue, type MonthRevenue, type MonthStatus } from './revenue';
 
 export const escapeHtml = (value: unknown): string =>
   String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -165,27 +165,6 @@ export interface ReportInput {
   reconciliation: ReportReconciliation | null;
 }
 
-const emptyCurrency = (currency: string): CurrencyRevenue => ({
-  currency,
-  invoices: 0,
-  billedCents: 0,
-  collectedCents: 0,
-  taxCents: 0,
-  discountCents: 0,
-  refunds: 0,
-  refundedCents: 0,
-  refundedNetOfTaxCents: 0,
-  creditedCents: 0,
-  disputedCents: 0,
-  netCents: 0,
-  recognizedCents: 0,
-  deferredCents: 0,
-  mrrCents: 0,
-  members: { active: 0, new: 0, churned: 0 },
-  byPlan: [],
-  unattributed: { refunds: 0, refundedCents: 0, disputedCents: 0 },
-});
-
 const STATUS_NOTE: Record<MonthStatus, string> = {
   closed: '',
   in_progress:
@@ -262,7 +241,7 @@ function metricsTable(months: readonly MonthMetrics[], currency: string): string
 
 function section(currency: string, input: ReportInput): string {
   const labels = input.history.map((h) => h.month);
-  const rows = input.history.map((h) => h.currencies.find((c) => c.currency === currency) ?? emptyCurrency(currency));
+  const rows = input.history.map((h) => h.currencies.find((c) => c.currency === currency) ?? emptyCurrencyRevenue(currency));
   const metrics = input.metrics.find((m) => m.currency === currency);
   const metricRows = labels.map((m) => metrics?.months.find((x) => x.month === m) ?? null);
   const now = rows.at(-1)!;

@@ -156,7 +156,8 @@ function planRevenue(row: RollupRow, lapses: Lapses): PlanRevenue {
   };
 }
 
-const emptyCurrency = (currency: string): CurrencyRevenue => ({
+/** A currency with nothing in the month. */
+export const emptyCurrencyRevenue = (currency: string): CurrencyRevenue => ({
   currency,
   invoices: 0,
   billedCents: 0,
@@ -182,7 +183,7 @@ export function revenueFromRollup(month: string, rows: readonly RollupRow[], opt
   const status = monthStatus(month, options.asOf);
   const byCurrency = new Map<string, CurrencyRevenue>();
   const cur = (currency: string) => {
-    const c = byCurrency.get(currency) ?? emptyCurrency(currency);
+    const c = byCurrency.get(currency) ?? emptyCurrencyRevenue(currency);
     byCurrency.set(currency, c);
     return c;
   };
