@@ -19,14 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type AccountFacts,
   accountKeyOf,
@@ -43,7 +36,7 @@ import type { RollupRow } from '../domain/finance/revenue';
 import { batchGetAll } from './batch-get';
 import { keys } from './keys';
 import { readPaymentLinks } from './payment-links';
-import { queryPartition } from './query-prefix';
+import { queryPages, queryPartition } from './query-prefix';
 import type { TransactItem } from './transact';
 
 /** Rows per (month, currency, plan) that projections spread their additions over. */
@@ -438,22 +431,9 @@ export class DynamoRollupStore implements RollupStore {
   }
 
   async *accountsOf(month: string): AsyncIterable<string[]> {
-    for (let lane = 0; lane < ROLLUP_LANES; lane++) {
-      let start: Record<string, unknown> | undefined;
-      do {
-        const out = await this.db.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'PK = :pk',
-            ExpressionAttributeValues: { ':pk': rollupKeys.touchPk(month, lane) },
-            ExclusiveStartKey: start,
-            Limit: 500,
-          }),
-        );
-        yield (out.Items ?? []).map((i) => String(i.SK));
-        start = out.LastEvaluatedKey;
-      } while (start);
-    }
+    for (let lane = 0; lane < ROLLUP_LANES; lane++)
+      for await (const page of queryPages(this.db, this.tableName, rollupKeys.touchPk(month, lane), { limit: 500 }))
+        yield page.map((i) => String(i.SK));
   }
 
   async restoreFacts(entry: LedgerEntry): Promise<number> {

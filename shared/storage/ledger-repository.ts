@@ -18,6 +18,7 @@ import { monthOf } from '../domain/finance/months';
 import type { ReconciliationResult } from '../domain/finance/reconciliation';
 import { rollupFactItems } from './finance-rollups';
 import { paymentLinkItem } from './payment-links';
+import { queryPages } from './query-prefix';
 
 export const ledgerKeys = {
   entry: (e: Pick<LedgerEntry, 'occurredAt' | 'entryId'>) => ({
@@ -149,26 +150,12 @@ export class LedgerRepository {
 
   /** One UTC day (`YYYY-MM-DD`) of a month, in time order: the ledger side of reconciliation, a day at a time. */
   async *dayEntries(day: string, fields?: readonly string[]): AsyncGenerator<LedgerEntry> {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :day)',
-          ExpressionAttributeValues: { ':pk': ledgerKeys.monthPk(day.slice(0, 7)), ':day': `${day}T` },
-          ExclusiveStartKey: start,
-          Limit: 1000,
-          ...(fields
-            ? {
-                ProjectionExpression: fields.map((_, i) => `#f${i}`).join(', '),
-                ExpressionAttributeNames: Object.fromEntries(fields.map((f, i) => [`#f${i}`, f])),
-              }
-            : {}),
-        }),
-      );
-      start = out.LastEvaluatedKey;
-      for (const item of out.Items ?? []) yield strip<LedgerEntry>(item);
-    } while (start);
+    const pages = queryPages(this.db, this.tableName, ledgerKeys.monthPk(day.slice(0, 7)), {
+      skPrefix: `${day}T`,
+      limit: 1000,
+      ...(fields ? { fields } : {}),
+    });
+    for await (const page of pages) for (const item of page) yield strip<LedgerEntry>(item);
   }
 
   /** With `fields`, only those attributes are read (reconciliation needs ids and amounts only). */

@@ -14,6 +14,20 @@ export async function queryPartition(
   options: { skPrefix?: string; consistent?: boolean } = {},
 ): Promise<Array<Record<string, unknown>>> {
   const items: Array<Record<string, unknown>> = [];
+  for await (const page of queryPages(db, tableName, pk, options)) items.push(...page);
+  return items;
+}
+
+/**
+ * The same, a page at a time, for readers that must not hold a whole partition (a month's ledger,
+ * a month's accounts): `limit` items a page at most, and only `fields` when given.
+ */
+export async function* queryPages(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  pk: string,
+  options: { skPrefix?: string; consistent?: boolean; limit?: number; fields?: readonly string[] } = {},
+): AsyncGenerator<Array<Record<string, unknown>>> {
   let start: Record<string, unknown> | undefined;
   do {
     const out = await db.send(
@@ -22,13 +36,19 @@ export async function queryPartition(
         KeyConditionExpression: options.skPrefix === undefined ? 'PK = :pk' : 'PK = :pk AND begins_with(SK, :p)',
         ExpressionAttributeValues: { ':pk': pk, ...(options.skPrefix === undefined ? {} : { ':p': options.skPrefix }) },
         ...(options.consistent ? { ConsistentRead: true } : {}),
+        ...(options.limit ? { Limit: options.limit } : {}),
+        ...(options.fields
+          ? {
+              ProjectionExpression: options.fields.map((_, i) => `#f${i}`).join(', '),
+              ExpressionAttributeNames: Object.fromEntries(options.fields.map((f, i) => [`#f${i}`, f])),
+            }
+          : {}),
         ExclusiveStartKey: start,
       }),
     );
-    items.push(...(out.Items ?? []));
+    yield out.Items ?? [];
     start = out.LastEvaluatedKey;
   } while (start);
-  return items;
 }
 
 /** Every item of a member's collection whose sort key starts with `prefix`, across pages. */
