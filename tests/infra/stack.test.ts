@@ -187,7 +187,15 @@ describe('CDK stack', () => {
     expect(alarms.filter((a) => a.MetricName === 'Errors')).toHaveLength(allFunctions.length);
     expect(alarms.filter((a) => a.MetricName === 'Throttles')).toHaveLength(allFunctions.length);
     expect(alarms.map((a) => a.MetricName)).toEqual(
-      expect.arrayContaining(['StripePayloadRejected', 'StripeSignatureRejected', '5xx', 'RemindersGaveUp']),
+      expect.arrayContaining([
+        'StripePayloadRejected',
+        'StripeSignatureRejected',
+        '5xx',
+        'RemindersGaveUp',
+        'RollupsOwed',
+        'RollupsDrift',
+        'UnattributedRefunds',
+      ]),
     );
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
   });
