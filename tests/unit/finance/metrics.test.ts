@@ -202,3 +202,23 @@ describe('metrics, worked out by hand', () => {
     expect(revenue).toMatchObject({ status: 'in_progress', currencies: [{ members: { active: 5, churned: 0 }, mrrCents: 6813 }] });
   });
 });
+
+describe('MRR expansion and contraction, by hand', () => {
+  it('counts a price rise as expansion and a price cut as contraction of a member paying at both month ends', () => {
+    // 14.99 in January, 19.99 from February (+5.00), 9.99 from March (−10.00), then gone in April.
+    const entries = [
+      invoice('G', 'in_g1', '2019-01-01', '2019-02-01'),
+      invoice('G', 'in_g2', '2019-02-01', '2019-03-01', { amountCents: 1999, totalCents: 1999 }),
+      invoice('G', 'in_g3', '2019-03-01', '2019-04-01', { amountCents: 999, totalCents: 999 }),
+      ended('G', '2019-04-01', 'cancellation_requested'),
+    ];
+    const m = metricsOf(entries, { from: '2019-01', to: '2019-04' }).months;
+    expect(m.map((x) => x.mrr)).toEqual([
+      { start: 0, new: 1499, expansion: 0, contraction: 0, churned: 0, reactivation: 0, net: 1499, end: 1499 },
+      { start: 1499, new: 0, expansion: 500, contraction: 0, churned: 0, reactivation: 0, net: 500, end: 1999 },
+      { start: 1999, new: 0, expansion: 0, contraction: 1000, churned: 0, reactivation: 0, net: -1000, end: 999 },
+      { start: 999, new: 0, expansion: 0, contraction: 0, churned: 999, reactivation: 0, net: -999, end: 0 },
+    ]);
+    expect(m.map((x) => x.arpuCents)).toEqual([1499, 1999, 999, null]);
+  });
+});
