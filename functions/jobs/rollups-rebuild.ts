@@ -29,7 +29,7 @@ export async function handler(event: JobEvent = {}) {
       projector: rollupProjector(),
       settings: { graceDays: (planId) => catalog.plan(planId)?.graceDays ?? 0 },
       entries: (m) => ledger.entries(m),
-      onProgress: (n) => progress.tick(n === 1 ? 1 : 1),
+      onProgress: () => progress.tick(),
     },
     month,
     { repair: event.repair === 'true' },

@@ -308,7 +308,7 @@ export async function rebuildMonth(
     while (list.length) {
       const account = list.pop()!;
       const { facts, chunks } = await deps.store.loadAccount(account);
-      const mine = onlyMonth(projectAccountFacts(facts, deps.settings), month);
+      const mine = onlyMonth(projectAccount(facts, deps.settings), month);
       const applied = onlyMonth(chunks.get(month.slice(0, 4))?.applied ?? new Map(), month);
       if (!sameFigures(mine, applied)) {
         drifted.push(`account ${account}`);
@@ -344,8 +344,6 @@ export async function rebuildMonth(
     repaired: options.repair,
   };
 }
-
-const projectAccountFacts = projectAccount;
 
 /** The money an unattributed entry took out (+) or gave back (−): refunds and dispute funds. */
 const UNATTRIBUTED_SIGN: Partial<Record<LedgerEntry['kind'], 1 | -1>> = {
