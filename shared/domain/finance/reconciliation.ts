@@ -213,12 +213,12 @@ export class Reconciler {
     if (entry.kind === 'invoice_payment') {
       if (entry.invoiceId) {
         const ids = this.linksByDay.get(day) ?? [];
+        this.linksByDay.set(day, ids);
         for (const id of [entry.paymentIntentId, entry.chargeId]) {
           if (!id) continue;
           this.links.set(id, entry.invoiceId);
           ids.push(id);
         }
-        this.linksByDay.set(day, ids);
       }
       return;
     }
@@ -240,7 +240,9 @@ export class Reconciler {
       matched: false,
       keys: [],
     };
-    this.expectedByDay.set(day, [...(this.expectedByDay.get(day) ?? []), e]);
+    const ofDay = this.expectedByDay.get(day);
+    if (ofDay) ofDay.push(e);
+    else this.expectedByDay.set(day, [e]);
     this.expectedCount++;
     const t = this.total(e.currency);
     t.ledger.entries++;
