@@ -17,7 +17,7 @@ import {
 import { driftRoute } from '#shared/api/drift';
 import { entitlementsCheckRoute } from '#shared/api/entitlements';
 import { eraseMemberRoute } from '#shared/api/erasure';
-import { ledgerRoute, reconciliationRoute, reportRoute, revenueRoute } from '#shared/api/finance';
+import { ledgerRoute, metricsRoute, reconciliationRoute, reportRoute, revenueRoute } from '#shared/api/finance';
 import { myPreferencesRoute } from '#shared/api/me-preferences';
 import { quoteOrderRoute } from '#shared/api/orders';
 import {
@@ -140,6 +140,14 @@ export const httpFunctions: readonly FunctionSpec[] = [
     timeoutSeconds: 29,
   },
   {
+    name: 'finance-metrics',
+    entry: 'functions/http/finance-metrics.ts',
+    routes: [metricsRoute],
+    access: ['table:read', 'secret:service-keys'],
+    memoryMb: 512,
+    timeoutSeconds: 29,
+  },
+  {
     name: 'finance-reconciliations',
     entry: 'functions/http/finance-reconciliations.ts',
     routes: [reconciliationRoute],
@@ -222,6 +230,25 @@ export const jobFunctions: readonly FunctionSpec[] = [
     environment: { NODE_OPTIONS: '--enable-source-maps --max-old-space-size=160 --max-semi-space-size=8' },
     // 06:00 UTC on the 2nd: the previous month, once Stripe's balance transactions have settled.
     job: { name: 'reconcile', schedule: 'cron(0 6 2 * ? *)' },
+  },
+  {
+    name: 'rollups-settle',
+    entry: 'functions/jobs/rollups-settle.ts',
+    routes: [],
+    access: ['table:read', 'table:write'],
+    timeoutSeconds: 60,
+    // The projections requests left owed (benefit writes, requests that died): minutes behind at most.
+    job: { name: 'rollups-settle', schedule: 'rate(1 minute)' },
+  },
+  {
+    name: 'rollups-rebuild',
+    entry: 'functions/jobs/rollups-rebuild.ts',
+    routes: [],
+    access: ['table:read', 'table:write'],
+    memoryMb: 1024,
+    timeoutSeconds: 900,
+    // 07:00 UTC on the 3rd: checks the previous month once the reconciliation (the 2nd) is in; reports, repairs only by hand.
+    job: { name: 'rollups-rebuild', schedule: 'cron(0 7 3 * ? *)' },
   },
   {
     name: 'reminders',

@@ -307,6 +307,26 @@ export class MembershipStack extends Stack {
       'DynamoDB throttled requests',
     );
 
+    // ---- finance rollups (docs/finance.md, "Rollups"): projection falling behind, figures that differ
+    // from a recomputation, and refunds no invoice was found for (they reduce no revenue: someone looks).
+    const financeMetric = (metricName: string, statistic: string, period: Duration) =>
+      new cloudwatch.Metric({ namespace: 'Membership', metricName, dimensionsMap: { service: 'membership' }, statistic, period });
+    alarm(
+      'RollupsBehind',
+      financeMetric(MetricNames.rollupsOwed, 'Minimum', Duration.minutes(15)),
+      'Every rollups-settle run for 15 minutes left projections owed: finance figures are falling behind (docs/operations.md)',
+    );
+    alarm(
+      'RollupsDrift',
+      financeMetric(MetricNames.rollupsDrift, 'Sum', Duration.days(1)),
+      'The monthly rollups-rebuild found stored finance figures that differ from a recomputation: run it with --repair true (docs/operations.md)',
+    );
+    alarm(
+      'UnattributedRefunds',
+      financeMetric(MetricNames.unattributedRefunds, 'Sum', Duration.days(1)),
+      'Refunds or dispute funds of last month that no invoice was found for: they reduce no revenue until tied (docs/finance.md)',
+    );
+
     // ---- reminders: per-reminder failures do not fail the job run (its Errors alarm means "nothing could
     // be sent"); a reminder given up after its last attempt is a notice that never went out.
     alarm(

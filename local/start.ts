@@ -15,6 +15,8 @@ const print = (lines: SettingLine[]) => {
   for (const s of lines) console.log(`  ${s.name.padEnd(31)} ${s.value}${s.source === 'default' ? '   (default)' : ''}`);
 };
 
+const SETTLE_EVERY_MS = 5_000;
+
 async function main() {
   const settings = applyLocalDefaults(process.env);
   // Read before any default is filled in, so "(default)" marks exactly what nobody set.
@@ -66,6 +68,24 @@ async function main() {
     },
     runtimeFile,
   );
+  // The rollups-settle job runs every minute in AWS; here every few seconds, so the finance figures of
+  // a coupon redeemed a moment ago show up without running the job by hand.
+  const { rollupProjector, rollupStore } = await import('#shared/runtime/finance');
+  const { projectOwed } = await import('#shared/usecases/finance-rollups');
+  const store = rollupStore();
+  const projector = rollupProjector();
+  let settling = false;
+  const settle = setInterval(() => {
+    if (settling) return;
+    settling = true;
+    projectOwed(store, projector, { before: new Date() })
+      .catch((error) => console.error(`rollups-settle failed: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => {
+        settling = false;
+      });
+  }, SETTLE_EVERY_MS);
+  settle.unref();
+
   // 'exit' runs on every way out but a kill -9; a file left by one is recognised as stale by its pid.
   process.once('exit', () => removeRuntimeFile(process.pid, runtimeFile));
 
@@ -80,11 +100,15 @@ async function main() {
   console.log(`  plans          ${catalog.plans.map((p) => `${p.id} (${p.stripePriceIds.join(', ')})`).join('; ')}`);
   console.log(`  jurisdictions  ${rules.keys.join(', ')}; anyone else: the strictest combination (docs/compliance.md)`);
   console.log(`  runtime file   ${shownPath(runtimeFile)} (npm run job and send-test-event find this server through it)`);
+  console.log(
+    `  rollups        projections still owed settled every ${SETTLE_EVERY_MS / 1000} s (npm run job -- rollups-settle; every minute in AWS)`,
+  );
   console.log(`  HTTP API       ${http.url}   (try ${http.url}/health, ${http.url}/openapi.json)\n`);
 
   const shutdown = async (signal: string) => {
     console.log(`\n${signal}: stopping`);
     removeRuntimeFile(process.pid, runtimeFile);
+    clearInterval(settle);
     await http.close();
     await embedded?.stop();
     process.exit(0);

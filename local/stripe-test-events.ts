@@ -239,7 +239,8 @@ export function signupEvents(options: {
     periodStart: options.start,
     ...(trialEnd ? { periodEnd: trialEnd, trialStart: options.start, trialEnd } : {}),
   });
-  const periodEnd = sub.items.data[0].current_period_end as number;
+  const item = sub.items.data[0];
+  const periodEnd = item.current_period_end as number;
   return {
     customer,
     subscription,
@@ -264,7 +265,9 @@ export function signupEvents(options: {
           subscription,
           memberId: options.memberId,
           billingReason: 'subscription_create',
-          amountPaid: trialEnd ? 0 : undefined,
+          // The first invoice bills the subscription's own price: 139.00 on the annual plan, not 14.99.
+          amountPaid: trialEnd ? 0 : (item.price.unit_amount as number),
+          priceId: item.price.id as string,
           periodStart: options.start,
           periodEnd,
         }),

@@ -21,4 +21,9 @@ export const MetricNames = {
   remindersUndeliverable: 'RemindersUndeliverable',
   /** Compliance job: work (a no-login cancellation, a withdrawal, a price move) given up after its last attempt. */
   complianceWorkGaveUp: 'ComplianceWorkGaveUp',
+  /** Rollups: projections the settle job did, and what it left; a rebuild's drift, and money no invoice could be found for. */
+  rollupsSettled: 'RollupsSettled',
+  rollupsOwed: 'RollupsOwed',
+  rollupsDrift: 'RollupsDrift',
+  unattributedRefunds: 'UnattributedRefunds',
 } as const;

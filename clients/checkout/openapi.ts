@@ -260,6 +260,23 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/v1/finance/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per month of `from`..`to` (at most 36), in one currency: MRR movements, members at start and end, churn split voluntary/involuntary, trial conversion, ARPU, an LTV estimate, annual renewal rate, failed-payment recovery, member value (savings vs fee) and benefit cost against fee revenue per plan; and cohort retention by first paying month. Read from the month rollups: the cost does not grow with the number of members. `Accept: text/csv` gives one CSV row per month. Formulas in docs/finance.md. */
+        get: operations["getFinanceMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/finance/reconciliations": {
         parameters: {
             query?: never;
@@ -301,7 +318,7 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** Billed, refunded, disputed, net, recognized revenue and deferred balance at month end, per currency (never summed across currencies) and per plan; active/new/churned members; MRR (annual plans at 1/12). Definitions in docs/finance.md. */
+        /** Billed, collected, refunded, credited, disputed, net, recognized revenue and deferred balance at month end, per currency (never summed across currencies) and per plan; members and MRR at the month end (annual plans at 1/12). Read from the month rollup: the cost does not grow with the number of members. `Accept: text/csv` gives CSV. Definitions in docs/finance.md. */
         get: operations["getRevenue"];
         put?: never;
         post?: never;
@@ -774,6 +791,120 @@ export type components = {
                 status: "none" | "pending" | "trialing" | "active" | "canceling" | "grace" | "paused" | "lapsed";
             };
         };
+        GetFinanceMetricsResponse: {
+            /** @description When the figures were read: a month in progress is as of then */
+            asOf: string;
+            cohorts: {
+                /** @description The month its members first counted as paying at a month end */
+                cohort: string;
+                /** @description Share still paying at the end of each following month (1, 2, … 12), for the months that are over */
+                retention: number[];
+                size: number;
+            }[];
+            currency: string;
+            from: string;
+            months: {
+                /** @description MRR at the end ÷ members at the end, rounded to the cent */
+                arpuCents: number | null;
+                /** @description All savings delivered in the month, trials and lapsed members included: what the benefits cost at face value */
+                benefitCostCents: number;
+                byPlan: {
+                    benefitCostCents: number;
+                    /** @description recognized − benefit cost: what a plan earns over what its benefits cost */
+                    marginCents: number;
+                    members: number;
+                    mrrCents: number;
+                    planId: string;
+                    recognizedCents: number;
+                }[];
+                churned: {
+                    /** @description Lost to a renewal that could not be collected, or a lost dispute */
+                    involuntary: number;
+                    /** @description Left by cancelling, or by a refund or credit of what was left */
+                    voluntary: number;
+                };
+                churnRate: {
+                    /** @description involuntary churned ÷ members at start; a fraction in [0, 1], null when there is nothing to divide by */
+                    involuntary: number | null;
+                    /** @description voluntary churned ÷ members at start; a fraction in [0, 1], null when there is nothing to divide by */
+                    voluntary: number | null;
+                };
+                /** @description A stated estimate: ARPU ÷ the average monthly churn rate of the (up to) twelve closed months ending with this one */
+                ltvCents: number | null;
+                members: {
+                    /** @description Members whose paid service and grace ran out */
+                    churned: number;
+                    /** @description Paying members at the end of the month (in a month in progress: now) */
+                    end: number;
+                    /** @description First-time paying members */
+                    new: number;
+                    /** @description Returning members */
+                    reactivated: number;
+                    /** @description Paying members at the end of the month before */
+                    start: number;
+                };
+                memberValue: {
+                    /** @description Of those, whose savings in the month reached their monthly fee */
+                    atLeastFee: number;
+                    /** @description Their monthly fees (their MRR) */
+                    feesCents: number;
+                    /** @description Members paying at the end of the month */
+                    members: number;
+                    /** @description Savings delivered in the month to the members paying at its end (coupons at face value, shipping saved) */
+                    savingsCents: number;
+                    /** @description atLeastFee ÷ members; a fraction in [0, 1], null when there is nothing to divide by */
+                    shareSavingsAtLeastFee: number | null;
+                };
+                month: string;
+                mrr: {
+                    /** @description MRR of members who lapsed (a positive amount) */
+                    churned: number;
+                    /** @description Decreases of members paying at both month ends */
+                    contraction: number;
+                    /** @description MRR at the end of the month (in a month in progress: now) */
+                    end: number;
+                    /** @description Increases of members paying at both month ends */
+                    expansion: number;
+                    /** @description new + expansion + reactivation − contraction − churned = end − start */
+                    net: number;
+                    /** @description MRR of first-time paying members */
+                    new: number;
+                    /** @description MRR of returning members */
+                    reactivation: number;
+                    /** @description MRR at the end of the month before */
+                    start: number;
+                };
+                paymentRecovery: {
+                    /** @description Renewal invoices of the month whose payment failed */
+                    failed: number;
+                    /** @description recovered ÷ failed; a fraction in [0, 1], null when there is nothing to divide by */
+                    rate: number | null;
+                    /** @description Of those, paid since */
+                    recovered: number;
+                };
+                /** @description Fee revenue recognized in the month */
+                recognizedCents: number;
+                /** @description renewed ÷ due (annual plans); a fraction in [0, 1], null when there is nothing to divide by */
+                renewalRate: number | null;
+                renewals: {
+                    /** @description Annual terms that ended in the month */
+                    due: number;
+                    /** @description Of those, followed by a paid period within the grace */
+                    renewed: number;
+                };
+                /** @description `closed` (the month is over), `in_progress` (figures as of now: members whose paid period ends later this month still count), `not_started` (a projection of what is known now, as if nothing more were paid) */
+                status: string;
+                /** @description converted ÷ ended; a fraction in [0, 1], null when there is nothing to divide by */
+                trialConversionRate: number | null;
+                trials: {
+                    /** @description Of those, followed by a paid period */
+                    converted: number;
+                    /** @description Trials whose period ended in the month */
+                    ended: number;
+                };
+            }[];
+            to: string;
+        };
         GetLedgerResponse: {
             entries: ({
                 amountCents: number;
@@ -900,43 +1031,54 @@ export type components = {
                 byPlan: {
                     activeMembers: number;
                     billedCents: number;
+                    /** @description What the month's paid invoices took by card (`amount_paid`); the rest of billed came from the customer's balance */
+                    collectedCents: number;
+                    /** @description Credit notes of the month not refunded to the card (a credit to the customer's balance, or a refund outside Stripe): revenue taken back without cash */
+                    creditedCents: number;
                     deferredCents: number;
                     /** @description Dispute funds withdrawn − reinstated in the month, for disputes of this plan’s invoices */
                     disputedCents: number;
                     invoices: number;
                     mrrCents: number;
-                    /** @description billed − refunded − disputed: cash, tax included, before Stripe's fees (a Stripe fee is not known to the ledger; see the reconciliation's settlement totals) */
+                    /** @description collected − refunded − disputed: cash, tax included, before Stripe's fees (a Stripe fee is not known to the ledger; see the reconciliation's settlement totals) */
                     netCents: number;
                     planId: string;
                     recognizedCents: number;
                     /** @description Refunds created in the month minus refunds that failed in the month (cash, tax included) */
                     refundedCents: number;
-                    /** @description Refunds tied to an invoice, net of tax, minus failures of earlier ones: what refunds took out of recognized and deferred revenue this month */
+                    /** @description Reversals tied to an invoice (refunds, credit notes to the balance, lost disputes), net of tax, minus failures of earlier refunds: what they took out of recognized and deferred revenue this month */
                     refundedNetOfTaxCents: number;
                     refunds: number;
                     taxCents: number;
                 }[];
+                /** @description What the month's paid invoices took by card (`amount_paid`); the rest of billed came from the customer's balance */
+                collectedCents: number;
+                /** @description Credit notes of the month not refunded to the card (a credit to the customer's balance, or a refund outside Stripe): revenue taken back without cash */
+                creditedCents: number;
                 currency: string;
-                /** @description Billed net of tax, less refunds net of tax, not yet recognized at the end of the month */
+                /** @description Billed net of tax, less reversals net of tax, not yet recognized at the end of the month */
                 deferredCents: number;
                 discountCents: number;
                 /** @description Dispute funds withdrawn − reinstated in the month */
                 disputedCents: number;
                 invoices: number;
                 members: {
+                    /** @description Paying members at the end of the month (in a month in progress: now) */
                     active: number;
+                    /** @description Members whose paid service and grace ran out in the month (so far, in a month in progress) */
                     churned: number;
+                    /** @description Paying at the end of the month, not at the end of the month before (first-time or returning) */
                     new: number;
                 };
-                /** @description Recurring price per month of active members (non-proration lines, after discounts, without tax; annual at 1/12) */
+                /** @description Recurring price per month of the members paying at the end of the month (non-proration lines, after discounts, without tax; annual at 1/12 per line), those in dunning included */
                 mrrCents: number;
-                /** @description billed − refunded − disputed: cash, tax included, before Stripe's fees (a Stripe fee is not known to the ledger; see the reconciliation's settlement totals) */
+                /** @description collected − refunded − disputed: cash, tax included, before Stripe's fees (a Stripe fee is not known to the ledger; see the reconciliation's settlement totals) */
                 netCents: number;
-                /** @description Subscription fees net of tax earned in the month (ratable by day), after refunds */
+                /** @description Subscription fees net of tax earned in the month (ratable by day, line by line), after reversals */
                 recognizedCents: number;
                 /** @description Refunds created in the month minus refunds that failed in the month (cash, tax included) */
                 refundedCents: number;
-                /** @description Refunds tied to an invoice, net of tax, minus failures of earlier ones: what refunds took out of recognized and deferred revenue this month */
+                /** @description Reversals tied to an invoice (refunds, credit notes to the balance, lost disputes), net of tax, minus failures of earlier refunds: what they took out of recognized and deferred revenue this month */
                 refundedNetOfTaxCents: number;
                 refunds: number;
                 taxCents: number;
@@ -948,6 +1090,8 @@ export type components = {
                 };
             }[];
             month: string;
+            /** @description `closed` (the month is over), `in_progress` (figures as of now: members whose paid period ends later this month still count), `not_started` (a projection of what is known now, as if nothing more were paid) */
+            status: string;
         };
         HealthResponse: {
             /** @constant */
@@ -1173,6 +1317,12 @@ export type components = {
             } & {
                 [key: string]: unknown;
             })[];
+            /** @description How many of each finding there are (the lists below are complete here; a stored job result keeps the first 200) */
+            counts: {
+                amountMismatches: number;
+                missingInLedger: number;
+                missingInStripe: number;
+            };
             ignored: {
                 [key: string]: number;
             };
@@ -1421,6 +1571,7 @@ export type EraseMyDataConflictProblem = components['schemas']['EraseMyDataConfl
 export type EraseMyDataRequest = components['schemas']['EraseMyDataRequest'];
 export type EraseMyDataResponse202 = components['schemas']['EraseMyDataResponse202'];
 export type ExportMyDataResponse = components['schemas']['ExportMyDataResponse'];
+export type GetFinanceMetricsResponse = components['schemas']['GetFinanceMetricsResponse'];
 export type GetLedgerResponse = components['schemas']['GetLedgerResponse'];
 export type GetMemberForAdminResponse = components['schemas']['GetMemberForAdminResponse'];
 export type GetMyMembershipResponse = components['schemas']['GetMyMembershipResponse'];
@@ -2711,6 +2862,78 @@ export interface operations {
             };
         };
     };
+    getFinanceMetrics: {
+        parameters: {
+            query: {
+                currency: string;
+                /** @description Calendar month in UTC, YYYY-MM */
+                from: string;
+                /** @description Calendar month in UTC, YYYY-MM */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics; with `Accept: text/csv` one CSV row per month instead */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetFinanceMetricsResponse"];
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Invalid request: malformed JSON, or fields that fail the schema (`errors` names each one) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Credentials lack the required role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; safe to retry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     reconcileMonth: {
         parameters: {
             query: {
@@ -2874,13 +3097,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Revenue of the month */
+            /** @description Revenue of the month; with `Accept: text/csv` one CSV row per currency and plan instead */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["GetRevenueResponse"];
+                    "text/csv": unknown;
                 };
             };
             /** @description Invalid request: malformed JSON, or fields that fail the schema (`errors` names each one) */

@@ -1,6 +1,6 @@
 import { ledgerRoute } from '#shared/api/finance';
 import { ledgerCsvHeader, ledgerCsvRow } from '#shared/domain/finance/ledger-csv';
-import { httpHandler, json } from '#shared/http/handler';
+import { csv, httpHandler, json, wantsCsv } from '#shared/http/handler';
 import { problems } from '#shared/http/problem';
 import { ledgerRepository } from '#shared/runtime/dynamo';
 import { InvalidCursorError } from '#shared/storage/ledger-repository';
@@ -28,9 +28,9 @@ function nextPageHeaders(month: string, cursor: string | null, limit?: string): 
 }
 
 export const handler = httpHandler(ledgerRoute, async ({ query, event }) => {
-  const wantsCsv = /\btext\/csv\b/i.test(event.headers?.accept ?? '');
+  const csvWanted = wantsCsv(event);
   try {
-    if (!wantsCsv) {
+    if (!csvWanted) {
       const pages = ledger.pages(query.month, { ...(query.cursor ? { cursor: query.cursor } : {}), pageSize: Number(query.limit ?? 1000) });
       const first = await pages.next();
       await pages.return(undefined);
@@ -51,13 +51,7 @@ export const handler = httpHandler(ledgerRoute, async ({ query, event }) => {
       nextCursor = page.cursor;
       if (bytes >= csvBudget()) break;
     }
-    const headers: Record<string, string> = {
-      'content-type': 'text/csv; charset=utf-8; header=present',
-      'content-disposition': `attachment; filename="ledger-${query.month}.csv"`,
-      'cache-control': 'no-store',
-      ...nextPageHeaders(query.month, nextCursor),
-    };
-    return { statusCode: 200, headers, body: chunks.join('') };
+    return csv(chunks.join(''), `ledger-${query.month}.csv`, nextPageHeaders(query.month, nextCursor));
   } catch (error) {
     if (error instanceof InvalidCursorError) throw problems.validation([{ path: '/query/cursor', message: error.message }]);
     throw error;

@@ -1,22 +1,25 @@
 import { reportRoute } from '#shared/api/finance';
-import { renderFinanceReport } from '#shared/domain/finance/report-html';
+import { type ReportReconciliation, renderFinanceReport } from '#shared/domain/finance/report-html';
 import { httpHandler } from '#shared/http/handler';
 import { ledgerRepository } from '#shared/runtime/dynamo';
-import { revenueHistory } from '#shared/usecases/finance';
+import { rollupStore } from '#shared/runtime/finance';
+import { financeReport } from '#shared/usecases/finance';
 
 const ledger = ledgerRepository();
+const store = rollupStore();
 const MONTHS = 12;
 
 export const handler = httpHandler(reportRoute, async ({ query, now }) => {
-  const [history, reconciliation] = await Promise.all([
-    revenueHistory(ledger, query.month, MONTHS),
+  const [{ history, metrics }, reconciliation] = await Promise.all([
+    financeReport(store, query.month, MONTHS, now),
     ledger.latestReconciliation(query.month),
   ]);
   const html = renderFinanceReport({
     month: query.month,
     history,
+    metrics,
     generatedAt: now.toISOString(),
-    reconciliation: reconciliation as Parameters<typeof renderFinanceReport>[0]['reconciliation'],
+    reconciliation: reconciliation as ReportReconciliation | null,
   });
   return {
     statusCode: 200,

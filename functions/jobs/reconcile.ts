@@ -1,8 +1,9 @@
 /**
  * Monthly reconciliation against the Stripe API (EventBridge Scheduler on the 2nd at 06:00 UTC for the
  * previous month; locally `npm run job -- reconcile --month YYYY-MM`). Pulls the month's balance
- * transactions with the SDK's auto-pagination, streams them through the same Reconciler as the CSV
- * endpoint and stores the result.
+ * transactions with the SDK's auto-pagination (newest first, as Stripe lists them), streams them
+ * through the same Reconciler as the CSV endpoint with the ledger read a UTC day at a time around
+ * them (memory holds a few days, whatever the month's size), and stores the result.
  */
 import type Stripe from 'stripe';
 import { addMonths, MONTH_PATTERN, monthEnd, monthOf, monthStart } from '#shared/domain/finance/months';
@@ -11,7 +12,7 @@ import { ledgerRepository } from '#shared/runtime/dynamo';
 import { progressBar } from '#shared/runtime/progress';
 import { stripeApi } from '#shared/runtime/stripe-api';
 import type { ReportRow } from '#shared/stripe/balance-report';
-import { reconcileMonth } from '#shared/usecases/finance';
+import { reconcileMonthByDay } from '#shared/usecases/finance';
 import type { JobEvent } from '../manifest';
 
 const refOf = (v: unknown): string | null =>
@@ -65,31 +66,37 @@ export async function handler(event: JobEvent = {}) {
   const stripe = await stripeApi();
   if (!stripe) throw new Error('STRIPE_SECRET_KEY is not set: the reconcile job needs the Stripe API');
 
-  // One unit on both sides: the total is the ledger entries that expect a balance transaction, the
-  // ticks the charge/refund/dispute transactions (fees, payouts, ... have no entry and do not tick).
-  // The API gives no count up front, hence a `~` total: missing or extra rows end it off 100%.
-  const progress = progressBar(`reconcile ${month}: charge, refund and dispute transactions`);
+  // Days of the month reconciled (a day is done once the transactions have moved past it), and the
+  // charge/refund/dispute transactions read so far (fees, payouts, ... have no entry and are not counted).
+  const progress = progressBar(`reconcile ${month}: days done`, process.stderr, { estimated: false });
+  let transactions = 0;
   const created = { gte: monthStart(month).getTime() / 1000, lt: monthEnd(month).getTime() / 1000 };
   async function* rows(): AsyncGenerator<ReportRow> {
     // expand data.source: a charge's payment intent links it to its invoice (through invoice_payment entries).
     for await (const txn of stripe!.balanceTransactions.list({ created, limit: 100, expand: ['data.source'] })) {
       const row = rowFromBalanceTransaction(txn);
-      if (isReconciledRow(row)) progress.tick();
+      if (isReconciledRow(row)) transactions++;
       yield row;
     }
   }
-  const result = await reconcileMonth(ledgerRepository(), month, rows(), {
+  let days = 0;
+  const result = await reconcileMonthByDay(ledgerRepository(), month, rows(), {
     source: 'stripe-api',
     now,
-    onLedgerLoaded: (n) => progress.setTotal(n),
+    onDay: (done, total) => {
+      if (days === 0) progress.setTotal(total);
+      progress.tick(done - days);
+      days = done;
+    },
   });
   progress.done();
   return {
     month,
+    transactions,
     matched: result.matched,
-    missingInLedger: result.missingInLedger.length,
-    missingInStripe: result.missingInStripe.length,
-    amountMismatches: result.amountMismatches.length,
+    missingInLedger: result.counts.missingInLedger,
+    missingInStripe: result.counts.missingInStripe,
+    amountMismatches: result.counts.amountMismatches,
     ignored: result.ignored,
     outsideMonth: result.outsideMonth,
     totals: result.totals,

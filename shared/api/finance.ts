@@ -44,21 +44,35 @@ export const revenueQuerySchema = strictObject({ month, currency: optional(curre
 
 const cents = (description: string) => int().check(meta({ description }));
 const netCents = cents(
-  "billed − refunded − disputed: cash, tax included, before Stripe's fees (a Stripe fee is not known to the ledger; see the reconciliation's settlement totals)",
+  "collected − refunded − disputed: cash, tax included, before Stripe's fees (a Stripe fee is not known to the ledger; see the reconciliation's settlement totals)",
+);
+const collectedCents = cents(
+  "What the month's paid invoices took by card (`amount_paid`); the rest of billed came from the customer's balance",
 );
 const refundedCents = cents('Refunds created in the month minus refunds that failed in the month (cash, tax included)');
 const refundedNetOfTaxCents = cents(
-  'Refunds tied to an invoice, net of tax, minus failures of earlier ones: what refunds took out of recognized and deferred revenue this month',
+  'Reversals tied to an invoice (refunds, credit notes to the balance, lost disputes), net of tax, minus failures of earlier refunds: what they took out of recognized and deferred revenue this month',
+);
+const creditedCents = cents(
+  "Credit notes of the month not refunded to the card (a credit to the customer's balance, or a refund outside Stripe): revenue taken back without cash",
+);
+const monthStatus = string().check(
+  meta({
+    description:
+      '`closed` (the month is over), `in_progress` (figures as of now: members whose paid period ends later this month still count), `not_started` (a projection of what is known now, as if nothing more were paid)',
+  }),
 );
 
 const planRevenueSchema = strictObject({
   planId: string(),
   invoices: int(),
   billedCents: int(),
+  collectedCents,
   taxCents: int(),
   refunds: int(),
   refundedCents,
   refundedNetOfTaxCents,
+  creditedCents,
   disputedCents: cents('Dispute funds withdrawn − reinstated in the month, for disputes of this plan’s invoices'),
   netCents,
   recognizedCents: int(),
@@ -70,17 +84,27 @@ export const currencyRevenueSchema = strictObject({
   currency: string(),
   invoices: int(),
   billedCents: cents('Σ total (tax included) of invoices paid in the month'),
+  collectedCents,
   taxCents: int(),
   discountCents: int(),
   refunds: int(),
   refundedCents,
   refundedNetOfTaxCents,
+  creditedCents,
   disputedCents: cents('Dispute funds withdrawn − reinstated in the month'),
   netCents,
-  recognizedCents: cents('Subscription fees net of tax earned in the month (ratable by day), after refunds'),
-  deferredCents: cents('Billed net of tax, less refunds net of tax, not yet recognized at the end of the month'),
-  mrrCents: cents('Recurring price per month of active members (non-proration lines, after discounts, without tax; annual at 1/12)'),
-  members: strictObject({ active: int(), new: int(), churned: int() }),
+  recognizedCents: cents('Subscription fees net of tax earned in the month (ratable by day, line by line), after reversals'),
+  deferredCents: cents('Billed net of tax, less reversals net of tax, not yet recognized at the end of the month'),
+  mrrCents: cents(
+    'Recurring price per month of the members paying at the end of the month (non-proration lines, after discounts, without tax; annual at 1/12 per line), those in dunning included',
+  ),
+  members: strictObject({
+    active: int().check(meta({ description: 'Paying members at the end of the month (in a month in progress: now)' })),
+    new: int().check(meta({ description: 'Paying at the end of the month, not at the end of the month before (first-time or returning)' })),
+    churned: int().check(
+      meta({ description: 'Members whose paid service and grace ran out in the month (so far, in a month in progress)' }),
+    ),
+  }),
   byPlan: array(planRevenueSchema),
   unattributed: strictObject({ refunds: int(), refundedCents: int(), disputedCents: int() }).check(
     meta({
@@ -94,12 +118,129 @@ export const revenueRoute = {
   path: '/v1/finance/revenue',
   operationId: 'getRevenue',
   summary:
-    'Billed, refunded, disputed, net, recognized revenue and deferred balance at month end, per currency (never summed across currencies) and per plan; active/new/churned members; MRR (annual plans at 1/12). Definitions in docs/finance.md.',
+    'Billed, collected, refunded, credited, disputed, net, recognized revenue and deferred balance at month end, per currency (never summed across currencies) and per plan; members and MRR at the month end (annual plans at 1/12). Read from the month rollup: the cost does not grow with the number of members. `Accept: text/csv` gives CSV. Definitions in docs/finance.md.',
   tags: ['finance'],
   auth: finance,
   query: revenueQuerySchema,
   responses: {
-    200: { description: 'Revenue of the month', schema: strictObject({ month: string(), currencies: array(currencyRevenueSchema) }) },
+    200: {
+      description: 'Revenue of the month; with `Accept: text/csv` one CSV row per currency and plan instead',
+      schema: strictObject({ month: string(), status: monthStatus, currencies: array(currencyRevenueSchema) }),
+      alternateContentTypes: ['text/csv'],
+    },
+    ...problemResponses,
+  },
+} as const satisfies RouteSpec;
+
+const rate = (description: string) =>
+  nullable(number()).check(meta({ description: `${description}; a fraction in [0, 1], null when there is nothing to divide by` }));
+const count = (description: string) => int().check(meta({ description }));
+
+export const metricsQuerySchema = strictObject({
+  from: month,
+  to: month,
+  currency: currencySchema,
+});
+
+const monthMetricsSchema = strictObject({
+  month: string(),
+  status: monthStatus,
+  mrr: strictObject({
+    start: cents('MRR at the end of the month before'),
+    new: cents('MRR of first-time paying members'),
+    expansion: cents('Increases of members paying at both month ends'),
+    contraction: cents('Decreases of members paying at both month ends'),
+    churned: cents('MRR of members who lapsed (a positive amount)'),
+    reactivation: cents('MRR of returning members'),
+    net: cents('new + expansion + reactivation − contraction − churned = end − start'),
+    end: cents('MRR at the end of the month (in a month in progress: now)'),
+  }),
+  members: strictObject({
+    start: count('Paying members at the end of the month before'),
+    end: count('Paying members at the end of the month (in a month in progress: now)'),
+    new: count('First-time paying members'),
+    reactivated: count('Returning members'),
+    churned: count('Members whose paid service and grace ran out'),
+  }),
+  churned: strictObject({
+    voluntary: count('Left by cancelling, or by a refund or credit of what was left'),
+    involuntary: count('Lost to a renewal that could not be collected, or a lost dispute'),
+  }),
+  churnRate: strictObject({
+    voluntary: rate('voluntary churned ÷ members at start'),
+    involuntary: rate('involuntary churned ÷ members at start'),
+  }),
+  trials: strictObject({ ended: count('Trials whose period ended in the month'), converted: count('Of those, followed by a paid period') }),
+  trialConversionRate: rate('converted ÷ ended'),
+  arpuCents: nullable(int()).check(meta({ description: 'MRR at the end ÷ members at the end, rounded to the cent' })),
+  ltvCents: nullable(int()).check(
+    meta({
+      description: 'A stated estimate: ARPU ÷ the average monthly churn rate of the (up to) twelve closed months ending with this one',
+    }),
+  ),
+  renewals: strictObject({
+    due: count('Annual terms that ended in the month'),
+    renewed: count('Of those, followed by a paid period within the grace'),
+  }),
+  renewalRate: rate('renewed ÷ due (annual plans)'),
+  paymentRecovery: strictObject({
+    failed: count('Renewal invoices of the month whose payment failed'),
+    recovered: count('Of those, paid since'),
+    rate: rate('recovered ÷ failed'),
+  }),
+  memberValue: strictObject({
+    savingsCents: cents('Savings delivered in the month to the members paying at its end (coupons at face value, shipping saved)'),
+    feesCents: cents('Their monthly fees (their MRR)'),
+    members: count('Members paying at the end of the month'),
+    atLeastFee: count('Of those, whose savings in the month reached their monthly fee'),
+    shareSavingsAtLeastFee: rate('atLeastFee ÷ members'),
+  }),
+  benefitCostCents: cents('All savings delivered in the month, trials and lapsed members included: what the benefits cost at face value'),
+  recognizedCents: cents('Fee revenue recognized in the month'),
+  byPlan: array(
+    strictObject({
+      planId: string(),
+      members: int(),
+      mrrCents: int(),
+      recognizedCents: int(),
+      benefitCostCents: int(),
+      marginCents: cents('recognized − benefit cost: what a plan earns over what its benefits cost'),
+    }),
+  ),
+});
+
+export const metricsResponseSchema = strictObject({
+  currency: string(),
+  from: string(),
+  to: string(),
+  asOf: string().check(meta({ description: 'When the figures were read: a month in progress is as of then' })),
+  months: array(monthMetricsSchema),
+  cohorts: array(
+    strictObject({
+      cohort: string().check(meta({ description: 'The month its members first counted as paying at a month end' })),
+      size: int(),
+      retention: array(number()).check(
+        meta({ description: 'Share still paying at the end of each following month (1, 2, … 12), for the months that are over' }),
+      ),
+    }),
+  ),
+});
+
+export const metricsRoute = {
+  method: 'GET',
+  path: '/v1/finance/metrics',
+  operationId: 'getFinanceMetrics',
+  summary:
+    'Per month of `from`..`to` (at most 36), in one currency: MRR movements, members at start and end, churn split voluntary/involuntary, trial conversion, ARPU, an LTV estimate, annual renewal rate, failed-payment recovery, member value (savings vs fee) and benefit cost against fee revenue per plan; and cohort retention by first paying month. Read from the month rollups: the cost does not grow with the number of members. `Accept: text/csv` gives one CSV row per month. Formulas in docs/finance.md.',
+  tags: ['finance'],
+  auth: finance,
+  query: metricsQuerySchema,
+  responses: {
+    200: {
+      description: 'The metrics; with `Accept: text/csv` one CSV row per month instead',
+      schema: metricsResponseSchema,
+      alternateContentTypes: ['text/csv'],
+    },
     ...problemResponses,
   },
 } as const satisfies RouteSpec;
@@ -109,6 +250,11 @@ export const reconciliationQuerySchema = strictObject({ month });
 export const reconciliationResultSchema = strictObject({
   month: string(),
   matched: int(),
+  counts: strictObject({ missingInLedger: int(), missingInStripe: int(), amountMismatches: int() }).check(
+    meta({
+      description: 'How many of each finding there are (the lists below are complete here; a stored job result keeps the first 200)',
+    }),
+  ),
   missingInLedger: array(
     looseObject({ balanceTransactionId: string(), reportingCategory: string(), currency: string(), amountCents: int() }),
   ),

@@ -7,7 +7,7 @@ import { acceptSaveOfferRoute, cancellationsRoute, cancelPageRoute, eraseMeRoute
 import { driftRoute } from './drift';
 import { entitlementsCheckRoute } from './entitlements';
 import { eraseMemberRoute } from './erasure';
-import { ledgerRoute, reconciliationRoute, reportRoute, revenueRoute } from './finance';
+import { ledgerRoute, metricsRoute, reconciliationRoute, reportRoute, revenueRoute } from './finance';
 import { myPreferencesRoute } from './me-preferences';
 import { quoteOrderRoute } from './orders';
 import {
@@ -43,6 +43,7 @@ export const allRoutes: readonly RouteSpec[] = [
   driftRoute,
   ledgerRoute,
   revenueRoute,
+  metricsRoute,
   reconciliationRoute,
   reportRoute,
   eraseMemberRoute,

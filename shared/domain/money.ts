@@ -56,10 +56,12 @@ export function formatMinorUnits(cents: number, currency: string): string {
  * Stripe counts them (the table above, the same one finance parses and exports with), never a fixed
  * 100 nor the locale's own idea; the exact decimal string goes to Intl, so no float rounds a cent.
  */
-export function formatMoney(amountMinor: number, currency: string): string {
+export function formatMoney(amountMinor: number, currency: string, options: { wholeWithoutDecimals?: boolean } = {}): string {
   const code = currency.toUpperCase();
-  const digits = currencyExponent(currency);
-  const decimal = formatMinorUnits(amountMinor, currency) as `${number}`;
+  const exponent = currencyExponent(currency);
+  // A chart axis reads "$5", not "$5.00"; an amount with cents always shows them.
+  const digits = options.wholeWithoutDecimals && amountMinor % 10 ** exponent === 0 ? 0 : exponent;
+  const decimal = (digits === exponent ? formatMinorUnits(amountMinor, currency) : String(amountMinor / 10 ** exponent)) as `${number}`;
   try {
     return new Intl.NumberFormat('en-US', {
       style: 'currency',

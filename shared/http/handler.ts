@@ -34,6 +34,21 @@ export const json = (statusCode: number, body: unknown, headers: Record<string, 
   body: JSON.stringify(body),
 });
 
+/** A CSV download: RFC 4180 with a header row, saved under `filename` by a browser. */
+export const csv = (body: string, filename: string, headers: Record<string, string> = {}): HttpResult => ({
+  statusCode: 200,
+  headers: {
+    'content-type': 'text/csv; charset=utf-8; header=present',
+    'content-disposition': `attachment; filename="${filename}"`,
+    'cache-control': 'no-store',
+    ...headers,
+  },
+  body,
+});
+
+/** Whether the caller asked for CSV (`Accept: text/csv`). */
+export const wantsCsv = (event: HttpEvent): boolean => /\btext\/csv\b/i.test(event.headers?.accept ?? '');
+
 export function rawBodyOf(event: HttpEvent): string {
   if (!event.body) return '';
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;

@@ -8,7 +8,9 @@ export interface Progress {
   done(): void;
 }
 
-export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
+/** `estimated`: the total is a guess (marked `~`), as when nothing tells the count up front. */
+export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr, options: { estimated?: boolean } = {}): Progress {
+  const about = options.estimated === false ? '' : '~';
   if (!stream.isTTY) return { setTotal: () => undefined, tick: () => undefined, done: () => undefined };
   let total = 0;
   let count = 0;
@@ -21,7 +23,7 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
     const ratio = total > 0 ? Math.min(1, count / total) : 0;
     const filled = Math.round(ratio * width);
     const bar = total > 0 ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.round(ratio * 100)}%` : '';
-    stream.write(`\r${label} ${bar} ${count}${total > 0 ? `/~${total}` : ''}`);
+    stream.write(`\r${label} ${bar} ${count}${total > 0 ? `/${about}${total}` : ''}`);
   };
   return {
     setTotal: (n) => {

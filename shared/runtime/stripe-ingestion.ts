@@ -13,7 +13,6 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import type { DriftSource } from '../domain/drift';
 import type { TableNames } from '../storage/dynamodb';
-import { LedgerRepository } from '../storage/ledger-repository';
 import { DynamoMembershipRepository } from '../storage/membership-repository';
 import { StripeSyncStore } from '../storage/stripe-sync-store';
 import type { StripeEvent } from '../stripe/events';
@@ -21,6 +20,7 @@ import { type IngestDeps, type IngestOutcome, ingestStripeEvent } from '../useca
 import { membershipReactions } from '../usecases/reactions';
 import { planCatalog } from './catalog';
 import { dynamo } from './dynamo';
+import { projectingLedger } from './finance';
 import { jurisdictionRules } from './jurisdictions';
 
 /** The idempotency record's key prefix: the same for every function that ingests events. */
@@ -64,7 +64,8 @@ export function stripeEventIngestion(options: {
     catalog: planCatalog(),
     memberships: new DynamoMembershipRepository(doc, client, tables.main),
     reactions: membershipReactions(tables.main, jurisdictionRules()),
-    ledger: new LedgerRepository(doc, tables.main),
+    // Money events are projected into the finance rollups in the same request (docs/decisions.md, "Rollups").
+    ledger: projectingLedger({ doc, tables }),
     findings: new StripeSyncStore(doc, tables.main),
     source: options.source,
   };

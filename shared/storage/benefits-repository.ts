@@ -96,6 +96,8 @@ export interface RedemptionWrite {
   savings: ExtraWrite | null;
   /** The billing period the saving counts in (null: lifetime only, or nothing saved). */
   periodKey: string | null;
+  /** The finance rollups' record of the saving (storage/finance-rollups.ts `savingsRollupWrites`). */
+  finance?: readonly ExtraWrite[];
 }
 
 /** What a release does with the benefit usage of the same order. */
@@ -254,6 +256,7 @@ export class DynamoBenefitsRepository {
       }),
     ];
     if (input.savings) items.push(input.savings);
+    items.push(...(input.finance ?? []));
     return items;
   }
 
@@ -326,6 +329,7 @@ export class DynamoBenefitsRepository {
     periodKey: string | null;
     usage: UsageOnRelease;
     savings: ExtraWrite | null;
+    finance?: readonly ExtraWrite[];
   }): Promise<void> {
     const { grant, orderId, at } = input;
     const items: ExtraWrite[] = [
@@ -368,11 +372,16 @@ export class DynamoBenefitsRepository {
       });
     }
     if (input.savings) items.push(input.savings);
+    items.push(...(input.finance ?? []));
     await this.db.send(new TransactWriteCommand({ TransactItems: items }));
   }
 
   /** Benefit usage: the once-per-order marker and the savings counters in one transaction. */
-  async recordUsage(usage: Omit<UsageRecord, 'reversedAt' | 'reversedByCode'>, savings: ExtraWrite): Promise<void> {
+  async recordUsage(
+    usage: Omit<UsageRecord, 'reversedAt' | 'reversedByCode'>,
+    savings: ExtraWrite,
+    finance: readonly ExtraWrite[] = [],
+  ): Promise<void> {
     await this.db.send(
       new TransactWriteCommand({
         TransactItems: [
@@ -390,6 +399,7 @@ export class DynamoBenefitsRepository {
             },
           },
           savings,
+          ...finance,
         ],
       }),
     );

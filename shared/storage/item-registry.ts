@@ -9,9 +9,9 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LedgerEntry } from '../domain/finance/ledger';
-import { monthOf } from '../domain/finance/months';
-import { slicesForInvoice } from '../domain/finance/revenue';
+import { TIED_KINDS } from '../domain/finance/refunds';
 import { batchGetAll } from './batch-get';
+import { rollupKeys } from './finance-rollups';
 import { keys, TTL_ATTRIBUTE } from './keys';
 import { ledgerKeys } from './ledger-repository';
 import { queryLookup, queryPartition } from './query-prefix';
@@ -64,8 +64,13 @@ export const LINKED_ITEM_TYPES: Readonly<Record<string, ItemType>> = {
   'customer-link': { section: 'customerLinks', description: 'The link from the member’s Stripe customer to the member' },
   'ledger-entry': { section: 'ledgerEntries', description: 'Money records: payments, refunds, credit notes, disputes' },
   'invoice-facts': { section: 'invoiceFacts', description: 'A paid invoice’s ledger entry, kept under its invoice id' },
-  recognition: { section: 'revenueRecognition', description: 'How each paid invoice is recognised month by month' },
-  reversal: { section: 'reversals', description: 'Copies of refunds and dispute entries by month, for revenue' },
+  'finance-fact': {
+    section: 'financeAccount',
+    description: 'Copies of the paid invoices, failed renewals and endings finance recognises revenue from',
+  },
+  'finance-savings': { section: 'financeAccount', description: 'Savings by month, for finance' },
+  'finance-state': { section: 'financeAccount', description: 'What the member’s account added to the finance rollups, by year' },
+  'finance-route': { section: 'financeAccount', description: 'Which invoice each refund, credit note or dispute was tied to' },
 };
 
 /** Attributes that only serve keys and indexes: not part of what is stored about anyone. */
@@ -117,12 +122,13 @@ export class MemberItems {
     const entries = await this.ledgerEntries(memberId);
     const derivedKeys = entries.flatMap((e) => [
       ...(e.kind === 'invoice_paid' ? [ledgerKeys.invoice(e.entryId)] : []),
-      ...slicesForInvoice(e).map((s) => ({ PK: ledgerKeys.recognitionPk(s.month), SK: s.invoiceId })),
-      ...(['refund', 'refund_failed', 'credit_note', 'dispute_funds_withdrawn', 'dispute_funds_reinstated'].includes(e.kind)
-        ? [{ PK: ledgerKeys.reversalPk(monthOf(e.occurredAt)), SK: ledgerKeys.entry(e).SK }]
-        : []),
+      ...(TIED_KINDS.has(e.kind) ? [rollupKeys.route(e.entryId)] : []),
     ]);
-    const derived = await batchGetAll(this.db, this.tableName, derivedKeys);
+    const derived = [
+      ...(await batchGetAll(this.db, this.tableName, derivedKeys)),
+      // The member's finance account (their facts, savings by month, what they added to the rollups).
+      ...(await queryPartition(this.db, this.tableName, rollupKeys.accountPk(memberId), { consistent: true })),
+    ];
     const ledgerItems = entries.map((e) => ({ ...e, type: 'ledger-entry' }) as Record<string, unknown>);
 
     const sections: MemberExport['sections'] = {};

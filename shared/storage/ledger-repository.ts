@@ -1,26 +1,25 @@
 /**
  * The money ledger in the single table. Item shapes:
  * - entry:          `{ PK: LEDGER#YYYY-MM, SK: <occurredAt ISO>#<entryId>, type: 'ledger-entry', ...LedgerEntry }`
- * - recognition:    `{ PK: RECOG#YYYY-MM,  SK: <invoiceId>, type: 'recognition', ...RecognitionSlice }`
  * - reconciliation: `{ PK: RECON#YYYY-MM,  SK: <ranAt ISO>#<source>, type: 'reconciliation', ... }`
  * - once-guard:     `{ PK: LEDGER-ONCE#<entryId>, SK: ONCE, type: 'ledger-once' }` for entries keyed by delivery
  * - invoice facts:  `{ PK: INVOICE#<invoiceId>, SK: PAID, type: 'invoice-facts', ...LedgerEntry }`
  * - payment link:   `{ PK: PAYMENT#<pi_… or ch_…>, SK: INVOICE, type: 'payment-link', invoiceId }` (storage/payment-links.ts)
- * - reversal:       `{ PK: REVERSAL#YYYY-MM, SK: <occurredAt ISO>#<entryId>, type: 'reversal', ...LedgerEntry }`
+ * - the rollups' facts, routes, indexes and queue entry of the entry (storage/finance-rollups.ts)
  * A month of entries is one (paginated) Query in time order, never a Scan. Entries are written with
  * a condition that the key does not exist: the key derives from the Stripe object alone, so a
- * redelivery (or a second event about the same object) finds it and writes nothing. An invoice's
- * entry and its recognition slices commit in one transaction, so they exist together or not at all.
+ * redelivery (or a second event about the same object) finds it and writes nothing. An entry and
+ * every item recording it commit in one transaction, so they exist together or not at all.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { keyedByDelivery, type LedgerEntry } from '../domain/finance/ledger';
 import { monthOf } from '../domain/finance/months';
 import type { ReconciliationResult } from '../domain/finance/reconciliation';
-import { type RecognitionSlice, slicesForInvoice } from '../domain/finance/revenue';
 import { batchGetAll } from './batch-get';
+import { rollupFactItems } from './finance-rollups';
 import { paymentLinkItem, readPaymentLinks } from './payment-links';
-import { queryPartition } from './query-prefix';
+import { queryPages } from './query-prefix';
 
 export const ledgerKeys = {
   entry: (e: Pick<LedgerEntry, 'occurredAt' | 'entryId'>) => ({
@@ -28,11 +27,9 @@ export const ledgerKeys = {
     SK: `${e.occurredAt}#${e.entryId}`,
   }),
   monthPk: (month: string) => `LEDGER#${month}`,
-  recognitionPk: (month: string) => `RECOG#${month}`,
   reconciliationPk: (month: string) => `RECON#${month}`,
   once: (entryId: string) => ({ PK: `LEDGER-ONCE#${entryId}`, SK: 'ONCE' }),
   invoice: (invoiceId: string) => ({ PK: `INVOICE#${invoiceId}`, SK: 'PAID' }),
-  reversalPk: (month: string) => `REVERSAL#${month}`,
   /** GSI `lookup` key of a member's entries: the shopper's export finds them without a Scan (storage/item-registry.ts). */
   memberLookupPk: (memberId: string) => `LEDGER-MEMBER#${memberId}`,
 } as const;
@@ -55,15 +52,6 @@ const strip = <T>(item: Record<string, unknown>): T => {
   return rest as T;
 };
 
-/** Kinds copied into their month's `REVERSAL#` partition: what revenue needs to take refunds out of recognition. */
-const REVERSAL_KINDS = new Set<LedgerEntry['kind']>([
-  'refund',
-  'refund_failed',
-  'credit_note',
-  'dispute_funds_withdrawn',
-  'dispute_funds_reinstated',
-]);
-
 export interface LedgerItem {
   item: Record<string, unknown>;
   /** Put only if the key is new (everything but the payment links, whose rewrite carries the same invoice id). */
@@ -73,16 +61,14 @@ export interface LedgerItem {
 /**
  * Every item recording one entry writes, in one transaction:
  * - the entry;
- * - a paid invoice's recognition slices, and its facts under `INVOICE#<id>` so a refund can find
- *   the invoice it refunds by id;
+ * - a paid invoice's facts under `INVOICE#<id>` so a refund can find the invoice it refunds by id;
  * - an invoice payment's links `PAYMENT#<payment intent>` / `PAYMENT#<charge>` → invoice id, the one
  *   link item the membership's refund path reads as well (storage/payment-links.ts);
- * - a refund, refund failure, credit note or dispute funds entry copied under `REVERSAL#<month>`, a
- *   small partition revenue reads for the months whose refunds still affect deferred revenue;
+ * - what the rollups need of it and the marker of the projection it owes (storage/finance-rollups.ts);
  * - for an entry keyed by its delivery (`keyedByDelivery`), a guard keyed by the entry id alone, so
  *   a second event reporting the same fact at another time finds the guard and writes nothing.
  */
-export function ledgerItems(entry: LedgerEntry): LedgerItem[] {
+export function ledgerItems(entry: LedgerEntry, now: Date): LedgerItem[] {
   const once = (item: Record<string, unknown>) => ({ item, once: true });
   const items: LedgerItem[] = [
     once({
@@ -91,7 +77,6 @@ export function ledgerItems(entry: LedgerEntry): LedgerItem[] {
       ...entry,
       ...(entry.memberId ? { lookupPk: ledgerKeys.memberLookupPk(entry.memberId), lookupSk: ledgerKeys.entry(entry).SK } : {}),
     }),
-    ...slicesForInvoice(entry).map((s) => once({ PK: ledgerKeys.recognitionPk(s.month), SK: s.invoiceId, type: 'recognition', ...s })),
   ];
   if (entry.kind === 'invoice_paid') items.push(once({ ...ledgerKeys.invoice(entry.entryId), type: 'invoice-facts', ...entry }));
   if (entry.kind === 'invoice_payment' && entry.invoiceId) {
@@ -99,8 +84,7 @@ export function ledgerItems(entry: LedgerEntry): LedgerItem[] {
       if (id) items.push({ item: paymentLinkItem({ paymentRef: id, invoiceId: entry.invoiceId, entryId: entry.entryId }), once: false });
     }
   }
-  if (REVERSAL_KINDS.has(entry.kind))
-    items.push(once({ PK: ledgerKeys.reversalPk(monthOf(entry.occurredAt)), SK: ledgerKeys.entry(entry).SK, type: 'reversal', ...entry }));
+  items.push(...rollupFactItems(entry, now).map(once));
   if (keyedByDelivery(entry)) items.push(once({ ...ledgerKeys.once(entry.entryId), type: 'ledger-once', at: entry.occurredAt }));
   return items;
 }
@@ -111,10 +95,9 @@ export class LedgerRepository {
     private readonly tableName: string,
   ) {}
 
-  /** Writes an entry (and, for a paid invoice, its recognition slices) once. */
+  /** Writes an entry and the items recording it once (a redelivery finds it and writes nothing). */
   async record(entry: LedgerEntry): Promise<'recorded' | 'duplicate'> {
-    const items = ledgerItems(entry);
-    if (items.length > 100) throw new Error(`invoice ${entry.entryId} spans more than 98 months of service`);
+    const items = ledgerItems(entry, new Date());
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -175,26 +158,27 @@ export class LedgerRepository {
     } while (startKey);
   }
 
+  /** One UTC day (`YYYY-MM-DD`) of a month, in time order: the ledger side of reconciliation, a day at a time. */
+  async *dayEntries(day: string, fields?: readonly string[]): AsyncGenerator<LedgerEntry> {
+    const pages = queryPages(this.db, this.tableName, ledgerKeys.monthPk(day.slice(0, 7)), {
+      skPrefix: `${day}T`,
+      limit: 1000,
+      ...(fields ? { fields } : {}),
+    });
+    for await (const page of pages) for (const item of page) yield strip<LedgerEntry>(item);
+  }
+
   /** With `fields`, only those attributes are read (reconciliation needs ids and amounts only). */
   async *entries(month: string, fields?: readonly string[]): AsyncGenerator<LedgerEntry> {
     for await (const page of this.pages(month, fields ? { fields } : {})) yield* page.entries;
   }
 
-  async slices(month: string): Promise<RecognitionSlice[]> {
-    return (await queryPartition(this.db, this.tableName, ledgerKeys.recognitionPk(month))).map((i) => strip<RecognitionSlice>(i));
-  }
-
-  /** A month's refunds, refund failures, credit notes and dispute funds (its `REVERSAL#` partition). */
-  async reversals(month: string): Promise<LedgerEntry[]> {
-    return (await queryPartition(this.db, this.tableName, ledgerKeys.reversalPk(month))).map((i) => strip<LedgerEntry>(i));
-  }
-
-  /** Payment intent / charge id → invoice id, for those the ledger has an invoice payment of. */
+  /** Payment intent / charge id → invoice id, for those the ledger has an invoice payment of (the drift sweep). */
   async paymentLinks(ids: readonly string[]): Promise<Map<string, string>> {
     return readPaymentLinks(this.db, this.tableName, ids, { consistent: false });
   }
 
-  /** Paid invoices by id (their `invoice_paid` entries), for those the ledger holds. */
+  /** Paid invoices by id (their `invoice_paid` entries), for those the ledger holds (the drift sweep). */
   async invoices(ids: readonly string[]): Promise<Map<string, LedgerEntry>> {
     const items = await batchGetAll(this.db, this.tableName, ids.map(ledgerKeys.invoice));
     return new Map(items.map((i) => [String(i.entryId), strip<LedgerEntry>(i)]));
@@ -213,11 +197,7 @@ export class LedgerRepository {
           ranAt: ranAt.toISOString(),
           month: result.month,
           matched: result.matched,
-          counts: {
-            missingInLedger: result.missingInLedger.length,
-            missingInStripe: result.missingInStripe.length,
-            amountMismatches: result.amountMismatches.length,
-          },
+          counts: result.counts,
           missingInLedger: cap(result.missingInLedger),
           missingInStripe: cap(result.missingInStripe),
           amountMismatches: cap(result.amountMismatches),

@@ -1,11 +1,12 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { indexes, keys } from './keys';
 
+type QueryInput = Omit<ConstructorParameters<typeof QueryCommand>[0], 'ExclusiveStartKey'>;
+
 /**
  * Every item of one partition, or of the part of it whose sort key starts with `skPrefix`, across
- * pages: the one Query-all-pages loop. A page stops at 1 MB, so a reader that stopped after the first
- * would silently miss items once a partition grows. `consistent` for callers that decide a write (or
- * a payout) from what they read.
+ * pages. A page stops at 1 MB, so a reader that stopped after the first would silently miss items
+ * once a partition grows. `consistent` for callers that decide a write (or a payout) from what they read.
  */
 export async function queryPartition(
   db: DynamoDBDocumentClient,
@@ -13,26 +14,47 @@ export async function queryPartition(
   pk: string,
   options: { skPrefix?: string; consistent?: boolean } = {},
 ): Promise<Array<Record<string, unknown>>> {
-  return queryAllPages(db, {
+  return collect(queryPages(db, tableName, pk, options));
+}
+
+/**
+ * The same, a page at a time, for readers that must not hold a whole partition (a month's ledger,
+ * a month's accounts): `limit` items a page at most, and only `fields` when given.
+ */
+export function queryPages(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  pk: string,
+  options: { skPrefix?: string; consistent?: boolean; limit?: number; fields?: readonly string[] } = {},
+): AsyncGenerator<Array<Record<string, unknown>>> {
+  return pagesOf(db, {
     TableName: tableName,
     KeyConditionExpression: options.skPrefix === undefined ? 'PK = :pk' : 'PK = :pk AND begins_with(SK, :p)',
     ExpressionAttributeValues: { ':pk': pk, ...(options.skPrefix === undefined ? {} : { ':p': options.skPrefix }) },
     ...(options.consistent ? { ConsistentRead: true } : {}),
+    ...(options.limit ? { Limit: options.limit } : {}),
+    ...(options.fields
+      ? {
+          ProjectionExpression: options.fields.map((_, i) => `#f${i}`).join(', '),
+          ExpressionAttributeNames: Object.fromEntries(options.fields.map((f, i) => [`#f${i}`, f])),
+        }
+      : {}),
   });
 }
 
 /** The one loop over a Query's pages. */
-async function queryAllPages(
-  db: DynamoDBDocumentClient,
-  input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'ExclusiveStartKey'>,
-): Promise<Array<Record<string, unknown>>> {
-  const items: Array<Record<string, unknown>> = [];
+async function* pagesOf(db: DynamoDBDocumentClient, input: QueryInput): AsyncGenerator<Array<Record<string, unknown>>> {
   let start: Record<string, unknown> | undefined;
   do {
     const out = await db.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-    items.push(...(out.Items ?? []));
+    yield out.Items ?? [];
     start = out.LastEvaluatedKey;
   } while (start);
+}
+
+async function collect(pages: AsyncGenerator<Array<Record<string, unknown>>>): Promise<Array<Record<string, unknown>>> {
+  const items: Array<Record<string, unknown>> = [];
+  for await (const page of pages) items.push(...page);
   return items;
 }
 
@@ -57,13 +79,15 @@ export async function queryLookup(
   lookupPk: string,
   options: { projection?: string } = {},
 ): Promise<Array<Record<string, unknown>>> {
-  return queryAllPages(db, {
-    TableName: tableName,
-    IndexName: indexes.lookup,
-    KeyConditionExpression: 'lookupPk = :pk',
-    ExpressionAttributeValues: { ':pk': lookupPk },
-    ...(options.projection ? { ProjectionExpression: options.projection } : {}),
-  });
+  return collect(
+    pagesOf(db, {
+      TableName: tableName,
+      IndexName: indexes.lookup,
+      KeyConditionExpression: 'lookupPk = :pk',
+      ExpressionAttributeValues: { ':pk': lookupPk },
+      ...(options.projection ? { ProjectionExpression: options.projection } : {}),
+    }),
+  );
 }
 
 /**

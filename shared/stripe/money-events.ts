@@ -32,6 +32,8 @@ const invoiceSchema = looseObject({
   currency,
   total: int(),
   amount_paid: int(),
+  amount_due: optional(int()),
+  created: optional(int()),
   total_taxes: amounts,
   total_discount_amounts: amounts,
   billing_reason: nullable(string()),
@@ -159,7 +161,28 @@ const creditNoteSchema = looseObject({
   status: string(),
   reason: optional(nullable(string())),
   // Credit-note refunds may reference a Refund (`re_`) or a refund of another payment method record.
-  refunds: optional(nullable(array(looseObject({ refund: optional(nullable(union([string(), looseObject({ id: string() })]))) })))),
+  refunds: optional(
+    nullable(
+      array(
+        looseObject({
+          refund: optional(nullable(union([string(), looseObject({ id: string() })]))),
+          amount_refunded: optional(nullable(int())),
+        }),
+      ),
+    ),
+  ),
+});
+
+const subscriptionEndedSchema = looseObject({
+  id: id('sub'),
+  customer: nullable(expandable('cus')),
+  status: string(),
+  currency: optional(nullable(currency)),
+  ended_at: optional(nullable(int())),
+  canceled_at: optional(nullable(int())),
+  metadata: optional(nullable(record(string(), string()))),
+  cancellation_details: optional(nullable(looseObject({ reason: optional(nullable(string())) }))),
+  items: looseObject({ data: array(looseObject({ price: looseObject({ id: string() }) })) }),
 });
 
 const balanceTransaction = looseObject({ id: id('txn'), amount: int(), currency, created: int() });
@@ -194,6 +217,8 @@ const BOOKED_REFUND = new Set(['pending', 'succeeded', 'requires_action', 'faile
  */
 function refundEntries(refund: Refund, event: StripeEvent): LedgerEntry[] {
   if (!BOOKED_REFUND.has(refund.status ?? '')) return [];
+  const failure = refund.failure_balance_transaction ?? null;
+  const failedAt = refund.status === 'failed' ? failureTime(failure, event) : null;
   const common = {
     currency: refund.currency,
     amountCents: refund.amount,
@@ -211,20 +236,36 @@ function refundEntries(refund: Refund, event: StripeEvent): LedgerEntry[] {
       reason: refund.reason ?? null,
     }),
   ];
-  if (refund.status === 'failed') {
-    const failure = refund.failure_balance_transaction ?? null;
+  if (failedAt !== null) {
     entries.push(
       emptyEntry({
         ...common,
         entryId: `${refund.id}#refund_failed`,
         kind: 'refund_failed',
-        occurredAt: iso(typeof failure === 'object' && failure ? failure.created : event.created),
+        occurredAt: iso(failedAt),
         balanceTransactionId: refOf(failure),
         reason: refund.failure_reason ?? null,
       }),
     );
   }
   return entries;
+}
+
+/**
+ * When a failed refund failed, from an event that can say so: the failure balance transaction's own
+ * time when expanded; else the time of the event that reports the change to `failed` (`refund.failed`,
+ * or a `refund.updated` whose `previous_attributes` names `status`, or a refund created failed). Any
+ * other event that shows the refund failed (a later `refund.updated` about its metadata, a
+ * `charge.refunded` listing it) is not about the failure, and its time would misdate it: it books
+ * the refund only, and the failure waits for one of those.
+ */
+function failureTime(failure: string | { created: number } | null, event: StripeEvent): number | null {
+  if (typeof failure === 'object' && failure !== null) return failure.created;
+  const previous = event.data.previous_attributes;
+  const statusChanged = typeof previous === 'object' && previous !== null && 'status' in previous;
+  if (event.type === 'refund.failed' || event.type === 'refund.created' || (event.type === 'refund.updated' && statusChanged))
+    return event.created;
+  return null;
 }
 
 export const MONEY_EVENT_TYPES: ReadonlySet<string> = new Set([
@@ -239,6 +280,8 @@ export const MONEY_EVENT_TYPES: ReadonlySet<string> = new Set([
   'charge.dispute.closed',
   'charge.dispute.funds_withdrawn',
   'charge.dispute.funds_reinstated',
+  'invoice.payment_failed',
+  'customer.subscription.deleted',
 ]);
 
 /**
@@ -296,6 +339,66 @@ export function translateMoneyEvent(event: StripeEvent, catalog: PlanCatalog): L
         }),
       ];
     }
+    case 'invoice.payment_failed': {
+      const inv = parseObject(invoiceSchema, event);
+      const details = inv.parent?.type === 'subscription_details' ? (inv.parent.subscription_details ?? null) : null;
+      // Only a subscription's invoice is a membership fact; a one-off invoice that fails is no one's churn.
+      if (!details) return [];
+      const lines = subscriptionLines(inv, catalog);
+      const main = mainLine(lines);
+      const plan = catalog.planForPrice(main?.priceId ?? null);
+      const memberId = details.metadata?.memberId;
+      return [
+        emptyEntry({
+          entryId: `${inv.id}#payment_failed`,
+          kind: 'invoice_payment_failed',
+          // The invoice's own creation (the renewal date), not the attempt's: every failed attempt
+          // reports the same invoice, and keys the same entry.
+          occurredAt: iso(inv.created ?? event.created),
+          currency: inv.currency,
+          amountCents: inv.amount_due ?? inv.total,
+          totalCents: inv.total,
+          invoiceId: inv.id,
+          subscriptionId: refOf(details.subscription),
+          customerId: refOf(inv.customer),
+          memberId: memberId && memberIdSchema.safeParse(memberId).success ? memberId : null,
+          planId: plan?.id ?? null,
+          priceId: main?.priceId ?? null,
+          interval: plan?.interval ?? null,
+          billingReason: inv.billing_reason,
+          servicePeriod: lines.length
+            ? {
+                start: lines.map((l) => l.period.start).reduce((a, b) => (b < a ? b : a)),
+                end: lines.map((l) => l.period.end).reduce((a, b) => (b > a ? b : a)),
+              }
+            : null,
+        }),
+      ];
+    }
+    case 'customer.subscription.deleted': {
+      const sub = parseObject(subscriptionEndedSchema, event);
+      const memberId = sub.metadata?.memberId;
+      const validMember = memberId && memberIdSchema.safeParse(memberId).success ? memberId : null;
+      const plan = sub.items.data.map((i) => catalog.planForPrice(i.price.id)).find((p) => p !== undefined) ?? null;
+      // Another product's subscription on the same account is no membership's ending.
+      if (!validMember && !plan) return [];
+      const endedAt = sub.ended_at ?? sub.canceled_at ?? event.created;
+      return [
+        emptyEntry({
+          entryId: `${sub.id}#ended`,
+          kind: 'subscription_ended',
+          occurredAt: iso(endedAt),
+          currency: sub.currency ?? 'usd',
+          amountCents: 0,
+          subscriptionId: sub.id,
+          customerId: refOf(sub.customer),
+          memberId: validMember,
+          planId: plan?.id ?? null,
+          interval: plan?.interval ?? null,
+          reason: sub.cancellation_details?.reason ?? null,
+        }),
+      ];
+    }
     case 'invoice_payment.paid': {
       const p = parseObject(invoicePaymentSchema, event);
       if (p.status !== 'paid') return [];
@@ -334,6 +437,11 @@ export function translateMoneyEvent(event: StripeEvent, catalog: PlanCatalog): L
           taxCents: sum(cn.total_taxes),
           invoiceId: refOf(cn.invoice),
           refundIds: (cn.refunds ?? []).map((r) => refOf(r.refund ?? null)).filter((r): r is string => r !== null),
+          // What went back to the card; the rest of the total is a credit to the customer's balance
+          // (or a refund outside Stripe): revenue is reduced all the same, cash is not.
+          ...((cn.refunds ?? []).every((r) => typeof r.amount_refunded === 'number')
+            ? { refundedCents: (cn.refunds ?? []).reduce((a, r) => a + (r.amount_refunded ?? 0), 0) }
+            : {}),
           reason: cn.reason ?? null,
         }),
       ];

@@ -33,6 +33,7 @@ import {
   type RedemptionRecord,
   type UsageOnRelease,
 } from '../storage/benefits-repository';
+import { savingsRollupWrites } from '../storage/finance-rollups';
 import { grantPut } from '../storage/grants';
 import type { ExtraWrite, MembershipRepository } from '../storage/membership-repository';
 import { feesPaidUpdate, savingsReversalUpdate, savingsUpdate } from '../storage/savings';
@@ -200,13 +201,15 @@ async function writeRedemption(
 ) {
   const saved = redeemSavingCents(grant);
   const period = currentSavingsPeriod(record);
+  const savedIn = grant.currency ?? currency;
   const input = {
     grant,
     orderId,
     at: now.toISOString(),
     savedCents: saved,
-    savings: await savingsWrite(deps, grant.memberId, grant.currency ?? currency, saved, period),
+    savings: await savingsWrite(deps, grant.memberId, savedIn, saved, period),
     periodKey: saved > 0 ? (period?.key ?? null) : null,
+    finance: savingsRollupWrites(deps.benefits.tableName, grant.memberId, now, savedIn, saved),
   };
   await deps.benefits.redeem(input, how);
 }
@@ -320,6 +323,8 @@ export async function releaseGrant(deps: BenefitsDeps, input: { code: string; or
       periodKey: stored.redeemedPeriodKey,
       usage: usageOnRelease,
       savings,
+      // Taken back in the release's month: months already closed keep what they showed.
+      finance: savingsRollupWrites(deps.benefits.tableName, memberId, now, currency, deltas.lifetimeCents),
     });
     return answer;
   });
@@ -373,6 +378,7 @@ export async function recordBenefitUsage(
           periodKey: period?.key ?? null,
         },
         savings,
+        savingsRollupWrites(deps.benefits.tableName, input.memberId, now, input.currency, input.shippingSavedCents),
       );
       return {
         memberId: input.memberId,

@@ -192,7 +192,16 @@ describe('CDK stack', () => {
     expect(alarms.filter((a) => a.MetricName === 'Errors')).toHaveLength(allFunctions.length);
     expect(alarms.filter((a) => a.MetricName === 'Throttles')).toHaveLength(allFunctions.length);
     expect(alarms.map((a) => a.MetricName)).toEqual(
-      expect.arrayContaining(['StripePayloadRejected', 'StripeSignatureRejected', '5xx', 'RemindersGaveUp', 'ComplianceWorkGaveUp']),
+      expect.arrayContaining([
+        'StripePayloadRejected',
+        'StripeSignatureRejected',
+        '5xx',
+        'RemindersGaveUp',
+        'ComplianceWorkGaveUp',
+        'RollupsOwed',
+        'RollupsDrift',
+        'UnattributedRefunds',
+      ]),
     );
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
   });

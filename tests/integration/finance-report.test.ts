@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyEntry, type LedgerEntry } from '#shared/domain/finance/ledger';
+import { monthLabel, percent } from '#shared/domain/finance/report-html';
 import { formatMoney } from '#shared/domain/money';
-import { ledgerRepository } from '#shared/runtime/dynamo';
+import { projectingLedger } from '#shared/runtime/finance';
 import { KEYS, useApi } from '../support/api';
 import { contractViolations } from '../support/api-contract';
 
@@ -16,7 +17,9 @@ if (!hasChromium && !process.env.CI) {
 }
 
 const api = useApi();
-const MONTH = '2033-06';
+// A month long over (closed), so what the page shows does not depend on today's date.
+const MONTH = '2020-06';
+const MONTHS = ['2020-01', '2020-02', '2020-03', '2020-04', '2020-05', '2020-06'];
 
 function invoice(i: number, month: string, currency: string, total: number, planId: string, interval: 'month' | 'year'): LedgerEntry {
   const start = `${month}-0${(i % 9) + 1}T00:00:00.000Z`;
@@ -30,49 +33,77 @@ function invoice(i: number, month: string, currency: string, total: number, plan
     totalCents: total,
     taxCents: 0,
     discountCents: 0,
-    invoiceId: `in_rpt${i}`,
+    invoiceId: `in_rpt${month.replace('-', '')}${currency}${i}`,
     memberId: `rpt-${currency}-${i}`,
+    subscriptionId: `sub_rpt_${currency}_${i}`,
     planId,
     interval,
     servicePeriod: { start, end },
   });
 }
 
+interface Metrics {
+  months: Array<Record<string, any>>;
+  cohorts: Array<{ cohort: string; size: number; retention: number[] }>;
+}
+
 describe.skipIf(!hasChromium && !process.env.CI)('GET /v1/finance/report.html in headless Chromium', () => {
   let browser: Browser;
   beforeAll(async () => {
-    const ledger = ledgerRepository();
+    const ledger = projectingLedger();
     const entries: LedgerEntry[] = [];
-    for (const [k, month] of ['2033-01', '2033-02', '2033-03', '2033-04', '2033-05', '2033-06'].entries()) {
-      // Members renew monthly and a few join each month; one annual member in January.
-      for (let i = 0; i < 3 + k; i++) entries.push(invoice(i, month, 'usd', 1499, 'prime-monthly', 'month'));
+    for (const [k, month] of MONTHS.entries()) {
+      // Members renew monthly and a few join each month, but member 1 leaves after March; one annual member from January.
+      for (let i = 0; i < 3 + k; i++)
+        if (i !== 1 || month <= '2020-03') entries.push(invoice(i, month, 'usd', 1499, 'prime-monthly', 'month'));
       entries.push(invoice(0, month, 'eur', 1299, 'prime-monthly', 'month'));
     }
-    entries.push(invoice(99, '2033-01', 'usd', 13900, 'prime-annual', 'year'));
+    entries.push(invoice(99, '2020-01', 'usd', 13900, 'prime-annual', 'year'));
+    // A refund no invoice can be found for.
     entries.push(
       emptyEntry({
         entryId: 're_rpt1',
         kind: 'refund',
-        occurredAt: '2033-06-10T00:00:00.000Z',
+        occurredAt: '2020-06-10T00:00:00.000Z',
         currency: 'usd',
         amountCents: 1499,
         chargeId: 'ch_rpt1',
       }),
     );
     for (const e of entries) await ledger.record(e);
+    // A reconciliation of June: one charge matched, one Stripe charge the ledger does not know.
+    const csv = [
+      'balance_transaction_id,created_utc,currency,gross,reporting_category,source_id,invoice_id,customer_facing_amount,customer_facing_currency',
+      'txn_rpt1,2020-06-01 00:00:00,usd,14.99,charge,ch_rpt_a,in_rpt202006usd0,14.99,usd',
+      'txn_rpt2,2020-06-02 00:00:00,usd,25.00,charge,ch_rpt_b,,25.00,usd',
+    ].join('\r\n');
+    const rec = await api.call('POST', `/v1/finance/reconciliations?month=${MONTH}`, {
+      key: KEYS.finance,
+      body: csv,
+      headers: { 'content-type': 'text/csv' },
+    });
+    expect(rec.status).toBe(200);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     });
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => browser?.close());
 
-  it('renders the key figures and charts from the page alone', async () => {
+  it('shows the same figures as the API, on round axes with units, months by name, cohorts as a heat-map, findings with amounts', async () => {
     const revenue = (await (await api.call('GET', `/v1/finance/revenue?month=${MONTH}`, { key: KEYS.finance })).json()) as {
+      status: string;
       currencies: Array<Record<string, any>>;
     };
+    const metrics = (await (
+      await api.call('GET', `/v1/finance/metrics?from=2020-01&to=${MONTH}&currency=usd`, { key: KEYS.finance })
+    ).json()) as Metrics;
     const usd = revenue.currencies.find((c) => c.currency === 'usd')!;
-    expect(usd).toMatchObject({ billedCents: 8 * 1499, refundedCents: 1499, members: { active: 9, new: 1 } });
+    const june = metrics.months.at(-1)!;
+    // 7 monthly members renew in June (member 1 left after March) and the annual one: 8 paying, 1 new.
+    expect(revenue.status).toBe('closed');
+    expect(usd).toMatchObject({ billedCents: 7 * 1499, refundedCents: 1499, members: { active: 8, new: 1, churned: 0 } });
+    expect(june.members).toMatchObject({ start: 7, end: 8 });
 
     const context = await browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${KEYS.finance}` } });
     const page = await context.newPage();
@@ -84,35 +115,85 @@ describe.skipIf(!hasChromium && !process.env.CI)('GET /v1/finance/report.html in
     expect(contractViolations({ method: 'GET', url: res!.url(), ...answer })).toEqual([]);
     expect(res?.headers()['content-security-policy']).toContain("default-src 'none'");
 
-    await expect.poll(() => page.locator('h1').textContent()).toContain(`Membership finance report — ${MONTH}`);
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Membership finance report — Jun 2020');
+    // A month that is over carries no "not over yet" banner.
+    expect(await page.locator('.banner').count()).toBe(0);
     const figure = (currency: string, id: string) => page.locator(`#currency-${currency} [data-figure="${id}"] dd`);
-    expect(await figure('usd', 'billed').textContent()).toBe(formatMoney(usd.billedCents, 'usd'));
-    expect(await figure('usd', 'mrr').textContent()).toBe(formatMoney(usd.mrrCents, 'usd'));
-    expect(await figure('usd', 'recognized').textContent()).toBe(formatMoney(usd.recognizedCents, 'usd'));
-    expect(await figure('usd', 'deferred').textContent()).toBe(formatMoney(usd.deferredCents, 'usd'));
-    expect(await figure('usd', 'refunded').textContent()).toBe('$14.99');
-    expect(await figure('usd', 'active').textContent()).toBe('9');
+    const money = (cents: number) => formatMoney(cents, 'usd');
+    for (const [id, text] of [
+      ['billed', money(usd.billedCents)],
+      ['collected', money(usd.collectedCents)],
+      ['refunded', money(usd.refundedCents)],
+      ['net', money(usd.netCents)],
+      ['recognized', money(usd.recognizedCents)],
+      ['deferred', money(usd.deferredCents)],
+      ['mrr', money(usd.mrrCents)],
+      ['active', String(usd.members.active)],
+      ['new', String(usd.members.new)],
+      ['churned', String(usd.members.churned)],
+      ['churn-voluntary', percent(june.churnRate.voluntary)],
+      ['churn-involuntary', percent(june.churnRate.involuntary)],
+      ['arpu', money(june.arpuCents)],
+      ['benefit-cost', money(june.benefitCostCents)],
+    ] as const) {
+      expect(await figure('usd', id).textContent(), id).toBe(text);
+    }
+    expect(june.mrr.end).toBe(usd.mrrCents);
     expect(await figure('eur', 'billed').textContent()).toBe('€12.99');
     for (const id of ['billed', 'mrr', 'active']) await expect.poll(() => figure('usd', id).isVisible()).toBe(true);
 
-    // Four charts per currency, drawn with real geometry, each captioned.
+    // Seven charts, each captioned, drawn with real geometry; members titled without a currency.
     const charts = page.locator('#currency-usd figure svg');
-    expect(await charts.count()).toBe(4);
-    for (let i = 0; i < 4; i++) {
+    expect(await charts.count()).toBe(7);
+    for (let i = 0; i < 7; i++) {
       const box = await charts.nth(i).boundingBox();
       expect(box!.width).toBeGreaterThan(200);
       expect(box!.height).toBeGreaterThan(50);
     }
     expect(await page.locator('#currency-usd figcaption').allInnerTexts()).toEqual([
-      'Revenue by month (USD)',
-      'MRR (USD)',
-      'Members (USD)',
-      'Refunds and disputes (USD)',
+      'Revenue by month',
+      'MRR at month end',
+      'MRR movements',
+      'Members',
+      'Churn rate',
+      'Member savings against fees',
+      'Refunds and disputes',
     ]);
-    expect(await page.locator('#currency-usd svg rect').count()).toBeGreaterThan(12);
+    // Months read "Jun 2020" (name and year on two lines) along every axis.
+    const months = page.locator('#currency-usd [data-chart="members"] text.month');
+    expect(await months.count()).toBe(12);
+    expect(await months.last().locator('tspan').allTextContents()).toEqual(['Jun', '2020']);
+    // The members axis is in whole members, on round steps, and no bar rises above the top gridline.
+    const ticks = (await page.locator('#currency-usd [data-chart="members"] text.tick:not(.month)').allTextContents()).map(Number);
+    const step = ticks[1]! - ticks[0]!;
+    expect(Number.isInteger(step) && [1, 2, 5, 10, 20, 50].includes(step)).toBe(true);
+    expect(ticks.every((t, i) => t === ticks[0]! + i * step)).toBe(true);
+    const bars = await page
+      .locator('#currency-usd [data-chart="members"] rect')
+      .evaluateAll((rects) => rects.map((r) => Number(r.getAttribute('data-value'))));
+    expect(Math.max(...bars)).toBeLessThanOrEqual(ticks.at(-1)!);
+    expect(await page.locator('#currency-usd [data-chart="members"] text.unit').textContent()).toBe('members');
+    expect(await page.locator('#currency-usd [data-chart="mrr"] text.unit').textContent()).toBe('USD');
+    // Money ticks are whole amounts with the currency's symbol.
+    for (const t of await page.locator('#currency-usd [data-chart="revenue"] text.tick:not(.month)').allTextContents())
+      expect(t).toMatch(/^-?\$[\d,]+$/);
+    // Each bar carries its value: the June member bar says 8.
+    expect(await page.locator('#currency-usd [data-chart="members"] text.value').allTextContents()).toContain('8');
+
+    // The cohort heat-map agrees with the API: January's cohort, its shares month by month.
+    const jan = metrics.cohorts.find((c) => c.cohort === '2020-01')!;
+    const row = page.locator('#currency-usd tr[data-cohort="2020-01"]');
+    expect(await row.locator('th').textContent()).toBe(monthLabel('2020-01'));
+    expect(await row.locator('td').first().textContent()).toBe(String(jan.size));
+    expect(await row.locator('td.heat').allTextContents()).toEqual(jan.retention.map(percent));
+    expect(jan.retention.length).toBe(12);
+
     // Two plans, and the refund no invoice could be found for, shown as such.
-    expect(await page.locator('#currency-usd table tbody tr').count()).toBe(3);
+    expect(await page.locator('#currency-usd table.plans tbody tr').count()).toBe(3);
     expect(await page.locator('#currency-usd tr[data-row="unattributed"] td').nth(3).textContent()).toBe('$14.99');
+    // Reconciliation findings with their amounts.
+    expect(await page.locator('tr[data-finding="missing-in-ledger"] td').allTextContents()).toEqual(['1', '$25.00']);
+    expect(await page.locator('.findings-list li').allTextContents()).toContain('Stripe charge txn_rpt2: $25.00, no ledger entry');
     // Self-contained: the document was the only request.
     expect(requested).toEqual([api.url(`/v1/finance/report.html?month=${MONTH}`)]);
     await context.close();

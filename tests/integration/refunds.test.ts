@@ -1,6 +1,7 @@
 import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { dynamo, ledgerRepository, membershipRepository } from '#shared/runtime/dynamo';
+import { dynamo, membershipRepository } from '#shared/runtime/dynamo';
+import { rollupStore } from '#shared/runtime/finance';
 import { keys } from '#shared/storage/keys';
 import { invoiceObject, signupEvents, stripeEvent } from '../../local/stripe-test-events';
 import { uniqueMemberId, useApi } from '../support/api';
@@ -106,11 +107,11 @@ describe('refunds through charges', () => {
     expect(link.Item).toMatchObject({ type: 'payment-link', paymentRef: paymentIntent, invoiceId: m.invoiceId });
     expect(link.Item!.ttl).toBeUndefined();
     expect(await membershipRepository().invoiceForPayment(paymentIntent)).toBe(m.invoiceId);
-    expect(await ledgerRepository().paymentLinks([paymentIntent])).toEqual(new Map([[paymentIntent, m.invoiceId]]));
+    expect(await rollupStore().paymentInvoices([paymentIntent])).toEqual(new Map([[paymentIntent, m.invoiceId]]));
     // Without that one item, neither finds the invoice: there is no second copy.
     await doc.send(new DeleteCommand({ TableName: tables.main, Key: key }));
     expect(await membershipRepository().invoiceForPayment(paymentIntent)).toBeNull();
-    expect(await ledgerRepository().paymentLinks([paymentIntent])).toEqual(new Map());
+    expect(await rollupStore().paymentInvoices([paymentIntent])).toEqual(new Map());
   });
 
   it('leaves the membership alone when a member is refunded for something else', async () => {

@@ -17,6 +17,10 @@ export const LEDGER_ENTRY_KINDS = [
   'dispute_lost',
   'dispute_funds_withdrawn',
   'dispute_funds_reinstated',
+  // Membership facts finance needs beside the money (no money of their own): a renewal that could
+  // not be collected, and a subscription that ended and why. MRR and churn read them.
+  'invoice_payment_failed',
+  'subscription_ended',
 ] as const;
 export type LedgerEntryKind = (typeof LEDGER_ENTRY_KINDS)[number];
 
@@ -88,7 +92,17 @@ export interface LedgerEntry {
    * were kept lack the attribute.
    */
   lines?: InvoiceLine[];
-  /** Dispute reason, refund reason: free text from Stripe's enum. */
+  /**
+   * credit_note: the part of `amountCents` refunded to the customer's payment method (Σ of its
+   * refunds' `amount_refunded`, which the refund entries book as cash); the rest was credited to
+   * the customer's balance or refunded outside Stripe. Absent on entries recorded before it was kept,
+   * which are read as wholly refunded (the former rule).
+   */
+  refundedCents?: number;
+  /**
+   * Dispute reason, refund reason, failure reason: free text from Stripe's enum. subscription_ended:
+   * `cancellation_details.reason` (`cancellation_requested`, `payment_failed`, `payment_disputed`).
+   */
   reason: string | null;
 }
 

@@ -104,3 +104,49 @@ export function recognitionSchedule(input: RecognitionInput): ScheduleMonth[] {
 }
 
 export const previousMonth = (month: string) => addMonths(month, -1);
+
+/** A part of an invoice earned over its own period: a subscription line (a proration credit is negative). */
+export interface RecognitionLine {
+  amountCents: number;
+  period: { start: string; end: string };
+}
+
+/**
+ * An invoice's schedule when its lines cover different periods: each line is earned over its own
+ * period, so a proration credit for the unused days of the old price (negative, dated over those
+ * days) comes off exactly the months the old invoice still recognizes, instead of being spread over
+ * the new period. Lines with the same period are summed first, so an invoice whose lines share one
+ * period (the usual cycle invoice) gets exactly `recognitionSchedule`'s figures. What the lines do
+ * not explain (net − Σ lines: one-off items on a subscription invoice) is spread over the whole
+ * service period, as before. Each part is rounded by the largest remainder on its own, so the parts
+ * still add up to the net exactly.
+ */
+export function invoiceRecognitionSchedule(input: RecognitionInput & { lines?: readonly RecognitionLine[] }): ScheduleMonth[] {
+  const lines = input.lines ?? [];
+  const periods = new Map<string, { period: RecognitionLine['period']; amountCents: number }>();
+  for (const l of lines) {
+    const key = `${l.period.start}/${l.period.end}`;
+    const group = periods.get(key) ?? { period: l.period, amountCents: 0 };
+    group.amountCents += l.amountCents;
+    periods.set(key, group);
+  }
+  if (periods.size <= 1) return recognitionSchedule(input);
+  const explained = lines.reduce((a, l) => a + l.amountCents, 0);
+  const parts = [...periods.values()].map((g) =>
+    recognitionSchedule({ netCents: g.amountCents, paidAt: input.paidAt, servicePeriod: g.period }),
+  );
+  if (input.netCents !== explained) parts.push(recognitionSchedule({ ...input, netCents: input.netCents - explained }));
+  const span = recognitionSchedule(input);
+  const last = [span.at(-1)!.month, ...parts.map((p) => p.at(-1)!.month)].reduce((a, b) => (b > a ? b : a));
+  let cumulative = 0;
+  return monthsBetween(monthOf(input.paidAt), last).map((month) => {
+    const recognized = parts.reduce((a, p) => a + (p.find((s) => s.month === month)?.recognizedCents ?? 0), 0);
+    cumulative += recognized;
+    return {
+      month,
+      recognizedCents: recognized,
+      deferredAtEndCents: input.netCents - cumulative,
+      coversMonth: span.find((s) => s.month === month)?.coversMonth ?? false,
+    };
+  });
+}

@@ -89,6 +89,8 @@ interface Expected {
   invoiceId: string | null;
   occurredAt: string;
   matched: boolean;
+  /** Where the entry sits in the lookup maps (`txn:` / `obj:` + key), so it can be let go of. */
+  keys: string[];
 }
 
 export interface MissingInLedger {
@@ -137,6 +139,8 @@ export interface SettlementTotals {
 export interface ReconciliationResult {
   month: string;
   matched: number;
+  /** How many of each finding there are; the lists below may stop at the run's list limit. */
+  counts: { missingInLedger: number; missingInStripe: number; amountMismatches: number };
   missingInLedger: MissingInLedger[];
   missingInStripe: MissingInStripe[];
   amountMismatches: AmountMismatch[];
@@ -155,20 +159,31 @@ export class Reconciler {
   private readonly byObject = new Map<string, Expected>();
   /** payment intent / charge id → invoice id, from invoice_payment entries. */
   private readonly links = new Map<string, string>();
-  private readonly expected: Expected[] = [];
+  /** Entries and link ids by the UTC day they occurred, so a day can be let go of (`releaseDay`). */
+  private readonly expectedByDay = new Map<string, Expected[]>();
+  private readonly linksByDay = new Map<string, string[]>();
+  private expectedCount = 0;
   private readonly totals = new Map<string, CurrencyTotals>();
   private readonly settlement = new Map<string, SettlementTotals>();
   private matched = 0;
   private readonly missingInLedger: MissingInLedger[] = [];
+  private readonly missingInStripe: MissingInStripe[] = [];
   private readonly amountMismatches: AmountMismatch[] = [];
+  private readonly counts = { missingInLedger: 0, missingInStripe: 0, amountMismatches: 0 };
   private readonly ignored: Record<string, number> = {};
   private outsideMonth = 0;
   private readonly from: number;
   private readonly to: number;
+  private readonly listLimit: number;
 
-  constructor(readonly month: string) {
+  /** `listLimit` caps each list of findings kept in memory (their counts stay exact): the job of a huge month keeps a sample. */
+  constructor(
+    readonly month: string,
+    options: { listLimit?: number } = {},
+  ) {
     this.from = monthStart(month).getTime();
     this.to = monthEnd(month).getTime();
+    this.listLimit = options.listLimit ?? Number.POSITIVE_INFINITY;
   }
 
   /**
@@ -176,7 +191,12 @@ export class Reconciler {
    * failures, dispute funds): the rows a clean month has in the reconciled categories.
    */
   get expectedRows(): number {
-    return this.expected.length;
+    return this.expectedCount;
+  }
+
+  private finding<K extends keyof Reconciler['counts']>(kind: K, list: unknown[], item: unknown): void {
+    this.counts[kind]++;
+    if (list.length < this.listLimit) list.push(item);
   }
 
   private total(currency: string): CurrencyTotals {
@@ -189,10 +209,16 @@ export class Reconciler {
   }
 
   addLedgerEntry(entry: LedgerEntry): void {
+    const day = entry.occurredAt.slice(0, 10);
     if (entry.kind === 'invoice_payment') {
       if (entry.invoiceId) {
-        if (entry.paymentIntentId) this.links.set(entry.paymentIntentId, entry.invoiceId);
-        if (entry.chargeId) this.links.set(entry.chargeId, entry.invoiceId);
+        const ids = this.linksByDay.get(day) ?? [];
+        this.linksByDay.set(day, ids);
+        for (const id of [entry.paymentIntentId, entry.chargeId]) {
+          if (!id) continue;
+          this.links.set(id, entry.invoiceId);
+          ids.push(id);
+        }
       }
       return;
     }
@@ -212,28 +238,57 @@ export class Reconciler {
       invoiceId: entry.invoiceId,
       occurredAt: entry.occurredAt,
       matched: false,
+      keys: [],
     };
-    this.expected.push(e);
+    const ofDay = this.expectedByDay.get(day);
+    if (ofDay) ofDay.push(e);
+    else this.expectedByDay.set(day, [e]);
+    this.expectedCount++;
     const t = this.total(e.currency);
     t.ledger.entries++;
     t.ledger.amountCents += e.amountCents;
-    if (entry.balanceTransactionId) this.byTxn.set(entry.balanceTransactionId, e);
+    const byObject = (key: string) => {
+      this.byObject.set(key, e);
+      e.keys.push(`obj:${key}`);
+    };
+    if (entry.balanceTransactionId) {
+      this.byTxn.set(entry.balanceTransactionId, e);
+      e.keys.push(`txn:${entry.balanceTransactionId}`);
+    }
     switch (entry.kind) {
       case 'invoice_paid':
-        if (entry.invoiceId) this.byObject.set(`charge:in:${entry.invoiceId}`, e);
-        if (entry.chargeId) this.byObject.set(`charge:ch:${entry.chargeId}`, e);
-        if (entry.paymentIntentId) this.byObject.set(`charge:pi:${entry.paymentIntentId}`, e);
+        if (entry.invoiceId) byObject(`charge:in:${entry.invoiceId}`);
+        if (entry.chargeId) byObject(`charge:ch:${entry.chargeId}`);
+        if (entry.paymentIntentId) byObject(`charge:pi:${entry.paymentIntentId}`);
         break;
       case 'refund':
-        this.byObject.set(`refund:${entry.entryId}`, e);
+        byObject(`refund:${entry.entryId}`);
         break;
       case 'refund_failed':
         // A refund_failure row's source is the refund that failed.
-        if (entry.refundIds[0]) this.byObject.set(`refund_failure:${entry.refundIds[0]}`, e);
+        if (entry.refundIds[0]) byObject(`refund_failure:${entry.refundIds[0]}`);
         break;
       default:
-        if (entry.disputeId) this.byObject.set(`${category}:${entry.disputeId}`, e);
+        if (entry.disputeId) byObject(`${category}:${entry.disputeId}`);
     }
+  }
+
+  /**
+   * Lets go of the entries and links of a UTC day once no row left to come can match them: those
+   * not matched are missing in Stripe from now on. Memory then holds the days in the window only.
+   */
+  releaseDay(day: string): void {
+    for (const e of this.expectedByDay.get(day) ?? []) {
+      if (!e.matched) this.finding('missingInStripe', this.missingInStripe, missingInStripeOf(e));
+      for (const key of e.keys) {
+        const [kind, id] = [key.slice(0, 4), key.slice(4)];
+        const map = kind === 'txn:' ? this.byTxn : this.byObject;
+        if (map.get(id) === e) map.delete(id);
+      }
+    }
+    this.expectedByDay.delete(day);
+    for (const id of this.linksByDay.get(day) ?? []) this.links.delete(id);
+    this.linksByDay.delete(day);
   }
 
   private find(row: ReportRow): Expected | undefined {
@@ -288,7 +343,7 @@ export class Reconciler {
     const e = this.find(row);
     const missing = (reason: MissingInLedger['reason']): void => {
       count(facing ?? { currency: row.currency, amountCents: row.grossCents });
-      this.missingInLedger.push({
+      this.finding('missingInLedger', this.missingInLedger, {
         balanceTransactionId: row.balanceTransactionId,
         reportingCategory: row.reportingCategory,
         currency: row.currency,
@@ -297,7 +352,7 @@ export class Reconciler {
         invoiceId: row.invoiceId,
         line: row.line > 0 ? row.line : null,
         reason,
-      });
+      } satisfies MissingInLedger);
     };
     if (!e || e.category !== row.reportingCategory) {
       missing('no_ledger_entry');
@@ -317,14 +372,14 @@ export class Reconciler {
       : (e.settlement ?? { currency: e.currency, amountCents: e.amountCents });
     if (stripe.amountCents !== ledger.amountCents || stripe.currency !== ledger.currency) {
       count(stripe);
-      this.amountMismatches.push({
+      this.finding('amountMismatches', this.amountMismatches, {
         balanceTransactionId: row.balanceTransactionId,
         entryId: e.entryId,
         kind: e.kind,
         comparedOn,
         stripe,
         ledger,
-      });
+      } satisfies AmountMismatch);
       return;
     }
     // Equal: on the customer-facing side the row is worth exactly the entry.
@@ -334,16 +389,7 @@ export class Reconciler {
   }
 
   finish(): ReconciliationResult {
-    const missingInStripe: MissingInStripe[] = this.expected
-      .filter((e) => !e.matched)
-      .map((e) => ({
-        entryId: e.entryId,
-        kind: e.kind,
-        currency: e.currency,
-        amountCents: e.amountCents,
-        invoiceId: e.invoiceId,
-        occurredAt: e.occurredAt,
-      }));
+    for (const day of [...this.expectedByDay.keys()].sort()) this.releaseDay(day);
     const totals = [...this.totals.values()]
       .map((t) => ({ ...t, differenceCents: t.stripe.amountCents - t.ledger.amountCents }))
       .sort((a, b) => a.currency.localeCompare(b.currency));
@@ -351,8 +397,9 @@ export class Reconciler {
     return {
       month: this.month,
       matched: this.matched,
+      counts: { ...this.counts },
       missingInLedger: this.missingInLedger,
-      missingInStripe,
+      missingInStripe: this.missingInStripe,
       amountMismatches: this.amountMismatches,
       ignored: this.ignored,
       outsideMonth: this.outsideMonth,
@@ -360,6 +407,81 @@ export class Reconciler {
       settlement,
     };
   }
+}
+
+const missingInStripeOf = (e: Expected): MissingInStripe => ({
+  entryId: e.entryId,
+  kind: e.kind,
+  currency: e.currency,
+  amountCents: e.amountCents,
+  invoiceId: e.invoiceId,
+  occurredAt: e.occurredAt,
+});
+
+const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * Reconciles a month whose Stripe rows come in time order (either way: the API lists newest first,
+ * a report file oldest first) with bounded memory: the ledger is read a UTC day at a time, only the
+ * days around the rows at hand (a day either side, for a charge made seconds before its invoice was
+ * paid across midnight), and a day is let go of once the rows have moved two days past it. Days no
+ * row falls on are read and let go of at the end, so their entries show as missing in Stripe. Rows
+ * out of time order would make the window wrong, so they stop the run with an error.
+ */
+export async function reconcileByDay(input: {
+  month: string;
+  ledgerDay: (day: string) => AsyncIterable<LedgerEntry>;
+  rows: AsyncIterable<ReportRow>;
+  listLimit?: number;
+  /** After each day let go of: how many of the month's days are done. */
+  onDay?: (done: number, total: number) => void;
+  onLedgerLoaded?: (expectedRows: number) => void;
+}): Promise<ReconciliationResult> {
+  const r = new Reconciler(input.month, input.listLimit === undefined ? {} : { listLimit: input.listLimit });
+  const first = `${input.month}-01`;
+  const days: string[] = [];
+  for (let d = first; d.slice(0, 7) === input.month; d = addDays(d, 1)) days.push(d);
+  const inMonth = new Set(days);
+  const loaded = new Set<string>();
+  const released = new Set<string>();
+  const load = async (day: string) => {
+    if (!inMonth.has(day) || loaded.has(day)) return;
+    loaded.add(day);
+    for await (const e of input.ledgerDay(day)) r.addLedgerEntry(e);
+    input.onLedgerLoaded?.(r.expectedRows);
+  };
+  const release = (day: string) => {
+    if (released.has(day)) return;
+    r.releaseDay(day);
+    released.add(day);
+    input.onDay?.(released.size, days.length);
+  };
+  let direction = 0;
+  let last: string | null = null;
+  for await (const row of input.rows) {
+    const day = row.createdUtc.slice(0, 10);
+    if (!inMonth.has(day)) {
+      r.addStripeRow(row);
+      continue;
+    }
+    if (last !== null && day !== last) {
+      const step = day > last ? 1 : -1;
+      if (direction === 0) direction = step;
+      else if (step !== direction)
+        throw new Error(`balance transactions out of time order (${row.balanceTransactionId} on ${day} after ${last})`);
+      for (const d of loaded) if (direction < 0 ? d > addDays(day, 1) : d < addDays(day, -1)) release(d);
+    }
+    last = day;
+    await load(addDays(day, -1));
+    await load(day);
+    await load(addDays(day, 1));
+    r.addStripeRow(row);
+  }
+  for (const day of days) {
+    await load(day);
+    release(day);
+  }
+  return r.finish();
 }
 
 /** Convenience for callers holding both sides: streams the rows through a fresh Reconciler. */

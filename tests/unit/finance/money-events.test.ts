@@ -3,8 +3,8 @@ import { parseCatalog } from '#shared/domain/catalog';
 import { StripePayloadError, stripeEventSchema } from '#shared/stripe/events';
 import { MONEY_EVENT_TYPES, translateMoneyEvent } from '#shared/stripe/money-events';
 import catalogJson from '../../../config/plan-catalog.json' with { type: 'json' };
-import { invoiceObject, stripeEvent } from '../../../local/stripe-test-events';
-import { disputeObject, refundObject } from '../../support/money-events';
+import { invoiceObject, signupEvents, stripeEvent, subscriptionObject } from '../../../local/stripe-test-events';
+import { creditNoteObject, disputeObject, refundObject } from '../../support/money-events';
 
 const catalog = parseCatalog(catalogJson);
 const ev = (type: string, object: object, created = 1_900_000_000) =>
@@ -66,7 +66,7 @@ describe('money events of API version 2026-10-28.endive', () => {
     expect(translateMoneyEvent(ev('charge.refunded', { id: 'ch_1', object: 'charge', refunds: null }), catalog)).toEqual([]);
   });
 
-  it('books a failed refund as the refund and its reversal, whichever event reports it', () => {
+  it('books a failed refund as the refund and its reversal, dated by the event that reports the failure', () => {
     const failed = refundObject({
       id: 're_1',
       charge: 'ch_1',
@@ -76,27 +76,43 @@ describe('money events of API version 2026-10-28.endive', () => {
       status: 'failed',
       failure: 'txn_fail',
     });
-    const updated = translateMoneyEvent(ev('refund.updated', failed, 1_900_300_000), catalog);
-    expect(updated).toMatchObject([
+    const failure = (created: number) => ({
+      entryId: 're_1#refund_failed',
+      kind: 'refund_failed',
+      occurredAt: new Date(created * 1000).toISOString(),
+      amountCents: 100,
+      balanceTransactionId: 'txn_fail',
+      refundIds: ['re_1'],
+      chargeId: 'ch_1',
+      paymentIntentId: 'pi_1',
+      reason: 'expired_or_canceled_card',
+    });
+    const viaFailed = translateMoneyEvent(ev('refund.failed', failed, 1_900_300_000), catalog);
+    expect(viaFailed).toMatchObject([
       { entryId: 're_1', kind: 'refund', occurredAt: new Date(1_900_000_000_000).toISOString(), amountCents: 100 },
-      {
-        entryId: 're_1#refund_failed',
-        kind: 'refund_failed',
-        occurredAt: new Date(1_900_300_000_000).toISOString(),
-        amountCents: 100,
-        balanceTransactionId: 'txn_fail',
-        refundIds: ['re_1'],
-        chargeId: 'ch_1',
-        paymentIntentId: 'pi_1',
-        reason: 'expired_or_canceled_card',
-      },
+      failure(1_900_300_000),
     ]);
-    // refund.failed is read too; the refund entry it carries is the one refund.created wrote.
-    const viaFailed = translateMoneyEvent(ev('refund.failed', failed, 1_900_300_001), catalog);
-    expect(viaFailed[0]).toEqual(updated[0]);
-    expect(viaFailed[1]).toMatchObject({ entryId: 're_1#refund_failed' });
     expect(MONEY_EVENT_TYPES.has('refund.failed')).toBe(true);
-    // With the failure balance transaction expanded, its own time fixes the entry's month.
+    // refund.updated reports the failure when its previous_attributes say the status changed.
+    const statusChange = stripeEventSchema.parse(
+      stripeEvent('refund.updated', failed, { created: 1_900_300_001, previousAttributes: { status: 'pending' } }),
+    );
+    expect(translateMoneyEvent(statusChange, catalog)).toMatchObject([viaFailed[0]!, failure(1_900_300_001)]);
+    // A later refund.updated about something else (its metadata), and charge.refunded listing the
+    // refund, show it failed but are not about the failure: their time would misdate it (a failure
+    // of 30 May booked in June), so they book the refund alone.
+    const metadataChange = stripeEventSchema.parse(
+      stripeEvent('refund.updated', failed, { created: 1_902_000_000, previousAttributes: { metadata: {} } }),
+    );
+    expect(translateMoneyEvent(metadataChange, catalog)).toEqual([viaFailed[0]]);
+    expect(translateMoneyEvent(ev('refund.updated', failed, 1_902_000_000), catalog)).toEqual([viaFailed[0]]);
+    expect(
+      translateMoneyEvent(
+        ev('charge.refunded', { id: 'ch_1', object: 'charge', refunds: { object: 'list', data: [failed] } }, 1_902_000_000),
+        catalog,
+      ),
+    ).toEqual([viaFailed[0]]);
+    // With the failure balance transaction expanded, its own time fixes the entry's month, whatever the event.
     const expanded = refundObject({
       id: 're_1',
       charge: 'ch_1',
@@ -105,17 +121,102 @@ describe('money events of API version 2026-10-28.endive', () => {
       status: 'failed',
       failure: { id: 'txn_fail', created: 1_900_200_000 },
     });
-    expect(translateMoneyEvent(ev('refund.failed', expanded, 1_900_300_000), catalog)[1]).toMatchObject({
-      occurredAt: new Date(1_900_200_000_000).toISOString(),
-      balanceTransactionId: 'txn_fail',
+    for (const type of ['refund.failed', 'refund.updated', 'charge.refunded']) {
+      const event =
+        type === 'charge.refunded'
+          ? ev(type, { id: 'ch_1', object: 'charge', refunds: { object: 'list', data: [expanded] } }, 1_902_000_000)
+          : ev(type, expanded, 1_902_000_000);
+      expect(translateMoneyEvent(event, catalog)[1], type).toMatchObject({
+        occurredAt: new Date(1_900_200_000_000).toISOString(),
+        balanceTransactionId: 'txn_fail',
+      });
+    }
+  });
+
+  it("keeps a credit note's card refunds apart from what it credited to the customer's balance", () => {
+    const refunded = creditNoteObject({ id: 'cn_1', invoice: 'in_1', total: 1499, created: 1_900_000_000, refund: 're_1' });
+    expect(translateMoneyEvent(ev('credit_note.created', refunded), catalog)[0]).toMatchObject({
+      kind: 'credit_note',
+      amountCents: 1499,
+      refundedCents: 1499,
+      refundIds: ['re_1'],
     });
-    // charge.refunded lists it the same way.
-    expect(
-      translateMoneyEvent(
-        ev('charge.refunded', { id: 'ch_1', object: 'charge', refunds: { object: 'list', data: [failed] } }, 1_900_300_000),
-        catalog,
-      ),
-    ).toEqual(updated);
+    const credit = creditNoteObject({ id: 'cn_2', invoice: 'in_1', total: 500, created: 1_900_000_000 });
+    expect(translateMoneyEvent(ev('credit_note.created', credit), catalog)[0]).toMatchObject({
+      amountCents: 500,
+      refundedCents: 0,
+      refundIds: [],
+    });
+  });
+
+  it('records a failed renewal and an ended subscription as membership facts, with no money and only for memberships', () => {
+    const inv = invoiceObject({
+      id: 'in_9',
+      customer: 'cus_1',
+      subscription: 'sub_1',
+      memberId: 'm-1',
+      status: 'open',
+      periodStart: 1_900_000_000,
+      periodEnd: 1_902_592_000,
+      created: 1_900_000_000,
+    });
+    const failed = translateMoneyEvent(ev('invoice.payment_failed', inv, 1_900_090_000), catalog);
+    expect(failed).toMatchObject([
+      {
+        entryId: 'in_9#payment_failed',
+        kind: 'invoice_payment_failed',
+        occurredAt: new Date(1_900_000_000_000).toISOString(),
+        invoiceId: 'in_9',
+        subscriptionId: 'sub_1',
+        memberId: 'm-1',
+        planId: 'prime-monthly',
+        amountCents: 1499,
+      },
+    ]);
+    // Each retry reports the same invoice: the same entry.
+    expect(translateMoneyEvent(ev('invoice.payment_failed', inv, 1_900_400_000), catalog)).toEqual(failed);
+
+    const sub = subscriptionObject({
+      id: 'sub_1',
+      customer: 'cus_1',
+      memberId: 'm-1',
+      periodStart: 1_900_000_000,
+      status: 'canceled',
+      endedAt: 1_902_592_000,
+    });
+    sub.cancellation_details = { reason: 'cancellation_requested', comment: null, feedback: null };
+    expect(translateMoneyEvent(ev('customer.subscription.deleted', sub, 1_902_592_100), catalog)).toMatchObject([
+      {
+        entryId: 'sub_1#ended',
+        kind: 'subscription_ended',
+        occurredAt: new Date(1_902_592_000_000).toISOString(),
+        subscriptionId: 'sub_1',
+        memberId: 'm-1',
+        planId: 'prime-monthly',
+        reason: 'cancellation_requested',
+        amountCents: 0,
+      },
+    ]);
+    const other = subscriptionObject({
+      id: 'sub_2',
+      memberId: null,
+      priceId: 'price_other',
+      periodStart: 1_900_000_000,
+      status: 'canceled',
+    });
+    expect(translateMoneyEvent(ev('customer.subscription.deleted', other), catalog)).toEqual([]);
+  });
+
+  it('send-test-event --plan annual bills the annual price, not the monthly one', () => {
+    const { events } = signupEvents({ memberId: 'm-annual', start: 1_900_000_000, interval: 'year' });
+    const paid = events.find((e) => e.type === 'invoice.paid')!;
+    expect(translateMoneyEvent(stripeEventSchema.parse(paid), catalog)[0]).toMatchObject({
+      amountCents: 13_900,
+      totalCents: 13_900,
+      planId: 'prime-annual',
+      interval: 'year',
+      lines: [{ priceId: 'price_prime_annual_usd', amountCents: 13_900, proration: false }],
+    });
   });
 
   it("books dispute funds in the dispute's own amount and currency, with the balance transaction's id, time and settlement amount", () => {

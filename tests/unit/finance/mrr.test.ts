@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseCatalog } from '#shared/domain/catalog';
 import type { LedgerEntry } from '#shared/domain/finance/ledger';
-import { computeMonthRevenue, slicesForInvoice } from '#shared/domain/finance/revenue';
 import { stripeEventSchema } from '#shared/stripe/events';
 import { translateMoneyEvent } from '#shared/stripe/money-events';
 import catalogJson from '../../../config/plan-catalog.json' with { type: 'json' };
 import { stripeEvent } from '../../../local/stripe-test-events';
+import { revenueOf } from '../../support/finance-rollup';
 import { invoiceWithLines, type LineSpec } from '../../support/money-events';
 
 const catalog = parseCatalog(catalogJson);
@@ -23,23 +23,13 @@ function paid(id: string, paidAt: string, lines: LineSpec[], billingReason = 'su
   return entry!;
 }
 
-async function usd(month: string, invoices: LedgerEntry[]) {
-  const slices = invoices.flatMap(slicesForInvoice);
-  const previous = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 2, 1)).toISOString().slice(0, 7);
-  const revenue = await computeMonthRevenue({
-    month,
-    entries: [],
-    slices: slices.filter((s) => s.month === month),
-    previousSlices: slices.filter((s) => s.month === previous),
-  });
-  return revenue.currencies.find((c) => c.currency === 'usd')!;
-}
+const usd = (month: string, invoices: LedgerEntry[]) => revenueOf(month, invoices).currencies.find((c) => c.currency === 'usd')!;
 
 const cycle = (id: string, from: string, to: string, extra: LineSpec[] = []) =>
   paid(id, from, [{ amount: 1499, priceId: MONTHLY, start: t(from), end: t(to) }, ...extra]);
 
 describe('MRR from the recurring price, never from prorations', () => {
-  it('a mid-month proration invoice does not replace the plan price (14.99 cycle + 3.50 proration is MRR 14.99, not 3.50)', async () => {
+  it('a mid-month proration invoice does not replace the plan price (14.99 cycle + 3.50 proration is MRR 14.99, not 3.50)', () => {
     const jan = cycle('in_jan', '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z');
     // A quantity change on 15 January, invoiced at once: only proration lines.
     const proration = paid(
@@ -49,21 +39,21 @@ describe('MRR from the recurring price, never from prorations', () => {
       'subscription_update',
     );
     expect(proration.lines).toMatchObject([{ proration: true, amountCents: 350 }]);
-    const revenue = await usd('2026-01', [jan, proration]);
+    const revenue = usd('2026-01', [jan, proration]);
     expect(revenue.mrrCents).toBe(1499);
     expect(revenue.members).toEqual({ active: 1, new: 1, churned: 0 });
     expect(revenue.byPlan).toMatchObject([{ planId: 'prime-monthly', mrrCents: 1499, activeMembers: 1 }]);
   });
 
-  it('a cycle invoice carrying prorations counts its recurring line only', async () => {
+  it('a cycle invoice carrying prorations counts its recurring line only', () => {
     const feb = cycle('in_feb', '2026-02-01T00:00:00Z', '2026-03-01T00:00:00Z', [
       { amount: 350, priceId: MONTHLY, start: t('2026-01-15T00:00:00Z'), end: t('2026-02-01T00:00:00Z'), proration: true },
     ]);
     expect(feb.totalCents).toBe(1849);
-    expect((await usd('2026-02', [feb])).mrrCents).toBe(1499);
+    expect(usd('2026-02', [feb]).mrrCents).toBe(1499);
   });
 
-  it('an upgrade that restarts the cycle moves MRR to the new plan at once; its proration credit does not count', async () => {
+  it('an upgrade that restarts the cycle moves MRR to the new plan at once; its proration credit does not count', () => {
     const jan = cycle('in_jan', '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z');
     // Monthly → annual on 15 January: credit for the unused half month (listed first), then the annual price.
     const upgrade = paid(
@@ -77,7 +67,7 @@ describe('MRR from the recurring price, never from prorations', () => {
     );
     expect(upgrade).toMatchObject({ planId: 'prime-annual', interval: 'year', totalCents: 13900 - 822 });
     for (const month of ['2026-01', '2026-02']) {
-      const revenue = await usd(month, [jan, upgrade]);
+      const revenue = usd(month, [jan, upgrade]);
       expect(revenue.mrrCents, month).toBe(Math.round(13900 / 12));
       expect(
         revenue.byPlan.filter((p) => p.activeMembers > 0 || p.mrrCents > 0),
@@ -86,7 +76,7 @@ describe('MRR from the recurring price, never from prorations', () => {
     }
   });
 
-  it('picks the invoice whose recurring price starts last, not the one whose prorations reach furthest back', async () => {
+  it('picks the invoice whose recurring price starts last, not the one whose prorations reach furthest back', () => {
     // A cycle restart on 15 January at 9.99 (covering to 15 February), then on 1 February the
     // 14.99 price with a proration reaching back to 10 January: February's price is 14.99.
     const restart = paid(
@@ -99,10 +89,10 @@ describe('MRR from the recurring price, never from prorations', () => {
       { amount: 120, priceId: MONTHLY, start: t('2026-01-10T00:00:00Z'), end: t('2026-02-01T00:00:00Z'), proration: true },
     ]);
     expect(withProration.servicePeriod!.start).toBe('2026-01-10T00:00:00.000Z');
-    expect((await usd('2026-02', [restart, withProration])).mrrCents).toBe(1499);
+    expect(usd('2026-02', [restart, withProration]).mrrCents).toBe(1499);
   });
 
-  it('counts every recurring line of a multi-line invoice under its own plan, after discounts; the invoice and the member go to the largest line', async () => {
+  it('counts every recurring line of a multi-line invoice under its own plan, after discounts; the invoice and the member go to the largest line', () => {
     const from = '2026-03-01T00:00:00Z';
     const to = '2026-03-31T00:00:00Z';
     // An add-on price no plan lists (30-day period, pro rata) listed before the plan's price, which carries a 3.00 coupon.
@@ -111,7 +101,7 @@ describe('MRR from the recurring price, never from prorations', () => {
       { amount: 1499, priceId: MONTHLY, start: t(from), end: t(to), discount: 300 },
     ]);
     expect(inv).toMatchObject({ planId: 'prime-monthly', totalCents: 1699 });
-    const revenue = await usd('2026-03', [inv]);
+    const revenue = usd('2026-03', [inv]);
     expect(revenue.mrrCents).toBe(1199 + 500);
     expect(revenue.byPlan.map((p) => [p.planId, p.mrrCents, p.activeMembers])).toEqual([
       ['prime-monthly', 1199, 1],

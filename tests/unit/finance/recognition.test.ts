@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { emptyEntry } from '#shared/domain/finance/ledger';
-import { allocateLargestRemainder, recognitionSchedule } from '#shared/domain/finance/recognition';
-import { slicesForInvoice } from '#shared/domain/finance/revenue';
+import { allocateLargestRemainder, invoiceRecognitionSchedule, recognitionSchedule } from '#shared/domain/finance/recognition';
+import { baseSchedule } from '#shared/domain/finance/refunds';
 
 const DAY = 86_400_000;
 
@@ -111,7 +111,7 @@ describe('ratable recognition', () => {
             taxCents: tax,
             servicePeriod: { start: new Date(start).toISOString(), end: new Date(start + length).toISOString() },
           });
-          const slices = slicesForInvoice(entry);
+          const slices = baseSchedule(entry);
           let cumulative = 0;
           for (const s of slices) {
             expect(s.recognizedCents).toBeGreaterThanOrEqual(0);
@@ -126,5 +126,58 @@ describe('ratable recognition', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('recognition line by line', () => {
+  const d = (iso: string) => `${iso}T00:00:00.000Z`;
+  it('takes a proration credit off the days the old invoice still recognizes, not off the whole new period', () => {
+    // Monthly 14.99 for 10 April – 10 May; on 25 April an upgrade to annual 139.00 restarts the
+    // cycle, crediting 7.50 for the 15 unused days (25 April – 10 May: 6 in April, 9 in May).
+    const old = recognitionSchedule({
+      netCents: 1499,
+      paidAt: d('2026-04-10'),
+      servicePeriod: { start: d('2026-04-10'), end: d('2026-05-10') },
+    });
+    expect(old.map((m) => m.recognizedCents)).toEqual([1049, 450]);
+    const annualLine = { amountCents: 13900, period: { start: d('2026-04-25'), end: d('2027-04-25') } };
+    const creditLine = { amountCents: -750, period: { start: d('2026-04-25'), end: d('2026-05-10') } };
+    const upgrade = invoiceRecognitionSchedule({
+      netCents: 13150,
+      paidAt: d('2026-04-25'),
+      servicePeriod: { start: d('2026-04-25'), end: d('2027-04-25') },
+      lines: [creditLine, annualLine],
+    });
+    const annualAlone = recognitionSchedule({ netCents: 13900, paidAt: d('2026-04-25'), servicePeriod: annualLine.period });
+    // The credit comes off April (−3.00) and May (−4.50); the old invoice's 4.50 of May and the credit cancel out.
+    expect(upgrade[0]).toMatchObject({ month: '2026-04', recognizedCents: annualAlone[0]!.recognizedCents - 300 });
+    expect(upgrade[1]).toMatchObject({ month: '2026-05', recognizedCents: annualAlone[1]!.recognizedCents - 450 });
+    expect(old[1]!.recognizedCents + upgrade[1]!.recognizedCents).toBe(annualAlone[1]!.recognizedCents);
+    // May earns the annual plan's 31 days (11.81), where spreading the 131.50 over the year gave 16.17.
+    expect(old[1]!.recognizedCents + upgrade[1]!.recognizedCents).toBe(1181);
+    const spread = recognitionSchedule({ netCents: 13150, paidAt: d('2026-04-25'), servicePeriod: annualLine.period });
+    expect(old[1]!.recognizedCents + spread[1]!.recognizedCents).toBe(1567);
+    // Every month end still adds up, and nothing is left at the end.
+    let cumulative = 0;
+    for (const m of upgrade) {
+      cumulative += m.recognizedCents;
+      expect(cumulative + m.deferredAtEndCents).toBe(13150);
+    }
+    expect(upgrade.at(-1)!.deferredAtEndCents).toBe(0);
+  });
+
+  it('gives an invoice whose lines share one period exactly the single-period schedule', () => {
+    const period = { start: d('2026-03-01'), end: d('2026-03-31') };
+    expect(
+      invoiceRecognitionSchedule({
+        netCents: 1999,
+        paidAt: d('2026-03-01'),
+        servicePeriod: period,
+        lines: [
+          { amountCents: 500, period },
+          { amountCents: 1499, period },
+        ],
+      }),
+    ).toEqual(recognitionSchedule({ netCents: 1999, paidAt: d('2026-03-01'), servicePeriod: period }));
   });
 });

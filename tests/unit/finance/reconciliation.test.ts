@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { emptyEntry } from '#shared/domain/finance/ledger';
-import { reconcile } from '#shared/domain/finance/reconciliation';
+import { emptyEntry, type LedgerEntry } from '#shared/domain/finance/ledger';
+import { reconcile, reconcileByDay } from '#shared/domain/finance/reconciliation';
 import { CsvFormatError, parseBalanceReport, type ReportRow } from '#shared/stripe/balance-report';
 import { balanceReportCsv, generateMonth } from '../../support/finance-month';
 
@@ -403,5 +403,92 @@ describe('reconciliation', () => {
       ],
     );
     expect(result).toMatchObject({ matched: 2, missingInLedger: [], missingInStripe: [], amountMismatches: [] });
+  });
+});
+
+describe('reconciliation a day at a time (the job)', () => {
+  const { entries, rows } = generateMonth({
+    month: '2026-03',
+    invoices: 600,
+    refundEvery: 7,
+    disputeEvery: 13,
+    currencies: ['usd', 'eur'],
+    settlement: { eur: { currency: 'usd', rate: 1.0834 } },
+    invoiceColumn: false,
+  });
+  const byDay = (list: readonly LedgerEntry[]) => {
+    const days = new Map<string, LedgerEntry[]>();
+    for (const e of list) days.set(e.occurredAt.slice(0, 10), [...(days.get(e.occurredAt.slice(0, 10)) ?? []), e]);
+    return days;
+  };
+  const run = async (list: readonly LedgerEntry[], rowList: readonly ReportRow[], order: 'asc' | 'desc') => {
+    const days = byDay(list);
+    const read: string[] = [];
+    const sorted = [...rowList].sort((a, b) => (order === 'asc' ? 1 : -1) * a.createdUtc.localeCompare(b.createdUtc));
+    const result = await reconcileByDay({
+      month: '2026-03',
+      ledgerDay: async function* (day) {
+        read.push(day);
+        yield* days.get(day) ?? [];
+      },
+      rows: (async function* () {
+        yield* sorted;
+      })(),
+    });
+    return { result, read };
+  };
+
+  it('gives the whole-month result in either time order, reading each day of the ledger once', async () => {
+    const whole = await reconcile('2026-03', entries, rows);
+    for (const order of ['asc', 'desc'] as const) {
+      const { result, read } = await run(entries, rows, order);
+      expect(result, order).toEqual(whole);
+      expect(result).toMatchObject({ matched: rows.length, counts: { missingInLedger: 0, missingInStripe: 0, amountMismatches: 0 } });
+      expect(new Set(read).size).toBe(read.length);
+      expect(read).toHaveLength(31);
+    }
+  });
+
+  it('matches a charge made just before midnight to its invoice paid just after, and reports what is missing on either side', async () => {
+    // An invoice paid a second after midnight on the 12th whose charge is dated a second before it.
+    const link = entries.find((e) => e.kind === 'invoice_payment' && e.occurredAt >= '2026-03-12T00:00:00')!;
+    const day = link.occurredAt.slice(0, 10);
+    const moved = entries.map((e) =>
+      e.entryId === link.invoiceId || e.entryId === link.entryId ? { ...e, occurredAt: `${day}T00:00:01.000Z` } : e,
+    );
+    const chargeAt = new Date(Date.parse(`${day}T00:00:00Z`) - 1000).toISOString();
+    const shifted = rows.map((r) =>
+      r.reportingCategory === 'charge' && r.paymentIntentId === link.paymentIntentId ? { ...r, createdUtc: chargeAt } : r,
+    );
+    expect(shifted.filter((r) => r.createdUtc === chargeAt)).toHaveLength(1);
+    const dropped = moved.filter((e) => e.entryId !== entries.find((x) => x.kind === 'refund')!.entryId);
+    for (const order of ['asc', 'desc'] as const) {
+      const { result } = await run(dropped, shifted, order);
+      expect(result.counts, order).toEqual({ missingInLedger: 1, missingInStripe: 0, amountMismatches: 0 });
+      expect(result.missingInLedger[0]!.reportingCategory).toBe('refund');
+    }
+    // A day no transaction falls on still has its entries read, and they show as missing in Stripe.
+    const { result } = await run(
+      entries,
+      rows.filter((r) => !r.createdUtc.startsWith('2026-03-20')),
+      'desc',
+    );
+    expect(result.counts.missingInStripe).toBe(
+      entries.filter((e) => e.kind !== 'invoice_payment' && e.occurredAt.startsWith('2026-03-20')).length,
+    );
+  });
+
+  it('refuses rows out of time order instead of letting go of days too early', async () => {
+    const mixed = [...rows].sort((a, b) => a.createdUtc.localeCompare(b.createdUtc));
+    mixed.push(mixed[0]!);
+    await expect(
+      reconcileByDay({
+        month: '2026-03',
+        ledgerDay: async function* () {},
+        rows: (async function* () {
+          yield* mixed;
+        })(),
+      }),
+    ).rejects.toThrow(/out of time order/);
   });
 });

@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { emptyEntry, type LedgerEntry } from '#shared/domain/finance/ledger';
 import { recognitionSchedule } from '#shared/domain/finance/recognition';
-import { attribute, type RefundEvent, refundAdjustedSchedule, refundNetOfTax, reversalWindow } from '#shared/domain/finance/refunds';
+import {
+  pointedInvoiceId,
+  type RefundEvent,
+  refundAdjustedSchedule,
+  refundNetOfTax,
+  reversalEvents,
+  serviceEndAsOf,
+} from '#shared/domain/finance/refunds';
 
 const DAY = 86_400_000;
 
@@ -25,6 +32,7 @@ const refund = (refundId: string, occurredAt: string, amountCents: number, faile
   occurredAt,
   amountCents,
   failedAt,
+  cause: 'refund',
 });
 const base = (invoice: LedgerEntry) =>
   recognitionSchedule({
@@ -36,7 +44,9 @@ const base = (invoice: LedgerEntry) =>
 describe('refunds against recognition', () => {
   it('without refunds the schedule is the plain one', () => {
     const invoice = annual();
-    expect(refundAdjustedSchedule(invoice, []).map(({ refundedNetCents: _r, ...m }) => m)).toEqual(base(invoice));
+    expect(refundAdjustedSchedule(invoice, []).map(({ refundedNetCents: _r, ...m }) => m)).toEqual(
+      base(invoice).map(({ coversMonth: _c, ...m }) => m),
+    );
   });
 
   it('a refund of the unused part of an annual plan takes the deferred balance to zero and reverses the rest of the refund month', () => {
@@ -44,20 +54,22 @@ describe('refunds against recognition', () => {
     // Cancelled on 20 January, 346 of 365 days refunded.
     const unused = Math.round((13900 * 346) / 365);
     const s = refundAdjustedSchedule(invoice, [refund('re_1', '2026-01-20T00:00:00.000Z', unused)]);
-    expect(s[0]).toMatchObject({ month: '2026-01', deferredAtEndCents: 0, refundedNetCents: unused, coversMonth: true });
+    expect(s[0]).toMatchObject({ month: '2026-01', deferredAtEndCents: 0, refundedNetCents: unused });
     // What is left recognized is the 19 days served.
     expect(s[0]!.recognizedCents).toBe(13900 - unused);
     expect(Math.abs(s[0]!.recognizedCents - (13900 * 19) / 365)).toBeLessThan(1);
-    // Nothing more to recognize, and the member is gone from February.
-    for (const m of s.slice(1))
-      expect(m).toMatchObject({ recognizedCents: 0, deferredAtEndCents: 0, refundedNetCents: 0, coversMonth: false });
+    // Nothing more to recognize, and the service ended with the refund.
+    for (const m of s.slice(1)) expect(m).toMatchObject({ recognizedCents: 0, deferredAtEndCents: 0, refundedNetCents: 0 });
+    const events = [refund('re_1', '2026-01-20T00:00:00.000Z', unused)];
+    expect(serviceEndAsOf(invoice, events, '2025-12')).toEqual({ end: '2027-01-01T00:00:00.000Z', endedBy: null });
+    expect(serviceEndAsOf(invoice, events, '2026-01')).toEqual({ end: '2026-01-20T00:00:00.000Z', endedBy: 'refund' });
   });
 
   it('a partial refund shrinks what is left ratably from the refund month; earlier months do not change', () => {
     const invoice = annual();
     const plain = base(invoice);
     const s = refundAdjustedSchedule(invoice, [refund('re_1', '2026-03-10T00:00:00.000Z', 6950)]);
-    expect(s.slice(0, 2)).toEqual(plain.slice(0, 2).map((m) => ({ ...m, refundedNetCents: 0 })));
+    expect(s.slice(0, 2)).toEqual(plain.slice(0, 2).map(({ coversMonth: _c, ...m }) => ({ ...m, refundedNetCents: 0 })));
     // March: the refund comes out of the deferred balance (March's own recognition stands).
     expect(s[2]).toMatchObject({
       recognizedCents: plain[2]!.recognizedCents,
@@ -71,8 +83,12 @@ describe('refunds against recognition', () => {
           s[i]!.recognizedCents - plain[i]!.recognizedCents * ((plain[2]!.deferredAtEndCents - 6950) / plain[2]!.deferredAtEndCents),
         ),
       ).toBeLessThanOrEqual(1);
-      expect(s[i]!.coversMonth).toBe(true);
     }
+    // A partial refund keeps the member.
+    expect(serviceEndAsOf(invoice, [refund('re_1', '2026-03-10T00:00:00.000Z', 6950)], '2026-12')).toEqual({
+      end: '2027-01-01T00:00:00.000Z',
+      endedBy: null,
+    });
     expect(s.at(-1)).toMatchObject({ month: '2026-12', deferredAtEndCents: 0 });
   });
 
@@ -94,11 +110,17 @@ describe('refunds against recognition', () => {
   it('undoes a failed refund from its failure month', () => {
     const invoice = annual();
     const plain = base(invoice);
-    const s = refundAdjustedSchedule(invoice, [refund('re_1', '2026-01-20T00:00:00.000Z', 13000, '2026-03-02T00:00:00.000Z')]);
-    expect(s[1]).toMatchObject({ deferredAtEndCents: 0, coversMonth: false });
+    const s = refundAdjustedSchedule(invoice, [refund('re_1', '2026-01-20T00:00:00.000Z', 13176, '2026-03-02T00:00:00.000Z')]);
+    expect(s[1]).toMatchObject({ deferredAtEndCents: 0 });
     // March: the refund is gone; the schedule is the plain one again, February's share caught up.
-    expect(s[2]).toMatchObject({ deferredAtEndCents: plain[2]!.deferredAtEndCents, refundedNetCents: -13000 });
-    expect(s.slice(3)).toEqual(plain.slice(3).map((m) => ({ ...m, refundedNetCents: 0 })));
+    expect(s[2]).toMatchObject({ deferredAtEndCents: plain[2]!.deferredAtEndCents, refundedNetCents: -13176 });
+    expect(s.slice(3)).toEqual(plain.slice(3).map(({ coversMonth: _c, ...m }) => ({ ...m, refundedNetCents: 0 })));
+    // 131.76 is the unused part on 20 January (346 of 365 days): the service ended with the refund in
+    // January and February, and is back from the failure month. A little less is a goodwill refund.
+    expect(serviceEndAsOf(invoice, [refund('re_2', '2026-01-20T00:00:00.000Z', 13000)], '2026-02')!.endedBy).toBeNull();
+    const events = [refund('re_1', '2026-01-20T00:00:00.000Z', 13176, '2026-03-02T00:00:00.000Z')];
+    expect(serviceEndAsOf(invoice, events, '2026-02')!.endedBy).toBe('refund');
+    expect(serviceEndAsOf(invoice, events, '2026-03')).toEqual({ end: '2027-01-01T00:00:00.000Z', endedBy: null });
   });
 
   it('invariant: recognized so far + deferred = billed net of tax − refunds net of tax, to the cent, every month end', () => {
@@ -160,7 +182,12 @@ describe('refunds against recognition', () => {
           const eventMonths = new Set(events.flatMap((e) => [e.occurredAt.slice(0, 7), ...(e.failedAt ? [e.failedAt.slice(0, 7)] : [])]));
           s.forEach((m, i) => {
             // Past the service period the plain schedule has nothing left.
-            const plainMonth = plain[i] ?? { month: m.month, recognizedCents: 0, deferredAtEndCents: 0, coversMonth: false };
+            const { coversMonth: _c, ...plainMonth } = plain[i] ?? {
+              month: m.month,
+              recognizedCents: 0,
+              deferredAtEndCents: 0,
+              coversMonth: false,
+            };
             recognized += m.recognizedCents;
             refunded += m.refundedNetCents;
             expect(recognized + m.deferredAtEndCents).toBe(net - refunded);
@@ -183,17 +210,10 @@ describe('refunds against recognition', () => {
 });
 
 describe('refund attribution', () => {
-  const invoice = emptyEntry({
-    entryId: 'in_1',
-    kind: 'invoice_paid',
-    occurredAt: '2026-01-01T00:00:00Z',
-    currency: 'usd',
-    amountCents: 1499,
-    invoiceId: 'in_1',
-    planId: 'prime-monthly',
+  const lookup = (notes: Record<string, string>, links: Record<string, string>) => ({
+    creditNoteInvoice: (r: string) => notes[r],
+    paymentInvoice: (ref: string) => links[ref],
   });
-  const ctx = (entries: LedgerEntry[], links: Record<string, string> = {}) =>
-    attribute({ entries, links: new Map(Object.entries(links)), invoices: new Map([['in_1', invoice]]) });
 
   it('ties a refund to its invoice by its credit note, or by the payment intent or charge link; its failure goes with it', () => {
     const byNote = emptyEntry({
@@ -258,19 +278,49 @@ describe('refund attribution', () => {
       chargeId: 'ch_1',
       disputeId: 'dp_1',
     });
-    const a = ctx([byNote, note, byPi, failed, byCharge, stranger, dispute], { pi_1: 'in_1', ch_1: 'in_1' });
-    expect([...a.invoiceOf.keys()].sort()).toEqual(['dp_1#dispute_funds_withdrawn', 're_a', 're_b', 're_b#refund_failed', 're_c']);
-    expect(a.refundsOf.get('in_1')).toEqual([
+    const l = lookup({ re_a: 'in_1' }, { pi_1: 'in_1', ch_1: 'in_1' });
+    expect([byNote, note, byPi, failed, byCharge, stranger, dispute].map((e) => pointedInvoiceId(e, l))).toEqual([
+      'in_1',
+      'in_1',
+      'in_1',
+      'in_1',
+      'in_1',
+      null,
+      'in_1',
+    ]);
+    // The credit note wins over a link to another invoice.
+    expect(pointedInvoiceId(byNote, lookup({ re_a: 'in_1' }, { ch_a: 'in_2' }))).toBe('in_1');
+    // Tied to the invoice, in the order they happened, a failure going with its refund.
+    expect(reversalEvents([byNote, note, byPi, failed, byCharge, dispute])).toEqual([
       refund('re_a', '2026-01-05T00:00:00Z', 100),
       refund('re_b', '2026-01-06T00:00:00Z', 200, '2026-01-09T00:00:00Z'),
       refund('re_c', '2026-01-07T00:00:00Z', 300),
     ]);
-    // A link to an invoice the ledger does not hold attributes nothing.
-    expect(ctx([stranger], { ch_unknown: 'in_elsewhere' }).invoiceOf.size).toBe(0);
   });
 
-  it('reads refunds from the month before the earliest payment of a live invoice up to the month', () => {
-    expect(reversalWindow('2026-05', ['2026-02', '2026-05'])).toEqual(['2026-01', '2026-02', '2026-03', '2026-04', '2026-05']);
-    expect(reversalWindow('2026-05', [])).toEqual(['2026-04', '2026-05']);
+  it("takes a credit note's balance credit and a lost dispute out like refunds; the card-refunded part only through its refund", () => {
+    const credit = emptyEntry({
+      entryId: 'cn_b',
+      kind: 'credit_note',
+      occurredAt: '2026-02-01T00:00:00Z',
+      currency: 'usd',
+      amountCents: 500,
+      refundedCents: 200,
+      invoiceId: 'in_1',
+    });
+    const lost = emptyEntry({
+      entryId: 'dp_1#dispute_lost',
+      kind: 'dispute_lost',
+      occurredAt: '2026-03-01T00:00:00Z',
+      currency: 'usd',
+      amountCents: 1499,
+      chargeId: 'ch_1',
+    });
+    expect(reversalEvents([lost, credit])).toEqual([
+      { refundId: 'cn_b', occurredAt: '2026-02-01T00:00:00Z', amountCents: 300, failedAt: null, cause: 'credit' },
+      { refundId: 'dp_1#dispute_lost', occurredAt: '2026-03-01T00:00:00Z', amountCents: 1499, failedAt: null, cause: 'dispute' },
+    ]);
+    // A credit note recorded before its card-refunded part was kept counts as wholly refunded.
+    expect(reversalEvents([{ ...credit, refundedCents: undefined }])).toEqual([]);
   });
 });

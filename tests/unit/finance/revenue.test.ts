@@ -1,6 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { emptyEntry, type LedgerEntry } from '#shared/domain/finance/ledger';
-import { computeMonthRevenue, type MonthRevenue, slicesForInvoice } from '#shared/domain/finance/revenue';
+import { baseSchedule } from '#shared/domain/finance/refunds';
+import { revenueOf } from '../../support/finance-rollup';
 
 const invoice = (id: string, o: Partial<LedgerEntry> & { paidAt: string; start: string; end: string; total: number }): LedgerEntry =>
   emptyEntry({
@@ -61,18 +62,10 @@ describe('monthly revenue', () => {
     currency: 'usd',
     amountCents: 1599,
   });
-  const slices = [jan, annual, feb, eur].flatMap(slicesForInvoice);
-  const of = (m: string) => slices.filter((s) => s.month === m);
-
-  let febRevenue: MonthRevenue;
-  beforeAll(async () => {
-    febRevenue = await computeMonthRevenue({
-      month: '2026-02',
-      entries: [feb, eur, refund, dispute],
-      slices: of('2026-02'),
-      previousSlices: of('2026-01'),
-    });
-  });
+  // What each invoice recognizes per month, from its own schedule.
+  const share = (invoice: LedgerEntry, month: string) => baseSchedule(invoice).find((m) => m.month === month)?.recognizedCents ?? 0;
+  const all = [jan, annual, feb, eur, refund, dispute];
+  const febRevenue = revenueOf('2026-02', all);
 
   it('keeps currencies apart', () => {
     expect(febRevenue.currencies.map((c) => c.currency)).toEqual(['eur', 'usd']);
@@ -90,30 +83,19 @@ describe('monthly revenue', () => {
       disputedCents: 1599,
       netCents: 1599 - 500 - 1599,
     });
-    const expectedRecognized = of('2026-02')
-      .filter((s) => s.currency === 'usd')
-      .reduce((a, s) => a + s.recognizedCents, 0);
-    expect(usd.recognizedCents).toBe(expectedRecognized);
     // January's invoice: 9 of its 31 days fall in February; February's: 19 of 28; the annual one: 28 of 365.
-    const janShare = of('2026-02').find((s) => s.invoiceId === 'in_a')!.recognizedCents;
-    const febShare = of('2026-02').find((s) => s.invoiceId === 'in_c')!.recognizedCents;
+    const janShare = share(jan, '2026-02');
+    const febShare = share(feb, '2026-02');
+    expect(usd.recognizedCents).toBe(janShare + febShare + share(annual, '2026-02'));
     expect(Math.abs(janShare - (1499 * 9) / 31)).toBeLessThan(1);
     expect(Math.abs(febShare - (1499 * 19) / 28)).toBeLessThan(1);
     // Deferred at the end of February = everything billed net of tax so far − everything recognized so far.
-    const recognizedSoFar = [...of('2026-01'), ...of('2026-02')]
-      .filter((s) => s.currency === 'usd')
-      .reduce((a, s) => a + s.recognizedCents, 0);
+    const recognizedSoFar = [jan, annual, feb].reduce((a, i) => a + share(i, '2026-01') + share(i, '2026-02'), 0);
     expect(usd.deferredCents).toBe(1499 + 13900 + 1499 - recognizedSoFar);
-    expect(usd.deferredCents).toBe(
-      1499 -
-        febShare +
-        (13900 -
-          of('2026-01').find((s) => s.invoiceId === 'in_b')!.recognizedCents -
-          of('2026-02').find((s) => s.invoiceId === 'in_b')!.recognizedCents),
-    );
+    expect(usd.deferredCents).toBe(1499 - febShare + (13900 - share(annual, '2026-01') - share(annual, '2026-02')));
   });
 
-  it('counts members and MRR with annual plans at 1/12', async () => {
+  it('counts members and MRR at the month end, annual plans at 1/12; churn lands in the month the paid service (and its grace) ends', () => {
     const usd = febRevenue.currencies[1]!;
     expect(usd.members).toEqual({ active: 2, new: 0, churned: 0 });
     expect(usd.mrrCents).toBe(1499 + Math.round(13900 / 12));
@@ -121,19 +103,18 @@ describe('monthly revenue', () => {
       ['prime-annual', 1, Math.round(13900 / 12)],
       ['prime-monthly', 1, 1499],
     ]);
-    const april = await computeMonthRevenue({ month: '2026-04', entries: [], slices: of('2026-04'), previousSlices: of('2026-03') });
-    expect(april.currencies.find((c) => c.currency === 'usd')!.members).toEqual({ active: 1, new: 0, churned: 1 });
-    expect(april.currencies.find((c) => c.currency === 'eur')!.members).toEqual({ active: 0, new: 0, churned: 1 });
+    // m1's last month ends on 10 March and nothing renews it: the 7 days of grace run out on 17 March,
+    // so March (not April, a month late) shows the churn, and April is quiet.
+    const march = revenueOf('2026-03', all);
+    expect(march.currencies.find((c) => c.currency === 'usd')!.members).toEqual({ active: 1, new: 0, churned: 1 });
+    expect(march.currencies.find((c) => c.currency === 'eur')!.members).toEqual({ active: 0, new: 0, churned: 1 });
+    const april = revenueOf('2026-04', all);
+    expect(april.currencies.find((c) => c.currency === 'usd')!.members).toEqual({ active: 1, new: 0, churned: 0 });
+    expect(april.currencies.find((c) => c.currency === 'eur')).toBeUndefined();
   });
 
-  it('filters to one currency and answers zeros for a currency without activity', async () => {
-    const only = await computeMonthRevenue({
-      month: '2026-02',
-      entries: [feb, eur],
-      slices: of('2026-02'),
-      previousSlices: of('2026-01'),
-      currency: 'gbp',
-    });
+  it('filters to one currency and answers zeros for a currency without activity', () => {
+    const only = revenueOf('2026-02', [feb, eur], { currency: 'gbp' });
     expect(only.currencies).toHaveLength(1);
     expect(only.currencies[0]).toMatchObject({ currency: 'gbp', billedCents: 0, mrrCents: 0 });
   });
@@ -168,10 +149,18 @@ describe('monthly revenue with refunds tied to invoices', () => {
     refundIds: ['re_stray'],
   });
 
-  it('reverses recognized revenue of an ended invoice in the refund month, under its plan; an untied refund is unattributed', async () => {
-    // The invoice_payment link pi_j → in_j, as the store reads it.
-    const reversals = { entries: [late, stray], links: new Map([['pi_j', 'in_j']]), invoices: new Map([['in_j', jan]]) };
-    const march = await computeMonthRevenue({ month: '2026-03', entries: [late, stray], slices: [], previousSlices: [], reversals });
+  it('reverses recognized revenue of an ended invoice in the refund month, under its plan; an untied refund is unattributed', () => {
+    // The invoice_payment link pi_j → in_j, as the webhook records it.
+    const link = emptyEntry({
+      entryId: 'inpay_j',
+      kind: 'invoice_payment',
+      occurredAt: '2026-01-10T00:00:00Z',
+      currency: 'usd',
+      amountCents: 1599,
+      invoiceId: 'in_j',
+      paymentIntentId: 'pi_j',
+    });
+    const march = revenueOf('2026-03', [jan, link, late, stray]);
     const usd = march.currencies[0]!;
     expect(usd).toMatchObject({
       refunds: 2,
@@ -193,9 +182,8 @@ describe('monthly revenue with refunds tied to invoices', () => {
       }),
     ]);
     expect(usd.unattributed).toEqual({ refunds: 1, refundedCents: 250, disputedCents: 0 });
-    // Without the context every refund is unattributed cash and recognition is untouched.
-    const bare = await computeMonthRevenue({ month: '2026-03', entries: [late, stray], slices: [], previousSlices: [] });
-    expect(bare.currencies[0]).toMatchObject({
+    // Without the link the refund is unattributed cash and recognition is untouched.
+    expect(revenueOf('2026-03', [jan, late, stray]).currencies[0]).toMatchObject({
       refundedCents: 1849,
       recognizedCents: 0,
       unattributed: { refunds: 2, refundedCents: 1849 },
