@@ -3,6 +3,7 @@
  * code reads, with the value in effect. Values come from the same functions the handlers and jobs call,
  * so what is printed is what runs, and a malformed value stops `npm start` with that function's error.
  */
+import { dynamoBudgetFromEnv } from '#shared/runtime/budgets';
 import { maxAttempts, maxSendRate, portalUrl, preferencesUrl, recallCoupon, stopClaimingMs } from '#shared/runtime/reminders';
 import { runtimeFilePath, shownPath } from './runtime-file';
 
@@ -25,6 +26,7 @@ function line(env: NodeJS.ProcessEnv, name: string, computed: string | number, w
 
 export function featureSettings(env: NodeJS.ProcessEnv = process.env): SettingLine[] {
   const coupon = recallCoupon(env);
+  const dynamo = dynamoBudgetFromEnv(env);
   return [
     line(env, 'PORTAL_URL', portalUrl(env)),
     line(env, 'MARKETING_PREFERENCES_URL', preferencesUrl(env)),
@@ -42,6 +44,12 @@ export function featureSettings(env: NodeJS.ProcessEnv = process.env): SettingLi
     line(env, 'LOCAL_RUNTIME_FILE', shownPath(runtimeFilePath(env))),
     line(env, 'SERVICE_VERSION', env.SERVICE_VERSION ?? '', '(unset: 0.1.0 in /openapi.json)'),
     line(env, 'AWS_REGION', env.AWS_REGION ?? '', '(unset: "local" for DynamoDB Local)'),
+    // In AWS infra sets a budget per function (shared/runtime/budgets.ts); locally generous values.
+    line(env, 'DYNAMODB_CONNECT_TIMEOUT_MS', dynamo.connectTimeoutMs),
+    line(env, 'DYNAMODB_REQUEST_TIMEOUT_MS', dynamo.requestTimeoutMs),
+    line(env, 'DYNAMODB_MAX_ATTEMPTS', dynamo.maxAttempts),
+    line(env, 'MEMBER_REF_KEY', env.MEMBER_REF_KEY ? '(set, hidden)' : '', '(unset: the fixed development key)'),
+    line(env, 'ROUTE_GROUP', env.ROUTE_GROUP ?? '', "(unset: each function's name, in the HttpProblems metric)"),
     line(env, 'POWERTOOLS_SERVICE_NAME', env.POWERTOOLS_SERVICE_NAME || LOCAL_SERVICE_NAME),
     line(env, 'POWERTOOLS_LOG_LEVEL', env.POWERTOOLS_LOG_LEVEL ?? '', '(unset: INFO)'),
     line(env, 'POWERTOOLS_METRICS_NAMESPACE', env.POWERTOOLS_METRICS_NAMESPACE ?? '', '(unset: Membership)'),

@@ -4,11 +4,11 @@ import { shopperId } from '#shared/http/shopper';
 import { planCatalog } from '#shared/runtime/catalog';
 import { membershipRepository } from '#shared/runtime/dynamo';
 import { shopperRepository } from '#shared/runtime/shopper';
-import { stripeAccount } from '#shared/runtime/stripe-api';
+import { stripeForRequest } from '#shared/runtime/stripe-api';
 import { createCheckoutSession } from '#shared/usecases/shopper-membership';
 
-const deps = { catalog: planCatalog(), memberships: membershipRepository(), shoppers: shopperRepository(), stripe: () => stripeAccount() };
+const deps = { catalog: planCatalog(), memberships: membershipRepository(), shoppers: shopperRepository() };
 
-export const handler = httpHandler(checkoutSessionRoute, async ({ principal, body, now }) =>
-  json(200, await createCheckoutSession(deps, shopperId(principal), body, now)),
+export const handler = httpHandler(checkoutSessionRoute, async ({ principal, body, now, context }) =>
+  json(200, await createCheckoutSession({ ...deps, stripe: stripeForRequest(context) }, shopperId(principal), body, now)),
 );

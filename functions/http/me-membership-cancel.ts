@@ -6,7 +6,7 @@ import type { HttpEvent } from '#shared/http/types';
 import { planCatalog } from '#shared/runtime/catalog';
 import { benefitsRepository, membershipRepository } from '#shared/runtime/dynamo';
 import { shopperRepository } from '#shared/runtime/shopper';
-import { stripeAccount } from '#shared/runtime/stripe-api';
+import { stripeForRequest } from '#shared/runtime/stripe-api';
 import { cancelMembership, resumeMembership } from '#shared/usecases/shopper-membership';
 
 const deps = {
@@ -14,14 +14,19 @@ const deps = {
   memberships: membershipRepository(),
   shoppers: shopperRepository(),
   benefits: benefitsRepository(),
-  stripe: () => stripeAccount(),
 };
 
-const cancel = httpHandler(cancelMembershipRoute, async ({ principal, body, now, event }) =>
-  json(200, await cancelMembership(deps, shopperId(principal), body, now, event.requestContext.requestId)),
+const cancel = httpHandler(cancelMembershipRoute, async ({ principal, body, now, event, context }) =>
+  json(
+    200,
+    await cancelMembership({ ...deps, stripe: stripeForRequest(context) }, shopperId(principal), body, now, event.requestContext.requestId),
+  ),
 );
-const resume = httpHandler(resumeMembershipRoute, async ({ principal, now, event }) =>
-  json(200, await resumeMembership(deps, shopperId(principal), now, event.requestContext.requestId)),
+const resume = httpHandler(resumeMembershipRoute, async ({ principal, now, event, context }) =>
+  json(
+    200,
+    await resumeMembership({ ...deps, stripe: stripeForRequest(context) }, shopperId(principal), now, event.requestContext.requestId),
+  ),
 );
 
 /** Cancel and resume are two sides of one decision and share one function (and its Stripe grant). */

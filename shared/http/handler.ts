@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { memberIdSchema } from '../domain/member-id';
-import { isUseCaseError } from '../errors';
+import { useCaseErrorIn } from '../errors';
 import { logger } from '../observability';
 import { serviceKeys } from '../runtime/service-keys';
 import { bearerToken, roleForKey, type ServiceRole } from '../security/service-keys';
@@ -73,6 +73,12 @@ async function authenticate(route: RouteSpec, event: HttpEvent): Promise<Princip
   return { kind: 'anonymous' };
 }
 
+/** The name of what a typed error wraps (a DynamoDB timeout, a network error), for the log line; never its message. */
+const causeName = (error: unknown) => {
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  return cause instanceof Error ? cause.name : undefined;
+};
+
 /**
  * Wraps a route's domain call in the edge concerns every endpoint shares: size limit, auth,
  * strict zod validation of body/query/path, and one problem+json error mapper. The handler body
@@ -110,10 +116,17 @@ export function httpHandler<R extends RouteSpec>(route: R, fn: (request: Request
       },
       onError: (request) => {
         const error = request.error;
-        const problem = error instanceof HttpProblem ? error : isUseCaseError(error) ? problemFor(error) : null;
+        // A typed error may arrive wrapped by a library (Powertools idempotency wraps a DynamoDB outage).
+        const typed = error instanceof HttpProblem ? null : useCaseErrorIn(error);
+        const problem = error instanceof HttpProblem ? error : typed ? problemFor(typed) : null;
         if (problem) {
           if (problem.status >= 500)
-            logger.error('request failed', { status: problem.status, type: problem.body.type, detail: problem.message });
+            logger.error('request failed', {
+              status: problem.status,
+              type: problem.body.type,
+              detail: problem.message,
+              cause: causeName(error),
+            });
           request.response = problemResponse(problem);
         } else {
           // Unknown failures are logged with their stack here and answered without internals.

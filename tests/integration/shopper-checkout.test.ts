@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { logger } from '#shared/observability';
+import { STRIPE_BUDGETS } from '#shared/runtime/budgets';
 import { STRIPE_API_VERSION } from '#shared/stripe/api-version';
 import { createStripeClient } from '#shared/stripe/client';
 import { STRIPE_API_SECRET_TEMPLATE } from '#shared/stripe/settings';
@@ -457,7 +458,7 @@ describe('POST /v1/me/portal-session', () => {
   it('opens the portal with the configured portal configuration (plan switching), when the settings name one', async () => {
     const memberId = uniqueMemberId('portalcfg');
     await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - DAY });
-    const stripeApi = createStripeClient({ STRIPE_SECRET_KEY: stripe().apiKey, STRIPE_API_BASE: stripe().url })!;
+    const stripeApi = createStripeClient({ STRIPE_SECRET_KEY: stripe().apiKey, STRIPE_API_BASE: stripe().url }, STRIPE_BUDGETS.job)!;
     const configuration = await stripeApi.billingPortal.configurations.create(
       { features: { invoice_history: { enabled: true } } },
       { idempotencyKey: `cfg-${memberId}` },
@@ -485,7 +486,8 @@ describe('POST /v1/me/portal-session', () => {
   it('answers 502 problem+json when Stripe stays unreachable after the SDK retries', async () => {
     const memberId = uniqueMemberId('unreachable');
     await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - DAY });
-    stripe().fail({ method: 'POST', path: '/v1/billing_portal/sessions' }, { kind: 'reset' }, 3);
+    // The shopper's budget: two attempts (shared/runtime/budgets.ts STRIPE_BUDGETS.shopper).
+    stripe().fail({ method: 'POST', path: '/v1/billing_portal/sessions' }, { kind: 'reset' }, 2);
     const res = await api.call('POST', '/v1/me/portal-session', {
       key: null,
       headers: await bearer(memberId),
@@ -493,13 +495,14 @@ describe('POST /v1/me/portal-session', () => {
     });
     expect(res.status).toBe(502);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(res.headers.get('retry-after')).toBe('5');
     expect(await res.json()).toMatchObject({ type: '/problems/payment-provider-failed', status: 502 });
     expect(
       stripe()
         .callsTo('POST', '/v1/billing_portal/sessions')
-        .slice(-3)
+        .slice(-2)
         .map((c) => c.fault),
-    ).toEqual(['reset', 'reset', 'reset']);
+    ).toEqual(['reset', 'reset']);
   });
 
   it('answers 409 for a shopper without a billing account, and 400 for unknown fields', async () => {
