@@ -4,8 +4,9 @@ import Stripe from 'stripe';
 import { stripeWebhookRoute } from '#shared/api/system';
 import { httpHandler, json } from '#shared/http/handler';
 import { HttpProblem, problems } from '#shared/http/problem';
+import { memberRef } from '#shared/member-ref';
 import { MetricNames, MetricUnit, metrics } from '#shared/metrics';
-import { logger, memberRef } from '#shared/observability';
+import { logger } from '#shared/observability';
 import { planCatalog } from '#shared/runtime/catalog';
 import { dynamo, ledgerRepository, membershipRepository } from '#shared/runtime/dynamo';
 import { stripeWebhookSecrets } from '#shared/runtime/stripe-webhook-secret';
@@ -85,7 +86,7 @@ export const handler = httpHandler(stripeWebhookRoute, async ({ event, rawBody, 
         ...fields,
         outcome: result.outcome,
         ...('reason' in result ? { reason: result.reason } : {}),
-        ...('memberId' in result ? { memberRef: memberRef(result.memberId) } : {}),
+        ...('memberId' in result ? { memberRef: await memberRef(result.memberId) } : {}),
       });
       return json(200, { received: true });
     } catch (error) {

@@ -6,7 +6,8 @@
  */
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { ReminderKind } from '../domain/reminders';
-import { logger, memberRef } from '../observability';
+import { memberRef } from '../member-ref';
+import { logger } from '../observability';
 import type { ReminderStore } from '../storage/reminder-store';
 
 export interface OutgoingMessage {
@@ -93,7 +94,7 @@ export class OutboxSender implements NotificationSender {
     // No address and no member id, ever; the text only in a local run.
     logger.info('notification written to outbox', {
       kind: message.kind,
-      memberRef: memberRef(message.memberId),
+      memberRef: await memberRef(message.memberId),
       ...(this.options.printMessages ? { subject: message.subject, text: message.text } : {}),
     });
     return { providerMessageId: null };

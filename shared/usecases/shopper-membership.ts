@@ -24,7 +24,8 @@ import {
   sweepOpenSessions,
 } from '../domain/shopper';
 import { ConflictError, InvalidInputError, ProviderFailedError } from '../errors';
-import { logger, memberRef } from '../observability';
+import { memberRef } from '../member-ref';
+import { logger } from '../observability';
 import type { DynamoBenefitsRepository } from '../storage/benefits-repository';
 import type { MembershipRepository } from '../storage/membership-repository';
 import type { DynamoShopperRepository } from '../storage/shopper-repository';
@@ -227,7 +228,7 @@ export async function createCheckoutSession(
     presentedAt: isoFromEpoch(session.created),
   };
   await deps.shoppers.putConsent(consent);
-  logger.info('checkout session created', { memberRef: memberRef(memberId), planId: plan.id, trialDays, reused: session === newest });
+  logger.info('checkout session created', { memberRef: await memberRef(memberId), planId: plan.id, trialDays, reused: session === newest });
   return { url: session.url, checkoutSessionId: session.id, planId: plan.id, trialDays, renewalTerms };
 }
 
@@ -449,7 +450,7 @@ export async function cancelMembership(
         );
       }
       const ended = await cancelNow(stripe, fresh.id);
-      logger.info('membership cancelled with refund', { memberRef: memberRef(memberId), amountCents: paidCents });
+      logger.info('membership cancelled with refund', { memberRef: await memberRef(memberId), amountCents: paidCents });
       return refundedResult(memberId, ended, { amountCents: paidCents, currency: invoice.currency }, now);
     }
     if (!decision.eligible) refundRefusal = { reason: decision.reason, detail: decision.detail };
@@ -464,7 +465,10 @@ export async function cancelMembership(
     { cancel_at_period_end: true },
     `cancel-at-period-end:${memberId}:${sub.subscriptionId}:${requestId}`,
   );
-  logger.info('membership set to cancel at period end', { memberRef: memberRef(memberId), refundRefused: refundRefusal?.reason ?? null });
+  logger.info('membership set to cancel at period end', {
+    memberRef: await memberRef(memberId),
+    refundRefused: refundRefusal?.reason ?? null,
+  });
   return {
     memberId,
     outcome: 'cancel_at_period_end',
@@ -495,7 +499,7 @@ export async function resumeMembership(deps: ShopperDeps, memberId: string, now:
     ? await updateSubscription(stripe, sub.subscriptionId, params, `resume:${memberId}:${sub.subscriptionId}:${requestId}`)
     : live;
   const renewsAt = renewing.status === 'trialing' && renewing.trial_end ? isoFromEpoch(renewing.trial_end) : periodOf(renewing).end;
-  logger.info('membership resumed', { memberRef: memberRef(memberId), action });
+  logger.info('membership resumed', { memberRef: await memberRef(memberId), action });
   return { memberId, outcome: 'renewing' as const, renewsAt };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memberRef } from '#shared/observability';
+import { memberRef } from '#shared/member-ref';
 import { signupEvents } from '../../local/stripe-test-events';
 import { KEYS, uniqueMemberId, useApi } from '../support/api';
 import { captureOutput } from '../support/output';
@@ -23,7 +23,7 @@ describe('logs', () => {
     expect(lines.length).toBeGreaterThan(3);
     const all = lines.join('\n');
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
-    expect(all).toContain(memberRef(memberId));
+    expect(all).toContain(await memberRef(memberId));
     for (const secret of [
       memberId,
       email,
