@@ -6,6 +6,7 @@ import { logger } from '../observability';
 import { serviceKeys } from '../runtime/service-keys';
 import { bearerToken, roleForKey, type ServiceRole } from '../security/service-keys';
 import { type Infer, issuesToErrors, type Schema } from '../validation';
+import { countProblem } from './metrics';
 import { HttpProblem, problemFor, problemResponse, problems } from './problem';
 import type { HttpEvent, HttpResult, RouteSpec } from './types';
 
@@ -114,7 +115,7 @@ export function httpHandler<R extends RouteSpec>(route: R, fn: (request: Request
         logger.addContext(request.context);
         logger.appendKeys({ route: `${route.method} ${route.path}`, requestId: request.event.requestContext?.requestId });
       },
-      onError: (request) => {
+      onError: async (request) => {
         const error = request.error;
         // A typed error may arrive wrapped by a library (Powertools idempotency wraps a DynamoDB outage).
         const typed = error instanceof HttpProblem ? null : useCaseErrorIn(error);
@@ -133,8 +134,12 @@ export function httpHandler<R extends RouteSpec>(route: R, fn: (request: Request
           logger.error('unhandled error', error as Error);
           request.response = problemResponse(problems.internal());
         }
+        await countProblem(request.response, request.context);
       },
-      after: () => logger.removeKeys(['route', 'requestId']),
+      after: async (request) => {
+        logger.removeKeys(['route', 'requestId']);
+        await countProblem(request.response, request.context);
+      },
     })
     .handler(core);
 }
