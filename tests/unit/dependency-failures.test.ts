@@ -1,4 +1,8 @@
-import { ConditionalCheckFailedException, ProvisionedThroughputExceededException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  ProvisionedThroughputExceededException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { isUnavailable, unavailableMiddleware } from '#shared/aws-failures';
 import { ProviderFailedError, ProviderUnavailableError, useCaseErrorIn } from '#shared/errors';
