@@ -5,7 +5,7 @@ import { shopperId } from '#shared/http/shopper';
 import type { HttpEvent } from '#shared/http/types';
 import { planCatalog } from '#shared/runtime/catalog';
 import { benefitsRepository, membershipRepository } from '#shared/runtime/dynamo';
-import { shopperRepository } from '#shared/runtime/shopper';
+import { shopperRateLimit, shopperRepository } from '#shared/runtime/shopper';
 import { stripeForRequest } from '#shared/runtime/stripe-api';
 import { cancelMembership, resumeMembership } from '#shared/usecases/shopper-membership';
 
@@ -14,6 +14,7 @@ const deps = {
   memberships: membershipRepository(),
   shoppers: shopperRepository(),
   benefits: benefitsRepository(),
+  rateLimit: shopperRateLimit(),
 };
 
 const cancel = httpHandler(cancelMembershipRoute, async ({ principal, body, now, event, context }) =>

@@ -3,11 +3,11 @@ import { httpHandler, json } from '#shared/http/handler';
 import { shopperId } from '#shared/http/shopper';
 import { planCatalog } from '#shared/runtime/catalog';
 import { membershipRepository } from '#shared/runtime/dynamo';
-import { shopperRepository } from '#shared/runtime/shopper';
+import { shopperRateLimit, shopperRepository } from '#shared/runtime/shopper';
 import { stripeForRequest } from '#shared/runtime/stripe-api';
 import { createPortalSession } from '#shared/usecases/shopper-membership';
 
-const deps = { catalog: planCatalog(), memberships: membershipRepository(), shoppers: shopperRepository() };
+const deps = { catalog: planCatalog(), memberships: membershipRepository(), shoppers: shopperRepository(), rateLimit: shopperRateLimit() };
 
 export const handler = httpHandler(portalSessionRoute, async ({ principal, body, now, context }) =>
   json(200, await createPortalSession({ ...deps, stripe: stripeForRequest(context) }, shopperId(principal), body, now)),

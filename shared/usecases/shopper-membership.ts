@@ -32,6 +32,7 @@ import type { DynamoShopperRepository } from '../storage/shopper-repository';
 import type { StripeAccount } from '../stripe/client';
 import { callStripe, isStripeError, stripeFailure, stripeUnavailable } from '../stripe/errors';
 import { getMemberBenefits } from './benefits';
+import { admitShopper, type ShopperRateLimit } from './shopper-limit';
 
 export interface ShopperDeps {
   catalog: PlanCatalog;
@@ -39,6 +40,8 @@ export interface ShopperDeps {
   shoppers: Pick<DynamoShopperRepository, 'getStripeCustomerId' | 'linkStripeCustomer' | 'putConsent'>;
   /** Null without a usable Stripe API key: endpoints that must call Stripe answer 503. */
   stripe: () => Promise<StripeAccount | null>;
+  /** Every route here may call Stripe: each request counts against the shopper's limit first. */
+  rateLimit: ShopperRateLimit;
 }
 
 /** Where an existing member manages their membership (plan change, payment method, cancel). */
@@ -132,6 +135,7 @@ export async function createCheckoutSession(
   input: { planId: string; successUrl: string; cancelUrl: string },
   now: Date,
 ) {
+  await admitShopper(deps.rateLimit, memberId, now);
   const plan = deps.catalog.plan(input.planId);
   if (!plan) throw new InvalidInputError([{ path: '/body/planId', message: `unknown plan "${input.planId}"` }]);
   const { record } = await deps.memberships.getEntitlementData(memberId);
@@ -233,6 +237,7 @@ export async function createCheckoutSession(
 }
 
 export async function createPortalSession(deps: ShopperDeps, memberId: string, input: { returnUrl: string }, now: Date) {
+  await admitShopper(deps.rateLimit, memberId, now);
   const { record } = await deps.memberships.getEntitlementData(memberId);
   const customer = record?.customerId ?? (await deps.shoppers.getStripeCustomerId(memberId));
   if (!customer) {
@@ -388,6 +393,7 @@ export async function cancelMembership(
   now: Date,
   requestId: string,
 ): Promise<CancelResult> {
+  await admitShopper(deps.rateLimit, memberId, now);
   // Consistent: a refund is paid out on what is read here.
   const { record } = await deps.memberships.getEntitlementData(memberId, { consistent: true });
   const view = evaluateMembership(record, deps.catalog, now);
@@ -479,6 +485,7 @@ export async function cancelMembership(
 }
 
 export async function resumeMembership(deps: ShopperDeps, memberId: string, now: Date, requestId: string) {
+  await admitShopper(deps.rateLimit, memberId, now);
   const { record } = await deps.memberships.getEntitlementData(memberId, { consistent: true });
   const view = evaluateMembership(record, deps.catalog, now);
   const sub = record?.subscription;

@@ -525,6 +525,30 @@ describe('POST /v1/me/portal-session', () => {
   });
 });
 
+describe('the per-shopper limit of the routes that call Stripe', () => {
+  it('answers the 11th request in ten minutes 429 with Retry-After, before any Stripe call, for that shopper only', async () => {
+    const memberId = uniqueMemberId('hammer');
+    const portal = async (who: string) =>
+      api.call('POST', '/v1/me/portal-session', {
+        key: null,
+        headers: await bearer(who),
+        body: { returnUrl: 'https://shop.example/account' },
+      });
+    for (let i = 0; i < 10; i++) expect((await portal(memberId)).status).toBe(409);
+    const calls = stripe().calls.length;
+    const refused = await checkout(memberId);
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(600);
+    expect(await refused.json()).toMatchObject({ type: '/problems/too-many-requests', status: 429 });
+    expect((await portal(memberId)).status).toBe(429);
+    expect(stripe().calls.length).toBe(calls);
+    // Another shopper is not affected.
+    expect((await portal(uniqueMemberId('bystander'))).status).toBe(409);
+  });
+});
+
 describe('GET /v1/admin/members/{memberId}', () => {
   it('needs the admin role and validates the id', async () => {
     expect((await api.call('GET', '/v1/admin/members/x', { key: null })).status).toBe(401);
