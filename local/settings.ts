@@ -5,7 +5,7 @@
  */
 import { dynamoBudgetFromEnv } from '#shared/runtime/budgets';
 import { maxAttempts, maxSendRate, portalUrl, preferencesUrl, recallCoupon, stopClaimingMs } from '#shared/runtime/reminders';
-import { shopperRateLimit } from '#shared/runtime/shopper';
+import { shopOrigins, shopperRateLimit } from '#shared/runtime/shopper';
 import { runtimeFilePath, shownPath } from './runtime-file';
 
 /** The Powertools service name of a local run (in AWS each function has its own). */
@@ -41,6 +41,7 @@ export function featureSettings(env: NodeJS.ProcessEnv = process.env): SettingLi
     line(env, 'REMINDER_STOP_CLAIMING_MS', stopClaimingMs(env)),
     line(env, 'WIN_BACK_COUPON_CENTS', coupon.amountOffCents),
     line(env, 'WIN_BACK_COUPON_DAYS', coupon.validDays),
+    line(env, 'SHOP_ORIGINS', shopOrigins(env).join(',')),
     line(env, 'SHOPPER_STRIPE_RATE_LIMIT', `${stripeLimit.limit}/${stripeLimit.windowSeconds}`),
     line(env, 'STRIPE_PORTAL_CONFIGURATION_ID', env.STRIPE_PORTAL_CONFIGURATION_ID ?? '', "(unset: the account's default portal)"),
     line(env, 'FINANCE_CSV_PAGE_BYTES', env.FINANCE_CSV_PAGE_BYTES ?? '', '(unset: about 5 MiB per CSV ledger page)'),

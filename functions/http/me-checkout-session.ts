@@ -3,11 +3,17 @@ import { httpHandler, json } from '#shared/http/handler';
 import { shopperId } from '#shared/http/shopper';
 import { planCatalog } from '#shared/runtime/catalog';
 import { membershipRepository } from '#shared/runtime/dynamo';
-import { shopperRateLimit, shopperRepository } from '#shared/runtime/shopper';
+import { shopOrigins, shopperRateLimit, shopperRepository } from '#shared/runtime/shopper';
 import { stripeForRequest } from '#shared/runtime/stripe-api';
 import { createCheckoutSession } from '#shared/usecases/shopper-membership';
 
-const deps = { catalog: planCatalog(), memberships: membershipRepository(), shoppers: shopperRepository(), rateLimit: shopperRateLimit() };
+const deps = {
+  catalog: planCatalog(),
+  memberships: membershipRepository(),
+  shoppers: shopperRepository(),
+  rateLimit: shopperRateLimit(),
+  shopOrigins: shopOrigins(),
+};
 
 export const handler = httpHandler(checkoutSessionRoute, async ({ principal, body, now, context }) =>
   json(200, await createCheckoutSession({ ...deps, stripe: stripeForRequest(context) }, shopperId(principal), body, now)),

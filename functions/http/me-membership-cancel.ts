@@ -5,7 +5,7 @@ import { shopperId } from '#shared/http/shopper';
 import type { HttpEvent } from '#shared/http/types';
 import { planCatalog } from '#shared/runtime/catalog';
 import { benefitsRepository, membershipRepository } from '#shared/runtime/dynamo';
-import { shopperRateLimit, shopperRepository } from '#shared/runtime/shopper';
+import { shopOrigins, shopperRateLimit, shopperRepository } from '#shared/runtime/shopper';
 import { stripeForRequest } from '#shared/runtime/stripe-api';
 import { cancelMembership, resumeMembership } from '#shared/usecases/shopper-membership';
 
@@ -15,6 +15,7 @@ const deps = {
   shoppers: shopperRepository(),
   benefits: benefitsRepository(),
   rateLimit: shopperRateLimit(),
+  shopOrigins: shopOrigins(),
 };
 
 const cancel = httpHandler(cancelMembershipRoute, async ({ principal, body, now, event, context }) =>

@@ -1,4 +1,5 @@
 import { parseRateLimit } from '../domain/rate-limit';
+import { parseShopOrigins } from '../domain/redirects';
 import { DynamoRateCounter } from '../storage/rate-limits';
 import { DynamoShopperRepository } from '../storage/shopper-repository';
 import type { ShopperRateLimit } from '../usecases/shopper-limit';
@@ -24,4 +25,23 @@ export function shopperRateLimit(env: NodeJS.ProcessEnv = process.env): ShopperR
     counter: new DynamoRateCounter(doc, tables.main),
     limit: parseRateLimit(env.SHOPPER_STRIPE_RATE_LIMIT || DEFAULT_SHOPPER_STRIPE_RATE_LIMIT, 'SHOPPER_STRIPE_RATE_LIMIT'),
   };
+}
+
+/**
+ * Local default of the shop's origins: the local server, and `https://shop.example` (a reserved
+ * name nobody can own) that the docs' curl lines use.
+ */
+export const LOCAL_SHOP_ORIGINS = 'https://shop.example,http://127.0.0.1:3000,http://localhost:3000';
+
+/**
+ * SHOP_ORIGINS: where Checkout and the portal may send shoppers back to. In AWS infra sets it from
+ * CDK context `shopOrigins` (validated at synth) and only https origins are accepted; locally it
+ * defaults to LOCAL_SHOP_ORIGINS. A malformed list stops the function at load, naming each entry.
+ */
+export function shopOrigins(env: NodeJS.ProcessEnv = process.env): string[] {
+  const inAws = Boolean(env.AWS_LAMBDA_FUNCTION_NAME);
+  const text = env.SHOP_ORIGINS || (inAws ? '' : LOCAL_SHOP_ORIGINS);
+  const { origins, problems } = parseShopOrigins(text, { httpsOnly: inAws });
+  if (problems.length) throw new Error(`SHOP_ORIGINS: ${problems.join('; ')}`);
+  return origins;
 }

@@ -10,6 +10,7 @@ import { usableGrants } from '../domain/benefits';
 import type { PlanCatalog } from '../domain/catalog';
 import { evaluateEntitlement } from '../domain/entitlement';
 import { evaluateMembership, isoFromEpoch, type MembershipStatus } from '../domain/membership';
+import { redirectProblem } from '../domain/redirects';
 import {
   accessEndsAfterCancel,
   type BillingSubscription,
@@ -42,6 +43,17 @@ export interface ShopperDeps {
   stripe: () => Promise<StripeAccount | null>;
   /** Every route here may call Stripe: each request counts against the shopper's limit first. */
   rateLimit: ShopperRateLimit;
+  /** The shop's origins: where Checkout and the portal may send the shopper back to (domain/redirects.ts). */
+  shopOrigins: readonly string[];
+}
+
+/** Refuses redirect targets outside the shop (400, each field named) before anything is counted or called. */
+function checkRedirects(origins: readonly string[], fields: Record<string, string>): void {
+  const errors = Object.entries(fields).flatMap(([field, value]) => {
+    const problem = redirectProblem(value, origins);
+    return problem ? [{ path: `/body/${field}`, message: problem }] : [];
+  });
+  if (errors.length) throw new InvalidInputError(errors, 'Redirect URLs must be pages of the shop.');
 }
 
 /** Where an existing member manages their membership (plan change, payment method, cancel). */
@@ -135,6 +147,7 @@ export async function createCheckoutSession(
   input: { planId: string; successUrl: string; cancelUrl: string },
   now: Date,
 ) {
+  checkRedirects(deps.shopOrigins, { successUrl: input.successUrl, cancelUrl: input.cancelUrl });
   await admitShopper(deps.rateLimit, memberId, now);
   const plan = deps.catalog.plan(input.planId);
   if (!plan) throw new InvalidInputError([{ path: '/body/planId', message: `unknown plan "${input.planId}"` }]);
@@ -237,6 +250,7 @@ export async function createCheckoutSession(
 }
 
 export async function createPortalSession(deps: ShopperDeps, memberId: string, input: { returnUrl: string }, now: Date) {
+  checkRedirects(deps.shopOrigins, { returnUrl: input.returnUrl });
   await admitShopper(deps.rateLimit, memberId, now);
   const { record } = await deps.memberships.getEntitlementData(memberId);
   const customer = record?.customerId ?? (await deps.shoppers.getStripeCustomerId(memberId));

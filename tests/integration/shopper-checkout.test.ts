@@ -525,6 +525,39 @@ describe('POST /v1/me/portal-session', () => {
   });
 });
 
+describe('redirect URLs', () => {
+  it('sends shoppers back only to the shop: another host, plain http or credentials in the URL are 400, with no Stripe call', async () => {
+    const memberId = uniqueMemberId('redirect');
+    const calls = stripe().calls.length;
+    for (const [field, value] of [
+      ['successUrl', 'http://evil.example/welcome'],
+      ['successUrl', 'https://evil.example/welcome'],
+      ['cancelUrl', 'https://user:pw@evil.example/'],
+      ['cancelUrl', 'https://user:pw@shop.example/membership'],
+      ['successUrl', 'http://shop.example/welcome'],
+      ['successUrl', 'https://shop.example.evil.example/welcome'],
+    ] as const) {
+      const res = await checkout(memberId, { ...checkoutBody, [field]: value });
+      expect(res.status, value).toBe(400);
+      expect(((await res.json()) as any).errors).toEqual([{ path: `/body/${field}`, message: expect.any(String) }]);
+    }
+    const portal = await api.call('POST', '/v1/me/portal-session', {
+      key: null,
+      headers: await bearer(memberId),
+      body: { returnUrl: 'https://evil.example/account' },
+    });
+    expect(portal.status).toBe(400);
+    expect(((await portal.json()) as any).errors).toEqual([
+      { path: '/body/returnUrl', message: expect.stringMatching(/page of the shop/) },
+    ]);
+    expect(stripe().calls.length).toBe(calls);
+    // Refused input changes nothing, the shopper's rate counter included: ten more requests still get through.
+    for (let i = 0; i < 10; i++)
+      expect((await checkout(memberId, { ...checkoutBody, successUrl: 'https://evil.example/' })).status).toBe(400);
+    expect((await checkout(memberId)).status).toBe(200);
+  });
+});
+
 describe('the per-shopper limit of the routes that call Stripe', () => {
   it('answers the 11th request in ten minutes 429 with Retry-After, before any Stripe call, for that shopper only', async () => {
     const memberId = uniqueMemberId('hammer');
