@@ -9,4 +9,7 @@ export const MetricNames = {
   remindersFailed: 'RemindersFailed',
   remindersGaveUp: 'RemindersGaveUp',
   remindersUndeliverable: 'RemindersUndeliverable',
+  /** Every scheduled job (shared/jobs/handler.ts), dimension `job`: a run that completed, and the heartbeat check's figure. */
+  jobSucceeded: 'JobSucceeded',
+  jobMinutesSinceSuccess: 'JobMinutesSinceSuccess',
 } as const;
