@@ -21,17 +21,39 @@ import {
 import { healthRoute, openapiRoute, stripeWebhookRoute } from '#shared/api/system';
 import type { RouteSpec } from '#shared/http/types';
 
+/**
+ * What a function may touch. infra/ turns each into exact IAM actions on exact resources (no Scan,
+ * no wildcard index, no DeleteItem on the main table) and a CDK test holds every role to its list.
+ */
 export type Access =
+  /** GetItem and Query on the main table (not its indexes). */
   | 'table:read'
+  /** Query only: the checkout's one read. */
+  | 'table:query'
+  /** BatchGetItem (ledger invoices and payment links). */
+  | 'table:batch-read'
+  /** PutItem, UpdateItem and ConditionCheckItem on the main table, also inside transactions. */
   | 'table:write'
+  /** Query on one secondary index: `lookup` (a code to its member) or `due` (the reminders queue). */
+  | 'table:index:lookup'
+  | 'table:index:due'
+  /** Powertools idempotency records: GetItem, PutItem, UpdateItem, DeleteItem on the idempotency table. */
   | 'idempotency:write'
   | 'secret:service-keys'
   | 'secret:stripe-webhook'
   | 'secret:stripe-api'
+  /** The key of the log pseudonym `memberRef` (shared/member-ref.ts): functions that log members. */
+  | 'secret:member-ref'
   | 'ses:send';
 
+/** API Gateway throttle of a route: steady requests per second and the burst above it. */
+export interface RouteThrottle {
+  rateLimit: number;
+  burstLimit: number;
+}
+
 export interface FunctionSpec {
-  /** Short id; also the CDK construct id and part of the function name. */
+  /** Short id; also the CDK construct id, the route group in metrics and part of the function name. */
   name: string;
   /** Path from the project root. */
   entry: string;
@@ -42,19 +64,26 @@ export interface FunctionSpec {
   /** Extra environment variables for this function in AWS. */
   environment?: Record<string, string>;
   /**
-   * For scheduled jobs: the name used by `npm run job -- <name>` and the EventBridge Scheduler
-   * expression that runs it in AWS (e.g. `rate(15 minutes)`, `cron(0 3 1 * ? *)`).
-   * The entry exports `handler(event: JobEvent)`.
+   * The shop's checkout calls this on every order: it gets the tight DynamoDB budget (an outage
+   * answers 503 in about 2 s), a canary deployment with automatic rollback, a p99 latency alarm and
+   * `reservedConcurrency`, so nothing else can starve it.
    */
-  job?: { name: string; schedule: string };
+  checkoutPath?: boolean;
+  /** Concurrency kept for this function alone (and its ceiling); stages can turn reservations off. */
+  reservedConcurrency?: number;
+  /** Per-route API Gateway throttle; otherwise the default of the route's caller (infra/). */
+  throttle?: RouteThrottle;
+  /**
+   * For scheduled jobs: the name used by `npm run job -- <name>` and the EventBridge Scheduler
+   * expression that runs it in AWS (e.g. `rate(15 minutes)`, `cron(0 3 1 * ? *)`). The entry exports
+   * `handler = jobHandler(name, run)` (shared/jobs/handler.ts). `heartbeatMinutes`: "no successful
+   * run in N" alarms after N minutes (default from the schedule, infra/schedules.ts).
+   */
+  job?: { name: string; schedule: string; heartbeatMinutes?: number };
 }
 
-/** What a scheduled job receives: EventBridge Scheduler sends `{}`; `npm run job` passes the flags. */
-export interface JobEvent {
-  asOf?: string;
-  month?: string;
-  [flag: string]: string | undefined;
-}
+/** What a scheduled job receives (shared/jobs/handler.ts, which every job entry wraps its run in). */
+export type { JobEvent } from '#shared/jobs/handler';
 
 export const httpFunctions: readonly FunctionSpec[] = [
   { name: 'health', entry: 'functions/http/health.ts', routes: [healthRoute], access: [], memoryMb: 256 },
@@ -63,39 +92,46 @@ export const httpFunctions: readonly FunctionSpec[] = [
     name: 'stripe-webhook',
     entry: 'functions/http/stripe-webhook.ts',
     routes: [stripeWebhookRoute],
-    access: ['table:read', 'table:write', 'idempotency:write', 'secret:stripe-webhook'],
+    access: ['table:read', 'table:batch-read', 'table:write', 'idempotency:write', 'secret:stripe-webhook', 'secret:member-ref'],
     timeoutSeconds: 20,
+    // Stripe retries what we refuse: a burst of deliveries waits rather than crowding the checkout out.
+    throttle: { rateLimit: 200, burstLimit: 400 },
   },
   {
     name: 'entitlements-check',
     entry: 'functions/http/entitlements-check.ts',
     routes: [entitlementsCheckRoute],
-    access: ['table:read', 'secret:service-keys'],
+    access: ['table:query', 'secret:service-keys'],
     // More memory buys more CPU: this path is on every checkout, so its latency is worth paying for.
     memoryMb: 1024,
+    checkoutPath: true,
+    // 100 at ~20 ms a check is ~5,000 checks a second; raise it (and the account quota) with traffic.
+    reservedConcurrency: 100,
+    throttle: { rateLimit: 5000, burstLimit: 5000 },
   },
   { name: 'me-membership', entry: 'functions/http/me-membership.ts', routes: [myMembershipRoute], access: ['table:read'] },
   {
     name: 'me-checkout-session',
     entry: 'functions/http/me-checkout-session.ts',
     routes: [checkoutSessionRoute],
-    access: ['table:read', 'table:write', 'secret:stripe-api'],
-    // Up to four Stripe calls, each with the SDK's retries.
+    access: ['table:read', 'table:write', 'secret:stripe-api', 'secret:member-ref'],
+    // Up to six Stripe calls, each attempt cut to what the invocation has left (shared/stripe/client.ts).
     timeoutSeconds: 29,
   },
   {
     name: 'me-portal-session',
     entry: 'functions/http/me-portal-session.ts',
     routes: [portalSessionRoute],
-    access: ['table:read', 'secret:stripe-api'],
+    // Writes only the shopper's rate counter.
+    access: ['table:read', 'table:write', 'secret:stripe-api'],
     timeoutSeconds: 29,
   },
   {
     name: 'me-membership-cancel',
     entry: 'functions/http/me-membership-cancel.ts',
     routes: [cancelMembershipRoute, resumeMembershipRoute],
-    // Reads only: the stored membership follows from Stripe's webhooks.
-    access: ['table:read', 'secret:stripe-api'],
+    // Writes only the shopper's rate counter: the stored membership follows from Stripe's webhooks.
+    access: ['table:read', 'table:write', 'secret:stripe-api', 'secret:member-ref'],
     timeoutSeconds: 29,
   },
   {
@@ -108,14 +144,17 @@ export const httpFunctions: readonly FunctionSpec[] = [
     name: 'benefits',
     entry: 'functions/http/benefits.ts',
     routes: [redeemCouponRoute, releaseCouponRoute, benefitUsageRoute],
-    access: ['table:read', 'table:write', 'secret:service-keys'],
+    access: ['table:read', 'table:write', 'table:index:lookup', 'secret:service-keys'],
     memoryMb: 512,
+    checkoutPath: true,
+    reservedConcurrency: 50,
+    throttle: { rateLimit: 1000, burstLimit: 1000 },
   },
   {
     name: 'finance-ledger',
     entry: 'functions/http/finance-ledger.ts',
     routes: [ledgerRoute],
-    access: ['table:read', 'secret:service-keys'],
+    access: ['table:query', 'secret:service-keys'],
     memoryMb: 512,
     timeoutSeconds: 29,
   },
@@ -123,7 +162,7 @@ export const httpFunctions: readonly FunctionSpec[] = [
     name: 'finance-revenue',
     entry: 'functions/http/finance-revenue.ts',
     routes: [revenueRoute],
-    access: ['table:read', 'secret:service-keys'],
+    access: ['table:query', 'table:batch-read', 'secret:service-keys'],
     memoryMb: 512,
     timeoutSeconds: 29,
   },
@@ -131,7 +170,7 @@ export const httpFunctions: readonly FunctionSpec[] = [
     name: 'finance-reconciliations',
     entry: 'functions/http/finance-reconciliations.ts',
     routes: [reconciliationRoute],
-    access: ['table:read', 'table:write', 'secret:service-keys'],
+    access: ['table:query', 'table:write', 'secret:service-keys'],
     memoryMb: 512,
     timeoutSeconds: 29,
   },
@@ -139,7 +178,7 @@ export const httpFunctions: readonly FunctionSpec[] = [
     name: 'finance-report',
     entry: 'functions/http/finance-report.ts',
     routes: [reportRoute],
-    access: ['table:read', 'secret:service-keys'],
+    access: ['table:query', 'table:batch-read', 'secret:service-keys'],
     memoryMb: 512,
     timeoutSeconds: 29,
   },
@@ -147,13 +186,13 @@ export const httpFunctions: readonly FunctionSpec[] = [
     name: 'admin-notifications',
     entry: 'functions/http/admin-notifications.ts',
     routes: [memberNotificationsRoute],
-    access: ['table:read', 'secret:service-keys'],
+    access: ['table:query', 'secret:service-keys'],
   },
   {
     name: 'admin-preferences',
     entry: 'functions/http/admin-preferences.ts',
     routes: [memberPreferencesRoute],
-    access: ['table:read', 'table:write', 'secret:service-keys'],
+    access: ['table:write', 'secret:service-keys'],
   },
   // The shopper's marketing opt-out (the preferences link in win-back emails): one PutItem.
   { name: 'me-preferences', entry: 'functions/http/me-preferences.ts', routes: [myPreferencesRoute], access: ['table:write'] },
@@ -171,7 +210,7 @@ export const jobFunctions: readonly FunctionSpec[] = [
     name: 'reconcile',
     entry: 'functions/jobs/reconcile.ts',
     routes: [],
-    access: ['table:read', 'table:write', 'secret:stripe-api'],
+    access: ['table:query', 'table:write', 'secret:stripe-api'],
     memoryMb: 256,
     timeoutSeconds: 900,
     // Keeps a 100k-row month inside 256 MB (bench/finance.ts measures it with the same flags).
@@ -183,7 +222,7 @@ export const jobFunctions: readonly FunctionSpec[] = [
     name: 'reminders',
     entry: 'functions/jobs/reminders.ts',
     routes: [],
-    access: ['table:read', 'table:write', 'ses:send'],
+    access: ['table:read', 'table:write', 'table:index:due', 'ses:send', 'secret:member-ref'],
     timeoutSeconds: 300,
     job: { name: 'reminders', schedule: 'rate(15 minutes)' },
   },

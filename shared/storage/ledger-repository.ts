@@ -13,7 +13,13 @@
  * entry and its recognition slices commit in one transaction, so they exist together or not at all.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand, type QueryCommandOutput, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { keyedByDelivery, type LedgerEntry } from '../domain/finance/ledger';
 import { monthOf } from '../domain/finance/months';
 import type { ReconciliationResult } from '../domain/finance/reconciliation';
