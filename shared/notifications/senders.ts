@@ -149,7 +149,10 @@ export async function notificationSenderFromEnv(store: ReminderStore, env: NodeJ
     return new OutboxSender(store, { printMessages: !env.AWS_LAMBDA_FUNCTION_NAME });
   const { SESv2Client } = await import('@aws-sdk/client-sesv2');
   // A send that hangs must not hold the whole run: each attempt gets a few seconds, then the reminder is retried later.
-  const client = new SESv2Client({ maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 5000 } });
+  const client = new SESv2Client({
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 5000, throwOnRequestTimeout: true },
+  });
   return new SesSender(client, env.SES_FROM_ADDRESS, {
     ...(env.SES_CONFIGURATION_SET ? { configurationSet: env.SES_CONFIGURATION_SET } : {}),
     ...(env.SES_TEMPLATE_NAME ? { templateName: env.SES_TEMPLATE_NAME } : {}),

@@ -25,7 +25,8 @@ export function createDynamoClient(env: NodeJS.ProcessEnv = process.env, extra: 
   const client = new DynamoDBClient({
     ...(endpoint ? { endpoint, region: env.AWS_REGION ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
     maxAttempts: budget.maxAttempts,
-    requestHandler: { connectionTimeout: budget.connectTimeoutMs, requestTimeout: budget.requestTimeoutMs },
+    // Without throwOnRequestTimeout the SDK only logs a warning when requestTimeout passes and keeps waiting.
+    requestHandler: { connectionTimeout: budget.connectTimeoutMs, requestTimeout: budget.requestTimeoutMs, throwOnRequestTimeout: true },
     ...extra,
   });
   client.middlewareStack.add(unavailableMiddleware('dynamodb'), unavailableMiddlewareOptions('dynamodb'));

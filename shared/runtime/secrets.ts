@@ -33,6 +33,7 @@ async function createProvider(env: NodeJS.ProcessEnv): Promise<SecretsProvider> 
     requestHandler: {
       connectionTimeout: Math.max(500, budget.connectTimeoutMs),
       requestTimeout: Math.max(1000, budget.requestTimeoutMs),
+      throwOnRequestTimeout: true,
     },
   });
   client.middlewareStack.add(unavailableMiddleware('secrets'), unavailableMiddlewareOptions('secrets'));
