@@ -25,6 +25,7 @@ import { indexes } from '#shared/storage/keys';
 import { tableDefinitions } from '#shared/storage/tables';
 import { STRIPE_API_SECRET_TEMPLATE } from '#shared/stripe/settings';
 import { type Access, allFunctions, type FunctionSpec, type RouteThrottle } from '../functions/manifest';
+import { ESBUILD_OPTIONS } from './bundling';
 import { Monitoring } from './monitoring';
 import { ReminderDelivery } from './reminder-delivery';
 import { HEARTBEAT_CHECK, heartbeatMinutes } from './schedules';
@@ -518,16 +519,15 @@ export class MembershipStack extends Stack {
       },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node24',
-        platform: 'node',
-        minify: true,
+        target: ESBUILD_OPTIONS.target,
+        platform: ESBUILD_OPTIONS.platform,
+        minify: ESBUILD_OPTIONS.minify,
         sourceMap: true,
         sourcesContent: false,
-        mainFields: ['module', 'main'],
+        mainFields: [...ESBUILD_OPTIONS.mainFields],
         // Bundle the AWS SDK too: pinned versions and tree-shaking beat the runtime's copy.
         externalModules: [],
-        // ESM output still has CommonJS dependencies that call require().
-        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+        banner: ESBUILD_OPTIONS.banner,
         metafile: false,
         logLevel: LogLevel.WARNING,
         commandHooks: {

@@ -5,7 +5,7 @@
  */
 import { dynamoBudgetFromEnv } from '#shared/runtime/budgets';
 import { maxAttempts, maxSendRate, portalUrl, preferencesUrl, recallCoupon, stopClaimingMs } from '#shared/runtime/reminders';
-import { shopOrigins, shopperRateLimit } from '#shared/runtime/shopper';
+import { shopOrigins, shopperStripeRateLimit } from '#shared/runtime/shopper';
 import { runtimeFilePath, shownPath } from './runtime-file';
 
 /** The Powertools service name of a local run (in AWS each function has its own). */
@@ -28,7 +28,8 @@ function line(env: NodeJS.ProcessEnv, name: string, computed: string | number, w
 export function featureSettings(env: NodeJS.ProcessEnv = process.env): SettingLine[] {
   const coupon = recallCoupon(env);
   const dynamo = dynamoBudgetFromEnv(env);
-  const stripeLimit = shopperRateLimit(env).limit;
+  // Pure readers only: the DynamoDB client is created once npm start has settled where DynamoDB is.
+  const stripeLimit = shopperStripeRateLimit(env);
   return [
     line(env, 'PORTAL_URL', portalUrl(env)),
     line(env, 'MARKETING_PREFERENCES_URL', preferencesUrl(env)),

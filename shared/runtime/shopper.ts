@@ -18,13 +18,14 @@ export function shopperRepository(): DynamoShopperRepository {
 /** Default per-shopper limit of the routes that call Stripe: ten requests per ten minutes. */
 export const DEFAULT_SHOPPER_STRIPE_RATE_LIMIT = '10/600';
 
-/** SHOPPER_STRIPE_RATE_LIMIT (`<requests>/<seconds>`, default 10/600), counted in the table. */
+/** SHOPPER_STRIPE_RATE_LIMIT: `<requests>/<seconds>`, default 10/600. */
+export const shopperStripeRateLimit = (env: NodeJS.ProcessEnv = process.env) =>
+  parseRateLimit(env.SHOPPER_STRIPE_RATE_LIMIT || DEFAULT_SHOPPER_STRIPE_RATE_LIMIT, 'SHOPPER_STRIPE_RATE_LIMIT');
+
+/** The limit in force and its counter in the table. */
 export function shopperRateLimit(env: NodeJS.ProcessEnv = process.env): ShopperRateLimit {
   const { doc, tables } = dynamo();
-  return {
-    counter: new DynamoRateCounter(doc, tables.main),
-    limit: parseRateLimit(env.SHOPPER_STRIPE_RATE_LIMIT || DEFAULT_SHOPPER_STRIPE_RATE_LIMIT, 'SHOPPER_STRIPE_RATE_LIMIT'),
-  };
+  return { counter: new DynamoRateCounter(doc, tables.main), limit: shopperStripeRateLimit(env) };
 }
 
 /**
