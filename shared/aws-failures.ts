@@ -9,15 +9,20 @@
  * The classification is the SDK's own (`@smithy/core/retry`, what its retry strategy uses), so a
  * failure we call transient is one the SDK already retried.
  */
-import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { type Provider, ProviderUnavailableError } from './errors';
 
-type SdkError = Parameters<typeof isTransientError>[0];
+type Classification = typeof import('@smithy/core/retry');
+let classification: Promise<Classification> | undefined;
 
-/** Whether a failure that survived the SDK's retries means the service cannot serve us right now. */
-export function isUnavailable(error: unknown): boolean {
+/**
+ * Whether a failure that survived the SDK's retries means the service cannot serve us right now.
+ * The classifier is loaded on the first failure: importing it eagerly initialises the whole retry
+ * module at cold start (about 4 ms of the checkout's module load, bench/cold-start.ts).
+ */
+export async function isUnavailable(error: unknown): Promise<boolean> {
   if (!(error instanceof Error)) return false;
-  const e = error as unknown as SdkError;
+  const { isServerError, isThrottlingError, isTransientError } = await (classification ??= import('@smithy/core/retry'));
+  const e = error as unknown as Parameters<Classification['isTransientError']>[0];
   return isTransientError(e) || isThrottlingError(e) || isServerError(e);
 }
 
@@ -49,7 +54,7 @@ export function unavailableMiddleware(provider: Provider) {
       try {
         return await next(args);
       } catch (error) {
-        throw isUnavailable(error) ? unavailable(provider, error) : error;
+        throw (await isUnavailable(error)) ? unavailable(provider, error) : error;
       }
     };
 }

@@ -263,7 +263,7 @@ export function toSubscriptionState(sub: Infer<typeof subscriptionSchema>, catal
   };
 }
 
-const SUBSCRIPTION_EVENTS = new Set([
+export const SUBSCRIPTION_EVENTS: ReadonlySet<string> = new Set([
   'customer.subscription.created',
   'customer.subscription.updated',
   'customer.subscription.deleted',
@@ -273,6 +273,15 @@ const SUBSCRIPTION_EVENTS = new Set([
   'customer.subscription.pending_update_expired',
   'customer.subscription.trial_will_end',
 ]);
+
+/** The event types the membership acts on (money events: MONEY_EVENT_TYPES in money-events.ts). */
+export const MEMBERSHIP_EVENT_TYPES: readonly string[] = [
+  'checkout.session.completed',
+  'checkout.session.async_payment_succeeded',
+  ...SUBSCRIPTION_EVENTS,
+  'invoice.paid',
+  'invoice.payment_failed',
+];
 
 /** Maps a verified Stripe event to what the membership needs from it. */
 export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): TranslatedEvent {

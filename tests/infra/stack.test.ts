@@ -351,6 +351,28 @@ describe('alarms that reach someone', () => {
     expect(scheduleIntervalMinutes('cron(30 4 * * ? *)')).toBe(1440);
   });
 
+  it('documents every alarm in the runbook (docs/operations.md, by its name without the stage and function)', () => {
+    const runbook = readFileSync(join(root, 'docs/operations.md'), 'utf8');
+    const prefixes = allFunctions.map((f) => cid(f.name)).sort((a, b) => b.length - a.length);
+    for (const alarm of alarms()) {
+      const name = String(alarm.AlarmName).replace(/^membership-prod-/, '');
+      const fn = prefixes.find((p) => name.startsWith(p) && name !== p);
+      const kind = fn ? name.slice(fn.length) : name;
+      const spec = fn ? allFunctions.find((f) => cid(f.name) === fn) : undefined;
+      const documented = spec?.job
+        ? [`\`<Job>${kind}\``, `\`<Function>${kind}\``]
+        : kind.endsWith('LatencyP99')
+          ? ['`<Function><Route>LatencyP99`']
+          : fn
+            ? [`\`<Function>${kind}\``]
+            : [`\`${kind}\``];
+      expect(
+        documented.some((d) => runbook.includes(d)),
+        `${alarm.AlarmName}: document ${documented.join(' or ')}`,
+      ).toBe(true);
+    }
+  });
+
   it('has one dashboard for the stage, with the status of every alarm on it', () => {
     const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
     expect(dashboards).toHaveLength(1);

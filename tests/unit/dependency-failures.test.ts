@@ -19,7 +19,7 @@ import {
 const sdkError = (name: string, extra: Record<string, unknown> = {}) => Object.assign(new Error(name), { name, ...extra });
 
 describe('what an AWS SDK failure means', () => {
-  it('calls unreachable, throttled, timing out and 5xx "unavailable", and nothing a caller branches on', () => {
+  it('calls unreachable, throttled, timing out and 5xx "unavailable", and nothing a caller branches on', async () => {
     for (const error of [
       sdkError('TimeoutError'),
       Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }),
@@ -30,7 +30,7 @@ describe('what an AWS SDK failure means', () => {
       sdkError('InternalServerError', { $metadata: { httpStatusCode: 500 } }),
       sdkError('ServiceUnavailable', { $metadata: { httpStatusCode: 503 } }),
     ]) {
-      expect(isUnavailable(error), error.name).toBe(true);
+      expect(await isUnavailable(error), error.name).toBe(true);
     }
     for (const error of [
       new ConditionalCheckFailedException({ message: 'no', $metadata: { httpStatusCode: 400 } }),
@@ -39,7 +39,7 @@ describe('what an AWS SDK failure means', () => {
       sdkError('ResourceNotFoundException', { $metadata: { httpStatusCode: 400 } }),
       'not an error',
     ]) {
-      expect(isUnavailable(error), String((error as Error).name ?? error)).toBe(false);
+      expect(await isUnavailable(error), String((error as Error).name ?? error)).toBe(false);
     }
   });
 
