@@ -21,7 +21,8 @@ let classification: Promise<Classification> | undefined;
  */
 export async function isUnavailable(error: unknown): Promise<boolean> {
   if (!(error instanceof Error)) return false;
-  const { isServerError, isThrottlingError, isTransientError } = await (classification ??= import('@smithy/core/retry'));
+  classification ??= import('@smithy/core/retry');
+  const { isServerError, isThrottlingError, isTransientError } = await classification;
   const e = error as unknown as Parameters<Classification['isTransientError']>[0];
   return isTransientError(e) || isThrottlingError(e) || isServerError(e);
 }
