@@ -3,20 +3,12 @@ import { cancelMembershipRoute, resumeMembershipRoute } from '#shared/api/shoppe
 import { httpHandler, json } from '#shared/http/handler';
 import { shopperId } from '#shared/http/shopper';
 import type { HttpEvent } from '#shared/http/types';
-import { planCatalog } from '#shared/runtime/catalog';
-import { benefitsRepository, membershipRepository } from '#shared/runtime/dynamo';
-import { shopOrigins, shopperRateLimit, shopperRepository } from '#shared/runtime/shopper';
+import { benefitsRepository } from '#shared/runtime/dynamo';
+import { shopperRouteDeps } from '#shared/runtime/shopper';
 import { stripeForRequest } from '#shared/runtime/stripe-api';
 import { cancelMembership, resumeMembership } from '#shared/usecases/shopper-membership';
 
-const deps = {
-  catalog: planCatalog(),
-  memberships: membershipRepository(),
-  shoppers: shopperRepository(),
-  benefits: benefitsRepository(),
-  rateLimit: shopperRateLimit(),
-  shopOrigins: shopOrigins(),
-};
+const deps = { ...shopperRouteDeps(), benefits: benefitsRepository() };
 
 const cancel = httpHandler(cancelMembershipRoute, async ({ principal, body, now, event, context }) =>
   json(

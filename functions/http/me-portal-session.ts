@@ -1,19 +1,11 @@
 import { portalSessionRoute } from '#shared/api/shoppers';
 import { httpHandler, json } from '#shared/http/handler';
 import { shopperId } from '#shared/http/shopper';
-import { planCatalog } from '#shared/runtime/catalog';
-import { membershipRepository } from '#shared/runtime/dynamo';
-import { shopOrigins, shopperRateLimit, shopperRepository } from '#shared/runtime/shopper';
+import { shopperRouteDeps } from '#shared/runtime/shopper';
 import { stripeForRequest } from '#shared/runtime/stripe-api';
 import { createPortalSession } from '#shared/usecases/shopper-membership';
 
-const deps = {
-  catalog: planCatalog(),
-  memberships: membershipRepository(),
-  shoppers: shopperRepository(),
-  rateLimit: shopperRateLimit(),
-  shopOrigins: shopOrigins(),
-};
+const deps = shopperRouteDeps();
 
 export const handler = httpHandler(portalSessionRoute, async ({ principal, body, now, context }) =>
   json(200, await createPortalSession({ ...deps, stripe: stripeForRequest(context) }, shopperId(principal), body, now)),

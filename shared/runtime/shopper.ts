@@ -3,7 +3,8 @@ import { parseShopOrigins } from '../domain/redirects';
 import { DynamoRateCounter } from '../storage/rate-limits';
 import { DynamoShopperRepository } from '../storage/shopper-repository';
 import type { ShopperRateLimit } from '../usecases/shopper-limit';
-import { dynamo } from './dynamo';
+import { planCatalog } from './catalog';
+import { dynamo, membershipRepository } from './dynamo';
 
 let repository: DynamoShopperRepository | undefined;
 
@@ -45,4 +46,15 @@ export function shopOrigins(env: NodeJS.ProcessEnv = process.env): string[] {
   const { origins, problems } = parseShopOrigins(text, { httpsOnly: inAws });
   if (problems.length) throw new Error(`SHOP_ORIGINS: ${problems.join('; ')}`);
   return origins;
+}
+
+/** What every shopper route that calls Stripe needs, but the Stripe account (per request: stripeForRequest). */
+export function shopperRouteDeps() {
+  return {
+    catalog: planCatalog(),
+    memberships: membershipRepository(),
+    shoppers: shopperRepository(),
+    rateLimit: shopperRateLimit(),
+    shopOrigins: shopOrigins(),
+  };
 }
