@@ -5,7 +5,7 @@
  * runs with in AWS (shared/runtime/budgets.ts; the checkout's: about 2 s), never a 500 after a
  * timeout, and the service recovers by itself once the dependency is back.
  *
- * This file has a DynamoDB Local of its own (the run's shared one must stay up for the other files),
+ * This file has DynamoDB Locals of its own (the run’s shared one must stay up for the other files),
  * reached through a proxy, and the handlers run with the checkout's DynamoDB budget.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,21 +13,31 @@ import { DYNAMO_BUDGETS, dynamoBudgetEnvironment, dynamoWorstCaseMs, STRIPE_BUDG
 import { type EmbeddedDynamo, freePort, startEmbeddedDynamo } from '../../local/dynamodb-local';
 import { signupEvents } from '../../local/stripe-test-events';
 import { KEYS, uniqueMemberId, useApi } from '../support/api';
-import { blackHole, type Fault, faultyProxy } from '../support/faults';
+import { blackHole, type Fault, type FaultyProxy, faultyProxy } from '../support/faults';
 import { bearer } from '../support/shopper';
 import { StripeDouble } from '../support/stripe-double';
 import { TEST_TABLES } from '../support/tables';
 
-const state: { dynamo?: EmbeddedDynamo; port: number; proxy?: Fault & { mode: 'pass' | 'blackhole' }; hole?: Fault } = { port: 0 };
+/**
+ * Two DynamoDB Locals started together: the first is stopped for real (its process killed) during the
+ * test, and "DynamoDB is back" is the proxy in front of them reaching the second, already warm one;
+ * restarting a JVM on a busy machine would cost the suite 10 to 20 s.
+ */
+const state: { first?: EmbeddedDynamo; second?: EmbeddedDynamo; proxy?: FaultyProxy; hole?: Fault } = {};
 
-async function startDynamo() {
-  state.dynamo = await startEmbeddedDynamo({ port: state.port });
+async function startDynamo(): Promise<EmbeddedDynamo> {
+  const dynamo = await startEmbeddedDynamo({ port: await freePort() });
   const { createDynamoClient } = await import('#shared/runtime/dynamo');
   const { ensureTables } = await import('#shared/storage/tables');
-  const client = createDynamoClient({ DYNAMODB_ENDPOINT: state.dynamo.endpoint });
+  const client = createDynamoClient({ DYNAMODB_ENDPOINT: dynamo.endpoint });
   await ensureTables(client, TEST_TABLES);
   client.destroy();
+  return dynamo;
 }
+
+const portOf = (dynamo: EmbeddedDynamo) => ({ host: '127.0.0.1', port: Number(new URL(dynamo.endpoint).port) });
+/** The DynamoDB Local the proxy reaches now. */
+const current = () => (state.proxy!.target.port === portOf(state.first!).port ? state.first! : state.second!);
 
 /**
  * Retries `check` until it passes: with the checkout's tight budget, DynamoDB Local on a busy machine
@@ -47,9 +57,8 @@ async function eventually(check: () => Promise<void>, timeoutMs = 45_000) {
 }
 
 beforeAll(async () => {
-  state.port = await freePort();
-  await startDynamo();
-  state.proxy = await faultyProxy({ host: '127.0.0.1', port: state.port });
+  [state.first, state.second] = await Promise.all([startDynamo(), startDynamo()]);
+  state.proxy = await faultyProxy(portOf(state.first));
   state.hole = await blackHole();
   // The handlers load after this (useApi's beforeAll): they reach DynamoDB through the proxy, with the checkout's budget.
   process.env.DYNAMODB_ENDPOINT = state.proxy.url;
@@ -59,7 +68,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await state.proxy?.close();
   await state.hole?.close();
-  await state.dynamo?.stop();
+  await Promise.all([state.first?.stop(), state.second?.stop()]);
 });
 
 const api = useApi();
@@ -97,7 +106,7 @@ async function signUp(memberId: string) {
   const { ingestStripeEvent } = await import('#shared/usecases/ingest-stripe-event');
   const { membershipReactions } = await import('#shared/usecases/reactions');
   const { stripeEventSchema } = await import('#shared/stripe/events');
-  const client = createDynamoClient({ DYNAMODB_ENDPOINT: state.dynamo!.endpoint });
+  const client = createDynamoClient({ DYNAMODB_ENDPOINT: current().endpoint });
   const doc = documentClient(client);
   const deps = {
     catalog: planCatalog(),
@@ -129,7 +138,7 @@ describe('DynamoDB stopped', () => {
     await entitled(memberId);
 
     const [first] = signupEvents({ memberId: uniqueMemberId('during'), start: Math.floor(Date.now() / 1000) }).events;
-    await state.dynamo!.stop();
+    await state.first!.stop();
     try {
       const check = await timed(() => api.call('POST', '/v1/entitlements/check', { body: { memberId } }));
       await expectUnavailable(check.value, 503);
@@ -147,8 +156,7 @@ describe('DynamoDB stopped', () => {
       await expectUnavailable(await api.call('GET', '/v1/finance/ledger?month=2030-01', { key: KEYS.finance }), 503);
       await expectUnavailable(await api.call('GET', `/v1/admin/members/${memberId}`, { key: KEYS.admin }), 503);
     } finally {
-      // In memory: the restarted DynamoDB Local is empty, like a table restored elsewhere would not be.
-      await startDynamo();
+      state.proxy!.target = portOf(state.second!);
     }
     // Nothing restarted on our side: the same warm handlers and clients answer again.
     await signUp(memberId);

@@ -33,12 +33,18 @@ export async function blackHole(): Promise<Fault> {
   return { url: `http://127.0.0.1:${await listen(server)}`, close: closing(server, sockets) };
 }
 
+export interface FaultyProxy extends Fault {
+  mode: 'pass' | 'blackhole';
+  /** Where new connections go: switch it to bring "the" dependency back as another instance. */
+  target: { host: string; port: number };
+}
+
 /** Forwards to `target` (host:port) while `mode` is 'pass'; in 'blackhole' it swallows requests, old connections included. */
-export async function faultyProxy(target: { host: string; port: number }): Promise<Fault & { mode: 'pass' | 'blackhole' }> {
+export async function faultyProxy(target: { host: string; port: number }): Promise<FaultyProxy> {
   const sockets = new Set<Socket>();
-  const proxy: Fault & { mode: 'pass' | 'blackhole' } = { mode: 'pass', url: '', close: async () => undefined };
+  const proxy: FaultyProxy = { mode: 'pass', target, url: '', close: async () => undefined };
   const server = createServer((client) => {
-    const upstream = connect(target);
+    const upstream = connect(proxy.target);
     for (const s of [client, upstream]) {
       sockets.add(s);
       s.on('error', () => undefined);
