@@ -186,7 +186,8 @@ export const httpFunctions: readonly FunctionSpec[] = [
     name: 'admin-notifications',
     entry: 'functions/http/admin-notifications.ts',
     routes: [memberNotificationsRoute],
-    access: ['table:query', 'secret:service-keys'],
+    // The notices (a Query) and the member's preferences (a GetItem).
+    access: ['table:read', 'secret:service-keys'],
   },
   {
     name: 'admin-preferences',

@@ -21,32 +21,21 @@ import type { RouteSpec } from '#shared/http/types';
 import { MetricNames } from '#shared/metric-names';
 import { dynamoBudgetEnvironment, dynamoBudgetFor } from '#shared/runtime/budgets';
 import { jobRunKey } from '#shared/storage/job-runs';
-import { indexes } from '#shared/storage/keys';
 import { tableDefinitions } from '#shared/storage/tables';
 import { STRIPE_API_SECRET_TEMPLATE } from '#shared/stripe/settings';
-import { type Access, allFunctions, type FunctionSpec, type RouteThrottle } from '../functions/manifest';
+import { allFunctions, type FunctionSpec, type RouteThrottle } from '../functions/manifest';
+import { IDEMPOTENCY_ACTIONS, INDEX_ACCESS, TABLE_ACTIONS } from './access';
 import { ESBUILD_OPTIONS } from './bundling';
 import { Monitoring } from './monitoring';
 import { ReminderDelivery } from './reminder-delivery';
 import { HEARTBEAT_CHECK, heartbeatMinutes } from './schedules';
 import { type MembershipStackSettings, namePrefixOf } from './settings';
 
+export { IDEMPOTENCY_ACTIONS, INDEX_ACCESS, TABLE_ACTIONS } from './access';
 export type { MembershipStackSettings } from './settings';
 export { stackSettingsFromContext } from './settings';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
-
-/** The DynamoDB actions behind each kind of table access in the manifest: exact, never `*`, never Scan. */
-export const TABLE_ACTIONS = {
-  'table:read': ['dynamodb:GetItem', 'dynamodb:Query'],
-  'table:query': ['dynamodb:Query'],
-  'table:batch-read': ['dynamodb:BatchGetItem'],
-  'table:write': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
-} as const satisfies Partial<Record<Access, readonly string[]>>;
-export const INDEX_ACCESS = { 'table:index:lookup': indexes.lookup, 'table:index:due': indexes.due } as const satisfies Partial<
-  Record<Access, string>
->;
-export const IDEMPOTENCY_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
 /** API Gateway throttles per route when the manifest names none, by who calls the route. */
 export const DEFAULT_THROTTLES: Record<RouteSpec['auth']['kind'], RouteThrottle> = {

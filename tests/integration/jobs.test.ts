@@ -5,6 +5,7 @@ import type { HeartbeatResult } from '#shared/jobs/handler';
 import { dynamo } from '#shared/runtime/dynamo';
 import { jobRunKey } from '#shared/storage/job-runs';
 import { jobFunctions } from '../../functions/manifest';
+import { asFunction } from '../support/iam-recorder';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 type JobModule = { handler: (event?: Record<string, string>) => Promise<unknown> };
@@ -19,7 +20,8 @@ describe('scheduled jobs', () => {
   it('every job answers its heartbeat check under its manifest name (every entry wraps its run in jobHandler)', async () => {
     expect(jobFunctions.length).toBeGreaterThan(0);
     for (const spec of jobFunctions) {
-      const beat = (await (await load(spec.entry)).handler({ heartbeat: 'true' })) as HeartbeatResult;
+      const job = await load(spec.entry);
+      const beat = (await asFunction(spec.name, () => job.handler({ heartbeat: 'true' }))) as HeartbeatResult;
       expect(beat, spec.entry).toMatchObject({ job: spec.job!.name, heartbeat: true, minutesSinceSuccess: expect.any(Number) });
     }
   });
@@ -27,10 +29,11 @@ describe('scheduled jobs', () => {
   it('records a completed run and measures the heartbeat from it; a failed run records nothing', async () => {
     const reminders = await load('functions/jobs/reminders.ts');
     // A time nothing in the shared test table is due at: the run completes having sent nothing.
-    await reminders.handler({ asOf: '2001-01-01T00:00:00Z' });
+    // As the function runs in its container: its DynamoDB calls are held to its IAM grants.
+    await asFunction('reminders', () => reminders.handler({ asOf: '2001-01-01T00:00:00Z' }));
     const after = await storedRun('reminders');
     expect(Date.now() - Date.parse(after!.lastSuccessAt)).toBeLessThan(60_000);
-    const beat = (await reminders.handler({ heartbeat: 'true' })) as HeartbeatResult;
+    const beat = (await asFunction('reminders', () => reminders.handler({ heartbeat: 'true' }))) as HeartbeatResult;
     expect(beat).toMatchObject({ lastSuccessAt: after!.lastSuccessAt, minutesSinceSuccess: 0 });
 
     const reconcile = await load('functions/jobs/reconcile.ts');
