@@ -1811,6 +1811,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getMemberForAdmin: {
@@ -1880,6 +1889,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1963,6 +1981,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listMemberNotifications: {
@@ -2023,6 +2050,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2103,6 +2139,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2208,6 +2253,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2397,6 +2451,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     holdCoupon: {
@@ -2497,6 +2560,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2611,6 +2683,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     releaseCoupon: {
@@ -2709,6 +2790,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     checkEntitlement: {
@@ -2780,6 +2870,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2860,6 +2959,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getFinanceMetrics: {
@@ -2925,6 +3033,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3014,6 +3131,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getFinanceReport: {
@@ -3075,6 +3201,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3145,6 +3280,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3239,6 +3383,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     createCheckoutSession: {
@@ -3308,6 +3461,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel and resume); Retry-After says when the window ends */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure; safe to retry */
             500: {
                 headers: {
@@ -3317,7 +3479,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe failed after retries (5xx, network); safe to retry */
+            /** @description Stripe failed after retries (5xx, network, no answer in time); safe to retry (Retry-After when a retry may get through) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3326,7 +3488,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe rate-limited the request, or no Stripe API key is configured (Retry-After) */
+            /** @description Stripe rate-limited the request, no Stripe API key is configured, or the table is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3400,6 +3562,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getMyMembership: {
@@ -3449,6 +3620,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3525,6 +3705,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel and resume); Retry-After says when the window ends */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure; safe to retry */
             500: {
                 headers: {
@@ -3534,7 +3723,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe failed after retries (5xx, network); safe to retry */
+            /** @description Stripe failed after retries (5xx, network, no answer in time); safe to retry (Retry-After when a retry may get through) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3543,7 +3732,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe rate-limited the request, or no Stripe API key is configured (Retry-After) */
+            /** @description Stripe rate-limited the request, no Stripe API key is configured, or the table is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3621,6 +3810,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel and resume); Retry-After says when the window ends */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure; safe to retry */
             500: {
                 headers: {
@@ -3630,7 +3828,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe failed after retries (5xx, network); safe to retry */
+            /** @description Stripe failed after retries (5xx, network, no answer in time); safe to retry (Retry-After when a retry may get through) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3639,7 +3837,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe rate-limited the request, or no Stripe API key is configured (Retry-After) */
+            /** @description Stripe rate-limited the request, no Stripe API key is configured, or the table is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3920,6 +4118,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel and resume); Retry-After says when the window ends */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure; safe to retry */
             500: {
                 headers: {
@@ -3929,7 +4136,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe failed after retries (5xx, network); safe to retry */
+            /** @description Stripe failed after retries (5xx, network, no answer in time); safe to retry (Retry-After when a retry may get through) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3938,7 +4145,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe rate-limited the request, or no Stripe API key is configured (Retry-After) */
+            /** @description Stripe rate-limited the request, no Stripe API key is configured, or the table is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4009,6 +4216,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4094,6 +4310,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     receiveStripeEvent: {
@@ -4146,7 +4371,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The same event is still being processed by another delivery after a 5-second wait (Retry-After); Stripe retries */
+            /** @description The same event is still being processed by another delivery after a 5-second wait, or the table or the webhook secret is unavailable (Retry-After); Stripe retries */
             503: {
                 headers: {
                     [name: string]: unknown;
