@@ -18,6 +18,7 @@ import { driftRoute } from '#shared/api/drift';
 import { entitlementsCheckRoute } from '#shared/api/entitlements';
 import { eraseMemberRoute } from '#shared/api/erasure';
 import { ledgerRoute, metricsRoute, reconciliationRoute, reportRoute, revenueRoute } from '#shared/api/finance';
+import { createInviteRoute, joinHouseholdRoute, myHouseholdRoute, removeHouseholdMemberRoute } from '#shared/api/household';
 import { myPreferencesRoute } from '#shared/api/me-preferences';
 import { quoteOrderRoute } from '#shared/api/orders';
 import {
@@ -207,6 +208,13 @@ export const httpFunctions: readonly FunctionSpec[] = [
     routes: [acceptSaveOfferRoute],
     access: ['table:read', 'table:write', 'secret:stripe-api'],
     timeoutSeconds: 29,
+  },
+  {
+    // Household sharing (docs/household.md): reads and conditional transactions on the table only.
+    name: 'me-household',
+    entry: 'functions/http/me-household.ts',
+    routes: [myHouseholdRoute, createInviteRoute, joinHouseholdRoute, removeHouseholdMemberRoute],
+    access: ['table:read', 'table:write'],
   },
   {
     name: 'me-privacy',
