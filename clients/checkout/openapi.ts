@@ -689,7 +689,7 @@ export type components = {
         CodeRefusalProblem: {
             detail: string;
             /** @enum {string} */
-            reason: "not_member_code" | "not_entitled" | "expired" | "below_min_subtotal" | "wrong_currency" | "service_level_mismatch" | "service_level_required" | "one_coupon_per_order" | "one_voucher_per_order" | "void";
+            reason: "not_member_code" | "not_entitled" | "expired" | "below_min_subtotal" | "wrong_currency" | "service_level_mismatch" | "service_level_required" | "one_coupon_per_order" | "one_voucher_per_order" | "void" | "household_role";
             status: number;
             title: string;
             type: string;
@@ -2681,7 +2681,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not usable on this order: `reason` says why (the problem `type` is `/problems/<reason>` with dashes). `one_coupon_per_order` / `one_voucher_per_order`: the order already holds or redeemed another code of that kind */
+            /** @description Not usable on this order: `reason` says why (the problem `type` is `/problems/<reason>` with dashes). `one_coupon_per_order` / `one_voucher_per_order`: the order already holds or redeemed another code of that kind. `household_role`: a household member whose role does not get the owner’s coupons (docs/household.md) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2788,7 +2788,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not usable on this order: `reason` says why (the problem `type` is `/problems/<reason>` with dashes). `one_coupon_per_order` / `one_voucher_per_order`: the order already holds or redeemed another code of that kind */
+            /** @description Not usable on this order: `reason` says why (the problem `type` is `/problems/<reason>` with dashes). `one_coupon_per_order` / `one_voucher_per_order`: the order already holds or redeemed another code of that kind. `household_role`: a household member whose role does not get the owner’s coupons (docs/household.md) */
             422: {
                 headers: {
                     [name: string]: unknown;

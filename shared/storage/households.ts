@@ -15,8 +15,10 @@ import { batchGetAll } from './batch-get';
 import { keys } from './keys';
 import type { TransactItem } from './transact';
 
+const HOUSEHOLD_SK = 'HOUSEHOLD';
+
 export const householdKeys = {
-  household: (ownerMemberId: string) => ({ PK: keys.memberPk(ownerMemberId), SK: 'HOUSEHOLD' }),
+  household: (ownerMemberId: string) => ({ PK: keys.memberPk(ownerMemberId), SK: HOUSEHOLD_SK }),
   link: (memberId: string) => ({ PK: keys.memberPk(memberId), SK: keys.householdLinkSk }),
   lock: (memberId: string) => ({ PK: keys.memberPk(memberId), SK: 'HOUSEHOLD_LOCK' }),
   invite: (code: string) => ({ PK: `HHINVITE#${code}`, SK: 'INVITE' }),
@@ -89,6 +91,10 @@ export function householdUnchanged(tableName: string, ownerMemberId: string, rev
     },
   };
 }
+
+/** Whether a transaction item is the guard `householdUnchanged` builds. */
+export const isHouseholdGuard = (item: TransactItem | undefined): boolean =>
+  item?.ConditionCheck?.Key?.SK === HOUSEHOLD_SK && String(item.ConditionCheck.Key.PK).startsWith('MEMBER#');
 
 function householdPut(tableName: string, household: Household, expectedRev: number, now: Date): TransactItem {
   return {

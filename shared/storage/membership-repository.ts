@@ -13,7 +13,7 @@ import type { ChargeRefund } from '../domain/membership-events';
 import { fromAttributeMap, fromAttributeValue } from './attribute-values';
 import { batchGetAll } from './batch-get';
 import { grantFromItem, isGrantItem } from './grants';
-import { householdLinkFromItem, isHouseholdLinkSk } from './households';
+import { householdLinkFromItem, isHouseholdGuard, isHouseholdLinkSk } from './households';
 import { keys } from './keys';
 import { emailLookupAttributes } from './member-lookup';
 import { readPaymentLinks } from './payment-links';
@@ -279,9 +279,8 @@ export class DynamoMembershipRepository implements MembershipRepository {
     } catch (error) {
       if (error instanceof TransactionCanceledException) {
         const reasons = error.CancellationReasons ?? [];
-        // A failed ConditionCheck is a guard on something the change was decided from (a household's
-        // members, whose copies it writes): that changed too, so it is decided again.
-        const guardFailed = reasons.some((r, i) => r.Code === 'ConditionalCheckFailed' && items[i]?.ConditionCheck !== undefined);
+        // The household guard failing means a join or leave since the roster was read: decide again.
+        const guardFailed = reasons.some((r, i) => r.Code === 'ConditionalCheckFailed' && isHouseholdGuard(items[i]));
         if (reasons[0]?.Code === 'ConditionalCheckFailed' || guardFailed || reasons.some((r) => r.Code === 'TransactionConflict')) {
           throw new ConcurrentModificationError(`membership of revision ${expectedRev} changed concurrently`);
         }
