@@ -23,7 +23,7 @@ const invite = httpHandler(createInviteRoute, async ({ principal, body, now }) =
 
 // Codes are read out and typed: any case is the same code.
 const join = httpHandler(joinHouseholdRoute, async ({ principal, body, now }) =>
-  json(200, await joinHousehold(deps, shopperId(principal), body.code.toUpperCase(), now)),
+  json(200, await joinHousehold(deps, shopperId(principal), { code: body.code.toUpperCase(), email: body.email }, now)),
 );
 
 const remove = httpHandler(removeHouseholdMemberRoute, async ({ principal, params, now }) =>

@@ -74,7 +74,18 @@ export const joinHouseholdRoute = {
   tags: ['shopper'],
   auth: { kind: 'shopper' },
   query: noQuery,
-  body: strictObject({ code: inviteCodeSchema }),
+  body: strictObject({
+    code: inviteCodeSchema,
+    email: optional(
+      string().check(
+        regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address'),
+        meta({
+          description:
+            'Where household notices go (the owner’s membership ending); addition to the contract. Default: the address of a membership of the shopper’s own, if any.',
+        }),
+      ),
+    ),
+  }),
   responses: {
     200: { description: 'Joined: the household', schema: householdSchema },
     ...shopperProblemResponses,

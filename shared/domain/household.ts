@@ -7,6 +7,7 @@ import type { HOUSEHOLD_BENEFITS, HouseholdConfig, Plan, PlanCatalog } from './c
 import { type Entitlement, evaluateEntitlement, type OrderContext } from './entitlement';
 import type { IssuedGrant } from './grants';
 import { evaluateMembership, type MembershipRecord, type MembershipView } from './membership';
+import { type PlannedReminder, plannedLapseAt, type Relevance, reminderId } from './reminders';
 
 export const HOUSEHOLD_ROLES = ['adult', 'teen', 'child'] as const;
 export type HouseholdRole = (typeof HOUSEHOLD_ROLES)[number];
@@ -42,6 +43,8 @@ export interface HouseholdLink {
   role: HouseholdRole;
   joinedAt: string;
   owner: MembershipRecord;
+  /** Where the member's household notices go, given at the join (a member may have no membership, so no address, of their own). */
+  email?: string | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -314,4 +317,44 @@ export function poolAccess(link: HouseholdLink, catalog: PlanCatalog, now: Date)
   const config = catalog.plan(evaluateMembership(link.owner, catalog, now).planId)?.household;
   if (!config) return null;
   return roleBenefits(config, link.role).has('coupons') ? 'allowed' : 'role_excluded';
+}
+
+/** Days before the owner's membership ends that each member is told (the catalog has no field for it). */
+export const HOUSEHOLD_ENDING_DAYS_BEFORE = 3;
+
+/**
+ * The notice a member gets when the owner's membership will end (cancelled, or a failed renewal's
+ * grace running out): due `HOUSEHOLD_ENDING_DAYS_BEFORE` days before, anchored on the end itself, so a
+ * moved end is a new notice and the old one is dropped at send time. Null while the owner's renews.
+ */
+export function householdEndingReminder(owner: MembershipRecord, memberId: string, catalog: PlanCatalog): PlannedReminder | null {
+  const sub = owner.subscription;
+  const plan = catalog.plan(sub?.planId);
+  if (!sub || !plan?.household) return null;
+  const endsAt = plannedLapseAt(owner, plan);
+  if (!endsAt) return null;
+  const days = HOUSEHOLD_ENDING_DAYS_BEFORE;
+  return {
+    id: reminderId('household_ending', sub.subscriptionId, endsAt, days),
+    kind: 'household_ending',
+    memberId,
+    subscriptionId: sub.subscriptionId,
+    anchor: endsAt,
+    offsetDays: days,
+    dueAt: new Date(Date.parse(endsAt) - days * DAY_MS).toISOString(),
+  };
+}
+
+/** Whether a household-ending notice still has its reason at send time, from the member's link now. */
+export function householdEndingRelevance(
+  reminder: Pick<PlannedReminder, 'id' | 'memberId'>,
+  link: HouseholdLink | null,
+  catalog: PlanCatalog,
+  now: Date,
+): Relevance {
+  if (!link) return { send: false, reason: 'left_household' };
+  const planned = householdEndingReminder(link.owner, reminder.memberId, catalog);
+  if (!planned || planned.id !== reminder.id) return { send: false, reason: planned ? 'date_changed' : 'owner_renews' };
+  if (planned.anchor <= now.toISOString()) return { send: false, reason: 'too_late' };
+  return { send: true };
 }

@@ -63,19 +63,37 @@ export function householdLinkFromItem(item: Record<string, unknown>): HouseholdL
     role: item.role as HouseholdLink['role'],
     joinedAt: String(item.joinedAt),
     owner: item.owner as HouseholdLink['owner'],
+    email: typeof item.email === 'string' ? item.email : null,
   };
 }
 
 export const isHouseholdLinkSk = (sk: string | undefined): boolean => sk === keys.householdLinkSk;
 
-/** The one writer of the link item: at a join (new) and with every change of the owner's membership. */
-export function householdLinkPut(tableName: string, memberId: string, link: HouseholdLink, options: { isNew: boolean }): TransactItem {
+/** The one writer of the link item: the join writes it (never over another household's link)... */
+export function householdLinkPut(tableName: string, memberId: string, link: HouseholdLink): TransactItem {
   return {
     Put: {
       TableName: tableName,
       Item: { ...householdKeys.link(memberId), type: 'household-link', ...link },
       // One household at a time: a join never overwrites another household's link.
-      ...(options.isNew ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}),
+      ConditionExpression: 'attribute_not_exists(PK)',
+    },
+  };
+}
+
+/**
+ * ...and every change of the owner's membership refreshes its copy, leaving the rest (the member's
+ * address) as the join wrote it. Only inside the owner's transaction, guarded by `householdUnchanged`,
+ * so the link it updates is still there.
+ */
+export function householdLinkRefresh(tableName: string, memberId: string, owner: HouseholdLink['owner']): TransactItem {
+  return {
+    Update: {
+      TableName: tableName,
+      Key: householdKeys.link(memberId),
+      UpdateExpression: 'SET #owner = :owner',
+      ExpressionAttributeNames: { '#owner': 'owner' },
+      ExpressionAttributeValues: { ':owner': owner },
     },
   };
 }
@@ -163,6 +181,12 @@ export class HouseholdStore {
     };
   }
 
+  /** The member's link (consistent): the reminders job re-checks a household notice against it. */
+  async link(memberId: string): Promise<HouseholdLink | null> {
+    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: householdKeys.link(memberId), ConsistentRead: true }));
+    return out.Item ? householdLinkFromItem(out.Item) : null;
+  }
+
   async inviteOwner(code: string): Promise<string | null> {
     const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: householdKeys.invite(code), ConsistentRead: true }));
     return typeof out.Item?.ownerMemberId === 'string' ? out.Item.ownerMemberId : null;
@@ -209,12 +233,15 @@ export class HouseholdStore {
     link: HouseholdLink;
     ownerMembershipRev: number;
     joinerMembershipRev: number;
+    /** Written with the join (the notice of an owner's membership that is already ending). */
+    extra: TransactItem[];
     now: Date;
   }): Promise<void> {
     const { memberId, now } = input;
     await this.write([
       householdPut(this.tableName, input.household, input.expectedRev, now),
-      householdLinkPut(this.tableName, memberId, input.link, { isNew: true }),
+      householdLinkPut(this.tableName, memberId, input.link),
+      ...input.extra,
       {
         ConditionCheck: {
           TableName: this.tableName,

@@ -11,13 +11,15 @@ import {
   type HouseholdInvite,
   type HouseholdMember,
   type HouseholdRole,
+  householdEndingReminder,
   openInvites,
   ownerSnapshot,
 } from '../domain/household';
 import { evaluateMembership } from '../domain/membership';
 import { ConflictError, type ErrorDetails, GoneError, NotFoundError } from '../errors';
-import { HouseholdChangedError, type HouseholdStore, householdLinkPut, householdUnchanged } from '../storage/households';
+import { HouseholdChangedError, type HouseholdStore, householdLinkRefresh, householdUnchanged } from '../storage/households';
 import type { MembershipRepository } from '../storage/membership-repository';
+import { reminderPut } from '../storage/reminder-store';
 import type { MembershipReaction } from './ingest-stripe-event';
 
 export interface HouseholdDeps {
@@ -122,7 +124,13 @@ const JOIN_REFUSALS = {
 } as const;
 
 /** Joins the household of the invite's owner, with the invite's role. */
-export async function joinHousehold(deps: HouseholdDeps, memberId: string, code: string, now: Date): Promise<HouseholdView> {
+export async function joinHousehold(
+  deps: HouseholdDeps,
+  memberId: string,
+  input: { code: string; email?: string | undefined },
+  now: Date,
+): Promise<HouseholdView> {
+  const { code } = input;
   const ownerMemberId = await deps.households.inviteOwner(code);
   if (ownerMemberId === null) throw new NotFoundError('No such invite.', 'unknown_invite');
   return untilWritten(async () => {
@@ -152,13 +160,17 @@ export async function joinHousehold(deps: HouseholdDeps, memberId: string, code:
       const details: ErrorDetails = decision.lockedUntil ? { lockedUntil: decision.lockedUntil } : {};
       throw new ConflictError(decision.reason, JOIN_REFUSALS[decision.reason], details);
     }
+    // The member's own address (a past membership's) unless they give one for household notices.
+    const link = { ...decision.link, email: input.email ?? null };
+    const ending = householdEndingReminder(link.owner, memberId, deps.catalog);
     await deps.households.join({
       household: decision.household,
       expectedRev: stored?.rev ?? 0,
       memberId,
-      link: decision.link,
+      link,
       ownerMembershipRev: owner?.rev ?? 0,
       joinerMembershipRev: joiner?.rev ?? 0,
+      extra: ending ? [reminderPut(deps.households.tableName, ending, now)] : [],
       now,
     });
     return viewOf(decision.household, false, now);
@@ -210,20 +222,21 @@ export async function leaveHousehold(
  * roster was read makes the change decide again. Nothing is written when the copy would not change.
  */
 export function householdCopyReaction(tableName: string): MembershipReaction {
-  return ({ before, after, household }) => {
+  return ({ before, after, household, catalog, now }) => {
     if (household === undefined || household === null) return [];
     const snapshot = ownerSnapshot(after);
     if (before && JSON.stringify(ownerSnapshot(before)) === JSON.stringify(snapshot)) return [];
+    const endingBefore = before ? householdEndingReminder(before, '', catalog) : null;
     return [
       householdUnchanged(tableName, after.memberId, household.rev),
-      ...household.members.map((m) =>
-        householdLinkPut(
-          tableName,
-          m.memberId,
-          { ownerMemberId: after.memberId, role: m.role, joinedAt: m.joinedAt, owner: snapshot },
-          { isNew: false },
-        ),
-      ),
+      ...household.members.flatMap((m) => {
+        const writes = [householdLinkRefresh(tableName, m.memberId, snapshot)];
+        // Each member hears when the owner's membership will end; a moved end is a new notice.
+        const ending = householdEndingReminder(after, m.memberId, catalog);
+        if (ending && (ending.id !== endingBefore?.id || ending.dueAt !== endingBefore.dueAt))
+          writes.push(reminderPut(tableName, ending, now));
+        return writes;
+      }),
     ];
   };
 }

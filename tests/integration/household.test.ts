@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { generateReference } from '#shared/codes';
+import { type NotificationSender, OutboxSender, type OutgoingMessage } from '#shared/notifications/senders';
 import { planCatalog } from '#shared/runtime/catalog';
-import { householdStore, membershipRepository } from '#shared/runtime/dynamo';
+import { workQueue } from '#shared/runtime/compliance';
+import { dynamo, householdStore, membershipRepository } from '#shared/runtime/dynamo';
+import { jurisdictionRules } from '#shared/runtime/jurisdictions';
+import { ReminderStore } from '#shared/storage/reminder-store';
 import { checkEntitlement } from '#shared/usecases/check-entitlement';
-import { inviteToHousehold } from '#shared/usecases/household';
+import { inviteToHousehold, joinHousehold } from '#shared/usecases/household';
+import { type ReminderJobDeps, sendDueReminders } from '#shared/usecases/send-reminders';
 import { signupEvents, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
 import { uniqueMemberId, useApi } from '../support/api';
 import { bearer } from '../support/shopper';
@@ -222,3 +227,106 @@ describe('the owner’s coupons and vouchers', () => {
     expect((await api.entitlement(owner)).benefits.coupons.map((c: { code: string }) => c.code)).not.toContain(coupon.code);
   });
 });
+
+describe('household notices', () => {
+  // Far from the wall clock and from other files' reminders (finance owns 2031–2034, reminders 2037).
+  const BASE = Date.parse('2039-05-01T00:00:00Z') / 1000;
+  const at = (seconds: number) => new Date(seconds * 1000);
+
+  it('tells every member, at their own address, when the owner’s membership will end; not once it renews again', async () => {
+    const owner = uniqueMemberId('hh-owner');
+    const [adult, teen] = [uniqueMemberId('hh-adult'), uniqueMemberId('hh-teen')];
+    const signup = signupEvents({ memberId: owner, start: BASE });
+    for (const event of signup.events) expect((await api.postEvent(event)).status).toBe(200);
+    const joinAt = at(BASE + DAY);
+    for (const [member, role] of [
+      [adult, 'adult'],
+      [teen, 'teen'],
+    ] as const) {
+      const { code } = await inviteToHousehold(deps, owner, role, joinAt);
+      await joinHousehold(deps, member, { code, email: `${member}@example.com` }, joinAt);
+    }
+
+    const update = async (cancelAtPeriodEnd: boolean, created: number) => {
+      const sub = subscriptionObject({
+        id: signup.subscription,
+        customer: signup.customer,
+        memberId: owner,
+        periodStart: BASE,
+        periodEnd: signup.periodEnd,
+        cancelAtPeriodEnd,
+      });
+      expect((await api.postEvent(stripeEvent('customer.subscription.updated', sub, { created }))).status).toBe(200);
+    };
+    await update(true, BASE + 2 * DAY);
+    const job = reminderJob();
+    const sent = await job.run(signup.periodEnd - 2 * DAY);
+    const mine = sent.filter((m) => m.kind === 'household_ending');
+    expect(mine.map((m) => [m.memberId, m.to]).sort()).toEqual(
+      [
+        [adult, `${adult}@example.com`],
+        [teen, `${teen}@example.com`],
+      ].sort(),
+    );
+    expect(mine[0]!.subject).toContain('ends on');
+
+    // A second owner cancellation and a resume before the notice is due: nothing is sent to anyone.
+    const other = uniqueMemberId('hh-owner2');
+    const member = uniqueMemberId('hh-m2');
+    const second = signupEvents({ memberId: other, start: BASE + 100 * DAY });
+    for (const event of second.events) expect((await api.postEvent(event)).status).toBe(200);
+    const { code } = await inviteToHousehold(deps, other, 'adult', at(BASE + 101 * DAY));
+    await joinHousehold(deps, member, { code, email: `${member}@example.com` }, at(BASE + 101 * DAY));
+    const toggle = async (cancelAtPeriodEnd: boolean, created: number) => {
+      const sub = subscriptionObject({
+        id: second.subscription,
+        customer: second.customer,
+        memberId: other,
+        periodStart: BASE + 100 * DAY,
+        periodEnd: second.periodEnd,
+        cancelAtPeriodEnd,
+      });
+      expect((await api.postEvent(stripeEvent('customer.subscription.updated', sub, { created }))).status).toBe(200);
+    };
+    await toggle(true, BASE + 102 * DAY);
+    await toggle(false, BASE + 103 * DAY);
+    const later = await job.run(second.periodEnd - 2 * DAY);
+    expect(later.filter((m) => m.memberId === member)).toEqual([]);
+  });
+});
+
+/** The reminders job over the shared test table, recording what it sends. */
+function reminderJob() {
+  const { doc, tables } = dynamo();
+  const store = new ReminderStore(doc, tables.main);
+  const sent: OutgoingMessage[] = [];
+  const outbox = new OutboxSender(store);
+  const sender: NotificationSender = {
+    channel: 'outbox',
+    needsAddress: false,
+    async send(message) {
+      sent.push(message);
+      return outbox.send(message);
+    },
+  };
+  const jobDeps: ReminderJobDeps = {
+    catalog,
+    rules: jurisdictionRules(),
+    work: workQueue(),
+    memberships: membershipRepository(),
+    households: householdStore(),
+    store,
+    sender,
+    portalUrl: 'https://shop.example/account',
+    preferencesUrl: 'https://shop.example/account/email',
+    recallCoupon: { amountOffCents: 1500, validDays: 30 },
+  };
+  return {
+    async run(seconds: number) {
+      const before = sent.length;
+      const result = await sendDueReminders(jobDeps, new Date(seconds * 1000));
+      expect(result.failed).toBe(0);
+      return sent.slice(before);
+    },
+  };
+}
