@@ -1288,6 +1288,8 @@ export type components = {
         };
         JoinHouseholdRequest: {
             code: string;
+            /** @description Where household notices go (the owner’s membership ending); addition to the contract. Default: the address of a membership of the shopper’s own, if any. */
+            email?: string;
         };
         ListDriftFindingsResponse: {
             checkedAt: string | null;
@@ -1331,7 +1333,7 @@ export type components = {
                  */
                 dueAt: string;
                 /** @enum {string} */
-                kind: "renewal_upcoming" | "annual_notice" | "trial_ending" | "payment_failed" | "grace_ending" | "membership_lapsed" | "win_back" | "price_change" | "withdrawal_ack" | "cancellation_confirmation" | "erasure_confirmation";
+                kind: "renewal_upcoming" | "annual_notice" | "trial_ending" | "payment_failed" | "grace_ending" | "membership_lapsed" | "win_back" | "price_change" | "withdrawal_ack" | "cancellation_confirmation" | "erasure_confirmation" | "household_ending";
                 lastError: string | null;
                 message: {
                     subject: string;
