@@ -2008,6 +2008,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getMemberForAdmin: {
@@ -2077,6 +2086,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2160,6 +2178,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listMemberNotifications: {
@@ -2220,6 +2247,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2300,6 +2336,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2405,6 +2450,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2594,6 +2648,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     holdCoupon: {
@@ -2694,6 +2757,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2808,6 +2880,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     releaseCoupon: {
@@ -2906,6 +2987,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     checkEntitlement: {
@@ -2977,6 +3067,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3057,6 +3156,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getFinanceMetrics: {
@@ -3122,6 +3230,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3211,6 +3328,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getFinanceReport: {
@@ -3272,6 +3398,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3342,6 +3477,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3436,6 +3580,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     createCheckoutSession: {
@@ -3505,6 +3658,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel and resume); Retry-After says when the window ends */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure; safe to retry */
             500: {
                 headers: {
@@ -3514,7 +3676,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe failed after retries (5xx, network); safe to retry */
+            /** @description Stripe failed after retries (5xx, network, no answer in time); safe to retry (Retry-After when a retry may get through) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3523,7 +3685,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe rate-limited the request, or no Stripe API key is configured (Retry-After) */
+            /** @description Stripe rate-limited the request, no Stripe API key is configured, or the table is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3597,6 +3759,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getMyHousehold: {
@@ -3655,6 +3826,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3733,6 +3913,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3836,6 +4025,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     removeHouseholdMember: {
@@ -3912,6 +4110,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getMyMembership: {
@@ -3961,6 +4168,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4037,6 +4253,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel and resume); Retry-After says when the window ends */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure; safe to retry */
             500: {
                 headers: {
@@ -4046,7 +4271,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe failed after retries (5xx, network); safe to retry */
+            /** @description Stripe failed after retries (5xx, network, no answer in time); safe to retry (Retry-After when a retry may get through) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4055,7 +4280,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe rate-limited the request, or no Stripe API key is configured (Retry-After) */
+            /** @description Stripe rate-limited the request, no Stripe API key is configured, or the table is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4133,6 +4358,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel and resume); Retry-After says when the window ends */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure; safe to retry */
             500: {
                 headers: {
@@ -4142,7 +4376,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe failed after retries (5xx, network); safe to retry */
+            /** @description Stripe failed after retries (5xx, network, no answer in time); safe to retry (Retry-After when a retry may get through) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4151,7 +4385,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe rate-limited the request, or no Stripe API key is configured (Retry-After) */
+            /** @description Stripe rate-limited the request, no Stripe API key is configured, or the table is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4432,6 +4666,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel and resume); Retry-After says when the window ends */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure; safe to retry */
             500: {
                 headers: {
@@ -4441,7 +4684,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe failed after retries (5xx, network); safe to retry */
+            /** @description Stripe failed after retries (5xx, network, no answer in time); safe to retry (Retry-After when a retry may get through) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4450,7 +4693,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe rate-limited the request, or no Stripe API key is configured (Retry-After) */
+            /** @description Stripe rate-limited the request, no Stripe API key is configured, or the table is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4521,6 +4764,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4606,6 +4858,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     receiveStripeEvent: {
@@ -4658,7 +4919,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The same event is still being processed by another delivery after a 5-second wait (Retry-After); Stripe retries */
+            /** @description The same event is still being processed by another delivery after a 5-second wait, or the table or the webhook secret is unavailable (Retry-After); Stripe retries */
             503: {
                 headers: {
                     [name: string]: unknown;

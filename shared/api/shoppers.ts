@@ -36,9 +36,13 @@ const noQuery = strictObject({});
 const redirectUrl = string().check(maxLength(2048), url({ protocol: /^https?$/ }));
 
 const shopperBodyProblems = { ...shopperProblemResponses, ...jsonBodyProblems } as const;
+/** Routes that call Stripe: the per-shopper limit, and Stripe's (or the table's) failures, each with Retry-After. */
 const stripeProblems = {
-  502: problem('Stripe failed after retries (5xx, network); safe to retry'),
-  503: problem('Stripe rate-limited the request, or no Stripe API key is configured (Retry-After)'),
+  429: problem(
+    'Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel and resume); Retry-After says when the window ends',
+  ),
+  502: problem('Stripe failed after retries (5xx, network, no answer in time); safe to retry (Retry-After when a retry may get through)'),
+  503: problem('Stripe rate-limited the request, no Stripe API key is configured, or the table is unavailable (Retry-After)'),
 } as const;
 
 export const myMembershipSchema = strictObject({

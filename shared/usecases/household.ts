@@ -16,7 +16,7 @@ import {
   ownerSnapshot,
 } from '../domain/household';
 import { evaluateMembership } from '../domain/membership';
-import { ConflictError, type ErrorDetails, GoneError, NotFoundError } from '../errors';
+import { ConflictError, type ErrorDetails, GoneError, NotFoundError, ProviderUnavailableError } from '../errors';
 import { HouseholdChangedError, type HouseholdStore, householdLinkRefresh, householdUnchanged } from '../storage/households';
 import type { MembershipRepository } from '../storage/membership-repository';
 import { reminderPut } from '../storage/reminder-store';
@@ -45,7 +45,9 @@ async function untilWritten<T>(attempt: () => Promise<T>): Promise<T> {
     try {
       return await attempt();
     } catch (error) {
-      if (!(error instanceof HouseholdChangedError) || n >= MAX_ATTEMPTS) throw error;
+      if (!(error instanceof HouseholdChangedError)) throw error;
+      // Still contended after every attempt (a burst of joins to one household): a retry soon succeeds.
+      if (n >= MAX_ATTEMPTS) throw new ProviderUnavailableError('dynamodb', 'busy', 'The household is changing right now; try again.', 1);
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * n));
     }
   }
