@@ -201,17 +201,19 @@ export type LeaveRefusal = 'not_in_household' | 'household_owner' | 'forbidden';
 /**
  * Removing a member (by the owner) or leaving (the member themselves). Either starts the member's
  * rejoin lock: the owner's plan's `rejoinLockDays`, or the longest of the catalog when that plan no
- * longer shares (the lock must not vanish because the owner switched plans).
+ * longer shares (the lock must not vanish because the owner switched plans). Leaving a household
+ * whose owner's membership has ended starts none: nothing was left to share (a running lock stays).
  */
 export function decideLeave(input: {
   actorMemberId: string;
   targetMemberId: string;
   household: Household | null;
   ownerPlan: Plan | undefined;
+  ownerEntitled: boolean;
   catalog: PlanCatalog;
   currentLockedUntil: string | null;
   now: Date;
-}): { kind: 'leave'; household: Household; lockedUntil: string } | { kind: 'refuse'; reason: LeaveRefusal } {
+}): { kind: 'leave'; household: Household; lockedUntil: string | null } | { kind: 'refuse'; reason: LeaveRefusal } {
   const { household, actorMemberId, targetMemberId, now } = input;
   if (!household) return { kind: 'refuse', reason: 'not_in_household' };
   if (targetMemberId === household.ownerMemberId) return { kind: 'refuse', reason: 'household_owner' };
@@ -219,8 +221,9 @@ export function decideLeave(input: {
   if (!household.members.some((m) => m.memberId === targetMemberId)) return { kind: 'refuse', reason: 'not_in_household' };
   const days =
     input.ownerPlan?.household?.rejoinLockDays ?? Math.max(0, ...input.catalog.plans.map((p) => p.household?.rejoinLockDays ?? 0));
-  const lockEnds = addDays(now, days);
-  const lockedUntil = input.currentLockedUntil !== null && input.currentLockedUntil > lockEnds ? input.currentLockedUntil : lockEnds;
+  const lockEnds = input.ownerEntitled ? addDays(now, days) : null;
+  const running = input.currentLockedUntil !== null && input.currentLockedUntil > now.toISOString() ? input.currentLockedUntil : null;
+  const lockedUntil = running !== null && (lockEnds === null || running > lockEnds) ? running : lockEnds;
   return {
     kind: 'leave',
     household: {

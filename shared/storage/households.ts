@@ -256,7 +256,13 @@ export class HouseholdStore {
   }
 
   /** Leaving or removal: the household without the member, the member's link gone, the rejoin lock set. */
-  async leave(input: { household: Household; expectedRev: number; memberId: string; lockedUntil: string; now: Date }): Promise<void> {
+  async leave(input: {
+    household: Household;
+    expectedRev: number;
+    memberId: string;
+    lockedUntil: string | null;
+    now: Date;
+  }): Promise<void> {
     const { memberId, now, household } = input;
     await this.write([
       householdPut(this.tableName, household, input.expectedRev, now),
@@ -274,7 +280,8 @@ export class HouseholdStore {
           Item: {
             ...householdKeys.lock(memberId),
             type: 'household-lock',
-            lockedUntil: input.lockedUntil,
+            // Without a lock (the owner's membership had ended) the item still says whom they left, and when.
+            lockedUntil: input.lockedUntil ?? now.toISOString(),
             leftHousehold: household.ownerMemberId,
             leftAt: now.toISOString(),
           },

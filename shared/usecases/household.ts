@@ -185,7 +185,7 @@ export async function leaveHousehold(
   actorMemberId: string,
   targetMemberId: string,
   now: Date,
-): Promise<{ memberId: string; ownerMemberId: string; rejoinLockedUntil: string }> {
+): Promise<{ memberId: string; ownerMemberId: string; rejoinLockedUntil: string | null }> {
   return untilWritten(async () => {
     // The household is the target's (when they leave) or the actor's own (when the owner removes).
     const target = await deps.households.memberState(targetMemberId);
@@ -197,6 +197,7 @@ export async function leaveHousehold(
       targetMemberId,
       household: stored?.household ?? null,
       ownerPlan: deps.catalog.plan(ownerView.planId),
+      ownerEntitled: ownerView.entitled,
       catalog: deps.catalog,
       currentLockedUntil: target.lockedUntil,
       now,

@@ -159,6 +159,15 @@ describe('a household member’s entitlement check', () => {
       via: { ownerMemberId: owner, role: 'child' },
       benefits: { freeShipping: { eligible: false, reason: 'household_role' } },
     });
+    // The quote prices the order from the same read, with the role's benefits.
+    const quote = async (memberId: string) => {
+      const res = await api.call('POST', '/v1/orders/quote', {
+        body: { memberId, currency: 'usd', subtotalCents: 4200, shippingOptions: [{ serviceLevel: 'two-day', priceCents: 899 }] },
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { shippingOptions: Array<{ shippingWaived: boolean }> }).shippingOptions[0]!.shippingWaived;
+    };
+    expect([await quote(adult), await quote(child)]).toEqual([true, false]);
     const household = (await (await asShopper(child, 'GET', '/v1/me/household')).json()) as {
       members: Array<{ memberId: string }>;
       invites: unknown[];
@@ -191,6 +200,32 @@ describe('a household member’s entitlement check', () => {
     expect((await api.postEvent(stripeEvent('customer.subscription.deleted', ended, { created: nowSeconds() + 1 }))).status).toBe(200);
     for (const member of [adult, child])
       expect(await api.entitlement(member)).toMatchObject({ status: 'lapsed', entitled: false, via: { ownerMemberId: owner } });
+    // Leaving a household whose membership has ended starts no rejoin lock.
+    const left = await asShopper(child, 'DELETE', `/v1/me/household/members/${child}`);
+    expect(await left.json()).toMatchObject({ memberId: child, rejoinLockedUntil: null });
+  });
+});
+
+describe('copies in step under concurrency', () => {
+  it('a join racing the owner’s change never leaves a stale copy: every member reads what the owner reads', async () => {
+    const owner = uniqueMemberId('hh-owner');
+    const signup = await subscribe(owner);
+    const codes = await Promise.all([inviteCode(owner, 'teen'), inviteCode(owner, 'teen'), inviteCode(owner, 'child')]);
+    const members = codes.map(() => uniqueMemberId('hh-racer'));
+    const canceled = subscriptionObject({
+      id: signup.subscription,
+      customer: signup.customer,
+      memberId: owner,
+      periodStart: nowSeconds() - DAY,
+      periodEnd: signup.periodEnd,
+      cancelAtPeriodEnd: true,
+    });
+    const [event, ...joins] = await Promise.all([
+      api.postEvent(stripeEvent('customer.subscription.updated', canceled, { created: nowSeconds() })),
+      ...members.map((m, i) => join(m, codes[i]!)),
+    ]);
+    expect([event!.status, ...joins.map((r) => r.status)]).toEqual([200, 200, 200, 200]);
+    for (const m of members) expect(await api.entitlement(m)).toMatchObject({ status: 'canceling', via: { ownerMemberId: owner } });
   });
 });
 

@@ -149,6 +149,7 @@ describe('leaving a household', () => {
       targetMemberId: target,
       household: hh,
       ownerPlan: monthly,
+      ownerEntitled: true,
       catalog,
       currentLockedUntil: current,
       now: NOW,
@@ -162,6 +163,21 @@ describe('leaving a household', () => {
     }
     const longer = iso(NOW.getTime() + 400 * DAY);
     expect(leave('kid', 'kid', longer)).toMatchObject({ lockedUntil: longer });
+  });
+
+  it('starts no lock when the owner’s membership has ended: nothing was left to share', () => {
+    const base = {
+      actorMemberId: 'kid',
+      targetMemberId: 'kid',
+      household: hh,
+      ownerPlan: monthly,
+      ownerEntitled: false,
+      catalog,
+      now: NOW,
+    };
+    expect(decideLeave({ ...base, currentLockedUntil: null })).toMatchObject({ kind: 'leave', lockedUntil: null });
+    const running = iso(NOW.getTime() + DAY);
+    expect(decideLeave({ ...base, currentLockedUntil: running })).toMatchObject({ lockedUntil: running });
   });
 
   it('refuses strangers, the owner leaving, and members of no household', () => {
