@@ -26,6 +26,23 @@ async function subscribe(memberId: string, daysAgo = 1) {
   return signup;
 }
 
+/** Stripe's news of the owner's subscription: the signup's subscription, cancelling at period end or not. */
+function ownerSubscription(
+  signup: { subscription: string; customer: string; periodEnd: number },
+  ownerId: string,
+  periodStart: number,
+  cancelAtPeriodEnd: boolean,
+) {
+  return subscriptionObject({
+    id: signup.subscription,
+    customer: signup.customer,
+    memberId: ownerId,
+    periodStart,
+    periodEnd: signup.periodEnd,
+    cancelAtPeriodEnd,
+  });
+}
+
 async function asShopper(memberId: string, method: string, path: string, body?: object) {
   return api.call(method, path, { key: null, headers: await bearer(memberId), ...(body ? { body } : {}) });
 }
@@ -176,14 +193,7 @@ describe('a household member’s entitlement check', () => {
     expect(household.invites).toEqual([]);
 
     // The owner cancels at period end: every member reads canceling with the owner's next event.
-    const canceled = subscriptionObject({
-      id: signup.subscription,
-      customer: signup.customer,
-      memberId: owner,
-      periodStart: nowSeconds() - DAY,
-      periodEnd: signup.periodEnd,
-      cancelAtPeriodEnd: true,
-    });
+    const canceled = ownerSubscription(signup, owner, nowSeconds() - DAY, true);
     expect((await api.postEvent(stripeEvent('customer.subscription.updated', canceled, { created: nowSeconds() }))).status).toBe(200);
     for (const member of [adult, child]) expect(await api.entitlement(member)).toMatchObject({ status: 'canceling', entitled: true });
 
@@ -212,14 +222,7 @@ describe('copies in step under concurrency', () => {
     const signup = await subscribe(owner);
     const codes = await Promise.all([inviteCode(owner, 'teen'), inviteCode(owner, 'teen'), inviteCode(owner, 'child')]);
     const members = codes.map(() => uniqueMemberId('hh-racer'));
-    const canceled = subscriptionObject({
-      id: signup.subscription,
-      customer: signup.customer,
-      memberId: owner,
-      periodStart: nowSeconds() - DAY,
-      periodEnd: signup.periodEnd,
-      cancelAtPeriodEnd: true,
-    });
+    const canceled = ownerSubscription(signup, owner, nowSeconds() - DAY, true);
     const [event, ...joins] = await Promise.all([
       api.postEvent(stripeEvent('customer.subscription.updated', canceled, { created: nowSeconds() })),
       ...members.map((m, i) => join(m, codes[i]!)),
@@ -282,18 +285,8 @@ describe('household notices', () => {
       await joinHousehold(deps, member, { code, email: `${member}@example.com` }, joinAt);
     }
 
-    const update = async (cancelAtPeriodEnd: boolean, created: number) => {
-      const sub = subscriptionObject({
-        id: signup.subscription,
-        customer: signup.customer,
-        memberId: owner,
-        periodStart: BASE,
-        periodEnd: signup.periodEnd,
-        cancelAtPeriodEnd,
-      });
-      expect((await api.postEvent(stripeEvent('customer.subscription.updated', sub, { created }))).status).toBe(200);
-    };
-    await update(true, BASE + 2 * DAY);
+    const updated = (sub: object, created: number) => api.postEvent(stripeEvent('customer.subscription.updated', sub, { created }));
+    expect((await updated(ownerSubscription(signup, owner, BASE, true), BASE + 2 * DAY)).status).toBe(200);
     const job = reminderJob();
     const sent = await job.run(signup.periodEnd - 2 * DAY);
     const mine = sent.filter((m) => m.kind === 'household_ending');
@@ -312,19 +305,8 @@ describe('household notices', () => {
     for (const event of second.events) expect((await api.postEvent(event)).status).toBe(200);
     const { code } = await inviteToHousehold(deps, other, 'adult', at(BASE + 101 * DAY));
     await joinHousehold(deps, member, { code, email: `${member}@example.com` }, at(BASE + 101 * DAY));
-    const toggle = async (cancelAtPeriodEnd: boolean, created: number) => {
-      const sub = subscriptionObject({
-        id: second.subscription,
-        customer: second.customer,
-        memberId: other,
-        periodStart: BASE + 100 * DAY,
-        periodEnd: second.periodEnd,
-        cancelAtPeriodEnd,
-      });
-      expect((await api.postEvent(stripeEvent('customer.subscription.updated', sub, { created }))).status).toBe(200);
-    };
-    await toggle(true, BASE + 102 * DAY);
-    await toggle(false, BASE + 103 * DAY);
+    expect((await updated(ownerSubscription(second, other, BASE + 100 * DAY, true), BASE + 102 * DAY)).status).toBe(200);
+    expect((await updated(ownerSubscription(second, other, BASE + 100 * DAY, false), BASE + 103 * DAY)).status).toBe(200);
     const later = await job.run(second.periodEnd - 2 * DAY);
     expect(later.filter((m) => m.memberId === member)).toEqual([]);
   });
