@@ -361,3 +361,17 @@ export function householdEndingRelevance(
   if (planned.anchor <= now.toISOString()) return { send: false, reason: 'too_late' };
   return { send: true };
 }
+
+/**
+ * Whose savings a member's reported usage counts in: the household owner's while the member is
+ * answered from the owner's membership ("savings count for the household"), else their own.
+ */
+export function savingsAccountOf(
+  memberId: string,
+  data: { record: MembershipRecord | null; household: HouseholdLink | null },
+  catalog: PlanCatalog,
+  now: Date,
+): string {
+  if (!data.household || evaluateMembership(data.record, catalog, now).entitled) return memberId;
+  return data.household.ownerMemberId;
+}

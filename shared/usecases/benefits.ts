@@ -22,7 +22,7 @@ import {
 import type { PlanCatalog } from '../domain/catalog';
 import { bySoonestExpiry } from '../domain/entitlement';
 import type { IssuedGrant } from '../domain/grants';
-import { poolAccess } from '../domain/household';
+import { poolAccess, savingsAccountOf } from '../domain/household';
 import { feesPaidCents } from '../domain/issuance';
 import { evaluateMembership, type MembershipRecord } from '../domain/membership';
 import type { SavingsTotals } from '../domain/savings';
@@ -359,13 +359,19 @@ export async function recordBenefitUsage(
   input: { memberId: string; orderId: string; shippingSavedCents: number; currency: string },
   now: Date,
 ): Promise<UsageResult> {
+  // A household member's order saves for the household: counted with the owner's savings (docs/household.md).
+  const caller = input.memberId;
+  input = {
+    ...input,
+    memberId: savingsAccountOf(caller, await deps.memberships.getEntitlementData(caller, { consistent: true }), deps.catalog, now),
+  };
   for (let attempt = 1; ; attempt++) {
     const existing = await deps.benefits.getUsage(input.memberId, input.orderId);
     if (existing) {
       if (existing.shippingSavedCents !== input.shippingSavedCents || existing.currency !== input.currency) {
         throw new ConflictError('usage_differs', 'This order already reported a different benefit usage.');
       }
-      return { ...pickUsage(existing), recordedAt: existing.at };
+      return { ...pickUsage(existing), memberId: caller, recordedAt: existing.at };
     }
     // Consistent: the savings period comes from this record, and a replica behind a renewal would count the saving in the old period.
     const { record } = await deps.memberships.getEntitlementData(input.memberId, { consistent: true });
@@ -397,7 +403,7 @@ export async function recordBenefitUsage(
         savingsRollupWrites(deps.benefits.tableName, input.memberId, now, input.currency, input.shippingSavedCents),
       );
       return {
-        memberId: input.memberId,
+        memberId: caller,
         orderId: input.orderId,
         shippingSavedCents: input.shippingSavedCents,
         currency: input.currency,

@@ -259,9 +259,14 @@ describe('the owner’s coupons and vouchers', () => {
     await subscribe(stranger);
     expect(await reason(await redeem(stranger, 'o-stranger'))).toBe('not_member_code');
 
+    // The shipping a teen's order saved is reported with the teen's id: it counts for the household too.
+    const usage = await api.call('POST', '/v1/benefit-usage', {
+      body: { memberId: teen, orderId: 'o-teen-ship', shippingSavedCents: 699, currency: 'usd' },
+    });
+    expect(await usage.json()).toMatchObject({ memberId: teen, shippingSavedCents: 699 });
     // Counted once, in the household's (the owner's) savings.
     const mine = (await (await asShopper(owner, 'GET', '/v1/me/membership')).json()) as { savings: { periodCents: number } };
-    expect(mine.savings.periodCents).toBe(500);
+    expect(mine.savings.periodCents).toBe(500 + 699);
     expect((await api.entitlement(owner)).benefits.coupons.map((c: { code: string }) => c.code)).not.toContain(coupon.code);
   });
 });
