@@ -34,7 +34,8 @@ async function main() {
     if (wanted('webhook')) await section('webhook', () => webhook.run(ctx));
     if (wanted('entitlement')) {
       const seeded = await seedMember();
-      await section('entitlement', async () => (await import('./entitlement')).run({ ...ctx, memberId: seeded }));
+      const householdMemberId = await seedHouseholdMember(seeded);
+      await section('entitlement', async () => (await import('./entitlement')).run({ ...ctx, memberId: seeded, householdMemberId }));
     }
     if (wanted('cold-start')) await section('cold-start', async () => (await import('./cold-start')).run(ctx));
     // Feature benchmarks register themselves as bench/<area>.ts exporting run(ctx).
@@ -68,6 +69,24 @@ async function seedMember(): Promise<string> {
   for (const event of signupEvents({ memberId, start: Math.floor(Date.now() / 1000) - 3600 }).events) {
     await ingestStripeEvent(deps, stripeEventSchema.parse(event));
   }
+  return memberId;
+}
+
+/** A shopper who joined the member's household as an adult: their check answers from the owner's copy. */
+async function seedHouseholdMember(ownerMemberId: string): Promise<string> {
+  const { planCatalog } = await import('#shared/runtime/catalog');
+  const { householdStore, membershipRepository } = await import('#shared/runtime/dynamo');
+  const { inviteToHousehold, joinHousehold } = await import('#shared/usecases/household');
+  const { generateReference } = await import('#shared/codes');
+  const deps = {
+    catalog: planCatalog(),
+    memberships: membershipRepository(),
+    households: householdStore(),
+    inviteCode: () => generateReference('HH'),
+  };
+  const memberId = `${ownerMemberId}-household`;
+  const { code } = await inviteToHousehold(deps, ownerMemberId, 'adult', new Date());
+  await joinHousehold(deps, memberId, { code }, new Date());
   return memberId;
 }
 

@@ -18,6 +18,7 @@ import { driftRoute } from '#shared/api/drift';
 import { entitlementsCheckRoute } from '#shared/api/entitlements';
 import { eraseMemberRoute } from '#shared/api/erasure';
 import { ledgerRoute, metricsRoute, reconciliationRoute, reportRoute, revenueRoute } from '#shared/api/finance';
+import { createInviteRoute, joinHouseholdRoute, myHouseholdRoute, removeHouseholdMemberRoute } from '#shared/api/household';
 import { myPreferencesRoute } from '#shared/api/me-preferences';
 import { quoteOrderRoute } from '#shared/api/orders';
 import {
@@ -263,6 +264,15 @@ export const httpFunctions: readonly FunctionSpec[] = [
     routes: [acceptSaveOfferRoute],
     access: ['table:read', 'table:write', 'secret:stripe-api', 'secret:member-ref'],
     timeoutSeconds: 29,
+  },
+  {
+    // Household sharing (docs/household.md): reads (the caller's link, lock and household in one batch)
+    // and conditional transactions. Deletes: a member's link to the owner's membership when they leave
+    // (a copy, not a record: the lock item keeps which household they left, and when).
+    name: 'me-household',
+    entry: 'functions/http/me-household.ts',
+    routes: [myHouseholdRoute, createInviteRoute, joinHouseholdRoute, removeHouseholdMemberRoute],
+    access: ['table:read', 'table:batch-read', 'table:write', 'table:delete'],
   },
   {
     name: 'me-privacy',

@@ -275,11 +275,13 @@ export class MembershipStack extends Stack {
     const routeSettings: Record<string, Record<string, unknown>> = {};
     for (const spec of allFunctions) {
       const alias = this.aliases.get(spec.name)!;
+      // One integration per function, shared by its routes: CloudFormation's 500 resources per stack
+      // would otherwise be spent on copies (each route keeps its own invoke permission, scoped to it).
+      const integration = new HttpLambdaIntegration(`${construct(spec.name)}Integration`, alias, {
+        // API Gateway never waits longer than the function may run.
+        timeout: Duration.seconds(Math.min(29, (spec.timeoutSeconds ?? 10) + 1)),
+      });
       for (const route of spec.routes) {
-        const integration = new HttpLambdaIntegration(`${construct(spec.name)}${route.method}Integration`, alias, {
-          // API Gateway never waits longer than the function may run.
-          timeout: Duration.seconds(Math.min(29, (spec.timeoutSeconds ?? 10) + 1)),
-        });
         const routes = api.addRoutes({
           path: route.path,
           methods: [route.method as apigw.HttpMethod],

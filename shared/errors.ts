@@ -30,6 +30,15 @@ export const CONFLICT_REASONS = [
   'withdrawal_period_over',
   'membership_renewing',
   'offer_expired',
+  // Households (docs/household.md)
+  'no_household_plan',
+  'in_another_household',
+  'household_full',
+  'already_in_household',
+  'rejoin_locked',
+  'own_membership',
+  'household_inactive',
+  'household_owner',
 ] as const;
 export type ConflictReason = (typeof CONFLICT_REASONS)[number];
 
@@ -45,12 +54,17 @@ export const REJECTION_REASONS = [
   'service_level_required',
   'one_coupon_per_order',
   'one_voucher_per_order',
+  'household_role',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 /** What a 404 may say it did not find, beyond "no such resource". */
-export const NOT_FOUND_REASONS = ['unknown_member', 'unknown_offer'] as const;
+export const NOT_FOUND_REASONS = ['unknown_member', 'unknown_offer', 'no_household', 'unknown_invite', 'not_in_household'] as const;
 export type NotFoundReason = (typeof NOT_FOUND_REASONS)[number];
+
+/** What a 410 says is gone for good (it existed, and can no longer be used). */
+export const GONE_REASONS = ['invite_expired'] as const;
+export type GoneReason = (typeof GONE_REASONS)[number];
 
 export abstract class AppError extends Error {
   abstract readonly kind: string;
@@ -83,6 +97,18 @@ export class NotFoundError extends AppError {
     readonly reason: NotFoundReason | null = null,
   ) {
     super(message, reason ? { reason } : {});
+  }
+}
+
+/** What the request names existed but can no longer be used (an expired invite). */
+export class GoneError extends AppError {
+  override name = 'GoneError';
+  readonly kind = 'gone' as const;
+  constructor(
+    readonly reason: GoneReason,
+    message: string,
+  ) {
+    super(message, { reason });
   }
 }
 
@@ -166,6 +192,7 @@ export class ProviderFailedError extends AppError {
 export type UseCaseError =
   | InvalidInputError
   | NotFoundError
+  | GoneError
   | ConflictError
   | RejectedError
   | RateLimitedError

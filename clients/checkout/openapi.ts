@@ -379,6 +379,74 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/household": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The household the signed-in shopper belongs to or owns (an entitled member of a sharing plan sees a household of one): its people, and for the owner the standing invites. */
+        get: operations["getMyHousehold"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/household/invites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The owner invites someone of a role, within the plan’s caps (the owner counts as an adult; standing invites hold their seat until used or expired). The code expires after the plan’s `inviteValidDays`. */
+        post: operations["inviteToHousehold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/household/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Joins the household of an invite, with its role. One household at a time; not within the rejoin lock; not with a paid membership of one’s own (it would be paid twice). */
+        post: operations["joinHousehold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/household/members/{memberId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** The owner removes a member, or a member leaves (their own memberId). Either starts the member’s rejoin lock (`rejoinLockDays`); their check stops answering from the owner’s membership at once. */
+        delete: operations["removeHouseholdMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/membership": {
         parameters: {
             query?: never;
@@ -621,7 +689,7 @@ export type components = {
         CodeRefusalProblem: {
             detail: string;
             /** @enum {string} */
-            reason: "not_member_code" | "not_entitled" | "expired" | "below_min_subtotal" | "wrong_currency" | "service_level_mismatch" | "service_level_required" | "one_coupon_per_order" | "one_voucher_per_order" | "void";
+            reason: "not_member_code" | "not_entitled" | "expired" | "below_min_subtotal" | "wrong_currency" | "service_level_mismatch" | "service_level_required" | "one_coupon_per_order" | "one_voucher_per_order" | "void" | "household_role";
             status: number;
             title: string;
             type: string;
@@ -704,7 +772,7 @@ export type components = {
                 coupons: components["schemas"]["Coupon"][];
                 freeShipping: {
                     eligible: boolean;
-                    reason: ("not_entitled" | "service_level_not_covered" | "below_min_subtotal") | null;
+                    reason: ("not_entitled" | "service_level_not_covered" | "below_min_subtotal" | "household_role") | null;
                     serviceLevels: string[];
                 };
                 memberDiscountBps: number;
@@ -717,6 +785,12 @@ export type components = {
             planId: string | null;
             /** @enum {string} */
             status: "none" | "pending" | "trialing" | "active" | "canceling" | "grace" | "paused" | "lapsed";
+            /** @description A household member answered from the owner’s membership (addition to the contract). */
+            via?: {
+                ownerMemberId: string;
+                /** @enum {string} */
+                role: "adult" | "teen" | "child";
+            };
         };
         EntitlementCheckRequest: {
             memberId: string;
@@ -989,6 +1063,14 @@ export type components = {
             status: "none" | "pending" | "trialing" | "active" | "canceling" | "grace" | "paused" | "lapsed";
             stripeCustomerId: string | null;
         };
+        GetMyHouseholdNotFoundProblem: {
+            detail: string;
+            /** @enum {string} */
+            reason: "no_household";
+            status: number;
+            title: string;
+            type: string;
+        };
         GetMyMembershipResponse: {
             accessEndsAt: string | null;
             cancelAtPeriodEnd: boolean;
@@ -1127,6 +1209,88 @@ export type components = {
             serviceLevel?: string;
             subtotalCents: number;
         };
+        /** @description The owner first (an adult), then the members; standing invites are shown to the owner only. */
+        Household: {
+            invites: {
+                code: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 UTC time
+                 */
+                expiresAt: string;
+                /** @enum {string} */
+                role: "adult" | "teen" | "child";
+            }[];
+            members: {
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 UTC time
+                 */
+                joinedAt: string;
+                memberId: string;
+                /** @enum {string} */
+                role: "adult" | "teen" | "child";
+            }[];
+            ownerMemberId: string;
+        };
+        InviteToHouseholdConflictProblem: {
+            detail: string;
+            /** @enum {string} */
+            membershipStatus: "none" | "pending" | "trialing" | "active" | "canceling" | "grace" | "paused" | "lapsed";
+            /** @enum {string} */
+            reason: "no_membership" | "no_household_plan" | "in_another_household" | "household_full";
+            status: number;
+            title: string;
+            type: string;
+        };
+        InviteToHouseholdRequest: {
+            /** @enum {string} */
+            role: "adult" | "teen" | "child";
+        };
+        InviteToHouseholdResponse: {
+            code: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC time
+             */
+            expiresAt: string;
+            /** @enum {string} */
+            role: "adult" | "teen" | "child";
+        };
+        JoinHouseholdConflictProblem: {
+            detail: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC time
+             */
+            lockedUntil?: string;
+            /** @enum {string} */
+            reason: "already_in_household" | "rejoin_locked" | "own_membership" | "household_inactive" | "household_full";
+            status: number;
+            title: string;
+            type: string;
+        };
+        JoinHouseholdGoneProblem: {
+            detail: string;
+            /** @enum {string} */
+            reason: "invite_expired";
+            status: number;
+            title: string;
+            type: string;
+        };
+        JoinHouseholdNotFoundProblem: {
+            detail: string;
+            /** @enum {string} */
+            reason: "unknown_invite";
+            status: number;
+            title: string;
+            type: string;
+        };
+        JoinHouseholdRequest: {
+            code: string;
+            /** @description Where household notices go (the owner’s membership ending); addition to the contract. Default: the address of a membership of the shopper’s own, if any. */
+            email?: string;
+        };
         ListDriftFindingsResponse: {
             checkedAt: string | null;
             items: {
@@ -1169,7 +1333,7 @@ export type components = {
                  */
                 dueAt: string;
                 /** @enum {string} */
-                kind: "renewal_upcoming" | "annual_notice" | "trial_ending" | "payment_failed" | "grace_ending" | "membership_lapsed" | "win_back" | "price_change" | "withdrawal_ack" | "cancellation_confirmation" | "erasure_confirmation";
+                kind: "renewal_upcoming" | "annual_notice" | "trial_ending" | "payment_failed" | "grace_ending" | "membership_lapsed" | "win_back" | "price_change" | "withdrawal_ack" | "cancellation_confirmation" | "erasure_confirmation" | "household_ending";
                 lastError: string | null;
                 message: {
                     subject: string;
@@ -1437,6 +1601,27 @@ export type components = {
             /** @enum {string} */
             status: "open" | "expired" | "void";
         };
+        RemoveHouseholdMemberConflictProblem: {
+            detail: string;
+            /** @enum {string} */
+            reason: "household_owner";
+            status: number;
+            title: string;
+            type: string;
+        };
+        RemoveHouseholdMemberNotFoundProblem: {
+            detail: string;
+            /** @enum {string} */
+            reason: "not_in_household";
+            status: number;
+            title: string;
+            type: string;
+        };
+        RemoveHouseholdMemberResponse: {
+            memberId: string;
+            ownerMemberId: string;
+            rejoinLockedUntil: string | null;
+        };
         RequestCancellationRequest: {
             email: string;
             memberId?: string;
@@ -1574,12 +1759,21 @@ export type ExportMyDataResponse = components['schemas']['ExportMyDataResponse']
 export type GetFinanceMetricsResponse = components['schemas']['GetFinanceMetricsResponse'];
 export type GetLedgerResponse = components['schemas']['GetLedgerResponse'];
 export type GetMemberForAdminResponse = components['schemas']['GetMemberForAdminResponse'];
+export type GetMyHouseholdNotFoundProblem = components['schemas']['GetMyHouseholdNotFoundProblem'];
 export type GetMyMembershipResponse = components['schemas']['GetMyMembershipResponse'];
 export type GetRevenueResponse = components['schemas']['GetRevenueResponse'];
 export type HealthResponse = components['schemas']['HealthResponse'];
 export type Hold = components['schemas']['Hold'];
 export type HoldCouponConflictProblem = components['schemas']['HoldCouponConflictProblem'];
 export type HoldRequest = components['schemas']['HoldRequest'];
+export type Household = components['schemas']['Household'];
+export type InviteToHouseholdConflictProblem = components['schemas']['InviteToHouseholdConflictProblem'];
+export type InviteToHouseholdRequest = components['schemas']['InviteToHouseholdRequest'];
+export type InviteToHouseholdResponse = components['schemas']['InviteToHouseholdResponse'];
+export type JoinHouseholdConflictProblem = components['schemas']['JoinHouseholdConflictProblem'];
+export type JoinHouseholdGoneProblem = components['schemas']['JoinHouseholdGoneProblem'];
+export type JoinHouseholdNotFoundProblem = components['schemas']['JoinHouseholdNotFoundProblem'];
+export type JoinHouseholdRequest = components['schemas']['JoinHouseholdRequest'];
 export type ListDriftFindingsResponse = components['schemas']['ListDriftFindingsResponse'];
 export type ListMemberNotificationsResponse = components['schemas']['ListMemberNotificationsResponse'];
 export type OpenapiResponse = components['schemas']['OpenapiResponse'];
@@ -1606,6 +1800,9 @@ export type Redemption = components['schemas']['Redemption'];
 export type ReleaseCouponConflictProblem = components['schemas']['ReleaseCouponConflictProblem'];
 export type ReleaseCouponRequest = components['schemas']['ReleaseCouponRequest'];
 export type ReleaseCouponResponse = components['schemas']['ReleaseCouponResponse'];
+export type RemoveHouseholdMemberConflictProblem = components['schemas']['RemoveHouseholdMemberConflictProblem'];
+export type RemoveHouseholdMemberNotFoundProblem = components['schemas']['RemoveHouseholdMemberNotFoundProblem'];
+export type RemoveHouseholdMemberResponse = components['schemas']['RemoveHouseholdMemberResponse'];
 export type RequestCancellationRequest = components['schemas']['RequestCancellationRequest'];
 export type RequestCancellationResponse202 = components['schemas']['RequestCancellationResponse202'];
 export type ResumeMyMembershipConflictProblem = components['schemas']['ResumeMyMembershipConflictProblem'];
@@ -2549,7 +2746,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not usable on this order: `reason` says why (the problem `type` is `/problems/<reason>` with dashes). `one_coupon_per_order` / `one_voucher_per_order`: the order already holds or redeemed another code of that kind */
+            /** @description Not usable on this order: `reason` says why (the problem `type` is `/problems/<reason>` with dashes). `one_coupon_per_order` / `one_voucher_per_order`: the order already holds or redeemed another code of that kind. `household_role`: a household member whose role does not get the owner’s coupons (docs/household.md) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2665,7 +2862,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not usable on this order: `reason` says why (the problem `type` is `/problems/<reason>` with dashes). `one_coupon_per_order` / `one_voucher_per_order`: the order already holds or redeemed another code of that kind */
+            /** @description Not usable on this order: `reason` says why (the problem `type` is `/problems/<reason>` with dashes). `one_coupon_per_order` / `one_voucher_per_order`: the order already holds or redeemed another code of that kind. `household_role`: a household member whose role does not get the owner’s coupons (docs/household.md) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3542,6 +3739,357 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; safe to retry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMyHousehold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The household */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Household"];
+                };
+            };
+            /** @description Invalid request: malformed JSON, or fields that fail the schema (`errors` names each one) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Missing, expired or invalid shopper token (in AWS the JWT authorizer answers this itself, not as problem+json) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller neither owns nor belongs to a household (`no_household`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["GetMyHouseholdNotFoundProblem"];
+                };
+            };
+            /** @description Body over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; safe to retry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    inviteToHousehold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InviteToHouseholdRequest"];
+            };
+        };
+        responses: {
+            /** @description The invite */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteToHouseholdResponse"];
+                };
+            };
+            /** @description Invalid request: malformed JSON, or fields that fail the schema (`errors` names each one) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Missing, expired or invalid shopper token (in AWS the JWT authorizer answers this itself, not as problem+json) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not running (`no_membership`), a plan without households (`no_household_plan`), a member of another household (`in_another_household`), or no seat of the role left (`household_full`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InviteToHouseholdConflictProblem"];
+                };
+            };
+            /** @description Body over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; safe to retry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    joinHousehold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JoinHouseholdRequest"];
+            };
+        };
+        responses: {
+            /** @description Joined: the household */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Household"];
+                };
+            };
+            /** @description Invalid request: malformed JSON, or fields that fail the schema (`errors` names each one) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Missing, expired or invalid shopper token (in AWS the JWT authorizer answers this itself, not as problem+json) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such invite, or it was used (`unknown_invite`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["JoinHouseholdNotFoundProblem"];
+                };
+            };
+            /** @description Already in a household (`already_in_household`), within the rejoin lock (`rejoin_locked`, `lockedUntil`), a membership of one’s own (`own_membership`), the owner’s membership not running (`household_inactive`), or no seat left (`household_full`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["JoinHouseholdConflictProblem"];
+                };
+            };
+            /** @description The invite expired (`invite_expired`): ask the owner for a new one */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["JoinHouseholdGoneProblem"];
+                };
+            };
+            /** @description Body over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; safe to retry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    removeHouseholdMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                memberId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoveHouseholdMemberResponse"];
+                };
+            };
+            /** @description Invalid request: malformed JSON, or fields that fail the schema (`errors` names each one) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Missing, expired or invalid shopper token (in AWS the JWT authorizer answers this itself, not as problem+json) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The member is not in the caller’s household, or the caller may not remove them (`not_in_household`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["RemoveHouseholdMemberNotFoundProblem"];
+                };
+            };
+            /** @description The owner cannot leave their own household (`household_owner`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["RemoveHouseholdMemberConflictProblem"];
                 };
             };
             /** @description Body over 256 KiB */

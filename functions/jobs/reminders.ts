@@ -5,7 +5,7 @@ import { notificationSenderFromEnv } from '#shared/notifications/senders';
 import { logger } from '#shared/observability';
 import { planCatalog } from '#shared/runtime/catalog';
 import { workQueue } from '#shared/runtime/compliance';
-import { membershipRepository } from '#shared/runtime/dynamo';
+import { householdStore, membershipRepository } from '#shared/runtime/dynamo';
 import { jurisdictionRules } from '#shared/runtime/jurisdictions';
 import {
   maxAttempts,
@@ -20,6 +20,7 @@ import { type ReminderJobResult, sendDueReminders } from '#shared/usecases/send-
 
 const catalog = planCatalog();
 const memberships = membershipRepository();
+const households = householdStore();
 const store = reminderStore();
 const rules = jurisdictionRules();
 const work = workQueue();
@@ -55,6 +56,7 @@ export const handler = jobHandler('reminders', async (event: JobEvent, context?:
       rules,
       work,
       memberships,
+      households,
       store,
       sender,
       ...settings,

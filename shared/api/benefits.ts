@@ -152,10 +152,11 @@ const claimRefusalSchema = problemWith({
     'one_coupon_per_order',
     'one_voucher_per_order',
     'void',
+    'household_role',
   ]),
 }).check(meta({ id: 'CodeRefusalProblem' }));
 const claimRefusal = problem(
-  'Not usable on this order: `reason` says why (the problem `type` is `/problems/<reason>` with dashes). `one_coupon_per_order` / `one_voucher_per_order`: the order already holds or redeemed another code of that kind',
+  'Not usable on this order: `reason` says why (the problem `type` is `/problems/<reason>` with dashes). `one_coupon_per_order` / `one_voucher_per_order`: the order already holds or redeemed another code of that kind. `household_role`: a household member whose role does not get the owner’s coupons (docs/household.md)',
   claimRefusalSchema,
 );
 

@@ -34,12 +34,18 @@ export const entitlementResponseSchema = strictObject({
     freeShipping: strictObject({
       eligible: boolean(),
       serviceLevels: array(string()),
-      reason: nullable(enumOf(['not_entitled', 'service_level_not_covered', 'below_min_subtotal'])),
+      reason: nullable(enumOf(['not_entitled', 'service_level_not_covered', 'below_min_subtotal', 'household_role'])),
     }),
     memberDiscountBps: int(),
     coupons: array(couponViewSchema),
     shippingVouchers: array(voucherViewSchema),
   }),
+  /** Only on a household member's answer: whose membership answered, and the member's role (docs/household.md). */
+  via: optional(
+    strictObject({ ownerMemberId: string(), role: enumOf(['adult', 'teen', 'child']) }).check(
+      meta({ description: 'A household member answered from the owner’s membership (addition to the contract).' }),
+    ),
+  ),
 }).check(meta({ id: 'Entitlement' }));
 
 export const entitlementsCheckRoute = {

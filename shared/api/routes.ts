@@ -8,6 +8,7 @@ import { driftRoute } from './drift';
 import { entitlementsCheckRoute } from './entitlements';
 import { eraseMemberRoute } from './erasure';
 import { ledgerRoute, metricsRoute, reconciliationRoute, reportRoute, revenueRoute } from './finance';
+import { createInviteRoute, joinHouseholdRoute, myHouseholdRoute, removeHouseholdMemberRoute } from './household';
 import { myPreferencesRoute } from './me-preferences';
 import { quoteOrderRoute } from './orders';
 import {
@@ -53,6 +54,10 @@ export const allRoutes: readonly RouteSpec[] = [
   acceptSaveOfferRoute,
   myExportRoute,
   eraseMeRoute,
+  myHouseholdRoute,
+  createInviteRoute,
+  joinHouseholdRoute,
+  removeHouseholdMemberRoute,
 ];
 
 /**

@@ -43,6 +43,32 @@ const shippingVoucherGrant = strictObject({
 
 export const grantSchema = union([couponGrant, shippingVoucherGrant]);
 
+/** What a household member of a role gets at checkout (docs/household.md); `coupons` covers the owner's vouchers too. */
+export const HOUSEHOLD_BENEFITS = ['freeShipping', 'memberDiscount', 'coupons'] as const;
+const householdBenefits = array(enumOf(HOUSEHOLD_BENEFITS));
+
+/**
+ * Sharing a membership with a household (contract additions). The owner counts as an adult. Per role,
+ * `benefits` lists what applies at checkout; unset, adults and teens get all, children none.
+ */
+export const householdSchema = strictObject({
+  adults: int().check(minimum(1), maximum(10)),
+  teens: int().check(minimum(0), maximum(10)),
+  children: int().check(minimum(0), maximum(10)),
+  inviteValidDays: int().check(minimum(1), maximum(90)),
+  rejoinLockDays: int().check(minimum(0), maximum(730)),
+  benefits: optional(
+    strictObject({ adult: optional(householdBenefits), teen: optional(householdBenefits), child: optional(householdBenefits) }),
+  ),
+}).check(
+  check((ctx) => {
+    // Every copy of the owner's membership is written in the owner's ingestion transaction (100 items at most).
+    const { adults, teens, children } = ctx.value;
+    if (adults + teens + children > 10)
+      ctx.issues.push({ code: 'custom', input: ctx.value, path: [], message: 'a household holds at most 10 people, the owner included' });
+  }),
+);
+
 export const planSchema = strictObject({
   id: string().check(minLength(1), regex(/^[a-z0-9-]+$/)),
   name: string().check(minLength(1)),
@@ -64,6 +90,7 @@ export const planSchema = strictObject({
     trialEndingDaysBefore: int().check(minimum(1), maximum(30)),
     winBackDaysAfter: array(int().check(minimum(1), maximum(365))),
   }),
+  household: optional(householdSchema),
   /**
    * A new price for existing members (docs/compliance.md): one of `stripePriceIds`, what it charges
    * (printed in the notice and checked against Stripe before a subscription moves) and the first date
@@ -137,6 +164,7 @@ export const catalogSchema = strictObject({
 export type Catalog = Infer<typeof catalogSchema>;
 export type Plan = Infer<typeof planSchema>;
 export type Grant = Infer<typeof grantSchema>;
+export type HouseholdConfig = Infer<typeof householdSchema>;
 
 export class CatalogError extends Error {
   override name = 'CatalogError';

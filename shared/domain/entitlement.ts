@@ -10,7 +10,7 @@ export interface OrderContext {
   orderId?: string | undefined;
 }
 
-export type FreeShippingReason = 'not_entitled' | 'service_level_not_covered' | 'below_min_subtotal' | null;
+export type FreeShippingReason = 'not_entitled' | 'service_level_not_covered' | 'below_min_subtotal' | 'household_role' | null;
 
 export interface Entitlement {
   memberId: string;
@@ -32,6 +32,8 @@ export interface Entitlement {
     }>;
     shippingVouchers: Array<{ code: string; serviceLevel: string; expiresAt: string; applicable: boolean }>;
   };
+  /** A household member answered from the owner's membership (domain/household.ts). */
+  via?: { ownerMemberId: string; role: 'adult' | 'teen' | 'child' };
 }
 
 export type GrantRejection =

@@ -28,6 +28,8 @@ export const REMINDER_KINDS = [
   'withdrawal_ack',
   'cancellation_confirmation',
   'erasure_confirmation',
+  // To a household member: the owner's membership they share is ending (domain/household.ts).
+  'household_ending',
 ] as const;
 export type ReminderKind = (typeof REMINDER_KINDS)[number];
 
@@ -437,6 +439,14 @@ export function renderReminder(kind: ReminderKind, ctx: ReminderContext): Render
         text: [
           `Your renewal payment of ${price} is still unpaid. Benefits end on ${day(ctx.graceEndsAt)}.`,
           `Update your payment method at ${ctx.portalUrl}.`,
+        ].join('\n\n'),
+      };
+    case 'household_ending':
+      return {
+        subject: `The ${ctx.planName} membership you share ends on ${day(ctx.accessEndsAt)}`,
+        text: [
+          `The ${ctx.planName} membership your household shares ends on ${day(ctx.accessEndsAt)}, and your member benefits end with it.`,
+          `To keep them, ask the household's owner to renew, or start a membership of your own at ${ctx.portalUrl}.`,
         ].join('\n\n'),
       };
     case 'membership_lapsed':

@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unavailableMiddleware, unavailableMiddlewareOptions } from '../aws-failures';
 import { DynamoBenefitsRepository } from '../storage/benefits-repository';
 import { documentClient, type TableNames } from '../storage/dynamodb';
+import { HouseholdStore } from '../storage/households';
 import { LedgerRepository } from '../storage/ledger-repository';
 import { StripeSyncStore } from '../storage/stripe-sync-store';
 import { dynamoBudgetFromEnv } from './budgets';
@@ -64,4 +65,9 @@ export function stripeSyncStore(): StripeSyncStore {
 export function ledgerRepository(): LedgerRepository {
   const { doc: db, tables } = dynamo();
   return new LedgerRepository(db, tables.main);
+}
+
+export function householdStore(): HouseholdStore {
+  const { doc: db, tables } = dynamo();
+  return new HouseholdStore(db, tables.main);
 }

@@ -13,6 +13,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import type { DriftSource } from '../domain/drift';
 import type { TableNames } from '../storage/dynamodb';
+import { HouseholdStore } from '../storage/households';
 import { DynamoMembershipRepository } from '../storage/membership-repository';
 import { StripeSyncStore } from '../storage/stripe-sync-store';
 import type { StripeEvent } from '../stripe/events';
@@ -68,6 +69,7 @@ export function stripeEventIngestion(options: {
     ledger: projectingLedger({ doc, tables }),
     findings: new StripeSyncStore(doc, tables.main),
     source: options.source,
+    households: new HouseholdStore(doc, tables.main),
   };
   const config = new IdempotencyConfig({
     eventKeyJmesPath: 'id',

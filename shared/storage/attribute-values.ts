@@ -35,6 +35,11 @@ export function fromAttributeValue(value: AttributeValue): unknown {
 /** An item (or a map attribute) as plain data, like `unmarshall(item)`. */
 export function fromAttributeMap(map: Record<string, AttributeValue>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(map)) out[key] = fromAttributeValue(map[key]!);
+  for (const key of Object.keys(map)) {
+    // An attribute named `__proto__` stays an attribute: assigning it would replace the object's prototype.
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value: fromAttributeValue(map[key]!), enumerable: true, writable: true, configurable: true });
+    else out[key] = fromAttributeValue(map[key]!);
+  }
   return out;
 }

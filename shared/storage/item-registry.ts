@@ -58,6 +58,16 @@ export const MEMBER_ITEM_TYPES: Readonly<Record<string, ItemType>> = {
   'save-offer-outcome': { section: 'saveOfferOutcomes', description: 'Whether the member left anyway within 90 days of taking an offer' },
   'rate-counter': { section: 'rateCounters', description: 'Requests counted against the per-shopper limit of the routes that call Stripe' },
   work: { section: 'pendingWork', description: 'Work queued for the member (a withdrawal to finish, a price change, a follow-up)' },
+  household: { section: 'household', description: 'The household the member owns: who joined, with which role, and the standing invites' },
+  'household-link': {
+    section: 'householdMembership',
+    description: 'The household the member belongs to, with a copy of its owner’s membership status, and where household notices go',
+    personal: ['email'],
+  },
+  'household-lock': {
+    section: 'householdMembership',
+    description: 'When the member left a household, and until when they cannot join another',
+  },
 };
 
 /** Items outside the partition that name the member, found through the member's own items. */

@@ -14,6 +14,8 @@ export const keys = {
   memberPk: (memberId: string) => `MEMBER#${memberId}`,
   membershipSk: 'ENT#MEMBERSHIP',
   grantSk: (code: string) => `ENT#GRANT#${code}`,
+  /** A household member's copy of the owner's membership (storage/households.ts): read by the member's check. */
+  householdLinkSk: 'ENT#HOUSEHOLD',
   entitlementPrefix: 'ENT#',
   savingsSk: 'SAVINGS',
   customerLink: (customerId: string) => ({ PK: `CUSTOMER#${customerId}`, SK: 'LINK' }),

@@ -7,11 +7,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { IssuedGrant } from '../domain/grants';
+import type { HouseholdLink } from '../domain/household';
 import type { MembershipRecord } from '../domain/membership';
 import type { ChargeRefund } from '../domain/membership-events';
-import { fromAttributeValue } from './attribute-values';
+import { fromAttributeMap, fromAttributeValue } from './attribute-values';
 import { batchGetAll } from './batch-get';
 import { grantFromItem, isGrantItem } from './grants';
+import { householdLinkFromItem, isHouseholdGuard, isHouseholdLinkSk } from './households';
 import { keys } from './keys';
 import { emailLookupAttributes } from './member-lookup';
 import { readPaymentLinks } from './payment-links';
@@ -21,6 +23,13 @@ import type { TransactItem } from './transact';
 
 /** Extra writes that must commit atomically with a membership change (grant issuance, reminders, ...). */
 export type ExtraWrite = TransactItem;
+
+export interface EntitlementData {
+  record: MembershipRecord | null;
+  grants: IssuedGrant[];
+  /** Set while the member belongs to someone's household (docs/household.md). */
+  household: HouseholdLink | null;
+}
 
 export interface StoredMembership {
   record: MembershipRecord;
@@ -38,15 +47,12 @@ export class CustomerLinkedElsewhereError extends Error {
 }
 
 export interface MembershipRepository {
-  /** The member's item collection for checkout: membership and grants in one Query. */
   /**
-   * The membership and its grants: the member's `ENT#` item collection. `consistent` for callers
-   * that decide a write from what they read (redeem, refund); the checkout reads eventually.
+   * The membership, its grants and the copy of a household owner's membership: the member's `ENT#`
+   * item collection, one Query. `consistent` for callers that decide a write from what they read
+   * (redeem, refund); the checkout reads eventually.
    */
-  getEntitlementData(
-    memberId: string,
-    options?: { consistent?: boolean },
-  ): Promise<{ record: MembershipRecord | null; grants: IssuedGrant[] }>;
+  getEntitlementData(memberId: string, options?: { consistent?: boolean }): Promise<EntitlementData>;
   getMembership(memberId: string): Promise<StoredMembership | null>;
   findMemberIdByCustomer(customerId: string): Promise<string | null>;
   /** The members the given customers are linked to (eventually consistent: the sweep's page read). */
@@ -137,8 +143,9 @@ export class DynamoMembershipRepository implements MembershipRepository {
    * paging loop instead of `queryPartition`, which runs on the document client; the items still go
    * through the one membership mapper and the grant mapper.
    */
-  async getEntitlementData(memberId: string, options: { consistent?: boolean } = {}) {
+  async getEntitlementData(memberId: string, options: { consistent?: boolean } = {}): Promise<EntitlementData> {
     let record: MembershipRecord | null = null;
+    let household: HouseholdLink | null = null;
     const grants: IssuedGrant[] = [];
     // One page in practice (a member holds a handful of grants); following pages matters because
     // grant keys sort before the membership item, which must never fall off a full first page.
@@ -157,10 +164,11 @@ export class DynamoMembershipRepository implements MembershipRepository {
         if (raw.SK?.S === keys.membershipSk) record = fromWire(raw);
         // The grant mapper reads `type` and `grant`: the lookup keys and the TTL stay unconverted.
         else if (isGrantItem({ type: raw.type?.S }) && raw.grant) grants.push(grantFromItem({ grant: fromAttributeValue(raw.grant) }));
+        else if (isHouseholdLinkSk(raw.SK?.S)) household = householdLinkFromItem(fromAttributeMap(raw));
       }
       startKey = out.LastEvaluatedKey;
     } while (startKey);
-    return { record, grants };
+    return { record, grants, household };
   }
 
   async getMembership(memberId: string): Promise<StoredMembership | null> {
@@ -271,7 +279,9 @@ export class DynamoMembershipRepository implements MembershipRepository {
     } catch (error) {
       if (error instanceof TransactionCanceledException) {
         const reasons = error.CancellationReasons ?? [];
-        if (reasons[0]?.Code === 'ConditionalCheckFailed' || reasons.some((r) => r.Code === 'TransactionConflict')) {
+        // The household guard failing means a join or leave since the roster was read: decide again.
+        const guardFailed = reasons.some((r, i) => r.Code === 'ConditionalCheckFailed' && isHouseholdGuard(items[i]));
+        if (reasons[0]?.Code === 'ConditionalCheckFailed' || guardFailed || reasons.some((r) => r.Code === 'TransactionConflict')) {
           throw new ConcurrentModificationError(`membership of revision ${expectedRev} changed concurrently`);
         }
         if (record.customerId && reasons[1]?.Code === 'ConditionalCheckFailed') {

@@ -22,6 +22,7 @@ import {
 import type { PlanCatalog } from '../domain/catalog';
 import { bySoonestExpiry } from '../domain/entitlement';
 import type { IssuedGrant } from '../domain/grants';
+import { poolAccess, savingsAccountOf } from '../domain/household';
 import { feesPaidCents } from '../domain/issuance';
 import { evaluateMembership, type MembershipRecord } from '../domain/membership';
 import type { SavingsTotals } from '../domain/savings';
@@ -117,17 +118,31 @@ const MAX_ATTEMPTS = 10;
  * "already redeemed by this order" must not come from a replica that has not seen the release since.
  */
 async function loadMember(deps: BenefitsDeps, memberId: string, now: Date) {
-  const { record, grants } = await deps.memberships.getEntitlementData(memberId, { consistent: true });
+  const { record, grants, household } = await deps.memberships.getEntitlementData(memberId, { consistent: true });
   const refunded = refundedPeriods(record);
   const view = evaluateMembership(record, deps.catalog, now);
   const entitled = view.entitled && deps.catalog.plan(view.planId) !== undefined;
-  return { record, grants: grants.map((g) => effectiveGrant(g, refunded)), entitled };
+  return { record, grants: grants.map((g) => effectiveGrant(g, refunded)), entitled, household };
 }
 
-/** The member, the code and the order's slot for the code's kind, read together (two reads in parallel). */
+/**
+ * The member, the code and the order's slot for the code's kind, read together (two reads in parallel).
+ * A code that is not the member's may be their household owner's: the owner's pool is one, so the
+ * claim is then the owner's (their entitlement, their order slots, their savings; docs/household.md).
+ */
 async function loadClaim(deps: BenefitsDeps, memberId: string, code: string, orderId: string, now: Date) {
   const [member, slots] = await Promise.all([loadMember(deps, memberId, now), deps.benefits.getOrderSlots(memberId, orderId)]);
   const grant = member.grants.find((g) => g.code === code);
+  if (!grant && member.household) {
+    const access = poolAccess(member.household, deps.catalog, now);
+    if (access !== null) {
+      const ownerId = member.household.ownerMemberId;
+      const [owner, ownerSlots] = await Promise.all([loadMember(deps, ownerId, now), deps.benefits.getOrderSlots(ownerId, orderId)]);
+      const pooled = owner.grants.find((g) => g.code === code);
+      if (pooled && access === 'role_excluded') throw rejection('household_role');
+      if (pooled) return { ...owner, grant: pooled, slot: ownerSlots.find((s) => s.kind === pooled.kind) ?? null };
+    }
+  }
   return { ...member, grant, slot: (grant && slots.find((s) => s.kind === grant.kind)) ?? null };
 }
 
@@ -142,6 +157,7 @@ const REJECTION_MESSAGES: Record<RejectionReason, string> = {
   service_level_required: "A shipping voucher needs the order's service level (serviceLevel).",
   one_coupon_per_order: 'The order already holds or redeemed another coupon: one coupon per order.',
   one_voucher_per_order: 'The order already holds or redeemed another shipping voucher: one shipping voucher per order.',
+  household_role: 'The household owner’s coupons and vouchers are not for your household role.',
 };
 
 const rejection = (reason: RejectionReason) => new RejectedError(reason, REJECTION_MESSAGES[reason]);
@@ -343,13 +359,19 @@ export async function recordBenefitUsage(
   input: { memberId: string; orderId: string; shippingSavedCents: number; currency: string },
   now: Date,
 ): Promise<UsageResult> {
+  // A household member's order saves for the household: counted with the owner's savings (docs/household.md).
+  const caller = input.memberId;
+  input = {
+    ...input,
+    memberId: savingsAccountOf(caller, await deps.memberships.getEntitlementData(caller, { consistent: true }), deps.catalog, now),
+  };
   for (let attempt = 1; ; attempt++) {
     const existing = await deps.benefits.getUsage(input.memberId, input.orderId);
     if (existing) {
       if (existing.shippingSavedCents !== input.shippingSavedCents || existing.currency !== input.currency) {
         throw new ConflictError('usage_differs', 'This order already reported a different benefit usage.');
       }
-      return { ...pickUsage(existing), recordedAt: existing.at };
+      return { ...pickUsage(existing), memberId: caller, recordedAt: existing.at };
     }
     // Consistent: the savings period comes from this record, and a replica behind a renewal would count the saving in the old period.
     const { record } = await deps.memberships.getEntitlementData(input.memberId, { consistent: true });
@@ -381,7 +403,7 @@ export async function recordBenefitUsage(
         savingsRollupWrites(deps.benefits.tableName, input.memberId, now, input.currency, input.shippingSavedCents),
       );
       return {
-        memberId: input.memberId,
+        memberId: caller,
         orderId: input.orderId,
         shippingSavedCents: input.shippingSavedCents,
         currency: input.currency,

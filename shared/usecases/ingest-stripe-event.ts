@@ -2,6 +2,7 @@ import { BINDING_REFUSAL_DETAIL, type Binding, type BindingRefusal, bindingFor, 
 import type { PlanCatalog } from '../domain/catalog';
 import type { DriftFinding, DriftSource } from '../domain/drift';
 import { applyMembershipEvent, isoFromEpoch, type MembershipEvent, type MembershipRecord } from '../domain/membership';
+import type { HouseholdRoster } from '../storage/households';
 import {
   ConcurrentModificationError,
   CustomerLinkedElsewhereError,
@@ -23,6 +24,8 @@ export type MembershipReaction = (change: {
   event: MembershipEvent;
   now: Date;
   catalog: PlanCatalog;
+  /** The owner's household members, read with the membership when the plan shares (docs/household.md). */
+  household?: HouseholdRoster | null;
 }) => ExtraWrite[];
 
 export interface IngestDeps {
@@ -41,6 +44,8 @@ export interface IngestDeps {
    */
   findings?: { recordFinding(finding: DriftFinding, at: string): Promise<void> };
   source?: DriftSource;
+  /** Who shares the member's membership: their copies change in the same transaction as the membership. */
+  households?: { roster(ownerMemberId: string): Promise<HouseholdRoster | null> };
 }
 
 export type IngestOutcome =
@@ -173,7 +178,10 @@ async function applyToMember(deps: IngestDeps, memberId: string, domainEvent: Me
     const before = stored?.record ?? null;
     const { record: after, changed } = applyMembershipEvent(before, domainEvent);
     const at = now();
-    const extra = (deps.reactions ?? []).flatMap((react) => react({ before, after, event: domainEvent, now: at, catalog: deps.catalog }));
+    const household = deps.households && mayShare(deps.catalog, before, after) ? await deps.households.roster(memberId) : null;
+    const extra = (deps.reactions ?? []).flatMap((react) =>
+      react({ before, after, event: domainEvent, now: at, catalog: deps.catalog, household }),
+    );
     if (!changed && extra.length === 0) return { outcome: 'unchanged', memberId };
     try {
       await deps.memberships.saveMembership(after, stored?.rev ?? 0, extra, at);
@@ -184,3 +192,7 @@ async function applyToMember(deps: IngestDeps, memberId: string, domainEvent: Me
     }
   }
 }
+
+/** Only a member whose plan shares (or shared) can own a household: others skip the roster read. */
+const mayShare = (catalog: PlanCatalog, before: MembershipRecord | null, after: MembershipRecord): boolean =>
+  catalog.plan(before?.subscription?.planId)?.household !== undefined || catalog.plan(after.subscription?.planId)?.household !== undefined;

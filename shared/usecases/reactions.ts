@@ -1,6 +1,7 @@
 import type { RulesResolver } from '../domain/compliance-rules';
 import { benefitIssuanceReaction } from './benefits';
 import { consentAcceptanceReaction } from './consent-acceptance';
+import { householdCopyReaction } from './household';
 import type { MembershipReaction } from './ingest-stripe-event';
 import { scheduleReminders } from './schedule-reminders';
 
@@ -10,5 +11,10 @@ import { scheduleReminders } from './schedule-reminders';
  * table they write to and the jurisdiction rules (notice windows) come from the caller's wiring.
  */
 export function membershipReactions(tableName: string, rules: RulesResolver): readonly MembershipReaction[] {
-  return [benefitIssuanceReaction(tableName), scheduleReminders(tableName, rules), consentAcceptanceReaction(tableName)];
+  return [
+    benefitIssuanceReaction(tableName),
+    scheduleReminders(tableName, rules),
+    consentAcceptanceReaction(tableName),
+    householdCopyReaction(tableName),
+  ];
 }

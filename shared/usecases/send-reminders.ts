@@ -3,6 +3,7 @@ import { generateGrantCode } from '../codes';
 import { buildGrants, currentSavingsPeriod, savingsView } from '../domain/benefits';
 import type { PlanCatalog } from '../domain/catalog';
 import type { RulesResolver } from '../domain/compliance-rules';
+import { type HouseholdLink, householdEndingRelevance } from '../domain/household';
 import { evaluateMembership, type MembershipRecord } from '../domain/membership';
 import { plannedPriceChange } from '../domain/price-change';
 import {
@@ -37,6 +38,8 @@ export interface ReminderJobDeps {
   /** Where a sent price-change notice queues the subscription's move to the new price (the compliance job). */
   work: Pick<WorkQueue, 'enqueue'>;
   memberships: Pick<MembershipRepository, 'getMembership'>;
+  /** A household member's link to the owner's membership, for the notices about it (docs/household.md). */
+  households?: { link(memberId: string): Promise<HouseholdLink | null> };
   store: ReminderStore;
   sender: NotificationSender;
   portalUrl: string;
@@ -204,13 +207,18 @@ async function handleOne(run: Run, item: ReminderItem): Promise<void> {
     deps.store.count('membership', stored ? 1 : 0);
     const record = stored?.record ?? null;
     const preferences = MARKETING_KINDS.has(item.kind) ? await deps.store.preferences(item.memberId) : { marketingOptOut: false };
-    let relevance = reminderRelevance({ ...item, id: item.reminderId }, record, deps.catalog, asOf, preferences, deps.rules);
-    const to = item.deliverTo ?? record?.email ?? null;
+    // A household notice is about the owner's membership, as the member's copy of it says now.
+    const link = item.kind === 'household_ending' ? ((await deps.households?.link(item.memberId)) ?? null) : null;
+    let relevance =
+      item.kind === 'household_ending'
+        ? householdEndingRelevance({ id: item.reminderId, memberId: item.memberId }, link, deps.catalog, asOf)
+        : reminderRelevance({ ...item, id: item.reminderId }, record, deps.catalog, asOf, preferences, deps.rules);
+    const to = item.deliverTo ?? link?.email ?? record?.email ?? null;
     if (relevance.send && deps.sender.needsAddress && !to) relevance = { send: false, reason: 'no_address' };
     if (relevance.send && item.kind === 'price_change' && (await announcedBefore(deps, item)))
       relevance = { send: false, reason: 'already_notified' };
     if (!relevance.send) return await drop(claim.leaseUntil, relevance.reason);
-    const ctx = await contextFor(deps, item, record, asOf);
+    const ctx = link ? householdContext(deps, item, link) : await contextFor(deps, item, record, asOf);
     const message = renderReminder(item.kind, ctx);
     let providerMessageId: string | null;
     await run.pace();
@@ -323,6 +331,18 @@ const ACK_CONTEXT: Omit<ReminderContext, 'portalUrl' | 'preferencesUrl' | 'facts
   lifetimeSavedCents: 0,
   coupon: null,
 };
+
+/** A household notice: the shared plan and when it ends (the reminder's anchor). */
+function householdContext(deps: ReminderJobDeps, item: ReminderItem, link: HouseholdLink): ReminderContext {
+  const plan = deps.catalog.plan(link.owner.subscription?.planId);
+  return {
+    ...ACK_CONTEXT,
+    planName: plan?.name ?? 'membership',
+    accessEndsAt: item.anchor,
+    portalUrl: deps.portalUrl,
+    preferencesUrl: deps.preferencesUrl,
+  };
+}
 
 async function contextFor(
   deps: ReminderJobDeps,

@@ -1,8 +1,11 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { dynamo } from '#shared/runtime/dynamo';
+import { generateReference } from '#shared/codes';
+import { planCatalog } from '#shared/runtime/catalog';
+import { dynamo, householdStore, membershipRepository } from '#shared/runtime/dynamo';
 import { shopperRepository } from '#shared/runtime/shopper';
 import { MEMBER_ITEM_TYPES } from '#shared/storage/item-registry';
+import { inviteToHousehold, joinHousehold } from '#shared/usecases/household';
 import { stripeEvent } from '../../local/stripe-test-events';
 import { uniqueMemberId, useApi } from '../support/api';
 import { partition, runCompliance, sendNotices } from '../support/compliance';
@@ -59,6 +62,8 @@ describe('GET /v1/me/export and DELETE /v1/me', () => {
     });
     await shopperRepository().linkStripeCustomer(memberId, m.customer, new Date());
     expect((await api.call('PUT', '/v1/me/preferences', { ...shopper, body: { marketingOptOut: true } })).status).toBe(200);
+    // An invite to their own household (it stays standing).
+    expect((await api.call('POST', '/v1/me/household/invites', { ...shopper, body: { role: 'teen' } })).status).toBe(200);
     // The checkout redeems a coupon and reports a shipping saving.
     const mine = (await (await api.call('GET', '/v1/me/membership', shopper)).json()) as any;
     const code = mine.coupons[0].code;
@@ -77,6 +82,33 @@ describe('GET /v1/me/export and DELETE /v1/me', () => {
     const ended = structuredClone(stripe().render(stripe().objects.get(m.subscription)!));
     expect((await api.postEvent(stripeEvent('customer.subscription.deleted', ended, { created: nowSeconds() }))).status).toBe(200);
     await runCompliance({ members: [memberId] }, new Date(Date.now() + 91 * DAY * 1000));
+    // Lapsed, they join a friend's household, are removed (the rejoin lock), and after the lock join another.
+    const friend = uniqueMemberId('export-friend');
+    await subscribedMember(api, stripe(), { memberId: friend, start: nowSeconds() - DAY });
+    const invite = await api.call('POST', '/v1/me/household/invites', {
+      key: null,
+      headers: await bearer(friend),
+      body: { role: 'adult' },
+    });
+    const joined = await api.call('POST', '/v1/me/household/join', {
+      ...shopper,
+      body: { code: ((await invite.json()) as any).code, email },
+    });
+    expect(joined.status).toBe(200);
+    expect((await api.call('DELETE', `/v1/me/household/members/${memberId}`, { key: null, headers: await bearer(friend) })).status).toBe(
+      200,
+    );
+    const family = uniqueMemberId('export-family');
+    await subscribedMember(api, stripe(), { memberId: family, start: nowSeconds() - DAY, interval: 'year' });
+    const afterLock = new Date(Date.now() + 181 * DAY * 1000);
+    const households = {
+      catalog: planCatalog(),
+      memberships: membershipRepository(),
+      households: householdStore(),
+      inviteCode: () => generateReference('HH'),
+    };
+    const later = await inviteToHousehold(households, family, 'adult', afterLock);
+    await joinHousehold(households, memberId, { code: later.code, email }, afterLock);
 
     const stored = await everythingAbout(memberId);
     const storedTypes = new Set(stored.map((i) => String(i.type)));

@@ -30,6 +30,10 @@ const ME_ROUTES: Array<{ method: string; path: string; body?: object }> = [
   { method: 'POST', path: '/v1/me/membership/save-offers/{offerId}/accept' },
   { method: 'GET', path: '/v1/me/export' },
   { method: 'DELETE', path: '/v1/me' },
+  { method: 'GET', path: '/v1/me/household' },
+  { method: 'POST', path: '/v1/me/household/invites', body: { role: 'teen' } },
+  { method: 'POST', path: '/v1/me/household/join', body: { code: 'HH-2222-3333-4444' } },
+  { method: 'DELETE', path: '/v1/me/household/members/{memberId}' },
 ];
 
 it('covers every shopper route of the manifest', () => {

@@ -49,7 +49,7 @@ describe('DynamoShopperRepository', () => {
     await shoppers.putConsent({ ...base, checkoutSessionId: 'cs_1', presentedAt: '2026-01-01T00:00:00.000Z' });
     await shoppers.linkStripeCustomer(memberId, `cus_${memberId.replace(/\W/g, '')}`, new Date());
     expect((await shoppers.listConsents(memberId)).map((c) => c.checkoutSessionId)).toEqual(['cs_1', 'cs_2']);
-    expect(await memberships.getEntitlementData(memberId)).toEqual({ record: null, grants: [] });
+    expect(await memberships.getEntitlementData(memberId)).toEqual({ record: null, grants: [], household: null });
     // Proof of consent is kept for years: no TTL may expire it.
     const raw = await db.send(
       new GetCommand({ TableName: TEST_TABLES.main, Key: { PK: `MEMBER#${memberId}`, SK: 'CONSENT#2026-01-01T00:00:00.000Z#cs_1' } }),

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   CONFLICT_REASONS,
   ConflictError,
+  GONE_REASONS,
+  GoneError,
   InvalidInputError,
   NOT_FOUND_REASONS,
   NotFoundError,
@@ -32,12 +34,14 @@ describe('docs/errors.md', () => {
     }
     for (const reason of CONFLICT_REASONS) expect(rowsWith(`| \`${reason}\` |`), `409 ${reason}`).not.toHaveLength(0);
     for (const reason of NOT_FOUND_REASONS) expect(rowsWith(`| \`${reason}\` |`), `404 ${reason}`).not.toHaveLength(0);
+    for (const reason of GONE_REASONS) expect(rowsWith(`| \`${reason}\` |`), `410 ${reason}`).not.toHaveLength(0);
   });
 
   it('documents the answer of every kind of use-case error as the edge gives it', () => {
     const samples: UseCaseError[] = [
       new InvalidInputError([{ path: '/body/planId', message: 'unknown plan' }]),
       new NotFoundError('No such member.', 'unknown_member'),
+      new GoneError('invite_expired', 'The invite has expired.'),
       new ConflictError('already_member', 'You already have a membership.', { membershipStatus: 'active' }),
       new RejectedError('below_min_subtotal', 'Below the minimum.'),
       new RateLimitedError('Slow down.', 30),
