@@ -185,29 +185,36 @@ export class ProjectingLedger implements LedgerWriter {
   }
 }
 
+/** Projections settled at once: different accounts rarely meet, and a meeting only retries (version check). */
+const SETTLE_CONCURRENCY = 4;
+
 /**
  * The projections still owed (markers older than `before`, so requests in flight finish their own),
- * lane by lane, at most `limit` of them; how many were done and how many remain.
+ * lane by lane, read a page at a time, a few at once; at most `limit` of them, and none once
+ * `shouldStop` says the run's time is up. How many were done, and how many it saw left undone (at
+ * least one whenever it stopped with work in hand; it does not read on to count the rest).
  */
 export async function projectOwed(
   store: RollupStore,
   projector: RollupProjector,
-  options: { before: Date; limit?: number; onProgress?: (done: number) => void },
+  options: { before: Date; limit?: number; shouldStop?: () => boolean; onProgress?: (done: number) => void },
 ): Promise<{ settled: number; remaining: number }> {
   let settled = 0;
-  let remaining = 0;
+  const budgetLeft = () => (options.limit === undefined || settled < options.limit) && !options.shouldStop?.();
   for (let lane = 0; lane < ROLLUP_LANES; lane++) {
-    for (const marker of await store.markers(lane, options.before)) {
-      if (options.limit !== undefined && settled >= options.limit) {
-        remaining++;
-        continue;
+    for await (const page of store.markers(lane, options.before)) {
+      for (let i = 0; i < page.length; ) {
+        if (!budgetLeft()) return { settled, remaining: page.length - i };
+        const room = options.limit === undefined ? SETTLE_CONCURRENCY : Math.min(SETTLE_CONCURRENCY, options.limit - settled);
+        const batch = page.slice(i, i + room);
+        await Promise.all(batch.map((marker) => projector.settle(marker)));
+        i += batch.length;
+        settled += batch.length;
+        options.onProgress?.(settled);
       }
-      await projector.settle(marker);
-      settled++;
-      options.onProgress?.(settled);
     }
   }
-  return { settled, remaining };
+  return { settled, remaining: 0 };
 }
 
 export interface RebuildReport {
