@@ -2,14 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { emptyEntry, type LedgerEntry } from '#shared/domain/finance/ledger';
 import { monthsBetween } from '#shared/domain/finance/months';
 import { recomputeRollup, rowsOfMonth } from '#shared/domain/finance/rollup';
-import { projectOwed, RollupProjector } from '#shared/usecases/finance-rollups';
+import { ProjectingLedger, projectOwed, RollupProjector, rebuildMonth } from '#shared/usecases/finance-rollups';
 import { settings } from '../../support/finance-rollup';
 import { MemoryRollupStore } from '../../support/memory-rollup-store';
 
 /**
- * The settle job at scale: a backlog of owed projections (a burst of benefit writes, requests that
- * died) is read a page at a time and worked off within a run's count and time budget, never by
- * loading whole queue partitions into a one-minute Lambda.
+ * The settle and rebuild jobs at scale. Settle: a backlog of owed projections (a burst of benefit
+ * writes, requests that died) is read a page at a time and worked off within a run's count and time
+ * budget, never by loading whole queue partitions into a one-minute Lambda. Rebuild: a million
+ * accounts and a hundred thousand refunds' routes are read many at a time, not one after another.
  */
 const OWED = 200;
 const invoices: LedgerEntry[] = Array.from({ length: OWED }, (_, i) =>
@@ -78,5 +79,55 @@ describe('projectOwed (the rollups-settle job)', () => {
     const expected = recomputeRollup(invoices, [], settings);
     for (const month of monthsBetween('2019-02', '2019-06'))
       expect(await store.monthRows(month), month).toEqual(rowsOfMonth(expected, month));
+  });
+});
+
+describe('rebuildMonth (the rollups-rebuild job)', () => {
+  it("reads many accounts and many refunds' routes at once, and still finds nothing to say about a month kept by the projection", async () => {
+    const { store, projector } = await backlog();
+    await projectOwed(store, projector, { before: later });
+    const refunds = invoices.map((inv, i) =>
+      emptyEntry({
+        entryId: `re_owed${i}`,
+        kind: 'refund',
+        occurredAt: '2019-03-20T00:00:00.000Z',
+        currency: 'usd',
+        amountCents: 100,
+        chargeId: `ch_owed${i}`,
+        refundIds: [`re_owed${i}`],
+      }),
+    );
+    const ledger = new ProjectingLedger(store.ledger, projector);
+    for (const r of refunds) await ledger.record(r);
+    const inFlight = { now: 0, max: 0, maxRoutes: 0 };
+    const track = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, key: 'max' | 'maxRoutes') =>
+      (async (...a: A) => {
+        inFlight.now++;
+        inFlight[key] = Math.max(inFlight[key], inFlight.now);
+        try {
+          return await fn(...a);
+        } finally {
+          inFlight.now--;
+        }
+      }) as (...a: A) => Promise<R>;
+    store.loadAccount = track(store.loadAccount.bind(store), 'max');
+    store.getRoute = track(store.getRoute.bind(store), 'maxRoutes');
+    const all = [...invoices, ...refunds];
+    const report = await rebuildMonth(
+      {
+        store,
+        projector,
+        settings,
+        entries: async function* (m: string) {
+          yield* all.filter((e) => e.occurredAt.startsWith(m));
+        },
+      },
+      '2019-03',
+      { repair: false },
+    );
+    expect(report).toMatchObject({ accounts: OWED, ledgerEntries: 2 * OWED, drifted: 0, differences: [], missingFacts: 0 });
+    expect(report.unattributed).toEqual([{ currency: 'usd', entries: OWED, amountCents: 100 * OWED }]);
+    expect(inFlight.max).toBeGreaterThanOrEqual(16);
+    expect(inFlight.maxRoutes).toBeGreaterThanOrEqual(16);
   });
 });
