@@ -2,6 +2,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { dynamo } from '#shared/runtime/dynamo';
 import { shopperRepository } from '#shared/runtime/shopper';
+import { rollupKeys } from '#shared/storage/finance-rollups';
 import { MEMBER_ITEM_TYPES } from '#shared/storage/item-registry';
 import { stripeEvent } from '../../local/stripe-test-events';
 import { uniqueMemberId, useApi } from '../support/api';
@@ -13,7 +14,11 @@ const stripe = useStripeDouble();
 const DAY = 86_400;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-/** Every item in the table that is about the member: their partition, or an item naming them. Tests may Scan; the service never does. */
+/**
+ * Every item in the table that is about the member: their partition, their finance account's (facts,
+ * savings, what it added to the rollups: items that need not name them), or an item naming them.
+ * Tests may Scan; the service never does.
+ */
 async function everythingAbout(memberId: string): Promise<Array<Record<string, any>>> {
   const { doc, tables } = dynamo();
   const items: Array<Record<string, any>> = [];
@@ -22,8 +27,8 @@ async function everythingAbout(memberId: string): Promise<Array<Record<string, a
     const out = await doc.send(
       new ScanCommand({
         TableName: tables.main,
-        FilterExpression: 'PK = :pk OR memberId = :m OR subscriberKey = :m',
-        ExpressionAttributeValues: { ':pk': `MEMBER#${memberId}`, ':m': memberId },
+        FilterExpression: 'PK = :pk OR PK = :account OR memberId = :m OR subscriberKey = :m',
+        ExpressionAttributeValues: { ':pk': `MEMBER#${memberId}`, ':account': rollupKeys.accountPk(memberId), ':m': memberId },
         ConsistentRead: true,
         ExclusiveStartKey: start,
       }),

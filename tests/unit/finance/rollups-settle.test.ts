@@ -35,7 +35,11 @@ const invoices: LedgerEntry[] = Array.from({ length: OWED }, (_, i) =>
 /** A store that counts the queue entries it hands out, however it hands them out. */
 async function backlog() {
   let seed = 1;
-  const store = new MemoryRollupStore(() => (seed = (seed * 16807) % 2147483647) / 2147483647);
+  const random = () => {
+    seed = (seed * 16807) % 2147483647;
+    return seed / 2147483647;
+  };
+  const store = new MemoryRollupStore(random);
   // Recorded, never projected: every entry leaves its marker.
   for (const e of invoices) await store.ledger.record(e);
   const counted = { read: 0 };
@@ -86,7 +90,7 @@ describe('rebuildMonth (the rollups-rebuild job)', () => {
   it("reads many accounts and many refunds' routes at once, and still finds nothing to say about a month kept by the projection", async () => {
     const { store, projector } = await backlog();
     await projectOwed(store, projector, { before: later });
-    const refunds = invoices.map((inv, i) =>
+    const refunds = invoices.map((_, i) =>
       emptyEntry({
         entryId: `re_owed${i}`,
         kind: 'refund',
