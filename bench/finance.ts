@@ -42,7 +42,7 @@ const execFileAsync = promisify(execFile);
 const MONTH = '2030-01';
 const ACCOUNTS = 2_000;
 const RENEWALS = 200;
-const READS = 15;
+const READS = 31;
 
 const monthOptions = (invoices: number, tag: string): MonthOptions => ({
   month: MONTH,
@@ -171,28 +171,42 @@ function counting(doc: DynamoDBDocumentClient) {
   return { doc: wrapped, counter };
 }
 
-async function measureReads(doc: DynamoDBDocumentClient, table: string) {
-  const { doc: counted, counter } = counting(doc);
-  const store = new DynamoRollupStore(counted, table);
+type Reads = Record<'revenue' | 'metrics', { items: number; p50: number; body: string }>;
+
+/**
+ * Revenue and metrics of the month in each table, side by side: every round reads each size in turn
+ * (alternating which goes first), so the machine's load at any moment weighs on both alike.
+ */
+async function measureReads(doc: DynamoDBDocumentClient, tables: readonly string[]): Promise<Reads[]> {
   // Read as finance reads it: the month closed (2030-01 lies ahead of the clock, which would read it as not started).
   const asOf = new Date(`${addMonths(MONTH, 1)}-15T00:00:00Z`);
-  const revenue = async () => JSON.stringify(await monthRevenue(store, MONTH, { asOf }));
-  const metrics = async () => JSON.stringify(await financeMetrics(store, { currency: 'usd', from: MONTH, to: MONTH, asOf }));
-  const out: Record<string, { items: number; p50: number; body: string }> = {};
-  for (const [name, fn] of [
-    ['revenue', revenue],
-    ['metrics', metrics],
-  ] as const) {
-    await fn();
-    const times: number[] = [];
-    let body = '';
-    counter.items = 0;
+  const sides = tables.map((table) => {
+    const { doc: counted, counter } = counting(doc);
+    const store = new DynamoRollupStore(counted, table);
+    return {
+      counter,
+      calls: {
+        revenue: async () => JSON.stringify(await monthRevenue(store, MONTH, { asOf })),
+        metrics: async () => JSON.stringify(await financeMetrics(store, { currency: 'usd', from: MONTH, to: MONTH, asOf })),
+      },
+    };
+  });
+  const out = sides.map(() => ({}) as Reads);
+  for (const name of ['revenue', 'metrics'] as const) {
+    for (const side of sides) await side.calls[name]();
+    const times = sides.map((): number[] => []);
+    const bodies = sides.map(() => '');
+    for (const side of sides) side.counter.items = 0;
     for (let i = 0; i < READS; i++) {
-      const t0 = performance.now();
-      body = await fn();
-      times.push(performance.now() - t0);
+      const order = i % 2 === 0 ? sides.keys() : [...sides.keys()].reverse();
+      for (const k of order) {
+        const t0 = performance.now();
+        bodies[k] = await sides[k]!.calls[name]();
+        times[k]!.push(performance.now() - t0);
+      }
     }
-    out[name] = { items: counter.items / READS, p50: percentile(times, 50), body };
+    for (const [k, side] of sides.entries())
+      out[k]![name] = { items: side.counter.items / READS, p50: percentile(times[k]!, 50), body: bodies[k]! };
   }
   return out;
 }
@@ -239,8 +253,10 @@ export async function run(ctx: { dynamodbEndpoint: string; log: (line: string) =
     );
   }
 
-  const small = await measureReads(doc, months[0]!.table);
-  const large = await measureReads(doc, months[1]!.table);
+  const [small, large] = (await measureReads(
+    doc,
+    months.map((m) => m.table),
+  )) as [Reads, Reads];
   for (const name of ['revenue', 'metrics'] as const) {
     const [small1k, big] = [small[name]!, large[name]!];
     ctx.log(
