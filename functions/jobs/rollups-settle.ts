@@ -17,10 +17,16 @@ const projector = rollupProjector();
 const GRACE_MS = 60_000;
 /** A run covers at most this many, so a minute's schedule never stacks runs. */
 const PER_RUN = 5_000;
+/**
+ * And stops taking new ones after this long, inside the function's 60 s: a projection is a few round
+ * trips, so 5,000 of them can outlast the timeout, and a run cut off by it would publish no metric.
+ */
+const TIME_BUDGET_MS = 45_000;
 
 export const handler = jobHandler('rollups-settle', async (event: JobEvent) => {
-  const before = event.asOf ? new Date(event.asOf) : new Date(Date.now() - GRACE_MS);
-  const result = await projectOwed(store, projector, { before, limit: PER_RUN });
+  const started = Date.now();
+  const before = event.asOf ? new Date(event.asOf) : new Date(started - GRACE_MS);
+  const result = await projectOwed(store, projector, { before, limit: PER_RUN, shouldStop: () => Date.now() - started > TIME_BUDGET_MS });
   metrics.addMetric(MetricNames.rollupsSettled, MetricUnit.Count, result.settled);
   metrics.addMetric(MetricNames.rollupsOwed, MetricUnit.Count, result.remaining);
   metrics.publishStoredMetrics();

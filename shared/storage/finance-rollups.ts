@@ -43,6 +43,8 @@ import type { TransactItem } from './transact';
 export const ROLLUP_SHARDS = 16;
 /** Partitions of the work queue and of the touch index. */
 export const ROLLUP_LANES = 8;
+/** Queue entries read at once: each carries its ledger entry, so a page stays well under a megabyte. */
+export const MARKER_PAGE = 100;
 
 export const rollupKeys = {
   accountPk: (account: string) => `FINACCT#${account}`,
@@ -243,8 +245,8 @@ export interface RollupStore {
   /** The links and credit notes recorded for an invoice. */
   waitingOnInvoice(invoiceId: string): Promise<{ paymentRefs: string[]; creditNotes: Array<{ id: string; refundIds: string[] }> }>;
   monthRows(month: string): Promise<RollupRow[]>;
-  /** Queue entries of a lane written before `before`. */
-  markers(lane: number, before: Date): Promise<Marker[]>;
+  /** Queue entries of a lane written before `before`, a page at a time (a backlog must never be loaded whole). */
+  markers(lane: number, before: Date): AsyncIterable<Marker[]>;
   /** Removes a queue entry, unless it was written again since it was read. */
   clearMarker(marker: Marker): Promise<void>;
   /** The accounts that contribute to a month, page by page. */
@@ -399,18 +401,18 @@ export class DynamoRollupStore implements RollupStore {
     return sumShards(items.map(rollupRowFromItem));
   }
 
-  async markers(lane: number, before: Date): Promise<Marker[]> {
-    const items = await queryPartition(this.db, this.tableName, rollupKeys.markerPk(lane), { consistent: true });
-    return items
-      .filter((i) => String(i.at) < before.toISOString())
-      .map((i) => ({
-        lane,
-        ref: String(i.SK),
-        token: String(i.token),
-        at: String(i.at),
-        ...(i.entry ? { entry: i.entry as LedgerEntry } : {}),
-        ...(typeof i.account === 'string' ? { account: i.account } : {}),
-      }));
+  async *markers(lane: number, before: Date): AsyncIterable<Marker[]> {
+    for await (const items of queryPages(this.db, this.tableName, rollupKeys.markerPk(lane), { consistent: true, limit: MARKER_PAGE }))
+      yield items
+        .filter((i) => String(i.at) < before.toISOString())
+        .map((i) => ({
+          lane,
+          ref: String(i.SK),
+          token: String(i.token),
+          at: String(i.at),
+          ...(i.entry ? { entry: i.entry as LedgerEntry } : {}),
+          ...(typeof i.account === 'string' ? { account: i.account } : {}),
+        }));
   }
 
   async clearMarker(marker: Marker): Promise<void> {

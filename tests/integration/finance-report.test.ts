@@ -59,6 +59,118 @@ describe.skipIf(!hasChromium && !process.env.CI)('GET /v1/finance/report.html in
       entries.push(invoice(0, month, 'eur', 1299, 'prime-monthly', 'month'));
     }
     entries.push(invoice(99, '2020-01', 'usd', 13900, 'prime-annual', 'year'));
+    // So that every figure of the page has something to show (and to get wrong):
+    // two trials end in June, one converts (trial conversion 1 of 2);
+    const trial = (n: number, paysAfter: boolean) => {
+      const sub = `sub_rpt_trial${n}`;
+      const period = { start: '2020-05-20T00:00:00.000Z', end: '2020-06-19T00:00:00.000Z' };
+      const common = {
+        currency: 'usd',
+        memberId: `rpt-usd-trial${n}`,
+        subscriptionId: sub,
+        planId: 'prime-monthly',
+        interval: 'month' as const,
+      };
+      entries.push(
+        emptyEntry({
+          ...common,
+          entryId: `in_rpttrial${n}`,
+          kind: 'invoice_paid',
+          occurredAt: period.start,
+          amountCents: 0,
+          totalCents: 0,
+          taxCents: 0,
+          invoiceId: `in_rpttrial${n}`,
+          billingReason: 'subscription_create',
+          servicePeriod: period,
+        }),
+      );
+      if (paysAfter)
+        entries.push(
+          emptyEntry({
+            ...common,
+            entryId: `in_rpttrial${n}p`,
+            kind: 'invoice_paid',
+            occurredAt: period.end,
+            amountCents: 1499,
+            totalCents: 1499,
+            taxCents: 0,
+            invoiceId: `in_rpttrial${n}p`,
+            billingReason: 'subscription_cycle',
+            servicePeriod: { start: period.end, end: '2020-07-19T00:00:00.000Z' },
+          }),
+        );
+    };
+    trial(1, true);
+    trial(2, false);
+    // an annual term paid in June 2019 ends in June and is renewed (annual renewal 1 of 1);
+    const annual = (id: string, from: string, to: string) =>
+      emptyEntry({
+        entryId: id,
+        kind: 'invoice_paid',
+        occurredAt: from,
+        currency: 'usd',
+        amountCents: 13900,
+        totalCents: 13900,
+        taxCents: 0,
+        invoiceId: id,
+        memberId: 'rpt-usd-annual2',
+        subscriptionId: 'sub_rpt_annual2',
+        planId: 'prime-annual',
+        interval: 'year',
+        billingReason: 'subscription_cycle',
+        servicePeriod: { start: from, end: to },
+      });
+    entries.push(annual('in_rptannual2a', '2019-06-05T00:00:00.000Z', '2020-06-05T00:00:00.000Z'));
+    entries.push(annual('in_rptannual2b', '2020-06-05T00:00:00.000Z', '2021-06-05T00:00:00.000Z'));
+    // member 2's June renewal failed first and was paid after (recovery 1 of 1);
+    entries.push(
+      emptyEntry({
+        entryId: 'in_rpt202006usd2#payment_failed',
+        kind: 'invoice_payment_failed',
+        occurredAt: '2020-06-03T00:00:00.000Z',
+        currency: 'usd',
+        amountCents: 1499,
+        invoiceId: 'in_rpt202006usd2',
+        memberId: 'rpt-usd-2',
+        subscriptionId: 'sub_rpt_usd_2',
+        planId: 'prime-monthly',
+        billingReason: 'subscription_cycle',
+        servicePeriod: { start: '2020-06-03T00:00:00.000Z', end: '2020-07-03T00:00:00.000Z' },
+      }),
+    );
+    // 2.00 of member 0's June invoice credited to their balance; member 3's June payment disputed (funds withdrawn).
+    entries.push(
+      emptyEntry({
+        entryId: 'cn_rpt1',
+        kind: 'credit_note',
+        occurredAt: '2020-06-12T00:00:00.000Z',
+        currency: 'usd',
+        amountCents: 200,
+        totalCents: 200,
+        taxCents: 0,
+        refundedCents: 0,
+        invoiceId: 'in_rpt202006usd0',
+      }),
+      emptyEntry({
+        entryId: 'inpay_rpt3',
+        kind: 'invoice_payment',
+        occurredAt: '2020-06-04T00:00:00.000Z',
+        currency: 'usd',
+        amountCents: 1499,
+        invoiceId: 'in_rpt202006usd3',
+        paymentIntentId: 'pi_rpt3',
+      }),
+      emptyEntry({
+        entryId: 'dp_rpt3#dispute_funds_withdrawn',
+        kind: 'dispute_funds_withdrawn',
+        occurredAt: '2020-06-20T00:00:00.000Z',
+        currency: 'usd',
+        amountCents: 1499,
+        paymentIntentId: 'pi_rpt3',
+        disputeId: 'dp_rpt3',
+      }),
+    );
     // A refund no invoice can be found for.
     entries.push(
       emptyEntry({
@@ -100,10 +212,26 @@ describe.skipIf(!hasChromium && !process.env.CI)('GET /v1/finance/report.html in
     ).json()) as Metrics;
     const usd = revenue.currencies.find((c) => c.currency === 'usd')!;
     const june = metrics.months.at(-1)!;
-    // 7 monthly members renew in June (member 1 left after March) and the annual one: 8 paying, 1 new.
+    // 7 monthly members renew in June (member 1 left after March), the annual ones (one renewing), and
+    // the converted trial: 10 paying, 2 new (member 7 and the trial).
     expect(revenue.status).toBe('closed');
-    expect(usd).toMatchObject({ billedCents: 7 * 1499, refundedCents: 1499, members: { active: 8, new: 1, churned: 0 } });
-    expect(june.members).toMatchObject({ start: 7, end: 8 });
+    expect(usd).toMatchObject({
+      billedCents: 8 * 1499 + 13900,
+      refundedCents: 1499,
+      creditedCents: 200,
+      disputedCents: 1499,
+      members: { active: 10, new: 2, churned: 0 },
+    });
+    expect(june.members).toMatchObject({ start: 8, end: 10 });
+    expect(june).toMatchObject({
+      trials: { ended: 2, converted: 1 },
+      trialConversionRate: 0.5,
+      renewals: { due: 1, renewed: 1 },
+      renewalRate: 1,
+      paymentRecovery: { failed: 1, recovered: 1, rate: 1 },
+    });
+    // Member 1 lapsed in April: the LTV has a churn rate to divide by.
+    expect(june.ltvCents).toBeGreaterThan(0);
 
     const context = await browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${KEYS.finance}` } });
     const page = await context.newPage();
@@ -133,7 +261,14 @@ describe.skipIf(!hasChromium && !process.env.CI)('GET /v1/finance/report.html in
       ['churned', String(usd.members.churned)],
       ['churn-voluntary', percent(june.churnRate.voluntary)],
       ['churn-involuntary', percent(june.churnRate.involuntary)],
+      ['credited', money(usd.creditedCents)],
+      ['disputed', money(usd.disputedCents)],
       ['arpu', money(june.arpuCents)],
+      ['ltv', money(june.ltvCents)],
+      ['trial-conversion', percent(june.trialConversionRate)],
+      ['renewal-rate', percent(june.renewalRate)],
+      ['recovery-rate', percent(june.paymentRecovery.rate)],
+      ['savings-share', percent(june.memberValue.shareSavingsAtLeastFee)],
       ['benefit-cost', money(june.benefitCostCents)],
     ] as const) {
       expect(await figure('usd', id).textContent(), id).toBe(text);
@@ -188,6 +323,43 @@ describe.skipIf(!hasChromium && !process.env.CI)('GET /v1/finance/report.html in
     expect(await row.locator('td.heat').allTextContents()).toEqual(jan.retention.map(percent));
     expect(jan.retention.length).toBe(12);
 
+    // The table of months says what the API says, month by month.
+    for (const m of metrics.months) {
+      const cellsOf = await page.locator(`#currency-usd table.metrics tr[data-month="${m.month}"] td`).allTextContents();
+      const fmt = (v: number | null) => (v === null ? '–' : money(v));
+      expect(cellsOf, m.month).toEqual([
+        String(m.members.start),
+        String(m.members.end),
+        String(m.members.new + m.members.reactivated),
+        String(m.members.churned),
+        percent(m.churnRate.voluntary),
+        percent(m.churnRate.involuntary),
+        fmt(m.mrr.end),
+        fmt(m.mrr.net),
+        fmt(m.arpuCents),
+        fmt(m.ltvCents),
+        percent(m.trialConversionRate),
+        percent(m.renewalRate),
+        percent(m.paymentRecovery.rate),
+        percent(m.memberValue.shareSavingsAtLeastFee),
+      ]);
+    }
+    // Member profitability per plan: the API's byPlan (both plans).
+    expect(june.byPlan).toHaveLength(2);
+    const profitability = await page
+      .locator('#currency-usd table.profitability tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(profitability).toEqual(
+      june.byPlan.map((p: Record<string, any>) => [
+        p.planId,
+        String(p.members),
+        money(p.mrrCents),
+        money(p.recognizedCents),
+        money(p.benefitCostCents),
+        money(p.marginCents),
+      ]),
+    );
+
     // Two plans, and the refund no invoice could be found for, shown as such.
     expect(await page.locator('#currency-usd table.plans tbody tr').count()).toBe(3);
     expect(await page.locator('#currency-usd tr[data-row="unattributed"] td').nth(3).textContent()).toBe('$14.99');
@@ -196,6 +368,30 @@ describe.skipIf(!hasChromium && !process.env.CI)('GET /v1/finance/report.html in
     expect(await page.locator('.findings-list li').allTextContents()).toContain('Stripe charge txn_rpt2: $25.00, no ledger entry');
     // Self-contained: the document was the only request.
     expect(requested).toEqual([api.url(`/v1/finance/report.html?month=${MONTH}`)]);
+    await context.close();
+  });
+
+  it('marks a month not over yet as such, in the banner and in the table of months, as the API does', async () => {
+    const now = new Date();
+    const month = now.toISOString().slice(0, 7);
+    // A member paying this month, so the page has its currency and a row for the month.
+    await projectingLedger().record(invoice(0, month, 'gbp', 1199, 'prime-monthly', 'month'));
+    const revenue = (await (await api.call('GET', `/v1/finance/revenue?month=${month}`, { key: KEYS.finance })).json()) as {
+      status: string;
+    };
+    expect(revenue.status).toBe('in_progress');
+    const context = await browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${KEYS.finance}` } });
+    const page = await context.newPage();
+    expect((await page.goto(api.url(`/v1/finance/report.html?month=${month}`)))?.status()).toBe(200);
+    const banner = page.locator('.banner');
+    await expect.poll(() => banner.count()).toBe(1);
+    expect(await banner.getAttribute('data-status')).toBe('in_progress');
+    expect(await banner.textContent()).toContain(`${monthLabel(month)} is not over yet`);
+    expect(await banner.isVisible()).toBe(true);
+    // The month's row in the table of months is marked open ("*").
+    const row = page.locator(`#currency-gbp table.metrics tr[data-month="${month}"]`);
+    expect(await row.getAttribute('class')).toBe('open');
+    expect(await row.locator('th').textContent()).toBe(`${monthLabel(month)} *`);
     await context.close();
   });
 });

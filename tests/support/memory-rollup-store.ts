@@ -11,6 +11,7 @@ import {
   type ChunkCommit,
   type LoadedAccount,
   laneOf,
+  MARKER_PAGE,
   type Marker,
   ROLLUP_LANES,
   ROLLUP_SHARDS,
@@ -205,17 +206,23 @@ export class MemoryRollupStore implements RollupStore {
     return sumShards(this.partition(rollupKeys.monthPk(month)).map(rollupRowFromItem));
   }
 
-  async markers(lane: number, before: Date): Promise<Marker[]> {
-    return this.partition(rollupKeys.markerPk(lane))
-      .filter((i) => i.at < before.toISOString())
-      .map((i) => ({
-        lane,
-        ref: i.SK,
-        token: i.token,
-        at: i.at,
-        ...(i.entry ? { entry: structuredClone(i.entry) } : {}),
-        ...(i.account ? { account: i.account } : {}),
-      }));
+  async *markers(lane: number, before: Date): AsyncIterable<Marker[]> {
+    // Pages of MARKER_PAGE in key order, as the DynamoDB store reads them (the filter applies after the page).
+    const all = this.partition(rollupKeys.markerPk(lane)).sort((a, b) => (a.SK < b.SK ? -1 : a.SK > b.SK ? 1 : 0));
+    for (let i = 0; i < all.length; i += MARKER_PAGE) {
+      await this.pause();
+      yield all
+        .slice(i, i + MARKER_PAGE)
+        .filter((m) => m.at < before.toISOString())
+        .map((m) => ({
+          lane,
+          ref: m.SK,
+          token: m.token,
+          at: m.at,
+          ...(m.entry ? { entry: structuredClone(m.entry) } : {}),
+          ...(m.account ? { account: m.account } : {}),
+        }));
+    }
   }
 
   async clearMarker(marker: Marker) {

@@ -115,10 +115,8 @@ export function metricsFromRollups(input: {
     const window = monthsBetween(addMonths(month, -(LTV_WINDOW - 1)), month)
       .map((m) => all.get(m)!)
       .filter((w) => w.status === 'closed');
-    const churnRate = ratio(
-      window.reduce((a, w) => a + w.churned, 0),
-      window.reduce((a, w) => a + w.membersStart, 0),
-    );
+    const pooledChurned = window.reduce((a, w) => a + w.churned, 0);
+    const pooledAtRisk = window.reduce((a, w) => a + w.membersStart, 0);
     return {
       month,
       status: t.status,
@@ -140,7 +138,9 @@ export function metricsFromRollups(input: {
       trials: { ended: x('trialsEnded'), converted: x('trialsConverted') },
       trialConversionRate: ratio(x('trialsConverted'), x('trialsEnded')),
       arpuCents: arpu,
-      ltvCents: arpu === null || churnRate === null || churnRate === 0 ? null : Math.round(arpu / churnRate),
+      // ARPU ÷ churn rate from the unrounded figures, rounded once: at a million members the 6-decimal
+      // rate and the rounded ARPU each moved the LTV by cents to dollars.
+      ltvCents: membersEnd === 0 || pooledChurned === 0 ? null : Math.round((mrrEnd / membersEnd) * (pooledAtRisk / pooledChurned)),
       renewals: { due: x('renewalsDue'), renewed: x('renewalsRenewed') },
       renewalRate: ratio(x('renewalsRenewed'), x('renewalsDue')),
       paymentRecovery: {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptyEntry, type LedgerEntry } from '#shared/domain/finance/ledger';
+import { metricsFromRollups } from '#shared/domain/finance/metrics';
 import { metricsOf, revenueOf } from '../../support/finance-rollup';
 
 /**
@@ -142,6 +143,32 @@ describe('metrics, worked out by hand', () => {
     // May: 3 lapses over 0 + 4 + 5 + 4 + 4 = 17 member-months at risk; ARPU 11.58 → 11.58 × 17 / 3.
     expect(month('2019-05').ltvCents).toBe(6562);
     expect(month('2019-01').ltvCents).toBeNull();
+  });
+
+  it('LTV at a million members is exact to the cent: neither the rounded churn rate nor the rounded ARPU goes into it', () => {
+    // 2,345,678 members at the start of a closed month, 9,876 lapse; MRR 14.99 each, plus 123.45 of add-ons at the end.
+    const end = 2_345_678 - 9_876;
+    const figures = {
+      membersStart: 2_345_678,
+      membersEnd: end,
+      mrrStartCents: 1499 * 2_345_678,
+      mrrEndCents: 1499 * end + 12_345,
+      lapsed_10_v: 9_876,
+      lapsedMrr_10: 1499 * 9_876,
+    };
+    const m = metricsFromRollups({
+      currency: 'usd',
+      from: '2030-01',
+      to: '2030-01',
+      asOf: new Date('2030-03-01T00:00:00Z'),
+      rowsOf: (month) => (month === '2030-01' ? [{ currency: 'usd', plan: 'prime-monthly', figures }] : []),
+    }).months[0]!;
+    expect(m.arpuCents).toBe(1499);
+    expect(m.churnRate.voluntary).toBe(0.00421); // shown rounded to 6 decimals
+    // (1499 × 2,335,802 + 12,345) / 2,335,802 × 2,345,678 / 9,876, rounded once. From the rounded
+    // figures it was 1499 / 0.00421 = 356,057: $0.25 more per member.
+    expect(m.ltvCents).toBe(Math.round(((1499 * end + 12_345) * 2_345_678) / (end * 9_876)));
+    expect(m.ltvCents).toBe(356_033);
   });
 
   it('trial conversion, failed-payment recovery and annual renewals', () => {

@@ -153,7 +153,7 @@ describe('recognition line by line', () => {
     expect(upgrade[0]).toMatchObject({ month: '2026-04', recognizedCents: annualAlone[0]!.recognizedCents - 300 });
     expect(upgrade[1]).toMatchObject({ month: '2026-05', recognizedCents: annualAlone[1]!.recognizedCents - 450 });
     expect(old[1]!.recognizedCents + upgrade[1]!.recognizedCents).toBe(annualAlone[1]!.recognizedCents);
-    // May earns the annual plan's 31 days (11.81), where spreading the 131.50 over the year gave 16.17.
+    // May earns the annual plan's 31 days (11.81), where spreading the 131.50 over the year gave 15.67.
     expect(old[1]!.recognizedCents + upgrade[1]!.recognizedCents).toBe(1181);
     const spread = recognitionSchedule({ netCents: 13150, paidAt: d('2026-04-25'), servicePeriod: annualLine.period });
     expect(old[1]!.recognizedCents + spread[1]!.recognizedCents).toBe(1567);
