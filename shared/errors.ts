@@ -30,6 +30,8 @@ export const CONFLICT_REASONS = [
   'withdrawal_period_over',
   'membership_renewing',
   'offer_expired',
+  'gift_already_claimed',
+  'gift_not_refundable',
 ] as const;
 export type ConflictReason = (typeof CONFLICT_REASONS)[number];
 
@@ -49,8 +51,12 @@ export const REJECTION_REASONS = [
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 /** What a 404 may say it did not find, beyond "no such resource". */
-export const NOT_FOUND_REASONS = ['unknown_member', 'unknown_offer'] as const;
+export const NOT_FOUND_REASONS = ['unknown_member', 'unknown_offer', 'unknown_gift_code', 'unknown_gift'] as const;
 export type NotFoundReason = (typeof NOT_FOUND_REASONS)[number];
+
+/** Why something asked for no longer exists for good (410 `reason`): a gift's code that expired or was refunded. */
+export const GONE_REASONS = ['gift_expired', 'gift_refunded'] as const;
+export type GoneReason = (typeof GONE_REASONS)[number];
 
 export abstract class AppError extends Error {
   abstract readonly kind: string;
@@ -92,6 +98,19 @@ export class ConflictError extends AppError {
   readonly kind = 'conflict' as const;
   constructor(
     readonly reason: ConflictReason,
+    message: string,
+    details: ErrorDetails = {},
+  ) {
+    super(message, { reason, ...details });
+  }
+}
+
+/** What the request names existed but is gone for good (an expired or refunded gift code). */
+export class GoneError extends AppError {
+  override name = 'GoneError';
+  readonly kind = 'gone' as const;
+  constructor(
+    readonly reason: GoneReason,
     message: string,
     details: ErrorDetails = {},
   ) {
@@ -161,6 +180,7 @@ export type UseCaseError =
   | InvalidInputError
   | NotFoundError
   | ConflictError
+  | GoneError
   | RejectedError
   | RateLimitedError
   | ProviderUnavailableError

@@ -345,6 +345,7 @@ export const defaultRoutes: RouteDef[] = [
         P.obj({ price: P.str, quantity: P.int, adjustable_quantity: P.obj({ enabled: P.bool, maximum: P.int, minimum: P.int }) }),
       ),
       metadata: P.meta,
+      payment_intent_data: P.obj({ metadata: P.meta, description: P.str, receipt_email: P.str }),
       subscription_data: P.obj({
         metadata: P.meta,
         trial_period_days: P.int,
@@ -406,6 +407,24 @@ export const defaultRoutes: RouteDef[] = [
         metadataOf(p.subscription_data ?? {}, 'metadata');
       } else if (p.subscription_data) {
         throw invalid('subscription_data can only be used in subscription mode.', 'subscription_data');
+      }
+      if (p.mode === 'payment') {
+        if (!Array.isArray(p.line_items) || p.line_items.length === 0)
+          throw invalid('line_items is required in payment mode.', 'line_items');
+        p.line_items.forEach((li: Json, i: number) => {
+          if (!li.price) throw invalid('Missing required param: line_items[0][price].', `line_items[${i}][price]`);
+          const price = d.get('price', li.price, `line_items[${i}][price]`);
+          if (price.recurring)
+            throw invalid(
+              'You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.',
+              `line_items[${i}][price]`,
+            );
+          if (li.quantity !== undefined && integer(li.quantity, `line_items[${i}][quantity]`) < 1)
+            throw invalid('Invalid quantity', `line_items[${i}][quantity]`);
+        });
+        metadataOf(p.payment_intent_data ?? {}, 'metadata');
+      } else if (p.payment_intent_data) {
+        throw invalid('payment_intent_data can only be used in payment mode.', 'payment_intent_data');
       }
       const id = `cs_test_${randomBytes(24).toString('hex')}`;
       const session = Object.assign(clone(checkoutSessionFixture) as Json, {
@@ -800,7 +819,7 @@ export const defaultRoutes: RouteDef[] = [
     method: 'POST',
     path: '/_double/checkout/sessions/:id/complete',
     params: {},
-    handle: (req, d) => d.completeCheckoutSession(req.pathParams.id!),
+    handle: (req, d) => d.completeSession(req.pathParams.id!),
   },
   {
     method: 'POST',

@@ -25,6 +25,7 @@ export const PROBLEM_TYPES = {
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'not-acceptable': { status: 406, title: 'Not acceptable' },
   conflict: { status: 409, title: 'Conflict' },
+  gone: { status: 410, title: 'Gone' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'too-many-requests': { status: 429, title: 'Too many requests' },
@@ -118,6 +119,8 @@ export function problemFor(error: UseCaseError): HttpProblem {
       return new HttpProblem(404, error.message, { extensions });
     case 'conflict':
       return new HttpProblem(409, error.message, { extensions });
+    case 'gone':
+      return new HttpProblem(410, error.message, { extensions });
     case 'rejected':
       return new HttpProblem(422, error.message, { slug: rejectionSlug(error.reason), extensions });
     case 'rate_limited':
