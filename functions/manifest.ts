@@ -18,6 +18,7 @@ import { driftRoute } from '#shared/api/drift';
 import { entitlementsCheckRoute } from '#shared/api/entitlements';
 import { eraseMemberRoute } from '#shared/api/erasure';
 import { ledgerRoute, metricsRoute, reconciliationRoute, reportRoute, revenueRoute } from '#shared/api/finance';
+import { claimGiftRoute, giftCheckoutRoute, myGiftsRoute, refundGiftRoute } from '#shared/api/gifts';
 import { myPreferencesRoute } from '#shared/api/me-preferences';
 import { quoteOrderRoute } from '#shared/api/orders';
 import {
@@ -199,6 +200,14 @@ export const httpFunctions: readonly FunctionSpec[] = [
     routes: [withdrawRoute],
     access: ['table:read', 'table:write', 'secret:stripe-api'],
     // A refund per payment and the cancellation, each with the SDK's retries.
+    timeoutSeconds: 29,
+  },
+  {
+    name: 'me-gifts',
+    entry: 'functions/http/me-gifts.ts',
+    routes: [giftCheckoutRoute, myGiftsRoute, claimGiftRoute, refundGiftRoute],
+    // Checkout and refund call Stripe (with the SDK's retries); a claim writes the membership, the gift and its ledger entry.
+    access: ['table:read', 'table:write', 'secret:stripe-api'],
     timeoutSeconds: 29,
   },
   {

@@ -4,7 +4,7 @@ import { notificationSenderFromEnv } from '#shared/notifications/senders';
 import { logger } from '#shared/observability';
 import { planCatalog } from '#shared/runtime/catalog';
 import { workQueue } from '#shared/runtime/compliance';
-import { membershipRepository } from '#shared/runtime/dynamo';
+import { giftStore, membershipRepository } from '#shared/runtime/dynamo';
 import { jurisdictionRules } from '#shared/runtime/jurisdictions';
 import {
   maxAttempts,
@@ -20,6 +20,7 @@ import type { JobEvent } from '../manifest';
 
 const catalog = planCatalog();
 const memberships = membershipRepository();
+const gifts = giftStore();
 const store = reminderStore();
 const rules = jurisdictionRules();
 const work = workQueue();
@@ -55,6 +56,7 @@ export async function handler(event: JobEvent = {}, context?: Pick<Context, 'get
       rules,
       work,
       memberships,
+      gifts,
       store,
       sender,
       ...settings,

@@ -8,6 +8,7 @@ import { driftRoute } from './drift';
 import { entitlementsCheckRoute } from './entitlements';
 import { eraseMemberRoute } from './erasure';
 import { ledgerRoute, metricsRoute, reconciliationRoute, reportRoute, revenueRoute } from './finance';
+import { claimGiftRoute, giftCheckoutRoute, myGiftsRoute, refundGiftRoute } from './gifts';
 import { myPreferencesRoute } from './me-preferences';
 import { quoteOrderRoute } from './orders';
 import {
@@ -36,6 +37,10 @@ export const allRoutes: readonly RouteSpec[] = [
   portalSessionRoute,
   cancelMembershipRoute,
   resumeMembershipRoute,
+  giftCheckoutRoute,
+  myGiftsRoute,
+  claimGiftRoute,
+  refundGiftRoute,
   myPreferencesRoute,
   adminMemberRoute,
   memberNotificationsRoute,

@@ -39,6 +39,8 @@ export interface Gift {
   claimedBy: string | null;
   claimedAt: string | null;
   refundedAt: string | null;
+  /** Stripe's refund, once Stripe accepted it (a refunded gift without one is still being paid back). */
+  refundId: string | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -102,6 +104,7 @@ export function newGift(input: {
     claimedBy: null,
     claimedAt: null,
     refundedAt: null,
+    refundId: null,
   };
 }
 
@@ -220,11 +223,16 @@ export function claimedGift(gift: Gift, memberId: string, now: Date): Gift {
   return { ...gift, state: 'claimed', claimedBy: memberId, claimedAt: now.toISOString() };
 }
 
-export type RefundDecision = { kind: 'refund' } | { kind: 'already_refunded' } | { kind: 'not_refundable'; status: GiftStatus };
+export type RefundDecision =
+  | { kind: 'refund' }
+  /** Marked refunded, but Stripe has not confirmed paying it back yet: ask Stripe again (same idempotency key). */
+  | { kind: 'finish_refund' }
+  | { kind: 'already_refunded' }
+  | { kind: 'not_refundable'; status: GiftStatus };
 
 /** A gift can be refunded while it is paid and unclaimed (expired ones too: the code is dead either way). */
 export function refundDecision(gift: Gift, now: Date): RefundDecision {
-  if (gift.state === 'refunded') return { kind: 'already_refunded' };
+  if (gift.state === 'refunded') return gift.refundId ? { kind: 'already_refunded' } : { kind: 'finish_refund' };
   if (gift.state !== 'paid') return { kind: 'not_refundable', status: giftStatus(gift, now) };
   return { kind: 'refund' };
 }
@@ -236,4 +244,11 @@ export const GIFT_ENDING_DAYS_BEFORE = 7;
 export function giftEndingNoticeAt(term: GiftTerm): string {
   const at = new Date(Date.parse(term.end) - GIFT_ENDING_DAYS_BEFORE * DAY_MS).toISOString();
   return at > term.claimedAt ? at : term.claimedAt;
+}
+
+/** Whether the code still goes to its recipient: only while the gift can be claimed. */
+export function giftDeliveryRelevance(gift: Gift | null, now: Date): { send: true } | { send: false; reason: string } {
+  if (!gift) return { send: false, reason: 'gift_unknown' };
+  const status = giftStatus(gift, now);
+  return status === 'unclaimed' ? { send: true } : { send: false, reason: `gift_${status}` };
 }

@@ -2,6 +2,7 @@ import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynam
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoBenefitsRepository } from '../storage/benefits-repository';
 import { documentClient, type TableNames } from '../storage/dynamodb';
+import { GiftStore } from '../storage/gifts';
 import { LedgerRepository } from '../storage/ledger-repository';
 import { StripeSyncStore } from '../storage/stripe-sync-store';
 
@@ -54,4 +55,9 @@ export function stripeSyncStore(): StripeSyncStore {
 export function ledgerRepository(): LedgerRepository {
   const { doc: db, tables } = dynamo();
   return new LedgerRepository(db, tables.main);
+}
+
+export function giftStore(): GiftStore {
+  const { doc: db, tables } = dynamo();
+  return new GiftStore(db, tables.main);
 }

@@ -13,9 +13,11 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import type { DriftSource } from '../domain/drift';
 import type { TableNames } from '../storage/dynamodb';
+import { GiftStore } from '../storage/gifts';
 import { DynamoMembershipRepository } from '../storage/membership-repository';
 import { StripeSyncStore } from '../storage/stripe-sync-store';
 import type { StripeEvent } from '../stripe/events';
+import { recordGiftPayment } from '../usecases/gift-payments';
 import { type IngestDeps, type IngestOutcome, ingestStripeEvent } from '../usecases/ingest-stripe-event';
 import { membershipReactions } from '../usecases/reactions';
 import { planCatalog } from './catalog';
@@ -68,6 +70,7 @@ export function stripeEventIngestion(options: {
     ledger: projectingLedger({ doc, tables }),
     findings: new StripeSyncStore(doc, tables.main),
     source: options.source,
+    gifts: { recordPayment: (payment, now) => recordGiftPayment({ gifts: new GiftStore(doc, tables.main) }, payment, now) },
   };
   const config = new IdempotencyConfig({
     eventKeyJmesPath: 'id',

@@ -3,11 +3,13 @@ import { generateGrantCode } from '../codes';
 import { buildGrants, currentSavingsPeriod, savingsView } from '../domain/benefits';
 import type { PlanCatalog } from '../domain/catalog';
 import type { RulesResolver } from '../domain/compliance-rules';
+import { giftDeliveryRelevance } from '../domain/gifts';
 import { evaluateMembership, type MembershipRecord } from '../domain/membership';
 import { plannedPriceChange } from '../domain/price-change';
 import {
   ACKNOWLEDGEMENT_KINDS,
   billingInterval,
+  GIFT_NOTICE_KINDS,
   MARKETING_KINDS,
   parsePriceChangeAnchor,
   plannedLapseAt,
@@ -19,6 +21,7 @@ import {
 import { sendPacer } from '../notifications/pacer';
 import { type NotificationSender, SenderUnavailableError, UndeliverableError } from '../notifications/senders';
 import { logger, memberRef } from '../observability';
+import type { GiftStore } from '../storage/gifts';
 import type { MembershipRepository } from '../storage/membership-repository';
 import { DUE_SHARDS, proofRetentionDays, type ReminderItem, type ReminderStore } from '../storage/reminder-store';
 import type { WorkQueue } from '../storage/work-queue';
@@ -36,6 +39,8 @@ export interface ReminderJobDeps {
   /** Where a sent price-change notice queues the subscription's move to the new price (the compliance job). */
   work: Pick<WorkQueue, 'enqueue'>;
   memberships: Pick<MembershipRepository, 'getMembership'>;
+  /** The gifts a delivery notice is about (its reason to be sent is the gift's state). */
+  gifts?: Pick<GiftStore, 'get'>;
   store: ReminderStore;
   sender: NotificationSender;
   portalUrl: string;
@@ -204,6 +209,8 @@ async function handleOne(run: Run, item: ReminderItem): Promise<void> {
     const record = stored?.record ?? null;
     const preferences = MARKETING_KINDS.has(item.kind) ? await deps.store.preferences(item.memberId) : { marketingOptOut: false };
     let relevance = reminderRelevance({ ...item, id: item.reminderId }, record, deps.catalog, asOf, preferences, deps.rules);
+    if (item.kind === 'gift_delivery' && deps.gifts)
+      relevance = giftDeliveryRelevance(await deps.gifts.get(item.memberId, item.anchor), asOf);
     const to = item.deliverTo ?? record?.email ?? null;
     if (relevance.send && deps.sender.needsAddress && !to) relevance = { send: false, reason: 'no_address' };
     if (relevance.send && item.kind === 'price_change' && (await announcedBefore(deps, item)))
@@ -330,7 +337,7 @@ async function contextFor(
   asOf: Date,
 ): Promise<ReminderContext> {
   // An acknowledgement says what its facts say, with or without a membership left.
-  if (ACKNOWLEDGEMENT_KINDS.has(item.kind) || !record?.subscription) {
+  if (ACKNOWLEDGEMENT_KINDS.has(item.kind) || GIFT_NOTICE_KINDS.has(item.kind) || !record?.subscription) {
     return { ...ACK_CONTEXT, portalUrl: deps.portalUrl, preferencesUrl: deps.preferencesUrl, facts: item.facts ?? {} };
   }
   const sub = record.subscription;

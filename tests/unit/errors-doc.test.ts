@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   CONFLICT_REASONS,
   ConflictError,
+  GONE_REASONS,
+  GoneError,
   InvalidInputError,
   NOT_FOUND_REASONS,
   NotFoundError,
@@ -32,6 +34,7 @@ describe('docs/errors.md', () => {
     }
     for (const reason of CONFLICT_REASONS) expect(rowsWith(`| \`${reason}\` |`), `409 ${reason}`).not.toHaveLength(0);
     for (const reason of NOT_FOUND_REASONS) expect(rowsWith(`| \`${reason}\` |`), `404 ${reason}`).not.toHaveLength(0);
+    for (const reason of GONE_REASONS) expect(rowsWith(`| \`${reason}\` |`), `410 ${reason}`).not.toHaveLength(0);
   });
 
   it('documents the answer of every kind of use-case error as the edge gives it', () => {
@@ -39,6 +42,7 @@ describe('docs/errors.md', () => {
       new InvalidInputError([{ path: '/body/planId', message: 'unknown plan' }]),
       new NotFoundError('No such member.', 'unknown_member'),
       new ConflictError('already_member', 'You already have a membership.', { membershipStatus: 'active' }),
+      new GoneError('gift_expired', 'Expired.', { claimBy: '2027-01-01T00:00:00.000Z' }),
       new RejectedError('below_min_subtotal', 'Below the minimum.'),
       new RateLimitedError('Slow down.', 30),
       new ProviderUnavailableError('stripe', 'busy', 'Busy.'),

@@ -20,8 +20,9 @@
  * (a full refund, a lost dispute). Closed months do not change with facts dated after them: an
  * invoice counts for the months from its payment month on.
  */
-import type { LedgerEntry } from './ledger';
+
 import { giftSchedule } from './gift-revenue';
+import type { LedgerEntry } from './ledger';
 import { addMonths, monthEnd, monthOf, monthStart, monthsBetween } from './months';
 import { invoiceNetOfTax, type RefundEvent, refundAdjustedSchedule, reversalEvents, serviceEndAsOf } from './refunds';
 
@@ -361,6 +362,7 @@ function projectGifts(out: Contributions, gifts: readonly LedgerEntry[], tiedTo:
     const paidMonth = monthOf(sale.occurredAt);
     add(paidMonth, 'giftsSold', 1);
     add(paidMonth, 'billedCents', sale.totalCents ?? sale.amountCents);
+    add(paidMonth, 'giftBilledCents', sale.totalCents ?? sale.amountCents);
     add(paidMonth, 'collectedCents', sale.amountCents);
     add(paidMonth, 'taxCents', sale.taxCents ?? 0);
     const claim = claims.get(sale.gift?.purchaseId) ?? null;
