@@ -36,7 +36,10 @@ export function giftPut(tableName: string, gift: Gift, expected: GiftState | nul
         ...giftKeys.item(gift.buyerMemberId, gift.purchaseId),
         type: 'gift',
         state: gift.state,
-        gift,
+        // Personal fields at the top, where an erasure finds them (storage/item-registry.ts).
+        gift: { ...gift, recipientEmail: undefined, message: undefined },
+        recipientEmail: gift.recipientEmail,
+        ...(gift.message ? { message: gift.message } : {}),
         ...(gift.code ? { lookupPk: giftKeys.codeLookupPk(gift.code), lookupSk: keys.memberPk(gift.buyerMemberId) } : {}),
       },
       ...(expected === null
@@ -50,7 +53,11 @@ export function giftPut(tableName: string, gift: Gift, expected: GiftState | nul
   };
 }
 
-export const giftFromItem = (item: Record<string, unknown>): Gift => item.gift as Gift;
+export const giftFromItem = (item: Record<string, unknown>): Gift => ({
+  ...(item.gift as Gift),
+  recipientEmail: typeof item.recipientEmail === 'string' ? item.recipientEmail : '',
+  message: typeof item.message === 'string' ? item.message : null,
+});
 
 export class GiftStore {
   constructor(
