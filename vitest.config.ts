@@ -28,7 +28,16 @@ export default defineConfig({
           setupFiles: ['tests/support/env.ts'],
         },
       },
-      { extends: true, test: { name: 'infra', include: ['tests/infra/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'infra',
+          include: ['tests/infra/**/*.test.ts'],
+          // One worker, one module cache: the files share one synthesis of the stack (tests/support/synth.ts).
+          isolate: false,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -22,6 +22,7 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { applyMembershipEvent } from '#shared/domain/membership';
+import { STRIPE_BUDGETS } from '#shared/runtime/budgets';
 import { planCatalog } from '#shared/runtime/catalog';
 import { createDynamoClient } from '#shared/runtime/dynamo';
 import { jurisdictionRules } from '#shared/runtime/jurisdictions';
@@ -89,7 +90,7 @@ export async function run(ctx: BenchContext) {
   const replayTables = await freshTables(client, 'sync-replay');
   const ingestion = stripeEventIngestion({ source: 'replay', dynamo: { client, doc, tables: replayTables } });
   ingestion.registerContext({ getRemainingTimeInMillis: () => 15 * 60_000 });
-  const stripe = createStripeClient({ STRIPE_SECRET_KEY: double.apiKey, STRIPE_API_BASE: double.url })!;
+  const stripe = createStripeClient({ STRIPE_SECRET_KEY: double.apiKey, STRIPE_API_BASE: double.url }, STRIPE_BUDGETS.job)!;
   const syncDeps = {
     source: stripeSyncSource(stripe),
     store: new StripeSyncStore(doc, replayTables.main),
@@ -210,7 +211,7 @@ async function sweepBench(ctx: BenchContext, client: DynamoDBClient, double: Str
   const countingDoc = documentClient(counting);
   const ingestion = stripeEventIngestion({ source: 'sweep', dynamo: { client: counting, doc: countingDoc, tables } });
   ingestion.registerContext({ getRemainingTimeInMillis: () => 15 * 60_000 });
-  const stripe = createStripeClient({ STRIPE_SECRET_KEY: double.apiKey, STRIPE_API_BASE: double.url })!;
+  const stripe = createStripeClient({ STRIPE_SECRET_KEY: double.apiKey, STRIPE_API_BASE: double.url }, STRIPE_BUDGETS.job)!;
   const before = double.calls.length;
   const store = new StripeSyncStore(countingDoc, tables.main);
   // The replay has nothing to do here: a cursor at the present.

@@ -30,17 +30,26 @@ export interface ReminderDeliverySettings {
   winBackCouponDays: number;
   /** The SES account's maximum send rate per second (context `sesMaxSendRate`; 1 in the sandbox). */
   sesMaxSendRate: number;
+  /**
+   * The SES identity exists already (context `sesUseExistingIdentity`): another stage of this account
+   * created it (an SES identity is one per account and region), so this stack uses it instead of
+   * creating a second one that would collide.
+   */
+  sesUseExistingIdentity?: boolean;
 }
 
 const CONTEXT_HINT = 'set it in cdk.json "context" or with `npx cdk deploy -c <key>=<value>` (docs/operations.md)';
 
-/** Reads the reminders settings from CDK context; numbers may come as JSON numbers or `-c` strings. */
-export function reminderDeliverySettingsFromContext(scope: Construct): ReminderDeliverySettings {
-  const raw = (key: string) => scope.node.tryGetContext(key) as string | number | undefined;
+/**
+ * Reads the reminders settings from CDK context (through the stage's lookup, infra/settings.ts);
+ * numbers may come as JSON numbers or `-c` strings.
+ */
+export function reminderDeliverySettingsFromContext(raw: (key: string) => string | number | boolean | undefined): ReminderDeliverySettings {
   const problems: string[] = [];
+  const scalar = (v: string | number | boolean | undefined) => (typeof v === 'boolean' ? String(v) : v);
   const int = (key: string, fallback: number) => {
     try {
-      return positiveInt(raw(key), fallback, key);
+      return positiveInt(scalar(raw(key)), fallback, key);
     } catch (error) {
       problems.push((error as Error).message);
       return fallback;
@@ -48,7 +57,7 @@ export function reminderDeliverySettingsFromContext(scope: Construct): ReminderD
   };
   const num = (key: string, fallback: number) => {
     try {
-      return positiveNumber(raw(key), fallback, key);
+      return positiveNumber(scalar(raw(key)), fallback, key);
     } catch (error) {
       problems.push((error as Error).message);
       return fallback;
@@ -62,6 +71,7 @@ export function reminderDeliverySettingsFromContext(scope: Construct): ReminderD
     winBackCouponCents: int('winBackCouponCents', 1000),
     winBackCouponDays: int('winBackCouponDays', 30),
     sesMaxSendRate: num('sesMaxSendRate', 10),
+    sesUseExistingIdentity: String(raw('sesUseExistingIdentity') ?? 'false') === 'true',
   };
   if (problems.length) throw new Error(`invalid CDK context for reminders: ${problems.join('; ')}; ${CONTEXT_HINT}`);
   return settings;
@@ -92,23 +102,25 @@ export function assertReminderDeliverySettings(settings: ReminderDeliverySetting
 
 /** The SES side of reminders, and the grants and environment of the function that sends them. */
 export class ReminderDelivery extends Construct {
-  readonly identity: ses.EmailIdentity;
+  readonly identity: ses.IEmailIdentity;
   readonly configurationSet: ses.ConfigurationSet;
   /** Name of the one notice template: the job renders subject and text (the proof's digest is of exactly that). */
   readonly templateName: string;
 
+  /** `prefix`: the stage's name prefix (infra/settings.ts), carried by every name given here. */
   constructor(
     scope: Construct,
     id: string,
     private readonly settings: ReminderDeliverySettings,
+    names: { prefix: string } = { prefix: Stack.of(scope).stackName },
   ) {
     super(scope, id);
     assertReminderDeliverySettings(settings);
-    const stack = Stack.of(this);
 
     // Suppression here, not only account-wide: SES accepts a message to an address that bounced or
     // complained before and does not deliver it, whatever the account-level setting is.
     this.configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
+      configurationSetName: `${names.prefix}-notices`,
       suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
       tlsPolicy: ses.ConfigurationSetTlsPolicy.REQUIRE,
       reputationMetrics: true,
@@ -131,11 +143,18 @@ export class ReminderDelivery extends Construct {
       ],
     });
 
-    this.identity = new ses.EmailIdentity(this, 'Identity', {
-      identity: settings.sesIdentityDomain ? ses.Identity.domain(settings.sesIdentityDomain) : ses.Identity.email(settings.sesFromAddress),
-      configurationSet: this.configurationSet,
-    });
-    if (settings.sesIdentityDomain) {
+    const identityName = settings.sesIdentityDomain || settings.sesFromAddress;
+    // One identity per address or domain in an account and region: a second stage sharing the sender
+    // uses the first one's (sesUseExistingIdentity) instead of failing to create its own.
+    this.identity = settings.sesUseExistingIdentity
+      ? ses.EmailIdentity.fromEmailIdentityName(this, 'Identity', identityName)
+      : new ses.EmailIdentity(this, 'Identity', {
+          identity: settings.sesIdentityDomain
+            ? ses.Identity.domain(settings.sesIdentityDomain)
+            : ses.Identity.email(settings.sesFromAddress),
+          configurationSet: this.configurationSet,
+        });
+    if (settings.sesIdentityDomain && this.identity instanceof ses.EmailIdentity) {
       // Easy DKIM: the operator adds these three CNAME records to the domain's DNS.
       for (const n of [1, 2, 3] as const) {
         new CfnOutput(this, `DkimRecord${n}`, {
@@ -146,7 +165,7 @@ export class ReminderDelivery extends Construct {
     }
 
     // SES does not escape template variables in text parts; the job's rendered text goes in as is.
-    this.templateName = `${stack.stackName}-reminder-notice`;
+    this.templateName = `${names.prefix}-reminder-notice`;
     new ses.CfnTemplate(this, 'NoticeTemplate', {
       template: { templateName: this.templateName, subjectPart: '{{subject}}', textPart: '{{text}}' },
     });

@@ -3,6 +3,7 @@
  * the integration tests run exactly the Lambda handlers that AWS runs. It also plays the two parts
  * API Gateway plays in AWS: routing, and the JWT authorizer for shopper routes.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
@@ -16,6 +17,13 @@ import { createShopperVerifier, type ShopperVerifier } from './shopper-jwt';
 /** API Gateway's own payload limit; the handlers enforce the contract's 256 KiB themselves. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 const TEXT_TYPES = /^(application\/([\w.+-]+\+)?(json|xml|x-www-form-urlencoded)|text\/)/i;
+
+/**
+ * The function whose handler is running, as Lambda would run it in its own container: the tests use
+ * it to hold each function's DynamoDB calls to the IAM actions infra grants it
+ * (tests/support/iam-recorder.ts).
+ */
+export const runningFunction = new AsyncLocalStorage<FunctionSpec>();
 
 interface MountedRoute {
   route: RouteSpec;
@@ -174,7 +182,9 @@ export async function startLocalHttpServer(options: {
         const claims = await shopperVerifier(event.headers.authorization);
         event.requestContext.authorizer = { jwt: { claims, scopes: null } };
       }
-      const result = await match.handler(event, lambdaContext(match.fn, event.requestContext.requestId));
+      const result = await runningFunction.run(match.fn, () =>
+        match.handler(event, lambdaContext(match.fn, event.requestContext.requestId)),
+      );
       status = result.statusCode ?? 200;
       send(res, result);
     } catch (error) {

@@ -143,7 +143,8 @@ export class RateLimitedError extends AppError {
   }
 }
 
-export type Provider = 'stripe' | 'dynamodb' | 'email';
+/** The dependencies a use case can find unavailable or failing (Secrets Manager is `secrets`). */
+export type Provider = 'stripe' | 'dynamodb' | 'email' | 'secrets';
 
 /**
  * A dependency cannot serve us right now: not configured, busy (rate limited) or down. Nothing was
@@ -162,7 +163,11 @@ export class ProviderUnavailableError extends AppError {
   }
 }
 
-/** A dependency answered, but not with what we needed (an error, a misconfigured object). */
+/**
+ * A dependency answered, but not with what we needed (an error, a misconfigured object), or did not
+ * answer in time. `retryAfterSeconds` when a retry soon may well succeed (a timeout, a 5xx); null
+ * when only a fix on our side helps (a misconfigured plan price).
+ */
 export class ProviderFailedError extends AppError {
   override name = 'ProviderFailedError';
   readonly kind = 'provider_failed' as const;
@@ -170,6 +175,7 @@ export class ProviderFailedError extends AppError {
     readonly provider: Provider,
     readonly reason: 'failed' | 'misconfigured',
     message: string,
+    readonly retryAfterSeconds: number | null = null,
   ) {
     super(message);
   }
@@ -189,3 +195,17 @@ export type UseCaseError =
 export type UseCaseErrorKind = UseCaseError['kind'];
 
 export const isUseCaseError = (error: unknown): error is UseCaseError => error instanceof AppError;
+
+/**
+ * The typed error behind `error`: itself, or the first one along its `cause` chain. Libraries that
+ * call our code or our clients (Powertools idempotency, middy) wrap what they catch; a DynamoDB outage
+ * inside them still deserves its 503.
+ */
+export function useCaseErrorIn(error: unknown): UseCaseError | null {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+    if (isUseCaseError(current)) return current;
+    current = (current as Error & { cause?: unknown }).cause;
+  }
+  return null;
+}

@@ -26,4 +26,7 @@ export const MetricNames = {
   rollupsOwed: 'RollupsOwed',
   rollupsDrift: 'RollupsDrift',
   unattributedRefunds: 'UnattributedRefunds',
+  /** Every scheduled job (shared/jobs/handler.ts), dimension `job`: a run that completed, and the heartbeat check's figure. */
+  jobSucceeded: 'JobSucceeded',
+  jobMinutesSinceSuccess: 'JobMinutesSinceSuccess',
 } as const;

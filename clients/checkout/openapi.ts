@@ -2036,6 +2036,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getMemberForAdmin: {
@@ -2105,6 +2114,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2188,6 +2206,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listMemberNotifications: {
@@ -2248,6 +2275,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2328,6 +2364,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2433,6 +2478,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2622,6 +2676,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     holdCoupon: {
@@ -2722,6 +2785,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2836,6 +2908,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     releaseCoupon: {
@@ -2934,6 +3015,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     checkEntitlement: {
@@ -3005,6 +3095,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3085,6 +3184,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getFinanceMetrics: {
@@ -3150,6 +3258,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3239,6 +3356,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getFinanceReport: {
@@ -3300,6 +3426,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3370,6 +3505,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3464,6 +3608,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     createCheckoutSession: {
@@ -3533,6 +3686,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel, resume, gift checkout and gift refund); Retry-After says when the window ends */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure; safe to retry */
             500: {
                 headers: {
@@ -3542,7 +3704,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe failed after retries (5xx, network); safe to retry */
+            /** @description Stripe failed after retries (5xx, network, no answer in time); safe to retry (Retry-After when a retry may get through) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3551,7 +3713,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe rate-limited the request, or no Stripe API key is configured (Retry-After) */
+            /** @description Stripe rate-limited the request, no Stripe API key is configured, or the table is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3625,6 +3787,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listMyGifts: {
@@ -3674,6 +3845,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3761,6 +3941,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel, resume, gift checkout and gift refund); Retry-After says when the window ends */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure; safe to retry */
             500: {
                 headers: {
@@ -3770,7 +3959,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe failed after retries (5xx, network); safe to retry */
+            /** @description Stripe failed after retries (5xx, network, no answer in time); safe to retry (Retry-After when a retry may get through) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3779,7 +3968,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe rate-limited the request, or no Stripe API key is configured (Retry-After) */
+            /** @description Stripe rate-limited the request, no Stripe API key is configured, or the table is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3848,6 +4037,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel, resume, gift checkout and gift refund); Retry-After says when the window ends */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure; safe to retry */
             500: {
                 headers: {
@@ -3857,7 +4055,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe failed after retries (5xx, network); safe to retry */
+            /** @description Stripe failed after retries (5xx, network, no answer in time); safe to retry (Retry-After when a retry may get through) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -3866,7 +4064,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe rate-limited the request, or no Stripe API key is configured (Retry-After) */
+            /** @description Stripe rate-limited the request, no Stripe API key is configured, or the table is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3971,6 +4169,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getMyMembership: {
@@ -4020,6 +4227,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4096,6 +4312,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel, resume, gift checkout and gift refund); Retry-After says when the window ends */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure; safe to retry */
             500: {
                 headers: {
@@ -4105,7 +4330,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe failed after retries (5xx, network); safe to retry */
+            /** @description Stripe failed after retries (5xx, network, no answer in time); safe to retry (Retry-After when a retry may get through) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4114,7 +4339,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe rate-limited the request, or no Stripe API key is configured (Retry-After) */
+            /** @description Stripe rate-limited the request, no Stripe API key is configured, or the table is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4192,6 +4417,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel, resume, gift checkout and gift refund); Retry-After says when the window ends */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure; safe to retry */
             500: {
                 headers: {
@@ -4201,7 +4435,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe failed after retries (5xx, network); safe to retry */
+            /** @description Stripe failed after retries (5xx, network, no answer in time); safe to retry (Retry-After when a retry may get through) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4210,7 +4444,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe rate-limited the request, or no Stripe API key is configured (Retry-After) */
+            /** @description Stripe rate-limited the request, no Stripe API key is configured, or the table is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4491,6 +4725,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel, resume, gift checkout and gift refund); Retry-After says when the window ends */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected failure; safe to retry */
             500: {
                 headers: {
@@ -4500,7 +4743,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe failed after retries (5xx, network); safe to retry */
+            /** @description Stripe failed after retries (5xx, network, no answer in time); safe to retry (Retry-After when a retry may get through) */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -4509,7 +4752,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stripe rate-limited the request, or no Stripe API key is configured (Retry-After) */
+            /** @description Stripe rate-limited the request, no Stripe API key is configured, or the table is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4580,6 +4823,15 @@ export interface operations {
             };
             /** @description Unexpected failure; safe to retry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4665,6 +4917,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     receiveStripeEvent: {
@@ -4717,7 +4978,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The same event is still being processed by another delivery after a 5-second wait (Retry-After); Stripe retries */
+            /** @description The same event is still being processed by another delivery after a 5-second wait, or the table or the webhook secret is unavailable (Retry-After); Stripe retries */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -1,14 +1,12 @@
 import { checkoutSessionRoute } from '#shared/api/shoppers';
 import { httpHandler, json } from '#shared/http/handler';
 import { shopperId } from '#shared/http/shopper';
-import { planCatalog } from '#shared/runtime/catalog';
-import { membershipRepository } from '#shared/runtime/dynamo';
-import { shopperRepository } from '#shared/runtime/shopper';
-import { stripeAccount } from '#shared/runtime/stripe-api';
+import { shopperRouteDeps } from '#shared/runtime/shopper';
+import { stripeForRequest } from '#shared/runtime/stripe-api';
 import { createCheckoutSession } from '#shared/usecases/shopper-membership';
 
-const deps = { catalog: planCatalog(), memberships: membershipRepository(), shoppers: shopperRepository(), stripe: () => stripeAccount() };
+const deps = shopperRouteDeps();
 
-export const handler = httpHandler(checkoutSessionRoute, async ({ principal, body, now }) =>
-  json(200, await createCheckoutSession(deps, shopperId(principal), body, now)),
+export const handler = httpHandler(checkoutSessionRoute, async ({ principal, body, now, context }) =>
+  json(200, await createCheckoutSession({ ...deps, stripe: stripeForRequest(context) }, shopperId(principal), body, now)),
 );

@@ -7,19 +7,23 @@ import type { HttpLambda } from '#shared/http/types';
 import { planCatalog } from '#shared/runtime/catalog';
 import { giftStore, membershipRepository } from '#shared/runtime/dynamo';
 import { ledgerSettler } from '#shared/runtime/finance';
-import { stripeAccount } from '#shared/runtime/stripe-api';
+import { shopOrigins, shopperRateLimit } from '#shared/runtime/shopper';
+import { stripeForRequest } from '#shared/runtime/stripe-api';
 import { claimGift, createGiftCheckout, listGifts, refundGift } from '#shared/usecases/gifts';
 
 const deps = {
   catalog: planCatalog(),
   gifts: giftStore(),
   memberships: membershipRepository(),
-  stripe: () => stripeAccount(),
   settleLedger: ledgerSettler(),
+  rateLimit: shopperRateLimit(),
+  shopOrigins: shopOrigins(),
+  // Outside a request (the claim calls no Stripe): a client without the invocation's budget is never used.
+  stripe: async () => null,
 };
 
-const checkout = httpHandler(giftCheckoutRoute, async ({ principal, body, now }) =>
-  json(200, await createGiftCheckout(deps, shopperId(principal), body, now)),
+const checkout = httpHandler(giftCheckoutRoute, async ({ principal, body, now, context }) =>
+  json(200, await createGiftCheckout({ ...deps, stripe: stripeForRequest(context) }, shopperId(principal), body, now)),
 );
 
 const list = httpHandler(myGiftsRoute, async ({ principal, now }) => json(200, await listGifts(deps, shopperId(principal), now)));
@@ -31,8 +35,8 @@ const claim = httpHandler(claimGiftRoute, async ({ principal, body, now }) => {
   return json(200, await claimGift(deps, shopperId(principal), code, now));
 });
 
-const refund = httpHandler(refundGiftRoute, async ({ principal, params, now }) =>
-  json(200, await refundGift(deps, shopperId(principal), params.purchaseId, now)),
+const refund = httpHandler(refundGiftRoute, async ({ principal, params, now, context }) =>
+  json(200, await refundGift({ ...deps, stripe: stripeForRequest(context) }, shopperId(principal), params.purchaseId, now)),
 );
 
 const byRoute: Record<string, HttpLambda> = {

@@ -3,40 +3,40 @@ import { cancelMembershipRoute, resumeMembershipRoute } from '#shared/api/shoppe
 import { httpHandler, json } from '#shared/http/handler';
 import { shopperId } from '#shared/http/shopper';
 import type { HttpEvent } from '#shared/http/types';
-import { planCatalog } from '#shared/runtime/catalog';
 import { saveOfferStore, saveOfferTerms } from '#shared/runtime/compliance';
-import { benefitsRepository, membershipRepository } from '#shared/runtime/dynamo';
+import { benefitsRepository } from '#shared/runtime/dynamo';
 import { jurisdictionRules } from '#shared/runtime/jurisdictions';
-import { shopperRepository } from '#shared/runtime/shopper';
-import { stripeAccount } from '#shared/runtime/stripe-api';
+import { shopperRouteDeps } from '#shared/runtime/shopper';
+import { stripeForRequest } from '#shared/runtime/stripe-api';
 import { offerAfterCancel } from '#shared/usecases/save-offers';
 import { cancelMembership, resumeMembership } from '#shared/usecases/shopper-membership';
 
 const deps = {
-  catalog: planCatalog(),
-  memberships: membershipRepository(),
-  shoppers: shopperRepository(),
+  ...shopperRouteDeps(),
   benefits: benefitsRepository(),
-  stripe: () => stripeAccount(),
   rules: jurisdictionRules(),
   offers: saveOfferStore(),
   terms: saveOfferTerms(),
 };
 
 // The cancel is done first; an offer (where the member's jurisdiction allows one) only comes with its answer.
-const cancel = httpHandler(cancelMembershipRoute, async ({ principal, body, now, event }) => {
+const cancel = httpHandler(cancelMembershipRoute, async ({ principal, body, now, event, context }) => {
   const memberId = shopperId(principal);
-  const result = await cancelMembership(deps, memberId, body, now, event.requestContext.requestId);
+  const withStripe = { ...deps, stripe: stripeForRequest(context) };
+  const result = await cancelMembership(withStripe, memberId, body, now, event.requestContext.requestId);
   const saveOffer = await offerAfterCancel(
-    deps,
+    withStripe,
     memberId,
     { hearOffers: body?.hearOffers === true, resumable: result.outcome === 'cancel_at_period_end' },
     now,
   );
   return json(200, { ...result, saveOffer });
 });
-const resume = httpHandler(resumeMembershipRoute, async ({ principal, now, event }) =>
-  json(200, await resumeMembership(deps, shopperId(principal), now, event.requestContext.requestId)),
+const resume = httpHandler(resumeMembershipRoute, async ({ principal, now, event, context }) =>
+  json(
+    200,
+    await resumeMembership({ ...deps, stripe: stripeForRequest(context) }, shopperId(principal), now, event.requestContext.requestId),
+  ),
 );
 
 /** Cancel and resume are two sides of one decision and share one function (and its Stripe grant). */

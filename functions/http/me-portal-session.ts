@@ -1,14 +1,12 @@
 import { portalSessionRoute } from '#shared/api/shoppers';
 import { httpHandler, json } from '#shared/http/handler';
 import { shopperId } from '#shared/http/shopper';
-import { planCatalog } from '#shared/runtime/catalog';
-import { membershipRepository } from '#shared/runtime/dynamo';
-import { shopperRepository } from '#shared/runtime/shopper';
-import { stripeAccount } from '#shared/runtime/stripe-api';
+import { shopperRouteDeps } from '#shared/runtime/shopper';
+import { stripeForRequest } from '#shared/runtime/stripe-api';
 import { createPortalSession } from '#shared/usecases/shopper-membership';
 
-const deps = { catalog: planCatalog(), memberships: membershipRepository(), shoppers: shopperRepository(), stripe: () => stripeAccount() };
+const deps = shopperRouteDeps();
 
-export const handler = httpHandler(portalSessionRoute, async ({ principal, body, now }) =>
-  json(200, await createPortalSession(deps, shopperId(principal), body, now)),
+export const handler = httpHandler(portalSessionRoute, async ({ principal, body, now, context }) =>
+  json(200, await createPortalSession({ ...deps, stripe: stripeForRequest(context) }, shopperId(principal), body, now)),
 );

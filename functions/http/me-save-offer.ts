@@ -4,7 +4,7 @@ import { shopperId } from '#shared/http/shopper';
 import { saveOfferStore, saveOfferTerms } from '#shared/runtime/compliance';
 import { membershipRepository } from '#shared/runtime/dynamo';
 import { jurisdictionRules } from '#shared/runtime/jurisdictions';
-import { stripeAccount } from '#shared/runtime/stripe-api';
+import { stripeForRequest } from '#shared/runtime/stripe-api';
 import { acceptSaveOffer } from '#shared/usecases/save-offers';
 
 const deps = {
@@ -12,9 +12,8 @@ const deps = {
   memberships: membershipRepository(),
   offers: saveOfferStore(),
   terms: saveOfferTerms(),
-  stripe: () => stripeAccount(),
 };
 
-export const handler = httpHandler(acceptSaveOfferRoute, async ({ principal, params, now }) =>
-  json(200, await acceptSaveOffer(deps, shopperId(principal), params.offerId, now)),
+export const handler = httpHandler(acceptSaveOfferRoute, async ({ principal, params, now, context }) =>
+  json(200, await acceptSaveOffer({ ...deps, stripe: stripeForRequest(context) }, shopperId(principal), params.offerId, now)),
 );

@@ -5,7 +5,7 @@ import { planCatalog } from '#shared/runtime/catalog';
 import { declarationStore } from '#shared/runtime/compliance';
 import { membershipRepository } from '#shared/runtime/dynamo';
 import { jurisdictionRules } from '#shared/runtime/jurisdictions';
-import { stripeAccount } from '#shared/runtime/stripe-api';
+import { stripeForRequest } from '#shared/runtime/stripe-api';
 import { withdrawMembership } from '#shared/usecases/withdraw-membership';
 
 const deps = {
@@ -13,9 +13,8 @@ const deps = {
   rules: jurisdictionRules(),
   memberships: membershipRepository(),
   declarations: declarationStore(),
-  stripe: () => stripeAccount(),
 };
 
-export const handler = httpHandler(withdrawRoute, async ({ principal, body, now }) =>
-  json(200, await withdrawMembership(deps, shopperId(principal), body, now)),
+export const handler = httpHandler(withdrawRoute, async ({ principal, body, now, context }) =>
+  json(200, await withdrawMembership({ ...deps, stripe: stripeForRequest(context) }, shopperId(principal), body, now)),
 );

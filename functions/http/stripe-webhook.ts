@@ -3,8 +3,9 @@ import Stripe from 'stripe';
 import { stripeWebhookRoute } from '#shared/api/system';
 import { httpHandler, json } from '#shared/http/handler';
 import { HttpProblem, problems } from '#shared/http/problem';
+import { memberRef } from '#shared/member-ref';
 import { MetricNames, MetricUnit, metrics } from '#shared/metrics';
-import { logger, memberRef } from '#shared/observability';
+import { logger } from '#shared/observability';
 import { expectedEventOrigin } from '#shared/runtime/stripe-api';
 import { stripeEventIngestion } from '#shared/runtime/stripe-ingestion';
 import { stripeWebhookSecrets } from '#shared/runtime/stripe-webhook-secret';
@@ -78,7 +79,7 @@ export const handler = httpHandler(stripeWebhookRoute, async ({ event, rawBody, 
         outcome: result.outcome,
         duplicate,
         ...('reason' in result ? { reason: result.reason } : {}),
-        ...('memberId' in result ? { memberRef: memberRef(result.memberId) } : {}),
+        ...('memberId' in result ? { memberRef: await memberRef(result.memberId) } : {}),
       });
       return json(200, { received: true });
     } catch (error) {

@@ -1,3 +1,4 @@
+import { type JobEvent, jobHandler } from '#shared/jobs/handler';
 import { MetricNames, MetricUnit, metrics } from '#shared/metrics';
 import { logger } from '#shared/observability';
 import { planCatalog } from '#shared/runtime/catalog';
@@ -6,7 +7,6 @@ import { membershipRepository } from '#shared/runtime/dynamo';
 import { jurisdictionRules } from '#shared/runtime/jurisdictions';
 import { stripeAccount } from '#shared/runtime/stripe-api';
 import { runComplianceWork } from '#shared/usecases/compliance-work';
-import type { JobEvent } from '../manifest';
 
 const deps = {
   catalog: planCatalog(),
@@ -23,7 +23,7 @@ const deps = {
  * EventBridge Scheduler every 5 minutes; `npm run job -- compliance [--as-of ISO]` locally. Cancellations
  * received without login, withdrawals to finish, price moves after their notice, save-offer follow-ups.
  */
-export async function handler(event: JobEvent = {}) {
+export const handler = jobHandler('compliance', async (event: JobEvent) => {
   const asOf = event.asOf ? new Date(event.asOf) : new Date();
   if (Number.isNaN(asOf.getTime())) throw new Error(`asOf must be an ISO time, got "${event.asOf}"`);
   const result = await runComplianceWork(deps, asOf);
@@ -34,4 +34,4 @@ export async function handler(event: JobEvent = {}) {
   metrics.publishStoredMetrics();
   logger.info('compliance job done', { ...result });
   return result;
-}
+});

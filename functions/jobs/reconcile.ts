@@ -8,12 +8,12 @@
 import type Stripe from 'stripe';
 import { addMonths, MONTH_PATTERN, monthEnd, monthOf, monthStart } from '#shared/domain/finance/months';
 import { isReconciledRow } from '#shared/domain/finance/reconciliation';
+import { type JobEvent, jobHandler } from '#shared/jobs/handler';
 import { ledgerRepository } from '#shared/runtime/dynamo';
 import { progressBar } from '#shared/runtime/progress';
 import { stripeApi } from '#shared/runtime/stripe-api';
 import type { ReportRow } from '#shared/stripe/balance-report';
 import { reconcileMonthByDay } from '#shared/usecases/finance';
-import type { JobEvent } from '../manifest';
 
 const refOf = (v: unknown): string | null =>
   typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String((v as { id: unknown }).id) : null;
@@ -58,7 +58,7 @@ export function rowFromBalanceTransaction(txn: Stripe.BalanceTransaction): Repor
   };
 }
 
-export async function handler(event: JobEvent = {}) {
+export const handler = jobHandler('reconcile', async (event: JobEvent) => {
   const now = event.asOf ? new Date(event.asOf) : new Date();
   const month = event.month ?? addMonths(monthOf(now), -1);
   if (!MONTH_PATTERN.test(month)) throw new Error(`--month must be YYYY-MM, got "${month}"`);
@@ -102,4 +102,4 @@ export async function handler(event: JobEvent = {}) {
     totals: result.totals,
     settlement: result.settlement,
   };
-}
+});

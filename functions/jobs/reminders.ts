@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { type JobEvent, jobHandler } from '#shared/jobs/handler';
 import { MetricNames, MetricUnit, metrics } from '#shared/metrics';
 import { notificationSenderFromEnv } from '#shared/notifications/senders';
 import { logger } from '#shared/observability';
@@ -16,7 +17,6 @@ import {
   stopClaimingMs,
 } from '#shared/runtime/reminders';
 import { type ReminderJobResult, sendDueReminders } from '#shared/usecases/send-reminders';
-import type { JobEvent } from '../manifest';
 
 const catalog = planCatalog();
 const memberships = membershipRepository();
@@ -46,7 +46,7 @@ function publish(result: ReminderJobResult) {
  * context there, so no deadline). In Lambda the run stops claiming while there is still time to finish
  * what it claimed; what is left stays queued for the next run.
  */
-export async function handler(event: JobEvent = {}, context?: Pick<Context, 'getRemainingTimeInMillis'>) {
+export const handler = jobHandler('reminders', async (event: JobEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => {
   const asOf = event.asOf ? new Date(event.asOf) : new Date();
   if (Number.isNaN(asOf.getTime())) throw new Error(`asOf must be an ISO time, got "${event.asOf}"`);
   const sender = await notificationSenderFromEnv(store);
@@ -74,4 +74,4 @@ export async function handler(event: JobEvent = {}, context?: Pick<Context, 'get
   if (result.senderUnavailable)
     throw new Error(`the sender is unavailable (${result.senderUnavailable}); ${result.deferred} reminder(s) put back for the next run`);
   return result;
-}
+});

@@ -7,15 +7,15 @@
  * through the same exactly-once path as the webhook, and compares again. Rebuild months oldest first.
  */
 import { addMonths, MONTH_PATTERN, monthOf } from '#shared/domain/finance/months';
+import { type JobEvent, jobHandler } from '#shared/jobs/handler';
 import { MetricNames, MetricUnit, metrics } from '#shared/metrics';
 import { planCatalog } from '#shared/runtime/catalog';
 import { ledgerRepository } from '#shared/runtime/dynamo';
 import { rollupProjector, rollupStore } from '#shared/runtime/finance';
 import { progressBar } from '#shared/runtime/progress';
 import { rebuildMonth } from '#shared/usecases/finance-rollups';
-import type { JobEvent } from '../manifest';
 
-export async function handler(event: JobEvent = {}) {
+export const handler = jobHandler('rollups-rebuild', async (event: JobEvent) => {
   const now = event.asOf ? new Date(event.asOf) : new Date();
   const month = event.month ?? addMonths(monthOf(now), -1);
   if (!MONTH_PATTERN.test(month)) throw new Error(`--month must be YYYY-MM, got "${month}"`);
@@ -43,4 +43,4 @@ export async function handler(event: JobEvent = {}) {
   );
   metrics.publishStoredMetrics();
   return report;
-}
+});

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import type { SweepMode } from '#shared/domain/drift';
+import { type JobEvent, jobHandler } from '#shared/jobs/handler';
 import { MetricNames, MetricUnit, metrics } from '#shared/metrics';
 import { logger } from '#shared/observability';
 import { planCatalog } from '#shared/runtime/catalog';
@@ -14,7 +15,6 @@ import { stripeApi } from '#shared/runtime/stripe-api';
 import { stripeEventIngestion } from '#shared/runtime/stripe-ingestion';
 import { stripeSyncSource } from '#shared/stripe/sync-source';
 import { runStripeSync, type StripeSyncResult } from '#shared/usecases/stripe-sync';
-import type { JobEvent } from '../manifest';
 
 const ingestion = stripeEventIngestion({ source: 'replay' });
 const store = stripeSyncStore();
@@ -35,7 +35,7 @@ function publish(result: StripeSyncResult) {
   metrics.publishStoredMetrics();
 }
 
-export async function handler(event: JobEvent = {}, context?: Pick<Context, 'getRemainingTimeInMillis'>) {
+export const handler = jobHandler('stripe-sync', async (event: JobEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => {
   const now = event.asOf ? new Date(event.asOf) : new Date();
   if (Number.isNaN(now.getTime())) throw new Error(`asOf must be an ISO time, got "${event.asOf}"`);
   const sweep = (event.sweep ?? 'due') as SweepMode;
@@ -67,4 +67,4 @@ export async function handler(event: JobEvent = {}, context?: Pick<Context, 'get
     throw new Error(`stripe-sync stopped at an event it could not apply: ${result.replay.failure}; the next run resumes there`);
   }
   return result;
-}
+});

@@ -52,6 +52,14 @@ export const edgeProblems = {
   500: problem('Unexpected failure; safe to retry'),
 } as const;
 
+/**
+ * Routes that read the table or a secret: an outage of either (unreachable, throttled, timing out)
+ * answers 503 with Retry-After within the function's budget (shared/aws-failures.ts), never a 500.
+ */
+export const dependencyProblems = {
+  503: problem('The table or the service’s secrets are unavailable right now; Retry-After says when to try again'),
+} as const;
+
 /** A route that validates a JSON body also refuses another content type. */
 export const jsonBodyProblems = { 415: problem('The body is not application/json') } as const;
 
@@ -61,6 +69,7 @@ export const problemResponses = {
   401: problem('Missing or invalid credentials'),
   403: problem('Credentials lack the required role'),
   ...edgeProblems,
+  ...dependencyProblems,
 } as const;
 
 /** Shopper routes: as service routes, without roles (a token speaks only for its own member). */
@@ -68,6 +77,7 @@ export const shopperProblemResponses = {
   400: problemResponses[400],
   401: problem('Missing, expired or invalid shopper token (in AWS the JWT authorizer answers this itself, not as problem+json)'),
   ...edgeProblems,
+  ...dependencyProblems,
 } as const;
 
 export const nullableNumber = nullable(number());

@@ -1,24 +1,8 @@
 /** Gift memberships (docs/gifts.md): buy, list, claim, refund. The shopper is always the token's subject. */
 import type { RouteSpec } from '../http/types';
-import { array, boolean, enumOf, int, maxLength, minLength, nullable, optional, regex, strictObject, string, url } from '../validation';
-import {
-  centsSchema,
-  currencySchema,
-  isoTimeSchema,
-  jsonBodyProblems,
-  problem,
-  problemWith,
-  shopperProblemResponses,
-  statusSchema,
-} from './common';
-
-const noQuery = strictObject({});
-const redirectUrl = string().check(maxLength(2048), url({ protocol: /^https?$/ }));
-const shopperBodyProblems = { ...shopperProblemResponses, ...jsonBodyProblems } as const;
-const stripeProblems = {
-  502: problem('Stripe failed after retries (5xx, network); safe to retry'),
-  503: problem('Stripe rate-limited the request, or no Stripe API key is configured (Retry-After)'),
-} as const;
+import { array, boolean, enumOf, int, maxLength, minLength, nullable, optional, regex, strictObject, string } from '../validation';
+import { centsSchema, currencySchema, isoTimeSchema, problem, problemWith, shopperProblemResponses, statusSchema } from './common';
+import { noQuery, redirectUrl, shopperBodyProblems, stripeProblems } from './shoppers';
 
 const giftIdSchema = string().check(minLength(1), maxLength(64));
 const purchaseIdSchema = string().check(regex(/^gp_[a-z0-9]{20}$/, 'must be a gift purchase id (gp_…)'));

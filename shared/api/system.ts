@@ -45,6 +45,8 @@ export const stripeWebhookRoute = {
     400: problem('Unsigned, badly signed or stale, malformed JSON, or not a Stripe event', problemResponses[400].schema),
     413: edgeProblems[413],
     500: problem('Transient failure or a payload this API version cannot read (alarmed); Stripe retries'),
-    503: problem('The same event is still being processed by another delivery after a 5-second wait (Retry-After); Stripe retries'),
+    503: problem(
+      'The same event is still being processed by another delivery after a 5-second wait, or the table or the webhook secret is unavailable (Retry-After); Stripe retries',
+    ),
   },
 } as const satisfies RouteSpec;

@@ -1,11 +1,12 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { memberIdSchema } from '../domain/member-id';
-import { isUseCaseError } from '../errors';
+import { useCaseErrorIn } from '../errors';
 import { logger } from '../observability';
 import { freshServiceKeys, serviceKeys } from '../runtime/service-keys';
 import { bearerToken, type HashedKey, roleForKey, type ServiceRole } from '../security/service-keys';
 import { type Infer, issuesToErrors, type Schema } from '../validation';
+import { countProblem } from './metrics';
 import { HttpProblem, problemFor, problemResponse, problems } from './problem';
 import type { HttpEvent, HttpResult, RouteSpec } from './types';
 
@@ -116,6 +117,12 @@ const attachLogContext = (route: RouteSpec, request: MiddyRequest) => {
 };
 const detachLogContext = () => logger.removeKeys(['route', 'requestId']);
 
+/** The name of what a typed error wraps (a DynamoDB timeout, a network error), for the log line; never its message. */
+const causeName = (error: unknown) => {
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  return cause instanceof Error ? cause.name : undefined;
+};
+
 /**
  * Wraps a route's domain call in the edge concerns every endpoint shares: size limit, auth,
  * strict zod validation of body/query/path, and one problem+json error mapper. The handler body
@@ -158,13 +165,21 @@ export function httpHandler<R extends RouteSpec>(route: R, fn: (request: Request
   if (everyLine) handler.use({ before: (request) => attachLogContext(route, request), after: detachLogContext });
   return handler
     .use({
-      onError: (request) => {
+      onError: async (request) => {
         const error = request.error;
-        const problem = error instanceof HttpProblem ? error : isUseCaseError(error) ? problemFor(error) : null;
+        // A typed error may arrive wrapped by a library (Powertools idempotency wraps a DynamoDB outage).
+        const typed = error instanceof HttpProblem ? null : useCaseErrorIn(error);
+        const problem = error instanceof HttpProblem ? error : typed ? problemFor(typed) : null;
         const logged = !problem || problem.status >= 500;
         if (logged && !everyLine) attachLogContext(route, request);
         if (problem) {
-          if (logged) logger.error('request failed', { status: problem.status, type: problem.body.type, detail: problem.message });
+          if (logged)
+            logger.error('request failed', {
+              status: problem.status,
+              type: problem.body.type,
+              detail: problem.message,
+              cause: causeName(error),
+            });
           request.response = problemResponse(problem);
         } else {
           // Unknown failures are logged with their stack here and answered without internals.
@@ -173,7 +188,10 @@ export function httpHandler<R extends RouteSpec>(route: R, fn: (request: Request
         }
         // Middy runs no `after` once a request failed: the context comes off here.
         if (logged || everyLine) detachLogContext();
+        await countProblem(request.response, request.context);
       },
+      // Only a problem is counted; the success path stays synchronous (the checkout's latency budget).
+      after: (request) => ((request.response?.statusCode ?? 200) >= 400 ? countProblem(request.response, request.context) : undefined),
     })
     .handler(core);
 }

@@ -130,6 +130,9 @@ export function problemFor(error: UseCaseError): HttpProblem {
       return new HttpProblem(503, error.message, { slug, headers: { 'retry-after': String(error.retryAfterSeconds) } });
     }
     case 'provider_failed':
-      return new HttpProblem(502, error.message, error.provider === 'stripe' ? { slug: STRIPE_FAILED } : {});
+      return new HttpProblem(502, error.message, {
+        ...(error.provider === 'stripe' ? { slug: STRIPE_FAILED } : {}),
+        ...(error.retryAfterSeconds === null ? {} : { headers: { 'retry-after': String(error.retryAfterSeconds) } }),
+      });
   }
 }

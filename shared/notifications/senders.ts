@@ -6,7 +6,8 @@
  */
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { ReminderKind } from '../domain/reminders';
-import { logger, memberRef } from '../observability';
+import { memberRef } from '../member-ref';
+import { logger } from '../observability';
 import type { ReminderStore } from '../storage/reminder-store';
 
 export interface OutgoingMessage {
@@ -93,7 +94,7 @@ export class OutboxSender implements NotificationSender {
     // No address and no member id, ever; the text only in a local run.
     logger.info('notification written to outbox', {
       kind: message.kind,
-      memberRef: memberRef(message.memberId),
+      memberRef: await memberRef(message.memberId),
       ...(this.options.printMessages ? { subject: message.subject, text: message.text } : {}),
     });
     return { providerMessageId: null };
@@ -147,7 +148,12 @@ export async function notificationSenderFromEnv(store: ReminderStore, env: NodeJ
   if (env.NOTIFICATIONS_CHANNEL === 'outbox' || !env.SES_FROM_ADDRESS)
     return new OutboxSender(store, { printMessages: !env.AWS_LAMBDA_FUNCTION_NAME });
   const { SESv2Client } = await import('@aws-sdk/client-sesv2');
-  return new SesSender(new SESv2Client({}), env.SES_FROM_ADDRESS, {
+  // A send that hangs must not hold the whole run: each attempt gets a few seconds, then the reminder is retried later.
+  const client = new SESv2Client({
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 5000, throwOnRequestTimeout: true },
+  });
+  return new SesSender(client, env.SES_FROM_ADDRESS, {
     ...(env.SES_CONFIGURATION_SET ? { configurationSet: env.SES_CONFIGURATION_SET } : {}),
     ...(env.SES_TEMPLATE_NAME ? { templateName: env.SES_TEMPLATE_NAME } : {}),
   });

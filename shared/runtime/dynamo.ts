@@ -1,10 +1,12 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unavailableMiddleware, unavailableMiddlewareOptions } from '../aws-failures';
 import { DynamoBenefitsRepository } from '../storage/benefits-repository';
 import { documentClient, type TableNames } from '../storage/dynamodb';
 import { GiftStore } from '../storage/gifts';
 import { LedgerRepository } from '../storage/ledger-repository';
 import { StripeSyncStore } from '../storage/stripe-sync-store';
+import { dynamoBudgetFromEnv } from './budgets';
 
 export function tableNamesFromEnv(env: NodeJS.ProcessEnv = process.env): TableNames {
   return {
@@ -15,14 +17,22 @@ export function tableNamesFromEnv(env: NodeJS.ProcessEnv = process.env): TableNa
 
 /**
  * One client per container. Locally `DYNAMODB_ENDPOINT` points at DynamoDB Local with dummy
- * credentials; in AWS the SDK's default chain applies.
+ * credentials; in AWS the SDK's default chain applies. Every client has explicit connection and
+ * response timeouts and an attempts budget (infra sets them per function, shared/runtime/budgets.ts),
+ * and maps "unreachable, throttled, timing out" to ProviderUnavailableError (shared/aws-failures.ts).
  */
 export function createDynamoClient(env: NodeJS.ProcessEnv = process.env, extra: DynamoDBClientConfig = {}): DynamoDBClient {
   const endpoint = env.DYNAMODB_ENDPOINT;
-  return new DynamoDBClient({
+  const budget = dynamoBudgetFromEnv(env);
+  const client = new DynamoDBClient({
     ...(endpoint ? { endpoint, region: env.AWS_REGION ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    maxAttempts: budget.maxAttempts,
+    // Without throwOnRequestTimeout the SDK only logs a warning when requestTimeout passes and keeps waiting.
+    requestHandler: { connectionTimeout: budget.connectTimeoutMs, requestTimeout: budget.requestTimeoutMs, throwOnRequestTimeout: true },
     ...extra,
   });
+  client.middlewareStack.add(unavailableMiddleware('dynamodb'), unavailableMiddlewareOptions('dynamodb'));
+  return client;
 }
 
 import { DynamoMembershipRepository } from '../storage/membership-repository';

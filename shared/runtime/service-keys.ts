@@ -1,21 +1,20 @@
 import { type HashedKey, parseHashedKeySecret, parseServiceKeyPairs } from '../security/service-keys';
+import { readSecret } from './secrets';
 
 const REFRESH_MS = 5 * 60_000;
 let cached: { keys: HashedKey[]; loadedAt: number } | undefined;
 
 /**
  * Service keys for this container: `SERVICE_API_KEYS` locally, the hashed document in Secrets Manager
- * (`SERVICE_API_KEYS_SECRET_ARN`) in AWS, re-read every five minutes so a rotation needs no deploy.
- * The Secrets Manager client is imported lazily: local runs and tests never load it.
+ * (`SERVICE_API_KEYS_SECRET_ARN`) in AWS, re-read every five minutes so a rotation needs no deploy
+ * (shared/runtime/secrets.ts; local runs and tests never load the Secrets Manager client).
  */
 export async function serviceKeys(env: NodeJS.ProcessEnv = process.env): Promise<HashedKey[]> {
   const fresh = freshServiceKeys();
   if (fresh) return fresh;
   let keys: HashedKey[];
   if (env.SERVICE_API_KEYS_SECRET_ARN) {
-    const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
-    const secret = await getSecret(env.SERVICE_API_KEYS_SECRET_ARN, { maxAge: REFRESH_MS / 1000 });
-    keys = parseHashedKeySecret(String(secret));
+    keys = parseHashedKeySecret(await readSecret(env.SERVICE_API_KEYS_SECRET_ARN, env));
   } else {
     keys = parseServiceKeyPairs(env.SERVICE_API_KEYS ?? '');
   }

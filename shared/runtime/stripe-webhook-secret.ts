@@ -1,3 +1,5 @@
+import { readSecret } from './secrets';
+
 let cached: { secrets: string[]; loadedAt: number } | undefined;
 const REFRESH_MS = 5 * 60_000;
 
@@ -9,8 +11,7 @@ export async function stripeWebhookSecrets(env: NodeJS.ProcessEnv = process.env)
   if (cached && Date.now() - cached.loadedAt < REFRESH_MS) return cached.secrets;
   let raw: string;
   if (env.STRIPE_WEBHOOK_SECRET_ARN) {
-    const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
-    raw = String(await getSecret(env.STRIPE_WEBHOOK_SECRET_ARN, { maxAge: REFRESH_MS / 1000 }));
+    raw = await readSecret(env.STRIPE_WEBHOOK_SECRET_ARN, env);
   } else {
     raw = env.STRIPE_WEBHOOK_SECRET ?? '';
   }

@@ -62,6 +62,7 @@ export const MEMBER_ITEM_TYPES: Readonly<Record<string, ItemType>> = {
     description: 'Gifts bought: what, for whom, their code and state',
     personal: ['recipientEmail', 'message'],
   },
+  'rate-counter': { section: 'rateCounters', description: 'Requests counted against the per-shopper limit of the routes that call Stripe' },
   work: { section: 'pendingWork', description: 'Work queued for the member (a withdrawal to finish, a price change, a follow-up)' },
 };
 

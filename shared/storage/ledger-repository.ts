@@ -12,7 +12,13 @@
  * every item recording it commit in one transaction, so they exist together or not at all.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { keyedByDelivery, type LedgerEntry } from '../domain/finance/ledger';
 import { monthOf } from '../domain/finance/months';
 import type { ReconciliationResult } from '../domain/finance/reconciliation';
@@ -43,6 +49,26 @@ export interface LedgerPage {
 
 export class InvalidCursorError extends Error {
   override name = 'InvalidCursorError';
+}
+
+/** An entry's sort key as `ledgerKeys.entry` builds it: `<occurredAt ISO>#<entry id>` (printable ASCII, well under DynamoDB's 1 KB). */
+const ENTRY_SK = /^\d{4}-\d{2}-\d{2}T[0-9:.]+Z#[\x21-\x7e]{1,900}$/;
+
+/**
+ * The start key a cursor stands for, rebuilt from its two checked fields: a crafted cursor (other
+ * attributes, an empty or oversized key, another partition) is a 400, never a Query DynamoDB refuses.
+ */
+function startKeyOf(cursor: string, month: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError('cursor is not one this API returned');
+  }
+  const { PK, SK } = (parsed && typeof parsed === 'object' ? parsed : {}) as { PK?: unknown; SK?: unknown };
+  if (PK !== ledgerKeys.monthPk(month)) throw new InvalidCursorError('cursor belongs to another month');
+  if (typeof SK !== 'string' || !ENTRY_SK.test(SK)) throw new InvalidCursorError('cursor is not one this API returned');
+  return { PK, SK };
 }
 
 /** Keeps at most this many items of each list in a stored reconciliation (DynamoDB items are ≤ 400 KB). */
@@ -145,27 +171,27 @@ export class LedgerRepository {
           ExpressionAttributeNames: Object.fromEntries(options.fields.map((f, i) => [`#f${i}`, f])),
         }
       : {};
-    let startKey: Record<string, unknown> | undefined;
-    if (options.cursor) {
-      try {
-        startKey = JSON.parse(Buffer.from(options.cursor, 'base64url').toString('utf8'));
-      } catch {
-        throw new InvalidCursorError('cursor is not one this API returned');
-      }
-      if (startKey?.PK !== ledgerKeys.monthPk(month) || typeof startKey?.SK !== 'string')
-        throw new InvalidCursorError('cursor belongs to another month');
-    }
+    let startKey: Record<string, unknown> | undefined = options.cursor ? startKeyOf(options.cursor, month) : undefined;
     do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk',
-          ExpressionAttributeValues: { ':pk': ledgerKeys.monthPk(month) },
-          ExclusiveStartKey: startKey,
-          Limit: options.pageSize ?? 1000,
-          ...projection,
-        }),
-      );
+      let out: QueryCommandOutput;
+      try {
+        out = await this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'PK = :pk',
+            ExpressionAttributeValues: { ':pk': ledgerKeys.monthPk(month) },
+            ExclusiveStartKey: startKey,
+            Limit: options.pageSize ?? 1000,
+            ...projection,
+          }),
+        );
+      } catch (error) {
+        // Whatever a cursor still holds that DynamoDB refuses is the client's cursor, not our failure.
+        if (options.cursor && error instanceof Error && error.name === 'ValidationException') {
+          throw new InvalidCursorError('cursor is not one this API returned');
+        }
+        throw error;
+      }
       startKey = out.LastEvaluatedKey;
       yield {
         entries: (out.Items ?? []).map((i) => strip<LedgerEntry>(i)),

@@ -283,20 +283,16 @@ export class ReminderStore {
     }
   }
 
-  /** Proof of notice: written once; a second writer (after a lease expiry) keeps the first proof. */
-  async recordProof(item: ReminderItem, proof: ProofItem, retentionDays = PROOF_RETENTION_DAYS): Promise<void> {
+  /**
+   * Proof of notice: written once; a second writer (after a lease expiry) keeps the first proof.
+   * Kept `retentionDays` (the member's jurisdiction's proof years). With an address it is written
+   * only while the member is not erased (docs/erasure.md): the job read the address before sending,
+   * and an erasure that ran since must not find it written back.
+   */
+  async recordProof(item: ReminderItem, proof: ProofItem, retentionDays = PROOF_RETENTION_DAYS, now = new Date()): Promise<void> {
     const ttl = Math.floor(Date.parse(proof.sentAt) / 1000) + retentionDays * 86_400;
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { PK: item.PK, SK: reminderKeys.proofSk(item.reminderId), type: 'notification', memberId: item.memberId, ...proof, ttl },
-          ConditionExpression: 'attribute_not_exists(PK)',
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    const base = { PK: item.PK, SK: reminderKeys.proofSk(item.reminderId), type: 'notification', memberId: item.memberId, ...proof, ttl };
+    await this.putUnlessErased(item.memberId, base, proof.to === null ? [] : ['to'], { onlyOnce: true, now });
   }
 
   /**
@@ -431,13 +427,68 @@ export class ReminderStore {
     return savings;
   }
 
-  async writeOutbox(memberId: string, reminderId: string, message: Record<string, unknown>): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { PK: keys.memberPk(memberId), SK: reminderKeys.outboxSk(reminderId), type: 'outbox', memberId, reminderId, ...message },
-      }),
-    );
+  /** The local channel's copy of a message; like a proof, its address and text only while the member is not erased. */
+  async writeOutbox(memberId: string, reminderId: string, message: Record<string, unknown>, now = new Date()): Promise<void> {
+    const item = { PK: keys.memberPk(memberId), SK: reminderKeys.outboxSk(reminderId), type: 'outbox', memberId, reminderId, ...message };
+    await this.putUnlessErased(memberId, item, ['to', 'text'], { onlyOnce: false, now });
+  }
+
+  /**
+   * Puts `item` with its `personal` attributes in one transaction with a check that the member's
+   * membership is not erased; if it is (an erasure ran between the job's read and this write), puts
+   * the item without them, marked erased like the erasure marks what it finds. `onlyOnce`: an item
+   * already there is kept (a proof of notice is written once). Erasure lists notices with a
+   * consistent read after it saved `erasedAt`, so every write lands on one side of it or the other.
+   */
+  private async putUnlessErased(
+    memberId: string,
+    item: Record<string, unknown>,
+    personal: readonly string[],
+    options: { onlyOnce: boolean; now: Date },
+  ): Promise<void> {
+    const once = options.onlyOnce ? { ConditionExpression: 'attribute_not_exists(PK)' } : {};
+    const erased = () => {
+      const copy: Record<string, unknown> = { ...item, erasedAt: options.now.toISOString() };
+      for (const name of personal) delete copy[name];
+      return copy;
+    };
+    const put = async (Item: Record<string, unknown>) => {
+      try {
+        await this.db.send(new PutCommand({ TableName: this.tableName, Item, ...once }));
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    };
+    if (personal.every((name) => item[name] === undefined || item[name] === null)) return put(item);
+    // A conflict with the erasure's own transaction on the membership is retried: the answer is then clear.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: { TableName: this.tableName, Item: item, ...once } },
+              {
+                ConditionCheck: {
+                  TableName: this.tableName,
+                  Key: { PK: keys.memberPk(memberId), SK: keys.membershipSk },
+                  // A record never erased stores erasedAt as null (or has none).
+                  ConditionExpression: 'attribute_not_exists(erasedAt) OR attribute_type(erasedAt, :null)',
+                  ExpressionAttributeValues: { ':null': 'NULL' },
+                },
+              },
+            ],
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const [write, member] = error.CancellationReasons ?? [];
+        if (member?.Code === 'ConditionalCheckFailed') return put(erased());
+        if (write?.Code === 'ConditionalCheckFailed') return; // written before: the first one stays
+        const conflict = [write, member].some((r) => r?.Code === 'TransactionConflict');
+        if (!conflict || attempt >= 4) throw error;
+      }
+    }
   }
 
   /**
@@ -446,7 +497,8 @@ export class ReminderStore {
    */
   async erasePersonalData(memberId: string): Promise<number> {
     let changed = 0;
-    for (const item of await this.listForMember(memberId)) {
+    // Consistent: a notice written just before the membership's erasedAt was saved must be found here.
+    for (const item of await queryMemberItems(this.db, this.tableName, memberId, reminderKeys.notePrefix, { consistent: true })) {
       if (item.type !== 'notification' && item.type !== 'outbox') continue;
       await this.db.send(
         new UpdateCommand({

@@ -1,6 +1,10 @@
 import { AppError, ProviderFailedError, ProviderUnavailableError } from '../errors';
 import { logger } from '../observability';
 
+/** Failures a retry soon may get past: no answer in time, a network failure, Stripe's own 5xx, a key in use. */
+const TRANSIENT = new Set(['StripeConnectionError', 'StripeAPIError', 'StripeIdempotencyError']);
+const STRIPE_RETRY_AFTER_SECONDS = 5;
+
 interface StripeLikeError {
   type?: unknown;
   statusCode?: unknown;
@@ -17,7 +21,8 @@ export const isStripeError = (error: unknown): error is Error & StripeLikeError 
  * Maps a Stripe failure that survived the SDK's retries to a typed error (the edge answers it): rate limits to 503
  * with Retry-After (try again shortly); a key Stripe refuses (401 invalid, 403 a restricted key
  * without the permission) to 503, as our configuration is at fault, with an error log line telling
- * the operator what to fix; everything else (5xx, network, a request Stripe refused) to 502. Never
+ * the operator what to fix; everything else (5xx, network, no answer in time, a request Stripe refused)
+ * to 502, with Retry-After when a retry may get through. Never
  * passes Stripe's message through: it can name internals. Non-Stripe errors are rethrown.
  */
 export function stripeFailure(error: unknown, operation: string): never {
@@ -39,6 +44,7 @@ export function stripeFailure(error: unknown, operation: string): never {
     'stripe',
     'failed',
     'The payment provider could not complete the request. Nothing was changed that a retry would not finish; try again.',
+    TRANSIENT.has(type) ? STRIPE_RETRY_AFTER_SECONDS : null,
   );
 }
 

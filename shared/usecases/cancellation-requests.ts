@@ -14,7 +14,8 @@ import { evaluateMembership, type MembershipRecord } from '../domain/membership'
 import { accessEndsAfterCancel } from '../domain/shopper';
 import { withdrawalEndsAt } from '../domain/withdrawal';
 import { ConflictError, RateLimitedError } from '../errors';
-import { logger, memberRef } from '../observability';
+import { memberRef } from '../member-ref';
+import { logger } from '../observability';
 import { type Declaration, type DeclarationStore, declarationKeys, declarationPut } from '../storage/declarations';
 import { emailHash, type MemberLookup, normalizeEmail } from '../storage/member-lookup';
 import type { MembershipRepository } from '../storage/membership-repository';
@@ -200,7 +201,7 @@ async function cancelMatched(deps: ProcessCancellationDeps, request: RequestFiel
       now,
     ),
   ]);
-  logger.info('membership cancelled without login', { memberRef: memberRef(memberId), rules: rules.key });
+  logger.info('membership cancelled without login', { memberRef: await memberRef(memberId), rules: rules.key });
   return true;
 }
 

@@ -20,14 +20,16 @@ import {
 } from '../domain/gifts';
 import { evaluateMembership, type GiftTerm } from '../domain/membership';
 import { ConflictError, GoneError, InvalidInputError, NotFoundError, ProviderFailedError } from '../errors';
-import { logger, memberRef } from '../observability';
+import { memberRef } from '../member-ref';
+import { logger } from '../observability';
 import { type GiftStore, giftPut } from '../storage/gifts';
 import { ledgerTransactItems } from '../storage/ledger-repository';
 import { ConcurrentModificationError, type MembershipRepository } from '../storage/membership-repository';
 import { acknowledgementPut } from '../storage/reminder-store';
 import type { StripeAccount } from '../stripe/client';
 import { callStripe } from '../stripe/errors';
-import { requireStripe } from './shopper-membership';
+import { admitShopper, type ShopperRateLimit } from './shopper-limit';
+import { checkRedirects, requireStripe } from './shopper-membership';
 
 export interface GiftDeps {
   catalog: PlanCatalog;
@@ -37,13 +39,17 @@ export interface GiftDeps {
   stripe: () => Promise<StripeAccount | null>;
   /** Projects a ledger entry the claim committed; if this request dies first, the rollups-settle job does. */
   settleLedger?: (entry: LedgerEntry) => Promise<void>;
+  /** The gift checkout and the refund call Stripe: they count against the shopper's limit of such routes. */
+  rateLimit: ShopperRateLimit;
+  /** Where Checkout may send the buyer back to (domain/redirects.ts). */
+  shopOrigins: readonly string[];
 }
 
 const MAX_ATTEMPTS = 6;
 
 /** Starts the purchase: the gift is stored as pending, then a payment-mode Checkout Session sells its price. */
 export async function createGiftCheckout(
-  deps: Pick<GiftDeps, 'catalog' | 'gifts' | 'stripe'>,
+  deps: Pick<GiftDeps, 'catalog' | 'gifts' | 'stripe' | 'rateLimit' | 'shopOrigins'>,
   buyerMemberId: string,
   input: {
     giftId: string;
@@ -55,10 +61,12 @@ export async function createGiftCheckout(
   },
   now: Date,
 ) {
+  checkRedirects(deps.shopOrigins, { successUrl: input.successUrl, cancelUrl: input.cancelUrl });
   const found = deps.catalog.gift(input.giftId);
   if (!found) throw new InvalidInputError([{ path: '/body/giftId', message: `unknown gift "${input.giftId}"` }]);
   const refusal = deliverAtRefusal(input.deliverAt, now);
   if (refusal) throw new InvalidInputError([{ path: '/body/deliverAt', message: refusal }]);
+  await admitShopper(deps.rateLimit, buyerMemberId, now);
   const stripe = await requireStripe(deps);
   const gift = newGift({
     purchaseId: generatePurchaseId(),
@@ -93,7 +101,7 @@ export async function createGiftCheckout(
     ),
   );
   if (!session.url) throw new ProviderFailedError('stripe', 'failed', 'The payment provider returned no checkout page.');
-  logger.info('gift checkout started', { member: memberRef(buyerMemberId), purchaseId: gift.purchaseId, giftId: gift.giftId });
+  logger.info('gift checkout started', { memberRef: await memberRef(buyerMemberId), purchaseId: gift.purchaseId, giftId: gift.giftId });
   return { url: session.url, checkoutSessionId: session.id, purchaseId: gift.purchaseId };
 }
 
@@ -126,7 +134,12 @@ const claimResult = (code: string, term: GiftTerm, membership: ReturnType<typeof
  * still being `paid`), the ledger's `gift_claimed` entry with its rollup facts, and the notice before
  * the gift ends, all in one transaction, so a code is claimed exactly once and finance always knows it.
  */
-export async function claimGift(deps: GiftDeps, memberId: string, code: string, now: Date): Promise<ClaimResult> {
+export async function claimGift(
+  deps: Pick<GiftDeps, 'catalog' | 'gifts' | 'memberships' | 'settleLedger'>,
+  memberId: string,
+  code: string,
+  now: Date,
+): Promise<ClaimResult> {
   for (let attempt = 1; ; attempt++) {
     const gift = await deps.gifts.byCode(code);
     const stored = await deps.memberships.getMembership(memberId);
@@ -149,7 +162,7 @@ export async function claimGift(deps: GiftDeps, memberId: string, code: string, 
       case 'claimed_by_you': {
         // A retry of this member's own claim: the same answer as the first time.
         const term = stored?.record.giftTerms?.find((t) => t.purchaseId === gift!.purchaseId);
-        if (!term) throw new Error(`gift ${gift!.purchaseId} claimed by ${memberRef(memberId)} without its term`);
+        if (!term) throw new Error(`gift ${gift!.purchaseId} claimed by ${await memberRef(memberId)} without its term`);
         return claimResult(code, term, evaluateMembership(stored!.record, deps.catalog, now));
       }
       case 'claim': {
@@ -182,7 +195,7 @@ export async function claimGift(deps: GiftDeps, memberId: string, code: string, 
             throw error;
           continue;
         }
-        logger.info('gift claimed', { member: memberRef(memberId), purchaseId: g.purchaseId, startsAt: decision.term.start });
+        logger.info('gift claimed', { memberRef: await memberRef(memberId), purchaseId: g.purchaseId, startsAt: decision.term.start });
         await settle(deps, entry);
         return claimResult(code, decision.term, evaluateMembership(decision.record, deps.catalog, now));
       }
@@ -225,6 +238,7 @@ async function settle(deps: Pick<GiftDeps, 'settleLedger'>, entry: LedgerEntry) 
  * finishes it (`refundId` null until Stripe answered).
  */
 export async function refundGift(deps: GiftDeps, buyerMemberId: string, purchaseId: string, now: Date) {
+  await admitShopper(deps.rateLimit, buyerMemberId, now);
   for (let attempt = 1; ; attempt++) {
     const gift = await deps.gifts.get(buyerMemberId, purchaseId);
     if (!gift) throw new NotFoundError('You bought no gift with this id.', 'unknown_gift');
@@ -254,7 +268,7 @@ export async function refundGift(deps: GiftDeps, buyerMemberId: string, purchase
     );
     const done = { ...refunding, refundId: refund.id };
     await deps.gifts.save(done, 'refunded');
-    logger.info('gift refunded', { member: memberRef(buyerMemberId), purchaseId, refundId: refund.id });
+    logger.info('gift refunded', { memberRef: await memberRef(buyerMemberId), purchaseId, refundId: refund.id });
     return refundAnswer(done);
   }
 }

@@ -7,7 +7,8 @@
  */
 import type { PlanCatalog } from '../domain/catalog';
 import { priceMoveDecision } from '../domain/price-change';
-import { logger, memberRef } from '../observability';
+import { memberRef } from '../member-ref';
+import { logger } from '../observability';
 import type { WorkItem } from '../storage/work-queue';
 import type { StripeAccount } from '../stripe/client';
 import { callStripe } from '../stripe/errors';
@@ -45,7 +46,7 @@ export async function movePrice(
   if (!change || price.unit_amount !== change.amountCents || price.currency !== change.currency) {
     logger.error('price change not applied: the Stripe price does not charge what the notice said', {
       priceId: move.toPriceId,
-      memberRef: memberRef(item.memberId ?? ''),
+      memberRef: await memberRef(item.memberId ?? ''),
     });
     return { dropped: 'price_mismatch' };
   }
@@ -55,6 +56,6 @@ export async function movePrice(
     { items: [{ id: current!.id, price: move.toPriceId }], proration_behavior: 'none' },
     `price-move:${move.subscriptionId}:${move.toPriceId}`,
   );
-  logger.info('subscription moved to the new price', { memberRef: memberRef(item.memberId ?? ''), priceId: move.toPriceId });
+  logger.info('subscription moved to the new price', { memberRef: await memberRef(item.memberId ?? ''), priceId: move.toPriceId });
   return { done: 'moved' };
 }

@@ -11,7 +11,8 @@ import { generateReference } from '../codes';
 import type { RulesResolver } from '../domain/compliance-rules';
 import { acceptDecision, CHURN_WINDOW_DAYS, churnedAfter, offerExpiresAt, saveOfferDecision } from '../domain/save-offer';
 import { ConflictError, NotFoundError } from '../errors';
-import { logger, memberRef } from '../observability';
+import { memberRef } from '../member-ref';
+import { logger } from '../observability';
 import { keys } from '../storage/keys';
 import type { MembershipRepository } from '../storage/membership-repository';
 import {
@@ -76,7 +77,7 @@ export async function offerAfterCancel(
       now,
     });
     if (!decision.offer) {
-      logger.info('no save offer', { memberRef: memberRef(memberId), reason: decision.reason, rules: rules.key });
+      logger.info('no save offer', { memberRef: await memberRef(memberId), reason: decision.reason, rules: rules.key });
       return null;
     }
     const offer: SaveOffer = {
@@ -92,7 +93,7 @@ export async function offerAfterCancel(
     await deps.offers.commit([saveOfferPut(deps.offers.tableName, offer)]);
     return viewOf(offer);
   } catch (error) {
-    logger.error('save offer not made', { memberRef: memberRef(memberId), error: (error as Error).name });
+    logger.error('save offer not made', { memberRef: await memberRef(memberId), error: (error as Error).name });
     return null;
   }
 }
@@ -170,7 +171,7 @@ export async function acceptSaveOffer(deps: SaveOfferDeps, memberId: string, off
         now,
       }),
     ]);
-    logger.info('save offer accepted', { memberRef: memberRef(memberId), offerId });
+    logger.info('save offer accepted', { memberRef: await memberRef(memberId), offerId });
   }
   const item = renewing.items.data[0];
   return {

@@ -7,7 +7,8 @@ import {
   type PlannedReminder,
   trialEndingNow,
 } from '../domain/reminders';
-import { logger, memberRef } from '../observability';
+import { memberRef } from '../member-ref';
+import { logger } from '../observability';
 import type { ExtraWrite } from '../storage/membership-repository';
 import { reminderPut } from '../storage/reminder-store';
 import type { MembershipReaction } from './ingest-stripe-event';
@@ -32,12 +33,15 @@ export function reminderWrites(
   const sub = change.after.subscription;
   const plan = catalog.plan(sub?.planId);
   if (sub && plan && annualRenewalNoticeMissing(plan, sub) && [...byId.values()].some((r) => r.kind === 'renewal_upcoming')) {
-    // Planning covers the gap (a notice 30 days ahead); the catalog should still be fixed.
-    logger.warn('annual subscription on a plan with no renewal notice 15-45 days ahead; planned one', {
-      planId: plan.id,
-      fallbackDaysBefore: ANNUAL_RENEWAL_NOTICE_FALLBACK_DAYS,
-      memberRef: memberRef(change.after.memberId),
-    });
+    // Planning covers the gap (a notice 30 days ahead); the catalog should still be fixed. Planning is
+    // synchronous (it runs inside the ingestion's transaction build), so the line follows the key.
+    void memberRef(change.after.memberId).then((ref) =>
+      logger.warn('annual subscription on a plan with no renewal notice 15-45 days ahead; planned one', {
+        planId: plan.id,
+        fallbackDaysBefore: ANNUAL_RENEWAL_NOTICE_FALLBACK_DAYS,
+        memberRef: ref,
+      }),
+    );
   }
   return [...byId.values()].map((r) => reminderPut(tableName, r, change.now));
 }

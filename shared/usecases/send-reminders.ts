@@ -18,9 +18,10 @@ import {
   reminderRelevance,
   renderReminder,
 } from '../domain/reminders';
+import { memberRef } from '../member-ref';
 import { sendPacer } from '../notifications/pacer';
 import { type NotificationSender, SenderUnavailableError, UndeliverableError } from '../notifications/senders';
-import { logger, memberRef } from '../observability';
+import { logger } from '../observability';
 import type { GiftStore } from '../storage/gifts';
 import type { MembershipRepository } from '../storage/membership-repository';
 import { DUE_SHARDS, proofRetentionDays, type ReminderItem, type ReminderStore } from '../storage/reminder-store';
@@ -179,7 +180,7 @@ const errorCode = (error: unknown) => (error instanceof Error ? `${error.name}: 
 
 async function handleOne(run: Run, item: ReminderItem): Promise<void> {
   const { deps, asOf, result } = run;
-  const log = { kind: item.kind, memberRef: memberRef(item.memberId) };
+  const log = { kind: item.kind, memberRef: await memberRef(item.memberId) };
   if (!run.mayClaim()) {
     result.deferred++;
     return;

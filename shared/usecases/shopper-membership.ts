@@ -10,6 +10,7 @@ import { usableGrants } from '../domain/benefits';
 import type { PlanCatalog } from '../domain/catalog';
 import { evaluateEntitlement } from '../domain/entitlement';
 import { evaluateMembership, isoFromEpoch, type MembershipStatus } from '../domain/membership';
+import { redirectProblem } from '../domain/redirects';
 import {
   accessEndsAfterCancel,
   type BillingSubscription,
@@ -24,13 +25,15 @@ import {
   sweepOpenSessions,
 } from '../domain/shopper';
 import { ConflictError, InvalidInputError, ProviderFailedError } from '../errors';
-import { logger, memberRef } from '../observability';
+import { memberRef } from '../member-ref';
+import { logger } from '../observability';
 import type { DynamoBenefitsRepository } from '../storage/benefits-repository';
 import type { MembershipRepository } from '../storage/membership-repository';
 import type { DynamoShopperRepository } from '../storage/shopper-repository';
 import type { StripeAccount } from '../stripe/client';
 import { callStripe, isStripeError, stripeFailure, stripeUnavailable } from '../stripe/errors';
 import { getMemberBenefits } from './benefits';
+import { admitShopper, type ShopperRateLimit } from './shopper-limit';
 
 export interface ShopperDeps {
   catalog: PlanCatalog;
@@ -38,6 +41,19 @@ export interface ShopperDeps {
   shoppers: Pick<DynamoShopperRepository, 'getStripeCustomerId' | 'linkStripeCustomer' | 'putConsent'>;
   /** Null without a usable Stripe API key: endpoints that must call Stripe answer 503. */
   stripe: () => Promise<StripeAccount | null>;
+  /** Every route here may call Stripe: each request counts against the shopper's limit first. */
+  rateLimit: ShopperRateLimit;
+  /** The shop's origins: where Checkout and the portal may send the shopper back to (domain/redirects.ts). */
+  shopOrigins: readonly string[];
+}
+
+/** Refuses redirect targets outside the shop (400, each field named) before anything is counted or called. */
+export function checkRedirects(origins: readonly string[], fields: Record<string, string>): void {
+  const errors = Object.entries(fields).flatMap(([field, value]) => {
+    const problem = redirectProblem(value, origins);
+    return problem ? [{ path: `/body/${field}`, message: problem }] : [];
+  });
+  if (errors.length) throw new InvalidInputError(errors, 'Redirect URLs must be pages of the shop.');
 }
 
 /** Where an existing member manages their membership (plan change, payment method, cancel). */
@@ -131,6 +147,8 @@ export async function createCheckoutSession(
   input: { planId: string; successUrl: string; cancelUrl: string },
   now: Date,
 ) {
+  checkRedirects(deps.shopOrigins, { successUrl: input.successUrl, cancelUrl: input.cancelUrl });
+  await admitShopper(deps.rateLimit, memberId, now);
   const plan = deps.catalog.plan(input.planId);
   if (!plan) throw new InvalidInputError([{ path: '/body/planId', message: `unknown plan "${input.planId}"` }]);
   const { record } = await deps.memberships.getEntitlementData(memberId);
@@ -230,11 +248,13 @@ export async function createCheckoutSession(
     presentedAt: isoFromEpoch(session.created),
   };
   await deps.shoppers.putConsent(consent);
-  logger.info('checkout session created', { memberRef: memberRef(memberId), planId: plan.id, trialDays, reused: session === newest });
+  logger.info('checkout session created', { memberRef: await memberRef(memberId), planId: plan.id, trialDays, reused: session === newest });
   return { url: session.url, checkoutSessionId: session.id, planId: plan.id, trialDays, renewalTerms };
 }
 
 export async function createPortalSession(deps: ShopperDeps, memberId: string, input: { returnUrl: string }, now: Date) {
+  checkRedirects(deps.shopOrigins, { returnUrl: input.returnUrl });
+  await admitShopper(deps.rateLimit, memberId, now);
   const { record } = await deps.memberships.getEntitlementData(memberId);
   const customer = record?.customerId ?? (await deps.shoppers.getStripeCustomerId(memberId));
   if (!customer) {
@@ -397,6 +417,7 @@ export async function cancelMembership(
   now: Date,
   requestId: string,
 ): Promise<CancelResult> {
+  await admitShopper(deps.rateLimit, memberId, now);
   // Consistent: a refund is paid out on what is read here.
   const { record } = await deps.memberships.getEntitlementData(memberId, { consistent: true });
   const view = evaluateMembership(record, deps.catalog, now);
@@ -459,7 +480,7 @@ export async function cancelMembership(
         );
       }
       const ended = await cancelNow(stripe, fresh.id);
-      logger.info('membership cancelled with refund', { memberRef: memberRef(memberId), amountCents: paidCents });
+      logger.info('membership cancelled with refund', { memberRef: await memberRef(memberId), amountCents: paidCents });
       return refundedResult(memberId, ended, { amountCents: paidCents, currency: invoice.currency }, now);
     }
     if (!decision.eligible) refundRefusal = { reason: decision.reason, detail: decision.detail };
@@ -474,7 +495,10 @@ export async function cancelMembership(
     { cancel_at_period_end: true },
     `cancel-at-period-end:${memberId}:${sub.subscriptionId}:${requestId}`,
   );
-  logger.info('membership set to cancel at period end', { memberRef: memberRef(memberId), refundRefused: refundRefusal?.reason ?? null });
+  logger.info('membership set to cancel at period end', {
+    memberRef: await memberRef(memberId),
+    refundRefused: refundRefusal?.reason ?? null,
+  });
   return {
     memberId,
     outcome: 'cancel_at_period_end',
@@ -485,6 +509,7 @@ export async function cancelMembership(
 }
 
 export async function resumeMembership(deps: ShopperDeps, memberId: string, now: Date, requestId: string) {
+  await admitShopper(deps.rateLimit, memberId, now);
   const { record } = await deps.memberships.getEntitlementData(memberId, { consistent: true });
   const view = evaluateMembership(record, deps.catalog, now);
   const sub = record?.subscription;
@@ -505,7 +530,7 @@ export async function resumeMembership(deps: ShopperDeps, memberId: string, now:
     ? await updateSubscription(stripe, sub.subscriptionId, params, `resume:${memberId}:${sub.subscriptionId}:${requestId}`)
     : live;
   const renewsAt = renewing.status === 'trialing' && renewing.trial_end ? isoFromEpoch(renewing.trial_end) : periodOf(renewing).end;
-  logger.info('membership resumed', { memberRef: memberRef(memberId), action });
+  logger.info('membership resumed', { memberRef: await memberRef(memberId), action });
   return { memberId, outcome: 'renewing' as const, renewsAt };
 }
 

@@ -17,7 +17,8 @@ import type { RulesResolver } from '../domain/compliance-rules';
 import { evaluateMembership } from '../domain/membership';
 import { proportionalRefund, splitRefund, withdrawalEndsAt } from '../domain/withdrawal';
 import { ConflictError } from '../errors';
-import { logger, memberRef } from '../observability';
+import { memberRef } from '../member-ref';
+import { logger } from '../observability';
 import { type Declaration, type DeclarationStore, declarationKeys, declarationProcessed, declarationPut } from '../storage/declarations';
 import { keys } from '../storage/keys';
 import type { MembershipRepository } from '../storage/membership-repository';
@@ -116,7 +117,7 @@ export async function withdrawMembership(
     ]);
     // A concurrent request for the same contract got there first: finish that one.
     declaration = failed.length ? await deps.declarations.get(memberId, declarationKeys.withdrawal(sub.subscriptionId)) : received;
-    logger.info('withdrawal received', { memberRef: memberRef(memberId), rules: rules.key });
+    logger.info('withdrawal received', { memberRef: await memberRef(memberId), rules: rules.key });
   }
   return completeWithdrawal(deps, declaration!, now);
 }
@@ -185,7 +186,7 @@ export async function completeWithdrawal(deps: WithdrawDeps, declaration: Declar
       now,
     ),
   ]);
-  logger.info('withdrawal completed', { memberRef: memberRef(declaration.memberId), refundCents: refund.refundCents });
+  logger.info('withdrawal completed', { memberRef: await memberRef(declaration.memberId), refundCents: refund.refundCents });
   return resultOf({ ...declaration, status: 'processed', outcome });
 }
 

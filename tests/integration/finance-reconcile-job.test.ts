@@ -2,6 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dynamo } from '#shared/runtime/dynamo';
 import { feeFor, generateMonth } from '../support/finance-month';
+import { asFunction } from '../support/iam-recorder';
 import { seedLedger } from '../support/ledger-seed';
 import { type BalanceTransactionFixture, startBalanceDouble } from '../support/stripe-balance-double';
 
@@ -101,7 +102,7 @@ afterAll(async () => {
 describe('npm run job -- reconcile', () => {
   it("pulls the month's balance transactions page by page and stores what it found", async () => {
     const { handler } = await import('../../functions/jobs/reconcile');
-    const result = await handler({ month: MONTH, asOf: '2032-10-02T06:00:00Z' });
+    const result = await asFunction('reconcile', () => handler({ month: MONTH, asOf: '2032-10-02T06:00:00Z' }));
     expect(result).toMatchObject({
       month: MONTH,
       transactions: generated.rows.length + 1,
@@ -155,7 +156,7 @@ describe('npm run job -- reconcile', () => {
     });
     try {
       const { handler } = await import('../../functions/jobs/reconcile');
-      await handler({ month: MONTH, asOf: '2032-10-03T06:00:00Z' });
+      await asFunction('reconcile', () => handler({ month: MONTH, asOf: '2032-10-03T06:00:00Z' }));
     } finally {
       spy.mockRestore();
       if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);

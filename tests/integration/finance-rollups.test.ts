@@ -11,6 +11,7 @@ import { invoiceObject, signupEvents, stripeEvent, subscriptionObject } from '..
 import { KEYS, uniqueMemberId, useApi } from '../support/api';
 import { invoicePaymentObject } from '../support/benefits';
 import { settings } from '../support/finance-rollup';
+import { asFunction } from '../support/iam-recorder';
 import { creditNoteObject, refundObject } from '../support/money-events';
 
 const api = useApi();
@@ -235,7 +236,7 @@ describe('rollups of benefit savings', () => {
     const before = await store.loadAccount(memberId);
     expect(before.facts.savings).toEqual([{ month, currency: 'usd', cents: 500 }]);
     const { handler } = await import('../../functions/jobs/rollups-settle');
-    await handler({ asOf: new Date(Date.now() + 60_000).toISOString() });
+    await asFunction('rollups-settle', () => handler({ asOf: new Date(Date.now() + 60_000).toISOString() }));
     const after = await store.loadAccount(memberId);
     const applied = [...(after.chunks.get(month.slice(0, 4))?.applied ?? new Map())].filter(([k]) => k.startsWith(`${month}|usd|`));
     expect(applied).toEqual([
@@ -288,7 +289,7 @@ describe('npm run job -- rollups-rebuild', () => {
     );
     for (const e of ledgerEntries.slice(0, 2)) await ledger.record(e);
     const { handler } = await import('../../functions/jobs/rollups-rebuild');
-    expect(await handler({ month: MONTH })).toMatchObject({
+    expect(await asFunction('rollups-rebuild', () => handler({ month: MONTH }))).toMatchObject({
       month: MONTH,
       accounts: 2,
       ledgerEntries: 2,
@@ -317,7 +318,7 @@ describe('npm run job -- rollups-rebuild', () => {
       recomputed: 3 * 1499,
     });
     expect(await handler({ month: MONTH, repair: 'true' })).toMatchObject({ differences: [], corrected: 0, repaired: true });
-    expect(await handler({ month: MONTH })).toMatchObject({ drifted: 0, differences: [] });
+    expect(await asFunction('rollups-rebuild', () => handler({ month: MONTH }))).toMatchObject({ drifted: 0, differences: [] });
     const revenue = (await (
       await api.call('GET', `/v1/finance/revenue?month=${MONTH}&currency=usd`, { key: KEYS.finance })
     ).json()) as Record<string, any>;

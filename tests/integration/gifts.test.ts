@@ -143,6 +143,15 @@ describe('buying a gift', () => {
       ...urls,
     });
     expect(past.status).toBe(400);
+    // Checkout may only send the buyer back to the shop (issue 12's allow-list).
+    const elsewhere = await asShopper(buyer, 'POST', '/v1/me/gifts/checkout-session', {
+      giftId: 'gift-3m',
+      recipientEmail: 'a@b.co',
+      successUrl: 'https://evil.example/phish',
+      cancelUrl: urls.cancelUrl,
+    });
+    expect(elsewhere.status).toBe(400);
+    expect(((await elsewhere.json()) as any).errors[0].path).toBe('/body/successUrl');
     expect(await myGifts(buyer)).toEqual([]);
     // The double refuses what Stripe refuses: a subscription price in payment mode.
     const res = await fetch(`${stripe().url}/v1/checkout/sessions`, {

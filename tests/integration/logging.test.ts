@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { entitlementsCheckRoute } from '#shared/api/entitlements';
 import { httpHandler, json } from '#shared/http/handler';
 import type { HttpEvent } from '#shared/http/types';
-import { logger, memberRef } from '#shared/observability';
+import { memberRef } from '#shared/member-ref';
+import { logger } from '#shared/observability';
 import { signupEvents } from '../../local/stripe-test-events';
 import { KEYS, uniqueMemberId, useApi } from '../support/api';
 import { captureOutput } from '../support/output';
@@ -27,7 +28,7 @@ describe('logs', () => {
     expect(lines.length).toBeGreaterThan(3);
     const all = lines.join('\n');
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
-    expect(all).toContain(memberRef(memberId));
+    expect(all).toContain(await memberRef(memberId));
     for (const secret of [
       memberId,
       email,

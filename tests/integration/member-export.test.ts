@@ -22,8 +22,10 @@ async function everythingAbout(memberId: string): Promise<Array<Record<string, a
     const out = await doc.send(
       new ScanCommand({
         TableName: tables.main,
-        FilterExpression: 'PK = :pk OR memberId = :m OR subscriberKey = :m',
-        ExpressionAttributeValues: { ':pk': `MEMBER#${memberId}`, ':m': memberId },
+        // The member's finance account and the routes of their refunds hold the member in the entry they copy.
+        FilterExpression:
+          'PK = :pk OR PK = :fin OR memberId = :m OR subscriberKey = :m OR (begins_with(PK, :route) AND entry.memberId = :m)',
+        ExpressionAttributeValues: { ':pk': `MEMBER#${memberId}`, ':fin': `FINACCT#${memberId}`, ':route': 'FINROUTE#', ':m': memberId },
         ConsistentRead: true,
         ExclusiveStartKey: start,
       }),

@@ -15,6 +15,7 @@ import { type ReminderItem, ReminderStore, reminderKeys } from '#shared/storage/
 import { digestOf, type ReminderJobDeps, sendDueReminders } from '#shared/usecases/send-reminders';
 import { checkoutSessionObject, invoiceObject, stripeEvent, stripeId, subscriptionObject } from '../../local/stripe-test-events';
 import { KEYS, uniqueMemberId, useApi } from '../support/api';
+import { asFunction } from '../support/iam-recorder';
 import { bearer, putSavings } from '../support/shopper';
 
 const api = useApi();
@@ -837,7 +838,7 @@ describe('the reminders job entry point', () => {
     const { jobFunctions } = await import('../../functions/manifest');
     expect(jobFunctions.find((f) => f.job?.name === 'reminders')).toMatchObject({
       entry: 'functions/jobs/reminders.ts',
-      access: ['table:read', 'table:write', 'ses:send'],
+      access: expect.arrayContaining(['table:read', 'table:write', 'table:index:due', 'ses:send']),
       job: { schedule: 'rate(15 minutes)' },
     });
     const m = member('entry');
@@ -845,7 +846,7 @@ describe('the reminders job entry point', () => {
     await post(m.checkout(start));
     await post(m.subEvent('customer.subscription.created', start, { periodStart: start, periodEnd: start + 30 * DAY }));
     const { handler } = await import('../../functions/jobs/reminders');
-    const result = await handler({ asOf: at(start + 23 * DAY).toISOString() });
+    const result = await asFunction('reminders', () => handler({ asOf: at(start + 23 * DAY).toISOString() }));
     expect(result.failed).toBe(0);
     expect(result.sent).toBeGreaterThanOrEqual(1);
     const items = await memberItems(m.memberId);
@@ -875,7 +876,7 @@ describe('the job’s deadline, pacing and concurrency', () => {
     const { members, asOf } = await dueMembers('deadline', 6, 300);
     const { handler } = await import('../../functions/jobs/reminders');
     // Under the 60 s reserve from the start: nothing is claimed.
-    const short = await handler({ asOf }, { getRemainingTimeInMillis: () => 59_000 });
+    const short = await asFunction('reminders', () => handler({ asOf }, { getRemainingTimeInMillis: () => 59_000 }));
     expect(short).toMatchObject({ outOfTime: true, sent: 0 });
     expect(short.deferred).toBeGreaterThanOrEqual(members.length);
     for (const m of members) {

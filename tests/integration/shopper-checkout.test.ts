@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { logger } from '#shared/observability';
+import { STRIPE_BUDGETS } from '#shared/runtime/budgets';
 import { STRIPE_API_VERSION } from '#shared/stripe/api-version';
 import { createStripeClient } from '#shared/stripe/client';
 import { STRIPE_API_SECRET_TEMPLATE } from '#shared/stripe/settings';
@@ -457,7 +458,7 @@ describe('POST /v1/me/portal-session', () => {
   it('opens the portal with the configured portal configuration (plan switching), when the settings name one', async () => {
     const memberId = uniqueMemberId('portalcfg');
     await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - DAY });
-    const stripeApi = createStripeClient({ STRIPE_SECRET_KEY: stripe().apiKey, STRIPE_API_BASE: stripe().url })!;
+    const stripeApi = createStripeClient({ STRIPE_SECRET_KEY: stripe().apiKey, STRIPE_API_BASE: stripe().url }, STRIPE_BUDGETS.job)!;
     const configuration = await stripeApi.billingPortal.configurations.create(
       { features: { invoice_history: { enabled: true } } },
       { idempotencyKey: `cfg-${memberId}` },
@@ -485,7 +486,8 @@ describe('POST /v1/me/portal-session', () => {
   it('answers 502 problem+json when Stripe stays unreachable after the SDK retries', async () => {
     const memberId = uniqueMemberId('unreachable');
     await subscribedMember(api, stripe(), { memberId, start: nowSeconds() - DAY });
-    stripe().fail({ method: 'POST', path: '/v1/billing_portal/sessions' }, { kind: 'reset' }, 3);
+    // The shopper's budget: two attempts (shared/runtime/budgets.ts STRIPE_BUDGETS.shopper).
+    stripe().fail({ method: 'POST', path: '/v1/billing_portal/sessions' }, { kind: 'reset' }, 2);
     const res = await api.call('POST', '/v1/me/portal-session', {
       key: null,
       headers: await bearer(memberId),
@@ -493,13 +495,14 @@ describe('POST /v1/me/portal-session', () => {
     });
     expect(res.status).toBe(502);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(res.headers.get('retry-after')).toBe('5');
     expect(await res.json()).toMatchObject({ type: '/problems/payment-provider-failed', status: 502 });
     expect(
       stripe()
         .callsTo('POST', '/v1/billing_portal/sessions')
-        .slice(-3)
+        .slice(-2)
         .map((c) => c.fault),
-    ).toEqual(['reset', 'reset', 'reset']);
+    ).toEqual(['reset', 'reset']);
   });
 
   it('answers 409 for a shopper without a billing account, and 400 for unknown fields', async () => {
@@ -519,6 +522,63 @@ describe('POST /v1/me/portal-session', () => {
     });
     expect(extra.status).toBe(400);
     expect(stripe().calls.length).toBe(calls);
+  });
+});
+
+describe('redirect URLs', () => {
+  it('sends shoppers back only to the shop: another host, plain http or credentials in the URL are 400, with no Stripe call', async () => {
+    const memberId = uniqueMemberId('redirect');
+    const calls = stripe().calls.length;
+    for (const [field, value] of [
+      ['successUrl', 'http://evil.example/welcome'],
+      ['successUrl', 'https://evil.example/welcome'],
+      ['cancelUrl', 'https://user:pw@evil.example/'],
+      ['cancelUrl', 'https://user:pw@shop.example/membership'],
+      ['successUrl', 'http://shop.example/welcome'],
+      ['successUrl', 'https://shop.example.evil.example/welcome'],
+    ] as const) {
+      const res = await checkout(memberId, { ...checkoutBody, [field]: value });
+      expect(res.status, value).toBe(400);
+      expect(((await res.json()) as any).errors).toEqual([{ path: `/body/${field}`, message: expect.any(String) }]);
+    }
+    const portal = await api.call('POST', '/v1/me/portal-session', {
+      key: null,
+      headers: await bearer(memberId),
+      body: { returnUrl: 'https://evil.example/account' },
+    });
+    expect(portal.status).toBe(400);
+    expect(((await portal.json()) as any).errors).toEqual([
+      { path: '/body/returnUrl', message: expect.stringMatching(/page of the shop/) },
+    ]);
+    expect(stripe().calls.length).toBe(calls);
+    // Refused input changes nothing, the shopper's rate counter included: ten more requests still get through.
+    for (let i = 0; i < 10; i++)
+      expect((await checkout(memberId, { ...checkoutBody, successUrl: 'https://evil.example/' })).status).toBe(400);
+    expect((await checkout(memberId)).status).toBe(200);
+  });
+});
+
+describe('the per-shopper limit of the routes that call Stripe', () => {
+  it('answers the 11th request in ten minutes 429 with Retry-After, before any Stripe call, for that shopper only', async () => {
+    const memberId = uniqueMemberId('hammer');
+    const portal = async (who: string) =>
+      api.call('POST', '/v1/me/portal-session', {
+        key: null,
+        headers: await bearer(who),
+        body: { returnUrl: 'https://shop.example/account' },
+      });
+    for (let i = 0; i < 10; i++) expect((await portal(memberId)).status).toBe(409);
+    const calls = stripe().calls.length;
+    const refused = await checkout(memberId);
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(600);
+    expect(await refused.json()).toMatchObject({ type: '/problems/too-many-requests', status: 429 });
+    expect((await portal(memberId)).status).toBe(429);
+    expect(stripe().calls.length).toBe(calls);
+    // Another shopper is not affected.
+    expect((await portal(uniqueMemberId('bystander'))).status).toBe(409);
   });
 });
 

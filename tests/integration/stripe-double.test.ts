@@ -1,6 +1,10 @@
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStripeClient } from '#shared/stripe/client';
+
+/** The double is checked against the SDK's own retry behaviour (two retries), not one of our budgets. */
+const SDK_DEFAULTS = { timeoutMs: 10_000, maxNetworkRetries: 2 };
+
 import { invoiceObject, subscriptionObject } from '../../local/stripe-test-events';
 import { StripeDouble } from '../support/stripe-double';
 
@@ -19,13 +23,13 @@ const errorOf = async (promise: Promise<unknown>) => {
 beforeAll(async () => {
   double = await StripeDouble.start();
   double.price({ id: 'price_prime_monthly_usd', unitAmount: 1499, interval: 'month' });
-  stripe = createStripeClient({ STRIPE_SECRET_KEY: double.apiKey, STRIPE_API_BASE: double.url })!;
+  stripe = createStripeClient({ STRIPE_SECRET_KEY: double.apiKey, STRIPE_API_BASE: double.url }, SDK_DEFAULTS)!;
 });
 afterAll(() => double.close());
 
 describe('Stripe test double', () => {
   it('refuses another key, another API version and POSTs without our own idempotency key', async () => {
-    const wrongKey = createStripeClient({ STRIPE_SECRET_KEY: 'sk_test_wrong', STRIPE_API_BASE: double.url })!;
+    const wrongKey = createStripeClient({ STRIPE_SECRET_KEY: 'sk_test_wrong', STRIPE_API_BASE: double.url }, SDK_DEFAULTS)!;
     expect((await errorOf(wrongKey.customers.create({}, { idempotencyKey: 'k-1' }))).statusCode).toBe(401);
     const otherVersion = new Stripe(double.apiKey, {
       apiVersion: '2025-03-31.basil' as Stripe.LatestApiVersion,

@@ -7,6 +7,7 @@ import { handler as reconcileJob } from '../../functions/jobs/reconcile';
 import { handler as syncJob } from '../../functions/jobs/stripe-sync';
 import { checkoutSessionObject, invoiceObject, stripeEvent, subscriptionObject } from '../../local/stripe-test-events';
 import { KEYS, uniqueMemberId, useApi } from '../support/api';
+import { asFunction } from '../support/iam-recorder';
 import { captureOutput } from '../support/output';
 import { bearer, subscribedMember } from '../support/shopper';
 import { StripeDouble } from '../support/stripe-double';
@@ -37,7 +38,7 @@ afterEach(async () => {
 
 /** The job as EventBridge runs it, a few minutes ahead so that the events just made are settled. */
 const runSync = (sweep: 'skip' | 'now' | 'due' = 'skip') =>
-  syncJob({ asOf: new Date(Date.now() + 10 * 60_000).toISOString(), sweep }) as ReturnType<typeof syncJob>;
+  asFunction('stripe-sync', () => syncJob({ asOf: new Date(Date.now() + 10 * 60_000).toISOString(), sweep }));
 
 async function checkout(memberId: string) {
   const res = await api.call('POST', '/v1/me/checkout-session', {

@@ -1,5 +1,6 @@
 import { inject } from 'vitest';
 import { LOCAL_DEFAULTS } from '../../local/defaults';
+import { recordDynamoGrants } from './iam-recorder';
 import { TEST_TABLES } from './tables';
 
 // Handlers read their configuration when their module loads, so it is settled before any test imports one.
@@ -14,3 +15,5 @@ process.env.SHOPPER_JWT_AUDIENCE = LOCAL_DEFAULTS.SHOPPER_JWT_AUDIENCE;
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 delete process.env.STRIPE_SECRET_KEY;
+
+recordDynamoGrants(inject('iamLogDir'));

@@ -24,7 +24,7 @@ describe('the response check of the integration helpers', () => {
   it('refuses a status the route does not document, naming the route and what it documents', () => {
     const [violation] = contractViolations(answer('POST', '/v1/entitlements/check', 409, 'application/problem+json', problem(409)));
     expect(violation).toMatch(
-      /status 409 is not documented for POST \/v1\/entitlements\/check \(documented: 200, 400, 401, 403, 413, 415, 500\)/,
+      /status 409 is not documented for POST \/v1\/entitlements\/check \(documented: 200, 400, 401, 403, 413, 415, 500, 503\)/,
     );
   });
 

@@ -145,7 +145,7 @@ describe('California renewal window when the catalog does not declare the interv
     ).toEqual([30, 7]);
   });
 
-  it('scheduling warns once the fallback is written, so the catalog gets fixed', () => {
+  it('scheduling warns once the fallback is written, so the catalog gets fixed', async () => {
     const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
     try {
       const record = subChanged(null, T0, yearly);
@@ -158,14 +158,16 @@ describe('California renewal window when the catalog does not declare the interv
       expect(
         writes.some((w) => String(w.Update!.Key!.SK).includes('renewal_upcoming#sub_1#') && String(w.Update!.Key!.SK).endsWith('#30')),
       ).toBe(true);
-      expect(warn).toHaveBeenCalledTimes(1);
-      expect(warn.mock.calls[0]![1]).toMatchObject({ planId: 'prime-annual', fallbackDaysBefore: 30 });
+      // The line waits for the member's log pseudonym (shared/member-ref.ts).
+      await vi.waitFor(() => expect(warn).toHaveBeenCalledTimes(1));
+      expect(warn.mock.calls[0]![1]).toMatchObject({ planId: 'prime-annual', fallbackDaysBefore: 30, memberRef: expect.any(String) });
       reminderWrites(
         { before: record, after: record, event: { kind: 'subscription-changed' } as never, now: at(T0), catalog: loose },
         loose,
         'table',
         ca,
       );
+      await new Promise((resolve) => setImmediate(resolve));
       expect(warn).toHaveBeenCalledTimes(1);
     } finally {
       warn.mockRestore();
