@@ -6,7 +6,14 @@
  * refunded until it is claimed.
  */
 import type { GiftOffer, Plan, PlanCatalog } from './catalog';
-import { evaluateSubscription, type GiftTerm, giftAccessEnd, type MembershipRecord, type MembershipStatus } from './membership';
+import {
+  emptyMembership,
+  evaluateSubscription,
+  type GiftTerm,
+  giftAccessEnd,
+  type MembershipRecord,
+  type MembershipStatus,
+} from './membership';
 
 /** What is stored: `pending` until Stripe reports the payment; then `paid` until claimed or refunded. */
 export type GiftState = 'pending' | 'paid' | 'claimed' | 'refunded';
@@ -203,19 +210,7 @@ export function claimDecision(
     end: addCalendarMonths(start, gift.months),
     claimedAt: nowIso,
   };
-  const base: MembershipRecord = record ?? {
-    memberId,
-    customerId: null,
-    subscriptionId: null,
-    checkoutSessionId: null,
-    checkoutCompletedAt: null,
-    subscription: null,
-    subscriptions: {},
-    payment: null,
-    paymentVersion: null,
-    firstSubscribedAt: null,
-    hadTrial: false,
-  };
+  const base = record ?? emptyMembership(memberId);
   return { kind: 'claim', term, record: { ...base, giftTerms: [...terms, term] } };
 }
 

@@ -7,10 +7,10 @@
  * on the state it was decided from, so a claim, a refund and a payment can never both win.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Gift, GiftState } from '../domain/gifts';
-import { indexes, keys } from './keys';
-import { queryPartition } from './query-prefix';
+import { keys } from './keys';
+import { queryLookup, queryPartition } from './query-prefix';
 import type { TransactItem } from './transact';
 
 export const giftKeys = {
@@ -74,16 +74,7 @@ export class GiftStore {
 
   /** The gift a code names, read consistently from its item once the index has found it. */
   async byCode(code: string): Promise<Gift | null> {
-    const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: indexes.lookup,
-        KeyConditionExpression: 'lookupPk = :pk',
-        ExpressionAttributeValues: { ':pk': giftKeys.codeLookupPk(code) },
-        Limit: 1,
-      }),
-    );
-    const found = out.Items?.[0];
+    const [found] = await queryLookup(this.db, this.tableName, giftKeys.codeLookupPk(code));
     if (!found) return null;
     return this.get(String(found.lookupSk).slice('MEMBER#'.length), giftFromItem(found).purchaseId);
   }

@@ -322,18 +322,18 @@ describe('refunding a gift', () => {
 });
 
 describe('gift revenue, month by month, to the cent', () => {
-  // 2039 belongs to this test in the shared table. Three 3-month gifts of $44.97, no tax:
+  // 2045–2046 belong to this test in the shared table. Three 3-month gifts of $44.97, no tax:
   // A paid 10 Jan, claimed 15 Feb 00:00 → 15 May (89 days: Feb 14, Mar 31, Apr 30, May 14):
   //   4497 × 14/89 = 707.39, × 31/89 = 1566.37, × 30/89 = 1515.84, × 14/89 = 707.39 → floors 4495;
   //   the 2 cents left go to April (.84) and February (.39, earlier than May's tie) → 708, 1566, 1516, 707.
-  // B paid 5 Jun 12:00, never claimed: deferred until its deadline 365 days later (4 Jun 2040 12:00) → breakage in June 2040.
+  // B paid 5 Jun 12:00, never claimed: deferred until its deadline 365 days later (5 Jun 2046 12:00) → breakage in June 2046.
   // C paid 20 Jun, refunded 2 Jul before anyone claimed it: nothing is ever recognized.
   it('defers until claimed, recognizes ratably from the claim, breakage at the deadline, nothing after a refund', async () => {
     const gifts: Record<string, { buyer: string; purchaseId: string; session: string; pi: string }> = {};
     for (const [name, paid] of [
-      ['A', '2039-01-10T12:00:00Z'],
-      ['B', '2039-06-05T12:00:00Z'],
-      ['C', '2039-06-20T12:00:00Z'],
+      ['A', '2045-01-10T12:00:00Z'],
+      ['B', '2045-06-05T12:00:00Z'],
+      ['C', '2045-06-20T12:00:00Z'],
     ] as const) {
       const buyer = uniqueMemberId(`fin${name}`);
       const session = await buy(buyer);
@@ -357,17 +357,17 @@ describe('gift revenue, month by month, to the cent', () => {
       stripe: async () => null,
       settleLedger: ledgerSettler(),
     };
-    const claimed = await claimGift(deps, uniqueMemberId('finRecipient'), code, new Date('2039-02-15T00:00:00Z'));
-    expect(claimed).toMatchObject({ startsAt: '2039-02-15T00:00:00.000Z', endsAt: '2039-05-15T00:00:00.000Z' });
+    const claimed = await claimGift(deps, uniqueMemberId('finRecipient'), code, new Date('2045-02-15T00:00:00Z'));
+    expect(claimed).toMatchObject({ startsAt: '2045-02-15T00:00:00.000Z', endsAt: '2045-05-15T00:00:00.000Z' });
     const c = gifts.C!;
     const refund = refundObject({
       id: `re_giftC${Date.now()}`,
       charge: `ch_giftC${Date.now()}`,
       paymentIntent: c.pi,
       amount: GIFT_PRICE,
-      created: seconds('2039-07-02T09:00:00Z'),
+      created: seconds('2045-07-02T09:00:00Z'),
     });
-    expect((await api.postEvent(stripeEvent('refund.created', refund, { created: seconds('2039-07-02T09:00:00Z') }))).status).toBe(200);
+    expect((await api.postEvent(stripeEvent('refund.created', refund, { created: seconds('2045-07-02T09:00:00Z') }))).status).toBe(200);
 
     const revenue = async (month: string) => {
       const res = await api.call('GET', `/v1/finance/revenue?month=${month}&currency=usd`, { key: KEYS.finance });
@@ -376,39 +376,39 @@ describe('gift revenue, month by month, to the cent', () => {
     };
     const expected: Array<[string, Record<string, number>]> = [
       [
-        '2039-01',
+        '2045-01',
         { billedCents: 4497, recognizedCents: 0, deferredCents: 4497, refundedCents: 0, sold: 1, claimed: 0, expired: 0, breakageCents: 0 },
       ],
       [
-        '2039-02',
+        '2045-02',
         { billedCents: 0, recognizedCents: 708, deferredCents: 3789, refundedCents: 0, sold: 0, claimed: 1, expired: 0, breakageCents: 0 },
       ],
       [
-        '2039-03',
+        '2045-03',
         { billedCents: 0, recognizedCents: 1566, deferredCents: 2223, refundedCents: 0, sold: 0, claimed: 0, expired: 0, breakageCents: 0 },
       ],
       [
-        '2039-04',
+        '2045-04',
         { billedCents: 0, recognizedCents: 1516, deferredCents: 707, refundedCents: 0, sold: 0, claimed: 0, expired: 0, breakageCents: 0 },
       ],
       [
-        '2039-05',
+        '2045-05',
         { billedCents: 0, recognizedCents: 707, deferredCents: 0, refundedCents: 0, sold: 0, claimed: 0, expired: 0, breakageCents: 0 },
       ],
       [
-        '2039-06',
+        '2045-06',
         { billedCents: 8994, recognizedCents: 0, deferredCents: 8994, refundedCents: 0, sold: 2, claimed: 0, expired: 0, breakageCents: 0 },
       ],
       [
-        '2039-07',
+        '2045-07',
         { billedCents: 0, recognizedCents: 0, deferredCents: 4497, refundedCents: 4497, sold: 0, claimed: 0, expired: 0, breakageCents: 0 },
       ],
       [
-        '2040-05',
+        '2046-05',
         { billedCents: 0, recognizedCents: 0, deferredCents: 4497, refundedCents: 0, sold: 0, claimed: 0, expired: 0, breakageCents: 0 },
       ],
       [
-        '2040-06',
+        '2046-06',
         { billedCents: 0, recognizedCents: 4497, deferredCents: 0, refundedCents: 0, sold: 0, claimed: 0, expired: 1, breakageCents: 4497 },
       ],
     ];
@@ -430,6 +430,6 @@ describe('gift revenue, month by month, to the cent', () => {
       expect(r.mrrCents).toBe(0);
     }
     // The refund is C's, not unattributed: it took C's deferred revenue back.
-    expect((await revenue('2039-07')).unattributed.refundedCents).toBe(0);
+    expect((await revenue('2045-07')).unattributed.refundedCents).toBe(0);
   });
 });
