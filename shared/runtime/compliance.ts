@@ -3,10 +3,12 @@
  * save offers, the member registry (export, erasure), the email lookup and the rate limiter of the
  * cancellation without login, and the save-offer terms (SAVE_OFFER_PERCENT_OFF, SAVE_OFFER_MONTHS).
  */
+
+import { fixedWindow } from '../domain/rate-limit';
 import { DeclarationStore } from '../storage/declarations';
 import { MemberItems } from '../storage/item-registry';
 import { MemberLookup } from '../storage/member-lookup';
-import { DynamoFixedWindowLimiter } from '../storage/rate-limit';
+import { DynamoRateCounter } from '../storage/rate-limits';
 import { SaveOfferStore, type SaveOfferTerms } from '../storage/save-offers';
 import { WorkQueue } from '../storage/work-queue';
 import type { RateLimiter } from '../usecases/cancellation-requests';
@@ -51,10 +53,18 @@ export function cancellationLimits(env: NodeJS.ProcessEnv = process.env) {
   };
 }
 
+/** The cancellation's limits on the shared rate counters (storage/rate-limits.ts): one atomic ADD per scope. */
 export function cancellationRateLimiter(env: NodeJS.ProcessEnv = process.env): RateLimiter {
   const { doc, tables } = dynamo();
-  const limiter = new DynamoFixedWindowLimiter(doc, tables.main, cancellationLimits(env));
-  return { consume: (scope, key, now) => limiter.consume(scope, key, now) };
+  const counter = new DynamoRateCounter(doc, tables.main);
+  const limits = cancellationLimits(env);
+  return {
+    async consume(scope, key, now) {
+      const window = fixedWindow(now, limits[scope].windowSeconds);
+      const count = await counter.countKey(`cancel-${scope}`, key, window);
+      return { allowed: count <= limits[scope].limit, retryAfterSeconds: window.retryAfterSeconds };
+    },
+  };
 }
 
 /** What a save offer gives: SAVE_OFFER_PERCENT_OFF (default 50) off for SAVE_OFFER_MONTHS (default 1). */

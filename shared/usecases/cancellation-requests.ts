@@ -27,7 +27,7 @@ import { completeWithdrawal } from './withdraw-membership';
 
 /**
  * How requests are counted (per client address, per email): one fixed-window implementation today
- * (storage/rate-limit.ts); anything with this shape can replace it.
+ * (shared/runtime/compliance.ts, on the counters of storage/rate-limits.ts); anything with this shape can replace it.
  */
 export interface RateLimiter {
   consume(scope: 'client' | 'email', key: string, now: Date): Promise<{ allowed: boolean; retryAfterSeconds: number }>;

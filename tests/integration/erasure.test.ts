@@ -6,29 +6,16 @@ import { workQueue } from '#shared/runtime/compliance';
 import { dynamo, membershipRepository } from '#shared/runtime/dynamo';
 import { jurisdictionRules } from '#shared/runtime/jurisdictions';
 import { shopperRepository } from '#shared/runtime/shopper';
-import { keys } from '#shared/storage/keys';
 import { ReminderStore } from '#shared/storage/reminder-store';
 import { sendDueReminders } from '#shared/usecases/send-reminders';
 import { checkoutSessionObject, invoiceObject, stripeEvent, stripeId, subscriptionObject } from '../../local/stripe-test-events';
 import { KEYS, uniqueMemberId, useApi } from '../support/api';
+import { memberItems } from '../support/member-items';
 
 const api = useApi();
 const DAY = 86_400;
 // Its own year of the shared test table: nothing else is due or booked in 2039.
 const BASE = Date.parse('2039-04-01T00:00:00Z') / 1000;
-
-async function memberItems(memberId: string) {
-  const { doc, tables } = dynamo();
-  const out = await doc.send(
-    new QueryCommand({
-      TableName: tables.main,
-      KeyConditionExpression: 'PK = :pk',
-      ExpressionAttributeValues: { ':pk': keys.memberPk(memberId) },
-      ConsistentRead: true,
-    }),
-  );
-  return out.Items ?? [];
-}
 
 async function ledgerItems(month: string, memberId: string) {
   const { doc, tables } = dynamo();

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { MessageRejected, type SESv2Client, SendingPausedException } from '@aws-sdk/client-sesv2';
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { GRANT_CODE_PATTERN } from '#shared/domain/grant-codes';
 import { periodKey } from '#shared/domain/savings';
@@ -16,6 +16,7 @@ import { digestOf, type ReminderJobDeps, sendDueReminders } from '#shared/usecas
 import { checkoutSessionObject, invoiceObject, stripeEvent, stripeId, subscriptionObject } from '../../local/stripe-test-events';
 import { KEYS, uniqueMemberId, useApi } from '../support/api';
 import { asFunction } from '../support/iam-recorder';
+import { memberItems } from '../support/member-items';
 import { bearer, putSavings } from '../support/shopper';
 
 const api = useApi();
@@ -85,18 +86,6 @@ async function runAtAllowingFailures(job: ReturnType<typeof jobDeps>, asOf: Date
 async function post(event: object) {
   const res = await api.postEvent(event);
   expect(res.status, await res.clone().text()).toBe(200);
-}
-
-async function memberItems(memberId: string) {
-  const { doc, tables } = dynamo();
-  const out = await doc.send(
-    new QueryCommand({
-      TableName: tables.main,
-      KeyConditionExpression: 'PK = :pk',
-      ExpressionAttributeValues: { ':pk': keys.memberPk(memberId) },
-    }),
-  );
-  return out.Items ?? [];
 }
 
 function member(label: string, interval: 'month' | 'year' = 'month') {

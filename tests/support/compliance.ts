@@ -1,15 +1,14 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type NotificationSender, OutboxSender, type OutgoingMessage } from '#shared/notifications/senders';
 import { planCatalog } from '#shared/runtime/catalog';
 import { declarationStore, memberLookup, saveOfferStore } from '#shared/runtime/compliance';
 import { dynamo, membershipRepository } from '#shared/runtime/dynamo';
 import { jurisdictionRules } from '#shared/runtime/jurisdictions';
 import { stripeAccount } from '#shared/runtime/stripe-api';
-import { keys } from '#shared/storage/keys';
 import { type ReminderItem, ReminderStore } from '#shared/storage/reminder-store';
 import { type WorkItem, WorkQueue } from '#shared/storage/work-queue';
 import { type ComplianceJobResult, runComplianceWork } from '#shared/usecases/compliance-work';
 import { sendDueReminders } from '#shared/usecases/send-reminders';
+import { memberItems } from './member-items';
 
 /**
  * The reminders and compliance jobs as they run in AWS, seeing only the work of the given members
@@ -94,22 +93,4 @@ export async function runCompliance(scope: { members?: string[]; references?: st
 }
 
 /** Every item of a member's partition, read consistently. */
-export async function partition(memberId: string): Promise<Array<Record<string, any>>> {
-  const { doc, tables } = dynamo();
-  const items: Array<Record<string, any>> = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await doc.send(
-      new QueryCommand({
-        TableName: tables.main,
-        KeyConditionExpression: 'PK = :pk',
-        ExpressionAttributeValues: { ':pk': keys.memberPk(memberId) },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return items;
-}
+export const partition = memberItems;

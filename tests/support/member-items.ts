@@ -1,17 +1,9 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#shared/runtime/dynamo';
 import { keys } from '#shared/storage/keys';
+import { queryPartition } from '#shared/storage/query-prefix';
 
-/** Every stored item of a member (consistent read), for tests that check what a call wrote or left alone. */
+/** Every stored item of a member (consistent read, every page), for tests that check what a call wrote or left alone. */
 export async function memberItems(memberId: string): Promise<Array<Record<string, any>>> {
   const { doc, tables } = dynamo();
-  const out = await doc.send(
-    new QueryCommand({
-      TableName: tables.main,
-      KeyConditionExpression: 'PK = :pk',
-      ExpressionAttributeValues: { ':pk': keys.memberPk(memberId) },
-      ConsistentRead: true,
-    }),
-  );
-  return out.Items ?? [];
+  return queryPartition(doc, tables.main, keys.memberPk(memberId), { consistent: true });
 }
