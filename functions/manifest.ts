@@ -18,6 +18,7 @@ import { driftRoute } from '#shared/api/drift';
 import { entitlementsCheckRoute } from '#shared/api/entitlements';
 import { eraseMemberRoute } from '#shared/api/erasure';
 import { ledgerRoute, metricsRoute, reconciliationRoute, reportRoute, revenueRoute } from '#shared/api/finance';
+import { claimGiftRoute, giftCheckoutRoute, myGiftsRoute, refundGiftRoute } from '#shared/api/gifts';
 import { createInviteRoute, joinHouseholdRoute, myHouseholdRoute, removeHouseholdMemberRoute } from '#shared/api/household';
 import { myPreferencesRoute } from '#shared/api/me-preferences';
 import { quoteOrderRoute } from '#shared/api/orders';
@@ -256,6 +257,24 @@ export const httpFunctions: readonly FunctionSpec[] = [
     routes: [withdrawRoute],
     access: ['table:read', 'table:write', 'secret:stripe-api', 'secret:member-ref'],
     // A refund per payment and the cancellation, each attempt cut to what the invocation has left.
+    timeoutSeconds: 29,
+  },
+  {
+    name: 'me-gifts',
+    entry: 'functions/http/me-gifts.ts',
+    routes: [giftCheckoutRoute, myGiftsRoute, claimGiftRoute, refundGiftRoute],
+    // Checkout and refund call Stripe (counted against the shopper's limit); a claim finds the gift by its code
+    // (lookup index), commits membership, gift and ledger entry, then projects the entry (batch reads,
+    // and the projection's marker deleted once done).
+    access: [
+      'table:read',
+      'table:batch-read',
+      'table:write',
+      'table:delete',
+      'table:index:lookup',
+      'secret:stripe-api',
+      'secret:member-ref',
+    ],
     timeoutSeconds: 29,
   },
   {

@@ -273,13 +273,16 @@ export class MembershipStack extends Stack {
     });
     const cfnStage = stage.node.defaultChild as apigw.CfnStage;
     const routeSettings: Record<string, Record<string, unknown>> = {};
-    for (const spec of allFunctions) {
+    for (const spec of allFunctions.filter((f) => f.routes.length > 0)) {
       const alias = this.aliases.get(spec.name)!;
-      // One integration per function, shared by its routes: CloudFormation's 500 resources per stack
-      // would otherwise be spent on copies (each route keeps its own invoke permission, scoped to it).
+      // One integration and one invoke permission per function, shared by its routes: a CloudFormation
+      // stack holds at most 500 resources, and two per extra route (integration, permission) was what
+      // pushed it over when the gift routes came. The permission names this API (any of its routes):
+      // API Gateway still only calls the integration a route names, and the function checks the route.
       const integration = new HttpLambdaIntegration(`${construct(spec.name)}Integration`, alias, {
         // API Gateway never waits longer than the function may run.
         timeout: Duration.seconds(Math.min(29, (spec.timeoutSeconds ?? 10) + 1)),
+        scopePermissionToRoute: spec.routes.length === 1,
       });
       for (const route of spec.routes) {
         const routes = api.addRoutes({

@@ -33,6 +33,8 @@ for (const plan of planCatalog().plans) {
   for (const id of plan.stripePriceIds) {
     double.price({ id, unitAmount: plan.interval === 'year' ? 13900 : 1499, interval: plan.interval ?? 'month' });
   }
+  // Gifts are one-time prices: the gifted months at the monthly price.
+  for (const gift of plan.gifts ?? []) double.price({ id: gift.stripePriceId, unitAmount: gift.months * 1499 });
 }
 // Local only (not a Stripe endpoint): a member who signed up `days` ago, held here as Stripe would hold
 // it; the answer is the signup's events, which `npm run send-test-event -- --stripe-double` forwards.

@@ -18,3 +18,10 @@ export function generateReference(prefix: string): string {
   for (let i = 0; i < 12; i++) raw += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
   return `${prefix}-${raw.slice(0, 4)}-${raw.slice(4, 8)}-${raw.slice(8)}`;
 }
+
+/** A gift purchase's id (`gp_` and 20 symbols ≈ 99 bits): in Stripe metadata and the buyer's URLs, never guessable. */
+export function generatePurchaseId(): string {
+  let raw = '';
+  for (let i = 0; i < 20; i++) raw += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
+  return `gp_${raw.toLowerCase()}`;
+}

@@ -39,6 +39,8 @@ export const CONFLICT_REASONS = [
   'own_membership',
   'household_inactive',
   'household_owner',
+  'gift_already_claimed',
+  'gift_not_refundable',
 ] as const;
 export type ConflictReason = (typeof CONFLICT_REASONS)[number];
 
@@ -59,11 +61,19 @@ export const REJECTION_REASONS = [
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 /** What a 404 may say it did not find, beyond "no such resource". */
-export const NOT_FOUND_REASONS = ['unknown_member', 'unknown_offer', 'no_household', 'unknown_invite', 'not_in_household'] as const;
+export const NOT_FOUND_REASONS = [
+  'unknown_member',
+  'unknown_offer',
+  'no_household',
+  'unknown_invite',
+  'not_in_household',
+  'unknown_gift_code',
+  'unknown_gift',
+] as const;
 export type NotFoundReason = (typeof NOT_FOUND_REASONS)[number];
 
-/** What a 410 says is gone for good (it existed, and can no longer be used). */
-export const GONE_REASONS = ['invite_expired'] as const;
+/** What a 410 says is gone for good (it existed, and can no longer be used): an expired invite, a gift's code that expired or was refunded. */
+export const GONE_REASONS = ['invite_expired', 'gift_expired', 'gift_refunded'] as const;
 export type GoneReason = (typeof GONE_REASONS)[number];
 
 export abstract class AppError extends Error {
@@ -100,24 +110,25 @@ export class NotFoundError extends AppError {
   }
 }
 
-/** What the request names existed but can no longer be used (an expired invite). */
-export class GoneError extends AppError {
-  override name = 'GoneError';
-  readonly kind = 'gone' as const;
-  constructor(
-    readonly reason: GoneReason,
-    message: string,
-  ) {
-    super(message, { reason });
-  }
-}
-
 /** The request is well-formed but the state it finds forbids it (already redeemed, already a member). */
 export class ConflictError extends AppError {
   override name = 'ConflictError';
   readonly kind = 'conflict' as const;
   constructor(
     readonly reason: ConflictReason,
+    message: string,
+    details: ErrorDetails = {},
+  ) {
+    super(message, { reason, ...details });
+  }
+}
+
+/** What the request names existed but is gone for good (an expired invite, an expired or refunded gift code). */
+export class GoneError extends AppError {
+  override name = 'GoneError';
+  readonly kind = 'gone' as const;
+  constructor(
+    readonly reason: GoneReason,
     message: string,
     details: ErrorDetails = {},
   ) {
@@ -194,6 +205,7 @@ export type UseCaseError =
   | NotFoundError
   | GoneError
   | ConflictError
+  | GoneError
   | RejectedError
   | RateLimitedError
   | ProviderUnavailableError

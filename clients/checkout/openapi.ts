@@ -379,6 +379,74 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/gifts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The gifts the shopper bought, newest first, with their codes (a gift can be handed over in person too). */
+        get: operations["listMyGifts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/gifts/{purchaseId}/refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Refund a gift the shopper bought that nobody has claimed: its code stops working at once and Stripe pays the price back. Idempotent; a call after a Stripe failure finishes the refund. */
+        post: operations["refundGift"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/gifts/checkout-session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Buy a gift membership: Stripe Checkout in payment mode for the catalog gift’s one-time price. On payment the gift gets its claim code, emailed to `recipientEmail` at `deliverAt` (default: at payment). */
+        post: operations["createGiftCheckoutSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/gifts/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Claim a gift: starts a membership of the gifted months that does not renew, or extends the shopper’s gift membership; after a membership cancelled at period end, it starts when that ends. Claimed once; the same shopper claiming again gets the same answer. */
+        post: operations["claimGift"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/household": {
         parameters: {
             query?: never;
@@ -686,6 +754,63 @@ export type components = {
                 percentOff: number;
             } | null;
         };
+        ClaimGiftConflictProblem: {
+            detail: string;
+            /** @enum {string} */
+            membershipStatus?: "none" | "pending" | "trialing" | "active" | "canceling" | "grace" | "paused" | "lapsed";
+            /** @enum {string} */
+            reason: "gift_already_claimed" | "membership_renewing";
+            status: number;
+            title: string;
+            type: string;
+        };
+        ClaimGiftGoneProblem: {
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC time
+             */
+            claimBy?: string;
+            detail: string;
+            /** @enum {string} */
+            reason: "gift_expired" | "gift_refunded";
+            status: number;
+            title: string;
+            type: string;
+        };
+        ClaimGiftNotFoundProblem: {
+            detail: string;
+            /** @enum {string} */
+            reason: "unknown_gift_code";
+            status: number;
+            title: string;
+            type: string;
+        };
+        ClaimGiftRequest: {
+            code: string;
+        };
+        ClaimGiftResponse: {
+            code: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC time
+             */
+            endsAt: string;
+            giftId: string;
+            membership: {
+                accessEndsAt: string | null;
+                entitled: boolean;
+                planId: string | null;
+                renews: boolean;
+                /** @enum {string} */
+                status: "none" | "pending" | "trialing" | "active" | "canceling" | "grace" | "paused" | "lapsed";
+            };
+            planId: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC time
+             */
+            startsAt: string;
+        };
         CodeRefusalProblem: {
             detail: string;
             /** @enum {string} */
@@ -750,6 +875,25 @@ export type components = {
             planId: string;
             renewalTerms: string;
             trialDays: number;
+            url: string;
+        };
+        CreateGiftCheckoutSessionRequest: {
+            /** Format: uri */
+            cancelUrl: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC time
+             */
+            deliverAt?: string;
+            giftId: string;
+            message?: string;
+            recipientEmail: string;
+            /** Format: uri */
+            successUrl: string;
+        };
+        CreateGiftCheckoutSessionResponse: {
+            checkoutSessionId: string;
+            purchaseId: string;
             url: string;
         };
         CreatePortalSessionConflictProblem: {
@@ -1143,6 +1287,23 @@ export type components = {
                 discountCents: number;
                 /** @description Dispute funds withdrawn − reinstated in the month */
                 disputedCents: number;
+                /** @description Gift memberships (docs/gifts.md): their figures, also counted in the totals above and in their plan */
+                gifts: {
+                    /** @description Net of tax of the gifts that expired unclaimed in the month, recognized as breakage; part of recognizedCents */
+                    breakageCents: number;
+                    /** @description Gifts claimed in the month */
+                    claimed: number;
+                    /** @description Gifts paid and not yet recognized at the end of the month; part of deferredCents */
+                    deferredCents: number;
+                    /** @description Gifts whose claim deadline fell in the month, unclaimed */
+                    expired: number;
+                    /** @description Gift revenue recognized in the month (over the gifted service from the claim, or breakage); part of recognizedCents */
+                    recognizedCents: number;
+                    /** @description Gifts paid in the month */
+                    sold: number;
+                    /** @description What those gifts billed (tax included); part of billedCents */
+                    soldCents: number;
+                };
                 invoices: number;
                 members: {
                     /** @description Paying members at the end of the month (in a month in progress: now) */
@@ -1333,7 +1494,7 @@ export type components = {
                  */
                 dueAt: string;
                 /** @enum {string} */
-                kind: "renewal_upcoming" | "annual_notice" | "trial_ending" | "payment_failed" | "grace_ending" | "membership_lapsed" | "win_back" | "price_change" | "withdrawal_ack" | "cancellation_confirmation" | "erasure_confirmation" | "household_ending";
+                kind: "renewal_upcoming" | "annual_notice" | "trial_ending" | "payment_failed" | "grace_ending" | "membership_lapsed" | "win_back" | "price_change" | "withdrawal_ack" | "cancellation_confirmation" | "erasure_confirmation" | "household_ending" | "gift_delivery" | "gift_ending";
                 lastError: string | null;
                 message: {
                     subject: string;
@@ -1348,6 +1509,26 @@ export type components = {
                 sentAt: string | null;
                 /** @enum {string} */
                 status: "queued" | "sending" | "sent" | "dropped";
+            }[];
+        };
+        ListMyGiftsResponse: {
+            bought: {
+                claimBy: string | null;
+                claimedAt: string | null;
+                code: string | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 UTC time
+                 */
+                createdAt: string;
+                deliverAt: string | null;
+                giftId: string;
+                months: number;
+                planId: string;
+                purchaseId: string;
+                recipientEmail: string;
+                /** @enum {string} */
+                status: "awaiting_payment" | "unclaimed" | "claimed" | "expired" | "refunded";
             }[];
         };
         OpenapiResponse: {
@@ -1584,6 +1765,38 @@ export type components = {
             /** @enum {string} */
             status: "redeemed";
         };
+        RefundGiftConflictProblem: {
+            detail: string;
+            /** @enum {string} */
+            giftStatus: "awaiting_payment" | "unclaimed" | "claimed" | "expired" | "refunded";
+            /** @enum {string} */
+            reason: "gift_not_refundable";
+            status: number;
+            title: string;
+            type: string;
+        };
+        RefundGiftNotFoundProblem: {
+            detail: string;
+            /** @enum {string} */
+            reason: "unknown_gift";
+            status: number;
+            title: string;
+            type: string;
+        };
+        RefundGiftRequest: Record<string, never>;
+        RefundGiftResponse: {
+            currency: string;
+            purchaseId: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC time
+             */
+            refundedAt: string;
+            /** @description Integer amount in minor units (cents). */
+            refundedCents: number;
+            /** @enum {string} */
+            status: "refunded";
+        };
         ReleaseCouponConflictProblem: {
             detail: string;
             /** @enum {string} */
@@ -1738,6 +1951,11 @@ export type AcceptSaveOfferResponse = components['schemas']['AcceptSaveOfferResp
 export type CancelMyMembershipConflictProblem = components['schemas']['CancelMyMembershipConflictProblem'];
 export type CancelMyMembershipRequest = components['schemas']['CancelMyMembershipRequest'];
 export type CancelMyMembershipResponse = components['schemas']['CancelMyMembershipResponse'];
+export type ClaimGiftConflictProblem = components['schemas']['ClaimGiftConflictProblem'];
+export type ClaimGiftGoneProblem = components['schemas']['ClaimGiftGoneProblem'];
+export type ClaimGiftNotFoundProblem = components['schemas']['ClaimGiftNotFoundProblem'];
+export type ClaimGiftRequest = components['schemas']['ClaimGiftRequest'];
+export type ClaimGiftResponse = components['schemas']['ClaimGiftResponse'];
 export type CodeRefusalProblem = components['schemas']['CodeRefusalProblem'];
 export type CommitCouponConflictProblem = components['schemas']['CommitCouponConflictProblem'];
 export type CommitCouponUnprocessableProblem = components['schemas']['CommitCouponUnprocessableProblem'];
@@ -1746,6 +1964,8 @@ export type Coupon = components['schemas']['Coupon'];
 export type CreateCheckoutSessionConflictProblem = components['schemas']['CreateCheckoutSessionConflictProblem'];
 export type CreateCheckoutSessionRequest = components['schemas']['CreateCheckoutSessionRequest'];
 export type CreateCheckoutSessionResponse = components['schemas']['CreateCheckoutSessionResponse'];
+export type CreateGiftCheckoutSessionRequest = components['schemas']['CreateGiftCheckoutSessionRequest'];
+export type CreateGiftCheckoutSessionResponse = components['schemas']['CreateGiftCheckoutSessionResponse'];
 export type CreatePortalSessionConflictProblem = components['schemas']['CreatePortalSessionConflictProblem'];
 export type CreatePortalSessionRequest = components['schemas']['CreatePortalSessionRequest'];
 export type CreatePortalSessionResponse = components['schemas']['CreatePortalSessionResponse'];
@@ -1776,6 +1996,7 @@ export type JoinHouseholdNotFoundProblem = components['schemas']['JoinHouseholdN
 export type JoinHouseholdRequest = components['schemas']['JoinHouseholdRequest'];
 export type ListDriftFindingsResponse = components['schemas']['ListDriftFindingsResponse'];
 export type ListMemberNotificationsResponse = components['schemas']['ListMemberNotificationsResponse'];
+export type ListMyGiftsResponse = components['schemas']['ListMyGiftsResponse'];
 export type OpenapiResponse = components['schemas']['OpenapiResponse'];
 export type OrderContext = components['schemas']['OrderContext'];
 export type Preferences = components['schemas']['Preferences'];
@@ -1797,6 +2018,10 @@ export type RecordBenefitUsageUnprocessableProblem = components['schemas']['Reco
 export type RedeemCouponConflictProblem = components['schemas']['RedeemCouponConflictProblem'];
 export type RedeemRequest = components['schemas']['RedeemRequest'];
 export type Redemption = components['schemas']['Redemption'];
+export type RefundGiftConflictProblem = components['schemas']['RefundGiftConflictProblem'];
+export type RefundGiftNotFoundProblem = components['schemas']['RefundGiftNotFoundProblem'];
+export type RefundGiftRequest = components['schemas']['RefundGiftRequest'];
+export type RefundGiftResponse = components['schemas']['RefundGiftResponse'];
 export type ReleaseCouponConflictProblem = components['schemas']['ReleaseCouponConflictProblem'];
 export type ReleaseCouponRequest = components['schemas']['ReleaseCouponRequest'];
 export type ReleaseCouponResponse = components['schemas']['ReleaseCouponResponse'];
@@ -3658,7 +3883,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel and resume); Retry-After says when the window ends */
+            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel, resume, gift checkout and gift refund); Retry-After says when the window ends */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3743,6 +3968,388 @@ export interface operations {
             };
             /** @description Body over 256 KiB */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; safe to retry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyGifts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The gifts bought */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListMyGiftsResponse"];
+                };
+            };
+            /** @description Invalid request: malformed JSON, or fields that fail the schema (`errors` names each one) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Missing, expired or invalid shopper token (in AWS the JWT authorizer answers this itself, not as problem+json) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; safe to retry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table or the service’s secrets are unavailable right now; Retry-After says when to try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    refundGift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                purchaseId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RefundGiftRequest"];
+            };
+        };
+        responses: {
+            /** @description Refunded */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundGiftResponse"];
+                };
+            };
+            /** @description Invalid request: malformed JSON, or fields that fail the schema (`errors` names each one) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Missing, expired or invalid shopper token (in AWS the JWT authorizer answers this itself, not as problem+json) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The shopper bought no gift with this id (`unknown_gift`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["RefundGiftNotFoundProblem"];
+                };
+            };
+            /** @description The gift is claimed, or not paid yet (`gift_not_refundable`, `giftStatus`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["RefundGiftConflictProblem"];
+                };
+            };
+            /** @description Body over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel, resume, gift checkout and gift refund); Retry-After says when the window ends */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; safe to retry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stripe failed after retries (5xx, network, no answer in time); safe to retry (Retry-After when a retry may get through) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stripe rate-limited the request, no Stripe API key is configured, or the table is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createGiftCheckoutSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateGiftCheckoutSessionRequest"];
+            };
+        };
+        responses: {
+            /** @description Redirect the shopper to `url`; `purchaseId` names the gift in `GET /v1/me/gifts` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateGiftCheckoutSessionResponse"];
+                };
+            };
+            /** @description Invalid request: malformed JSON, or fields that fail the schema (`errors` names each one) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Missing, expired or invalid shopper token (in AWS the JWT authorizer answers this itself, not as problem+json) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel, resume, gift checkout and gift refund); Retry-After says when the window ends */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; safe to retry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stripe failed after retries (5xx, network, no answer in time); safe to retry (Retry-After when a retry may get through) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stripe rate-limited the request, no Stripe API key is configured, or the table is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    claimGift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClaimGiftRequest"];
+            };
+        };
+        responses: {
+            /** @description The gift’s membership: when it starts and ends, and the shopper’s membership now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimGiftResponse"];
+                };
+            };
+            /** @description Invalid request: malformed JSON, or fields that fail the schema (`errors` names each one) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Missing, expired or invalid shopper token (in AWS the JWT authorizer answers this itself, not as problem+json) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No paid gift has this code (`unknown_gift_code`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ClaimGiftNotFoundProblem"];
+                };
+            };
+            /** @description Claimed by someone else (`gift_already_claimed`), or the shopper’s membership renews by itself (`membership_renewing`, `membershipStatus`): cancel it at period end and the gift starts when it ends */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ClaimGiftConflictProblem"];
+                };
+            };
+            /** @description The gift expired unclaimed (`gift_expired`, `claimBy`) or was refunded (`gift_refunded`) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ClaimGiftGoneProblem"];
+                };
+            };
+            /** @description Body over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4253,7 +4860,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel and resume); Retry-After says when the window ends */
+            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel, resume, gift checkout and gift refund); Retry-After says when the window ends */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4358,7 +4965,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel and resume); Retry-After says when the window ends */
+            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel, resume, gift checkout and gift refund); Retry-After says when the window ends */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4666,7 +5273,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel and resume); Retry-After says when the window ends */
+            /** @description Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel, resume, gift checkout and gift refund); Retry-After says when the window ends */
             429: {
                 headers: {
                     [name: string]: unknown;

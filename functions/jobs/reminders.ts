@@ -5,7 +5,7 @@ import { notificationSenderFromEnv } from '#shared/notifications/senders';
 import { logger } from '#shared/observability';
 import { planCatalog } from '#shared/runtime/catalog';
 import { workQueue } from '#shared/runtime/compliance';
-import { householdStore, membershipRepository } from '#shared/runtime/dynamo';
+import { giftStore, householdStore, membershipRepository } from '#shared/runtime/dynamo';
 import { jurisdictionRules } from '#shared/runtime/jurisdictions';
 import {
   maxAttempts,
@@ -21,6 +21,7 @@ import { type ReminderJobResult, sendDueReminders } from '#shared/usecases/send-
 const catalog = planCatalog();
 const memberships = membershipRepository();
 const households = householdStore();
+const gifts = giftStore();
 const store = reminderStore();
 const rules = jurisdictionRules();
 const work = workQueue();
@@ -57,6 +58,7 @@ export const handler = jobHandler('reminders', async (event: JobEvent, context?:
       work,
       memberships,
       households,
+      gifts,
       store,
       sender,
       ...settings,

@@ -299,7 +299,8 @@ export class DoubleCore {
 
   // --- seeding helpers for tests -------------------------------------------------------------
 
-  price(spec: { id: string; unitAmount: number; interval: 'month' | 'year'; currency?: string; product?: string }): Json {
+  /** A price; without `interval` a one-time price (`type: one_time`, `recurring: null`), as gifts use. */
+  price(spec: { id: string; unitAmount: number; interval?: 'month' | 'year'; currency?: string; product?: string }): Json {
     const price = clone(priceFixture) as Json;
     return this.put(
       Object.assign(price, {
@@ -308,7 +309,8 @@ export class DoubleCore {
         unit_amount: spec.unitAmount,
         unit_amount_decimal: String(spec.unitAmount),
         currency: spec.currency ?? 'usd',
-        recurring: { ...price.recurring, interval: spec.interval, interval_count: 1 },
+        type: spec.interval ? 'recurring' : 'one_time',
+        recurring: spec.interval ? { ...price.recurring, interval: spec.interval, interval_count: 1 } : null,
         livemode: false,
       }),
     );
@@ -430,9 +432,8 @@ export class DoubleCore {
    * invoice of a trial) and `checkout.session.completed`.
    */
   completeCheckoutSession(id: string): { session: Json; subscription: Json; invoice: Json } {
-    const session = this.get('checkout.session', id);
-    if (session.status !== 'open')
-      throw invalid(`This Checkout Session is ${session.status}, not open.`, 'id', 'checkout_session_not_open');
+    const session = this.openSession(id);
+    if (session.mode !== 'subscription') throw invalid(`This Checkout Session is in ${session.mode} mode.`, 'id');
     const params = session._params as Json;
     const price = this.get('price', params.line_items[0].price);
     const now = this.now();
@@ -483,6 +484,85 @@ export class DoubleCore {
     if (payment) this.emit('invoice_payment.paid', payment);
     this.emit('checkout.session.completed', session);
     return { session: this.render(session), subscription: this.render(subscription), invoice: this.render(invoice) };
+  }
+
+  /**
+   * A payment-mode session paid by card: a succeeded PaymentIntent for the line items' total (its
+   * metadata from `payment_intent_data`), its charge and balance transaction, and the session complete
+   * and `paid`, reported as `checkout.session.completed` (no invoice: Checkout makes none in payment
+   * mode unless `invoice_creation` is asked for).
+   */
+  completePaymentSession(id: string): { session: Json; paymentIntent: Json } {
+    const session = this.openSession(id);
+    if (session.mode !== 'payment') throw invalid(`This Checkout Session is in ${session.mode} mode.`, 'id');
+    const params = session._params as Json;
+    const lines = (params.line_items as Json[]).map((li) => ({ price: this.get('price', li.price), quantity: Number(li.quantity ?? 1) }));
+    const amount = lines.reduce((sum, l) => sum + l.price.unit_amount * l.quantity, 0);
+    const currency = lines[0]!.price.currency;
+    const now = this.now();
+    const chargeId = newId('ch');
+    const paymentIntent = this.put(
+      Object.assign(clone(paymentIntentFixture) as Json, {
+        id: newId('pi'),
+        amount,
+        amount_received: amount,
+        currency,
+        customer: session.customer,
+        status: 'succeeded',
+        canceled_at: null,
+        last_payment_error: null,
+        next_action: null,
+        latest_charge: chargeId,
+        metadata: { ...(params.payment_intent_data?.metadata ?? {}) },
+        created: now,
+        livemode: false,
+      }),
+    );
+    const charge = this.put(
+      Object.assign(clone(chargeFixture) as Json, {
+        id: chargeId,
+        amount,
+        amount_captured: amount,
+        amount_refunded: 0,
+        refunded: false,
+        currency,
+        customer: session.customer,
+        payment_intent: paymentIntent.id,
+        created: now,
+        livemode: false,
+        refunds: { object: 'list', data: [], has_more: false, url: `/v1/charges/${chargeId}/refunds` },
+      }),
+    );
+    charge.balance_transaction = this.balanceTransaction(charge, amount, 'charge');
+    const customer = session.customer ? this.objects.get(session.customer) : undefined;
+    Object.assign(session, {
+      status: 'complete',
+      payment_status: 'paid',
+      payment_intent: paymentIntent.id,
+      amount_subtotal: amount,
+      amount_total: amount,
+      currency,
+      total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 0 },
+      customer_details: {
+        ...(session.customer_details ?? {}),
+        email: customer?.email ?? session.customer_email ?? 'buyer@example.com',
+      },
+      url: null,
+    });
+    this.emit('checkout.session.completed', session);
+    return { session: this.render(session), paymentIntent: this.render(paymentIntent) };
+  }
+
+  /** The shopper pays on the Checkout page, whatever the session's mode (the double's control route). */
+  completeSession(id: string): Json {
+    return this.get('checkout.session', id).mode === 'payment' ? this.completePaymentSession(id) : this.completeCheckoutSession(id);
+  }
+
+  private openSession(id: string): Json {
+    const session = this.get('checkout.session', id);
+    if (session.status !== 'open')
+      throw invalid(`This Checkout Session is ${session.status}, not open.`, 'id', 'checkout_session_not_open');
+    return session;
   }
 
   /** What the API shows of a stored object: internal `_` fields stripped. */

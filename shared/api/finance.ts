@@ -106,6 +106,17 @@ export const currencyRevenueSchema = strictObject({
     ),
   }),
   byPlan: array(planRevenueSchema),
+  gifts: strictObject({
+    sold: int().check(meta({ description: 'Gifts paid in the month' })),
+    soldCents: cents('What those gifts billed (tax included); part of billedCents'),
+    claimed: int().check(meta({ description: 'Gifts claimed in the month' })),
+    expired: int().check(meta({ description: 'Gifts whose claim deadline fell in the month, unclaimed' })),
+    breakageCents: cents('Net of tax of the gifts that expired unclaimed in the month, recognized as breakage; part of recognizedCents'),
+    recognizedCents: cents(
+      'Gift revenue recognized in the month (over the gifted service from the claim, or breakage); part of recognizedCents',
+    ),
+    deferredCents: cents('Gifts paid and not yet recognized at the end of the month; part of deferredCents'),
+  }).check(meta({ description: 'Gift memberships (docs/gifts.md): their figures, also counted in the totals above and in their plan' })),
   unattributed: strictObject({ refunds: int(), refundedCents: int(), disputedCents: int() }).check(
     meta({
       description: 'Refunds and dispute funds of the month that no invoice in the ledger could be found for: in the totals, in no plan',

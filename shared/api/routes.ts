@@ -8,6 +8,7 @@ import { driftRoute } from './drift';
 import { entitlementsCheckRoute } from './entitlements';
 import { eraseMemberRoute } from './erasure';
 import { ledgerRoute, metricsRoute, reconciliationRoute, reportRoute, revenueRoute } from './finance';
+import { claimGiftRoute, giftCheckoutRoute, myGiftsRoute, refundGiftRoute } from './gifts';
 import { createInviteRoute, joinHouseholdRoute, myHouseholdRoute, removeHouseholdMemberRoute } from './household';
 import { myPreferencesRoute } from './me-preferences';
 import { quoteOrderRoute } from './orders';
@@ -37,6 +38,10 @@ export const allRoutes: readonly RouteSpec[] = [
   portalSessionRoute,
   cancelMembershipRoute,
   resumeMembershipRoute,
+  giftCheckoutRoute,
+  myGiftsRoute,
+  claimGiftRoute,
+  refundGiftRoute,
   myPreferencesRoute,
   adminMemberRoute,
   memberNotificationsRoute,

@@ -32,14 +32,14 @@ import {
 import { hearOffersSchema, jurisdictionViewSchema, saveOfferAnswerSchema } from './compliance';
 
 /** Shopper routes take their memberId from the token only: no body, query or path field may name one. */
-const noQuery = strictObject({});
-const redirectUrl = string().check(maxLength(2048), url({ protocol: /^https?$/ }));
+export const noQuery = strictObject({});
+export const redirectUrl = string().check(maxLength(2048), url({ protocol: /^https?$/ }));
 
-const shopperBodyProblems = { ...shopperProblemResponses, ...jsonBodyProblems } as const;
+export const shopperBodyProblems = { ...shopperProblemResponses, ...jsonBodyProblems } as const;
 /** Routes that call Stripe: the per-shopper limit, and Stripe's (or the table's) failures, each with Retry-After. */
-const stripeProblems = {
+export const stripeProblems = {
   429: problem(
-    'Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel and resume); Retry-After says when the window ends',
+    'Too many payment requests from this shopper (10 per 10 minutes across checkout, portal, cancel, resume, gift checkout and gift refund); Retry-After says when the window ends',
   ),
   502: problem('Stripe failed after retries (5xx, network, no answer in time); safe to retry (Retry-After when a retry may get through)'),
   503: problem('Stripe rate-limited the request, no Stripe API key is configured, or the table is unavailable (Retry-After)'),

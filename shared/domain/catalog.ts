@@ -69,6 +69,17 @@ export const householdSchema = strictObject({
   }),
 );
 
+/**
+ * A gift of this plan (docs/gifts.md): a one-time Stripe price buys `months` of the plan, claimable
+ * within `claimValidDays` of payment. Gift ids are unique across the catalog (the buyer names only it).
+ */
+export const giftSchema = strictObject({
+  id: string().check(minLength(1), regex(/^[a-z0-9-]+$/)),
+  months: int().check(minimum(1), maximum(36)),
+  stripePriceId: string().check(regex(/^price_\w+$/)),
+  claimValidDays: int().check(minimum(1), maximum(3650)),
+});
+
 export const planSchema = strictObject({
   id: string().check(minLength(1), regex(/^[a-z0-9-]+$/)),
   name: string().check(minLength(1)),
@@ -104,6 +115,8 @@ export const planSchema = strictObject({
       from: string().check(regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/, 'must be an ISO time in UTC')),
     }),
   ),
+  /** Gift memberships of this plan that shoppers can buy for someone (docs/gifts.md). */
+  gifts: optional(array(giftSchema)),
 }).check(
   check((ctx) => {
     for (const v of autoRenewalViolations(ctx.value))
@@ -127,7 +140,21 @@ export const catalogSchema = strictObject({
       const plans = ctx.value;
       const seenPlans = new Set<string>();
       const seenPrices = new Map<string, string>();
+      const seenGifts = new Set<string>();
       plans.forEach((plan, i) => {
+        (plan.gifts ?? []).forEach((gift, j) => {
+          if (seenGifts.has(gift.id))
+            ctx.issues.push({ code: 'custom', input: gift.id, path: [i, 'gifts', j, 'id'], message: `duplicate gift id "${gift.id}"` });
+          seenGifts.add(gift.id);
+          const owner = seenPrices.get(gift.stripePriceId) ?? plans.find((p) => p.stripePriceIds.includes(gift.stripePriceId))?.id;
+          if (owner !== undefined)
+            ctx.issues.push({
+              code: 'custom',
+              input: gift.stripePriceId,
+              path: [i, 'gifts', j, 'stripePriceId'],
+              message: `price "${gift.stripePriceId}" is already a subscription price of plan "${owner}": a gift needs its own one-time price`,
+            });
+        });
         if (seenPlans.has(plan.id)) {
           ctx.issues.push({ code: 'custom', input: plan.id, path: [i, 'id'], message: `duplicate plan id "${plan.id}"` });
         }
@@ -165,6 +192,7 @@ export type Catalog = Infer<typeof catalogSchema>;
 export type Plan = Infer<typeof planSchema>;
 export type Grant = Infer<typeof grantSchema>;
 export type HouseholdConfig = Infer<typeof householdSchema>;
+export type GiftOffer = Infer<typeof giftSchema>;
 
 export class CatalogError extends Error {
   override name = 'CatalogError';
@@ -186,13 +214,20 @@ export class PlanCatalog {
   readonly plans: readonly Plan[];
   private readonly byId = new Map<string, Plan>();
   private readonly byPrice = new Map<string, Plan>();
+  private readonly giftsById = new Map<string, { plan: Plan; gift: GiftOffer }>();
 
   constructor(catalog: Catalog) {
     this.plans = catalog.plans;
     for (const plan of catalog.plans) {
       this.byId.set(plan.id, plan);
       for (const price of plan.stripePriceIds) this.byPrice.set(price, plan);
+      for (const gift of plan.gifts ?? []) this.giftsById.set(gift.id, { plan, gift });
     }
+  }
+
+  /** A gift offer and the plan it gives, by the gift's catalog id. */
+  gift(id: string | null | undefined): { plan: Plan; gift: GiftOffer } | undefined {
+    return id ? this.giftsById.get(id) : undefined;
   }
 
   plan(id: string | null | undefined): Plan | undefined {

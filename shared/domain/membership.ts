@@ -57,6 +57,19 @@ export interface MembershipRecord {
   erasedAt?: string | null;
   /** Country (and US state) of the latest billing address Stripe reported (docs/compliance.md). */
   jurisdiction?: StoredJurisdiction | null;
+  /** Gift memberships claimed (docs/gifts.md): ours, not Stripe's; they never renew. */
+  giftTerms?: GiftTerm[] | null;
+}
+
+/** The months a claimed gift gives, back to back with the member's other gifts. */
+export interface GiftTerm {
+  purchaseId: string;
+  /** The catalog's gift id (`gift-3m`). */
+  giftId: string;
+  planId: string;
+  start: string;
+  end: string;
+  claimedAt: string;
 }
 
 export function emptyMembership(memberId: string): MembershipRecord {
@@ -284,10 +297,47 @@ function graceFrom(record: MembershipRecord, startIso: string, graceDays: number
 
 /**
  * The status at `now`, from stored dates only: a cancelled membership reads `lapsed` once its period
- * ends and a failed renewal reads `grace` for the plan's `graceDays`, before any event says so.
+ * ends and a failed renewal reads `grace` for the plan's `graceDays`, before any event says so. A
+ * claimed gift reads `active` from its start until its end (then `lapsed`) whenever the subscription
+ * gives no access: it starts when a cancelled subscription ends (docs/gifts.md).
  * On every entitlement check: no closures or dates are made that the member's case does not need.
  */
 export function evaluateMembership(record: MembershipRecord | null, catalog: PlanCatalog, now: Date): MembershipView {
+  const bySubscription = evaluateSubscription(record, catalog, now);
+  const terms = record?.giftTerms;
+  if (!terms || terms.length === 0 || bySubscription.entitled) return bySubscription;
+  return giftView(record!, bySubscription, terms, now.toISOString());
+}
+
+/** The latest end of the gift terms that run back to back from the one covering `at`, or null if none covers it. */
+export function giftAccessEnd(terms: readonly GiftTerm[], at: string): string | null {
+  let end = '';
+  for (const term of [...terms].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0))) {
+    if (end === '') {
+      if (term.start <= at && at < term.end) end = term.end;
+    } else if (term.start <= end) {
+      if (term.end > end) end = term.end;
+    } else break;
+  }
+  return end === '' ? null : end;
+}
+
+function giftView(record: MembershipRecord, bySubscription: MembershipView, terms: readonly GiftTerm[], nowIso: string): MembershipView {
+  const end = giftAccessEnd(terms, nowIso);
+  const current = end === null ? undefined : terms.find((t) => t.start <= nowIso && nowIso < t.end);
+  if (end !== null && current) return view(record, 'active', { planId: current.planId, currentPeriodEnd: end, accessEndsAt: end });
+  // Every gift is over: a member who never subscribed reads lapsed like any ended membership.
+  const last = terms.reduce((a, b) => (b.end > a.end ? b : a));
+  if (nowIso >= last.end && (bySubscription.status === 'none' || bySubscription.status === 'lapsed'))
+    return view(record, 'lapsed', {
+      planId: bySubscription.planId ?? last.planId,
+      currentPeriodEnd: bySubscription.currentPeriodEnd ?? last.end,
+    });
+  return bySubscription;
+}
+
+/** The status the member's Stripe subscription alone gives (gifts aside). */
+export function evaluateSubscription(record: MembershipRecord | null, catalog: PlanCatalog, now: Date): MembershipView {
   if (!record) return view(record, 'none');
   const sub = record.subscription;
   if (!sub) return view(record, record.checkoutCompletedAt ? 'pending' : 'none');

@@ -12,6 +12,7 @@ import { ANNUAL_RENEWAL_NOTICE_WINDOW } from './auto-renewal-law';
 import type { Plan, PlanCatalog } from './catalog';
 import { type AcknowledgementKind, renderAcknowledgement, renderPriceChange } from './compliance-notices';
 import type { JurisdictionRules, RulesResolver } from './compliance-rules';
+import { type GiftNoticeKind, renderGiftNotice } from './gift-notices';
 import { evaluateMembership, failedRenewal, type MembershipRecord, type SubscriptionState } from './membership';
 import { formatMoney } from './money';
 import { plannedPriceChange, priceChangeRelevance } from './price-change';
@@ -30,6 +31,8 @@ export const REMINDER_KINDS = [
   'erasure_confirmation',
   // To a household member: the owner's membership they share is ending (domain/household.ts).
   'household_ending',
+  'gift_delivery',
+  'gift_ending',
 ] as const;
 export type ReminderKind = (typeof REMINDER_KINDS)[number];
 
@@ -42,6 +45,14 @@ export const ACKNOWLEDGEMENT_KINDS: ReadonlySet<ReminderKind> = new Set<Acknowle
   'cancellation_confirmation',
   'erasure_confirmation',
 ]);
+
+/**
+ * Gift notices (docs/gifts.md): the code to its recipient at `deliverAt`, and the notice before a gift
+ * membership ends with the offer to subscribe. Queued by the gift flows with their facts, sent by the
+ * reminders job like every notice, and dropped when their reason went away (a refund, a claim, a
+ * subscription that took over).
+ */
+export const GIFT_NOTICE_KINDS: ReadonlySet<ReminderKind> = new Set(['gift_delivery', 'gift_ending']);
 
 /** Marketing messages respect the member's opt-out; the rest are notices the law or the contract requires. */
 export const MARKETING_KINDS: ReadonlySet<ReminderKind> = new Set(['win_back']);
@@ -322,6 +333,13 @@ export function reminderRelevance(
   const drop = (reason: string): Relevance => ({ send: false, reason });
   // A confirmation of something the member did stays true whatever happens to the membership after.
   if (ACKNOWLEDGEMENT_KINDS.has(reminder.kind)) return { send: true };
+  // The gift's own state decides its delivery (the reminders job reads the gift): nothing here to judge.
+  if (reminder.kind === 'gift_delivery') return { send: true };
+  if (reminder.kind === 'gift_ending') {
+    // Sent only while the gift is still what ends the membership then: a later gift or a subscription moves the end.
+    const view = evaluateMembership(record, catalog, now);
+    return view.entitled && view.accessEndsAt === reminder.anchor ? { send: true } : drop('gift_no_longer_ending');
+  }
   if (!record?.subscription) return drop('no_membership');
   const view = evaluateMembership(record, catalog, now);
   const sub = record.subscription;
@@ -403,6 +421,7 @@ const periodWord = (interval: string | null) => (interval === 'year' ? 'this yea
 /** Plain-text notice. Renewal notices carry plan, amount, date, frequency and the way to cancel. */
 export function renderReminder(kind: ReminderKind, ctx: ReminderContext): RenderedMessage {
   if (ACKNOWLEDGEMENT_KINDS.has(kind)) return renderAcknowledgement(kind as AcknowledgementKind, ctx.facts ?? {}, ctx.portalUrl);
+  if (GIFT_NOTICE_KINDS.has(kind)) return renderGiftNotice(kind as GiftNoticeKind, ctx.facts ?? {}, ctx.portalUrl);
   if (kind === 'price_change') return renderPriceChange({ ...ctx, priceChange: ctx.priceChange ?? null });
   const money = (amountMinor: number) => formatMoney(amountMinor, ctx.currency ?? 'usd');
   const price = ctx.amountCents === null ? 'the plan price' : money(ctx.amountCents);

@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unavailableMiddleware, unavailableMiddlewareOptions } from '../aws-failures';
 import { DynamoBenefitsRepository } from '../storage/benefits-repository';
 import { documentClient, type TableNames } from '../storage/dynamodb';
+import { GiftStore } from '../storage/gifts';
 import { HouseholdStore } from '../storage/households';
 import { LedgerRepository } from '../storage/ledger-repository';
 import { StripeSyncStore } from '../storage/stripe-sync-store';
@@ -70,4 +71,9 @@ export function ledgerRepository(): LedgerRepository {
 export function householdStore(): HouseholdStore {
   const { doc: db, tables } = dynamo();
   return new HouseholdStore(db, tables.main);
+}
+
+export function giftStore(): GiftStore {
+  const { doc: db, tables } = dynamo();
+  return new GiftStore(db, tables.main);
 }

@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { LedgerEntry } from '../domain/finance/ledger';
 import type { TableNames } from '../storage/dynamodb';
-import { DynamoRollupStore } from '../storage/finance-rollups';
+import { DynamoRollupStore, entryMarker } from '../storage/finance-rollups';
 import { LedgerRepository } from '../storage/ledger-repository';
 import { ProjectingLedger, RollupProjector } from '../usecases/finance-rollups';
 import { planCatalog } from './catalog';
@@ -23,4 +24,13 @@ export function rollupProjector(on: On = dynamo()): RollupProjector {
 /** The ledger money events are recorded in: each entry projected into the rollups after its commit. */
 export function projectingLedger(on: On = dynamo()): ProjectingLedger {
   return new ProjectingLedger(new LedgerRepository(on.doc, on.tables.main), rollupProjector(on));
+}
+
+/** Projects a ledger entry a use case committed in its own transaction (a gift's claim); the queue covers a crash. */
+export function ledgerSettler(on: On = dynamo()): (entry: LedgerEntry) => Promise<void> {
+  const projector = rollupProjector(on);
+  return async (entry) => {
+    const marker = entryMarker(entry);
+    if (marker) await projector.settle(marker);
+  };
 }

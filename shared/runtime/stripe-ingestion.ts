@@ -13,10 +13,12 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import type { DriftSource } from '../domain/drift';
 import type { TableNames } from '../storage/dynamodb';
+import { GiftStore } from '../storage/gifts';
 import { HouseholdStore } from '../storage/households';
 import { DynamoMembershipRepository } from '../storage/membership-repository';
 import { StripeSyncStore } from '../storage/stripe-sync-store';
 import type { StripeEvent } from '../stripe/events';
+import { recordGiftPayment } from '../usecases/gift-payments';
 import { type IngestDeps, type IngestOutcome, ingestStripeEvent } from '../usecases/ingest-stripe-event';
 import { membershipReactions } from '../usecases/reactions';
 import { planCatalog } from './catalog';
@@ -70,6 +72,7 @@ export function stripeEventIngestion(options: {
     findings: new StripeSyncStore(doc, tables.main),
     source: options.source,
     households: new HouseholdStore(doc, tables.main),
+    gifts: { recordPayment: (payment, now) => recordGiftPayment({ gifts: new GiftStore(doc, tables.main) }, payment, now) },
   };
   const config = new IdempotencyConfig({
     eventKeyJmesPath: 'id',

@@ -2,7 +2,7 @@
  * Finance rollups in the single table: the facts of each finance account, the routes of entries that
  * must find their invoice, the month rollups and the work still to project. Item shapes (the one
  * writer and mapper of each is in this module):
- * - account fact:  `{ PK: FINACCT#<account>, SK: INV#<invoiceId> | FAIL#<entryId> | END#<entryId>, type: 'finance-fact', entry }`
+ * - account fact:  `{ PK: FINACCT#<account>, SK: INV#<invoiceId> | FAIL#<entryId> | END#<entryId> | GIFT#<entryId>, type: 'finance-fact', entry }`
  *                  (written with the ledger entry) and `SK: TIED#<entryId>, entry, invoiceId` (written when routed)
  * - savings:       `{ PK: FINACCT#<member>, SK: SAVE#<YYYY-MM>#<currency>, type: 'finance-savings', month, currency, cents }` (ADD, benefits)
  * - account state: `{ PK: FINACCT#<account>, SK: STATE#<YYYY>, type: 'finance-state', applied, version }`: what the
@@ -51,6 +51,7 @@ export const rollupKeys = {
   invoiceFact: (invoiceId: string) => `INV#${invoiceId}`,
   failureFact: (entryId: string) => `FAIL#${entryId}`,
   endingFact: (entryId: string) => `END#${entryId}`,
+  giftFact: (entryId: string) => `GIFT#${entryId}`,
   tiedFact: (entryId: string) => `TIED#${entryId}`,
   savings: (month: string, currency: string) => `SAVE#${month}#${currency}`,
   state: (year: string) => `STATE#${year}`,
@@ -78,6 +79,8 @@ const PROJECTED: ReadonlySet<LedgerEntry['kind']> = new Set([
   'invoice_payment',
   'invoice_payment_failed',
   'subscription_ended',
+  'gift_paid',
+  'gift_claimed',
   ...TIED_KINDS,
 ]);
 
@@ -104,6 +107,8 @@ export function rollupFactItems(entry: LedgerEntry, now: Date): Array<Record<str
     items.push({ PK: account, SK: rollupKeys.failureFact(entry.entryId), type: 'finance-fact', entry });
   if (entry.kind === 'subscription_ended')
     items.push({ PK: account, SK: rollupKeys.endingFact(entry.entryId), type: 'finance-fact', entry });
+  if (entry.kind === 'gift_paid' || entry.kind === 'gift_claimed')
+    items.push({ PK: account, SK: rollupKeys.giftFact(entry.entryId), type: 'finance-fact', entry });
   if (TIED_KINDS.has(entry.kind)) {
     items.push({ ...rollupKeys.route(entry.entryId), type: 'finance-route', entry, owner: null, applied: {}, version: 0 });
     for (const ref of paymentRefsOf(entry))

@@ -56,6 +56,12 @@ export const MEMBER_ITEM_TYPES: Readonly<Record<string, ItemType>> = {
   'save-offer': { section: 'saveOffers', description: 'Offers made when cancelling' },
   'save-offer-acceptance': { section: 'saveOfferAcceptances', description: 'Offers taken' },
   'save-offer-outcome': { section: 'saveOfferOutcomes', description: 'Whether the member left anyway within 90 days of taking an offer' },
+  // The recipient's address and the buyer's message sit beside the gift so an erasure can drop them and the code still works.
+  gift: {
+    section: 'giftsBought',
+    description: 'Gifts bought: what, for whom, their code and state',
+    personal: ['recipientEmail', 'message'],
+  },
   'rate-counter': { section: 'rateCounters', description: 'Requests counted against the per-shopper limit of the routes that call Stripe' },
   work: { section: 'pendingWork', description: 'Work queued for the member (a withdrawal to finish, a price change, a follow-up)' },
   household: { section: 'household', description: 'The household the member owns: who joined, with which role, and the standing invites' },

@@ -26,6 +26,7 @@ import { batchGetAll } from './batch-get';
 import { rollupFactItems } from './finance-rollups';
 import { paymentLinkItem, readPaymentLinks } from './payment-links';
 import { queryPages } from './query-prefix';
+import type { TransactItem } from './transact';
 
 export const ledgerKeys = {
   entry: (e: Pick<LedgerEntry, 'occurredAt' | 'entryId'>) => ({
@@ -105,6 +106,14 @@ export function ledgerItems(entry: LedgerEntry, now: Date): LedgerItem[] {
     }),
   ];
   if (entry.kind === 'invoice_paid') items.push(once({ ...ledgerKeys.invoice(entry.entryId), type: 'invoice-facts', ...entry }));
+  if (entry.kind === 'gift_paid') {
+    // A gift sale is its own "invoice": refunds and disputes of its payment tie to it through the same
+    // link and facts as a membership invoice's (docs/gifts.md, "Money").
+    items.push(once({ ...ledgerKeys.invoice(entry.entryId), type: 'invoice-facts', ...entry }));
+    for (const id of [entry.paymentIntentId, entry.chargeId]) {
+      if (id) items.push({ item: paymentLinkItem({ paymentRef: id, invoiceId: entry.entryId, entryId: entry.entryId }), once: false });
+    }
+  }
   if (entry.kind === 'invoice_payment' && entry.invoiceId) {
     for (const id of [entry.paymentIntentId, entry.chargeId]) {
       if (id) items.push({ item: paymentLinkItem({ paymentRef: id, invoiceId: entry.invoiceId, entryId: entry.entryId }), once: false });
@@ -113,6 +122,13 @@ export function ledgerItems(entry: LedgerEntry, now: Date): LedgerItem[] {
   items.push(...rollupFactItems(entry, now).map(once));
   if (keyedByDelivery(entry)) items.push(once({ ...ledgerKeys.once(entry.entryId), type: 'ledger-once', at: entry.occurredAt }));
   return items;
+}
+
+/** The same items as writes of another transaction (a gift's claim commits its entry with the membership). */
+export function ledgerTransactItems(tableName: string, entry: LedgerEntry, now: Date): TransactItem[] {
+  return ledgerItems(entry, now).map(({ item: Item, once }) => ({
+    Put: { TableName: tableName, Item, ...(once ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}) },
+  }));
 }
 
 export class LedgerRepository {

@@ -110,12 +110,18 @@ const MEMBERSHIP_FIELDS = [
   'emailVersion',
   'erasedAt',
   'jurisdiction',
+  'giftTerms',
 ] as const satisfies ReadonlyArray<keyof MembershipRecord>;
 
 /** The one mapper of the membership item: from an item the document client read, or from the wire (`fromWire`). */
 function mapRecord(field: (name: (typeof MEMBERSHIP_FIELDS)[number]) => unknown): MembershipRecord {
   const record = {} as Record<string, unknown>;
-  for (const name of MEMBERSHIP_FIELDS) record[name] = field(name) ?? (name === 'hadTrial' ? false : name === 'subscriptions' ? {} : null);
+  for (const name of MEMBERSHIP_FIELDS) {
+    const value = field(name);
+    // Gifts are rare: a record without any keeps its old shape (no `giftTerms: null`).
+    if (name === 'giftTerms' && value == null) continue;
+    record[name] = value ?? (name === 'hadTrial' ? false : name === 'subscriptions' ? {} : null);
+  }
   return record as unknown as MembershipRecord;
 }
 

@@ -134,11 +134,13 @@ export function acknowledgementPut(
     anchor: string;
     facts: Record<string, string>;
     deliverTo?: string;
+    /** When it is to go out (a gift's delivery date); default now. */
+    dueAt?: string;
   },
   now: Date,
 ): ExtraWrite {
   const reminderId = `${ack.kind}#${ack.subscriptionId ?? '-'}#${ack.anchor}#0`;
-  const dueAt = now.toISOString();
+  const dueAt = ack.dueAt ?? now.toISOString();
   const item: ReminderItem = {
     PK: keys.memberPk(ack.memberId),
     SK: reminderKeys.reminderSk(reminderId),
@@ -150,7 +152,7 @@ export function acknowledgementPut(
     anchor: ack.anchor,
     offsetDays: 0,
     scheduledFor: dueAt,
-    scheduledAt: dueAt,
+    scheduledAt: now.toISOString(),
     status: 'due',
     dueShard: reminderKeys.dueShard(reminderId),
     dueAt: reminderKeys.dueAt(dueAt, reminderId),

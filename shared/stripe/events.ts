@@ -248,6 +248,8 @@ export type TranslatedEvent =
    * customer and payment, not its invoice, which the payment link supplies.
    */
   | { kind: 'charge-refunded'; customerId: string | null; paymentRef: string; refund: ChargeRefund }
+  /** A gift bought through Checkout in payment mode was paid (docs/gifts.md). */
+  | { kind: 'gift-paid'; payment: GiftPaymentFacts }
   | {
       kind: 'membership';
       claim: MemberClaim | null;
@@ -258,6 +260,68 @@ export type TranslatedEvent =
       subscription?: SubscriptionState;
       build: (memberId: string) => MembershipEvent;
     };
+
+const giftSessionSchema = looseObject({
+  id: id('cs'),
+  object: literal('checkout.session'),
+  mode: string(),
+  payment_status: string(),
+  amount_total: nullable(int()),
+  currency: nullable(string()),
+  payment_intent: nullable(expandable('pi')),
+  total_details: optional(nullable(looseObject({ amount_tax: optional(nullable(int())) }))),
+  metadata,
+});
+
+/** What a paid gift checkout tells: whose gift, which, what it cost, and the payment refunds go through. */
+export interface GiftPaymentFacts {
+  buyerMemberId: string;
+  purchaseId: string;
+  giftId: string;
+  planId: string;
+  months: number;
+  claimValidDays: number;
+  checkoutSessionId: string;
+  paymentIntentId: string | null;
+  amountCents: number;
+  taxCents: number;
+  currency: string;
+  /** The event's time: a session has no payment time of its own, and only one event reports it paid. */
+  paidAt: string;
+}
+
+/**
+ * The gift a Checkout Session event reports paid, or null for any other session (a subscription
+ * checkout, someone else's payment, a payment still pending: `async_payment_succeeded` reports that one
+ * later). A gift session is ours by its metadata (`purchaseId`, `giftId`, `memberId`), which only this
+ * service writes; a gift the catalog no longer knows cannot be booked and is refused loudly (5xx).
+ */
+export function giftPaymentOf(event: StripeEvent, catalog: PlanCatalog): GiftPaymentFacts | null {
+  if (event.type !== 'checkout.session.completed' && event.type !== 'checkout.session.async_payment_succeeded') return null;
+  const session = parseObject(giftSessionSchema, event);
+  const meta = session.metadata ?? {};
+  if (session.mode !== 'payment' || !meta.purchaseId || !meta.giftId || !meta.memberId) return null;
+  if (session.payment_status !== 'paid') return null;
+  const found = catalog.gift(meta.giftId);
+  if (!found) throw new StripePayloadError(`gift ${meta.giftId} is not in the plan catalog`, event.id, event.type);
+  const buyer = memberIdSchema.safeParse(meta.memberId);
+  if (!buyer.success || session.amount_total === null || !session.currency)
+    throw new StripePayloadError('gift checkout session without a valid buyer, amount or currency', event.id, event.type);
+  return {
+    buyerMemberId: buyer.data,
+    purchaseId: meta.purchaseId,
+    giftId: found.gift.id,
+    planId: found.plan.id,
+    months: found.gift.months,
+    claimValidDays: found.gift.claimValidDays,
+    checkoutSessionId: session.id,
+    paymentIntentId: session.payment_intent ? refOf(session.payment_intent) : null,
+    amountCents: session.amount_total,
+    taxCents: session.total_details?.amount_tax ?? 0,
+    currency: session.currency,
+    paidAt: isoFromEpoch(event.created),
+  };
+}
 
 export function toSubscriptionState(sub: Infer<typeof subscriptionSchema>, catalog: PlanCatalog): SubscriptionState {
   // Memberships are single-item subscriptions; the item carrying a catalog price decides the plan.
@@ -324,6 +388,8 @@ export function translateStripeEvent(event: StripeEvent, catalog: PlanCatalog): 
   const base = { eventId: event.id, created: event.created };
 
   if (event.type === 'checkout.session.completed' || event.type === 'checkout.session.async_payment_succeeded') {
+    const gift = giftPaymentOf(event, catalog);
+    if (gift) return { kind: 'gift-paid', payment: gift };
     const session = parseObject(checkoutSessionSchema, event);
     if (session.mode !== 'subscription') return { kind: 'ignored', reason: `checkout mode ${session.mode}` };
     const claim = claimOf(session.metadata, session.client_reference_id);

@@ -14,10 +14,11 @@
 
 import type { PlanCatalog } from '../domain/catalog';
 import { emptyEntry, type InvoiceLine, type LedgerEntry } from '../domain/finance/ledger';
+import { claimByFor } from '../domain/gifts';
 import { memberIdSchema } from '../domain/member-id';
 import { array, boolean, type Infer, int, looseObject, nullable, optional, record, regex, string, union } from '../validation';
 import { STRIPE_API_VERSION } from './api-version';
-import { parseObject, type StripeEvent, StripePayloadError } from './events';
+import { giftPaymentOf, parseObject, type StripeEvent, StripePayloadError } from './events';
 
 const id = (prefix: string) => string().check(regex(new RegExp(`^${prefix}_[A-Za-z0-9_]+$`)));
 const expandable = (prefix: string) => union([id(prefix), looseObject({ id: id(prefix) })]);
@@ -269,6 +270,9 @@ function failureTime(failure: string | { created: number } | null, event: Stripe
 }
 
 export const MONEY_EVENT_TYPES: ReadonlySet<string> = new Set([
+  // A gift's sale (payment-mode Checkout): the only money not paid through an invoice.
+  'checkout.session.completed',
+  'checkout.session.async_payment_succeeded',
   'invoice.paid',
   'invoice_payment.paid',
   'refund.created',
@@ -298,6 +302,32 @@ export function translateMoneyEvent(event: StripeEvent, catalog: PlanCatalog): L
     );
   }
   switch (event.type) {
+    case 'checkout.session.completed':
+    case 'checkout.session.async_payment_succeeded': {
+      // Only a paid gift checkout is money of ours: a subscription checkout's money is its invoice.
+      const gift = giftPaymentOf(event, catalog);
+      if (!gift) return [];
+      return [
+        emptyEntry({
+          entryId: gift.checkoutSessionId,
+          kind: 'gift_paid',
+          occurredAt: gift.paidAt,
+          currency: gift.currency,
+          amountCents: gift.amountCents,
+          totalCents: gift.amountCents,
+          taxCents: gift.taxCents,
+          paymentIntentId: gift.paymentIntentId,
+          memberId: gift.buyerMemberId,
+          planId: gift.planId,
+          gift: {
+            purchaseId: gift.purchaseId,
+            giftId: gift.giftId,
+            months: gift.months,
+            claimBy: claimByFor(gift.paidAt, gift.claimValidDays),
+          },
+        }),
+      ];
+    }
     case 'invoice.paid': {
       const inv = parseObject(invoiceSchema, event);
       const details = inv.parent?.type === 'subscription_details' ? (inv.parent.subscription_details ?? null) : null;

@@ -134,6 +134,13 @@ export class RollupProjector {
    */
   async projectRecorded(entry: LedgerEntry): Promise<void> {
     switch (entry.kind) {
+      case 'gift_paid':
+        // A gift sale's refunds find it through its own payment link (written with it): any that came first waited there.
+        await this.projectAccount(accountKeyOf(entry));
+        for (const ref of paymentRefsOf(entry)) for (const id of await this.store.tiedByPayment(ref)) await this.route(id);
+        return;
+      case 'gift_claimed':
+        return this.projectAccount(accountKeyOf(entry));
       case 'invoice_paid': {
         await this.projectAccount(accountKeyOf(entry));
         // What waited for this invoice: refunds through its links, and its credit notes and their refunds.

@@ -82,7 +82,7 @@ export async function getHousehold(deps: HouseholdDeps, memberId: string, now: D
 }
 
 const INVITE_REFUSALS = {
-  no_membership: 'Only a member whose membership is running can invite.',
+  no_membership: 'Only a member whose subscription is running can invite (gifted time is not shared).',
   no_household_plan: 'Your plan does not share with a household.',
   in_another_household: 'You belong to another household: leave it before inviting to your own.',
   household_full: 'Every seat of this role is taken (members and standing invites count).',
@@ -97,7 +97,9 @@ export async function inviteToHousehold(
 ): Promise<Pick<HouseholdInvite, 'code' | 'role' | 'expiresAt'>> {
   return untilWritten(async () => {
     const [own, state] = await Promise.all([deps.memberships.getMembership(ownerMemberId), deps.households.memberState(ownerMemberId)]);
-    const ownerView = evaluateMembership(own?.record ?? null, deps.catalog, now);
+    // A household shares the owner's subscription: gifted time (giftTerms) is the claimer's alone, and
+    // the members' copies (ownerSnapshot) carry the subscription only.
+    const ownerView = evaluateMembership(own?.record ? { ...own.record, giftTerms: null } : null, deps.catalog, now);
     const decision = decideInvite({
       ownerView,
       plan: deps.catalog.plan(ownerView.planId),

@@ -11,7 +11,7 @@ import {
   type ParkedRefund,
 } from '../storage/membership-repository';
 import { isIngestedEventType } from '../stripe/event-types';
-import { type StripeEvent, type TranslatedEvent, translateStripeEvent } from '../stripe/events';
+import { type GiftPaymentFacts, type StripeEvent, type TranslatedEvent, translateStripeEvent } from '../stripe/events';
 import { type LedgerWriter, recordMoneyEvent } from './record-money-event';
 
 /**
@@ -46,6 +46,8 @@ export interface IngestDeps {
   source?: DriftSource;
   /** Who shares the member's membership: their copies change in the same transaction as the membership. */
   households?: { roster(ownerMemberId: string): Promise<HouseholdRoster | null> };
+  /** Paid gifts get their code and delivery notice (usecases/gifts.ts); without it a gift payment is only booked. */
+  gifts?: { recordPayment(payment: GiftPaymentFacts, now: Date): Promise<'recorded' | 'duplicate' | 'unknown'> };
 }
 
 export type IngestOutcome =
@@ -78,6 +80,11 @@ export async function ingestStripeEvent(deps: IngestDeps, event: StripeEvent): P
   switch (translated.kind) {
     case 'ignored':
       return orRecorded({ outcome: 'ignored', reason: translated.reason });
+
+    case 'gift-paid': {
+      const outcome = deps.gifts ? await deps.gifts.recordPayment(translated.payment, now()) : 'unknown';
+      return orRecorded({ outcome: 'ignored', reason: `gift payment ${outcome}` });
+    }
 
     case 'payment-link': {
       // The link was committed with this event's ledger entry, above; now apply what waited for it. A

@@ -5,7 +5,7 @@
  */
 import type { PlanCatalog } from '../domain/catalog';
 import type { RulesResolver } from '../domain/compliance-rules';
-import { evaluateMembership } from '../domain/membership';
+import { evaluateMembership, evaluateSubscription } from '../domain/membership';
 import { ConflictError, NotFoundError } from '../errors';
 import type { DeclarationStore } from '../storage/declarations';
 import type { MemberItems } from '../storage/item-registry';
@@ -51,7 +51,8 @@ export async function eraseMyself(
   now: Date,
 ) {
   const record = (await deps.memberships.getMembership(memberId))?.record ?? null;
-  const view = evaluateMembership(record, deps.catalog, now);
+  // What charges is the subscription: a gift membership never does (docs/gifts.md).
+  const view = evaluateSubscription(record, deps.catalog, now);
   if (RENEWING.has(view.status)) {
     throw new ConflictError(
       'membership_renewing',

@@ -3,12 +3,14 @@ import { generateGrantCode } from '../codes';
 import { buildGrants, currentSavingsPeriod, savingsView } from '../domain/benefits';
 import type { PlanCatalog } from '../domain/catalog';
 import type { RulesResolver } from '../domain/compliance-rules';
+import { giftDeliveryRelevance } from '../domain/gifts';
 import { type HouseholdLink, householdEndingRelevance } from '../domain/household';
 import { evaluateMembership, type MembershipRecord } from '../domain/membership';
 import { plannedPriceChange } from '../domain/price-change';
 import {
   ACKNOWLEDGEMENT_KINDS,
   billingInterval,
+  GIFT_NOTICE_KINDS,
   MARKETING_KINDS,
   parsePriceChangeAnchor,
   plannedLapseAt,
@@ -21,6 +23,7 @@ import { memberRef } from '../member-ref';
 import { sendPacer } from '../notifications/pacer';
 import { type NotificationSender, SenderUnavailableError, UndeliverableError } from '../notifications/senders';
 import { logger } from '../observability';
+import type { GiftStore } from '../storage/gifts';
 import type { MembershipRepository } from '../storage/membership-repository';
 import { DUE_SHARDS, proofRetentionDays, type ReminderItem, type ReminderStore } from '../storage/reminder-store';
 import type { WorkQueue } from '../storage/work-queue';
@@ -40,6 +43,8 @@ export interface ReminderJobDeps {
   memberships: Pick<MembershipRepository, 'getMembership'>;
   /** A household member's link to the owner's membership, for the notices about it (docs/household.md). */
   households?: { link(memberId: string): Promise<HouseholdLink | null> };
+  /** The gifts a delivery notice is about (its reason to be sent is the gift's state). */
+  gifts?: Pick<GiftStore, 'get'>;
   store: ReminderStore;
   sender: NotificationSender;
   portalUrl: string;
@@ -207,12 +212,15 @@ async function handleOne(run: Run, item: ReminderItem): Promise<void> {
     deps.store.count('membership', stored ? 1 : 0);
     const record = stored?.record ?? null;
     const preferences = MARKETING_KINDS.has(item.kind) ? await deps.store.preferences(item.memberId) : { marketingOptOut: false };
-    // A household notice is about the owner's membership, as the member's copy of it says now.
+    // A household notice is about the owner's membership, as the member's copy of it says now; a gift's
+    // delivery is about the gift's state.
     const link = item.kind === 'household_ending' ? ((await deps.households?.link(item.memberId)) ?? null) : null;
     let relevance =
       item.kind === 'household_ending'
         ? householdEndingRelevance({ id: item.reminderId, memberId: item.memberId }, link, deps.catalog, asOf)
         : reminderRelevance({ ...item, id: item.reminderId }, record, deps.catalog, asOf, preferences, deps.rules);
+    if (item.kind === 'gift_delivery' && deps.gifts)
+      relevance = giftDeliveryRelevance(await deps.gifts.get(item.memberId, item.anchor), asOf);
     const to = item.deliverTo ?? link?.email ?? record?.email ?? null;
     if (relevance.send && deps.sender.needsAddress && !to) relevance = { send: false, reason: 'no_address' };
     if (relevance.send && item.kind === 'price_change' && (await announcedBefore(deps, item)))
@@ -351,7 +359,7 @@ async function contextFor(
   asOf: Date,
 ): Promise<ReminderContext> {
   // An acknowledgement says what its facts say, with or without a membership left.
-  if (ACKNOWLEDGEMENT_KINDS.has(item.kind) || !record?.subscription) {
+  if (ACKNOWLEDGEMENT_KINDS.has(item.kind) || GIFT_NOTICE_KINDS.has(item.kind) || !record?.subscription) {
     return { ...ACK_CONTEXT, portalUrl: deps.portalUrl, preferencesUrl: deps.preferencesUrl, facts: item.facts ?? {} };
   }
   const sub = record.subscription;

@@ -48,7 +48,7 @@ export interface ShopperDeps {
 }
 
 /** Refuses redirect targets outside the shop (400, each field named) before anything is counted or called. */
-function checkRedirects(origins: readonly string[], fields: Record<string, string>): void {
+export function checkRedirects(origins: readonly string[], fields: Record<string, string>): void {
   const errors = Object.entries(fields).flatMap(([field, value]) => {
     const problem = redirectProblem(value, origins);
     return problem ? [{ path: `/body/${field}`, message: problem }] : [];

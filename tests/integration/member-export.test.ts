@@ -64,6 +64,15 @@ describe('GET /v1/me/export and DELETE /v1/me', () => {
     expect((await api.call('PUT', '/v1/me/preferences', { ...shopper, body: { marketingOptOut: true } })).status).toBe(200);
     // An invite to their own household (it stays standing).
     expect((await api.call('POST', '/v1/me/household/invites', { ...shopper, body: { role: 'teen' } })).status).toBe(200);
+    // Buys a gift for a friend (its address and message are the friend's and the member's personal data).
+    const gift = {
+      giftId: 'gift-3m',
+      recipientEmail: 'friend@example.com',
+      message: 'For you',
+      successUrl: 'https://shop.example/ok',
+      cancelUrl: 'https://shop.example/no',
+    };
+    expect((await api.call('POST', '/v1/me/gifts/checkout-session', { ...shopper, body: gift })).status).toBe(200);
     // The checkout redeems a coupon and reports a shipping saving.
     const mine = (await (await api.call('GET', '/v1/me/membership', shopper)).json()) as any;
     const code = mine.coupons[0].code;

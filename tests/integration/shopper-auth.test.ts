@@ -34,6 +34,19 @@ const ME_ROUTES: Array<{ method: string; path: string; body?: object }> = [
   { method: 'POST', path: '/v1/me/household/invites', body: { role: 'teen' } },
   { method: 'POST', path: '/v1/me/household/join', body: { code: 'HH-2222-3333-4444' } },
   { method: 'DELETE', path: '/v1/me/household/members/{memberId}' },
+  {
+    method: 'POST',
+    path: '/v1/me/gifts/checkout-session',
+    body: {
+      giftId: 'gift-3m',
+      recipientEmail: 'a@example.com',
+      successUrl: 'https://shop.example/ok',
+      cancelUrl: 'https://shop.example/no',
+    },
+  },
+  { method: 'GET', path: '/v1/me/gifts' },
+  { method: 'POST', path: '/v1/me/gifts/claim', body: { code: 'ABCD-EFGH-JKMN-PQRST' } },
+  { method: 'POST', path: '/v1/me/gifts/{purchaseId}/refund' },
 ];
 
 it('covers every shopper route of the manifest', () => {

@@ -15,7 +15,8 @@ import { memberItems } from './member-items';
  * (or cancellation references): other test files share the table and the clock, and their work must
  * stay theirs.
  */
-class ScopedReminderStore extends ReminderStore {
+/** A reminder store whose queue holds only these members' notices: a test's job never sends another file's. */
+export class ScopedReminderStore extends ReminderStore {
   constructor(private readonly members: ReadonlySet<string>) {
     const { doc, tables } = dynamo();
     super(doc, tables.main);

@@ -36,6 +36,8 @@ export function useStripeDouble() {
     state.double = await StripeDouble.start();
     state.double.price({ id: 'price_prime_monthly_usd', unitAmount: 1499, interval: 'month' });
     state.double.price({ id: 'price_prime_annual_usd', unitAmount: 13900, interval: 'year' });
+    // A gift's one-time price (docs/gifts.md).
+    state.double.price({ id: 'price_prime_gift_3m_usd', unitAmount: 4497 });
     process.env.STRIPE_SECRET_KEY = state.double.apiKey;
     process.env.STRIPE_API_BASE = state.double.url;
   });

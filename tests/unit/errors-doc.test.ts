@@ -43,6 +43,7 @@ describe('docs/errors.md', () => {
       new NotFoundError('No such member.', 'unknown_member'),
       new GoneError('invite_expired', 'The invite has expired.'),
       new ConflictError('already_member', 'You already have a membership.', { membershipStatus: 'active' }),
+      new GoneError('gift_expired', 'Expired.', { claimBy: '2027-01-01T00:00:00.000Z' }),
       new RejectedError('below_min_subtotal', 'Below the minimum.'),
       new RateLimitedError('Slow down.', 30),
       new ProviderUnavailableError('stripe', 'busy', 'Busy.'),

@@ -20,6 +20,8 @@
  * (a full refund, a lost dispute). Closed months do not change with facts dated after them: an
  * invoice counts for the months from its payment month on.
  */
+
+import { giftSchedule } from './gift-revenue';
 import type { LedgerEntry } from './ledger';
 import { addMonths, monthEnd, monthOf, monthStart, monthsBetween } from './months';
 import { invoiceNetOfTax, type RefundEvent, refundAdjustedSchedule, reversalEvents, serviceEndAsOf } from './refunds';
@@ -46,6 +48,8 @@ export interface AccountFacts {
   /** `subscription_ended` entries. */
   endings: readonly LedgerEntry[];
   savings: readonly SavingsFact[];
+  /** A gift's account (`gift:<purchaseId>`): its `gift_paid` and `gift_claimed` entries (gift-revenue.ts). */
+  gifts?: readonly LedgerEntry[];
 }
 
 export interface ProjectionSettings {
@@ -309,6 +313,8 @@ export function projectAccount(facts: AccountFacts, settings: ProjectionSettings
         addFigure(out, monthOf(t.occurredAt), e.currency, plan, field, value);
   }
 
+  projectGifts(out, facts.gifts ?? [], tiedTo);
+
   const currencies = new Set([...invoices.map((i) => i.entry.currency), ...facts.failures.map((f) => f.currency)]);
   const states = new Map<string, Map<string, MemberState>>();
   for (const currency of currencies) states.set(currency, projectMember(out, currency, invoices, facts));
@@ -340,6 +346,43 @@ export function projectAccount(facts: AccountFacts, settings: ProjectionSettings
     }
   }
   return out;
+}
+
+/**
+ * A gift's figures (gift-revenue.ts), under the plan it gives: billed and collected when paid,
+ * deferred until claimed, recognized over the gifted service or as breakage at the claim deadline.
+ * The gift figures (`gift*`) repeat what the general ones contain, so finance can see gifts apart.
+ */
+function projectGifts(out: Contributions, gifts: readonly LedgerEntry[], tiedTo: ReadonlyMap<string, LedgerEntry[]>): void {
+  const claims = new Map(gifts.filter((g) => g.kind === 'gift_claimed').map((g) => [g.gift?.purchaseId, g]));
+  for (const sale of gifts) {
+    if (sale.kind !== 'gift_paid') continue;
+    const plan = sale.planId ?? NO_PLAN;
+    const add = (month: string, field: string, value: number) => addFigure(out, month, sale.currency, plan, field, value);
+    const paidMonth = monthOf(sale.occurredAt);
+    add(paidMonth, 'giftsSold', 1);
+    add(paidMonth, 'billedCents', sale.totalCents ?? sale.amountCents);
+    add(paidMonth, 'giftBilledCents', sale.totalCents ?? sale.amountCents);
+    add(paidMonth, 'collectedCents', sale.amountCents);
+    add(paidMonth, 'taxCents', sale.taxCents ?? 0);
+    const claim = claims.get(sale.gift?.purchaseId) ?? null;
+    const tied = tiedTo.get(sale.entryId) ?? [];
+    const schedule = giftSchedule(sale, claim, reversalEvents(tied));
+    if (claim) add(monthOf(claim.occurredAt), 'giftsClaimed', 1);
+    for (const m of schedule) {
+      add(m.month, 'recognizedCents', m.recognizedCents);
+      add(m.month, 'deferredCents', m.deferredAtEndCents);
+      add(m.month, 'refundedNetOfTaxCents', m.refundedNetCents);
+      add(m.month, 'giftRecognizedCents', m.recognizedCents);
+      add(m.month, 'giftDeferredCents', m.deferredAtEndCents);
+      add(m.month, 'giftBreakageCents', m.breakageCents);
+      // Expired: unclaimed at the deadline and not wholly taken back before it.
+      if (m.breakageCents > 0) add(m.month, 'giftsExpired', 1);
+    }
+    for (const t of tied)
+      for (const [field, value] of Object.entries(cashFigures(t, true)))
+        addFigure(out, monthOf(t.occurredAt), sale.currency, plan, field, value);
+  }
 }
 
 /** The plan a non-paying member's benefits count under: their plan in another currency, else their latest invoice's by then. */
@@ -446,22 +489,42 @@ function projectMember(out: Contributions, currency: string, all: readonly Invoi
 }
 
 /** Entry kinds that belong to an account directly, by the subscriber they name. */
-export const ACCOUNT_KINDS: ReadonlySet<LedgerEntry['kind']> = new Set(['invoice_paid', 'invoice_payment_failed', 'subscription_ended']);
+export const ACCOUNT_KINDS: ReadonlySet<LedgerEntry['kind']> = new Set([
+  'invoice_paid',
+  'invoice_payment_failed',
+  'subscription_ended',
+  'gift_paid',
+  'gift_claimed',
+]);
 
-/** The account an invoice, failed renewal or ending belongs to: the member, else the subscription, else the customer, else the entry. */
-export const accountKeyOf = (entry: LedgerEntry): string => entry.memberId ?? entry.subscriptionId ?? entry.customerId ?? entry.entryId;
+/**
+ * The account an invoice, failed renewal or ending belongs to: the member, else the subscription, else
+ * the customer, else the entry. A gift's entries belong to the gift's own account.
+ */
+export const accountKeyOf = (entry: LedgerEntry): string =>
+  entry.gift ? `gift:${entry.gift.purchaseId}` : (entry.memberId ?? entry.subscriptionId ?? entry.customerId ?? entry.entryId);
 
 /** An empty set of facts, to fill. */
-export const emptyAccount = (): { -readonly [K in keyof AccountFacts]: AccountFacts[K] extends ReadonlyArray<infer T> ? T[] : never } => ({
+export const emptyAccount = (): {
+  -readonly [K in keyof AccountFacts]-?: NonNullable<AccountFacts[K]> extends ReadonlyArray<infer T> ? T[] : never;
+} => ({
   invoices: [],
   tied: [],
   failures: [],
   endings: [],
   savings: [],
+  gifts: [],
 });
 
 /** Adds a ledger entry of `ACCOUNT_KINDS` to an account's facts (once per entry id). */
 export function addAccountEntry(facts: ReturnType<typeof emptyAccount>, entry: LedgerEntry): void {
-  const list = entry.kind === 'invoice_paid' ? facts.invoices : entry.kind === 'invoice_payment_failed' ? facts.failures : facts.endings;
+  const list =
+    entry.kind === 'invoice_paid'
+      ? facts.invoices
+      : entry.kind === 'invoice_payment_failed'
+        ? facts.failures
+        : entry.kind === 'gift_paid' || entry.kind === 'gift_claimed'
+          ? facts.gifts
+          : facts.endings;
   if (!list.some((e) => e.entryId === entry.entryId)) list.push(entry);
 }

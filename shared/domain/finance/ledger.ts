@@ -21,6 +21,10 @@ export const LEDGER_ENTRY_KINDS = [
   // not be collected, and a subscription that ended and why. MRR and churn read them.
   'invoice_payment_failed',
   'subscription_ended',
+  // Gift memberships (docs/gifts.md): the sale (money, Checkout in payment mode) and the claim that
+  // starts the gifted service (no money of its own; ours, not Stripe's).
+  'gift_paid',
+  'gift_claimed',
 ] as const;
 export type LedgerEntryKind = (typeof LEDGER_ENTRY_KINDS)[number];
 
@@ -104,6 +108,19 @@ export interface LedgerEntry {
    * `cancellation_details.reason` (`cancellation_requested`, `payment_failed`, `payment_disputed`).
    */
   reason: string | null;
+  /**
+   * gift_paid / gift_claimed: the gift (its purchase, catalog gift, months and claim deadline); its
+   * finance account is the gift's own (`gift:<purchaseId>`), not the buyer's or the recipient's.
+   */
+  gift?: GiftFacts;
+}
+
+export interface GiftFacts {
+  purchaseId: string;
+  giftId: string;
+  months: number;
+  /** Unclaimed by then, the gift expires and its revenue is recognized as breakage. */
+  claimBy: string;
 }
 
 export const emptyEntry = (
@@ -138,7 +155,7 @@ export const emptyEntry = (
  * unless expanded), and `refund.updated`, `refund.failed` and `charge.refunded` can each report it
  * with their own `created`. The store writes these once per entry id (a guard item), not once per key.
  */
-export const keyedByDelivery = (entry: Pick<LedgerEntry, 'kind'>): boolean => entry.kind === 'refund_failed';
+export const keyedByDelivery = (entry: Pick<LedgerEntry, 'kind'>): boolean => entry.kind === 'refund_failed' || entry.kind === 'gift_paid';
 
 /**
  * Sign of the entry on the Stripe balance, which is what the itemized balance report lists:
@@ -151,6 +168,7 @@ export const keyedByDelivery = (entry: Pick<LedgerEntry, 'kind'>): boolean => en
 export function balanceEffect(kind: LedgerEntryKind): 1 | -1 | 0 {
   switch (kind) {
     case 'invoice_paid':
+    case 'gift_paid':
     case 'refund_failed':
     case 'dispute_funds_reinstated':
       return 1;
@@ -166,6 +184,7 @@ export function balanceEffect(kind: LedgerEntryKind): 1 | -1 | 0 {
 export function reportingCategory(kind: LedgerEntryKind): 'charge' | 'refund' | 'refund_failure' | 'dispute' | 'dispute_reversal' | null {
   switch (kind) {
     case 'invoice_paid':
+    case 'gift_paid':
       return 'charge';
     case 'refund':
       return 'refund';

@@ -261,6 +261,11 @@ export class Reconciler {
         if (entry.chargeId) byObject(`charge:ch:${entry.chargeId}`);
         if (entry.paymentIntentId) byObject(`charge:pi:${entry.paymentIntentId}`);
         break;
+      case 'gift_paid':
+        // A gift's Checkout payment has no invoice: its payment intent names it.
+        if (entry.paymentIntentId) byObject(`charge:pi:${entry.paymentIntentId}`);
+        if (entry.chargeId) byObject(`charge:ch:${entry.chargeId}`);
+        break;
       case 'refund':
         byObject(`refund:${entry.entryId}`);
         break;

@@ -59,7 +59,7 @@ export function pointedInvoiceId(entry: LedgerEntry, lookup: AttributionLookup):
 
 /** Whether `invoice` can own `entry`: a reversal in another currency than the invoice is not its reversal. */
 export const canOwn = (invoice: LedgerEntry, entry: LedgerEntry): boolean =>
-  invoice.kind === 'invoice_paid' && invoice.currency === entry.currency;
+  (invoice.kind === 'invoice_paid' || invoice.kind === 'gift_paid') && invoice.currency === entry.currency;
 
 /** The payment ids an entry can be tied through (where a link's arrival must look for it). */
 export const paymentRefsOf = (entry: LedgerEntry): string[] =>

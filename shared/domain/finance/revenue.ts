@@ -120,8 +120,20 @@ export interface CurrencyRevenue {
   mrrCents: number;
   members: { active: number; new: number; churned: number };
   byPlan: PlanRevenue[];
+  /** Gift memberships (gift-revenue.ts): also counted in the totals above and in their plan. */
+  gifts: GiftRevenue;
   /** Refunds and dispute funds of the month no invoice in the ledger could be found for (in the totals above, in no plan). */
   unattributed: { refunds: number; refundedCents: number; disputedCents: number };
+}
+
+export interface GiftRevenue {
+  sold: number;
+  soldCents: number;
+  claimed: number;
+  expired: number;
+  breakageCents: number;
+  recognizedCents: number;
+  deferredCents: number;
 }
 
 export interface MonthRevenue {
@@ -175,6 +187,7 @@ export const emptyCurrencyRevenue = (currency: string): CurrencyRevenue => ({
   mrrCents: 0,
   members: { active: 0, new: 0, churned: 0 },
   byPlan: [],
+  gifts: { sold: 0, soldCents: 0, claimed: 0, expired: 0, breakageCents: 0, recognizedCents: 0, deferredCents: 0 },
   unattributed: { refunds: 0, refundedCents: 0, disputedCents: 0 },
 });
 
@@ -217,6 +230,13 @@ export function revenueFromRollup(month: string, rows: readonly RollupRow[], opt
     c.members.active += p.activeMembers;
     c.members.new += f(row.figures, 'newMembers') + f(row.figures, 'reactivatedMembers');
     c.members.churned += lapses.members;
+    c.gifts.sold += f(row.figures, 'giftsSold');
+    c.gifts.soldCents += f(row.figures, 'giftBilledCents');
+    c.gifts.claimed += f(row.figures, 'giftsClaimed');
+    c.gifts.expired += f(row.figures, 'giftsExpired');
+    c.gifts.breakageCents += f(row.figures, 'giftBreakageCents');
+    c.gifts.recognizedCents += f(row.figures, 'giftRecognizedCents');
+    c.gifts.deferredCents += f(row.figures, 'giftDeferredCents');
     const { planId: _planId, ...numbers } = p;
     if (Object.values(numbers).some((v) => v !== 0)) c.byPlan.push(p);
   }

@@ -65,6 +65,11 @@ export function recomputeRollup(
   const notes = new Map<string, string>();
   for (const e of byId.values()) {
     if (e.kind === 'invoice_paid') invoices.set(e.entryId, e);
+    // A gift sale is its own invoice, linked to its payment by the ledger (docs/finance.md, "Gifts").
+    if (e.kind === 'gift_paid') {
+      invoices.set(e.entryId, e);
+      for (const ref of [e.paymentIntentId, e.chargeId]) if (ref) links.set(ref, e.entryId);
+    }
     if (e.kind === 'invoice_payment' && e.invoiceId)
       for (const ref of [e.paymentIntentId, e.chargeId]) if (ref) links.set(ref, e.invoiceId);
     if (e.kind === 'credit_note' && e.invoiceId) for (const r of e.refundIds) notes.set(r, e.invoiceId);
