@@ -205,11 +205,15 @@ export class MembershipStack extends Stack {
         threshold: 1,
         description: `${spec.name}: invocations that crashed or timed out`,
       });
-      alarm(`${cid}Throttles`, {
-        metric: fn.metricThrottles({ period: Duration.minutes(5) }),
-        threshold: 1,
-        description: `${spec.name}: invocations refused for lack of concurrency`,
-      });
+      // A function with concurrency of its own is throttled alone (its reservation is too small); the
+      // others share the account's pool, so one account-wide alarm below covers them (the dashboard
+      // shows which), which also keeps the stack under CloudFormation's 500 resources.
+      if (spec.reservedConcurrency)
+        alarm(`${cid}Throttles`, {
+          metric: fn.metricThrottles({ period: Duration.minutes(5) }),
+          threshold: 1,
+          description: `${spec.name}: invocations refused beyond its reserved concurrency`,
+        });
 
       if (spec.checkoutPath) {
         // The checkout's functions shift to a new version 10% at a time for five minutes; errors or
@@ -423,6 +427,11 @@ export class MembershipStack extends Stack {
       threshold: THRESHOLDS.webhookUnattributedRate,
       description:
         'Most Stripe events name no member: Checkout sessions created without client_reference_id/metadata, or customers never linked (memberships would not update)',
+    });
+    alarm('LambdaThrottles', {
+      metric: new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'Throttles', statistic: 'Sum', period: Duration.minutes(5) }),
+      threshold: 1,
+      description: 'Lambda invocations refused for lack of concurrency in this account and region (the dashboard shows which function)',
     });
     alarm('TableThrottles', {
       metric: table.metricThrottledRequestsForOperations({
