@@ -465,7 +465,9 @@ describe('benefits on DynamoDB (property, fewer runs)', () => {
         expect(view.savings.periodKey).toBe(currentPeriodKey());
         expect(view.savings.periodSavedCents).toBe(savedIn(currentPeriodKey()));
       }),
-      { numRuns: 12 },
+      // Twelve runs against DynamoDB Local (the pure property runs many more in the unit tests). Seeded:
+      // twelve random runs now and then missed a path the checks below require (a refund with an open code).
+      { numRuns: 12, seed: 20261202 },
     );
     // The runs exercised the paths they claim to (not only rejections).
     expect(outcomes.redeemed).toBeGreaterThan(0);
