@@ -202,11 +202,9 @@ export class LedgerRepository {
 
   /** One UTC day (`YYYY-MM-DD`) of a month, in time order: the ledger side of reconciliation, a day at a time. */
   async *dayEntries(day: string, fields?: readonly string[]): AsyncGenerator<LedgerEntry> {
-    // DynamoDB's own 1 MB pages (thousands of projected entries, a few MB in memory): a smaller Limit
-    // only multiplies round trips, and DynamoDB Local, which walks the partition again for every page,
-    // slowed to hours on a million members' month.
     const pages = queryPages(this.db, this.tableName, ledgerKeys.monthPk(day.slice(0, 7)), {
       skPrefix: `${day}T`,
+      limit: 1000,
       ...(fields ? { fields } : {}),
     });
     for await (const page of pages) for (const item of page) yield strip<LedgerEntry>(item);
