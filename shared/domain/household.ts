@@ -6,7 +6,7 @@ import { effectiveGrants } from './benefits';
 import type { HOUSEHOLD_BENEFITS, HouseholdConfig, Plan, PlanCatalog } from './catalog';
 import { type Entitlement, evaluateEntitlement, type OrderContext } from './entitlement';
 import type { IssuedGrant } from './grants';
-import { evaluateMembership, type MembershipRecord, type MembershipView } from './membership';
+import { evaluateMembership, evaluateSubscription, type MembershipRecord, type MembershipView } from './membership';
 import { type PlannedReminder, plannedLapseAt, type Relevance, reminderId } from './reminders';
 
 export const HOUSEHOLD_ROLES = ['adult', 'teen', 'child'] as const;
@@ -181,7 +181,7 @@ export function decideJoin(input: {
   if (joiner.lockedUntil !== null && joiner.lockedUntil > nowIso)
     return { kind: 'refuse', reason: 'rejoin_locked', lockedUntil: joiner.lockedUntil };
   if (joiner.ownView.entitled || joiner.ownView.status === 'pending') return { kind: 'refuse', reason: 'own_membership' };
-  const ownerView = evaluateMembership(input.ownerRecord, input.catalog, now);
+  const ownerView = evaluateSubscription(input.ownerRecord, input.catalog, now);
   const config = input.catalog.plan(ownerView.planId)?.household;
   if (!ownerView.entitled || !config || !input.ownerRecord) return { kind: 'refuse', reason: 'household_inactive' };
   const rest = { ...household, invites: household.invites.filter((i) => i.code !== invite.code) };

@@ -15,7 +15,7 @@ import {
   openInvites,
   ownerSnapshot,
 } from '../domain/household';
-import { evaluateMembership } from '../domain/membership';
+import { evaluateMembership, evaluateSubscription } from '../domain/membership';
 import { ConflictError, type ErrorDetails, GoneError, NotFoundError, ProviderUnavailableError } from '../errors';
 import { HouseholdChangedError, type HouseholdStore, householdLinkRefresh, householdUnchanged } from '../storage/households';
 import type { MembershipRepository } from '../storage/membership-repository';
@@ -97,9 +97,9 @@ export async function inviteToHousehold(
 ): Promise<Pick<HouseholdInvite, 'code' | 'role' | 'expiresAt'>> {
   return untilWritten(async () => {
     const [own, state] = await Promise.all([deps.memberships.getMembership(ownerMemberId), deps.households.memberState(ownerMemberId)]);
-    // A household shares the owner's subscription: gifted time (giftTerms) is the claimer's alone, and
-    // the members' copies (ownerSnapshot) carry the subscription only.
-    const ownerView = evaluateMembership(own?.record ? { ...own.record, giftTerms: null } : null, deps.catalog, now);
+    // A household shares the owner's subscription: gifted time is the claimer's alone, and the members'
+    // copies (ownerSnapshot) carry the subscription only.
+    const ownerView = evaluateSubscription(own?.record ?? null, deps.catalog, now);
     const decision = decideInvite({
       ownerView,
       plan: deps.catalog.plan(ownerView.planId),
@@ -193,7 +193,7 @@ export async function leaveHousehold(
     const target = await deps.households.memberState(targetMemberId);
     const ownerMemberId = actorMemberId === targetMemberId ? (target.link?.ownerMemberId ?? actorMemberId) : actorMemberId;
     const [stored, owner] = await Promise.all([deps.households.getHousehold(ownerMemberId), deps.memberships.getMembership(ownerMemberId)]);
-    const ownerView = evaluateMembership(owner?.record ?? null, deps.catalog, now);
+    const ownerView = evaluateSubscription(owner?.record ?? null, deps.catalog, now);
     const decision = decideLeave({
       actorMemberId,
       targetMemberId,
